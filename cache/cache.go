@@ -1,0 +1,354 @@
+// Package cache is the keyspace as a library: it routes every key to a shard
+// by xxhash, implements the string and key commands with Redis 7 semantics on
+// top of the shards, makes multi-key commands and MULTI/EXEC atomic across
+// shards (in memory and in the WAL), runs active expiry and eviction, and
+// keeps the keyspace statistics. It has no network code; a Go program can
+// embed it.
+package cache
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/rs/zerolog"
+
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Options configure a Cache.
+type Options struct {
+	Shards int // power of two; 0 = DefaultShards()
+	// WAL receives every mutation; nil means no log (records are only numbered).
+	WAL            *persistence.WAL
+	MaxMemory      int64  // bytes, 0 = no limit
+	Policy         string // maxmemory-policy
+	Samples        int    // maxmemory-samples
+	Log            zerolog.Logger
+	ActiveExpireHz int // cycles per second; 0 = 10
+}
+
+// DefaultShards is the next power of two >= 8 * GOMAXPROCS, at most 1024.
+func DefaultShards() int {
+	n := 8 * runtime.GOMAXPROCS(0)
+	p := 1
+	for p < n && p < 1024 {
+		p <<= 1
+	}
+	return p
+}
+
+// Cache is the sharded keyspace.
+type Cache struct {
+	shards    []*shard.Shard
+	mask      uint64
+	shardBits uint
+	wal       atomic.Pointer[persistence.WAL]
+	log       zerolog.Logger
+
+	maxMemory atomic.Int64
+	policy    atomic.Pointer[string]
+	samples   atomic.Int64
+	readOnly  atomic.Bool
+
+	evictMu      sync.Mutex
+	staleSampled atomic.Int64 // last active-expire cycle: keys sampled
+	staleFound   atomic.Int64 // ... and found expired
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New builds an empty cache.
+func New(o Options) *Cache {
+	n := o.Shards
+	if n <= 0 {
+		n = DefaultShards()
+	}
+	if n&(n-1) != 0 {
+		panic("cache: shard count must be a power of two")
+	}
+	w := o.WAL
+	if w == nil {
+		w = persistence.NewDisabled(n)
+	}
+	c := &Cache{
+		mask:      uint64(n - 1),
+		shardBits: uint(bits.TrailingZeros(uint(n))),
+		log:       o.Log,
+		stop:      make(chan struct{}),
+	}
+	c.wal.Store(w)
+	for i := 0; i < n; i++ {
+		c.shards = append(c.shards, shard.New(i, w.Queue(i)))
+	}
+	c.maxMemory.Store(o.MaxMemory)
+	p := o.Policy
+	if p == "" {
+		p = "noeviction"
+	}
+	c.policy.Store(&p)
+	if o.Samples <= 0 {
+		o.Samples = 5
+	}
+	c.samples.Store(int64(o.Samples))
+	return c
+}
+
+// Start runs the background work (active expiry).
+func (c *Cache) Start(hz int) {
+	if hz <= 0 {
+		hz = 10
+	}
+	c.wg.Add(1)
+	go c.activeExpireLoop(time.Second / time.Duration(hz))
+}
+
+// Close stops the background work.
+func (c *Cache) Close() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	c.wg.Wait()
+}
+
+// Shards is the number of shards.
+func (c *Cache) Shards() int { return len(c.shards) }
+
+// ShardIndex is the shard that owns key.
+func (c *Cache) ShardIndex(key []byte) int { return int(xxhash.Sum64(key) & c.mask) }
+
+func (c *Cache) shardOf(key []byte) *shard.Shard { return c.shards[xxhash.Sum64(key)&c.mask] }
+
+// SetWAL switches the cache to log to w, after replay and before any write
+// is served (the server answers -LOADING until then).
+func (c *Cache) SetWAL(w *persistence.WAL) {
+	for _, s := range c.shards {
+		s.Lock()
+	}
+	c.wal.Store(w)
+	for i, s := range c.shards {
+		s.Queue = w.Queue(i)
+	}
+	for _, s := range c.shards {
+		s.Unlock()
+	}
+}
+
+// WAL is the log the cache writes to.
+func (c *Cache) WAL() *persistence.WAL { return c.wal.Load() }
+
+// Keyspace is the auto-locking view of the cache used outside transactions.
+func (c *Cache) Keyspace() Keyspace { return Keyspace{c: c} }
+
+// ---- writes: admission ----
+
+// SetReadOnly makes CheckWrite refuse writes (a replica).
+func (c *Cache) SetReadOnly(v bool) { c.readOnly.Store(v) }
+
+// CheckWrite is called before a write command runs, as Redis's
+// processCommand does: it refuses writes on a replica (READONLY) and while
+// the WAL cannot be written (MISCONF); for commands that may grow memory
+// (denyOOM) it frees memory by the eviction policy, refusing with OOM when
+// that is not possible.
+func (c *Cache) CheckWrite(denyOOM bool) error {
+	if c.readOnly.Load() {
+		return ErrReadOnly
+	}
+	if err := c.wal.Load().Err(); err != nil {
+		return err
+	}
+	if max := c.maxMemory.Load(); denyOOM && max > 0 && c.UsedMemory() > max {
+		return c.evict(max)
+	}
+	return nil
+}
+
+// LastLSN is the sequence number of the last record assigned.
+func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
+
+// WaitDurable blocks until every record up to lsn is durable (appendfsync always).
+func (c *Cache) WaitDurable(lsn uint64, timeout time.Duration) error {
+	return c.wal.Load().WaitDurable(lsn, timeout)
+}
+
+// ---- memory and stats ----
+
+// UsedMemory is the cache's own accounting of keys, values and overhead.
+func (c *Cache) UsedMemory() int64 {
+	var n int64
+	for _, s := range c.shards {
+		n += s.Bytes()
+	}
+	return n
+}
+
+// SetMaxMemory changes maxmemory at run time.
+func (c *Cache) SetMaxMemory(n int64) { c.maxMemory.Store(n) }
+
+// MaxMemory is the limit in bytes (0 = none).
+func (c *Cache) MaxMemory() int64 { return c.maxMemory.Load() }
+
+// SetPolicy changes maxmemory-policy at run time.
+func (c *Cache) SetPolicy(p string) { c.policy.Store(&p) }
+
+// Policy is the maxmemory-policy.
+func (c *Cache) Policy() string { return *c.policy.Load() }
+
+// SetSamples changes maxmemory-samples.
+func (c *Cache) SetSamples(n int) { c.samples.Store(int64(n)) }
+
+// Stats are the keyspace counters for INFO.
+type Stats struct {
+	Keys, Expires                   int64
+	Hits, Misses, Expired, Evicted  int64
+	ExpiredStalePerc                float64
+	UsedMemory                      int64
+}
+
+// Stats sums the shards' counters.
+func (c *Cache) Stats() Stats {
+	var st Stats
+	for _, s := range c.shards {
+		st.Keys += s.Keys()
+		st.Hits += s.Hits.Load()
+		st.Misses += s.Misses.Load()
+		st.Expired += s.Expired.Load()
+		st.Evicted += s.Evicted.Load()
+		st.UsedMemory += s.Bytes()
+		st.Expires += s.VolatileKeys()
+	}
+	if n := c.staleSampled.Load(); n > 0 {
+		st.ExpiredStalePerc = 100 * float64(c.staleFound.Load()) / float64(n)
+	}
+	return st
+}
+
+// ResetStats clears hits, misses, expired and evicted (CONFIG RESETSTAT).
+func (c *Cache) ResetStats() {
+	for _, s := range c.shards {
+		s.Hits.Store(0)
+		s.Misses.Store(0)
+		s.Expired.Store(0)
+		s.Evicted.Store(0)
+	}
+}
+
+// DBSize is the number of keys (expired keys not yet removed included, as in Redis).
+func (c *Cache) DBSize() int64 {
+	var n int64
+	for _, s := range c.shards {
+		n += s.Keys()
+	}
+	return n
+}
+
+// ---- replay ----
+
+// Apply replays one logged record without logging it (replay.Applier).
+func (c *Cache) Apply(r *persistence.Record) {
+	if r.Op == persistence.OpFlush {
+		for _, s := range c.shards {
+			s.Lock()
+			s.Apply(r)
+			s.Unlock()
+		}
+		return
+	}
+	s := c.shardOf(r.Key)
+	s.Lock()
+	s.Apply(r)
+	s.Unlock()
+}
+
+// SweepExpired deletes (and logs the deletion of) every key whose expiry has
+// passed; run once after replay, since replay itself never expires keys.
+func (c *Cache) SweepExpired() int {
+	now := shard.Now()
+	total := 0
+	for _, s := range c.shards {
+		s.Lock()
+		var dead [][]byte
+		rangeAll(s, func(k []byte, e shard.Entry) {
+			if e.ExpireAt != 0 && e.ExpireAt <= now {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+		})
+		for _, k := range dead {
+			if s.Delete(k, s.Queue) {
+				s.Expired.Add(1)
+				total++
+			}
+		}
+		s.Unlock()
+	}
+	return total
+}
+
+// rangeAll visits every stored entry, expired or not.
+func rangeAll(s *shard.Shard, fn func(k []byte, e shard.Entry)) {
+	s.Range(0, func(k []byte, e shard.Entry) bool { fn(k, e); return true })
+}
+
+// ---- active expiry ----
+
+func (c *Cache) activeExpireLoop(every time.Duration) {
+	defer c.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	next := 0
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		// Like Redis's slow cycle: at most 25% of one core per tick.
+		deadline := time.Now().Add(every / 4)
+		sampled, found := 0, 0
+		for i := 0; i < len(c.shards) && time.Now().Before(deadline); i++ {
+			s := c.shards[(next+i)&int(c.mask)]
+			s.Queue.WaitRoom()
+			s.Lock()
+			n, f := s.ActiveExpire(shard.Now(), deadline, s.Queue)
+			s.Unlock()
+			sampled += n
+			found += f
+		}
+		next = (next + 1) & int(c.mask)
+		if sampled > 0 {
+			// exponential moving average, as Redis's stat_expired_stale_perc
+			c.staleSampled.Store(int64(sampled))
+			c.staleFound.Store(int64(found))
+		}
+	}
+}
+
+// ---- locking helpers ----
+
+// sortedShards returns the distinct shard indexes of keys (every step-th
+// argument starting at 0), ascending.
+func (c *Cache) sortedShards(keys [][]byte, step int) []int {
+	idx := make([]int, 0, len(keys)/step)
+	for i := 0; i < len(keys); i += step {
+		idx = append(idx, c.ShardIndex(keys[i]))
+	}
+	sort.Ints(idx)
+	out := idx[:0]
+	for i, v := range idx {
+		if i == 0 || v != idx[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (c *Cache) randomShardOrder() (start int) { return rand.IntN(len(c.shards)) }

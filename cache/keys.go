@@ -1,0 +1,374 @@
+package cache
+
+import (
+	"math/rand/v2"
+
+	"fastcache/internal/glob"
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Del deletes keys and returns how many existed.
+func (k Keyspace) Del(keys [][]byte) int {
+	if len(keys) == 1 {
+		s, rec := k.write(keys[0])
+		defer k.done(s)
+		if _, ok := s.Get(keys[0], shard.Now(), rec, false); ok && s.Delete(keys[0], rec) {
+			return 1
+		}
+		return 0
+	}
+	m := k.lockMany(keys, 1, true)
+	defer m.unlock()
+	now := shard.Now()
+	n := 0
+	for _, key := range keys {
+		s := k.shardOf(key)
+		if _, ok := s.Get(key, now, m.rec(key), false); ok && s.Delete(key, m.rec(key)) {
+			n++
+		}
+	}
+	return n
+}
+
+// Exists counts the keys that exist (a key named twice counts twice).
+func (k Keyspace) Exists(keys [][]byte) int {
+	n := 0
+	now := shard.Now()
+	for _, key := range keys {
+		s, rec := k.read(key)
+		if _, ok := s.Get(key, now, rec, false); ok {
+			n++
+		}
+		k.done(s)
+	}
+	return n
+}
+
+// Touch updates the access time of keys and counts the existing ones.
+func (k Keyspace) Touch(keys [][]byte) int {
+	n := 0
+	now := shard.Now()
+	for _, key := range keys {
+		s, rec := k.read(key)
+		if _, ok := s.Get(key, now, rec, true); ok {
+			n++
+		}
+		k.done(s)
+	}
+	return n
+}
+
+// Type is "string" or "none".
+func (k Keyspace) Type(key []byte) string {
+	s, rec := k.read(key)
+	defer k.done(s)
+	if _, ok := s.Get(key, shard.Now(), rec, false); ok {
+		return "string"
+	}
+	return "none"
+}
+
+// Rename moves src to dst with its TTL. With nx, it does nothing (and returns
+// false) when dst exists.
+func (k Keyspace) Rename(src, dst []byte, nx bool) (bool, error) {
+	m := k.lockMany([][]byte{src, dst}, 1, true)
+	defer m.unlock()
+	now := shard.Now()
+	ss, ds := k.shardOf(src), k.shardOf(dst)
+	e, ok := ss.Get(src, now, m.rec(src), false)
+	if !ok {
+		return false, ErrNoSuchKey
+	}
+	if string(src) == string(dst) {
+		return !nx, nil
+	}
+	if nx {
+		if _, exists := ds.Peek(dst, now); exists {
+			return false, nil
+		}
+	}
+	val := append([]byte(nil), e.Value...)
+	ss.Delete(src, m.rec(src))
+	ds.Set(dst, val, e.ExpireAt, m.rec(dst))
+	return true, nil
+}
+
+// Copy copies src to dst (with its TTL). Without replace it does nothing when
+// dst exists.
+func (k Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
+	if string(src) == string(dst) {
+		return false, ErrSameObject
+	}
+	m := k.lockMany([][]byte{src, dst}, 1, true)
+	defer m.unlock()
+	now := shard.Now()
+	ss, ds := k.shardOf(src), k.shardOf(dst)
+	e, ok := ss.Get(src, now, m.rec(src), false)
+	if !ok {
+		return false, nil
+	}
+	if _, exists := ds.Get(dst, now, m.rec(dst), false); exists && !replace {
+		return false, nil
+	}
+	val := append([]byte(nil), e.Value...)
+	ds.Set(dst, val, e.ExpireAt, m.rec(dst))
+	return true, nil
+}
+
+// ExpireCond is EXPIRE's NX/XX/GT/LT option.
+type ExpireCond uint8
+
+const (
+	ExpireAlways ExpireCond = iota
+	ExpireNX
+	ExpireXX
+	ExpireGT
+	ExpireLT
+)
+
+// Expire sets key's absolute expiry at (unix ms) subject to cond. A time in
+// the past deletes the key. It returns false if the key is missing or the
+// condition was not met.
+func (k Keyspace) Expire(key []byte, at int64, cond ExpireCond) bool {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, ok := s.Get(key, now, rec, false)
+	if !ok {
+		return false
+	}
+	cur := e.ExpireAt
+	switch cond {
+	case ExpireNX:
+		if cur != 0 {
+			return false
+		}
+	case ExpireXX:
+		if cur == 0 {
+			return false
+		}
+	case ExpireGT:
+		if cur == 0 || at <= cur {
+			return false
+		}
+	case ExpireLT:
+		if cur != 0 && at >= cur {
+			return false
+		}
+	}
+	s.SetExpire(key, at, now, rec)
+	return true
+}
+
+// Persist removes key's expiry; false if missing or without one.
+func (k Keyspace) Persist(key []byte) bool {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, ok := s.Get(key, now, rec, false)
+	if !ok || e.ExpireAt == 0 {
+		return false
+	}
+	s.SetExpire(key, 0, now, rec)
+	return true
+}
+
+// ExpireTime is key's absolute expiry in unix ms: -2 if missing, -1 if none.
+func (k Keyspace) ExpireTime(key []byte) int64 {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, false)
+	switch {
+	case !ok:
+		return -2
+	case e.ExpireAt == 0:
+		return -1
+	}
+	return e.ExpireAt
+}
+
+// PTTL is key's remaining time to live in ms: -2 if missing, -1 if none.
+func (k Keyspace) PTTL(key []byte) int64 {
+	s, rec := k.read(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, ok := s.Get(key, now, rec, false)
+	switch {
+	case !ok:
+		return -2
+	case e.ExpireAt == 0:
+		return -1
+	}
+	ttl := e.ExpireAt - now
+	if ttl < 0 {
+		ttl = 0
+	}
+	return ttl
+}
+
+// KeyInfo is what OBJECT and MEMORY report about a key.
+type KeyInfo struct {
+	Value    []byte // copy
+	Meta     uint32
+	Bytes    int64
+	ExpireAt int64
+}
+
+// Inspect returns information about key without touching it.
+func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
+	s, _ := k.read(key)
+	defer k.done(s)
+	e, ok := s.Peek(key, shard.Now())
+	if !ok {
+		return KeyInfo{}, false
+	}
+	return KeyInfo{Value: append([]byte(nil), e.Value...), Meta: e.Meta, Bytes: s.EntryBytes(key), ExpireAt: e.ExpireAt}, true
+}
+
+// Keys returns every live key matching pattern.
+func (k Keyspace) Keys(pattern []byte) [][]byte {
+	var out [][]byte
+	all := len(pattern) == 1 && pattern[0] == '*'
+	now := shard.Now()
+	for _, s := range k.c.shards {
+		if k.tx == nil {
+			s.Lock()
+		}
+		s.Range(now, func(key []byte, e shard.Entry) bool {
+			if all || glob.Match(pattern, key, false) {
+				out = append(out, append([]byte(nil), key...))
+			}
+			return true
+		})
+		if k.tx == nil {
+			s.Unlock()
+		}
+	}
+	return out
+}
+
+// Scan continues the SCAN at cursor: it returns the next cursor (0 when the
+// iteration is complete) and the keys found. The low bits of the cursor name
+// the shard, the high bits the position in the shard's table, so every key
+// present for the whole iteration is returned at least once.
+func (k Keyspace) Scan(cursor uint64, match []byte, count int, typ string) (uint64, [][]byte) {
+	if count <= 0 {
+		count = 10
+	}
+	var out [][]byte
+	si := int(cursor & k.c.mask)
+	tc := cursor >> k.c.shardBits
+	now := shard.Now()
+	visited := 0
+	for visited < count {
+		s := k.c.shards[si]
+		if k.tx == nil {
+			s.Lock()
+		}
+		tc = s.Scan(tc, count-visited, now, func(key []byte, e shard.Entry) {
+			visited++
+			if match != nil && !glob.Match(match, key, false) {
+				return
+			}
+			if typ != "" && typ != "string" {
+				return
+			}
+			out = append(out, append([]byte(nil), key...))
+		})
+		if k.tx == nil {
+			s.Unlock()
+		}
+		if tc == 0 {
+			si++
+			if si == len(k.c.shards) {
+				return 0, out
+			}
+		}
+	}
+	return tc<<k.c.shardBits | uint64(si), out
+}
+
+// RandomKey returns a random live key.
+func (k Keyspace) RandomKey() ([]byte, bool) {
+	n := len(k.c.shards)
+	start := rand.IntN(n)
+	now := shard.Now()
+	for tries := 0; tries < 100; tries++ {
+		for i := 0; i < n; i++ {
+			s := k.c.shards[(start+i)%n]
+			if s.Keys() == 0 {
+				continue
+			}
+			var key []byte
+			expired := false
+			if k.tx == nil {
+				s.Lock()
+			}
+			s.Sample(1, false, func(kk []byte, e shard.Entry) {
+				key = append([]byte(nil), kk...)
+				expired = e.ExpireAt != 0 && e.ExpireAt <= now
+			})
+			if key != nil && expired {
+				rec := persistence.Recorder(s.Queue)
+				if k.tx != nil {
+					rec = k.tx
+				}
+				s.Get(key, now, rec, false) // removes it
+			}
+			if k.tx == nil {
+				s.Unlock()
+			}
+			if key != nil && !expired {
+				return key, true
+			}
+			if key != nil {
+				break
+			}
+		}
+		start = rand.IntN(n)
+	}
+	return nil, false
+}
+
+// Flush removes every key, logged as one flush record.
+func (k Keyspace) Flush() {
+	if k.tx != nil {
+		for _, s := range k.c.shards {
+			s.Clear()
+		}
+		k.tx.Record(persistence.OpFlush, nil, nil, 0)
+		return
+	}
+	k.c.Atomic(nil, func(t Keyspace) { t.Flush() })
+}
+
+// DBSize is the number of keys.
+func (k Keyspace) DBSize() int64 { return k.c.DBSize() }
+
+// ---- WATCH ----
+
+// Watch registers w on key.
+func (c *Cache) Watch(key []byte, w *shard.Watch) {
+	s := c.shardOf(key)
+	s.Lock()
+	s.AddWatch(key, w)
+	s.Unlock()
+}
+
+// Unwatch unregisters w from keys.
+func (c *Cache) Unwatch(keys [][]byte, w *shard.Watch) {
+	for _, key := range keys {
+		s := c.shardOf(key)
+		s.Lock()
+		s.RemoveWatch(key, w)
+		s.Unlock()
+	}
+}
+
+// PeekExists reports whether key exists, for WATCH's expiry check; call it
+// inside an Atomic abort function (shards locked).
+func (c *Cache) PeekExists(key []byte) bool {
+	_, ok := c.shardOf(key).Peek(key, shard.Now())
+	return ok
+}

@@ -1,0 +1,159 @@
+package cache
+
+import (
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Keyspace runs commands against the cache. The zero-transaction form (from
+// Cache.Keyspace) locks the shards each call needs; the form passed to an
+// Atomic function runs with every shard already locked and collects all
+// records into one transaction group, so EXEC is atomic in memory and in the
+// WAL. Command handlers are written once against Keyspace and work in both.
+type Keyspace struct {
+	c  *Cache
+	tx *txState
+}
+
+// txState is an EXEC in progress: all shards are locked; records go to txn.
+type txState struct {
+	c       *Cache
+	txn     *persistence.Txn
+	touched []bool
+	any     bool
+}
+
+// Record implements persistence.Recorder, remembering the shards touched.
+func (t *txState) Record(op persistence.Op, key, value []byte, expireAt int64) {
+	if t.txn == nil {
+		t.txn = t.c.wal.Load().Load().NewTxn()
+	}
+	t.txn.Record(op, key, value, expireAt)
+	t.any = true
+	if op == persistence.OpFlush {
+		for i := range t.touched {
+			t.touched[i] = true
+		}
+		return
+	}
+	t.touched[t.c.ShardIndex(key)] = true
+}
+
+// Atomic runs fn with every shard locked, as one transaction. abort is
+// checked under the locks first: when it returns true fn does not run and
+// Atomic returns false (a WATCHed key changed).
+func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
+	for _, s := range c.shards {
+		s.Lock()
+	}
+	defer func() {
+		for _, s := range c.shards {
+			s.Unlock()
+		}
+	}()
+	if abort != nil && abort() {
+		return false
+	}
+	t := &txState{c: c, touched: make([]bool, len(c.shards))}
+	fn(Keyspace{c: c, tx: t})
+	if t.any {
+		var idx []int
+		for i, ok := range t.touched {
+			if ok {
+				idx = append(idx, i)
+			}
+		}
+		c.wal.Load().Commit(t.txn, idx)
+	}
+	return true
+}
+
+// InTx reports whether k runs inside an Atomic call.
+func (k Keyspace) InTx() bool { return k.tx != nil }
+
+// read locks the shard of key for a read.
+func (k Keyspace) read(key []byte) (*shard.Shard, persistence.Recorder) {
+	s := k.c.shardOf(key)
+	if k.tx != nil {
+		return s, k.tx
+	}
+	s.Lock()
+	return s, s.Queue
+}
+
+// write locks the shard of key for a write, after waiting for room in its WAL queue.
+func (k Keyspace) write(key []byte) (*shard.Shard, persistence.Recorder) {
+	s := k.c.shardOf(key)
+	if k.tx != nil {
+		return s, k.tx
+	}
+	s.Queue.WaitRoom()
+	s.Lock()
+	return s, s.Queue
+}
+
+func (k Keyspace) done(s *shard.Shard) {
+	if k.tx == nil {
+		s.Unlock()
+	}
+}
+
+// multi is a multi-key operation outside a transaction: the shards involved
+// are locked in ascending order and, if there are several, the records go to
+// one transaction group so replay applies all of them or none.
+type multi struct {
+	k      Keyspace
+	shards []int
+	tx     *txState
+}
+
+func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
+	if k.tx != nil {
+		return &multi{k: k}
+	}
+	m := &multi{k: k, shards: k.c.sortedShards(keys, step)}
+	for _, i := range m.shards {
+		s := k.c.shards[i]
+		if write {
+			s.Queue.WaitRoom()
+		}
+	}
+	for _, i := range m.shards {
+		k.c.shards[i].Lock()
+	}
+	return m
+}
+
+// rec is the recorder for records about key.
+func (m *multi) rec(key []byte) persistence.Recorder {
+	if m.k.tx != nil {
+		return m.k.tx
+	}
+	if len(m.shards) == 1 {
+		return m.k.c.shards[m.shards[0]].Queue
+	}
+	if m.tx == nil {
+		m.tx = &txState{c: m.k.c, touched: make([]bool, len(m.k.c.shards))}
+	}
+	return m.tx
+}
+
+func (m *multi) unlock() {
+	if m.k.tx != nil {
+		return
+	}
+	if m.tx != nil && m.tx.any {
+		var idx []int
+		for _, i := range m.shards {
+			if m.tx.touched[i] {
+				idx = append(idx, i)
+			}
+		}
+		m.k.c.wal.Load().Load().Commit(m.tx.txn, idx)
+	}
+	for _, i := range m.shards {
+		m.k.c.shards[i].Unlock()
+	}
+}
+
+func (k Keyspace) shardOf(key []byte) *shard.Shard { return k.c.shardOf(key) }

@@ -1,0 +1,356 @@
+package cache
+
+import (
+	"math"
+	"strconv"
+
+	"fastcache/shard"
+)
+
+// SetOptions are SET's flags. ExpireAt is absolute unix ms (0 = none).
+type SetOptions struct {
+	NX, XX, KeepTTL, Get bool
+	ExpireAt             int64
+}
+
+// Get appends key's value to dst. ok is false when the key does not exist.
+func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
+	s, rec := k.read(key)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	if ok {
+		dst = append(dst, e.Value...)
+		s.Hits.Add(1)
+	} else {
+		s.Misses.Add(1)
+	}
+	k.done(s)
+	return dst, ok
+}
+
+// Set implements SET with its options. With o.Get, old/hadOld are the
+// previous value (appended to dst). done reports whether the value was stored.
+func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, hadOld, done bool) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, exists := s.Get(key, now, rec, false)
+	if exists && o.Get {
+		old, hadOld = append(dst, e.Value...), true
+	}
+	if (o.NX && exists) || (o.XX && !exists) {
+		return old, hadOld, false
+	}
+	exp := o.ExpireAt
+	if o.KeepTTL && exists {
+		exp = e.ExpireAt
+	}
+	if exp != 0 && exp <= now {
+		// SET with an expiry already in the past: Redis deletes the key.
+		s.Delete(key, rec)
+		return old, hadOld, true
+	}
+	s.Set(key, value, exp, rec)
+	return old, hadOld, true
+}
+
+// GetDel returns the value of key and deletes it.
+func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, false)
+	if !ok {
+		s.Misses.Add(1)
+		return dst, false
+	}
+	s.Hits.Add(1)
+	dst = append(dst, e.Value...)
+	s.Delete(key, rec)
+	return dst, true
+}
+
+// ExpireChange is GETEX's option: leave the TTL, remove it, or set it.
+type ExpireChange struct {
+	Persist bool
+	Set     bool
+	At      int64 // absolute unix ms when Set
+}
+
+// GetEx returns the value of key and changes its expiry.
+func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, ok := s.Get(key, now, rec, true)
+	if !ok {
+		s.Misses.Add(1)
+		return dst, false
+	}
+	s.Hits.Add(1)
+	dst = append(dst, e.Value...)
+	switch {
+	case ch.Persist && e.ExpireAt != 0:
+		s.SetExpire(key, 0, now, rec)
+	case ch.Set:
+		s.SetExpire(key, ch.At, now, rec)
+	}
+	return dst, true
+}
+
+// MGet returns the values of keys (nil for a missing key).
+func (k Keyspace) MGet(keys [][]byte) [][]byte {
+	out := make([][]byte, len(keys))
+	now := shard.Now()
+	for i, key := range keys {
+		s, rec := k.read(key)
+		if e, ok := s.Get(key, now, rec, true); ok {
+			out[i] = append(make([]byte, 0, len(e.Value)), e.Value...)
+			s.Hits.Add(1)
+		} else {
+			s.Misses.Add(1)
+		}
+		k.done(s)
+	}
+	return out
+}
+
+// MSet sets key/value pairs (kv = k1 v1 k2 v2 ...) atomically.
+func (k Keyspace) MSet(kv [][]byte) {
+	m := k.lockMany(kv, 2, true)
+	defer m.unlock()
+	for i := 0; i+1 < len(kv); i += 2 {
+		s := k.shardOf(kv[i])
+		s.Set(kv[i], kv[i+1], 0, m.rec(kv[i]))
+	}
+}
+
+// MSetNX sets the pairs only if none of the keys exists.
+func (k Keyspace) MSetNX(kv [][]byte) bool {
+	m := k.lockMany(kv, 2, true)
+	defer m.unlock()
+	now := shard.Now()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if _, ok := k.shardOf(kv[i]).Peek(kv[i], now); ok {
+			return false
+		}
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		k.shardOf(kv[i]).Set(kv[i], kv[i+1], 0, m.rec(kv[i]))
+	}
+	return true
+}
+
+// IncrBy adds delta to the integer stored at key (0 if missing), keeping its TTL.
+func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := shard.Now()
+	e, ok := s.Get(key, now, rec, true)
+	var cur int64
+	if ok {
+		v, good := ParseInt(e.Value)
+		if !good {
+			return 0, ErrNotInteger
+		}
+		cur = v
+	}
+	if (delta < 0 && cur < 0 && delta < math.MinInt64-cur) || (delta > 0 && cur > 0 && delta > math.MaxInt64-cur) {
+		return 0, ErrOverflow
+	}
+	cur += delta
+	var buf [24]byte
+	s.Set(key, strconv.AppendInt(buf[:0], cur, 10), e.ExpireAt, rec)
+	return cur, nil
+}
+
+// IncrByFloat adds delta to the float stored at key and returns the new value
+// as text (the form logged and stored).
+func (k Keyspace) IncrByFloat(key []byte, delta float64) ([]byte, error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	var cur float64
+	if ok {
+		v, good := ParseFloat(e.Value)
+		if !good {
+			return nil, ErrNotFloat
+		}
+		cur = v
+	}
+	cur += delta
+	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+		return nil, ErrNaN
+	}
+	out := FormatFloat(nil, cur)
+	s.Set(key, out, e.ExpireAt, rec)
+	return out, nil
+}
+
+// Append appends value to key's string and returns the new length.
+func (k Keyspace) Append(key, value []byte) (int, error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	if !ok {
+		s.Set(key, value, 0, rec)
+		return len(value), nil
+	}
+	if len(e.Value)+len(value) > MaxStringLen {
+		return 0, ErrTooLong
+	}
+	nv := make([]byte, 0, len(e.Value)+len(value))
+	nv = append(append(nv, e.Value...), value...)
+	s.Set(key, nv, e.ExpireAt, rec)
+	return len(nv), nil
+}
+
+// StrLen is the length of key's value (0 if missing).
+func (k Keyspace) StrLen(key []byte) int {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	if !ok {
+		return 0
+	}
+	return len(e.Value)
+}
+
+// GetRange appends the substring [start, end] (Redis's inclusive, negative-
+// from-the-end indexes) of key's value to dst.
+func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	if !ok {
+		return dst
+	}
+	n := int64(len(e.Value))
+	if start < 0 && end < 0 && start > end {
+		return dst
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return dst
+	}
+	return append(dst, e.Value[start:end+1]...)
+}
+
+// SetRange overwrites key's value at offset, padding with zero bytes, and
+// returns the new length.
+func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) {
+	if offset < 0 {
+		return 0, ErrOffset
+	}
+	s, rec := k.write(key)
+	defer k.done(s)
+	e, ok := s.Get(key, shard.Now(), rec, true)
+	if len(value) == 0 {
+		if ok {
+			return len(e.Value), nil
+		}
+		return 0, nil
+	}
+	if offset+int64(len(value)) > MaxStringLen {
+		return 0, ErrTooLong
+	}
+	n := int(offset) + len(value)
+	if ok && len(e.Value) > n {
+		n = len(e.Value)
+	}
+	nv := make([]byte, n)
+	if ok {
+		copy(nv, e.Value)
+	}
+	copy(nv[offset:], value)
+	var exp int64
+	if ok {
+		exp = e.ExpireAt
+	}
+	s.Set(key, nv, exp, rec)
+	return n, nil
+}
+
+// ParseInt parses an integer exactly as Redis's string2ll does: no sign other
+// than a leading '-', no leading zeros, no spaces, no overflow.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' {
+		neg = true
+		i++
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// ParseFloat parses a float as Redis's string2ld does: no surrounding spaces,
+// no NaN.
+func ParseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && math.IsInf(f, 0) {
+			return f, true
+		}
+		return 0, false
+	}
+	if math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+// FormatFloat formats f as Redis's INCRBYFLOAT does: plain decimal notation
+// without an exponent and without trailing zeros.
+func FormatFloat(dst []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e17 {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	return strconv.AppendFloat(dst, f, 'f', -1, 64)
+}

@@ -1,0 +1,294 @@
+// Command fastcache is a Redis-compatible cache server whose data survives
+// restarts: every write goes to a write-ahead log that is replayed at start.
+//
+//	fastcache [/path/to/fastcache.conf] [--directive value ...]
+//	fastcache wal check [--repair] DIR
+//	fastcache wal dump DIR
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"fastcache/cache"
+	"fastcache/config"
+	"fastcache/persistence"
+	"fastcache/replay"
+	"fastcache/server"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "wal" {
+		os.Exit(walTool(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	cfg, err := config.Load(os.Args[1:])
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		fmt.Print(config.Usage())
+		return
+	case errors.Is(err, config.ErrVersion):
+		fmt.Printf("fastcache v=%s (Redis %s compatible)\n", server.FastcacheVersion, server.Version)
+		return
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "fastcache: %v\n", err)
+		os.Exit(1)
+	}
+	log, closeLog, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fastcache: %v\n", err)
+		os.Exit(1)
+	}
+	defer closeLog()
+	if err := run(cfg, log); err != nil {
+		log.Error().Err(err).Msg("fastcache stopped with an error")
+		closeLog()
+		os.Exit(1)
+	}
+}
+
+// newLogger builds the one logger of the process from loglevel, logfile and logformat.
+func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
+	var out io.Writer = os.Stderr
+	closeFn := func() {}
+	if f := cfg.LogFile(); f != "" {
+		fh, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return zerolog.Logger{}, nil, fmt.Errorf("open logfile: %w", err)
+		}
+		out = fh
+		closeFn = func() { fh.Close() }
+	}
+	if cfg.LogFormat() == "console" {
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != ""}
+	}
+	level := map[string]zerolog.Level{
+		"debug": zerolog.DebugLevel, "verbose": zerolog.DebugLevel, "notice": zerolog.InfoLevel,
+		"warning": zerolog.WarnLevel, "nothing": zerolog.Disabled,
+	}[cfg.LogLevel()]
+	return zerolog.New(out).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger(), closeFn, nil
+}
+
+// run starts the server, replays the data, serves until a signal or
+// SHUTDOWN, and stops cleanly (drain the WAL queues, final fsync).
+func run(cfg *config.Config, log zerolog.Logger) error {
+	dir := cfg.Dir()
+	walDir := filepath.Join(dir, "wal")
+	if err := os.MkdirAll(walDir, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	shards := cfg.Shards()
+	if shards == 0 {
+		shards = cache.DefaultShards()
+	}
+	c := cache.New(cache.Options{
+		Shards: shards, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy(),
+		Samples: cfg.MaxMemorySamples(), Log: log,
+	})
+
+	var (
+		progress  = &replay.Progress{}
+		stopOnce  sync.Once
+		stopCh    = make(chan struct{})
+		wal       *persistence.WAL
+		walMu     sync.Mutex
+	)
+	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
+
+	srv := server.New(server.Options{
+		Config: cfg,
+		Cache:  c,
+		Log:    log,
+		Shutdown: func(save *bool) error {
+			requestStop()
+			return nil
+		},
+		Loading: func() server.LoadingInfo { return loadingInfo(progress) },
+		InfoSections: map[string]func() string{
+			"persistence": func() string {
+				walMu.Lock()
+				w := wal
+				walMu.Unlock()
+				return persistenceInfo(cfg, w)
+			},
+		},
+	})
+	srv.SetLoading(true)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	log.Info().Str("version", server.FastcacheVersion).Str("redis_compat", server.Version).
+		Interface("config", cfg.Summary()).Int("shards", shards).
+		Str("listen", fmt.Sprint(srv.Addrs())).Msg("fastcache starting")
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		select {
+		case s := <-sigs:
+			log.Info().Str("signal", s.String()).Msg("received signal, shutting down")
+			requestStop()
+		case <-stopCh:
+		}
+	}()
+
+	// Start-up: replay what is on disk, then open a fresh segment for new writes.
+	if cfg.AppendOnly() {
+		res, err := replay.Run(walDir, c, replay.Options{Repair: cfg.WALRepair(), Log: log, Progress: progress})
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("replay: %w", err)
+		}
+		w, err := persistence.Open(persistence.Options{
+			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
+			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
+		})
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("open wal: %w", err)
+		}
+		w.SetLastLSN(res.MaxLSN)
+		c.SetWAL(w)
+		walMu.Lock()
+		wal = w
+		walMu.Unlock()
+		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
+		expired := c.SweepExpired()
+		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
+			Int64("keys", c.DBSize()).Int("expired_while_down", expired).
+			Dur("took", res.Duration).Msg("dataset loaded")
+	}
+	srv.SetLoading(false)
+	c.Start(cfg.Hz())
+	log.Info().Msg("ready to accept connections")
+
+	select {
+	case <-stopCh:
+	case err := <-serveErr:
+		if err != nil {
+			log.Error().Err(err).Msg("server stopped")
+		}
+	}
+	start := time.Now()
+	srv.Close()
+	c.Close()
+	if wal != nil {
+		if err := wal.Close(); err != nil {
+			return fmt.Errorf("closing the WAL: %w", err)
+		}
+	}
+	log.Info().Dur("took", time.Since(start)).Msg("fastcache stopped cleanly")
+	return nil
+}
+
+func loadingInfo(p *replay.Progress) server.LoadingInfo {
+	total, done := p.TotalBytes.Load(), p.Bytes.Load()
+	li := server.LoadingInfo{StartUnix: p.Start.Load() / 1000, TotalBytes: total, LoadedBytes: done, LoadedRecords: p.Records.Load()}
+	if total > 0 {
+		li.Percent = 100 * float64(done) / float64(total)
+		if el := time.Since(time.UnixMilli(p.Start.Load())).Seconds(); done > 0 && el > 0 {
+			li.ETASeconds = int64(float64(total-done) / (float64(done) / el))
+		}
+	}
+	return li
+}
+
+func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
+	var b strings.Builder
+	if w == nil {
+		fmt.Fprintf(&b, "aof_enabled:%d\r\nwal_enabled:%d\r\n", boolInt(cfg.AppendOnly()), boolInt(cfg.AppendOnly()))
+		return b.String()
+	}
+	st := w.Stats()
+	status := "ok"
+	if st.LastError != "" {
+		status = "err"
+	}
+	fmt.Fprintf(&b, "aof_enabled:1\r\nwal_enabled:1\r\nwal_fsync_policy:%s\r\nwal_compression:%s\r\n", st.Policy, st.Compression)
+	fmt.Fprintf(&b, "wal_records_written:%d\r\nwal_bytes_written:%d\r\nwal_raw_bytes_written:%d\r\nwal_frames_written:%d\r\n", st.Records, st.Bytes, st.RawBytes, st.Frames)
+	fmt.Fprintf(&b, "wal_segments:%d\r\nwal_current_segment:%d\r\nwal_rotations:%d\r\n", st.Segments, st.Segment, st.Rotations)
+	fmt.Fprintf(&b, "wal_fsyncs:%d\r\nwal_last_fsync_usec:%d\r\nwal_last_fsync_time:%d\r\nwal_delayed_fsync:%d\r\n", st.Fsyncs, st.LastFsyncMicros, st.LastFsyncUnix, st.DelayedFsyncs)
+	fmt.Fprintf(&b, "wal_queue_bytes:%d\r\nwal_queue_records:%d\r\nwal_pending_records:%d\r\n", st.QueueBytes, st.QueueRecords, st.Pending)
+	fmt.Fprintf(&b, "wal_last_lsn:%d\r\nwal_durable_lsn:%d\r\n", st.LastLSN, st.DurableLSN)
+	fmt.Fprintf(&b, "wal_last_write_status:%s\r\naof_last_write_status:%s\r\nwal_last_write_error:%s\r\n", status, status, st.LastError)
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// lockDir takes an exclusive lock on the data directory so two servers never
+// write the same log.
+func lockDir(dir string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another fastcache process: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// walTool implements `fastcache wal check [--repair] DIR` and `fastcache wal dump DIR`.
+func walTool(args []string, stdout, stderr io.Writer) int {
+	usage := "usage: fastcache wal check [--repair] DIR | fastcache wal dump DIR\n(DIR is the data directory or its wal/ folder)"
+	if len(args) < 2 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	repair := false
+	var dir string
+	for _, a := range args[1:] {
+		switch a {
+		case "--repair":
+			repair = true
+		default:
+			dir = a
+		}
+	}
+	if dir == "" {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	if st, err := os.Stat(filepath.Join(dir, "wal")); err == nil && st.IsDir() {
+		dir = filepath.Join(dir, "wal")
+	}
+	var err error
+	switch args[0] {
+	case "check":
+		err = persistence.Check(dir, repair, stdout)
+	case "dump":
+		err = persistence.Dump(dir, stdout)
+	default:
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fastcache wal %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

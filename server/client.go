@@ -1,0 +1,88 @@
+package server
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"fastcache/cache"
+	"fastcache/shard"
+)
+
+// Client is one connection's state.
+type Client struct {
+	srv   *Server
+	conn  redcon.Conn
+	ID    int64
+	Addr  string
+	Laddr string
+
+	name, libName, libVer atomic.Pointer[string]
+	created               time.Time
+	lastActive            atomic.Int64 // unix ms
+	lastCmd               atomic.Pointer[string]
+
+	reply  Reply
+	ks     cache.Keyspace // the keyspace handlers use (a transaction view during EXEC)
+	authed bool
+	db     int
+
+	// MULTI state
+	multi        bool
+	multiDirty   bool // a queued command was rejected: EXEC answers EXECABORT
+	queued       []queuedCmd
+	watch        *shard.Watch
+	watched      [][]byte
+	watchExisted []bool // per watched key: did it exist at WATCH time
+
+	// wrote is set when the current pipeline changed data; with appendfsync
+	// always the replies wait until lastLSN is durable.
+	wrote bool
+
+	noEvict, noTouch bool
+	killed           atomic.Bool
+	closeAfter       bool // QUIT: close once the reply is flushed
+	scratch          []byte
+	buf              []byte // per-client scratch for values
+}
+
+type queuedCmd struct {
+	cmd  *Command
+	args [][]byte
+}
+
+// Name is the CLIENT SETNAME name ("" if none).
+func (c *Client) Name() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (c *Client) setName(s string) { c.name.Store(&s) }
+
+// resetState implements RESET: back to a fresh connection's state.
+func (c *Client) resetState() {
+	c.discardMulti()
+	c.unwatchAll()
+	c.reply.proto = 2
+	c.db = 0
+	c.authed = c.srv.cfg.RequirePass() == ""
+	c.setName("")
+	c.noEvict, c.noTouch = false, false
+}
+
+func (c *Client) discardMulti() {
+	c.multi, c.multiDirty = false, false
+	c.queued = c.queued[:0]
+}
+
+func (c *Client) unwatchAll() {
+	if c.watch != nil && len(c.watched) > 0 {
+		c.srv.cache.Unwatch(c.watched, c.watch)
+	}
+	c.watched = c.watched[:0]
+	c.watchExisted = c.watchExisted[:0]
+	c.watch = nil
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// flags describe how the dispatcher treats a command (Redis's command flags).
+type flags uint32
+
+const (
+	flagWrite    flags = 1 << iota // changes data: admission checks (MISCONF, OOM, READONLY), durability wait
+	flagReadOnly                   // reads data
+	flagAdmin                      // server administration
+	flagNoAuth                     // allowed before AUTH (AUTH, HELLO, QUIT, RESET)
+	flagLoading                    // allowed while the dataset is loading
+	flagNoMulti                    // runs immediately inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
+	flagFast                       // O(1) or O(log n)
+	flagDenyOOM                    // may grow memory: refused when over maxmemory and nothing can be evicted
+)
+
+// Command is one entry of the command table.
+type Command struct {
+	Name  string // lower case
+	Arity int    // Redis's convention: n = exactly n args (incl. the name), -n = at least n
+	Flags flags
+	// Key positions for COMMAND INFO (1-based; 0 = no keys; LastKey -1 = last arg).
+	FirstKey, LastKey, Step int
+	Group                   string // "string", "generic", "connection", "server", "transactions"
+	Summary                 string
+	Since                   string
+	Handler                 func(c *Client, args [][]byte)
+	// Sub holds subcommands (CLIENT, CONFIG, COMMAND, OBJECT, MEMORY):
+	// lower-case name -> command whose Name is "parent|sub".
+	Sub map[string]*Command
+
+	calls, usec, failed, rejected atomic.Int64
+}
+
+// commands is the command table, filled by register() in each file's init.
+var commands = map[string]*Command{}
+
+func register(cmds ...*Command) {
+	for _, c := range cmds {
+		if _, dup := commands[c.Name]; dup {
+			panic("duplicate command " + c.Name)
+		}
+		commands[c.Name] = c
+	}
+}
+
+// lookup finds the command named by name, case-insensitively, without allocating.
+func lookup(name []byte, scratch *[]byte) *Command {
+	b := (*scratch)[:0]
+	for _, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		b = append(b, ch)
+	}
+	*scratch = b
+	return commands[string(b)]
+}
+
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+// errWrongArgs is Redis's arity error for name ("get", "client|setname").
+func errWrongArgs(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+// errUnknownCommand is Redis 7's text, which quotes the first arguments.
+func errUnknownCommand(args [][]byte) string {
+	var sb strings.Builder
+	sb.WriteString("ERR unknown command '")
+	sb.WriteString(sanitize(args[0], 128))
+	sb.WriteString("', with args beginning with: ")
+	for i := 1; i < len(args) && sb.Len() < 128; i++ {
+		sb.WriteString("'")
+		sb.WriteString(sanitize(args[i], 128-sb.Len()))
+		sb.WriteString("' ")
+	}
+	return sb.String()
+}
+
+// errUnknownSubcommand is Redis's text for an unknown subcommand of parent.
+func errUnknownSubcommand(parent string, sub []byte) string {
+	return "ERR unknown subcommand '" + sanitize(sub, 128) + "'. Try " + strings.ToUpper(parent) + " HELP."
+}
+
+// sanitize makes client bytes safe to echo in an error line.
+func sanitize(b []byte, max int) string {
+	if max < 0 {
+		max = 0
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c < ' ' || c > '~' {
+			c = ' '
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+// subcommand resolves args[1] of a container command, replying with Redis's
+// errors when it is unknown or has the wrong arity. nil means "replied".
+func subcommand(c *Client, parent *Command, args [][]byte) *Command {
+	sub := parent.Sub[strings.ToLower(string(args[1]))]
+	if sub == nil {
+		c.reply.Error(errUnknownSubcommand(parent.Name, args[1]))
+		return nil
+	}
+	if !arityOK(sub.Arity, len(args)) {
+		c.reply.Error(errWrongArgs(sub.Name))
+		return nil
+	}
+	return sub
+}
+
+// record counts one call of cmd for INFO commandstats.
+func (cmd *Command) record(start time.Time) {
+	cmd.calls.Add(1)
+	cmd.usec.Add(int64(time.Since(start) / time.Microsecond))
+}
