@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The tests in this package run the real fastcache binary, built once per
+// test run, on loopback ports, and talk to it with go-redis.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fastcache-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "fastcache")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// proc is one running fastcache process.
+type proc struct {
+	t    testing.TB
+	cmd  *exec.Cmd
+	port int
+	dir  string
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start launches the binary on dir with extra directives and does not wait
+// for it to be ready.
+func start(t testing.TB, dir string, directives ...string) *proc {
+	t.Helper()
+	port := freePort(t)
+	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir, "--logformat", "json"}
+	for _, d := range directives {
+		args = append(args, d)
+	}
+	p := &proc{t: t, port: port, dir: dir, out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(binary(t), args...)
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+// startReady launches the binary and waits until it serves data commands.
+func startReady(t testing.TB, dir string, directives ...string) *proc {
+	t.Helper()
+	p := start(t, dir, directives...)
+	p.waitReady(60 * time.Second)
+	return p
+}
+
+func (p *proc) addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+
+func (p *proc) client() *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: p.addr(), MaxRetries: -1, DialTimeout: 2 * time.Second,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, PoolSize: 64})
+	p.t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// waitReady polls until DBSIZE answers (not -LOADING) or the process exits.
+func (p *proc) waitReady(timeout time.Duration) {
+	p.t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: p.addr(), MaxRetries: -1, DialTimeout: time.Second})
+	defer rdb.Close()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			p.t.Fatalf("fastcache exited before it was ready: %v\n%s", p.err, p.out.String())
+		default:
+		}
+		if err := rdb.DBSize(context.Background()).Err(); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.t.Fatalf("fastcache not ready after %v\n%s", timeout, p.out.String())
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (p *proc) kill() {
+	if p.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop() {
+	p.t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("fastcache did not stop on SIGTERM\n%s", p.out.String())
+	}
+	if p.err != nil {
+		p.t.Fatalf("fastcache exited with %v after SIGTERM\n%s", p.err, p.out.String())
+	}
+}
+
+// wait waits for the process to exit by itself and returns its output.
+func (p *proc) wait(timeout time.Duration) (string, error) {
+	select {
+	case <-p.done:
+		return p.out.String(), p.err
+	case <-time.After(timeout):
+		p.t.Fatalf("fastcache still running after %v\n%s", timeout, p.out.String())
+	}
+	return "", nil
+}
+
+func ctx() context.Context { return context.Background() }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
