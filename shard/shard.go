@@ -349,3 +349,7 @@ func (s *Shard) touchWatch(key []byte) {
 func (s *Shard) TouchWatch(key []byte) { s.touchWatch(key) }
 
 var _ = math.MaxInt64
+
+// CloneTable returns an independent copy of the shard's table, for a
+// point-in-time snapshot; the caller holds the lock.
+func (s *Shard) CloneTable() *table { return s.t.Clone() }
