@@ -208,10 +208,10 @@ func (c *Cache) SetSamples(n int) { c.samples.Store(int64(n)) }
 
 // Stats are the keyspace counters for INFO.
 type Stats struct {
-	Keys, Expires                   int64
-	Hits, Misses, Expired, Evicted  int64
-	ExpiredStalePerc                float64
-	UsedMemory                      int64
+	Keys, Expires                  int64
+	Hits, Misses, Expired, Evicted int64
+	ExpiredStalePerc               float64
+	UsedMemory                     int64
 }
 
 // Stats sums the shards' counters.

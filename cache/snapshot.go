@@ -33,3 +33,24 @@ func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
 	}
 	return nil
 }
+
+// LoadSnapshotEntry stores one snapshot entry (replay; not logged).
+func (c *Cache) LoadSnapshotEntry(r *persistence.Record) { c.Apply(r) }
+
+// FlushWhere deletes, without logging, every key for which pred is true; replay
+// uses it for a FLUSHALL logged after a snapshot that covered only some shards.
+func (c *Cache) FlushWhere(pred func(key []byte) bool) {
+	for _, s := range c.shards {
+		s.Lock()
+		var dead [][]byte
+		rangeAll(s, func(k []byte, e shard.Entry) {
+			if pred(k) {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+		})
+		for _, k := range dead {
+			s.Apply(&persistence.Record{Op: persistence.OpDel, Key: k})
+		}
+		s.Unlock()
+	}
+}

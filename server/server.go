@@ -46,6 +46,8 @@ type Options struct {
 	Shutdown func(save *bool) error
 	// Loading returns replay progress while the dataset loads.
 	Loading func() LoadingInfo
+	// Snapshots serves SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE (nil: not available).
+	Snapshots Snapshots
 	// Extra INFO sections provided by the owner (persistence, snapshot, replication, ...).
 	InfoSections map[string]func() string
 }
