@@ -311,6 +311,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			return
 		case <-t.C:
 		}
+		shard.TickClock()
 		// Like Redis's slow cycle: at most 25% of one core per tick.
 		deadline := time.Now().Add(every / 4)
 		sampled, found := 0, 0

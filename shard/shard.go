@@ -19,9 +19,9 @@ import (
 )
 
 // table is the store behind a shard; MapTable and ArenaTable share its API.
-type table = MapTable
+type table = ArenaTable
 
-func newTable() *table { return NewMapTable() }
+func newTable() *table { return NewArenaTable() }
 
 // Shard is one partition of the keyspace.
 type Shard struct {
@@ -72,9 +72,16 @@ func Now() int64 { return time.Now().UnixMilli() }
 // bits 0..7:  LFU logarithmic counter (Redis's algorithm, lfu-log-factor 10,
 //             lfu-decay-time 1 minute)
 
-var clockBase = time.Now().Unix()
+var (
+	clockBase = time.Now().Unix()
+	clockNow  atomic.Uint32 // cached LRU clock, like Redis's server.lruclock
+)
 
-func lruClock() uint32 { return uint32(time.Now().Unix()-clockBase) & 0xFFFFFF }
+// TickClock refreshes the cached LRU clock; the cache calls it from its
+// background loop (every 100 ms), so reads never call time.Now for it.
+func TickClock() { clockNow.Store(uint32(time.Now().Unix()-clockBase) & 0xFFFFFF) }
+
+func lruClock() uint32 { return clockNow.Load() }
 
 const lfuInitVal = 5
 
