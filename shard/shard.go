@@ -360,3 +360,5 @@ var _ = math.MaxInt64
 // CloneTable returns an independent copy of the shard's table, for a
 // point-in-time snapshot; the caller holds the lock.
 func (s *Shard) CloneTable() *table { return s.t.Clone() }
+
+func init() { TickClock() }
