@@ -65,9 +65,15 @@ import (
 // enough to keep up with the dead bytes a mutation can create (< 8 KiB). So
 // the arena holds at most ~1/3 more than its live data, and the pause of any
 // one Put or Delete is bounded by evacuating one 64 KiB chunk (~1,000 small
-// records; measured in BenchmarkArenaCompactionPause), not by the table size.
-// A chunk found entirely dead is freed at once. Resizing the index is the
-// only O(n) step (a copy of the slots, ~1-2 ns per slot).
+// records, each re-hashed and re-pointed: ~80 us median, ~200 us p99 on these
+// machines, see BenchmarkArenaCompactionPause), not by the table size. A chunk
+// found entirely dead is freed at once. Resizing the index is the only O(n)
+// step: a stop-the-world copy of the slots, without touching the arena (~1 ms
+// to double 131,072 slots, i.e. a 100k-key shard; ~10 ms for 1M slots).
+//
+// Measured (BenchmarkArenaMemory, HeapInuse after GC): 72 B/key for 1M keys
+// (68 B/key for 10M) against 150 (132) for a map[string][]byte; a forced GC
+// takes 2 ms (7.6 ms) with the table live against 148 ms (3.5 s) for the map.
 //
 // Entry.Value and the keys passed to callbacks alias the arena: they are
 // valid only until the next mutation, and they are capped (len == cap) so
