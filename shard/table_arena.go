@@ -51,7 +51,7 @@ import (
 // Memory for 16 B keys and 32 B values: record = 1+4+1+1+16+32 = 55 B; the
 // index costs 8 B / load, i.e. 10-20 B per key (load 0.4-0.8 between
 // doublings); the chunk tail wasted is < 1 record per 64 KiB. Total ~65-75 B
-// per key (see TestArenaBytesPerKey), against ~145 B/key for Redis 7. An
+// per key (see BenchmarkArenaMemory), against ~145 B/key for Redis 7. An
 // expiry adds 12 B to the record and 8 B in vols.
 //
 // Writes: an overwrite whose value is no longer than the old one and whose
@@ -69,7 +69,7 @@ import (
 // machines, see BenchmarkArenaCompactionPause), not by the table size. A chunk
 // found entirely dead is freed at once. Resizing the index is the only O(n)
 // step: a stop-the-world copy of the slots, without touching the arena (~1 ms
-// to double 131,072 slots, i.e. a 100k-key shard; ~10 ms for 1M slots).
+// to double 131,072 slots, i.e. a 100k-key shard; about 10 ms, extrapolated, for 1M slots).
 //
 // Measured (BenchmarkArenaMemory, HeapInuse after GC): 72 B/key for 1M keys
 // (68 B/key for 10M) against 150 (132) for a map[string][]byte; a forced GC
