@@ -26,7 +26,7 @@ type txState struct {
 // Record implements persistence.Recorder, remembering the shards touched.
 func (t *txState) Record(op persistence.Op, key, value []byte, expireAt int64) {
 	if t.txn == nil {
-		t.txn = t.c.wal.Load().Load().NewTxn()
+		t.txn = t.c.wal.Load().NewTxn()
 	}
 	t.txn.Record(op, key, value, expireAt)
 	t.any = true
@@ -149,7 +149,7 @@ func (m *multi) unlock() {
 				idx = append(idx, i)
 			}
 		}
-		m.k.c.wal.Load().Load().Commit(m.tx.txn, idx)
+		m.k.c.wal.Load().Commit(m.tx.txn, idx)
 	}
 	for _, i := range m.shards {
 		m.k.c.shards[i].Unlock()
