@@ -26,7 +26,7 @@ func init() {
 }
 
 func cmdSave(c *Client, args [][]byte) {
-	s := c.srv.opts.Snapshots
+	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
 		return
@@ -49,7 +49,7 @@ func cmdSave(c *Client, args [][]byte) {
 }
 
 func cmdBGSave(c *Client, args [][]byte) {
-	s := c.srv.opts.Snapshots
+	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
 		return
@@ -70,7 +70,7 @@ func cmdBGSave(c *Client, args [][]byte) {
 }
 
 func cmdBGRewriteAOF(c *Client, args [][]byte) {
-	s := c.srv.opts.Snapshots
+	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
 		return

@@ -90,6 +90,19 @@ func New(o Options) *Server {
 	}
 }
 
+// SetSnapshots makes SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE available (after replay).
+func (s *Server) SetSnapshots(sn Snapshots) {
+	s.mu.Lock()
+	s.opts.Snapshots = sn
+	s.mu.Unlock()
+}
+
+func (s *Server) snapshots() Snapshots {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.Snapshots
+}
+
 // SetLoading switches the LOADING state (data commands answer -LOADING).
 func (s *Server) SetLoading(v bool) { s.loading.Store(v) }
 

@@ -83,6 +83,7 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 func run(cfg *config.Config, log zerolog.Logger) error {
 	dir := cfg.Dir()
 	walDir := filepath.Join(dir, "wal")
+	snapDir := filepath.Join(dir, "snapshot")
 	if err := os.MkdirAll(walDir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -149,12 +150,23 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		}
 	}()
 
-	// Start-up: replay what is on disk, then open a fresh segment for new writes.
+	// Start-up: load the newest valid snapshot, replay the log after it, then
+	// open a fresh segment for new writes.
+	var snaps *persistence.Snapshotter
 	if cfg.AppendOnly() {
-		res, err := replay.Run(walDir, c, replay.Options{Repair: cfg.WALRepair(), Log: log, Progress: progress})
+		meta, err := replay.LoadNewestSnapshot(snapDir, c, log)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("load snapshot: %w", err)
+		}
+		cut := replay.NewCut(meta)
+		res, err := replay.Run(walDir, c, replay.Options{Repair: cfg.WALRepair(), Log: log, Progress: progress, Cut: cut})
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("replay: %w", err)
+		}
+		if meta != nil && meta.MaxCut() > res.MaxLSN {
+			res.MaxLSN = meta.MaxCut()
 		}
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
@@ -170,6 +182,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		wal = w
 		walMu.Unlock()
 		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
+		snaps = persistence.NewSnapshotter(persistence.SnapshotterOptions{
+			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
+		})
+		srv.SetSnapshots(snaps)
+		go autoSnapshot(cfg, w, snaps, stopCh, log)
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
 			Int64("keys", c.DBSize()).Int("expired_while_down", expired).
@@ -189,6 +206,14 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	start := time.Now()
 	srv.Close()
 	c.Close()
+	if snaps != nil {
+		snaps.Wait()
+		if cfg.SnapshotOnShutdown() {
+			if err := snaps.Save(); err != nil {
+				log.Error().Err(err).Msg("snapshot on shutdown failed; the WAL still holds every write")
+			}
+		}
+	}
 	if wal != nil {
 		if err := wal.Close(); err != nil {
 			return fmt.Errorf("closing the WAL: %w", err)
@@ -196,6 +221,41 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	log.Info().Dur("took", time.Since(start)).Msg("fastcache stopped cleanly")
 	return nil
+}
+
+// autoSnapshot takes a background snapshot when the WAL written since the
+// last snapshot exceeds auto-aof-rewrite-percentage of that snapshot's size
+// and at least auto-aof-rewrite-min-size (Redis's names and defaults).
+func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapshotter, stop <-chan struct{}, log zerolog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	base := w.Stats().Bytes
+	saves := s.Stats().Saves
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		st := s.Stats()
+		if st.Saves != saves { // a snapshot finished: measure growth from it
+			saves = st.Saves
+			base = w.Stats().Bytes
+		}
+		pct := cfg.AutoAOFRewritePercentage()
+		if pct <= 0 || st.InProgress {
+			continue
+		}
+		grown := w.Stats().Bytes - base
+		size := max(st.LastSize, 1)
+		if grown >= cfg.AutoAOFRewriteMinSize() && grown*100 >= int64(pct)*size {
+			log.Info().Int64("wal_bytes_since_snapshot", grown).Int64("last_snapshot_bytes", st.LastSize).
+				Msg("starting automatic snapshot")
+			if err := s.BGSave(); err == nil {
+				base = w.Stats().Bytes
+			}
+		}
+	}
 }
 
 func loadingInfo(p *replay.Progress) server.LoadingInfo {
