@@ -103,11 +103,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	})
 
 	var (
-		progress  = &replay.Progress{}
-		stopOnce  sync.Once
-		stopCh    = make(chan struct{})
-		wal       *persistence.WAL
-		walMu     sync.Mutex
+		progress = &replay.Progress{}
+		stopOnce sync.Once
+		stopCh   = make(chan struct{})
+		wal      *persistence.WAL
+		walMu    sync.Mutex
 	)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
