@@ -1,0 +1,702 @@
+// Package config reads fastcache's configuration the way redis-server does
+// (an optional redis.conf-syntax file, then --directive value flags that
+// override it) and serves CONFIG GET and CONFIG SET with the same names.
+//
+// Concurrency: the values live in an immutable struct behind an
+// atomic.Pointer. Getters load it without locking (they are on hot paths:
+// every read of a connection, every pipeline), and CONFIG SET builds a
+// modified copy, runs the OnChange hooks and publishes it, under a mutex that
+// serialises writers only.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fastcache/internal/glob"
+)
+
+// ErrHelp and ErrVersion are returned by Load for -h/--help and -v/--version.
+var (
+	ErrHelp    = errors.New("help requested")
+	ErrVersion = errors.New("version requested")
+)
+
+// values is one immutable generation of the configuration.
+type values struct {
+	bind                         []string
+	port                         int64
+	dir                          string
+	daemonize, protectedMode     bool
+	tcpBacklog, tcpKeepalive     int64
+	databases                    int64
+	appendonly                   bool
+	appendfsync                  string
+	walCompression               string
+	walSegmentSize, walQueueSize int64
+	walRepair                    bool
+	save                         string
+	autoPct                      int64
+	autoMin                      int64
+	snapshotKeep                 int64
+	snapshotOnShutdown           bool
+	maxmemory                    int64
+	policy                       string
+	samples                      int64
+	requirepass                  string
+	maxclients                   int64
+	timeout                      int64
+	protoMaxBulkLen, cqbl        int64
+	hz                           int64
+	loglevel, logfile, logformat string
+	shards                       int64
+	exportListen, exportConnect  string
+	exportToken                  string
+	exportMaxSubs                int64
+	exportOnFull                 string
+	exportWriteTimeout           int64
+	replicaof, masterauth        string
+}
+
+// Config is the server's configuration.
+type Config struct {
+	v     atomic.Pointer[values]
+	mu    sync.Mutex // serialises Set
+	hooks map[string][]func(*Config) error
+	file  string
+}
+
+type directive struct {
+	name    string
+	doc     string
+	def     []string
+	mutable bool
+	set     func(v *values, args []string) error
+	get     func(v *values) string
+}
+
+var (
+	directives []*directive
+	byName     = map[string]*directive{}
+)
+
+func add(d *directive) {
+	directives = append(directives, d)
+	byName[d.name] = d
+}
+
+func one(args []string) (string, error) {
+	if len(args) != 1 {
+		return "", errors.New("wrong number of arguments")
+	}
+	return args[0], nil
+}
+
+func boolD(name string, def bool, mutable bool, doc string, p func(*values) *bool) {
+	d := "no"
+	if def {
+		d = "yes"
+	}
+	add(&directive{name: name, doc: doc, def: []string{d}, mutable: mutable,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(s) {
+			case "yes":
+				*p(v) = true
+			case "no":
+				*p(v) = false
+			default:
+				return errors.New("argument must be 'yes' or 'no'")
+			}
+			return nil
+		},
+		get: func(v *values) string {
+			if *p(v) {
+				return "yes"
+			}
+			return "no"
+		}})
+}
+
+func intD(name string, def, min, max int64, mutable bool, doc string, p func(*values) *int64) {
+	add(&directive{name: name, doc: doc, def: []string{strconv.FormatInt(def, 10)}, mutable: mutable,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < min || n > max {
+				return fmt.Errorf("argument must be between %d and %d inclusive", min, max)
+			}
+			*p(v) = n
+			return nil
+		},
+		get: func(v *values) string { return strconv.FormatInt(*p(v), 10) }})
+}
+
+func sizeD(name string, def string, min int64, mutable bool, doc string, p func(*values) *int64) {
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			n, err := ParseSize(s)
+			if err != nil {
+				return err
+			}
+			if n < min {
+				return fmt.Errorf("argument must be a memory value of at least %d bytes", min)
+			}
+			*p(v) = n
+			return nil
+		},
+		get: func(v *values) string { return strconv.FormatInt(*p(v), 10) }})
+}
+
+func enumD(name, def string, allowed []string, mutable bool, doc string, p func(*values) *string) {
+	add(&directive{name: name, doc: doc + " (" + strings.Join(allowed, "|") + ")", def: []string{def}, mutable: mutable,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			s = strings.ToLower(s)
+			for _, x := range allowed {
+				if s == x {
+					*p(v) = s
+					return nil
+				}
+			}
+			return fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(allowed, ", "))
+		},
+		get: func(v *values) string { return *p(v) }})
+}
+
+func strD(name, def string, mutable bool, doc string, p func(*values) *string) {
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			*p(v) = s
+			return nil
+		},
+		get: func(v *values) string { return *p(v) }})
+}
+
+func init() {
+	add(&directive{name: "bind", doc: "addresses to listen on; a leading '-' makes an address optional (skipped if unavailable)",
+		def: []string{"127.0.0.1", "-::1"},
+		set: func(v *values, a []string) error {
+			var out []string
+			for _, x := range a {
+				out = append(out, strings.Fields(x)...)
+			}
+			if len(out) == 0 {
+				return errors.New("at least one address is required")
+			}
+			v.bind = out
+			return nil
+		},
+		get: func(v *values) string { return strings.Join(v.bind, " ") }})
+	intD("port", 6379, 0, 65535, false, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
+	strD("dir", "./data", false, "data directory: the WAL in <dir>/wal, snapshots in <dir>/snapshot", func(v *values) *string { return &v.dir })
+	add(&directive{name: "daemonize", doc: "only 'no' is supported: run under a supervisor", def: []string{"no"},
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			if strings.ToLower(s) != "no" {
+				return errors.New("fastcache does not daemonize; run it under a supervisor (only 'no' is accepted)")
+			}
+			return nil
+		},
+		get: func(v *values) string { return "no" }})
+	boolD("protected-mode", true, true, "accepted for compatibility; fastcache binds to loopback by default", func(v *values) *bool { return &v.protectedMode })
+	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
+	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
+	intD("databases", 16, 1, 1<<31-1, false, "reported for compatibility; only database 0 holds data", func(v *values) *int64 { return &v.databases })
+	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
+	enumD("appendfsync", "everysec", []string{"always", "everysec", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
+	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
+	sizeD("wal-segment-size", "64mb", 4096, false, "WAL segment rotation size", func(v *values) *int64 { return &v.walSegmentSize })
+	sizeD("wal-queue-size", "4mb", 4096, false, "per-shard bound of records waiting for the WAL writer (writers wait beyond it)", func(v *values) *int64 { return &v.walQueueSize })
+	boolD("wal-repair", false, false, "at start, truncate the WAL at the first damage instead of refusing to start", func(v *values) *bool { return &v.walRepair })
+	add(&directive{name: "save", doc: "accepted for compatibility (Redis RDB save points); snapshots follow auto-aof-rewrite-*", def: []string{""}, mutable: true,
+		set: func(v *values, a []string) error {
+			s := strings.TrimSpace(strings.Join(a, " "))
+			f := strings.Fields(s)
+			if len(f)%2 != 0 {
+				return errors.New("invalid save parameters")
+			}
+			for _, x := range f {
+				if _, err := strconv.ParseInt(x, 10, 64); err != nil {
+					return errors.New("invalid save parameters")
+				}
+			}
+			v.save = s
+			return nil
+		},
+		get: func(v *values) string { return v.save }})
+	intD("auto-aof-rewrite-percentage", 100, 0, 1<<31-1, true, "snapshot when the WAL grew by this % of the last snapshot's size (0 = never)", func(v *values) *int64 { return &v.autoPct })
+	sizeD("auto-aof-rewrite-min-size", "64mb", 0, true, "... and by at least this many bytes", func(v *values) *int64 { return &v.autoMin })
+	intD("snapshot-keep", 2, 1, 1000, true, "snapshots kept on disk (older ones and the WAL they cover are deleted)", func(v *values) *int64 { return &v.snapshotKeep })
+	boolD("snapshot-on-shutdown", true, true, "take a snapshot on a clean stop, so the next start is fast", func(v *values) *bool { return &v.snapshotOnShutdown })
+	sizeD("maxmemory", "0", 0, true, "memory limit for keys and values (0 = none)", func(v *values) *int64 { return &v.maxmemory })
+	enumD("maxmemory-policy", "noeviction", []string{"volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu",
+		"volatile-random", "allkeys-random", "volatile-ttl", "noeviction"}, true, "what to evict at maxmemory", func(v *values) *string { return &v.policy })
+	intD("maxmemory-samples", 5, 1, 64, true, "keys sampled per eviction", func(v *values) *int64 { return &v.samples })
+	strD("requirepass", "", true, "password clients must send with AUTH", func(v *values) *string { return &v.requirepass })
+	intD("maxclients", 10000, 1, 1<<31-1, true, "maximum simultaneous clients", func(v *values) *int64 { return &v.maxclients })
+	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
+	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
+	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
+	intD("hz", 10, 1, 500, true, "background tasks (active expiry) per second", func(v *values) *int64 { return &v.hz })
+	enumD("loglevel", "notice", []string{"debug", "verbose", "notice", "warning", "nothing"}, true, "log verbosity", func(v *values) *string { return &v.loglevel })
+	strD("logfile", "", false, "log file (empty = standard error)", func(v *values) *string { return &v.logfile })
+	enumD("logformat", "console", []string{"console", "json"}, false, "log format", func(v *values) *string { return &v.logformat })
+	add(&directive{name: "shards", doc: "keyspace shards, a power of two up to 1024 (0 = next power of two >= 8 x cores)", def: []string{"0"},
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 0 || n > 1024 || (n != 0 && n&(n-1) != 0) {
+				return errors.New("argument must be 0 (auto) or a power of two between 1 and 1024")
+			}
+			v.shards = n
+			return nil
+		},
+		get: func(v *values) string { return strconv.FormatInt(v.shards, 10) }})
+	strD("wal-export-listen", "", false, "host:port where WAL subscribers connect (empty = off)", func(v *values) *string { return &v.exportListen })
+	strD("wal-export-connect", "", false, "host:port of a collector the WAL stream is pushed to (empty = off)", func(v *values) *string { return &v.exportConnect })
+	strD("wal-export-token", "", false, "token WAL export peers must present", func(v *values) *string { return &v.exportToken })
+	intD("wal-export-max-subscribers", 16, 1, 1<<20, true, "maximum WAL subscribers", func(v *values) *int64 { return &v.exportMaxSubs })
+	enumD("wal-export-on-full", "block", []string{"block", "drop"}, true, "when the export queue is full", func(v *values) *string { return &v.exportOnFull })
+	intD("wal-export-write-timeout", 10, 1, 3600, true, "seconds before a stuck subscriber is disconnected", func(v *values) *int64 { return &v.exportWriteTimeout })
+	add(&directive{name: "replicaof", doc: "host port of a primary to replicate ('no one' = primary)", def: []string{""}, mutable: false,
+		set: func(v *values, a []string) error {
+			s := strings.TrimSpace(strings.Join(a, " "))
+			f := strings.Fields(s)
+			switch {
+			case s == "" || strings.EqualFold(s, "no one"):
+				v.replicaof = ""
+			case len(f) == 2:
+				if _, err := strconv.ParseUint(f[1], 10, 16); err != nil {
+					return errors.New("invalid master port")
+				}
+				v.replicaof = f[0] + " " + f[1]
+			default:
+				return errors.New("expected <host> <port> or 'no one'")
+			}
+			return nil
+		},
+		get: func(v *values) string { return v.replicaof }})
+	strD("masterauth", "", true, "password to authenticate to the primary", func(v *values) *string { return &v.masterauth })
+}
+
+// Default returns the built-in configuration.
+func Default() *Config {
+	c := &Config{hooks: map[string][]func(*Config) error{}}
+	v := &values{}
+	for _, d := range directives {
+		if err := d.set(v, d.def); err != nil {
+			panic("config default for " + d.name + ": " + err.Error())
+		}
+	}
+	c.v.Store(v)
+	return c
+}
+
+// Load builds the configuration from os.Args[1:]: an optional config file
+// path first, then --directive value [value...] flags.
+func Load(args []string) (*Config, error) {
+	c := Default()
+	v := c.clone()
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "--help":
+			return nil, ErrHelp
+		case "-v", "--version":
+			return nil, ErrVersion
+		}
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
+		c.file = args[0]
+		data, err := os.ReadFile(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := parseFile(v, args[0], string(data)); err != nil {
+			return nil, err
+		}
+		args = args[1:]
+	}
+	for i := 0; i < len(args); {
+		a := args[i]
+		if a == "--help" || a == "-h" {
+			return nil, ErrHelp
+		}
+		if a == "--version" || a == "-v" {
+			return nil, ErrVersion
+		}
+		if !strings.HasPrefix(a, "--") {
+			return nil, fmt.Errorf("unexpected argument %q: directives are given as --name value", a)
+		}
+		name := strings.ToLower(strings.TrimPrefix(a, "--"))
+		j := i + 1
+		for j < len(args) && !strings.HasPrefix(args[j], "--") {
+			j++
+		}
+		vals := args[i+1 : j]
+		if len(vals) == 0 {
+			vals = []string{""}
+		}
+		if err := apply(v, name, vals); err != nil {
+			return nil, fmt.Errorf("--%s %s: %w", name, strings.Join(quoteAll(vals), " "), err)
+		}
+		i = j
+	}
+	c.v.Store(v)
+	return c, nil
+}
+
+func quoteAll(a []string) []string {
+	out := make([]string, len(a))
+	for i, s := range a {
+		if s == "" || strings.ContainsAny(s, " \t") {
+			s = strconv.Quote(s)
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func apply(v *values, name string, args []string) error {
+	d := byName[name]
+	if d == nil {
+		return fmt.Errorf("unknown directive '%s'", name)
+	}
+	return d.set(v, args)
+}
+
+func parseFile(v *values, file, data string) error {
+	for n, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		args, err := SplitArgs(line)
+		if err != nil {
+			return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		name := strings.ToLower(args[0])
+		vals := args[1:]
+		if len(vals) == 0 {
+			vals = []string{""}
+		}
+		if err := apply(v, name, vals); err != nil {
+			return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)
+		}
+	}
+	return nil
+}
+
+// SplitArgs splits a config line like Redis's sdssplitargs: spaces separate
+// arguments; "double quotes" take \n \r \t \b \a \\ \" \xHH escapes; 'single
+// quotes' take \'.
+func SplitArgs(line string) ([]string, error) {
+	var out []string
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return out, nil
+		}
+		var b strings.Builder
+		switch line[i] {
+		case '"':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, errors.New("unbalanced quotes")
+				}
+				ch := line[i]
+				if ch == '\\' && i+1 < len(line) {
+					i++
+					switch line[i] {
+					case 'n':
+						b.WriteByte('\n')
+					case 'r':
+						b.WriteByte('\r')
+					case 't':
+						b.WriteByte('\t')
+					case 'b':
+						b.WriteByte('\b')
+					case 'a':
+						b.WriteByte('\a')
+					case 'x':
+						if i+2 < len(line) {
+							if x, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
+								b.WriteByte(byte(x))
+								i += 2
+								break
+							}
+						}
+						b.WriteByte('x')
+					default:
+						b.WriteByte(line[i])
+					}
+					i++
+					continue
+				}
+				if ch == '"' {
+					i++
+					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+						return nil, errors.New("closing quote must be followed by a space")
+					}
+					break
+				}
+				b.WriteByte(ch)
+				i++
+			}
+		case '\'':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, errors.New("unbalanced quotes")
+				}
+				ch := line[i]
+				if ch == '\\' && i+1 < len(line) && line[i+1] == '\'' {
+					b.WriteByte('\'')
+					i += 2
+					continue
+				}
+				if ch == '\'' {
+					i++
+					if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+						return nil, errors.New("closing quote must be followed by a space")
+					}
+					break
+				}
+				b.WriteByte(ch)
+				i++
+			}
+		default:
+			for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+				b.WriteByte(line[i])
+				i++
+			}
+		}
+		out = append(out, b.String())
+	}
+}
+
+// ParseSize parses a memory value with Redis's units: k=1000, kb=1024, m,
+// mb, g, gb (case-insensitive), or plain bytes.
+func ParseSize(s string) (int64, error) {
+	bad := errors.New("argument must be a memory value")
+	ls := strings.ToLower(strings.TrimSpace(s))
+	mul := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}} {
+		if strings.HasSuffix(ls, u.suf) {
+			ls, mul = strings.TrimSuffix(ls, u.suf), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(ls, 10, 64)
+	if err != nil || n < 0 {
+		return 0, bad
+	}
+	if n > (1<<63-1)/mul {
+		return 0, bad
+	}
+	return n * mul, nil
+}
+
+func (c *Config) clone() *values {
+	v := *c.v.Load()
+	v.bind = append([]string(nil), v.bind...)
+	return &v
+}
+
+// Get returns the name/value pairs whose names match any of the glob
+// patterns (CONFIG GET), sorted by name.
+func (c *Config) Get(patterns ...string) [][2]string {
+	v := c.v.Load()
+	var out [][2]string
+	for _, d := range directives {
+		for _, p := range patterns {
+			if glob.Match([]byte(strings.ToLower(p)), []byte(d.name), true) {
+				out = append(out, [2]string{d.name, d.get(v)})
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// SetError is a CONFIG SET failure with Redis 7's text.
+type SetError struct{ msg string }
+
+func (e *SetError) Error() string { return e.msg }
+
+// Set implements CONFIG SET name value [name value ...]: every pair is
+// validated first, then all are applied together and the OnChange hooks of
+// the changed names run; a hook error restores the previous values.
+func (c *Config) Set(pairs [][2]string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.v.Load()
+	v := c.clone()
+	for _, p := range pairs {
+		name := strings.ToLower(p[0])
+		d := byName[name]
+		if d == nil {
+			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
+		}
+		if !d.mutable {
+			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set immutable config"}
+		}
+		args := []string{p[1]}
+		if name == "bind" || name == "save" || name == "replicaof" {
+			args = strings.Fields(p[1])
+			if len(args) == 0 {
+				args = []string{""}
+			}
+		}
+		if err := d.set(v, args); err != nil {
+			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error()}
+		}
+	}
+	c.v.Store(v)
+	for _, p := range pairs {
+		name := strings.ToLower(p[0])
+		if byName[name].get(old) == byName[name].get(v) {
+			continue
+		}
+		for _, h := range c.hooks[name] {
+			if err := h(c); err != nil {
+				c.v.Store(old)
+				for _, q := range pairs { // re-apply the old values to the runtime
+					for _, h2 := range c.hooks[strings.ToLower(q[0])] {
+						h2(c)
+					}
+				}
+				return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + err.Error()}
+			}
+		}
+	}
+	return nil
+}
+
+// OnChange registers fn to run after CONFIG SET changes name.
+func (c *Config) OnChange(name string, fn func(c *Config) error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hooks[name] = append(c.hooks[name], fn)
+}
+
+// Summary is the effective configuration for the start-up log line.
+func (c *Config) Summary() map[string]string {
+	v := c.v.Load()
+	out := map[string]string{}
+	for _, d := range directives {
+		s := d.get(v)
+		if d.name == "requirepass" || d.name == "masterauth" || d.name == "wal-export-token" {
+			if s != "" {
+				s = "(set)"
+			}
+		}
+		out[d.name] = s
+	}
+	return out
+}
+
+// Usage lists every directive with its default, for --help.
+func Usage() string {
+	var b strings.Builder
+	b.WriteString("Usage: fastcache [/path/to/fastcache.conf] [--directive value ...]\n")
+	b.WriteString("       fastcache wal check [--repair] DIR | fastcache wal dump DIR\n\nDirectives (redis.conf names):\n")
+	for _, d := range directives {
+		def := strings.Join(d.def, " ")
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(&b, "  --%-28s %s (default %s)\n", d.name, d.doc, def)
+	}
+	return b.String()
+}
+
+// File is the config file given on the command line ("" if none).
+func (c *Config) File() string { return c.file }
+
+// ---- typed getters ----
+
+func (c *Config) Bind() []string                { return c.v.Load().bind }
+func (c *Config) Port() int                     { return int(c.v.Load().port) }
+func (c *Config) Dir() string                   { return c.v.Load().dir }
+func (c *Config) Databases() int                { return int(c.v.Load().databases) }
+func (c *Config) AppendOnly() bool              { return c.v.Load().appendonly }
+func (c *Config) AppendFsync() string           { return c.v.Load().appendfsync }
+func (c *Config) WALCompression() string        { return c.v.Load().walCompression }
+func (c *Config) WALSegmentSize() int64         { return c.v.Load().walSegmentSize }
+func (c *Config) WALQueueSize() int64           { return c.v.Load().walQueueSize }
+func (c *Config) WALRepair() bool               { return c.v.Load().walRepair }
+func (c *Config) AutoAOFRewritePercentage() int { return int(c.v.Load().autoPct) }
+func (c *Config) AutoAOFRewriteMinSize() int64  { return c.v.Load().autoMin }
+func (c *Config) SnapshotKeep() int             { return int(c.v.Load().snapshotKeep) }
+func (c *Config) SnapshotOnShutdown() bool      { return c.v.Load().snapshotOnShutdown }
+func (c *Config) MaxMemory() int64              { return c.v.Load().maxmemory }
+func (c *Config) MaxMemoryPolicy() string       { return c.v.Load().policy }
+func (c *Config) MaxMemorySamples() int         { return int(c.v.Load().samples) }
+func (c *Config) RequirePass() string           { return c.v.Load().requirepass }
+func (c *Config) MaxClients() int               { return int(c.v.Load().maxclients) }
+func (c *Config) Timeout() time.Duration        { return time.Duration(c.v.Load().timeout) * time.Second }
+func (c *Config) ProtoMaxBulkLen() int64        { return c.v.Load().protoMaxBulkLen }
+func (c *Config) ClientQueryBufferLimit() int64 { return c.v.Load().cqbl }
+func (c *Config) Hz() int                       { return int(c.v.Load().hz) }
+func (c *Config) LogLevel() string              { return c.v.Load().loglevel }
+func (c *Config) LogFile() string               { return c.v.Load().logfile }
+func (c *Config) LogFormat() string             { return c.v.Load().logformat }
+func (c *Config) Shards() int                   { return int(c.v.Load().shards) }
+func (c *Config) WALExportListen() string       { return c.v.Load().exportListen }
+func (c *Config) WALExportConnect() string      { return c.v.Load().exportConnect }
+func (c *Config) WALExportToken() string        { return c.v.Load().exportToken }
+func (c *Config) WALExportMaxSubscribers() int  { return int(c.v.Load().exportMaxSubs) }
+func (c *Config) WALExportOnFull() string       { return c.v.Load().exportOnFull }
+func (c *Config) WALExportWriteTimeout() time.Duration {
+	return time.Duration(c.v.Load().exportWriteTimeout) * time.Second
+}
+func (c *Config) ReplicaOf() string  { return c.v.Load().replicaof }
+func (c *Config) MasterAuth() string { return c.v.Load().masterauth }

@@ -1,0 +1,136 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if got := strings.Join(c.Bind(), " "); got != "127.0.0.1 -::1" {
+		t.Fatalf("bind %q", got)
+	}
+	if c.Port() != 6379 || c.Dir() != "./data" || !c.AppendOnly() || c.AppendFsync() != "everysec" ||
+		c.ProtoMaxBulkLen() != 512<<20 || c.ClientQueryBufferLimit() != 1<<30 {
+		t.Fatal("wrong defaults")
+	}
+}
+
+func TestFileThenFlags(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "fc.conf")
+	os.WriteFile(f, []byte("# comment\n\nPORT 7000\nmaxmemory 100mb\nrequirepass \"p a\\x41ss\"\nbind 127.0.0.1 ::1\nsave \"\"\nappendfsync always\n"), 0o644)
+	c, err := Load([]string{f, "--port", "7001", "--maxmemory", "1gb", "--bind", "127.0.0.1", "-::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port() != 7001 || c.MaxMemory() != 1<<30 || c.RequirePass() != "p aAss" || c.AppendFsync() != "always" ||
+		strings.Join(c.Bind(), " ") != "127.0.0.1 -::1" {
+		t.Fatalf("got port %d maxmemory %d pass %q bind %v", c.Port(), c.MaxMemory(), c.RequirePass(), c.Bind())
+	}
+}
+
+func TestSizes(t *testing.T) {
+	for in, want := range map[string]int64{"100": 100, "1k": 1000, "1kb": 1024, "2MB": 2 << 20, "1g": 1e9, "1gb": 1 << 30, "5b": 5} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "x", "1tb", "-1", "1.5mb"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) accepted", in)
+		}
+	}
+}
+
+func TestErrorsNameTheDirective(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nosuch", "1"}, "nosuch"},
+		{[]string{"--port", "abc"}, "--port abc"},
+		{[]string{"--appendfsync", "sometimes"}, "appendfsync"},
+		{[]string{"--maxmemory", "lots"}, "maxmemory"},
+		{[]string{"--shards", "12"}, "power of two"},
+		{[]string{"--daemonize", "yes"}, "daemonize"},
+	}
+	for _, c := range cases {
+		_, err := Load(c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%v) = %v, want an error mentioning %q", c.args, err, c.want)
+		}
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "bad.conf")
+	os.WriteFile(f, []byte("port 1\nport \"abc\"\n"), 0o644)
+	_, err := Load([]string{f})
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), `'port "abc"'`) {
+		t.Fatalf("file error %v", err)
+	}
+}
+
+func TestGetSet(t *testing.T) {
+	c := Default()
+	got := c.Get("maxmemory*")
+	if len(got) != 3 || got[0][0] != "maxmemory" || got[1][0] != "maxmemory-policy" {
+		t.Fatalf("glob: %v", got)
+	}
+	if len(c.Get("nothing-matches")) != 0 {
+		t.Fatal("no match must be empty")
+	}
+	called := 0
+	c.OnChange("maxmemory", func(c *Config) error { called++; return nil })
+	if err := c.Set([][2]string{{"maxmemory", "10mb"}, {"maxmemory-policy", "allkeys-lru"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxMemory() != 10<<20 || c.MaxMemoryPolicy() != "allkeys-lru" || called != 1 {
+		t.Fatal("set not applied")
+	}
+	// atomic: a bad second pair leaves the first unchanged
+	err := c.Set([][2]string{{"maxmemory", "20mb"}, {"maxmemory-policy", "bogus"}})
+	if err == nil || !strings.Contains(err.Error(), "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy')") || c.MaxMemory() != 10<<20 {
+		t.Fatalf("err %v maxmemory %d", err, c.MaxMemory())
+	}
+	if err := c.Set([][2]string{{"port", "1"}}); err == nil || !strings.Contains(err.Error(), "immutable") {
+		t.Fatal(err)
+	}
+	if err := c.Set([][2]string{{"nosuch", "1"}}); err == nil || err.Error() != "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'" {
+		t.Fatal(err)
+	}
+	// a failing hook rolls back
+	c.OnChange("timeout", func(c *Config) error {
+		if c.Timeout() > 1000_000_000_000 {
+			return os.ErrInvalid
+		}
+		return nil
+	})
+	if err := c.Set([][2]string{{"timeout", "5000"}}); err == nil || c.Timeout() != 0 {
+		t.Fatalf("hook rollback: %v %v", err, c.Timeout())
+	}
+}
+
+func TestConcurrentGetSet(t *testing.T) {
+	c := Default()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 500; j++ {
+				c.Set([][2]string{{"maxclients", "100"}})
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 500; j++ {
+				_ = c.MaxClients()
+				_ = c.Get("*")
+			}
+		}()
+	}
+	wg.Wait()
+}
