@@ -1,59 +1,192 @@
 package persistence
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// STUB: replaced by the real implementation (per-shard bounded queue drained by the writer).
-
-// WAL is the write-ahead log.
-type WAL struct {
-	lsn    atomic.Uint64
-	queues []*Queue
-}
-
-// Queue is one shard's bounded WAL queue.
+// Queue is one shard's bounded WAL queue. Records are encoded straight into
+// its buffer under its own mutex (called with the shard's lock held, so the
+// buffer holds the shard's records in apply order); the writer goroutine
+// drains it. The LSN is assigned under the same mutex, which is what makes
+// the writer's durable watermark sound (see WAL.round).
 type Queue struct {
-	w       *WAL
-	lastLSN uint64
+	w        *WAL
+	mu       sync.Mutex
+	buf      []byte
+	n        int    // records in buf
+	min, max uint64 // LSN range of the records in buf after the last mark
+	marks    []mark
+	lastLSN  uint64
+	bytes    atomic.Int64 // len(buf), for WaitRoom and stats
+	recs     atomic.Int64
+	room     *sync.Cond
 }
 
-// Record implements Recorder.
+// mark is where a multi-shard transaction sits in this queue: records before
+// it must be written before the transaction, records after it after.
+type mark struct {
+	off, recs int
+	min, max  uint64
+	t         *Txn
+}
+
+func newQueue(w *WAL) *Queue {
+	q := &Queue{w: w}
+	q.room = sync.NewCond(&q.mu)
+	return q
+}
+
+// Record implements Recorder: it assigns the record's LSN and queues it.
 func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
-	q.lastLSN = q.w.lsn.Add(1)
-}
-
-// LastLSN is the LSN of the last record queued by this shard.
-func (q *Queue) LastLSN() uint64 { return q.lastLSN }
-
-// WaitRoom blocks while the queue is over its bound. Call it without holding the shard lock.
-func (q *Queue) WaitRoom() {}
-
-// Queue returns shard i's queue.
-func (w *WAL) Queue(i int) *Queue { return w.queues[i] }
-
-// NewDisabled returns a WAL that only numbers records (appendonly no).
-func NewDisabled(shards int) *WAL {
-	w := &WAL{}
-	for i := 0; i < shards; i++ {
-		w.queues = append(w.queues, &Queue{w: w})
+	q.mu.Lock()
+	lsn := q.w.lsn.Add(1)
+	q.lastLSN = lsn
+	if q.w.disabled {
+		q.mu.Unlock()
+		return
 	}
-	return w
+	wasEmpty := len(q.buf) == 0 && len(q.marks) == 0
+	q.buf = appendRecord(q.buf, op, lsn, key, value, expireAt)
+	if q.n == 0 || q.min == 0 {
+		q.min = lsn
+	}
+	q.max = lsn
+	q.n++
+	q.bytes.Store(int64(len(q.buf)))
+	q.recs.Add(1)
+	q.mu.Unlock()
+	if wasEmpty {
+		q.w.signal()
+	}
 }
 
-// Txn collects the records of one multi-key command or MULTI/EXEC that touches several shards.
-type Txn struct{ recs int }
+// LastLSN is the LSN of the last record queued by this shard; read under the
+// shard lock it is the shard's snapshot cut.
+func (q *Queue) LastLSN() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.lastLSN
+}
+
+// WaitRoom blocks while the queue holds more than its bound (backpressure:
+// writers wait, nothing is dropped). Call it without the shard lock.
+func (q *Queue) WaitRoom() {
+	if q.w.disabled || q.bytes.Load() < int64(q.w.o.QueueBytes) {
+		return
+	}
+	q.mu.Lock()
+	for int64(len(q.buf)) >= int64(q.w.o.QueueBytes) && !q.w.closed.Load() {
+		q.w.waits.Add(1)
+		q.w.signal()
+		q.room.Wait()
+	}
+	q.mu.Unlock()
+}
+
+// take moves the queue's content up to its first mark into dst. It returns
+// the transaction whose mark was reached (and removed), if any.
+func (q *Queue) take(dst []byte) (out []byte, recs int, min, max uint64, t *Txn) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	end, cnt, mn, mx := len(q.buf), q.n, q.min, q.max
+	if len(q.marks) > 0 {
+		m := q.marks[0]
+		end, cnt, mn, mx, t = m.off, m.recs, m.min, m.max, m.t
+	}
+	out = append(dst, q.buf[:end]...)
+	if t != nil {
+		rest := copy(q.buf, q.buf[end:])
+		q.buf = q.buf[:rest]
+		q.marks = q.marks[1:]
+		for i := range q.marks {
+			q.marks[i].off -= end
+			q.marks[i].recs -= cnt
+		}
+		if len(q.marks) == 0 {
+			q.marks = nil
+		}
+	} else {
+		if cap(q.buf) > 4<<20 {
+			q.buf = nil // don't keep a burst's buffer forever
+		} else {
+			q.buf = q.buf[:0]
+		}
+		q.min, q.max = 0, 0
+	}
+	q.n -= cnt
+	q.bytes.Store(int64(len(q.buf)))
+	q.recs.Add(int64(-cnt))
+	if len(q.buf) < q.w.o.QueueBytes {
+		q.room.Broadcast()
+	}
+	return out, cnt, mn, mx, t
+}
+
+// Txn collects the records of one multi-key command or MULTI/EXEC that
+// touches several shards; Commit queues them as one unit, so they are
+// written in one frame and replayed all or nothing.
+type Txn struct {
+	data     []byte
+	recs     []txnRec
+	encoded  []byte
+	min, max uint64
+	parts    int
+	arrived  int
+}
+
+type txnRec struct {
+	op         Op
+	expireAt   int64
+	koff, klen int
+	voff, vlen int
+}
 
 // NewTxn starts a transaction group.
 func (w *WAL) NewTxn() *Txn { return &Txn{} }
 
-// Record implements Recorder.
-func (t *Txn) Record(op Op, key, value []byte, expireAt int64) { t.recs++ }
-
-// Commit queues t on the given shards' queues; called with those shards' locks held.
-func (w *WAL) Commit(t *Txn, shards []int) {
-	for _, s := range shards {
-		w.queues[s].lastLSN = w.lsn.Add(uint64(t.recs))
-	}
+// Record implements Recorder (key and value are copied).
+func (t *Txn) Record(op Op, key, value []byte, expireAt int64) {
+	r := txnRec{op: op, expireAt: expireAt, koff: len(t.data), klen: len(key)}
+	t.data = append(t.data, key...)
+	r.voff, r.vlen = len(t.data), len(value)
+	t.data = append(t.data, value...)
+	t.recs = append(t.recs, r)
 }
 
-// Err is non-nil while writes must be refused (the WAL cannot be written).
-func (w *WAL) Err() error { return nil }
+// Commit queues t on the given shards' queues (ascending, deduplicated);
+// called with those shards' locks held.
+func (w *WAL) Commit(t *Txn, shards []int) {
+	if t == nil || len(t.recs) == 0 || len(shards) == 0 {
+		return
+	}
+	qs := make([]*Queue, len(shards))
+	for i, s := range shards {
+		qs[i] = w.queues[s]
+		qs[i].mu.Lock()
+	}
+	n := uint64(len(t.recs))
+	base := w.lsn.Add(n) - n + 1
+	t.min, t.max = base, base+n-1
+	signal := false
+	if !w.disabled {
+		for i, r := range t.recs {
+			t.encoded = appendRecord(t.encoded, r.op, base+uint64(i), t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.expireAt)
+		}
+		t.parts = len(qs)
+		for _, q := range qs {
+			if len(q.buf) == 0 && len(q.marks) == 0 {
+				signal = true
+			}
+			q.marks = append(q.marks, mark{off: len(q.buf), recs: q.n, min: q.min, max: q.max, t: t})
+			q.min, q.max = 0, 0
+		}
+	}
+	for _, q := range qs {
+		q.lastLSN = t.max
+		q.mu.Unlock()
+	}
+	if signal {
+		w.signal()
+	}
+}

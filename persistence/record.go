@@ -1,5 +1,11 @@
 package persistence
 
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
 // Op is the kind of a mutation record. Records are logged in their effective,
 // deterministic form: replay never re-evaluates a command, it re-applies the
 // state change the command made.
@@ -52,4 +58,72 @@ type Record struct {
 // for the duration of the call and must be copied.
 type Recorder interface {
 	Record(op Op, key, value []byte, expireAt int64)
+}
+
+// appendRecord encodes one record: op u8 | flags u8 (bit 0: has expiry) |
+// LSN uvarint | [expireAt varint] | key len uvarint | key | (OpSet: value
+// len uvarint | value).
+func appendRecord(dst []byte, op Op, lsn uint64, key, value []byte, expireAt int64) []byte {
+	flags := byte(0)
+	if expireAt != 0 {
+		flags = 1
+	}
+	dst = append(dst, byte(op), flags)
+	dst = binary.AppendUvarint(dst, lsn)
+	if flags&1 != 0 {
+		dst = binary.AppendVarint(dst, expireAt)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(key)))
+	dst = append(dst, key...)
+	if op == OpSet {
+		dst = binary.AppendUvarint(dst, uint64(len(value)))
+		dst = append(dst, value...)
+	}
+	return dst
+}
+
+var errBadRecord = errors.New("malformed record")
+
+// decodeRecord decodes the record at the start of p into r (Key and Value
+// alias p) and returns its length.
+func decodeRecord(p []byte, r *Record) (int, error) {
+	if len(p) < 2 {
+		return 0, errBadRecord
+	}
+	op, flags := Op(p[0]), p[1]
+	if op < OpSet || op > OpFlush || flags > 1 {
+		return 0, fmt.Errorf("unknown record type %d/%d", p[0], p[1])
+	}
+	i := 2
+	lsn, n := binary.Uvarint(p[i:])
+	if n <= 0 {
+		return 0, errBadRecord
+	}
+	i += n
+	r.Op, r.LSN, r.ExpireAt, r.Value = op, lsn, 0, nil
+	if flags&1 != 0 {
+		v, n := binary.Varint(p[i:])
+		if n <= 0 {
+			return 0, errBadRecord
+		}
+		r.ExpireAt = v
+		i += n
+	}
+	kl, n := binary.Uvarint(p[i:])
+	if n <= 0 || kl > uint64(len(p)-i-n) {
+		return 0, errBadRecord
+	}
+	i += n
+	r.Key = p[i : i+int(kl) : i+int(kl)]
+	i += int(kl)
+	if op == OpSet {
+		vl, n := binary.Uvarint(p[i:])
+		if n <= 0 || vl > uint64(len(p)-i-n) {
+			return 0, errBadRecord
+		}
+		i += n
+		r.Value = p[i : i+int(vl) : i+int(vl)]
+		i += int(vl)
+	}
+	return i, nil
 }

@@ -1,0 +1,375 @@
+package persistence
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/rs/zerolog"
+)
+
+// ReadOptions configure ReadDir.
+type ReadOptions struct {
+	// Repair truncates the log at the first damage instead of failing.
+	Repair bool
+	// StartSegment skips segments with a lower id (covered by a snapshot).
+	StartSegment uint64
+	// ReadOnly never modifies files (wal check without --repair, dump).
+	ReadOnly bool
+	Log      zerolog.Logger
+	// Progress is called after each frame with the bytes read so far.
+	Progress func(bytes int64)
+}
+
+// ReadResult summarises a read of the log.
+type ReadResult struct {
+	Segments        int
+	Frames, Records int64
+	Bytes           int64 // bytes of the segments read
+	MinLSN, MaxLSN  uint64
+	TornBytes       int64 // cut off at the end of the last segment
+	RepairedBytes   int64 // dropped by repair
+	RepairedFrames  int64
+	Damage          string // what repair (or check) found
+}
+
+// CorruptError is damage in the middle of the log.
+type CorruptError struct {
+	Segment string
+	Offset  int64
+	Reason  string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("WAL corrupt: %s offset %d: %s; run `fastcache wal check --repair DIR` or start with `--wal-repair yes` (drops everything from this point)",
+		e.Segment, e.Offset, e.Reason)
+}
+
+// TotalBytes is the size of the segments ReadDir would read.
+func TotalBytes(dir string, start uint64) int64 {
+	segs, _ := listSegments(dir)
+	var n int64
+	for _, s := range segs {
+		if s.id >= start {
+			if st, err := os.Stat(s.path); err == nil {
+				n += st.Size()
+			}
+		}
+	}
+	return n
+}
+
+// ReadDir reads every segment in order, verifies each frame and calls fn for
+// its records, a frame at a time and all or nothing: a frame's records are
+// all decoded and checked before the first is delivered. The Record passed
+// to fn aliases internal buffers and is valid only during the call.
+//
+// A torn frame at the end of the last segment (a crash in mid-write: the
+// rest of the file is zeros, too short for a frame, claims more bytes than
+// the file has, or no valid frame follows) is cut off with a warning. Any
+// other damage returns a *CorruptError naming the segment and offset, unless
+// opts.Repair is set: then the damaged segment is copied to <name>.broken,
+// truncated at the damage, and later segments are moved aside.
+func ReadDir(dir string, opts ReadOptions, fn func(r *Record) error) (ReadResult, error) {
+	var res ReadResult
+	segs, err := listSegments(dir)
+	if err != nil {
+		return res, err
+	}
+	var live []segFile
+	for _, s := range segs {
+		if s.id >= opts.StartSegment {
+			live = append(live, s)
+		}
+	}
+	fr := &frameReader{}
+	var done int64
+	for si, s := range live {
+		last := si == len(live)-1
+		data, err := os.ReadFile(s.path)
+		if err != nil {
+			return res, err
+		}
+		res.Segments++
+		res.Bytes += int64(len(data))
+		name := filepath.Base(s.path)
+		off, reason := 0, ""
+		if len(data) < segHeaderSize || binary.LittleEndian.Uint32(data) != segMagic ||
+			crc32.Checksum(data[:28], crcTable) != binary.LittleEndian.Uint32(data[28:]) {
+			reason = "bad segment header"
+		} else {
+			off = segHeaderSize
+			for off < len(data) {
+				n, recs, why := fr.frame(data[off:])
+				if why != "" {
+					reason = why
+					break
+				}
+				for i := range recs {
+					r := &recs[i]
+					if res.MinLSN == 0 || r.LSN < res.MinLSN {
+						res.MinLSN = r.LSN
+					}
+					res.MaxLSN = max(res.MaxLSN, r.LSN)
+					if err := fn(r); err != nil {
+						return res, err
+					}
+				}
+				res.Frames++
+				res.Records += int64(len(recs))
+				off += n
+				if opts.Progress != nil {
+					opts.Progress(done + int64(off))
+				}
+			}
+		}
+		done += int64(len(data))
+		if reason == "" {
+			continue
+		}
+		if last && (off == 0 && len(data) < segHeaderSize || tornTail(data, off)) {
+			res.TornBytes = int64(len(data) - off)
+			opts.Log.Warn().Str("segment", name).Int("offset", off).Int64("dropped_bytes", res.TornBytes).
+				Str("reason", reason).Msg("torn frame at the end of the WAL (crash in mid-write): cut off")
+			if !opts.ReadOnly {
+				if off == 0 {
+					os.Remove(s.path)
+				} else if err := truncateSync(s.path, int64(off)); err != nil {
+					return res, err
+				}
+			}
+			continue
+		}
+		cerr := &CorruptError{Segment: name, Offset: int64(off), Reason: reason}
+		res.Damage = cerr.Error()
+		if !opts.Repair {
+			return res, cerr
+		}
+		// Repair: keep a copy, cut at the damage, move later segments aside.
+		frames, bytesDropped := countFramesAfter(data, off)
+		for _, later := range live[si+1:] {
+			if st, err := os.Stat(later.path); err == nil {
+				bytesDropped += st.Size()
+			}
+			if err := os.Rename(later.path, later.path+".broken"); err != nil {
+				return res, err
+			}
+		}
+		if err := os.WriteFile(s.path+".broken", data, 0o644); err != nil {
+			return res, err
+		}
+		if off == 0 {
+			os.Remove(s.path)
+		} else if err := truncateSync(s.path, int64(off)); err != nil {
+			return res, err
+		}
+		res.RepairedBytes, res.RepairedFrames = bytesDropped, frames
+		opts.Log.Warn().Str("segment", name).Int("offset", off).Str("reason", reason).
+			Int64("dropped_bytes", bytesDropped).Int64("dropped_frames_in_segment", frames).
+			Int("later_segments_moved_aside", len(live)-si-1).
+			Msg("WAL repaired: truncated at the first damage (copy kept as .broken)")
+		syncDir(dir)
+		return res, nil
+	}
+	return res, nil
+}
+
+func truncateSync(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// tornTail reports whether the damage at off looks like an interrupted
+// write rather than corruption: nothing valid follows it.
+func tornTail(data []byte, off int) bool {
+	rest := data[off:]
+	if len(rest) < frameHdrSize || bytes.Count(rest, []byte{0}) == len(rest) {
+		return true
+	}
+	if binary.LittleEndian.Uint16(rest) == frameMagic {
+		stored := int(binary.LittleEndian.Uint32(rest[4:]))
+		if frameHdrSize+stored > len(rest) {
+			return true
+		}
+	}
+	// a valid frame further on means the damage is in the middle
+	var fr frameReader
+	for p := off + 8; p+frameHdrSize <= len(data); p += 8 {
+		if binary.LittleEndian.Uint16(data[p:]) == frameMagic {
+			if _, _, why := fr.frame(data[p:]); why == "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func countFramesAfter(data []byte, off int) (frames int64, dropped int64) {
+	var fr frameReader
+	for p := off; p+frameHdrSize <= len(data); p += 8 {
+		if binary.LittleEndian.Uint16(data[p:]) == frameMagic {
+			if _, _, why := fr.frame(data[p:]); why == "" {
+				frames++
+			}
+		}
+	}
+	return frames, int64(len(data) - off)
+}
+
+// frameReader decodes frames, reusing its buffers.
+type frameReader struct {
+	raw  []byte
+	recs []Record
+	zdec *zstd.Decoder
+}
+
+// frame verifies and decodes the frame at the start of b. It returns the
+// frame's length on disk (with padding) and its records, or a reason.
+func (fr *frameReader) frame(b []byte) (int, []Record, string) {
+	if len(b) < frameHdrSize {
+		return 0, nil, "truncated frame header"
+	}
+	if binary.LittleEndian.Uint16(b) != frameMagic {
+		return 0, nil, "bad frame magic"
+	}
+	if b[2] != frameVersion || b[3] > codecZstd {
+		return 0, nil, fmt.Sprintf("unknown frame version %d or codec %d", b[2], b[3])
+	}
+	stored := int64(binary.LittleEndian.Uint32(b[4:]))
+	rawLen := int64(binary.LittleEndian.Uint32(b[8:]))
+	count := int(binary.LittleEndian.Uint32(b[12:]))
+	if stored > int64(len(b)-frameHdrSize) {
+		return 0, nil, fmt.Sprintf("frame length %d runs past the end of the file", stored)
+	}
+	if rawLen > maxFrameRaw || (b[3] == codecNone && rawLen != stored) {
+		return 0, nil, "impossible frame length"
+	}
+	payload := b[frameHdrSize : frameHdrSize+stored]
+	if crc32.Update(crc32.Checksum(b[:32], crcTable), crcTable, payload) != binary.LittleEndian.Uint32(b[32:]) {
+		return 0, nil, "frame checksum mismatch"
+	}
+	switch b[3] {
+	case codecS2:
+		n, err := s2.DecodedLen(payload)
+		if err != nil || int64(n) != rawLen {
+			return 0, nil, "bad s2 payload"
+		}
+		fr.raw, err = s2.Decode(fr.raw[:cap(fr.raw)], payload)
+		if err != nil {
+			return 0, nil, "bad s2 payload"
+		}
+		payload = fr.raw
+	case codecZstd:
+		if fr.zdec == nil {
+			fr.zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrameRaw))
+		}
+		var err error
+		fr.raw, err = fr.zdec.DecodeAll(payload, fr.raw[:0])
+		if err != nil || int64(len(fr.raw)) != rawLen {
+			return 0, nil, "bad zstd payload"
+		}
+		payload = fr.raw
+	}
+	if count > len(payload)/3+1 {
+		return 0, nil, "impossible record count"
+	}
+	fr.recs = fr.recs[:0]
+	for len(payload) > 0 {
+		var r Record
+		n, err := decodeRecord(payload, &r)
+		if err != nil {
+			return 0, nil, err.Error()
+		}
+		fr.recs = append(fr.recs, r)
+		payload = payload[n:]
+	}
+	if len(fr.recs) != count {
+		return 0, nil, fmt.Sprintf("frame holds %d records, header says %d", len(fr.recs), count)
+	}
+	l := (frameHdrSize + int(stored) + 7) &^ 7
+	if l > len(b) {
+		l = len(b) // the padding of the very last frame may be missing
+	}
+	return l, fr.recs, ""
+}
+
+// DecodeFrame verifies one frame (as sent by the export stream) and returns
+// its records (aliasing internal buffers) and its length.
+func DecodeFrame(b []byte) ([]Record, int, error) {
+	var fr frameReader
+	n, recs, why := fr.frame(b)
+	if why != "" {
+		return nil, 0, errors.New(why)
+	}
+	return recs, n, nil
+}
+
+// Check verifies every frame of the log in dir and prints a summary; with
+// repair it truncates at the first damage like --wal-repair.
+func Check(dir string, repair bool, w io.Writer) error {
+	var ops [OpFlush + 1]int64
+	res, err := ReadDir(dir, ReadOptions{Repair: repair, ReadOnly: !repair, Log: zerolog.New(w)}, func(r *Record) error {
+		ops[r.Op]++
+		return nil
+	})
+	fmt.Fprintf(w, "segments: %d\nframes: %d\nrecords: %d (set %d, del %d, pexpireat %d, persist %d, flush %d)\nbytes: %d\nlsn: %d..%d\n",
+		res.Segments, res.Frames, res.Records, ops[OpSet], ops[OpDel], ops[OpExpire], ops[OpPersist], ops[OpFlush], res.Bytes, res.MinLSN, res.MaxLSN)
+	if res.TornBytes > 0 {
+		fmt.Fprintf(w, "torn tail: %d bytes at the end of the last segment\n", res.TornBytes)
+	}
+	if res.RepairedBytes > 0 {
+		fmt.Fprintf(w, "repaired: dropped %d bytes (%s)\n", res.RepairedBytes, res.Damage)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "damage: %v\n", err)
+		return err
+	}
+	fmt.Fprintln(w, "status: ok")
+	return nil
+}
+
+// Dump prints every record of the log in dir as a JSON line.
+func Dump(dir string, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	type line struct {
+		LSN      uint64 `json:"lsn"`
+		Op       string `json:"op"`
+		Key      string `json:"key"`
+		KeyEnc   string `json:"key_encoding,omitempty"`
+		Value    string `json:"value,omitempty"`
+		ValueEnc string `json:"value_encoding,omitempty"`
+		ExpireAt int64  `json:"expire_at,omitempty"`
+	}
+	text := func(b []byte) (string, string) {
+		if utf8.Valid(b) {
+			return string(b), ""
+		}
+		return base64.StdEncoding.EncodeToString(b), "base64"
+	}
+	_, err := ReadDir(dir, ReadOptions{ReadOnly: true, Log: zerolog.New(os.Stderr)}, func(r *Record) error {
+		l := line{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt}
+		l.Key, l.KeyEnc = text(r.Key)
+		if r.Op == OpSet {
+			l.Value, l.ValueEnc = text(r.Value)
+		}
+		return enc.Encode(l)
+	})
+	return err
+}

@@ -1,0 +1,775 @@
+package persistence
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+)
+
+// Options configure the WAL.
+type Options struct {
+	Dir         string // <datadir>/wal
+	Shards      int
+	Fsync       string // always | everysec | no
+	Compression string // none | s2 | zstd
+	SegmentSize int64  // rotation size, default 64 MiB
+	QueueBytes  int    // per-shard queue bound, default 4 MiB
+	// Export, when set, receives every frame's exact on-disk bytes after it
+	// is written (valid only during the call).
+	Export func(frame []byte)
+	Log    zerolog.Logger
+}
+
+const (
+	segMagic      = 0x4C574346 // "FCWL"
+	segVersion    = 1
+	segHeaderSize = 32
+	frameMagic    = 0xFC57
+	frameVersion  = 1
+	frameHdrSize  = 40
+	maxFrameRaw   = 1 << 30 // a frame's raw payload: one huge value fits
+	targetFrame   = 1 << 20 // the writer cuts frames at about this raw size
+	codecNone     = 0
+	codecS2       = 1
+	codecZstd     = 2
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// WAL is the write-ahead log: per-shard queues drained by one writer
+// goroutine into checksummed frames appended to segment files.
+type WAL struct {
+	o        Options
+	disabled bool
+	lsn      atomic.Uint64
+	queues   []*Queue
+	codec    byte
+	zenc     *zstd.Encoder
+
+	wake    chan struct{}
+	rotateC chan chan rotateResult
+	flushC  chan chan error
+	closing chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+	waits   atomic.Int64 // times a writer waited for room in a queue
+
+	policy atomic.Pointer[string]
+
+	// durability
+	dmu       sync.Mutex
+	durable   atomic.Uint64
+	durableCh chan struct{}
+
+	// writer state (writer goroutine only)
+	f          *os.File
+	segID      uint64
+	segSize    int64 // bytes in the current segment
+	syncedSize int64 // size at the last successful fsync
+	undurable  []byte
+	undurG     uint64 // watermark covered by undurable bytes once synced
+	blocked    []*Txn
+	payload    []byte
+	frames     []byte
+	comp       []byte
+	lastSync   time.Time
+	failing    error
+
+	errp atomic.Pointer[error]
+
+	stats walStats
+}
+
+type rotateResult struct {
+	id  uint64
+	err error
+}
+
+type walStats struct {
+	records, bytes, rawBytes, frames atomic.Int64
+	segments, rotations              atomic.Int64
+	fsyncs, lastFsyncMicros          atomic.Int64
+	lastFsyncUnix, delayedFsyncs     atomic.Int64
+	segID                            atomic.Uint64
+	lastErr                          atomic.Pointer[string]
+}
+
+// NewDisabled returns a WAL that only numbers records (appendonly no).
+func NewDisabled(shards int) *WAL {
+	w := &WAL{disabled: true}
+	p := "no"
+	w.policy.Store(&p)
+	for i := 0; i < shards; i++ {
+		w.queues = append(w.queues, newQueue(w))
+	}
+	return w
+}
+
+// Open starts the WAL in o.Dir: it begins a new segment after the existing
+// ones (replay has already read them) and starts the writer goroutine.
+func Open(o Options) (*WAL, error) {
+	if o.SegmentSize <= 0 {
+		o.SegmentSize = 64 << 20
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 4 << 20
+	}
+	w := &WAL{o: o, wake: make(chan struct{}, 1), rotateC: make(chan chan rotateResult), flushC: make(chan chan error),
+		closing: make(chan struct{}), done: make(chan struct{}), durableCh: make(chan struct{}), lastSync: time.Now()}
+	switch o.Compression {
+	case "", "none":
+		w.codec = codecNone
+	case "s2":
+		w.codec = codecS2
+	case "zstd":
+		w.codec = codecZstd
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		w.zenc = enc
+	default:
+		return nil, fmt.Errorf("unknown wal-compression %q", o.Compression)
+	}
+	if err := w.SetPolicy(o.Fsync); err != nil {
+		return nil, err
+	}
+	for i := 0; i < o.Shards; i++ {
+		w.queues = append(w.queues, newQueue(w))
+	}
+	w.blocked = make([]*Txn, o.Shards)
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	segs, err := listSegments(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	w.segID = 1
+	if len(segs) > 0 {
+		w.segID = segs[len(segs)-1].id + 1
+	}
+	w.stats.segments.Store(int64(len(segs)))
+	if err := w.openSegment(w.segID); err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// SetPolicy changes appendfsync at run time.
+func (w *WAL) SetPolicy(p string) error {
+	switch p {
+	case "always", "everysec", "no":
+	default:
+		return fmt.Errorf("unknown appendfsync policy %q", p)
+	}
+	w.policy.Store(&p)
+	return nil
+}
+
+// Policy is the current appendfsync policy.
+func (w *WAL) Policy() string { return *w.policy.Load() }
+
+// Queue returns shard i's queue.
+func (w *WAL) Queue(i int) *Queue { return w.queues[i] }
+
+// SetLastLSN continues numbering after the highest replayed LSN.
+func (w *WAL) SetLastLSN(lsn uint64) {
+	if lsn > w.lsn.Load() {
+		w.lsn.Store(lsn)
+	}
+	w.durable.Store(max(w.durable.Load(), lsn))
+}
+
+// LastLSN is the highest LSN assigned.
+func (w *WAL) LastLSN() uint64 { return w.lsn.Load() }
+
+// DurableLSN is the highest LSN known durable (every lower one is too).
+func (w *WAL) DurableLSN() uint64 {
+	if w.disabled {
+		return w.lsn.Load()
+	}
+	return w.durable.Load()
+}
+
+// Err is non-nil while writes must be refused because the log cannot be written.
+func (w *WAL) Err() error {
+	if p := w.errp.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (w *WAL) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// WaitDurable blocks until every record up to lsn is durable (group commit),
+// or fails after timeout.
+func (w *WAL) WaitDurable(lsn uint64, timeout time.Duration) error {
+	if w.disabled {
+		return nil
+	}
+	var timer *time.Timer
+	for {
+		if w.durable.Load() >= lsn {
+			return nil
+		}
+		w.dmu.Lock()
+		ch := w.durableCh
+		w.dmu.Unlock()
+		if w.durable.Load() >= lsn {
+			return nil
+		}
+		w.signal()
+		if timer == nil {
+			timer = time.NewTimer(timeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			if err := w.Err(); err != nil {
+				return err
+			}
+			return errors.New("timed out waiting for the WAL fsync")
+		case <-w.done:
+			if w.durable.Load() >= lsn {
+				return nil
+			}
+			return errors.New("WAL closed")
+		}
+	}
+}
+
+func (w *WAL) publish(g uint64) {
+	if g <= w.durable.Load() {
+		return
+	}
+	w.durable.Store(g)
+	w.dmu.Lock()
+	close(w.durableCh)
+	w.durableCh = make(chan struct{})
+	w.dmu.Unlock()
+}
+
+// Flush writes and fsyncs everything queued so far.
+func (w *WAL) Flush() error {
+	if w.disabled {
+		return nil
+	}
+	ch := make(chan error, 1)
+	select {
+	case w.flushC <- ch:
+		return <-ch
+	case <-w.done:
+		return errors.New("WAL closed")
+	}
+}
+
+// Rotate closes the current segment and starts a new one, returning its id:
+// every record written so far is in segments before it.
+func (w *WAL) Rotate() (uint64, error) {
+	ch := make(chan rotateResult, 1)
+	select {
+	case w.rotateC <- ch:
+		r := <-ch
+		return r.id, r.err
+	case <-w.done:
+		return 0, errors.New("WAL closed")
+	}
+}
+
+// RemoveSegmentsBefore deletes the segments with an id below id (covered by
+// a snapshot). It never removes the active segment.
+func (w *WAL) RemoveSegmentsBefore(id uint64) (int, error) {
+	segs, err := listSegments(w.o.Dir)
+	if err != nil {
+		return 0, err
+	}
+	active := w.stats.segID.Load()
+	n := 0
+	for _, s := range segs {
+		if s.id < id && s.id != active {
+			if err := os.Remove(s.path); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	if n > 0 {
+		w.stats.segments.Add(int64(-n))
+		syncDir(w.o.Dir)
+	}
+	return n, nil
+}
+
+// Close drains every queue, writes, fsyncs and stops the writer.
+func (w *WAL) Close() error {
+	if w.disabled || !w.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(w.closing)
+	<-w.done
+	for _, q := range w.queues {
+		q.mu.Lock()
+		q.room.Broadcast()
+		q.mu.Unlock()
+	}
+	if w.zenc != nil {
+		w.zenc.Close()
+	}
+	return w.Err()
+}
+
+// run is the writer goroutine.
+func (w *WAL) run() {
+	defer close(w.done)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var flushReq chan error
+		var rotReq chan rotateResult
+		closing := false
+		select {
+		case <-w.wake:
+		case <-tick.C:
+		case flushReq = <-w.flushC:
+		case rotReq = <-w.rotateC:
+		case <-w.closing:
+			closing = true
+		}
+		w.round(flushReq != nil || closing)
+		if flushReq != nil {
+			flushReq <- w.failing
+		}
+		if rotReq != nil {
+			id, err := w.rotate()
+			rotReq <- rotateResult{id, err}
+		}
+		if closing {
+			w.round(true)
+			if w.failing != nil {
+				// last attempts to get everything down before exiting
+				for i := 0; i < 3 && w.failing != nil; i++ {
+					time.Sleep(200 * time.Millisecond)
+					w.recover()
+				}
+			}
+			if w.f != nil {
+				w.f.Close()
+			}
+			return
+		}
+	}
+}
+
+// round drains every queue into frames, writes them, and fsyncs by policy.
+// G, the LSN counter read before draining, becomes the durable watermark once
+// the round is fsynced: every LSN <= G was assigned and queued (atomically,
+// under its queue's mutex) before the read, so it is in this round or an
+// earlier one.
+func (w *WAL) round(forceSync bool) {
+	g := w.lsn.Load()
+	w.frames = w.frames[:0]
+	w.payload = w.payload[:0]
+	var recs int
+	var min, max uint64
+	addRange := func(n int, mn, mx uint64) {
+		if n == 0 {
+			return
+		}
+		recs += n
+		if min == 0 || (mn != 0 && mn < min) {
+			min = mn
+		}
+		if mx > max {
+			max = mx
+		}
+	}
+	progress := true
+	for progress {
+		progress = false
+		for i, q := range w.queues {
+			if w.blocked[i] != nil {
+				continue
+			}
+			out, n, mn, mx, t := q.take(w.payload)
+			w.payload = out
+			if n > 0 {
+				addRange(n, mn, mx)
+				progress = true
+			}
+			if t != nil {
+				progress = true
+				t.arrived++
+				w.blocked[i] = t
+				if t.arrived == t.parts {
+					w.payload = append(w.payload, t.encoded...)
+					addRange(len(t.recs), t.min, t.max)
+					for j := range w.blocked {
+						if w.blocked[j] == t {
+							w.blocked[j] = nil
+						}
+					}
+				}
+			}
+			if len(w.payload) >= targetFrame {
+				w.encodeFrame(recs, min, max)
+				recs, min, max = 0, 0, 0
+			}
+		}
+	}
+	if recs > 0 {
+		w.encodeFrame(recs, min, max)
+	}
+	if len(w.frames) > 0 {
+		w.write(w.frames, g)
+	}
+	if w.failing != nil {
+		if time.Since(w.lastSync) >= time.Second || forceSync {
+			w.recover()
+		}
+		return
+	}
+	pol := w.Policy()
+	switch {
+	case len(w.undurable) == 0 && w.durable.Load() >= g && !forceSync:
+	case pol == "always" || forceSync:
+		w.sync(g)
+	case pol == "everysec" && time.Since(w.lastSync) >= time.Second:
+		w.sync(g)
+	}
+}
+
+// encodeFrame appends a frame holding w.payload to w.frames.
+func (w *WAL) encodeFrame(recs int, min, max uint64) {
+	raw := w.payload
+	stored, codec := raw, byte(codecNone)
+	if w.codec != codecNone && len(raw) >= 256 {
+		var c []byte
+		switch w.codec {
+		case codecS2:
+			c = s2.Encode(w.comp[:cap(w.comp)], raw)
+		case codecZstd:
+			c = w.zenc.EncodeAll(raw, w.comp[:0])
+		}
+		w.comp = c
+		if len(c) < len(raw)*95/100 {
+			stored, codec = c, w.codec
+		}
+	}
+	start := len(w.frames)
+	var h [frameHdrSize]byte
+	binary.LittleEndian.PutUint16(h[0:], frameMagic)
+	h[2] = frameVersion
+	h[3] = codec
+	binary.LittleEndian.PutUint32(h[4:], uint32(len(stored)))
+	binary.LittleEndian.PutUint32(h[8:], uint32(len(raw)))
+	binary.LittleEndian.PutUint32(h[12:], uint32(recs))
+	binary.LittleEndian.PutUint64(h[16:], min)
+	binary.LittleEndian.PutUint64(h[24:], max)
+	crc := crc32.Update(crc32.Checksum(h[:32], crcTable), crcTable, stored)
+	binary.LittleEndian.PutUint32(h[32:], crc)
+	w.frames = append(w.frames, h[:]...)
+	w.frames = append(w.frames, stored...)
+	for (len(w.frames)-start)%8 != 0 {
+		w.frames = append(w.frames, 0)
+	}
+	w.stats.records.Add(int64(recs))
+	w.stats.rawBytes.Add(int64(len(raw)))
+	w.stats.frames.Add(1)
+	w.payload = w.payload[:0]
+}
+
+// write appends frames to the segment (rotating first if they would pass
+// the segment size). On failure it enters the error state: the bytes are
+// kept in memory until recover() writes them.
+func (w *WAL) write(frames []byte, g uint64) {
+	if w.failing != nil {
+		w.undurable = append(w.undurable, frames...)
+		w.undurG = g
+		return
+	}
+	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize {
+		if _, err := w.rotate(); err != nil {
+			w.fail(err)
+			w.undurable = append(w.undurable, frames...)
+			w.undurG = g
+			return
+		}
+	}
+	n, err := w.f.Write(frames)
+	if err != nil || n != len(frames) {
+		if err == nil {
+			err = errors.New("short write")
+		}
+		// never leave a half frame: cut back to the last complete one
+		w.f.Truncate(w.segSize)
+		w.f.Seek(w.segSize, 0)
+		w.fail(err)
+		w.undurable = append(w.undurable, frames...)
+		w.undurG = g
+		return
+	}
+	w.segSize += int64(n)
+	w.undurG = g
+	if w.Policy() != "no" {
+		// kept until the fsync that covers them, to rewrite them elsewhere
+		// if that fsync fails ("no" never fsyncs before a rotation)
+		w.undurable = append(w.undurable, frames...)
+	}
+	w.stats.bytes.Add(int64(n))
+	if w.o.Export != nil {
+		w.exportFrames(frames)
+	}
+}
+
+func (w *WAL) exportFrames(b []byte) {
+	for len(b) >= frameHdrSize {
+		l := frameHdrSize + int(binary.LittleEndian.Uint32(b[4:]))
+		l = (l + 7) &^ 7
+		w.o.Export(b[:l])
+		b = b[l:]
+	}
+}
+
+// sync fsyncs the segment and publishes the watermark.
+func (w *WAL) sync(g uint64) {
+	start := time.Now()
+	err := unix.Fdatasync(int(w.f.Fd()))
+	d := time.Since(start)
+	if err != nil {
+		w.fail(fmt.Errorf("fsync: %w", err))
+		return
+	}
+	w.noteSync(d)
+	w.syncedSize = w.segSize
+	w.undurable = w.undurable[:0]
+	if cap(w.undurable) > 16<<20 {
+		w.undurable = nil
+	}
+	w.publish(max(g, w.undurG))
+}
+
+func (w *WAL) noteSync(d time.Duration) {
+	w.lastSync = time.Now()
+	w.stats.fsyncs.Add(1)
+	w.stats.lastFsyncMicros.Store(d.Microseconds())
+	w.stats.lastFsyncUnix.Store(w.lastSync.Unix())
+	if d > 2*time.Second {
+		w.stats.delayedFsyncs.Add(1)
+		w.o.Log.Warn().Dur("took", d).Msg("WAL fsync is taking too long (disk is busy?)")
+	}
+}
+
+func (w *WAL) fail(err error) {
+	if w.failing == nil {
+		w.o.Log.Error().Err(err).Str("segment", segName(w.segID)).
+			Msg("WAL write failed: refusing writes until the log can be written again")
+	}
+	w.failing = err
+	e := fmt.Errorf("MISCONF Errors writing to the WAL; writes are refused until the disk is writable again: %w", err)
+	w.errp.Store(&e)
+	msg := err.Error()
+	w.stats.lastErr.Store(&msg)
+	w.lastSync = time.Now()
+}
+
+// recover retries after a write or fsync error: the current segment is cut
+// back to its last fsynced size (an fsync that failed is never trusted
+// again), and every byte written since goes to a fresh segment, fsynced.
+func (w *WAL) recover() {
+	w.lastSync = time.Now()
+	if w.f != nil {
+		w.f.Truncate(w.syncedSize)
+		unix.Fdatasync(int(w.f.Fd()))
+		w.f.Close()
+		w.f = nil
+	}
+	id := w.segID + 1
+	if err := w.openSegment(id); err != nil {
+		w.failing = err
+		msg := err.Error()
+		w.stats.lastErr.Store(&msg)
+		return
+	}
+	if len(w.undurable) > 0 {
+		n, err := w.f.Write(w.undurable)
+		if err != nil || n != len(w.undurable) {
+			w.f.Close()
+			os.Remove(filepath.Join(w.o.Dir, segName(id)))
+			w.f = nil
+			if err == nil {
+				err = errors.New("short write")
+			}
+			w.failing = err
+			msg := err.Error()
+			w.stats.lastErr.Store(&msg)
+			return
+		}
+		w.segSize += int64(n)
+		w.stats.bytes.Add(int64(n))
+		if w.o.Export != nil {
+			w.exportFrames(w.undurable)
+		}
+	}
+	start := time.Now()
+	if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
+		w.failing = err
+		return
+	}
+	w.noteSync(time.Since(start))
+	w.syncedSize = w.segSize
+	w.failing = nil
+	w.errp.Store(nil)
+	w.stats.lastErr.Store(nil)
+	w.undurable = w.undurable[:0]
+	w.publish(w.undurG)
+	w.o.Log.Warn().Str("segment", segName(id)).Msg("WAL write error looks solved, writes are accepted again")
+}
+
+// rotate fsyncs and closes the current segment and opens the next one.
+func (w *WAL) rotate() (uint64, error) {
+	if w.failing != nil {
+		return 0, w.failing
+	}
+	if w.f != nil {
+		start := time.Now()
+		if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
+			w.fail(fmt.Errorf("fsync: %w", err))
+			return 0, err
+		}
+		w.noteSync(time.Since(start))
+		w.f.Close()
+		w.f = nil
+		w.undurable = w.undurable[:0]
+		w.publish(w.undurG)
+	}
+	if err := w.openSegment(w.segID + 1); err != nil {
+		w.fail(err)
+		return 0, err
+	}
+	w.stats.rotations.Add(1)
+	return w.segID, nil
+}
+
+// openSegment creates segment id with its header, fsyncs it and the directory.
+func (w *WAL) openSegment(id uint64) error {
+	path := filepath.Join(w.o.Dir, segName(id))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	var h [segHeaderSize]byte
+	binary.LittleEndian.PutUint32(h[0:], segMagic)
+	h[4] = segVersion
+	binary.LittleEndian.PutUint64(h[8:], id)
+	binary.LittleEndian.PutUint64(h[16:], uint64(time.Now().UnixMilli()))
+	binary.LittleEndian.PutUint32(h[24:], uint32(w.o.Shards))
+	binary.LittleEndian.PutUint32(h[28:], crc32.Checksum(h[:28], crcTable))
+	if _, err := f.Write(h[:]); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := syncDir(w.o.Dir); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	w.f, w.segID, w.segSize, w.syncedSize = f, id, segHeaderSize, segHeaderSize
+	w.stats.segID.Store(id)
+	w.stats.segments.Add(1)
+	return nil
+}
+
+func segName(id uint64) string { return fmt.Sprintf("%020d.wal", id) }
+
+type segFile struct {
+	id   uint64
+	path string
+}
+
+func listSegments(dir string) ([]segFile, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []segFile
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".wal") {
+			continue
+		}
+		id, err := strconv.ParseUint(strings.TrimSuffix(n, ".wal"), 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, segFile{id, filepath.Join(dir, n)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, nil
+}
+
+// Stats are the figures INFO persistence shows.
+type Stats struct {
+	Enabled                                bool
+	Policy, Compression                    string
+	Records, Bytes, RawBytes, Frames       int64
+	Segment                                uint64
+	Segments, Rotations                    int64
+	Fsyncs, LastFsyncMicros, LastFsyncUnix int64
+	DelayedFsyncs                          int64
+	QueueBytes, QueueRecords, Pending      int64
+	LastLSN, DurableLSN                    uint64
+	LastError                              string
+}
+
+// Stats returns the WAL's counters.
+func (w *WAL) Stats() Stats {
+	st := Stats{Enabled: !w.disabled, Policy: w.Policy(), Compression: w.o.Compression,
+		Records: w.stats.records.Load(), Bytes: w.stats.bytes.Load(), RawBytes: w.stats.rawBytes.Load(),
+		Frames: w.stats.frames.Load(), Segment: w.stats.segID.Load(), Segments: w.stats.segments.Load(),
+		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
+		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(),
+		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN()}
+	if st.Compression == "" {
+		st.Compression = "none"
+	}
+	for _, q := range w.queues {
+		st.QueueBytes += q.bytes.Load()
+		st.QueueRecords += q.recs.Load()
+	}
+	st.Pending = int64(st.LastLSN - st.DurableLSN)
+	if p := w.stats.lastErr.Load(); p != nil {
+		st.LastError = *p
+	}
+	return st
+}
