@@ -370,6 +370,7 @@ func ReadSnapshot(path string, workers int, fn func(shard int, r *Record)) (*Sna
 			defer wg.Done()
 			var raw []byte
 			var dec *zstd.Decoder
+			var err error
 			for _, b := range blocks {
 				if b.shard%workers != wk {
 					continue
@@ -377,7 +378,8 @@ func ReadSnapshot(path string, workers int, fn func(shard int, r *Record)) (*Sna
 				p := b.payload
 				switch b.codec {
 				case 1:
-					n, err := s2.DecodedLen(p)
+					var n int
+					n, err = s2.DecodedLen(p)
 					if err != nil || n != b.raw {
 						errs[wk] = fmt.Errorf("%s: block of shard %d: bad s2 payload", path, b.shard)
 						return

@@ -1,0 +1,377 @@
+package persistence
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func openTest(t testing.TB, dir string, policy, codec string, segSize int64, shards int) *WAL {
+	t.Helper()
+	w, err := Open(Options{Dir: dir, Shards: shards, Fsync: policy, Compression: codec, SegmentSize: segSize, Log: zerolog.New(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func readAll(t testing.TB, dir string, opts ReadOptions) ([]Record, ReadResult, error) {
+	t.Helper()
+	var out []Record
+	opts.Log = zerolog.New(io.Discard)
+	res, err := ReadDir(dir, opts, func(r *Record) error {
+		c := *r
+		c.Key = append([]byte(nil), r.Key...)
+		c.Value = append([]byte(nil), r.Value...)
+		out = append(out, c)
+		return nil
+	})
+	return out, res, err
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	cases := []Record{
+		{Op: OpSet, LSN: 1, Key: []byte("k"), Value: []byte("v")},
+		{Op: OpSet, LSN: 1 << 40, Key: []byte{}, Value: []byte{}, ExpireAt: 1700000000123},
+		{Op: OpDel, LSN: 7, Key: []byte("gone")},
+		{Op: OpExpire, LSN: 8, Key: []byte("k"), ExpireAt: -5},
+		{Op: OpPersist, LSN: 9, Key: []byte("k")},
+		{Op: OpFlush, LSN: 10},
+	}
+	for _, c := range cases {
+		b := appendRecord(nil, c.Op, c.LSN, c.Key, c.Value, c.ExpireAt)
+		var r Record
+		n, err := decodeRecord(b, &r)
+		if err != nil || n != len(b) || r.Op != c.Op || r.LSN != c.LSN || string(r.Key) != string(c.Key) ||
+			string(r.Value) != string(c.Value) || r.ExpireAt != c.ExpireAt {
+			t.Fatalf("%+v -> %+v (%v)", c, r, err)
+		}
+		for cut := 0; cut < len(b); cut++ {
+			if _, err := decodeRecord(b[:cut], &r); err == nil && cut < len(b) && c.Op == OpSet {
+				t.Fatalf("truncated record at %d decoded", cut)
+			}
+		}
+	}
+}
+
+// TestWriteReadConcurrent: concurrent writers on every shard plus
+// multi-shard transactions; every record comes back, per-shard order is LSN
+// order, and each transaction sits whole in one frame.
+func TestWriteReadConcurrent(t *testing.T) {
+	for _, codec := range []string{"none", "s2", "zstd"} {
+		t.Run(codec, func(t *testing.T) {
+			dir := t.TempDir()
+			const shards = 8
+			w := openTest(t, dir, "everysec", codec, 16<<10, shards)
+			var locks [shards]sync.Mutex
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < 2000; i++ {
+						s := (g + i) % shards
+						if i%50 == 0 {
+							// a transaction over shards s and s+1
+							a, b := s, (s+1)%shards
+							if a > b {
+								a, b = b, a
+							}
+							locks[a].Lock()
+							locks[b].Lock()
+							tx := w.NewTxn()
+							tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:a", g, i)), []byte("x"), 0)
+							tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:b", g, i)), []byte("x"), 0)
+							w.Commit(tx, []int{a, b})
+							locks[b].Unlock()
+							locks[a].Unlock()
+							continue
+						}
+						locks[s].Lock()
+						w.Queue(s).Record(OpSet, []byte(fmt.Sprintf("g%d:%d", g, i)), []byte(fmt.Sprintf("value-%d", i)), 0)
+						locks[s].Unlock()
+					}
+				}(g)
+			}
+			wg.Wait()
+			last := w.LastLSN()
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			recs, res, err := readAll(t, dir, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint64(len(recs)) != last || res.MaxLSN != last {
+				t.Fatalf("read %d records, max LSN %d; wrote %d", len(recs), res.MaxLSN, last)
+			}
+			seen := map[uint64]bool{}
+			for _, r := range recs {
+				if seen[r.LSN] {
+					t.Fatalf("LSN %d twice", r.LSN)
+				}
+				seen[r.LSN] = true
+			}
+			if res.Segments < 2 {
+				t.Fatalf("expected rotations, got %d segments", res.Segments)
+			}
+		})
+	}
+}
+
+// TestTxnInOneFrame: cutting the log inside a transaction's frame drops the
+// whole transaction, never half of it.
+func TestTxnAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "always", "none", 64<<20, 4)
+	w.Queue(0).Record(OpSet, []byte("before"), []byte("1"), 0)
+	w.Flush()
+	tx := w.NewTxn()
+	for i := 0; i < 4; i++ {
+		tx.Record(OpSet, []byte(fmt.Sprintf("k%d", i)), []byte("v"), 0)
+	}
+	w.Commit(tx, []int{0, 1, 2, 3})
+	w.Close()
+	seg := filepath.Join(dir, segName(1))
+	data, _ := os.ReadFile(seg)
+	for cut := len(data) - 1; cut > segHeaderSize; cut-- {
+		os.WriteFile(seg, data[:cut], 0o644)
+		recs, _, err := readAll(t, dir, ReadOptions{})
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		n := 0
+		for _, r := range recs {
+			if r.Key[0] == 'k' {
+				n++
+			}
+		}
+		if n != 0 && n != 4 {
+			t.Fatalf("cut at %d replays %d of 4 transaction records", cut, n)
+		}
+	}
+}
+
+// TestTornTailEveryOffset cuts the last segment at every byte of its last
+// two frames: the read succeeds, reports the torn bytes and returns every
+// record before the cut.
+func TestTornTailEveryOffset(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "always", "s2", 64<<20, 2)
+	for i := 0; i < 50; i++ {
+		w.Queue(i%2).Record(OpSet, []byte(fmt.Sprintf("key%03d", i)), []byte("some value that compresses value value"), 0)
+		if i%10 == 9 {
+			w.Flush()
+		}
+	}
+	w.Close()
+	seg := filepath.Join(dir, segName(1))
+	data, _ := os.ReadFile(seg)
+	full, _, _ := readAll(t, dir, ReadOptions{ReadOnly: true})
+	if len(full) != 50 {
+		t.Fatalf("got %d records", len(full))
+	}
+	// frame boundaries
+	var bounds []int
+	off := segHeaderSize
+	var fr frameReader
+	for off < len(data) {
+		n, _, why := fr.frame(data[off:])
+		if why != "" {
+			t.Fatal(why)
+		}
+		bounds = append(bounds, off)
+		off += n
+	}
+	startCut := bounds[len(bounds)-2]
+	for cut := startCut; cut < len(data); cut++ {
+		os.WriteFile(seg, data[:cut], 0o644)
+		recs, res, err := readAll(t, dir, ReadOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		if res.TornBytes > int64(cut-startCut) {
+			t.Fatalf("cut at %d: %d torn bytes reported", cut, res.TornBytes)
+		}
+		if len(recs) < 30 || len(recs) > 50 {
+			t.Fatalf("cut at %d: %d records", cut, len(recs))
+		}
+	}
+	// zero-filled tail (power loss after the size was extended)
+	os.WriteFile(seg, append(append([]byte(nil), data...), make([]byte, 4096)...), 0o644)
+	recs, res, err := readAll(t, dir, ReadOptions{})
+	if err != nil || len(recs) != 50 || res.TornBytes != 4096 {
+		t.Fatalf("zero tail: %d records, torn %d, %v", len(recs), res.TornBytes, err)
+	}
+	if st, _ := os.Stat(seg); st.Size() != int64(len(data)) {
+		t.Fatalf("zero tail not truncated: %d", st.Size())
+	}
+}
+
+// TestCorruptionMidLog: a flipped byte before a valid frame, or in a
+// non-last segment, is an error naming segment and offset; repair keeps
+// every record before the damage.
+func TestCorruptionMidLog(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "everysec", "none", 8<<10, 1)
+	for i := 0; i < 3000; i++ {
+		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("key%05d", i)), []byte("0123456789"), 0)
+		if i%100 == 99 {
+			w.Flush()
+		}
+	}
+	w.Close()
+	segs, _ := listSegments(dir)
+	if len(segs) < 3 {
+		t.Fatalf("%d segments", len(segs))
+	}
+	victim := segs[1].path
+	data, _ := os.ReadFile(victim)
+	data[segHeaderSize+100] ^= 0xFF
+	os.WriteFile(victim, data, 0o644)
+	_, _, err := readAll(t, dir, ReadOptions{})
+	ce, ok := err.(*CorruptError)
+	if !ok || ce.Segment != filepath.Base(victim) || ce.Offset != segHeaderSize {
+		t.Fatalf("got %v", err)
+	}
+	recs, res, err := readAll(t, dir, ReadOptions{Repair: true})
+	if err != nil || res.RepairedBytes == 0 {
+		t.Fatalf("repair: %v %+v", err, res)
+	}
+	for i, r := range recs {
+		if string(r.Key) != fmt.Sprintf("key%05d", i) {
+			t.Fatalf("record %d is %s", i, r.Key)
+		}
+	}
+	if _, err := os.Stat(victim + ".broken"); err != nil {
+		t.Fatal("no .broken copy")
+	}
+	// after repair the log reads cleanly
+	if _, _, err := readAll(t, dir, ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGroupCommit: with always, WaitDurable returns after the fsync, and
+// concurrent writers share fsyncs.
+func TestGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "always", "none", 64<<20, 4)
+	var wg sync.WaitGroup
+	const writers, each = 16, 100
+	var mu sync.Mutex
+	for g := 0; g < writers; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				q := w.Queue(g % 4)
+				mu.Lock()
+				q.Record(OpSet, []byte(fmt.Sprintf("%d:%d", g, i)), []byte("v"), 0)
+				mu.Unlock()
+				lsn := w.LastLSN()
+				if err := w.WaitDurable(lsn, 10*time.Second); err != nil {
+					t.Error(err)
+					return
+				}
+				if w.DurableLSN() < lsn {
+					t.Error("returned before durable")
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	st := w.Stats()
+	w.Close()
+	if st.Fsyncs >= writers*each {
+		t.Fatalf("%d fsyncs for %d writes: no group commit", st.Fsyncs, writers*each)
+	}
+	t.Logf("%d writes, %d fsyncs", writers*each, st.Fsyncs)
+}
+
+func TestBackpressure(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(Options{Dir: dir, Shards: 1, Fsync: "no", QueueBytes: 4096, Log: zerolog.New(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20000; i++ {
+		w.Queue(0).WaitRoom()
+		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("k%d", i)), make([]byte, 100), 0)
+		if b := w.Queue(0).bytes.Load(); b > 4096+200 {
+			t.Fatalf("queue grew to %d bytes past its bound", b)
+		}
+	}
+	w.Close()
+	recs, _, err := readAll(t, dir, ReadOptions{})
+	if err != nil || len(recs) != 20000 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+}
+
+func FuzzDecodeFrame(f *testing.F) {
+	w := &WAL{o: Options{}, codec: codecS2}
+	w.payload = appendRecord(nil, OpSet, 5, []byte("key"), []byte("value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value"), 0)
+	w.encodeFrame(1, 5, 5)
+	f.Add(append([]byte(nil), w.frames...))
+	f.Add([]byte{})
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		DecodeFrame(b) // must not panic
+	})
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(appendRecord(nil, OpSet, 1, []byte("k"), []byte("v"), 123))
+	f.Add(appendRecord(nil, OpFlush, 1, nil, nil, 0))
+	f.Add([]byte{1, 0, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Record
+		n, err := decodeRecord(b, &r)
+		if err == nil && (n > len(b) || len(r.Key) > len(b)) {
+			t.Fatal("decoded past the input")
+		}
+	})
+}
+
+func BenchmarkQueueRecord(b *testing.B) {
+	dir := b.TempDir()
+	w := openTest(b, dir, "no", "s2", 64<<20, 1)
+	defer w.Close()
+	key, val := []byte("key:000000001234"), make([]byte, 64)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		w.Queue(0).WaitRoom()
+		w.Queue(0).Record(OpSet, key, val, 0)
+	}
+}
+
+func BenchmarkEncodeFrame(b *testing.B) {
+	for _, codec := range []byte{codecNone, codecS2, codecZstd} {
+		b.Run(fmt.Sprint(codec), func(b *testing.B) {
+			w := &WAL{codec: codec}
+			if codec == codecZstd {
+				w, _ = Open(Options{Dir: b.TempDir(), Shards: 1, Fsync: "no", Compression: "zstd", Log: zerolog.New(io.Discard)})
+				defer w.Close()
+			}
+			var payload []byte
+			for i := 0; i < 1000; i++ {
+				payload = appendRecord(payload, OpSet, uint64(i), []byte(fmt.Sprintf("key:%012d", i)), []byte("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 0)
+			}
+			b.SetBytes(int64(len(payload)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				w.payload = append(w.payload[:0], payload...)
+				w.frames = w.frames[:0]
+				w.encodeFrame(1000, 1, 1000)
+			}
+			b.ReportMetric(float64(len(w.frames))/float64(len(payload)), "ratio")
+		})
+	}
+}
