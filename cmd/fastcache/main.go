@@ -108,6 +108,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		stopCh   = make(chan struct{})
 		wal      *persistence.WAL
 		walMu    sync.Mutex
+		snapsRef *persistence.Snapshotter
 	)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
@@ -123,9 +124,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		InfoSections: map[string]func() string{
 			"persistence": func() string {
 				walMu.Lock()
-				w := wal
+				w, sn := wal, snapsRef
 				walMu.Unlock()
-				return persistenceInfo(cfg, w)
+				return persistenceInfo(cfg, w) + snapshotInfo(sn)
 			},
 		},
 	})
@@ -186,6 +187,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
 		})
 		srv.SetSnapshots(snaps)
+		walMu.Lock()
+		snapsRef = snaps
+		walMu.Unlock()
 		go autoSnapshot(cfg, w, snaps, stopCh, log)
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
@@ -288,6 +292,24 @@ func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
 	fmt.Fprintf(&b, "wal_queue_bytes:%d\r\nwal_queue_records:%d\r\nwal_pending_records:%d\r\n", st.QueueBytes, st.QueueRecords, st.Pending)
 	fmt.Fprintf(&b, "wal_last_lsn:%d\r\nwal_durable_lsn:%d\r\n", st.LastLSN, st.DurableLSN)
 	fmt.Fprintf(&b, "wal_last_write_status:%s\r\naof_last_write_status:%s\r\nwal_last_write_error:%s\r\n", status, status, st.LastError)
+	return b.String()
+}
+
+// snapshotInfo reports snapshots with Redis's rdb_* names plus our own.
+func snapshotInfo(s *persistence.Snapshotter) string {
+	if s == nil {
+		return "rdb_bgsave_in_progress:0\r\nsnapshot_saves:0\r\n"
+	}
+	st := s.Stats()
+	status := "ok"
+	if !st.LastOK {
+		status = "err"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%d\r\nrdb_last_bgsave_status:%s\r\n", boolInt(st.InProgress), st.LastSave, status)
+	fmt.Fprintf(&b, "rdb_last_bgsave_time_sec:%d\r\nrdb_current_bgsave_time_sec:%d\r\n", st.LastDurationMs/1000, st.CurrentSeconds)
+	fmt.Fprintf(&b, "snapshot_saves:%d\r\nsnapshot_failures:%d\r\nsnapshot_last_duration_ms:%d\r\nsnapshot_last_size:%d\r\nsnapshot_last_error:%s\r\n",
+		st.Saves, st.Failures, st.LastDurationMs, st.LastSize, st.LastError)
 	return b.String()
 }
 
