@@ -41,6 +41,7 @@ type Client struct {
 	wrote bool
 
 	noEvict, noTouch bool
+	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed           atomic.Bool
 	closeAfter       bool // QUIT: close once the reply is flushed
 	scratch          []byte

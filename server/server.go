@@ -75,11 +75,13 @@ type Server struct {
 	commandsProcessed            atomic.Int64
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
+
+	admin adminState // INFO state: run id, memory peak, ops/sec (admin.go)
 }
 
 // New returns a server; call Listen then Serve.
 func New(o Options) *Server {
-	return &Server{
+	s := &Server{
 		opts:      o,
 		cfg:       o.Config,
 		cache:     o.Cache,
@@ -88,6 +90,9 @@ func New(o Options) *Server {
 		done:      make(chan struct{}),
 		startTime: time.Now(),
 	}
+	s.initAdmin()
+	s.registerConfigHooks()
+	return s
 }
 
 // SetSnapshots makes SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE available (after replay).
@@ -234,12 +239,13 @@ func (s *Server) closedConn(conn redcon.Conn, err error) {
 // handle is redcon's callback: one command of the current pipeline.
 func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	c := conn.Context().(*Client)
-	if c.killed.Load() {
+	if c.killed.Load() || c.closeAfter {
+		// Killed, or QUIT earlier in this pipeline: the rest is not run.
 		conn.Close()
 		return
 	}
 	c.exec(cmd.Args)
-	if len(conn.PeekPipeline()) == 0 {
+	if c.closeAfter || len(conn.PeekPipeline()) == 0 {
 		c.flush()
 	}
 }
@@ -254,6 +260,7 @@ const durabilityTimeout = 30 * time.Second
 func (c *Client) flush() {
 	now := time.Now().UnixMilli()
 	c.lastActive.Store(now)
+	c.publish()
 	if c.wrote {
 		c.wrote = false
 		if c.srv.cfg.AppendOnly() && c.srv.cfg.AppendFsync() == "always" {
@@ -352,6 +359,7 @@ func (s *Server) cron() {
 			return
 		case <-t.C:
 		}
+		s.adminCron()
 		idle := s.cfg.Timeout()
 		if idle <= 0 {
 			continue

@@ -33,7 +33,7 @@ type Shard struct {
 
 	keys     atomic.Int64 // len(t), readable without the lock
 	volatile atomic.Int64 // keys with an expiry, readable without the lock
-	bytes atomic.Int64 // t.Bytes(), readable without the lock
+	bytes    atomic.Int64 // t.Bytes(), readable without the lock
 
 	watch map[string][]*Watch
 

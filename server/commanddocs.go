@@ -1,0 +1,783 @@
+package server
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"fastcache/internal/glob"
+)
+
+// COMMAND, COMMAND COUNT/INFO/DOCS/LIST/GETKEYS/GETKEYSANDFLAGS/HELP.
+//
+// COMMAND INFO is built from the command table (name, arity, flags, key
+// positions); the ACL categories are derived from the group and flags. The
+// argument trees of COMMAND DOCS (which redis-cli reads on start-up for its
+// help and hints) come from the compact specs in argSpecs below, written in
+// the notation of Redis's documentation.
+
+func init() {
+	command := &Command{Name: "command", Arity: -1, Flags: flagLoading, Group: "server", Since: "2.8.13",
+		Summary: "Get array of Redis command details"}
+	command.Handler = func(c *Client, args [][]byte) {
+		if len(args) == 1 {
+			all := sortedCommands()
+			c.reply.Array(len(all))
+			for _, cmd := range all {
+				replyCommandInfo(c, cmd)
+			}
+			return
+		}
+		runSub(c, command, args)
+	}
+	command.Sub = subTable(
+		&Command{Name: "command|count", Arity: 2, Flags: flagLoading, Group: "server", Since: "2.8.13",
+			Summary: "Get total number of Redis commands", Handler: commandCount},
+		&Command{Name: "command|info", Arity: -2, Flags: flagLoading, Group: "server", Since: "2.8.13",
+			Summary: "Get array of specific Redis command details, or all when no argument is given.", Handler: commandInfo},
+		&Command{Name: "command|docs", Arity: -2, Flags: flagLoading, Group: "server", Since: "7.0.0",
+			Summary: "Get array of specific Redis command documentation", Handler: commandDocs},
+		&Command{Name: "command|list", Arity: -2, Flags: flagLoading, Group: "server", Since: "7.0.0",
+			Summary: "Get an array of Redis command names", Handler: commandList},
+		&Command{Name: "command|getkeys", Arity: -3, Flags: flagLoading, Group: "server", Since: "2.8.13",
+			Summary: "Extract keys given a full Redis command", Handler: commandGetKeys},
+		&Command{Name: "command|getkeysandflags", Arity: -3, Flags: flagLoading, Group: "server", Since: "7.0.0",
+			Summary: "Extract keys and access flags given a full Redis command", Handler: commandGetKeysAndFlags},
+		&Command{Name: "command|help", Arity: 2, Flags: flagLoading, Group: "server", Since: "5.0.0",
+			Summary: "Show helpful text about the different subcommands", Handler: commandHelp},
+	)
+	register(command)
+}
+
+// sortedCommands is the command table by name (the table is complete once
+// every init has run).
+func sortedCommands() []*Command {
+	out := make([]*Command, 0, len(commands))
+	for _, cmd := range commands {
+		out = append(out, cmd)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func sortedSubs(cmd *Command) []*Command {
+	out := make([]*Command, 0, len(cmd.Sub))
+	for _, s := range cmd.Sub {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// lookupFullName finds "get" or "client|list", case-insensitively.
+func lookupFullName(name []byte) *Command {
+	n := strings.ToLower(string(name))
+	parent, sub, isSub := strings.Cut(n, "|")
+	cmd := commands[parent]
+	if cmd == nil || !isSub {
+		return cmd
+	}
+	return cmd.Sub[sub]
+}
+
+// Redis's command flags in the order COMMAND INFO lists them.
+func commandFlags(cmd *Command) []string {
+	if cmd.Sub != nil {
+		return nil // containers have no flags of their own in Redis
+	}
+	var out []string
+	f := cmd.Flags
+	if f&flagWrite != 0 {
+		out = append(out, "write")
+	}
+	if f&flagReadOnly != 0 {
+		out = append(out, "readonly")
+	}
+	if f&flagDenyOOM != 0 {
+		out = append(out, "denyoom")
+	}
+	if f&flagAdmin != 0 {
+		out = append(out, "admin", "noscript")
+	}
+	if f&flagLoading != 0 {
+		out = append(out, "loading", "stale")
+	}
+	if f&flagFast != 0 {
+		out = append(out, "fast")
+	}
+	if f&flagNoAuth != 0 {
+		out = append(out, "no_auth")
+	}
+	// flagNoMulti means "runs at once inside MULTI" here; Redis's no_multi
+	// ("not allowed in a transaction") applies to these only.
+	switch cmd.Name {
+	case "multi", "watch", "shutdown":
+		out = append(out, "no_multi")
+	}
+	return out
+}
+
+// aclCategories derives Redis's ACL categories, in Redis's order.
+func aclCategories(cmd *Command) []string {
+	var out []string
+	add := func(s string) { out = append(out, s) }
+	if cmd.Group == "generic" {
+		add("@keyspace")
+	}
+	if cmd.Flags&flagReadOnly != 0 {
+		add("@read")
+	}
+	if cmd.Flags&flagWrite != 0 {
+		add("@write")
+	}
+	if cmd.Group == "string" {
+		add("@string")
+	}
+	if cmd.Flags&flagAdmin != 0 {
+		add("@admin")
+	}
+	if cmd.Flags&flagFast != 0 {
+		add("@fast")
+	} else {
+		add("@slow")
+	}
+	if cmd.Flags&flagAdmin != 0 || cmd.Name == "flushall" || cmd.Name == "flushdb" || cmd.Name == "keys" {
+		add("@dangerous")
+	}
+	switch cmd.Group {
+	case "connection":
+		add("@connection")
+	case "transactions":
+		add("@transaction")
+	}
+	return out
+}
+
+func statusSet(c *Client, items []string) {
+	c.reply.Set(len(items))
+	for _, s := range items {
+		c.reply.Simple(s)
+	}
+}
+
+// keySpecFlags are the access flags of a command's keys.
+func keySpecFlags(cmd *Command) []string {
+	if cmd.Flags&flagWrite != 0 {
+		return []string{"RW", "ACCESS", "UPDATE"}
+	}
+	return []string{"RO", "ACCESS"}
+}
+
+// replyCommandInfo writes one COMMAND INFO entry (Redis 7: ten fields).
+func replyCommandInfo(c *Client, cmd *Command) {
+	r := &c.reply
+	r.Array(10)
+	r.BulkString(cmd.Name)
+	r.Int(int64(cmd.Arity))
+	statusSet(c, commandFlags(cmd))
+	r.Int(int64(cmd.FirstKey))
+	r.Int(int64(cmd.LastKey))
+	r.Int(int64(cmd.Step))
+	statusSet(c, aclCategories(cmd))
+	r.Set(0) // tips
+	if cmd.FirstKey > 0 {
+		last := cmd.LastKey
+		if last >= 0 {
+			last -= cmd.FirstKey
+		}
+		r.Array(1)
+		r.Map(3)
+		r.BulkString("flags")
+		statusSet(c, keySpecFlags(cmd))
+		r.BulkString("begin_search")
+		r.Map(2)
+		r.BulkString("type")
+		r.BulkString("index")
+		r.BulkString("spec")
+		r.Map(1)
+		r.BulkString("index")
+		r.Int(int64(cmd.FirstKey))
+		r.BulkString("find_keys")
+		r.Map(2)
+		r.BulkString("type")
+		r.BulkString("range")
+		r.BulkString("spec")
+		r.Map(3)
+		r.BulkString("lastkey")
+		r.Int(int64(last))
+		r.BulkString("keystep")
+		r.Int(int64(cmd.Step))
+		r.BulkString("limit")
+		r.Int(0)
+	} else {
+		r.Array(0)
+	}
+	subs := sortedSubs(cmd)
+	r.Array(len(subs))
+	for _, s := range subs {
+		replyCommandInfo(c, s)
+	}
+}
+
+func commandCount(c *Client, args [][]byte) { c.reply.Int(int64(len(commands))) }
+
+func commandInfo(c *Client, args [][]byte) {
+	if len(args) == 2 {
+		all := sortedCommands()
+		c.reply.Array(len(all))
+		for _, cmd := range all {
+			replyCommandInfo(c, cmd)
+		}
+		return
+	}
+	c.reply.Array(len(args) - 2)
+	for _, name := range args[2:] {
+		if cmd := lookupFullName(name); cmd != nil {
+			replyCommandInfo(c, cmd)
+		} else {
+			c.reply.Null()
+		}
+	}
+}
+
+func commandDocs(c *Client, args [][]byte) {
+	var list []*Command
+	if len(args) == 2 {
+		list = sortedCommands()
+	} else {
+		for _, name := range args[2:] {
+			if cmd := lookupFullName(name); cmd != nil {
+				list = append(list, cmd)
+			}
+		}
+	}
+	c.reply.Map(len(list))
+	for _, cmd := range list {
+		c.reply.BulkString(cmd.Name)
+		replyCommandDocs(c, cmd)
+	}
+}
+
+// replyCommandDocs writes one command's documentation map, with the fields
+// in Redis's order: summary, since, group, complexity, arguments, subcommands.
+func replyCommandDocs(c *Client, cmd *Command) {
+	r := &c.reply
+	d := docFor(cmd.Name)
+	n := 1
+	if cmd.Summary != "" {
+		n++
+	}
+	if cmd.Since != "" {
+		n++
+	}
+	if d.complexity != "" {
+		n++
+	}
+	if len(d.args) > 0 {
+		n++
+	}
+	if cmd.Sub != nil {
+		n++
+	}
+	r.Map(n)
+	if cmd.Summary != "" {
+		r.BulkString("summary")
+		r.BulkString(cmd.Summary)
+	}
+	if cmd.Since != "" {
+		r.BulkString("since")
+		r.BulkString(cmd.Since)
+	}
+	r.BulkString("group")
+	group := cmd.Group
+	if group == "" {
+		group = "server"
+	}
+	r.BulkString(group)
+	if d.complexity != "" {
+		r.BulkString("complexity")
+		r.BulkString(d.complexity)
+	}
+	if len(d.args) > 0 {
+		r.BulkString("arguments")
+		replyArgDocs(c, d.args)
+	}
+	if cmd.Sub != nil {
+		r.BulkString("subcommands")
+		subs := sortedSubs(cmd)
+		r.Map(len(subs))
+		for _, s := range subs {
+			r.BulkString(s.Name)
+			replyCommandDocs(c, s)
+		}
+	}
+}
+
+func replyArgDocs(c *Client, args []*argDoc) {
+	r := &c.reply
+	r.Array(len(args))
+	for _, a := range args {
+		n := 2
+		if a.typ == "key" {
+			n++
+		}
+		if a.token != "" {
+			n++
+		}
+		if a.optional || a.multiple {
+			n++
+		}
+		if a.sub != nil {
+			n++
+		}
+		r.Map(n)
+		r.BulkString("name")
+		r.BulkString(a.name)
+		r.BulkString("type")
+		r.BulkString(a.typ)
+		if a.typ == "key" {
+			r.BulkString("key_spec_index")
+			r.Int(0)
+		}
+		if a.token != "" {
+			r.BulkString("token")
+			r.BulkString(a.token)
+		}
+		if a.optional || a.multiple {
+			var fl []string
+			if a.optional {
+				fl = append(fl, "optional")
+			}
+			if a.multiple {
+				fl = append(fl, "multiple")
+			}
+			r.BulkString("flags")
+			statusSet(c, fl)
+		}
+		if a.sub != nil {
+			r.BulkString("arguments")
+			replyArgDocs(c, a.sub)
+		}
+	}
+}
+
+func commandList(c *Client, args [][]byte) {
+	var filter func(cmd *Command) bool
+	switch {
+	case len(args) == 2:
+	case len(args) == 5 && eqFold(args[2], "filterby"):
+		val := args[4]
+		switch {
+		case eqFold(args[3], "module"):
+			filter = func(*Command) bool { return false }
+		case eqFold(args[3], "aclcat"):
+			cat := "@" + strings.ToLower(string(val))
+			filter = func(cmd *Command) bool {
+				for _, x := range aclCategories(cmd) {
+					if x == cat {
+						return true
+					}
+				}
+				return false
+			}
+		case eqFold(args[3], "pattern"):
+			filter = func(cmd *Command) bool { return glob.Match(val, []byte(cmd.Name), true) }
+		default:
+			c.reply.Error(msgSyntaxErr)
+			return
+		}
+	default:
+		c.reply.Error(msgSyntaxErr)
+		return
+	}
+	var names []string
+	var walk func(list []*Command)
+	walk = func(list []*Command) {
+		for _, cmd := range list {
+			if filter == nil || filter(cmd) {
+				names = append(names, cmd.Name)
+			}
+			if cmd.Sub != nil {
+				walk(sortedSubs(cmd))
+			}
+		}
+	}
+	walk(sortedCommands())
+	c.reply.Array(len(names))
+	for _, n := range names {
+		c.reply.BulkString(n)
+	}
+}
+
+// commandKeys resolves COMMAND GETKEYS's target and its key positions,
+// replying with Redis's errors; ok=false means replied.
+func commandKeys(c *Client, args [][]byte) (cmd *Command, keys [][]byte, ok bool) {
+	full := args[2:]
+	cmd = commands[strings.ToLower(string(full[0]))]
+	if cmd != nil && cmd.Sub != nil && len(full) >= 2 {
+		if s := cmd.Sub[strings.ToLower(string(full[1]))]; s != nil {
+			cmd = s
+		}
+	}
+	switch {
+	case cmd == nil:
+		c.reply.Error("ERR Invalid command specified")
+		return nil, nil, false
+	case cmd.FirstKey <= 0:
+		c.reply.Error("ERR The command has no key arguments")
+		return nil, nil, false
+	case !arityOK(cmd.Arity, len(full)):
+		c.reply.Error("ERR Invalid number of arguments specified for command")
+		return nil, nil, false
+	}
+	last := cmd.LastKey
+	if last < 0 {
+		last = len(full) + last
+	}
+	step := cmd.Step
+	if step <= 0 {
+		step = 1
+	}
+	for i := cmd.FirstKey; i <= last && i < len(full); i += step {
+		keys = append(keys, full[i])
+	}
+	if len(keys) == 0 {
+		c.reply.Error("ERR Invalid arguments specified for command")
+		return nil, nil, false
+	}
+	return cmd, keys, true
+}
+
+func commandGetKeys(c *Client, args [][]byte) {
+	_, keys, ok := commandKeys(c, args)
+	if !ok {
+		return
+	}
+	c.reply.Array(len(keys))
+	for _, k := range keys {
+		c.reply.Bulk(k)
+	}
+}
+
+func commandGetKeysAndFlags(c *Client, args [][]byte) {
+	cmd, keys, ok := commandKeys(c, args)
+	if !ok {
+		return
+	}
+	fl := keySpecFlags(cmd)
+	c.reply.Array(len(keys))
+	for _, k := range keys {
+		c.reply.Array(2)
+		c.reply.Bulk(k)
+		statusSet(c, fl)
+	}
+}
+
+var commandHelpLines = []string{
+	"(no subcommand)",
+	"    Return details about all Redis commands.",
+	"COUNT",
+	"    Return the total number of commands in this Redis server.",
+	"LIST",
+	"    Return a list of all commands in this Redis server.",
+	"INFO [<command-name> ...]",
+	"    Return details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"DOCS [<command-name> ...]",
+	"    Return documentation details about multiple Redis commands.",
+	"    If no command names are given, documentation details for all",
+	"    commands are returned.",
+	"GETKEYS <full-command>",
+	"    Return the keys from a full Redis command.",
+	"GETKEYSANDFLAGS <full-command>",
+	"    Return the keys and the access flags from a full Redis command.",
+}
+
+func commandHelp(c *Client, args [][]byte) { replyHelp(c, "command", commandHelpLines) }
+
+// ---- argument documentation ----
+
+// argDoc is one node of a COMMAND DOCS argument tree.
+type argDoc struct {
+	name, typ, token   string
+	optional, multiple bool
+	sub                []*argDoc // oneof / block
+}
+
+type cmdDoc struct {
+	complexity string
+	args       []*argDoc
+}
+
+// argSpecs documents the arguments of the commands fastcache serves, in the
+// notation of Redis's docs, with these conventions:
+//
+//	name:type       an argument (types: key string integer double pattern unix-time;
+//	                the name ends at the last colon, so ip:port:string works)
+//	TOKEN           a pure token (its name is the token in lower case)
+//	TOKEN name:type the argument with its token (EX seconds)
+//	[ ... ]         optional; ( ... ) a group; a|b alternatives (oneof)
+//	name=[ ... ]    names a group; a trailing ... marks "multiple"
+//
+// The complexity strings are Redis's.
+var argSpecs = map[string][2]string{
+	// connection
+	"ping":   {"O(1)", "[message:string]"},
+	"echo":   {"O(1)", "message:string"},
+	"quit":   {"O(1)", ""},
+	"reset":  {"O(1)", ""},
+	"hello":  {"O(1)", "arguments=[protover:integer username_password=[AUTH username:string password:string] [SETNAME clientname:string]]"},
+	"auth":   {"O(N) where N is the number of passwords defined for the user", "[username:string] password:string"},
+	"select": {"O(1)", "index:integer"},
+
+	"client|id":       {"O(1)", ""},
+	"client|setname":  {"O(1)", "connection-name:string"},
+	"client|getname":  {"O(1)", ""},
+	"client|setinfo":  {"O(1)", "attr=(LIB-NAME libname:string|LIB-VER libver:string)"},
+	"client|list":     {"O(N) where N is the number of client connections", "[TYPE client-type=(NORMAL|MASTER|REPLICA|PUBSUB)] [ID client-id:integer...]"},
+	"client|info":     {"O(1)", ""},
+	"client|kill":     {"O(N) where N is the number of client connections", "filter=(ip:port:string|new-format=([ID client-id:integer]|[TYPE client-type=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username:string]|[ADDR ip:port:string]|[LADDR ip:port:string]|[SKIPME yes/no=(YES|NO)])...)"},
+	"client|no-evict": {"O(1)", "enabled=(ON|OFF)"},
+	"client|no-touch": {"O(1)", "enabled=(ON|OFF)"},
+	"client|help":     {"O(1)", ""},
+
+	// server
+	"command|count":           {"O(1)", ""},
+	"command|info":            {"O(N) where N is the number of commands to look up", "[command-name:string...]"},
+	"command|docs":            {"O(N) where N is the number of commands to look up", "[command-name:string...]"},
+	"command|list":            {"O(N) where N is the total number of Redis commands", "[filterby=[FILTERBY (MODULE module-name:string|ACLCAT category:string|PATTERN pattern:pattern)]]"},
+	"command|getkeys":         {"O(N) where N is the number of arguments to the command", "command:string [arg:string...]"},
+	"command|getkeysandflags": {"O(N) where N is the number of arguments to the command", "command:string [arg:string...]"},
+	"command|help":            {"O(1)", ""},
+	"command":                 {"O(N) where N is the total number of Redis commands", ""},
+	"info":                    {"O(1)", "[section:string...]"},
+	"config|get":              {"O(N) when N is the number of configuration parameters provided", "parameter:string..."},
+	"config|set":              {"O(N) when N is the number of configuration parameters provided", "data=(parameter:string value:string)..."},
+	"config|resetstat":        {"O(1)", ""},
+	"config|rewrite":          {"O(1)", ""},
+	"config|help":             {"O(1)", ""},
+	"time":                    {"O(1)", ""},
+	"dbsize":                  {"O(1)", ""},
+	"lastsave":                {"O(1)", ""},
+	"shutdown":                {"O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "[nosave-save=(NOSAVE|SAVE)] [NOW] [FORCE] [ABORT]"},
+	"save":                    {"O(N) where N is the total number of keys in all databases", ""},
+	"bgsave":                  {"O(1)", "[SCHEDULE]"},
+	"bgrewriteaof":            {"O(1)", ""},
+	"flushdb":                 {"O(N) where N is the total number of keys in all databases", "[flush-type=(ASYNC|SYNC)]"},
+	"flushall":                {"O(N) where N is the total number of keys in all databases", "[flush-type=(ASYNC|SYNC)]"},
+
+	// transactions
+	"multi":   {"O(1)", ""},
+	"exec":    {"Depends on commands in the transaction", ""},
+	"discard": {"O(N), when N is the number of queued commands", ""},
+	"watch":   {"O(1) for every key.", "key:key..."},
+	"unwatch": {"O(1)", ""},
+
+	// strings
+	"get":         {"O(1)", "key:key"},
+	"set":         {"O(1)", "key:key value:string [condition=(NX|XX)] [GET] [expiration=(EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|KEEPTTL)]"},
+	"setnx":       {"O(1)", "key:key value:string"},
+	"setex":       {"O(1)", "key:key seconds:integer value:string"},
+	"psetex":      {"O(1)", "key:key milliseconds:integer value:string"},
+	"getset":      {"O(1)", "key:key value:string"},
+	"getdel":      {"O(1)", "key:key"},
+	"getex":       {"O(1)", "key:key [expiration=(EX seconds:integer|PX milliseconds:integer|EXAT unix-time-seconds:unix-time|PXAT unix-time-milliseconds:unix-time|PERSIST)]"},
+	"mget":        {"O(N) where N is the number of keys to retrieve.", "key:key..."},
+	"mset":        {"O(N) where N is the number of keys to set.", "data=(key:key value:string)..."},
+	"msetnx":      {"O(N) where N is the number of keys to set.", "data=(key:key value:string)..."},
+	"incr":        {"O(1)", "key:key"},
+	"decr":        {"O(1)", "key:key"},
+	"incrby":      {"O(1)", "key:key increment:integer"},
+	"decrby":      {"O(1)", "key:key decrement:integer"},
+	"incrbyfloat": {"O(1)", "key:key increment:double"},
+	"append":      {"O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "key:key value:string"},
+	"strlen":      {"O(1)", "key:key"},
+	"getrange":    {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
+	"substr":      {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
+	"setrange":    {"O(1), not counting the time taken to copy the new string in place.", "key:key offset:integer value:string"},
+
+	// keys
+	"del":         {"O(N) where N is the number of keys that will be removed.", "key:key..."},
+	"unlink":      {"O(1) for each key removed regardless of its size.", "key:key..."},
+	"exists":      {"O(N) where N is the number of keys to check.", "key:key..."},
+	"touch":       {"O(N) where N is the number of keys that will be touched.", "key:key..."},
+	"type":        {"O(1)", "key:key"},
+	"rename":      {"O(1)", "key:key newkey:key"},
+	"renamenx":    {"O(1)", "key:key newkey:key"},
+	"copy":        {"O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "source:key destination:key [DB destination-db:integer] [REPLACE]"},
+	"expire":      {"O(1)", "key:key seconds:integer [condition=(NX|XX|GT|LT)]"},
+	"pexpire":     {"O(1)", "key:key milliseconds:integer [condition=(NX|XX|GT|LT)]"},
+	"expireat":    {"O(1)", "key:key unix-time-seconds:unix-time [condition=(NX|XX|GT|LT)]"},
+	"pexpireat":   {"O(1)", "key:key unix-time-milliseconds:unix-time [condition=(NX|XX|GT|LT)]"},
+	"ttl":         {"O(1)", "key:key"},
+	"pttl":        {"O(1)", "key:key"},
+	"expiretime":  {"O(1)", "key:key"},
+	"pexpiretime": {"O(1)", "key:key"},
+	"persist":     {"O(1)", "key:key"},
+	"keys":        {"O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "pattern:pattern"},
+	"scan":        {"O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "cursor:integer [MATCH pattern:pattern] [COUNT count:integer] [TYPE type:string]"},
+	"randomkey":   {"O(1)", ""},
+
+	"object|encoding": {"O(1)", "key:key"},
+	"object|freq":     {"O(1)", "key:key"},
+	"object|idletime": {"O(1)", "key:key"},
+	"object|refcount": {"O(1)", "key:key"},
+	"memory|usage":    {"O(N) where N is the number of samples.", "key:key [SAMPLES count:integer]"},
+}
+
+var (
+	docsOnce sync.Once
+	docs     map[string]cmdDoc
+)
+
+func docFor(name string) cmdDoc {
+	docsOnce.Do(func() {
+		docs = make(map[string]cmdDoc, len(argSpecs))
+		for n, s := range argSpecs {
+			docs[n] = cmdDoc{complexity: s[0], args: parseArgSpec(s[1])}
+		}
+	})
+	return docs[name]
+}
+
+// parseArgSpec parses the notation described at argSpecs. It panics on a
+// malformed spec (the table is fixed and tested).
+func parseArgSpec(spec string) []*argDoc {
+	p := &specParser{s: spec}
+	seq := p.seq()
+	if p.i != len(p.s) {
+		panic("arg spec: unexpected " + p.s[p.i:] + " in " + spec)
+	}
+	return seq
+}
+
+type specParser struct {
+	s string
+	i int
+}
+
+func (p *specParser) skipSpace() {
+	for p.i < len(p.s) && p.s[p.i] == ' ' {
+		p.i++
+	}
+}
+
+// seq parses items up to a '|', ']', ')' or the end.
+func (p *specParser) seq() []*argDoc {
+	var out []*argDoc
+	for {
+		p.skipSpace()
+		if p.i >= len(p.s) || strings.IndexByte("|])", p.s[p.i]) >= 0 {
+			return out
+		}
+		out = append(out, p.item())
+	}
+}
+
+func (p *specParser) multiple() bool {
+	if strings.HasPrefix(p.s[p.i:], "...") {
+		p.i += 3
+		return true
+	}
+	return false
+}
+
+func (p *specParser) item() *argDoc {
+	start := p.i
+	for p.i < len(p.s) && strings.IndexByte(" |[]()", p.s[p.i]) < 0 {
+		p.i++
+	}
+	word := p.s[start:p.i]
+	if word == "" || strings.HasSuffix(word, "=") {
+		name := strings.TrimSuffix(word, "=")
+		if p.i >= len(p.s) || (p.s[p.i] != '[' && p.s[p.i] != '(') {
+			panic("arg spec: expected a group at " + p.s[p.i:])
+		}
+		open := p.s[p.i]
+		closer := byte(')')
+		if open == '[' {
+			closer = ']'
+		}
+		p.i++
+		var alts [][]*argDoc
+		for {
+			alts = append(alts, p.seq())
+			if p.i >= len(p.s) {
+				panic("arg spec: unterminated group in " + p.s)
+			}
+			if p.s[p.i] == '|' {
+				p.i++
+				continue
+			}
+			if p.s[p.i] != closer {
+				panic("arg spec: mismatched bracket in " + p.s)
+			}
+			p.i++
+			break
+		}
+		var a *argDoc
+		if len(alts) > 1 {
+			a = &argDoc{name: name, typ: "oneof"}
+			for _, alt := range alts {
+				a.sub = append(a.sub, seqArg(alt, ""))
+			}
+			if a.name == "" {
+				a.name = joinNames(a.sub)
+			}
+		} else {
+			a = seqArg(alts[0], name)
+		}
+		if open == '[' {
+			a.optional = true
+		}
+		if p.multiple() {
+			a.multiple = true
+		}
+		return a
+	}
+	multiple := false
+	if strings.HasSuffix(word, "...") {
+		word = strings.TrimSuffix(word, "...")
+		multiple = true
+	}
+	var a *argDoc
+	if i := strings.LastIndexByte(word, ':'); i > 0 {
+		a = &argDoc{name: word[:i], typ: word[i+1:]}
+	} else {
+		a = &argDoc{name: strings.ToLower(word), typ: "pure-token", token: word}
+	}
+	a.multiple = multiple
+	return a
+}
+
+// seqArg turns a sequence into one argument: itself when alone, a token
+// attached to the one argument that follows it, or a block.
+func seqArg(seq []*argDoc, name string) *argDoc {
+	var a *argDoc
+	switch {
+	case len(seq) == 1:
+		a = seq[0]
+	case len(seq) == 2 && seq[0].typ == "pure-token" && seq[1].token == "":
+		a = seq[1]
+		a.token = seq[0].token
+	case len(seq) > 2 && seq[0].typ == "pure-token":
+		a = &argDoc{typ: "block", token: seq[0].token, sub: seq[1:]}
+	default:
+		a = &argDoc{typ: "block", sub: seq}
+	}
+	if name != "" {
+		a.name = name
+	} else if a.name == "" {
+		a.name = joinNames(a.sub)
+	}
+	return a
+}
+
+func joinNames(args []*argDoc) string {
+	names := make([]string, len(args))
+	for i, a := range args {
+		names[i] = a.name
+	}
+	return strings.Join(names, "-")
+}

@@ -1,0 +1,687 @@
+package server
+
+import (
+	"crypto/subtle"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"fastcache/cache"
+)
+
+// Connection commands: PING, ECHO, QUIT, RESET, HELLO, AUTH, SELECT and
+// CLIENT, with Redis 7.0's replies and error texts (CLIENT SETINFO and
+// NO-TOUCH as in 7.2, since current drivers send SETINFO on connect).
+
+const (
+	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
+	errNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errHelloAuth  = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	errBadName    = "ERR Client names cannot contain spaces, newlines or special characters."
+	msgSyntaxErr  = "ERR syntax error"
+	msgNotInteger = "ERR value is not an integer or out of range"
+)
+
+func init() {
+	register(
+		&Command{Name: "ping", Arity: -1, Flags: flagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Ping the server", Handler: cmdPing},
+		&Command{Name: "echo", Arity: 2, Flags: flagFast | flagLoading, Group: "connection", Since: "1.0.0",
+			Summary: "Echo the given string", Handler: cmdEcho},
+		&Command{Name: "quit", Arity: -1, Flags: flagNoAuth | flagLoading | flagNoMulti | flagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Close the connection", Handler: cmdQuit},
+		&Command{Name: "reset", Arity: 1, Flags: flagNoAuth | flagLoading | flagNoMulti | flagFast, Group: "connection", Since: "6.2.0",
+			Summary: "Reset the connection", Handler: cmdReset},
+		&Command{Name: "hello", Arity: -1, Flags: flagNoAuth | flagLoading | flagFast, Group: "connection", Since: "6.0.0",
+			Summary: "Handshake with Redis", Handler: cmdHello},
+		&Command{Name: "auth", Arity: -2, Flags: flagNoAuth | flagLoading | flagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Authenticate to the server", Handler: cmdAuth},
+		&Command{Name: "select", Arity: 2, Flags: flagLoading | flagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Change the selected database for the current connection", Handler: cmdSelect},
+	)
+
+	client := &Command{Name: "client", Arity: -2, Flags: flagLoading, Group: "connection", Since: "2.4.0",
+		Summary: "A container for client connection commands"}
+	client.Handler = func(c *Client, args [][]byte) { runSub(c, client, args) }
+	client.Sub = subTable(
+		&Command{Name: "client|id", Arity: 2, Flags: flagLoading, Group: "connection", Since: "5.0.0",
+			Summary: "Returns the client ID for the current connection", Handler: clientID},
+		&Command{Name: "client|setname", Arity: 3, Flags: flagLoading, Group: "connection", Since: "2.6.9",
+			Summary: "Set the current connection name", Handler: clientSetName},
+		&Command{Name: "client|getname", Arity: 2, Flags: flagLoading, Group: "connection", Since: "2.6.9",
+			Summary: "Get the current connection name", Handler: clientGetName},
+		&Command{Name: "client|setinfo", Arity: 4, Flags: flagLoading, Group: "connection", Since: "7.2.0",
+			Summary: "Set client or connection specific info", Handler: clientSetInfo},
+		&Command{Name: "client|list", Arity: -2, Flags: flagAdmin | flagLoading, Group: "connection", Since: "2.4.0",
+			Summary: "Get the list of client connections", Handler: clientList},
+		&Command{Name: "client|info", Arity: 2, Flags: flagLoading, Group: "connection", Since: "6.2.0",
+			Summary: "Returns information about the current client connection.", Handler: clientInfo},
+		&Command{Name: "client|kill", Arity: -3, Flags: flagAdmin | flagLoading, Group: "connection", Since: "2.4.0",
+			Summary: "Kill the connection of a client", Handler: clientKill},
+		&Command{Name: "client|no-evict", Arity: 3, Flags: flagAdmin | flagLoading, Group: "connection", Since: "7.0.0",
+			Summary: "Set client eviction mode for the current connection", Handler: clientNoEvict},
+		&Command{Name: "client|no-touch", Arity: 3, Flags: flagLoading, Group: "connection", Since: "7.2.0",
+			Summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", Handler: clientNoTouch},
+		&Command{Name: "client|help", Arity: 2, Flags: flagLoading, Group: "connection", Since: "5.0.0",
+			Summary: "Show helpful text about the different subcommands", Handler: clientHelp},
+	)
+	register(client)
+}
+
+// subTable builds a Sub map keyed by the part after '|'.
+func subTable(cmds ...*Command) map[string]*Command {
+	m := make(map[string]*Command, len(cmds))
+	for _, c := range cmds {
+		_, sub, _ := strings.Cut(c.Name, "|")
+		m[sub] = c
+	}
+	return m
+}
+
+// runSub dispatches a container command (CLIENT, CONFIG, COMMAND) to its
+// subcommand and counts the call on the subcommand, as Redis does
+// (cmdstat_client|list); INFO commandstats shows the parent's own share.
+func runSub(c *Client, parent *Command, args [][]byte) {
+	sub := subcommand(c, parent, args)
+	if sub == nil {
+		if s := parent.Sub[strings.ToLower(string(args[1]))]; s != nil {
+			s.rejected.Add(1)
+		}
+		return
+	}
+	c.lastCmd.Store(&sub.Name)
+	start := time.Now()
+	n := c.reply.Len()
+	sub.Handler(c, args)
+	sub.record(start)
+	if c.reply.Len() > n && c.reply.b[n] == '-' {
+		sub.failed.Add(1)
+	}
+}
+
+// replyHelp writes Redis's HELP reply: a header, the lines, then HELP itself,
+// each a status line.
+func replyHelp(c *Client, name string, lines []string) {
+	c.reply.Array(len(lines) + 3)
+	c.reply.Simple(strings.ToUpper(name) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.reply.Simple(l)
+	}
+	c.reply.Simple("HELP")
+	c.reply.Simple("    Print this help.")
+}
+
+// parseInt64 parses a whole decimal integer the way Redis's string2ll does.
+func parseInt64(b []byte) (int64, bool) { return cache.ParseInt(b) }
+
+func cmdPing(c *Client, args [][]byte) {
+	switch len(args) {
+	case 1:
+		c.reply.Simple("PONG")
+	case 2:
+		c.reply.Bulk(args[1])
+	default:
+		c.reply.Error(errWrongArgs("ping"))
+	}
+}
+
+func cmdEcho(c *Client, args [][]byte) { c.reply.Bulk(args[1]) }
+
+func cmdQuit(c *Client, args [][]byte) {
+	c.reply.OK()
+	c.closeAfter = true
+}
+
+func cmdReset(c *Client, args [][]byte) {
+	c.resetState()
+	c.reply.Simple("RESET")
+}
+
+// checkPassword authenticates user/pass against requirepass. Only the
+// "default" user exists; with no requirepass it accepts any password, as
+// Redis's nopass default user does.
+func (c *Client) checkPassword(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	want := c.srv.cfg.RequirePass()
+	if want == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
+func cmdAuth(c *Client, args [][]byte) {
+	if len(args) > 3 {
+		c.reply.Error(msgSyntaxErr)
+		return
+	}
+	user, pass := []byte("default"), args[1]
+	if len(args) == 2 {
+		if c.srv.cfg.RequirePass() == "" {
+			c.reply.Error(errNoPassword)
+			return
+		}
+	} else {
+		user, pass = args[1], args[2]
+	}
+	if !c.checkPassword(user, pass) {
+		c.reply.Error(errWrongPass)
+		return
+	}
+	c.authed = true
+	c.reply.OK()
+}
+
+// validName reports whether a client name (or SETINFO value) can be shown in
+// CLIENT LIST: printable ASCII without spaces.
+func validName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func cmdHello(c *Client, args [][]byte) {
+	var ver int64
+	next := 1
+	if len(args) >= 2 {
+		v, ok := parseInt64(args[1])
+		if !ok {
+			c.reply.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.reply.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+		next = 2
+	}
+	var user, pass, name []byte
+	auth, setname := false, false
+	for j := next; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch {
+		case eqFold(args[j], "auth") && more >= 2:
+			user, pass, auth = args[j+1], args[j+2], true
+			j += 2
+		case eqFold(args[j], "setname") && more >= 1:
+			name, setname = args[j+1], true
+			if !validName(name) {
+				c.reply.Error(errBadName)
+				return
+			}
+			j++
+		default:
+			c.reply.Error("ERR Syntax error in HELLO option '" + sanitize(args[j], 128) + "'")
+			return
+		}
+	}
+	if auth {
+		if !c.checkPassword(user, pass) {
+			c.reply.Error(errWrongPass)
+			return
+		}
+		c.authed = true
+	}
+	if !c.authed {
+		c.reply.Error(errHelloAuth)
+		return
+	}
+	if setname {
+		c.setName(string(name))
+	}
+	if ver != 0 {
+		c.reply.proto = int(ver)
+	}
+	r := &c.reply
+	r.Map(7)
+	r.BulkString("server")
+	r.BulkString("redis")
+	r.BulkString("version")
+	r.BulkString(Version)
+	r.BulkString("proto")
+	r.Int(int64(r.proto))
+	r.BulkString("id")
+	r.Int(c.ID)
+	r.BulkString("mode")
+	r.BulkString("standalone")
+	r.BulkString("role")
+	r.BulkString("master")
+	r.BulkString("modules")
+	r.Array(0)
+}
+
+func cmdSelect(c *Client, args [][]byte) {
+	id, ok := parseInt64(args[1])
+	if !ok || id < -1<<31 || id > 1<<31-1 {
+		c.reply.Error(msgNotInteger)
+		return
+	}
+	if id != 0 {
+		c.reply.Error("ERR DB index is out of range")
+		return
+	}
+	c.db = 0
+	c.reply.OK()
+}
+
+// ---- CLIENT ----
+
+func clientID(c *Client, args [][]byte) { c.reply.Int(c.ID) }
+
+func clientSetName(c *Client, args [][]byte) {
+	if !validName(args[2]) {
+		c.reply.Error(errBadName)
+		return
+	}
+	c.setName(string(args[2]))
+	c.reply.OK()
+}
+
+func clientGetName(c *Client, args [][]byte) {
+	if n := c.Name(); n != "" {
+		c.reply.BulkString(n)
+		return
+	}
+	c.reply.Null()
+}
+
+func clientSetInfo(c *Client, args [][]byte) {
+	attr, val := args[2], args[3]
+	var dst *string
+	switch {
+	case eqFold(attr, "lib-name"):
+		if !validName(val) {
+			c.reply.Error("ERR " + sanitize(attr, 128) + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+		s := string(val)
+		dst = &s
+		c.libName.Store(dst)
+	case eqFold(attr, "lib-ver"):
+		if !validName(val) {
+			c.reply.Error("ERR " + sanitize(attr, 128) + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+		s := string(val)
+		dst = &s
+		c.libVer.Store(dst)
+	default:
+		c.reply.Error("ERR Unrecognized option '" + sanitize(attr, 128) + "'")
+		return
+	}
+	c.reply.OK()
+}
+
+func onOff(c *Client, arg []byte, dst *bool) {
+	switch {
+	case eqFold(arg, "on"):
+		*dst = true
+	case eqFold(arg, "off"):
+		*dst = false
+	default:
+		c.reply.Error(msgSyntaxErr)
+		return
+	}
+	c.reply.OK()
+}
+
+func clientNoEvict(c *Client, args [][]byte) { onOff(c, args[2], &c.noEvict) }
+func clientNoTouch(c *Client, args [][]byte) { onOff(c, args[2], &c.noTouch) }
+
+// Client types of CLIENT LIST/KILL TYPE. Every fastcache client is "normal".
+func clientTypeOK(b []byte) (normal, ok bool) {
+	switch strings.ToLower(string(b)) {
+	case "normal":
+		return true, true
+	case "slave", "replica", "master", "pubsub":
+		return false, true
+	}
+	return false, false
+}
+
+func clientList(c *Client, args [][]byte) {
+	var list []*Client
+	switch {
+	case len(args) == 2:
+		list = c.srv.clientList()
+	case len(args) == 4 && eqFold(args[2], "type"):
+		normal, ok := clientTypeOK(args[3])
+		if !ok {
+			c.reply.Error("ERR Unknown client type '" + sanitize(args[3], 128) + "'")
+			return
+		}
+		if normal {
+			list = c.srv.clientList()
+		}
+	case len(args) > 3 && eqFold(args[2], "id"):
+		ids := make([]int64, 0, len(args)-3)
+		for _, a := range args[3:] {
+			id, ok := parseInt64(a)
+			if !ok {
+				c.reply.Error("ERR Invalid client ID")
+				return
+			}
+			ids = append(ids, id)
+		}
+		c.srv.mu.Lock()
+		for _, id := range ids {
+			if cl := c.srv.clients[id]; cl != nil {
+				list = append(list, cl)
+			}
+		}
+		c.srv.mu.Unlock()
+	default:
+		c.reply.Error(msgSyntaxErr)
+		return
+	}
+	var sb strings.Builder
+	now := time.Now()
+	for _, cl := range list {
+		cl.appendInfo(&sb, c, now)
+		sb.WriteByte('\n')
+	}
+	c.reply.Verbatim("txt", sb.String())
+}
+
+func clientInfo(c *Client, args [][]byte) {
+	var sb strings.Builder
+	c.appendInfo(&sb, c, time.Now())
+	sb.WriteByte('\n')
+	c.reply.Verbatim("txt", sb.String())
+}
+
+// clientList is every connected client in connection order.
+func (s *Server) clientList() []*Client {
+	s.mu.Lock()
+	list := make([]*Client, 0, len(s.clients))
+	for _, cl := range s.clients {
+		list = append(list, cl)
+	}
+	s.mu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	return list
+}
+
+// Packed client state published for other goroutines (CLIENT LIST): the
+// connection's own goroutine owns the plain fields.
+const (
+	pubProtoMask = 0xf
+	pubNoEvict   = 1 << 4
+	pubNoTouch   = 1 << 5
+	pubMulti     = 1 << 6
+	pubDBShift   = 8
+	pubQShift    = 32
+)
+
+// publish copies the state CLIENT LIST shows into c.pub; called by the
+// connection's goroutine at the end of each pipeline.
+func (c *Client) publish() {
+	v := uint64(c.reply.proto) & pubProtoMask
+	if c.noEvict {
+		v |= pubNoEvict
+	}
+	if c.noTouch {
+		v |= pubNoTouch
+	}
+	if c.multi {
+		v |= pubMulti | uint64(len(c.queued))<<pubQShift
+	}
+	v |= uint64(c.db&0xff) << pubDBShift
+	c.pub.Store(v)
+}
+
+// appendInfo writes c's CLIENT LIST line (without the newline) in Redis
+// 7.2's field order. self is the client asking: its own line uses its live
+// state, other clients' lines their last published state.
+func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
+	var proto, db int
+	var noEvict, noTouch, multi bool
+	var queued int
+	idle := now.UnixMilli() - c.lastActive.Load()
+	if c == self {
+		proto, db, noEvict, noTouch, multi, queued = c.reply.proto, c.db, c.noEvict, c.noTouch, c.multi, len(c.queued)
+		idle = 0
+	} else {
+		v := c.pub.Load()
+		proto = int(v & pubProtoMask)
+		db = int(v >> pubDBShift & 0xff)
+		noEvict, noTouch, multi = v&pubNoEvict != 0, v&pubNoTouch != 0, v&pubMulti != 0
+		queued = int(v >> pubQShift)
+	}
+	if proto == 0 {
+		proto = 2
+	}
+	flags := ""
+	if multi {
+		flags += "x"
+	}
+	if noEvict {
+		flags += "e"
+	}
+	if noTouch {
+		flags += "T"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	multiN := -1
+	if multi {
+		multiN = queued
+	}
+	cmd := "NULL"
+	if p := c.lastCmd.Load(); p != nil {
+		cmd = *p
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	w := func(k string, v string) {
+		sb.WriteString(k)
+		sb.WriteByte('=')
+		sb.WriteString(v)
+		sb.WriteByte(' ')
+	}
+	i := func(k string, v int64) { w(k, strconv.FormatInt(v, 10)) }
+	i("id", c.ID)
+	w("addr", c.Addr)
+	w("laddr", c.Laddr)
+	i("fd", int64(connFD(c.conn.NetConn())))
+	w("name", c.Name())
+	i("age", int64(now.Sub(c.created)/time.Second))
+	i("idle", idle/1000)
+	w("flags", flags)
+	i("db", int64(db))
+	i("sub", 0)
+	i("psub", 0)
+	i("ssub", 0)
+	i("multi", int64(multiN))
+	i("qbuf", 0)
+	i("qbuf-free", 0)
+	i("argv-mem", 0)
+	i("multi-mem", 0)
+	i("rbs", 0)
+	i("rbp", 0)
+	i("obl", 0)
+	i("oll", 0)
+	i("omem", 0)
+	i("tot-mem", 0)
+	w("events", "r")
+	w("cmd", cmd)
+	w("user", "default")
+	i("redir", -1)
+	i("resp", int64(proto))
+	w("lib-name", str(c.libName.Load()))
+	sb.WriteString("lib-ver=")
+	sb.WriteString(str(c.libVer.Load()))
+}
+
+// connFD is the socket's file descriptor, or -1.
+func connFD(nc net.Conn) int {
+	if lc, ok := nc.(*limitConn); ok {
+		nc = lc.Conn
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if raw.Control(func(f uintptr) { fd = int(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// kill closes cl's connection; its goroutine may be blocked in Read, so the
+// socket itself is closed.
+func (cl *Client) kill() {
+	cl.killed.Store(true)
+	cl.conn.NetConn().Close()
+}
+
+func clientKill(c *Client, args [][]byte) {
+	var addr, laddr []byte
+	var id int64
+	typeNormal, typeSet := true, false
+	skipme := true
+	if len(args) == 3 {
+		addr = args[2]
+		skipme = false // the old form may kill the caller itself
+	} else {
+		for i := 2; i < len(args); i += 2 {
+			more := i+1 < len(args)
+			if !more {
+				c.reply.Error(msgSyntaxErr)
+				return
+			}
+			opt, val := args[i], args[i+1]
+			switch {
+			case eqFold(opt, "id"):
+				v, ok := parseInt64(val)
+				if !ok || v < 1 {
+					c.reply.Error("ERR client-id should be greater than 0")
+					return
+				}
+				id = v
+			case eqFold(opt, "type"):
+				normal, ok := clientTypeOK(val)
+				if !ok {
+					c.reply.Error("ERR Unknown client type '" + sanitize(val, 128) + "'")
+					return
+				}
+				typeNormal, typeSet = normal, true
+			case eqFold(opt, "addr"):
+				addr = val
+			case eqFold(opt, "laddr"):
+				laddr = val
+			case eqFold(opt, "user"):
+				if string(val) != "default" {
+					c.reply.Error("ERR No such user '" + sanitize(val, 128) + "'")
+					return
+				}
+			case eqFold(opt, "skipme"):
+				switch {
+				case eqFold(val, "yes"):
+					skipme = true
+				case eqFold(val, "no"):
+					skipme = false
+				default:
+					c.reply.Error(msgSyntaxErr)
+					return
+				}
+			default:
+				c.reply.Error(msgSyntaxErr)
+				return
+			}
+		}
+	}
+	killed := 0
+	if !typeSet || typeNormal {
+		for _, cl := range c.srv.clientList() {
+			if addr != nil && cl.Addr != string(addr) {
+				continue
+			}
+			if laddr != nil && cl.Laddr != string(laddr) {
+				continue
+			}
+			if id != 0 && cl.ID != id {
+				continue
+			}
+			if cl == c {
+				if skipme {
+					continue
+				}
+				c.closeAfter = true
+			} else {
+				cl.kill()
+			}
+			killed++
+		}
+	}
+	if len(args) == 3 {
+		if killed == 0 {
+			c.reply.Error("ERR No such client")
+		} else {
+			c.reply.OK()
+		}
+		return
+	}
+	c.reply.Int(int64(killed))
+}
+
+var clientHelpLines = []string{
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"    * ID <client-id>",
+	"      Kill connections by client id.",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"    * ID <client-id> [<client-id> ...]",
+	"      Return clients of specified IDs only.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"SETINFO <option> <value>",
+	"    Set client meta attr. Options are:",
+	"    * LIB-NAME: the client lib name.",
+	"    * LIB-VER: the client lib version.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+	"NO-TOUCH (ON|OFF)",
+	"    Will not touch LRU/LFU stats when this mode is on.",
+}
+
+func clientHelp(c *Client, args [][]byte) { replyHelp(c, "client", clientHelpLines) }
