@@ -116,12 +116,13 @@ func (k Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 	return true, nil
 }
 
-// ExpireCond is EXPIRE's NX/XX/GT/LT option.
+// ExpireCond is EXPIRE's NX/XX/GT/LT options, a bit set (XX may be
+// combined with GT or LT). A key without a TTL counts as an infinite TTL.
 type ExpireCond uint8
 
 const (
-	ExpireAlways ExpireCond = iota
-	ExpireNX
+	ExpireAlways ExpireCond = 0
+	ExpireNX     ExpireCond = 1 << iota
 	ExpireXX
 	ExpireGT
 	ExpireLT
@@ -139,23 +140,11 @@ func (k Keyspace) Expire(key []byte, at int64, cond ExpireCond) bool {
 		return false
 	}
 	cur := e.ExpireAt
-	switch cond {
-	case ExpireNX:
-		if cur != 0 {
-			return false
-		}
-	case ExpireXX:
-		if cur == 0 {
-			return false
-		}
-	case ExpireGT:
-		if cur == 0 || at <= cur {
-			return false
-		}
-	case ExpireLT:
-		if cur != 0 && at >= cur {
-			return false
-		}
+	if cond&ExpireNX != 0 && cur != 0 ||
+		cond&ExpireXX != 0 && cur == 0 ||
+		cond&ExpireGT != 0 && (cur == 0 || at <= cur) ||
+		cond&ExpireLT != 0 && cur != 0 && at >= cur {
+		return false
 	}
 	s.SetExpire(key, at, now, rec)
 	return true

@@ -1,0 +1,337 @@
+package server
+
+import (
+	"math"
+	"strconv"
+
+	"fastcache/cache"
+)
+
+// String commands. Handlers read into c.buf (per-client scratch) and reply
+// straight from it, so GET and SET allocate nothing per command.
+
+func init() {
+	const w, r, oom, fast = flagWrite, flagReadOnly, flagDenyOOM, flagFast
+	str := func(name string, arity int, f flags, first, last, step int, since, summary string, h func(*Client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: f, FirstKey: first, LastKey: last, Step: step,
+			Group: "string", Since: since, Summary: summary, Handler: h}
+	}
+	register(
+		str("get", 2, r|fast, 1, 1, 1, "1.0.0", "Returns the string value of a key.", cmdGet),
+		str("set", -3, w|oom, 1, 1, 1, "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", cmdSet),
+		str("setnx", 3, w|oom|fast, 1, 1, 1, "1.0.0", "Set the string value of a key only when the key doesn't exist.", cmdSetNX),
+		str("setex", 4, w|oom, 1, 1, 1, "2.0.0", "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", cmdSetEX),
+		str("psetex", 4, w|oom, 1, 1, 1, "2.6.0", "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", cmdPSetEX),
+		str("getset", 3, w|oom|fast, 1, 1, 1, "1.0.0", "Returns the previous string value of a key after setting it to a new value.", cmdGetSet),
+		str("getdel", 2, w|fast, 1, 1, 1, "6.2.0", "Returns the string value of a key after deleting the key.", cmdGetDel),
+		str("getex", -2, w|fast, 1, 1, 1, "6.2.0", "Returns the string value of a key after setting its expiration time.", cmdGetEx),
+		str("mget", -2, r|fast, 1, -1, 1, "1.0.0", "Atomically returns the string values of one or more keys.", cmdMGet),
+		str("mset", -3, w|oom, 1, -1, 2, "1.0.1", "Atomically creates or modifies the string values of one or more keys.", cmdMSet),
+		str("msetnx", -3, w|oom, 1, -1, 2, "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", cmdMSetNX),
+		str("incr", 2, w|oom|fast, 1, 1, 1, "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", cmdIncr),
+		str("decr", 2, w|oom|fast, 1, 1, 1, "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", cmdDecr),
+		str("incrby", 3, w|oom|fast, 1, 1, 1, "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", cmdIncrBy),
+		str("decrby", 3, w|oom|fast, 1, 1, 1, "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", cmdDecrBy),
+		str("incrbyfloat", 3, w|oom|fast, 1, 1, 1, "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", cmdIncrByFloat),
+		str("append", 3, w|oom|fast, 1, 1, 1, "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", cmdAppend),
+		str("strlen", 2, r|fast, 1, 1, 1, "2.2.0", "Returns the length of a string value.", cmdStrLen),
+		str("getrange", 4, r, 1, 1, 1, "2.4.0", "Returns a substring of the string stored at a key.", cmdGetRange),
+		str("substr", 4, r, 1, 1, 1, "1.0.0", "Returns a substring from a string value.", cmdGetRange),
+		str("setrange", 4, w|oom, 1, 1, 1, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", cmdSetRange),
+	)
+}
+
+const (
+	errSyntax    = "ERR syntax error"
+	errNotInt    = "ERR value is not an integer or out of range"
+	errNotFloat  = "ERR value is not a valid float"
+	errDBIndex   = "ERR DB index is out of range"
+	errBadCursor = "ERR invalid cursor"
+)
+
+func errInvalidExpire(cmd string) string { return "ERR invalid expire time in '" + cmd + "' command" }
+
+// expireArg converts an expiry argument to absolute unix ms as Redis's
+// getExpireMillisecondsOrReply does: unit is 1000 for seconds, 1 for ms;
+// relative adds the current time. Non-positive and overflowing values are
+// refused with Redis's texts.
+func expireArg(c *Client, cmd string, arg []byte, unit int64, relative bool) (int64, bool) {
+	v, ok := cache.ParseInt(arg)
+	if !ok {
+		c.reply.Error(errNotInt)
+		return 0, false
+	}
+	if v <= 0 || (unit > 1 && v > math.MaxInt64/unit) {
+		c.reply.Error(errInvalidExpire(cmd))
+		return 0, false
+	}
+	v *= unit
+	if relative {
+		now := nowMillis()
+		if v > math.MaxInt64-now {
+			c.reply.Error(errInvalidExpire(cmd))
+			return 0, false
+		}
+		v += now
+	}
+	return v, true
+}
+
+func cmdGet(c *Client, args [][]byte) {
+	v, ok := c.ks.Get(args[1], c.buf[:0])
+	c.buf = v
+	if !ok {
+		c.reply.Null()
+		return
+	}
+	c.reply.Bulk(v)
+}
+
+// setExpiry is the expiry part of SET and GETEX: EX, PX, EXAT, PXAT.
+func setExpiry(opt []byte) (unit int64, relative, ok bool) {
+	switch {
+	case eqFold(opt, "ex"):
+		return 1000, true, true
+	case eqFold(opt, "px"):
+		return 1, true, true
+	case eqFold(opt, "exat"):
+		return 1000, false, true
+	case eqFold(opt, "pxat"):
+		return 1, false, true
+	}
+	return 0, false, false
+}
+
+func cmdSet(c *Client, args [][]byte) {
+	var o cache.SetOptions
+	var expArg []byte
+	var unit int64
+	var rel bool
+	for i := 3; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case eqFold(a, "nx") && !o.XX:
+			o.NX = true
+		case eqFold(a, "xx") && !o.NX:
+			o.XX = true
+		case eqFold(a, "get"):
+			o.Get = true
+		case eqFold(a, "keepttl") && expArg == nil:
+			o.KeepTTL = true
+		default:
+			u, r, isExp := setExpiry(a)
+			if !isExp || (expArg != nil && (u != unit || r != rel)) || o.KeepTTL || i+1 >= len(args) {
+				c.reply.Error(errSyntax)
+				return
+			}
+			expArg, unit, rel = args[i+1], u, r
+			i++
+		}
+	}
+	if expArg != nil {
+		at, ok := expireArg(c, "set", expArg, unit, rel)
+		if !ok {
+			return
+		}
+		o.ExpireAt = at
+	}
+	old, hadOld, done := c.ks.Set(args[1], args[2], o, c.buf[:0])
+	c.buf = old
+	switch {
+	case o.Get && hadOld:
+		c.reply.Bulk(old)
+	case o.Get, !done:
+		c.reply.Null()
+	default:
+		c.reply.OK()
+	}
+}
+
+func cmdSetNX(c *Client, args [][]byte) {
+	_, _, done := c.ks.Set(args[1], args[2], cache.SetOptions{NX: true}, nil)
+	c.reply.Int(b2i(done))
+}
+
+func cmdSetEX(c *Client, args [][]byte)  { setWithTTL(c, args, "setex", 1000) }
+func cmdPSetEX(c *Client, args [][]byte) { setWithTTL(c, args, "psetex", 1) }
+
+func setWithTTL(c *Client, args [][]byte, name string, unit int64) {
+	at, ok := expireArg(c, name, args[2], unit, true)
+	if !ok {
+		return
+	}
+	c.ks.Set(args[1], args[3], cache.SetOptions{ExpireAt: at}, nil)
+	c.reply.OK()
+}
+
+func cmdGetSet(c *Client, args [][]byte) {
+	old, hadOld, _ := c.ks.Set(args[1], args[2], cache.SetOptions{Get: true}, c.buf[:0])
+	c.buf = old
+	if !hadOld {
+		c.reply.Null()
+		return
+	}
+	c.reply.Bulk(old)
+}
+
+func cmdGetDel(c *Client, args [][]byte) {
+	v, ok := c.ks.GetDel(args[1], c.buf[:0])
+	c.buf = v
+	if !ok {
+		c.reply.Null()
+		return
+	}
+	c.reply.Bulk(v)
+}
+
+func cmdGetEx(c *Client, args [][]byte) {
+	var ch cache.ExpireChange
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		if eqFold(a, "persist") && !ch.Set && !ch.Persist {
+			ch.Persist = true
+			continue
+		}
+		unit, rel, isExp := setExpiry(a)
+		if !isExp || ch.Set || ch.Persist || i+1 >= len(args) {
+			c.reply.Error(errSyntax)
+			return
+		}
+		at, ok := expireArg(c, "getex", args[i+1], unit, rel)
+		if !ok {
+			return
+		}
+		ch.Set, ch.At = true, at
+		i++
+	}
+	v, ok := c.ks.GetEx(args[1], c.buf[:0], ch)
+	c.buf = v
+	if !ok {
+		c.reply.Null()
+		return
+	}
+	c.reply.Bulk(v)
+}
+
+func cmdMGet(c *Client, args [][]byte) {
+	vals := c.ks.MGet(args[1:])
+	c.reply.Array(len(vals))
+	for _, v := range vals {
+		if v == nil {
+			c.reply.Null()
+		} else {
+			c.reply.Bulk(v)
+		}
+	}
+}
+
+func cmdMSet(c *Client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.reply.Error(errWrongArgs("mset"))
+		return
+	}
+	c.ks.MSet(args[1:])
+	c.reply.OK()
+}
+
+func cmdMSetNX(c *Client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.reply.Error(errWrongArgs("msetnx"))
+		return
+	}
+	c.reply.Int(b2i(c.ks.MSetNX(args[1:])))
+}
+
+func cmdIncr(c *Client, args [][]byte) { incrBy(c, args[1], 1) }
+func cmdDecr(c *Client, args [][]byte) { incrBy(c, args[1], -1) }
+
+func cmdIncrBy(c *Client, args [][]byte) {
+	d, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error(errNotInt)
+		return
+	}
+	incrBy(c, args[1], d)
+}
+
+func cmdDecrBy(c *Client, args [][]byte) {
+	d, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error(errNotInt)
+		return
+	}
+	if d == math.MinInt64 {
+		c.reply.Error("ERR decrement would overflow")
+		return
+	}
+	incrBy(c, args[1], -d)
+}
+
+func incrBy(c *Client, key []byte, d int64) {
+	n, err := c.ks.IncrBy(key, d)
+	if err != nil {
+		c.reply.Err(err)
+		return
+	}
+	c.reply.Int(n)
+}
+
+func cmdIncrByFloat(c *Client, args [][]byte) {
+	d, ok := cache.ParseFloat(args[2])
+	if !ok {
+		c.reply.Error(errNotFloat)
+		return
+	}
+	v, err := c.ks.IncrByFloat(args[1], d)
+	if err != nil {
+		c.reply.Err(err)
+		return
+	}
+	c.reply.Bulk(v)
+}
+
+func cmdAppend(c *Client, args [][]byte) {
+	n, err := c.ks.Append(args[1], args[2])
+	if err != nil {
+		c.reply.Err(err)
+		return
+	}
+	c.reply.Int(int64(n))
+}
+
+func cmdStrLen(c *Client, args [][]byte) { c.reply.Int(int64(c.ks.StrLen(args[1]))) }
+
+func cmdGetRange(c *Client, args [][]byte) {
+	start, ok1 := cache.ParseInt(args[2])
+	end, ok2 := cache.ParseInt(args[3])
+	if !ok1 || !ok2 {
+		c.reply.Error(errNotInt)
+		return
+	}
+	c.buf = c.ks.GetRange(args[1], start, end, c.buf[:0])
+	c.reply.Bulk(c.buf)
+}
+
+func cmdSetRange(c *Client, args [][]byte) {
+	off, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error(errNotInt)
+		return
+	}
+	n, err := c.ks.SetRange(args[1], off, args[3])
+	if err != nil {
+		c.reply.Err(err)
+		return
+	}
+	c.reply.Int(int64(n))
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// appendInt is strconv.AppendInt for reply building.
+func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
