@@ -239,6 +239,9 @@ func (w *WAL) WaitDurable(lsn uint64, timeout time.Duration) error {
 		if w.durable.Load() >= lsn {
 			return nil
 		}
+		if err := w.Err(); err != nil {
+			return err
+		}
 		w.signal()
 		if timer == nil {
 			timer = time.NewTimer(timeout)
@@ -246,6 +249,13 @@ func (w *WAL) WaitDurable(lsn uint64, timeout time.Duration) error {
 		}
 		select {
 		case <-ch:
+			if w.durable.Load() < lsn {
+				if err := w.Err(); err != nil {
+					// The log cannot be written: the caller reports MISCONF
+					// now instead of holding the client until the disk recovers.
+					return err
+				}
+			}
 		case <-timer.C:
 			if err := w.Err(); err != nil {
 				return err
@@ -265,6 +275,11 @@ func (w *WAL) publish(g uint64) {
 		return
 	}
 	w.durable.Store(g)
+	w.wakeWaiters()
+}
+
+// wakeWaiters wakes every WaitDurable: the durable LSN moved, or the log failed.
+func (w *WAL) wakeWaiters() {
 	w.dmu.Lock()
 	close(w.durableCh)
 	w.durableCh = make(chan struct{})
@@ -592,6 +607,7 @@ func (w *WAL) fail(err error) {
 	msg := err.Error()
 	w.stats.lastErr.Store(&msg)
 	w.lastSync = time.Now()
+	w.wakeWaiters()
 }
 
 // recover retries after a write or fsync error: the current segment is cut

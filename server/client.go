@@ -39,6 +39,7 @@ type Client struct {
 	// wrote is set when the current pipeline changed data; with appendfsync
 	// always the replies wait until lastLSN is durable.
 	wrote bool
+	batch int // commands in the current pipeline (replies to replace on MISCONF)
 
 	noEvict, noTouch bool
 	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)

@@ -244,6 +244,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		conn.Close()
 		return
 	}
+	c.batch++
 	c.exec(cmd.Args)
 	if c.closeAfter || len(conn.PeekPipeline()) == 0 {
 		c.flush()
@@ -265,13 +266,25 @@ func (c *Client) flush() {
 		c.wrote = false
 		if c.srv.cfg.AppendOnly() && c.srv.cfg.AppendFsync() == "always" {
 			if err := c.srv.cache.WaitDurable(c.srv.cache.LastLSN(), durabilityTimeout); err != nil {
-				c.srv.warnf("closing client %s: writes not durable: %v", c.Addr, err)
+				if w := c.srv.cache.WAL(); w == nil || w.Err() == nil {
+					c.srv.warnf("closing client %s: writes not durable: %v", c.Addr, err)
+					c.reply.Reset()
+					c.batch = 0
+					c.conn.NetConn().Close()
+					return
+				}
+				// The log failed: nothing in this pipeline may be
+				// acknowledged. Every command gets the MISCONF error (its
+				// effect may stay in memory and reach the log once the disk
+				// recovers, like a write whose reply was lost).
 				c.reply.Reset()
-				c.conn.NetConn().Close()
-				return
+				for i := 0; i < c.batch; i++ {
+					c.reply.Err(err)
+				}
 			}
 		}
 	}
+	c.batch = 0
 	if c.reply.Len() > 0 {
 		c.conn.WriteRaw(c.reply.Bytes())
 		c.reply.Reset()

@@ -21,6 +21,7 @@ type writerModel struct {
 	ackedAt  map[string][]ack // every acknowledgement, for the everysec bound
 	pairs    map[string]int64 // MSET pairs: acked value of both halves
 	pairSent map[string]int64
+	pairAt   map[string][]ack // every acknowledged MSET, for the everysec bound
 }
 
 type ack struct {
@@ -30,7 +31,7 @@ type ack struct {
 
 func newModel() *writerModel {
 	return &writerModel{sent: map[string]int64{}, acked: map[string]int64{}, ackedAt: map[string][]ack{},
-		pairs: map[string]int64{}, pairSent: map[string]int64{}}
+		pairs: map[string]int64{}, pairSent: map[string]int64{}, pairAt: map[string][]ack{}}
 }
 
 // drive runs `writers` concurrent clients doing SETs (and cross-shard MSETs of
@@ -59,10 +60,12 @@ func (m *writerModel) drive(rdb *redis.Client, writers int, stop <-chan struct{}
 					if err := rdb.MSet(ctx(), pk+":a", val, pk+":b", val).Err(); err != nil {
 						return
 					}
+					now := time.Now()
 					m.mu.Lock()
 					if v > m.pairs[pk] {
 						m.pairs[pk] = v
 					}
+					m.pairAt[pk] = append(m.pairAt[pk], ack{v, now})
 					m.mu.Unlock()
 					continue
 				}
@@ -136,10 +139,20 @@ func (m *writerModel) verify(t *testing.T, rdb *redis.Client, ackedBefore time.T
 		if vals[0] != nil {
 			v, _ = strconv.ParseInt(vals[0].(string), 10, 64)
 		}
-		if v < m.pairs[pk] || v > sent {
-			t.Fatalf("MSET pair %s = %d, want between acknowledged %d and sent %d", pk, v, m.pairs[pk], sent)
+		want := m.pairs[pk]
+		if !ackedBefore.IsZero() {
+			want = 0
+			for _, a := range m.pairAt[pk] {
+				if a.at.Before(ackedBefore) && a.v > want {
+					want = a.v
+				}
+			}
+		}
+		if v < want || v > sent {
+			t.Fatalf("MSET pair %s = %d, want between acknowledged %d and sent %d", pk, v, want, sent)
 		}
 		m.pairs[pk] = v
+		m.pairAt[pk] = []ack{{v, time.Time{}}}
 		m.pairSent[pk] = max(sent, v)
 	}
 }

@@ -235,6 +235,7 @@ func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapsho
 	defer t.Stop()
 	base := w.Stats().Bytes
 	saves := s.Stats().Saves
+	ours := false // the running snapshot was started here
 	for {
 		select {
 		case <-stop:
@@ -242,9 +243,11 @@ func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapsho
 		case <-t.C:
 		}
 		st := s.Stats()
-		if st.Saves != saves { // a snapshot finished: measure growth from it
-			saves = st.Saves
-			base = w.Stats().Bytes
+		if st.Saves != saves { // a snapshot finished
+			if !ours { // SAVE/BGSAVE from a client: measure growth from now
+				base = w.Stats().Bytes
+			}
+			saves, ours = st.Saves, false
 		}
 		pct := cfg.AutoAOFRewritePercentage()
 		if pct <= 0 || st.InProgress {
@@ -255,8 +258,10 @@ func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapsho
 		if grown >= cfg.AutoAOFRewriteMinSize() && grown*100 >= int64(pct)*size {
 			log.Info().Int64("wal_bytes_since_snapshot", grown).Int64("last_snapshot_bytes", st.LastSize).
 				Msg("starting automatic snapshot")
+			// Growth counts from the snapshot's start (its WAL cut), not its end.
+			b := w.Stats().Bytes
 			if err := s.BGSave(); err == nil {
-				base = w.Stats().Bytes
+				base, ours = b, true
 			}
 		}
 	}

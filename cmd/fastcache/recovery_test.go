@@ -104,6 +104,9 @@ func randomWorkload(t *testing.T, rdb *redis.Client, n int, seed uint64) {
 			}
 		case 11:
 			err = rdb.Copy(ctx(), k, key(), 0, true).Err()
+			if err != nil && strings.Contains(err.Error(), "source and destination objects are the same") {
+				err = nil // Redis's answer to COPY k k
+			}
 		case 12:
 			err = rdb.MSet(ctx(), k, "m1", key(), "m2", key(), "m3").Err()
 		case 13:
@@ -202,7 +205,8 @@ func segments(t *testing.T, dir string) []string {
 // starts and keeps the records before the damage.
 func TestCorruptionRefusesStart(t *testing.T) {
 	dir := t.TempDir()
-	p := startReady(t, dir, "--wal-segment-size", "64kb", "--wal-compression", "none")
+	// No snapshot on shutdown: the test needs the log itself to hold the data.
+	p := startReady(t, dir, "--wal-segment-size", "64kb", "--wal-compression", "none", "--snapshot-on-shutdown", "no")
 	rdb := p.client()
 	for i := 0; i < 5000; i++ {
 		if err := rdb.Set(ctx(), fmt.Sprintf("key:%05d", i), strings.Repeat("v", 40), 0).Err(); err != nil {

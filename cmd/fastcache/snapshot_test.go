@@ -159,13 +159,15 @@ func TestDamagedSnapshotFallsBack(t *testing.T) {
 }
 
 // TestCompactionBoundsDisk: an overwrite-heavy workload keeps the data
-// directory within about twice the live data once snapshots have run.
+// directory within about twice the live data once snapshots have run. With
+// snapshot-keep 1: each kept snapshot beyond the first also keeps the log
+// written since it (for the fallback), about two more live-data sizes.
 func TestCompactionBoundsDisk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1,000,000 records")
 	}
 	dir := t.TempDir()
-	p := startReady(t, dir, "--auto-aof-rewrite-min-size", "1mb", "--wal-segment-size", "1mb", "--wal-compression", "none")
+	p := startReady(t, dir, "--auto-aof-rewrite-min-size", "1mb", "--wal-segment-size", "1mb", "--wal-compression", "none", "--snapshot-keep", "1")
 	rdb := p.client()
 	val := strings.Repeat("x", 32)
 	for round := 0; round < 10; round++ {
