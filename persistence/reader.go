@@ -321,6 +321,19 @@ func DecodeFrame(b []byte) ([]Record, int, error) {
 	return recs, n, nil
 }
 
+// FrameDecoder decodes a sequence of frames, reusing its buffers and
+// decompressors; records it returns are valid until the next call.
+type FrameDecoder struct{ fr frameReader }
+
+// Decode verifies the frame at the start of b and returns its records and length.
+func (d *FrameDecoder) Decode(b []byte) ([]Record, int, error) {
+	n, recs, why := d.fr.frame(b)
+	if why != "" {
+		return nil, 0, errors.New(why)
+	}
+	return recs, n, nil
+}
+
 // Check verifies every frame of the log in dir and prints a summary; with
 // repair it truncates at the first damage like --wal-repair.
 func Check(dir string, repair bool, w io.Writer) error {
@@ -345,31 +358,41 @@ func Check(dir string, repair bool, w io.Writer) error {
 	return nil
 }
 
+// JSONRecord is a record as a JSON line (wal dump, wal tail): text stays
+// text, anything that is not valid UTF-8 is base64 with an *_encoding field.
+type JSONRecord struct {
+	LSN      uint64 `json:"lsn"`
+	Op       string `json:"op"`
+	Key      string `json:"key,omitempty"`
+	KeyEnc   string `json:"key_encoding,omitempty"`
+	Value    string `json:"value,omitempty"`
+	ValueEnc string `json:"value_encoding,omitempty"`
+	ExpireAt int64  `json:"expire_at,omitempty"`
+	Source   string `json:"source,omitempty"`
+}
+
+func jsonText(b []byte) (string, string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return base64.StdEncoding.EncodeToString(b), "base64"
+}
+
+// NewJSONRecord converts r.
+func NewJSONRecord(r *Record) JSONRecord {
+	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt}
+	l.Key, l.KeyEnc = jsonText(r.Key)
+	if r.Op == OpSet {
+		l.Value, l.ValueEnc = jsonText(r.Value)
+	}
+	return l
+}
+
 // Dump prints every record of the log in dir as a JSON line.
 func Dump(dir string, w io.Writer) error {
 	enc := json.NewEncoder(w)
-	type line struct {
-		LSN      uint64 `json:"lsn"`
-		Op       string `json:"op"`
-		Key      string `json:"key"`
-		KeyEnc   string `json:"key_encoding,omitempty"`
-		Value    string `json:"value,omitempty"`
-		ValueEnc string `json:"value_encoding,omitempty"`
-		ExpireAt int64  `json:"expire_at,omitempty"`
-	}
-	text := func(b []byte) (string, string) {
-		if utf8.Valid(b) {
-			return string(b), ""
-		}
-		return base64.StdEncoding.EncodeToString(b), "base64"
-	}
 	_, err := ReadDir(dir, ReadOptions{ReadOnly: true, Log: zerolog.New(os.Stderr)}, func(r *Record) error {
-		l := line{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt}
-		l.Key, l.KeyEnc = text(r.Key)
-		if r.Op == OpSet {
-			l.Value, l.ValueEnc = text(r.Value)
-		}
-		return enc.Encode(l)
+		return enc.Encode(NewJSONRecord(r))
 	})
 	return err
 }

@@ -127,3 +127,41 @@ func decodeRecord(p []byte, r *Record) (int, error) {
 	}
 	return i, nil
 }
+
+// FrameHeaderSize is the size of a frame header on disk and on the export
+// stream (see doc.go).
+const FrameHeaderSize = frameHdrSize
+
+// FrameLen returns the length on disk (header, payload and padding to 8
+// bytes) of the frame whose header starts hdr, after checking the header's
+// magic, version, codec and length fields; a stream reader uses it to know
+// how many bytes to read before DecodeFrame.
+func FrameLen(hdr []byte) (int, error) {
+	if len(hdr) < frameHdrSize {
+		return 0, errors.New("truncated frame header")
+	}
+	if binary.LittleEndian.Uint16(hdr) != frameMagic || hdr[2] != frameVersion || hdr[3] > codecZstd {
+		return 0, errors.New("bad frame header")
+	}
+	stored := binary.LittleEndian.Uint32(hdr[4:])
+	raw := binary.LittleEndian.Uint32(hdr[8:])
+	if raw > maxFrameRaw || stored > maxFrameRaw+maxFrameRaw/8 || (hdr[3] == codecNone && raw != stored) {
+		return 0, errors.New("impossible frame length")
+	}
+	return (frameHdrSize + int(stored) + 7) &^ 7, nil
+}
+
+// FrameCount returns the number of whole frames in b (a batch handed to
+// Options.Export).
+func FrameCount(b []byte) int {
+	n := 0
+	for len(b) >= frameHdrSize {
+		l, err := FrameLen(b)
+		if err != nil || l > len(b) {
+			break
+		}
+		n++
+		b = b[l:]
+	}
+	return n
+}

@@ -55,6 +55,7 @@ type Snapshotter struct {
 	saves        atomic.Int64
 	failures     atomic.Int64
 	lastErr      atomic.Pointer[string]
+	lastPath     string // guarded by mu
 	wg           sync.WaitGroup
 }
 
@@ -100,6 +101,27 @@ func (s *Snapshotter) BGSave() error {
 	return nil
 }
 
+// SaveOpen takes a fresh snapshot (after any running one) and returns it
+// opened for reading, so later pruning cannot take it away while a replica
+// receives it.
+func (s *Snapshotter) SaveOpen() (*os.File, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.save(); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(s.lastPath)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
 // Wait waits for a background snapshot to finish.
 func (s *Snapshotter) Wait() { s.wg.Wait() }
 
@@ -135,6 +157,7 @@ func (s *Snapshotter) save() (err error) {
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
+	s.lastPath = path
 	s.lastOK.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSize.Store(size)

@@ -28,9 +28,12 @@ type Options struct {
 	Compression string // none | s2 | zstd
 	SegmentSize int64  // rotation size, default 64 MiB
 	QueueBytes  int    // per-shard queue bound, default 4 MiB
-	// Export, when set, receives every frame's exact on-disk bytes after it
-	// is written (valid only during the call).
-	Export func(frame []byte)
+	// Export, when set, receives the exact on-disk bytes of whole frames,
+	// in log order, right after they are written (valid only during the
+	// call; the writer goroutine waits for it to return). Every frame is
+	// exported exactly once, also when a write error forced it to be
+	// rewritten into a new segment.
+	Export func(frames []byte)
 	Log    zerolog.Logger
 }
 
@@ -82,6 +85,7 @@ type WAL struct {
 	syncedSize int64 // size at the last successful fsync
 	undurable  []byte
 	undurG     uint64 // watermark covered by undurable bytes once synced
+	undurExp   int    // bytes at the start of undurable already exported
 	blocked    []*Txn
 	payload    []byte
 	frames     []byte
@@ -553,18 +557,19 @@ func (w *WAL) write(frames []byte, g uint64) {
 		w.undurable = append(w.undurable, frames...)
 	}
 	w.stats.bytes.Add(int64(n))
+	w.undurExp = len(w.undurable)
 	if w.o.Export != nil {
-		w.exportFrames(frames)
+		w.o.Export(frames)
 	}
 }
 
-func (w *WAL) exportFrames(b []byte) {
-	for len(b) >= frameHdrSize {
-		l := frameHdrSize + int(binary.LittleEndian.Uint32(b[4:]))
-		l = (l + 7) &^ 7
-		w.o.Export(b[:l])
-		b = b[l:]
+// clearUndurable forgets the bytes kept for a rewrite once they are durable.
+func (w *WAL) clearUndurable() {
+	w.undurable = w.undurable[:0]
+	if cap(w.undurable) > 16<<20 {
+		w.undurable = nil
 	}
+	w.undurExp = 0
 }
 
 // sync fsyncs the segment and publishes the watermark.
@@ -578,10 +583,7 @@ func (w *WAL) sync(g uint64) {
 	}
 	w.noteSync(d)
 	w.syncedSize = w.segSize
-	w.undurable = w.undurable[:0]
-	if cap(w.undurable) > 16<<20 {
-		w.undurable = nil
-	}
+	w.clearUndurable()
 	w.publish(max(g, w.undurG))
 }
 
@@ -616,7 +618,13 @@ func (w *WAL) fail(err error) {
 func (w *WAL) recover() {
 	w.lastSync = time.Now()
 	if w.f != nil {
-		w.f.Truncate(w.syncedSize)
+		// "no" keeps no copy of what it wrote (it trusts the page cache), so
+		// only the frames whose write failed are cut and rewritten.
+		keep := w.syncedSize
+		if w.Policy() == "no" {
+			keep = w.segSize
+		}
+		w.f.Truncate(keep)
 		unix.Fdatasync(int(w.f.Fd()))
 		w.f.Close()
 		w.f = nil
@@ -644,9 +652,10 @@ func (w *WAL) recover() {
 		}
 		w.segSize += int64(n)
 		w.stats.bytes.Add(int64(n))
-		if w.o.Export != nil {
-			w.exportFrames(w.undurable)
+		if w.o.Export != nil && w.undurExp < len(w.undurable) {
+			w.o.Export(w.undurable[w.undurExp:])
 		}
+		w.undurExp = len(w.undurable)
 	}
 	start := time.Now()
 	if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
@@ -658,7 +667,7 @@ func (w *WAL) recover() {
 	w.failing = nil
 	w.errp.Store(nil)
 	w.stats.lastErr.Store(nil)
-	w.undurable = w.undurable[:0]
+	w.clearUndurable()
 	w.publish(w.undurG)
 	w.o.Log.Warn().Str("segment", segName(id)).Msg("WAL write error looks solved, writes are accepted again")
 }
@@ -677,7 +686,7 @@ func (w *WAL) rotate() (uint64, error) {
 		w.noteSync(time.Since(start))
 		w.f.Close()
 		w.f = nil
-		w.undurable = w.undurable[:0]
+		w.clearUndurable()
 		w.publish(w.undurG)
 	}
 	if err := w.openSegment(w.segID + 1); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,9 @@ type Client struct {
 	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed           atomic.Bool
 	closeAfter       bool // QUIT: close once the reply is flushed
+	// detach, set by FCSYNC, takes the connection over from redcon once the
+	// pipeline's replies are flushed (a replica's stream).
+	detach func(net.Conn)
 	scratch          []byte
 	buf              []byte // per-client scratch for values
 }

@@ -50,6 +50,8 @@ type Options struct {
 	Snapshots Snapshots
 	// Extra INFO sections provided by the owner (persistence, snapshot, replication, ...).
 	InfoSections map[string]func() string
+	// Replication serves REPLICAOF/SLAVEOF and replicas' FCSYNC (nil: not available).
+	Replication Replication
 }
 
 // Server serves RESP clients.
@@ -246,6 +248,21 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	}
 	c.batch++
 	c.exec(cmd.Args)
+	if c.detach != nil {
+		// FCSYNC: the rest of this connection is the replication stream.
+		fn := c.detach
+		c.detach = nil
+		c.flush()
+		dc := conn.Detach()
+		go func() {
+			if err := dc.Flush(); err != nil {
+				dc.Close()
+				return
+			}
+			fn(dc.NetConn())
+		}()
+		return
+	}
 	if c.closeAfter || len(conn.PeekPipeline()) == 0 {
 		c.flush()
 	}

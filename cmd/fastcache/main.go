@@ -4,6 +4,7 @@
 //	fastcache [/path/to/fastcache.conf] [--directive value ...]
 //	fastcache wal check [--repair] DIR
 //	fastcache wal dump DIR
+//	fastcache wal tail --addr host:port [--token T] [--count N]
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"fastcache/config"
 	"fastcache/persistence"
 	"fastcache/replay"
+	"fastcache/replication"
 	"fastcache/server"
 )
 
@@ -112,6 +114,40 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
+	// The WAL stream: export peers and replicas (package replication).
+	hub := replication.NewHub(replication.HubOptions{
+		OnFull: cfg.WALExportOnFull(), WriteTimeout: cfg.WALExportWriteTimeout(),
+		MaxSubs: cfg.WALExportMaxSubscribers(), Log: log,
+	})
+	cfg.OnChange("wal-export-on-full", func(cfg *config.Config) error { hub.SetOnFull(cfg.WALExportOnFull()); return nil })
+	cfg.OnChange("wal-export-write-timeout", func(cfg *config.Config) error {
+		hub.SetWriteTimeout(cfg.WALExportWriteTimeout())
+		return nil
+	})
+	cfg.OnChange("wal-export-max-subscribers", func(cfg *config.Config) error {
+		hub.SetMaxSubs(cfg.WALExportMaxSubscribers())
+		return nil
+	})
+	exporter := replication.NewExporter(hub, cfg.WALExportToken, log)
+	var srvRef *server.Server
+	replOpts := replication.ManagerOptions{
+		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, Port: cfg.Port(), Log: log,
+		SetLoading: func(v bool) { srvRef.SetLoading(v) },
+	}
+	if cfg.AppendOnly() {
+		// A replica's full resync gets a fresh snapshot (appendonly no has none).
+		replOpts.Snapshot = func() (*os.File, int64, error) {
+			walMu.Lock()
+			sn := snapsRef
+			walMu.Unlock()
+			if sn == nil {
+				return nil, 0, errors.New("the dataset is still loading")
+			}
+			return sn.SaveOpen()
+		}
+	}
+	repl := replication.NewManager(replOpts)
+
 	srv := server.New(server.Options{
 		Config: cfg,
 		Cache:  c,
@@ -128,8 +164,12 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 				walMu.Unlock()
 				return persistenceInfo(cfg, w) + snapshotInfo(sn)
 			},
+			"replication": repl.Info,
+			"wal_export": func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
 		},
+		Replication: repl,
 	})
+	srvRef = srv
 	srv.SetLoading(true)
 	if err := srv.Listen(); err != nil {
 		return err
@@ -172,6 +212,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
+			Export: hub.Publish,
 		})
 		if err != nil {
 			srv.Close()
@@ -196,8 +237,23 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			Int64("keys", c.DBSize()).Int("expired_while_down", expired).
 			Dur("took", res.Duration).Msg("dataset loaded")
 	}
+	if addr := cfg.WALExportListen(); addr != "" {
+		if _, err := exporter.Listen(addr); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+	if addr := cfg.WALExportConnect(); addr != "" {
+		exporter.Connect(addr)
+	}
 	srv.SetLoading(false)
 	c.Start(cfg.Hz())
+	if ro := cfg.ReplicaOf(); ro != "" {
+		f := strings.Fields(ro)
+		if _, err := repl.ReplicaOf(f[0], f[1]); err != nil {
+			log.Error().Err(err).Msg("replicaof")
+		}
+	}
 	log.Info().Msg("ready to accept connections")
 
 	select {
@@ -209,6 +265,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	start := time.Now()
 	srv.Close()
+	repl.Close()
 	c.Close()
 	if snaps != nil {
 		snaps.Wait()
@@ -220,9 +277,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	if wal != nil {
 		if err := wal.Close(); err != nil {
+			exporter.Close()
 			return fmt.Errorf("closing the WAL: %w", err)
 		}
 	}
+	exporter.Close()
 	log.Info().Dur("took", time.Since(start)).Msg("fastcache stopped cleanly")
 	return nil
 }
@@ -337,45 +396,4 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("data directory %s is in use by another fastcache process: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
-}
-
-// walTool implements `fastcache wal check [--repair] DIR` and `fastcache wal dump DIR`.
-func walTool(args []string, stdout, stderr io.Writer) int {
-	usage := "usage: fastcache wal check [--repair] DIR | fastcache wal dump DIR\n(DIR is the data directory or its wal/ folder)"
-	if len(args) < 2 {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	repair := false
-	var dir string
-	for _, a := range args[1:] {
-		switch a {
-		case "--repair":
-			repair = true
-		default:
-			dir = a
-		}
-	}
-	if dir == "" {
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	if st, err := os.Stat(filepath.Join(dir, "wal")); err == nil && st.IsDir() {
-		dir = filepath.Join(dir, "wal")
-	}
-	var err error
-	switch args[0] {
-	case "check":
-		err = persistence.Check(dir, repair, stdout)
-	case "dump":
-		err = persistence.Dump(dir, stdout)
-	default:
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "fastcache wal %s: %v\n", args[0], err)
-		return 1
-	}
-	return 0
 }

@@ -1,0 +1,482 @@
+// Package replication turns the WAL into a change stream: the Hub receives
+// every frame the WAL writer appends (byte for byte as on disk) and fans it
+// out to TCP peers: export subscribers (wal-export-listen), a pushed-to
+// collector (wal-export-connect) and read replicas (REPLICAOF), which get a
+// snapshot first and then the stream after it.
+//
+// Stream positions are byte offsets into the concatenation of every frame
+// exported since the process started (Redis's master_repl_offset); a run id
+// names that stream, so a replica can resume at its offset after a network
+// break as long as the primary still holds the bytes in its backlog.
+//
+// Each peer has its own bounded queue and sender goroutine. When a queue is
+// full, the WAL writer either waits for room (block: nothing is ever missing
+// from the stream) for at most the write timeout, after which the peer is
+// disconnected so it cannot stall the others, or drops the frames for that
+// peer and counts them (drop). Replicas always use block: a replica with a
+// gap would diverge, so it is cut off instead and resynchronizes.
+package replication
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"fastcache/persistence"
+)
+
+// HubOptions configure a Hub.
+type HubOptions struct {
+	OnFull       string        // block | drop (export subscribers)
+	WriteTimeout time.Duration // a peer stuck this long is disconnected
+	MaxSubs      int           // export subscribers at most (listen mode)
+	Backlog      int64         // bytes of recent stream kept for resuming replicas
+	QueueBytes   int           // per export peer queue bound
+	Log          zerolog.Logger
+}
+
+// Hub fans the WAL stream out to peers.
+type Hub struct {
+	o     HubOptions
+	runID string
+
+	mu      sync.Mutex
+	offset  int64    // stream bytes published so far
+	backlog [][]byte // recent chunks, oldest first
+	blStart int64    // stream offset of backlog[0]
+	blBytes int64
+	// backlogOn: a replica attached once, so recent bytes are kept for it
+	// to resume (like Redis, which creates its backlog with the first replica)
+	backlogOn bool
+	subs    map[*Sub]struct{}
+	onFull  atomic.Pointer[string]
+	timeout atomic.Int64 // ns
+
+	stats Stats
+}
+
+// Stats are the export figures of INFO wal_export.
+type Stats struct {
+	QueuedFrames, QueuedBytes   atomic.Int64
+	SentFrames, SentBytes       atomic.Int64
+	DroppedFrames, DroppedBytes atomic.Int64
+	WriteFailures               atomic.Int64
+	ConnectFailures             atomic.Int64
+	Accepted, Rejected          atomic.Int64
+}
+
+// NewHub returns a hub with a fresh run id.
+func NewHub(o HubOptions) *Hub {
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 32 << 20
+	}
+	if o.Backlog <= 0 {
+		o.Backlog = 64 << 20
+	}
+	var id [20]byte
+	rand.Read(id[:])
+	h := &Hub{o: o, runID: hex.EncodeToString(id[:]), subs: make(map[*Sub]struct{})}
+	h.SetOnFull(o.OnFull)
+	h.SetWriteTimeout(o.WriteTimeout)
+	return h
+}
+
+// RunID names this process's stream.
+func (h *Hub) RunID() string { return h.runID }
+
+// SetOnFull changes wal-export-on-full at run time.
+func (h *Hub) SetOnFull(p string) {
+	if p != "drop" {
+		p = "block"
+	}
+	h.onFull.Store(&p)
+}
+
+// SetMaxSubs changes wal-export-max-subscribers at run time.
+func (h *Hub) SetMaxSubs(n int) {
+	h.mu.Lock()
+	h.o.MaxSubs = n
+	h.mu.Unlock()
+}
+
+// SetWriteTimeout changes wal-export-write-timeout at run time.
+func (h *Hub) SetWriteTimeout(d time.Duration) { h.timeout.Store(int64(d)) }
+
+func (h *Hub) writeTimeout() time.Duration { return time.Duration(h.timeout.Load()) }
+
+// Offset is the stream offset after the last published byte.
+func (h *Hub) Offset() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.offset
+}
+
+// Publish is the WAL's Export hook: frames are whole frames in log order. It
+// runs on the WAL writer goroutine; in block mode it waits (at most the write
+// timeout per peer) for room in each peer's queue.
+func (h *Hub) Publish(frames []byte) {
+	if len(frames) == 0 {
+		return
+	}
+	h.mu.Lock()
+	if len(h.subs) == 0 && !h.backlogOn {
+		// nobody follows and no replica ever did: no copy at all
+		h.offset += int64(len(frames))
+		h.blStart = h.offset
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	chunk := append([]byte(nil), frames...)
+	nframes := int64(persistence.FrameCount(chunk))
+	h.mu.Lock()
+	h.offset += int64(len(chunk))
+	if h.backlogOn {
+		h.backlog = append(h.backlog, chunk)
+		h.blBytes += int64(len(chunk))
+	} else {
+		h.blStart = h.offset
+	}
+	for len(h.backlog) > 1 && h.blBytes-int64(len(h.backlog[0])) >= h.o.Backlog {
+		h.blBytes -= int64(len(h.backlog[0]))
+		h.blStart += int64(len(h.backlog[0]))
+		h.backlog[0] = nil
+		h.backlog = h.backlog[1:]
+	}
+	var subs []*Sub
+	if len(h.subs) > 0 {
+		subs = make([]*Sub, 0, len(h.subs))
+		for s := range h.subs {
+			subs = append(subs, s)
+		}
+	}
+	h.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
+	block := *h.onFull.Load() == "block"
+	for _, s := range subs {
+		if s.push(chunk, nframes, block || s.Replica) {
+			h.stats.QueuedFrames.Add(nframes)
+			h.stats.QueuedBytes.Add(int64(len(chunk)))
+		}
+	}
+}
+
+// Sub is one peer of the stream.
+type Sub struct {
+	h       *Hub
+	conn    net.Conn
+	Addr    string
+	Replica bool
+	Port    int // a replica's listening port (INFO)
+
+	mu      sync.Mutex
+	q       [][]byte
+	qframes []int64
+	qBytes  int
+	limit   int
+	paused  bool // a replica's queue fills while its snapshot is sent
+	closed  bool
+	ready   chan struct{}
+	space   chan struct{}
+	done    chan struct{}
+
+	sent     atomic.Int64 // stream offset after the last byte sent
+	acked    atomic.Int64 // replica: offset it reported applying
+	lastAck  atomic.Int64 // unix ms
+	dropped  atomic.Int64
+	closeErr atomic.Pointer[string]
+}
+
+// ErrTooManySubscribers is returned by Attach over wal-export-max-subscribers.
+var ErrTooManySubscribers = errors.New("max subscribers reached")
+
+// ErrCannotResume is returned by AttachAt when the offset is not in the backlog.
+var ErrCannotResume = errors.New("offset not in the backlog")
+
+func (h *Hub) newSub(conn net.Conn, replica bool, limit int) *Sub {
+	return &Sub{h: h, conn: conn, Addr: conn.RemoteAddr().String(), Replica: replica, limit: limit,
+		ready: make(chan struct{}, 1), space: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Attach adds an export subscriber that receives the stream from now on; it
+// returns the subscriber and the stream offset it starts at. Subscribers over
+// MaxSubs are refused.
+func (h *Hub) Attach(conn net.Conn) (*Sub, int64, error) {
+	h.mu.Lock()
+	n := 0
+	for s := range h.subs {
+		if !s.Replica {
+			n++
+		}
+	}
+	if h.o.MaxSubs > 0 && n >= h.o.MaxSubs {
+		h.mu.Unlock()
+		return nil, 0, ErrTooManySubscribers
+	}
+	s := h.newSub(conn, false, h.o.QueueBytes)
+	s.sent.Store(h.offset)
+	h.subs[s] = struct{}{}
+	off := h.offset
+	h.mu.Unlock()
+	h.stats.Accepted.Add(1)
+	return s, off, nil
+}
+
+// replicaQueue bounds a replica's queue (Redis's client-output-buffer-limit
+// replica hard limit).
+const replicaQueue = 256 << 20
+
+// AttachReplica adds a replica. With resume, the replica continues at offset
+// (it must lie in the backlog, else ErrCannotResume); without, it starts at
+// the current offset with its queue paused until Start (the snapshot goes
+// first). It returns the offset the stream starts at.
+func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64) (*Sub, int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.newSub(conn, true, replicaQueue)
+	h.backlogOn = true
+	if resume {
+		if offset < h.blStart || offset > h.offset {
+			return nil, 0, ErrCannotResume
+		}
+		pos := h.blStart
+		for _, c := range h.backlog {
+			end := pos + int64(len(c))
+			if end > offset {
+				part := c
+				if offset > pos {
+					part = c[offset-pos:]
+				}
+				s.q = append(s.q, part)
+				s.qframes = append(s.qframes, int64(persistence.FrameCount(part)))
+				s.qBytes += len(part)
+			}
+			pos = end
+		}
+		s.sent.Store(offset)
+	} else {
+		s.paused = true
+		offset = h.offset
+		s.sent.Store(offset)
+	}
+	s.acked.Store(offset)
+	s.lastAck.Store(time.Now().UnixMilli())
+	h.subs[s] = struct{}{}
+	return s, offset, nil
+}
+
+// Subs lists the current peers.
+func (h *Hub) Subs() []*Sub {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Sub, 0, len(h.subs))
+	for s := range h.subs {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (h *Hub) remove(s *Sub) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+}
+
+// push queues chunk for s. Without block it drops the chunk when the queue is
+// full; with block it waits for room up to the write timeout, then
+// disconnects s.
+func (s *Sub) push(chunk []byte, frames int64, block bool) bool {
+	var deadline time.Time
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return false
+		}
+		if s.qBytes == 0 || s.qBytes+len(chunk) <= s.limit {
+			s.q = append(s.q, chunk)
+			s.qframes = append(s.qframes, frames)
+			s.qBytes += len(chunk)
+			s.mu.Unlock()
+			select {
+			case s.ready <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		s.mu.Unlock()
+		if !block {
+			s.dropped.Add(frames)
+			s.h.stats.DroppedFrames.Add(frames)
+			s.h.stats.DroppedBytes.Add(int64(len(chunk)))
+			return false
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(s.h.writeTimeout())
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			s.Close(fmt.Errorf("could not keep up for %v (queue full)", s.h.writeTimeout()))
+			return false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-s.space:
+		case <-s.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Start releases a paused replica queue (after its snapshot was sent).
+func (s *Sub) Start() {
+	s.mu.Lock()
+	s.paused = false
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends queued chunks until the peer fails or is closed; it returns the
+// reason. Writes are bounded by the write timeout.
+func (s *Sub) Run() error {
+	defer s.Close(nil)
+	for {
+		select {
+		case <-s.ready:
+		case <-s.done:
+			return s.err()
+		}
+		for {
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				return s.err()
+			}
+			if s.paused || len(s.q) == 0 {
+				s.mu.Unlock()
+				break
+			}
+			q, fr := s.q, s.qframes
+			s.q, s.qframes, s.qBytes = nil, nil, 0
+			s.mu.Unlock()
+			select {
+			case s.space <- struct{}{}:
+			default:
+			}
+			bufs := net.Buffers(q)
+			var total int64
+			for _, c := range q {
+				total += int64(len(c))
+			}
+			s.conn.SetWriteDeadline(time.Now().Add(s.h.writeTimeout()))
+			if _, err := bufs.WriteTo(s.conn); err != nil {
+				s.h.stats.WriteFailures.Add(1)
+				s.Close(fmt.Errorf("write: %w", err))
+				return s.err()
+			}
+			var nf int64
+			for _, f := range fr {
+				nf += f
+			}
+			s.sent.Add(total)
+			s.h.stats.SentBytes.Add(total)
+			s.h.stats.SentFrames.Add(nf)
+		}
+	}
+}
+
+// Close disconnects the peer (err nil: a normal end).
+func (s *Sub) Close(err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.q, s.qframes, s.qBytes = nil, nil, 0
+	s.mu.Unlock()
+	if err != nil {
+		msg := err.Error()
+		s.closeErr.Store(&msg)
+		kind := "WAL subscriber"
+		if s.Replica {
+			kind = "replica"
+		}
+		s.h.o.Log.Warn().Str("peer", s.Addr).Err(err).Msg(kind + " disconnected")
+	}
+	close(s.done)
+	s.conn.Close()
+	s.h.remove(s)
+}
+
+func (s *Sub) err() error {
+	if p := s.closeErr.Load(); p != nil {
+		return errors.New(*p)
+	}
+	return nil
+}
+
+// Done is closed when the peer is disconnected.
+func (s *Sub) Done() <-chan struct{} { return s.done }
+
+// Ack records a replica's applied offset.
+func (s *Sub) Ack(off int64) {
+	s.acked.Store(off)
+	s.lastAck.Store(time.Now().UnixMilli())
+}
+
+// Acked is the replica's last reported offset and the time of that report.
+func (s *Sub) Acked() (int64, time.Time) {
+	return s.acked.Load(), time.UnixMilli(s.lastAck.Load())
+}
+
+// Sent is the stream offset after the last byte sent to the peer.
+func (s *Sub) Sent() int64 { return s.sent.Load() }
+
+// Backlog reports the backlog's first offset and length.
+func (h *Hub) Backlog() (first, length int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.blStart, h.blBytes
+}
+
+// Info is the INFO wal_export section.
+func (h *Hub) Info(listen, connect string) string {
+	var b strings.Builder
+	active := 0
+	for _, s := range h.Subs() {
+		if !s.Replica {
+			active++
+		}
+	}
+	st := &h.stats
+	fmt.Fprintf(&b, "wal_export_listen:%s\r\nwal_export_connect:%s\r\nwal_export_on_full:%s\r\n", listen, connect, *h.onFull.Load())
+	fmt.Fprintf(&b, "wal_export_offset:%d\r\n", h.Offset())
+	fmt.Fprintf(&b, "wal_export_queued_frames:%d\r\nwal_export_queued_bytes:%d\r\n", st.QueuedFrames.Load(), st.QueuedBytes.Load())
+	fmt.Fprintf(&b, "wal_export_sent_frames:%d\r\nwal_export_sent_bytes:%d\r\n", st.SentFrames.Load(), st.SentBytes.Load())
+	fmt.Fprintf(&b, "wal_export_dropped_frames:%d\r\nwal_export_dropped_bytes:%d\r\n", st.DroppedFrames.Load(), st.DroppedBytes.Load())
+	fmt.Fprintf(&b, "wal_export_write_failures:%d\r\nwal_export_connect_failures:%d\r\n", st.WriteFailures.Load(), st.ConnectFailures.Load())
+	fmt.Fprintf(&b, "wal_export_subscribers_accepted:%d\r\nwal_export_subscribers_rejected:%d\r\nwal_export_subscribers_active:%d\r\n",
+		st.Accepted.Load(), st.Rejected.Load(), active)
+	return b.String()
+}
+
+// Stats exposes the counters.
+func (h *Hub) Stats() *Stats { return &h.stats }

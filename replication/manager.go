@@ -1,0 +1,251 @@
+package replication
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"fastcache/cache"
+)
+
+// The replica protocol, on the primary's RESP port:
+//
+//	replica -> primary: AUTH <masterauth>          (when masterauth is set)
+//	replica -> primary: FCSYNC <run id|?> <offset> <listening port>
+//	primary -> replica: +CONTINUE <run id> <offset>\r\n        (resume from the backlog)
+//	                or  +FULLRESYNC <run id> <offset>\r\n$<n>\r\n<n snapshot bytes>
+//	primary -> replica: frames from <offset> on, byte for byte as in the WAL
+//	replica -> primary: "ACK <offset>\n" about every second and after applying
+//
+// After a full resync the replica applies a stream record only if the
+// snapshot does not already hold it (its LSN is above the cut of the primary
+// shard that owns its key), exactly as start-up replay does, so there is
+// neither a gap nor a duplicate.
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	Cache *cache.Cache
+	Hub   *Hub
+	// Snapshot takes a fresh snapshot and returns it opened (nil: this
+	// server cannot serve replicas, e.g. appendonly no).
+	Snapshot   func() (*os.File, int64, error)
+	Dir        string        // data directory (a replica's incoming snapshot)
+	MasterAuth func() string // masterauth
+	Port       int           // our port, reported to the primary
+	SetLoading func(bool)    // -LOADING while a full resync loads
+	Log        zerolog.Logger
+}
+
+// Manager is the replication role of one server: a primary serving
+// replicas, and a replica of another server when REPLICAOF says so.
+type Manager struct {
+	o ManagerOptions
+
+	mu      sync.Mutex
+	replica *Replica
+}
+
+// NewManager returns a manager in the primary role.
+func NewManager(o ManagerOptions) *Manager { return &Manager{o: o} }
+
+// ReplicaOf makes this server a replica of host:port, or a primary again
+// when host is "" (REPLICAOF NO ONE). It reports whether anything changed.
+func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if host == "" {
+		if m.replica == nil {
+			return false, nil
+		}
+		m.replica.Stop()
+		m.replica = nil
+		m.o.Cache.SetReadOnly(false)
+		m.o.Log.Info().Msg("REPLICAOF NO ONE: this server is a primary now and accepts writes")
+		return true, nil
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return false, errors.New("ERR value is not an integer or out of range")
+	}
+	if r := m.replica; r != nil {
+		if r.host == host && r.port == port {
+			return false, nil
+		}
+		r.Stop()
+	}
+	m.o.Cache.SetReadOnly(true)
+	m.replica = startReplica(m, host, port)
+	return true, nil
+}
+
+// Role is "master" or "slave".
+func (m *Manager) Role() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.replica != nil {
+		return "slave"
+	}
+	return "master"
+}
+
+// Close stops following a primary and disconnects replicas.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	r := m.replica
+	m.replica = nil
+	m.mu.Unlock()
+	if r != nil {
+		r.Stop()
+	}
+	for _, s := range m.o.Hub.Subs() {
+		if s.Replica {
+			s.Close(nil)
+		}
+	}
+}
+
+// ServeReplica takes over the connection of a replica that sent FCSYNC.
+func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int) {
+	conn.SetDeadline(time.Time{})
+	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
+	if m.o.Snapshot == nil {
+		io.WriteString(conn, "-ERR this server cannot serve replicas: it runs with appendonly no\r\n")
+		conn.Close()
+		return
+	}
+	hub := m.o.Hub
+	resume := runID == hub.RunID()
+	sub, off, err := hub.AttachReplica(conn, resume, offset)
+	if err != nil {
+		resume = false
+		sub, off, err = hub.AttachReplica(conn, false, 0)
+	}
+	if err != nil {
+		io.WriteString(conn, "-ERR "+err.Error()+"\r\n")
+		conn.Close()
+		return
+	}
+	sub.Port = port
+	if resume {
+		log.Info().Int64("offset", off).Msg("replica resumes from the backlog")
+		conn.SetWriteDeadline(time.Now().Add(hub.writeTimeout()))
+		if _, err := fmt.Fprintf(conn, "+CONTINUE %s %d\r\n", hub.RunID(), off); err != nil {
+			sub.Close(err)
+			return
+		}
+	} else {
+		log.Info().Int64("offset", off).Msg("full resynchronization: taking a snapshot for the replica")
+		start := time.Now()
+		f, size, err := m.o.Snapshot()
+		if err != nil {
+			log.Error().Err(err).Msg("snapshot for the replica failed")
+			fmt.Fprintf(conn, "-ERR snapshot for the replica failed: %v\r\n", err)
+			sub.Close(err)
+			return
+		}
+		err = sendSnapshot(conn, f, size, hub.RunID(), off, hub.writeTimeout())
+		f.Close()
+		if err != nil {
+			sub.Close(fmt.Errorf("sending the snapshot: %w", err))
+			return
+		}
+		log.Info().Int64("bytes", size).Dur("took", time.Since(start)).Msg("snapshot sent to the replica, streaming the log")
+		sub.Start()
+	}
+	go func() {
+		br := bufio.NewReaderSize(conn, 4096)
+		for {
+			line, err := readLine(br, 1024)
+			if err != nil {
+				sub.Close(nil)
+				return
+			}
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "ACK" {
+				if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+					sub.Ack(n)
+				}
+			}
+		}
+	}()
+	if err := sub.Run(); err == nil {
+		log.Info().Msg("replica disconnected")
+	}
+}
+
+func sendSnapshot(conn net.Conn, f *os.File, size int64, runID string, off int64, timeout time.Duration) error {
+	conn.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s %d\r\n$%d\r\n", runID, off, size); err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<20)
+	var sent int64
+	for sent < size {
+		n, err := f.Read(buf)
+		if n > 0 {
+			conn.SetWriteDeadline(time.Now().Add(timeout))
+			if _, werr := conn.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			sent += int64(n)
+		}
+		if err != nil {
+			if err == io.EOF && sent == size {
+				break
+			}
+			return fmt.Errorf("read snapshot: %w", err)
+		}
+	}
+	return nil
+}
+
+// Info is the INFO replication section.
+func (m *Manager) Info() string {
+	var b strings.Builder
+	hub := m.o.Hub
+	m.mu.Lock()
+	r := m.replica
+	m.mu.Unlock()
+	if r != nil {
+		r.info(&b)
+	} else {
+		b.WriteString("role:master\r\n")
+	}
+	var reps []*Sub
+	for _, s := range hub.Subs() {
+		if s.Replica {
+			reps = append(reps, s)
+		}
+	}
+	fmt.Fprintf(&b, "connected_slaves:%d\r\n", len(reps))
+	off := hub.Offset()
+	for i, s := range reps {
+		acked, at := s.Acked()
+		host, _, _ := net.SplitHostPort(s.Addr)
+		state := "online"
+		s.mu.Lock()
+		if s.paused {
+			state = "wait_bgsave"
+		}
+		s.mu.Unlock()
+		fmt.Fprintf(&b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d,lag_bytes=%d\r\n",
+			i, host, s.Port, state, acked, int64(time.Since(at).Seconds()), off-acked)
+	}
+	first, length := hub.Backlog()
+	fmt.Fprintf(&b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n", hub.RunID(), strings.Repeat("0", 40))
+	fmt.Fprintf(&b, "master_repl_offset:%d\r\nsecond_repl_offset:-1\r\n", off)
+	active := 0
+	if length > 0 {
+		active = 1
+	}
+	fmt.Fprintf(&b, "repl_backlog_active:%d\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
+		active, hub.o.Backlog, first, length)
+	return b.String()
+}

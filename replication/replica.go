@@ -1,0 +1,356 @@
+package replication
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fastcache/persistence"
+	"fastcache/replay"
+	"fastcache/shard"
+)
+
+// Replica follows a primary: it connects, authenticates with masterauth,
+// asks to continue at its offset (or gets a full resync: snapshot, then the
+// stream), applies every record through the cache with logging into its own
+// WAL, and reconnects with a back-off after any failure.
+type Replica struct {
+	m          *Manager
+	host, port string
+
+	stop chan struct{}
+	done chan struct{}
+
+	connMu sync.Mutex
+	conn   net.Conn
+
+	// guarded by the run goroutine; read atomically for INFO
+	runID     atomic.Pointer[string]
+	offset    atomic.Int64
+	linkUp    atomic.Bool
+	syncing   atomic.Bool
+	lastIO    atomic.Int64 // unix ms of the last byte from the primary
+	downSince atomic.Int64 // unix ms
+	lastErr   atomic.Pointer[string]
+	applied   atomic.Int64 // records applied
+	fullSyncs atomic.Int64
+
+	cut *replay.Cut // filter after a full resync (run goroutine only)
+}
+
+func startReplica(m *Manager, host, port string) *Replica {
+	r := &Replica{m: m, host: host, port: port, stop: make(chan struct{}), done: make(chan struct{})}
+	r.downSince.Store(time.Now().UnixMilli())
+	m.o.Log.Info().Str("primary", net.JoinHostPort(host, port)).Msg("replica of a primary: connecting")
+	go r.run()
+	return r
+}
+
+// Stop disconnects from the primary and waits for the apply loop to end.
+func (r *Replica) Stop() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	r.connMu.Lock()
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	r.connMu.Unlock()
+	<-r.done
+}
+
+func (r *Replica) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *Replica) run() {
+	defer close(r.done)
+	log := r.m.o.Log.With().Str("primary", net.JoinHostPort(r.host, r.port)).Logger()
+	backoff := 100 * time.Millisecond
+	for !r.stopped() {
+		start := time.Now()
+		err := r.session()
+		if r.linkUp.Swap(false) {
+			r.downSince.Store(time.Now().UnixMilli())
+		}
+		if r.stopped() {
+			return
+		}
+		if err != nil {
+			msg := err.Error()
+			r.lastErr.Store(&msg)
+			log.Warn().Err(err).Dur("retry_in", backoff).Msg("replication link down")
+		}
+		if time.Since(start) > 5*time.Second {
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// session is one connection to the primary.
+func (r *Replica) session() error {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(r.host, r.port), 5*time.Second)
+	if err != nil {
+		return err
+	}
+	r.connMu.Lock()
+	if r.stopped() {
+		r.connMu.Unlock()
+		conn.Close()
+		return nil
+	}
+	r.conn = conn
+	r.connMu.Unlock()
+	defer conn.Close()
+	br := bufio.NewReaderSize(conn, 1<<20)
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if pass := r.m.o.MasterAuth(); pass != "" {
+		if _, err := conn.Write(respCommand("AUTH", pass)); err != nil {
+			return err
+		}
+		line, err := readLine(br, 4096)
+		if err != nil {
+			return err
+		}
+		if line != "+OK" {
+			return fmt.Errorf("AUTH to the primary failed: %s", strings.TrimPrefix(line, "-"))
+		}
+	}
+	runID := "?"
+	if p := r.runID.Load(); p != nil {
+		runID = *p
+	}
+	if _, err := conn.Write(respCommand("FCSYNC", runID, strconv.FormatInt(r.offset.Load(), 10), strconv.Itoa(r.m.o.Port))); err != nil {
+		return err
+	}
+	// The snapshot may take a while to be made: wait up to a few minutes.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
+	line, err := readLine(br, 4096)
+	if err != nil {
+		return err
+	}
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 3 && f[0] == "+CONTINUE":
+		off, _ := strconv.ParseInt(f[2], 10, 64)
+		if f[1] != runID || off != r.offset.Load() {
+			return fmt.Errorf("primary continued at %s %d, expected %s %d", f[1], off, runID, r.offset.Load())
+		}
+		r.m.o.Log.Info().Int64("offset", off).Msg("replication resumed from the primary's backlog")
+	case len(f) == 3 && f[0] == "+FULLRESYNC":
+		off, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad FULLRESYNC line %q", line)
+		}
+		if err := r.fullSync(conn, br); err != nil {
+			return err
+		}
+		id := f[1]
+		r.runID.Store(&id)
+		r.offset.Store(off)
+	case strings.HasPrefix(line, "-"):
+		return errors.New(strings.TrimPrefix(line, "-"))
+	default:
+		return fmt.Errorf("unexpected reply to FCSYNC: %q", line)
+	}
+	conn.SetDeadline(time.Time{})
+	r.linkUp.Store(true)
+	r.lastIO.Store(time.Now().UnixMilli())
+	r.lastErr.Store(nil)
+
+	ackDone := make(chan struct{})
+	defer close(ackDone)
+	go r.acker(conn, ackDone)
+
+	sr := NewStreamReader(br, r.offset.Load())
+	for {
+		recs, _, err := sr.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("the primary closed the connection")
+			}
+			return err
+		}
+		r.lastIO.Store(time.Now().UnixMilli())
+		for i := range recs {
+			r.apply(&recs[i])
+		}
+		r.applied.Add(int64(len(recs)))
+		r.offset.Store(sr.Offset)
+	}
+}
+
+// acker reports the applied offset to the primary.
+func (r *Replica) acker(conn net.Conn, done chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	last, lastSent := int64(-1), time.Time{}
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		off := r.offset.Load()
+		if off == last && time.Since(lastSent) < time.Second {
+			continue
+		}
+		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := fmt.Fprintf(conn, "ACK %d\n", off); err != nil {
+			conn.Close()
+			return
+		}
+		last, lastSent = off, time.Now()
+	}
+}
+
+// apply applies one primary record unless the loaded snapshot holds it.
+func (r *Replica) apply(rec *persistence.Record) {
+	c := r.m.o.Cache
+	if rec.Op == persistence.OpFlush {
+		switch {
+		case r.cut.CoversAll(rec.LSN):
+		case r.cut != nil && r.cut.Meta != nil:
+			lsn, cut := rec.LSN, r.cut
+			c.FlushWhereLogged(func(key []byte) bool { return !cut.Covers(lsn, key) })
+		default:
+			c.ApplyLogged(rec)
+		}
+		return
+	}
+	if r.cut.Covers(rec.LSN, rec.Key) {
+		return
+	}
+	c.ApplyLogged(rec)
+}
+
+// fullSync receives the primary's snapshot into a file, then replaces the
+// whole dataset with it (answering -LOADING meanwhile).
+func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
+	r.syncing.Store(true)
+	defer r.syncing.Store(false)
+	line, err := readLine(br, 64)
+	if err != nil {
+		return err
+	}
+	size, err := strconv.ParseInt(strings.TrimPrefix(line, "$"), 10, 64)
+	if err != nil || !strings.HasPrefix(line, "$") || size < 0 {
+		return fmt.Errorf("bad snapshot length line %q", line)
+	}
+	start := time.Now()
+	path := filepath.Join(r.m.o.Dir, "replica-sync.fcs.tmp")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	conn.SetReadDeadline(time.Time{})
+	if _, err := io.CopyN(f, &deadlineReader{conn: conn, r: br}, size); err != nil {
+		f.Close()
+		return fmt.Errorf("receiving the snapshot: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if _, err := persistence.VerifySnapshot(path); err != nil {
+		return fmt.Errorf("snapshot from the primary: %w", err)
+	}
+	c := r.m.o.Cache
+	if r.m.o.SetLoading != nil {
+		r.m.o.SetLoading(true)
+		defer r.m.o.SetLoading(false)
+	}
+	c.Keyspace().Flush()
+	now := shard.Now()
+	meta, err := persistence.ReadSnapshot(path, runtime.GOMAXPROCS(0), func(_ int, rec *persistence.Record) {
+		if rec.ExpireAt != 0 && rec.ExpireAt <= now {
+			return
+		}
+		c.ApplyLogged(rec)
+	})
+	if err != nil {
+		return fmt.Errorf("loading the snapshot from the primary: %w", err)
+	}
+	r.cut = replay.NewCut(meta)
+	r.fullSyncs.Add(1)
+	r.m.o.Log.Info().Int64("bytes", size).Uint64("keys", meta.Keys).Dur("took", time.Since(start)).
+		Msg("full resynchronization with the primary done")
+	return nil
+}
+
+// deadlineReader extends the read deadline as data keeps arriving.
+type deadlineReader struct {
+	conn net.Conn
+	r    io.Reader
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	d.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	return d.r.Read(p)
+}
+
+func (r *Replica) info(b *strings.Builder) {
+	fmt.Fprintf(b, "role:slave\r\nmaster_host:%s\r\nmaster_port:%s\r\n", r.host, r.port)
+	status := "down"
+	if r.linkUp.Load() {
+		status = "up"
+	}
+	fmt.Fprintf(b, "master_link_status:%s\r\n", status)
+	io := int64(-1)
+	if t := r.lastIO.Load(); t > 0 {
+		io = (time.Now().UnixMilli() - t) / 1000
+	}
+	fmt.Fprintf(b, "master_last_io_seconds_ago:%d\r\nmaster_sync_in_progress:%d\r\n", io, b2i(r.syncing.Load()))
+	fmt.Fprintf(b, "slave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n", r.offset.Load(), r.offset.Load())
+	if !r.linkUp.Load() {
+		fmt.Fprintf(b, "master_link_down_since_seconds:%d\r\n", (time.Now().UnixMilli()-r.downSince.Load())/1000)
+	}
+	fmt.Fprintf(b, "slave_priority:100\r\nslave_read_only:1\r\nreplica_announced:1\r\n")
+	fmt.Fprintf(b, "replica_records_applied:%d\r\nreplica_full_syncs:%d\r\n", r.applied.Load(), r.fullSyncs.Load())
+	if p := r.lastErr.Load(); p != nil {
+		fmt.Fprintf(b, "replica_last_error:%s\r\n", strings.ReplaceAll(*p, "\n", " "))
+	}
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// respCommand encodes a command as a RESP array of bulk strings.
+func respCommand(args ...string) []byte {
+	b := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, "\r\n"...)
+		b = append(b, a...)
+		b = append(b, "\r\n"...)
+	}
+	return b
+}

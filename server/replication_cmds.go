@@ -1,0 +1,73 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Replication is the owner's replication role (package replication).
+type Replication interface {
+	// ReplicaOf follows host:port, or becomes a primary when host is "".
+	ReplicaOf(host, port string) (changed bool, err error)
+	// ServeReplica takes over a replica's connection after FCSYNC.
+	ServeReplica(conn net.Conn, runID string, offset int64, port int)
+}
+
+func init() {
+	register(
+		&Command{Name: "replicaof", Arity: 3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "5.0.0",
+			Summary: "Configures a server as replica of another, or promotes it to a master.", Handler: cmdReplicaOf},
+		&Command{Name: "slaveof", Arity: 3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "1.0.0",
+			Summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", Handler: cmdReplicaOf},
+		&Command{Name: "fcsync", Arity: 4, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "7.0.0",
+			Summary: "Internal: a fastcache replica asks for the primary's snapshot and WAL stream.", Handler: cmdFCSync},
+	)
+}
+
+func cmdReplicaOf(c *Client, args [][]byte) {
+	r := c.srv.opts.Replication
+	if r == nil {
+		c.reply.Error("ERR replication is not available on this server")
+		return
+	}
+	host, port := string(args[1]), string(args[2])
+	if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
+		if _, err := r.ReplicaOf("", ""); err != nil {
+			c.reply.Err(err)
+			return
+		}
+		c.reply.Simple("OK")
+		return
+	}
+	if p, err := strconv.ParseInt(port, 10, 64); err != nil || p < 0 || p > 65535 {
+		c.reply.Error("ERR Invalid master port")
+		return
+	}
+	changed, err := r.ReplicaOf(host, port)
+	if err != nil {
+		c.reply.Err(err)
+		return
+	}
+	if !changed {
+		c.reply.Simple("OK Already connected to specified master")
+		return
+	}
+	c.reply.Simple("OK")
+}
+
+func cmdFCSync(c *Client, args [][]byte) {
+	r := c.srv.opts.Replication
+	if r == nil {
+		c.reply.Error("ERR replication is not available on this server")
+		return
+	}
+	off, err1 := strconv.ParseInt(string(args[2]), 10, 64)
+	port, err2 := strconv.Atoi(string(args[3]))
+	if err1 != nil || err2 != nil {
+		c.reply.Error(errNotInt)
+		return
+	}
+	runID := string(args[1])
+	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port) }
+}
