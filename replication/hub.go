@@ -56,9 +56,9 @@ type Hub struct {
 	// backlogOn: a replica attached once, so recent bytes are kept for it
 	// to resume (like Redis, which creates its backlog with the first replica)
 	backlogOn bool
-	subs    map[*Sub]struct{}
-	onFull  atomic.Pointer[string]
-	timeout atomic.Int64 // ns
+	subs      map[*Sub]struct{}
+	onFull    atomic.Pointer[string]
+	timeout   atomic.Int64 // ns
 
 	stats Stats
 }

@@ -48,9 +48,9 @@ type Client struct {
 	closeAfter       bool // QUIT: close once the reply is flushed
 	// detach, set by FCSYNC, takes the connection over from redcon once the
 	// pipeline's replies are flushed (a replica's stream).
-	detach func(net.Conn)
-	scratch          []byte
-	buf              []byte // per-client scratch for values
+	detach  func(net.Conn)
+	scratch []byte
+	buf     []byte // per-client scratch for values
 }
 
 type queuedCmd struct {

@@ -165,7 +165,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 				return persistenceInfo(cfg, w) + snapshotInfo(sn)
 			},
 			"replication": repl.Info,
-			"wal_export": func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
+			"wal_export":  func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
 		},
 		Replication: repl,
 	})
