@@ -88,7 +88,12 @@ func (s *syncBuffer) String() string {
 // for it to be ready.
 func start(t testing.TB, dir string, directives ...string) *proc {
 	t.Helper()
-	port := freePort(t)
+	return startOn(t, freePort(t), dir, directives...)
+}
+
+// startOn is start on a given port (a restart that peers find again).
+func startOn(t testing.TB, port int, dir string, directives ...string) *proc {
+	t.Helper()
 	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir, "--logformat", "json"}
 	for _, d := range directives {
 		args = append(args, d)
