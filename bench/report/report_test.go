@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want float64
+		ok   bool
+	}{
+		{nil, 0, false},
+		{[]float64{7}, 7, true},
+		{[]float64{3, 1, 2}, 2, true},
+		{[]float64{4, 1, 3, 2}, 2.5, true},
+		{[]float64{10, 1000, 20}, 20, true}, // an outlier round does not move it
+	} {
+		got, ok := Median(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("Median(%v) = %v,%v want %v,%v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+	xs := []float64{3, 1, 2}
+	Median(xs)
+	if xs[0] != 3 || xs[1] != 1 {
+		t.Error("Median reordered its input")
+	}
+}
+
+func TestRatio(t *testing.T) {
+	if r, ok := Ratio(150, 100, true); !ok || r != 1.5 {
+		t.Errorf("Ratio(150,100) = %v,%v", r, ok)
+	}
+	if _, ok := Ratio(1, 0, true); ok {
+		t.Error("ratio over 0 should be missing")
+	}
+	if _, ok := Ratio(1, 2, false); ok {
+		t.Error("ratio of missing data should be missing")
+	}
+}
+
+const sampleCSV = `server,setting,round,tool,test,clients,pipeline,requests,errors,seconds,rps,avg_ms,p50_ms,p99_ms,p999_ms,max_ms
+redis,none,1,loadgen,set,50,1,1000,0,1,100,0.5,0.4,1.0,2.0,3
+fastcache,none,1,loadgen,set,50,1,1000,0,1,150,0.5,0.3,0.8,1.0,3
+redis,none,2,loadgen,set,50,1,1000,0,1,120,0.5,0.5,1.2,4.0,3
+fastcache,none,2,loadgen,set,50,1,1000,0,1,90,0.5,0.3,0.9,3.0,3
+redis,none,3,loadgen,set,50,1,1000,0,1,110,0.5,0.6,1.1,3.0,3
+fastcache,none,3,loadgen,set,50,1,400,2,1,330,0.5,0.2,0.7,1.5,3
+redis,none,1,redis-benchmark,set,50,1,1000,,,200,0.5,0.4,1.0,,3
+fastcache,none,1,redis-benchmark,set,50,1,1000,,,100,0.5,0.4,1.0,,3
+redis,always,1,loadgen,get,1000,16,1000,0,1,50,0.5,0.4,1.0,2.0,3
+`
+
+func TestSummarizeMediansAndRatios(t *testing.T) {
+	samples, order, err := ReadSamples(strings.NewReader(sampleCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := Summarize(samples, order)
+	if len(rows) != 3 {
+		t.Fatalf("got %d rows, want 3", len(rows))
+	}
+	r := rows[0]
+	if r.Key != (Key{"none", "loadgen", "set", 50, 1}) {
+		t.Fatalf("first key %+v", r.Key)
+	}
+	// fastcache rps 150, 90, 330 -> 150; redis 100, 120, 110 -> 110.
+	if r.FC.RPS != 150 || r.Redis.RPS != 110 || r.FC.N != 3 || r.Redis.N != 3 {
+		t.Errorf("medians fc=%v redis=%v", r.FC.RPS, r.Redis.RPS)
+	}
+	if got, ok := r.RPSRatio(); !ok || math.Abs(got-150.0/110) > 1e-12 {
+		t.Errorf("rps ratio %v", got)
+	}
+	// p99.9 fastcache 1.0,3.0,1.5 -> 1.5; redis 2,4,3 -> 3: ratio 0.5.
+	if got, ok := r.P999Ratio(); !ok || got != 0.5 {
+		t.Errorf("p99.9 ratio %v,%v", got, ok)
+	}
+	if r.FC.Errors != 2 || r.FC.MinRequests != 400 {
+		t.Errorf("errors %d minRequests %d", r.FC.Errors, r.FC.MinRequests)
+	}
+	if m := marks(r, 1000); m != " † ‡" {
+		t.Errorf("marks %q", m)
+	}
+	// redis-benchmark rows have no p99.9, so no p99.9 ratio.
+	rb := rows[1]
+	if got, ok := rb.RPSRatio(); !ok || got != 0.5 {
+		t.Errorf("rb ratio %v", got)
+	}
+	if _, ok := rb.P999Ratio(); ok {
+		t.Error("redis-benchmark row should have no p99.9 ratio")
+	}
+	// Only redis ran this load: no ratio.
+	if _, ok := rows[2].RPSRatio(); ok {
+		t.Error("a row without fastcache samples should have no ratio")
+	}
+	if s := Settings(rows); len(s) != 2 || s[0] != "none" || s[1] != "always" {
+		t.Errorf("settings %v", s)
+	}
+
+	var md, svg bytes.Buffer
+	if err := WriteMarkdown(&md, rows, "# preamble", "chart.svg", 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# preamble", "| set -P1 † ‡ | 150 | 110 | **1.36** | 0.300 / 0.500 | 0.800 / 1.100 | 1.500 / 3.000 | 0.50 | 0.50 |", "get -c1000 -P16", "![fastcache / redis-server ratios](chart.svg)"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	if err := WriteSVG(&svg, rows); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(svg.String(), "<svg") || !strings.Contains(svg.String(), "stroke-dasharray") || !strings.HasSuffix(svg.String(), "</svg>\n") {
+		t.Error("svg lacks its frame or parity line")
+	}
+}
+
+func TestNiceMax(t *testing.T) {
+	for _, c := range []struct{ v, want float64 }{{1.08, 1.5}, {2.2, 2.5}, {0.9, 1}, {40, 5}} {
+		if got := niceMax(c.v, 5); got != c.want {
+			t.Errorf("niceMax(%v) = %v want %v", c.v, got, c.want)
+		}
+	}
+}
