@@ -142,7 +142,8 @@ func (p *proc) waitReady(timeout time.Duration) {
 			p.t.Fatalf("fastcache exited before it was ready: %v\n%s", p.err, p.out.String())
 		default:
 		}
-		if err := rdb.DBSize(context.Background()).Err(); err == nil {
+		// NOAUTH also means the dataset is loaded (LOADING is checked first)
+		if err := rdb.DBSize(context.Background()).Err(); err == nil || strings.HasPrefix(err.Error(), "NOAUTH") {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

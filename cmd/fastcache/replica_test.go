@@ -1,0 +1,288 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Replica tests: a primary and a replica process on loopback, compared key
+// by key (value and absolute expiry).
+
+// dumpAll reads every key with its value and absolute expiry, pipelined.
+func dumpAll(t *testing.T, rdb *redis.Client) map[string]keyState {
+	t.Helper()
+	out := map[string]keyState{}
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx(), cursor, "*", 5000).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) > 0 {
+			pipe := rdb.Pipeline()
+			gets := make([]*redis.StringCmd, len(keys))
+			exps := make([]*redis.Cmd, len(keys))
+			for i, k := range keys {
+				gets[i] = pipe.Get(ctx(), k)
+				exps[i] = pipe.Do(ctx(), "PEXPIRETIME", k)
+			}
+			pipe.Exec(ctx())
+			for i, k := range keys {
+				v, err := gets[i].Result()
+				if err == redis.Nil {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				exp, err := exps[i].Int64()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[k] = keyState{val: v, exp: exp}
+			}
+		}
+		cursor = next
+		if cursor == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// load writes n keys of 16 bytes with 32-byte values (every 10th with a TTL
+// of an hour) in pipelined batches.
+func load(t *testing.T, rdb *redis.Client, n int) {
+	t.Helper()
+	const batch = 2000
+	for i := 0; i < n; i += batch {
+		pipe := rdb.Pipeline()
+		var mset []any
+		for j := i; j < i+batch && j < n; j++ {
+			k := fmt.Sprintf("key:%012d", j)
+			v := fmt.Sprintf("value:%026d", j)
+			if j%10 == 0 {
+				pipe.Set(ctx(), k, v, time.Hour)
+			} else {
+				mset = append(mset, k, v)
+			}
+		}
+		if len(mset) > 0 {
+			pipe.MSet(ctx(), mset...)
+		}
+		if _, err := pipe.Exec(ctx()); err != nil {
+			t.Fatalf("load: %v", err)
+		}
+	}
+}
+
+// churn runs random writes (SET, INCR, DEL, EXPIRE, PERSIST, MSET, MULTI)
+// over a small key set until stop is closed; errors (a primary being
+// killed) are tolerated.
+func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(seed, 7))
+		for i := 0; i < 1_000_000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k := fmt.Sprintf("churn:%d", rng.IntN(2000))
+			var err error
+			switch rng.IntN(7) {
+			case 0:
+				err = rdb.Set(ctx(), k, rng.Int64(), 0).Err()
+			case 1:
+				err = rdb.Incr(ctx(), "ctr:"+strconv.Itoa(rng.IntN(20))).Err()
+			case 2:
+				err = rdb.Del(ctx(), k).Err()
+			case 3:
+				err = rdb.Expire(ctx(), k, time.Duration(1+rng.IntN(3600))*time.Second).Err()
+			case 4:
+				err = rdb.Persist(ctx(), k).Err()
+			case 5:
+				err = rdb.MSet(ctx(), k, "m", fmt.Sprintf("churn:%d", rng.IntN(2000)), "m2").Err()
+			case 6:
+				_, err = rdb.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+					p.Set(ctx(), k, "tx", 0)
+					p.Incr(ctx(), "ctr:tx")
+					return nil
+				})
+			}
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			n.Add(1)
+		}
+	}()
+	return &wg
+}
+
+// converge waits until the replica has applied everything the primary
+// streamed, then compares both keyspaces completely.
+func converge(t *testing.T, primary, replica *redis.Client) int {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		link := infoField(t, replica, "replication", "master_link_status")
+		po := infoInt(t, primary, "replication", "master_repl_offset")
+		ro := infoInt(t, replica, "replication", "slave_repl_offset")
+		if link == "up" && po == ro {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica did not catch up: link %s, primary offset %d, replica offset %d\n%s",
+				link, po, ro, infoField(t, replica, "replication", "replica_last_error"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p := dumpAll(t, primary)
+	r := dumpAll(t, replica)
+	diffStates(t, p, r)
+	return len(p)
+}
+
+func TestReplicaFullSyncWhileWriting(t *testing.T) {
+	n := 1_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	primary := startReady(t, t.TempDir(), "--requirepass", "pw")
+	prdb := redis.NewClient(&redis.Options{Addr: primary.addr(), Password: "pw", PoolSize: 8})
+	defer prdb.Close()
+	load(t, prdb, n)
+
+	stop := make(chan struct{})
+	var writes atomic.Int64
+	wg := churn(prdb, 1, stop, &writes)
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port), "--masterauth", "pw")
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	before := writes.Load()
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+	if writes.Load() == before {
+		t.Fatal("no writes ran while the replica followed")
+	}
+	keys := converge(t, prdb, rrdb)
+	if keys < n {
+		t.Fatalf("only %d keys", keys)
+	}
+	// Read-only for clients, with Redis's text.
+	if err := rrdb.Set(ctx(), "x", "1", 0).Err(); err == nil || err.Error() != "READONLY You can't write against a read only replica." {
+		t.Fatalf("write on replica: %v", err)
+	}
+	if v := infoField(t, prdb, "replication", "connected_slaves"); v != "1" {
+		t.Fatalf("connected_slaves = %s", v)
+	}
+	if s := infoField(t, prdb, "replication", "slave0"); !strings.Contains(s, fmt.Sprintf("port=%d,state=online", replica.port)) {
+		t.Fatalf("slave0: %s", s)
+	}
+	t.Logf("%d keys converged; %d writes during the sync", keys, writes.Load()-before)
+}
+
+func TestReplicaWrongMasterauth(t *testing.T) {
+	primary := startReady(t, t.TempDir(), "--requirepass", "pw")
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port), "--masterauth", "nope")
+	rrdb := replica.client()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(infoLine(t, rrdb, "replica_last_error"), "WRONGPASS") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no WRONGPASS error on the replica:\n%s", rrdb.Info(ctx(), "replication").Val())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := infoField(t, rrdb, "replication", "master_link_status"); v != "down" {
+		t.Fatalf("link %s with a wrong masterauth", v)
+	}
+}
+
+func infoLine(t *testing.T, rdb *redis.Client, field string) string {
+	info := rdb.Info(ctx(), "replication").Val()
+	for _, l := range strings.Split(info, "\r\n") {
+		if strings.HasPrefix(l, field+":") {
+			return l
+		}
+	}
+	return ""
+}
+
+// kill -9 the replica and the primary at random moments while writes go
+// on; after each restart the replica converges again; then it is promoted.
+func TestReplicaSurvivesKills(t *testing.T) {
+	n := 200_000
+	if testing.Short() {
+		n = 20_000
+	}
+	pdir, rdir := t.TempDir(), t.TempDir()
+	pport, rport := freePort(t), freePort(t)
+	primary := startOn(t, pport, pdir)
+	primary.waitReady(60 * time.Second)
+	prdb := redis.NewClient(&redis.Options{Addr: primary.addr(), PoolSize: 8, MaxRetries: -1, DialTimeout: time.Second})
+	defer prdb.Close()
+	load(t, prdb, n)
+	repArgs := []string{"--replicaof", fmt.Sprintf("127.0.0.1 %d", pport)}
+	replica := startOn(t, rport, rdir, repArgs...)
+	replica.waitReady(60 * time.Second)
+	rrdb := redis.NewClient(&redis.Options{Addr: replica.addr(), MaxRetries: -1, DialTimeout: time.Second})
+	defer rrdb.Close()
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	for round := 0; round < 4; round++ {
+		stop := make(chan struct{})
+		var writes atomic.Int64
+		wg := churn(prdb, uint64(round), stop, &writes)
+		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+		if round%2 == 0 {
+			t.Logf("round %d: kill -9 the replica", round)
+			replica.kill()
+			replica = startOn(t, rport, rdir, repArgs...)
+			replica.waitReady(60 * time.Second)
+		} else {
+			t.Logf("round %d: kill -9 the primary", round)
+			primary.kill()
+			primary = startOn(t, pport, pdir)
+			primary.waitReady(60 * time.Second)
+		}
+		time.Sleep(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		keys := converge(t, prdb, rrdb)
+		t.Logf("round %d: %d keys identical after %d writes", round, keys, writes.Load())
+	}
+
+	// Promote the replica: it accepts writes and keeps the data.
+	if err := rrdb.Do(ctx(), "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rrdb.Set(ctx(), "after-promotion", "yes", 0).Err(); err != nil {
+		t.Fatalf("write after promotion: %v", err)
+	}
+	if v := infoField(t, rrdb, "replication", "role"); v != "master" {
+		t.Fatalf("role after promotion: %s", v)
+	}
+	if got := rrdb.Get(ctx(), fmt.Sprintf("key:%012d", n-1)).Val(); got != fmt.Sprintf("value:%026d", n-1) {
+		t.Fatalf("promoted replica lost data: %q", got)
+	}
+	// Its own WAL holds what it applied: a restart keeps it.
+	replica.stop()
+	replica = startOn(t, rport, rdir)
+	replica.waitReady(60 * time.Second)
+	if got := rrdb.Get(ctx(), "after-promotion").Val(); got != "yes" {
+		t.Fatalf("promoted replica lost its own write after a restart: %q", got)
+	}
+}
