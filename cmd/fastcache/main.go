@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer closeLog()
+	if path := os.Getenv("FASTCACHE_CPUPROFILE"); path != "" {
+		// For profiling under a benchmark: written when the server stops.
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(cfg, log); err != nil {
 		log.Error().Err(err).Msg("fastcache stopped with an error")
 		closeLog()

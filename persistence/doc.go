@@ -1,0 +1,174 @@
+// Package persistence is fastcache's durability layer: the write-ahead log
+// (per-shard queues, one writer goroutine, frames, segments, fsync policies,
+// group commit), its reader (replay, torn-tail handling, repair, `wal check`
+// and `wal dump`), and snapshots (a point-in-time copy of the keyspace that
+// bounds the log). This file documents the on-disk and on-the-wire formats so
+// that anyone can write a reader or a consumer of the export stream.
+//
+// # Data directory
+//
+//	<dir>/LOCK                          flock(2)ed by the running server
+//	<dir>/wal/<20-digit id>.wal         WAL segments, ids increasing
+//	<dir>/snapshot/snap-<20-digit>.fcs  snapshots; the number is the highest
+//	                                    shard cut LSN it covers
+//	<dir>/snapshot/*.fcs.tmp            a snapshot being written (deleted at start)
+//	<dir>/replica-sync.fcs.tmp          a replica's incoming snapshot (transient)
+//	*.broken                            copies kept by --wal-repair
+//
+// All integers are little-endian. CRC32C is the Castagnoli CRC-32.
+//
+// # Records
+//
+// Every change a shard applies becomes one record, logged in its effective,
+// deterministic form (INCR as the value it produced, EXPIRE as an absolute
+// PEXPIREAT in unix ms, SET ... GET as a plain set), so replay never
+// re-evaluates a command. Encoding:
+//
+//	op        u8       1 set, 2 del, 3 pexpireat, 4 persist, 5 flush (no key)
+//	flags     u8       bit 0: an expiry follows; other bits must be 0
+//	lsn       uvarint  sequence number (see below)
+//	expireAt  varint   unix ms, only when flags bit 0 is set
+//	keyLen    uvarint
+//	key       keyLen bytes
+//	valueLen  uvarint  op set only
+//	value     valueLen bytes, op set only
+//
+// A set without an expiry clears any previous one. Expiry deletions and
+// evictions are logged as del records, so a restart does not bring those keys
+// back.
+//
+// LSNs come from one process-wide counter and are assigned under the queue
+// mutex of the shard that applies the record, so the records of one shard
+// appear in the log in increasing LSN order (their apply order). Records of
+// different shards may interleave in any order that respects each shard's
+// order. A key always belongs to one shard (xxhash64(key) & (shards-1)), so
+// per-key order is total. The LSN counter continues across restarts from the
+// highest LSN found in the snapshot and the log.
+//
+// The records of one multi-key command or MULTI/EXEC transaction that touches
+// several shards get consecutive LSNs and are always written inside a single
+// frame; because a frame is verified as a whole, such a group is replayed all
+// or nothing.
+//
+// # WAL segments
+//
+// A segment starts with a 32-byte header:
+//
+//	0   magic    u32  0x4C574346 ("FCWL")
+//	4   version  u8   1
+//	5   -        3 bytes, zero
+//	8   id       u64  the segment id (as in the file name)
+//	16  created  u64  unix ms
+//	24  shards   u32  shard count of the writing server
+//	28  crc      u32  CRC32C of bytes 0..27
+//
+// then frames, back to back, each padded with zeros to a multiple of 8 bytes.
+// A segment is rotated once it would exceed wal-segment-size; the writer
+// fsyncs a segment before it opens the next, and a new segment's header and
+// directory entry are fsynced before any frame goes into it.
+//
+// # Frames
+//
+//	0   magic     u16  0xFC57
+//	2   version   u8   1
+//	3   codec     u8   0 none, 1 s2, 2 zstd (klauspost/compress)
+//	4   stored    u32  payload bytes as stored (after compression)
+//	8   raw       u32  payload bytes after decompression (<= 1 GiB)
+//	12  count     u32  records in the payload
+//	16  minLSN    u64  smallest LSN in the frame
+//	24  maxLSN    u64  largest LSN in the frame
+//	32  crc       u32  CRC32C of bytes 0..31 followed by the stored payload
+//	36  -         4 bytes, zero
+//	40  payload   stored bytes: records back to back (compressed as a whole)
+//	    padding   zeros up to a multiple of 8 bytes
+//
+// The writer compresses a payload only if it is at least 256 bytes and the
+// result is under 95% of the raw size; otherwise codec is 0 for that frame.
+// Codec none requires raw == stored. A frame is valid only if magic,
+// version, codec, lengths, CRC, decompressed length and record count all
+// check out.
+//
+// # Durability (appendfsync)
+//
+// always: a write is acknowledged only after the fsync that covers it; one
+// fsync covers every record queued before its round started (group commit),
+// and a pipelining client waits once per pipeline. everysec: the writer
+// fsyncs about once a second, never on a client's path. no: the OS decides.
+// A write or fsync error stops acknowledging writes (MISCONF) and keeps the
+// not-yet-durable frames in memory; the writer retries about once a second by
+// cutting the segment back to its last fsynced size and writing those frames
+// into a fresh segment, so the log never holds a half-written frame and
+// nothing acknowledged is lost.
+//
+// # Reading the log (start-up, wal check)
+//
+// Segments are read in id order starting from the segment the loaded snapshot
+// names. A frame that fails verification at the very end of the last segment,
+// with nothing valid after it, is a torn write from a crash: it is cut off
+// (the file is truncated) with a warning giving the dropped byte count. Any
+// other damage (bad CRC, impossible length, unknown op, a valid frame after a
+// bad one, a bad header in a segment that is not the last) stops the start
+// with the segment name, the offset and the advice to run with
+// --wal-repair yes, which truncates the log at the first damage, moves later
+// segments aside as *.broken (a copy of the damaged segment too) and logs the
+// dropped bytes and frames.
+//
+// # Snapshots
+//
+// The snapshot format (header, checksummed and compressed blocks per shard,
+// footer with each shard's cut LSN, trailer) is documented in snapshot.go. A
+// snapshot is written as a .tmp file, fsynced, renamed, and the directory
+// fsynced. Each shard is copied under its lock (the only pause: one shard's
+// copy); its cut is the LSN of the last record that shard had applied. At
+// start, the newest snapshot that verifies completely is loaded (shards in
+// parallel), falling back to older ones with a warning, then the log from
+// the snapshot's walSegment on; a log record is applied only if its LSN is
+// above the cut of the snapshot shard that owns its key (a flush record
+// removes only the keys of shards whose cut is below it). After a snapshot
+// is durable, older snapshots beyond snapshot-keep are deleted, then the WAL
+// segments the oldest kept snapshot fully covers.
+//
+// # Export stream (wal-export-listen, wal-export-connect)
+//
+// The export stream carries the frames exactly as they are written to the
+// segments (never segment headers), in log order, each frame exactly once,
+// also across a write-error recovery that rewrites frames into a new segment.
+// Its positions are byte offsets into the concatenation of every frame the
+// process has written since it started; the run id names that stream and
+// changes at every start.
+//
+//	1. TCP connect (listen mode: the subscriber connects to
+//	   wal-export-listen; connect mode: fastcache connects to the collector).
+//	2. When wal-export-token is set, the token is sent first as one line,
+//	   "<token>\n" (listen mode: by the subscriber, compared in constant
+//	   time; connect mode: by fastcache).
+//	3. fastcache sends "FCWAL 1 <run id> <offset>\n": the stream starts at
+//	   <offset> (frames written before the subscriber joined are not sent;
+//	   a jump in offset between two connections tells a collector it missed
+//	   bytes). A refusal is "-ERR <reason>\n" (invalid token, max
+//	   subscribers reached) followed by close.
+//	4. Frames follow, forever. A consumer reads the 40-byte header, computes
+//	   the frame length (40 + stored rounded up to 8), reads the rest,
+//	   verifies and decodes it as above. The subscriber never needs to write
+//	   anything; when it closes, fastcache drops it.
+//
+// With wal-export-on-full drop, frames that do not fit a subscriber's queue
+// (32 MiB) are not sent to it and are counted: the subscriber then sees a
+// gap in LSNs. With block (the default) the WAL writer waits for room, and a
+// subscriber that makes no progress for wal-export-write-timeout seconds is
+// disconnected so it cannot stall the others; the stream it received has no
+// gap.
+//
+// # Replica stream
+//
+// A replica uses the same frames on the primary's RESP port: after AUTH
+// (masterauth) it sends FCSYNC <run id|?> <offset> <listening port>. The
+// primary answers "+CONTINUE <run id> <offset>\r\n" when it still holds the
+// bytes from <offset> in its replication backlog (64 MiB), or
+// "+FULLRESYNC <run id> <offset>\r\n$<n>\r\n" followed by a fresh snapshot
+// of n bytes (the format above); frames from <offset> follow. The replica
+// reports "ACK <offset>\n" lines back. After a full resync the replica skips
+// the stream records the snapshot already holds (LSN at or below the cut of
+// the primary shard owning the key), exactly as start-up does, so it sees
+// every change once.
+package persistence
