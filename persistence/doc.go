@@ -137,20 +137,20 @@
 // process has written since it started; the run id names that stream and
 // changes at every start.
 //
-//	1. TCP connect (listen mode: the subscriber connects to
-//	   wal-export-listen; connect mode: fastcache connects to the collector).
-//	2. When wal-export-token is set, the token is sent first as one line,
-//	   "<token>\n" (listen mode: by the subscriber, compared in constant
-//	   time; connect mode: by fastcache).
-//	3. fastcache sends "FCWAL 1 <run id> <offset>\n": the stream starts at
-//	   <offset> (frames written before the subscriber joined are not sent;
-//	   a jump in offset between two connections tells a collector it missed
-//	   bytes). A refusal is "-ERR <reason>\n" (invalid token, max
-//	   subscribers reached) followed by close.
-//	4. Frames follow, forever. A consumer reads the 40-byte header, computes
-//	   the frame length (40 + stored rounded up to 8), reads the rest,
-//	   verifies and decodes it as above. The subscriber never needs to write
-//	   anything; when it closes, fastcache drops it.
+//  1. TCP connect (listen mode: the subscriber connects to
+//     wal-export-listen; connect mode: fastcache connects to the collector).
+//  2. When wal-export-token is set, the token is sent first as one line,
+//     "<token>\n" (listen mode: by the subscriber, compared in constant
+//     time; connect mode: by fastcache).
+//  3. fastcache sends "FCWAL 1 <run id> <offset>\n": the stream starts at
+//     <offset> (frames written before the subscriber joined are not sent;
+//     a jump in offset between two connections tells a collector it missed
+//     bytes). A refusal is "-ERR <reason>\n" (invalid token, max
+//     subscribers reached) followed by close.
+//  4. Frames follow, forever. A consumer reads the 40-byte header, computes
+//     the frame length (40 + stored rounded up to 8), reads the rest,
+//     verifies and decodes it as above. The subscriber never needs to write
+//     anything; when it closes, fastcache drops it.
 //
 // With wal-export-on-full drop, frames that do not fit a subscriber's queue
 // (32 MiB) are not sent to it and are counted: the subscriber then sees a
