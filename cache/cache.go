@@ -7,6 +7,7 @@
 package cache
 
 import (
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
@@ -57,9 +58,8 @@ type Cache struct {
 	samples   atomic.Int64
 	readOnly  atomic.Bool
 
-	evictMu      sync.Mutex
-	staleSampled atomic.Int64 // last active-expire cycle: keys sampled
-	staleFound   atomic.Int64 // ... and found expired
+	evictMu   sync.Mutex
+	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -226,9 +226,7 @@ func (c *Cache) Stats() Stats {
 		st.UsedMemory += s.Bytes()
 		st.Expires += s.VolatileKeys()
 	}
-	if n := c.staleSampled.Load(); n > 0 {
-		st.ExpiredStalePerc = 100 * float64(c.staleFound.Load()) / float64(n)
-	}
+	st.ExpiredStalePerc = 100 * math.Float64frombits(c.stalePerc.Load())
 	return st
 }
 
@@ -240,6 +238,7 @@ func (c *Cache) ResetStats() {
 		s.Expired.Store(0)
 		s.Evicted.Store(0)
 	}
+	c.stalePerc.Store(0) // Redis's resetServerStats clears it too
 }
 
 // DBSize is the number of keys (expired keys not yet removed included, as in Redis).
@@ -325,11 +324,15 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			found += f
 		}
 		next = (next + 1) & int(c.mask)
+		// Redis's stat_expired_stale_perc: an exponential moving average
+		// updated every cycle, where a cycle that sampled nothing counts as
+		// 0% stale, so the estimate decays once no volatile key is left.
+		cur := 0.0
 		if sampled > 0 {
-			// exponential moving average, as Redis's stat_expired_stale_perc
-			c.staleSampled.Store(int64(sampled))
-			c.staleFound.Store(int64(found))
+			cur = float64(found) / float64(sampled)
 		}
+		old := math.Float64frombits(c.stalePerc.Load())
+		c.stalePerc.Store(math.Float64bits(cur*0.05 + old*0.95))
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -75,18 +76,18 @@ func errWrongArgs(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"
 }
 
-// errUnknownCommand is Redis 7's text, which quotes the first arguments.
+// errUnknownCommand is Redis 7's text, which quotes the first arguments:
+// each one as '%.*s' with the precision left of a 128-byte budget for the
+// argument list alone, while that list is shorter than 128 bytes.
 func errUnknownCommand(args [][]byte) string {
-	var sb strings.Builder
-	sb.WriteString("ERR unknown command '")
-	sb.WriteString(sanitize(args[0], 128))
-	sb.WriteString("', with args beginning with: ")
-	for i := 1; i < len(args) && sb.Len() < 128; i++ {
-		sb.WriteString("'")
-		sb.WriteString(sanitize(args[i], 128-sb.Len()))
-		sb.WriteString("' ")
+	var list strings.Builder
+	for i := 1; i < len(args) && list.Len() < 128; i++ {
+		arg := sanitize(args[i], 128-list.Len())
+		list.WriteString("'")
+		list.WriteString(arg)
+		list.WriteString("' ")
 	}
-	return sb.String()
+	return "ERR unknown command '" + sanitize(args[0], 128) + "', with args beginning with: " + list.String()
 }
 
 // errUnknownSubcommand is Redis's text for an unknown subcommand of parent.
@@ -94,17 +95,22 @@ func errUnknownSubcommand(parent string, sub []byte) string {
 	return "ERR unknown subcommand '" + sanitize(sub, 128) + "'. Try " + strings.ToUpper(parent) + " HELP."
 }
 
-// sanitize makes client bytes safe to echo in an error line.
+// sanitize echoes client bytes in an error line the way Redis does: printed
+// with "%.<max>s" (so it stops at a NUL byte or after max bytes), then '\r'
+// and '\n' mapped to spaces so the reply stays one line.
 func sanitize(b []byte, max int) string {
 	if max < 0 {
 		max = 0
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	if len(b) > max {
 		b = b[:max]
 	}
 	out := make([]byte, len(b))
 	for i, c := range b {
-		if c < ' ' || c > '~' {
+		if c == '\r' || c == '\n' {
 			c = ' '
 		}
 		out[i] = c

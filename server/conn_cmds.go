@@ -260,8 +260,12 @@ func cmdHello(c *Client, args [][]byte) {
 
 func cmdSelect(c *Client, args [][]byte) {
 	id, ok := parseInt64(args[1])
-	if !ok || id < -1<<31 || id > 1<<31-1 {
+	if !ok {
 		c.reply.Error(msgNotInteger)
+		return
+	}
+	if id < -1<<31 || id > 1<<31-1 {
+		c.reply.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if id != 0 {

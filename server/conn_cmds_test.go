@@ -307,7 +307,8 @@ func TestSelect(t *testing.T) {
 		{"-1", "-ERR DB index is out of range\r\n"},
 		{"15", "-ERR DB index is out of range\r\n"},
 		{"x", "-ERR value is not an integer or out of range\r\n"},
-		{"99999999999", "-ERR value is not an integer or out of range\r\n"},
+		{"99999999999", "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"},
+		{"99999999999999999999999", "-ERR value is not an integer or out of range\r\n"},
 	} {
 		if got := rc.do("SELECT", c.arg); got != c.want {
 			t.Errorf("SELECT %s: %q, want %q", c.arg, got, c.want)

@@ -542,11 +542,16 @@ func diffScripts() []diffScript {
 			c("SET", "sr2", "12"),
 			c("SETRANGE", "sr2", "0", "3"),
 			c("GET", "sr2"),
-			// TODO(diff): after SETRANGE Redis reports "raw" (the value is an
-			// unshared sds); fastcache derives the encoding from the value:
+			// TODO(diff): after SETRANGE (non-empty value) and after APPEND to
+			// an existing key Redis reports "raw" (the value is an unshared
+			// sds, kept as such by COPY and RENAME until overwritten);
+			// fastcache derives the encoding from the value:
 			// OBJECT ENCODING sr -> Redis "$3\r\nraw", fastcache "$6\r\nembstr";
 			// OBJECT ENCODING sr2 -> Redis "$3\r\nraw", fastcache "$3\r\nint".
-			// Excluded: OBJECT ENCODING after SETRANGE.
+			// Recording it needs a per-entry flag through shard.Table, the
+			// cache write paths and the WAL/snapshot records.
+			// Excluded: OBJECT ENCODING after SETRANGE, and after APPEND to an
+			// existing key.
 			c("GETSET", "gs", "5"),
 			c("OBJECT", "ENCODING", "gs"),
 			c("COPY", "int", "cp"),
@@ -683,35 +688,34 @@ func diffScripts() []diffScript {
 			c("TTL"), c("PTTL"), c("EXPIRETIME"), c("PEXPIRETIME"), c("PERSIST"),
 			c("SCAN"), c("RANDOMKEY", "x"), c("DBSIZE", "x"), c("ECHO"), c("ECHO", "a", "b"),
 			c("PING", "a", "b"), c("SELECT"), c("MULTI", "x"), c("DISCARD", "x"),
-			// TODO(diff): Redis answers a rejected EXEC (wrong arity) with
-			// "-EXECABORT Transaction discarded because of: wrong number of
-			// arguments for 'exec' command", even outside MULTI; fastcache
-			// answers "-ERR wrong number of arguments for 'exec' command".
-			// Excluded: c("EXEC", "x").
+			// a rejected EXEC is "-EXECABORT Transaction discarded because
+			// of: ...", even outside MULTI
+			c("EXEC", "x"),
 			c("WATCH"), c("UNWATCH", "x"), c("OBJECT"), c("get"), c("GeT", "a", "b"),
 		}},
 		{"unknown-command", []diffStep{
 			c("FOOBAR"),
 			c("FOOBAR", "a", "b"),
 			c("foobar", "A B", ""),
-			// TODO(diff): Redis limits the quoted arguments to 128 bytes of
-			// the argument list alone; fastcache counts the "ERR unknown
-			// command '...', with args beginning with: " prefix too, so it
-			// quotes fewer bytes (and can emit an empty '' argument).
-			// Excluded: c("NoSuchCmd", long200) and c("x", "1", ..., "30").
+			// the quoted arguments get 128 bytes of the argument list alone
+			c("NoSuchCmd", long200),
+			c("x", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+				"16", "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30"),
+			c("x", strings.Repeat("y", 120), "abcdefghijkl", "more"),
+			c(long200, "a"),
 			c("NoSuchCmd", strings.Repeat("z", 40)),
 			c("", "a"),
 			c(long200),
 			c("FOO", "a\r\nb"),
-			// TODO(diff): Redis 7.0.15 only maps '\r' and '\n' to spaces in
-			// error texts; fastcache replaces every byte outside ' '..'~':
-			// FOO "a\tb" -> Redis "... 'a\tb' ", fastcache "... 'a b' ";
-			// "FOO\x01" -> Redis "'FOO\x01'", fastcache "'FOO '".
-			// Excluded: c("FOO", "a\tb"), c("FOO\x01").
+			// only '\r' and '\n' become spaces; "%s" stops at a NUL byte
+			c("FOO", "a\tb"),
+			c("FOO\x01"),
+			c("FOO", "a\x00b", "c"),
+			c("FO\x00OO", "c"),
+			c("FOO", "\xc3\xa9\xff"),
 			c("GET", "a\x00b", "x"),
-			// TODO(diff): Redis 7.0.15 only maps '\r' and '\n' to spaces in
-			// error texts; fastcache also replaces other bytes outside
-			// ' '..'~'. Excluded: c("FOO", "a\tb"), c("FOO\x01").
+			c("OBJECT", "a\tb\r\nc\x00d"),
+			c("OBJECT", long200),
 		}},
 		{"transactions", []diffStep{
 			c("EXEC"),
@@ -767,13 +771,13 @@ func diffScripts() []diffScript {
 			c("SELECT", "1"),
 			c("DBSIZE"),
 			c("EXEC"),
-			// TODO(diff): inside MULTI, Redis answers "EXEC x" with
-			// "-EXECABORT Transaction discarded because of: wrong number of
-			// arguments for 'exec' command" and ends the transaction (a
-			// following EXEC gets "-ERR EXEC without MULTI"); fastcache answers
-			// "-ERR wrong number of arguments for 'exec' command", stays in
-			// MULTI, and the next EXEC gets "-EXECABORT Transaction discarded
-			// because of previous errors.". Excluded: MULTI; SET e 1; EXEC x; EXEC.
+			// inside MULTI a rejected EXEC ends the transaction
+			c("MULTI"),
+			c("SET", "e", "1"),
+			c("EXEC", "x"),
+			c("EXEC"),
+			c("EXISTS", "e"),
+			// a rejected DISCARD only flags it
 			c("MULTI"),
 			c("SET", "e", "1"),
 			c("DISCARD", "x"),
@@ -827,6 +831,13 @@ func diffScripts() []diffScript {
 			c("MULTI"),
 			c("GET", "w"),
 			c("EXEC"),
+			// a rejected EXEC unwatches, even outside MULTI
+			c("WATCH", "w"),
+			c("EXEC", "x"),
+			on2("SET", "w", "5"),
+			c("MULTI"),
+			c("GET", "w"),
+			c("EXEC"),
 			// FLUSHALL by another client makes an existing watched key dirty
 			c("WATCH", "w"),
 			on2("FLUSHALL"),
@@ -839,9 +850,11 @@ func diffScripts() []diffScript {
 			c("SELECT", "1"),
 			c("SELECT", "abc"),
 			c("SELECT", "-1"),
-			// TODO(diff): SELECT 99999999999 -> Redis "-ERR value is out of
-			// range, value must between -2147483648 and 2147483647", fastcache
-			// "-ERR value is not an integer or out of range". Excluded.
+			c("SELECT", "99999999999"),
+			c("SELECT", "2147483648"),
+			c("SELECT", "-2147483649"),
+			c("SELECT", "2147483647"),
+			c("SELECT", "99999999999999999999999"),
 			c("SELECT", "1.5"),
 			c("ECHO", "hello"),
 			c("ECHO", ""),

@@ -323,20 +323,15 @@ func (c *Client) exec(args [][]byte) {
 	}
 	c.lastCmd.Store(&cmd.Name)
 	if !arityOK(cmd.Arity, len(args)) {
-		c.rejectInMulti()
-		cmd.rejected.Add(1)
-		c.reply.Error(errWrongArgs(cmd.Name))
+		c.reject(cmd, errWrongArgs(cmd.Name))
 		return
 	}
 	if !c.authed && cmd.Flags&flagNoAuth == 0 {
-		c.rejectInMulti()
-		cmd.rejected.Add(1)
-		c.reply.Error("NOAUTH Authentication required.")
+		c.reject(cmd, "NOAUTH Authentication required.")
 		return
 	}
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
-		cmd.rejected.Add(1)
-		c.reply.Err(cache.ErrLoading)
+		c.reject(cmd, cache.ErrLoading.Error())
 		return
 	}
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
@@ -370,6 +365,23 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
 	}
+}
+
+// reject refuses cmd before it runs, like Redis's rejectCommand: the open
+// transaction (if any) is flagged to fail, and a rejected EXEC itself ends it
+// (even outside MULTI, where it still unwatches) with "EXECABORT Transaction
+// discarded because of: <error>", where a leading "ERR " of the error is
+// dropped (Redis formats those texts without it).
+func (c *Client) reject(cmd *Command, msg string) {
+	c.rejectInMulti()
+	cmd.rejected.Add(1)
+	if cmd.Name == "exec" {
+		c.discardMulti()
+		c.unwatchAll()
+		c.reply.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
+	c.reply.Error(msg)
 }
 
 func (c *Client) rejectInMulti() {
