@@ -1,0 +1,409 @@
+// Command restart measures, fastcache against redis-server:
+//
+//  1. restart time: load -keys keys (16-byte keys, 32-byte values) with
+//     pipelined MSETs, snapshot at 90% (fastcache BGSAVE, redis
+//     BGREWRITEAOF with an RDB preamble), load the last 10%, wait 2 s for
+//     the everysec fsync, kill -9, restart on the same directory and time
+//     from process start until DBSIZE == keys (polled every 5 ms).
+//  2. snapshot under load: on the restarted (loaded) server, SET/GET from 50
+//     connections without and then with a snapshot running (BGSAVE on both;
+//     re-issued whenever the previous one finished, so the whole loaded
+//     window is covered), throughput, p50, p99.
+//
+// Rounds alternate fastcache, redis, fastcache, redis, ... one server at a
+// time; tables give medians over rounds. Markdown goes to stdout, progress to
+// stderr. Run from the repository root (it builds ./cmd/fastcache unless
+// -fastcache is given).
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+type config struct {
+	keys, rounds, conns, ops, loaders int
+	timeCap, restartTimeout           time.Duration
+	fcBin, redisBin, workDir          string
+	keep                              bool
+}
+
+type roundResult struct {
+	dirBytes   int64
+	restart    time.Duration
+	restartOK  bool
+	lastDBSize int64
+	normal     loadResult
+	snap       loadResult
+	snapStarts int
+	snapCover  float64 // fraction of the loaded window with a snapshot in progress
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.keys, "keys", 1000000, "keys to load (16-byte keys, 32-byte values)")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds (each: fastcache then redis)")
+	flag.IntVar(&cfg.conns, "conns", 50, "connections of the snapshot-under-load SET/GET loop")
+	flag.IntVar(&cfg.ops, "ops", 200000, "operations per SET/GET loop (half SET, half GET)")
+	flag.IntVar(&cfg.loaders, "loaders", 4, "connections used to load the keys")
+	flag.DurationVar(&cfg.timeCap, "timecap", 60*time.Second, "time cap of one SET/GET loop")
+	flag.DurationVar(&cfg.restartTimeout, "restart-timeout", 10*time.Minute, "give up waiting for DBSIZE == keys after this")
+	flag.StringVar(&cfg.fcBin, "fastcache", "", "fastcache binary (default: go build ./cmd/fastcache into the work dir)")
+	flag.StringVar(&cfg.redisBin, "redis", "redis-server", "redis-server binary")
+	flag.StringVar(&cfg.workDir, "workdir", "", "parent of the temp work dir (default $TMPDIR)")
+	flag.BoolVar(&cfg.keep, "keep", false, "keep the work dir (data dirs, server logs)")
+	flag.Parse()
+	if cfg.keys < 10 || cfg.rounds < 1 || cfg.conns < 1 || cfg.ops < cfg.conns {
+		fmt.Fprintln(os.Stderr, "restart: need -keys >= 10, -rounds >= 1, -ops >= -conns >= 1")
+		os.Exit(2)
+	}
+	installSignalHandler()
+	code := run(cfg, os.Stdout)
+	killAll()
+	os.Exit(code)
+}
+
+func run(cfg config, out io.Writer) int {
+	defer killAll()
+	work, err := os.MkdirTemp(cfg.workDir, "bench-restart-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cfg.keep {
+		logf("work dir kept: %s", work)
+	} else {
+		defer os.RemoveAll(work)
+		onSignalExit(func() { os.RemoveAll(work) })
+	}
+	cfg.fcBin, err = buildFastcache(cfg.fcBin, work)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	kinds := []string{"fastcache", "redis"}
+	results := map[string][]roundResult{}
+	for r := 1; r <= cfg.rounds; r++ {
+		for _, kind := range kinds {
+			logf("round %d/%d: %s", r, cfg.rounds, kind)
+			res, err := oneRound(cfg, kind, filepath.Join(work, fmt.Sprintf("%s-r%d", kind, r)))
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "round %d %s: %v\n", r, kind, err)
+				return 1
+			}
+			results[kind] = append(results[kind], res)
+		}
+	}
+	report(out, cfg, results)
+	return 0
+}
+
+func persistArgs(kind string) []string {
+	// auto-aof-rewrite-percentage 0 on both: the only snapshot is the one
+	// this program triggers at 90%, so both restarts replay the same shape
+	// (snapshot of 90% + log of the last 10%).
+	if kind == "fastcache" {
+		return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-percentage", "0"}
+	}
+	return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--aof-use-rdb-preamble", "yes",
+		"--save", "", "--auto-aof-rewrite-percentage", "0"}
+}
+
+func binOf(cfg config, kind string) string {
+	if kind == "fastcache" {
+		return cfg.fcBin
+	}
+	return cfg.redisBin
+}
+
+func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
+	var res roundResult
+	ctx := context.Background()
+	port, err := freePort()
+	if err != nil {
+		return res, err
+	}
+	s, err := startServer(kind, binOf(cfg, kind), port, dataDir, persistArgs(kind)...)
+	if err != nil {
+		return res, err
+	}
+	defer s.kill9()
+	if err := s.waitReady(30 * time.Second); err != nil {
+		return res, err
+	}
+	head := cfg.keys * 9 / 10
+	t := time.Now()
+	if err := loadRange(ctx, s.addr(), 0, head, cfg.loaders); err != nil {
+		return res, err
+	}
+	logf("  loaded %d keys in %v", head, time.Since(t).Round(time.Millisecond))
+	c := newClient(s.addr(), 2)
+	t = time.Now()
+	if kind == "fastcache" {
+		if err := c.Do(ctx, "BGSAVE").Err(); err != nil {
+			c.Close()
+			return res, fmt.Errorf("BGSAVE: %w", err)
+		}
+		err = waitInfoField(ctx, c, "persistence", "rdb_bgsave_in_progress", "0", 10*time.Minute)
+	} else {
+		if err := c.Do(ctx, "BGREWRITEAOF").Err(); err != nil {
+			c.Close()
+			return res, fmt.Errorf("BGREWRITEAOF: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond) // let a scheduled rewrite start
+		err = waitInfoField(ctx, c, "persistence", "aof_rewrite_in_progress", "0", 10*time.Minute)
+		if err == nil {
+			err = waitInfoField(ctx, c, "persistence", "aof_rewrite_scheduled", "0", 10*time.Minute)
+		}
+	}
+	c.Close()
+	if err != nil {
+		return res, err
+	}
+	logf("  snapshot at 90%% took %v", time.Since(t).Round(time.Millisecond))
+	if err := loadRange(ctx, s.addr(), head, cfg.keys, cfg.loaders); err != nil {
+		return res, err
+	}
+	time.Sleep(2 * time.Second) // everysec fsync of the tail
+	s.kill9()
+	res.dirBytes = dirSize(dataDir)
+
+	// Restart on the same dir; time from fork/exec until DBSIZE == keys.
+	s2, err := startServer(kind, binOf(cfg, kind), port, dataDir, persistArgs(kind)...)
+	if err != nil {
+		return res, err
+	}
+	defer s2.kill9()
+	res.restart, res.lastDBSize, res.restartOK = waitDBSize(s2, int64(cfg.keys), cfg.restartTimeout)
+	logf("  restart: %v (DBSIZE %d, ok=%v), data dir %s", res.restart.Round(time.Millisecond), res.lastDBSize, res.restartOK, mib(float64(res.dirBytes)))
+	if !res.restartOK {
+		return res, fmt.Errorf("DBSIZE %d != %d after %v (log: %s)", res.lastDBSize, cfg.keys, res.restart, s2.log.Name())
+	}
+
+	// Snapshot under load, on the loaded server.
+	res.normal = runLoad(ctx, s2.addr(), cfg.conns, cfg.ops, cfg.timeCap, setGetOp(cfg.keys))
+	logf("  SET/GET normal:   %.0f ops/s p99 %v", res.normal.opsPerSec(), res.normal.p99)
+	res.snap, res.snapStarts, res.snapCover, err = loadUnderSnapshot(ctx, cfg, s2)
+	if err != nil {
+		return res, err
+	}
+	logf("  SET/GET snapshot: %.0f ops/s p99 %v (%d snapshots, %.0f%% covered)", res.snap.opsPerSec(), res.snap.p99, res.snapStarts, 100*res.snapCover)
+	return res, nil
+}
+
+// setGetOp alternates SET and GET of uniformly random existing keys.
+func setGetOp(keys int) func(ctx context.Context, c *redis.Client, w, i int) error {
+	rngs := sync.Map{}
+	return func(ctx context.Context, c *redis.Client, w, i int) error {
+		v, ok := rngs.Load(w)
+		if !ok {
+			v, _ = rngs.LoadOrStore(w, rand.New(rand.NewPCG(uint64(w)+1, 42)))
+		}
+		k := v.(*rand.Rand).IntN(keys)
+		if i%2 == 0 {
+			return c.Set(ctx, keyOf(k), valOf(k), 0).Err()
+		}
+		return c.Get(ctx, keyOf(k)).Err()
+	}
+}
+
+// loadUnderSnapshot runs the SET/GET loop while a background goroutine keeps
+// a BGSAVE in progress (re-issued as soon as the previous one finished).
+func loadUnderSnapshot(ctx context.Context, cfg config, s *server) (loadResult, int, float64, error) {
+	c := newClient(s.addr(), 2)
+	defer c.Close()
+	if err := c.Do(ctx, "BGSAVE").Err(); err != nil {
+		return loadResult{}, 0, 0, fmt.Errorf("BGSAVE: %w", err)
+	}
+	var starts, polls, busy atomic.Int64
+	starts.Store(1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		deadline := time.Now().Add(cfg.timeCap + time.Minute)
+		for time.Now().Before(deadline) {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			m, err := info(ctx, c, "persistence")
+			if err != nil {
+				continue
+			}
+			polls.Add(1)
+			if m["rdb_bgsave_in_progress"] == "1" {
+				busy.Add(1)
+				continue
+			}
+			if c.Do(ctx, "BGSAVE").Err() == nil {
+				starts.Add(1)
+			}
+		}
+	}()
+	r := runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, setGetOp(cfg.keys))
+	close(stop)
+	wg.Wait()
+	// Let the last snapshot finish before the server is killed.
+	_ = waitInfoField(ctx, c, "persistence", "rdb_bgsave_in_progress", "0", 5*time.Minute)
+	cover := 0.0
+	if p := polls.Load(); p > 0 {
+		cover = float64(busy.Load()) / float64(p)
+	}
+	return r, int(starts.Load()), cover, nil
+}
+
+// waitDBSize polls DBSIZE every 5 ms on one raw connection (redialled on
+// error; -LOADING replies mean not yet) until it equals want.
+func waitDBSize(s *server, want int64, timeout time.Duration) (time.Duration, int64, bool) {
+	var conn net.Conn
+	var rd *bufio.Reader
+	last := int64(-1)
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	deadline := s.start.Add(timeout)
+	for time.Now().Before(deadline) {
+		if s.exited() {
+			return time.Since(s.start), last, false
+		}
+		if conn == nil {
+			c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond)
+			if err != nil {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			conn, rd = c, bufio.NewReader(c)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		_, err := io.WriteString(conn, "DBSIZE\r\n")
+		var line string
+		if err == nil {
+			line, err = rd.ReadString('\n')
+		}
+		now := time.Now()
+		if err != nil {
+			conn.Close()
+			conn = nil
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, ":") {
+			if n, err := strconv.ParseInt(line[1:], 10, 64); err == nil {
+				last = n
+				if n == want {
+					return now.Sub(s.start), n, true
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(s.start), last, false
+}
+
+func report(w io.Writer, cfg config, results map[string][]roundResult) {
+	fmt.Fprintf(w, "# Restart time and snapshot under load: fastcache vs redis-server\n\n")
+	printMachine(w, cfg.fcBin, cfg.redisBin)
+	fmt.Fprintf(w, "## Setup\n\n")
+	fmt.Fprintf(w, "- %d keys (`key:%%012d`, 16 B) with 32-byte values (base64 of pseudo-random bytes), loaded with pipelined MSET (100 pairs per MSET, 10 per round trip, %d connections).\n", cfg.keys, cfg.loaders)
+	fmt.Fprintf(w, "- Snapshot after %d keys (90%%), then the last %d keys, 2 s wait, `kill -9`, restart on the same dir.\n", cfg.keys*9/10, cfg.keys-cfg.keys*9/10)
+	fmt.Fprintf(w, "- fastcache: `%s` (snapshot: BGSAVE, waits for rdb_bgsave_in_progress:0).\n", strings.Join(persistArgs("fastcache"), " "))
+	fmt.Fprintf(w, "- redis: `%s` (snapshot: BGREWRITEAOF, waits for aof_rewrite_in_progress:0).\n", strings.ReplaceAll(strings.Join(persistArgs("redis"), " "), "--save ", "--save '' "))
+	fmt.Fprintf(w, "- Restart time: from fork/exec of the server until DBSIZE answers %d (polled every 5 ms; connection refused / -LOADING = not yet).\n", cfg.keys)
+	fmt.Fprintf(w, "- Rounds: %d, alternating fastcache then redis, one server at a time; medians over rounds.\n\n", cfg.rounds)
+
+	med := func(kind string, f func(roundResult) float64) float64 {
+		var xs []float64
+		for _, r := range results[kind] {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	perRound := func(kind string, f func(roundResult) float64, format string) string {
+		var parts []string
+		for _, r := range results[kind] {
+			parts = append(parts, fmt.Sprintf(format, f(r)))
+		}
+		return strings.Join(parts, ", ")
+	}
+	restartS := func(r roundResult) float64 { return r.restart.Seconds() }
+	keysPS := func(r roundResult) float64 { return float64(cfg.keys) / r.restart.Seconds() }
+	dirB := func(r roundResult) float64 { return float64(r.dirBytes) }
+
+	fmt.Fprintf(w, "## Restart after kill -9 (%d keys)\n\n", cfg.keys)
+	fmt.Fprintf(w, "| server | median restart | keys/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+	for _, k := range []string{"fastcache", "redis"} {
+		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %s | %s |\n", k, med(k, restartS), med(k, keysPS),
+			mib(med(k, dirB)), perRound(k, restartS, "%.3f s"))
+	}
+	fmt.Fprintf(w, "| **fastcache/redis** | **%s** | %s | %s | |\n\n",
+		ratio(med("fastcache", restartS), med("redis", restartS)),
+		ratio(med("fastcache", keysPS), med("redis", keysPS)),
+		ratio(med("fastcache", dirB), med("redis", dirB)))
+
+	fmt.Fprintf(w, "## SET/GET during a snapshot (%d connections, %d ops, 1:1 SET:GET of random existing keys, cap %v)\n\n", cfg.conns, cfg.ops, cfg.timeCap)
+	fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
+	fmt.Fprintf(w, "| server | mode | ops/s | p50 | p99 | p99 snapshot/normal | ops/s snapshot/normal | snapshots | covered |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	dms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	for _, k := range []string{"fastcache", "redis"} {
+		nOps := med(k, func(r roundResult) float64 { return r.normal.opsPerSec() })
+		nP50 := med(k, func(r roundResult) float64 { return dms(r.normal.p50) })
+		nP99 := med(k, func(r roundResult) float64 { return dms(r.normal.p99) })
+		sOps := med(k, func(r roundResult) float64 { return r.snap.opsPerSec() })
+		sP50 := med(k, func(r roundResult) float64 { return dms(r.snap.p50) })
+		sP99 := med(k, func(r roundResult) float64 { return dms(r.snap.p99) })
+		p99r := med(k, func(r roundResult) float64 { return dms(r.snap.p99) / dms(r.normal.p99) })
+		opsr := med(k, func(r roundResult) float64 { return r.snap.opsPerSec() / r.normal.opsPerSec() })
+		fmt.Fprintf(w, "| %s | normal | %.0f | %s | %s | | | | |\n", k, nOps, ms(nP50), ms(nP99))
+		fmt.Fprintf(w, "| %s | snapshot | %.0f | %s | %s | **%.2f** | %.2f | %.0f | %.0f%% |\n", k, sOps, ms(sP50), ms(sP99), p99r, opsr,
+			med(k, func(r roundResult) float64 { return float64(r.snapStarts) }),
+			100*med(k, func(r roundResult) float64 { return r.snapCover }))
+	}
+	fcP99 := med("fastcache", func(r roundResult) float64 { return dms(r.snap.p99) })
+	rdP99 := med("redis", func(r roundResult) float64 { return dms(r.snap.p99) })
+	fmt.Fprintf(w, "\np99 during snapshot, fastcache/redis: **%s**; ops/s during snapshot, fastcache/redis: %s.\n",
+		ratio(fcP99, rdP99), ratio(med("fastcache", func(r roundResult) float64 { return r.snap.opsPerSec() }),
+			med("redis", func(r roundResult) float64 { return r.snap.opsPerSec() })))
+	var notes []string
+	for _, k := range []string{"fastcache", "redis"} {
+		for i, r := range results[k] {
+			for _, lr := range []struct {
+				name string
+				r    loadResult
+			}{{"normal", r.normal}, {"snapshot", r.snap}} {
+				if lr.r.capped {
+					notes = append(notes, fmt.Sprintf("%s round %d %s loop hit the time cap after %d ops", k, i+1, lr.name, lr.r.ops))
+				}
+				if lr.r.errors > 0 {
+					notes = append(notes, fmt.Sprintf("%s round %d %s loop: %d errors", k, i+1, lr.name, lr.r.errors))
+				}
+			}
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\nNotes:\n")
+		for _, n := range notes {
+			fmt.Fprintf(w, "- %s\n", n)
+		}
+	}
+	fmt.Fprintf(w, "\nThe machine is shared (2 cores, other jobs may run); the load generator runs on the same cores as the server. Values are 32 base64 characters of pseudo-random bytes (little compressible).\n\n")
+}
