@@ -157,8 +157,7 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, ErrOverflow
 	}
 	cur += delta
-	var buf [24]byte
-	s.Set(key, strconv.AppendInt(buf[:0], cur, 10), e.ExpireAt, rec)
+	s.Set(key, strconv.AppendInt(s.Scratch[:0], cur, 10), e.ExpireAt, rec)
 	return cur, nil
 }
 

@@ -37,6 +37,10 @@ type Shard struct {
 
 	watch map[string][]*Watch
 
+	// Scratch is a small buffer for values built under the shard lock
+	// (INCR's result), so they need no allocation.
+	Scratch [32]byte
+
 	Hits, Misses, Expired, Evicted atomic.Int64
 }
 
