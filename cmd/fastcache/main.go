@@ -419,7 +419,7 @@ func tuneGC(cfg *config.Config) {
 	}
 	limit := int64(math.MaxInt64)
 	if m := cfg.MaxMemory(); m > 0 {
-		limit = m + m/4 + 64<<20
+		limit = m + m/8 + 16<<20
 	}
 	debug.SetMemoryLimit(limit)
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// rssBytes reads the process's resident set size.
+func rssBytes(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// Under a sustained write load far beyond maxmemory, evictions keep the
+// process's RSS within a small margin of the budget (the Go runtime's own
+// ~12 MiB included), for large and then small values.
+func TestRSSStaysNearMaxmemory(t *testing.T) {
+	const maxmem = 64 << 20
+	p := startReady(t, t.TempDir(), "--appendonly", "no", "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
+	rdb := p.client()
+	for _, size := range []int{2000, 100} {
+		val := strings.Repeat("v", size)
+		total := 0
+		for i := 0; total < 3*maxmem; i++ {
+			pipe := rdb.Pipeline()
+			for j := 0; j < 500; j++ {
+				pipe.Set(ctx(), fmt.Sprintf("k:%d:%d:%d", size, i, j), val, 0)
+				total += size + 20
+			}
+			if _, err := pipe.Exec(ctx()); err != nil {
+				t.Fatalf("SET under allkeys-lru: %v", err)
+			}
+		}
+		rss := rssBytes(t, p.cmd.Process.Pid)
+		used := infoInt(t, rdb, "memory", "used_memory")
+		t.Logf("values of %d bytes: RSS %.1f MiB, used_memory %.1f MiB, maxmemory 64 MiB", size, float64(rss)/(1<<20), float64(used)/(1<<20))
+		if used > maxmem+64<<10 {
+			t.Fatalf("used_memory %d above maxmemory %d", used, maxmem)
+		}
+		if limit := int64(maxmem)*3/2 + 16<<20; rss > limit {
+			t.Fatalf("RSS %d bytes with maxmemory 64mb (limit of this test %d)", rss, limit)
+		}
+	}
+	if n := infoInt(t, rdb, "stats", "evicted_keys"); n == 0 {
+		t.Fatal("nothing evicted")
+	}
+}
