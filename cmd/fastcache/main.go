@@ -408,7 +408,8 @@ func boolInt(b bool) int {
 const gcPercent = 25
 
 // tuneGC sets GOGC (unless the environment does) and, with maxmemory, a soft
-// memory limit a little above it, so the collector works harder rather than
+// memory limit a little above it (maxmemory/8 for buffers and GC headroom,
+// 16 MiB for the runtime), so the collector works harder rather than
 // letting the process outgrow the budget.
 func tuneGC(cfg *config.Config) {
 	if os.Getenv("GOGC") == "" {
