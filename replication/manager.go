@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"fastcache/cache"
+	"fastcache/server"
 )
 
 // The replica protocol, on the primary's RESP port:
@@ -84,16 +85,6 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 	m.o.Cache.SetReadOnly(true)
 	m.replica = startReplica(m, host, port)
 	return true, nil
-}
-
-// Role is "master" or "slave".
-func (m *Manager) Role() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.replica != nil {
-		return "slave"
-	}
-	return "master"
 }
 
 // Close stops following a primary and disconnects replicas.
@@ -204,6 +195,33 @@ func sendSnapshot(conn net.Conn, f *os.File, size int64, runID string, off int64
 		}
 	}
 	return nil
+}
+
+// Role is what ROLE reports.
+func (m *Manager) Role() server.RoleInfo {
+	m.mu.Lock()
+	r := m.replica
+	m.mu.Unlock()
+	if r != nil {
+		port, _ := strconv.Atoi(r.port)
+		state := "connect"
+		switch {
+		case r.syncing.Load():
+			state = "sync"
+		case r.linkUp.Load():
+			state = "connected"
+		}
+		return server.RoleInfo{Host: r.host, Port: port, State: state, Offset: r.offset.Load()}
+	}
+	ri := server.RoleInfo{Master: true, Offset: m.o.Hub.Offset()}
+	for _, s := range m.o.Hub.Subs() {
+		if s.Replica {
+			host, _, _ := net.SplitHostPort(s.Addr)
+			off, _ := s.Acked()
+			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off})
+		}
+	}
+	return ri
 }
 
 // Info is the INFO replication section.

@@ -12,6 +12,27 @@ type Replication interface {
 	ReplicaOf(host, port string) (changed bool, err error)
 	// ServeReplica takes over a replica's connection after FCSYNC.
 	ServeReplica(conn net.Conn, runID string, offset int64, port int)
+	// Role describes the replication role for ROLE.
+	Role() RoleInfo
+}
+
+// RoleInfo is what ROLE reports.
+type RoleInfo struct {
+	Master bool
+	Offset int64 // master: stream offset; replica: applied offset
+	// master: its replicas
+	Replicas []ReplicaInfo
+	// replica: its primary and the link state (connect, sync, connected)
+	Host  string
+	Port  int
+	State string
+}
+
+// ReplicaInfo is one replica as its primary sees it.
+type ReplicaInfo struct {
+	IP     string
+	Port   int
+	Offset int64
 }
 
 func init() {
@@ -20,6 +41,8 @@ func init() {
 			Summary: "Configures a server as replica of another, or promotes it to a master.", Handler: cmdReplicaOf},
 		&Command{Name: "slaveof", Arity: 3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "1.0.0",
 			Summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", Handler: cmdReplicaOf},
+		&Command{Name: "role", Arity: 1, Flags: flagLoading | flagFast, Group: "server", Since: "2.8.12",
+			Summary: "Returns the replication role.", Handler: cmdRole},
 		&Command{Name: "fcsync", Arity: 4, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "7.0.0",
 			Summary: "Internal: a fastcache replica asks for the primary's snapshot and WAL stream.", Handler: cmdFCSync},
 	)
@@ -70,4 +93,35 @@ func cmdFCSync(c *Client, args [][]byte) {
 	}
 	runID := string(args[1])
 	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port) }
+}
+
+func cmdRole(c *Client, args [][]byte) {
+	r := c.srv.opts.Replication
+	if r == nil {
+		c.reply.Array(3)
+		c.reply.BulkString("master")
+		c.reply.Int(0)
+		c.reply.Array(0)
+		return
+	}
+	ri := r.Role()
+	if ri.Master {
+		c.reply.Array(3)
+		c.reply.BulkString("master")
+		c.reply.Int(ri.Offset)
+		c.reply.Array(len(ri.Replicas))
+		for _, rep := range ri.Replicas {
+			c.reply.Array(3)
+			c.reply.BulkString(rep.IP)
+			c.reply.BulkString(strconv.Itoa(rep.Port))
+			c.reply.BulkString(strconv.FormatInt(rep.Offset, 10))
+		}
+		return
+	}
+	c.reply.Array(5)
+	c.reply.BulkString("slave")
+	c.reply.BulkString(ri.Host)
+	c.reply.Int(int64(ri.Port))
+	c.reply.BulkString(ri.State)
+	c.reply.Int(ri.Offset)
 }

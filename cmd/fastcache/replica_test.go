@@ -200,6 +200,17 @@ func TestReplicaFullSyncWhileWriting(t *testing.T) {
 	if s := infoField(t, prdb, "replication", "slave0"); !strings.Contains(s, fmt.Sprintf("port=%d,state=online", replica.port)) {
 		t.Fatalf("slave0: %s", s)
 	}
+	role, err := rrdb.Do(ctx(), "ROLE").Slice()
+	if err != nil || len(role) != 5 || role[0] != "slave" || role[2] != int64(primary.port) || role[3] != "connected" {
+		t.Fatalf("ROLE on the replica: %v %v", role, err)
+	}
+	prole, err := prdb.Do(ctx(), "ROLE").Slice()
+	if err != nil || len(prole) != 3 || prole[0] != "master" {
+		t.Fatalf("ROLE on the primary: %v %v", prole, err)
+	}
+	if reps, _ := prole[2].([]any); len(reps) != 1 {
+		t.Fatalf("ROLE on the primary lists %v", prole[2])
+	}
 	t.Logf("%d keys converged; %d writes during the sync", keys, writes.Load()-before)
 }
 
