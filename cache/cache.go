@@ -175,6 +175,9 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 // LastLSN is the sequence number of the last record assigned.
 func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 
+// DurableLSN is the LSN up to which every record is durable.
+func (c *Cache) DurableLSN() uint64 { return c.wal.Load().DurableLSN() }
+
 // WaitDurable blocks until every record up to lsn is durable (appendfsync always).
 func (c *Cache) WaitDurable(lsn uint64, timeout time.Duration) error {
 	return c.wal.Load().WaitDurable(lsn, timeout)

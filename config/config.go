@@ -57,6 +57,7 @@ type values struct {
 	hz                           int64
 	loglevel, logfile, logformat string
 	shards                       int64
+	ioThreads                    int64
 	exportListen, exportConnect  string
 	exportToken                  string
 	exportMaxSubs                int64
@@ -272,6 +273,7 @@ func init() {
 	enumD("loglevel", "notice", []string{"debug", "verbose", "notice", "warning", "nothing"}, true, "log verbosity", func(v *values) *string { return &v.loglevel })
 	strD("logfile", "", false, "log file (empty = standard error)", func(v *values) *string { return &v.logfile })
 	enumD("logformat", "console", []string{"console", "json"}, false, "log format", func(v *values) *string { return &v.logformat })
+	intD("io-threads", 0, 0, 128, false, "network event loops (0 = half the cores, at least 1)", func(v *values) *int64 { return &v.ioThreads })
 	add(&directive{name: "shards", doc: "keyspace shards, a power of two up to 1024 (0 = next power of two >= 8 x cores)", def: []string{"0"},
 		set: func(v *values, a []string) error {
 			s, err := one(a)
@@ -690,6 +692,7 @@ func (c *Config) LogLevel() string              { return c.v.Load().loglevel }
 func (c *Config) LogFile() string               { return c.v.Load().logfile }
 func (c *Config) LogFormat() string             { return c.v.Load().logformat }
 func (c *Config) Shards() int                   { return int(c.v.Load().shards) }
+func (c *Config) IOThreads() int                { return int(c.v.Load().ioThreads) }
 func (c *Config) WALExportListen() string       { return c.v.Load().exportListen }
 func (c *Config) WALExportConnect() string      { return c.v.Load().exportConnect }
 func (c *Config) WALExportToken() string        { return c.v.Load().exportToken }

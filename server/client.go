@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"fastcache/cache"
 	"fastcache/shard"
 )
@@ -14,7 +12,7 @@ import (
 // Client is one connection's state.
 type Client struct {
 	srv   *Server
-	conn  redcon.Conn
+	conn  *conn
 	ID    int64
 	Addr  string
 	Laddr string
@@ -46,8 +44,8 @@ type Client struct {
 	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed           atomic.Bool
 	closeAfter       bool // QUIT: close once the reply is flushed
-	// detach, set by FCSYNC, takes the connection over from redcon once the
-	// pipeline's replies are flushed (a replica's stream).
+	// detach, set by FCSYNC, takes the connection over from the event loop
+	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
 	scratch []byte
 	buf     []byte // per-client scratch for values

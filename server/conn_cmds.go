@@ -2,11 +2,9 @@ package server
 
 import (
 	"crypto/subtle"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"fastcache/cache"
@@ -500,7 +498,7 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("id", c.ID)
 	w("addr", c.Addr)
 	w("laddr", c.Laddr)
-	i("fd", int64(connFD(c.conn.NetConn())))
+	i("fd", int64(c.conn.fd))
 	w("name", c.Name())
 	i("age", int64(now.Sub(c.created)/time.Second))
 	i("idle", idle/1000)
@@ -530,31 +528,10 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	sb.WriteString(str(c.libVer.Load()))
 }
 
-// connFD is the socket's file descriptor, or -1.
-func connFD(nc net.Conn) int {
-	if lc, ok := nc.(*limitConn); ok {
-		nc = lc.Conn
-	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return -1
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return -1
-	}
-	fd := -1
-	if raw.Control(func(f uintptr) { fd = int(f) }) != nil {
-		return -1
-	}
-	return fd
-}
-
-// kill closes cl's connection; its goroutine may be blocked in Read, so the
-// socket itself is closed.
+// kill closes cl's connection: its event loop sees the socket shut down.
 func (cl *Client) kill() {
 	cl.killed.Store(true)
-	cl.conn.NetConn().Close()
+	cl.conn.shutdown()
 }
 
 func clientKill(c *Client, args [][]byte) {

@@ -1,6 +1,6 @@
-// Package server is fastcache's RESP front end: listeners and connections
-// (through tidwall/redcon), protocol limits redcon does not enforce, the
-// command table and dispatcher (auth, loading, MULTI queueing, write
+// Package server is fastcache's RESP front end: listeners and epoll event
+// loops (netloop_linux.go), the request parser with Redis's protocol limits
+// (request.go), the command table and dispatcher (auth, loading, MULTI queueing, write
 // admission, group-commit waits), replies in RESP2 and RESP3, and the
 // connection, server and administration commands.
 package server
@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/tidwall/redcon"
+	"golang.org/x/sys/unix"
 
 	"fastcache/cache"
 	"fastcache/config"
@@ -63,7 +64,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	lns       []net.Listener
-	rservers  []*redcon.Server
+	loops     []*loop
 	clients   map[int64]*Client
 	closed    bool
 	done      chan struct{}
@@ -157,15 +158,33 @@ func (s *Server) closeListeners() {
 
 // Serve serves until Close. It returns when every listener has stopped.
 func (s *Server) Serve() error {
+	n := s.cfg.IOThreads()
+	if n <= 0 {
+		// Half the cores: the rest is left to the WAL writer, the GC and
+		// the clients (on 2 cores with the benchmark client beside it, one
+		// loop beats two on throughput and p99; BENCHMARKS.md).
+		n = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		lp, err := newLoop(s)
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("event loop: %w", err)
+		}
+		s.loops = append(s.loops, lp)
+		go lp.run()
+	}
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go s.cron()
 	errc := make(chan error, len(s.lns))
 	for _, ln := range s.lns {
-		rs := redcon.NewServerNetwork("tcp", ln.Addr().String(), s.handle, s.accept, s.closedConn)
-		s.mu.Lock()
-		s.rservers = append(s.rservers, rs)
-		s.mu.Unlock()
-		go func(ln net.Listener) { errc <- rs.Serve(limitListener{ln, s}) }(ln)
+		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
 	}
 	var first error
 	for range s.lns {
@@ -185,131 +204,99 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	close(s.done)
-	rs := s.rservers
+	loops := s.loops
 	s.mu.Unlock()
-	for _, r := range rs {
-		r.Close()
-	}
 	s.closeListeners()
+	for _, lp := range loops {
+		lp.shutdown()
+	}
 	s.wg.Wait()
 }
 
-func (s *Server) accept(conn redcon.Conn) bool {
+// acceptLoop accepts connections on ln until it is closed; transient errors
+// (out of descriptors) are retried with a back-off, as net/http does.
+func (s *Server) acceptLoop(ln net.Listener) error {
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.warnf("accept: %v; retrying in %v", err, delay)
+			select {
+			case <-time.After(delay):
+				continue
+			case <-s.done:
+				return nil
+			}
+		}
+		delay = 0
+		s.accept(nc)
+	}
+}
+
+// accept admits a new connection (maxclients) and hands it to the least
+// loaded event loop.
+func (s *Server) accept(nc net.Conn) {
+	defer nc.Close() // the loop owns a duplicate of the descriptor
 	s.connsReceived.Add(1)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		s.mu.Unlock()
+		return
 	}
 	if len(s.clients) >= s.cfg.MaxClients() {
 		s.connsRejected.Add(1)
-		conn.NetConn().Write([]byte("-ERR max number of clients reached\r\n"))
-		s.warnf("max number of clients reached, connection from %s refused", conn.RemoteAddr())
-		return false
+		s.mu.Unlock()
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		s.warnf("max number of clients reached, connection from %s refused", nc.RemoteAddr())
+		return
+	}
+	fd, err := socketFD(nc)
+	if err != nil {
+		s.mu.Unlock()
+		s.warnf("accept %s: %v", nc.RemoteAddr(), err)
+		return
 	}
 	c := &Client{
 		srv:     s,
-		conn:    conn,
 		ID:      s.nextID.Add(1),
-		Addr:    conn.RemoteAddr(),
-		Laddr:   conn.NetConn().LocalAddr().String(),
+		Addr:    nc.RemoteAddr().String(),
+		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 		ks:      s.cache.Keyspace(),
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
 	c.lastActive.Store(time.Now().UnixMilli())
-	conn.SetContext(c)
-	if lc, ok := conn.NetConn().(*limitConn); ok {
-		lc.client = c
+	lp := s.loops[0]
+	for _, l := range s.loops[1:] {
+		if l.nclients.Load() < lp.nclients.Load() {
+			lp = l
+		}
 	}
+	c.conn = &conn{fd: fd, lp: lp, cl: c}
 	s.clients[c.ID] = c
-	return true
+	s.mu.Unlock()
+	if !lp.add(c.conn) {
+		unix.Close(fd)
+		s.closedConn(c)
+	}
 }
 
-func (s *Server) closedConn(conn redcon.Conn, err error) {
-	c, ok := conn.Context().(*Client)
-	if !ok {
-		return
-	}
+func (s *Server) closedConn(c *Client) {
 	c.unwatchAll()
 	s.mu.Lock()
 	delete(s.clients, c.ID)
 	s.mu.Unlock()
 }
 
-// handle is redcon's callback: one command of the current pipeline.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	c := conn.Context().(*Client)
-	if c.killed.Load() || c.closeAfter {
-		// Killed, or QUIT earlier in this pipeline: the rest is not run.
-		conn.Close()
-		return
-	}
-	c.batch++
-	c.exec(cmd.Args)
-	if c.detach != nil {
-		// FCSYNC: the rest of this connection is the replication stream.
-		fn := c.detach
-		c.detach = nil
-		c.flush()
-		dc := conn.Detach()
-		go func() {
-			if err := dc.Flush(); err != nil {
-				dc.Close()
-				return
-			}
-			fn(dc.NetConn())
-		}()
-		return
-	}
-	if c.closeAfter || len(conn.PeekPipeline()) == 0 {
-		c.flush()
-	}
-}
-
 // durabilityTimeout bounds how long an `always` client waits for its fsync
 // before the connection is closed without a reply (never acknowledged).
 const durabilityTimeout = 30 * time.Second
-
-// flush ends a pipeline: with appendfsync always it first waits until the
-// pipeline's writes are durable (one wait per pipeline; one fsync covers every
-// client that wrote meanwhile), then hands the replies to redcon.
-func (c *Client) flush() {
-	now := time.Now().UnixMilli()
-	c.lastActive.Store(now)
-	c.publish()
-	if c.wrote {
-		c.wrote = false
-		if c.srv.cfg.AppendOnly() && c.srv.cfg.AppendFsync() == "always" {
-			if err := c.srv.cache.WaitDurable(c.srv.cache.LastLSN(), durabilityTimeout); err != nil {
-				if w := c.srv.cache.WAL(); w == nil || w.Err() == nil {
-					c.srv.warnf("closing client %s: writes not durable: %v", c.Addr, err)
-					c.reply.Reset()
-					c.batch = 0
-					c.conn.NetConn().Close()
-					return
-				}
-				// The log failed: nothing in this pipeline may be
-				// acknowledged. Every command gets the MISCONF error (its
-				// effect may stay in memory and reach the log once the disk
-				// recovers, like a write whose reply was lost).
-				c.reply.Reset()
-				for i := 0; i < c.batch; i++ {
-					c.reply.Err(err)
-				}
-			}
-		}
-	}
-	c.batch = 0
-	if c.reply.Len() > 0 {
-		c.conn.WriteRaw(c.reply.Bytes())
-		c.reply.Reset()
-	}
-	if c.closeAfter {
-		c.conn.Close()
-	}
-}
 
 // exec runs one command the way Redis's processCommand does.
 func (c *Client) exec(args [][]byte) {
@@ -410,7 +397,7 @@ func (s *Server) cron() {
 		s.mu.Lock()
 		for _, c := range s.clients {
 			if c.lastActive.Load() < limit {
-				c.conn.NetConn().Close()
+				c.conn.shutdown()
 			}
 		}
 		s.mu.Unlock()

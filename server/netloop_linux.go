@@ -1,0 +1,570 @@
+//go:build linux
+
+package server
+
+// The network layer: a few epoll event loops (half the cores by default,
+// `io-threads`), each owning its connections, the way Redis's own event loop
+// works. A readable socket is read once, every complete command in the
+// buffer runs, and the replies go out in one write. Compared with a
+// goroutine per connection (net.Conn, as tidwall/redcon serves), this saves
+// per request the EAGAIN read of Go's netpoller, the park/unpark of the
+// connection's goroutine and the futex wake-ups between threads, which
+// profiles showed to be 35-50% of the server's CPU at -P 1 (BENCHMARKS.md).
+//
+// Accepting stays with Go's net.Listener (a goroutine per listener); each
+// accepted socket's descriptor is duplicated out of the net.Conn and handed
+// to a loop. Other goroutines never touch a connection's buffers: they can
+// only shut its socket down (CLIENT KILL, timeout, Close), which the loop
+// then sees as end of file.
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	readChunk     = 64 << 10 // a loop's shared read buffer
+	minConnBuf    = 16 << 10 // free space kept in a connection's own buffer while a command is incomplete
+	keepReplyCap  = 64 << 10 // reply buffers above this are dropped once sent
+	maxLoopEvents = 256
+)
+
+// loop is one event loop.
+type loop struct {
+	s      *Server
+	epfd   int
+	wakefd int // eventfd: new connections, durability, stop
+	conns  []*conn
+	rbuf   []byte
+
+	mu      sync.Mutex // guards adds and stop
+	adds    []*conn
+	stop    bool
+	stopped chan struct{}
+
+	// appendfsync always: connections whose replies wait for an fsync.
+	waiting  []*conn
+	durBusy  bool        // a durability wait is in flight
+	durReq   chan uint64 // to the waiter goroutine
+	durErr   atomic.Pointer[error]
+	durDone  atomic.Bool
+	nclients atomic.Int64
+}
+
+// conn is one client connection, owned by its loop.
+type conn struct {
+	fd int
+	lp *loop
+	cl *Client
+	in []byte // bytes read and not yet consumed (an incomplete command, or commands waiting their turn)
+	p  reqParser
+
+	out     int  // bytes of cl.reply already written
+	wantOut bool // EPOLLOUT registered (a partial write is pending)
+	waiting bool // replies wait for durability (appendfsync always)
+	waitLSN uint64
+
+	mu     sync.Mutex // guards fd against shutdown from other goroutines after close
+	closed bool
+}
+
+func newLoop(s *Server) (*loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}); err != nil {
+		unix.Close(epfd)
+		unix.Close(wfd)
+		return nil, err
+	}
+	lp := &loop{
+		s: s, epfd: epfd, wakefd: wfd,
+		rbuf:    make([]byte, readChunk),
+		stopped: make(chan struct{}),
+		durReq:  make(chan uint64, 1),
+	}
+	go lp.durabilityWaiter()
+	return lp, nil
+}
+
+func (lp *loop) wake() {
+	var one = [8]byte{1}
+	unix.Write(lp.wakefd, one[:])
+}
+
+// add hands an accepted connection to the loop (any goroutine).
+func (lp *loop) add(c *conn) bool {
+	lp.mu.Lock()
+	if lp.stop {
+		lp.mu.Unlock()
+		return false
+	}
+	lp.adds = append(lp.adds, c)
+	lp.mu.Unlock()
+	lp.nclients.Add(1)
+	lp.wake()
+	return true
+}
+
+// shutdown stops the loop and closes its connections; it returns once the
+// loop has exited.
+func (lp *loop) shutdown() {
+	lp.mu.Lock()
+	lp.stop = true
+	lp.mu.Unlock()
+	lp.wake()
+	<-lp.stopped
+}
+
+func (lp *loop) run() {
+	defer close(lp.stopped)
+	events := make([]unix.EpollEvent, maxLoopEvents)
+	for {
+		n, err := unix.EpollWait(lp.epfd, events, -1)
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			lp.s.log.Error().Err(err).Msg("epoll_wait failed; connections of this loop are closed")
+			lp.closeAll()
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := &events[i]
+			fd := int(ev.Fd)
+			if fd == lp.wakefd {
+				if lp.onWake() {
+					return
+				}
+				continue
+			}
+			if fd >= len(lp.conns) || lp.conns[fd] == nil {
+				continue
+			}
+			c := lp.conns[fd]
+			if ev.Events&unix.EPOLLOUT != 0 {
+				c.resume()
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !c.closed {
+				c.readable()
+			}
+		}
+		if len(lp.waiting) > 0 {
+			lp.releaseDurable()
+		}
+	}
+}
+
+// onWake registers new connections, handles a finished durability wait, and
+// reports whether the loop must exit.
+func (lp *loop) onWake() bool {
+	var b [8]byte
+	unix.Read(lp.wakefd, b[:])
+	lp.mu.Lock()
+	adds, stop := lp.adds, lp.stop
+	lp.adds = nil
+	lp.mu.Unlock()
+	for _, c := range adds {
+		if stop {
+			c.close()
+			continue
+		}
+		for c.fd >= len(lp.conns) {
+			lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+64)...)
+		}
+		lp.conns[c.fd] = c
+		if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}); err != nil {
+			c.close()
+		}
+	}
+	if stop {
+		lp.closeAll()
+		close(lp.durReq)
+		unix.Close(lp.epfd)
+		unix.Close(lp.wakefd)
+		return true
+	}
+	if lp.durDone.Swap(false) {
+		lp.durBusy = false
+		if p := lp.durErr.Swap(nil); p != nil {
+			lp.failWaiting(*p)
+		}
+	}
+	return false
+}
+
+func (lp *loop) closeAll() {
+	for _, c := range lp.conns {
+		if c != nil {
+			c.close()
+		}
+	}
+}
+
+// ---- appendfsync always: group commit without blocking the loop ----
+
+// durabilityWaiter waits for the LSNs the loop asks about and wakes it.
+func (lp *loop) durabilityWaiter() {
+	for lsn := range lp.durReq {
+		if err := lp.s.cache.WaitDurable(lsn, durabilityTimeout); err != nil {
+			lp.durErr.Store(&err)
+		}
+		lp.durDone.Store(true)
+		lp.wake()
+	}
+}
+
+// releaseDurable sends the replies whose writes are now durable and, if some
+// still wait, asks the waiter goroutine to wake the loop when they are.
+func (lp *loop) releaseDurable() {
+	durable := lp.s.cache.DurableLSN()
+	var ready []*conn
+	keep := lp.waiting[:0]
+	for _, c := range lp.waiting {
+		switch {
+		case c.closed:
+		case c.waitLSN <= durable:
+			ready = append(ready, c)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	clear(lp.waiting[len(keep):])
+	lp.waiting = keep
+	// Resuming runs the commands that arrived meanwhile, which may put the
+	// connection back on lp.waiting.
+	for _, c := range ready {
+		c.waiting = false
+		c.resume()
+	}
+	if len(lp.waiting) > 0 && !lp.durBusy {
+		var maxWait uint64
+		for _, c := range lp.waiting {
+			maxWait = max(maxWait, c.waitLSN)
+		}
+		lp.durBusy = true
+		lp.durReq <- maxWait
+	}
+}
+
+// failWaiting handles a durability wait that failed: when the log itself
+// failed, nothing in the waiting pipelines may be acknowledged and every
+// command gets the MISCONF error (its effect may stay in memory and reach the
+// log once the disk recovers, like a write whose reply was lost); otherwise
+// (the wait timed out) the clients are closed without a reply.
+func (lp *loop) failWaiting(err error) {
+	w := lp.s.cache.WAL()
+	logFailed := w != nil && w.Err() != nil
+	failed := lp.waiting
+	lp.waiting = nil
+	for _, c := range failed {
+		if c.closed {
+			continue
+		}
+		if !logFailed {
+			lp.s.warnf("closing client %s: writes not durable: %v", c.cl.Addr, err)
+			c.close()
+			continue
+		}
+		c.cl.reply.Reset()
+		c.out = 0
+		for i := 0; i < c.cl.batch; i++ {
+			c.cl.reply.Err(err)
+		}
+		c.waiting = false
+		c.resume()
+	}
+}
+
+// ---- one connection ----
+
+// readable reads what the socket has and runs the complete commands.
+func (c *conn) readable() {
+	lp := c.lp
+	var buf []byte
+	if len(c.in) == 0 {
+		// The common case: no partial command. Read into the loop's buffer;
+		// only a leftover is copied into the connection's own.
+		n, err := unix.Read(c.fd, lp.rbuf)
+		if n <= 0 {
+			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
+				return
+			}
+			c.close()
+			return
+		}
+		buf = lp.rbuf[:n]
+	} else {
+		if cap(c.in)-len(c.in) < minConnBuf {
+			nb := make([]byte, len(c.in), max(2*cap(c.in), len(c.in)+readChunk))
+			copy(nb, c.in)
+			c.in = nb
+		}
+		n, err := unix.Read(c.fd, c.in[len(c.in):cap(c.in)])
+		if n <= 0 {
+			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
+				return
+			}
+			c.close()
+			return
+		}
+		c.in = c.in[:len(c.in)+n]
+		buf = c.in
+	}
+	if !c.blocked() {
+		c.run(buf)
+	}
+	if c.closed {
+		return
+	}
+	c.keep(buf)
+	if c.p.pending(len(c.in)) > int(c.lp.s.cfg.ClientQueryBufferLimit()) {
+		lp.s.warnf("closing client %s that reached max query buffer length", c.cl.Addr)
+		c.close()
+	}
+}
+
+// keep moves what buf holds beyond the parsed commands into c.in.
+func (c *conn) keep(buf []byte) {
+	rest := buf[c.p.start:]
+	shift := c.p.start
+	if len(c.in) > 0 && &buf[0] == &c.in[0] {
+		n := copy(c.in, rest)
+		c.in = c.in[:n]
+	} else {
+		c.in = append(c.in[:0], rest...)
+	}
+	c.p.shift(shift)
+	if len(c.in) == 0 && cap(c.in) > readChunk {
+		c.in = nil
+	}
+}
+
+func (c *conn) blocked() bool {
+	return c.waiting || c.wantOut || c.closed
+}
+
+// run executes every complete command in buf, then ends the pipeline.
+func (c *conn) run(buf []byte) {
+	cl := c.cl
+	s := c.lp.s
+	for {
+		args, perr, ok := c.p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
+		if perr != "" {
+			// Replies so far are sent, then the error, then the
+			// connection is closed (Redis's setProtocolError).
+			s.protoErrors.Add(1)
+			s.warnf("protocol error from client %s: %s", cl.Addr, perr)
+			cl.reply.Error("ERR Protocol error: " + perr)
+			cl.closeAfter = true
+			c.p = reqParser{start: len(buf), pos: len(buf)}
+			break
+		}
+		if !ok {
+			break
+		}
+		if cl.killed.Load() {
+			c.close()
+			return
+		}
+		cl.batch++
+		cl.exec(args)
+		if cl.detach != nil {
+			c.detach(buf)
+			return
+		}
+		if cl.closeAfter {
+			// QUIT: the rest of the pipeline is not run.
+			c.p = reqParser{start: len(buf), pos: len(buf)}
+			break
+		}
+	}
+	c.endPipeline()
+}
+
+// endPipeline is the end of a batch: with appendfsync always and writes in
+// it, the replies wait for the fsync that covers them (one wait per pipeline;
+// one fsync covers every client that wrote meanwhile); otherwise they go out.
+func (c *conn) endPipeline() {
+	cl := c.cl
+	cl.lastActive.Store(time.Now().UnixMilli())
+	cl.publish()
+	if cl.wrote {
+		cl.wrote = false
+		s := c.lp.s
+		if s.cfg.AppendOnly() && s.cfg.AppendFsync() == "always" {
+			if lsn := s.cache.LastLSN(); s.cache.DurableLSN() < lsn {
+				c.waiting = true
+				c.waitLSN = lsn
+				c.lp.waiting = append(c.lp.waiting, c)
+				return
+			}
+		}
+	}
+	c.flush()
+}
+
+// flush writes the pending replies; what the socket does not take waits for
+// EPOLLOUT.
+func (c *conn) flush() {
+	cl := c.cl
+	cl.batch = 0
+	for c.out < len(cl.reply.b) {
+		n, err := unix.Write(c.fd, cl.reply.b[c.out:])
+		if n > 0 {
+			c.out += n
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			if !c.wantOut {
+				c.wantOut = true
+				c.ctl(unix.EPOLLIN | unix.EPOLLOUT)
+			}
+			return
+		}
+		c.close()
+		return
+	}
+	c.out = 0
+	cl.reply.Reset()
+	if cap(cl.reply.b) > keepReplyCap {
+		cl.reply.b = nil
+	}
+	if c.wantOut {
+		c.wantOut = false
+		c.ctl(unix.EPOLLIN)
+	}
+	if cl.closeAfter {
+		c.close()
+	}
+}
+
+// resume continues a connection that was blocked on output or durability:
+// send the replies, then run the commands that arrived meanwhile.
+func (c *conn) resume() {
+	if c.closed || c.waiting {
+		return
+	}
+	c.flush()
+	if !c.blocked() && len(c.in) > 0 {
+		c.run(c.in)
+		if !c.closed {
+			c.keep(c.in)
+		}
+	}
+}
+
+func (c *conn) ctl(events uint32) {
+	if err := unix.EpollCtl(c.lp.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)}); err != nil {
+		c.close()
+	}
+}
+
+// close closes the socket and forgets the connection (loop goroutine only).
+func (c *conn) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	unix.EpollCtl(c.lp.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	unix.Close(c.fd)
+	c.mu.Unlock()
+	if c.fd < len(c.lp.conns) && c.lp.conns[c.fd] == c {
+		c.lp.conns[c.fd] = nil
+	}
+	c.lp.nclients.Add(-1)
+	c.lp.s.closedConn(c.cl)
+}
+
+// shutdown makes the loop close the connection (any goroutine): the socket
+// is shut down, which the loop reads as end of file.
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	if !c.closed {
+		unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	}
+	c.mu.Unlock()
+}
+
+// detach hands the socket to a goroutine of its own (FCSYNC: the rest of the
+// connection is the replication stream), after the pipeline's replies.
+func (c *conn) detach(buf []byte) {
+	cl := c.cl
+	fn := cl.detach
+	cl.detach = nil
+	reply := append([]byte(nil), cl.reply.b[c.out:]...)
+	rest := append([]byte(nil), buf[c.p.pos:]...)
+	c.mu.Lock()
+	c.closed = true
+	unix.EpollCtl(c.lp.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	f := os.NewFile(uintptr(c.fd), "client")
+	nc, err := net.FileConn(f) // a duplicate descriptor in Go's netpoller
+	f.Close()
+	c.mu.Unlock()
+	c.lp.conns[c.fd] = nil
+	c.lp.nclients.Add(-1)
+	c.lp.s.closedConn(cl)
+	if err != nil {
+		return
+	}
+	go func() {
+		if _, err := nc.Write(reply); err != nil {
+			nc.Close()
+			return
+		}
+		fn(&prefixConn{Conn: nc, rest: rest})
+	}()
+}
+
+// prefixConn is a net.Conn whose first reads return bytes already buffered.
+type prefixConn struct {
+	net.Conn
+	rest []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.rest) > 0 {
+		n := copy(b, p.rest)
+		p.rest = p.rest[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// ---- accepting ----
+
+// socketFD duplicates nc's descriptor (non-blocking, like the original);
+// closing nc afterwards leaves the socket open.
+func socketFD(nc net.Conn) (int, error) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return -1, errors.New("not a TCP connection")
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := raw.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return -1, err
+	}
+	return fd, derr
+}

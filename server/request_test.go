@@ -1,0 +1,156 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+var testLimits = limits{authed: true, maxBulkLen: 512 << 20}
+
+// parseAll parses input fed in pieces of size step (the way it arrives from
+// a socket), keeping unconsumed bytes like a connection does.
+func parseAll(t testing.TB, input string, step int) (cmds [][]string, perr string) {
+	var p reqParser
+	var buf []byte
+	for off := 0; off < len(input); off += step {
+		end := min(off+step, len(input))
+		buf = append(buf, input[off:end]...)
+		for {
+			args, e, ok := p.next(buf, testLimits)
+			if e != "" {
+				return cmds, e
+			}
+			if !ok {
+				break
+			}
+			var cmd []string
+			for _, a := range args {
+				cmd = append(cmd, string(a))
+			}
+			cmds = append(cmds, cmd)
+		}
+		shift := p.start
+		buf = append(buf[:0], buf[shift:]...)
+		p.shift(shift)
+	}
+	return cmds, ""
+}
+
+func TestParserPiecesMatchWhole(t *testing.T) {
+	input := "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\n" +
+		"PING\r\n" +
+		"*0\r\n" + // skipped like Redis
+		"\r\n" + // blank inline line, skipped
+		"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n" +
+		"set \"a b\" 'c d'\n" +
+		"*1\r\n$4\r\nPING\r\n"
+	want, perr := parseAll(t, input, len(input))
+	if perr != "" {
+		t.Fatal(perr)
+	}
+	wantStr := "[[SET key 0123456789] [PING] [ECHO ] [set a b c d] [PING]]"
+	if got := strings.Join(strings.Fields(strings.ReplaceAll(fmtCmds(want), "\n", " ")), " "); got != wantStr {
+		t.Fatalf("whole input parsed as %s, want %s", got, wantStr)
+	}
+	for step := 1; step < len(input); step++ {
+		got, perr := parseAll(t, input, step)
+		if perr != "" || fmtCmds(got) != fmtCmds(want) {
+			t.Fatalf("in pieces of %d: %s (%q), want %s", step, fmtCmds(got), perr, fmtCmds(want))
+		}
+	}
+}
+
+func fmtCmds(cmds [][]string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, c := range cmds {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("[" + strings.Join(c, " ") + "]")
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func TestInlineSplitLikeRedis(t *testing.T) {
+	cases := []struct {
+		line string
+		want []string
+		ok   bool
+	}{
+		{`SET k v`, []string{"SET", "k", "v"}, true},
+		{`  SET   k  v  `, []string{"SET", "k", "v"}, true},
+		{`SET "a\nb" "\x41\x42"`, []string{"SET", "a\nb", "AB"}, true},
+		{`SET "q\"q" 'it\'s'`, []string{"SET", `q"q`, "it's"}, true},
+		{`SET "" ''`, []string{"SET", "", ""}, true},
+		{`SET "abc`, nil, false},
+		{`SET 'abc`, nil, false},
+		{`SET "abc"d`, nil, false},
+		{`SET 'abc'd`, nil, false},
+	}
+	for _, c := range cases {
+		var p reqParser
+		ok := p.splitArgs([]byte(c.line))
+		if ok != c.ok {
+			t.Fatalf("%q: ok=%v, want %v", c.line, ok, c.ok)
+		}
+		if !ok {
+			continue
+		}
+		var got []string
+		for _, a := range p.args {
+			got = append(got, string(a))
+		}
+		if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+			t.Fatalf("%q: %q, want %q", c.line, got, c.want)
+		}
+	}
+}
+
+func TestParserLimits(t *testing.T) {
+	cases := []struct{ in, err string }{
+		{"*1\r\n$600000000\r\n", "invalid bulk length"},
+		{"*1\r\n$-1\r\n", "invalid bulk length"},
+		{"*1\r\n$01\r\n", "invalid bulk length"},
+		{"*abc\r\n", "invalid multibulk length"},
+		{"*1048577\r\n", "invalid multibulk length"},
+		{"*1\r\nx", "expected '$', got 'x'"},
+		{"*" + strings.Repeat("1", 70000), "too big mbulk count string"},
+		{"*1\r\n$" + strings.Repeat("1", 70000), "too big bulk count string"},
+		{strings.Repeat("a", 70000), "too big inline request"},
+		{"GET \"x\r\n", "unbalanced quotes in request"},
+	}
+	for _, c := range cases {
+		_, perr := parseAll(t, c.in, len(c.in))
+		if perr != c.err {
+			t.Errorf("%q: error %q, want %q", trunc(c.in), perr, c.err)
+		}
+	}
+	var p reqParser
+	if _, perr, _ := p.next([]byte("*11\r\n"), limits{maxBulkLen: 1 << 20}); perr != "unauthenticated multibulk length" {
+		t.Errorf("unauthenticated count: %q", perr)
+	}
+	p = reqParser{}
+	if _, perr, _ := p.next([]byte("*1\r\n$16385\r\n"), limits{maxBulkLen: 1 << 20}); perr != "unauthenticated bulk length" {
+		t.Errorf("unauthenticated bulk: %q", perr)
+	}
+}
+
+// FuzzParser: any input either parses, waits for more, or gives a protocol
+// error; it never panics, and feeding it in pieces gives the same commands.
+func FuzzParser(f *testing.F) {
+	f.Add([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"), 3)
+	f.Add([]byte("SET \"a\\x41\" 'b'\r\nPING\n"), 1)
+	f.Add([]byte("*-1\r\n*1\r\n$0\r\n\r\n"), 2)
+	f.Fuzz(func(t *testing.T, in []byte, step int) {
+		if step <= 0 || step > len(in) {
+			step = len(in) + 1
+		}
+		whole, e1 := parseAll(t, string(in), len(in)+1)
+		pieces, e2 := parseAll(t, string(in), step)
+		if e1 == "" && e2 == "" && fmtCmds(whole) != fmtCmds(pieces) {
+			t.Fatalf("whole %s, pieces %s", fmtCmds(whole), fmtCmds(pieces))
+		}
+	})
+}
