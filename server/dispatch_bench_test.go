@@ -1,13 +1,13 @@
 package server
 
 import (
+	"strconv"
 	"testing"
 )
 
-// The command path without the network: lookup, arity and admission checks,
-// the handler, the reply encoding. GET and SET must not allocate per command
-// in the steady state (issue 6); redcon's reader, which we do not control,
-// is outside this path.
+// The command path without the network: parsing the request in place,
+// lookup, arity and admission checks, the handler, the reply encoding. GET
+// and SET must not allocate per command in the steady state (issue 6).
 
 func benchClient(tb testing.TB) *Client {
 	ts := startServer(tb)
@@ -54,6 +54,86 @@ func BenchmarkDispatch(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				c.exec(bc.args)
+				c.reply.Reset()
+			}
+		})
+	}
+}
+
+// pipeline16 is 16 pipelined copies of one RESP command, as a socket read
+// delivers them.
+func pipeline16(args ...string) []byte {
+	var b []byte
+	for i := 0; i < 16; i++ {
+		b = append(b, '*')
+		b = strconv.AppendInt(b, int64(len(args)), 10)
+		b = append(b, "\r\n"...)
+		for _, a := range args {
+			b = append(b, '$')
+			b = strconv.AppendInt(b, int64(len(a)), 10)
+			b = append(b, "\r\n"...)
+			b = append(b, a...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return b
+}
+
+// runPipeline parses and runs every command in buf, as the event loop does.
+func runPipeline(c *Client, p *reqParser, buf []byte) int {
+	*p = reqParser{marks: p.marks[:0], args: p.args[:0], inline: p.inline}
+	n := 0
+	for {
+		args, perr, ok := p.next(buf, limits{authed: true, maxBulkLen: 512 << 20})
+		if perr != "" || !ok {
+			return n
+		}
+		c.exec(args)
+		n++
+	}
+}
+
+func TestParseAndDispatchDoNotAllocate(t *testing.T) {
+	c := benchClient(t)
+	var p reqParser
+	for name, buf := range map[string][]byte{
+		"SET":  pipeline16("SET", "key:000000000001", "value-of-thirty-two-bytes-000001"),
+		"GET":  pipeline16("GET", "key:000000000001"),
+		"INCR": pipeline16("INCR", "counter"),
+	} {
+		if n := runPipeline(c, &p, buf); n != 16 {
+			t.Fatalf("%s: parsed %d commands, want 16", name, n)
+		}
+		c.reply.Reset()
+		allocs := testing.AllocsPerRun(200, func() {
+			runPipeline(c, &p, buf)
+			c.reply.Reset()
+		})
+		if allocs != 0 {
+			t.Errorf("%s: a pipeline of 16 allocates %.1f times", name, allocs)
+		}
+	}
+}
+
+// BenchmarkParseDispatch: ns per command of a 16-command pipeline, parse
+// included.
+func BenchmarkParseDispatch(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		buf  []byte
+	}{
+		{"GET", pipeline16("GET", "key:000000000001")},
+		{"SET", pipeline16("SET", "key:000000000001", "value-of-thirty-two-bytes-000001")},
+		{"INCR", pipeline16("INCR", "counter")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := benchClient(b)
+			c.exec([][]byte{[]byte("SET"), []byte("key:000000000001"), []byte("x")})
+			var p reqParser
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 16 {
+				runPipeline(c, &p, bc.buf)
 				c.reply.Reset()
 			}
 		})

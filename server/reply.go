@@ -6,7 +6,7 @@ import (
 )
 
 // Reply encodes replies into a byte buffer in the client's protocol (RESP2 or
-// RESP3). The buffer is handed to redcon once per pipeline, so replies of a
+// RESP3). The event loop writes the buffer once per pipeline, so replies of a
 // batch go out in one write.
 type Reply struct {
 	b     []byte
