@@ -149,6 +149,10 @@ func (c *Cache) WAL() *persistence.WAL { return c.wal.Load() }
 // Keyspace is the auto-locking view of the cache used outside transactions.
 func (c *Cache) Keyspace() Keyspace { return Keyspace{c: c} }
 
+// KeyspaceAt is the keyspace judging expiry by *clock (unix ms), which the
+// caller keeps current.
+func (c *Cache) KeyspaceAt(clock *int64) Keyspace { return Keyspace{c: c, clock: clock} }
+
 // ---- writes: admission ----
 
 // SetReadOnly makes CheckWrite refuse writes (a replica).

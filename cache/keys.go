@@ -13,14 +13,14 @@ func (k Keyspace) Del(keys [][]byte) int {
 	if len(keys) == 1 {
 		s, rec := k.write(keys[0])
 		defer k.done(s)
-		if _, ok := s.Get(keys[0], shard.Now(), rec, false); ok && s.Delete(keys[0], rec) {
+		if _, ok := s.Get(keys[0], k.now(), rec, false); ok && s.Delete(keys[0], rec) {
 			return 1
 		}
 		return 0
 	}
 	m := k.lockMany(keys, 1, true)
 	defer m.unlock()
-	now := shard.Now()
+	now := k.now()
 	n := 0
 	for _, key := range keys {
 		s := k.shardOf(key)
@@ -34,7 +34,7 @@ func (k Keyspace) Del(keys [][]byte) int {
 // Exists counts the keys that exist (a key named twice counts twice).
 func (k Keyspace) Exists(keys [][]byte) int {
 	n := 0
-	now := shard.Now()
+	now := k.now()
 	for _, key := range keys {
 		s, rec := k.read(key)
 		if _, ok := s.Get(key, now, rec, false); ok {
@@ -48,7 +48,7 @@ func (k Keyspace) Exists(keys [][]byte) int {
 // Touch updates the access time of keys and counts the existing ones.
 func (k Keyspace) Touch(keys [][]byte) int {
 	n := 0
-	now := shard.Now()
+	now := k.now()
 	for _, key := range keys {
 		s, rec := k.read(key)
 		if _, ok := s.Get(key, now, rec, true); ok {
@@ -63,7 +63,7 @@ func (k Keyspace) Touch(keys [][]byte) int {
 func (k Keyspace) Type(key []byte) string {
 	s, rec := k.read(key)
 	defer k.done(s)
-	if _, ok := s.Get(key, shard.Now(), rec, false); ok {
+	if _, ok := s.Get(key, k.now(), rec, false); ok {
 		return "string"
 	}
 	return "none"
@@ -74,7 +74,7 @@ func (k Keyspace) Type(key []byte) string {
 func (k Keyspace) Rename(src, dst []byte, nx bool) (bool, error) {
 	m := k.lockMany([][]byte{src, dst}, 1, true)
 	defer m.unlock()
-	now := shard.Now()
+	now := k.now()
 	ss, ds := k.shardOf(src), k.shardOf(dst)
 	e, ok := ss.Get(src, now, m.rec(src), false)
 	if !ok {
@@ -102,7 +102,7 @@ func (k Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 	}
 	m := k.lockMany([][]byte{src, dst}, 1, true)
 	defer m.unlock()
-	now := shard.Now()
+	now := k.now()
 	ss, ds := k.shardOf(src), k.shardOf(dst)
 	e, ok := ss.Get(src, now, m.rec(src), false)
 	if !ok {
@@ -134,7 +134,7 @@ const (
 func (k Keyspace) Expire(key []byte, at int64, cond ExpireCond) bool {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
 	e, ok := s.Get(key, now, rec, false)
 	if !ok {
 		return false
@@ -154,7 +154,7 @@ func (k Keyspace) Expire(key []byte, at int64, cond ExpireCond) bool {
 func (k Keyspace) Persist(key []byte) bool {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
 	e, ok := s.Get(key, now, rec, false)
 	if !ok || e.ExpireAt == 0 {
 		return false
@@ -167,7 +167,7 @@ func (k Keyspace) Persist(key []byte) bool {
 func (k Keyspace) ExpireTime(key []byte) int64 {
 	s, rec := k.read(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, false)
+	e, ok := s.Get(key, k.now(), rec, false)
 	switch {
 	case !ok:
 		return -2
@@ -181,7 +181,7 @@ func (k Keyspace) ExpireTime(key []byte) int64 {
 func (k Keyspace) PTTL(key []byte) int64 {
 	s, rec := k.read(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
 	e, ok := s.Get(key, now, rec, false)
 	switch {
 	case !ok:
@@ -208,7 +208,7 @@ type KeyInfo struct {
 func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
 	s, _ := k.read(key)
 	defer k.done(s)
-	e, ok := s.Peek(key, shard.Now())
+	e, ok := s.Peek(key, k.now())
 	if !ok {
 		return KeyInfo{}, false
 	}
@@ -219,7 +219,7 @@ func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
 func (k Keyspace) Keys(pattern []byte) [][]byte {
 	var out [][]byte
 	all := len(pattern) == 1 && pattern[0] == '*'
-	now := shard.Now()
+	now := k.now()
 	for _, s := range k.c.shards {
 		if k.tx == nil {
 			s.Lock()
@@ -248,7 +248,7 @@ func (k Keyspace) Scan(cursor uint64, match []byte, count int, typ string) (uint
 	var out [][]byte
 	si := int(cursor & k.c.mask)
 	tc := cursor >> k.c.shardBits
-	now := shard.Now()
+	now := k.now()
 	visited := 0
 	for visited < count {
 		s := k.c.shards[si]
@@ -282,7 +282,7 @@ func (k Keyspace) Scan(cursor uint64, match []byte, count int, typ string) (uint
 func (k Keyspace) RandomKey() ([]byte, bool) {
 	n := len(k.c.shards)
 	start := rand.IntN(n)
-	now := shard.Now()
+	now := k.now()
 	for tries := 0; tries < 100; tries++ {
 		for i := 0; i < n; i++ {
 			s := k.c.shards[(start+i)%n]

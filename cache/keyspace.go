@@ -13,6 +13,19 @@ import (
 type Keyspace struct {
 	c  *Cache
 	tx *txState
+	// clock, when set, is the caller's current time in unix ms (the server
+	// passes the time it read after the previous command: one clock read
+	// per command serves both INFO commandstats and expiry, as Redis caches
+	// the time per command). nil: read the clock.
+	clock *int64
+}
+
+// now is the time expiry is judged by.
+func (k Keyspace) now() int64 {
+	if k.clock != nil {
+		return *k.clock
+	}
+	return shard.Now()
 }
 
 // txState is an EXEC in progress: all shards are locked; records go to txn.

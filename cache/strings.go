@@ -3,8 +3,6 @@ package cache
 import (
 	"math"
 	"strconv"
-
-	"fastcache/shard"
 )
 
 // SetOptions are SET's flags. ExpireAt is absolute unix ms (0 = none).
@@ -16,7 +14,7 @@ type SetOptions struct {
 // Get appends key's value to dst. ok is false when the key does not exist.
 func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
 	s, rec := k.read(key)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	if ok {
 		dst = append(dst, e.Value...)
 		s.Hits.Add(1)
@@ -32,7 +30,13 @@ func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
 func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, hadOld, done bool) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
+	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) {
+		// A plain SET does not depend on the old value: one table lookup
+		// (an expired old value is simply overwritten).
+		s.Set(key, value, o.ExpireAt, rec)
+		return old, hadOld, true
+	}
 	e, exists := s.Get(key, now, rec, false)
 	if exists && o.Get {
 		old, hadOld = append(dst, e.Value...), true
@@ -57,7 +61,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, false)
+	e, ok := s.Get(key, k.now(), rec, false)
 	if !ok {
 		s.Misses.Add(1)
 		return dst, false
@@ -79,7 +83,7 @@ type ExpireChange struct {
 func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
 	e, ok := s.Get(key, now, rec, true)
 	if !ok {
 		s.Misses.Add(1)
@@ -99,7 +103,7 @@ func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 // MGet returns the values of keys (nil for a missing key).
 func (k Keyspace) MGet(keys [][]byte) [][]byte {
 	out := make([][]byte, len(keys))
-	now := shard.Now()
+	now := k.now()
 	for i, key := range keys {
 		s, rec := k.read(key)
 		if e, ok := s.Get(key, now, rec, true); ok {
@@ -127,7 +131,7 @@ func (k Keyspace) MSet(kv [][]byte) {
 func (k Keyspace) MSetNX(kv [][]byte) bool {
 	m := k.lockMany(kv, 2, true)
 	defer m.unlock()
-	now := shard.Now()
+	now := k.now()
 	for i := 0; i+1 < len(kv); i += 2 {
 		if _, ok := k.shardOf(kv[i]).Peek(kv[i], now); ok {
 			return false
@@ -143,7 +147,7 @@ func (k Keyspace) MSetNX(kv [][]byte) bool {
 func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := shard.Now()
+	now := k.now()
 	e, ok := s.Get(key, now, rec, true)
 	var cur int64
 	if ok {
@@ -166,7 +170,7 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 func (k Keyspace) IncrByFloat(key []byte, delta float64) ([]byte, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	var cur float64
 	if ok {
 		v, good := ParseFloat(e.Value)
@@ -188,7 +192,7 @@ func (k Keyspace) IncrByFloat(key []byte, delta float64) ([]byte, error) {
 func (k Keyspace) Append(key, value []byte) (int, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	if !ok {
 		s.Set(key, value, 0, rec)
 		return len(value), nil
@@ -206,7 +210,7 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 func (k Keyspace) StrLen(key []byte) int {
 	s, rec := k.read(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	if !ok {
 		return 0
 	}
@@ -218,7 +222,7 @@ func (k Keyspace) StrLen(key []byte) int {
 func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
 	s, rec := k.read(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	if !ok {
 		return dst
 	}
@@ -255,7 +259,7 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	}
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, shard.Now(), rec, true)
+	e, ok := s.Get(key, k.now(), rec, true)
 	if len(value) == 0 {
 		if ok {
 			return len(e.Value), nil

@@ -47,6 +47,8 @@ type Client struct {
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
+	clock   time.Duration // monotonic() after the previous command of this pipeline
+	nowMs   int64         // the same reading in unix ms: the time c.ks judges expiry by
 	scratch []byte
 	buf     []byte // per-client scratch for values
 }
@@ -89,4 +91,10 @@ func (c *Client) unwatchAll() {
 	c.watched = c.watched[:0]
 	c.watchExisted = c.watchExisted[:0]
 	c.watch = nil
+}
+
+// tick reads the clock: the end of the previous command, the time of the next.
+func (c *Client) tick() {
+	c.clock = monotonic()
+	c.nowMs = shard.UnixMs(c.clock)
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+
+	"fastcache/shard"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -133,8 +135,15 @@ func subcommand(c *Client, parent *Command, args [][]byte) *Command {
 	return sub
 }
 
-// record counts one call of cmd for INFO commandstats.
-func (cmd *Command) record(start time.Time) {
+// record counts one call of cmd, which took d, for INFO commandstats.
+func (cmd *Command) record(d time.Duration) {
 	cmd.calls.Add(1)
-	cmd.usec.Add(int64(time.Since(start) / time.Microsecond))
+	cmd.usec.Add(int64(d / time.Microsecond))
 }
+
+// monotonic is a monotonic clock (one clock read, where time.Now takes two).
+// Command durations are chained: a pipeline reads it once at its start and
+// once after each command, whose duration runs from the previous reading
+// (so it includes the command's parse). The same reading is the time the
+// next command judges expiry by (Client.tick).
+func monotonic() time.Duration { return shard.Mono() }

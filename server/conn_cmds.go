@@ -91,10 +91,10 @@ func runSub(c *Client, parent *Command, args [][]byte) {
 		return
 	}
 	c.lastCmd.Store(&sub.Name)
-	start := time.Now()
+	start := monotonic()
 	n := c.reply.Len()
 	sub.Handler(c, args)
-	sub.record(start)
+	sub.record(monotonic() - start)
 	if c.reply.Len() > n && c.reply.b[n] == '-' {
 		sub.failed.Add(1)
 	}

@@ -11,7 +11,9 @@ import (
 
 func benchClient(tb testing.TB) *Client {
 	ts := startServer(tb)
-	c := &Client{srv: ts.srv, ks: ts.cache.Keyspace(), authed: true}
+	c := &Client{srv: ts.srv, authed: true}
+	c.ks = ts.cache.KeyspaceAt(&c.nowMs)
+	c.tick()
 	c.reply.proto = 2
 	return c
 }

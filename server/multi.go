@@ -127,7 +127,7 @@ func cmdExec(c *Client, args [][]byte) {
 		for _, q := range c.queued {
 			c.call(q.cmd, q.args)
 		}
-		c.ks = c.srv.cache.Keyspace()
+		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs)
 	})
 	if !ok {
 		c.reply.NullArray()

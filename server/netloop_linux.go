@@ -360,6 +360,7 @@ func (c *conn) blocked() bool {
 func (c *conn) run(buf []byte) {
 	cl := c.cl
 	s := c.lp.s
+	cl.tick()
 	for {
 		args, perr, ok := c.p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
 		if perr != "" {

@@ -58,21 +58,23 @@ func (p *reqParser) next(b []byte, lim limits) (args [][]byte, perr string, ok b
 				}
 				return args, perr, ok
 			}
-			nl := bytes.IndexByte(b[p.pos:], '\r')
-			if nl < 0 || p.pos+nl+1 >= len(b) {
+			n, next, st := parseLine(b, p.pos+1)
+			switch st {
+			case lineMore:
 				if len(b)-p.pos > maxInlineSize {
 					return nil, "too big mbulk count string", false
 				}
 				return nil, "", false
+			case lineBad:
+				return nil, "invalid multibulk length", false
 			}
-			n, valid := parseLen(b[p.pos+1 : p.pos+nl])
-			if !valid || n > maxMultibulkLen {
+			if n > maxMultibulkLen {
 				return nil, "invalid multibulk length", false
 			}
 			if !lim.authed && n > unauthMultibulkLimit {
 				return nil, "unauthenticated multibulk length", false
 			}
-			p.pos += nl + 2
+			p.pos = next
 			if n <= 0 {
 				continue // an empty multibulk is skipped, as Redis does
 			}
@@ -87,21 +89,23 @@ func (p *reqParser) next(b []byte, lim limits) (args [][]byte, perr string, ok b
 				if b[p.pos] != '$' {
 					return nil, "expected '$', got '" + string(b[p.pos]) + "'", false
 				}
-				nl := bytes.IndexByte(b[p.pos:], '\r')
-				if nl < 0 || p.pos+nl+1 >= len(b) {
+				n, next, st := parseLine(b, p.pos+1)
+				switch st {
+				case lineMore:
 					if len(b)-p.pos > maxInlineSize {
 						return nil, "too big bulk count string", false
 					}
 					return nil, "", false
+				case lineBad:
+					return nil, "invalid bulk length", false
 				}
-				n, valid := parseLen(b[p.pos+1 : p.pos+nl])
-				if !valid || n < 0 || n > lim.maxBulkLen {
+				if n < 0 || n > lim.maxBulkLen {
 					return nil, "invalid bulk length", false
 				}
 				if !lim.authed && n > unauthBulkLimit {
 					return nil, "unauthenticated bulk length", false
 				}
-				p.pos += nl + 2
+				p.pos = next
 				p.bulkLen = int(n)
 			}
 			if len(b)-p.pos < p.bulkLen+2 {
@@ -273,26 +277,44 @@ func hexVal(c byte) byte {
 	return c - 'a' + 10
 }
 
-// parseLen parses a decimal length like Redis's string2ll: an optional '-',
-// digits, no spaces, no '+', no leading zeros; at most 18 digits.
-func parseLen(b []byte) (int64, bool) {
+const (
+	lineOK = iota
+	lineMore
+	lineBad
+)
+
+// parseLine parses the decimal number of a "*<n>\r\n" or "$<n>\r\n" line
+// starting at b[i] (after the type byte) in one pass, like Redis's
+// string2ll: an optional '-', digits, no '+', no spaces, no leading zeros,
+// at most 18 digits. next is the index after the line's CRLF. A character
+// that cannot be part of the number fails at once; lineMore means the line
+// is not complete yet.
+func parseLine(b []byte, i int) (n int64, next int, st int) {
 	neg := false
-	if len(b) > 0 && b[0] == '-' {
+	if i < len(b) && b[i] == '-' {
 		neg = true
-		b = b[1:]
+		i++
 	}
-	if len(b) == 0 || len(b) > 18 || (len(b) > 1 && b[0] == '0') {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c >= '0' && c <= '9' {
+			n = n*10 + int64(c-'0')
+			continue
 		}
-		n = n*10 + int64(c-'0')
+		if c != '\r' {
+			return 0, 0, lineBad
+		}
+		break
+	}
+	if i+1 >= len(b) {
+		return 0, 0, lineMore
+	}
+	if d := i - start; d == 0 || d > 18 || (d > 1 && b[start] == '0') {
+		return 0, 0, lineBad
 	}
 	if neg {
 		n = -n
 	}
-	return n, true
+	return n, i + 2, lineOK
 }

@@ -267,10 +267,11 @@ func (s *Server) accept(nc net.Conn) {
 		Addr:    nc.RemoteAddr().String(),
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
-		ks:      s.cache.Keyspace(),
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
+	c.ks = s.cache.KeyspaceAt(&c.nowMs)
+	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
 	lp := s.loops[0]
 	for _, l := range s.loops[1:] {
@@ -342,10 +343,11 @@ func (c *Client) exec(args [][]byte) {
 
 // call runs a command's handler and counts it.
 func (c *Client) call(cmd *Command, args [][]byte) {
-	start := time.Now()
 	n := c.reply.Len()
 	cmd.Handler(c, args)
-	cmd.record(start)
+	prev := c.clock
+	c.tick()
+	cmd.record(c.clock - prev)
 	if c.reply.Len() > n && c.reply.b[n] == '-' {
 		cmd.failed.Add(1)
 	}

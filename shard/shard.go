@@ -67,8 +67,27 @@ func (s *Shard) account() {
 	s.bytes.Store(s.t.Bytes())
 }
 
-// Now is the clock used for expiry, in unix milliseconds.
-func Now() int64 { return time.Now().UnixMilli() }
+// Now is the clock used for expiry, in unix milliseconds. It costs one
+// monotonic clock read (time.Now reads two clocks, ~80 ns in this VM against
+// ~45 ns): the wall time is a base re-anchored by TickClock, so a stepped
+// system clock is followed within one tick.
+func Now() int64 { return UnixMs(Mono()) }
+
+// Mono is a monotonic clock reading (one clock read).
+func Mono() time.Duration { return time.Since(monoBase) }
+
+// UnixMs converts a Mono reading to unix milliseconds.
+func UnixMs(mono time.Duration) int64 { return (wallBase.Load() + int64(mono)) / 1e6 }
+
+var (
+	monoBase = time.Now()
+	wallBase atomic.Int64 // unix ns at monoBase, as of the last TickClock
+)
+
+func anchorWall() {
+	t := time.Now()
+	wallBase.Store(t.UnixNano() - int64(t.Sub(monoBase)))
+}
 
 // ---- access metadata: LRU clock and LFU counter, packed in Entry.Meta ----
 //
@@ -81,9 +100,13 @@ var (
 	clockNow  atomic.Uint32 // cached LRU clock, like Redis's server.lruclock
 )
 
-// TickClock refreshes the cached LRU clock; the cache calls it from its
-// background loop (every 100 ms), so reads never call time.Now for it.
-func TickClock() { clockNow.Store(uint32(time.Now().Unix()-clockBase) & 0xFFFFFF) }
+// TickClock refreshes the cached LRU clock and re-anchors Now to the wall
+// clock; the cache calls it from its background loop (every 100 ms), so
+// reads never call time.Now.
+func TickClock() {
+	anchorWall()
+	clockNow.Store(uint32(time.Now().Unix()-clockBase) & 0xFFFFFF)
+}
 
 func lruClock() uint32 { return clockNow.Load() }
 
@@ -165,11 +188,7 @@ func (s *Shard) EntryBytes(key []byte) int64 { return s.t.EntryBytes(key) }
 
 // Set stores value under key with absolute expiry expireAt (0 = none).
 func (s *Shard) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
-	meta := NewMeta()
-	if old, ok := s.t.Get(key); ok {
-		meta = old.Meta
-	}
-	s.t.Put(key, value, expireAt, meta)
+	s.t.Upsert(key, value, expireAt, NewMeta())
 	rec.Record(persistence.OpSet, key, value, expireAt)
 	s.touchWatch(key)
 	s.account()

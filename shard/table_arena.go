@@ -529,9 +529,22 @@ func (t *ArenaTable) Get(key []byte) (Entry, bool) {
 // Put inserts or overwrites key; key and value are copied (they may alias
 // the table's own memory, e.g. an Entry.Value just read).
 func (t *ArenaTable) Put(key, value []byte, expireAt int64, meta uint32) {
+	t.put(key, value, expireAt, meta, false)
+}
+
+// Upsert is Put that keeps an existing key's access metadata (meta is the
+// metadata of a new key): one lookup where Get then Put takes two.
+func (t *ArenaTable) Upsert(key, value []byte, expireAt int64, meta uint32) {
+	t.put(key, value, expireAt, meta, true)
+}
+
+func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMeta bool) {
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
 	if ok {
+		if keepMeta {
+			meta = r.meta()
+		}
 		t.overwrite(pos, tag, &r, key, value, expireAt, meta)
 		t.maybeCompact()
 		return
