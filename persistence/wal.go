@@ -796,6 +796,7 @@ type Stats struct {
 	Fsyncs, LastFsyncMicros, LastFsyncUnix int64
 	DelayedFsyncs                          int64
 	QueueBytes, QueueRecords, Pending      int64
+	QueueWaits                             int64 // times a writer waited for room in a full queue
 	LastLSN, DurableLSN                    uint64
 	LastError                              string
 }
@@ -807,7 +808,7 @@ func (w *WAL) Stats() Stats {
 		Frames: w.stats.frames.Load(), Segment: w.stats.segID.Load(), Segments: w.stats.segments.Load(),
 		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
 		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(),
-		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN()}
+		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load()}
 	if st.Compression == "" {
 		st.Compression = "none"
 	}

@@ -50,7 +50,8 @@ type Client struct {
 	clock   time.Duration // monotonic() after the previous command of this pipeline
 	nowMs   int64         // the same reading in unix ms: the time c.ks judges expiry by
 	scratch []byte
-	buf     []byte // per-client scratch for values
+	prevCmd *Command // the previous command looked up (exec's fast path)
+	buf     []byte   // per-client scratch for values
 }
 
 type queuedCmd struct {

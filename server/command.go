@@ -66,6 +66,23 @@ func lookup(name []byte, scratch *[]byte) *Command {
 	return commands[string(b)]
 }
 
+// equalFold reports whether name equals lower (a lower-case command name)
+// ignoring ASCII case.
+func equalFold(name []byte, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 func arityOK(arity, n int) bool {
 	if arity >= 0 {
 		return n == arity

@@ -303,7 +303,13 @@ const durabilityTimeout = 30 * time.Second
 func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
-	cmd := lookup(args[0], &c.scratch)
+	cmd := c.prevCmd
+	if cmd == nil || !equalFold(args[0], cmd.Name) {
+		// Pipelines mostly repeat one command: the map lookup is skipped
+		// while the name matches the previous one.
+		cmd = lookup(args[0], &c.scratch)
+		c.prevCmd = cmd
+	}
 	if cmd == nil {
 		c.rejectInMulti()
 		c.reply.Error(errUnknownCommand(args))

@@ -153,7 +153,7 @@ func touchMeta(meta uint32) uint32 {
 // Get returns the live entry for key, deleting it (and logging the delete to
 // rec) if it has expired. With touch, the access metadata is updated.
 func (s *Shard) Get(key []byte, now int64, rec persistence.Recorder, touch bool) (Entry, bool) {
-	e, ok := s.t.Get(key)
+	e, mref, ok := s.t.Lookup(key)
 	if !ok {
 		return Entry{}, false
 	}
@@ -164,7 +164,7 @@ func (s *Shard) Get(key []byte, now int64, rec persistence.Recorder, touch bool)
 	if touch {
 		m := touchMeta(e.Meta)
 		if m != e.Meta {
-			s.t.SetMeta(key, m)
+			mref.Set(m)
 			e.Meta = m
 		}
 	}

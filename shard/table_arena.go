@@ -665,6 +665,23 @@ func (t *ArenaTable) SetExpire(key []byte, expireAt int64) bool {
 	return true
 }
 
+// MetaRef is where a found entry's access metadata lives, valid until the
+// table next changes: reads update it in place without a second lookup.
+type MetaRef []byte
+
+// Set stores meta.
+func (m MetaRef) Set(meta uint32) { le.PutUint32(m, meta) }
+
+// Lookup is Get that also returns where the entry's metadata lives.
+func (t *ArenaTable) Lookup(key []byte) (Entry, MetaRef, bool) {
+	_, r, ok := t.lookup(key, t.tagOf(key))
+	if !ok {
+		return Entry{}, nil, false
+	}
+	_, e := t.entry(&r)
+	return e, MetaRef(r.c[r.p+1 : r.p+5]), true
+}
+
 // SetMeta replaces key's access metadata; false if key is missing.
 func (t *ArenaTable) SetMeta(key []byte, meta uint32) bool {
 	_, r, ok := t.lookup(key, t.tagOf(key))
