@@ -51,6 +51,9 @@ type Cache struct {
 	mask      uint64
 	shardBits uint
 	wal       atomic.Pointer[persistence.WAL]
+	durMu     sync.Mutex
+	durFns    map[int]func() // OnDurable
+	durID     int
 	log       zerolog.Logger
 
 	maxMemory atomic.Int64
@@ -84,6 +87,8 @@ func New(o Options) *Cache {
 		log:       o.Log,
 		stop:      make(chan struct{}),
 	}
+	c.durFns = map[int]func(){}
+	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
 	for i := 0; i < n; i++ {
 		c.shards = append(c.shards, shard.New(i, w.Queue(i)))
@@ -134,6 +139,7 @@ func (c *Cache) SetWAL(w *persistence.WAL) {
 	for _, s := range c.shards {
 		s.Lock()
 	}
+	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
 	for i, s := range c.shards {
 		s.Queue = w.Queue(i)
@@ -181,6 +187,29 @@ func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 
 // DurableLSN is the LSN up to which every record is durable.
 func (c *Cache) DurableLSN() uint64 { return c.wal.Load().DurableLSN() }
+
+// OnDurable registers fn, called from the WAL writer each time the durable
+// LSN advances or the log fails; it must not block. cancel unregisters it.
+func (c *Cache) OnDurable(fn func()) (cancel func()) {
+	c.durMu.Lock()
+	id := c.durID
+	c.durID++
+	c.durFns[id] = fn
+	c.durMu.Unlock()
+	return func() {
+		c.durMu.Lock()
+		delete(c.durFns, id)
+		c.durMu.Unlock()
+	}
+}
+
+func (c *Cache) durableMoved() {
+	c.durMu.Lock()
+	defer c.durMu.Unlock()
+	for _, fn := range c.durFns {
+		fn()
+	}
+}
 
 // WaitDurable blocks until every record up to lsn is durable (appendfsync always).
 func (c *Cache) WaitDurable(lsn uint64, timeout time.Duration) error {

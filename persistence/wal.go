@@ -75,6 +75,7 @@ type WAL struct {
 
 	// durability
 	dmu       sync.Mutex
+	notify    atomic.Pointer[func()]
 	durable   atomic.Uint64
 	durableCh chan struct{}
 
@@ -282,13 +283,22 @@ func (w *WAL) publish(g uint64) {
 	w.wakeWaiters()
 }
 
-// wakeWaiters wakes every WaitDurable: the durable LSN moved, or the log failed.
+// wakeWaiters wakes every WaitDurable and the notify function: the durable
+// LSN moved, or the log failed.
 func (w *WAL) wakeWaiters() {
 	w.dmu.Lock()
 	close(w.durableCh)
 	w.durableCh = make(chan struct{})
 	w.dmu.Unlock()
+	if fn := w.notify.Load(); fn != nil {
+		(*fn)()
+	}
 }
+
+// SetNotify sets a function the writer calls each time the durable LSN
+// advances or the log fails (it must not block): event loops wait for
+// durability without a goroutine per wait.
+func (w *WAL) SetNotify(fn func()) { w.notify.Store(&fn) }
 
 // Flush writes and fsyncs everything queued so far.
 func (w *WAL) Flush() error {

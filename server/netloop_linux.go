@@ -48,13 +48,12 @@ type loop struct {
 	stop    bool
 	stopped chan struct{}
 
-	// appendfsync always: connections whose replies wait for an fsync.
-	waiting  []*conn
-	durBusy  bool        // a durability wait is in flight
-	durReq   chan uint64 // to the waiter goroutine
-	durErr   atomic.Pointer[error]
-	durDone  atomic.Bool
-	nclients atomic.Int64
+	// appendfsync always: connections whose replies wait for an fsync. The
+	// WAL writer wakes the loop (Cache.OnDurable) while durWanted is set.
+	waiting   []*conn
+	durWanted atomic.Bool
+	cancelDur func()
+	nclients  atomic.Int64
 }
 
 // conn is one client connection, owned by its loop.
@@ -65,10 +64,11 @@ type conn struct {
 	in []byte // bytes read and not yet consumed (an incomplete command, or commands waiting their turn)
 	p  reqParser
 
-	out     int  // bytes of cl.reply already written
-	wantOut bool // EPOLLOUT registered (a partial write is pending)
-	waiting bool // replies wait for durability (appendfsync always)
-	waitLSN uint64
+	out       int  // bytes of cl.reply already written
+	wantOut   bool // EPOLLOUT registered (a partial write is pending)
+	waiting   bool // replies wait for durability (appendfsync always)
+	waitLSN   uint64
+	waitStart time.Duration // monotonic()
 
 	mu     sync.Mutex // guards fd against shutdown from other goroutines after close
 	closed bool
@@ -93,9 +93,17 @@ func newLoop(s *Server) (*loop, error) {
 		s: s, epfd: epfd, wakefd: wfd,
 		rbuf:    make([]byte, readChunk),
 		stopped: make(chan struct{}),
-		durReq:  make(chan uint64, 1),
 	}
-	go lp.durabilityWaiter()
+	lp.cancelDur = s.cache.OnDurable(func() {
+		if !lp.durWanted.Load() {
+			return
+		}
+		lp.mu.Lock()
+		if !lp.stop { // once stop is set the loop may close wakefd
+			lp.wake()
+		}
+		lp.mu.Unlock()
+	})
 	return lp, nil
 }
 
@@ -121,10 +129,11 @@ func (lp *loop) add(c *conn) bool {
 // shutdown stops the loop and closes its connections; it returns once the
 // loop has exited.
 func (lp *loop) shutdown() {
+	lp.cancelDur()
 	lp.mu.Lock()
 	lp.stop = true
-	lp.mu.Unlock()
 	lp.wake()
+	lp.mu.Unlock()
 	<-lp.stopped
 }
 
@@ -132,7 +141,11 @@ func (lp *loop) run() {
 	defer close(lp.stopped)
 	events := make([]unix.EpollEvent, maxLoopEvents)
 	for {
-		n, err := unix.EpollWait(lp.epfd, events, -1)
+		timeout := -1
+		if len(lp.waiting) > 0 {
+			timeout = 1000 // to notice durability timeouts
+		}
+		n, err := unix.EpollWait(lp.epfd, events, timeout)
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -191,16 +204,9 @@ func (lp *loop) onWake() bool {
 	}
 	if stop {
 		lp.closeAll()
-		close(lp.durReq)
 		unix.Close(lp.epfd)
 		unix.Close(lp.wakefd)
 		return true
-	}
-	if lp.durDone.Swap(false) {
-		lp.durBusy = false
-		if p := lp.durErr.Swap(nil); p != nil {
-			lp.failWaiting(*p)
-		}
 	}
 	return false
 }
@@ -215,21 +221,13 @@ func (lp *loop) closeAll() {
 
 // ---- appendfsync always: group commit without blocking the loop ----
 
-// durabilityWaiter waits for the LSNs the loop asks about and wakes it.
-func (lp *loop) durabilityWaiter() {
-	for lsn := range lp.durReq {
-		if err := lp.s.cache.WaitDurable(lsn, durabilityTimeout); err != nil {
-			lp.durErr.Store(&err)
-		}
-		lp.durDone.Store(true)
-		lp.wake()
-	}
-}
-
-// releaseDurable sends the replies whose writes are now durable and, if some
-// still wait, asks the waiter goroutine to wake the loop when they are.
+// releaseDurable sends the replies whose writes are now durable. While some
+// still wait, the WAL writer wakes the loop whenever the durable LSN moves
+// (durWanted is set before the LSN is read, so no advance is missed).
 func (lp *loop) releaseDurable() {
+	lp.durWanted.Store(true)
 	durable := lp.s.cache.DurableLSN()
+	now := monotonic()
 	var ready []*conn
 	keep := lp.waiting[:0]
 	for _, c := range lp.waiting {
@@ -237,45 +235,36 @@ func (lp *loop) releaseDurable() {
 		case c.closed:
 		case c.waitLSN <= durable:
 			ready = append(ready, c)
+		case now-c.waitStart > durabilityTimeout:
+			lp.s.warnf("closing client %s: writes not durable after %v", c.cl.Addr, durabilityTimeout)
+			c.close()
 		default:
 			keep = append(keep, c)
 		}
 	}
 	clear(lp.waiting[len(keep):])
 	lp.waiting = keep
+	if w := lp.s.cache.WAL(); len(keep) > 0 && w != nil && w.Err() != nil {
+		lp.failWaiting(w.Err())
+	}
 	// Resuming runs the commands that arrived meanwhile, which may put the
 	// connection back on lp.waiting.
 	for _, c := range ready {
 		c.waiting = false
 		c.resume()
 	}
-	if len(lp.waiting) > 0 && !lp.durBusy {
-		var maxWait uint64
-		for _, c := range lp.waiting {
-			maxWait = max(maxWait, c.waitLSN)
-		}
-		lp.durBusy = true
-		lp.durReq <- maxWait
-	}
+	lp.durWanted.Store(len(lp.waiting) > 0)
 }
 
-// failWaiting handles a durability wait that failed: when the log itself
-// failed, nothing in the waiting pipelines may be acknowledged and every
-// command gets the MISCONF error (its effect may stay in memory and reach the
-// log once the disk recovers, like a write whose reply was lost); otherwise
-// (the wait timed out) the clients are closed without a reply.
+// failWaiting answers the waiting pipelines when the log failed: nothing in
+// them may be acknowledged and every command gets the MISCONF error (its
+// effect may stay in memory and reach the log once the disk recovers, like
+// a write whose reply was lost).
 func (lp *loop) failWaiting(err error) {
-	w := lp.s.cache.WAL()
-	logFailed := w != nil && w.Err() != nil
 	failed := lp.waiting
 	lp.waiting = nil
 	for _, c := range failed {
 		if c.closed {
-			continue
-		}
-		if !logFailed {
-			lp.s.warnf("closing client %s: writes not durable: %v", c.cl.Addr, err)
-			c.close()
 			continue
 		}
 		c.cl.reply.Reset()
@@ -409,6 +398,7 @@ func (c *conn) endPipeline() {
 			if lsn := s.cache.LastLSN(); s.cache.DurableLSN() < lsn {
 				c.waiting = true
 				c.waitLSN = lsn
+				c.waitStart = cl.clock
 				c.lp.waiting = append(c.lp.waiting, c)
 				return
 			}
