@@ -228,3 +228,25 @@ func TestExpiryAndEvictionCounters(t *testing.T) {
 		t.Fatalf("volatile-ttl with no volatile key: %v", err)
 	}
 }
+
+// TestSetOverExpiredKeyCountsExpired: a plain SET replacing a key whose TTL
+// has passed (not yet removed) counts it in expired_keys, as Redis does, and
+// the new value carries no TTL.
+func TestSetOverExpiredKeyCountsExpired(t *testing.T) {
+	c := New(Options{Shards: 4}) // not started: no active expiry
+	defer c.Close()
+	exSetTTL(c, "k", 3, 20*time.Millisecond)
+	time.Sleep(40 * time.Millisecond)
+	ks := c.Keyspace()
+	ks.Set([]byte("k0"), []byte("new"), SetOptions{}, nil)
+	ks.Set([]byte("fresh"), []byte("x"), SetOptions{}, nil)
+	if got := c.Stats().Expired; got != 1 {
+		t.Fatalf("expired_keys = %d after SET over one expired key, want 1", got)
+	}
+	if v, ok := ks.Get([]byte("k0"), nil); !ok || string(v) != "new" {
+		t.Fatalf("k0 = %q, %v", v, ok)
+	}
+	if ttl := ks.PTTL([]byte("k0")); ttl != -1 {
+		t.Fatalf("PTTL k0 = %d, want -1", ttl)
+	}
+}

@@ -32,9 +32,8 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 	defer k.done(s)
 	now := k.now()
 	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) {
-		// A plain SET does not depend on the old value: one table lookup
-		// (an expired old value is simply overwritten).
-		s.Set(key, value, o.ExpireAt, rec)
+		// A plain SET does not depend on the old value: one table lookup.
+		s.Overwrite(key, value, o.ExpireAt, now, rec)
 		return old, hadOld, true
 	}
 	e, exists := s.Get(key, now, rec, false)

@@ -188,7 +188,19 @@ func (s *Shard) EntryBytes(key []byte) int64 { return s.t.EntryBytes(key) }
 
 // Set stores value under key with absolute expiry expireAt (0 = none).
 func (s *Shard) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
-	s.t.Upsert(key, value, expireAt, NewMeta())
+	s.t.Upsert(key, value, expireAt, NewMeta(), 0)
+	rec.Record(persistence.OpSet, key, value, expireAt)
+	s.touchWatch(key)
+	s.account()
+}
+
+// Overwrite is Set for a plain SET, which does not read the old value: an
+// old value that had expired by now counts as expired (as Redis counts the
+// expired key its SET replaces).
+func (s *Shard) Overwrite(key, value []byte, expireAt, now int64, rec persistence.Recorder) {
+	if s.t.Upsert(key, value, expireAt, NewMeta(), now) {
+		s.Expired.Add(1)
+	}
 	rec.Record(persistence.OpSet, key, value, expireAt)
 	s.touchWatch(key)
 	s.account()

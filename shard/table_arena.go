@@ -529,25 +529,29 @@ func (t *ArenaTable) Get(key []byte) (Entry, bool) {
 // Put inserts or overwrites key; key and value are copied (they may alias
 // the table's own memory, e.g. an Entry.Value just read).
 func (t *ArenaTable) Put(key, value []byte, expireAt int64, meta uint32) {
-	t.put(key, value, expireAt, meta, false)
+	t.put(key, value, expireAt, meta, false, 0)
 }
 
 // Upsert is Put that keeps an existing key's access metadata (meta is the
-// metadata of a new key): one lookup where Get then Put takes two.
-func (t *ArenaTable) Upsert(key, value []byte, expireAt int64, meta uint32) {
-	t.put(key, value, expireAt, meta, true)
+// metadata of a new key): one lookup where Get then Put takes two. An
+// existing entry that had expired by now is replaced like a missing one;
+// expired reports it.
+func (t *ArenaTable) Upsert(key, value []byte, expireAt int64, meta uint32, now int64) (expired bool) {
+	return t.put(key, value, expireAt, meta, true, now)
 }
 
-func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMeta bool) {
+func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMeta bool, now int64) (expired bool) {
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
 	if ok {
-		if keepMeta {
+		if exp := r.expire(); exp != 0 && exp <= now {
+			expired = true
+		} else if keepMeta {
 			meta = r.meta()
 		}
 		t.overwrite(pos, tag, &r, key, value, expireAt, meta)
 		t.maybeCompact()
-		return
+		return expired
 	}
 	if (t.count+1)*5 > len(t.slots)*4 {
 		t.resize(bits.TrailingZeros(uint(len(t.slots))) + 1)
@@ -563,6 +567,7 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 	}
 	t.slots[pos] = tag<<offBits | off
 	t.count++
+	return false
 }
 
 func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp int64, meta uint32) {
