@@ -51,6 +51,7 @@ type loop struct {
 	// appendfsync always: connections whose replies wait for an fsync. The
 	// WAL writer wakes the loop (Cache.OnDurable) while durWanted is set.
 	waiting   []*conn
+	ready     []*conn // releaseDurable's scratch
 	durWanted atomic.Bool
 	cancelDur func()
 	nclients  atomic.Int64
@@ -228,7 +229,7 @@ func (lp *loop) releaseDurable() {
 	lp.durWanted.Store(true)
 	durable := lp.s.cache.DurableLSN()
 	now := monotonic()
-	var ready []*conn
+	ready := lp.ready[:0]
 	keep := lp.waiting[:0]
 	for _, c := range lp.waiting {
 		switch {
@@ -253,6 +254,8 @@ func (lp *loop) releaseDurable() {
 		c.waiting = false
 		c.resume()
 	}
+	clear(ready)
+	lp.ready = ready[:0]
 	lp.durWanted.Store(len(lp.waiting) > 0)
 }
 
@@ -389,7 +392,7 @@ func (c *conn) run(buf []byte) {
 // one fsync covers every client that wrote meanwhile); otherwise they go out.
 func (c *conn) endPipeline() {
 	cl := c.cl
-	cl.lastActive.Store(time.Now().UnixMilli())
+	cl.lastActive.Store(cl.nowMs) // the clock read after the pipeline's last command
 	cl.publish()
 	if cl.wrote {
 		cl.wrote = false
