@@ -374,10 +374,9 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 
 // ---- locking helpers ----
 
-// sortedShards returns the distinct shard indexes of keys (every step-th
-// argument starting at 0), ascending.
-func (c *Cache) sortedShards(keys [][]byte, step int) []int {
-	idx := make([]int, 0, len(keys)/step)
+// sortedShards appends to idx (to be empty; its room is reused) the distinct
+// shard indexes of keys (every step-th argument starting at 0), ascending.
+func (c *Cache) sortedShards(idx []int, keys [][]byte, step int) []int {
 	for i := 0; i < len(keys); i += step {
 		idx = append(idx, c.ShardIndex(keys[i]))
 	}

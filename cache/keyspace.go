@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"sync"
+
 	"fastcache/persistence"
 	"fastcache/shard"
 )
@@ -113,18 +115,26 @@ func (k Keyspace) done(s *shard.Shard) {
 
 // multi is a multi-key operation outside a transaction: the shards involved
 // are locked in ascending order and, if there are several, the records go to
-// one transaction group so replay applies all of them or none.
+// one transaction group so replay applies all of them or none. multis are
+// recycled (multiPool), so MSET and DEL allocate nothing here in the steady
+// state.
 type multi struct {
 	k      Keyspace
 	shards []int
-	tx     *txState
+	tx     *txState // nil until a record goes to a group (several shards)
+	state  txState  // what tx points to
+	idx    []int    // scratch for unlock
 }
 
+var multiPool = sync.Pool{New: func() any { return new(multi) }}
+
 func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
+	m := multiPool.Get().(*multi)
+	m.k = k
 	if k.tx != nil {
-		return &multi{k: k}
+		return m
 	}
-	m := &multi{k: k, shards: k.c.sortedShards(keys, step)}
+	m.shards = k.c.sortedShards(m.shards[:0], keys, step)
 	for _, i := range m.shards {
 		s := k.c.shards[i]
 		if write {
@@ -146,27 +156,44 @@ func (m *multi) rec(key []byte) persistence.Recorder {
 		return m.k.c.shards[m.shards[0]].Queue
 	}
 	if m.tx == nil {
-		m.tx = &txState{c: m.k.c, touched: make([]bool, len(m.k.c.shards))}
+		m.tx = &m.state
+		m.tx.c = m.k.c
+		if len(m.tx.touched) != len(m.k.c.shards) {
+			m.tx.touched = make([]bool, len(m.k.c.shards))
+		}
 	}
 	return m.tx
 }
 
 func (m *multi) unlock() {
-	if m.k.tx != nil {
-		return
-	}
-	if m.tx != nil && m.tx.any {
-		var idx []int
-		for _, i := range m.shards {
-			if m.tx.touched[i] {
-				idx = append(idx, i)
+	if m.k.tx == nil {
+		if m.tx != nil && m.tx.any {
+			m.idx = m.idx[:0]
+			for _, i := range m.shards {
+				if m.tx.touched[i] {
+					m.idx = append(m.idx, i)
+				}
 			}
+			m.k.c.wal.Load().Commit(m.tx.txn, m.idx)
 		}
-		m.k.c.wal.Load().Commit(m.tx.txn, idx)
+		for _, i := range m.shards {
+			m.k.c.shards[i].Unlock()
+		}
 	}
-	for _, i := range m.shards {
-		m.k.c.shards[i].Unlock()
+	// recycle: clear what rec set (only the locked shards are ever touched)
+	if m.tx != nil {
+		for _, i := range m.shards {
+			m.tx.touched[i] = false
+		}
+		m.tx.txn, m.tx.any, m.tx.c = nil, false, nil
+		m.tx = nil
 	}
+	m.k = Keyspace{}
+	m.shards = m.shards[:0]
+	if cap(m.shards) > 1024 {
+		m.shards = nil // a DEL of many keys: don't keep its room
+	}
+	multiPool.Put(m)
 }
 
 func (k Keyspace) shardOf(key []byte) *shard.Shard { return k.c.shardOf(key) }

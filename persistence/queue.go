@@ -98,13 +98,13 @@ func (q *Queue) take(dst []byte) (out []byte, recs int, min, max uint64, t *Txn)
 	if t != nil {
 		rest := copy(q.buf, q.buf[end:])
 		q.buf = q.buf[:rest]
-		q.marks = q.marks[1:]
+		// shift in place: the slice keeps its capacity for the next marks
+		n := copy(q.marks, q.marks[1:])
+		q.marks[n] = mark{}
+		q.marks = q.marks[:n]
 		for i := range q.marks {
 			q.marks[i].off -= end
 			q.marks[i].recs -= cnt
-		}
-		if len(q.marks) == 0 {
-			q.marks = nil
 		}
 	} else {
 		if cap(q.buf) > 4<<20 {
@@ -142,8 +142,22 @@ type txnRec struct {
 	voff, vlen int
 }
 
-// NewTxn starts a transaction group.
-func (w *WAL) NewTxn() *Txn { return &Txn{} }
+// NewTxn starts a transaction group. Txns are recycled: the WAL takes a
+// committed one back once its records are in a frame, so the caller must
+// not use t after Commit.
+func (w *WAL) NewTxn() *Txn { return txnPool.Get().(*Txn) }
+
+var txnPool = sync.Pool{New: func() any { return new(Txn) }}
+
+// release returns t to the pool (buffers kept unless a burst grew them).
+func (t *Txn) release() {
+	if cap(t.data) > 64<<10 || cap(t.encoded) > 64<<10 || cap(t.recs) > 1024 {
+		*t = Txn{}
+	} else {
+		*t = Txn{data: t.data[:0], recs: t.recs[:0], encoded: t.encoded[:0]}
+	}
+	txnPool.Put(t)
+}
 
 // Record implements Recorder (key and value are copied).
 func (t *Txn) Record(op Op, key, value []byte, expireAt int64) {
@@ -157,13 +171,19 @@ func (t *Txn) Record(op Op, key, value []byte, expireAt int64) {
 // Commit queues t on the given shards' queues (ascending, deduplicated);
 // called with those shards' locks held.
 func (w *WAL) Commit(t *Txn, shards []int) {
-	if t == nil || len(t.recs) == 0 || len(shards) == 0 {
+	if t == nil {
 		return
 	}
-	qs := make([]*Queue, len(shards))
-	for i, s := range shards {
-		qs[i] = w.queues[s]
-		qs[i].mu.Lock()
+	if len(t.recs) == 0 || len(shards) == 0 {
+		t.release()
+		return
+	}
+	var qa [16]*Queue
+	qs := qa[:0]
+	for _, s := range shards {
+		q := w.queues[s]
+		q.mu.Lock()
+		qs = append(qs, q)
 	}
 	n := uint64(len(t.recs))
 	base := w.lsn.Add(n) - n + 1
@@ -182,9 +202,14 @@ func (w *WAL) Commit(t *Txn, shards []int) {
 			q.min, q.max = 0, 0
 		}
 	}
+	// After the last unlock the writer may take t and recycle it.
+	last := t.max
 	for _, q := range qs {
-		q.lastLSN = t.max
+		q.lastLSN = last
 		q.mu.Unlock()
+	}
+	if w.disabled {
+		t.release() // no queue holds it
 	}
 	if signal {
 		w.signal()

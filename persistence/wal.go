@@ -482,6 +482,7 @@ func (w *WAL) round(forceSync bool) {
 							w.blocked[j] = nil
 						}
 					}
+					t.release()
 				}
 			}
 			if len(w.payload) >= targetFrame {
