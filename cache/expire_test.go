@@ -93,6 +93,9 @@ func TestActiveExpiryStaleBounded(t *testing.T) {
 	defer c.Close()
 	exSetTTL(c, "long", n, time.Hour)
 	exSetTTL(c, "short", n, 150*time.Millisecond)
+	// On a slow run (-race, a busy machine) the last short keys may be past
+	// their expiry before they are set, and are then not stored at all.
+	shortStored := c.DBSize() - int64(n)
 	c.Start(20)
 	time.Sleep(200 * time.Millisecond)
 	maxSeen := 0.0
@@ -127,8 +130,8 @@ func TestActiveExpiryStaleBounded(t *testing.T) {
 	if st.ExpiredStalePerc > 25 {
 		t.Fatalf("expired_stale_perc = %.2f with %d/%d stale keys", st.ExpiredStalePerc, stale, st.Keys)
 	}
-	if st.Expired+stale != int64(n) {
-		t.Fatalf("expired_keys %d + still stored %d != %d expired keys", st.Expired, stale, n)
+	if st.Expired+stale != shortStored {
+		t.Fatalf("expired_keys %d + still stored %d != %d expired keys", st.Expired, stale, shortStored)
 	}
 	for i := 0; i < n; i += 97 {
 		if evExists(c, fmt.Sprint("short", i)) {

@@ -10,15 +10,25 @@ import (
 // buffer holds the shard's records in apply order); the writer goroutine
 // drains it. The LSN is assigned under the same mutex, which is what makes
 // the writer's durable watermark sound (see WAL.round).
+//
+// Every operation is O(1) amortized however many transaction marks wait in
+// the queue: marks hold absolute stream positions, so taking one moves no
+// other mark (a queue with 100k pending MSETs used to cost the writer a
+// shift of all of them per take, and the writer fell behind for good).
 type Queue struct {
 	w        *WAL
 	mu       sync.Mutex
-	buf      []byte
-	n        int    // records in buf
+	buf      []byte // buf[head:] is not taken yet
+	head     int
+	base     int64  // stream position of buf[0]
+	added    int64  // records ever appended to buf
+	taken    int64  // records ever taken from buf
 	min, max uint64 // LSN range of the records in buf after the last mark
-	marks    []mark
+	marks    []mark // marks[mhead:] are pending
+	mhead    int
+	pend     int64 // this queue's share of the bytes of pending transactions
 	lastLSN  uint64
-	bytes    atomic.Int64 // len(buf), for WaitRoom and stats
+	bytes    atomic.Int64 // size(): for WaitRoom and stats
 	recs     atomic.Int64
 	room     *sync.Cond
 }
@@ -26,9 +36,11 @@ type Queue struct {
 // mark is where a multi-shard transaction sits in this queue: records before
 // it must be written before the transaction, records after it after.
 type mark struct {
-	off, recs int
-	min, max  uint64
-	t         *Txn
+	pos      int64 // stream position (base-relative offsets change on compaction)
+	at       int64 // value of added when the mark was placed
+	min, max uint64
+	share    int64 // bytes of t counted against this queue's bound
+	t        *Txn
 }
 
 func newQueue(w *WAL) *Queue {
@@ -36,6 +48,13 @@ func newQueue(w *WAL) *Queue {
 	q.room = sync.NewCond(&q.mu)
 	return q
 }
+
+// size is what the queue holds against its bound: untaken records plus its
+// share of pending transactions. Called with q.mu held.
+func (q *Queue) size() int64 { return int64(len(q.buf)-q.head) + q.pend }
+
+// empty reports whether the writer has nothing to take. Called with q.mu held.
+func (q *Queue) empty() bool { return q.head == len(q.buf) && q.mhead == len(q.marks) }
 
 // Record implements Recorder: it assigns the record's LSN and queues it.
 func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
@@ -46,14 +65,14 @@ func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
 		q.mu.Unlock()
 		return
 	}
-	wasEmpty := len(q.buf) == 0 && len(q.marks) == 0
+	wasEmpty := q.empty()
 	q.buf = appendRecord(q.buf, op, lsn, key, value, expireAt)
-	if q.n == 0 || q.min == 0 {
+	if q.min == 0 {
 		q.min = lsn
 	}
 	q.max = lsn
-	q.n++
-	q.bytes.Store(int64(len(q.buf)))
+	q.added++
+	q.bytes.Store(q.size())
 	q.recs.Add(1)
 	q.mu.Unlock()
 	if wasEmpty {
@@ -76,7 +95,7 @@ func (q *Queue) WaitRoom() {
 		return
 	}
 	q.mu.Lock()
-	for int64(len(q.buf)) >= int64(q.w.o.QueueBytes) && !q.w.closed.Load() {
+	for q.size() >= int64(q.w.o.QueueBytes) && !q.w.closed.Load() {
 		q.w.waits.Add(1)
 		q.w.signal()
 		q.room.Wait()
@@ -89,38 +108,54 @@ func (q *Queue) WaitRoom() {
 func (q *Queue) take(dst []byte) (out []byte, recs int, min, max uint64, t *Txn) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	end, cnt, mn, mx := len(q.buf), q.n, q.min, q.max
-	if len(q.marks) > 0 {
-		m := q.marks[0]
-		end, cnt, mn, mx, t = m.off, m.recs, m.min, m.max, m.t
-	}
-	out = append(dst, q.buf[:end]...)
-	if t != nil {
-		rest := copy(q.buf, q.buf[end:])
-		q.buf = q.buf[:rest]
-		// shift in place: the slice keeps its capacity for the next marks
-		n := copy(q.marks, q.marks[1:])
-		q.marks[n] = mark{}
-		q.marks = q.marks[:n]
-		for i := range q.marks {
-			q.marks[i].off -= end
-			q.marks[i].recs -= cnt
-		}
+	end, at, mn, mx := len(q.buf), q.added, q.min, q.max
+	if q.mhead < len(q.marks) {
+		m := &q.marks[q.mhead]
+		end, at, mn, mx, t = int(m.pos-q.base), m.at, m.min, m.max, m.t
+		q.pend -= m.share
+		*m = mark{}
+		q.mhead++
 	} else {
+		q.min, q.max = 0, 0
+	}
+	out = append(dst, q.buf[q.head:end]...)
+	q.head = end
+	cnt := int(at - q.taken)
+	q.taken = at
+	q.compact()
+	q.bytes.Store(q.size())
+	q.recs.Add(int64(-cnt))
+	if q.size() < int64(q.w.o.QueueBytes) {
+		q.room.Broadcast()
+	}
+	return out, cnt, mn, mx, t
+}
+
+// compact reclaims the taken parts of buf and marks (amortized O(1): a
+// copy happens only once half of the buffer has been taken).
+func (q *Queue) compact() {
+	if q.mhead == len(q.marks) {
+		q.marks, q.mhead = q.marks[:0], 0
+	} else if q.mhead >= 64 && 2*q.mhead >= len(q.marks) {
+		n := copy(q.marks, q.marks[q.mhead:])
+		clear(q.marks[n:])
+		q.marks, q.mhead = q.marks[:n], 0
+	}
+	switch {
+	case q.head == len(q.buf):
+		q.base += int64(q.head)
+		q.head = 0
 		if cap(q.buf) > 4<<20 {
 			q.buf = nil // don't keep a burst's buffer forever
 		} else {
 			q.buf = q.buf[:0]
 		}
-		q.min, q.max = 0, 0
+	case q.head >= 64<<10 && 2*q.head >= len(q.buf):
+		n := copy(q.buf, q.buf[q.head:])
+		q.buf = q.buf[:n]
+		q.base += int64(q.head)
+		q.head = 0
 	}
-	q.n -= cnt
-	q.bytes.Store(int64(len(q.buf)))
-	q.recs.Add(int64(-cnt))
-	if len(q.buf) < q.w.o.QueueBytes {
-		q.room.Broadcast()
-	}
-	return out, cnt, mn, mx, t
 }
 
 // Txn collects the records of one multi-key command or MULTI/EXEC that
@@ -130,6 +165,7 @@ type Txn struct {
 	data     []byte
 	recs     []txnRec
 	encoded  []byte
+	shards   []int // the queues it is committed to
 	min, max uint64
 	parts    int
 	arrived  int
@@ -154,7 +190,7 @@ func (t *Txn) release() {
 	if cap(t.data) > 64<<10 || cap(t.encoded) > 64<<10 || cap(t.recs) > 1024 {
 		*t = Txn{}
 	} else {
-		*t = Txn{data: t.data[:0], recs: t.recs[:0], encoded: t.encoded[:0]}
+		*t = Txn{data: t.data[:0], recs: t.recs[:0], encoded: t.encoded[:0], shards: t.shards[:0]}
 	}
 	txnPool.Put(t)
 }
@@ -194,12 +230,16 @@ func (w *WAL) Commit(t *Txn, shards []int) {
 			t.encoded = appendRecord(t.encoded, r.op, base+uint64(i), t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.expireAt)
 		}
 		t.parts = len(qs)
+		t.shards = append(t.shards[:0], shards...)
+		share := (int64(len(t.encoded)) + int64(len(qs)) - 1) / int64(len(qs))
 		for _, q := range qs {
-			if len(q.buf) == 0 && len(q.marks) == 0 {
+			if q.empty() {
 				signal = true
 			}
-			q.marks = append(q.marks, mark{off: len(q.buf), recs: q.n, min: q.min, max: q.max, t: t})
+			q.marks = append(q.marks, mark{pos: q.base + int64(len(q.buf)), at: q.added, min: q.min, max: q.max, share: share, t: t})
 			q.min, q.max = 0, 0
+			q.pend += share
+			q.bytes.Store(q.size())
 		}
 	}
 	// After the last unlock the writer may take t and recycle it.

@@ -88,6 +88,7 @@ type WAL struct {
 	undurG     uint64 // watermark covered by undurable bytes once synced
 	undurExp   int    // bytes at the start of undurable already exported
 	blocked    []*Txn
+	work       []int // round's worklist
 	payload    []byte
 	frames     []byte
 	comp       []byte
@@ -457,40 +458,43 @@ func (w *WAL) round(forceSync bool) {
 			max = mx
 		}
 	}
-	progress := true
-	for progress {
-		progress = false
-		for i, q := range w.queues {
-			if w.blocked[i] != nil {
-				continue
-			}
-			out, n, mn, mx, t := q.take(w.payload)
-			w.payload = out
-			if n > 0 {
-				addRange(n, mn, mx)
-				progress = true
-			}
-			if t != nil {
-				progress = true
-				t.arrived++
-				w.blocked[i] = t
-				if t.arrived == t.parts {
-					w.payload = append(w.payload, t.encoded...)
-					addRange(len(t.recs), t.min, t.max)
-					for j := range w.blocked {
-						if w.blocked[j] == t {
-							w.blocked[j] = nil
-						}
-					}
-					t.release()
+	// A worklist of queues to drain: a queue leaves it when drained or when
+	// it reaches a transaction's mark; it comes back when that transaction
+	// has reached the marks on all its queues (it is then written, whole).
+	// Every LSN <= g is taken by the end: transactions complete in commit
+	// order, as each places its marks on all its queues at once.
+	work := w.work[:0]
+	for i := len(w.queues) - 1; i >= 0; i-- {
+		work = append(work, i)
+	}
+	for len(work) > 0 {
+		i := work[len(work)-1]
+		work = work[:len(work)-1]
+		if w.blocked[i] != nil {
+			continue
+		}
+		out, n, mn, mx, t := w.queues[i].take(w.payload)
+		w.payload = out
+		addRange(n, mn, mx)
+		if t != nil {
+			t.arrived++
+			w.blocked[i] = t
+			if t.arrived == t.parts {
+				w.payload = append(w.payload, t.encoded...)
+				addRange(len(t.recs), t.min, t.max)
+				for _, j := range t.shards {
+					w.blocked[j] = nil
+					work = append(work, j)
 				}
-			}
-			if len(w.payload) >= targetFrame {
-				w.encodeFrame(recs, min, max)
-				recs, min, max = 0, 0, 0
+				t.release()
 			}
 		}
+		if len(w.payload) >= targetFrame {
+			w.encodeFrame(recs, min, max)
+			recs, min, max = 0, 0, 0
+		}
 	}
+	w.work = work
 	if recs > 0 {
 		w.encodeFrame(recs, min, max)
 	}

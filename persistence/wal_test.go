@@ -112,11 +112,30 @@ func TestWriteReadConcurrent(t *testing.T) {
 				t.Fatalf("read %d records, max LSN %d; wrote %d", len(recs), res.MaxLSN, last)
 			}
 			seen := map[uint64]bool{}
+			// Each shard's records (its own and its part of transactions)
+			// are in the log in the order the shard applied them.
+			var lastOfShard [shards]uint64
 			for _, r := range recs {
 				if seen[r.LSN] {
 					t.Fatalf("LSN %d twice", r.LSN)
 				}
 				seen[r.LSN] = true
+				var g, i int
+				var part string
+				var touched []int
+				if _, err := fmt.Sscanf(string(r.Key), "g%d:%d", &g, &i); err == nil {
+					touched = []int{(g + i) % shards}
+				} else if _, err := fmt.Sscanf(string(r.Key), "tx:%d:%d:%s", &g, &i, &part); err == nil {
+					touched = []int{(g + i) % shards, (g + i + 1) % shards}
+				} else {
+					t.Fatalf("unexpected key %q", r.Key)
+				}
+				for _, s := range touched {
+					if r.LSN < lastOfShard[s] {
+						t.Fatalf("shard %d: LSN %d written after %d", s, r.LSN, lastOfShard[s])
+					}
+					lastOfShard[s] = r.LSN
+				}
 			}
 			if res.Segments < 2 {
 				t.Fatalf("expected rotations, got %d segments", res.Segments)
@@ -312,6 +331,70 @@ func TestBackpressure(t *testing.T) {
 	recs, _, err := readAll(t, dir, ReadOptions{})
 	if err != nil || len(recs) != 20000 {
 		t.Fatalf("%d records, %v", len(recs), err)
+	}
+}
+
+// TestTxnBackpressure: transactions count against the bound of every queue
+// they are committed to, so writers that wait for room (as MSET does) cannot
+// pile up transactions faster than the writer drains them, and a long queue
+// of transactions is drained whole and in order.
+func TestTxnBackpressure(t *testing.T) {
+	dir := t.TempDir()
+	const shards, bound = 4, 4096
+	w, err := Open(Options{Dir: dir, Shards: shards, Fsync: "no", QueueBytes: bound, Log: zerolog.New(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locks [shards]sync.Mutex
+	var wg sync.WaitGroup
+	const writers, each = 4, 5000
+	for g := 0; g < writers; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				a, b := (g+i)%shards, (g+i+1)%shards
+				if a > b {
+					a, b = b, a
+				}
+				w.Queue(a).WaitRoom()
+				w.Queue(b).WaitRoom()
+				locks[a].Lock()
+				locks[b].Lock()
+				tx := w.NewTxn()
+				tx.Record(OpSet, []byte(fmt.Sprintf("%d:%d:a", g, i)), make([]byte, 100), 0)
+				tx.Record(OpSet, []byte(fmt.Sprintf("%d:%d:b", g, i)), make([]byte, 100), 0)
+				w.Commit(tx, []int{a, b})
+				locks[b].Unlock()
+				locks[a].Unlock()
+				// Each transaction is over 100 bytes on each of its queues,
+				// so a queue holds at most bound/100 of them, plus one per
+				// writer that passed WaitRoom before the others committed.
+				for _, qi := range []int{a, b} {
+					q := w.Queue(qi)
+					q.mu.Lock()
+					pending := len(q.marks) - q.mhead
+					q.mu.Unlock()
+					if pending > bound/100+writers {
+						t.Errorf("queue %d holds %d transactions; its bound allows %d", qi, pending, bound/100+writers)
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := readAll(t, dir, ReadOptions{})
+	if err != nil || len(recs) != 2*writers*each {
+		t.Fatalf("%d records (want %d), %v", len(recs), 2*writers*each, err)
+	}
+	for i := 1; i < len(recs); i += 2 {
+		if recs[i].LSN != recs[i-1].LSN+1 || recs[i].Key[len(recs[i].Key)-1] != 'b' {
+			t.Fatalf("transaction split: %q (LSN %d) then %q (LSN %d)", recs[i-1].Key, recs[i-1].LSN, recs[i].Key, recs[i].LSN)
+		}
 	}
 }
 
