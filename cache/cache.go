@@ -188,6 +188,15 @@ func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 // DurableLSN is the LSN up to which every record is durable.
 func (c *Cache) DurableLSN() uint64 { return c.wal.Load().DurableLSN() }
 
+// HoldWAL starts a batch of an event loop: the WAL writer is woken once,
+// when the caller ends the batch with ReleaseSignals on the WAL returned
+// (the same WAL even if SetWAL swaps it meanwhile). See WAL.HoldSignals.
+func (c *Cache) HoldWAL() *persistence.WAL {
+	w := c.wal.Load()
+	w.HoldSignals()
+	return w
+}
+
 // OnDurable registers fn, called from the WAL writer each time the durable
 // LSN advances or the log fails; it must not block. cancel unregisters it.
 func (c *Cache) OnDurable(fn func()) (cancel func()) {

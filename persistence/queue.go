@@ -76,7 +76,7 @@ func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
 	q.recs.Add(1)
 	q.mu.Unlock()
 	if wasEmpty {
-		q.w.signal()
+		q.w.wakeWriter()
 	}
 }
 
@@ -252,6 +252,6 @@ func (w *WAL) Commit(t *Txn, shards []int) {
 		t.release() // no queue holds it
 	}
 	if signal {
-		w.signal()
+		w.wakeWriter()
 	}
 }

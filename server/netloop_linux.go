@@ -53,8 +53,11 @@ type loop struct {
 	waiting   []*conn
 	ready     []*conn // releaseDurable's scratch
 	durWanted atomic.Bool
-	cancelDur func()
-	nclients  atomic.Int64
+	// committing: the loop runs the WAL round itself (WAL.EndBatch); the
+	// durability callback need not wake it.
+	committing atomic.Bool
+	cancelDur  func()
+	nclients   atomic.Int64
 }
 
 // conn is one client connection, owned by its loop.
@@ -96,8 +99,8 @@ func newLoop(s *Server) (*loop, error) {
 		stopped: make(chan struct{}),
 	}
 	lp.cancelDur = s.cache.OnDurable(func() {
-		if !lp.durWanted.Load() {
-			return
+		if !lp.durWanted.Load() || lp.committing.Load() {
+			return // nobody waits, or the loop itself is committing and releases next
 		}
 		lp.mu.Lock()
 		if !lp.stop { // once stop is set the loop may close wakefd
@@ -155,11 +158,13 @@ func (lp *loop) run() {
 			lp.closeAll()
 			return
 		}
+		wal := lp.s.cache.HoldWAL() // one writer wake-up (one fsync group) per batch
 		for i := 0; i < n; i++ {
 			ev := &events[i]
 			fd := int(ev.Fd)
 			if fd == lp.wakefd {
 				if lp.onWake() {
+					wal.ReleaseSignals()
 					return
 				}
 				continue
@@ -174,6 +179,16 @@ func (lp *loop) run() {
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !c.closed {
 				c.readable()
 			}
+		}
+		// With connections waiting for appendfsync always, the loop writes
+		// and fsyncs the batch itself when the WAL writer is idle (as Redis
+		// does before it sleeps); otherwise the writer is woken for it.
+		if len(lp.waiting) > 0 {
+			lp.committing.Store(true)
+			wal.EndBatch(true)
+			lp.committing.Store(false)
+		} else {
+			wal.EndBatch(false)
 		}
 		if len(lp.waiting) > 0 {
 			lp.releaseDurable()
