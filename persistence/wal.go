@@ -34,7 +34,11 @@ type Options struct {
 	// exported exactly once, also when a write error forced it to be
 	// rewritten into a new segment.
 	Export func(frames []byte)
-	Log    zerolog.Logger
+	// Followed, when set, reports whether Export may block (subscribers are
+	// attached); rounds then stay on the writer goroutine and off the
+	// event loops (see EndBatch), so a slow subscriber cannot stall reads.
+	Followed func() bool
+	Log      zerolog.Logger
 }
 
 const (
@@ -258,10 +262,11 @@ func (w *WAL) ReleaseSignals() { w.EndBatch(false) }
 // fsyncs the queued records itself when the writer goroutine is idle, as
 // Redis does in its event loop: that saves the two thread hand-offs (loop
 // to writer, writer back to loop) of a group commit. It reports whether it
-// did.
+// did. Not while export subscribers are attached (Options.Followed).
 func (w *WAL) EndBatch(commit bool) bool {
 	w.holds.Add(-1)
-	if commit && !w.closed.Load() && w.Policy() == "always" && w.writing.TryLock() {
+	if commit && !w.closed.Load() && w.Policy() == "always" &&
+		(w.o.Followed == nil || !w.o.Followed()) && w.writing.TryLock() {
 		if w.failing == nil && !w.closed.Load() {
 			// Records queued after this point set held again.
 			w.held.Store(false)
@@ -419,15 +424,16 @@ func (w *WAL) Close() error {
 	return w.Err()
 }
 
-// run is the writer goroutine.
 // coalesceDelay is how long the writer lets records gather after a wake-up
 // under everysec and no: fewer, larger rounds instead of one cross-thread
 // wake-up per batch of client commands (that wake-up was ~10% of the CPU of
 // unpipelined SETs). Those policies promise no durability at
-// acknowledgement, and the export stream lags by at most this much more.
-// appendfsync always does not wait: its clients do.
+// acknowledgement. appendfsync always does not wait: its clients do. Nor
+// does the writer wait while export subscribers or replicas follow the
+// stream (Options.Followed): they would see every write that much later.
 const coalesceDelay = time.Millisecond
 
+// run is the writer goroutine.
 func (w *WAL) run() {
 	defer close(w.done)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -440,7 +446,7 @@ func (w *WAL) run() {
 		closing := false
 		select {
 		case <-w.wake:
-			if w.Policy() != "always" && w.failing == nil {
+			if w.Policy() != "always" && w.failing == nil && (w.o.Followed == nil || !w.o.Followed()) {
 				gather.Reset(coalesceDelay)
 				select {
 				case <-gather.C:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -495,5 +496,33 @@ func TestEndBatchCommitsInline(t *testing.T) {
 	recs, _, err := readAll(t, dir, ReadOptions{})
 	if err != nil || len(recs) != 200 {
 		t.Fatalf("%d records, %v", len(recs), err)
+	}
+}
+
+// TestEndBatchNotInlineWhileFollowed: with export subscribers attached a
+// publish may block, so the event loop leaves the round to the writer
+// goroutine; the batch still becomes durable.
+func TestEndBatchNotInlineWhileFollowed(t *testing.T) {
+	dir := t.TempDir()
+	var exported atomic.Int64
+	w, err := Open(Options{Dir: dir, Shards: 2, Fsync: "always", Log: zerolog.New(io.Discard),
+		Export:   func(frames []byte) { exported.Add(int64(len(frames))) },
+		Followed: func() bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for batch := 0; batch < 20; batch++ {
+		w.HoldSignals()
+		w.Queue(batch%2).Record(OpSet, []byte(fmt.Sprintf("k%d", batch)), []byte("v"), 0)
+		if w.EndBatch(true) {
+			t.Fatal("committed on the event loop while followed")
+		}
+		if err := w.WaitDurable(w.LastLSN(), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if exported.Load() == 0 {
+		t.Fatal("nothing exported")
 	}
 }

@@ -57,6 +57,7 @@ type Hub struct {
 	// to resume (like Redis, which creates its backlog with the first replica)
 	backlogOn bool
 	subs      map[*Sub]struct{}
+	nsubs     atomic.Int32 // len(subs), read without the lock (Followed)
 	onFull    atomic.Pointer[string]
 	timeout   atomic.Int64 // ns
 
@@ -229,6 +230,7 @@ func (h *Hub) Attach(conn net.Conn) (*Sub, int64, error) {
 	s := h.newSub(conn, false, h.o.QueueBytes)
 	s.sent.Store(h.offset)
 	h.subs[s] = struct{}{}
+	h.nsubs.Store(int32(len(h.subs)))
 	off := h.offset
 	h.mu.Unlock()
 	h.stats.Accepted.Add(1)
@@ -275,6 +277,7 @@ func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64) (*Sub, int
 	s.acked.Store(offset)
 	s.lastAck.Store(time.Now().UnixMilli())
 	h.subs[s] = struct{}{}
+	h.nsubs.Store(int32(len(h.subs)))
 	return s, offset, nil
 }
 
@@ -292,8 +295,13 @@ func (h *Hub) Subs() []*Sub {
 func (h *Hub) remove(s *Sub) {
 	h.mu.Lock()
 	delete(h.subs, s)
+	h.nsubs.Store(int32(len(h.subs)))
 	h.mu.Unlock()
 }
+
+// Followed reports whether any subscriber or replica is attached (a
+// publish may then wait for a slow one).
+func (h *Hub) Followed() bool { return h.nsubs.Load() > 0 }
 
 // push queues chunk for s. Without block it drops the chunk when the queue is
 // full; with block it waits for room up to the write timeout, then

@@ -224,7 +224,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
-			Export: hub.Publish,
+			Export: hub.Publish, Followed: hub.Followed,
 		})
 		if err != nil {
 			srv.Close()
