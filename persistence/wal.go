@@ -446,7 +446,8 @@ func (w *WAL) run() {
 		closing := false
 		select {
 		case <-w.wake:
-			if w.Policy() != "always" && w.failing == nil && (w.o.Followed == nil || !w.o.Followed()) {
+			// (w.failing belongs to whoever holds w.writing; Err is its atomic mirror)
+			if w.Policy() != "always" && w.Err() == nil && (w.o.Followed == nil || !w.o.Followed()) {
 				gather.Reset(coalesceDelay)
 				select {
 				case <-gather.C:
