@@ -67,16 +67,17 @@ type WAL struct {
 	codec    byte
 	zenc     *zstd.Encoder
 
-	wake    chan struct{}
-	writing sync.Mutex   // held by whoever runs a round: the writer goroutine or an event loop (EndBatch)
-	holds   atomic.Int32 // event loops in the middle of a batch (HoldSignals)
-	held    atomic.Bool  // a wake-up was held back for the end of a batch
-	rotateC chan chan rotateResult
-	flushC  chan chan error
-	closing chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
-	waits   atomic.Int64 // times a writer waited for room in a queue
+	wake        chan struct{}
+	writing     sync.Mutex   // held by whoever runs a round: the writer goroutine or an event loop (EndBatch)
+	holds       atomic.Int32 // event loops in the middle of a batch (HoldSignals)
+	held        atomic.Bool  // a wake-up was held back for the end of a batch
+	rotateC     chan chan rotateResult
+	flushC      chan chan error
+	closing     chan struct{}
+	done        chan struct{}
+	closed      atomic.Bool
+	waits       atomic.Int64 // times a writer waited for room in a queue
+	loopCommits atomic.Int64
 
 	policy atomic.Pointer[string]
 
@@ -272,6 +273,7 @@ func (w *WAL) EndBatch(commit bool) bool {
 			w.held.Store(false)
 			w.round(false)
 			w.writing.Unlock()
+			w.loopCommits.Add(1)
 			return true
 		}
 		w.writing.Unlock()
@@ -871,6 +873,7 @@ type Stats struct {
 	DelayedFsyncs                          int64
 	QueueBytes, QueueRecords, Pending      int64
 	QueueWaits                             int64 // times a writer waited for room in a full queue
+	LoopCommits                            int64 // rounds written and fsynced by an event loop (EndBatch)
 	LastLSN, DurableLSN                    uint64
 	LastError                              string
 }
@@ -882,7 +885,8 @@ func (w *WAL) Stats() Stats {
 		Frames: w.stats.frames.Load(), Segment: w.stats.segID.Load(), Segments: w.stats.segments.Load(),
 		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
 		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(),
-		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load()}
+		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load(),
+		LoopCommits: w.loopCommits.Load()}
 	if st.Compression == "" {
 		st.Compression = "none"
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,6 +116,20 @@ func TestAlwaysSeveralLoopsKill(t *testing.T) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// The loops wrote and fsynced batches themselves (INFO persistence).
+	info, err := p.client().Info(ctx(), "persistence").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loopCommits int64 = -1
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "wal_loop_commits:"); ok {
+			loopCommits, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if loopCommits <= 0 {
+		t.Fatalf("wal_loop_commits = %d under appendfsync always with clients waiting", loopCommits)
 	}
 	p.kill()
 	close(stop)

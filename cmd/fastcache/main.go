@@ -365,7 +365,7 @@ func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
 	fmt.Fprintf(&b, "wal_records_written:%d\r\nwal_bytes_written:%d\r\nwal_raw_bytes_written:%d\r\nwal_frames_written:%d\r\n", st.Records, st.Bytes, st.RawBytes, st.Frames)
 	fmt.Fprintf(&b, "wal_segments:%d\r\nwal_current_segment:%d\r\nwal_rotations:%d\r\n", st.Segments, st.Segment, st.Rotations)
 	fmt.Fprintf(&b, "wal_fsyncs:%d\r\nwal_last_fsync_usec:%d\r\nwal_last_fsync_time:%d\r\nwal_delayed_fsync:%d\r\n", st.Fsyncs, st.LastFsyncMicros, st.LastFsyncUnix, st.DelayedFsyncs)
-	fmt.Fprintf(&b, "wal_queue_bytes:%d\r\nwal_queue_records:%d\r\nwal_pending_records:%d\r\nwal_queue_waits:%d\r\n", st.QueueBytes, st.QueueRecords, st.Pending, st.QueueWaits)
+	fmt.Fprintf(&b, "wal_queue_bytes:%d\r\nwal_queue_records:%d\r\nwal_pending_records:%d\r\nwal_queue_waits:%d\r\nwal_loop_commits:%d\r\n", st.QueueBytes, st.QueueRecords, st.Pending, st.QueueWaits, st.LoopCommits)
 	fmt.Fprintf(&b, "wal_last_lsn:%d\r\nwal_durable_lsn:%d\r\n", st.LastLSN, st.DurableLSN)
 	fmt.Fprintf(&b, "wal_last_write_status:%s\r\naof_last_write_status:%s\r\nwal_last_write_error:%s\r\n", status, status, st.LastError)
 	return b.String()
