@@ -189,7 +189,7 @@ func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 func (c *Cache) DurableLSN() uint64 { return c.wal.Load().DurableLSN() }
 
 // HoldWAL starts a batch of an event loop: the WAL writer is woken once,
-// when the caller ends the batch with ReleaseSignals on the WAL returned
+// when the caller ends the batch with EndBatch on the WAL returned
 // (the same WAL even if SetWAL swaps it meanwhile). See WAL.HoldSignals.
 func (c *Cache) HoldWAL() *persistence.WAL {
 	w := c.wal.Load()

@@ -238,8 +238,8 @@ func (w *WAL) signal() {
 
 // wakeWriter wakes the writer for new records, unless an event loop is in the
 // middle of a batch: then the wake-up waits for the batch's end
-// (ReleaseSignals). The order (set held, then read holds; ReleaseSignals
-// drops its hold, then takes held) means some caller always sends it.
+// (EndBatch). The order (set held, then read holds; EndBatch drops its
+// hold, then takes held) means some caller always sends it.
 func (w *WAL) wakeWriter() {
 	w.held.Store(true)
 	if w.holds.Load() == 0 && w.held.Swap(false) {
@@ -247,16 +247,13 @@ func (w *WAL) wakeWriter() {
 	}
 }
 
-// HoldSignals and ReleaseSignals bracket one batch of an event loop (the
+// HoldSignals and EndBatch bracket one batch of an event loop (the
 // commands of every connection ready at once): its records wake the writer
 // once, at the end, so under appendfsync always the whole batch shares one
 // fsync, as Redis fsyncs once per event-loop iteration. Without them, the
 // writer woke on the batch's first record and fsynced it nearly alone while
 // the rest of the batch waited for the next fsync.
 func (w *WAL) HoldSignals() { w.holds.Add(1) }
-
-// ReleaseSignals ends a batch begun with HoldSignals.
-func (w *WAL) ReleaseSignals() { w.EndBatch(false) }
 
 // EndBatch ends a batch begun with HoldSignals. With commit set (the loop
 // has connections waiting for appendfsync always), the caller writes and
@@ -266,8 +263,10 @@ func (w *WAL) ReleaseSignals() { w.EndBatch(false) }
 // did. Not while export subscribers are attached (Options.Followed).
 func (w *WAL) EndBatch(commit bool) bool {
 	w.holds.Add(-1)
-	if commit && !w.closed.Load() && w.Policy() == "always" &&
-		(w.o.Followed == nil || !w.o.Followed()) && w.writing.TryLock() {
+	if commit && w.Policy() == "always" && (w.o.Followed == nil || !w.o.Followed()) &&
+		w.writing.TryLock() {
+		// Under the lock: once Close has begun, the writer goroutine owns
+		// the final round (and may have closed the segment).
 		if w.failing == nil && !w.closed.Load() {
 			// Records queued after this point set held again.
 			w.held.Store(false)

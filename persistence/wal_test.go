@@ -545,7 +545,6 @@ func TestEndBatchConcurrentLoops(t *testing.T) {
 			defer wg.Done()
 			for b := 0; b < batches; b++ {
 				w.HoldSignals()
-				var last uint64
 				for i := 0; i < 3; i++ {
 					s := (l + b + i) % shards
 					locks[s].Lock()
@@ -566,7 +565,7 @@ func TestEndBatchConcurrentLoops(t *testing.T) {
 					locks[c].Unlock()
 					locks[a].Unlock()
 				}
-				last = w.LastLSN()
+				last := w.LastLSN()
 				if w.EndBatch(true) {
 					inline.Add(1)
 				}

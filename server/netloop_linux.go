@@ -164,7 +164,7 @@ func (lp *loop) run() {
 			fd := int(ev.Fd)
 			if fd == lp.wakefd {
 				if lp.onWake() {
-					wal.ReleaseSignals()
+					wal.EndBatch(false)
 					return
 				}
 				continue
@@ -187,11 +187,9 @@ func (lp *loop) run() {
 			lp.committing.Store(true)
 			wal.EndBatch(true)
 			lp.committing.Store(false)
+			lp.releaseDurable()
 		} else {
 			wal.EndBatch(false)
-		}
-		if len(lp.waiting) > 0 {
-			lp.releaseDurable()
 		}
 	}
 }
