@@ -110,8 +110,8 @@ func cmdKeys(c *Client, args [][]byte) {
 }
 
 func cmdScan(c *Client, args [][]byte) {
-	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseScanCursor(args[1])
+	if !ok {
 		c.reply.Error(errBadCursor)
 		return
 	}
@@ -159,6 +159,53 @@ func cmdScan(c *Client, args [][]byte) {
 	for _, k := range keys {
 		c.reply.Bulk(k)
 	}
+}
+
+// parseScanCursor parses SCAN's cursor as Redis 7.0 does (strtoul in base
+// 10, refused if the argument starts with white space, if anything follows
+// the number, or on ERANGE): an optional '+' or '-' (which negates modulo
+// 2^64, so -1 is 2^64-1), then decimal digits; a magnitude above 2^64-1 is
+// refused. The C string ends at the first NUL byte, so anything after one
+// is ignored, and an argument with no digits at all there ("" or "\x00...")
+// is cursor 0: strtoul then leaves its end pointer at the start, which is
+// the terminating NUL.
+func parseScanCursor(b []byte) (uint64, bool) {
+	for i, ch := range b {
+		if ch == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	if len(b) == 0 {
+		return 0, true
+	}
+	switch b[0] {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return 0, false
+	}
+	neg := false
+	if b[0] == '+' || b[0] == '-' {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false // a sign without digits: strtoul consumed nothing
+	}
+	var v uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false // ERANGE
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 func cmdRandomKey(c *Client, args [][]byte) {
