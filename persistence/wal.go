@@ -17,7 +17,6 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 )
 
 // Options configure the WAL.
@@ -673,7 +672,7 @@ func (w *WAL) clearUndurable() {
 // sync fsyncs the segment and publishes the watermark.
 func (w *WAL) sync(g uint64) {
 	start := time.Now()
-	err := unix.Fdatasync(int(w.f.Fd()))
+	err := datasync(w.f)
 	d := time.Since(start)
 	if err != nil {
 		w.fail(fmt.Errorf("fsync: %w", err))
@@ -723,7 +722,7 @@ func (w *WAL) recover() {
 			keep = w.segSize
 		}
 		w.f.Truncate(keep)
-		unix.Fdatasync(int(w.f.Fd()))
+		datasync(w.f)
 		w.f.Close()
 		w.f = nil
 	}
@@ -756,7 +755,7 @@ func (w *WAL) recover() {
 		w.undurExp = len(w.undurable)
 	}
 	start := time.Now()
-	if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
+	if err := datasync(w.f); err != nil {
 		w.failing = err
 		return
 	}
@@ -777,7 +776,7 @@ func (w *WAL) rotate() (uint64, error) {
 	}
 	if w.f != nil {
 		start := time.Now()
-		if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
+		if err := datasync(w.f); err != nil {
 			w.fail(fmt.Errorf("fsync: %w", err))
 			return 0, err
 		}
@@ -814,7 +813,7 @@ func (w *WAL) openSegment(id uint64) error {
 		os.Remove(path)
 		return err
 	}
-	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+	if err := datasync(f); err != nil {
 		f.Close()
 		os.Remove(path)
 		return err

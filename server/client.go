@@ -12,7 +12,7 @@ import (
 // Client is one connection's state.
 type Client struct {
 	srv   *Server
-	conn  *conn
+	sock  socket // the connection, as its network layer serves it
 	ID    int64
 	Addr  string
 	Laddr string

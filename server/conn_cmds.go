@@ -498,7 +498,7 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("id", c.ID)
 	w("addr", c.Addr)
 	w("laddr", c.Laddr)
-	i("fd", int64(c.conn.fd))
+	i("fd", int64(c.sock.descriptor()))
 	w("name", c.Name())
 	i("age", int64(now.Sub(c.created)/time.Second))
 	i("idle", idle/1000)
@@ -528,10 +528,10 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	sb.WriteString(str(c.libVer.Load()))
 }
 
-// kill closes cl's connection: its event loop sees the socket shut down.
+// kill closes cl's connection: its network layer sees the socket shut down.
 func (cl *Client) kill() {
 	cl.killed.Store(true)
-	cl.conn.shutdown()
+	cl.sock.shutdown()
 }
 
 func clientKill(c *Client, args [][]byte) {

@@ -2,13 +2,12 @@ package server
 
 import (
 	"context"
-	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/rs/zerolog"
 
 	"fastcache/cache"
 	"fastcache/config"
@@ -27,27 +26,23 @@ type testServer struct {
 // (e.g. "requirepass", "secret") and stops it when the test ends.
 func startServer(t testing.TB, directives ...string) *testServer {
 	t.Helper()
-	args := []string{"--port", "0", "--bind", "127.0.0.1", "--appendonly", "no"}
-	for i := 0; i+1 < len(directives); i += 2 {
-		args = append(args, "--"+directives[i], directives[i+1])
+	return startServerOpts(t, nil, directives...)
+}
+
+// testGoroutines makes the test servers use the goroutine-per-connection
+// network layer (netconn.go) instead of the epoll event loops.
+var testGoroutines bool
+
+// TestMain runs the package's tests twice where event loops exist: over the
+// event loops, then over the goroutine-per-connection layer, which is the
+// only one on macOS and the BSDs.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && eventLoops {
+		testGoroutines = true
+		code = m.Run()
 	}
-	cfg, err := config.Load(args)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	c := cache.New(cache.Options{Shards: 16, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy()})
-	c.Start(10)
-	srv := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
-	if err := srv.Listen(); err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	go srv.Serve()
-	ts := &testServer{srv: srv, cache: c, cfg: cfg, addr: srv.Addrs()[0].String()}
-	t.Cleanup(func() {
-		srv.Close()
-		c.Close()
-	})
-	return ts
+	os.Exit(code)
 }
 
 // client returns a go-redis client speaking protocol proto (2 or 3).

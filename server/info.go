@@ -159,24 +159,6 @@ func (s *Server) tcpPort() int {
 	return s.cfg.Port()
 }
 
-func uname() (sysname, release, machine string) {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
-		return runtime.GOOS, "", runtime.GOARCH
-	}
-	str := func(a [65]int8) string {
-		buf := make([]byte, 0, len(a))
-		for _, c := range a {
-			if c == 0 {
-				break
-			}
-			buf = append(buf, byte(c))
-		}
-		return string(buf)
-	}
-	return str(u.Sysname), str(u.Release), str(u.Machine)
-}
-
 func (s *Server) infoServer(b *strings.Builder) {
 	now := time.Now()
 	up := int64(now.Sub(s.startTime) / time.Second)
@@ -190,7 +172,7 @@ func (s *Server) infoServer(b *strings.Builder) {
 	infoKV(b, "os", strings.TrimSpace(sys+" "+rel+" "+mach))
 	infoKV(b, "arch_bits", strconv.Itoa(strconv.IntSize))
 	infoKV(b, "monotonic_clock", "POSIX clock_gettime")
-	infoKV(b, "multiplexing_api", "epoll")
+	infoKV(b, "multiplexing_api", multiplexingAPI)
 	infoKV(b, "atomicvar_api", "c11-builtin")
 	infoKV(b, "gcc_version", "0.0.0")
 	infoKV(b, "process_id", os.Getpid())
@@ -260,14 +242,6 @@ func rssBytes() int64 {
 		return 0
 	}
 	return pages * int64(os.Getpagesize())
-}
-
-func totalSystemMemory() int64 {
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
 }
 
 func (s *Server) infoMemory(b *strings.Builder) {

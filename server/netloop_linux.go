@@ -28,12 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const (
-	readChunk     = 64 << 10 // a loop's shared read buffer
-	minConnBuf    = 16 << 10 // free space kept in a connection's own buffer while a command is incomplete
-	keepReplyCap  = 64 << 10 // reply buffers above this are dropped once sent
-	maxLoopEvents = 256
-)
+const maxLoopEvents = 256
 
 // loop is one event loop.
 type loop struct {
@@ -272,10 +267,8 @@ func (lp *loop) releaseDurable() {
 	lp.durWanted.Store(len(lp.waiting) > 0)
 }
 
-// failWaiting answers the waiting pipelines when the log failed: nothing in
-// them may be acknowledged and every command gets the MISCONF error (its
-// effect may stay in memory and reach the log once the disk recovers, like
-// a write whose reply was lost).
+// failWaiting answers the waiting pipelines with the log's error
+// (Client.failPipeline).
 func (lp *loop) failWaiting(err error) {
 	failed := lp.waiting
 	lp.waiting = nil
@@ -283,11 +276,8 @@ func (lp *loop) failWaiting(err error) {
 		if c.closed {
 			continue
 		}
-		c.cl.reply.Reset()
+		c.cl.failPipeline(err)
 		c.out = 0
-		for i := 0; i < c.cl.batch; i++ {
-			c.cl.reply.Err(err)
-		}
 		c.waiting = false
 		c.resume()
 	}
@@ -363,62 +353,26 @@ func (c *conn) blocked() bool {
 
 // run executes every complete command in buf, then ends the pipeline.
 func (c *conn) run(buf []byte) {
-	cl := c.cl
-	s := c.lp.s
-	cl.tick()
-	for {
-		args, perr, ok := c.p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
-		if perr != "" {
-			// Replies so far are sent, then the error, then the
-			// connection is closed (Redis's setProtocolError).
-			s.protoErrors.Add(1)
-			s.warnf("protocol error from client %s: %s", cl.Addr, perr)
-			cl.reply.Error("ERR Protocol error: " + perr)
-			cl.closeAfter = true
-			c.p = reqParser{start: len(buf), pos: len(buf)}
-			break
-		}
-		if !ok {
-			break
-		}
-		if cl.killed.Load() {
-			c.close()
-			return
-		}
-		cl.batch++
-		cl.exec(args)
-		if cl.detach != nil {
-			c.detach(buf)
-			return
-		}
-		if cl.closeAfter {
-			// QUIT: the rest of the pipeline is not run.
-			c.p = reqParser{start: len(buf), pos: len(buf)}
-			break
-		}
+	switch c.cl.runPipeline(&c.p, buf) {
+	case pipelineKilled:
+		c.close()
+		return
+	case pipelineDetach:
+		c.detach(buf)
+		return
 	}
 	c.endPipeline()
 }
 
-// endPipeline is the end of a batch: with appendfsync always and writes in
-// it, the replies wait for the fsync that covers them (one wait per pipeline;
-// one fsync covers every client that wrote meanwhile); otherwise they go out.
+// endPipeline sends the replies, or with appendfsync always and writes in
+// the pipeline, parks them until the fsync that covers them.
 func (c *conn) endPipeline() {
-	cl := c.cl
-	cl.lastActive.Store(cl.nowMs) // the clock read after the pipeline's last command
-	cl.publish()
-	if cl.wrote {
-		cl.wrote = false
-		s := c.lp.s
-		if s.cfg.AppendOnly() && s.cfg.AppendFsync() == "always" {
-			if lsn := s.cache.LastLSN(); s.cache.DurableLSN() < lsn {
-				c.waiting = true
-				c.waitLSN = lsn
-				c.waitStart = cl.clock
-				c.lp.waiting = append(c.lp.waiting, c)
-				return
-			}
-		}
+	if lsn, wait := c.cl.finishPipeline(); wait {
+		c.waiting = true
+		c.waitLSN = lsn
+		c.waitStart = c.cl.clock
+		c.lp.waiting = append(c.lp.waiting, c)
+		return
 	}
 	c.flush()
 }
@@ -540,22 +494,38 @@ func (c *conn) detach(buf []byte) {
 	}()
 }
 
-// prefixConn is a net.Conn whose first reads return bytes already buffered.
-type prefixConn struct {
-	net.Conn
-	rest []byte
-}
-
-func (p *prefixConn) Read(b []byte) (int, error) {
-	if len(p.rest) > 0 {
-		n := copy(b, p.rest)
-		p.rest = p.rest[n:]
-		return n, nil
-	}
-	return p.Conn.Read(b)
-}
-
 // ---- accepting ----
+
+// eventLoops: Linux has the epoll layer (Server.Serve uses it unless
+// Options.Goroutines is set).
+const eventLoops = true
+
+func (c *conn) descriptor() int { return c.fd }
+
+func (c *conn) start() bool {
+	if c.lp.add(c) {
+		return true
+	}
+	unix.Close(c.fd)
+	return false
+}
+
+// loopSocket gives the accepted nc to the least loaded event loop (s.mu
+// held): the loop serves a duplicate of its descriptor and nc is closed.
+func (s *Server) loopSocket(cl *Client, nc net.Conn) (socket, error) {
+	defer nc.Close()
+	fd, err := socketFD(nc)
+	if err != nil {
+		return nil, err
+	}
+	lp := s.loops[0]
+	for _, l := range s.loops[1:] {
+		if l.nclients.Load() < lp.nclients.Load() {
+			lp = l
+		}
+	}
+	return &conn{fd: fd, lp: lp, cl: cl}, nil
+}
 
 // socketFD duplicates nc's descriptor (non-blocking, like the original);
 // closing nc afterwards leaves the socket open.

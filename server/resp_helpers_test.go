@@ -14,6 +14,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/config"
+	"fastcache/persistence"
 )
 
 // Helpers for byte-level tests: a raw connection that sends commands as RESP
@@ -24,6 +25,13 @@ import (
 // (Shutdown, Loading, InfoSections).
 func startServerOpts(t testing.TB, mod func(*Options), directives ...string) *testServer {
 	t.Helper()
+	return startServerWAL(t, nil, mod, directives...)
+}
+
+// startServerWAL is startServerOpts with the cache logging to wal (nil: no
+// log), set before anything runs, as the real start-up does.
+func startServerWAL(t testing.TB, wal *persistence.WAL, mod func(*Options), directives ...string) *testServer {
+	t.Helper()
 	args := []string{"--port", "0", "--bind", "127.0.0.1", "--appendonly", "no"}
 	for i := 0; i+1 < len(directives); i += 2 {
 		args = append(args, "--"+directives[i], directives[i+1])
@@ -32,9 +40,9 @@ func startServerOpts(t testing.TB, mod func(*Options), directives ...string) *te
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	c := cache.New(cache.Options{Shards: 16, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy()})
+	c := cache.New(cache.Options{Shards: 16, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy(), WAL: wal})
 	c.Start(10)
-	o := Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)}
+	o := Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard), Goroutines: testGoroutines}
 	if mod != nil {
 		mod(&o)
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sys/unix"
 
 	"fastcache/cache"
 	"fastcache/config"
@@ -53,6 +52,10 @@ type Options struct {
 	InfoSections map[string]func() string
 	// Replication serves REPLICAOF/SLAVEOF and replicas' FCSYNC (nil: not available).
 	Replication Replication
+	// Goroutines serves each connection from a goroutine of its own
+	// (netconn.go) instead of the epoll event loops; it is the only
+	// network layer where epoll does not exist.
+	Goroutines bool
 }
 
 // Server serves RESP clients.
@@ -64,7 +67,10 @@ type Server struct {
 
 	mu        sync.Mutex
 	lns       []net.Listener
-	loops     []*loop
+	loops     []*loop        // the epoll event loops (none: a goroutine per connection)
+	connWG    sync.WaitGroup // goroutine-served connections
+	durable   durableSignal  // wakes them when the durable LSN moves
+	cancelDur func()
 	clients   map[int64]*Client
 	closed    bool
 	done      chan struct{}
@@ -170,14 +176,18 @@ func (s *Server) Serve() error {
 		s.mu.Unlock()
 		return nil
 	}
-	for i := 0; i < n; i++ {
-		lp, err := newLoop(s)
-		if err != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("event loop: %w", err)
+	if eventLoops && !s.opts.Goroutines {
+		for i := 0; i < n; i++ {
+			lp, err := newLoop(s)
+			if err != nil {
+				s.mu.Unlock()
+				return fmt.Errorf("event loop: %w", err)
+			}
+			s.loops = append(s.loops, lp)
+			go lp.run()
 		}
-		s.loops = append(s.loops, lp)
-		go lp.run()
+	} else {
+		s.cancelDur = s.cache.OnDurable(s.durable.fire)
 	}
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -205,10 +215,23 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.done)
 	loops := s.loops
+	var socks []socket
+	for _, c := range s.clients {
+		socks = append(socks, c.sock)
+	}
 	s.mu.Unlock()
 	s.closeListeners()
 	for _, lp := range loops {
 		lp.shutdown()
+	}
+	if len(loops) == 0 {
+		for _, sk := range socks {
+			sk.shutdown()
+		}
+		s.connWG.Wait()
+		if s.cancelDur != nil {
+			s.cancelDur()
+		}
 	}
 	s.wg.Wait()
 }
@@ -238,13 +261,13 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 }
 
 // accept admits a new connection (maxclients) and hands it to the least
-// loaded event loop.
+// loaded event loop, or to a goroutine of its own.
 func (s *Server) accept(nc net.Conn) {
-	defer nc.Close() // the loop owns a duplicate of the descriptor
 	s.connsReceived.Add(1)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		nc.Close()
 		return
 	}
 	if len(s.clients) >= s.cfg.MaxClients() {
@@ -252,13 +275,8 @@ func (s *Server) accept(nc net.Conn) {
 		s.mu.Unlock()
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		nc.Close()
 		s.warnf("max number of clients reached, connection from %s refused", nc.RemoteAddr())
-		return
-	}
-	fd, err := socketFD(nc)
-	if err != nil {
-		s.mu.Unlock()
-		s.warnf("accept %s: %v", nc.RemoteAddr(), err)
 		return
 	}
 	c := &Client{
@@ -273,17 +291,21 @@ func (s *Server) accept(nc net.Conn) {
 	c.ks = s.cache.KeyspaceAt(&c.nowMs)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
-	lp := s.loops[0]
-	for _, l := range s.loops[1:] {
-		if l.nclients.Load() < lp.nclients.Load() {
-			lp = l
+	if len(s.loops) > 0 {
+		sock, err := s.loopSocket(c, nc)
+		if err != nil {
+			s.mu.Unlock()
+			s.warnf("accept %s: %v", c.Addr, err)
+			return
 		}
+		c.sock = sock
+	} else {
+		c.sock = newGConn(s, c, nc)
+		s.connWG.Add(1) // under s.mu before closed is set: Close waits for it
 	}
-	c.conn = &conn{fd: fd, lp: lp, cl: c}
 	s.clients[c.ID] = c
 	s.mu.Unlock()
-	if !lp.add(c.conn) {
-		unix.Close(fd)
+	if !c.sock.start() {
 		s.closedConn(c)
 	}
 }
@@ -405,7 +427,7 @@ func (s *Server) cron() {
 		s.mu.Lock()
 		for _, c := range s.clients {
 			if c.lastActive.Load() < limit {
-				c.conn.shutdown()
+				c.sock.shutdown()
 			}
 		}
 		s.mu.Unlock()

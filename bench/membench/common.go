@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"fastcache/bench/child"
 )
 
 // ---- child processes --------------------------------------------------------
@@ -115,7 +117,7 @@ func startServer(kind, bin string, port int, dir string, extra ...string) (*serv
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = child.Attr()
 	s := &server{kind: kind, cmd: cmd, port: port, dir: dir, log: lf, done: make(chan struct{})}
 	procMu.Lock()
 	s.start = time.Now()

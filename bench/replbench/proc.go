@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"fastcache/bench/child"
 )
 
 // proc is one server process this program started.
@@ -69,7 +71,7 @@ func startProc(name, bin string, args []string, port int, dir, logPath string) (
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = lf
 	cmd.Stderr = lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = child.Attr()
 	registry.Lock()
 	if registry.closed {
 		registry.Unlock()

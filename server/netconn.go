@@ -1,0 +1,132 @@
+package server
+
+// The portable network layer: a goroutine per connection over Go's
+// net.Conn. It serves where the epoll event loops (netloop_linux.go) do not
+// exist (macOS, the BSDs) and when Options.Goroutines asks for it. The same
+// parser and dispatcher run as in the event loops; reads, writes and the
+// appendfsync always wait block this connection's goroutine only. It costs
+// more per request than the event loops (the netpoller's park/unpark per
+// read), which is why Linux does not use it by default.
+
+import (
+	"errors"
+	"net"
+)
+
+// gconn is one client connection served by its own goroutine.
+type gconn struct {
+	s  *Server
+	nc net.Conn
+	cl *Client
+	fd int
+	in []byte // bytes read and not yet consumed
+	p  reqParser
+}
+
+func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
+	g := &gconn{s: s, nc: nc, cl: c, fd: -1}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			raw.Control(func(fd uintptr) { g.fd = int(fd) })
+		}
+	}
+	return g
+}
+
+func (g *gconn) descriptor() int { return g.fd }
+
+// shutdown closes the socket; the goroutine's blocked read or write returns.
+func (g *gconn) shutdown() { g.nc.Close() }
+
+func (g *gconn) start() bool {
+	go g.serve()
+	return true
+}
+
+// serve reads and runs pipelines until the connection ends.
+func (g *gconn) serve() {
+	defer g.s.connWG.Done()
+	detached := false
+	defer func() {
+		if !detached {
+			g.nc.Close()
+		}
+		g.s.closedConn(g.cl)
+	}()
+	limit := func() int { return int(g.s.cfg.ClientQueryBufferLimit()) }
+	for {
+		if cap(g.in)-len(g.in) < minConnBuf {
+			nb := make([]byte, len(g.in), max(2*cap(g.in), len(g.in)+minConnBuf))
+			copy(nb, g.in)
+			g.in = nb
+		}
+		n, err := g.nc.Read(g.in[len(g.in):cap(g.in)])
+		if n > 0 {
+			g.in = g.in[:len(g.in)+n]
+			switch g.cl.runPipeline(&g.p, g.in) {
+			case pipelineKilled:
+				return
+			case pipelineDetach:
+				detached = g.detach()
+				return
+			}
+			if !g.reply() || g.cl.closeAfter {
+				return
+			}
+			// Keep what is not parsed yet at the buffer's start.
+			rest := copy(g.in, g.in[g.p.start:])
+			g.p.shift(g.p.start)
+			g.in = g.in[:rest]
+			if rest == 0 && cap(g.in) > readChunk {
+				g.in = nil
+			}
+			if g.p.pending(len(g.in)) > limit() {
+				g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// reply sends the pipeline's replies, after the fsync that covers its
+// writes under appendfsync always; false ends the connection.
+func (g *gconn) reply() bool {
+	cl := g.cl
+	if lsn, wait := cl.finishPipeline(); wait {
+		err := g.s.waitDurable(lsn)
+		switch {
+		case errors.Is(err, errDurabilityTimeout):
+			g.s.warnf("closing client %s: %v", cl.Addr, err)
+			return false
+		case errors.Is(err, errServerClosing):
+			return false
+		case err != nil:
+			cl.failPipeline(err)
+		}
+	}
+	cl.batch = 0
+	_, err := g.nc.Write(cl.reply.b)
+	cl.reply.Reset()
+	if cap(cl.reply.b) > keepReplyCap {
+		cl.reply.b = nil
+	}
+	return err == nil
+}
+
+// detach hands the socket to FCSYNC's stream (after the pipeline's replies)
+// on a goroutine of its own; it reports whether the handover happened.
+func (g *gconn) detach() bool {
+	cl := g.cl
+	fn := cl.detach
+	cl.detach = nil
+	if _, err := g.nc.Write(cl.reply.b); err != nil {
+		return false
+	}
+	cl.reply.Reset()
+	rest := append([]byte(nil), g.in[g.p.pos:]...)
+	go fn(&prefixConn{Conn: g.nc, rest: rest})
+	return true
+}

@@ -1,0 +1,180 @@
+package server
+
+// What both network layers share: running a pipeline of commands, deciding
+// whether its replies wait for an fsync (appendfsync always), and the socket
+// a connection is served on. The epoll event loops (netloop_linux.go) and the
+// goroutine-per-connection layer (netconn.go) differ only in how they read,
+// write and wait.
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+const (
+	readChunk    = 64 << 10 // an event loop's shared read buffer
+	minConnBuf   = 16 << 10 // free space kept in a connection's own buffer while a command is incomplete
+	keepReplyCap = 64 << 10 // reply buffers above this are dropped once sent
+)
+
+// socket is a client connection as its network layer serves it.
+type socket interface {
+	// descriptor is the socket's file descriptor (CLIENT LIST fd).
+	descriptor() int
+	// shutdown makes the serving side close the connection (any goroutine).
+	shutdown()
+	// start begins serving; false if the server is closing (the connection
+	// is then closed and forgotten).
+	start() bool
+}
+
+// pipelineEnd says how runPipeline stopped.
+type pipelineEnd int
+
+const (
+	pipelineDone   pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
+	pipelineKilled                    // CLIENT KILL hit this client: close without further replies
+	pipelineDetach                    // FCSYNC takes the socket over once the replies are out (cl.detach)
+)
+
+// runPipeline executes every complete command in buf; p keeps the position
+// of what is incomplete.
+func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
+	s := cl.srv
+	cl.tick()
+	for {
+		args, perr, ok := p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
+		if perr != "" {
+			// Replies so far are sent, then the error, then the
+			// connection is closed (Redis's setProtocolError).
+			s.protoErrors.Add(1)
+			s.warnf("protocol error from client %s: %s", cl.Addr, perr)
+			cl.reply.Error("ERR Protocol error: " + perr)
+			cl.closeAfter = true
+			*p = reqParser{start: len(buf), pos: len(buf)}
+			return pipelineDone
+		}
+		if !ok {
+			return pipelineDone
+		}
+		if cl.killed.Load() {
+			return pipelineKilled
+		}
+		cl.batch++
+		cl.exec(args)
+		if cl.detach != nil {
+			return pipelineDetach
+		}
+		if cl.closeAfter {
+			// QUIT: the rest of the pipeline is not run.
+			*p = reqParser{start: len(buf), pos: len(buf)}
+			return pipelineDone
+		}
+	}
+}
+
+// finishPipeline ends a batch of commands. With appendfsync always and
+// writes in it, it returns the LSN whose fsync the replies must wait for
+// (one wait per pipeline; one fsync covers every client that wrote
+// meanwhile).
+func (cl *Client) finishPipeline() (lsn uint64, wait bool) {
+	cl.lastActive.Store(cl.nowMs) // the clock read after the pipeline's last command
+	cl.publish()
+	if !cl.wrote {
+		return 0, false
+	}
+	cl.wrote = false
+	s := cl.srv
+	if s.cfg.AppendOnly() && s.cfg.AppendFsync() == "always" {
+		if lsn := s.cache.LastLSN(); s.cache.DurableLSN() < lsn {
+			return lsn, true
+		}
+	}
+	return 0, false
+}
+
+// failPipeline replaces a waiting pipeline's replies when the log failed:
+// nothing in it may be acknowledged and every command gets the MISCONF error
+// (its effect may stay in memory and reach the log once the disk recovers,
+// like a write whose reply was lost).
+func (cl *Client) failPipeline(err error) {
+	cl.reply.Reset()
+	for i := 0; i < cl.batch; i++ {
+		cl.reply.Err(err)
+	}
+}
+
+// prefixConn is a net.Conn whose first reads return bytes already buffered.
+type prefixConn struct {
+	net.Conn
+	rest []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.rest) > 0 {
+		n := copy(b, p.rest)
+		p.rest = p.rest[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// ---- appendfsync always for connections served by goroutines ----
+
+var (
+	errDurabilityTimeout = errors.New("writes not durable after " + durabilityTimeout.String())
+	errServerClosing     = errors.New("server closing")
+)
+
+// durableSignal wakes goroutines waiting for the durable LSN to move: each
+// wait takes the current channel, which the WAL writer's callback closes.
+type durableSignal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (d *durableSignal) next() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ch == nil {
+		d.ch = make(chan struct{})
+	}
+	return d.ch
+}
+
+func (d *durableSignal) fire() {
+	d.mu.Lock()
+	if d.ch != nil {
+		close(d.ch)
+		d.ch = nil
+	}
+	d.mu.Unlock()
+}
+
+// waitDurable blocks until lsn is durable, the log fails (its error), the
+// wait exceeds durabilityTimeout or the server closes.
+func (s *Server) waitDurable(lsn uint64) error {
+	var timer *time.Timer
+	for {
+		ch := s.durable.next() // before reading the LSN: no advance is missed
+		if s.cache.DurableLSN() >= lsn {
+			return nil
+		}
+		if w := s.cache.WAL(); w != nil && w.Err() != nil {
+			return w.Err()
+		}
+		if timer == nil {
+			timer = time.NewTimer(durabilityTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return errDurabilityTimeout
+		case <-s.done:
+			return errServerClosing
+		}
+	}
+}
