@@ -118,15 +118,9 @@ func pipeline16(args ...string) []byte {
 // runPipeline parses and runs every command in buf, as the event loop does.
 func runPipeline(c *Client, p *reqParser, buf []byte) int {
 	*p = reqParser{marks: p.marks[:0], args: p.args[:0], inline: p.inline}
-	n := 0
-	for {
-		args, perr, ok := p.next(buf, limits{authed: true, maxBulkLen: 512 << 20})
-		if perr != "" || !ok {
-			return n
-		}
-		c.exec(args)
-		n++
-	}
+	c.batch = 0
+	c.runPipeline(p, buf) // the event loops' path: parse, dispatch, reply
+	return c.batch
 }
 
 func TestParseAndDispatchDoNotAllocate(t *testing.T) {

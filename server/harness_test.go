@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"flag"
 	"net"
 	"os"
 	"testing"
@@ -35,10 +36,11 @@ var testGoroutines bool
 
 // TestMain runs the package's tests twice where event loops exist: over the
 // event loops, then over the goroutine-per-connection layer, which is the
-// only one on macOS and the BSDs.
+// only one on macOS and the BSDs. Benchmarks (-bench) run once.
 func TestMain(m *testing.M) {
+	flag.Parse()
 	code := m.Run()
-	if code == 0 && eventLoops {
+	if code == 0 && eventLoops && flag.Lookup("test.bench").Value.String() == "" {
 		testGoroutines = true
 		code = m.Run()
 	}
