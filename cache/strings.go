@@ -164,25 +164,27 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	return cur, nil
 }
 
-// IncrByFloat adds delta to the float stored at key and returns the new value
-// as text (the form logged and stored).
-func (k Keyspace) IncrByFloat(key []byte, delta float64) ([]byte, error) {
+// IncrByFloat adds delta to the number stored at key (0 if missing) in long
+// double arithmetic, as Redis does, keeping its TTL, and returns the new
+// value as text: the form stored and logged (Redis too propagates the final
+// value, as SET ... KEEPTTL), so a replay gives the same bytes.
+func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
-	var cur float64
+	var cur LongDouble
 	if ok {
-		v, good := ParseFloat(e.Value)
+		v, good := ParseLongDouble(e.Value)
 		if !good {
 			return nil, ErrNotFloat
 		}
 		cur = v
 	}
-	cur += delta
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+	sum, good := AddLongDouble(cur, delta)
+	if !good {
 		return nil, ErrNaN
 	}
-	out := FormatFloat(nil, cur)
+	out := AppendLongDouble(nil, sum)
 	s.Set(key, out, e.ExpireAt, rec)
 	return out, nil
 }
@@ -327,32 +329,4 @@ func ParseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(v), true
-}
-
-// ParseFloat parses a float as Redis's string2ld does: no surrounding spaces,
-// no NaN.
-func ParseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || len(b) > 5000 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && math.IsInf(f, 0) {
-			return f, true
-		}
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-// FormatFloat formats f as Redis's INCRBYFLOAT does: plain decimal notation
-// without an exponent and without trailing zeros.
-func FormatFloat(dst []byte, f float64) []byte {
-	if f == math.Trunc(f) && math.Abs(f) < 1e17 {
-		return strconv.AppendInt(dst, int64(f), 10)
-	}
-	return strconv.AppendFloat(dst, f, 'f', -1, 64)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -459,17 +460,136 @@ func diffScripts() []diffScript {
 			c("INCRBYFLOAT", "s", "1"),
 			c("SET", "s", "1.5x"),
 			c("INCRBYFLOAT", "s", "1"),
+			// long double arithmetic: 1.7e308+1.7e308 is finite (309 digits)
 			c("SET", "big", "1.7e308"),
-			// TODO(diff): Redis computes in long double, so 1.7e308+1.7e308
-			// is finite there ("$309\r\n34000000000000000000627...5120"); fastcache
-			// uses float64 and answers "-ERR increment would produce NaN or
-			// Infinity". Excluded: c("INCRBYFLOAT", "big", "1.7e308").
+			c("INCRBYFLOAT", "big", "1.7e308"),
 			c("INCRBYFLOAT", "big", "-1.7e308"),
+			c("INCRBYFLOAT", "big2", "1.7e308"),
+			c("INCRBYFLOAT", "big2", "1.7e308"),
+			c("GET", "big2"),
 			c("INCRBYFLOAT", "x", "5.0e3"),
 			c("INCRBYFLOAT", "x", "0.0"),
 			c("INCRBYFLOAT", "y", "3"),
 			c("INCRBYFLOAT", "y", "-3"),
 			c("INCR", "y"),
+		}},
+		{"incrbyfloat-precision", []diffStep{
+			// 0.1 repeated: the float64 artefacts (0.30000000000000004)
+			// round away at 17 decimals of a long double, until they do not
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "0.1"), c("INCRBYFLOAT", "p", "0.1"),
+			c("INCRBYFLOAT", "p", "-1.2"),
+			c("GET", "p"),
+			c("SET", "q", "10.50"),
+			c("INCRBYFLOAT", "q", "0.1"),
+			c("INCRBYFLOAT", "q", "-5.0e3"),
+			c("SET", "q", "5.0e3"),
+			c("INCRBYFLOAT", "q", "2.0e2"),
+			c("SET", "q", "0.3"),
+			c("INCRBYFLOAT", "q", "1e-17"),
+			c("INCRBYFLOAT", "q", "3.3333333333333333333"),
+			c("INCRBYFLOAT", "q", "1e16"),
+			c("INCRBYFLOAT", "q", "1e3"),
+			c("INCRBYFLOAT", "q", "-1e19"),
+			// very small numbers: 17 decimals, "-0" written "0"
+			c("INCRBYFLOAT", "t", "1e-20"),
+			c("GET", "t"),
+			c("INCRBYFLOAT", "t", "-1e-20"),
+			c("INCRBYFLOAT", "t2", "-1e-20"),
+			c("INCRBYFLOAT", "t3", "1e-17"),
+			c("INCRBYFLOAT", "t3", "5e-18"),
+			c("INCRBYFLOAT", "t4", "5e-18"),
+			c("INCRBYFLOAT", "t5", "-5e-18"),
+			c("INCRBYFLOAT", "t6", "0x1p-18"), // an exact tie at 17 decimals: to even
+			c("INCRBYFLOAT", "t7", "-0"),
+			c("INCRBYFLOAT", "t7", "-0.0"),
+			c("SET", "t8", "-0"),
+			c("INCRBYFLOAT", "t8", "-0"),
+			// negative results and integers written with ".0"
+			c("INCRBYFLOAT", "n", "-2.5"),
+			c("INCRBYFLOAT", "n", "1.25"),
+			c("INCRBYFLOAT", "n", "-1000000.75"),
+			c("SET", "n2", "3.0"),
+			c("INCRBYFLOAT", "n2", "1"),
+			c("INCRBYFLOAT", "n3", "2.0"),
+			c("INCRBYFLOAT", "n3", "-2.00000"),
+			c("INCRBYFLOAT", "n4", "9223372036854775807"),
+			c("INCRBYFLOAT", "n4", "9223372036854775807"),
+			c("INCRBYFLOAT", "n4", "1"),
+			c("INCRBYFLOAT", "n5", "-9223372036854775808"),
+			c("INCRBYFLOAT", "n5", "-9223372036854775808"),
+			c("INCRBYFLOAT", "n5", "-1"),
+			c("INCRBYFLOAT", "n6", "18446744073709551617"),
+			// many digits
+			c("INCRBYFLOAT", "d", "3.14159265358979323846264338327950288419716939937510"),
+			c("INCRBYFLOAT", "d", "123456789012345678901234567890.123456789"),
+			c("INCRBYFLOAT", "d2", "0.00000000000000000000000000000000001234567890123456789"),
+			c("INCRBYFLOAT", "d3", "1"+strings.Repeat("0", 400)+".5"),
+			c("INCRBYFLOAT", "d4", "1."+strings.Repeat("0", 5117)), // 5119 bytes: read
+			c("INCRBYFLOAT", "d4", "1."+strings.Repeat("0", 5118)), // 5120 bytes: refused
+			c("SET", "d5", "1."+strings.Repeat("0", 5118)),
+			c("INCRBYFLOAT", "d5", "1"),
+			// the long double's range
+			c("INCRBYFLOAT", "r", "1e4932"),
+			c("STRLEN", "r"),
+			c("INCRBYFLOAT", "r", "1e4932"),
+			c("INCRBYFLOAT", "r2", "1.18973149535723176502e+4932"),
+			c("INCRBYFLOAT", "r2", "-1.18973149535723176502e+4932"),
+			c("INCRBYFLOAT", "r3", "1e4933"),
+			c("INCRBYFLOAT", "r3", "-1e4933"),
+			c("INCRBYFLOAT", "r3", "1e-4950"),
+			c("INCRBYFLOAT", "r3", "1e-5000"),
+			c("INCRBYFLOAT", "r3", "0e-5000"),
+			c("INCRBYFLOAT", "r3", "0e99999999999999999999"),
+			c("INCRBYFLOAT", "r3", "1e99999999999999999999"),
+			c("EXISTS", "r3"),
+			// what strtold reads (hexadecimal, inf) and what string2ld refuses
+			c("INCRBYFLOAT", "h", "0x10"),
+			c("INCRBYFLOAT", "h", "0x1.8p-1"),
+			c("INCRBYFLOAT", "h", "-0X.8P+2"),
+			c("INCRBYFLOAT", "h", "0x"),
+			c("INCRBYFLOAT", "h", "0x1p"),
+			c("INCRBYFLOAT", "h", "0x1.0000000000000001p-16446"),  // glibc: underflow to 0
+			c("INCRBYFLOAT", "h", "0x1.00000000000000008p-16446"), // the smallest subnormal
+			c("INCRBYFLOAT", "h", ".5"),
+			c("INCRBYFLOAT", "h", "5."),
+			c("INCRBYFLOAT", "h", "-.5"),
+			c("INCRBYFLOAT", "h", "+1"),
+			c("INCRBYFLOAT", "h", "1e"),
+			c("INCRBYFLOAT", "h", "1e+"),
+			c("INCRBYFLOAT", "h", "."),
+			c("INCRBYFLOAT", "h", "-"),
+			c("INCRBYFLOAT", "h", "1 "),
+			c("INCRBYFLOAT", "h", "\t1"),
+			c("INCRBYFLOAT", "h", "1\x00"),
+			c("INCRBYFLOAT", "h", "1_0"),
+			c("INCRBYFLOAT", "h", "Infinity"),
+			c("INCRBYFLOAT", "h", "+INF"),
+			c("INCRBYFLOAT", "h", "infinit"),
+			c("INCRBYFLOAT", "h", "NaN"),
+			c("INCRBYFLOAT", "h", "nan(123)"),
+			c("GET", "h"),
+			c("SET", "v", "inf"),
+			c("INCRBYFLOAT", "v", "1"),
+			c("INCRBYFLOAT", "v", "-inf"),
+			c("SET", "v", "nan"),
+			c("INCRBYFLOAT", "v", "1"),
+			c("SET", "v", " 1"),
+			c("INCRBYFLOAT", "v", "1"),
+			c("SET", "v", "1 "),
+			c("INCRBYFLOAT", "v", "1"),
+			c("SET", "v", "0x1P4"),
+			c("INCRBYFLOAT", "v", "1"),
+			c("SET", "v", "1e-5000"),
+			c("INCRBYFLOAT", "v", "1"),
+			// the TTL is kept
+			c("SETEX", "e", "1000", "1.5"),
+			c("INCRBYFLOAT", "e", "0.25"),
+			ttl("TTL", "e"),
 		}},
 		{"append-strlen-ranges", []diffStep{
 			c("APPEND", "k", "foo"),
@@ -1053,5 +1173,59 @@ func TestRedisDiff(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRedisDiffIncrByFloatRandom: INCRBYFLOAT with random operands (decimal
+// with up to 24 digits and exponents, a few huge or tiny ones, hexadecimal)
+// on a few keys, so results feed back as stored values; both servers must
+// give the same bytes.
+func TestRedisDiffIncrByFloatRandom(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	conns := [2]*diffConn{diffDial(t, redisAddr), diffDial(t, fc.addr)}
+	r := rand.New(rand.NewPCG(7, 11))
+	num := func() string {
+		var sb strings.Builder
+		if r.IntN(2) == 0 {
+			sb.WriteByte('-')
+		}
+		if r.IntN(10) == 0 {
+			fmt.Fprintf(&sb, "0x%x.%xp%d", r.Uint64()>>r.IntN(64), r.Uint64(), r.IntN(200)-100)
+			return sb.String()
+		}
+		n := 1 + r.IntN(24)
+		pt := r.IntN(n + 1)
+		for i := 0; i < n; i++ {
+			if i == pt {
+				sb.WriteByte('.')
+			}
+			sb.WriteByte(byte('0' + r.IntN(10)))
+		}
+		switch r.IntN(8) {
+		case 0, 1:
+			fmt.Fprintf(&sb, "e%d", r.IntN(40)-30)
+		case 2:
+			fmt.Fprintf(&sb, "E%+d", r.IntN(9800)-4900)
+		}
+		return sb.String()
+	}
+	for i := 0; i < 600; i++ {
+		key := fmt.Sprint("f", r.IntN(4))
+		args := []string{"INCRBYFLOAT", key, num()}
+		if r.IntN(20) == 0 {
+			args = []string{"SET", key, num()}
+		}
+		var replies [2]string
+		for s, dc := range conns {
+			rep, err := dc.do(args)
+			if err != nil {
+				t.Fatalf("%q: %v", args, err)
+			}
+			replies[s] = rep
+		}
+		if replies[0] != replies[1] {
+			t.Errorf("%q:\n  redis:     %.300q\n  fastcache: %.300q", args, replies[0], replies[1])
+		}
 	}
 }

@@ -277,7 +277,7 @@ func incrBy(c *Client, key []byte, d int64) {
 }
 
 func cmdIncrByFloat(c *Client, args [][]byte) {
-	d, ok := cache.ParseFloat(args[2])
+	d, ok := cache.ParseLongDouble(args[2])
 	if !ok {
 		c.reply.Error(errNotFloat)
 		return
