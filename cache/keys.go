@@ -88,9 +88,9 @@ func (k Keyspace) Rename(src, dst []byte, nx bool) (bool, error) {
 			return false, nil
 		}
 	}
-	val := append([]byte(nil), e.Value...)
+	val, enc := append([]byte(nil), e.Value...), ss.Enc(src)
 	ss.Delete(src, m.rec(src))
-	ds.Set(dst, val, e.ExpireAt, m.rec(dst))
+	ds.SetEncoded(dst, val, e.ExpireAt, enc, m.rec(dst))
 	return true, nil
 }
 
@@ -112,7 +112,7 @@ func (k Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 		return false, nil
 	}
 	val := append([]byte(nil), e.Value...)
-	ds.Set(dst, val, e.ExpireAt, m.rec(dst))
+	ds.SetEncoded(dst, val, e.ExpireAt, ss.Enc(src), m.rec(dst))
 	return true, nil
 }
 
@@ -202,6 +202,7 @@ type KeyInfo struct {
 	Meta     uint32
 	Bytes    int64
 	ExpireAt int64
+	Enc      shard.Enc
 }
 
 // Inspect returns information about key without touching it.
@@ -212,7 +213,7 @@ func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
 	if !ok {
 		return KeyInfo{}, false
 	}
-	return KeyInfo{Value: append([]byte(nil), e.Value...), Meta: e.Meta, Bytes: s.EntryBytes(key), ExpireAt: e.ExpireAt}, true
+	return KeyInfo{Value: append([]byte(nil), e.Value...), Meta: e.Meta, Bytes: s.EntryBytes(key), ExpireAt: e.ExpireAt, Enc: s.Enc(key)}, true
 }
 
 // Keys returns every live key matching pattern.

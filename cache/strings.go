@@ -3,6 +3,8 @@ package cache
 import (
 	"math"
 	"strconv"
+
+	"fastcache/shard"
 )
 
 // SetOptions are SET's flags. ExpireAt is absolute unix ms (0 = none).
@@ -185,11 +187,12 @@ func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 		return nil, ErrNaN
 	}
 	out := AppendLongDouble(nil, sum)
-	s.Set(key, out, e.ExpireAt, rec)
+	s.SetEncoded(key, out, e.ExpireAt, shard.EncStr, rec) // Redis stores the text as a string, never an int
 	return out, nil
 }
 
-// Append appends value to key's string and returns the new length.
+// Append appends value to key's string and returns the new length. As in
+// Redis, appending to an existing value (even nothing) leaves a raw string.
 func (k Keyspace) Append(key, value []byte) (int, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
@@ -203,7 +206,7 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 	}
 	nv := make([]byte, 0, len(e.Value)+len(value))
 	nv = append(append(nv, e.Value...), value...)
-	s.Set(key, nv, e.ExpireAt, rec)
+	s.SetEncoded(key, nv, e.ExpireAt, shard.EncRaw, rec)
 	return len(nv), nil
 }
 
@@ -253,7 +256,7 @@ func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
 }
 
 // SetRange overwrites key's value at offset, padding with zero bytes, and
-// returns the new length.
+// returns the new length. A value it writes is a raw string, as in Redis.
 func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) {
 	if offset < 0 {
 		return 0, ErrOffset
@@ -283,7 +286,7 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	if ok {
 		exp = e.ExpireAt
 	}
-	s.Set(key, nv, exp, rec)
+	s.SetEncoded(key, nv, exp, shard.EncRaw, rec)
 	return n, nil
 }
 

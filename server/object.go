@@ -44,9 +44,13 @@ func init() {
 	register(object, memory)
 }
 
-// encodingOf is the encoding Redis would report for a string value.
-func encodingOf(v []byte) string {
-	if len(v) <= 20 {
+// encodingOf is the encoding Redis would report for a string value stored
+// with encoding enc.
+func encodingOf(v []byte, enc shard.Enc) string {
+	if enc == shard.EncRaw {
+		return "raw"
+	}
+	if len(v) <= 20 && enc == shard.EncAuto {
 		if _, ok := cache.ParseInt(v); ok {
 			return "int"
 		}
@@ -63,7 +67,7 @@ func objectEncoding(c *Client, args [][]byte) {
 		c.reply.Null()
 		return
 	}
-	c.reply.BulkString(encodingOf(info.Value))
+	c.reply.BulkString(encodingOf(info.Value, info.Enc))
 }
 
 const policySwitchNote = " Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."

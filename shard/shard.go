@@ -194,6 +194,19 @@ func (s *Shard) Set(key, value []byte, expireAt int64, rec persistence.Recorder)
 	s.account()
 }
 
+// SetEncoded is Set for a value Redis holds with encoding enc (see Enc).
+// The encoding is not logged.
+func (s *Shard) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persistence.Recorder) {
+	s.Set(key, value, expireAt, rec)
+	if enc != EncAuto {
+		s.t.SetEnc(key, enc)
+	}
+}
+
+// Enc is key's encoding (see Enc), read without touching the key; EncAuto
+// if it is missing.
+func (s *Shard) Enc(key []byte) Enc { return s.t.Enc(key) }
+
 // Overwrite is Set for a plain SET, which does not read the old value: an
 // old value that had expired by now counts as expired (as Redis counts the
 // expired key its SET replaces).

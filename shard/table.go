@@ -15,6 +15,7 @@ type mapEntry struct {
 	value    []byte
 	expireAt int64
 	meta     uint32
+	enc      Enc
 }
 
 // Entry is a view of one stored item. Value aliases the table's memory and is
@@ -24,6 +25,23 @@ type Entry struct {
 	ExpireAt int64  // unix ms, 0 = none
 	Meta     uint32 // LRU/LFU bits owned by the shard
 }
+
+// Enc is how Redis would hold a string value where that is not what the
+// value's bytes alone give (OBJECT ENCODING reports it). Redis picks int,
+// embstr or raw from the bytes when a command stores a value it was sent
+// (SET, MSET, APPEND to a new key...), but APPEND to an existing key and
+// SETRANGE leave a raw string, and INCRBYFLOAT stores its text as a string
+// even when it reads as an integer; COPY and RENAME keep the encoding, a new
+// value drops it. It lives in memory only: the WAL and snapshots hold the
+// bytes, and a restart (as Redis's RDB load does) or a replica derives the
+// encoding from them.
+type Enc uint8
+
+const (
+	EncAuto Enc = iota // from the bytes: int, embstr or raw
+	EncRaw             // raw, whatever the bytes
+	EncStr             // embstr up to 44 bytes, else raw: never int
+)
 
 const mapEntryOverhead = 96
 
@@ -53,7 +71,7 @@ func (t *MapTable) Put(key, value []byte, expireAt int64, meta uint32) {
 				t.volatile--
 			}
 		}
-		e.value, e.expireAt, e.meta = v, expireAt, meta
+		e.value, e.expireAt, e.meta, e.enc = v, expireAt, meta, EncAuto
 		return
 	}
 	t.m[string(key)] = &mapEntry{value: v, expireAt: expireAt, meta: meta}
@@ -77,6 +95,21 @@ func (t *MapTable) SetExpire(key []byte, expireAt int64) bool {
 	}
 	e.expireAt = expireAt
 	return true
+}
+
+func (t *MapTable) SetEnc(key []byte, enc Enc) bool {
+	e, ok := t.m[string(key)]
+	if ok {
+		e.enc = enc
+	}
+	return ok
+}
+
+func (t *MapTable) Enc(key []byte) Enc {
+	if e, ok := t.m[string(key)]; ok {
+		return e.enc
+	}
+	return EncAuto
 }
 
 func (t *MapTable) SetMeta(key []byte, meta uint32) bool {

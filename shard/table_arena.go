@@ -39,7 +39,8 @@ import (
 //
 //     flags u8 | meta u32 | [expireAt i64 | volIdx u32] | uvarint klen | uvarint vlen | key | value
 //
-//     where the bracketed part is present only when fExp is set. A record
+//     where the bracketed part is present only when fExp is set. Two bits
+//     of flags hold the value's Enc (0 for almost every record). A record
 //     larger than 8 KiB keeps only a stub in the arena (the header and a u32
 //     index into bigs, a side slice of []byte holding key and value): those
 //     are the only per-entry pointers and there are few of them.
@@ -125,6 +126,9 @@ const (
 	fDead = 1 << 2 // deleted or moved
 	fPad  = 1 << 3 // dead filler: flags, uvarint total size
 	fPad1 = 1 << 4 // dead filler of one byte
+
+	encShift = 5
+	fEnc     = 3 << encShift // the value's Enc; kept by SetExpire and moves, cleared by a new value
 
 	hdrFixed = 5  // flags + meta
 	hdrExp   = 17 // flags + meta + expireAt + volIdx
@@ -603,6 +607,9 @@ func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp 
 			inPlace = true
 		}
 		if inPlace {
+			if r.f&fEnc != 0 { // a new value: its encoding is its own again
+				r.c[r.p] = r.f &^ fEnc
+			}
 			binary.PutUvarint(r.c[r.kv-uvarintLen(vlen):], uint64(vlen))
 			le.PutUint32(r.c[r.p+1:], meta)
 			if hasExp {
@@ -663,6 +670,7 @@ func (t *ArenaTable) SetExpire(key []byte, expireAt int64) bool {
 	}
 	k, v := t.kvOf(&r)
 	noff := t.writeRecord(k, v, r.vlen, true, expireAt, uint32(len(t.vols)), r.meta(), big)
+	t.chunks[noff>>chunkShift][noff&(chunkSize-1)] |= r.f & fEnc
 	t.vols = append(t.vols, noff)
 	t.slots[pos] = tag<<offBits | noff
 	t.kill(off, &r, false)
@@ -685,6 +693,27 @@ func (t *ArenaTable) Lookup(key []byte) (Entry, MetaRef, bool) {
 	}
 	_, e := t.entry(&r)
 	return e, MetaRef(r.c[r.p+1 : r.p+5]), true
+}
+
+// SetEnc records how Redis would hold key's current value (until the next
+// Put of the key); false if key is missing.
+func (t *ArenaTable) SetEnc(key []byte, enc Enc) bool {
+	_, r, ok := t.lookup(key, t.tagOf(key))
+	if ok {
+		r.c[r.p] = r.f&^fEnc | byte(enc&3)<<encShift
+	}
+	return ok
+}
+
+// Enc is key's encoding as recorded by SetEnc (EncAuto if none, or if key
+// is missing). It is not part of Entry: one more result would push
+// Lookup's results, on GET's path, out of registers.
+func (t *ArenaTable) Enc(key []byte) Enc {
+	_, r, ok := t.lookup(key, t.tagOf(key))
+	if !ok {
+		return EncAuto
+	}
+	return Enc(r.f >> encShift & 3)
 }
 
 // SetMeta replaces key's access metadata; false if key is missing.

@@ -128,6 +128,7 @@ type modelEntry struct {
 	value    string
 	expireAt int64
 	meta     uint32
+	enc      Enc
 }
 
 func checkModel(t testing.TB, a *ArenaTable, m map[string]modelEntry) {
@@ -135,8 +136,8 @@ func checkModel(t testing.TB, a *ArenaTable, m map[string]modelEntry) {
 	vol := 0
 	for k, me := range m {
 		e, ok := a.Get([]byte(k))
-		if !ok || string(e.Value) != me.value || e.ExpireAt != me.expireAt || e.Meta != me.meta {
-			t.Fatalf("Get(%q) = %v %v, want %+v", k, ok, e, me)
+		if !ok || string(e.Value) != me.value || e.ExpireAt != me.expireAt || e.Meta != me.meta || a.Enc([]byte(k)) != me.enc {
+			t.Fatalf("Get(%q) = %v %v (enc %d), want %+v", k, ok, e, a.Enc([]byte(k)), me)
 		}
 		if me.expireAt != 0 {
 			vol++
@@ -162,14 +163,16 @@ func checkModel(t testing.TB, a *ArenaTable, m map[string]modelEntry) {
 func TestArenaBasics(t *testing.T) {
 	big := bytes.Repeat([]byte("B"), 100<<10)
 	type step struct {
-		op       string // put, del, exp, meta, get
+		op       string // put, del, exp, meta, enc, get
 		key, val string
 		exp      int64
 		meta     uint32
+		enc      Enc
 		wantOK   bool
 		wantVal  string
 		wantExp  int64
 		wantMeta uint32
+		wantEnc  Enc
 	}
 	tests := []struct {
 		name  string
@@ -212,6 +215,35 @@ func TestArenaBasics(t *testing.T) {
 			{op: "meta", key: "k", meta: 0xFFFFFFFF, wantOK: true},
 			{op: "get", key: "k", wantOK: true, wantVal: "v", wantMeta: 0xFFFFFFFF},
 		}},
+		{"encoding: kept by expiry changes, dropped by a new value", []step{
+			{op: "enc", key: "k", enc: EncRaw},
+			{op: "put", key: "k", val: "12345", meta: 3},
+			{op: "enc", key: "k", enc: EncRaw, wantOK: true},
+			{op: "get", key: "k", wantOK: true, wantVal: "12345", wantMeta: 3, wantEnc: EncRaw},
+			{op: "exp", key: "k", exp: 7, wantOK: true}, // the record is rewritten with room for an expiry
+			{op: "get", key: "k", wantOK: true, wantVal: "12345", wantExp: 7, wantMeta: 3, wantEnc: EncRaw},
+			{op: "exp", key: "k", exp: 0, wantOK: true}, // in place
+			{op: "meta", key: "k", meta: 4, wantOK: true},
+			{op: "get", key: "k", wantOK: true, wantVal: "12345", wantMeta: 4, wantEnc: EncRaw},
+			{op: "put", key: "k", val: "123"}, // in place
+			{op: "get", key: "k", wantOK: true, wantVal: "123"},
+			{op: "enc", key: "k", enc: EncStr, wantOK: true},
+			{op: "get", key: "k", wantOK: true, wantVal: "123", wantEnc: EncStr},
+			{op: "enc", key: "k", enc: EncRaw, wantOK: true},
+			{op: "get", key: "k", wantOK: true, wantVal: "123", wantEnc: EncRaw},
+			{op: "put", key: "k", val: "0123456789abcdef"}, // a new record
+			{op: "get", key: "k", wantOK: true, wantVal: "0123456789abcdef"},
+			{op: "enc", key: "k", enc: EncRaw, wantOK: true},
+			{op: "del", key: "k", wantOK: true},
+			{op: "put", key: "k", val: "v"},
+			{op: "get", key: "k", wantOK: true, wantVal: "v"},
+			{op: "put", key: "b", val: string(big)},
+			{op: "enc", key: "b", enc: EncRaw, wantOK: true},
+			{op: "exp", key: "b", exp: 9, wantOK: true},
+			{op: "get", key: "b", wantOK: true, wantVal: string(big), wantExp: 9, wantEnc: EncRaw},
+			{op: "put", key: "b", val: string(big[1:]), exp: 9}, // big, in place
+			{op: "get", key: "b", wantOK: true, wantVal: string(big[1:]), wantExp: 9},
+		}},
 		{"large values", []step{
 			{op: "put", key: "k", val: string(big)},
 			{op: "get", key: "k", wantOK: true, wantVal: string(big)},
@@ -248,11 +280,13 @@ func TestArenaBasics(t *testing.T) {
 					ok = a.SetExpire([]byte(s.key), s.exp)
 				case "meta":
 					ok = a.SetMeta([]byte(s.key), s.meta)
+				case "enc":
+					ok = a.SetEnc([]byte(s.key), s.enc)
 				case "get":
 					var e Entry
 					e, ok = a.Get([]byte(s.key))
-					if ok && (string(e.Value) != s.wantVal || e.ExpireAt != s.wantExp || e.Meta != s.wantMeta) {
-						t.Fatalf("step %d: Get = %q %d %d", i, e.Value, e.ExpireAt, e.Meta)
+					if ok && (string(e.Value) != s.wantVal || e.ExpireAt != s.wantExp || e.Meta != s.wantMeta || a.Enc([]byte(s.key)) != s.wantEnc) {
+						t.Fatalf("step %d: Get = %.20q %d %d, Enc %d", i, e.Value, e.ExpireAt, e.Meta, a.Enc([]byte(s.key)))
 					}
 				}
 				if ok != s.wantOK {
@@ -365,7 +399,7 @@ func TestArenaDifferential(t *testing.T) {
 					}
 					meta := r.Uint32()
 					a.Put(key, v, exp, meta)
-					m[string(key)] = modelEntry{string(v), exp, meta}
+					m[string(key)] = modelEntry{string(v), exp, meta, EncAuto}
 				case op < 65:
 					if a.Delete(key) != exists {
 						t.Fatalf("op %d: Delete(%q) != %v", i, key, exists)
@@ -383,6 +417,15 @@ func TestArenaDifferential(t *testing.T) {
 						me.expireAt = exp
 						m[string(key)] = me
 					}
+				case op < 84:
+					enc := Enc(r.IntN(3))
+					if a.SetEnc(key, enc) != exists {
+						t.Fatalf("op %d: SetEnc(%q) != %v", i, key, exists)
+					}
+					if exists {
+						me.enc = enc
+						m[string(key)] = me
+					}
 				case op < 90:
 					meta := r.Uint32()
 					if a.SetMeta(key, meta) != exists {
@@ -394,7 +437,7 @@ func TestArenaDifferential(t *testing.T) {
 					}
 				case op < 99:
 					e, ok := a.Get(key)
-					if ok != exists || (ok && (string(e.Value) != me.value || e.ExpireAt != me.expireAt || e.Meta != me.meta)) {
+					if ok != exists || (ok && (string(e.Value) != me.value || e.ExpireAt != me.expireAt || e.Meta != me.meta || a.Enc(key) != me.enc)) {
 						t.Fatalf("op %d: Get(%q) = %v %+v, want %v %+v", i, key, ok, e, exists, me)
 					}
 				default:
@@ -632,7 +675,11 @@ func TestArenaClone(t *testing.T) {
 		v := randValue(r)
 		exp := int64(r.IntN(2)) * int64(i+1)
 		a.Put([]byte(k), v, exp, uint32(i))
-		m[k] = modelEntry{string(v), exp, uint32(i)}
+		m[k] = modelEntry{string(v), exp, uint32(i), EncAuto}
+		if enc := Enc(r.IntN(3)); enc != EncAuto {
+			a.SetEnc([]byte(k), enc)
+			m[k] = modelEntry{string(v), exp, uint32(i), enc}
+		}
 		if r.IntN(4) == 0 {
 			k2 := fmt.Sprint(r.IntN(10000))
 			a.Delete([]byte(k2))
@@ -649,7 +696,7 @@ func TestArenaClone(t *testing.T) {
 	}
 	for k := range m {
 		a.Put([]byte(k), []byte("orig"), 0, 1)
-		m[k] = modelEntry{"orig", 0, 1}
+		m[k] = modelEntry{"orig", 0, 1, EncAuto}
 		break
 	}
 	i := 0
@@ -659,12 +706,12 @@ func TestArenaClone(t *testing.T) {
 			delete(m2, k)
 		} else {
 			c.Put([]byte(k), []byte("clone"+k), 7, 2)
-			m2[k] = modelEntry{"clone" + k, 7, 2}
+			m2[k] = modelEntry{"clone" + k, 7, 2, EncAuto}
 		}
 		i++
 	}
 	a.Put([]byte("new"), []byte("n"), 0, 0)
-	m["new"] = modelEntry{"n", 0, 0}
+	m["new"] = modelEntry{"n", 0, 0, EncAuto}
 	checkArena(t, a)
 	checkArena(t, c)
 	checkModel(t, a, m)
