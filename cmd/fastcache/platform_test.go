@@ -1,0 +1,21 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// TestBuildsForMacOS: the whole module, tests included, compiles for macOS,
+// where the server runs on its goroutine network layer. A change that
+// reaches for a Linux-only call (epoll, fdatasync, sysinfo, ...) outside a
+// _linux.go file fails here instead of on a user's laptop.
+func TestBuildsForMacOS(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "vet", "./...")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOOS=darwin", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=darwin GOARCH=arm64 go vet ./...: %v\n%s", err, out)
+	}
+}
