@@ -131,3 +131,27 @@ func TestLongDoubleIntegersAllocateNothing(t *testing.T) {
 		t.Fatalf("%v allocations, %q", n, buf)
 	}
 }
+
+// FuzzLongDouble: INCRBYFLOAT's arithmetic never panics on client bytes, and
+// whatever it stores reads back as a number (the next INCRBYFLOAT on the key
+// must not answer "value is not a valid float").
+func FuzzLongDouble(f *testing.F) {
+	for _, s := range []string{"0", "1.5", "-0", "1.7e308", "0x1.8p-1", "inf", "1e-5000", "5.0e3", " 1", "nan", "12345678901234567890", "-9223372036854775808", "0e99999"} {
+		f.Add([]byte(s), []byte("0.1"))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		x, okx := ParseLongDouble(a)
+		y, oky := ParseLongDouble(b)
+		if !okx || !oky {
+			return
+		}
+		sum, ok := AddLongDouble(x, y)
+		if !ok {
+			return
+		}
+		out := AppendLongDouble(nil, sum)
+		if _, ok := ParseLongDouble(out); !ok {
+			t.Fatalf("%q + %q stored %q, which does not parse back", a, b, out)
+		}
+	})
+}
