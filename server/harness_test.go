@@ -36,11 +36,13 @@ var testGoroutines bool
 
 // TestMain runs the package's tests twice where event loops exist: over the
 // event loops, then over the goroutine-per-connection layer, which is the
-// only one on macOS and the BSDs. Benchmarks (-bench) run once.
+// only one on macOS and the BSDs. Benchmarks (-bench) and fuzzing (-fuzz)
+// run once.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if code == 0 && eventLoops && flag.Lookup("test.bench").Value.String() == "" {
+	once := flag.Lookup("test.bench").Value.String() != "" || flag.Lookup("test.fuzz").Value.String() != ""
+	if code == 0 && eventLoops && !once {
 		testGoroutines = true
 		code = m.Run()
 	}
