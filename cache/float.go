@@ -302,6 +302,11 @@ func AppendLongDouble(dst []byte, x LongDouble) []byte {
 	if x.f == nil {
 		return strconv.AppendInt(dst, x.i, 10)
 	}
+	if x.f.MantExp(nil) < -60 {
+		// |x| < 2^-61 < 0.5e-17 prints as 0 at 17 decimals; big.Float's
+		// exact decimal expansion of, say, 2^-16445 would take milliseconds.
+		return append(dst, '0')
+	}
 	start := len(dst)
 	dst = x.f.Append(dst, 'f', 17)
 	n := len(dst)
