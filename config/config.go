@@ -52,6 +52,7 @@ type values struct {
 	samples                      int64
 	requirepass                  string
 	maxclients                   int64
+	slowlogSlower, slowlogMaxLen int64
 	timeout                      int64
 	protoMaxBulkLen, cqbl        int64
 	hz                           int64
@@ -266,6 +267,8 @@ func init() {
 	intD("maxmemory-samples", 5, 1, 64, true, "keys sampled per eviction", func(v *values) *int64 { return &v.samples })
 	strD("requirepass", "", true, "password clients must send with AUTH", func(v *values) *string { return &v.requirepass })
 	intD("maxclients", 10000, 1, 1<<31-1, true, "maximum simultaneous clients", func(v *values) *int64 { return &v.maxclients })
+	intD("slowlog-max-len", 128, 0, 1<<63-1, true, "entries SLOWLOG keeps (the oldest are dropped)", func(v *values) *int64 { return &v.slowlogMaxLen })
+	intD("slowlog-log-slower-than", 10000, -1, 1<<63-1, true, "SLOWLOG records commands that ran at least this many microseconds (0 = all, -1 = none)", func(v *values) *int64 { return &v.slowlogSlower })
 	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
 	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
 	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
@@ -684,6 +687,8 @@ func (c *Config) MaxMemoryPolicy() string       { return c.v.Load().policy }
 func (c *Config) MaxMemorySamples() int         { return int(c.v.Load().samples) }
 func (c *Config) RequirePass() string           { return c.v.Load().requirepass }
 func (c *Config) MaxClients() int               { return int(c.v.Load().maxclients) }
+func (c *Config) SlowlogLogSlowerThan() int64   { return c.v.Load().slowlogSlower }
+func (c *Config) SlowlogMaxLen() int64          { return c.v.Load().slowlogMaxLen }
 func (c *Config) Timeout() time.Duration        { return time.Duration(c.v.Load().timeout) * time.Second }
 func (c *Config) ProtoMaxBulkLen() int64        { return c.v.Load().protoMaxBulkLen }
 func (c *Config) ClientQueryBufferLimit() int64 { return c.v.Load().cqbl }

@@ -13,14 +13,15 @@ import (
 type flags uint32
 
 const (
-	flagWrite    flags = 1 << iota // changes data: admission checks (MISCONF, OOM, READONLY), durability wait
-	flagReadOnly                   // reads data
-	flagAdmin                      // server administration
-	flagNoAuth                     // allowed before AUTH (AUTH, HELLO, QUIT, RESET)
-	flagLoading                    // allowed while the dataset is loading
-	flagNoMulti                    // runs immediately inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
-	flagFast                       // O(1) or O(log n)
-	flagDenyOOM                    // may grow memory: refused when over maxmemory and nothing can be evicted
+	flagWrite       flags = 1 << iota // changes data: admission checks (MISCONF, OOM, READONLY), durability wait
+	flagReadOnly                      // reads data
+	flagAdmin                         // server administration
+	flagNoAuth                        // allowed before AUTH (AUTH, HELLO, QUIT, RESET)
+	flagLoading                       // allowed while the dataset is loading
+	flagNoMulti                       // runs immediately inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET)
+	flagFast                          // O(1) or O(log n)
+	flagDenyOOM                       // may grow memory: refused when over maxmemory and nothing can be evicted
+	flagSkipSlowlog                   // not in SLOWLOG (EXEC: its commands are logged one by one)
 )
 
 // Command is one entry of the command table.

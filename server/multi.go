@@ -9,7 +9,7 @@ func init() {
 	register(
 		&Command{Name: "multi", Arity: 1, Flags: flagNoMulti | flagLoading | flagFast, Group: "transactions", Since: "1.2.0",
 			Summary: "Starts a transaction.", Handler: cmdMulti},
-		&Command{Name: "exec", Arity: 1, Flags: flagNoMulti | flagLoading, Group: "transactions", Since: "1.2.0",
+		&Command{Name: "exec", Arity: 1, Flags: flagNoMulti | flagLoading | flagSkipSlowlog, Group: "transactions", Since: "1.2.0",
 			Summary: "Executes all commands in a transaction.", Handler: cmdExec},
 		&Command{Name: "discard", Arity: 1, Flags: flagNoMulti | flagLoading | flagFast, Group: "transactions", Since: "2.0.0",
 			Summary: "Discards a transaction.", Handler: cmdDiscard},

@@ -257,6 +257,29 @@ func diffHello(reply string) string {
 	return string(reply[0]) + "<hello>"
 }
 
+// diffSlowlog reduces a SLOWLOG GET reply to what both servers must agree
+// on: per entry, newest first, the logged arguments and the client name (ids,
+// times, durations and client ports differ).
+func diffSlowlog(reply string) string {
+	v, rest, err := parseResp(reply)
+	if err != nil || rest != "" || v.kind != '*' {
+		return reply
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d entries\n", len(v.elems))
+	for _, e := range v.elems {
+		if len(e.elems) != 6 {
+			return reply
+		}
+		for _, a := range e.elems[3].elems {
+			fmt.Fprintf(&b, "%q ", a.str)
+		}
+		fmt.Fprintf(&b, "name=%q ids/times/durations are integers: %v\n", e.elems[5].str,
+			e.elems[0].kind == ':' && e.elems[1].kind == ':' && e.elems[2].kind == ':')
+	}
+	return b.String()
+}
+
 type diffScript struct {
 	name  string
 	steps []diffStep
@@ -272,6 +295,50 @@ func diffScripts() []diffScript {
 	ttl := func(args ...string) diffStep { return c(args...).with(diffPositive) }
 	keys := func(pattern string) diffStep { return c("KEYS", pattern).with(diffSorted) }
 	return []diffScript{
+		{"slowlog", []diffStep{
+			c("CONFIG", "SET", "slowlog-log-slower-than", "-1"),
+			c("SLOWLOG", "RESET"),
+			c("SLOWLOG", "LEN"),
+			c("SLOWLOG", "GET"),
+			c("SLOWLOG", "GET", "-2"),
+			c("SLOWLOG", "GET", "abc"),
+			c("SLOWLOG", "GET", "1", "2"),
+			c("SLOWLOG", "LEN", "x"),
+			c("SLOWLOG", "HELP"),
+			c("SLOWLOG", "FOO"),
+			c("SLOWLOG"),
+			c("CONFIG", "GET", "slowlog-*").with(diffSorted), // both servers list matches in hash order
+			c("CONFIG", "SET", "slowlog-log-slower-than", "-2"),
+			c("CONFIG", "SET", "slowlog-max-len", "-1"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+			c("SET", "k", "v"),
+			c("SET", "big", long200),
+			c("CLIENT", "SETNAME", "logged"),
+			c("MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6", "g", "7", "h", "8", "i", "9", "j", "10",
+				"k", "11", "l", "12", "m", "13", "n", "14", "o", "15", "p", "16", "q", "17"),
+			c("AUTH", "secret"),
+			c("AUTH", "someone", "secret"),
+			c("HELLO", "2", "AUTH", "default", "pw").with(diffHello),
+			c("CONFIG", "SET", "requirepass", ""),
+			c("MULTI"),
+			c("INCR", "ctr"),
+			c("EXEC"),
+			c("GET", "k"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "-1"),
+			c("SLOWLOG", "LEN"),
+			c("SLOWLOG", "GET", "-1").with(diffSlowlog),
+			c("SLOWLOG", "GET", "3").with(diffSlowlog),
+			c("CONFIG", "SET", "slowlog-max-len", "2"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+			c("PING"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "-1"),
+			c("SLOWLOG", "LEN"),
+			c("SLOWLOG", "GET", "-1").with(diffSlowlog),
+			c("SLOWLOG", "RESET"),
+			c("SLOWLOG", "LEN"),
+			c("CONFIG", "SET", "slowlog-max-len", "128"),
+			c("CONFIG", "SET", "slowlog-log-slower-than", "10000"),
+		}},
 		{"set-get-options", []diffStep{
 			c("GET", "k"),
 			c("SET", "k", "v"),

@@ -85,7 +85,8 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 
-	admin adminState // INFO state: run id, memory peak, ops/sec (admin.go)
+	admin   adminState // INFO state: run id, memory peak, ops/sec (admin.go)
+	slowlog slowlog    // SLOWLOG (slowlog.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -375,7 +376,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	cmd.Handler(c, args)
 	prev := c.clock
 	c.tick()
-	cmd.record(c.clock - prev)
+	d := c.clock - prev
+	cmd.record(d)
+	if lim := c.srv.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
+		c.noteSlow(args, d)
+	}
 	if c.reply.Len() > n && c.reply.b[n] == '-' {
 		cmd.failed.Add(1)
 	}
