@@ -20,7 +20,7 @@ func (c *Cache) ApplyLogged(r *persistence.Record) {
 	s.Queue.WaitRoom()
 	s.Lock()
 	s.Apply(r)
-	s.Queue.Record(r.Op, r.Key, r.Value, r.ExpireAt)
+	s.Queue.Record(r.Op, r.Key, r.Value, r.Arg())
 	s.Unlock()
 }
 

@@ -206,7 +206,7 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 	}
 	nv := make([]byte, 0, len(e.Value)+len(value))
 	nv = append(append(nv, e.Value...), value...)
-	s.SetEncoded(key, nv, e.ExpireAt, shard.EncRaw, rec)
+	s.SetRange(key, nv, e.ExpireAt, int64(len(e.Value)), value, shard.EncRaw, rec)
 	return len(nv), nil
 }
 
@@ -278,15 +278,14 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 		n = len(e.Value)
 	}
 	nv := make([]byte, n)
-	if ok {
-		copy(nv, e.Value)
+	if !ok {
+		copy(nv[offset:], value)
+		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+		return n, nil
 	}
+	copy(nv, e.Value)
 	copy(nv[offset:], value)
-	var exp int64
-	if ok {
-		exp = e.ExpireAt
-	}
-	s.SetEncoded(key, nv, exp, shard.EncRaw, rec)
+	s.SetRange(key, nv, e.ExpireAt, offset, value, shard.EncRaw, rec)
 	return n, nil
 }
 

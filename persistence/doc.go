@@ -21,17 +21,26 @@
 //
 // Every change a shard applies becomes one record, logged in its effective,
 // deterministic form (INCR as the value it produced, EXPIRE as an absolute
-// PEXPIREAT in unix ms, SET ... GET as a plain set), so replay never
-// re-evaluates a command. Encoding:
+// PEXPIREAT in unix ms, SET ... GET as a plain set, APPEND to an existing
+// key as the bytes written at their offset), so replay never re-evaluates a
+// command, and applying a record twice is harmless. Encoding:
 //
-//	op        u8       1 set, 2 del, 3 pexpireat, 4 persist, 5 flush (no key)
-//	flags     u8       bit 0: an expiry follows; other bits must be 0
+//	op        u8       1 set, 2 del, 3 pexpireat, 4 persist, 5 flush (no key),
+//	                   6 setrange
+//	flags     u8       bit 0: an expiry follows; other bits must be 0 (and
+//	                   bit 0 too for setrange)
 //	lsn       uvarint  sequence number (see below)
 //	expireAt  varint   unix ms, only when flags bit 0 is set
 //	keyLen    uvarint
 //	key       keyLen bytes
-//	valueLen  uvarint  op set only
-//	value     valueLen bytes, op set only
+//	offset    uvarint  op setrange only
+//	valueLen  uvarint  ops set and setrange
+//	value     valueLen bytes, ops set and setrange
+//
+// A setrange writes value at offset of the key's value, zero-filling any gap
+// and keeping its expiry (APPEND and SETRANGE on an existing key: a record
+// costs the bytes written, not the whole value, which for a value grown by
+// appends would make the log quadratic in its size).
 //
 // A set without an expiry clears any previous one. Expiry deletions and
 // evictions are logged as del records, so a restart does not bring those keys

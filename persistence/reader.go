@@ -337,13 +337,13 @@ func (d *FrameDecoder) Decode(b []byte) ([]Record, int, error) {
 // Check verifies every frame of the log in dir and prints a summary; with
 // repair it truncates at the first damage like --wal-repair.
 func Check(dir string, repair bool, w io.Writer) error {
-	var ops [OpFlush + 1]int64
+	var ops [OpSetRange + 1]int64
 	res, err := ReadDir(dir, ReadOptions{Repair: repair, ReadOnly: !repair, Log: zerolog.New(w)}, func(r *Record) error {
 		ops[r.Op]++
 		return nil
 	})
-	fmt.Fprintf(w, "segments: %d\nframes: %d\nrecords: %d (set %d, del %d, pexpireat %d, persist %d, flush %d)\nbytes: %d\nlsn: %d..%d\n",
-		res.Segments, res.Frames, res.Records, ops[OpSet], ops[OpDel], ops[OpExpire], ops[OpPersist], ops[OpFlush], res.Bytes, res.MinLSN, res.MaxLSN)
+	fmt.Fprintf(w, "segments: %d\nframes: %d\nrecords: %d (set %d, setrange %d, del %d, pexpireat %d, persist %d, flush %d)\nbytes: %d\nlsn: %d..%d\n",
+		res.Segments, res.Frames, res.Records, ops[OpSet], ops[OpSetRange], ops[OpDel], ops[OpExpire], ops[OpPersist], ops[OpFlush], res.Bytes, res.MinLSN, res.MaxLSN)
 	if res.TornBytes > 0 {
 		fmt.Fprintf(w, "torn tail: %d bytes at the end of the last segment\n", res.TornBytes)
 	}
@@ -368,6 +368,7 @@ type JSONRecord struct {
 	Value    string `json:"value,omitempty"`
 	ValueEnc string `json:"value_encoding,omitempty"`
 	ExpireAt int64  `json:"expire_at,omitempty"`
+	Offset   int64  `json:"offset,omitempty"` // setrange: where value is written
 	Source   string `json:"source,omitempty"`
 }
 
@@ -380,9 +381,9 @@ func jsonText(b []byte) (string, string) {
 
 // NewJSONRecord converts r.
 func NewJSONRecord(r *Record) JSONRecord {
-	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt}
+	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt, Offset: r.Offset}
 	l.Key, l.KeyEnc = jsonText(r.Key)
-	if r.Op == OpSet {
+	if r.Op == OpSet || r.Op == OpSetRange {
 		l.Value, l.ValueEnc = jsonText(r.Value)
 	}
 	return l

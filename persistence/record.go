@@ -26,6 +26,12 @@ const (
 	OpPersist Op = 4
 	// OpFlush removes every key (FLUSHALL, FLUSHDB). It has no key.
 	OpFlush Op = 5
+	// OpSetRange writes Value at byte Offset of Key's value, zero-filling
+	// any gap, keeping the key's expiry (a missing key is created without
+	// one): APPEND and SETRANGE on an existing key, so a record costs the
+	// bytes written, not the whole value. Like every record it is
+	// idempotent: applying it twice leaves the same value.
+	OpSetRange Op = 6
 )
 
 func (o Op) String() string {
@@ -40,6 +46,8 @@ func (o Op) String() string {
 		return "persist"
 	case OpFlush:
 		return "flush"
+	case OpSetRange:
+		return "setrange"
 	}
 	return "unknown"
 }
@@ -49,22 +57,38 @@ type Record struct {
 	Op       Op
 	LSN      uint64 // global sequence number, assigned when the record is queued
 	ExpireAt int64  // absolute unix ms; 0 = no expiry (OpSet, OpExpire)
+	Offset   int64  // OpSetRange only
 	Key      []byte
-	Value    []byte // OpSet only
+	Value    []byte // OpSet and OpSetRange
+}
+
+// Arg is the record's numeric argument as Recorder.Record takes it: the
+// offset of an OpSetRange, otherwise the expiry.
+func (r *Record) Arg() int64 {
+	if r.Op == OpSetRange {
+		return r.Offset
+	}
+	return r.ExpireAt
 }
 
 // Recorder receives a shard's mutation records in the order the shard applied
 // them. It is called with the shard's lock held; key and value are only valid
 // for the duration of the call and must be copied.
 type Recorder interface {
-	Record(op Op, key, value []byte, expireAt int64)
+	// arg is the absolute expiry (unix ms, 0 = none) of OpSet and
+	// OpExpire, and the byte offset of OpSetRange (Record.Arg).
+	Record(op Op, key, value []byte, arg int64)
 }
 
 // appendRecord encodes one record: op u8 | flags u8 (bit 0: has expiry) |
-// LSN uvarint | [expireAt varint] | key len uvarint | key | (OpSet: value
-// len uvarint | value).
-func appendRecord(dst []byte, op Op, lsn uint64, key, value []byte, expireAt int64) []byte {
+// LSN uvarint | [expireAt varint] | key len uvarint | key | (OpSetRange:
+// offset uvarint) | (OpSet, OpSetRange: value len uvarint | value).
+func appendRecord(dst []byte, op Op, lsn uint64, key, value []byte, arg int64) []byte {
 	flags := byte(0)
+	expireAt := arg
+	if op == OpSetRange {
+		expireAt = 0
+	}
 	if expireAt != 0 {
 		flags = 1
 	}
@@ -75,7 +99,10 @@ func appendRecord(dst []byte, op Op, lsn uint64, key, value []byte, expireAt int
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(key)))
 	dst = append(dst, key...)
-	if op == OpSet {
+	if op == OpSetRange {
+		dst = binary.AppendUvarint(dst, uint64(arg))
+	}
+	if op == OpSet || op == OpSetRange {
 		dst = binary.AppendUvarint(dst, uint64(len(value)))
 		dst = append(dst, value...)
 	}
@@ -91,7 +118,7 @@ func decodeRecord(p []byte, r *Record) (int, error) {
 		return 0, errBadRecord
 	}
 	op, flags := Op(p[0]), p[1]
-	if op < OpSet || op > OpFlush || flags > 1 {
+	if op < OpSet || op > OpSetRange || flags > 1 || (op == OpSetRange && flags != 0) {
 		return 0, fmt.Errorf("unknown record type %d/%d", p[0], p[1])
 	}
 	i := 2
@@ -100,7 +127,7 @@ func decodeRecord(p []byte, r *Record) (int, error) {
 		return 0, errBadRecord
 	}
 	i += n
-	r.Op, r.LSN, r.ExpireAt, r.Value = op, lsn, 0, nil
+	r.Op, r.LSN, r.ExpireAt, r.Offset, r.Value = op, lsn, 0, 0, nil
 	if flags&1 != 0 {
 		v, n := binary.Varint(p[i:])
 		if n <= 0 {
@@ -116,7 +143,15 @@ func decodeRecord(p []byte, r *Record) (int, error) {
 	i += n
 	r.Key = p[i : i+int(kl) : i+int(kl)]
 	i += int(kl)
-	if op == OpSet {
+	if op == OpSetRange {
+		off, n := binary.Uvarint(p[i:])
+		if n <= 0 || off > 1<<40 {
+			return 0, errBadRecord
+		}
+		r.Offset = int64(off)
+		i += n
+	}
+	if op == OpSet || op == OpSetRange {
 		vl, n := binary.Uvarint(p[i:])
 		if n <= 0 || vl > uint64(len(p)-i-n) {
 			return 0, errBadRecord

@@ -44,17 +44,19 @@ func TestRecordRoundTrip(t *testing.T) {
 		{Op: OpExpire, LSN: 8, Key: []byte("k"), ExpireAt: -5},
 		{Op: OpPersist, LSN: 9, Key: []byte("k")},
 		{Op: OpFlush, LSN: 10},
+		{Op: OpSetRange, LSN: 11, Key: []byte("log"), Value: []byte("+more"), Offset: 1 << 20},
+		{Op: OpSetRange, LSN: 12, Key: []byte("k"), Value: []byte{}, Offset: 0},
 	}
 	for _, c := range cases {
-		b := appendRecord(nil, c.Op, c.LSN, c.Key, c.Value, c.ExpireAt)
+		b := appendRecord(nil, c.Op, c.LSN, c.Key, c.Value, c.Arg())
 		var r Record
 		n, err := decodeRecord(b, &r)
 		if err != nil || n != len(b) || r.Op != c.Op || r.LSN != c.LSN || string(r.Key) != string(c.Key) ||
-			string(r.Value) != string(c.Value) || r.ExpireAt != c.ExpireAt {
+			string(r.Value) != string(c.Value) || r.ExpireAt != c.ExpireAt || r.Offset != c.Offset {
 			t.Fatalf("%+v -> %+v (%v)", c, r, err)
 		}
 		for cut := 0; cut < len(b); cut++ {
-			if _, err := decodeRecord(b[:cut], &r); err == nil && cut < len(b) && c.Op == OpSet {
+			if _, err := decodeRecord(b[:cut], &r); err == nil && cut < len(b) && (c.Op == OpSet || c.Op == OpSetRange) {
 				t.Fatalf("truncated record at %d decoded", cut)
 			}
 		}
@@ -414,6 +416,7 @@ func FuzzDecodeFrame(f *testing.F) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(appendRecord(nil, OpSet, 1, []byte("k"), []byte("v"), 123))
 	f.Add(appendRecord(nil, OpFlush, 1, nil, nil, 0))
+	f.Add(appendRecord(nil, OpSetRange, 2, []byte("k"), []byte("part"), 1<<20))
 	f.Add([]byte{1, 0, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record

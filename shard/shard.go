@@ -203,6 +203,29 @@ func (s *Shard) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persi
 	}
 }
 
+// SetRange stores value under key, the result of writing part at byte
+// offset of the key's current value (APPEND, SETRANGE on an existing key),
+// with the encoding enc (see Enc), and logs only part (OpSetRange): a
+// record costs the bytes written, not the whole value.
+func (s *Shard) SetRange(key, value []byte, expireAt int64, offset int64, part []byte, enc Enc, rec persistence.Recorder) {
+	s.t.Upsert(key, value, expireAt, NewMeta(), 0)
+	rec.Record(persistence.OpSetRange, key, part, offset)
+	if enc != EncAuto {
+		s.t.SetEnc(key, enc)
+	}
+	s.touchWatch(key)
+	s.account()
+}
+
+// spliceRange is value with part written at offset, zero-filled up to it.
+func spliceRange(value []byte, offset int64, part []byte) []byte {
+	n := max(len(value), int(offset)+len(part))
+	nv := make([]byte, n)
+	copy(nv, value)
+	copy(nv[offset:], part)
+	return nv
+}
+
 // Enc is key's encoding (see Enc), read without touching the key; EncAuto
 // if it is missing.
 func (s *Shard) Enc(key []byte) Enc { return s.t.Enc(key) }
@@ -285,6 +308,13 @@ func (s *Shard) Apply(r *persistence.Record) {
 	case persistence.OpSet:
 		meta := NewMeta()
 		s.t.Put(r.Key, r.Value, r.ExpireAt, meta)
+	case persistence.OpSetRange:
+		var old []byte
+		var exp int64
+		if e, _, ok := s.t.Lookup(r.Key); ok {
+			old, exp = e.Value, e.ExpireAt
+		}
+		s.t.Put(r.Key, spliceRange(old, r.Offset, r.Value), exp, NewMeta())
 	case persistence.OpDel:
 		s.t.Delete(r.Key)
 	case persistence.OpExpire:

@@ -84,7 +84,8 @@ func load(t *testing.T, rdb *redis.Client, n int) {
 	}
 }
 
-// churn runs random writes (SET, INCR, DEL, EXPIRE, PERSIST, MSET, MULTI)
+// churn runs random writes (SET, INCR, DEL, EXPIRE, PERSIST, MSET, MULTI,
+// APPEND, SETRANGE)
 // over a small key set until stop is closed; errors (a primary being
 // killed) are tolerated.
 func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64) *sync.WaitGroup {
@@ -101,7 +102,7 @@ func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64
 			}
 			k := fmt.Sprintf("churn:%d", rng.IntN(2000))
 			var err error
-			switch rng.IntN(7) {
+			switch rng.IntN(9) {
 			case 0:
 				err = rdb.Set(ctx(), k, rng.Int64(), 0).Err()
 			case 1:
@@ -120,8 +121,13 @@ func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64
 				_, err = rdb.TxPipelined(ctx(), func(p redis.Pipeliner) error {
 					p.Set(ctx(), k, "tx", 0)
 					p.Incr(ctx(), "ctr:tx")
+					p.Append(ctx(), k, "+tx")
 					return nil
 				})
+			case 7:
+				err = rdb.Append(ctx(), k, "+a").Err()
+			case 8:
+				err = rdb.SetRange(ctx(), k, int64(rng.IntN(40)), "xy").Err()
 			}
 			if err != nil {
 				time.Sleep(20 * time.Millisecond)
