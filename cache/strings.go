@@ -2,6 +2,7 @@ package cache
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 
 	"fastcache/shard"
@@ -287,6 +288,105 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	copy(nv[offset:], value)
 	s.SetRange(key, nv, e.ExpireAt, offset, value, shard.EncRaw, rec)
 	return n, nil
+}
+
+// SetBit sets (on) or clears the bit at offset of key's value, growing it
+// with zero bytes as needed, and returns the bit's previous value. Within
+// the value the byte is changed in place; only that byte is logged.
+func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
+	s, rec := k.write(key)
+	defer k.done(s)
+	e, ok := s.Get(key, k.now(), rec, true)
+	idx, mask := offset>>3, byte(0x80)>>(offset&7)
+	var prev int
+	if ok && idx < int64(len(e.Value)) && e.Value[idx]&mask != 0 {
+		prev = 1
+	}
+	switch {
+	case ok && idx < int64(len(e.Value)):
+		b := [1]byte{e.Value[idx]&^mask | b2mask(on, mask)}
+		if b[0] != e.Value[idx] {
+			s.Patch(key, e.Value, idx, b[:], rec)
+		} else {
+			s.MarkEnc(key, shard.EncRaw) // as Redis, which unshares the value first
+		}
+	case ok:
+		nv := make([]byte, idx+1)
+		copy(nv, e.Value)
+		nv[idx] = b2mask(on, mask)
+		s.SetRange(key, nv, e.ExpireAt, idx, nv[idx:], shard.EncRaw, rec)
+	default:
+		nv := make([]byte, idx+1)
+		nv[idx] = b2mask(on, mask)
+		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+	}
+	return prev
+}
+
+func b2mask(on bool, mask byte) byte {
+	if on {
+		return mask
+	}
+	return 0
+}
+
+// GetBit is the bit at offset of key's value (0 past its end or if missing).
+func (k Keyspace) GetBit(key []byte, offset int64) int {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, k.now(), rec, true)
+	if idx := offset >> 3; ok && idx < int64(len(e.Value)) && e.Value[idx]&(0x80>>(offset&7)) != 0 {
+		return 1
+	}
+	return 0
+}
+
+// BitCount counts the set bits of key's value in [start, end] (Redis's
+// inclusive, negative-from-the-end indexes, in bytes or, with bit, in bits);
+// ranged is false for the whole value. A missing key counts 0.
+func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) int64 {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, k.now(), rec, true)
+	if !ok {
+		return 0
+	}
+	p := e.Value
+	var firstMask, lastMask byte
+	if !ranged {
+		start, end = 0, int64(len(p))-1
+	} else {
+		total := int64(len(p))
+		if bit {
+			total <<= 3
+		}
+		if start < 0 {
+			start += total
+		}
+		if end < 0 {
+			end += total
+		}
+		start, end = max(start, 0), max(end, 0)
+		if end >= total {
+			end = total - 1
+		}
+		if bit && start <= end {
+			// bits of the edge bytes outside the range are not counted
+			firstMask = ^byte((1<<(8-(start&7)))-1) & 0xFF
+			lastMask = byte((1 << (7 - (end & 7))) - 1)
+			start >>= 3
+			end >>= 3
+		}
+	}
+	if start > end {
+		return 0
+	}
+	var n int
+	for _, b := range p[start : end+1] {
+		n += bits.OnesCount8(b)
+	}
+	n -= bits.OnesCount8(p[start]&firstMask) + bits.OnesCount8(p[end]&lastMask)
+	return int64(n)
 }
 
 // ParseInt parses an integer exactly as Redis's string2ll does: no sign other

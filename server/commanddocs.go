@@ -130,8 +130,11 @@ func aclCategories(cmd *Command) []string {
 	if cmd.Flags&flagWrite != 0 {
 		add("@write")
 	}
-	if cmd.Group == "string" {
+	switch cmd.Group {
+	case "string":
 		add("@string")
+	case "bitmap":
+		add("@bitmap")
 	}
 	if cmd.Flags&flagAdmin != 0 {
 		add("@admin")

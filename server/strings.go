@@ -39,6 +39,87 @@ func init() {
 		str("substr", 4, r, 1, 1, 1, "1.0.0", "Returns a substring from a string value.", cmdGetRange),
 		str("setrange", 4, w|oom, 1, 1, 1, "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", cmdSetRange),
 	)
+	bitmap := func(name string, arity int, f flags, since, summary string, h func(*Client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity, Flags: f, FirstKey: 1, LastKey: 1, Step: 1,
+			Group: "bitmap", Since: since, Summary: summary, Handler: h}
+	}
+	register(
+		bitmap("setbit", 4, w|oom, "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", cmdSetBit),
+		bitmap("getbit", 3, r|fast, "2.2.0", "Returns a bit value by offset.", cmdGetBit),
+		bitmap("bitcount", -2, r, "2.6.0", "Counts the number of set bits (population counting) in a string.", cmdBitCount),
+	)
+}
+
+// bitOffset parses a SETBIT/GETBIT offset as Redis's getBitOffsetFromArgument:
+// a non-negative integer whose byte stays under proto-max-bulk-len.
+func bitOffset(c *Client, arg []byte) (int64, bool) {
+	off, ok := cache.ParseInt(arg)
+	if !ok || off < 0 || off>>3 >= c.srv.cfg.ProtoMaxBulkLen() {
+		c.reply.Error("ERR bit offset is not an integer or out of range")
+		return 0, false
+	}
+	return off, true
+}
+
+func cmdSetBit(c *Client, args [][]byte) {
+	off, ok := bitOffset(c, args[2])
+	if !ok {
+		return
+	}
+	on, ok := cache.ParseInt(args[3])
+	if !ok || on&^1 != 0 {
+		c.reply.Error("ERR bit is not an integer or out of range")
+		return
+	}
+	c.reply.Int(int64(c.ks.SetBit(args[1], off, on == 1)))
+}
+
+func cmdGetBit(c *Client, args [][]byte) {
+	off, ok := bitOffset(c, args[2])
+	if !ok {
+		return
+	}
+	c.reply.Int(int64(c.ks.GetBit(args[1], off)))
+}
+
+// BITCOUNT key [start end [BYTE|BIT]]: a missing key counts 0 before the
+// arguments are looked at, as in Redis.
+func cmdBitCount(c *Client, args [][]byte) {
+	if c.ks.Exists(args[1:2]) == 0 {
+		c.reply.Int(0)
+		return
+	}
+	var start, end int64
+	bit := false
+	switch len(args) {
+	case 2:
+	case 4, 5:
+		var ok1, ok2 bool
+		start, ok1 = cache.ParseInt(args[2])
+		end, ok2 = cache.ParseInt(args[3])
+		if !ok1 || !ok2 {
+			c.reply.Error(errNotInt)
+			return
+		}
+		if start < 0 && end < 0 && start > end {
+			c.reply.Int(0)
+			return
+		}
+		if len(args) == 5 {
+			switch {
+			case equalFold(args[4], "bit"):
+				bit = true
+			case equalFold(args[4], "byte"):
+			default:
+				c.reply.Error(errSyntax)
+				return
+			}
+		}
+	default:
+		c.reply.Error(errSyntax)
+		return
+	}
+	c.reply.Int(c.ks.BitCount(args[1], len(args) > 2, start, end, bit))
 }
 
 const (

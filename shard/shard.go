@@ -217,6 +217,21 @@ func (s *Shard) SetRange(key, value []byte, expireAt int64, offset int64, part [
 	s.account()
 }
 
+// Patch writes part at offset inside value, key's current value as Get
+// returned it (offset+len(part) <= len(value)), in place, and logs only part
+// (SETBIT within the value: no copy of a large bitmap). The value becomes
+// raw (see Enc).
+func (s *Shard) Patch(key, value []byte, offset int64, part []byte, rec persistence.Recorder) {
+	copy(value[offset:], part)
+	rec.Record(persistence.OpSetRange, key, part, offset)
+	s.t.SetEnc(key, EncRaw)
+	s.touchWatch(key)
+}
+
+// MarkEnc records key's encoding (see Enc) without changing or logging its
+// value (SETBIT that leaves the bit as it was still makes the value raw).
+func (s *Shard) MarkEnc(key []byte, enc Enc) { s.t.SetEnc(key, enc) }
+
 // spliceRange is value with part written at offset, zero-filled up to it.
 func spliceRange(value []byte, offset int64, part []byte) []byte {
 	n := max(len(value), int(offset)+len(part))

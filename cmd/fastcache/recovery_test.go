@@ -80,7 +80,7 @@ func randomWorkload(t *testing.T, rdb *redis.Client, n int, seed uint64) {
 	for i := 0; i < n; i++ {
 		k := key()
 		var err error
-		switch op := r.IntN(20); op {
+		switch op := r.IntN(21); op {
 		case 0, 1, 2:
 			err = rdb.Set(ctx(), k, fmt.Sprint("v", i), 0).Err()
 		case 3:
@@ -132,6 +132,8 @@ func randomWorkload(t *testing.T, rdb *redis.Client, n int, seed uint64) {
 			} else {
 				err = rdb.SetNX(ctx(), k, "nx", 0).Err()
 			}
+		case 20:
+			err = rdb.SetBit(ctx(), k, int64(r.IntN(200)), r.IntN(2)).Err()
 		}
 		if err != nil && err != redis.Nil {
 			t.Fatalf("op %d on %s: %v", i, k, err)

@@ -85,7 +85,7 @@ func load(t *testing.T, rdb *redis.Client, n int) {
 }
 
 // churn runs random writes (SET, INCR, DEL, EXPIRE, PERSIST, MSET, MULTI,
-// APPEND, SETRANGE)
+// APPEND, SETRANGE, SETBIT)
 // over a small key set until stop is closed; errors (a primary being
 // killed) are tolerated.
 func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64) *sync.WaitGroup {
@@ -102,7 +102,7 @@ func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64
 			}
 			k := fmt.Sprintf("churn:%d", rng.IntN(2000))
 			var err error
-			switch rng.IntN(9) {
+			switch rng.IntN(10) {
 			case 0:
 				err = rdb.Set(ctx(), k, rng.Int64(), 0).Err()
 			case 1:
@@ -128,6 +128,8 @@ func churn(rdb *redis.Client, seed uint64, stop <-chan struct{}, n *atomic.Int64
 				err = rdb.Append(ctx(), k, "+a").Err()
 			case 8:
 				err = rdb.SetRange(ctx(), k, int64(rng.IntN(40)), "xy").Err()
+			case 9:
+				err = rdb.SetBit(ctx(), k, int64(rng.IntN(400)), rng.IntN(2)).Err()
 			}
 			if err != nil {
 				time.Sleep(20 * time.Millisecond)
