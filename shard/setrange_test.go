@@ -53,6 +53,11 @@ func TestSetRangeLogsThePart(t *testing.T) {
 	if !ok || !bytes.Equal(e.Value, want) || e.ExpireAt != exp {
 		t.Fatalf("replayed %q (expire %d, ok %v), want %q (expire %d)", e.Value, e.ExpireAt, ok, want, exp)
 	}
+	// Inside the value the bytes are written in place; length and expiry stay.
+	replayed.Apply(&persistence.Record{Op: persistence.OpSetRange, Key: []byte("log"), Value: []byte("S"), Offset: 0})
+	if e, ok := replayed.t.Get([]byte("log")); !ok || e.Value[0] != 'S' || len(e.Value) != len(want) || e.ExpireAt != exp {
+		t.Fatalf("in-place setrange: %q (expire %d)", e.Value, e.ExpireAt)
+	}
 	// A record for a missing key creates it, without expiry.
 	replayed.Apply(&persistence.Record{Op: persistence.OpSetRange, Key: []byte("new"), Value: []byte("ab"), Offset: 2})
 	if e, ok := replayed.t.Get([]byte("new")); !ok || string(e.Value) != "\x00\x00ab" || e.ExpireAt != 0 {

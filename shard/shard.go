@@ -327,6 +327,10 @@ func (s *Shard) Apply(r *persistence.Record) {
 		var old []byte
 		var exp int64
 		if e, _, ok := s.t.Lookup(r.Key); ok {
+			if r.Offset+int64(len(r.Value)) <= int64(len(e.Value)) {
+				copy(e.Value[r.Offset:], r.Value) // inside the value: in place, as Patch
+				break
+			}
 			old, exp = e.Value, e.ExpireAt
 		}
 		s.t.Put(r.Key, spliceRange(old, r.Offset, r.Value), exp, NewMeta())
