@@ -389,6 +389,67 @@ func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) 
 	return int64(n)
 }
 
+// BitPos is the position of the first bit equal to bit (0 or 1) in key's
+// value, within [start, end] (Redis's inclusive, negative-from-the-end
+// indexes, in bytes or, with bitUnit, in bits) when ranged, -1 if there is
+// none. A missing key is all zeros. Looking for a 0 past the end of a value
+// without an explicit end finds the first bit after it, as in Redis.
+func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int64, endGiven, bitUnit bool) int64 {
+	s, rec := k.read(key)
+	defer k.done(s)
+	e, ok := s.Get(key, k.now(), rec, true)
+	if !ok {
+		if bit == 1 {
+			return -1
+		}
+		return 0
+	}
+	p := e.Value
+	total := int64(len(p))
+	if bitUnit {
+		total <<= 3
+	}
+	if !ranged {
+		start, end = 0, total-1
+	} else {
+		if !endGiven {
+			end = total - 1
+		}
+		if start < 0 {
+			start += total
+		}
+		if end < 0 {
+			end += total
+		}
+		start, end = max(start, 0), max(end, 0)
+		if end >= total {
+			end = total - 1
+		}
+	}
+	if start > end {
+		return -1
+	}
+	first, last := start, end // in bits
+	if !bitUnit {
+		first, last = start<<3, end<<3+7
+	}
+	for i := first; i <= last; {
+		b := p[i>>3]
+		if i&7 == 0 && i+7 <= last && (b == 0xFF && bit == 0 || b == 0 && bit == 1) {
+			i += 8 // a whole byte without the bit
+			continue
+		}
+		if int(b>>(7-i&7)&1) == bit {
+			return i
+		}
+		i++
+	}
+	if bit == 0 && !endGiven {
+		return last + 1 // the zeros that pad the value
+	}
+	return -1
+}
+
 // ParseInt parses an integer exactly as Redis's string2ll does: no sign other
 // than a leading '-', no leading zeros, no spaces, no overflow.
 func ParseInt(b []byte) (int64, bool) {

@@ -47,6 +47,7 @@ func init() {
 		bitmap("setbit", 4, w|oom, "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", cmdSetBit),
 		bitmap("getbit", 3, r|fast, "2.2.0", "Returns a bit value by offset.", cmdGetBit),
 		bitmap("bitcount", -2, r, "2.6.0", "Counts the number of set bits (population counting) in a string.", cmdBitCount),
+		bitmap("bitpos", -3, r, "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", cmdBitPos),
 	)
 }
 
@@ -416,3 +417,52 @@ func b2i(b bool) int64 {
 
 // appendInt is strconv.AppendInt for reply building.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
+
+// BITPOS key bit [start [end [BYTE|BIT]]], with Redis's order of checks: the
+// bit, then a missing key (all zeros), then the range (start, unit, end).
+func cmdBitPos(c *Client, args [][]byte) {
+	bit, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error(errNotInt)
+		return
+	}
+	if bit != 0 && bit != 1 {
+		c.reply.Error("ERR The bit argument must be 1 or 0.")
+		return
+	}
+	if c.ks.Exists(args[1:2]) == 0 {
+		c.reply.Int(-bit)
+		return
+	}
+	var start, end int64
+	endGiven, bitUnit := false, false
+	switch len(args) {
+	case 3:
+	case 4, 5, 6:
+		if start, ok = cache.ParseInt(args[3]); !ok {
+			c.reply.Error(errNotInt)
+			return
+		}
+		if len(args) == 6 {
+			switch {
+			case equalFold(args[5], "bit"):
+				bitUnit = true
+			case equalFold(args[5], "byte"):
+			default:
+				c.reply.Error(errSyntax)
+				return
+			}
+		}
+		if len(args) >= 5 {
+			if end, ok = cache.ParseInt(args[4]); !ok {
+				c.reply.Error(errNotInt)
+				return
+			}
+			endGiven = true
+		}
+	default:
+		c.reply.Error(errSyntax)
+		return
+	}
+	c.reply.Int(c.ks.BitPos(args[1], int(bit), len(args) > 3, start, end, endGiven, bitUnit))
+}
