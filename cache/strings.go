@@ -450,6 +450,60 @@ func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int6
 	return -1
 }
 
+// BitOp stores in dst the bitwise op ("and", "or", "xor" or "not" of one
+// key) of the srcs' values, the shorter ones (and missing keys) padded with
+// zero bytes, without a TTL, and returns its length; an empty result deletes
+// dst.
+func (k Keyspace) BitOp(op string, dst []byte, srcs [][]byte) int {
+	keys := append([][]byte{dst}, srcs...)
+	m := k.lockMany(keys, 1, true)
+	defer m.unlock()
+	now := k.now()
+	vals := make([][]byte, len(srcs)) // alias the shards' memory until dst is written
+	n := 0
+	for i, src := range srcs {
+		if e, ok := k.shardOf(src).Get(src, now, m.rec(src), true); ok {
+			vals[i] = e.Value
+			n = max(n, len(e.Value))
+		}
+	}
+	res := make([]byte, n)
+	for j := range res {
+		var b byte
+		switch op {
+		case "not":
+			b = ^vals[0][j]
+		case "and":
+			b = 0xFF
+			for _, v := range vals {
+				if j >= len(v) {
+					b = 0
+					break
+				}
+				b &= v[j]
+			}
+		default: // or, xor
+			for _, v := range vals {
+				if j < len(v) {
+					if op == "or" {
+						b |= v[j]
+					} else {
+						b ^= v[j]
+					}
+				}
+			}
+		}
+		res[j] = b
+	}
+	ds := k.shardOf(dst)
+	if n == 0 {
+		ds.Delete(dst, m.rec(dst))
+		return 0
+	}
+	ds.SetEncoded(dst, res, 0, shard.EncRaw, m.rec(dst))
+	return n
+}
+
 // ParseInt parses an integer exactly as Redis's string2ll does: no sign other
 // than a leading '-', no leading zeros, no spaces, no overflow.
 func ParseInt(b []byte) (int64, bool) {

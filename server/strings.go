@@ -48,6 +48,8 @@ func init() {
 		bitmap("getbit", 3, r|fast, "2.2.0", "Returns a bit value by offset.", cmdGetBit),
 		bitmap("bitcount", -2, r, "2.6.0", "Counts the number of set bits (population counting) in a string.", cmdBitCount),
 		bitmap("bitpos", -3, r, "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", cmdBitPos),
+		&Command{Name: "bitop", Arity: -4, Flags: w | oom, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
+			Summary: "Performs bitwise operations on multiple strings, and stores the result.", Handler: cmdBitOp},
 	)
 }
 
@@ -465,4 +467,23 @@ func cmdBitPos(c *Client, args [][]byte) {
 		return
 	}
 	c.reply.Int(c.ks.BitPos(args[1], int(bit), len(args) > 3, start, end, endGiven, bitUnit))
+}
+
+// BITOP AND|OR|XOR|NOT destkey key [key ...]
+func cmdBitOp(c *Client, args [][]byte) {
+	var op string
+	for _, o := range []string{"and", "or", "xor", "not"} {
+		if equalFold(args[1], o) {
+			op = o
+		}
+	}
+	if op == "" {
+		c.reply.Error(errSyntax)
+		return
+	}
+	if op == "not" && len(args) != 4 {
+		c.reply.Error("ERR BITOP NOT must be called with a single source key.")
+		return
+	}
+	c.reply.Int(int64(c.ks.BitOp(op, args[2], args[3:])))
 }

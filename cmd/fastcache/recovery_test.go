@@ -133,7 +133,11 @@ func randomWorkload(t *testing.T, rdb *redis.Client, n int, seed uint64) {
 				err = rdb.SetNX(ctx(), k, "nx", 0).Err()
 			}
 		case 20:
-			err = rdb.SetBit(ctx(), k, int64(r.IntN(200)), r.IntN(2)).Err()
+			if r.IntN(4) == 0 {
+				err = rdb.BitOpXor(ctx(), k, key(), key()).Err()
+			} else {
+				err = rdb.SetBit(ctx(), k, int64(r.IntN(200)), r.IntN(2)).Err()
+			}
 		}
 		if err != nil && err != redis.Nil {
 			t.Fatalf("op %d on %s: %v", i, k, err)
