@@ -235,21 +235,7 @@ func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
 	if start < 0 && end < 0 && start > end {
 		return dst
 	}
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= n {
-		end = n - 1
-	}
+	start, end = redisRange(start, end, n)
 	if start > end || n == 0 {
 		return dst
 	}
@@ -360,16 +346,7 @@ func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) 
 		if bit {
 			total <<= 3
 		}
-		if start < 0 {
-			start += total
-		}
-		if end < 0 {
-			end += total
-		}
-		start, end = max(start, 0), max(end, 0)
-		if end >= total {
-			end = total - 1
-		}
+		start, end = redisRange(start, end, total)
 		if bit && start <= end {
 			// bits of the edge bytes outside the range are not counted
 			firstMask = ^byte((1<<(8-(start&7)))-1) & 0xFF
@@ -415,16 +392,7 @@ func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int6
 		if !endGiven {
 			end = total - 1
 		}
-		if start < 0 {
-			start += total
-		}
-		if end < 0 {
-			end += total
-		}
-		start, end = max(start, 0), max(end, 0)
-		if end >= total {
-			end = total - 1
-		}
+		start, end = redisRange(start, end, total)
 	}
 	if start > end {
 		return -1
@@ -502,6 +470,23 @@ func (k Keyspace) BitOp(op string, dst []byte, srcs [][]byte) int {
 	}
 	ds.SetEncoded(dst, res, 0, shard.EncRaw, m.rec(dst))
 	return n
+}
+
+// redisRange turns Redis's inclusive [start, end] over total units, where
+// negative indexes count from the end, into indexes clamped to
+// [0, total-1] (start > end: an empty range).
+func redisRange(start, end, total int64) (int64, int64) {
+	if start < 0 {
+		start += total
+	}
+	if end < 0 {
+		end += total
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= total {
+		end = total - 1
+	}
+	return start, end
 }
 
 // ParseInt parses an integer exactly as Redis's string2ll does: no sign other
