@@ -51,7 +51,7 @@ func (c *Client) noteSlow(args [][]byte, d time.Duration) {
 		}
 		e.args = append(e.args, a)
 	}
-	max := int(min(s.cfg.SlowlogMaxLen(), 1<<20))
+	keep := int(min(s.cfg.SlowlogMaxLen(), 1<<20))
 	l := &s.slowlog
 	l.mu.Lock()
 	e.id = l.nextID
@@ -59,9 +59,9 @@ func (c *Client) noteSlow(args [][]byte, d time.Duration) {
 	l.entries = append(l.entries, slowlogEntry{})
 	copy(l.entries[1:], l.entries)
 	l.entries[0] = e
-	if len(l.entries) > max {
-		clear(l.entries[max:])
-		l.entries = l.entries[:max]
+	if len(l.entries) > keep {
+		clear(l.entries[keep:])
+		l.entries = l.entries[:keep]
 	}
 	l.mu.Unlock()
 }

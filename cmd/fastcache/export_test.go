@@ -259,7 +259,7 @@ func TestExportTokenAndLimit(t *testing.T) {
 		t.Fatalf("missing token: %v", err)
 	}
 	// `fastcache wal tail` with the right token follows the stream.
-	tail := exec.Command(binary(t), "wal", "tail", "--addr", eaddr, "--token", "s3cret", "--count", "2")
+	tail := exec.Command(binary(t), "wal", "tail", "--addr", eaddr, "--token", "s3cret", "--count", "3")
 	var out strings.Builder
 	tail.Stdout = &out
 	tail.Stderr = &out
@@ -273,6 +273,7 @@ func TestExportTokenAndLimit(t *testing.T) {
 	}
 	rdb.Set(ctx(), "greeting", "hello", 0)
 	rdb.Set(ctx(), "bin", "\xff\x00", time.Hour)
+	rdb.Append(ctx(), "greeting", ", world") // logged as the appended bytes (README's example)
 	done := make(chan error, 1)
 	go func() { done <- tail.Wait() }()
 	select {
@@ -282,11 +283,12 @@ func TestExportTokenAndLimit(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		tail.Process.Kill()
-		t.Fatalf("wal tail did not print 2 records:\n%s", out.String())
+		t.Fatalf("wal tail did not print 3 records:\n%s", out.String())
 	}
 	o := out.String()
 	if !strings.Contains(o, `"op":"set","key":"greeting","value":"hello"`) ||
-		!strings.Contains(o, `"key":"bin","value":"/wA=","value_encoding":"base64","expire_at":`) {
+		!strings.Contains(o, `"key":"bin","value":"/wA=","value_encoding":"base64","expire_at":`) ||
+		!strings.Contains(o, `"op":"setrange","key":"greeting","value":", world","offset":5}`) {
 		t.Fatalf("wal tail output:\n%s", o)
 	}
 	if n := infoInt(t, rdb, "wal_export", "wal_export_subscribers_rejected"); n != 3 {
