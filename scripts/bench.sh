@@ -30,6 +30,9 @@
 #   TIMECAP [60s]         loadgen stops issuing requests after this (row keeps what it did)
 #   TIMEOUT [180]         seconds before `timeout` kills any single command
 #   LOADGEN_PROCS [1]     GOMAXPROCS of bench/loadgen (1 = one core, like redis-benchmark)
+#   CONTROL [0]           1: a second redis-server session ("redis-aa") after
+#                         fastcache in every round; the report's A/A column
+#                         (redis-aa / redis) is the noise floor of each row
 #   REDIS_PORT [7379]  FC_PORT [7380]  OUT [bench/out]  KEEP_WORK [0]
 #
 # Smoke run:  N=2000 ROUNDS=1 scripts/bench.sh
@@ -53,6 +56,7 @@ REDIS_PORT=${REDIS_PORT:-7379}
 FC_PORT=${FC_PORT:-7380}
 OUT=${OUT:-$ROOT/bench/out}
 KEEP_WORK=${KEEP_WORK:-0}
+CONTROL=${CONTROL:-0}
 CLIENTS=50
 DATA=64
 KEYSPACE=1000000
@@ -136,7 +140,7 @@ start_server() {
   if ping_ok "$port"; then die "something already answers on port $port"; fi
   rm -rf "$dir" && mkdir -p "$dir"
   local cmd
-  if [[ $name == redis ]]; then
+  if [[ $name == redis* ]]; then
     cmd=(redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly "$appendonly" --appendfsync "$fsync"
       --aof-use-rdb-preamble yes --dir "$dir" --daemonize no --maxclients 10000)
   else
@@ -207,7 +211,7 @@ lg() {
 # session SERVER SETTING ROUND: one server, fresh directory, every load.
 session() {
   local server=$1 setting=$2 round=$3 port
-  if [[ $server == redis ]]; then port=$REDIS_PORT; else port=$FC_PORT; fi
+  if [[ $server == redis* ]]; then port=$REDIS_PORT; else port=$FC_PORT; fi
   log "[$setting round $round/$ROUNDS] $server on :$port"
   start_server "$server" "$setting" "$round" "$port"
   local P t
@@ -236,6 +240,7 @@ for setting in $SETTINGS; do
     CUR_ROUND=$round
     session redis "$setting" "$round"
     session fastcache "$setting" "$round"
+    if [[ $CONTROL == 1 ]]; then session redis-aa "$setting" "$round"; fi
   done
 done
 ELAPSED=$(( $(date +%s) - START ))
@@ -263,9 +268,9 @@ PREAMBLE=$WORK/preamble.md
   echo
   echo "## Method"
   echo
-  echo "\`$(quote env N="$N" ROUNDS="$ROUNDS" SETTINGS="$SETTINGS" PIPELINES="$PIPELINES" TESTS="$TESTS" MIX="$MIX" HEAVY_CONNS="$HEAVY_CONNS" TOOLS="$TOOLS" TIMECAP="$TIMECAP" LOADGEN_PROCS="$LOADGEN_PROCS" scripts/bench.sh)\`"
+  echo "\`$(quote env N="$N" ROUNDS="$ROUNDS" SETTINGS="$SETTINGS" PIPELINES="$PIPELINES" TESTS="$TESTS" MIX="$MIX" HEAVY_CONNS="$HEAVY_CONNS" TOOLS="$TOOLS" TIMECAP="$TIMECAP" LOADGEN_PROCS="$LOADGEN_PROCS" CONTROL="$CONTROL" scripts/bench.sh)\`"
   echo
-  echo "- One server runs at a time on a fresh data directory on the same disk; per setting the runs alternate redis-server, fastcache, redis-server, fastcache, ... for $ROUNDS round(s). Client and server share the machine's $(nproc) cores."
+  echo "- One server runs at a time on a fresh data directory on the same disk; per setting the runs alternate redis-server, fastcache$( ((CONTROL == 1)) && echo ', redis-server again (the A/A control)'), redis-server, fastcache, ... for $ROUNDS round(s). Client and server share the machine's $(nproc) cores."
   echo "- Settings: **none** = \`--appendonly no\` on both; **everysec** = \`--appendonly yes --appendfsync everysec\`; **always** = \`--appendonly yes --appendfsync always\`. Redis also gets \`--save '' --aof-use-rdb-preamble yes\`; fastcache \`--save ''\` (its defaults otherwise)."
   echo "- Loads, in this order within a session, each with \`-n $N\` requests: for each pipeline depth in {$PIPELINES}: $(echo "$TESTS" | sed 's/ /, /g') with $CLIENTS connections, ${DATA}-byte values, random keys from ${KEYSPACE}$([[ -n $MIX ]] && echo ", then a $MIX SET:GET mix"); then$([[ -n $HEAVY_CONNS ]] && echo " SET and GET with $HEAVY_CONNS connections, -P 1" || echo " nothing else")."
   echo "- \`redis-benchmark\` (single-threaded C client) reports throughput and p50/p99 but not p99.9; \`bench/loadgen\` (Go, raw RESP, GOMAXPROCS=$LOADGEN_PROCS$( ((LOADGEN_PROCS == 1)) && echo ': the same one-core client budget')) drives the same loads, records every request's latency (from the write of its pipelined batch to its reply, as redis-benchmark does) in a log-linear histogram and reports p50/p99/p99.9. It also runs the SET:GET mix (1 SET then 10 GETs per connection), which redis-benchmark cannot do in one process. Each loadgen run stops issuing after $TIMECAP; every command runs under \`timeout $TIMEOUT\`."

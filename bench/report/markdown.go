@@ -80,11 +80,30 @@ func WriteMarkdown(w io.Writer, rows []Row, preamble string, chartPath string, t
 			rbRatio[k] = r
 		}
 	}
+	var control bool
+	for _, r := range rows {
+		control = control || r.Control.N > 0
+	}
+	// aa is the A/A column's header and cell, empty without a control run.
+	aa := func(r *Row) string {
+		if !control {
+			return ""
+		}
+		if r == nil {
+			return " A/A redis / redis |"
+		}
+		return " " + fmtRatio(r.ControlRatio()) + " |"
+	}
+	aaSep := ""
+	if control {
+		aaSep = "---:|"
+		b.WriteString("**A/A** is the same ratio for a second redis-server session run in each round (`CONTROL=1`) against the first: it would be 1.00 on a quiet machine, and its distance from 1 shows how far a fastcache / redis ratio in that row can move by noise alone.\n\n")
+	}
 	var anyErr, anyShort bool
 	for _, setting := range Settings(rows) {
 		fmt.Fprintf(&b, "### %s\n\n", settingTitle(setting))
-		b.WriteString("| load | fastcache rps | redis rps | **rps ratio** | p50 ms | p99 ms | p99.9 ms | p99.9 ratio | redis-benchmark rps ratio |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| load | fastcache rps | redis rps | **rps ratio** | p50 ms | p99 ms | p99.9 ms | p99.9 ratio | redis-benchmark rps ratio |" + aa(nil) + "\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + aaSep + "\n")
 		for _, r := range rows {
 			if r.Key.Setting != setting || r.Key.Tool != toolLoadgen {
 				continue
@@ -99,10 +118,10 @@ func WriteMarkdown(w io.Writer, rows []Row, preamble string, chartPath string, t
 			m := marks(r, target)
 			anyErr = anyErr || strings.Contains(m, "†")
 			anyShort = anyShort || strings.Contains(m, "‡")
-			fmt.Fprintf(&b, "| %s%s | %s | %s | **%s** | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s%s | %s | %s | **%s** | %s | %s | %s | %s | %s |%s\n",
 				r.Key.Label(), m, fmtRPS(r.FC), fmtRPS(r.Redis), fmtRatio(rr, rok),
 				fmtPair(r.FC.P50, r.Redis.P50, both), fmtPair(r.FC.P99, r.Redis.P99, both),
-				fmtPair(r.FC.P999, r.Redis.P999, r.FC.HasP999 && r.Redis.HasP999), fmtRatio(pr, pok), rb)
+				fmtPair(r.FC.P999, r.Redis.P999, r.FC.HasP999 && r.Redis.HasP999), fmtRatio(pr, pok), rb, aa(&r))
 		}
 		b.WriteString("\n")
 	}
@@ -113,8 +132,8 @@ func WriteMarkdown(w io.Writer, rows []Row, preamble string, chartPath string, t
 	if hasRB {
 		b.WriteString("### redis-benchmark (cross-check)\n\n")
 		b.WriteString("The same loads driven by `redis-benchmark` (its CSV has no p99.9). Latency cells are `fastcache / redis` in ms.\n\n")
-		b.WriteString("| setting | load | fastcache rps | redis rps | **rps ratio** | p50 ms | p99 ms | p99 ratio |\n")
-		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| setting | load | fastcache rps | redis rps | **rps ratio** | p50 ms | p99 ms | p99 ratio |" + aa(nil) + "\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|" + aaSep + "\n")
 		for _, r := range rows {
 			if r.Key.Tool != toolRB {
 				continue
@@ -122,9 +141,9 @@ func WriteMarkdown(w io.Writer, rows []Row, preamble string, chartPath string, t
 			both := r.FC.N > 0 && r.Redis.N > 0
 			rr, rok := r.RPSRatio()
 			pr, pok := r.P99Ratio()
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %s | %s | %s |%s\n",
 				r.Key.Setting, r.Key.Label(), fmtRPS(r.FC), fmtRPS(r.Redis), fmtRatio(rr, rok),
-				fmtPair(r.FC.P50, r.Redis.P50, both), fmtPair(r.FC.P99, r.Redis.P99, both), fmtRatio(pr, pok))
+				fmtPair(r.FC.P50, r.Redis.P50, both), fmtPair(r.FC.P99, r.Redis.P99, both), fmtRatio(pr, pok), aa(&r))
 		}
 		b.WriteString("\n")
 	}

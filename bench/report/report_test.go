@@ -118,6 +118,54 @@ func TestSummarizeMediansAndRatios(t *testing.T) {
 	}
 }
 
+// With a second redis session per round (CONTROL=1) every table gains the
+// A/A column, redis-aa / redis; without one the tables keep their shape.
+func TestControlColumn(t *testing.T) {
+	csv := sampleCSV + `redis-aa,none,1,loadgen,set,50,1,1000,0,1,99,0.5,0.4,1.0,2.0,3
+redis-aa,none,2,loadgen,set,50,1,1000,0,1,121,0.5,0.4,1.0,2.0,3
+redis-aa,none,3,loadgen,set,50,1,1000,0,1,88,0.5,0.4,1.0,2.0,3
+redis-aa,none,1,redis-benchmark,set,50,1,1000,,,190,0.5,0.4,1.0,,3
+`
+	samples, order, err := ReadSamples(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := Summarize(samples, order)
+	// redis-aa 99, 121, 88 -> 99 over redis's median 110.
+	if got, ok := rows[0].ControlRatio(); !ok || math.Abs(got-0.9) > 1e-12 {
+		t.Errorf("control ratio %v,%v, want 0.9", got, ok)
+	}
+	// The control does not change the fastcache / redis ratio.
+	if got, _ := rows[0].RPSRatio(); math.Abs(got-150.0/110) > 1e-12 {
+		t.Errorf("rps ratio %v", got)
+	}
+	if _, ok := rows[2].ControlRatio(); ok {
+		t.Error("a row without a control session has no A/A ratio")
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, rows, "", "", 1000); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| redis-benchmark rps ratio | A/A redis / redis |",
+		"| 0.50 | 0.50 | 0.90 |", // loadgen set -P1: p99.9 ratio, rb ratio, A/A
+		"| none | set -P1 | 100 | 200 | **0.50** | 0.400 / 0.400 | 1.000 / 1.000 | 1.00 | 0.95 |", // rb row: 190/200
+		"| — |\n", // always get: no control
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+
+	// Without a control session no A/A column appears.
+	samples, order, _ = ReadSamples(strings.NewReader(sampleCSV))
+	md.Reset()
+	WriteMarkdown(&md, Summarize(samples, order), "", "", 1000)
+	if strings.Contains(md.String(), "A/A") {
+		t.Error("A/A column without a control run")
+	}
+}
+
 func TestNiceMax(t *testing.T) {
 	for _, c := range []struct{ v, want float64 }{{1.08, 1.5}, {2.2, 2.5}, {0.9, 1}, {40, 5}} {
 		if got := niceMax(c.v, 5); got != c.want {

@@ -10,9 +10,13 @@ import (
 )
 
 // The two servers compared; ratios are always fastcache / redis.
+// serverControl is a second redis-server session per round (CONTROL=1 in
+// scripts/bench.sh): redis-aa / redis is an A/A ratio, the run-to-run noise
+// of the machine for that row, against which fastcache / redis is read.
 const (
-	serverFC    = "fastcache"
-	serverRedis = "redis"
+	serverFC      = "fastcache"
+	serverRedis   = "redis"
+	serverControl = "redis-aa"
 )
 
 // Tools that produce rows: "loadgen" (bench/loadgen, has p99.9) and
@@ -69,6 +73,13 @@ type Stats struct {
 type Row struct {
 	Key       Key
 	FC, Redis Stats
+	Control   Stats // the A/A redis session; N == 0 without CONTROL=1
+}
+
+// ControlRatio is redis-aa/redis throughput: 1 on a quiet machine, and its
+// distance from 1 is how far a fastcache/redis ratio moves by noise alone.
+func (r Row) ControlRatio() (float64, bool) {
+	return Ratio(r.Control.RPS, r.Redis.RPS, r.Control.N > 0 && r.Redis.N > 0)
 }
 
 // RPSRatio is fastcache/redis throughput (> 1: fastcache faster).
@@ -190,7 +201,8 @@ func ReadSamples(r io.Reader) (map[Key][]Sample, []Key, error) {
 func Summarize(samples map[Key][]Sample, order []Key) []Row {
 	rows := make([]Row, 0, len(order))
 	for _, k := range order {
-		rows = append(rows, Row{Key: k, FC: stats(samples[k], serverFC), Redis: stats(samples[k], serverRedis)})
+		rows = append(rows, Row{Key: k, FC: stats(samples[k], serverFC), Redis: stats(samples[k], serverRedis),
+			Control: stats(samples[k], serverControl)})
 	}
 	return rows
 }
