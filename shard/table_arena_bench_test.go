@@ -328,3 +328,22 @@ func BenchmarkArenaCompactionPause(b *testing.B) {
 	a.Put([]byte("one more key...."), value32, 0, 0)
 	b.ReportMetric(float64(time.Since(t0).Microseconds()), "grow-131072-slots-µs")
 }
+
+// BenchmarkArenaGrowPause reports the longest single Put while 1,000,000
+// keys are inserted into an empty table (every doubling of the index happens
+// on the way): with incremental doubling that is bounded by allocating the
+// new index, not by moving every slot of the old one.
+func BenchmarkArenaGrowPause(b *testing.B) {
+	const n = 1_000_000
+	keys := benchKeys(n)
+	var worst time.Duration
+	for b.Loop() {
+		a := NewArenaTable()
+		for _, k := range keys {
+			t0 := time.Now()
+			a.Put(k, value32, 0, 0)
+			worst = max(worst, time.Since(t0))
+		}
+	}
+	b.ReportMetric(float64(worst.Microseconds()), "max-put-us")
+}
