@@ -118,7 +118,16 @@ type SnapshotWriter struct {
 	curN     uint32
 	comp     []byte
 	size     int64
+	unsynced int64 // bytes written since the last incremental fsync
 }
+
+// snapSyncEvery is how much of a snapshot is written between fsyncs (as
+// Redis's rdb-save-incremental-fsync, 4 MB): the file is flushed to disk
+// as it is written instead of all at the commit, so the disk never holds a
+// big backlog of dirty snapshot pages that WAL fsyncs would queue behind
+// (measured under appendfsync always: WAL fsyncs of 3-13 ms right after a
+// snapshot, against ~0.1 ms otherwise).
+const snapSyncEvery = 4 << 20
 
 // CreateSnapshot starts a snapshot in dir (created if needed) of a keyspace
 // with the given shard count. walSegment is the first WAL segment the
@@ -224,9 +233,17 @@ func (w *SnapshotWriter) flushBlock() error {
 		return err
 	}
 	w.size += int64(snapBlockHdr + len(payload))
+	w.unsynced += int64(snapBlockHdr + len(payload))
 	w.blocks++
 	w.cur = w.cur[:0]
 	w.curN = 0
+	if w.unsynced >= snapSyncEvery {
+		w.unsynced = 0
+		if err := w.bw.Flush(); err != nil {
+			return err
+		}
+		return datasync(w.f)
+	}
 	return nil
 }
 
