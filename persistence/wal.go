@@ -168,6 +168,7 @@ func Open(o Options) (*WAL, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
+	removeLeftovers(o.Dir)
 	segs, err := listSegments(o.Dir)
 	if err != nil {
 		return nil, err
@@ -393,7 +394,7 @@ func (w *WAL) RemoveSegmentsBefore(id uint64) (int, error) {
 	n := 0
 	for _, s := range segs {
 		if s.id < id && s.id != active {
-			if err := os.Remove(s.path); err != nil {
+			if err := removeGradually(s.path); err != nil {
 				return n, err
 			}
 			n++
@@ -404,6 +405,48 @@ func (w *WAL) RemoveSegmentsBefore(id uint64) (int, error) {
 		syncDir(w.o.Dir)
 	}
 	return n, nil
+}
+
+// Removing a segment frees its 64 MiB of extents in one filesystem journal
+// transaction, and under appendfsync always the next WAL fdatasync commits
+// that journal: measured, one fsync of 20 ms (against ~0.1 ms) right after
+// a snapshot removed two segments. So a segment is first renamed out of the
+// log (one atomic step: listSegments no longer sees it, and a crash leaves
+// only a *.wal.removing file, deleted at the next start), then truncated a
+// few MiB at a time with pauses, then unlinked.
+const (
+	removeSuffix = ".removing"
+	removeStep   = 4 << 20
+	removePause  = 2 * time.Millisecond
+)
+
+func removeGradually(path string) error {
+	tmp := path + removeSuffix
+	if err := os.Rename(path, tmp); err != nil {
+		return err
+	}
+	if f, err := os.OpenFile(tmp, os.O_WRONLY, 0); err == nil {
+		if st, err := f.Stat(); err == nil {
+			for size := st.Size() - removeStep; size > 0; size -= removeStep {
+				if f.Truncate(size) != nil {
+					break
+				}
+				time.Sleep(removePause)
+			}
+		}
+		f.Close()
+	}
+	return os.Remove(tmp)
+}
+
+// removeLeftovers deletes segments a crash left half removed.
+func removeLeftovers(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".wal"+removeSuffix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // Close drains every queue, writes, fsyncs and stops the writer.

@@ -1,10 +1,12 @@
 package persistence
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -602,4 +604,60 @@ func TestEndBatchConcurrentLoops(t *testing.T) {
 		t.Fatal("no batch was committed by a loop")
 	}
 	t.Logf("%d of %d batches committed by their loop", inline.Load(), loops*batches)
+}
+
+// Segments covered by a snapshot are removed through a *.wal.removing name
+// (truncated in steps, then unlinked); the log after them reads back whole,
+// and a *.removing file a crash left behind is deleted at the next start.
+func TestRemoveSegmentsGradually(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "no", "none", 64<<10, 1)
+	for i := 0; i < 3000; i++ {
+		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("k%d", i)), bytes.Repeat([]byte("v"), 100), 0)
+		if i%300 == 299 {
+			if err := w.Flush(); err != nil { // a frame of ~33 KB: a new segment every two
+				t.Fatal(err)
+			}
+		}
+	}
+	keep, err := w.Rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("after%d", i)), []byte("x"), 0)
+	}
+	before, _ := listSegments(dir)
+	n, err := w.RemoveSegmentsBefore(keep)
+	if err != nil || n != len(before)-1 || n < 3 {
+		t.Fatalf("removed %d of %d segments: %v", n, len(before), err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), removeSuffix) {
+			t.Fatalf("%s left behind", e.Name())
+		}
+	}
+	recs, _, err := readAll(t, dir, ReadOptions{})
+	if err != nil || len(recs) != 10 || string(recs[0].Key) != "after0" {
+		t.Fatalf("log after removal: %d records, err %v", len(recs), err)
+	}
+
+	// A removal cut short by a crash: the renamed file is not part of the log
+	// and goes away when the log is opened again.
+	left := filepath.Join(dir, segName(keep-1)+removeSuffix)
+	if err := os.WriteFile(left, bytes.Repeat([]byte{0xAB}, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _, err := readAll(t, dir, ReadOptions{}); err != nil || len(recs) != 10 {
+		t.Fatalf("log with a leftover: %d records, err %v", len(recs), err)
+	}
+	w = openTest(t, dir, "no", "none", 64<<10, 1)
+	defer w.Close()
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Fatalf("leftover %s still there (%v)", left, err)
+	}
 }
