@@ -531,14 +531,15 @@ func TestClientKill(t *testing.T) {
 	if got := admin.do("CLIENT", "KILL", "ID", id); got != ":0\r\n" {
 		t.Fatalf("CLIENT KILL ID of a gone client: %q", got)
 	}
-	v, _, addr = victim()
+	v, id, addr = victim()
 	if got := admin.do("CLIENT", "KILL", "ADDR", addr, "SKIPME", "yes"); got != ":1\r\n" {
 		t.Fatalf("CLIENT KILL ADDR: %q", got)
 	}
 	v.expectClosed(5 * time.Second)
+	gone(id) // the client side sees the close before the server forgets it
 
-	v1, _, _ := victim()
-	v2, _, _ := victim()
+	v1, id1, _ := victim()
+	v2, id2, _ := victim()
 	// LADDR matches every client (the same listener): with SKIPME (default
 	// yes) all but the caller.
 	if got := admin.do("CLIENT", "KILL", "LADDR", ts.addr); got != ":2\r\n" {
@@ -546,6 +547,8 @@ func TestClientKill(t *testing.T) {
 	}
 	v1.expectClosed(5 * time.Second)
 	v2.expectClosed(5 * time.Second)
+	gone(id1)
+	gone(id2)
 
 	v, _, _ = victim()
 	if got := admin.do("CLIENT", "KILL", "TYPE", "pubsub"); got != ":0\r\n" {
