@@ -17,59 +17,41 @@ func checkArena(t testing.TB, a *ArenaTable) {
 	t.Helper()
 	slotOf := make(map[uint64]uint64) // offset -> slot position
 	n := 0
-	for i, s := range a.slots {
-		if s == 0 {
-			continue
-		}
-		n++
-		off := s & offMask
-		if _, dup := slotOf[off]; dup {
-			t.Fatalf("offset %d in two slots", off)
-		}
-		slotOf[off] = uint64(i)
-		r := a.rec(off)
-		if r.f&fDead != 0 {
-			t.Fatalf("slot %d points to a dead record", i)
-		}
-		tag := a.tagOf(a.keyOf(&r))
-		if tag != s>>offBits {
-			t.Fatalf("slot %d: tag mismatch", i)
-		}
-		for j := tag >> a.shift; j != uint64(i); j = (j + 1) & a.mask {
-			if a.slots[j] == 0 {
-				t.Fatalf("slot %d unreachable from its home %d (empty at %d)", i, tag>>a.shift, j)
+	// check verifies one index: the current one, or while the index
+	// doubles the old one (name "old slot", flag oldPos), whose keys not
+	// yet moved must be reachable there from their old home and not also be
+	// in the new one.
+	check := func(name string, slots []uint64, mask uint64, shift uint, flag uint64) {
+		for i, s := range slots {
+			if s == 0 || (flag != 0 && s == tomb) {
+				continue
+			}
+			if flag != 0 && uint64(i) < a.moved {
+				t.Fatalf("%s %d below the migration point %d still holds an entry", name, i, a.moved)
+			}
+			n++
+			off := s & offMask
+			if _, dup := slotOf[off]; dup {
+				t.Fatalf("offset %d in two slots (%s %d)", off, name, i)
+			}
+			slotOf[off] = uint64(i) | flag
+			r := a.rec(off)
+			if r.f&fDead != 0 {
+				t.Fatalf("%s %d points to a dead record", name, i)
+			}
+			tag := a.tagOf(a.keyOf(&r))
+			if tag != s>>offBits {
+				t.Fatalf("%s %d: tag mismatch", name, i)
+			}
+			for j := tag >> shift; j != uint64(i); j = (j + 1) & mask {
+				if slots[j] == 0 {
+					t.Fatalf("%s %d unreachable from its home %d (empty at %d)", name, i, tag>>shift, j)
+				}
 			}
 		}
 	}
-	// While the index doubles, the keys not yet moved are in the old one:
-	// reachable there from their old home, and not in the new one too.
-	for i, s := range a.old {
-		if s == 0 || s == tomb {
-			continue
-		}
-		if uint64(i) < a.moved {
-			t.Fatalf("old slot %d below the migration point %d still holds an entry", i, a.moved)
-		}
-		n++
-		off := s & offMask
-		if _, dup := slotOf[off]; dup {
-			t.Fatalf("offset %d in two slots (old index)", off)
-		}
-		slotOf[off] = uint64(i) | oldPos
-		r := a.rec(off)
-		if r.f&fDead != 0 {
-			t.Fatalf("old slot %d points to a dead record", i)
-		}
-		tag := a.tagOf(a.keyOf(&r))
-		if tag != s>>offBits {
-			t.Fatalf("old slot %d: tag mismatch", i)
-		}
-		for j := tag >> (a.shift + 1); j != uint64(i); j = (j + 1) & a.oldMask {
-			if a.old[j] == 0 {
-				t.Fatalf("old slot %d unreachable from its home (empty at %d)", i, j)
-			}
-		}
-	}
+	check("slot", a.slots, a.mask, a.shift, 0)
+	check("old slot", a.old, a.oldMask, a.shift+1, oldPos)
 	if n != a.count {
 		t.Fatalf("count %d, %d slots used", a.count, n)
 	}
