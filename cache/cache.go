@@ -19,6 +19,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/rs/zerolog"
 
+	"fastcache/internal/prefetch"
 	"fastcache/persistence"
 	"fastcache/shard"
 )
@@ -132,6 +133,25 @@ func (c *Cache) Shards() int { return len(c.shards) }
 func (c *Cache) ShardIndex(key []byte) int { return int(xxhash.Sum64(key) & c.mask) }
 
 func (c *Cache) shardOf(key []byte) *shard.Shard { return c.shards[xxhash.Sum64(key)&c.mask] }
+
+// Prefetch starts loading the memory that looking up keys will touch, for
+// a pipeline about to run commands on them: first every key's index slot,
+// then every key's record, so that the cache misses of the batch overlap
+// (see shard/hint.go). hs is scratch of len(keys). It is only a hint: it
+// takes no lock and changes nothing.
+func (c *Cache) Prefetch(keys [][]byte, hs []uint64) {
+	if !prefetch.Supported {
+		return
+	}
+	for i, k := range keys {
+		h := xxhash.Sum64(k)
+		hs[i] = h
+		c.shards[h&c.mask].PrefetchSlot(h)
+	}
+	for _, h := range hs[:len(keys)] {
+		c.shards[h&c.mask].PrefetchRecord(h)
+	}
+}
 
 // SetWAL switches the cache to log to w, after replay and before any write
 // is served (the server answers -LOADING until then).

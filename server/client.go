@@ -50,8 +50,11 @@ type Client struct {
 	clock   time.Duration // monotonic() after the previous command of this pipeline
 	nowMs   int64         // the same reading in unix ms: the time c.ks judges expiry by
 	scratch []byte
-	prevCmd *Command // the previous command looked up (exec's fast path)
-	buf     []byte   // per-client scratch for values
+	// the pipeline's look-ahead (lookAhead): keys and their hashes
+	aheadKeys   [][]byte
+	aheadHashes [lookAheadMax]uint64
+	prevCmd     *Command // the previous command looked up (exec's fast path)
+	buf         []byte   // per-client scratch for values
 }
 
 type queuedCmd struct {

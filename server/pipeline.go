@@ -44,7 +44,12 @@ const (
 func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 	s := cl.srv
 	cl.tick()
+	ahead := 0 // commands to run before looking ahead again
 	for {
+		if ahead == 0 {
+			ahead = cl.lookAhead(p, buf)
+		}
+		ahead--
 		args, perr, ok := p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
 		if perr != "" {
 			// Replies so far are sent, then the error, then the
@@ -73,6 +78,30 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 			return pipelineDone
 		}
 	}
+}
+
+// lookAheadMax is how many commands of a pipeline are prefetched at once.
+const lookAheadMax = 16
+
+// lookAhead names the keys of the pipeline's next commands to the cache
+// before they run, so that the cache misses of their lookups overlap
+// (Cache.Prefetch) instead of each command waiting for its own. It returns
+// how many commands may run before the next look-ahead. A single key is
+// not worth it (one lookup has nothing to overlap with).
+func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
+	if p.left != 0 {
+		return lookAheadMax // a command split over reads: wait for its end
+	}
+	keys, cmds := peekKeys(buf, p.pos, lookAheadMax, cl.aheadKeys[:0])
+	if len(keys) >= 2 {
+		cl.srv.cache.Prefetch(keys, cl.aheadHashes[:len(keys)])
+	}
+	clear(keys) // do not keep the input buffer reachable
+	cl.aheadKeys = keys[:0]
+	if cmds == 0 {
+		return lookAheadMax
+	}
+	return cmds
 }
 
 // finishPipeline ends a batch of commands. With appendfsync always and

@@ -318,3 +318,37 @@ func parseLine(b []byte, i int) (n int64, next int, st int) {
 	}
 	return n, i + 2, lineOK
 }
+
+// peekKeys looks at up to max complete multibulk commands in b from pos
+// without consuming anything (the pipeline's look-ahead for prefetching,
+// Client.lookAhead): it appends the second argument of each (for most
+// commands, the key) to keys, and says how many commands it saw. It stops at
+// the first command that is incomplete, inline or malformed; the parser
+// proper judges those.
+func peekKeys(b []byte, pos, max int, keys [][]byte) (_ [][]byte, cmds int) {
+	for ; cmds < max && pos < len(b) && b[pos] == '*'; cmds++ {
+		argc, next, st := parseLine(b, pos+1)
+		if st != lineOK || argc < 1 || argc > maxMultibulkLen {
+			break
+		}
+		pos = next
+		var key []byte
+		for a := int64(0); a < argc; a++ {
+			if pos >= len(b) || b[pos] != '$' {
+				return keys, cmds
+			}
+			l, next, st := parseLine(b, pos+1)
+			if st != lineOK || l < 0 || int64(len(b)-next) < l+2 {
+				return keys, cmds
+			}
+			if a == 1 {
+				key = b[next : next+int(l)]
+			}
+			pos = next + int(l) + 2
+		}
+		if argc >= 2 {
+			keys = append(keys, key)
+		}
+	}
+	return keys, cmds
+}

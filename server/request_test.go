@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -137,6 +138,53 @@ func TestParserLimits(t *testing.T) {
 	}
 }
 
+// checkPeekKeys: the pipeline's look-ahead (peekKeys) agrees with the
+// parser: every command it counts parses, and the keys it names are those
+// commands' second arguments, in order.
+func checkPeekKeys(t *testing.T, in []byte) {
+	t.Helper()
+	keys, cmds := peekKeys(in, 0, 1<<30, nil)
+	var p reqParser
+	var want [][]byte
+	for i := 0; i < cmds; i++ {
+		args, perr, ok := p.next(in, testLimits)
+		if !ok {
+			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
+		}
+		if len(args) >= 2 {
+			want = append(want, args[1])
+		}
+	}
+	if fmt.Sprintf("%q", keys) != fmt.Sprintf("%q", want) {
+		t.Fatalf("peekKeys(%q) = %q, want %q", in, keys, want)
+	}
+}
+
+func TestPeekKeys(t *testing.T) {
+	get := "*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n"
+	set := "*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$5\r\nhello\r\n"
+	ping := "*1\r\n$4\r\nPING\r\n"
+	for _, tc := range []struct {
+		in   string
+		max  int
+		keys string
+		cmds int
+	}{
+		{get + set + ping + get, 16, `["k1" "k2" "k1"]`, 4},
+		{get + set + get, 2, `["k1" "k2"]`, 2},                // at most max commands
+		{get + set[:len(set)-3], 16, `["k1"]`, 1},             // an incomplete command ends the look-ahead
+		{get + "GET k3\r\n" + get, 16, `["k1"]`, 1},           // so does an inline one
+		{get + "*2\r\n$3\r\nGET\r\n$-1\r\n", 16, `["k1"]`, 1}, // and a malformed one
+		{"", 16, `[]`, 0},
+	} {
+		keys, cmds := peekKeys([]byte(tc.in), 0, tc.max, nil)
+		if got := fmt.Sprintf("%q", keys); got != tc.keys || cmds != tc.cmds {
+			t.Errorf("peekKeys(%q, %d) = %s, %d; want %s, %d", tc.in, tc.max, got, cmds, tc.keys, tc.cmds)
+		}
+		checkPeekKeys(t, []byte(tc.in))
+	}
+}
+
 // FuzzParser: any input either parses, waits for more, or gives a protocol
 // error; it never panics, and feeding it in pieces gives the same commands.
 func FuzzParser(f *testing.F) {
@@ -147,6 +195,7 @@ func FuzzParser(f *testing.F) {
 		if step <= 0 || step > len(in) {
 			step = len(in) + 1
 		}
+		checkPeekKeys(t, in)
 		whole, e1 := parseAll(t, string(in), len(in)+1)
 		pieces, e2 := parseAll(t, string(in), step)
 		if e1 == "" && e2 == "" && fmtCmds(whole) != fmtCmds(pieces) {

@@ -42,11 +42,16 @@ type Shard struct {
 	Scratch [32]byte
 
 	Hits, Misses, Expired, Evicted atomic.Int64
+
+	hint atomic.Pointer[hintView] // the table's, for prefetching without the lock (hint.go)
 }
 
 // New returns an empty shard that logs to q.
 func New(index int, q *persistence.Queue) *Shard {
-	return &Shard{t: newTable(), Index: index, Queue: q}
+	s := &Shard{t: newTable(), Index: index, Queue: q}
+	s.t.pub = &s.hint
+	s.t.publish()
+	return s
 }
 
 func (s *Shard) Lock()   { s.mu.Lock() }

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
@@ -118,7 +119,11 @@ type ArenaTable struct {
 	vols []uint64 // arena offsets of records with a non-zero expiry
 
 	seed uint64 // hash seed
-	rng  uint64 // Sample's generator state
+
+	// pub is where the table publishes its hintView for lock-free
+	// prefetching (the owning Shard's; nil for a table of its own).
+	pub *atomic.Pointer[hintView]
+	rng uint64 // Sample's generator state
 }
 
 type chunkInfo struct {
@@ -160,8 +165,11 @@ var le = binary.LittleEndian
 // (Redis seeds siphash for the same reason); the multiply spreads every bit
 // of the hash into the top bits kept.
 func (t *ArenaTable) tagOf(key []byte) uint64 {
-	return ((xxhash.Sum64(key) ^ t.seed) * 0x9E3779B97F4A7C15) >> offBits
+	return mixTag(xxhash.Sum64(key), t.seed)
 }
+
+// mixTag is the tag of a key whose xxhash is h in a table seeded with seed.
+func mixTag(h, seed uint64) uint64 { return ((h ^ seed) * 0x9E3779B97F4A7C15) >> offBits }
 
 // NewArenaTable returns an empty table.
 func NewArenaTable() *ArenaTable { return newArenaTableSeed(rand.Uint64()) }
@@ -173,11 +181,11 @@ func newArenaTableSeed(seed uint64) *ArenaTable {
 }
 
 func (t *ArenaTable) reset() {
-	seed, rng := t.seed, t.rng
-	*t = ArenaTable{seed: seed, rng: rng}
-	t.setSlots(make([]uint64, 1<<minSlotBits))
+	seed, rng, pub := t.seed, t.rng, t.pub
+	*t = ArenaTable{seed: seed, rng: rng, pub: pub}
 	t.chunks = [][]byte{nil}
 	t.info = []chunkInfo{{}}
+	t.setSlots(make([]uint64, 1<<minSlotBits))
 }
 
 func (t *ArenaTable) setSlots(s []uint64) {
@@ -193,6 +201,7 @@ func (t *ArenaTable) setSlots(s []uint64) {
 	// shards of 32k keys, a 4-6 ms stall and INCR -P16's p99 at 1.7x
 	// Redis's). Drawn apart, they double one at a time.
 	t.growAt = len(s) * (7168 + int(t.rand()%1024)) / 10240
+	t.publish()
 }
 
 // Len is the number of keys.
@@ -340,6 +349,7 @@ func (t *ArenaTable) newHead() {
 		}
 		t.chunks = append(t.chunks, nil)
 		t.info = append(t.info, chunkInfo{})
+		t.publish() // the view's chunks must reach the new one
 	}
 	mem := t.spare
 	t.spare = nil
@@ -567,6 +577,7 @@ func (t *ArenaTable) migrate(n int) {
 	}
 	if t.old != nil && t.moved == uint64(len(t.old)) {
 		t.old, t.oldMask, t.moved = nil, 0, 0
+		t.publish() // and the old index can be freed
 	}
 }
 
@@ -1101,6 +1112,7 @@ func (t *ArenaTable) Clone() *ArenaTable {
 	c.bigFree = slices.Clone(t.bigFree)
 	c.vols = slices.Clone(t.vols)
 	c.rng = t.rng*0x9E3779B97F4A7C15 + 1 // Clone must not mutate t
+	c.pub = nil                          // a clone is nobody's live table
 	return &c
 }
 
