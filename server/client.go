@@ -52,7 +52,7 @@ type Client struct {
 	scratch []byte
 	// the pipeline's look-ahead (lookAhead): keys and their hashes
 	aheadKeys   [][]byte
-	aheadHashes [lookAheadMax]uint64
+	aheadHashes [lookAheadKeys]uint64
 	prevCmd     *Command // the previous command looked up (exec's fast path)
 	buf         []byte   // per-client scratch for values
 }

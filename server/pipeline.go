@@ -80,8 +80,12 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 	}
 }
 
-// lookAheadMax is how many commands of a pipeline are prefetched at once.
-const lookAheadMax = 16
+// lookAheadMax is how many commands of a pipeline are prefetched at once,
+// and lookAheadKeys how many keys at most (MSET and MGET name several).
+const (
+	lookAheadMax  = 16
+	lookAheadKeys = 64
+)
 
 // lookAhead names the keys of the pipeline's next commands to the cache
 // before they run, so that the cache misses of their lookups overlap
@@ -92,11 +96,11 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 	if p.left != 0 {
 		return lookAheadMax // a command split over reads: wait for its end
 	}
-	keys, cmds := peekKeys(buf, p.pos, lookAheadMax, cl.aheadKeys[:0])
+	keys, cmds := peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0])
 	if len(keys) >= 2 {
 		cl.srv.cache.Prefetch(keys, cl.aheadHashes[:len(keys)])
 	}
-	clear(keys) // do not keep the input buffer reachable
+	clear(keys[:cap(keys)]) // do not keep the input buffer reachable
 	cl.aheadKeys = keys[:0]
 	if cmds == 0 {
 		return lookAheadMax

@@ -140,10 +140,10 @@ func TestParserLimits(t *testing.T) {
 
 // checkPeekKeys: the pipeline's look-ahead (peekKeys) agrees with the
 // parser: every command it counts parses, and the keys it names are those
-// commands' second arguments, in order.
+// commands' keys (keyArgs), in order.
 func checkPeekKeys(t *testing.T, in []byte) {
 	t.Helper()
-	keys, cmds := peekKeys(in, 0, 1<<30, nil)
+	keys, cmds := peekKeys(in, 0, 1<<30, 1<<30, nil)
 	var p reqParser
 	var want [][]byte
 	for i := 0; i < cmds; i++ {
@@ -151,8 +151,11 @@ func checkPeekKeys(t *testing.T, in []byte) {
 		if !ok {
 			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
 		}
-		if len(args) >= 2 {
-			want = append(want, args[1])
+		every := keyArgs(args[0])
+		for a := 1; a < len(args); a++ {
+			if a == 1 || (every > 0 && (a-1)%every == 0) {
+				want = append(want, args[a])
+			}
 		}
 	}
 	if fmt.Sprintf("%q", keys) != fmt.Sprintf("%q", want) {
@@ -164,22 +167,27 @@ func TestPeekKeys(t *testing.T) {
 	get := "*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n"
 	set := "*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$5\r\nhello\r\n"
 	ping := "*1\r\n$4\r\nPING\r\n"
+	mset := "*5\r\n$4\r\nmSeT\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n"
+	del := "*4\r\n$3\r\nDEL\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n"
 	for _, tc := range []struct {
-		in   string
-		max  int
-		keys string
-		cmds int
+		in         string
+		max, mkeys int
+		keys       string
+		cmds       int
 	}{
-		{get + set + ping + get, 16, `["k1" "k2" "k1"]`, 4},
-		{get + set + get, 2, `["k1" "k2"]`, 2},                // at most max commands
-		{get + set[:len(set)-3], 16, `["k1"]`, 1},             // an incomplete command ends the look-ahead
-		{get + "GET k3\r\n" + get, 16, `["k1"]`, 1},           // so does an inline one
-		{get + "*2\r\n$3\r\nGET\r\n$-1\r\n", 16, `["k1"]`, 1}, // and a malformed one
-		{"", 16, `[]`, 0},
+		{get + set + ping + get, 16, 64, `["k1" "k2" "k1"]`, 4},
+		{get + set + get, 2, 64, `["k1" "k2"]`, 2},                             // at most max commands
+		{get + mset + del + get, 16, 64, `["k1" "a" "b" "x" "y" "z" "k1"]`, 4}, // every key of MSET and DEL
+		{get + del + get, 16, 3, `["k1" "x" "y"]`, 2},                          // at most mkeys keys
+		{get + set[:len(set)-3], 16, 64, `["k1"]`, 1},                          // an incomplete command ends the look-ahead
+		{get + del[:len(del)-5], 16, 64, `["k1"]`, 1},                          // with none of its keys
+		{get + "GET k3\r\n" + get, 16, 64, `["k1"]`, 1},                        // so does an inline one
+		{get + "*2\r\n$3\r\nGET\r\n$-1\r\n", 16, 64, `["k1"]`, 1},              // and a malformed one
+		{"", 16, 64, `[]`, 0},
 	} {
-		keys, cmds := peekKeys([]byte(tc.in), 0, tc.max, nil)
+		keys, cmds := peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil)
 		if got := fmt.Sprintf("%q", keys); got != tc.keys || cmds != tc.cmds {
-			t.Errorf("peekKeys(%q, %d) = %s, %d; want %s, %d", tc.in, tc.max, got, cmds, tc.keys, tc.cmds)
+			t.Errorf("peekKeys(%q, %d, %d) = %s, %d; want %s, %d", tc.in, tc.max, tc.mkeys, got, cmds, tc.keys, tc.cmds)
 		}
 		checkPeekKeys(t, []byte(tc.in))
 	}
@@ -191,6 +199,7 @@ func FuzzParser(f *testing.F) {
 	f.Add([]byte("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"), 3)
 	f.Add([]byte("SET \"a\\x41\" 'b'\r\nPING\n"), 1)
 	f.Add([]byte("*-1\r\n*1\r\n$0\r\n\r\n"), 2)
+	f.Add([]byte("*5\r\n$4\r\nMSET\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n*3\r\n$4\r\nMGET\r\n$1\r\na\r\n$1\r\nb\r\n"), 7)
 	f.Fuzz(func(t *testing.T, in []byte, step int) {
 		if step <= 0 || step > len(in) {
 			step = len(in) + 1
