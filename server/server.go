@@ -190,8 +190,8 @@ func (s *Server) Serve() error {
 	} else {
 		s.cancelDur = s.cache.OnDurable(s.durable.fire)
 	}
+	s.wg.Add(1) // under mu: a Close that follows must wait for cron
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go s.cron()
 	errc := make(chan error, len(s.lns))
 	for _, ln := range s.lns {
