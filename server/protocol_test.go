@@ -207,6 +207,101 @@ func TestPipelining(t *testing.T) {
 	}
 }
 
+// TestPipelinedKeyCommands: big go-redis pipelines of single- and multi-key
+// commands on a growing keyspace (index doublings happen mid-pipeline, so the
+// look-ahead's prefetch runs against indexes being replaced) give exactly
+// the replies of running the commands one by one.
+func TestPipelinedKeyCommands(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	model := map[string]string{}
+	counters := map[string]int64{}
+	rng := uint64(1)
+	next := func(n int) int {
+		rng = rng*6364136223846793005 + 1442695040888963407
+		return int(rng>>33) % n
+	}
+	key := func() string { return "k:" + strconv.Itoa(next(30000)) }
+	for round := 0; round < 6; round++ {
+		pipe := rdb.Pipeline()
+		var checks []func(redis.Cmder) string
+		for i := 0; i < 3000; i++ {
+			switch i % 6 {
+			case 0, 1:
+				k, v := key(), "v"+strconv.Itoa(i)
+				pipe.Set(ctx(), k, v, 0)
+				model[k] = v
+				checks = append(checks, nil)
+			case 2:
+				k := "n:" + strconv.Itoa(next(5000))
+				counters[k]++
+				want := counters[k]
+				pipe.Incr(ctx(), k)
+				checks = append(checks, func(c redis.Cmder) string {
+					if got := c.(*redis.IntCmd).Val(); got != want {
+						return fmt.Sprintf("INCR %s = %d, want %d", k, got, want)
+					}
+					return ""
+				})
+			case 3:
+				a, b, c := key(), key(), key()
+				pipe.MSet(ctx(), a, "m1", b, "m2", c, "m3")
+				model[a], model[b], model[c] = "m1", "m2", "m3"
+				checks = append(checks, nil)
+			case 4:
+				a, b := key(), key()
+				want := 0
+				if _, ok := model[a]; ok {
+					want++
+				}
+				delete(model, a)
+				if _, ok := model[b]; ok {
+					want++
+				}
+				delete(model, b)
+				pipe.Del(ctx(), a, b)
+				checks = append(checks, func(c redis.Cmder) string {
+					if got := c.(*redis.IntCmd).Val(); got != int64(want) {
+						return fmt.Sprintf("DEL %s %s = %d, want %d", a, b, got, want)
+					}
+					return ""
+				})
+			case 5:
+				ks := []string{key(), key(), key(), key()}
+				want := fmt.Sprint(model[ks[0]], model[ks[1]], model[ks[2]], model[ks[3]])
+				pipe.MGet(ctx(), ks...)
+				checks = append(checks, func(c redis.Cmder) string {
+					vals := c.(*redis.SliceCmd).Val()
+					got := make([]string, len(vals))
+					for j, v := range vals {
+						if v != nil {
+							got[j] = v.(string)
+						}
+					}
+					if g := fmt.Sprint(got[0], got[1], got[2], got[3]); g != want {
+						return fmt.Sprintf("MGET %v = %q, want %q", ks, g, want)
+					}
+					return ""
+				})
+			}
+		}
+		cmds, err := pipe.Exec(ctx())
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for i, c := range cmds {
+			if checks[i] != nil {
+				if msg := checks[i](c); msg != "" {
+					t.Fatalf("round %d, command %d: %s", round, i, msg)
+				}
+			}
+		}
+	}
+	if n, err := rdb.DBSize(ctx()).Result(); err != nil || n != int64(len(model)+len(counters)) {
+		t.Fatalf("DBSIZE = %d (%v), want %d", n, err, len(model)+len(counters))
+	}
+}
+
 func TestManyConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("2,000 connections")
