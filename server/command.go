@@ -42,6 +42,28 @@ type Command struct {
 	calls, usec, failed, rejected atomic.Int64
 }
 
+// keyRange is where the keys are in a call of cmd with argc arguments (the
+// name included): positions first, first+step, ... up to last. first is 0
+// when the command has no keys.
+func (cmd *Command) keyRange(argc int) (first, last, step int) {
+	last = cmd.LastKey
+	if last < 0 {
+		last = argc + last
+	}
+	step = cmd.Step
+	if step <= 0 {
+		step = 1
+	}
+	return cmd.FirstKey, last, step
+}
+
+// isKey reports whether argument i of a call of cmd with argc arguments is a
+// key.
+func (cmd *Command) isKey(i, argc int) bool {
+	first, last, step := cmd.keyRange(argc)
+	return first > 0 && i >= first && i <= last && (i-first)%step == 0
+}
+
 // commands is the command table, filled by register() in each file's init.
 var commands = map[string]*Command{}
 

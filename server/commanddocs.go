@@ -433,15 +433,8 @@ func commandKeys(c *Client, args [][]byte) (cmd *Command, keys [][]byte, ok bool
 		c.reply.Error("ERR Invalid number of arguments specified for command")
 		return nil, nil, false
 	}
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(full) + last
-	}
-	step := cmd.Step
-	if step <= 0 {
-		step = 1
-	}
-	for i := cmd.FirstKey; i <= last && i < len(full); i += step {
+	first, last, step := cmd.keyRange(len(full))
+	for i := first; i <= last && i < len(full); i += step {
 		keys = append(keys, full[i])
 	}
 	if len(keys) == 0 {

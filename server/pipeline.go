@@ -96,7 +96,7 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 	if p.left != 0 {
 		return lookAheadMax // a command split over reads: wait for its end
 	}
-	keys, cmds := peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0])
+	keys, cmds := cl.peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0])
 	if len(keys) >= 2 {
 		cl.srv.cache.Prefetch(keys, cl.aheadHashes[:len(keys)])
 	}

@@ -321,11 +321,12 @@ func parseLine(b []byte, i int) (n int64, next int, st int) {
 
 // peekKeys looks at up to maxCmds complete multibulk commands in b from
 // pos without consuming anything (the pipeline's look-ahead for
-// prefetching, Client.lookAhead): it appends the keys of each to keys (by
-// keyArgs; at most maxKeys in all), and says how many commands it saw. It
-// stops at the first command that is incomplete, inline or malformed (the
-// parser proper judges those), and once maxKeys keys are named.
-func peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (_ [][]byte, cmds int) {
+// prefetching, Client.lookAhead): it appends the keys of each, by the
+// command table's key positions, to keys (at most maxKeys in all), and says
+// how many commands it saw. It stops at the first command that is
+// incomplete, inline or malformed (the parser proper judges those), and once
+// maxKeys keys are named.
+func (cl *Client) peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (_ [][]byte, cmds int) {
 	for ; cmds < maxCmds && len(keys) < maxKeys && pos < len(b) && b[pos] == '*'; cmds++ {
 		argc, next, st := parseLine(b, pos+1)
 		if st != lineOK || argc < 1 || argc > maxMultibulkLen {
@@ -333,8 +334,8 @@ func peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (_ [][]byte, c
 		}
 		pos = next
 		had := len(keys)
-		every := 0
-		for a := int64(0); a < argc; a++ {
+		var cmd *Command
+		for a := 0; a < int(argc); a++ {
 			if pos >= len(b) || b[pos] != '$' {
 				return keys[:had], cmds
 			}
@@ -343,47 +344,13 @@ func peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (_ [][]byte, c
 				return keys[:had], cmds
 			}
 			arg := b[next : next+int(l)]
-			switch {
-			case a == 0:
-				every = keyArgs(arg)
-			case len(keys) < maxKeys && (a == 1 || (every > 0 && (a-1)%int64(every) == 0)):
+			if a == 0 {
+				cmd = cl.command(arg)
+			} else if cmd != nil && len(keys) < maxKeys && cmd.isKey(a, int(argc)) {
 				keys = append(keys, arg)
 			}
 			pos = next + int(l) + 2
 		}
 	}
 	return keys, cmds
-}
-
-// keyArgs says where a command's keys are, for the look-ahead: 1 if every
-// argument after the name is a key (MGET, DEL, EXISTS, UNLINK, TOUCH), 2 if
-// every other one is (MSET, MSETNX), 0 if only the first argument counts (a
-// guess that is right for most commands; a wrong guess costs a useless
-// prefetch).
-func keyArgs(name []byte) int {
-	switch len(name) {
-	case 3:
-		if bytes.EqualFold(name, []byte("del")) {
-			return 1
-		}
-	case 4:
-		if bytes.EqualFold(name, []byte("mget")) {
-			return 1
-		}
-		if bytes.EqualFold(name, []byte("mset")) {
-			return 2
-		}
-	case 5:
-		if bytes.EqualFold(name, []byte("touch")) {
-			return 1
-		}
-	case 6:
-		if bytes.EqualFold(name, []byte("exists")) || bytes.EqualFold(name, []byte("unlink")) {
-			return 1
-		}
-		if bytes.EqualFold(name, []byte("msetnx")) {
-			return 2
-		}
-	}
-	return 0
 }

@@ -140,10 +140,10 @@ func TestParserLimits(t *testing.T) {
 
 // checkPeekKeys: the pipeline's look-ahead (peekKeys) agrees with the
 // parser: every command it counts parses, and the keys it names are those
-// commands' keys (keyArgs), in order.
+// commands' keys (by the command table), in order.
 func checkPeekKeys(t *testing.T, in []byte) {
 	t.Helper()
-	keys, cmds := peekKeys(in, 0, 1<<30, 1<<30, nil)
+	keys, cmds := new(Client).peekKeys(in, 0, 1<<30, 1<<30, nil)
 	var p reqParser
 	var want [][]byte
 	for i := 0; i < cmds; i++ {
@@ -151,10 +151,11 @@ func checkPeekKeys(t *testing.T, in []byte) {
 		if !ok {
 			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
 		}
-		every := keyArgs(args[0])
-		for a := 1; a < len(args); a++ {
-			if a == 1 || (every > 0 && (a-1)%every == 0) {
-				want = append(want, args[a])
+		if cmd := lookup(args[0], new([]byte)); cmd != nil {
+			for a := 1; a < len(args); a++ {
+				if cmd.isKey(a, len(args)) {
+					want = append(want, args[a])
+				}
 			}
 		}
 	}
@@ -168,6 +169,8 @@ func TestPeekKeys(t *testing.T) {
 	set := "*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$5\r\nhello\r\n"
 	ping := "*1\r\n$4\r\nPING\r\n"
 	mset := "*5\r\n$4\r\nmSeT\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n"
+	echo := "*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n"
+	nosuch := "*2\r\n$6\r\nNOSUCH\r\n$1\r\nq\r\n"
 	del := "*4\r\n$3\r\nDEL\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n"
 	for _, tc := range []struct {
 		in         string
@@ -183,9 +186,10 @@ func TestPeekKeys(t *testing.T) {
 		{get + del[:len(del)-5], 16, 64, `["k1"]`, 1},                          // with none of its keys
 		{get + "GET k3\r\n" + get, 16, 64, `["k1"]`, 1},                        // so does an inline one
 		{get + "*2\r\n$3\r\nGET\r\n$-1\r\n", 16, 64, `["k1"]`, 1},              // and a malformed one
+		{echo + get + nosuch + get, 16, 64, `["k1" "k1"]`, 4},                  // keyless and unknown commands name none
 		{"", 16, 64, `[]`, 0},
 	} {
-		keys, cmds := peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil)
+		keys, cmds := new(Client).peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil)
 		if got := fmt.Sprintf("%q", keys); got != tc.keys || cmds != tc.cmds {
 			t.Errorf("peekKeys(%q, %d, %d) = %s, %d; want %s, %d", tc.in, tc.max, tc.mkeys, got, cmds, tc.keys, tc.cmds)
 		}

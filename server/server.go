@@ -322,17 +322,23 @@ func (s *Server) closedConn(c *Client) {
 // before the connection is closed without a reply (never acknowledged).
 const durabilityTimeout = 30 * time.Second
 
+// command looks a command name up in the table. Pipelines mostly repeat
+// one command: the map lookup is skipped while the name matches the
+// previous one.
+func (c *Client) command(name []byte) *Command {
+	if cmd := c.prevCmd; cmd != nil && equalFold(name, cmd.Name) {
+		return cmd
+	}
+	cmd := lookup(name, &c.scratch)
+	c.prevCmd = cmd
+	return cmd
+}
+
 // exec runs one command the way Redis's processCommand does.
 func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
-	cmd := c.prevCmd
-	if cmd == nil || !equalFold(args[0], cmd.Name) {
-		// Pipelines mostly repeat one command: the map lookup is skipped
-		// while the name matches the previous one.
-		cmd = lookup(args[0], &c.scratch)
-		c.prevCmd = cmd
-	}
+	cmd := c.command(args[0])
 	if cmd == nil {
 		c.rejectInMulti()
 		c.reply.Error(errUnknownCommand(args))
