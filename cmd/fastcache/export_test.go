@@ -354,11 +354,12 @@ func waitKey(t *testing.T, got <-chan string, key string) {
 // connect mode: fastcache pushes to a collector and reconnects after the
 // collector restarts.
 func TestExportConnectSurvivesCollectorRestart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// not an ephemeral port: the collector listens on it again later
+	caddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ln, err := net.Listen("tcp", caddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caddr := ln.Addr().String()
 	got := make(chan string, 1<<16)
 	go collect(t, ln, "tok", got)
 	p := startReady(t, t.TempDir(), "--wal-export-connect", caddr, "--wal-export-token", "tok")

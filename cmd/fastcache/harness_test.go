@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,12 +50,58 @@ func binary(t testing.TB) string {
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.next == 0 {
+		ports.low, ports.high = portRange()
+		ports.next = ports.low + rand.IntN(ports.high-ports.low)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range ports.high - ports.low {
+		p := ports.next
+		if ports.next++; ports.next >= ports.high {
+			ports.next = ports.low
+		}
+		if ports.used[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		ports.used[p] = true
+		return p
+	}
+	t.Fatalf("no free loopback port in %d-%d", ports.low, ports.high)
+	return 0
+}
+
+// ports hands each test port out once per test process, from below the
+// kernel's ephemeral range: a port asked of the kernel with :0 can come back
+// on the next call, and an ephemeral port can be taken by any outgoing
+// connection between the check and the server's bind (CI saw the export
+// port and the server port come out equal).
+var ports = struct {
+	sync.Mutex
+	next, low, high int
+	used            map[int]bool
+}{used: map[int]bool{}}
+
+// portRange is a span of ports under the ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default).
+func portRange() (int, int) {
+	high := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				high = n
+			}
+		}
+	}
+	if high < 12000 {
+		high = 12000
+	}
+	return high - 10000, high
 }
 
 // proc is one running fastcache process.
