@@ -34,6 +34,7 @@ type Options struct {
 	Samples        int    // maxmemory-samples
 	Log            zerolog.Logger
 	ActiveExpireHz int // cycles per second; 0 = 10
+	Databases      int // number of databases (SELECT); 0 = 16
 }
 
 // DefaultShards is the next power of two >= 8 * GOMAXPROCS, at most 1024.
@@ -51,6 +52,7 @@ type Cache struct {
 	shards    []*shard.Shard
 	mask      uint64
 	shardBits uint
+	dbs       int
 	wal       atomic.Pointer[persistence.WAL]
 	durMu     sync.Mutex
 	durFns    map[int]func() // OnDurable
@@ -91,8 +93,12 @@ func New(o Options) *Cache {
 	c.durFns = map[int]func(){}
 	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
+	if o.Databases <= 0 {
+		o.Databases = 16
+	}
+	c.dbs = o.Databases
 	for i := 0; i < n; i++ {
-		c.shards = append(c.shards, shard.New(i, w.Queue(i)))
+		c.shards = append(c.shards, shard.New(i, o.Databases, w.Queue(i)))
 	}
 	c.maxMemory.Store(o.MaxMemory)
 	p := o.Policy
@@ -125,6 +131,9 @@ func (c *Cache) Close() {
 	}
 	c.wg.Wait()
 }
+
+// Databases is the number of databases.
+func (c *Cache) Databases() int { return c.dbs }
 
 // Shards is the number of shards.
 func (c *Cache) Shards() int { return len(c.shards) }
@@ -306,31 +315,77 @@ func (c *Cache) ResetStats() {
 	c.stalePerc.Store(0) // Redis's resetServerStats clears it too
 }
 
-// DBSize is the number of keys (expired keys not yet removed included, as in Redis).
-func (c *Cache) DBSize() int64 {
+// DBSize is the number of keys of database db (expired keys not yet
+// removed included, as in Redis).
+func (c *Cache) DBSize(db int) int64 {
 	var n int64
 	for _, s := range c.shards {
-		n += s.Keys()
+		n += s.DB(db).Keys()
 	}
 	return n
+}
+
+// DBStats is one database's line of INFO keyspace.
+type DBStats struct{ Keys, Expires int64 }
+
+// DBStats returns the key counts of every database.
+func (c *Cache) DBStats() []DBStats {
+	out := make([]DBStats, c.dbs)
+	for _, s := range c.shards {
+		for i := range out {
+			d := s.DB(i)
+			out[i].Keys += d.Keys()
+			out[i].Expires += d.VolatileKeys()
+		}
+	}
+	return out
 }
 
 // ---- replay ----
 
 // Apply replays one logged record without logging it (replay.Applier).
 func (c *Cache) Apply(r *persistence.Record) {
-	if r.Op == persistence.OpFlush {
+	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
+		c.log.Warn().Int("db", r.DB).Int64("arg", r.Arg).Str("op", r.Op.String()).
+			Msg("record for a database beyond `databases`: skipped (raise `databases` to keep it)")
+		return
+	}
+	switch r.Op {
+	case persistence.OpFlush:
 		for _, s := range c.shards {
 			s.Lock()
-			s.Apply(r)
+			c.flushShard(s, r.DB, r.Arg == 1)
 			s.Unlock()
 		}
+		return
+	case persistence.OpSwapDB:
+		for _, s := range c.shards {
+			s.Lock()
+			s.SwapDB(r.DB, int(r.Arg))
+			s.Unlock()
+		}
+		return
+	case persistence.OpMove:
+		s := c.shardOf(r.Key)
+		s.Lock()
+		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+		s.Unlock()
 		return
 	}
 	s := c.shardOf(r.Key)
 	s.Lock()
-	s.Apply(r)
+	s.DB(r.DB).Apply(r)
 	s.Unlock()
+}
+
+func (c *Cache) flushShard(s *shard.Shard, db int, all bool) {
+	if !all {
+		s.DB(db).Clear()
+		return
+	}
+	for i := 0; i < s.Databases(); i++ {
+		s.DB(i).Clear()
+	}
 }
 
 // SweepExpired deletes (and logs the deletion of) every key whose expiry has
@@ -340,16 +395,19 @@ func (c *Cache) SweepExpired() int {
 	total := 0
 	for _, s := range c.shards {
 		s.Lock()
-		var dead [][]byte
-		rangeAll(s, func(k []byte, e shard.Entry) {
-			if e.ExpireAt != 0 && e.ExpireAt <= now {
-				dead = append(dead, append([]byte(nil), k...))
-			}
-		})
-		for _, k := range dead {
-			if s.Delete(k, s.Queue) {
-				s.Expired.Add(1)
-				total++
+		for i := 0; i < s.Databases(); i++ {
+			d := s.DB(i)
+			var dead [][]byte
+			rangeAll(d, func(k []byte, e shard.Entry) {
+				if e.ExpireAt != 0 && e.ExpireAt <= now {
+					dead = append(dead, append([]byte(nil), k...))
+				}
+			})
+			for _, k := range dead {
+				if d.Delete(k, s.Queue) {
+					s.Expired.Add(1)
+					total++
+				}
 			}
 		}
 		s.Unlock()
@@ -357,9 +415,9 @@ func (c *Cache) SweepExpired() int {
 	return total
 }
 
-// rangeAll visits every stored entry, expired or not.
-func rangeAll(s *shard.Shard, fn func(k []byte, e shard.Entry)) {
-	s.Range(0, func(k []byte, e shard.Entry) bool { fn(k, e); return true })
+// rangeAll visits every stored entry of d, expired or not.
+func rangeAll(d *shard.DB, fn func(k []byte, e shard.Entry)) {
+	d.Range(0, func(k []byte, e shard.Entry) bool { fn(k, e); return true })
 }
 
 // ---- active expiry ----
@@ -383,10 +441,14 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			s := c.shards[(next+i)&int(c.mask)]
 			s.Queue.WaitRoom()
 			s.Lock()
-			n, f := s.ActiveExpire(shard.Now(), deadline, s.Queue)
+			for d := 0; d < s.Databases(); d++ {
+				if db := s.DB(d); db.VolatileKeys() > 0 {
+					n, f := db.ActiveExpire(shard.Now(), deadline, s.Queue)
+					sampled += n
+					found += f
+				}
+			}
 			s.Unlock()
-			sampled += n
-			found += f
 		}
 		next = (next + 1) & int(c.mask)
 		// Redis's stat_expired_stale_perc: an exponential moving average

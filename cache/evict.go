@@ -17,6 +17,7 @@ const evictPoolSize = 16
 type candidate struct {
 	key   []byte
 	shard int
+	db    int
 	score uint64 // higher = evict first
 }
 
@@ -24,16 +25,16 @@ type evictPool struct {
 	c []candidate
 }
 
-func (p *evictPool) insert(key []byte, shardIdx int, score uint64) {
+func (p *evictPool) insert(key []byte, shardIdx, db int, score uint64) {
 	for i := range p.c {
-		if p.c[i].shard == shardIdx && string(p.c[i].key) == string(key) {
+		if p.c[i].shard == shardIdx && p.c[i].db == db && string(p.c[i].key) == string(key) {
 			return
 		}
 	}
 	if len(p.c) == evictPoolSize && score <= p.c[len(p.c)-1].score {
 		return
 	}
-	cand := candidate{key: append([]byte(nil), key...), shard: shardIdx, score: score}
+	cand := candidate{key: append([]byte(nil), key...), shard: shardIdx, db: db, score: score}
 	i := len(p.c)
 	for i > 0 && p.c[i-1].score < score {
 		i--
@@ -83,11 +84,17 @@ func (c *Cache) evict(max int64) error {
 				continue
 			}
 			s.Lock()
-			s.Sample(samples, volatileOnly, func(k []byte, e shard.Entry) {
-				if sc, ok := c.score(policy, e); ok {
-					pool.insert(k, si, sc)
+			for db := 0; db < s.Databases(); db++ {
+				d := s.DB(db)
+				if d.Keys() == 0 {
+					continue
 				}
-			})
+				d.Sample(samples, volatileOnly, func(k []byte, e shard.Entry) {
+					if sc, ok := c.score(policy, e); ok {
+						pool.insert(k, si, db, sc)
+					}
+				})
+			}
 			s.Unlock()
 		}
 		evicted := false
@@ -97,7 +104,7 @@ func (c *Cache) evict(max int64) error {
 			s := c.shards[best.shard]
 			s.Queue.WaitRoom()
 			s.Lock()
-			evicted = s.Evict(best.key, s.Queue)
+			evicted = s.DB(best.db).Evict(best.key, s.Queue)
 			s.Unlock()
 		}
 		if !evicted {

@@ -225,13 +225,13 @@ func TestEvictAllkeysRandom(t *testing.T) {
 	for i := 0; i < n; i++ {
 		evPut(c, fmt.Sprint("k", i), 0)
 	}
-	before := c.DBSize()
+	before := c.DBSize(0)
 	evFill(t, c, "new", nNew, 0)
 	st := c.Stats()
 	if st.Evicted < nNew*9/10 {
 		t.Fatalf("allkeys-random evicted %d keys for %d writes over the limit", st.Evicted, nNew)
 	}
-	if d := c.DBSize(); d > before+2 || d < before-10 {
+	if d := c.DBSize(0); d > before+2 || d < before-10 {
 		t.Fatalf("DBSIZE %d after eviction, was %d at the limit", d, before)
 	}
 	// Random: both the old and the new keys lose some (not a fixed order).
@@ -397,7 +397,7 @@ func TestEvictRuntimeConfig(t *testing.T) {
 	}
 
 	// Lowering the limit: the next admission evicts down to it at once.
-	keys := c.DBSize()
+	keys := c.DBSize(0)
 	newMax := c.UsedMemory() / 2
 	c.SetMaxMemory(newMax)
 	if err := c.CheckWrite(true); err != nil {
@@ -406,7 +406,7 @@ func TestEvictRuntimeConfig(t *testing.T) {
 	if used := c.UsedMemory(); used > newMax {
 		t.Fatalf("used_memory %d > new maxmemory %d after admission", used, newMax)
 	}
-	if d := c.DBSize(); d > keys*6/10 {
+	if d := c.DBSize(0); d > keys*6/10 {
 		t.Fatalf("DBSIZE %d of %d after halving maxmemory", d, keys)
 	}
 

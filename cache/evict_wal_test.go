@@ -126,8 +126,8 @@ func TestEvictionAndExpiryAreLogged(t *testing.T) {
 	// the live key set: evicted and expired keys stay gone.
 	r := walReplay(t, dir, shards)
 	defer r.Close()
-	if r.DBSize() != int64(len(live)) {
-		t.Fatalf("replayed DBSIZE %d, live cache had %d keys", r.DBSize(), len(live))
+	if r.DBSize(0) != int64(len(live)) {
+		t.Fatalf("replayed DBSIZE %d, live cache had %d keys", r.DBSize(0), len(live))
 	}
 	for k := range live {
 		if !evExists(r, k) {
@@ -176,8 +176,8 @@ func TestLazyExpiryAndSweepAreLogged(t *testing.T) {
 	if n := c2.SweepExpired(); n != 1 {
 		t.Fatalf("SweepExpired removed %d keys, want 1", n)
 	}
-	if c2.DBSize() != 1 || !evExists(c2, "keep") {
-		t.Fatalf("after sweep: DBSIZE %d", c2.DBSize())
+	if c2.DBSize(0) != 1 || !evExists(c2, "keep") {
+		t.Fatalf("after sweep: DBSIZE %d", c2.DBSize(0))
 	}
 	c2.Close()
 	if err := w2.Close(); err != nil {
@@ -185,7 +185,7 @@ func TestLazyExpiryAndSweepAreLogged(t *testing.T) {
 	}
 	c3 := walReplay(t, dir, shards)
 	defer c3.Close()
-	if c3.DBSize() != 1 || !evExists(c3, "keep") {
-		t.Fatalf("second replay: DBSIZE %d, want only keep", c3.DBSize())
+	if c3.DBSize(0) != 1 || !evExists(c3, "keep") {
+		t.Fatalf("second replay: DBSIZE %d, want only keep", c3.DBSize(0))
 	}
 }

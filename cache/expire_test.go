@@ -18,7 +18,7 @@ func exSetTTL(c *Cache, prefix string, n int, ttl time.Duration) {
 func exWaitKeys(c *Cache, want int64, timeout time.Duration) int64 {
 	deadline := time.Now().Add(timeout)
 	for {
-		n := c.DBSize()
+		n := c.DBSize(0)
 		if n <= want || time.Now().After(deadline) {
 			return n
 		}
@@ -95,7 +95,7 @@ func TestActiveExpiryStaleBounded(t *testing.T) {
 	exSetTTL(c, "short", n, 150*time.Millisecond)
 	// On a slow run (-race, a busy machine) the last short keys may be past
 	// their expiry before they are set, and are then not stored at all.
-	shortStored := c.DBSize() - int64(n)
+	shortStored := c.DBSize(0) - int64(n)
 	c.Start(20)
 	time.Sleep(200 * time.Millisecond)
 	maxSeen := 0.0
@@ -108,7 +108,7 @@ func TestActiveExpiryStaleBounded(t *testing.T) {
 		if p > maxSeen {
 			maxSeen = p
 		}
-		if k := c.DBSize(); 4*(k-int64(n)) <= k && p <= 25 {
+		if k := c.DBSize(0); 4*(k-int64(n)) <= k && p <= 25 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -177,8 +177,8 @@ func TestLazyExpiry(t *testing.T) {
 		t.Fatalf("PTTL a = %d", p)
 	}
 	time.Sleep(time.Until(time.UnixMilli(exp + 30)))
-	if c.DBSize() != 3 {
-		t.Fatalf("DBSIZE %d: expired keys are removed only when touched (no background cycle)", c.DBSize())
+	if c.DBSize(0) != 3 {
+		t.Fatalf("DBSIZE %d: expired keys are removed only when touched (no background cycle)", c.DBSize(0))
 	}
 	if _, ok := ks.Get([]byte("a"), nil); ok {
 		t.Fatal("GET of an expired key returned a value")

@@ -59,12 +59,12 @@ func (k Keyspace) Touch(keys [][]byte) int {
 	return n
 }
 
-// Type is "string" or "none".
+// Type is the name of key's type, or "none".
 func (k Keyspace) Type(key []byte) string {
 	s, rec := k.read(key)
 	defer k.done(s)
-	if _, ok := s.Get(key, k.now(), rec, false); ok {
-		return "string"
+	if e, ok := s.Get(key, k.now(), rec, false); ok {
+		return e.Kind.String()
 	}
 	return "none"
 }
@@ -88,32 +88,61 @@ func (k Keyspace) Rename(src, dst []byte, nx bool) (bool, error) {
 			return false, nil
 		}
 	}
-	val, enc := append([]byte(nil), e.Value...), ss.Enc(src)
+	_ = e
+	ds.CopyFrom(ss, src, dst, true, now, m.rec(dst))
 	ss.Delete(src, m.rec(src))
-	ds.SetEncoded(dst, val, e.ExpireAt, enc, m.rec(dst))
 	return true, nil
 }
 
-// Copy copies src to dst (with its TTL). Without replace it does nothing when
-// dst exists.
-func (k Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
-	if string(src) == string(dst) {
+// Copy copies src to dst (with its TTL), dst in database dstDB (-1: k's).
+// Without replace it does nothing when dst exists.
+func (k Keyspace) Copy(src, dst []byte, dstDB int, replace bool) (bool, error) {
+	if dstDB < 0 {
+		dstDB = k.db
+	}
+	if string(src) == string(dst) && dstDB == k.db {
 		return false, ErrSameObject
 	}
 	m := k.lockMany([][]byte{src, dst}, 1, true)
 	defer m.unlock()
 	now := k.now()
-	ss, ds := k.shardOf(src), k.shardOf(dst)
-	e, ok := ss.Get(src, now, m.rec(src), false)
-	if !ok {
+	ss, ds := k.shardOf(src), k.c.shardOf(dst).DB(dstDB)
+	if _, ok := ss.Get(src, now, m.rec(src), false); !ok {
 		return false, nil
 	}
 	if _, exists := ds.Get(dst, now, m.rec(dst), false); exists && !replace {
 		return false, nil
 	}
-	val := append([]byte(nil), e.Value...)
-	ds.SetEncoded(dst, val, e.ExpireAt, ss.Enc(src), m.rec(dst))
+	ds.CopyFrom(ss, src, dst, false, now, m.rec(dst))
 	return true, nil
+}
+
+// Move moves key to database dstDB (MOVE): false if key is missing or
+// already exists there.
+func (k Keyspace) Move(key []byte, dstDB int) bool {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	if _, ok := s.Get(key, now, rec, false); !ok {
+		return false
+	}
+	dst := s.Shard.DB(dstDB)
+	if _, ok := dst.Get(key, now, rec, false); ok {
+		return false
+	}
+	return s.MoveTo(key, dst, rec)
+}
+
+// SwapDB swaps databases a and b (SWAPDB), logged as one record.
+func (k Keyspace) SwapDB(a, b int) {
+	if k.tx == nil {
+		k.c.Atomic(nil, func(t Keyspace) { t.SwapDB(a, b) })
+		return
+	}
+	for _, s := range k.c.shards {
+		s.SwapDB(a, b)
+	}
+	k.tx.Record(persistence.OpSwapDB, a, nil, nil, int64(b))
 }
 
 // ExpireCond is EXPIRE's NX/XX/GT/LT options, a bit set (XX may be
@@ -198,11 +227,13 @@ func (k Keyspace) PTTL(key []byte) int64 {
 
 // KeyInfo is what OBJECT and MEMORY report about a key.
 type KeyInfo struct {
-	Value    []byte // copy
+	Value    []byte // copy (strings)
 	Meta     uint32
 	Bytes    int64
 	ExpireAt int64
 	Enc      shard.Enc
+	Kind     shard.Kind
+	Encoding string // a collection's (OBJECT ENCODING)
 }
 
 // Inspect returns information about key without touching it.
@@ -213,7 +244,13 @@ func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
 	if !ok {
 		return KeyInfo{}, false
 	}
-	return KeyInfo{Value: append([]byte(nil), e.Value...), Meta: e.Meta, Bytes: s.EntryBytes(key), ExpireAt: e.ExpireAt, Enc: s.Enc(key)}, true
+	ki := KeyInfo{Meta: e.Meta, Bytes: s.EntryBytes(key), ExpireAt: e.ExpireAt, Kind: e.Kind}
+	if e.Kind == shard.KindString {
+		ki.Value, ki.Enc = append([]byte(nil), e.Value...), s.Enc(key)
+	} else {
+		ki.Encoding = s.Obj(e).Encoding()
+	}
+	return ki, true
 }
 
 // Keys returns every live key matching pattern.
@@ -221,7 +258,8 @@ func (k Keyspace) Keys(pattern []byte) [][]byte {
 	var out [][]byte
 	all := len(pattern) == 1 && pattern[0] == '*'
 	now := k.now()
-	for _, s := range k.c.shards {
+	for _, sh := range k.c.shards {
+		s := sh.DB(k.db)
 		if k.tx == nil {
 			s.Lock()
 		}
@@ -252,7 +290,7 @@ func (k Keyspace) Scan(cursor uint64, match []byte, count int, typ string) (uint
 	now := k.now()
 	visited := 0
 	for visited < count {
-		s := k.c.shards[si]
+		s := k.c.shards[si].DB(k.db)
 		if k.tx == nil {
 			s.Lock()
 		}
@@ -261,7 +299,7 @@ func (k Keyspace) Scan(cursor uint64, match []byte, count int, typ string) (uint
 			if match != nil && !glob.Match(match, key, false) {
 				return
 			}
-			if typ != "" && typ != "string" {
+			if typ != "" && typ != e.Kind.String() {
 				return
 			}
 			out = append(out, append([]byte(nil), key...))
@@ -286,7 +324,7 @@ func (k Keyspace) RandomKey() ([]byte, bool) {
 	now := k.now()
 	for tries := 0; tries < 100; tries++ {
 		for i := 0; i < n; i++ {
-			s := k.c.shards[(start+i)%n]
+			s := k.c.shards[(start+i)%n].DB(k.db)
 			if s.Keys() == 0 {
 				continue
 			}
@@ -321,35 +359,40 @@ func (k Keyspace) RandomKey() ([]byte, bool) {
 	return nil, false
 }
 
-// Flush removes every key, logged as one flush record.
-func (k Keyspace) Flush() {
+// Flush removes every key of k's database (FLUSHDB), or with all of every
+// database (FLUSHALL), logged as one flush record.
+func (k Keyspace) Flush(all bool) {
 	if k.tx != nil {
 		for _, s := range k.c.shards {
-			s.Clear()
+			k.c.flushShard(s, k.db, all)
 		}
-		k.tx.Record(persistence.OpFlush, nil, nil, 0)
+		var a int64
+		if all {
+			a = 1
+		}
+		k.tx.Record(persistence.OpFlush, k.db, nil, nil, a)
 		return
 	}
-	k.c.Atomic(nil, func(t Keyspace) { t.Flush() })
+	k.c.Atomic(nil, func(t Keyspace) { t.Flush(all) })
 }
 
-// DBSize is the number of keys.
-func (k Keyspace) DBSize() int64 { return k.c.DBSize() }
+// DBSize is the number of keys of k's database.
+func (k Keyspace) DBSize() int64 { return k.c.DBSize(k.db) }
 
 // ---- WATCH ----
 
-// Watch registers w on key.
-func (c *Cache) Watch(key []byte, w *shard.Watch) {
-	s := c.shardOf(key)
+// Watch registers w on key of database db.
+func (c *Cache) Watch(db int, key []byte, w *shard.Watch) {
+	s := c.shardOf(key).DB(db)
 	s.Lock()
 	s.AddWatch(key, w)
 	s.Unlock()
 }
 
 // Unwatch unregisters w from keys.
-func (c *Cache) Unwatch(keys [][]byte, w *shard.Watch) {
+func (c *Cache) Unwatch(db int, keys [][]byte, w *shard.Watch) {
 	for _, key := range keys {
-		s := c.shardOf(key)
+		s := c.shardOf(key).DB(db)
 		s.Lock()
 		s.RemoveWatch(key, w)
 		s.Unlock()
@@ -358,7 +401,7 @@ func (c *Cache) Unwatch(keys [][]byte, w *shard.Watch) {
 
 // PeekExists reports whether key exists, for WATCH's expiry check; call it
 // inside an Atomic abort function (shards locked).
-func (c *Cache) PeekExists(key []byte) bool {
-	_, ok := c.shardOf(key).Peek(key, shard.Now())
+func (c *Cache) PeekExists(db int, key []byte) bool {
+	_, ok := c.shardOf(key).DB(db).Peek(key, shard.Now())
 	return ok
 }

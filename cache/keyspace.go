@@ -15,11 +15,25 @@ import (
 type Keyspace struct {
 	c  *Cache
 	tx *txState
+	db int // the database (SELECT)
 	// clock, when set, is the caller's current time in unix ms (the server
 	// passes the time it read after the previous command: one clock read
 	// per command serves both INFO commandstats and expiry, as Redis caches
 	// the time per command). nil: read the clock.
 	clock *int64
+	// errp, when set, receives ErrWrongTypeOps from a command whose result
+	// type has no room for an error (GET, STRLEN, SETBIT...): the server
+	// then replaces the command's reply with the error.
+	errp *error
+}
+
+// WithErr is k reporting wrong-type errors of such commands into *errp.
+func (k Keyspace) WithErr(errp *error) Keyspace { k.errp = errp; return k }
+
+func (k Keyspace) wrongType() {
+	if k.errp != nil {
+		*k.errp = ErrWrongTypeOps
+	}
 }
 
 // now is the time expiry is judged by.
@@ -39,13 +53,13 @@ type txState struct {
 }
 
 // Record implements persistence.Recorder, remembering the shards touched.
-func (t *txState) Record(op persistence.Op, key, value []byte, expireAt int64) {
+func (t *txState) Record(op persistence.Op, db int, key, value []byte, num int64) {
 	if t.txn == nil {
 		t.txn = t.c.wal.Load().NewTxn()
 	}
-	t.txn.Record(op, key, value, expireAt)
+	t.txn.Record(op, db, key, value, num)
 	t.any = true
-	if op == persistence.OpFlush {
+	if op == persistence.OpFlush || op == persistence.OpSwapDB {
 		for i := range t.touched {
 			t.touched[i] = true
 		}
@@ -86,9 +100,15 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 // InTx reports whether k runs inside an Atomic call.
 func (k Keyspace) InTx() bool { return k.tx != nil }
 
+// DB is the database k works in.
+func (k Keyspace) DB() int { return k.db }
+
+// WithDB is k working in database n (0 <= n < Databases).
+func (k Keyspace) WithDB(n int) Keyspace { k.db = n; return k }
+
 // read locks the shard of key for a read.
-func (k Keyspace) read(key []byte) (*shard.Shard, persistence.Recorder) {
-	s := k.c.shardOf(key)
+func (k Keyspace) read(key []byte) (*shard.DB, persistence.Recorder) {
+	s := k.shardOf(key)
 	if k.tx != nil {
 		return s, k.tx
 	}
@@ -97,8 +117,8 @@ func (k Keyspace) read(key []byte) (*shard.Shard, persistence.Recorder) {
 }
 
 // write locks the shard of key for a write, after waiting for room in its WAL queue.
-func (k Keyspace) write(key []byte) (*shard.Shard, persistence.Recorder) {
-	s := k.c.shardOf(key)
+func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
+	s := k.shardOf(key)
 	if k.tx != nil {
 		return s, k.tx
 	}
@@ -107,7 +127,7 @@ func (k Keyspace) write(key []byte) (*shard.Shard, persistence.Recorder) {
 	return s, s.Queue
 }
 
-func (k Keyspace) done(s *shard.Shard) {
+func (k Keyspace) done(s *shard.DB) {
 	if k.tx == nil {
 		s.Unlock()
 	}
@@ -196,4 +216,4 @@ func (m *multi) unlock() {
 	multiPool.Put(m)
 }
 
-func (k Keyspace) shardOf(key []byte) *shard.Shard { return k.c.shardOf(key) }
+func (k Keyspace) shardOf(key []byte) *shard.DB { return k.c.shardOf(key).DB(k.db) }

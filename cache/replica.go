@@ -2,7 +2,6 @@ package cache
 
 import (
 	"fastcache/persistence"
-	"fastcache/shard"
 )
 
 // A replica applies its primary's records through ApplyLogged: the state
@@ -10,36 +9,50 @@ import (
 // data survives its restart like a primary's.
 
 // ApplyLogged applies r and logs it (a replica following its primary).
-// OpFlush removes every key.
 func (c *Cache) ApplyLogged(r *persistence.Record) {
-	if r.Op == persistence.OpFlush {
-		c.Keyspace().Flush()
+	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
+		c.Apply(r) // warns and skips
+		return
+	}
+	switch r.Op {
+	case persistence.OpFlush:
+		c.Keyspace().WithDB(r.DB).Flush(r.Arg == 1)
+		return
+	case persistence.OpSwapDB:
+		c.Keyspace().SwapDB(r.DB, int(r.Arg))
 		return
 	}
 	s := c.shardOf(r.Key)
 	s.Queue.WaitRoom()
 	s.Lock()
-	s.Apply(r)
-	s.Queue.Record(r.Op, r.Key, r.Value, r.Arg())
+	if r.Op == persistence.OpMove {
+		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+	} else {
+		s.DB(r.DB).Apply(r)
+	}
+	s.Queue.Record(r.Op, r.DB, r.Key, r.Value, r.Num())
+	if r.Op >= 16 && r.ExpireAt != 0 { // a snapshot's collection entry carries the key's expiry
+		s.Queue.Record(persistence.OpExpire, r.DB, r.Key, nil, r.ExpireAt)
+	}
 	s.Unlock()
 }
 
-// FlushWhereLogged deletes, and logs the deletion of, every key for which
-// pred is true (a replica applying a FLUSHALL that its snapshot reflects
-// for some shards only).
-func (c *Cache) FlushWhereLogged(pred func(key []byte) bool) {
-	for _, s := range c.shards {
-		s.Queue.WaitRoom()
-		s.Lock()
-		var dead [][]byte
-		rangeAll(s, func(k []byte, e shard.Entry) {
-			if pred(k) {
-				dead = append(dead, append([]byte(nil), k...))
-			}
-		})
-		for _, k := range dead {
-			s.Delete(k, s.Queue)
-		}
-		s.Unlock()
-	}
+// Logged is the cache as a replay.Target whose changes are logged (a
+// replica's own WAL).
+func (c *Cache) Logged() LoggedTarget { return LoggedTarget{c} }
+
+// LoggedTarget applies records and logs them (see Logged).
+type LoggedTarget struct{ c *Cache }
+
+func (t LoggedTarget) Apply(r *persistence.Record) { t.c.ApplyLogged(r) }
+func (t LoggedTarget) FlushWhere(db int, all bool, pred func([]byte) bool) {
+	t.c.FlushWhereLogged(db, all, pred)
+}
+func (t LoggedTarget) SwapWhere(a, b int, pred func([]byte) bool) { t.c.swapWhere(a, b, pred, true) }
+
+// FlushWhereLogged deletes, and logs the deletion of, every key of database
+// db (every database with all) for which pred is true (a replica applying a
+// flush that its snapshot reflects for some shards only).
+func (c *Cache) FlushWhereLogged(db int, all bool, pred func(key []byte) bool) {
+	c.deleteWhere(db, all, pred, true)
 }

@@ -18,6 +18,11 @@ type SetOptions struct {
 func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
 	s, rec := k.read(key)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.done(s)
+		k.wrongType()
+		return dst, false
+	}
 	if ok {
 		dst = append(dst, e.Value...)
 		s.Hits.Add(1)
@@ -40,6 +45,10 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 		return old, hadOld, true
 	}
 	e, exists := s.Get(key, now, rec, false)
+	if exists && e.Kind != shard.KindString && o.Get { // SET ... GET needs a string; SET alone replaces any type
+		k.wrongType()
+		return old, hadOld, false
+	}
 	if exists && o.Get {
 		old, hadOld = append(dst, e.Value...), true
 	}
@@ -64,6 +73,10 @@ func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, false)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return dst, false
+	}
 	if !ok {
 		s.Misses.Add(1)
 		return dst, false
@@ -87,6 +100,10 @@ func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 	defer k.done(s)
 	now := k.now()
 	e, ok := s.Get(key, now, rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return dst, false
+	}
 	if !ok {
 		s.Misses.Add(1)
 		return dst, false
@@ -108,7 +125,7 @@ func (k Keyspace) MGet(keys [][]byte) [][]byte {
 	now := k.now()
 	for i, key := range keys {
 		s, rec := k.read(key)
-		if e, ok := s.Get(key, now, rec, true); ok {
+		if e, ok := s.Get(key, now, rec, true); ok && e.Kind == shard.KindString {
 			out[i] = append(make([]byte, 0, len(e.Value)), e.Value...)
 			s.Hits.Add(1)
 		} else {
@@ -151,6 +168,9 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	defer k.done(s)
 	now := k.now()
 	e, ok := s.Get(key, now, rec, true)
+	if ok && e.Kind != shard.KindString {
+		return 0, ErrWrongTypeOps
+	}
 	var cur int64
 	if ok {
 		v, good := ParseInt(e.Value)
@@ -175,6 +195,9 @@ func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		return nil, ErrWrongTypeOps
+	}
 	var cur LongDouble
 	if ok {
 		v, good := ParseLongDouble(e.Value)
@@ -198,6 +221,9 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		return 0, ErrWrongTypeOps
+	}
 	if !ok {
 		s.Set(key, value, 0, rec)
 		return len(value), nil
@@ -216,6 +242,10 @@ func (k Keyspace) StrLen(key []byte) int {
 	s, rec := k.read(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return 0
+	}
 	if !ok {
 		return 0
 	}
@@ -228,6 +258,10 @@ func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
 	s, rec := k.read(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return dst
+	}
 	if !ok {
 		return dst
 	}
@@ -251,6 +285,9 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		return 0, ErrWrongTypeOps
+	}
 	if len(value) == 0 {
 		if ok {
 			return len(e.Value), nil
@@ -283,6 +320,10 @@ func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
 	s, rec := k.write(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return 0
+	}
 	idx, mask := offset>>3, byte(0x80)>>(offset&7)
 	var prev int
 	if ok && idx < int64(len(e.Value)) && e.Value[idx]&mask != 0 {
@@ -321,6 +362,10 @@ func (k Keyspace) GetBit(key []byte, offset int64) int {
 	s, rec := k.read(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return 0
+	}
 	if idx := offset >> 3; ok && idx < int64(len(e.Value)) && e.Value[idx]&(0x80>>(offset&7)) != 0 {
 		return 1
 	}
@@ -334,6 +379,10 @@ func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) 
 	s, rec := k.read(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return 0
+	}
 	if !ok {
 		return 0
 	}
@@ -375,6 +424,10 @@ func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int6
 	s, rec := k.read(key)
 	defer k.done(s)
 	e, ok := s.Get(key, k.now(), rec, true)
+	if ok && e.Kind != shard.KindString {
+		k.wrongType()
+		return -1
+	}
 	if !ok {
 		if bit == 1 {
 			return -1
@@ -431,6 +484,10 @@ func (k Keyspace) BitOp(op string, dst []byte, srcs [][]byte) int {
 	n := 0
 	for i, src := range srcs {
 		if e, ok := k.shardOf(src).Get(src, now, m.rec(src), true); ok {
+			if e.Kind != shard.KindString {
+				k.wrongType()
+				return 0
+			}
 			vals[i] = e.Value
 			n = max(n, len(e.Value))
 		}

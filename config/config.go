@@ -37,6 +37,8 @@ type values struct {
 	daemonize, protectedMode     bool
 	tcpBacklog, tcpKeepalive     int64
 	databases                    int64
+	hashMaxListpackEntries       int64
+	hashMaxListpackValue         int64
 	appendonly                   bool
 	appendfsync                  string
 	walCompression               string
@@ -234,7 +236,9 @@ func init() {
 	boolD("protected-mode", true, true, "accepted for compatibility; fastcache binds to loopback by default", func(v *values) *bool { return &v.protectedMode })
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
-	intD("databases", 16, 1, 1<<31-1, false, "reported for compatibility; only database 0 holds data", func(v *values) *int64 { return &v.databases })
+	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
+	intD("hash-max-listpack-entries", 128, 0, 1<<31-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
+	intD("hash-max-listpack-value", 64, 0, 1<<31-1, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
 	enumD("appendfsync", "everysec", []string{"always", "everysec", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
 	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
@@ -672,6 +676,8 @@ func (c *Config) Bind() []string                { return c.v.Load().bind }
 func (c *Config) Port() int                     { return int(c.v.Load().port) }
 func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
+func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
+func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }
 func (c *Config) AppendOnly() bool              { return c.v.Load().appendonly }
 func (c *Config) AppendFsync() string           { return c.v.Load().appendfsync }
 func (c *Config) WALCompression() string        { return c.v.Load().walCompression }

@@ -57,7 +57,7 @@ func (q *Queue) size() int64 { return int64(len(q.buf)-q.head) + q.pend }
 func (q *Queue) empty() bool { return q.head == len(q.buf) && q.mhead == len(q.marks) }
 
 // Record implements Recorder: it assigns the record's LSN and queues it.
-func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
+func (q *Queue) Record(op Op, db int, key, value []byte, num int64) {
 	q.mu.Lock()
 	lsn := q.w.lsn.Add(1)
 	q.lastLSN = lsn
@@ -66,7 +66,7 @@ func (q *Queue) Record(op Op, key, value []byte, expireAt int64) {
 		return
 	}
 	wasEmpty := q.empty()
-	q.buf = appendRecord(q.buf, op, lsn, key, value, expireAt)
+	q.buf = appendRecord(q.buf, op, lsn, db, key, value, num)
 	if q.min == 0 {
 		q.min = lsn
 	}
@@ -173,7 +173,8 @@ type Txn struct {
 
 type txnRec struct {
 	op         Op
-	expireAt   int64
+	db         int
+	num        int64
 	koff, klen int
 	voff, vlen int
 }
@@ -196,8 +197,8 @@ func (t *Txn) release() {
 }
 
 // Record implements Recorder (key and value are copied).
-func (t *Txn) Record(op Op, key, value []byte, expireAt int64) {
-	r := txnRec{op: op, expireAt: expireAt, koff: len(t.data), klen: len(key)}
+func (t *Txn) Record(op Op, db int, key, value []byte, num int64) {
+	r := txnRec{op: op, db: db, num: num, koff: len(t.data), klen: len(key)}
 	t.data = append(t.data, key...)
 	r.voff, r.vlen = len(t.data), len(value)
 	t.data = append(t.data, value...)
@@ -227,7 +228,7 @@ func (w *WAL) Commit(t *Txn, shards []int) {
 	signal := false
 	if !w.disabled {
 		for i, r := range t.recs {
-			t.encoded = appendRecord(t.encoded, r.op, base+uint64(i), t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.expireAt)
+			t.encoded = appendRecord(t.encoded, r.op, base+uint64(i), r.db, t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.num)
 		}
 		t.parts = len(qs)
 		t.shards = append(t.shards[:0], shards...)

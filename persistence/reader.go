@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/s2"
@@ -29,6 +31,8 @@ type ReadOptions struct {
 	Log      zerolog.Logger
 	// Progress is called after each frame with the bytes read so far.
 	Progress func(bytes int64)
+	// frameVersion, if set, is called with each frame's format version (wal check).
+	frameVersion func(v byte)
 }
 
 // ReadResult summarises a read of the log.
@@ -107,13 +111,21 @@ func ReadDir(dir string, opts ReadOptions, fn func(r *Record) error) (ReadResult
 		if len(data) < segHeaderSize || binary.LittleEndian.Uint32(data) != segMagic ||
 			crc32.Checksum(data[:28], crcTable) != binary.LittleEndian.Uint32(data[28:]) {
 			reason = "bad segment header"
+		} else if v := data[4]; v != segVersion {
+			return res, &UnsupportedError{File: name, Offset: 4, What: fmt.Sprintf("segment format version %d", v)}
 		} else {
 			off = segHeaderSize
 			for off < len(data) {
 				n, recs, why := fr.frame(data[off:])
+				if why != "" && fr.unsupported {
+					return res, &UnsupportedError{File: name, Offset: int64(off), What: why}
+				}
 				if why != "" {
 					reason = why
 					break
+				}
+				if opts.frameVersion != nil {
+					opts.frameVersion(data[off+2])
 				}
 				for i := range recs {
 					r := &recs[i]
@@ -235,9 +247,12 @@ func countFramesAfter(data []byte, off int) (frames int64, dropped int64) {
 
 // frameReader decodes frames, reusing its buffers.
 type frameReader struct {
-	raw  []byte
-	recs []Record
-	zdec *zstd.Decoder
+	// unsupported: the last failure was a valid frame of a format this
+	// binary does not know (see UnsupportedError)
+	unsupported bool
+	raw         []byte
+	recs        []Record
+	zdec        *zstd.Decoder
 }
 
 // frame verifies and decodes the frame at the start of b. It returns the
@@ -249,21 +264,25 @@ func (fr *frameReader) frame(b []byte) (int, []Record, string) {
 	if binary.LittleEndian.Uint16(b) != frameMagic {
 		return 0, nil, "bad frame magic"
 	}
-	if b[2] != frameVersion || b[3] > codecZstd {
-		return 0, nil, fmt.Sprintf("unknown frame version %d or codec %d", b[2], b[3])
-	}
+	fr.unsupported = false
 	stored := int64(binary.LittleEndian.Uint32(b[4:]))
 	rawLen := int64(binary.LittleEndian.Uint32(b[8:]))
 	count := int(binary.LittleEndian.Uint32(b[12:]))
 	if stored > int64(len(b)-frameHdrSize) {
 		return 0, nil, fmt.Sprintf("frame length %d runs past the end of the file", stored)
 	}
-	if rawLen > maxFrameRaw || (b[3] == codecNone && rawLen != stored) {
-		return 0, nil, "impossible frame length"
-	}
 	payload := b[frameHdrSize : frameHdrSize+stored]
 	if crc32.Update(crc32.Checksum(b[:32], crcTable), crcTable, payload) != binary.LittleEndian.Uint32(b[32:]) {
 		return 0, nil, "frame checksum mismatch"
+	}
+	// The checksum holds: what follows is not damage. A version or codec
+	// this binary does not know is newer data, never a torn tail to cut.
+	if b[2] < 1 || b[2] > frameVersion || b[3] > codecZstd {
+		fr.unsupported = true
+		return 0, nil, fmt.Sprintf("unknown frame version %d or codec %d", b[2], b[3])
+	}
+	if rawLen > maxFrameRaw || (b[3] == codecNone && rawLen != stored) {
+		return 0, nil, "impossible frame length"
 	}
 	switch b[3] {
 	case codecS2:
@@ -295,6 +314,8 @@ func (fr *frameReader) frame(b []byte) (int, []Record, string) {
 		var r Record
 		n, err := decodeRecord(payload, &r)
 		if err != nil {
+			var u errUnknownOp
+			fr.unsupported = errors.As(err, &u)
 			return 0, nil, err.Error()
 		}
 		fr.recs = append(fr.recs, r)
@@ -337,13 +358,25 @@ func (d *FrameDecoder) Decode(b []byte) ([]Record, int, error) {
 // Check verifies every frame of the log in dir and prints a summary; with
 // repair it truncates at the first damage like --wal-repair.
 func Check(dir string, repair bool, w io.Writer) error {
-	var ops [OpSetRange + 1]int64
-	res, err := ReadDir(dir, ReadOptions{Repair: repair, ReadOnly: !repair, Log: zerolog.New(w)}, func(r *Record) error {
+	ops := map[Op]int64{}
+	versions := map[byte]int64{}
+	res, err := ReadDir(dir, ReadOptions{Repair: repair, ReadOnly: !repair, Log: zerolog.New(w),
+		frameVersion: func(v byte) { versions[v]++ }}, func(r *Record) error {
 		ops[r.Op]++
 		return nil
 	})
-	fmt.Fprintf(w, "segments: %d\nframes: %d\nrecords: %d (set %d, setrange %d, del %d, pexpireat %d, persist %d, flush %d)\nbytes: %d\nlsn: %d..%d\n",
-		res.Segments, res.Frames, res.Records, ops[OpSet], ops[OpSetRange], ops[OpDel], ops[OpExpire], ops[OpPersist], ops[OpFlush], res.Bytes, res.MinLSN, res.MaxLSN)
+	var parts []string
+	for _, op := range sortedOps(ops) {
+		parts = append(parts, fmt.Sprintf("%s %d", op, ops[op]))
+	}
+	fmt.Fprintf(w, "segments: %d (format version %d)\nframes: %d", res.Segments, segVersion, res.Frames)
+	for v := byte(1); v <= frameVersion; v++ {
+		if versions[v] > 0 {
+			fmt.Fprintf(w, " (version %d: %d)", v, versions[v])
+		}
+	}
+	fmt.Fprintf(w, "\nrecords: %d (%s)\nbytes: %d\nlsn: %d..%d\n",
+		res.Records, strings.Join(parts, ", "), res.Bytes, res.MinLSN, res.MaxLSN)
 	if res.TornBytes > 0 {
 		fmt.Fprintf(w, "torn tail: %d bytes at the end of the last segment\n", res.TornBytes)
 	}
@@ -358,18 +391,31 @@ func Check(dir string, repair bool, w io.Writer) error {
 	return nil
 }
 
+func sortedOps(m map[Op]int64) []Op {
+	var ops []Op
+	for op := range m {
+		ops = append(ops, op)
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i] < ops[j] })
+	return ops
+}
+
 // JSONRecord is a record as a JSON line (wal dump, wal tail): text stays
 // text, anything that is not valid UTF-8 is base64 with an *_encoding field.
 type JSONRecord struct {
-	LSN      uint64 `json:"lsn"`
-	Op       string `json:"op"`
-	Key      string `json:"key,omitempty"`
-	KeyEnc   string `json:"key_encoding,omitempty"`
-	Value    string `json:"value,omitempty"`
-	ValueEnc string `json:"value_encoding,omitempty"`
-	ExpireAt int64  `json:"expire_at,omitempty"`
-	Offset   int64  `json:"offset,omitempty"` // setrange: where value is written
-	Source   string `json:"source,omitempty"`
+	LSN      uint64   `json:"lsn"`
+	Op       string   `json:"op"`
+	Key      string   `json:"key,omitempty"`
+	KeyEnc   string   `json:"key_encoding,omitempty"`
+	Value    string   `json:"value,omitempty"`
+	ValueEnc string   `json:"value_encoding,omitempty"`
+	ExpireAt int64    `json:"expire_at,omitempty"`
+	Offset   int64    `json:"offset,omitempty"` // setrange: where value is written
+	DB       int      `json:"db,omitempty"`
+	Arg      int64    `json:"arg,omitempty"`
+	Items    []string `json:"items,omitempty"` // ops >= 16 (base64 when an item is not UTF-8, see items_encoding)
+	ItemsEnc string   `json:"items_encoding,omitempty"`
+	Source   string   `json:"source,omitempty"`
 }
 
 func jsonText(b []byte) (string, string) {
@@ -381,10 +427,29 @@ func jsonText(b []byte) (string, string) {
 
 // NewJSONRecord converts r.
 func NewJSONRecord(r *Record) JSONRecord {
-	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt, Offset: r.Offset}
+	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt, Offset: r.Offset, DB: r.DB, Arg: r.Arg}
 	l.Key, l.KeyEnc = jsonText(r.Key)
-	if r.Op == OpSet || r.Op == OpSetRange {
+	switch {
+	case r.Op == OpSet || r.Op == OpSetRange:
 		l.Value, l.ValueEnc = jsonText(r.Value)
+	case r.Op >= 16:
+		var raw [][]byte
+		text := true
+		Items(r.Value, func(it []byte) {
+			raw = append(raw, it)
+			text = text && utf8.Valid(it)
+		})
+		l.Items = []string{}
+		for _, it := range raw {
+			if text {
+				l.Items = append(l.Items, string(it))
+			} else {
+				l.Items = append(l.Items, base64.StdEncoding.EncodeToString(it))
+			}
+		}
+		if !text {
+			l.ItemsEnc = "base64"
+		}
 	}
 	return l
 }

@@ -11,7 +11,7 @@ package persistence
 //
 //	header (32 bytes)
 //	  0  magic        u32  "FCSN" (0x4E534346)
-//	  4  version      u8   1
+//	  4  version      u8   2 (1 is read too)
 //	  5  codec        u8   0 none, 1 s2, 2 zstd (per block, see block flags)
 //	  6  reserved     u16
 //	  8  created      i64  unix ms
@@ -28,8 +28,16 @@ package persistence
 //	  12 raw len      u32  payload bytes after decompression (<= 64 MiB)
 //	  16 entries      u32
 //	  20 crc          u32  CRC32C of bytes 0..19 and the stored payload
-//	  24 payload      entries: flags u8 (bit 0: has expiry) | [expireAt varint]
-//	                  | key len uvarint | key | value len uvarint | value
+//	  24 payload      entries: flags u8 | [expireAt varint] | [db uvarint]
+//	                  | key len uvarint | key | [op u8 | num varint]
+//	                  | value len uvarint | value
+//	                  flags: bit 0 the key's expiry follows, bit 1 its
+//	                  database (absent: 0), bit 2 the entry is a record
+//	                  (a collection is written as the records that rebuild
+//	                  it, e.g. OpHSet of up to 1024 fields each, so a big
+//	                  one spans blocks; bit 3 marks the entries after its
+//	                  first); without bit 2 the value is a string.
+//	                  Version 1 files have only bit 0.
 //	footer:
 //	  0  magic        u32  "FCSF"
 //	  4  shards       u32
@@ -68,7 +76,7 @@ const (
 	snapFooterMagic = 0x46534346 // "FCSF"
 	snapEndMagic    = 0x45534346 // "FCSE"
 	snapBlockMagic  = 0xFC5B
-	snapVersion     = 1
+	snapVersion     = 2
 	snapHeaderSize  = 32
 	snapBlockHdr    = 24
 	snapBlockTarget = 512 << 10 // raw bytes per block before compression
@@ -171,27 +179,65 @@ func (w *SnapshotWriter) SetCut(shard int, cut uint64) {
 	}
 }
 
-// Add appends one entry of shard. Entries of a shard must be added together
-// (all of shard i, then all of shard j).
-func (w *SnapshotWriter) Add(shard int, key, value []byte, expireAt int64) error {
+// Add appends one string entry of shard. Entries of a shard must be added
+// together (all of shard i, then all of shard j).
+func (w *SnapshotWriter) Add(shard, db int, key, value []byte, expireAt int64) error {
+	return w.add(shard, db, key, value, expireAt, 0, 0, false)
+}
+
+// AddRecord appends an entry that is a record (op, value, num) rebuilding a
+// collection; more is false for the first of the key's entries (which
+// carries its expiry) and true for the others.
+func (w *SnapshotWriter) AddRecord(shard, db int, key []byte, op Op, value []byte, num, expireAt int64, more bool) error {
+	return w.add(shard, db, key, value, expireAt, op, num, more)
+}
+
+const (
+	snapExp  = 1 << 0
+	snapDB   = 1 << 1
+	snapRec  = 1 << 2
+	snapMore = 1 << 3
+)
+
+func (w *SnapshotWriter) add(shard, db int, key, value []byte, expireAt int64, op Op, num int64, more bool) error {
 	if shard != w.curShard || len(w.cur) >= snapBlockTarget {
 		if err := w.flushBlock(); err != nil {
 			return err
 		}
 		w.curShard = shard
 	}
+	flags := byte(0)
 	if expireAt != 0 {
-		w.cur = append(w.cur, 1)
+		flags |= snapExp
+	}
+	if db != 0 {
+		flags |= snapDB
+	}
+	if op != 0 {
+		flags |= snapRec
+	}
+	if more {
+		flags |= snapMore
+	}
+	w.cur = append(w.cur, flags)
+	if expireAt != 0 {
 		w.cur = binary.AppendVarint(w.cur, expireAt)
-	} else {
-		w.cur = append(w.cur, 0)
+	}
+	if db != 0 {
+		w.cur = binary.AppendUvarint(w.cur, uint64(db))
 	}
 	w.cur = binary.AppendUvarint(w.cur, uint64(len(key)))
 	w.cur = append(w.cur, key...)
+	if op != 0 {
+		w.cur = append(w.cur, byte(op))
+		w.cur = binary.AppendVarint(w.cur, num)
+	}
 	w.cur = binary.AppendUvarint(w.cur, uint64(len(value)))
 	w.cur = append(w.cur, value...)
 	w.curN++
-	w.shards[shard].Keys++
+	if !more {
+		w.shards[shard].Keys++
+	}
 	return nil
 }
 
@@ -441,22 +487,35 @@ func VerifySnapshot(path string) (*SnapshotMeta, error) {
 	return ReadSnapshot(path, 1, func(int, *Record) {})
 }
 
+// decodeSnapEntries calls fn with each entry as a record: a string entry
+// as OpSet, a collection's entries as the records they hold (with the key's
+// expiry in ExpireAt of its first one).
 func decodeSnapEntries(p []byte, n uint32, shard int, fn func(int, *Record)) error {
 	var r Record
-	r.Op = OpSet
 	for i := uint32(0); i < n; i++ {
 		if len(p) < 1 {
 			return errors.New("truncated entry")
 		}
 		flags := p[0]
 		p = p[1:]
-		r.ExpireAt = 0
-		if flags&1 != 0 {
+		if flags&^(snapExp|snapDB|snapRec|snapMore) != 0 {
+			return errors.New("unknown entry flags")
+		}
+		r = Record{Op: OpSet}
+		if flags&snapExp != 0 {
 			v, k := binary.Varint(p)
 			if k <= 0 {
 				return errors.New("bad expiry")
 			}
 			r.ExpireAt = v
+			p = p[k:]
+		}
+		if flags&snapDB != 0 {
+			v, k := binary.Uvarint(p)
+			if k <= 0 || v > 1<<20 {
+				return errors.New("bad database")
+			}
+			r.DB = int(v)
 			p = p[k:]
 		}
 		kl, k := binary.Uvarint(p)
@@ -465,6 +524,21 @@ func decodeSnapEntries(p []byte, n uint32, shard int, fn func(int, *Record)) err
 		}
 		r.Key = p[k : k+int(kl)]
 		p = p[k+int(kl):]
+		if flags&snapRec != 0 {
+			if len(p) < 1 {
+				return errors.New("truncated entry")
+			}
+			r.Op = Op(p[0])
+			if r.Op < 16 || !r.Op.Known() {
+				return &UnsupportedError{What: fmt.Sprintf("snapshot entry of unknown record type %d", p[0])}
+			}
+			v, k := binary.Varint(p[1:])
+			if k <= 0 {
+				return errors.New("bad record argument")
+			}
+			r.Arg = v
+			p = p[1+k:]
+		}
 		vl, k := binary.Uvarint(p)
 		if k <= 0 || vl > uint64(len(p)-k) {
 			return errors.New("bad value length")
@@ -487,11 +561,14 @@ func parseSnapshot(path string, data []byte) (*SnapshotMeta, []snapBlock, error)
 		return nil, nil, bad(0, "file too short")
 	}
 	h := data[:snapHeaderSize]
-	if binary.LittleEndian.Uint32(h[0:]) != snapMagic || h[4] != snapVersion {
-		return nil, nil, bad(0, "bad magic or version")
+	if binary.LittleEndian.Uint32(h[0:]) != snapMagic {
+		return nil, nil, bad(0, "bad magic")
 	}
 	if crc32.Checksum(h[:28], snapCRC) != binary.LittleEndian.Uint32(h[28:]) {
 		return nil, nil, bad(0, "header checksum mismatch")
+	}
+	if h[4] < 1 || h[4] > snapVersion {
+		return nil, nil, &UnsupportedError{File: filepath.Base(path), Offset: 4, What: fmt.Sprintf("snapshot format version %d", h[4])}
 	}
 	shards := int(binary.LittleEndian.Uint32(h[16:]))
 	meta := &SnapshotMeta{Path: path, Created: time.UnixMilli(int64(binary.LittleEndian.Uint64(h[8:]))),

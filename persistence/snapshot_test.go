@@ -21,7 +21,7 @@ func writeTestSnapshot(t *testing.T, dir, codec string, shards, perShard int) st
 			if i%3 == 0 {
 				exp = int64(1700000000000 + i)
 			}
-			if err := w.Add(s, []byte(fmt.Sprintf("s%d:key:%08d", s, i)), []byte(fmt.Sprintf("value-%d-%d", s, i)), exp); err != nil {
+			if err := w.Add(s, 0, []byte(fmt.Sprintf("s%d:key:%08d", s, i)), []byte(fmt.Sprintf("value-%d-%d", s, i)), exp); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -89,7 +89,7 @@ func TestSnapshotTempFilesRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Add(0, []byte("k"), []byte("v"), 0)
+	w.Add(0, 0, []byte("k"), []byte("v"), 0)
 	// simulate a crash: the temp file stays behind
 	w.bw.Flush()
 	path := writeTestSnapshot(t, dir, "none", 1, 10)

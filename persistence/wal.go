@@ -45,7 +45,7 @@ const (
 	segVersion    = 1
 	segHeaderSize = 32
 	frameMagic    = 0xFC57
-	frameVersion  = 1
+	frameVersion  = 2
 	frameHdrSize  = 40
 	maxFrameRaw   = 1 << 30 // a frame's raw payload: one huge value fits
 	targetFrame   = 1 << 20 // the writer cuts frames at about this raw size

@@ -50,7 +50,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{Op: OpSetRange, LSN: 12, Key: []byte("k"), Value: []byte{}, Offset: 0},
 	}
 	for _, c := range cases {
-		b := appendRecord(nil, c.Op, c.LSN, c.Key, c.Value, c.Arg())
+		b := appendRecord(nil, c.Op, c.LSN, c.DB, c.Key, c.Value, c.Num())
 		var r Record
 		n, err := decodeRecord(b, &r)
 		if err != nil || n != len(b) || r.Op != c.Op || r.LSN != c.LSN || string(r.Key) != string(c.Key) ||
@@ -91,15 +91,15 @@ func TestWriteReadConcurrent(t *testing.T) {
 							locks[a].Lock()
 							locks[b].Lock()
 							tx := w.NewTxn()
-							tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:a", g, i)), []byte("x"), 0)
-							tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:b", g, i)), []byte("x"), 0)
+							tx.Record(OpSet, 0, []byte(fmt.Sprintf("tx:%d:%d:a", g, i)), []byte("x"), 0)
+							tx.Record(OpSet, 0, []byte(fmt.Sprintf("tx:%d:%d:b", g, i)), []byte("x"), 0)
 							w.Commit(tx, []int{a, b})
 							locks[b].Unlock()
 							locks[a].Unlock()
 							continue
 						}
 						locks[s].Lock()
-						w.Queue(s).Record(OpSet, []byte(fmt.Sprintf("g%d:%d", g, i)), []byte(fmt.Sprintf("value-%d", i)), 0)
+						w.Queue(s).Record(OpSet, 0, []byte(fmt.Sprintf("g%d:%d", g, i)), []byte(fmt.Sprintf("value-%d", i)), 0)
 						locks[s].Unlock()
 					}
 				}(g)
@@ -154,11 +154,11 @@ func TestWriteReadConcurrent(t *testing.T) {
 func TestTxnAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
 	w := openTest(t, dir, "always", "none", 64<<20, 4)
-	w.Queue(0).Record(OpSet, []byte("before"), []byte("1"), 0)
+	w.Queue(0).Record(OpSet, 0, []byte("before"), []byte("1"), 0)
 	w.Flush()
 	tx := w.NewTxn()
 	for i := 0; i < 4; i++ {
-		tx.Record(OpSet, []byte(fmt.Sprintf("k%d", i)), []byte("v"), 0)
+		tx.Record(OpSet, 0, []byte(fmt.Sprintf("k%d", i)), []byte("v"), 0)
 	}
 	w.Commit(tx, []int{0, 1, 2, 3})
 	w.Close()
@@ -189,7 +189,7 @@ func TestTornTailEveryOffset(t *testing.T) {
 	dir := t.TempDir()
 	w := openTest(t, dir, "always", "s2", 64<<20, 2)
 	for i := 0; i < 50; i++ {
-		w.Queue(i%2).Record(OpSet, []byte(fmt.Sprintf("key%03d", i)), []byte("some value that compresses value value"), 0)
+		w.Queue(i%2).Record(OpSet, 0, []byte(fmt.Sprintf("key%03d", i)), []byte("some value that compresses value value"), 0)
 		if i%10 == 9 {
 			w.Flush()
 		}
@@ -245,7 +245,7 @@ func TestCorruptionMidLog(t *testing.T) {
 	dir := t.TempDir()
 	w := openTest(t, dir, "everysec", "none", 8<<10, 1)
 	for i := 0; i < 3000; i++ {
-		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("key%05d", i)), []byte("0123456789"), 0)
+		w.Queue(0).Record(OpSet, 0, []byte(fmt.Sprintf("key%05d", i)), []byte("0123456789"), 0)
 		if i%100 == 99 {
 			w.Flush()
 		}
@@ -297,7 +297,7 @@ func TestGroupCommit(t *testing.T) {
 			for i := 0; i < each; i++ {
 				q := w.Queue(g % 4)
 				mu.Lock()
-				q.Record(OpSet, []byte(fmt.Sprintf("%d:%d", g, i)), []byte("v"), 0)
+				q.Record(OpSet, 0, []byte(fmt.Sprintf("%d:%d", g, i)), []byte("v"), 0)
 				mu.Unlock()
 				lsn := w.LastLSN()
 				if err := w.WaitDurable(lsn, 10*time.Second); err != nil {
@@ -327,7 +327,7 @@ func TestBackpressure(t *testing.T) {
 	}
 	for i := 0; i < 20000; i++ {
 		w.Queue(0).WaitRoom()
-		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("k%d", i)), make([]byte, 100), 0)
+		w.Queue(0).Record(OpSet, 0, []byte(fmt.Sprintf("k%d", i)), make([]byte, 100), 0)
 		if b := w.Queue(0).bytes.Load(); b > 4096+200 {
 			t.Fatalf("queue grew to %d bytes past its bound", b)
 		}
@@ -367,8 +367,8 @@ func TestTxnBackpressure(t *testing.T) {
 				locks[a].Lock()
 				locks[b].Lock()
 				tx := w.NewTxn()
-				tx.Record(OpSet, []byte(fmt.Sprintf("%d:%d:a", g, i)), make([]byte, 100), 0)
-				tx.Record(OpSet, []byte(fmt.Sprintf("%d:%d:b", g, i)), make([]byte, 100), 0)
+				tx.Record(OpSet, 0, []byte(fmt.Sprintf("%d:%d:a", g, i)), make([]byte, 100), 0)
+				tx.Record(OpSet, 0, []byte(fmt.Sprintf("%d:%d:b", g, i)), make([]byte, 100), 0)
 				w.Commit(tx, []int{a, b})
 				locks[b].Unlock()
 				locks[a].Unlock()
@@ -405,7 +405,7 @@ func TestTxnBackpressure(t *testing.T) {
 
 func FuzzDecodeFrame(f *testing.F) {
 	w := &WAL{o: Options{}, codec: codecS2}
-	w.payload = appendRecord(nil, OpSet, 5, []byte("key"), []byte("value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value"), 0)
+	w.payload = appendRecord(nil, OpSet, 5, 0, []byte("key"), []byte("value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value value"), 0)
 	w.encodeFrame(1, 5, 5)
 	f.Add(append([]byte(nil), w.frames...))
 	f.Add([]byte{})
@@ -416,10 +416,12 @@ func FuzzDecodeFrame(f *testing.F) {
 }
 
 func FuzzDecodeRecord(f *testing.F) {
-	f.Add(appendRecord(nil, OpSet, 1, []byte("k"), []byte("v"), 123))
-	f.Add(appendRecord(nil, OpFlush, 1, nil, nil, 0))
-	f.Add(appendRecord(nil, OpSetRange, 2, []byte("k"), []byte("part"), 1<<20))
+	f.Add(appendRecord(nil, OpSet, 1, 0, []byte("k"), []byte("v"), 123))
+	f.Add(appendRecord(nil, OpFlush, 1, 0, nil, nil, 0))
+	f.Add(appendRecord(nil, OpSetRange, 2, 0, []byte("k"), []byte("part"), 1<<20))
 	f.Add([]byte{1, 0, 0xff, 0xff, 0xff})
+	f.Add(appendRecord(nil, OpHSet, 3, 7, []byte("h"), AppendItem(AppendItem(nil, []byte("f")), []byte("v")), 0))
+	f.Add(appendRecord(nil, OpSwapDB, 4, 1, nil, nil, 2))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record
 		n, err := decodeRecord(b, &r)
@@ -437,7 +439,7 @@ func BenchmarkQueueRecord(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		w.Queue(0).WaitRoom()
-		w.Queue(0).Record(OpSet, key, val, 0)
+		w.Queue(0).Record(OpSet, 0, key, val, 0)
 	}
 }
 
@@ -451,7 +453,7 @@ func BenchmarkEncodeFrame(b *testing.B) {
 			}
 			var payload []byte
 			for i := 0; i < 1000; i++ {
-				payload = appendRecord(payload, OpSet, uint64(i), []byte(fmt.Sprintf("key:%012d", i)), []byte("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 0)
+				payload = appendRecord(payload, OpSet, uint64(i), 0, []byte(fmt.Sprintf("key:%012d", i)), []byte("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 0)
 			}
 			b.SetBytes(int64(len(payload)))
 			b.ReportAllocs()
@@ -476,7 +478,7 @@ func TestEndBatchCommitsInline(t *testing.T) {
 	for batch := 0; batch < 50; batch++ {
 		w.HoldSignals()
 		for i := 0; i < 4; i++ {
-			w.Queue(i).Record(OpSet, []byte(fmt.Sprintf("b%d:%d", batch, i)), []byte("v"), 0)
+			w.Queue(i).Record(OpSet, 0, []byte(fmt.Sprintf("b%d:%d", batch, i)), []byte("v"), 0)
 		}
 		last := w.LastLSN()
 		fsyncs := w.Stats().Fsyncs
@@ -519,7 +521,7 @@ func TestEndBatchNotInlineWhileFollowed(t *testing.T) {
 	defer w.Close()
 	for batch := 0; batch < 20; batch++ {
 		w.HoldSignals()
-		w.Queue(batch%2).Record(OpSet, []byte(fmt.Sprintf("k%d", batch)), []byte("v"), 0)
+		w.Queue(batch%2).Record(OpSet, 0, []byte(fmt.Sprintf("k%d", batch)), []byte("v"), 0)
 		if w.EndBatch(true) {
 			t.Fatal("committed on the event loop while followed")
 		}
@@ -553,7 +555,7 @@ func TestEndBatchConcurrentLoops(t *testing.T) {
 				for i := 0; i < 3; i++ {
 					s := (l + b + i) % shards
 					locks[s].Lock()
-					w.Queue(s).Record(OpSet, []byte(fmt.Sprintf("g%d:%d", l, b*3+i)), []byte("v"), 0)
+					w.Queue(s).Record(OpSet, 0, []byte(fmt.Sprintf("g%d:%d", l, b*3+i)), []byte("v"), 0)
 					locks[s].Unlock()
 				}
 				if b%10 == 0 {
@@ -564,8 +566,8 @@ func TestEndBatchConcurrentLoops(t *testing.T) {
 					locks[a].Lock()
 					locks[c].Lock()
 					tx := w.NewTxn()
-					tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:a", l, b)), []byte("x"), 0)
-					tx.Record(OpSet, []byte(fmt.Sprintf("tx:%d:%d:b", l, b)), []byte("x"), 0)
+					tx.Record(OpSet, 0, []byte(fmt.Sprintf("tx:%d:%d:a", l, b)), []byte("x"), 0)
+					tx.Record(OpSet, 0, []byte(fmt.Sprintf("tx:%d:%d:b", l, b)), []byte("x"), 0)
 					w.Commit(tx, []int{a, c})
 					locks[c].Unlock()
 					locks[a].Unlock()
@@ -613,7 +615,7 @@ func TestRemoveSegmentsGradually(t *testing.T) {
 	dir := t.TempDir()
 	w := openTest(t, dir, "no", "none", 64<<10, 1)
 	for i := 0; i < 3000; i++ {
-		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("k%d", i)), bytes.Repeat([]byte("v"), 100), 0)
+		w.Queue(0).Record(OpSet, 0, []byte(fmt.Sprintf("k%d", i)), bytes.Repeat([]byte("v"), 100), 0)
 		if i%300 == 299 {
 			if err := w.Flush(); err != nil { // a frame of ~33 KB: a new segment every two
 				t.Fatal(err)
@@ -625,7 +627,7 @@ func TestRemoveSegmentsGradually(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
-		w.Queue(0).Record(OpSet, []byte(fmt.Sprintf("after%d", i)), []byte("x"), 0)
+		w.Queue(0).Record(OpSet, 0, []byte(fmt.Sprintf("after%d", i)), []byte("x"), 0)
 	}
 	before, _ := listSegments(dir)
 	n, err := w.RemoveSegmentsBefore(keep)

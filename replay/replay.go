@@ -15,8 +15,8 @@ import (
 
 // Applier applies replayed records without logging them (the cache).
 type Applier interface {
-	Apply(r *persistence.Record)
-	SnapshotTarget
+	Target
+	LoadSnapshotEntry(r *persistence.Record)
 }
 
 // Progress is readable while replay runs (INFO persistence).
@@ -73,21 +73,11 @@ func Run(dir string, target Applier, o Options) (Result, error) {
 		},
 	}, func(r *persistence.Record) error {
 		res.MaxLSN = max(res.MaxLSN, r.LSN)
-		if r.Op == persistence.OpFlush {
-			switch {
-			case o.Cut.CoversAll(r.LSN):
-				res.Skipped++
-			case o.Cut != nil && o.Cut.Meta != nil:
-				lsn := r.LSN
-				target.FlushWhere(func(key []byte) bool { return !o.Cut.Covers(lsn, key) })
-			default:
-				target.Apply(r)
-			}
-		} else if o.Cut.Covers(r.LSN, r.Key) {
+		if o.Cut.ApplyAfter(r, target) {
 			res.Skipped++
-			return nil
-		} else {
-			target.Apply(r)
+			if r.Op != persistence.OpFlush && r.Op != persistence.OpSwapDB {
+				return nil
+			}
 		}
 		res.Records++
 		p.Records.Add(1)

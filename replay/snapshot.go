@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"time"
@@ -16,8 +17,9 @@ import (
 // concurrently for keys of the same snapshot shard.
 type SnapshotTarget interface {
 	LoadSnapshotEntry(r *persistence.Record)
-	// FlushWhere removes every key for which pred is true (not logged).
-	FlushWhere(pred func(key []byte) bool)
+	// FlushWhere removes every key of database db (of every database with
+	// all) for which pred is true (not logged).
+	FlushWhere(db int, all bool, pred func(key []byte) bool)
 }
 
 // Cut tells which WAL records a loaded snapshot already contains: a record is
@@ -85,11 +87,15 @@ func LoadNewestSnapshot(dir string, target SnapshotTarget, log zerolog.Logger) (
 		meta, err := persistence.ReadSnapshot(path, runtime.GOMAXPROCS(0), func(_ int, r *persistence.Record) {
 			target.LoadSnapshotEntry(r)
 		})
+		var unsupported *persistence.UnsupportedError
+		if errors.As(err, &unsupported) {
+			return nil, fmt.Errorf("%s: %w", path, err) // newer data: never fall back past it
+		}
 		if err != nil {
 			if i+1 < len(list) {
 				log.Warn().Err(err).Str("file", path).Str("fallback", list[i+1]).
 					Msg("newest snapshot is damaged; falling back to the previous snapshot plus the WAL")
-				target.FlushWhere(func([]byte) bool { return true })
+				target.FlushWhere(0, true, func([]byte) bool { return true })
 				continue
 			}
 			return nil, fmt.Errorf("%w (no older snapshot to fall back to; move the file aside to start from the WAL alone, which may be incomplete if it was pruned)", err)

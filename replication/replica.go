@@ -229,22 +229,7 @@ func (r *Replica) acker(conn net.Conn, done chan struct{}) {
 
 // apply applies one primary record unless the loaded snapshot holds it.
 func (r *Replica) apply(rec *persistence.Record) {
-	c := r.m.o.Cache
-	if rec.Op == persistence.OpFlush {
-		switch {
-		case r.cut.CoversAll(rec.LSN):
-		case r.cut != nil && r.cut.Meta != nil:
-			lsn, cut := rec.LSN, r.cut
-			c.FlushWhereLogged(func(key []byte) bool { return !cut.Covers(lsn, key) })
-		default:
-			c.ApplyLogged(rec)
-		}
-		return
-	}
-	if r.cut.Covers(rec.LSN, rec.Key) {
-		return
-	}
-	c.ApplyLogged(rec)
+	r.cut.ApplyAfter(rec, r.m.o.Cache.Logged())
 }
 
 // fullSync receives the primary's snapshot into a file, then replaces the
@@ -283,7 +268,7 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 		r.m.o.SetLoading(true)
 		defer r.m.o.SetLoading(false)
 	}
-	c.Keyspace().Flush()
+	c.Keyspace().Flush(true)
 	now := shard.Now()
 	meta, err := persistence.ReadSnapshot(path, runtime.GOMAXPROCS(0), func(_ int, rec *persistence.Record) {
 		if rec.ExpireAt != 0 && rec.ExpireAt <= now {

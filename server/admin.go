@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fastcache/object"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,6 +130,15 @@ func (s *Server) registerConfigHooks() {
 		s.cache.SetSamples(cfg.MaxMemorySamples())
 		return nil
 	})
+	encodings := func(cfg *config.Config) error {
+		object.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries())
+		object.HashMaxListpackValue.Store(cfg.HashMaxListpackValue())
+		return nil
+	}
+	encodings(s.cfg)
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+		s.cfg.OnChange(name, encodings)
+	}
 }
 
 func init() {

@@ -26,6 +26,7 @@ type Client struct {
 	ks     cache.Keyspace // the keyspace handlers use (a transaction view during EXEC)
 	authed bool
 	db     int
+	kerr   error // see cache.Keyspace.WithErr
 
 	// MULTI state
 	multi        bool
@@ -34,6 +35,7 @@ type Client struct {
 	watch        *shard.Watch
 	watched      [][]byte
 	watchExisted []bool // per watched key: did it exist at WATCH time
+	watchedDB    []int  // per watched key: its database
 
 	// wrote is set when the current pipeline changed data; with appendfsync
 	// always the replies wait until lastLSN is durable.
@@ -77,7 +79,7 @@ func (c *Client) resetState() {
 	c.discardMulti()
 	c.unwatchAll()
 	c.reply.proto = 2
-	c.db = 0
+	c.selectDB(0)
 	c.authed = c.srv.cfg.RequirePass() == ""
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
@@ -89,10 +91,13 @@ func (c *Client) discardMulti() {
 }
 
 func (c *Client) unwatchAll() {
-	if c.watch != nil && len(c.watched) > 0 {
-		c.srv.cache.Unwatch(c.watched, c.watch)
+	if c.watch != nil {
+		for i, k := range c.watched {
+			c.srv.cache.Unwatch(c.watchedDB[i], [][]byte{k}, c.watch)
+		}
 	}
 	c.watched = c.watched[:0]
+	c.watchedDB = c.watchedDB[:0]
 	c.watchExisted = c.watchExisted[:0]
 	c.watch = nil
 }

@@ -38,6 +38,9 @@ type Command struct {
 	// Sub holds subcommands (CLIENT, CONFIG, COMMAND, OBJECT, MEMORY):
 	// lower-case name -> command whose Name is "parent|sub".
 	Sub map[string]*Command
+	// Complexity and Args document the command for COMMAND DOCS (Args in
+	// the notation described at argSpecs), next to its registration.
+	Complexity, Args string
 
 	calls, usec, failed, rejected atomic.Int64
 }
@@ -73,6 +76,9 @@ func register(cmds ...*Command) {
 			panic("duplicate command " + c.Name)
 		}
 		commands[c.Name] = c
+		if c.Args != "" || c.Complexity != "" {
+			argSpecs[c.Name] = [2]string{c.Complexity, c.Args}
+		}
 	}
 }
 

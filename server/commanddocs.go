@@ -131,10 +131,10 @@ func aclCategories(cmd *Command) []string {
 		add("@write")
 	}
 	switch cmd.Group {
-	case "string":
-		add("@string")
-	case "bitmap":
-		add("@bitmap")
+	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "pubsub", "scripting", "hyperloglog":
+		add("@" + cmd.Group)
+	case "sorted-set":
+		add("@sortedset")
 	}
 	if cmd.Flags&flagAdmin != 0 {
 		add("@admin")

@@ -266,12 +266,18 @@ func cmdSelect(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
-	if id != 0 {
+	if id < 0 || id >= int64(c.srv.cache.Databases()) {
 		c.reply.Error("ERR DB index is out of range")
 		return
 	}
-	c.db = 0
+	c.selectDB(int(id))
 	c.reply.OK()
+}
+
+// selectDB makes db the connection's database (SELECT, RESET).
+func (c *Client) selectDB(db int) {
+	c.db = db
+	c.ks = c.ks.WithDB(db)
 }
 
 // ---- CLIENT ----

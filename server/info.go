@@ -427,9 +427,10 @@ func (s *Server) infoCommandStats(b *strings.Builder) {
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {
-	st := s.cache.Stats()
-	if st.Keys > 0 {
-		fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=0\r\n", st.Keys, st.Expires)
+	for i, d := range s.cache.DBStats() {
+		if d.Keys > 0 {
+			fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, d.Keys, d.Expires)
+		}
 	}
 }
 

@@ -43,7 +43,54 @@ func init() {
 			Summary: "Remove all keys from the current database.", Handler: cmdFlush},
 		&Command{Name: "flushall", Arity: -1, Flags: w, Group: "server", Since: "1.0.0",
 			Summary: "Removes all keys from all databases.", Handler: cmdFlush},
+		&Command{Name: "move", Arity: 3, Flags: w | fast, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic", Since: "1.0.0",
+			Summary: "Moves a key to another database.", Complexity: "O(1)", Args: "key:key db:integer", Handler: cmdMove},
+		&Command{Name: "swapdb", Arity: 3, Flags: w | fast, Group: "server", Since: "4.0.0",
+			Summary: "Swaps two Redis databases.", Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+			Args: "index1:integer index2:integer", Handler: cmdSwapDB},
 	)
+}
+
+// parseDBIndex parses a database number as Redis's getIntFromObjectOrReply
+// (a C int), then checks it against databases.
+func parseDBIndex(c *Client, arg []byte, notInt string) (int, bool) {
+	n, ok := cache.ParseInt(arg)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		c.reply.Error(notInt)
+		return 0, false
+	}
+	if n < 0 || n >= int64(c.srv.cache.Databases()) {
+		c.reply.Error(errDBIndex)
+		return 0, false
+	}
+	return int(n), true
+}
+
+func cmdMove(c *Client, args [][]byte) {
+	db, ok := parseDBIndex(c, args[2], errNotInt)
+	if !ok {
+		return
+	}
+	if db == c.db {
+		c.reply.Err(cache.ErrSameObject)
+		return
+	}
+	c.reply.Int(b2i(c.ks.Move(args[1], db)))
+}
+
+func cmdSwapDB(c *Client, args [][]byte) {
+	a, ok := parseDBIndex(c, args[1], "ERR invalid first DB index")
+	if !ok {
+		return
+	}
+	b, ok := parseDBIndex(c, args[2], "ERR invalid second DB index")
+	if !ok {
+		return
+	}
+	if a != b {
+		c.ks.SwapDB(a, b)
+	}
+	c.reply.OK()
 }
 
 func cmdDel(c *Client, args [][]byte) { c.reply.Int(int64(c.ks.Del(args[1:]))) }
@@ -72,28 +119,29 @@ func cmdRenameNX(c *Client, args [][]byte) {
 }
 
 func cmdCopy(c *Client, args [][]byte) {
-	replace := false
+	replace, db := false, -1
 	for i := 3; i < len(args); i++ {
 		switch {
 		case eqFold(args[i], "replace"):
 			replace = true
 		case eqFold(args[i], "db") && i+1 < len(args):
-			db, ok := cache.ParseInt(args[i+1])
+			n, ok := cache.ParseInt(args[i+1])
 			if !ok {
 				c.reply.Error(errNotInt)
 				return
 			}
-			if db != 0 {
+			if n < 0 || n >= int64(c.srv.cache.Databases()) {
 				c.reply.Error(errDBIndex)
 				return
 			}
+			db = int(n)
 			i++
 		default:
 			c.reply.Error(errSyntax)
 			return
 		}
 	}
-	ok, err := c.ks.Copy(args[1], args[2], replace)
+	ok, err := c.ks.Copy(args[1], args[2], db, replace)
 	if err != nil {
 		c.reply.Err(err)
 		return
@@ -298,13 +346,13 @@ func cmdPExpireTime(c *Client, args [][]byte) { c.reply.Int(c.ks.ExpireTime(args
 
 func cmdPersist(c *Client, args [][]byte) { c.reply.Int(b2i(c.ks.Persist(args[1]))) }
 
-// cmdFlush is FLUSHDB and FLUSHALL [ASYNC|SYNC]: both clear the one database.
+// cmdFlush is FLUSHDB and FLUSHALL [ASYNC|SYNC].
 func cmdFlush(c *Client, args [][]byte) {
 	if len(args) > 2 || (len(args) == 2 && !eqFold(args[1], "async") && !eqFold(args[1], "sync")) {
 		c.reply.Error(errSyntax)
 		return
 	}
-	c.ks.Flush()
+	c.ks.Flush(eqFold(args[0], "flushall"))
 	c.reply.OK()
 }
 

@@ -52,8 +52,8 @@ func cmdWatch(c *Client, args [][]byte) {
 	}
 	for _, key := range args[1:] {
 		already := false
-		for _, w := range c.watched {
-			if string(w) == string(key) {
+		for i, w := range c.watched {
+			if string(w) == string(key) && c.watchedDB[i] == c.db {
 				already = true
 				break
 			}
@@ -62,9 +62,10 @@ func cmdWatch(c *Client, args [][]byte) {
 			continue
 		}
 		k := append([]byte(nil), key...)
-		c.srv.cache.Watch(k, c.watch)
+		c.srv.cache.Watch(c.db, k, c.watch)
 		c.watched = append(c.watched, k)
-		c.watchExisted = append(c.watchExisted, c.srv.cache.Keyspace().Exists([][]byte{k}) == 1)
+		c.watchedDB = append(c.watchedDB, c.db)
+		c.watchExisted = append(c.watchExisted, c.srv.cache.Keyspace().WithDB(c.db).Exists([][]byte{k}) == 1)
 	}
 	c.reply.OK()
 }
@@ -105,7 +106,7 @@ func cmdExec(c *Client, args [][]byte) {
 			return
 		}
 	}
-	watch, watched, existed := c.watch, c.watched, c.watchExisted
+	watch, watched, existed, wdb := c.watch, c.watched, c.watchExisted, c.watchedDB
 	abort := func() bool {
 		if watch == nil {
 			return false
@@ -115,19 +116,19 @@ func cmdExec(c *Client, args [][]byte) {
 		}
 		// A watched key that expired since WATCH also fails the EXEC (Redis 7).
 		for i, k := range watched {
-			if existed[i] && !c.srv.cache.PeekExists(k) {
+			if existed[i] && !c.srv.cache.PeekExists(wdb[i], k) {
 				return true
 			}
 		}
 		return false
 	}
 	ok := c.srv.cache.Atomic(abort, func(ks cache.Keyspace) {
-		c.ks = ks
+		c.ks = ks.WithDB(c.db).WithErr(&c.kerr)
 		c.reply.Array(len(c.queued))
 		for _, q := range c.queued {
 			c.call(q.cmd, q.args)
 		}
-		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs)
+		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr)
 	})
 	if !ok {
 		c.reply.NullArray()

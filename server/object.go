@@ -67,6 +67,10 @@ func objectEncoding(c *Client, args [][]byte) {
 		c.reply.Null()
 		return
 	}
+	if info.Kind != shard.KindString {
+		c.reply.BulkString(info.Encoding)
+		return
+	}
 	c.reply.BulkString(encodingOf(info.Value, info.Enc))
 }
 
@@ -147,7 +151,10 @@ func memoryUsage(c *Client, args [][]byte) {
 
 func memoryStats(c *Client, args [][]byte) {
 	used := c.srv.cache.UsedMemory()
-	keys := c.srv.cache.DBSize()
+	var keys int64
+	for _, d := range c.srv.cache.DBStats() {
+		keys += d.Keys
+	}
 	perKey := int64(0)
 	if keys > 0 {
 		perKey = used / keys

@@ -289,7 +289,7 @@ func (s *Server) accept(nc net.Conn) {
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
-	c.ks = s.cache.KeyspaceAt(&c.nowMs)
+	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
 	if len(s.loops) > 0 {
@@ -380,6 +380,11 @@ func (c *Client) exec(args [][]byte) {
 func (c *Client) call(cmd *Command, args [][]byte) {
 	n := c.reply.Len()
 	cmd.Handler(c, args)
+	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
+		c.reply.Truncate(n)
+		c.reply.Err(c.kerr)
+		c.kerr = nil
+	}
 	prev := c.clock
 	c.tick()
 	d := c.clock - prev

@@ -9,8 +9,8 @@ import (
 
 type captured struct{ recs []persistence.Record }
 
-func (c *captured) Record(op persistence.Op, key, value []byte, arg int64) {
-	r := persistence.Record{Op: op, Key: bytes.Clone(key), Value: bytes.Clone(value)}
+func (c *captured) Record(op persistence.Op, db int, key, value []byte, arg int64) {
+	r := persistence.Record{Op: op, DB: db, Key: bytes.Clone(key), Value: bytes.Clone(value)}
 	if op == persistence.OpSetRange {
 		r.Offset = arg
 	} else {
@@ -24,7 +24,8 @@ func (c *captured) Record(op persistence.Op, key, value []byte, arg int64) {
 // same value and expiry, zero-filling a gap; applying a record twice changes
 // nothing (replay may see a record the snapshot already holds).
 func TestSetRangeLogsThePart(t *testing.T) {
-	live, rec := New(0, nil), &captured{}
+	liveShard, rec := New(0, 1, nil), &captured{}
+	live := liveShard.DB(0)
 	const exp = 4102444800000
 	live.Set([]byte("log"), []byte("start"), exp, rec)
 	value := []byte("start")
@@ -44,7 +45,7 @@ func TestSetRangeLogsThePart(t *testing.T) {
 			t.Fatalf("logged %v of %q at %d: want OpSetRange of the part only", r.Op, r.Value, r.Offset)
 		}
 	}
-	replayed := New(0, nil)
+	replayed := New(0, 1, nil).DB(0)
 	for i := range rec.recs {
 		replayed.Apply(&rec.recs[i])
 	}

@@ -9,7 +9,6 @@
 package shard
 
 import (
-	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -18,24 +17,22 @@ import (
 	"fastcache/persistence"
 )
 
-// table is the store behind a shard; MapTable and ArenaTable share its API.
+// table is the store behind one database of a shard.
 type table = ArenaTable
 
 func newTable() *table { return NewArenaTable() }
 
-// Shard is one partition of the keyspace.
+// Shard is one partition of the keyspace: the keys that hash to it, in
+// every database. Each database has its own table (created when first
+// written); a DB is the view through which commands use one of them.
 type Shard struct {
 	mu    sync.Mutex
-	t     *table
+	dbs   []DB // dbs[n] is database n; its table is nil until used
 	Index int
 	// Queue receives this shard's records outside transactions.
 	Queue *persistence.Queue
 
-	keys     atomic.Int64 // len(t), readable without the lock
-	volatile atomic.Int64 // keys with an expiry, readable without the lock
-	bytes    atomic.Int64 // t.Bytes(), readable without the lock
-
-	watch map[string][]*Watch
+	watch map[watchKey][]*Watch
 
 	// Scratch is a small buffer for values built under the shard lock
 	// (INCR's result), so they need no allocation.
@@ -43,33 +40,100 @@ type Shard struct {
 
 	Hits, Misses, Expired, Evicted atomic.Int64
 
-	hint atomic.Pointer[hintView] // the table's, for prefetching without the lock (hint.go)
+	hint atomic.Pointer[hintView] // database 0's table, for prefetching without the lock (hint.go)
 }
 
-// New returns an empty shard that logs to q.
-func New(index int, q *persistence.Queue) *Shard {
-	s := &Shard{t: newTable(), Index: index, Queue: q}
-	s.t.pub = &s.hint
-	s.t.publish()
+// DB is one database of a shard. Its methods run with the shard's lock held.
+type DB struct {
+	*Shard
+	t *table // nil: empty and never written
+	N int    // the database number
+
+	keys     atomic.Int64 // len(t), readable without the lock
+	volatile atomic.Int64 // keys with an expiry, readable without the lock
+	bytes    atomic.Int64 // t.Bytes(), readable without the lock
+}
+
+// empty is the table of a database that was never written: reads find
+// nothing in it, and the first write replaces it (DB.w).
+var empty = NewArenaTable()
+
+type watchKey struct {
+	db  int
+	key string
+}
+
+// New returns an empty shard with dbs databases that logs to q.
+func New(index, dbs int, q *persistence.Queue) *Shard {
+	if dbs < 1 {
+		dbs = 1
+	}
+	s := &Shard{Index: index, Queue: q, dbs: make([]DB, dbs)}
+	for i := range s.dbs {
+		s.dbs[i] = DB{Shard: s, N: i, t: empty}
+	}
+	d := &s.dbs[0]
+	d.t = newTable()
+	d.t.pub = &s.hint
+	d.t.publish()
 	return s
 }
+
+// DB is database n of the shard (0 <= n < Databases).
+func (s *Shard) DB(n int) *DB { return &s.dbs[n] }
+
+// Databases is the number of databases.
+func (s *Shard) Databases() int { return len(s.dbs) }
 
 func (s *Shard) Lock()   { s.mu.Lock() }
 func (s *Shard) Unlock() { s.mu.Unlock() }
 
-// Keys is the number of keys (including expired ones not yet removed).
-func (s *Shard) Keys() int64 { return s.keys.Load() }
+// Keys is the number of keys in every database (including expired ones not
+// yet removed), without the lock.
+func (s *Shard) Keys() int64 {
+	var n int64
+	for i := range s.dbs {
+		n += s.dbs[i].keys.Load()
+	}
+	return n
+}
 
 // VolatileKeys is the number of keys with an expiry, without the lock.
-func (s *Shard) VolatileKeys() int64 { return s.volatile.Load() }
+func (s *Shard) VolatileKeys() int64 {
+	var n int64
+	for i := range s.dbs {
+		n += s.dbs[i].volatile.Load()
+	}
+	return n
+}
 
-// Bytes is the memory the shard's table holds.
-func (s *Shard) Bytes() int64 { return s.bytes.Load() }
+// Bytes is the memory the shard's tables hold.
+func (s *Shard) Bytes() int64 {
+	var n int64
+	for i := range s.dbs {
+		n += s.dbs[i].bytes.Load()
+	}
+	return n
+}
 
-func (s *Shard) account() {
-	s.keys.Store(int64(s.t.Len()))
-	s.volatile.Store(int64(s.t.Volatile()))
-	s.bytes.Store(s.t.Bytes())
+// Keys is the number of keys of this database, without the lock.
+func (d *DB) Keys() int64 { return d.keys.Load() }
+
+// VolatileKeys is the number of keys of this database with an expiry.
+func (d *DB) VolatileKeys() int64 { return d.volatile.Load() }
+
+// w is the table for a write: a database's first write creates it.
+func (d *DB) w() *table {
+	if d.t == empty {
+		d.t = newTable()
+	}
+	return d.t
+}
+
+func (d *DB) account() {
+	d.keys.Store(int64(d.t.Len()))
+	d.volatile.Store(int64(d.t.Volatile()))
+	d.bytes.Store(d.t.Bytes())
 }
 
 // Now is the clock used for expiry, in unix milliseconds. It costs one
@@ -157,13 +221,13 @@ func touchMeta(meta uint32) uint32 {
 
 // Get returns the live entry for key, deleting it (and logging the delete to
 // rec) if it has expired. With touch, the access metadata is updated.
-func (s *Shard) Get(key []byte, now int64, rec persistence.Recorder, touch bool) (Entry, bool) {
-	e, mref, ok := s.t.Lookup(key)
+func (d *DB) Get(key []byte, now int64, rec persistence.Recorder, touch bool) (Entry, bool) {
+	e, mref, ok := d.t.Lookup(key)
 	if !ok {
 		return Entry{}, false
 	}
 	if e.ExpireAt != 0 && e.ExpireAt <= now {
-		s.expireKey(key, rec)
+		d.expireKey(key, rec)
 		return Entry{}, false
 	}
 	if touch {
@@ -178,8 +242,8 @@ func (s *Shard) Get(key []byte, now int64, rec persistence.Recorder, touch bool)
 
 // Peek returns the entry for key without touching it or removing it when
 // expired (an expired key reads as missing).
-func (s *Shard) Peek(key []byte, now int64) (Entry, bool) {
-	e, ok := s.t.Get(key)
+func (d *DB) Peek(key []byte, now int64) (Entry, bool) {
+	e, ok := d.t.Get(key)
 	if !ok || (e.ExpireAt != 0 && e.ExpireAt <= now) {
 		return Entry{}, false
 	}
@@ -187,24 +251,24 @@ func (s *Shard) Peek(key []byte, now int64) (Entry, bool) {
 }
 
 // EntryBytes estimates the memory one key uses.
-func (s *Shard) EntryBytes(key []byte) int64 { return s.t.EntryBytes(key) }
+func (d *DB) EntryBytes(key []byte) int64 { return d.t.EntryBytes(key) }
 
 // ---- writes: each applies the change and records it ----
 
 // Set stores value under key with absolute expiry expireAt (0 = none).
-func (s *Shard) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
-	s.t.Upsert(key, value, expireAt, NewMeta(), 0)
-	rec.Record(persistence.OpSet, key, value, expireAt)
-	s.touchWatch(key)
-	s.account()
+func (d *DB) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
+	d.w().Upsert(key, value, expireAt, NewMeta(), 0)
+	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
+	d.touchWatch(key)
+	d.account()
 }
 
 // SetEncoded is Set for a value Redis holds with encoding enc (see Enc).
 // The encoding is not logged.
-func (s *Shard) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persistence.Recorder) {
-	s.Set(key, value, expireAt, rec)
+func (d *DB) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persistence.Recorder) {
+	d.Set(key, value, expireAt, rec)
 	if enc != EncAuto {
-		s.t.SetEnc(key, enc)
+		d.t.SetEnc(key, enc)
 	}
 }
 
@@ -212,30 +276,30 @@ func (s *Shard) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persi
 // offset of the key's current value (APPEND, SETRANGE on an existing key),
 // with the encoding enc (see Enc), and logs only part (OpSetRange): a
 // record costs the bytes written, not the whole value.
-func (s *Shard) SetRange(key, value []byte, expireAt int64, offset int64, part []byte, enc Enc, rec persistence.Recorder) {
-	s.t.Upsert(key, value, expireAt, NewMeta(), 0)
-	rec.Record(persistence.OpSetRange, key, part, offset)
+func (d *DB) SetRange(key, value []byte, expireAt int64, offset int64, part []byte, enc Enc, rec persistence.Recorder) {
+	d.w().Upsert(key, value, expireAt, NewMeta(), 0)
+	rec.Record(persistence.OpSetRange, d.N, key, part, offset)
 	if enc != EncAuto {
-		s.t.SetEnc(key, enc)
+		d.t.SetEnc(key, enc)
 	}
-	s.touchWatch(key)
-	s.account()
+	d.touchWatch(key)
+	d.account()
 }
 
 // Patch writes part at offset inside value, key's current value as Get
 // returned it (offset+len(part) <= len(value)), in place, and logs only part
 // (SETBIT within the value: no copy of a large bitmap). The value becomes
 // raw (see Enc).
-func (s *Shard) Patch(key, value []byte, offset int64, part []byte, rec persistence.Recorder) {
+func (d *DB) Patch(key, value []byte, offset int64, part []byte, rec persistence.Recorder) {
 	copy(value[offset:], part)
-	rec.Record(persistence.OpSetRange, key, part, offset)
-	s.t.SetEnc(key, EncRaw)
-	s.touchWatch(key)
+	rec.Record(persistence.OpSetRange, d.N, key, part, offset)
+	d.t.SetEnc(key, EncRaw)
+	d.touchWatch(key)
 }
 
 // MarkEnc records key's encoding (see Enc) without changing or logging its
 // value (SETBIT that leaves the bit as it was still makes the value raw).
-func (s *Shard) MarkEnc(key []byte, enc Enc) { s.t.SetEnc(key, enc) }
+func (d *DB) MarkEnc(key []byte, enc Enc) { d.t.SetEnc(key, enc) }
 
 // spliceRange is value with part written at offset, zero-filled up to it.
 func spliceRange(value []byte, offset int64, part []byte) []byte {
@@ -248,63 +312,63 @@ func spliceRange(value []byte, offset int64, part []byte) []byte {
 
 // Enc is key's encoding (see Enc), read without touching the key; EncAuto
 // if it is missing.
-func (s *Shard) Enc(key []byte) Enc { return s.t.Enc(key) }
+func (d *DB) Enc(key []byte) Enc { return d.t.Enc(key) }
 
 // Overwrite is Set for a plain SET, which does not read the old value: an
 // old value that had expired by now counts as expired (as Redis counts the
 // expired key its SET replaces).
-func (s *Shard) Overwrite(key, value []byte, expireAt, now int64, rec persistence.Recorder) {
-	if s.t.Upsert(key, value, expireAt, NewMeta(), now) {
-		s.Expired.Add(1)
+func (d *DB) Overwrite(key, value []byte, expireAt, now int64, rec persistence.Recorder) {
+	if d.w().Upsert(key, value, expireAt, NewMeta(), now) {
+		d.Expired.Add(1)
 	}
-	rec.Record(persistence.OpSet, key, value, expireAt)
-	s.touchWatch(key)
-	s.account()
+	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
+	d.touchWatch(key)
+	d.account()
 }
 
 // Delete removes key; false if it did not exist.
-func (s *Shard) Delete(key []byte, rec persistence.Recorder) bool {
-	if !s.t.Delete(key) {
+func (d *DB) Delete(key []byte, rec persistence.Recorder) bool {
+	if !d.t.Delete(key) {
 		return false
 	}
-	rec.Record(persistence.OpDel, key, nil, 0)
-	s.touchWatch(key)
-	s.account()
+	rec.Record(persistence.OpDel, d.N, key, nil, 0)
+	d.touchWatch(key)
+	d.account()
 	return true
 }
 
 // SetExpire sets key's absolute expiry (0 removes it). An expiry in the past
 // deletes the key, logged as a delete, as Redis propagates it.
-func (s *Shard) SetExpire(key []byte, expireAt, now int64, rec persistence.Recorder) bool {
+func (d *DB) SetExpire(key []byte, expireAt, now int64, rec persistence.Recorder) bool {
 	if expireAt != 0 && expireAt <= now {
-		return s.Delete(key, rec)
+		return d.Delete(key, rec)
 	}
-	if !s.t.SetExpire(key, expireAt) {
+	if !d.t.SetExpire(key, expireAt) {
 		return false
 	}
 	if expireAt == 0 {
-		rec.Record(persistence.OpPersist, key, nil, 0)
+		rec.Record(persistence.OpPersist, d.N, key, nil, 0)
 	} else {
-		rec.Record(persistence.OpExpire, key, nil, expireAt)
+		rec.Record(persistence.OpExpire, d.N, key, nil, expireAt)
 	}
-	s.touchWatch(key)
-	s.account()
+	d.touchWatch(key)
+	d.account()
 	return true
 }
 
-func (s *Shard) expireKey(key []byte, rec persistence.Recorder) {
-	if s.t.Delete(key) {
-		rec.Record(persistence.OpDel, key, nil, 0)
-		s.Expired.Add(1)
-		s.touchWatch(key)
-		s.account()
+func (d *DB) expireKey(key []byte, rec persistence.Recorder) {
+	if d.t.Delete(key) {
+		rec.Record(persistence.OpDel, d.N, key, nil, 0)
+		d.Expired.Add(1)
+		d.touchWatch(key)
+		d.account()
 	}
 }
 
 // Evict removes key for memory and logs the delete.
-func (s *Shard) Evict(key []byte, rec persistence.Recorder) bool {
-	if s.Delete(key, rec) {
-		s.Evicted.Add(1)
+func (d *DB) Evict(key []byte, rec persistence.Recorder) bool {
+	if d.Delete(key, rec) {
+		d.Evicted.Add(1)
 		return true
 	}
 	return false
@@ -312,50 +376,74 @@ func (s *Shard) Evict(key []byte, rec persistence.Recorder) bool {
 
 // Clear removes every key. It is not logged here: a flush is logged once for
 // all shards by the cache.
-func (s *Shard) Clear() {
-	s.t.Clear()
-	for _, ws := range s.watch {
+func (d *DB) Clear() {
+	if d.N == 0 {
+		d.t.Clear() // keeps its hint view (prefetching)
+	} else {
+		d.t = empty
+	}
+	for wk, ws := range d.watch {
+		if wk.db != d.N {
+			continue
+		}
 		for _, w := range ws {
 			w.Dirty.Store(true)
 		}
 	}
-	s.account()
+	d.account()
 }
 
 // Apply replays one logged record without logging it again.
-func (s *Shard) Apply(r *persistence.Record) {
+func (d *DB) Apply(r *persistence.Record) {
 	switch r.Op {
 	case persistence.OpSet:
 		meta := NewMeta()
-		s.t.Put(r.Key, r.Value, r.ExpireAt, meta)
+		d.w().Put(r.Key, r.Value, r.ExpireAt, meta)
 	case persistence.OpSetRange:
 		var old []byte
 		var exp int64
-		if e, _, ok := s.t.Lookup(r.Key); ok {
+		if e, _, ok := d.t.Lookup(r.Key); ok {
 			if r.Offset+int64(len(r.Value)) <= int64(len(e.Value)) {
 				copy(e.Value[r.Offset:], r.Value) // inside the value: in place, as Patch
 				break
 			}
 			old, exp = e.Value, e.ExpireAt
 		}
-		s.t.Put(r.Key, spliceRange(old, r.Offset, r.Value), exp, NewMeta())
+		d.w().Put(r.Key, spliceRange(old, r.Offset, r.Value), exp, NewMeta())
 	case persistence.OpDel:
-		s.t.Delete(r.Key)
+		d.t.Delete(r.Key)
 	case persistence.OpExpire:
-		s.t.SetExpire(r.Key, r.ExpireAt)
+		d.t.SetExpire(r.Key, r.ExpireAt)
 	case persistence.OpPersist:
-		s.t.SetExpire(r.Key, 0)
+		d.t.SetExpire(r.Key, 0)
 	case persistence.OpFlush:
-		s.t.Clear()
+		d.Clear()
+	default:
+		if fn := applyFns[r.Op]; fn != nil {
+			fn(d, r)
+		}
 	}
-	s.account()
+	d.account()
+}
+
+var applyFns = map[persistence.Op]func(d *DB, r *persistence.Record){}
+
+// RegisterApply sets how records of op (16 and up: a kind's own records)
+// are replayed; the kinds' packages call it from init. fn runs with the
+// shard's lock held, must not log, and must leave the state the live
+// command left.
+func RegisterApply(op persistence.Op, fn func(d *DB, r *persistence.Record)) {
+	if _, dup := applyFns[op]; dup {
+		panic("shard: apply registered twice for " + op.String())
+	}
+	applyFns[op] = fn
 }
 
 // ---- iteration ----
 
 // Range calls fn for every live key (expired ones are skipped, not removed).
-func (s *Shard) Range(now int64, fn func(key []byte, e Entry) bool) {
-	s.t.Range(func(k []byte, e Entry) bool {
+func (d *DB) Range(now int64, fn func(key []byte, e Entry) bool) {
+	d.t.Range(func(k []byte, e Entry) bool {
 		if e.ExpireAt != 0 && e.ExpireAt <= now {
 			return true
 		}
@@ -364,8 +452,8 @@ func (s *Shard) Range(now int64, fn func(key []byte, e Entry) bool) {
 }
 
 // Scan continues a SCAN over this shard at cursor; see ArenaTable.Scan.
-func (s *Shard) Scan(cursor uint64, count int, now int64, fn func(key []byte, e Entry)) uint64 {
-	return s.t.Scan(cursor, count, func(k []byte, e Entry) {
+func (d *DB) Scan(cursor uint64, count int, now int64, fn func(key []byte, e Entry)) uint64 {
+	return d.t.Scan(cursor, count, func(k []byte, e Entry) {
 		if e.ExpireAt != 0 && e.ExpireAt <= now {
 			return
 		}
@@ -374,26 +462,26 @@ func (s *Shard) Scan(cursor uint64, count int, now int64, fn func(key []byte, e 
 }
 
 // Sample calls fn for up to n pseudo-random entries.
-func (s *Shard) Sample(n int, volatileOnly bool, fn func(key []byte, e Entry)) {
-	s.t.Sample(n, volatileOnly, fn)
+func (d *DB) Sample(n int, volatileOnly bool, fn func(key []byte, e Entry)) {
+	d.t.Sample(n, volatileOnly, fn)
 }
 
 // Volatile is the number of keys with an expiry.
-func (s *Shard) Volatile() int { return s.t.Volatile() }
+func (d *DB) Volatile() int { return d.t.Volatile() }
 
 // ActiveExpire samples keys with an expiry and deletes the expired ones, as
 // Redis's active expire cycle does: it repeats while more than a quarter of a
 // sample was expired, within the given time budget. It returns the number of
 // keys sampled and expired.
-func (s *Shard) ActiveExpire(now int64, deadline time.Time, rec persistence.Recorder) (sampled, expired int) {
+func (d *DB) ActiveExpire(now int64, deadline time.Time, rec persistence.Recorder) (sampled, expired int) {
 	const perRound = 20
 	var keys [perRound][]byte
 	for {
-		if s.t.Volatile() == 0 {
+		if d.t.Volatile() == 0 {
 			return
 		}
 		n, found := 0, 0
-		s.t.Sample(perRound, true, func(k []byte, e Entry) {
+		d.t.Sample(perRound, true, func(k []byte, e Entry) {
 			if n < perRound {
 				if e.ExpireAt != 0 && e.ExpireAt <= now {
 					keys[found] = append(keys[found][:0], k...)
@@ -403,7 +491,7 @@ func (s *Shard) ActiveExpire(now int64, deadline time.Time, rec persistence.Reco
 			}
 		})
 		for i := 0; i < found; i++ {
-			s.expireKey(keys[i], rec)
+			d.expireKey(keys[i], rec)
 		}
 		sampled += n
 		expired += found
@@ -422,16 +510,18 @@ type Watch struct {
 }
 
 // AddWatch registers w on key.
-func (s *Shard) AddWatch(key []byte, w *Watch) {
-	if s.watch == nil {
-		s.watch = make(map[string][]*Watch)
+func (d *DB) AddWatch(key []byte, w *Watch) {
+	if d.watch == nil {
+		d.watch = make(map[watchKey][]*Watch)
 	}
-	s.watch[string(key)] = append(s.watch[string(key)], w)
+	wk := watchKey{d.N, string(key)}
+	d.watch[wk] = append(d.watch[wk], w)
 }
 
 // RemoveWatch unregisters w from key.
-func (s *Shard) RemoveWatch(key []byte, w *Watch) {
-	ws := s.watch[string(key)]
+func (d *DB) RemoveWatch(key []byte, w *Watch) {
+	wk := watchKey{d.N, string(key)}
+	ws := d.watch[wk]
 	for i, x := range ws {
 		if x == w {
 			ws = append(ws[:i], ws[i+1:]...)
@@ -439,28 +529,232 @@ func (s *Shard) RemoveWatch(key []byte, w *Watch) {
 		}
 	}
 	if len(ws) == 0 {
-		delete(s.watch, string(key))
+		delete(d.watch, wk)
 	} else {
-		s.watch[string(key)] = ws
+		d.watch[wk] = ws
 	}
 }
 
-func (s *Shard) touchWatch(key []byte) {
-	if len(s.watch) == 0 {
+func (d *DB) touchWatch(key []byte) {
+	if len(d.watch) == 0 {
 		return
 	}
-	for _, w := range s.watch[string(key)] {
+	for _, w := range d.watch[watchKey{d.N, string(key)}] {
 		w.Dirty.Store(true)
 	}
 }
 
 // TouchWatch marks the watchers of key dirty without changing it.
-func (s *Shard) TouchWatch(key []byte) { s.touchWatch(key) }
+func (d *DB) TouchWatch(key []byte) { d.touchWatch(key) }
 
-var _ = math.MaxInt64
-
-// CloneTable returns an independent copy of the shard's table, for a
+// CloneTable returns an independent copy of the database's table, for a
 // point-in-time snapshot; the caller holds the lock.
-func (s *Shard) CloneTable() *table { return s.t.Clone() }
+func (d *DB) CloneTable() *table { return d.t.Clone() }
+
+// ---- collections ----
+
+// Obj is the collection e (an entry of a non-string Kind) refers to.
+func (d *DB) Obj(e Entry) Object { return d.t.Obj(e) }
+
+// PutObj stores the collection o under key with absolute expiry expireAt,
+// replacing whatever key held. It does not log: the command logs its own
+// record (Log).
+func (d *DB) PutObj(key []byte, o Object, expireAt int64) {
+	d.w().PutObj(key, o, expireAt, NewMeta())
+	d.account()
+}
+
+// Log hands a record about key to rec and marks key's watchers: the one
+// place a collection's change becomes visible to the log and to WATCH.
+func (d *DB) Log(op persistence.Op, key, body []byte, num int64, rec persistence.Recorder) {
+	rec.Record(op, d.N, key, body, num)
+	d.touchWatch(key)
+}
+
+// Changed re-accounts the memory of the collection under e after a change;
+// a collection left empty is deleted (and the deletion logged, as Redis
+// deletes a key whose last element goes).
+func (d *DB) Changed(key []byte, e Entry, rec persistence.Recorder) {
+	if d.t.Obj(e).Len() == 0 {
+		d.t.Delete(key)
+		if rec != nil {
+			rec.Record(persistence.OpDel, d.N, key, nil, 0)
+		}
+	} else {
+		d.t.ObjResized(e)
+	}
+	d.account()
+}
+
+// SwapDB swaps databases a and b of this shard (SWAPDB), waking the
+// watchers of both.
+func (s *Shard) SwapDB(a, b int) {
+	da, db := &s.dbs[a], &s.dbs[b]
+	da.t, db.t = db.t, da.t
+	for _, d := range []*DB{da, db} {
+		if d.N == 0 {
+			if d.t == empty {
+				d.t = newTable()
+			}
+			d.t.pub = &s.hint
+			d.t.publish()
+		} else if d.t != empty {
+			d.t.pub = nil
+		}
+	}
+	for wk, ws := range s.watch {
+		if wk.db == a || wk.db == b {
+			for _, w := range ws {
+				w.Dirty.Store(true)
+			}
+		}
+	}
+	da.account()
+	db.account()
+}
 
 func init() { TickClock() }
+
+// CopyFrom stores at dkey of d the value of skey in src (a string keeps its
+// encoding; a collection is cloned, or with move handed over as it is),
+// with its expiry, and logs the result: OpSet for a string, or the records
+// that rebuild the collection after an OpDel (RENAME, COPY). false if skey
+// is missing. The caller removes skey for a move.
+func (d *DB) CopyFrom(src *DB, skey, dkey []byte, move bool, now int64, rec persistence.Recorder) bool {
+	e, ok := src.t.Get(skey)
+	if !ok {
+		return false
+	}
+	if e.Kind == KindString {
+		enc := src.t.Enc(skey)
+		d.SetEncoded(dkey, append([]byte(nil), e.Value...), e.ExpireAt, enc, rec)
+		return true
+	}
+	o := src.t.Obj(e)
+	if !move {
+		o = o.Clone()
+	}
+	d.w().PutObj(dkey, o, e.ExpireAt, NewMeta())
+	rec.Record(persistence.OpDel, d.N, dkey, nil, 0)
+	o.Records(now, func(op persistence.Op, body []byte, num int64) error {
+		rec.Record(op, d.N, dkey, body, num)
+		return nil
+	})
+	if e.ExpireAt != 0 {
+		rec.Record(persistence.OpExpire, d.N, dkey, nil, e.ExpireAt)
+	}
+	d.touchWatch(dkey)
+	d.account()
+	return true
+}
+
+// MoveTo moves key (any kind, with its expiry, access data and encoding)
+// to the database dst of the same shard and logs OpMove (rec nil: replay).
+// false if key is missing here.
+func (d *DB) MoveTo(key []byte, dst *DB, rec persistence.Recorder) bool {
+	e, ok := d.t.Get(key)
+	if !ok {
+		return false
+	}
+	if e.Kind == KindString {
+		enc := d.t.Enc(key)
+		dst.w().Put(key, e.Value, e.ExpireAt, e.Meta)
+		if enc != EncAuto {
+			dst.t.SetEnc(key, enc)
+		}
+	} else {
+		dst.w().PutObj(key, d.t.Obj(e), e.ExpireAt, e.Meta)
+	}
+	d.t.Delete(key) // frees the record; a collection now lives in dst
+	if rec != nil {
+		rec.Record(persistence.OpMove, d.N, key, nil, int64(dst.N))
+	}
+	d.touchWatch(key)
+	dst.touchWatch(key)
+	d.account()
+	dst.account()
+	return true
+}
+
+// taken is a key's value lifted out of a database (SwapKeys).
+type taken struct {
+	key  []byte
+	e    Entry
+	val  []byte // a string's bytes (copy)
+	enc  Enc
+	obj  Object
+	from *DB
+}
+
+func (d *DB) take(key []byte) (taken, bool) {
+	e, ok := d.t.Get(key)
+	if !ok {
+		return taken{}, false
+	}
+	t := taken{key: append([]byte(nil), key...), e: e, from: d}
+	if e.Kind == KindString {
+		t.val, t.enc = append([]byte(nil), e.Value...), d.t.Enc(key)
+	} else {
+		t.obj = d.t.Obj(e)
+	}
+	d.t.Delete(key)
+	return t, true
+}
+
+func (d *DB) putTaken(t taken, now int64, rec persistence.Recorder) {
+	if t.obj == nil {
+		d.w().Put(t.key, t.val, t.e.ExpireAt, t.e.Meta)
+		if t.enc != EncAuto {
+			d.t.SetEnc(t.key, t.enc)
+		}
+		if rec != nil {
+			rec.Record(persistence.OpSet, d.N, t.key, t.val, t.e.ExpireAt)
+		}
+	} else {
+		d.w().PutObj(t.key, t.obj, t.e.ExpireAt, t.e.Meta)
+		if rec != nil {
+			t.obj.Records(now, func(op persistence.Op, body []byte, num int64) error {
+				rec.Record(op, d.N, t.key, body, num)
+				return nil
+			})
+			if t.e.ExpireAt != 0 {
+				rec.Record(persistence.OpExpire, d.N, t.key, nil, t.e.ExpireAt)
+			}
+		}
+	}
+	d.touchWatch(t.key)
+}
+
+// SwapWhere swaps between databases a and b only the keys for which pred
+// is true (replay of a SWAPDB that a snapshot reflects for some shards
+// only). With rec, every key moved is logged as its deletion and
+// re-creation, so the result survives a restart (a replica).
+func (s *Shard) SwapWhere(a, b int, pred func(key []byte) bool, now int64, rec persistence.Recorder) {
+	var out []taken
+	for _, d := range []*DB{&s.dbs[a], &s.dbs[b]} {
+		var keys [][]byte
+		d.t.Range(func(k []byte, e Entry) bool {
+			if pred(k) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return true
+		})
+		for _, k := range keys {
+			if t, ok := d.take(k); ok {
+				if rec != nil {
+					rec.Record(persistence.OpDel, d.N, k, nil, 0)
+				}
+				out = append(out, t)
+			}
+		}
+	}
+	for _, t := range out {
+		to := &s.dbs[a]
+		if t.from.N == a {
+			to = &s.dbs[b]
+		}
+		to.putTaken(t, now, rec)
+	}
+	s.dbs[a].account()
+	s.dbs[b].account()
+}

@@ -24,6 +24,9 @@ type Entry struct {
 	Value    []byte
 	ExpireAt int64  // unix ms, 0 = none
 	Meta     uint32 // LRU/LFU bits owned by the shard
+	// Kind is the value's type. For KindString, Value is the string;
+	// otherwise Value refers to a collection (ArenaTable.Obj).
+	Kind Kind
 }
 
 // Enc is how Redis would hold a string value where that is not what the

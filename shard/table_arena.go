@@ -118,6 +118,14 @@ type ArenaTable struct {
 
 	vols []uint64 // arena offsets of records with a non-zero expiry
 
+	// objs holds the collections (hashes, sets, ...) whose records carry
+	// fObj; their value is kind u8 | u32 index here. These are the table's
+	// only per-key pointers besides bigs.
+	objs     []Object
+	objSize  []int64 // objs[i].Bytes() as last accounted
+	objFree  []uint32
+	objBytes int64 // sum of objSize
+
 	seed uint64 // hash seed
 
 	// pub is where the table publishes its hintView for lock-free
@@ -153,6 +161,8 @@ const (
 
 	encShift = 5
 	fEnc     = 3 << encShift // the value's Enc; kept by SetExpire and moves, cleared by a new value
+	fObj     = 1 << 7        // the value is objVal: kind u8 | u32 index into objs (a collection)
+	objVal   = 5
 
 	hdrFixed = 5  // flags + meta
 	hdrExp   = 17 // flags + meta + expireAt + volIdx
@@ -319,7 +329,40 @@ func (t *ArenaTable) kvOf(r *arec) (k, v []byte) {
 
 func (t *ArenaTable) entry(r *arec) (k []byte, e Entry) {
 	k, v := t.kvOf(r)
-	return k, Entry{Value: v, ExpireAt: r.expire(), Meta: r.meta()}
+	e = Entry{Value: v, ExpireAt: r.expire(), Meta: r.meta()}
+	if r.f&fObj != 0 {
+		e.Kind = Kind(v[0])
+	}
+	return k, e
+}
+
+// objOf is the collection a record with fObj refers to.
+func (t *ArenaTable) objOf(v []byte) Object { return t.objs[le.Uint32(v[1:])] }
+
+// newObj stores o and returns the record value that refers to it.
+func (t *ArenaTable) newObj(o Object, dst *[objVal]byte) []byte {
+	var i uint32
+	if k := len(t.objFree); k > 0 {
+		i = t.objFree[k-1]
+		t.objFree = t.objFree[:k-1]
+		t.objs[i] = o
+	} else {
+		i = uint32(len(t.objs))
+		t.objs = append(t.objs, o)
+		t.objSize = append(t.objSize, 0)
+	}
+	t.objSize[i] = o.Bytes()
+	t.objBytes += t.objSize[i]
+	dst[0] = byte(o.Kind())
+	le.PutUint32(dst[1:], i)
+	return dst[:]
+}
+
+func (t *ArenaTable) freeObj(v []byte) {
+	i := le.Uint32(v[1:])
+	t.objBytes -= t.objSize[i]
+	t.objs[i], t.objSize[i] = nil, 0
+	t.objFree = append(t.objFree, i)
 }
 
 // ---- arena ----
@@ -390,6 +433,10 @@ func (t *ArenaTable) addDead(off uint64, n int) {
 // kill marks the record at off dead; with freeBig its big buffer is released.
 func (t *ArenaTable) kill(off uint64, r *arec, freeBig bool) {
 	r.c[r.p] |= fDead
+	if freeBig && r.f&fObj != 0 {
+		_, v := t.kvOf(r)
+		t.freeObj(v)
+	}
 	if freeBig && r.f&fBig != 0 {
 		t.freeBig(le.Uint32(r.c[r.kv:]))
 	}
@@ -434,10 +481,9 @@ func putHeader(b []byte, f byte, meta uint32, exp int64, vi uint32, klen, vlen i
 // writeRecord appends a record and returns its offset. With big >= 0 the
 // record is a stub for the existing bigs[big] (whose value is vlen bytes) and
 // value is ignored.
-func (t *ArenaTable) writeRecord(key, value []byte, vlen int, hasExp bool, exp int64, vi, meta uint32, big int64) uint64 {
+func (t *ArenaTable) writeRecord(key, value []byte, vlen int, hasExp bool, exp int64, vi, meta uint32, big int64, f byte) uint64 {
 	klen := len(key)
 	h := hdrSize(hasExp, klen, vlen)
-	f := byte(0)
 	if hasExp {
 		f |= fExp
 	}
@@ -655,7 +701,29 @@ func (t *ArenaTable) Get(key []byte) (Entry, bool) {
 // Put inserts or overwrites key; key and value are copied (they may alias
 // the table's own memory, e.g. an Entry.Value just read).
 func (t *ArenaTable) Put(key, value []byte, expireAt int64, meta uint32) {
-	t.put(key, value, expireAt, meta, false, 0)
+	t.put(key, value, expireAt, meta, false, 0, 0)
+}
+
+// PutObj inserts or overwrites key with the collection o (see objs).
+func (t *ArenaTable) PutObj(key []byte, o Object, expireAt int64, meta uint32) {
+	var b [objVal]byte
+	t.put(key, t.newObj(o, &b), expireAt, meta, false, 0, fObj)
+}
+
+// Obj is the collection an Entry of a non-string Kind refers to.
+func (t *ArenaTable) Obj(e Entry) Object { return t.objOf(e.Value) }
+
+// SetObj replaces the collection an Entry refers to (copy-on-write after
+// a Clone) without touching its record.
+func (t *ArenaTable) SetObj(e Entry, o Object) { t.objs[le.Uint32(e.Value[1:])] = o }
+
+// ObjResized re-accounts the memory of the collection e refers to, after a
+// change to it.
+func (t *ArenaTable) ObjResized(e Entry) {
+	i := le.Uint32(e.Value[1:])
+	n := t.objs[i].Bytes()
+	t.objBytes += n - t.objSize[i]
+	t.objSize[i] = n
 }
 
 // Upsert is Put that keeps an existing key's access metadata (meta is the
@@ -663,10 +731,10 @@ func (t *ArenaTable) Put(key, value []byte, expireAt int64, meta uint32) {
 // existing entry that had expired by now is replaced like a missing one;
 // expired reports it.
 func (t *ArenaTable) Upsert(key, value []byte, expireAt int64, meta uint32, now int64) (expired bool) {
-	return t.put(key, value, expireAt, meta, true, now)
+	return t.put(key, value, expireAt, meta, true, now, 0)
 }
 
-func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMeta bool, now int64) (expired bool) {
+func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMeta bool, now int64, obj byte) (expired bool) {
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
 	if ok {
@@ -675,7 +743,7 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 		} else if keepMeta {
 			meta = r.meta()
 		}
-		t.overwrite(pos, tag, &r, key, value, expireAt, meta)
+		t.overwrite(pos, tag, &r, key, value, expireAt, meta, obj)
 		t.maybeCompact()
 		if t.old != nil {
 			t.migrate(growStep)
@@ -690,7 +758,7 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 	if expireAt != 0 {
 		vi = uint32(len(t.vols))
 	}
-	off := t.writeRecord(key, value, len(value), expireAt != 0, expireAt, vi, meta, -1)
+	off := t.writeRecord(key, value, len(value), expireAt != 0, expireAt, vi, meta, -1, obj)
 	if expireAt != 0 {
 		t.vols = append(t.vols, off)
 	}
@@ -702,8 +770,14 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 	return false
 }
 
-func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp int64, meta uint32) {
+func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp int64, meta uint32, obj byte) {
 	oldOff := *t.slotAt(pos) & offMask
+	if r.f&fObj != 0 { // the old collection goes; its record is rewritten below
+		_, v := t.kvOf(r)
+		t.freeObj(v)
+		r.c[r.p] &^= fObj
+		r.f &^= fObj
+	}
 	oldVol, newVol := r.volatile(), exp != 0
 	hasExp := r.f&fExp != 0
 	klen, vlen := len(key), len(value)
@@ -735,8 +809,8 @@ func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp 
 			inPlace = true
 		}
 		if inPlace {
-			if r.f&fEnc != 0 { // a new value: its encoding is its own again
-				r.c[r.p] = r.f &^ fEnc
+			if r.f&(fEnc|fObj) != obj { // a new value: its encoding is its own again
+				r.c[r.p] = r.f&^(fEnc|fObj) | obj
 			}
 			binary.PutUvarint(r.c[r.kv-uvarintLen(vlen):], uint64(vlen))
 			le.PutUint32(r.c[r.p+1:], meta)
@@ -756,7 +830,7 @@ func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp 
 	if oldVol {
 		vi = r.volIdx()
 	}
-	off := t.writeRecord(key, value, vlen, newVol, exp, vi, meta, -1)
+	off := t.writeRecord(key, value, vlen, newVol, exp, vi, meta, -1, obj)
 	switch {
 	case oldVol && newVol:
 		t.vols[vi] = off
@@ -797,8 +871,7 @@ func (t *ArenaTable) SetExpire(key []byte, expireAt int64) bool {
 		big = int64(le.Uint32(r.c[r.kv:]))
 	}
 	k, v := t.kvOf(&r)
-	noff := t.writeRecord(k, v, r.vlen, true, expireAt, uint32(len(t.vols)), r.meta(), big)
-	t.chunks[noff>>chunkShift][noff&(chunkSize-1)] |= r.f & fEnc
+	noff := t.writeRecord(k, v, r.vlen, true, expireAt, uint32(len(t.vols)), r.meta(), big, r.f&(fEnc|fObj))
 	t.vols = append(t.vols, noff)
 	*t.slotAt(pos) = tag<<offBits | noff
 	t.kill(off, &r, false)
@@ -1067,6 +1140,7 @@ func (t *ArenaTable) Bytes() int64 {
 	n += chunks * chunkSize
 	n += t.bigBytes + int64(cap(t.bigs))*24 + int64(cap(t.bigFree))*4
 	n += int64(cap(t.vols)) * 8
+	n += t.objBytes + int64(cap(t.objs))*24 + int64(cap(t.objFree))*4
 	n += int64(cap(t.chunks))*24 + int64(cap(t.info))*8 + int64(cap(t.freeIdx))*4
 	return n
 }
@@ -1081,6 +1155,10 @@ func (t *ArenaTable) EntryBytes(key []byte) int64 {
 	n := int64(r.size()) + int64(len(t.slots))*8/int64(t.count)
 	if r.f&fBig != 0 {
 		n += int64(len(t.bigs[le.Uint32(r.c[r.kv:])])) + 24
+	}
+	if r.f&fObj != 0 {
+		_, v := t.kvOf(&r)
+		n += t.objOf(v).Bytes() + 32
 	}
 	if r.volatile() {
 		n += 8
@@ -1110,6 +1188,14 @@ func (t *ArenaTable) Clone() *ArenaTable {
 		}
 	}
 	c.bigFree = slices.Clone(t.bigFree)
+	c.objs = make([]Object, len(t.objs))
+	for i, o := range t.objs {
+		if o != nil {
+			c.objs[i] = o.Clone()
+		}
+	}
+	c.objSize = slices.Clone(t.objSize)
+	c.objFree = slices.Clone(t.objFree)
 	c.vols = slices.Clone(t.vols)
 	c.rng = t.rng*0x9E3779B97F4A7C15 + 1 // Clone must not mutate t
 	c.pub = nil                          // a clone is nobody's live table
@@ -1162,4 +1248,15 @@ func (t *ArenaTable) evacuate(c uint32) {
 		p += n
 	}
 	t.freeChunk(c)
+}
+
+// RangeVolatile calls fn for every key with an expiry until fn returns
+// false. fn must not mutate the table.
+func (t *ArenaTable) RangeVolatile(fn func(key []byte, e Entry) bool) {
+	for _, off := range t.vols {
+		r := t.rec(off)
+		if !fn(t.entry(&r)) {
+			return
+		}
+	}
 }

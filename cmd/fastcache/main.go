@@ -113,7 +113,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	c := cache.New(cache.Options{
 		Shards: shards, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy(),
-		Samples: cfg.MaxMemorySamples(), Log: log,
+		Samples: cfg.MaxMemorySamples(), Log: log, Databases: cfg.Databases(),
 	})
 
 	var (
@@ -246,7 +246,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		go autoSnapshot(cfg, w, snaps, stopCh, log)
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
-			Int64("keys", c.DBSize()).Int("expired_while_down", expired).
+			Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
 			Dur("took", res.Duration).Msg("dataset loaded")
 	}
 	if addr := cfg.WALExportListen(); addr != "" {

@@ -1,0 +1,118 @@
+package cache
+
+import (
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Collections (hashes, sets, sorted sets, lists, streams) are read and
+// changed through two helpers that every type's commands share: View runs
+// a function over the live collection under key with the shard locked (a
+// reply is written straight from it, as Redis builds a reply while it holds
+// the data), and Change does the same for a write, creating the collection
+// when asked, logging the records the function emits, deleting the key when
+// the collection is left empty, and accounting its memory.
+
+// View calls fn with the collection of kind under key (nil if the key is
+// missing), or returns ErrWrongTypeOps. fn must not keep the object.
+func (k Keyspace) View(key []byte, kind shard.Kind, fn func(o shard.Object, now int64)) error {
+	s, rec := k.read(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	if !ok {
+		fn(nil, now)
+		return nil
+	}
+	if e.Kind != kind {
+		return ErrWrongTypeOps
+	}
+	o := s.Obj(e)
+	if exp, ok := o.(fieldExpirer); ok && exp.Volatile() > 0 {
+		if o = k.expireFields(s, key, e, o, exp, now, rec); o == nil {
+			fn(nil, now)
+			return nil
+		}
+	}
+	fn(o, now)
+	return nil
+}
+
+// fieldExpirer is a collection whose elements can expire (a hash with
+// field TTLs): expired elements are removed, and the removal logged, before
+// any command sees the collection.
+type fieldExpirer interface {
+	Volatile() int
+	Expired(now int64) [][]byte
+	Del(field []byte) bool
+}
+
+func (k Keyspace) expireFields(s *shard.DB, key []byte, e shard.Entry, o shard.Object, x fieldExpirer, now int64, rec persistence.Recorder) shard.Object {
+	dead := x.Expired(now)
+	if len(dead) == 0 {
+		return o
+	}
+	var body []byte
+	for _, f := range dead {
+		x.Del(f)
+		body = persistence.AppendItem(body, f)
+	}
+	s.Log(persistence.OpHDel, key, body, 0, rec)
+	s.Changed(key, e, rec)
+	if o.Len() == 0 {
+		return nil
+	}
+	return o
+}
+
+// Emit logs one record of a collection's change (see Change).
+type Emit func(op persistence.Op, body []byte, num int64)
+
+// Change calls fn with the collection of kind under key for a write. A
+// missing key gets mk() when mk is not nil (and is dropped again, unlogged,
+// if fn leaves it empty), else fn gets nil. fn logs what it changed with
+// emit, in effect form; a collection it leaves empty is deleted (logged).
+func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn func(o shard.Object, now int64, emit Emit)) error {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	created := false
+	if ok && e.Kind != kind {
+		return ErrWrongTypeOps
+	}
+	var o shard.Object
+	if ok {
+		o = s.Obj(e)
+		if exp, isExp := o.(fieldExpirer); isExp && exp.Volatile() > 0 {
+			o = k.expireFields(s, key, e, o, exp, now, rec)
+			if o == nil {
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		if mk == nil {
+			fn(nil, now, nil)
+			return nil
+		}
+		s.PutObj(key, mk(), 0)
+		e, _ = s.Get(key, now, rec, false)
+		o, created = s.Obj(e), true
+	}
+	logged := false
+	fn(o, now, func(op persistence.Op, body []byte, num int64) {
+		s.Log(op, key, body, num, rec)
+		logged = true
+	})
+	if created && !logged && o.Len() == 0 {
+		s.Delete(key, discardRec{})
+		return nil
+	}
+	s.Changed(key, e, rec)
+	return nil
+}
+
+type discardRec struct{}
+
+func (discardRec) Record(persistence.Op, int, []byte, []byte, int64) {}

@@ -1,0 +1,390 @@
+// Package object holds the collection types a key can hold besides a
+// string (hashes here; sets, sorted sets, lists and streams beside it),
+// each with its compact and large encodings, its log records and how they
+// are replayed. The shard keeps a collection out of line (shard.Object) and
+// knows nothing else about it; the cache's per-type files run the commands.
+package object
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Thresholds of the compact encodings, with Redis's names and defaults
+// (CONFIG SET changes them for collections converted afterwards).
+var (
+	HashMaxListpackEntries atomic.Int64
+	HashMaxListpackValue   atomic.Int64
+)
+
+func init() {
+	HashMaxListpackEntries.Store(128)
+	HashMaxListpackValue.Store(64)
+	shard.RegisterApply(persistence.OpHSet, applyHSet)
+	shard.RegisterApply(persistence.OpHDel, applyHDel)
+	shard.RegisterApply(persistence.OpHExpire, applyHExpire)
+}
+
+// Hash is a hash: small ones are one packed buffer of fields and values in
+// insertion order (Redis's listpack: HGETALL returns them in that order);
+// once a hash has more than hash-max-listpack-entries fields, a field or
+// value longer than hash-max-listpack-value, or a field with a TTL, it moves
+// to an arena table (pointer-free, as the keyspace's own), where field TTLs
+// are the table's expiries. Like Redis, it never moves back.
+type Hash struct {
+	lp  []byte // small: (uvarint flen | field | uvarint vlen | value)*
+	n   int    // fields in lp
+	big *shard.ArenaTable
+}
+
+// NewHash returns an empty (small) hash.
+func NewHash() *Hash { return &Hash{} }
+
+func (h *Hash) Kind() shard.Kind { return shard.KindHash }
+
+// Len is the number of fields (including expired ones not yet removed).
+func (h *Hash) Len() int {
+	if h.big != nil {
+		return h.big.Len()
+	}
+	return h.n
+}
+
+func (h *Hash) Bytes() int64 {
+	if h.big != nil {
+		return h.big.Bytes() + 48
+	}
+	return int64(cap(h.lp)) + 48
+}
+
+func (h *Hash) Clone() shard.Object {
+	c := &Hash{n: h.n}
+	if h.big != nil {
+		c.big = h.big.Clone()
+	} else {
+		c.lp = append([]byte(nil), h.lp...)
+	}
+	return c
+}
+
+func (h *Hash) Encoding() string {
+	if h.big != nil {
+		return "hashtable"
+	}
+	return "listpack"
+}
+
+// lpNext decodes the entry at lp[p:]: field, value, next position.
+func lpNext(lp []byte, p int) (f, v []byte, next int) {
+	fl, n := binary.Uvarint(lp[p:])
+	p += n
+	f = lp[p : p+int(fl) : p+int(fl)]
+	p += int(fl)
+	vl, n := binary.Uvarint(lp[p:])
+	p += n
+	v = lp[p : p+int(vl) : p+int(vl)]
+	return f, v, p + int(vl)
+}
+
+// find is the position of field's entry in lp and the position after it.
+func (h *Hash) find(field []byte) (at, end int, v []byte, ok bool) {
+	for p := 0; p < len(h.lp); {
+		f, val, next := lpNext(h.lp, p)
+		if string(f) == string(field) {
+			return p, next, val, true
+		}
+		p = next
+	}
+	return 0, 0, nil, false
+}
+
+// Get returns field's value (aliasing the hash: valid until it changes).
+// An expired field reads as missing (see Expire for its removal).
+func (h *Hash) Get(field []byte, now int64) ([]byte, bool) {
+	if h.big != nil {
+		e, ok := h.big.Get(field)
+		if !ok || (e.ExpireAt != 0 && e.ExpireAt <= now) {
+			return nil, false
+		}
+		return e.Value, true
+	}
+	_, _, v, ok := h.find(field)
+	return v, ok
+}
+
+// Set stores field = value; true if the field is new. A value set on a
+// field drops its TTL, as Redis's HSET does.
+func (h *Hash) Set(field, value []byte) bool {
+	if h.big == nil {
+		maxv := int(HashMaxListpackValue.Load())
+		if len(field) > maxv || len(value) > maxv {
+			h.convert()
+		}
+	}
+	if h.big != nil {
+		_, existed := h.big.Get(field)
+		h.big.Put(field, value, 0, 0)
+		return !existed
+	}
+	if at, end, _, ok := h.find(field); ok {
+		var tmp [2 * binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(tmp[:], uint64(len(field)))
+		enc := append(tmp[:n:n], field...)
+		enc = binary.AppendUvarint(enc, uint64(len(value)))
+		enc = append(enc, value...)
+		h.lp = append(h.lp[:at], append(enc, h.lp[end:]...)...)
+		return false
+	}
+	if int64(h.n+1) > HashMaxListpackEntries.Load() {
+		h.convert()
+		h.big.Put(field, value, 0, 0)
+		return true
+	}
+	h.lp = binary.AppendUvarint(h.lp, uint64(len(field)))
+	h.lp = append(h.lp, field...)
+	h.lp = binary.AppendUvarint(h.lp, uint64(len(value)))
+	h.lp = append(h.lp, value...)
+	h.n++
+	return true
+}
+
+// convert moves a small hash to the table encoding.
+func (h *Hash) convert() {
+	t := shard.NewArenaTable()
+	for p := 0; p < len(h.lp); {
+		f, v, next := lpNext(h.lp, p)
+		t.Put(f, v, 0, 0)
+		p = next
+	}
+	h.big, h.lp, h.n = t, nil, 0
+}
+
+// Del removes field; false if it was not there.
+func (h *Hash) Del(field []byte) bool {
+	if h.big != nil {
+		return h.big.Delete(field)
+	}
+	at, end, _, ok := h.find(field)
+	if !ok {
+		return false
+	}
+	h.lp = append(h.lp[:at], h.lp[end:]...)
+	h.n--
+	return true
+}
+
+// Range calls fn for each live field until it returns false (insertion
+// order for a small hash). fn must not change the hash.
+func (h *Hash) Range(now int64, fn func(field, value []byte) bool) {
+	if h.big != nil {
+		h.big.Range(func(k []byte, e shard.Entry) bool {
+			if e.ExpireAt != 0 && e.ExpireAt <= now {
+				return true
+			}
+			return fn(k, e.Value)
+		})
+		return
+	}
+	for p := 0; p < len(h.lp); {
+		f, v, next := lpNext(h.lp, p)
+		if !fn(f, v) {
+			return
+		}
+		p = next
+	}
+}
+
+// Scan continues an HSCAN at cursor (a small hash is returned whole, cursor
+// 0, as Redis does for a listpack).
+func (h *Hash) Scan(cursor uint64, count int, now int64, fn func(field, value []byte)) uint64 {
+	if h.big == nil {
+		h.Range(now, func(f, v []byte) bool { fn(f, v); return true })
+		return 0
+	}
+	return h.big.Scan(cursor, count, func(k []byte, e shard.Entry) {
+		if e.ExpireAt == 0 || e.ExpireAt > now {
+			fn(k, e.Value)
+		}
+	})
+}
+
+// Random calls fn for count fields picked at random (count > 0: distinct
+// fields, at most all of them; count < 0: -count picks, repeats allowed).
+func (h *Hash) Random(count int64, now int64, fn func(field, value []byte)) {
+	type fv struct{ f, v []byte }
+	var all []fv
+	h.Range(now, func(f, v []byte) bool { all = append(all, fv{f, v}); return true })
+	if len(all) == 0 {
+		return
+	}
+	if count < 0 {
+		for i := int64(0); i < -count; i++ {
+			x := all[rand.IntN(len(all))]
+			fn(x.f, x.v)
+		}
+		return
+	}
+	if count >= int64(len(all)) {
+		for _, x := range all {
+			fn(x.f, x.v)
+		}
+		return
+	}
+	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for _, x := range all[:count] {
+		fn(x.f, x.v)
+	}
+}
+
+// ---- field TTLs (Redis 7.4's hash-field expiry) ----
+
+// FieldExpire is field's absolute expiry (0 = none); false if the field is
+// missing (or expired).
+func (h *Hash) FieldExpire(field []byte, now int64) (int64, bool) {
+	if h.big == nil {
+		_, _, _, ok := h.find(field)
+		return 0, ok
+	}
+	e, ok := h.big.Get(field)
+	if !ok || (e.ExpireAt != 0 && e.ExpireAt <= now) {
+		return 0, false
+	}
+	return e.ExpireAt, true
+}
+
+// SetFieldExpire sets field's absolute expiry (0 removes it); false if the
+// field is missing.
+func (h *Hash) SetFieldExpire(field []byte, at int64) bool {
+	if h.big == nil {
+		if _, _, _, ok := h.find(field); !ok {
+			return false
+		}
+		if at == 0 {
+			return true
+		}
+		h.convert()
+	}
+	return h.big.SetExpire(field, at)
+}
+
+// Volatile is the number of fields with a TTL.
+func (h *Hash) Volatile() int {
+	if h.big == nil {
+		return 0
+	}
+	return h.big.Volatile()
+}
+
+// Expired returns the fields whose TTL has passed by now (copies).
+func (h *Hash) Expired(now int64) [][]byte {
+	if h.big == nil || h.big.Volatile() == 0 {
+		return nil
+	}
+	var out [][]byte
+	h.big.RangeVolatile(func(k []byte, e shard.Entry) bool {
+		if e.ExpireAt <= now {
+			out = append(out, append([]byte(nil), k...))
+		}
+		return true
+	})
+	return out
+}
+
+// ---- log records ----
+
+// Records calls fn with records that rebuild h (a snapshot's entries):
+// OpHSet of up to 1024 fields each, then OpHExpire per field with a TTL.
+func (h *Hash) Records(now int64, fn func(op persistence.Op, body []byte, num int64) error) error {
+	var body []byte
+	n := 0
+	var err error
+	var ttl [][]byte
+	var ttlAt []int64
+	emit := func(f, v []byte) {
+		body = persistence.AppendItem(body, f)
+		body = persistence.AppendItem(body, v)
+		if n++; n == 1024 {
+			err = fn(persistence.OpHSet, body, 0)
+			body, n = body[:0], 0
+		}
+	}
+	if h.big != nil {
+		h.big.Range(func(k []byte, e shard.Entry) bool {
+			if e.ExpireAt != 0 {
+				if e.ExpireAt <= now {
+					return true
+				}
+				ttl = append(ttl, k)
+				ttlAt = append(ttlAt, e.ExpireAt)
+			}
+			emit(k, e.Value)
+			return err == nil
+		})
+	} else {
+		h.Range(now, func(f, v []byte) bool { emit(f, v); return err == nil })
+	}
+	if err == nil && n > 0 {
+		err = fn(persistence.OpHSet, body, 0)
+	}
+	for i := 0; err == nil && i < len(ttl); i++ {
+		err = fn(persistence.OpHExpire, persistence.AppendItem(nil, ttl[i]), ttlAt[i])
+	}
+	return err
+}
+
+// hashFor is the hash under r.Key, created if missing (replay).
+func hashFor(d *shard.DB, r *persistence.Record) (*Hash, shard.Entry, bool) {
+	e, ok := d.Peek(r.Key, 0)
+	if ok && e.Kind != shard.KindHash {
+		d.Delete(r.Key, discard{}) // a replayed log is consistent; be safe anyway
+		ok = false
+	}
+	if !ok {
+		d.PutObj(r.Key, NewHash(), r.ExpireAt)
+		e, _ = d.Peek(r.Key, 0)
+	}
+	return d.Obj(e).(*Hash), e, true
+}
+
+type discard struct{}
+
+func (discard) Record(persistence.Op, int, []byte, []byte, int64) {}
+
+func applyHSet(d *shard.DB, r *persistence.Record) {
+	h, e, _ := hashFor(d, r)
+	var f []byte
+	i := 0
+	persistence.Items(r.Value, func(it []byte) {
+		if i%2 == 0 {
+			f = it
+		} else {
+			h.Set(f, it)
+		}
+		i++
+	})
+	d.Changed(r.Key, e, nil)
+}
+
+func applyHDel(d *shard.DB, r *persistence.Record) {
+	e, ok := d.Peek(r.Key, 0)
+	if !ok || e.Kind != shard.KindHash {
+		return
+	}
+	h := d.Obj(e).(*Hash)
+	persistence.Items(r.Value, func(it []byte) { h.Del(it) })
+	d.Changed(r.Key, e, nil)
+}
+
+func applyHExpire(d *shard.DB, r *persistence.Record) {
+	e, ok := d.Peek(r.Key, 0)
+	if !ok || e.Kind != shard.KindHash {
+		return
+	}
+	h := d.Obj(e).(*Hash)
+	persistence.Items(r.Value, func(it []byte) { h.SetFieldExpire(it, r.Arg) })
+	d.Changed(r.Key, e, nil)
+}
