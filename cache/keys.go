@@ -373,7 +373,7 @@ func (k Keyspace) Flush(all bool) {
 		k.tx.Record(persistence.OpFlush, k.db, nil, nil, a)
 		return
 	}
-	k.c.Atomic(nil, func(t Keyspace) { t.Flush(all) })
+	k.c.Atomic(nil, func(t Keyspace) { t.WithDB(k.db).Flush(all) })
 }
 
 // DBSize is the number of keys of k's database.

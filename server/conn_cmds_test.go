@@ -303,9 +303,10 @@ func TestSelect(t *testing.T) {
 	rc := ts.rawConn(t)
 	for _, c := range []struct{ arg, want string }{
 		{"0", "+OK\r\n"},
-		{"1", "-ERR DB index is out of range\r\n"},
+		{"1", "+OK\r\n"},
 		{"-1", "-ERR DB index is out of range\r\n"},
-		{"15", "-ERR DB index is out of range\r\n"},
+		{"15", "+OK\r\n"},
+		{"16", "-ERR DB index is out of range\r\n"},
 		{"x", "-ERR value is not an integer or out of range\r\n"},
 		{"99999999999", "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"},
 		{"99999999999999999999999", "-ERR value is not an integer or out of range\r\n"},
@@ -319,10 +320,22 @@ func TestSelect(t *testing.T) {
 	if err := ok.Ping(ctx()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	bad := redis.NewClient(&redis.Options{Addr: ts.addr, DB: 3, MaxRetries: -1})
+	// go-redis with DB 3 selects it on connect: its keys are its own.
+	db3 := redis.NewClient(&redis.Options{Addr: ts.addr, DB: 3})
+	defer db3.Close()
+	if err := db3.Set(ctx(), "k", "three", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := ok.Get(ctx(), "k").Result(); err != redis.Nil {
+		t.Fatalf("db 0 sees db 3's key: %q %v", v, err)
+	}
+	if v, _ := db3.Get(ctx(), "k").Result(); v != "three" {
+		t.Fatalf("db 3: %q", v)
+	}
+	bad := redis.NewClient(&redis.Options{Addr: ts.addr, DB: 16, MaxRetries: -1})
 	defer bad.Close()
 	if err := bad.Ping(ctx()).Err(); err == nil || !strings.Contains(err.Error(), "DB index is out of range") {
-		t.Fatalf("go-redis with DB 3: %v", err)
+		t.Fatalf("go-redis with DB 16: %v", err)
 	}
 }
 

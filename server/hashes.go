@@ -283,6 +283,10 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is not a valid float")
 		return
 	}
+	if _, finite := cache.AddLongDouble(cache.LongDouble{}, incr); !finite {
+		c.reply.Error("ERR value is NaN or Infinity")
+		return
+	}
 	var out []byte
 	var fail string
 	err := c.ks.Change(args[1], shard.KindHash, newHash, func(o shard.Object, now int64, emit cache.Emit) {

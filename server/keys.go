@@ -53,10 +53,14 @@ func init() {
 
 // parseDBIndex parses a database number as Redis's getIntFromObjectOrReply
 // (a C int), then checks it against databases.
-func parseDBIndex(c *Client, arg []byte, notInt string) (int, bool) {
+func parseDBIndex(c *Client, arg []byte, notInt, outOfRange string) (int, bool) {
 	n, ok := cache.ParseInt(arg)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	if !ok {
 		c.reply.Error(notInt)
+		return 0, false
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		c.reply.Error(outOfRange)
 		return 0, false
 	}
 	if n < 0 || n >= int64(c.srv.cache.Databases()) {
@@ -67,7 +71,7 @@ func parseDBIndex(c *Client, arg []byte, notInt string) (int, bool) {
 }
 
 func cmdMove(c *Client, args [][]byte) {
-	db, ok := parseDBIndex(c, args[2], errNotInt)
+	db, ok := parseDBIndex(c, args[2], errNotInt, "ERR value is out of range, value must between -2147483648 and 2147483647")
 	if !ok {
 		return
 	}
@@ -79,11 +83,11 @@ func cmdMove(c *Client, args [][]byte) {
 }
 
 func cmdSwapDB(c *Client, args [][]byte) {
-	a, ok := parseDBIndex(c, args[1], "ERR invalid first DB index")
+	a, ok := parseDBIndex(c, args[1], "ERR invalid first DB index", "ERR invalid first DB index")
 	if !ok {
 		return
 	}
-	b, ok := parseDBIndex(c, args[2], "ERR invalid second DB index")
+	b, ok := parseDBIndex(c, args[2], "ERR invalid second DB index", "ERR invalid second DB index")
 	if !ok {
 		return
 	}
