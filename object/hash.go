@@ -27,6 +27,7 @@ func init() {
 	shard.RegisterApply(persistence.OpHSet, applyHSet)
 	shard.RegisterApply(persistence.OpHDel, applyHDel)
 	shard.RegisterApply(persistence.OpHExpire, applyHExpire)
+	shard.RegisterApply(persistence.OpHSetKeepTTL, applyHSetKeepTTL)
 }
 
 // Hash is a hash: small ones are one packed buffer of fields and values in
@@ -150,6 +151,17 @@ func (h *Hash) Set(field, value []byte) bool {
 	h.lp = append(h.lp, value...)
 	h.n++
 	return true
+}
+
+// Update stores value in field keeping the field's TTL (HINCRBY: the
+// value changes, the field stays the same field); true if the field is new.
+func (h *Hash) Update(field, value []byte) bool {
+	if h.big == nil {
+		return h.Set(field, value)
+	}
+	e, existed := h.big.Get(field)
+	h.big.Put(field, value, e.ExpireAt, 0)
+	return !existed
 }
 
 // convert moves a small hash to the table encoding.
@@ -363,6 +375,21 @@ func applyHSet(d *shard.DB, r *persistence.Record) {
 			f = it
 		} else {
 			h.Set(f, it)
+		}
+		i++
+	})
+	d.Changed(r.Key, e, nil)
+}
+
+func applyHSetKeepTTL(d *shard.DB, r *persistence.Record) {
+	h, e, _ := hashFor(d, r)
+	var f []byte
+	i := 0
+	persistence.Items(r.Value, func(it []byte) {
+		if i%2 == 0 {
+			f = it
+		} else {
+			h.Update(f, it)
 		}
 		i++
 	})

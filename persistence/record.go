@@ -52,6 +52,9 @@ const (
 	// OpHExpire sets the absolute expiry Arg (unix ms; 0 removes it) of
 	// fields (items) of the hash Key: HEXPIRE and its family, HPERSIST.
 	OpHExpire Op = 18
+	// OpHSetKeepTTL is OpHSet keeping each field's TTL (HINCRBY,
+	// HINCRBYFLOAT: a change of a field's value, not a new value).
+	OpHSetKeepTTL Op = 19
 
 	// OpMove moves Key from database DB to database Arg (MOVE).
 	OpMove Op = 112
@@ -82,6 +85,7 @@ func init() {
 	RegisterOp(OpHSet, "hset")
 	RegisterOp(OpHDel, "hdel")
 	RegisterOp(OpHExpire, "hpexpireat")
+	RegisterOp(OpHSetKeepTTL, "hsetkeepttl")
 	RegisterOp(OpMove, "move")
 	RegisterOp(OpSwapDB, "swapdb")
 }

@@ -265,8 +265,8 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 		}
 		res = cur + incr
 		v := strconv.AppendInt(nil, res, 10)
-		h.Set(args[2], v)
-		emit(persistence.OpHSet, persistence.AppendItem(persistence.AppendItem(nil, args[2]), v), 0)
+		h.Update(args[2], v)
+		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), v), 0)
 	})
 	switch {
 	case c.replyErr(err):
@@ -306,8 +306,8 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 			return
 		}
 		out = cache.AppendLongDouble(nil, sum)
-		h.Set(args[2], out)
-		emit(persistence.OpHSet, persistence.AppendItem(persistence.AppendItem(nil, args[2]), out), 0)
+		h.Update(args[2], out)
+		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), out), 0)
 	})
 	switch {
 	case c.replyErr(err):
