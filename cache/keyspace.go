@@ -144,6 +144,10 @@ type multi struct {
 	tx     *txState // nil until a record goes to a group (several shards)
 	state  txState  // what tx points to
 	idx    []int    // scratch for unlock
+	// single: one key, so its records need no group. Several keys on one
+	// shard still form a group: a replica applies it atomically, and its
+	// records reach the log in one frame.
+	single bool
 }
 
 var multiPool = sync.Pool{New: func() any { return new(multi) }}
@@ -155,6 +159,7 @@ func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
 		return m
 	}
 	m.shards = k.c.sortedShards(m.shards[:0], keys, step)
+	m.single = len(keys) <= step
 	for _, i := range m.shards {
 		s := k.c.shards[i]
 		if write {
@@ -172,7 +177,7 @@ func (m *multi) rec(key []byte) persistence.Recorder {
 	if m.k.tx != nil {
 		return m.k.tx
 	}
-	if len(m.shards) == 1 {
+	if m.single {
 		return m.k.c.shards[m.shards[0]].Queue
 	}
 	if m.tx == nil {

@@ -56,3 +56,70 @@ func (t LoggedTarget) SwapWhere(a, b int, pred func([]byte) bool) { t.c.swapWher
 func (c *Cache) FlushWhereLogged(db int, all bool, pred func(key []byte) bool) {
 	c.deleteWhere(db, all, pred, true)
 }
+
+// ApplyGroupLogged applies the records of one group (a multi-shard command
+// or MULTI/EXEC of the primary) atomically, as the primary ran them: every
+// shard involved is locked for the whole group, so no reader sees half of
+// it, and the group is logged as one transaction of the replica's own WAL,
+// so a crash of the replica keeps all of it or none.
+func (c *Cache) ApplyGroupLogged(recs []persistence.Record) {
+	all := false
+	for i := range recs {
+		r := &recs[i]
+		if r.Op == persistence.OpFlush || r.Op == persistence.OpSwapDB {
+			all = true
+		}
+		if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
+			for j := range recs {
+				c.ApplyLogged(&recs[j]) // warns and skips what it cannot hold
+			}
+			return
+		}
+	}
+	var idx []int
+	if all {
+		for i := range c.shards {
+			idx = append(idx, i)
+		}
+	} else {
+		keys := make([][]byte, len(recs))
+		for i := range recs {
+			keys[i] = recs[i].Key
+		}
+		idx = c.sortedShards(nil, keys, 1)
+	}
+	for _, i := range idx {
+		c.shards[i].Queue.WaitRoom()
+	}
+	for _, i := range idx {
+		c.shards[i].Lock()
+	}
+	w := c.wal.Load()
+	txn := w.NewTxn()
+	for i := range recs {
+		r := &recs[i]
+		switch r.Op {
+		case persistence.OpFlush:
+			for _, s := range c.shards {
+				c.flushShard(s, r.DB, r.Arg == 1)
+			}
+		case persistence.OpSwapDB:
+			for _, s := range c.shards {
+				s.SwapDB(r.DB, int(r.Arg))
+			}
+		case persistence.OpMove:
+			s := c.shardOf(r.Key)
+			s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+		default:
+			c.shardOf(r.Key).DB(r.DB).Apply(r)
+		}
+		txn.Record(r.Op, r.DB, r.Key, r.Value, r.Num())
+		if r.Op >= 16 && r.ExpireAt != 0 {
+			txn.Record(persistence.OpExpire, r.DB, r.Key, nil, r.ExpireAt)
+		}
+	}
+	w.Commit(txn, idx)
+	for _, i := range idx {
+		c.shards[i].Unlock()
+	}
+}

@@ -123,6 +123,20 @@ func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 func (k Keyspace) MGet(keys [][]byte) [][]byte {
 	out := make([][]byte, len(keys))
 	now := k.now()
+	if len(keys) > 1 { // one moment for all keys, as Redis's MGET: every shard locked
+		m := k.lockMany(keys, 1, false)
+		defer m.unlock()
+		for i, key := range keys {
+			s := k.shardOf(key)
+			if e, ok := s.Get(key, now, m.rec(key), true); ok && e.Kind == shard.KindString {
+				out[i] = append(make([]byte, 0, len(e.Value)), e.Value...)
+				s.Hits.Add(1)
+			} else {
+				s.Misses.Add(1)
+			}
+		}
+		return out
+	}
 	for i, key := range keys {
 		s, rec := k.read(key)
 		if e, ok := s.Get(key, now, rec, true); ok && e.Kind == shard.KindString {

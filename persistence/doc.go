@@ -22,49 +22,81 @@
 // Every change a shard applies becomes one record, logged in its effective,
 // deterministic form (INCR as the value it produced, EXPIRE as an absolute
 // PEXPIREAT in unix ms, SET ... GET as a plain set, APPEND to an existing
-// key as the bytes written at their offset), so replay never re-evaluates a
-// command, and applying a record twice is harmless. Encoding:
+// key as the bytes written at their offset, HINCRBY as the field's new
+// value), so replay never re-evaluates a command. Records are applied exactly
+// once: the snapshot cut (below) decides which records a snapshot holds.
+// Encoding (format version 2; the records version 1 wrote, six ops in
+// database 0, are byte for byte the same):
 //
-//	op        u8       1 set, 2 del, 3 pexpireat, 4 persist, 5 flush (no key),
-//	                   6 setrange
-//	flags     u8       bit 0: an expiry follows; other bits must be 0 (and
-//	                   bit 0 too for setrange)
+//	op        u8       see the table below; an op this binary does not know
+//	                   refuses the start (never skipped, never cut)
+//	flags     u8       bit 0: a num follows; bit 1: a database follows;
+//	                   bit 2: a group size follows; other bits must be 0
 //	lsn       uvarint  sequence number (see below)
-//	expireAt  varint   unix ms, only when flags bit 0 is set
+//	num       varint   flags bit 0: the expiry (unix ms) of set and
+//	                   pexpireat, else the op's argument (Arg)
+//	db        uvarint  flags bit 1: the database (absent: 0)
+//	group     uvarint  flags bit 2: this record begins a group of that many
+//	                   records (>= 2), the rest of which follow it at once
 //	keyLen    uvarint
 //	key       keyLen bytes
 //	offset    uvarint  op setrange only
-//	valueLen  uvarint  ops set and setrange
-//	value     valueLen bytes, ops set and setrange
+//	valueLen  uvarint  ops set, setrange and every op >= 16
+//	value     valueLen bytes; for ops >= 16 a list of items, each
+//	                   uvarint length | bytes
 //
-// A setrange writes value at offset of the key's value, zero-filling any gap
-// and keeping its expiry (APPEND and SETRANGE on an existing key: a record
-// costs the bytes written, not the whole value, which for a value grown by
-// appends would make the log quadratic in its size).
+// Ops (the name is what `wal dump` and `wal tail` print):
+//
+//	1   set          key = value (a string), expiry = num (0: none)
+//	2   del          key removed, whatever its type
+//	3   pexpireat    key's expiry = num
+//	4   persist      key's expiry removed
+//	5   flush        no key: database db emptied (FLUSHDB), or every
+//	                 database when Arg = 1 (FLUSHALL); a version-1 flush
+//	                 (no Arg) emptied database 0, then the only one
+//	6   setrange     value written at offset of the string, zero-filled,
+//	                 expiry kept (APPEND, SETRANGE, SETBIT)
+//	16  hset         hash fields set (items: field, value, ...), the hash
+//	                 created without expiry if missing; fields lose a TTL
+//	17  hdel         hash fields removed (items: fields); the key goes with
+//	                 its last field (a del record follows)
+//	18  hpexpireat   TTL of hash fields (items) = Arg (unix ms, 0: none)
+//	19  hsetkeepttl  hset keeping each field's TTL (HINCRBY, HINCRBYFLOAT)
+//	112 move         key moved from database db to database Arg
+//	113 swapdb       no key: databases db and Arg swapped
+//
+// Ranges reserved for the other kinds (each kind registers its ops with
+// RegisterOp and its replay with shard.RegisterApply): sets 32-47, sorted
+// sets 48-63, lists 64-79, streams 80-95, functions 96-111. Their bodies are
+// documented with each kind in package object.
 //
 // A set without an expiry clears any previous one. Expiry deletions and
 // evictions are logged as del records, so a restart does not bring those keys
-// back.
+// back. A RENAME or COPY of a collection logs del of the destination and the
+// records that rebuild the collection there (as a snapshot would).
 //
 // LSNs come from one process-wide counter and are assigned under the queue
 // mutex of the shard that applies the record, so the records of one shard
 // appear in the log in increasing LSN order (their apply order). Records of
 // different shards may interleave in any order that respects each shard's
-// order. A key always belongs to one shard (xxhash64(key) & (shards-1)), so
-// per-key order is total. The LSN counter continues across restarts from the
-// highest LSN found in the snapshot and the log.
+// order. A key always belongs to one shard (xxhash64(key) & (shards-1)), in
+// every database, so per-key order is total. The LSN counter continues
+// across restarts from the highest LSN found in the snapshot and the log.
 //
-// The records of one multi-key command or MULTI/EXEC transaction that touches
-// several shards get consecutive LSNs and are always written inside a single
-// frame; because a frame is verified as a whole, such a group is replayed all
-// or nothing.
-//
+// The records of one multi-key command (MSET, RENAME, COPY, MGET-free
+// writes of several keys) or MULTI/EXEC transaction, and every SWAPDB and
+// FLUSHALL, get consecutive LSNs and are always written inside a single
+// frame, the first of them marked with the group size; because a frame is
+// verified as a whole, such a group is replayed all or nothing, and a
+// replica applies it with every shard involved locked, so its readers never
+// see half of one.
+
 // # WAL segments
 //
 // A segment starts with a 32-byte header:
 //
 //	0   magic    u32  0x4C574346 ("FCWL")
-//	4   version  u8   1
+//	4   version  u8   1 (checked: another version refuses the start)
 //	5   -        3 bytes, zero
 //	8   id       u64  the segment id (as in the file name)
 //	16  created  u64  unix ms
@@ -79,7 +111,9 @@
 // # Frames
 //
 //	0   magic     u16  0xFC57
-//	2   version   u8   1
+//	2   version   u8   2 (1: before databases and typed values; both are
+//	                   read; a frame whose checksum holds but whose version
+//	                   or codec is unknown refuses the start, see below)
 //	3   codec     u8   0 none, 1 s2, 2 zstd (klauspost/compress)
 //	4   stored    u32  payload bytes as stored (after compression)
 //	8   raw       u32  payload bytes after decompression (<= 1 GiB)
@@ -114,9 +148,15 @@
 // Segments are read in id order starting from the segment the loaded snapshot
 // names. A frame that fails verification at the very end of the last segment,
 // with nothing valid after it, is a torn write from a crash: it is cut off
-// (the file is truncated) with a warning giving the dropped byte count. Any
-// other damage (bad CRC, impossible length, unknown op, a valid frame after a
-// bad one, a bad header in a segment that is not the last) stops the start
+// (the file is truncated) with a warning giving the dropped byte count. Data
+// of a newer format is never taken for damage: a segment header of another
+// version, or a frame whose checksum holds but whose version, codec or a
+// record's op is unknown, stops the start with the file and offset
+// (UnsupportedError), whatever its place in the log and even with
+// --wal-repair, and nothing is cut or moved (a downgrade keeps its data for
+// the binary that wrote it); `wal check` prints the versions it found. Any
+// other damage (bad CRC, impossible length, a valid frame after a bad one,
+// a bad header in a segment that is not the last) stops the start
 // with the segment name, the offset and the advice to run with
 // --wal-repair yes, which truncates the log at the first damage, moves later
 // segments aside as *.broken (a copy of the damaged segment too) and logs the

@@ -228,7 +228,11 @@ func (w *WAL) Commit(t *Txn, shards []int) {
 	signal := false
 	if !w.disabled {
 		for i, r := range t.recs {
-			t.encoded = appendRecord(t.encoded, r.op, base+uint64(i), r.db, t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.num)
+			group := 0
+			if i == 0 {
+				group = len(t.recs)
+			}
+			t.encoded = appendRecordG(t.encoded, r.op, base+uint64(i), r.db, group, t.data[r.koff:r.koff+r.klen], t.data[r.voff:r.voff+r.vlen], r.num)
 		}
 		t.parts = len(qs)
 		t.shards = append(t.shards[:0], shards...)

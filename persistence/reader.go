@@ -412,6 +412,7 @@ type JSONRecord struct {
 	ExpireAt int64    `json:"expire_at,omitempty"`
 	Offset   int64    `json:"offset,omitempty"` // setrange: where value is written
 	DB       int      `json:"db,omitempty"`
+	Group    int      `json:"group,omitempty"` // first record of a group of this many
 	Arg      int64    `json:"arg,omitempty"`
 	Items    []string `json:"items,omitempty"` // ops >= 16 (base64 when an item is not UTF-8, see items_encoding)
 	ItemsEnc string   `json:"items_encoding,omitempty"`
@@ -427,7 +428,7 @@ func jsonText(b []byte) (string, string) {
 
 // NewJSONRecord converts r.
 func NewJSONRecord(r *Record) JSONRecord {
-	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt, Offset: r.Offset, DB: r.DB, Arg: r.Arg}
+	l := JSONRecord{LSN: r.LSN, Op: r.Op.String(), ExpireAt: r.ExpireAt, Offset: r.Offset, DB: r.DB, Arg: r.Arg, Group: r.Group}
 	l.Key, l.KeyEnc = jsonText(r.Key)
 	switch {
 	case r.Op == OpSet || r.Op == OpSetRange:

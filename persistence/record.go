@@ -110,6 +110,11 @@ type Record struct {
 	Arg      int64  // ops >= 16 and OpFlush, OpMove, OpSwapDB: the op's number
 	Key      []byte
 	Value    []byte // OpSet and OpSetRange: bytes; ops >= 16: items
+	// Group is, on the first record of a group (a multi-shard command or
+	// MULTI/EXEC: its records are consecutive in one frame), the number of
+	// records in the group; 0 on every other record. A replica applies a
+	// group atomically.
+	Group int
 }
 
 // Num is the record's numeric argument as Recorder.Record takes it: the
@@ -138,18 +143,25 @@ type Recorder interface {
 const (
 	recNum    = 1 << 0 // a varint follows the LSN: expiry (OpSet, OpExpire) or Arg
 	recDB     = 1 << 1 // a uvarint database number follows
-	recFlags  = recNum | recDB
+	recGroup  = 1 << 2 // a uvarint group size follows: the first record of a group
+	recFlags  = recNum | recDB | recGroup
 	maxItemsN = 1 << 31
 )
 
 // appendRecord encodes one record:
 //
-//	op u8 | flags u8 | LSN uvarint | [num varint] | [db uvarint] | key len uvarint | key
+//	op u8 | flags u8 | LSN uvarint | [num varint] | [db uvarint] | [group uvarint] | key len uvarint | key
 //	| OpSetRange: offset uvarint | OpSet, OpSetRange, ops >= 16: value len uvarint | value
 //
 // Records of database 0 with the six original ops are byte for byte what
 // format version 1 wrote.
 func appendRecord(dst []byte, op Op, lsn uint64, db int, key, value []byte, num int64) []byte {
+	return appendRecordG(dst, op, lsn, db, 0, key, value, num)
+}
+
+// appendRecordG is appendRecord for the first record of a group of group
+// records (group > 1).
+func appendRecordG(dst []byte, op Op, lsn uint64, db, group int, key, value []byte, num int64) []byte {
 	flags := byte(0)
 	n := num
 	if op == OpSetRange {
@@ -161,6 +173,9 @@ func appendRecord(dst []byte, op Op, lsn uint64, db int, key, value []byte, num 
 	if db != 0 {
 		flags |= recDB
 	}
+	if group > 1 {
+		flags |= recGroup
+	}
 	dst = append(dst, byte(op), flags)
 	dst = binary.AppendUvarint(dst, lsn)
 	if flags&recNum != 0 {
@@ -168,6 +183,9 @@ func appendRecord(dst []byte, op Op, lsn uint64, db int, key, value []byte, num 
 	}
 	if flags&recDB != 0 {
 		dst = binary.AppendUvarint(dst, uint64(db))
+	}
+	if flags&recGroup != 0 {
+		dst = binary.AppendUvarint(dst, uint64(group))
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(key)))
 	dst = append(dst, key...)
@@ -242,6 +260,14 @@ func decodeRecord(p []byte, r *Record) (int, error) {
 			return 0, errBadRecord
 		}
 		r.DB = int(v)
+		i += n
+	}
+	if flags&recGroup != 0 {
+		v, n := binary.Uvarint(p[i:])
+		if n <= 0 || v < 2 || v > 1<<31 {
+			return 0, errBadRecord
+		}
+		r.Group = int(v)
 		i += n
 	}
 	kl, n := binary.Uvarint(p[i:])

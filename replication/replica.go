@@ -195,7 +195,12 @@ func (r *Replica) session() error {
 			return err
 		}
 		r.lastIO.Store(time.Now().UnixMilli())
-		for i := range recs {
+		for i := 0; i < len(recs); i++ {
+			if g := recs[i].Group; g > 1 && i+g <= len(recs) {
+				r.applyGroup(recs[i : i+g])
+				i += g - 1
+				continue
+			}
 			r.apply(&recs[i])
 		}
 		r.applied.Add(int64(len(recs)))
@@ -230,6 +235,30 @@ func (r *Replica) acker(conn net.Conn, done chan struct{}) {
 // apply applies one primary record unless the loaded snapshot holds it.
 func (r *Replica) apply(rec *persistence.Record) {
 	r.cut.ApplyAfter(rec, r.m.o.Cache.Logged())
+}
+
+// applyGroup applies one group of the primary atomically, leaving out the
+// records the loaded snapshot already holds.
+func (r *Replica) applyGroup(recs []persistence.Record) {
+	keep := recs[:0:0]
+	for i := range recs {
+		rec := &recs[i]
+		if rec.Op == persistence.OpFlush || rec.Op == persistence.OpSwapDB {
+			if r.cut.CoversAll(rec.LSN) {
+				continue
+			}
+			if r.cut != nil && r.cut.Meta != nil { // partly covered: per key, outside the group
+				r.cut.ApplyAfter(rec, r.m.o.Cache.Logged())
+				continue
+			}
+		} else if r.cut.Covers(rec.LSN, rec.Key) {
+			continue
+		}
+		keep = append(keep, *rec)
+	}
+	if len(keep) > 0 {
+		r.m.o.Cache.ApplyGroupLogged(keep)
+	}
 }
 
 // fullSync receives the primary's snapshot into a file, then replaces the

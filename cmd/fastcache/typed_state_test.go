@@ -293,3 +293,77 @@ func convergeOffsets(t *testing.T, primary, replica *redis.Client) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestReplicaNeverShowsHalfAGroup: while the primary runs MSETs of pairs
+// across shards and MULTI/EXECs writing two hashes, readers on the replica
+// (MGET and a MULTI of two HGETs, each of which reads its keys at one
+// moment) never see one half of a group without the other.
+func TestReplicaNeverShowsHalfAGroup(t *testing.T) {
+	primary := startReady(t, t.TempDir())
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port))
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	prdb := primary.client()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var written atomic.Int64
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for v := 1; ; v++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a, b := fmt.Sprintf("pair%d:a", w), fmt.Sprintf("pair%d:b", w)
+				if err := prdb.MSet(ctx(), a, v, b, v).Err(); err != nil {
+					t.Error(err)
+					return
+				}
+				_, err := prdb.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+					p.HSet(ctx(), fmt.Sprintf("h%d:a", w), "v", v)
+					p.HSet(ctx(), fmt.Sprintf("h%d:b", w), "v", v)
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				written.Add(1)
+			}
+		}(w)
+	}
+	checks := 0
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		w := checks % 4
+		vals, err := rrdb.MGet(ctx(), fmt.Sprintf("pair%d:a", w), fmt.Sprintf("pair%d:b", w)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vals[0] != vals[1] {
+			t.Fatalf("replica shows half of an MSET: a=%v b=%v", vals[0], vals[1])
+		}
+		cmds, err := rrdb.TxPipelined(ctx(), func(p redis.Pipeliner) error {
+			p.HGet(ctx(), fmt.Sprintf("h%d:a", w), "v")
+			p.HGet(ctx(), fmt.Sprintf("h%d:b", w), "v")
+			return nil
+		})
+		if err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		x, _ := cmds[0].(*redis.StringCmd).Result()
+		y, _ := cmds[1].(*redis.StringCmd).Result()
+		if x != y {
+			t.Fatalf("replica shows half of a MULTI/EXEC: %q vs %q", x, y)
+		}
+		checks++
+	}
+	close(stop)
+	wg.Wait()
+	if written.Load() < 10 || checks < 100 {
+		t.Fatalf("too little happened: %d groups written, %d checks", written.Load(), checks)
+	}
+}
