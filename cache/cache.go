@@ -69,6 +69,9 @@ type Cache struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	replMu  sync.Mutex
+	replPos ReplPos // the last replica position replay saw
 }
 
 // New builds an empty cache.
@@ -351,6 +354,9 @@ func (c *Cache) Apply(r *persistence.Record) {
 		return
 	}
 	switch r.Op {
+	case persistence.OpReplPos:
+		c.noteReplPos(r)
+		return
 	case persistence.OpFlush:
 		for _, s := range c.shards {
 			s.Lock()

@@ -62,7 +62,7 @@ func (c *Cache) FlushWhereLogged(db int, all bool, pred func(key []byte) bool) {
 // shard involved is locked for the whole group, so no reader sees half of
 // it, and the group is logged as one transaction of the replica's own WAL,
 // so a crash of the replica keeps all of it or none.
-func (c *Cache) ApplyGroupLogged(recs []persistence.Record) {
+func (c *Cache) ApplyGroupLogged(recs []persistence.Record, pos *ReplPos) {
 	all := false
 	for i := range recs {
 		r := &recs[i]
@@ -82,9 +82,12 @@ func (c *Cache) ApplyGroupLogged(recs []persistence.Record) {
 			idx = append(idx, i)
 		}
 	} else {
-		keys := make([][]byte, len(recs))
+		keys := make([][]byte, len(recs), len(recs)+1)
 		for i := range recs {
 			keys[i] = recs[i].Key
+		}
+		if pos != nil {
+			keys = append(keys, []byte(pos.RunID))
 		}
 		idx = c.sortedShards(nil, keys, 1)
 	}
@@ -118,8 +121,34 @@ func (c *Cache) ApplyGroupLogged(recs []persistence.Record) {
 			txn.Record(persistence.OpExpire, r.DB, r.Key, nil, r.ExpireAt)
 		}
 	}
+	if pos != nil {
+		txn.Record(persistence.OpReplPos, 0, []byte(pos.RunID), nil, pos.Offset)
+	}
 	w.Commit(txn, idx)
 	for _, i := range idx {
 		c.shards[i].Unlock()
 	}
+}
+
+// ReplPos is a replica's position in its primary's stream.
+type ReplPos struct {
+	RunID  string
+	Offset int64
+	LSN    uint64 // of the record that logged it
+}
+
+// LastReplPos is the last position a replica logged, as replay found it
+// (zero if none).
+func (c *Cache) LastReplPos() ReplPos {
+	c.replMu.Lock()
+	defer c.replMu.Unlock()
+	return c.replPos
+}
+
+func (c *Cache) noteReplPos(r *persistence.Record) {
+	c.replMu.Lock()
+	if r.LSN >= c.replPos.LSN {
+		c.replPos = ReplPos{RunID: string(r.Key), Offset: r.Arg, LSN: r.LSN}
+	}
+	c.replMu.Unlock()
 }

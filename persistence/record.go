@@ -60,6 +60,11 @@ const (
 	OpMove Op = 112
 	// OpSwapDB swaps database DB with database Arg (SWAPDB).
 	OpSwapDB Op = 113
+	// OpReplPos is a replica's position in its primary's stream: Key is
+	// the primary's run id, Arg the stream offset after the frame whose
+	// records share this record's group. It changes no key; after a
+	// restart the replica resumes from the last one.
+	OpReplPos Op = 114
 )
 
 // opNames are the names of the ops this binary knows; a record with any
@@ -88,6 +93,7 @@ func init() {
 	RegisterOp(OpHSetKeepTTL, "hsetkeepttl")
 	RegisterOp(OpMove, "move")
 	RegisterOp(OpSwapDB, "swapdb")
+	RegisterOp(OpReplPos, "replpos")
 }
 
 func (o Op) String() string {

@@ -21,11 +21,14 @@ type Target interface {
 // replica's catch-up after a full sync both go through here.
 func (c *Cut) ApplyAfter(r *persistence.Record, t Target) (skipped bool) {
 	switch r.Op {
+	case persistence.OpReplPos:
+		t.Apply(r) // a position, not a change: always seen (the caller judges it against the cut)
+		return false
 	case persistence.OpFlush, persistence.OpSwapDB:
 		switch {
 		case c.CoversAll(r.LSN):
 			return true
-		case c != nil && c.Meta != nil:
+		case c.CoversAny(r.LSN):
 			lsn := r.LSN
 			pred := func(key []byte) bool { return !c.Covers(lsn, key) }
 			if r.Op == persistence.OpFlush {

@@ -55,6 +55,20 @@ func (c *Cut) Covers(lsn uint64, key []byte) bool {
 	return lsn <= c.Meta.Shards[xxhash.Sum64(key)&c.mask].Cut
 }
 
+// CoversAny reports whether some snapshot shard's cut is at or after lsn
+// (a keyless record with such an LSN is partly reflected by the snapshot).
+func (c *Cut) CoversAny(lsn uint64) bool {
+	if c == nil || c.Meta == nil {
+		return false
+	}
+	for _, s := range c.Meta.Shards {
+		if lsn <= s.Cut {
+			return true
+		}
+	}
+	return false
+}
+
 // CoversAll reports whether every snapshot shard's cut is at or after lsn
 // (a FLUSHALL with such an LSN is wholly reflected by the snapshot).
 func (c *Cut) CoversAll(lsn uint64) bool {

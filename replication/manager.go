@@ -53,6 +53,17 @@ type Manager struct {
 
 	mu      sync.Mutex
 	replica *Replica
+	resume  *cache.ReplPos // where the first replica session starts (Resume)
+}
+
+// Resume makes the next replica started continue from pos (the position
+// this server's own log holds after a restart) instead of asking for a
+// full resync; the primary grants it when its backlog still holds that
+// offset of the same run.
+func (m *Manager) Resume(pos cache.ReplPos) {
+	m.mu.Lock()
+	m.resume = &pos
+	m.mu.Unlock()
 }
 
 // NewManager returns a manager in the primary role.
@@ -83,7 +94,8 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 		r.Stop()
 	}
 	m.o.Cache.SetReadOnly(true)
-	m.replica = startReplica(m, host, port)
+	m.replica = startReplica(m, host, port, m.resume)
+	m.resume = nil
 	return true, nil
 }
 
@@ -132,6 +144,7 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 			sub.Close(err)
 			return
 		}
+		sub.Start() // send the backlog now, not at the next write
 	} else {
 		log.Info().Int64("offset", off).Msg("full resynchronization: taking a snapshot for the replica")
 		start := time.Now()

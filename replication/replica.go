@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"fastcache/cache"
 	"fastcache/persistence"
 	"fastcache/replay"
 	"fastcache/shard"
@@ -48,8 +49,13 @@ type Replica struct {
 	cut *replay.Cut // filter after a full resync (run goroutine only)
 }
 
-func startReplica(m *Manager, host, port string) *Replica {
+func startReplica(m *Manager, host, port string, resume *cache.ReplPos) *Replica {
 	r := &Replica{m: m, host: host, port: port, stop: make(chan struct{}), done: make(chan struct{})}
+	if resume != nil && resume.RunID != "" {
+		id := resume.RunID
+		r.runID.Store(&id)
+		r.offset.Store(resume.Offset)
+	}
 	r.downSince.Store(time.Now().UnixMilli())
 	m.o.Log.Info().Str("primary", net.JoinHostPort(host, port)).Msg("replica of a primary: connecting")
 	go r.run()
@@ -195,14 +201,7 @@ func (r *Replica) session() error {
 			return err
 		}
 		r.lastIO.Store(time.Now().UnixMilli())
-		for i := 0; i < len(recs); i++ {
-			if g := recs[i].Group; g > 1 && i+g <= len(recs) {
-				r.applyGroup(recs[i : i+g])
-				i += g - 1
-				continue
-			}
-			r.apply(&recs[i])
-		}
+		r.applyFrame(recs, sr.Offset)
 		r.applied.Add(int64(len(recs)))
 		r.offset.Store(sr.Offset)
 	}
@@ -232,22 +231,29 @@ func (r *Replica) acker(conn net.Conn, done chan struct{}) {
 	}
 }
 
-// apply applies one primary record unless the loaded snapshot holds it.
-func (r *Replica) apply(rec *persistence.Record) {
-	r.cut.ApplyAfter(rec, r.m.o.Cache.Logged())
-}
-
-// applyGroup applies one group of the primary atomically, leaving out the
-// records the loaded snapshot already holds.
-func (r *Replica) applyGroup(recs []persistence.Record) {
+// applyFrame applies one frame of the primary atomically (so every group
+// in it is whole for readers), leaving out the records the loaded snapshot
+// already holds, and logs it into the replica's own WAL as one transaction
+// together with the stream offset after it: after a restart the replica
+// resumes from the last offset its log holds (see Manager.Resume).
+func (r *Replica) applyFrame(recs []persistence.Record, offset int64) {
 	keep := recs[:0:0]
 	for i := range recs {
 		rec := &recs[i]
+		if rec.Op == persistence.OpReplPos {
+			continue // the primary's own position as a replica: not ours
+		}
 		if rec.Op == persistence.OpFlush || rec.Op == persistence.OpSwapDB {
 			if r.cut.CoversAll(rec.LSN) {
 				continue
 			}
-			if r.cut != nil && r.cut.Meta != nil { // partly covered: per key, outside the group
+			if r.cut.CoversAny(rec.LSN) {
+				// Partly in the snapshot (just after a full resync): applied
+				// per key, in order after what precedes it in the frame.
+				if len(keep) > 0 {
+					r.m.o.Cache.ApplyGroupLogged(keep, nil)
+					keep = keep[:0]
+				}
 				r.cut.ApplyAfter(rec, r.m.o.Cache.Logged())
 				continue
 			}
@@ -256,9 +262,11 @@ func (r *Replica) applyGroup(recs []persistence.Record) {
 		}
 		keep = append(keep, *rec)
 	}
-	if len(keep) > 0 {
-		r.m.o.Cache.ApplyGroupLogged(keep)
+	pos := &cache.ReplPos{Offset: offset}
+	if id := r.runID.Load(); id != nil {
+		pos.RunID = *id
 	}
+	r.m.o.Cache.ApplyGroupLogged(keep, pos)
 }
 
 // fullSync receives the primary's snapshot into a file, then replaces the
@@ -298,6 +306,9 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 		defer r.m.o.SetLoading(false)
 	}
 	c.Keyspace().Flush(true)
+	// No position until the whole snapshot is in: a crash in the middle of
+	// loading it must not resume from an older position.
+	c.ApplyGroupLogged(nil, &cache.ReplPos{})
 	now := shard.Now()
 	meta, err := persistence.ReadSnapshot(path, runtime.GOMAXPROCS(0), func(_ int, rec *persistence.Record) {
 		if rec.ExpireAt != 0 && rec.ExpireAt <= now {

@@ -221,6 +221,13 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		if meta != nil && meta.MaxCut() > res.MaxLSN {
 			res.MaxLSN = meta.MaxCut()
 		}
+		// A replica resumes from the stream position its log holds, if that
+		// position is newer than everything the snapshot holds (else the
+		// snapshot may hold frames after it: a full resync is the safe way).
+		if pos := c.LastReplPos(); pos.RunID != "" && (meta == nil || pos.LSN > meta.MaxCut()) {
+			repl.Resume(pos)
+			log.Info().Str("primary_run_id", pos.RunID).Int64("offset", pos.Offset).Msg("replica position found in the log")
+		}
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
