@@ -448,10 +448,14 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			s.Queue.WaitRoom()
 			s.Lock()
 			for d := 0; d < s.Databases(); d++ {
-				if db := s.DB(d); db.VolatileKeys() > 0 {
+				db := s.DB(d)
+				if db.VolatileKeys() > 0 {
 					n, f := db.ActiveExpire(shard.Now(), deadline, s.Queue)
 					sampled += n
 					found += f
+				}
+				if db.HasElemTTL() {
+					c.expireElements(s, db, shard.Now(), 20)
 				}
 			}
 			s.Unlock()

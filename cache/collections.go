@@ -68,6 +68,39 @@ func (k Keyspace) expireFields(s *shard.DB, key []byte, e shard.Entry, o shard.O
 // Emit logs one record of a collection's change (see Change).
 type Emit func(op persistence.Op, body []byte, num int64)
 
+// expireElements is the active expiry of collection elements (hash
+// fields with a TTL) in database d of shard s, run with its lock held: it
+// visits up to n collections known to have expiring elements, removes the
+// expired ones and logs their removal. It returns how many were removed.
+func (c *Cache) expireElements(s *shard.Shard, d *shard.DB, now int64, n int) int {
+	removed := 0
+	k := c.Keyspace().WithDB(d.N)
+	for _, key := range d.ElemTTLKeys(n) {
+		e, ok := d.Peek(key, now)
+		if !ok || e.Kind == shard.KindString {
+			d.DropElemTTLKey(key)
+			continue
+		}
+		o := d.Obj(e)
+		x, ok := o.(fieldExpirer)
+		if !ok || x.Volatile() == 0 {
+			d.DropElemTTLKey(key)
+			continue
+		}
+		before := o.Len()
+		if k.expireFields(d, key, e, o, x, now, s.Queue) == nil {
+			removed += before
+			d.DropElemTTLKey(key)
+			continue
+		}
+		removed += before - o.Len()
+		if x.Volatile() == 0 {
+			d.DropElemTTLKey(key)
+		}
+	}
+	return removed
+}
+
 // Change calls fn with the collection of kind under key for a write. A
 // missing key gets mk() when mk is not nil (and is dropped again, unlogged,
 // if fn leaves it empty), else fn gets nil. fn logs what it changed with

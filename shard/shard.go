@@ -52,7 +52,45 @@ type DB struct {
 	keys     atomic.Int64 // len(t), readable without the lock
 	volatile atomic.Int64 // keys with an expiry, readable without the lock
 	bytes    atomic.Int64 // t.Bytes(), readable without the lock
+
+	// elemTTL holds the keys of collections with expiring elements (hash
+	// fields with a TTL), for the active expiry cycle; a key that no longer
+	// has any is dropped when the cycle meets it.
+	elemTTL map[string]struct{}
 }
+
+// volatileObj is a collection whose elements can have a TTL.
+type volatileObj interface{ Volatile() int }
+
+// noteObj registers key with the active expiry cycle when o has expiring
+// elements.
+func (d *DB) noteObj(key []byte, o Object) {
+	if v, ok := o.(volatileObj); ok && v.Volatile() > 0 {
+		if d.elemTTL == nil {
+			d.elemTTL = map[string]struct{}{}
+		}
+		d.elemTTL[string(key)] = struct{}{}
+	}
+}
+
+// ElemTTLKeys returns up to n keys of collections that may have expiring
+// elements (copies).
+func (d *DB) ElemTTLKeys(n int) [][]byte {
+	var out [][]byte
+	for k := range d.elemTTL {
+		if len(out) == n {
+			break
+		}
+		out = append(out, []byte(k))
+	}
+	return out
+}
+
+// DropElemTTLKey forgets key in the active expiry of elements.
+func (d *DB) DropElemTTLKey(key []byte) { delete(d.elemTTL, string(key)) }
+
+// HasElemTTL reports whether some collection of d may have expiring elements.
+func (d *DB) HasElemTTL() bool { return len(d.elemTTL) > 0 }
 
 // empty is the table of a database that was never written: reads find
 // nothing in it, and the first write replaces it (DB.w).
@@ -382,6 +420,7 @@ func (d *DB) Clear() {
 	} else {
 		d.t = empty
 	}
+	d.elemTTL = nil
 	for wk, ws := range d.watch {
 		if wk.db != d.N {
 			continue
@@ -561,6 +600,7 @@ func (d *DB) Obj(e Entry) Object { return d.t.Obj(e) }
 // record (Log).
 func (d *DB) PutObj(key []byte, o Object, expireAt int64) {
 	d.w().PutObj(key, o, expireAt, NewMeta())
+	d.noteObj(key, o)
 	d.account()
 }
 
@@ -575,13 +615,14 @@ func (d *DB) Log(op persistence.Op, key, body []byte, num int64, rec persistence
 // a collection left empty is deleted (and the deletion logged, as Redis
 // deletes a key whose last element goes).
 func (d *DB) Changed(key []byte, e Entry, rec persistence.Recorder) {
-	if d.t.Obj(e).Len() == 0 {
+	if o := d.t.Obj(e); o.Len() == 0 {
 		d.t.Delete(key)
 		if rec != nil {
 			rec.Record(persistence.OpDel, d.N, key, nil, 0)
 		}
 	} else {
 		d.t.ObjResized(e)
+		d.noteObj(key, o)
 	}
 	d.account()
 }
@@ -591,6 +632,7 @@ func (d *DB) Changed(key []byte, e Entry, rec persistence.Recorder) {
 func (s *Shard) SwapDB(a, b int) {
 	da, db := &s.dbs[a], &s.dbs[b]
 	da.t, db.t = db.t, da.t
+	da.elemTTL, db.elemTTL = db.elemTTL, da.elemTTL
 	for _, d := range []*DB{da, db} {
 		if d.N == 0 {
 			if d.t == empty {
@@ -635,6 +677,7 @@ func (d *DB) CopyFrom(src *DB, skey, dkey []byte, move bool, now int64, rec pers
 		o = o.Clone()
 	}
 	d.w().PutObj(dkey, o, e.ExpireAt, NewMeta())
+	d.noteObj(dkey, o)
 	rec.Record(persistence.OpDel, d.N, dkey, nil, 0)
 	o.Records(now, func(op persistence.Op, body []byte, num int64) error {
 		rec.Record(op, d.N, dkey, body, num)
@@ -664,6 +707,7 @@ func (d *DB) MoveTo(key []byte, dst *DB, rec persistence.Recorder) bool {
 		}
 	} else {
 		dst.w().PutObj(key, d.t.Obj(e), e.ExpireAt, e.Meta)
+		dst.noteObj(key, d.t.Obj(e))
 	}
 	d.t.Delete(key) // frees the record; a collection now lives in dst
 	if rec != nil {
@@ -712,6 +756,7 @@ func (d *DB) putTaken(t taken, now int64, rec persistence.Recorder) {
 		}
 	} else {
 		d.w().PutObj(t.key, t.obj, t.e.ExpireAt, t.e.Meta)
+		d.noteObj(t.key, t.obj)
 		if rec != nil {
 			t.obj.Records(now, func(op persistence.Op, body []byte, num int64) error {
 				rec.Record(op, d.N, t.key, body, num)
