@@ -35,6 +35,7 @@ type values struct {
 	port                         int64
 	dir                          string
 	daemonize, protectedMode     bool
+	lazyfree                     [6]bool
 	tcpBacklog, tcpKeepalive     int64
 	databases                    int64
 	hashMaxListpackEntries       int64
@@ -233,6 +234,11 @@ func init() {
 			return nil
 		},
 		get: func(v *values) string { return "no" }})
+	for i, name := range []string{"lazyfree-lazy-eviction", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
+		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "replica-lazy-flush"} {
+		boolD(name, false, true, "accepted for compatibility: deleting a key is always O(1) for the event loop (a dropped collection is reclaimed by Go's garbage collector in the background), as UNLINK in Redis",
+			func(v *values) *bool { return &v.lazyfree[i] })
+	}
 	boolD("protected-mode", true, true, "accepted for compatibility; fastcache binds to loopback by default", func(v *values) *bool { return &v.protectedMode })
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
