@@ -14,6 +14,25 @@ type SetOptions struct {
 	ExpireAt             int64
 }
 
+// SetMaxStringLen sets the largest string APPEND and SETRANGE may build, as
+// Redis's proto-max-bulk-len limits them (n <= 0: MaxStringLen).
+func (c *Cache) SetMaxStringLen(n int64) { c.maxString.Store(n) }
+
+// MaxStringLen is the largest string APPEND and SETRANGE may build.
+func (c *Cache) MaxStringLen() int64 {
+	if n := c.maxString.Load(); n > 0 {
+		return n
+	}
+	return MaxStringLen
+}
+
+// fitsString reports whether a string of size bytes with more bytes written
+// at its end stays within the limit, without overflowing: offset and more
+// come from the client (SETRANGE's offset may be LLONG_MAX).
+func (k Keyspace) fitsString(size, more int64) bool {
+	return size >= 0 && more >= 0 && size <= k.c.MaxStringLen()-more
+}
+
 // Get appends key's value to dst. ok is false when the key does not exist.
 func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
 	s, rec := k.read(key)
@@ -242,7 +261,7 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 		s.Set(key, value, 0, rec)
 		return len(value), nil
 	}
-	if len(e.Value)+len(value) > MaxStringLen {
+	if !k.fitsString(int64(len(e.Value)), int64(len(value))) {
 		return 0, ErrTooLong
 	}
 	nv := make([]byte, 0, len(e.Value)+len(value))
@@ -308,7 +327,7 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 		}
 		return 0, nil
 	}
-	if offset+int64(len(value)) > MaxStringLen {
+	if !k.fitsString(offset, int64(len(value))) {
 		return 0, ErrTooLong
 	}
 	n := int(offset) + len(value)

@@ -139,6 +139,12 @@ func (s *Server) registerConfigHooks() {
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
 		s.cfg.OnChange(name, encodings)
 	}
+	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.
+	s.cache.SetMaxStringLen(s.cfg.ProtoMaxBulkLen())
+	s.cfg.OnChange("proto-max-bulk-len", func(cfg *config.Config) error {
+		s.cache.SetMaxStringLen(cfg.ProtoMaxBulkLen())
+		return nil
+	})
 }
 
 func init() {
