@@ -194,7 +194,7 @@ func configGet(c *Client, args [][]byte) {
 
 func configSet(c *Client, args [][]byte) {
 	if (len(args)-2)%2 != 0 {
-		c.reply.Error(errWrongArgs("config|set"))
+		c.reply.Error(errSyntax) // Redis checks the pairs after the arity
 		return
 	}
 	pairs := make([]string, 0, len(args)-2)
@@ -218,6 +218,10 @@ func configResetStat(c *Client, args [][]byte) {
 }
 
 func configRewrite(c *Client, args [][]byte) {
+	if c.srv.configFile() == "" {
+		c.reply.Error("ERR The server is running without a config file")
+		return
+	}
 	c.reply.Error("ERR CONFIG REWRITE is not supported by fastcache; edit the config file instead")
 }
 

@@ -39,9 +39,9 @@ func init() {
 			Summary: "Get array of specific Redis command documentation", Handler: commandDocs},
 		&Command{Name: "command|list", Arity: -2, Flags: flagLoading, Group: "server", Since: "7.0.0",
 			Summary: "Get an array of Redis command names", Handler: commandList},
-		&Command{Name: "command|getkeys", Arity: -3, Flags: flagLoading, Group: "server", Since: "2.8.13",
+		&Command{Name: "command|getkeys", Arity: -4, Flags: flagLoading, Group: "server", Since: "2.8.13",
 			Summary: "Extract keys given a full Redis command", Handler: commandGetKeys},
-		&Command{Name: "command|getkeysandflags", Arity: -3, Flags: flagLoading, Group: "server", Since: "7.0.0",
+		&Command{Name: "command|getkeysandflags", Arity: -4, Flags: flagLoading, Group: "server", Since: "7.0.0",
 			Summary: "Extract keys and access flags given a full Redis command", Handler: commandGetKeysAndFlags},
 		&Command{Name: "command|help", Arity: 2, Flags: flagLoading, Group: "server", Since: "5.0.0",
 			Summary: "Show helpful text about the different subcommands", Handler: commandHelp},
@@ -620,6 +620,28 @@ var argSpecs = map[string][2]string{
 	"object|idletime": {"O(1)", "key:key"},
 	"object|refcount": {"O(1)", "key:key"},
 	"memory|usage":    {"O(N) where N is the number of samples.", "key:key [SAMPLES count:integer]"},
+	"memory|stats":    {"O(1)", ""},
+	"memory|doctor":   {"O(1)", ""},
+	"memory|purge":    {"Depends on how much memory is allocated, could be slow", ""},
+	"memory|help":     {"O(1)", ""},
+	"object|help":     {"O(1)", ""},
+
+	// bitmaps
+	"setbit":   {"O(1)", "key:key offset:integer value:integer"},
+	"getbit":   {"O(1)", "key:key offset:integer"},
+	"bitcount": {"O(N)", "key:key [index=[start:integer end:integer [index_unit=(BYTE|BIT)]]]"},
+	"bitpos":   {"O(N)", "key:key bit:integer [index=[start:integer [end_index=[end:integer [index_unit=(BYTE|BIT)]]]]]"},
+	"bitop":    {"O(N)", "operation:string destkey:key key:key..."},
+
+	// server (more)
+	"slowlog|get":   {"O(N) where N is the number of entries returned", "[count:integer]"},
+	"slowlog|len":   {"O(1)", ""},
+	"slowlog|reset": {"O(N) where N is the number of entries in the slowlog", ""},
+	"slowlog|help":  {"O(1)", ""},
+	"role":          {"O(1)", ""},
+	"replicaof":     {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
+	"slaveof":       {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
+	"fcsync":        {"O(1)", "replid:string offset:integer port:integer"},
 }
 
 var (

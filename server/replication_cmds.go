@@ -50,11 +50,15 @@ func init() {
 
 func cmdReplicaOf(c *Client, args [][]byte) {
 	r := c.srv.opts.Replication
+	host, port := string(args[1]), string(args[2])
 	if r == nil {
+		if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
+			c.reply.OK() // a server without replication is a primary already
+			return
+		}
 		c.reply.Error("ERR replication is not available on this server")
 		return
 	}
-	host, port := string(args[1]), string(args[2])
 	if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
 		if _, err := r.ReplicaOf("", ""); err != nil {
 			c.reply.Err(err)
