@@ -366,11 +366,11 @@ func init() {
 			s := strings.TrimSpace(strings.Join(a, " "))
 			f := strings.Fields(s)
 			if len(f)%2 != 0 {
-				return errors.New("invalid save parameters")
+				return errors.New("Invalid save parameters")
 			}
 			for _, x := range f {
 				if _, err := strconv.ParseInt(x, 10, 64); err != nil {
-					return errors.New("invalid save parameters")
+					return errors.New("Invalid save parameters")
 				}
 			}
 			v.save = s
@@ -705,16 +705,15 @@ func (c *Config) Set(pairs [][2]string) error {
 	defer c.mu.Unlock()
 	old := c.v.Load()
 	v := c.clone()
-	// Redis 7.0's order of errors: an unknown name anywhere, then the first
-	// immutable or repeated name (as typed), then the values in order.
-	for _, p := range pairs {
-		if byName[strings.ToLower(p[0])] == nil {
-			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
-		}
-	}
+	// Redis 7.0's order of errors: the first unknown, immutable or repeated
+	// name (as typed), then the values in order.
 	for i, p := range pairs {
 		name := strings.ToLower(p[0])
-		if !byName[name].mutable {
+		d := byName[name]
+		if d == nil {
+			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
+		}
+		if !d.mutable {
 			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set immutable config"}
 		}
 		for _, q := range pairs[:i] {

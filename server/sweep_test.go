@@ -178,7 +178,7 @@ func (sw *sweeper) block(name string, fixture [][]string, calls []sweepCall) {
 				size += len(a)
 			}
 			n++
-			if sw.needsSettle(calls[n-1].args) != "" {
+			if kind, _ := sw.needsSettle(calls[n-1].args); kind != "" {
 				break
 			}
 		}
@@ -188,35 +188,46 @@ func (sw *sweeper) block(name string, fixture [][]string, calls []sweepCall) {
 	}
 }
 
-// needsSettle says whether a call may have set a TTL of 1 ms ("ms") or of
-// one second ("s") on one of the keys.
-func (sw *sweeper) needsSettle(args []string) string {
-	kind := ""
+// needsSettle says whether a call may have set a short relative TTL on
+// one of the keys, which could run out between the two servers' handling
+// of some later call: "sleep" (it runs out within milliseconds), "persist"
+// (it could run out within the block), or "".
+func (sw *sweeper) needsSettle(args []string) (kind string, ms int64) {
+	name := strings.ToLower(args[0])
 	for i := 1; i < len(args); i++ {
-		if args[i] != "1" {
+		prev := strings.ToLower(args[i-1])
+		unit := int64(0)
+		switch {
+		case prev == "px", i == 2 && (name == "pexpire" || name == "psetex"):
+			unit = 1
+		case prev == "ex", i == 2 && (name == "expire" || name == "setex"):
+			unit = 1000
+		default:
 			continue
 		}
-		prev := strings.ToLower(args[i-1])
-		name := strings.ToLower(args[0])
-		switch {
-		case prev == "px" || name == "pexpire" || name == "psetex":
-			return "ms"
-		case prev == "ex" || name == "expire" || name == "setex":
-			kind = "s"
+		v, err := strconv.ParseInt(args[i], 10, 64)
+		if err != nil || v <= 0 || v > 120_000/unit {
+			continue
 		}
+		if v*unit <= 50 {
+			return "sleep", max(ms, v*unit)
+		}
+		kind = "persist"
 	}
-	return kind
+	return kind, ms
 }
 
-// settle keeps expiry deterministic across the two servers: a call that may
-// have set a TTL of 1 ms (PX 1, PEXPIRE k 1, PSETEX k 1 ...) is followed by
-// a pause longer than it, so both servers see the key expired; a TTL of one
-// second is removed at once (PERSIST), so neither does.
+// settle keeps expiry deterministic across the two servers: after a call
+// that may have set a TTL of a few milliseconds (PX 1, PEXPIRE k 1, ...)
+// the sweep waits longer than it, so both servers see the key expired; a
+// TTL that could run out later in the block (EX 1) is removed at once
+// (PERSIST), so neither does.
 func (sw *sweeper) settle(args []string) {
-	switch sw.needsSettle(args) {
-	case "ms":
-		time.Sleep(3 * time.Millisecond)
-	case "s":
+	kind, ms := sw.needsSettle(args)
+	if kind == "sleep" {
+		time.Sleep(time.Duration(ms+3) * time.Millisecond)
+	}
+	if kind != "" {
 		var calls []sweepCall
 		for _, k := range []string{"k1", "k2", "k3", "k4"} {
 			calls = append(calls, sweepCall{args: []string{"PERSIST", k}})
@@ -435,6 +446,10 @@ var sweepKnownDiffs = []sweepKnownDiff{
 	{func(a []string, r, f string) bool {
 		return sweepIs(a, "client", "setinfo") || sweepIs(a, "client", "no-touch")
 	}, "CLIENT SETINFO and CLIENT NO-TOUCH are Redis 7.2's (drivers send SETINFO on connect); Redis 7.0 answers unknown subcommand"},
+	{func(a []string, r, f string) bool {
+		return (sweepIs(a, "command", "getkeys") || sweepIs(a, "command", "getkeysandflags")) && len(a) > 2 &&
+			commands[strings.ToLower(a[2])] == nil && f == "-ERR Invalid command specified\r\n"
+	}, "COMMAND GETKEYS naming a Redis command fastcache does not implement answers Invalid command specified"},
 	{func(a []string, r, f string) bool { return sweepIs(a, "client", "help") },
 		"CLIENT HELP lists the subcommands fastcache implements"},
 	{func(a []string, r, f string) bool {
