@@ -592,6 +592,7 @@ var argSpecs = map[string][2]string{
 	"getrange":    {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
 	"substr":      {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
 	"setrange":    {"O(1), not counting the time taken to copy the new string in place.", "key:key offset:integer value:string"},
+	"lcs":         {"O(N*M) where N and M are the lengths of s1 and s2, respectively", "key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]"},
 
 	// keys
 	"del":         {"O(N) where N is the number of keys that will be removed.", "key:key..."},
