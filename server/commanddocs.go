@@ -111,7 +111,7 @@ func commandFlags(cmd *Command) []string {
 	// flagNoMulti means "runs at once inside MULTI" here; Redis's no_multi
 	// ("not allowed in a transaction") applies to these only.
 	switch cmd.Name {
-	case "multi", "watch", "shutdown":
+	case "multi", "watch", "shutdown", "fcsync":
 		out = append(out, "no_multi")
 	}
 	return out
@@ -535,6 +535,9 @@ var argSpecs = map[string][2]string{
 	"client|info":     {"O(1)", ""},
 	"client|kill":     {"O(N) where N is the number of client connections", "filter=(ip:port:string|new-format=([ID client-id:integer]|[TYPE client-type=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username:string]|[ADDR ip:port:string]|[LADDR ip:port:string]|[SKIPME yes/no=(YES|NO)])...)"},
 	"client|no-evict": {"O(1)", "enabled=(ON|OFF)"},
+	"client|pause":    {"O(1)", "timeout:integer [mode=(WRITE|ALL)]"},
+	"client|unpause":  {"O(N) Where N is the number of paused clients", ""},
+	"client|reply":    {"O(1)", "on_off_skip=(ON|OFF|SKIP)"},
 	"client|no-touch": {"O(1)", "enabled=(ON|OFF)"},
 	"client|help":     {"O(1)", ""},
 

@@ -37,6 +37,7 @@ const (
 	pipelineDone   pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
 	pipelineKilled                    // CLIENT KILL hit this client: close without further replies
 	pipelineDetach                    // FCSYNC takes the socket over once the replies are out (cl.detach)
+	pipelinePaused                    // CLIENT PAUSE: the next command waits for the pause's end (the parser is back at its start)
 )
 
 // runPipeline executes every complete command in buf; p keeps the position
@@ -68,7 +69,15 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 			return pipelineKilled
 		}
 		cl.batch++
+		mark := cl.reply.Len()
 		cl.exec(args)
+		if cl.postponed {
+			cl.postponed = false
+			cl.batch--
+			p.pos = p.start // parse it again when the pause ends
+			return pipelinePaused
+		}
+		cl.replyRules(mark)
 		if cl.detach != nil {
 			return pipelineDetach
 		}
