@@ -34,6 +34,7 @@ func main() {
 	redis := flag.String("redis", "redis-server", "redis-server binary")
 	sizeArg := flag.String("size", "100mb", "value size (b, kb, mb)")
 	reps := flag.Int("reps", 21, "calls per row (the median is reported)")
+	rounds := flag.Int("rounds", 3, "rounds, each server in turn (the median of the rounds' medians is reported)")
 	flag.Parse()
 	if *fc == "" {
 		fmt.Fprintln(os.Stderr, "bigvalue: -fastcache <binary> is required")
@@ -41,20 +42,34 @@ func main() {
 	}
 	size := parseSize(*sizeArg)
 	rows := ops(size)
-	var res [2][]time.Duration
-	for i, srv := range []string{"redis", "fastcache"} {
-		bin := *redis
-		if srv == "fastcache" {
-			bin = *fc
-		}
-		d, err := run(srv, bin, size, rows, *reps)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bigvalue: %s: %v\n", srv, err)
-			os.Exit(1)
-		}
-		res[i] = d
+	all := [2][][]time.Duration{} // [server][row][round]
+	for s := range all {
+		all[s] = make([][]time.Duration, len(rows))
 	}
-	fmt.Printf("### One %s value (median of %d calls, one connection)\n\n", *sizeArg, *reps)
+	for r := 0; r < *rounds; r++ {
+		for i, srv := range []string{"redis", "fastcache"} {
+			bin := *redis
+			if srv == "fastcache" {
+				bin = *fc
+			}
+			d, err := run(srv, bin, size, rows, *reps)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bigvalue: %s: %v\n", srv, err)
+				os.Exit(1)
+			}
+			for k := range rows {
+				all[i][k] = append(all[i][k], d[k])
+			}
+		}
+	}
+	var res [2][]time.Duration
+	for s := range all {
+		for _, ds := range all[s] {
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+			res[s] = append(res[s], ds[len(ds)/2])
+		}
+	}
+	fmt.Printf("### One %s value (median over %d rounds of the median of %d calls, one connection)\n\n", *sizeArg, *rounds, *reps)
 	fmt.Println("| command | redis | fastcache | fastcache/redis |")
 	fmt.Println("|---|---:|---:|---:|")
 	for i, r := range rows {
