@@ -60,6 +60,7 @@ type Cache struct {
 	log       zerolog.Logger
 
 	maxMemory atomic.Int64
+	maxString atomic.Int64 // largest string APPEND/SETRANGE/SETBIT may build (0 = MaxStringLen); strings.go
 	policy    atomic.Pointer[string]
 	samples   atomic.Int64
 	readOnly  atomic.Bool

@@ -20,5 +20,7 @@ var (
 	ErrWrongTypeOps = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
 )
 
-// MaxStringLen is Redis's limit on a string value built by APPEND/SETRANGE.
+// MaxStringLen is the default limit on a string value built by APPEND,
+// SETRANGE and SETBIT: Redis's proto-max-bulk-len default (Cache.SetMaxStringLen
+// follows the directive).
 const MaxStringLen = 512 << 20

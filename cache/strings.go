@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"strconv"
@@ -12,6 +13,25 @@ import (
 type SetOptions struct {
 	NX, XX, KeepTTL, Get bool
 	ExpireAt             int64
+}
+
+// SetMaxStringLen sets the largest string APPEND and SETRANGE may build, as
+// Redis's proto-max-bulk-len limits them (n <= 0: MaxStringLen).
+func (c *Cache) SetMaxStringLen(n int64) { c.maxString.Store(n) }
+
+// MaxStringLen is the largest string APPEND and SETRANGE may build.
+func (c *Cache) MaxStringLen() int64 {
+	if n := c.maxString.Load(); n > 0 {
+		return n
+	}
+	return MaxStringLen
+}
+
+// fitsString reports whether a string of size bytes with more bytes written
+// at its end stays within the limit, without overflowing: offset and more
+// come from the client (SETRANGE's offset may be LLONG_MAX).
+func (k Keyspace) fitsString(size, more int64) bool {
+	return size >= 0 && more >= 0 && size <= k.c.MaxStringLen()-more
 }
 
 // Get appends key's value to dst. ok is false when the key does not exist.
@@ -242,13 +262,11 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 		s.Set(key, value, 0, rec)
 		return len(value), nil
 	}
-	if len(e.Value)+len(value) > MaxStringLen {
+	if !k.fitsString(int64(len(e.Value)), int64(len(value))) {
 		return 0, ErrTooLong
 	}
-	nv := make([]byte, 0, len(e.Value)+len(value))
-	nv = append(append(nv, e.Value...), value...)
-	s.SetRange(key, nv, e.ExpireAt, int64(len(e.Value)), value, shard.EncRaw, rec)
-	return len(nv), nil
+	// O(len(value)) on a large string (Shard.WriteAt), as Redis's sds
+	return s.WriteAt(key, e, int64(len(e.Value)), value, shard.EncRaw, rec), nil
 }
 
 // StrLen is the length of key's value (0 if missing).
@@ -308,23 +326,16 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 		}
 		return 0, nil
 	}
-	if offset+int64(len(value)) > MaxStringLen {
+	if !k.fitsString(offset, int64(len(value))) {
 		return 0, ErrTooLong
 	}
-	n := int(offset) + len(value)
-	if ok && len(e.Value) > n {
-		n = len(e.Value)
-	}
-	nv := make([]byte, n)
 	if !ok {
+		nv := make([]byte, int(offset)+len(value))
 		copy(nv[offset:], value)
 		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
-		return n, nil
+		return len(nv), nil
 	}
-	copy(nv, e.Value)
-	copy(nv[offset:], value)
-	s.SetRange(key, nv, e.ExpireAt, offset, value, shard.EncRaw, rec)
-	return n, nil
+	return s.WriteAt(key, e, offset, value, shard.EncRaw, rec), nil
 }
 
 // SetBit sets (on) or clears the bit at offset of key's value, growing it
@@ -352,10 +363,8 @@ func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
 			s.MarkEnc(key, shard.EncRaw) // as Redis, which unshares the value first
 		}
 	case ok:
-		nv := make([]byte, idx+1)
-		copy(nv, e.Value)
-		nv[idx] = b2mask(on, mask)
-		s.SetRange(key, nv, e.ExpireAt, idx, nv[idx:], shard.EncRaw, rec)
+		b := [1]byte{b2mask(on, mask)}
+		s.WriteAt(key, e, idx, b[:], shard.EncRaw, rec)
 	default:
 		nv := make([]byte, idx+1)
 		nv[idx] = b2mask(on, mask)
@@ -421,12 +430,47 @@ func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) 
 	if start > end {
 		return 0
 	}
-	var n int
-	for _, b := range p[start : end+1] {
-		n += bits.OnesCount8(b)
-	}
+	n := popcount(p[start : end+1])
 	n -= bits.OnesCount8(p[start]&firstMask) + bits.OnesCount8(p[end]&lastMask)
 	return int64(n)
+}
+
+// skipWords returns the first index j' >= j, j' = j + 8k, with p[j':j'+8]
+// not equal to the word skip, or the last such index before end.
+func skipWords(p []byte, j, end int, skip uint64) int {
+	for j+32 <= end {
+		w := p[j : j+32 : j+32]
+		a, b := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
+		c, d := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
+		if (skip == 0 && a|b|c|d != 0) || (skip != 0 && a&b&c&d != skip) {
+			break
+		}
+		j += 32
+	}
+	for j+8 <= end && binary.LittleEndian.Uint64(p[j:]) == skip {
+		j += 8
+	}
+	return j
+}
+
+// popcount counts the set bits of p, eight bytes at a time.
+func popcount(p []byte) int {
+	var a, b, c, d int
+	for len(p) >= 32 {
+		a += bits.OnesCount64(binary.LittleEndian.Uint64(p))
+		b += bits.OnesCount64(binary.LittleEndian.Uint64(p[8:]))
+		c += bits.OnesCount64(binary.LittleEndian.Uint64(p[16:]))
+		d += bits.OnesCount64(binary.LittleEndian.Uint64(p[24:]))
+		p = p[32:]
+	}
+	for len(p) >= 8 {
+		a += bits.OnesCount64(binary.LittleEndian.Uint64(p))
+		p = p[8:]
+	}
+	for _, x := range p {
+		a += bits.OnesCount8(x)
+	}
+	return a + b + c + d
 }
 
 // BitPos is the position of the first bit equal to bit (0 or 1) in key's
@@ -468,7 +512,17 @@ func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int6
 	if !bitUnit {
 		first, last = start<<3, end<<3+7
 	}
+	skip := uint64(0) // a word without the bit looked for
+	if bit == 0 {
+		skip = ^uint64(0)
+	}
 	for i := first; i <= last; {
+		if i&7 == 0 && i+63 <= last {
+			if j := int64(skipWords(p, int(i>>3), int((last+1)>>3), skip)) << 3; j > i {
+				i = j // whole words without the bit
+				continue
+			}
+		}
 		b := p[i>>3]
 		if i&7 == 0 && i+7 <= last && (b == 0xFF && bit == 0 || b == 0 && bit == 1) {
 			i += 8 // a whole byte without the bit

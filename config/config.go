@@ -140,8 +140,8 @@ func intD(name string, def, min, max int64, mutable bool, doc string, p func(*va
 			if err != nil {
 				return err
 			}
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
+			n, ok := string2ll(s)
+			if !ok {
 				return errors.New("argument couldn't be parsed into an integer")
 			}
 			if n < min || n > max {
@@ -153,6 +153,24 @@ func intD(name string, def, min, max int64, mutable bool, doc string, p func(*va
 		get: func(v *values) string { return strconv.FormatInt(*p(v), 10) }})
 }
 
+// clampD makes an integer directive keep its value within [lo, hi] after
+// parsing, as Redis's apply function does for hz.
+func clampD(name string, lo, hi int64) {
+	d := byName[name]
+	set := d.set
+	d.set = func(v *values, a []string) error {
+		if err := set(v, a); err != nil {
+			return err
+		}
+		n, _ := strconv.ParseInt(d.get(v), 10, 64)
+		return set(v, []string{strconv.FormatInt(min(max(n, lo), hi), 10)})
+	}
+}
+
+// sizeD is a memory value from min to 2^63-1 bytes, parsed as Redis's
+// memtoull (a value past 2^63-1 is out of range, as Redis's signed
+// sizes). maxmemory, unsigned in Redis, takes any 64-bit value, kept as at
+// most 2^63-1.
 func sizeD(name string, def string, min int64, mutable bool, doc string, p func(*values) *int64) {
 	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
 		set: func(v *values, a []string) error {
@@ -160,18 +178,105 @@ func sizeD(name string, def string, min int64, mutable bool, doc string, p func(
 			if err != nil {
 				return err
 			}
-			n, err := ParseSize(s)
-			if err != nil {
-				return err
+			u, ok := memtoull(s)
+			if !ok {
+				return errors.New("argument must be a memory value")
 			}
-			if n < min {
-				return fmt.Errorf("argument must be a memory value of at least %d bytes", min)
+			if name == "maxmemory" {
+				*p(v) = int64(min64u(u, 1<<63-1))
+				return nil
 			}
-			*p(v) = n
+			if u > 1<<63-1 || int64(u) < min {
+				return fmt.Errorf("argument must be between %d and %d inclusive", min, int64(1<<63-1))
+			}
+			*p(v) = int64(u)
 			return nil
 		},
 		get: func(v *values) string { return strconv.FormatInt(*p(v), 10) }})
 }
+
+func min64u(a, b uint64) uint64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// string2ll parses an integer as Redis's string2ll: an optional '-', no
+// '+', no leading zeros, no spaces, no overflow.
+func string2ll(s string) (int64, bool) {
+	if s == "0" {
+		return 0, true
+	}
+	neg := strings.HasPrefix(s, "-")
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 19 || d[0] < '1' || d[0] > '9' {
+		return 0, false
+	}
+	var u uint64
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(d[i]-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u), true
+	case !neg && u <= 1<<63-1:
+		return int64(u), true
+	}
+	return 0, false
+}
+
+// memtoull parses a memory value as Redis's memtoull: digits (an empty
+// run is 0) then an optional unit b, k, kb, m, mb, g, gb in any case; no
+// sign, no spaces; the product must fit in 64 bits unsigned.
+func memtoull(s string) (uint64, bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	mul := uint64(0)
+	switch strings.ToLower(s[i:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1 << 10
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1 << 20
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1 << 30
+	default:
+		return 0, false
+	}
+	if i >= 128 {
+		return 0, false
+	}
+	var u uint64
+	for _, ch := range s[:i] {
+		d := uint64(ch - '0')
+		if u > (1<<64-1-d)/10 {
+			u = 1<<64 - 1 // strtoull saturates on overflow (ERANGE is not checked)
+			break
+		}
+		u = u*10 + d
+	}
+	if u > (1<<64-1)/mul {
+		return 0, false
+	}
+	return u * mul, true
+}
+
+// enumExtras counts the values at the end of an enum's list that Redis 7.0
+// does not have (its CONFIG SET error does not list them).
+var enumExtras = map[string]int{"loglevel": 1}
 
 func enumD(name, def string, allowed []string, mutable bool, doc string, p func(*values) *string) {
 	add(&directive{name: name, doc: doc + " (" + strings.Join(allowed, "|") + ")", def: []string{def}, mutable: mutable,
@@ -187,7 +292,12 @@ func enumD(name, def string, allowed []string, mutable bool, doc string, p func(
 					return nil
 				}
 			}
-			return fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(allowed, ", "))
+			// Redis 7.0's list, in its order (values Redis 7.0 lacks are accepted, not listed)
+			shown := allowed
+			if n := enumExtras[name]; n > 0 {
+				shown = allowed[:len(allowed)-n]
+			}
+			return fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(shown, ", "))
 		},
 		get: func(v *values) string { return *p(v) }})
 }
@@ -246,7 +356,7 @@ func init() {
 	intD("hash-max-listpack-entries", 128, 0, 1<<31-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
 	intD("hash-max-listpack-value", 64, 0, 1<<31-1, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
-	enumD("appendfsync", "everysec", []string{"always", "everysec", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
+	enumD("appendfsync", "everysec", []string{"everysec", "always", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
 	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
 	sizeD("wal-segment-size", "64mb", 4096, false, "WAL segment rotation size", func(v *values) *int64 { return &v.walSegmentSize })
 	sizeD("wal-queue-size", "4mb", 4096, false, "per-shard bound of records waiting for the WAL writer (writers wait beyond it)", func(v *values) *int64 { return &v.walQueueSize })
@@ -256,11 +366,11 @@ func init() {
 			s := strings.TrimSpace(strings.Join(a, " "))
 			f := strings.Fields(s)
 			if len(f)%2 != 0 {
-				return errors.New("invalid save parameters")
+				return errors.New("Invalid save parameters")
 			}
 			for _, x := range f {
 				if _, err := strconv.ParseInt(x, 10, 64); err != nil {
-					return errors.New("invalid save parameters")
+					return errors.New("Invalid save parameters")
 				}
 			}
 			v.save = s
@@ -272,9 +382,9 @@ func init() {
 	intD("snapshot-keep", 2, 1, 1000, true, "snapshots kept on disk (older ones and the WAL they cover are deleted)", func(v *values) *int64 { return &v.snapshotKeep })
 	boolD("snapshot-on-shutdown", true, true, "take a snapshot on a clean stop, so the next start is fast", func(v *values) *bool { return &v.snapshotOnShutdown })
 	sizeD("maxmemory", "0", 0, true, "memory limit for keys and values (0 = none)", func(v *values) *int64 { return &v.maxmemory })
-	enumD("maxmemory-policy", "noeviction", []string{"volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu",
-		"volatile-random", "allkeys-random", "volatile-ttl", "noeviction"}, true, "what to evict at maxmemory", func(v *values) *string { return &v.policy })
-	intD("maxmemory-samples", 5, 1, 64, true, "keys sampled per eviction", func(v *values) *int64 { return &v.samples })
+	enumD("maxmemory-policy", "noeviction", []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+		"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}, true, "what to evict at maxmemory", func(v *values) *string { return &v.policy })
+	intD("maxmemory-samples", 5, 1, 1<<31-1, true, "keys sampled per eviction", func(v *values) *int64 { return &v.samples })
 	strD("requirepass", "", true, "password clients must send with AUTH", func(v *values) *string { return &v.requirepass })
 	intD("maxclients", 10000, 1, 1<<31-1, true, "maximum simultaneous clients", func(v *values) *int64 { return &v.maxclients })
 	intD("slowlog-max-len", 128, 0, 1<<63-1, true, "entries SLOWLOG keeps (the oldest are dropped)", func(v *values) *int64 { return &v.slowlogMaxLen })
@@ -282,7 +392,8 @@ func init() {
 	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
 	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
 	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
-	intD("hz", 10, 1, 500, true, "background tasks (active expiry) per second", func(v *values) *int64 { return &v.hz })
+	intD("hz", 10, 0, 1<<31-1, true, "background tasks (active expiry) per second, kept within 1..500 as Redis does", func(v *values) *int64 { return &v.hz })
+	clampD("hz", 1, 500)
 	enumD("loglevel", "notice", []string{"debug", "verbose", "notice", "warning", "nothing"}, true, "log verbosity", func(v *values) *string { return &v.loglevel })
 	strD("logfile", "", false, "log file (empty = standard error)", func(v *values) *string { return &v.logfile })
 	enumD("logformat", "console", []string{"console", "json"}, false, "log format", func(v *values) *string { return &v.logformat })
@@ -594,15 +705,26 @@ func (c *Config) Set(pairs [][2]string) error {
 	defer c.mu.Unlock()
 	old := c.v.Load()
 	v := c.clone()
-	for _, p := range pairs {
+	// Redis 7.0's order of errors: the first unknown, immutable or repeated
+	// name (as typed), then the values in order.
+	for i, p := range pairs {
 		name := strings.ToLower(p[0])
 		d := byName[name]
 		if d == nil {
 			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
 		}
 		if !d.mutable {
-			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + name + "') - can't set immutable config"}
+			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set immutable config"}
 		}
+		for _, q := range pairs[:i] {
+			if strings.ToLower(q[0]) == name {
+				return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - duplicate parameter"}
+			}
+		}
+	}
+	for _, p := range pairs {
+		name := strings.ToLower(p[0])
+		d := byName[name]
 		args := []string{p[1]}
 		if name == "bind" || name == "save" || name == "replicaof" {
 			args = strings.Fields(p[1])

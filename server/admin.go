@@ -139,6 +139,12 @@ func (s *Server) registerConfigHooks() {
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
 		s.cfg.OnChange(name, encodings)
 	}
+	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.
+	s.cache.SetMaxStringLen(s.cfg.ProtoMaxBulkLen())
+	s.cfg.OnChange("proto-max-bulk-len", func(cfg *config.Config) error {
+		s.cache.SetMaxStringLen(cfg.ProtoMaxBulkLen())
+		return nil
+	})
 }
 
 func init() {
@@ -188,7 +194,7 @@ func configGet(c *Client, args [][]byte) {
 
 func configSet(c *Client, args [][]byte) {
 	if (len(args)-2)%2 != 0 {
-		c.reply.Error(errWrongArgs("config|set"))
+		c.reply.Error(errSyntax) // Redis checks the pairs after the arity
 		return
 	}
 	pairs := make([]string, 0, len(args)-2)
@@ -212,6 +218,10 @@ func configResetStat(c *Client, args [][]byte) {
 }
 
 func configRewrite(c *Client, args [][]byte) {
+	if c.srv.configFile() == "" {
+		c.reply.Error("ERR The server is running without a config file")
+		return
+	}
 	c.reply.Error("ERR CONFIG REWRITE is not supported by fastcache; edit the config file instead")
 }
 

@@ -113,14 +113,42 @@ func TestAlwaysLogFailureAnswersMISCONF(t *testing.T) {
 	big := strings.Repeat("x", 8192)
 	rc.write(encodeCmd("SET", "b", big) + encodeCmd("INCR", "c"))
 	for i := 0; i < 2; i++ {
-		if got := rc.read(); !strings.HasPrefix(got, "-MISCONF ") {
+		if got := rc.read(); !strings.HasPrefix(got, "-MISCONF Errors writing to the WAL; outcome unknown: ") {
 			t.Fatalf("reply %d after the log failed: %q", i, got)
 		}
 	}
-	if got := rc.do("SET", "d", "1"); !strings.HasPrefix(got, "-MISCONF ") {
+	if got := rc.do("SET", "d", "1"); !strings.HasPrefix(got, "-MISCONF Errors writing to the WAL; writes are refused") {
 		t.Fatalf("SET while the log is failed: %q", got)
 	}
 	if got := rc.do("GET", "a"); got != "$1\r\n1\r\n" {
 		t.Fatalf("GET while the log is failed: %q", got)
+	}
+}
+
+// TestAlwaysIncrOutcomeUnknown: an INCR that ran when the log failed is
+// answered "outcome unknown" and is in memory (the text says so: a retry
+// would count twice); INCRs refused afterwards take no effect.
+func TestAlwaysIncrOutcomeUnknown(t *testing.T) {
+	ts, dir := startAlwaysServer(t, persistence.Options{SegmentSize: 4096})
+	rc := ts.rawConn(t)
+	if got := rc.do("INCR", "n"); got != ":1\r\n" {
+		t.Fatalf("INCR: %q", got)
+	}
+	if err := os.RemoveAll(dir); err != nil { // the next rotation fails
+		t.Fatal(err)
+	}
+	rc.write(encodeCmd("SET", "pad", strings.Repeat("x", 8192)) + encodeCmd("INCR", "n"))
+	for i := 0; i < 2; i++ {
+		if got := rc.read(); !strings.Contains(got, "outcome unknown") || !strings.Contains(got, "retry may apply a write twice") {
+			t.Fatalf("reply %d when the log failed: %q", i, got)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if got := rc.do("INCR", "n"); !strings.HasPrefix(got, "-MISCONF Errors writing to the WAL; writes are refused") {
+			t.Fatalf("INCR while the log is failed: %q", got)
+		}
+	}
+	if got := rc.do("GET", "n"); got != "$1\r\n2\r\n" {
+		t.Fatalf("GET n: %q, want 2 (the INCR of unknown outcome ran, the refused ones did not)", got)
 	}
 }

@@ -32,6 +32,7 @@ type Client struct {
 	multi        bool
 	multiDirty   bool // a queued command was rejected: EXEC answers EXECABORT
 	queued       []queuedCmd
+	deferred     []deferredCmd // EXEC: commands run after the shards are unlocked
 	watch        *shard.Watch
 	watched      [][]byte
 	watchExisted []bool // per watched key: did it exist at WATCH time
@@ -43,9 +44,14 @@ type Client struct {
 	batch int // commands in the current pipeline (replies to replace on MISCONF)
 
 	noEvict, noTouch bool
-	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
-	killed           atomic.Bool
-	closeAfter       bool // QUIT: close once the reply is flushed
+	// CLIENT REPLY (pause.go): replies dropped from now on, for this
+	// command, for the next one.
+	replyOff, replySkip, replySkipNext bool
+	// postponed: exec met a CLIENT PAUSE; the command runs when it ends.
+	postponed  bool
+	pub        atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
+	killed     atomic.Bool
+	closeAfter bool // QUIT: close once the reply is flushed
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
@@ -57,6 +63,13 @@ type Client struct {
 	aheadHashes [lookAheadKeys]uint64
 	prevCmd     *Command // the previous command looked up (exec's fast path)
 	buf         []byte   // per-client scratch for values
+}
+
+// deferredCmd is a command of an EXEC that runs after the transaction
+// (Client.afterExec): its reply goes at pos of the reply buffer.
+type deferredCmd struct {
+	pos int
+	fn  func()
 }
 
 type queuedCmd struct {
@@ -83,6 +96,7 @@ func (c *Client) resetState() {
 	c.authed = c.srv.cfg.RequirePass() == ""
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
+	c.replyOff, c.replySkip, c.replySkipNext = false, false, false
 }
 
 func (c *Client) discardMulti() {

@@ -143,6 +143,10 @@ func errUnknownSubcommand(parent string, sub []byte) string {
 	return "ERR unknown subcommand '" + sanitize(sub, 128) + "'. Try " + strings.ToUpper(parent) + " HELP."
 }
 
+// sanitizeAll is sanitize without a length limit, for the errors Redis
+// formats with a plain "%s" (the argument is echoed up to a NUL byte).
+func sanitizeAll(b []byte) string { return sanitize(b, len(b)) }
+
 // sanitize echoes client bytes in an error line the way Redis does: printed
 // with "%.<max>s" (so it stops at a NUL byte or after max bytes), then '\r'
 // and '\n' mapped to spaces so the reply stays one line.

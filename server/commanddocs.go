@@ -39,9 +39,9 @@ func init() {
 			Summary: "Get array of specific Redis command documentation", Handler: commandDocs},
 		&Command{Name: "command|list", Arity: -2, Flags: flagLoading, Group: "server", Since: "7.0.0",
 			Summary: "Get an array of Redis command names", Handler: commandList},
-		&Command{Name: "command|getkeys", Arity: -3, Flags: flagLoading, Group: "server", Since: "2.8.13",
+		&Command{Name: "command|getkeys", Arity: -4, Flags: flagLoading, Group: "server", Since: "2.8.13",
 			Summary: "Extract keys given a full Redis command", Handler: commandGetKeys},
-		&Command{Name: "command|getkeysandflags", Arity: -3, Flags: flagLoading, Group: "server", Since: "7.0.0",
+		&Command{Name: "command|getkeysandflags", Arity: -4, Flags: flagLoading, Group: "server", Since: "7.0.0",
 			Summary: "Extract keys and access flags given a full Redis command", Handler: commandGetKeysAndFlags},
 		&Command{Name: "command|help", Arity: 2, Flags: flagLoading, Group: "server", Since: "5.0.0",
 			Summary: "Show helpful text about the different subcommands", Handler: commandHelp},
@@ -111,7 +111,7 @@ func commandFlags(cmd *Command) []string {
 	// flagNoMulti means "runs at once inside MULTI" here; Redis's no_multi
 	// ("not allowed in a transaction") applies to these only.
 	switch cmd.Name {
-	case "multi", "watch", "shutdown":
+	case "multi", "watch", "shutdown", "fcsync":
 		out = append(out, "no_multi")
 	}
 	return out
@@ -535,6 +535,9 @@ var argSpecs = map[string][2]string{
 	"client|info":     {"O(1)", ""},
 	"client|kill":     {"O(N) where N is the number of client connections", "filter=(ip:port:string|new-format=([ID client-id:integer]|[TYPE client-type=(NORMAL|MASTER|SLAVE|REPLICA|PUBSUB)]|[USER username:string]|[ADDR ip:port:string]|[LADDR ip:port:string]|[SKIPME yes/no=(YES|NO)])...)"},
 	"client|no-evict": {"O(1)", "enabled=(ON|OFF)"},
+	"client|pause":    {"O(1)", "timeout:integer [mode=(WRITE|ALL)]"},
+	"client|unpause":  {"O(N) Where N is the number of paused clients", ""},
+	"client|reply":    {"O(1)", "on_off_skip=(ON|OFF|SKIP)"},
 	"client|no-touch": {"O(1)", "enabled=(ON|OFF)"},
 	"client|help":     {"O(1)", ""},
 
@@ -592,6 +595,7 @@ var argSpecs = map[string][2]string{
 	"getrange":    {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
 	"substr":      {"O(N) where N is the length of the returned string.", "key:key start:integer end:integer"},
 	"setrange":    {"O(1), not counting the time taken to copy the new string in place.", "key:key offset:integer value:string"},
+	"lcs":         {"O(N*M) where N and M are the lengths of s1 and s2, respectively", "key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]"},
 
 	// keys
 	"del":         {"O(N) where N is the number of keys that will be removed.", "key:key..."},
@@ -620,6 +624,28 @@ var argSpecs = map[string][2]string{
 	"object|idletime": {"O(1)", "key:key"},
 	"object|refcount": {"O(1)", "key:key"},
 	"memory|usage":    {"O(N) where N is the number of samples.", "key:key [SAMPLES count:integer]"},
+	"memory|stats":    {"O(1)", ""},
+	"memory|doctor":   {"O(1)", ""},
+	"memory|purge":    {"Depends on how much memory is allocated, could be slow", ""},
+	"memory|help":     {"O(1)", ""},
+	"object|help":     {"O(1)", ""},
+
+	// bitmaps
+	"setbit":   {"O(1)", "key:key offset:integer value:integer"},
+	"getbit":   {"O(1)", "key:key offset:integer"},
+	"bitcount": {"O(N)", "key:key [index=[start:integer end:integer [index_unit=(BYTE|BIT)]]]"},
+	"bitpos":   {"O(N)", "key:key bit:integer [index=[start:integer [end_index=[end:integer [index_unit=(BYTE|BIT)]]]]]"},
+	"bitop":    {"O(N)", "operation:string destkey:key key:key..."},
+
+	// server (more)
+	"slowlog|get":   {"O(N) where N is the number of entries returned", "[count:integer]"},
+	"slowlog|len":   {"O(1)", ""},
+	"slowlog|reset": {"O(N) where N is the number of entries in the slowlog", ""},
+	"slowlog|help":  {"O(1)", ""},
+	"role":          {"O(1)", ""},
+	"replicaof":     {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
+	"slaveof":       {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
+	"fcsync":        {"O(1)", "replid:string offset:integer port:integer"},
 }
 
 var (

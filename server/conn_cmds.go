@@ -63,6 +63,12 @@ func init() {
 			Summary: "Set client eviction mode for the current connection", Handler: clientNoEvict},
 		&Command{Name: "client|no-touch", Arity: 3, Flags: flagLoading, Group: "connection", Since: "7.2.0",
 			Summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", Handler: clientNoTouch},
+		&Command{Name: "client|pause", Arity: -3, Flags: flagAdmin | flagLoading, Group: "connection", Since: "3.0.0",
+			Summary: "Stop processing commands from clients for some time", Handler: clientPause},
+		&Command{Name: "client|unpause", Arity: 2, Flags: flagAdmin | flagLoading, Group: "connection", Since: "6.2.0",
+			Summary: "Resume processing of clients that were paused", Handler: clientUnpause},
+		&Command{Name: "client|reply", Arity: 3, Flags: flagLoading, Group: "connection", Since: "3.2.0",
+			Summary: "Instruct the server whether to reply to commands", Handler: clientReply},
 		&Command{Name: "client|help", Arity: 2, Flags: flagLoading, Group: "connection", Since: "5.0.0",
 			Summary: "Show helpful text about the different subcommands", Handler: clientHelp},
 	)
@@ -109,7 +115,7 @@ func replyHelp(c *Client, name string, lines []string) {
 		c.reply.Simple(l)
 	}
 	c.reply.Simple("HELP")
-	c.reply.Simple("    Print this help.")
+	c.reply.Simple("    Prints this help.") // Redis 7.0's addReplyHelp wording
 }
 
 // parseInt64 parses a whole decimal integer the way Redis's string2ll does.
@@ -201,13 +207,19 @@ func cmdHello(c *Client, args [][]byte) {
 		ver = v
 		next = 2
 	}
-	var user, pass, name []byte
-	auth, setname := false, false
+	var name []byte
+	setname := false
+	// As Redis 7.0: the options are handled in order, AUTH at once (a
+	// later bad option does not undo it).
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
 		case eqFold(args[j], "auth") && more >= 2:
-			user, pass, auth = args[j+1], args[j+2], true
+			if !c.checkPassword(args[j+1], args[j+2]) {
+				c.reply.Error(errWrongPass)
+				return
+			}
+			c.authed = true
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name, setname = args[j+1], true
@@ -217,16 +229,9 @@ func cmdHello(c *Client, args [][]byte) {
 			}
 			j++
 		default:
-			c.reply.Error("ERR Syntax error in HELLO option '" + sanitize(args[j], 128) + "'")
+			c.reply.Error("ERR Syntax error in HELLO option '" + sanitizeAll(args[j]) + "'")
 			return
 		}
-	}
-	if auth {
-		if !c.checkPassword(user, pass) {
-			c.reply.Error(errWrongPass)
-			return
-		}
-		c.authed = true
 	}
 	if !c.authed {
 		c.reply.Error(errHelloAuth)
@@ -263,7 +268,7 @@ func cmdSelect(c *Client, args [][]byte) {
 		return
 	}
 	if id < -1<<31 || id > 1<<31-1 {
-		c.reply.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
+		c.reply.Error(errIntRange)
 		return
 	}
 	if id < 0 || id >= int64(c.srv.cache.Databases()) {
@@ -307,7 +312,7 @@ func clientSetInfo(c *Client, args [][]byte) {
 	switch {
 	case eqFold(attr, "lib-name"):
 		if !validName(val) {
-			c.reply.Error("ERR " + sanitize(attr, 128) + " cannot contain spaces, newlines or special characters.")
+			c.reply.Error("ERR " + sanitizeAll(attr) + " cannot contain spaces, newlines or special characters.")
 			return
 		}
 		s := string(val)
@@ -315,14 +320,14 @@ func clientSetInfo(c *Client, args [][]byte) {
 		c.libName.Store(dst)
 	case eqFold(attr, "lib-ver"):
 		if !validName(val) {
-			c.reply.Error("ERR " + sanitize(attr, 128) + " cannot contain spaces, newlines or special characters.")
+			c.reply.Error("ERR " + sanitizeAll(attr) + " cannot contain spaces, newlines or special characters.")
 			return
 		}
 		s := string(val)
 		dst = &s
 		c.libVer.Store(dst)
 	default:
-		c.reply.Error("ERR Unrecognized option '" + sanitize(attr, 128) + "'")
+		c.reply.Error("ERR Unrecognized option '" + sanitizeAll(attr) + "'")
 		return
 	}
 	c.reply.OK()
@@ -363,7 +368,7 @@ func clientList(c *Client, args [][]byte) {
 	case len(args) == 4 && eqFold(args[2], "type"):
 		normal, ok := clientTypeOK(args[3])
 		if !ok {
-			c.reply.Error("ERR Unknown client type '" + sanitize(args[3], 128) + "'")
+			c.reply.Error("ERR Unknown client type '" + sanitizeAll(args[3]) + "'")
 			return
 		}
 		if normal {
@@ -567,7 +572,7 @@ func clientKill(c *Client, args [][]byte) {
 			case eqFold(opt, "type"):
 				normal, ok := clientTypeOK(val)
 				if !ok {
-					c.reply.Error("ERR Unknown client type '" + sanitize(val, 128) + "'")
+					c.reply.Error("ERR Unknown client type '" + sanitizeAll(val) + "'")
 					return
 				}
 				typeNormal, typeSet = normal, true
@@ -577,7 +582,7 @@ func clientKill(c *Client, args [][]byte) {
 				laddr = val
 			case eqFold(opt, "user"):
 				if string(val) != "default" {
-					c.reply.Error("ERR No such user '" + sanitize(val, 128) + "'")
+					c.reply.Error("ERR No such user '" + sanitizeAll(val) + "'")
 					return
 				}
 			case eqFold(opt, "skipme"):
@@ -659,6 +664,12 @@ var clientHelpLines = []string{
 	"      Return clients of specified type.",
 	"    * ID <client-id> [<client-id> ...]",
 	"      Return clients of specified IDs only.",
+	"UNPAUSE",
+	"    Stop the current client pause, resuming traffic.",
+	"PAUSE <timeout> [WRITE|ALL]",
+	"    Suspend all, or just write, clients for <timeout> milliseconds.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
 	"SETNAME <name>",
 	"    Assign the name <name> to the current connection.",
 	"SETINFO <option> <value>",

@@ -134,6 +134,10 @@ func cmdCopy(c *Client, args [][]byte) {
 				c.reply.Error(errNotInt)
 				return
 			}
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				c.reply.Error(errIntRange)
+				return
+			}
 			if n < 0 || n >= int64(c.srv.cache.Databases()) {
 				c.reply.Error(errDBIndex)
 				return
@@ -290,7 +294,7 @@ func expireGeneric(c *Client, args [][]byte, name string, unit int64, relative b
 		case eqFold(a, "lt"):
 			cond |= cache.ExpireLT
 		default:
-			c.reply.Error("ERR Unsupported option " + sanitize(a, 128))
+			c.reply.Error("ERR Unsupported option " + sanitizeAll(a))
 			return
 		}
 	}

@@ -133,4 +133,27 @@ func cmdExec(c *Client, args [][]byte) {
 	if !ok {
 		c.reply.NullArray()
 	}
+	c.runAfterExec()
+}
+
+// afterExec defers fn, a queued command that must not run with the shards
+// locked, to the end of EXEC; its reply takes the place it would have had.
+func (c *Client) afterExec(fn func()) {
+	c.deferred = append(c.deferred, deferredCmd{pos: c.reply.Len(), fn: fn})
+}
+
+// runAfterExec runs the deferred commands, in order, splicing each reply
+// into the EXEC reply at its place.
+func (c *Client) runAfterExec() {
+	shift := 0
+	for _, d := range c.deferred {
+		at := d.pos + shift
+		tail := append([]byte(nil), c.reply.b[at:]...)
+		c.reply.Truncate(at)
+		d.fn()
+		shift += c.reply.Len() - at
+		c.reply.b = append(c.reply.b, tail...)
+	}
+	clear(c.deferred)
+	c.deferred = c.deferred[:0]
 }

@@ -63,7 +63,9 @@ func (g *gconn) serve() {
 		n, err := g.nc.Read(g.in[len(g.in):cap(g.in)])
 		if n > 0 {
 			g.in = g.in[:len(g.in)+n]
-			switch g.cl.runPipeline(&g.p, g.in) {
+		run:
+			end := g.cl.runPipeline(&g.p, g.in)
+			switch end {
 			case pipelineKilled:
 				return
 			case pipelineDetach:
@@ -72,6 +74,13 @@ func (g *gconn) serve() {
 			}
 			if !g.reply() || g.cl.closeAfter {
 				return
+			}
+			if end == pipelinePaused {
+				// CLIENT PAUSE: the rest of the input runs when it ends.
+				if !g.s.waitUnpause() {
+					return
+				}
+				goto run
 			}
 			// Keep what is not parsed yet at the buffer's start.
 			rest := copy(g.in, g.in[g.p.start:])

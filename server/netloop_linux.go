@@ -53,6 +53,9 @@ type loop struct {
 	committing atomic.Bool
 	cancelDur  func()
 	nclients   atomic.Int64
+	// CLIENT PAUSE: connections stopped at a paused command, resumed when
+	// the pause ends (the loop wakes at its end, or on CLIENT UNPAUSE).
+	paused []*conn
 }
 
 // conn is one client connection, owned by its loop.
@@ -68,6 +71,7 @@ type conn struct {
 	waiting   bool // replies wait for durability (appendfsync always)
 	waitLSN   uint64
 	waitStart time.Duration // monotonic()
+	paused    bool          // stopped at a command CLIENT PAUSE holds (loop.paused)
 
 	mu     sync.Mutex // guards fd against shutdown from other goroutines after close
 	closed bool
@@ -111,6 +115,28 @@ func (lp *loop) wake() {
 	unix.Write(lp.wakefd, one[:])
 }
 
+// wakeIfRunning wakes the loop unless it is stopping (any goroutine).
+func (lp *loop) wakeIfRunning() {
+	lp.mu.Lock()
+	if !lp.stop {
+		lp.wake()
+	}
+	lp.mu.Unlock()
+}
+
+// resumePaused runs the connections a pause stopped once it is over.
+func (lp *loop) resumePaused() {
+	if lp.s.pauseActive() {
+		return
+	}
+	paused := lp.paused
+	lp.paused = nil
+	for _, c := range paused {
+		c.paused = false
+		c.resume()
+	}
+}
+
 // add hands an accepted connection to the loop (any goroutine).
 func (lp *loop) add(c *conn) bool {
 	lp.mu.Lock()
@@ -143,6 +169,13 @@ func (lp *loop) run() {
 		timeout := -1
 		if len(lp.waiting) > 0 {
 			timeout = 1000 // to notice durability timeouts
+		}
+		if len(lp.paused) > 0 {
+			// the pause's end (a timer wakes the loop too; this is a backstop)
+			left := int((lp.s.pauseEnd()-monotonic())/time.Millisecond) + 1
+			if timeout < 0 || left < timeout {
+				timeout = min(max(left, 1), 1000)
+			}
 		}
 		n, err := unix.EpollWait(lp.epfd, events, timeout)
 		if err != nil {
@@ -185,6 +218,9 @@ func (lp *loop) run() {
 			lp.releaseDurable()
 		} else {
 			wal.EndBatch(false)
+		}
+		if len(lp.paused) > 0 {
+			lp.resumePaused()
 		}
 	}
 }
@@ -348,7 +384,7 @@ func (c *conn) keep(buf []byte) {
 }
 
 func (c *conn) blocked() bool {
-	return c.waiting || c.wantOut || c.closed
+	return c.waiting || c.wantOut || c.closed || c.paused
 }
 
 // run executes every complete command in buf, then ends the pipeline.
@@ -360,6 +396,9 @@ func (c *conn) run(buf []byte) {
 	case pipelineDetach:
 		c.detach(buf)
 		return
+	case pipelinePaused:
+		c.paused = true
+		c.lp.paused = append(c.lp.paused, c)
 	}
 	c.endPipeline()
 }

@@ -16,6 +16,7 @@ type loop struct{}
 func newLoop(*Server) (*loop, error) { return nil, errors.New("event loops need Linux (epoll)") }
 func (lp *loop) run()                {}
 func (lp *loop) shutdown()           {}
+func (lp *loop) wakeIfRunning()      {}
 
 func (s *Server) loopSocket(*Client, net.Conn) (socket, error) {
 	return nil, errors.New("event loops need Linux (epoll)")

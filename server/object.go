@@ -135,8 +135,13 @@ func memoryUsage(c *Client, args [][]byte) {
 			c.reply.Error(errSyntax)
 			return
 		}
-		if _, ok := cache.ParseInt(args[i+1]); !ok {
+		n, ok := cache.ParseInt(args[i+1])
+		if !ok {
 			c.reply.Error(errNotInt)
+			return
+		}
+		if n < 0 {
+			c.reply.Error(errSyntax)
 			return
 		}
 		i++

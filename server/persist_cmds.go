@@ -49,13 +49,13 @@ func cmdSave(c *Client, args [][]byte) {
 }
 
 func cmdBGSave(c *Client, args [][]byte) {
+	if len(args) > 2 || (len(args) == 2 && !eqFold(args[1], "schedule")) {
+		c.reply.Error("ERR syntax error")
+		return
+	}
 	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
-		return
-	}
-	if len(args) > 2 || (len(args) == 2 && !eqFold(args[1], "schedule")) {
-		c.reply.Error("ERR syntax error")
 		return
 	}
 	if err := s.BGSave(); err != nil {

@@ -37,6 +37,7 @@ const (
 	pipelineDone   pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
 	pipelineKilled                    // CLIENT KILL hit this client: close without further replies
 	pipelineDetach                    // FCSYNC takes the socket over once the replies are out (cl.detach)
+	pipelinePaused                    // CLIENT PAUSE: the next command waits for the pause's end (the parser is back at its start)
 )
 
 // runPipeline executes every complete command in buf; p keeps the position
@@ -68,7 +69,15 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 			return pipelineKilled
 		}
 		cl.batch++
+		mark := cl.reply.Len()
 		cl.exec(args)
+		if cl.postponed {
+			cl.postponed = false
+			cl.batch--
+			p.pos = p.start // parse it again when the pause ends
+			return pipelinePaused
+		}
+		cl.replyRules(mark)
 		if cl.detach != nil {
 			return pipelineDetach
 		}
@@ -128,15 +137,30 @@ func (cl *Client) finishPipeline() (lsn uint64, wait bool) {
 	return 0, false
 }
 
-// failPipeline replaces a waiting pipeline's replies when the log failed:
-// nothing in it may be acknowledged and every command gets the MISCONF error
-// (its effect may stay in memory and reach the log once the disk recovers,
-// like a write whose reply was lost).
+// failPipeline replaces a waiting pipeline's replies when the log failed
+// (appendfsync always): nothing in it may be acknowledged. Its writes have
+// run and cannot be taken back (other clients may have read or built on
+// them), so every command gets a MISCONF error that says their outcome is
+// unknown, as databases report "commit outcome unknown": they stay in
+// memory and reach the log if the disk recovers before a restart, so a
+// client that retries (an INCR) may apply its write twice. Writes that come
+// after are refused before they run and take no effect (CheckWrite).
 func (cl *Client) failPipeline(err error) {
+	msg := errOutcomeUnknown(err)
 	cl.reply.Reset()
 	for i := 0; i < cl.batch; i++ {
-		cl.reply.Err(err)
+		cl.reply.Error(msg)
 	}
+}
+
+// errOutcomeUnknown is failPipeline's error text, with the log's cause.
+func errOutcomeUnknown(err error) string {
+	cause := errors.Unwrap(err)
+	if cause == nil {
+		cause = err
+	}
+	return "MISCONF Errors writing to the WAL; outcome unknown: the writes of this pipeline ran but are not durable " +
+		"(they are logged if the disk becomes writable again before a restart, so a retry may apply a write twice): " + cause.Error()
 }
 
 // prefixConn is a net.Conn whose first reads return bytes already buffered.

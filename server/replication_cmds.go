@@ -37,9 +37,9 @@ type ReplicaInfo struct {
 
 func init() {
 	register(
-		&Command{Name: "replicaof", Arity: 3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "5.0.0",
+		&Command{Name: "replicaof", Arity: 3, Flags: flagAdmin, Group: "server", Since: "5.0.0",
 			Summary: "Configures a server as replica of another, or promotes it to a master.", Handler: cmdReplicaOf},
-		&Command{Name: "slaveof", Arity: 3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "1.0.0",
+		&Command{Name: "slaveof", Arity: 3, Flags: flagAdmin, Group: "server", Since: "1.0.0",
 			Summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", Handler: cmdReplicaOf},
 		&Command{Name: "role", Arity: 1, Flags: flagLoading | flagFast, Group: "server", Since: "2.8.12",
 			Summary: "Returns the replication role.", Handler: cmdRole},
@@ -48,13 +48,25 @@ func init() {
 	)
 }
 
+// cmdReplicaOf is REPLICAOF/SLAVEOF. Inside MULTI it is queued, as in
+// Redis; at EXEC it runs after the transaction's other commands, once the
+// shards are unlocked (stopping a replica waits for its apply loop, which
+// needs them), its reply in its place (Client.afterExec).
 func cmdReplicaOf(c *Client, args [][]byte) {
+	if c.ks.InTx() {
+		c.afterExec(func() { cmdReplicaOf(c, args) })
+		return
+	}
 	r := c.srv.opts.Replication
+	host, port := string(args[1]), string(args[2])
 	if r == nil {
+		if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
+			c.reply.OK() // a server without replication is a primary already
+			return
+		}
 		c.reply.Error("ERR replication is not available on this server")
 		return
 	}
-	host, port := string(args[1]), string(args[2])
 	if strings.EqualFold(host, "no") && strings.EqualFold(port, "one") {
 		if _, err := r.ReplicaOf("", ""); err != nil {
 			c.reply.Err(err)
@@ -80,6 +92,11 @@ func cmdReplicaOf(c *Client, args [][]byte) {
 }
 
 func cmdFCSync(c *Client, args [][]byte) {
+	if c.multi {
+		c.rejectInMulti()
+		c.reply.Error("ERR Command not allowed inside a transaction")
+		return
+	}
 	r := c.srv.opts.Replication
 	if r == nil {
 		c.reply.Error("ERR replication is not available on this server")

@@ -87,6 +87,7 @@ type Server struct {
 
 	admin   adminState // INFO state: run id, memory peak, ops/sec (admin.go)
 	slowlog slowlog    // SLOWLOG (slowlog.go)
+	pause   pauseState // CLIENT PAUSE (pause.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -355,6 +356,13 @@ func (c *Client) exec(args [][]byte) {
 	}
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
 		c.reject(cmd, cache.ErrLoading.Error())
+		return
+	}
+	if s.pausedFor(c, cmd) {
+		// CLIENT PAUSE: runPipeline stops here and runs it once the
+		// pause ends (pause.go).
+		c.postponed = true
+		s.commandsProcessed.Add(-1)
 		return
 	}
 	if c.multi && cmd.Flags&flagNoMulti == 0 {

@@ -116,8 +116,8 @@ func slowlogGet(c *Client, args [][]byte) {
 		return
 	}
 	if len(args) == 3 {
-		n, err := strconv.ParseInt(string(args[2]), 10, 64)
-		if err != nil || n < -1 {
+		n, ok := parseInt64(args[2])
+		if !ok || n < -1 {
 			c.reply.Error("ERR count should be greater than or equal to -1")
 			return
 		}
@@ -173,7 +173,7 @@ var slowlogHelpLines = []string{
 	"RESET",
 	"    Reset the slowlog.",
 	"HELP",
-	"    Prints this help.", // sic: SLOWLOG's own wording, not addReplyHelp's "Print"
+	"    Prints this help.",
 }
 
 func slowlogHelp(c *Client, args [][]byte) {

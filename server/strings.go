@@ -131,6 +131,7 @@ const (
 	errNotFloat  = "ERR value is not a valid float"
 	errDBIndex   = "ERR DB index is out of range"
 	errBadCursor = "ERR invalid cursor"
+	errIntRange  = "ERR value is out of range, value must between -2147483648 and 2147483647"
 )
 
 func errInvalidExpire(cmd string) string { return "ERR invalid expire time in '" + cmd + "' command" }
@@ -268,25 +269,45 @@ func cmdGetDel(c *Client, args [][]byte) {
 	c.reply.Bulk(v)
 }
 
+// GETEX key [EX|PX|EXAT|PXAT time|PERSIST], with Redis's order of checks:
+// the options' syntax (an option may repeat, and a time option may repeat
+// with the same unit, the last one counting), then a missing key (nil),
+// then the time's value.
 func cmdGetEx(c *Client, args [][]byte) {
 	var ch cache.ExpireChange
+	var expArg []byte
+	var unit int64
+	var rel bool
 	for i := 2; i < len(args); i++ {
 		a := args[i]
-		if eqFold(a, "persist") && !ch.Set && !ch.Persist {
+		if eqFold(a, "persist") && expArg == nil {
 			ch.Persist = true
 			continue
 		}
-		unit, rel, isExp := setExpiry(a)
-		if !isExp || ch.Set || ch.Persist || i+1 >= len(args) {
+		u, r, isExp := setExpiry(a)
+		if !isExp || ch.Persist || (expArg != nil && (u != unit || r != rel)) || i+1 >= len(args) {
 			c.reply.Error(errSyntax)
 			return
 		}
-		at, ok := expireArg(c, "getex", args[i+1], unit, rel)
+		expArg, unit, rel = args[i+1], u, r
+		i++
+	}
+	if expArg != nil {
+		mark := c.reply.Len()
+		at, ok := expireArg(c, "getex", expArg, unit, rel)
 		if !ok {
+			switch c.ks.Type(args[1]) {
+			case "none":
+				c.reply.Truncate(mark)
+				c.reply.Null()
+			case "string":
+			default:
+				c.reply.Truncate(mark)
+				c.reply.Err(cache.ErrWrongTypeOps)
+			}
 			return
 		}
 		ch.Set, ch.At = true, at
-		i++
 	}
 	v, ok := c.ks.GetEx(args[1], c.buf[:0], ch)
 	c.buf = v

@@ -441,6 +441,9 @@ func (d *DB) Apply(r *persistence.Record) {
 	case persistence.OpSetRange:
 		var old []byte
 		var exp int64
+		if _, ok := d.t.WriteAt(r.Key, int(r.Offset), r.Value); ok {
+			break // a large value: in place (APPENDs replay in O(appended bytes))
+		}
 		if e, _, ok := d.t.Lookup(r.Key); ok {
 			if r.Offset+int64(len(r.Value)) <= int64(len(e.Value)) {
 				copy(e.Value[r.Offset:], r.Value) // inside the value: in place, as Patch

@@ -454,12 +454,12 @@ func (t *ArenaTable) newBig(n int) (uint32, []byte) {
 		i = uint32(len(t.bigs))
 		t.bigs = append(t.bigs, buf)
 	}
-	t.bigBytes += int64(n)
+	t.bigBytes += int64(cap(buf))
 	return i, buf
 }
 
 func (t *ArenaTable) freeBig(i uint32) {
-	t.bigBytes -= int64(len(t.bigs[i]))
+	t.bigBytes -= int64(cap(t.bigs[i])) // WriteAt may leave spare capacity
 	t.bigs[i] = nil
 	t.bigFree = append(t.bigFree, i)
 }
@@ -803,7 +803,7 @@ func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp 
 				nb := make([]byte, klen+vlen)
 				copy(nb, buf[:klen])
 				copy(nb[klen:], value)
-				t.bigBytes += int64(len(nb) - len(buf))
+				t.bigBytes += int64(cap(nb) - cap(buf))
 				t.bigs[bi] = nb
 			}
 			inPlace = true
@@ -1154,7 +1154,7 @@ func (t *ArenaTable) EntryBytes(key []byte) int64 {
 	}
 	n := int64(r.size()) + int64(len(t.slots))*8/int64(t.count)
 	if r.f&fBig != 0 {
-		n += int64(len(t.bigs[le.Uint32(r.c[r.kv:])])) + 24
+		n += int64(cap(t.bigs[le.Uint32(r.c[r.kv:])])) + 24
 	}
 	if r.f&fObj != 0 {
 		_, v := t.kvOf(&r)
@@ -1182,9 +1182,11 @@ func (t *ArenaTable) Clone() *ArenaTable {
 	c.info = slices.Clone(t.info)
 	c.freeIdx = slices.Clone(t.freeIdx)
 	c.bigs = make([][]byte, len(t.bigs))
+	c.bigBytes = 0
 	for i, b := range t.bigs {
 		if b != nil {
-			c.bigs[i] = slices.Clone(b)
+			c.bigs[i] = append(make([]byte, 0, len(b)), b...) // without WriteAt's spare capacity
+			c.bigBytes += int64(len(b))
 		}
 	}
 	c.bigFree = slices.Clone(t.bigFree)

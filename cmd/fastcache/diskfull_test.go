@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,4 +108,75 @@ func freeBytes(t *testing.T, dir string) int64 {
 	var n int64
 	fmt.Sscan(lines[len(lines)-1], &n)
 	return n
+}
+
+// TestDiskFullIncr: INCR at the moment the disk fills, under appendfsync
+// always. The INCR whose log write fails ran already (it cannot be taken
+// back), so its reply is a MISCONF that says the outcome is unknown; INCRs
+// refused afterwards take no effect; once space returns, the unknown one is
+// logged and survives a restart, exactly once.
+func TestDiskFullIncr(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root; CI runs as root): %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", dir).Run()
+
+	p := startReady(t, dir, "--appendfsync", "always", "--wal-segment-size", "256kb", "--wal-compression", "none")
+	rdb := p.client()
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for written, free := int64(0), freeBytes(t, dir); written < free-300<<10; written += int64(len(chunk)) {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	f.Close()
+
+	acked := 0
+	pad := strings.Repeat("x", 4000)
+	var failed error
+	for i := 0; i < 100000 && failed == nil; i++ {
+		pipe := rdb.Pipeline()
+		pipe.Set(ctx(), fmt.Sprintf("pad%d", i), pad, 0)
+		incr := pipe.Incr(ctx(), "n")
+		pipe.Exec(ctx())
+		if err := incr.Err(); err != nil {
+			failed = err
+			break
+		}
+		if incr.Val() != int64(acked+1) {
+			t.Fatalf("INCR %d answered %d", acked+1, incr.Val())
+		}
+		acked++
+	}
+	if failed == nil || !strings.HasPrefix(failed.Error(), "MISCONF Errors writing to the WAL; outcome unknown") {
+		t.Fatalf("the INCR that met the full disk: %v, want MISCONF ... outcome unknown", failed)
+	}
+	for i := 0; i < 3; i++ {
+		if err := rdb.Incr(ctx(), "n").Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF Errors writing to the WAL; writes are refused") {
+			t.Fatalf("INCR while the disk is full: %v, want refused", err)
+		}
+	}
+	want := strconv.Itoa(acked + 1) // the INCR of unknown outcome ran; the refused ones did not
+	if v, err := rdb.Get(ctx(), "n").Result(); err != nil || v != want {
+		t.Fatalf("n = %q (%v) while the disk is full, want %s", v, err, want)
+	}
+	os.Remove(filler)
+	deadline := time.Now().Add(20 * time.Second)
+	for rdb.Set(ctx(), "after", "ok", 0).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("writes did not resume after space was freed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.stop()
+	p2 := startReady(t, dir)
+	if v, err := p2.client().Get(ctx(), "n").Result(); err != nil || v != want {
+		t.Fatalf("n = %q (%v) after a restart, want %s", v, err, want)
+	}
 }

@@ -1,0 +1,223 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fastcache/cache"
+)
+
+// CLIENT PAUSE timeout [WRITE|ALL] and CLIENT UNPAUSE, as Redis 7.0: while a
+// pause lasts, a client's command that it covers (every command with ALL,
+// the writes and an EXEC with queued writes with WRITE) is postponed, not
+// refused: the connection stops at it, the replies before it are sent, and
+// it runs when the pause ends or CLIENT UNPAUSE comes (failover tools pause
+// writes, wait for the replica to catch up, then switch). Commands refused
+// before they would run (unknown, arity, NOAUTH, LOADING) are answered at
+// once. A later CLIENT PAUSE extends the pause and can make it stronger
+// (WRITE to ALL), never shorter or weaker, until it ends. As in Redis, with
+// ALL even CLIENT UNPAUSE waits for the end of the pause.
+
+// pauseSpec is an active pause: until end (monotonic()), all or writes.
+type pauseSpec struct {
+	end time.Duration
+	all bool
+}
+
+// pauseState is the Server's pause (Server.pause).
+type pauseState struct {
+	mu sync.Mutex
+	p  *pauseSpec     // nil: none
+	ch chan struct{}  // closed when the pause ends early or changes (goroutine-served clients wait on it)
+	tm *time.Timer    // fires at the end, to wake the waiting clients
+	v  clientPauseVal // lock-free copy for the dispatcher's check
+}
+
+// clientPauseVal is read on every command: end (a monotonic() reading) 0
+// means no pause.
+type clientPauseVal struct {
+	end atomic.Int64
+	all atomic.Bool
+}
+
+// pausedFor reports whether cmd (from cl) must wait for the pause to end.
+func (s *Server) pausedFor(cl *Client, cmd *Command) bool {
+	end := time.Duration(s.pause.v.end.Load())
+	if end == 0 || monotonic() >= end {
+		return false
+	}
+	if s.pause.v.all.Load() {
+		return true
+	}
+	if cmd.Flags&flagWrite != 0 {
+		return true
+	}
+	if cmd.Name == "exec" && cl.multi {
+		for _, q := range cl.queued {
+			if q.cmd.Flags&flagWrite != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pauseActive reports whether a pause is in force.
+func (s *Server) pauseActive() bool {
+	end := time.Duration(s.pause.v.end.Load())
+	return end != 0 && monotonic() < end
+}
+
+// pauseEnd is when the current pause ends (0: none).
+func (s *Server) pauseEnd() time.Duration { return time.Duration(s.pause.v.end.Load()) }
+
+// setPause starts or extends the pause.
+func (s *Server) setPause(end time.Duration, all bool) {
+	ps := &s.pause
+	ps.mu.Lock()
+	if p := ps.p; p != nil && monotonic() < p.end {
+		end = max(end, p.end)
+		all = all || p.all
+	}
+	ps.p = &pauseSpec{end: end, all: all}
+	ps.v.all.Store(all)
+	ps.v.end.Store(int64(end))
+	ps.changedLocked()
+	if ps.tm != nil {
+		ps.tm.Stop()
+	}
+	ps.tm = time.AfterFunc(end-monotonic(), s.unpauseWake)
+	ps.mu.Unlock()
+}
+
+// unpause ends the pause now (CLIENT UNPAUSE).
+func (s *Server) unpause() {
+	ps := &s.pause
+	ps.mu.Lock()
+	ps.p = nil
+	ps.v.end.Store(0)
+	ps.v.all.Store(false)
+	if ps.tm != nil {
+		ps.tm.Stop()
+		ps.tm = nil
+	}
+	ps.changedLocked()
+	ps.mu.Unlock()
+	s.unpauseWake()
+}
+
+func (ps *pauseState) changedLocked() {
+	if ps.ch != nil {
+		close(ps.ch)
+		ps.ch = nil
+	}
+}
+
+// unpauseWake makes every network layer look at its paused clients again.
+func (s *Server) unpauseWake() {
+	s.pause.mu.Lock()
+	s.pause.changedLocked()
+	s.pause.mu.Unlock()
+	s.mu.Lock()
+	loops := s.loops
+	s.mu.Unlock()
+	for _, lp := range loops {
+		lp.wakeIfRunning()
+	}
+}
+
+// waitUnpause blocks a goroutine-served client until the pause ends; false
+// if the server closes meanwhile.
+func (s *Server) waitUnpause() bool {
+	for s.pauseActive() {
+		s.pause.mu.Lock()
+		if s.pause.ch == nil {
+			s.pause.ch = make(chan struct{})
+		}
+		ch := s.pause.ch
+		s.pause.mu.Unlock()
+		t := time.NewTimer(max(s.pauseEnd()-monotonic(), time.Millisecond))
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-s.done:
+			t.Stop()
+			return false
+		}
+		t.Stop()
+	}
+	return true
+}
+
+// CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked first, then the
+// timeout (milliseconds, Redis's texts). A timeout so large that now plus
+// it overflows wraps to the past, as in Redis 7.0: no pause.
+func clientPause(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitize(args[1], 128) + "'. Try CLIENT HELP.")
+		return
+	}
+	all := true
+	if len(args) == 4 {
+		switch {
+		case eqFold(args[3], "write"):
+			all = false
+		case eqFold(args[3], "all"):
+		default:
+			c.reply.Error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			return
+		}
+	}
+	ms, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if ms < 0 {
+		c.reply.Error("ERR timeout is negative")
+		return
+	}
+	now := monotonic()
+	if ms > 0 && ms <= int64((1<<63-1-now)/time.Millisecond) {
+		c.srv.setPause(now+time.Duration(ms)*time.Millisecond, all)
+	}
+	c.reply.OK()
+}
+
+func clientUnpause(c *Client, args [][]byte) {
+	c.srv.unpause()
+	c.reply.OK()
+}
+
+// CLIENT REPLY ON|OFF|SKIP: OFF drops every reply from here on (this one
+// included), SKIP the next command's, ON answers +OK and replies again.
+func clientReply(c *Client, args [][]byte) {
+	switch {
+	case eqFold(args[2], "on"):
+		c.replyOff, c.replySkip = false, false
+		c.reply.OK()
+	case eqFold(args[2], "off"):
+		c.replyOff = true
+	case eqFold(args[2], "skip"):
+		if !c.replyOff {
+			c.replySkipNext = true
+		}
+	default:
+		c.reply.Error(errSyntax)
+	}
+}
+
+// replyRules applies CLIENT REPLY after a command whose reply starts at
+// mark: dropped while replies are off or skipped; a SKIP covers the next
+// command.
+func (c *Client) replyRules(mark int) {
+	if c.replyOff || c.replySkip {
+		if c.reply.Len() > mark {
+			c.reply.Truncate(mark)
+		}
+		c.batch-- // no reply to replace if the log fails (failPipeline)
+	}
+	c.replySkip = c.replySkipNext
+	c.replySkipNext = false
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// CLIENT PAUSE / UNPAUSE / REPLY and REPLICAOF inside MULTI (pause.go,
+// multi.go): what clients see, over both network layers (TestMain runs the
+// package twice), and against redis-server where the replies can be
+// compared.
+
+// noReplyWithin asserts that nothing arrives on rc for a while (a paused
+// command must not be answered).
+func noReplyWithin(t *testing.T, rc *rawConn, d time.Duration) {
+	t.Helper()
+	rc.conn.SetReadDeadline(time.Now().Add(d))
+	b, err := rc.br.Peek(1)
+	var ne net.Error
+	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("got %q (%v) while the command should wait for the pause", b, err)
+	}
+	rc.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+}
+
+func TestClientPauseWrite(t *testing.T) {
+	ts := startServer(t)
+	admin, writer, reader := ts.rawConn(t), ts.rawConn(t), ts.rawConn(t)
+	if got := admin.do("SET", "k", "old"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := admin.do("CLIENT", "PAUSE", "100000", "WRITE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT PAUSE: %q", got)
+	}
+	// A pipeline: the GET before the write is answered, the write and all
+	// after it wait.
+	writer.write(encodeCmd("GET", "k") + encodeCmd("SET", "k", "new") + encodeCmd("GET", "k"))
+	if got := writer.read(); got != "$3\r\nold\r\n" {
+		t.Fatalf("GET before the paused write: %q", got)
+	}
+	noReplyWithin(t, writer, 300*time.Millisecond)
+	// Reads from other clients go on; errors are answered at once.
+	if got := reader.do("GET", "k"); got != "$3\r\nold\r\n" {
+		t.Fatalf("GET during WRITE pause: %q", got)
+	}
+	if got := reader.do("SET", "k"); got != "-ERR wrong number of arguments for 'set' command\r\n" {
+		t.Fatalf("arity error during pause: %q", got)
+	}
+	// MULTI queues reads; an EXEC with a write waits.
+	reader.do("MULTI")
+	if got := reader.do("GET", "k"); got != "+QUEUED\r\n" {
+		t.Fatalf("GET in MULTI: %q", got)
+	}
+	if got := reader.do("EXEC"); got != "*1\r\n$3\r\nold\r\n" {
+		t.Fatalf("read-only EXEC during WRITE pause: %q", got)
+	}
+	if got := admin.do("CLIENT", "UNPAUSE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT UNPAUSE: %q", got)
+	}
+	if got := writer.read(); got != "+OK\r\n" {
+		t.Fatalf("paused SET after UNPAUSE: %q", got)
+	}
+	if got := writer.read(); got != "$3\r\nnew\r\n" {
+		t.Fatalf("GET after the paused SET: %q", got)
+	}
+}
+
+func TestClientPauseAllEnds(t *testing.T) {
+	ts := startServer(t)
+	admin, other := ts.rawConn(t), ts.rawConn(t)
+	if got := admin.do("CLIENT", "PAUSE", "400"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT PAUSE: %q", got)
+	}
+	start := time.Now()
+	// With ALL every command waits, CLIENT UNPAUSE included (as Redis).
+	other.write(encodeCmd("PING"))
+	if got := other.read(); got != "+PONG\r\n" {
+		t.Fatalf("PING after the pause: %q", got)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("PING answered after %v, within a 400 ms pause", time.Since(start))
+	}
+	// A later pause only extends; an overflowing timeout is no pause.
+	if got := admin.do("CLIENT", "PAUSE", "9223372036854775807"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT PAUSE LLONG_MAX: %q", got)
+	}
+	if got := other.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after an overflowing pause: %q", got)
+	}
+}
+
+// TestRedisDiffClientPauseReply: the replies (and errors) of CLIENT PAUSE,
+// UNPAUSE and REPLY, and REPLICAOF queued in MULTI, byte for byte against
+// redis-server. Each script is written at once and its replies read back
+// (CLIENT REPLY drops some).
+func TestRedisDiffClientPauseReply(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	scripts := []struct {
+		cmds    [][]string
+		replies int
+	}{
+		{[][]string{{"CLIENT", "PAUSE"}, {"CLIENT", "PAUSE", "1", "2", "3"}, {"CLIENT", "PAUSE", "x"}, {"CLIENT", "PAUSE", "-1"},
+			{"CLIENT", "PAUSE", "1", "x"}, {"CLIENT", "PAUSE", "x", "x"}, {"CLIENT", "PAUSE", "1e3"}, {"CLIENT", "PAUSE", "0", "WRITE"},
+			{"CLIENT", "PAUSE", "0", "all"}, {"CLIENT", "UNPAUSE"}, {"CLIENT", "UNPAUSE", "x"}}, 11},
+		{[][]string{{"CLIENT", "REPLY"}, {"CLIENT", "REPLY", "x"}, {"CLIENT", "REPLY", "on", "x"}, {"CLIENT", "REPLY", "ON"},
+			{"CLIENT", "REPLY", "SKIP"}, {"SET", "a", "1"}, {"GET", "a"},
+			{"CLIENT", "REPLY", "OFF"}, {"SET", "b", "2"}, {"GET", "nosuch", "x"}, {"CLIENT", "REPLY", "SKIP"}, {"GET", "b"},
+			{"CLIENT", "REPLY", "ON"}, {"GET", "b"}, {"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "SKIP"}, {"PING"}, {"ECHO", "x"}}, 8},
+		{[][]string{{"MULTI"}, {"REPLICAOF", "NO", "ONE"}, {"SET", "r", "1"}, {"SLAVEOF", "NO", "ONE"}, {"GET", "r"}, {"EXEC"},
+			{"MULTI"}, {"REPLICAOF", "NO"}, {"EXEC"}}, 9},
+	}
+	for i, sc := range scripts {
+		var got [2]string
+		for s, addr := range []string{redisAddr, fc.addr} {
+			dc := diffDial(t, addr)
+			var in []byte
+			for _, c := range sc.cmds {
+				in = append(in, diffEncode(c)...)
+			}
+			dc.conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := dc.conn.Write(in); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			for k := 0; k < sc.replies; k++ {
+				r, err := diffReadReply(dc.br)
+				if err != nil {
+					t.Fatalf("script %d on %s: reply %d: %v (so far %q)", i, sweepSide[s], k, err, out.String())
+				}
+				out.WriteString(r)
+			}
+			// nothing more: send a PING and expect exactly its reply
+			if r, err := dc.do([]string{"PING"}); err != nil || r != "+PONG\r\n" {
+				t.Fatalf("script %d on %s: after the replies: %q %v", i, sweepSide[s], r, err)
+			}
+			got[s] = out.String()
+		}
+		if got[0] != got[1] {
+			t.Errorf("script %d:\n  redis:     %q\n  fastcache: %q", i, got[0], got[1])
+		}
+	}
+}

@@ -1,0 +1,25 @@
+package shard
+
+import "fastcache/persistence"
+
+// WriteAt writes part at offset of key's value e (as Get returned it; the
+// key exists and holds a string), zero-filling up to offset, gives the value
+// the encoding enc (see Enc), logs only part (OpSetRange), and returns the
+// new length. A large value is changed in place (ArenaTable.WriteAt: APPEND
+// to a 500 MB string copies the appended bytes, not the string); a small
+// one is rebuilt.
+func (d *DB) WriteAt(key []byte, e Entry, offset int64, part []byte, enc Enc, rec persistence.Recorder) int {
+	n, ok := d.w().WriteAt(key, int(offset), part)
+	if !ok {
+		nv := spliceRange(e.Value, offset, part)
+		d.t.Upsert(key, nv, e.ExpireAt, NewMeta(), 0)
+		n = len(nv)
+	}
+	rec.Record(persistence.OpSetRange, d.N, key, part, offset)
+	if enc != EncAuto {
+		d.t.SetEnc(key, enc)
+	}
+	d.touchWatch(key)
+	d.account()
+	return n
+}
