@@ -444,6 +444,10 @@ type sweepKnownDiff struct {
 
 var sweepKnownDiffs = []sweepKnownDiff{
 	{func(a []string, r, f string) bool {
+		cmd := commands[strings.ToLower(a[0])]
+		return cmd != nil && cmd.Since > "7.0.99" && strings.HasPrefix(r, "-ERR unknown command")
+	}, "commands newer than Redis 7.0 (hash-field expiry: HEXPIRE and its family, Redis 7.4) are unknown to the redis-server 7.0 the sweep compares with"},
+	{func(a []string, r, f string) bool {
 		return sweepIs(a, "client", "setinfo") || sweepIs(a, "client", "no-touch")
 	}, "CLIENT SETINFO and CLIENT NO-TOUCH are Redis 7.2's (drivers send SETINFO on connect); Redis 7.0 answers unknown subcommand"},
 	{func(a []string, r, f string) bool {
