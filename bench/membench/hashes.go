@@ -13,8 +13,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -43,60 +41,11 @@ func parseShapes(v string) ([]hashShape, error) {
 	return out, nil
 }
 
-func hashKeyOf(i int) string   { return fmt.Sprintf("hash:%011d", i) }  // 16 bytes
-func hashFieldOf(i int) string { return fmt.Sprintf("field:%010d", i) } // 16 bytes
-
 type hashBytesResult struct {
 	rssBefore, rssAfter   int64
 	usedBefore, usedAfter int64
 	encoding              string
 	load                  time.Duration
-}
-
-// loadHashes writes shape's hashes with HSETs of up to 100 fields, 10 per
-// pipeline round trip, over `workers` connections (all of them on the one
-// key when there is one hash).
-func loadHashes(ctx context.Context, addr string, shape hashShape, workers int) error {
-	const perCmd, perPipe = 100, 10
-	c := newClient(addr, workers)
-	defer c.Close()
-	// Work items: (hash, first field) of one HSET each.
-	perHash := (shape.fields + perCmd - 1) / perCmd
-	items := int64(shape.hashes * perHash)
-	var next atomic.Int64
-	errc := make(chan error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := next.Add(perPipe) - perPipe
-				if lo >= items {
-					return
-				}
-				hi := min(lo+perPipe, items)
-				p := c.Pipeline()
-				for it := lo; it < hi; it++ {
-					h, f0 := int(it)/perHash, int(it)%perHash*perCmd
-					f1 := min(f0+perCmd, shape.fields)
-					args := make([]interface{}, 0, 2+2*(f1-f0))
-					args = append(args, "HSET", hashKeyOf(h))
-					for f := f0; f < f1; f++ {
-						args = append(args, hashFieldOf(f), valOf(h*shape.fields+f))
-					}
-					p.Do(ctx, args...)
-				}
-				if _, err := p.Exec(ctx); err != nil {
-					errc <- fmt.Errorf("HSET batch at item %d: %w", lo, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	return <-errc
 }
 
 func hashBytes(cfg config, kind, dir string, shape hashShape) (hashBytesResult, error) {
@@ -124,7 +73,7 @@ func hashBytes(cfg config, kind, dir string, shape hashShape) (hashBytesResult, 
 		return res, err
 	}
 	t := time.Now()
-	if err := loadHashes(ctx, s.addr(), shape, cfg.loaders); err != nil {
+	if err := loadHashes(ctx, s.addr(), 0, shape.hashes, shape.fields, cfg.loaders); err != nil {
 		return res, err
 	}
 	res.load = time.Since(t)
