@@ -48,6 +48,7 @@ type config struct {
 	keys, rounds, conns, ops, loaders int
 	hashes, fields, bigHash           int
 	skipRestart, skipSnapLoad         bool
+	servers                           string
 	timeCap, restartTimeout           time.Duration
 	fcBin, redisBin, workDir          string
 	keep                              bool
@@ -82,6 +83,7 @@ func main() {
 	flag.IntVar(&cfg.bigHash, "bighash", 0, "write a hash of this many fields after the restart, before the SET/GET loops")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "no snapshot, kill -9 and restart: load, then the loops")
 	flag.BoolVar(&cfg.skipSnapLoad, "skip-snapload", false, "skip the loops without and with a snapshot")
+	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling)")
 	flag.Parse()
 	if cfg.hashes > 0 {
 		if cfg.hashes < 10 || cfg.fields < 1 {
@@ -118,7 +120,7 @@ func run(cfg config, out io.Writer) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	kinds := []string{"fastcache", "redis"}
+	kinds := strings.Split(cfg.servers, ",")
 	results := map[string][]roundResult{}
 	for r := 1; r <= cfg.rounds; r++ {
 		for _, kind := range kinds {
