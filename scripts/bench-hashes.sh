@@ -64,11 +64,13 @@ go build -o "$BIN/membench" ./bench/membench
 go build -o "$BIN/restart" ./bench/restart
 
 # A loopback port nothing answers on, for scripts/bench.sh (the Go programs
-# pick their own from the kernel).
+# pick their own from the kernel), below the ephemeral range (32768-60999 by
+# default) so that no client connection of this run or another can hold it
+# when the server starts.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
+		p=$((16000 + RANDOM % 16000))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
