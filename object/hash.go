@@ -39,10 +39,22 @@ func init() {
 // value longer than hash-max-listpack-value, or a field with a TTL, it moves
 // to an arena table (pointer-free, as the keyspace's own), where field TTLs
 // are the table's expiries. Like Redis, it never moves back.
+//
+// A table-encoded hash is cloned copy-on-write: a snapshot clones every
+// collection with its shard locked, and deep-copying a 1,000,000-field
+// table there (~100 MB) held the shard, and every client of the event loop
+// waiting on it, for the whole copy. The clone shares the table instead;
+// whichever side changes it first (or scans it: Scan may finish an index
+// migration) copies it then, while the others only read it (a snapshot
+// reads its clone without the lock: concurrent reads are safe).
 type Hash struct {
 	lp  []byte // small: (uvarint flen | field | uvarint vlen | value)*
 	n   int    // fields in lp
 	big *shard.ArenaTable
+	// shared counts the Hashes that share big since a Clone (nil: big is
+	// this hash's own). It only grows while they share it (a clone that is
+	// dropped never says so), so the first change after a clone copies.
+	shared *atomic.Int32
 }
 
 // NewHash returns an empty (small) hash.
@@ -65,14 +77,34 @@ func (h *Hash) Bytes() int64 {
 	return int64(cap(h.lp)) + 48
 }
 
+// Clone is a copy; a table-encoded hash shares its table until one of
+// them changes (see Hash).
 func (h *Hash) Clone() shard.Object {
-	c := &Hash{n: h.n}
 	if h.big != nil {
-		c.big = h.big.Clone()
-	} else {
-		c.lp = append([]byte(nil), h.lp...)
+		if h.shared == nil {
+			h.shared = new(atomic.Int32)
+			h.shared.Store(1)
+		}
+		h.shared.Add(1)
+		return &Hash{big: h.big, shared: h.shared}
 	}
-	return c
+	return &Hash{n: h.n, lp: append([]byte(nil), h.lp...)}
+}
+
+// own gives h a table of its own before it changes it, copying the shared
+// one unless every other sharer has copied away already. A sharer
+// decrements the count only after its copy is complete, so the last one
+// never changes the table while another still reads it to copy it.
+func (h *Hash) own() {
+	if h.shared == nil {
+		return
+	}
+	if h.shared.Load() > 1 {
+		t := h.big.Clone()
+		h.shared.Add(-1)
+		h.big = t
+	}
+	h.shared = nil
 }
 
 func (h *Hash) Encoding() string {
@@ -130,6 +162,7 @@ func (h *Hash) Set(field, value []byte) bool {
 		}
 	}
 	if h.big != nil {
+		h.own()
 		_, existed := h.big.Get(field)
 		h.big.Put(field, value, 0, 0)
 		return !existed
@@ -291,6 +324,7 @@ func (h *Hash) Update(field, value []byte) bool {
 	if h.big == nil {
 		return h.Set(field, value)
 	}
+	h.own()
 	e, existed := h.big.Get(field)
 	h.big.Put(field, value, e.ExpireAt, 0)
 	return !existed
@@ -310,6 +344,10 @@ func (h *Hash) convert() {
 // Del removes field; false if it was not there.
 func (h *Hash) Del(field []byte) bool {
 	if h.big != nil {
+		if _, ok := h.big.Get(field); !ok {
+			return false
+		}
+		h.own()
 		return h.big.Delete(field)
 	}
 	at, end, _, ok := h.find(field)
@@ -349,6 +387,7 @@ func (h *Hash) Scan(cursor uint64, count int, now int64, fn func(field, value []
 		h.Range(now, func(f, v []byte) bool { fn(f, v); return true })
 		return 0
 	}
+	h.own() // Scan may finish an index migration: a change
 	return h.big.Scan(cursor, count, func(k []byte, e shard.Entry) {
 		if e.ExpireAt == 0 || e.ExpireAt > now {
 			fn(k, e.Value)
@@ -412,6 +451,10 @@ func (h *Hash) SetFieldExpire(field []byte, at int64) bool {
 		}
 		h.convert()
 	}
+	if _, ok := h.big.Get(field); !ok {
+		return false
+	}
+	h.own()
 	return h.big.SetExpire(field, at)
 }
 

@@ -2,6 +2,7 @@ package object
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -164,4 +165,85 @@ func BenchmarkHashLoad100(b *testing.B) {
 			NewHash().SetItems(body)
 		}
 	})
+}
+
+// bigHash is a table-encoded hash of n fields f0..f(n-1) = v0..
+func bigHash(n int) *Hash {
+	h := NewHash()
+	for i := range n {
+		h.Set([]byte(fmt.Sprint("f", i)), []byte(fmt.Sprint("v", i)))
+	}
+	return h
+}
+
+func contents(h *Hash) map[string]string {
+	m := map[string]string{}
+	h.Range(0, func(f, v []byte) bool { m[string(f)] = string(v); return true })
+	return m
+}
+
+// A clone of a table-encoded hash shares the table until one side changes,
+// and each side then sees only its own changes, whichever changes first.
+func TestHashCloneCopyOnWrite(t *testing.T) {
+	for _, change := range []struct {
+		name string
+		fn   func(h *Hash)
+	}{
+		{"Set", func(h *Hash) { h.Set([]byte("f1"), []byte("changed")) }},
+		{"Set new", func(h *Hash) { h.Set([]byte("new"), []byte("x")) }},
+		{"SetPairs", func(h *Hash) { h.SetPairs([][]byte{[]byte("f2"), []byte("y"), []byte("n2"), []byte("z")}) }},
+		{"Update", func(h *Hash) { h.Update([]byte("f3"), []byte("7")) }},
+		{"Del", func(h *Hash) { h.Del([]byte("f4")) }},
+		{"SetFieldExpire", func(h *Hash) { h.SetFieldExpire([]byte("f5"), 1) }},
+		{"Scan", func(h *Hash) { h.Scan(0, 10, 0, func(f, v []byte) {}) }},
+	} {
+		for _, cloneChanges := range []bool{false, true} {
+			orig := bigHash(300)
+			want := contents(orig)
+			clone := orig.Clone().(*Hash)
+			if clone.big != orig.big {
+				t.Fatalf("%s: a clone of a table-encoded hash copied the table", change.name)
+			}
+			a, b := orig, clone
+			if cloneChanges {
+				a, b = clone, orig
+			}
+			change.fn(a)
+			if got := contents(b); len(got) != len(want) || !maps.Equal(got, want) {
+				t.Fatalf("%s (clone changes: %v): the other side changed", change.name, cloneChanges)
+			}
+			if at, _ := b.FieldExpire([]byte("f5"), 0); at != 0 {
+				t.Fatalf("%s: the other side's field got a TTL", change.name)
+			}
+			// Now b changes too: it may take the table over without copying.
+			b.Set([]byte("f6"), []byte("b"))
+			if v, _ := a.Get([]byte("f6"), 0); string(v) == "b" {
+				t.Fatalf("%s: b's change reached a", change.name)
+			}
+		}
+	}
+}
+
+// A snapshot reads its clone without the shard lock while commands read
+// and change the live hash (run with -race).
+func TestHashCloneConcurrentReader(t *testing.T) {
+	h := bigHash(2000)
+	for round := range 20 {
+		c := h.Clone().(*Hash)
+		done := make(chan int)
+		go func() {
+			n := 0
+			c.Records(0, func(op persistence.Op, body []byte, num int64) error {
+				persistence.Items(body, func([]byte) { n++ })
+				return nil
+			})
+			done <- n
+		}()
+		h.Get([]byte("f1"), 0)
+		h.Set([]byte(fmt.Sprint("g", round)), []byte("x"))
+		h.Del([]byte(fmt.Sprint("f", round)))
+		if n := <-done; n != 2*c.Len() {
+			t.Fatalf("round %d: the clone's records held %d items, want %d", round, n, 2*c.Len())
+		}
+	}
 }
