@@ -8,7 +8,10 @@ package object
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
 
 	"fastcache/persistence"
 	"fastcache/shard"
@@ -36,10 +39,22 @@ func init() {
 // value longer than hash-max-listpack-value, or a field with a TTL, it moves
 // to an arena table (pointer-free, as the keyspace's own), where field TTLs
 // are the table's expiries. Like Redis, it never moves back.
+//
+// A table-encoded hash is cloned copy-on-write: a snapshot clones every
+// collection with its shard locked, and deep-copying a 1,000,000-field
+// table there (~100 MB) held the shard, and every client of the event loop
+// waiting on it, for the whole copy. The clone shares the table instead;
+// whichever side changes it first (or scans it: Scan may finish an index
+// migration) copies it then, while the others only read it (a snapshot
+// reads its clone without the lock: concurrent reads are safe).
 type Hash struct {
 	lp  []byte // small: (uvarint flen | field | uvarint vlen | value)*
 	n   int    // fields in lp
 	big *shard.ArenaTable
+	// shared counts the Hashes that share big since a Clone (nil: big is
+	// this hash's own). It only grows while they share it (a clone that is
+	// dropped never says so), so the first change after a clone copies.
+	shared *atomic.Int32
 }
 
 // NewHash returns an empty (small) hash.
@@ -62,14 +77,34 @@ func (h *Hash) Bytes() int64 {
 	return int64(cap(h.lp)) + 48
 }
 
+// Clone is a copy; a table-encoded hash shares its table until one of
+// them changes (see Hash).
 func (h *Hash) Clone() shard.Object {
-	c := &Hash{n: h.n}
 	if h.big != nil {
-		c.big = h.big.Clone()
-	} else {
-		c.lp = append([]byte(nil), h.lp...)
+		if h.shared == nil {
+			h.shared = new(atomic.Int32)
+			h.shared.Store(1)
+		}
+		h.shared.Add(1)
+		return &Hash{big: h.big, shared: h.shared}
 	}
-	return c
+	return &Hash{n: h.n, lp: append([]byte(nil), h.lp...)}
+}
+
+// own gives h a table of its own before it changes it, copying the shared
+// one unless every other sharer has copied away already. A sharer
+// decrements the count only after its copy is complete, so the last one
+// never changes the table while another still reads it to copy it.
+func (h *Hash) own() {
+	if h.shared == nil {
+		return
+	}
+	if h.shared.Load() > 1 {
+		t := h.big.Clone()
+		h.shared.Add(-1)
+		h.big = t
+	}
+	h.shared = nil
 }
 
 func (h *Hash) Encoding() string {
@@ -127,17 +162,13 @@ func (h *Hash) Set(field, value []byte) bool {
 		}
 	}
 	if h.big != nil {
+		h.own()
 		_, existed := h.big.Get(field)
 		h.big.Put(field, value, 0, 0)
 		return !existed
 	}
 	if at, end, _, ok := h.find(field); ok {
-		var tmp [2 * binary.MaxVarintLen64]byte
-		n := binary.PutUvarint(tmp[:], uint64(len(field)))
-		enc := append(tmp[:n:n], field...)
-		enc = binary.AppendUvarint(enc, uint64(len(value)))
-		enc = append(enc, value...)
-		h.lp = append(h.lp[:at], append(enc, h.lp[end:]...)...)
+		h.replaceValue(at+uvarintLen(len(field))+len(field), end, value)
 		return false
 	}
 	if int64(h.n+1) > HashMaxListpackEntries.Load() {
@@ -145,12 +176,146 @@ func (h *Hash) Set(field, value []byte) bool {
 		h.big.Put(field, value, 0, 0)
 		return true
 	}
+	h.appendEntry(field, value)
+	return true
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
+}
+
+// appendEntry appends a new field to the packed encoding.
+func (h *Hash) appendEntry(field, value []byte) {
 	h.lp = binary.AppendUvarint(h.lp, uint64(len(field)))
 	h.lp = append(h.lp, field...)
 	h.lp = binary.AppendUvarint(h.lp, uint64(len(value)))
 	h.lp = append(h.lp, value...)
 	h.n++
-	return true
+}
+
+// replaceValue overwrites the encoded value at lp[vstart:vend] with value,
+// in place (moving the entries after it when the size changes; no
+// temporary copy of the tail).
+func (h *Hash) replaceValue(vstart, vend int, value []byte) {
+	size := uvarintLen(len(value)) + len(value)
+	old := vend - vstart
+	switch {
+	case size < old:
+		copy(h.lp[vstart+size:], h.lp[vend:])
+		h.lp = h.lp[:len(h.lp)-(old-size)]
+	case size > old:
+		n := len(h.lp)
+		h.lp = slices.Grow(h.lp, size-old)[:n+size-old]
+		copy(h.lp[vstart+size:], h.lp[vend:n])
+	}
+	p := vstart + binary.PutUvarint(h.lp[vstart:], uint64(len(value)))
+	copy(h.lp[p:], value)
+}
+
+// SetPairs stores the fields and values given alternately in fv (HSET's
+// arguments) as calling Set for each pair in order would, and returns how
+// many fields were new. See pairSetter for what it saves.
+func (h *Hash) SetPairs(fv [][]byte) int {
+	need, longest := 0, 0
+	for _, b := range fv {
+		need += uvarintLen(len(b)) + len(b)
+		longest = max(longest, len(b))
+	}
+	var s pairSetter
+	s.init(h, need, len(fv)/2, longest)
+	for i := 0; i+1 < len(fv); i += 2 {
+		s.set(fv[i], fv[i+1])
+	}
+	return s.added
+}
+
+// SetItems is SetPairs for a record body of fields and values (items, as
+// persistence.AppendItem writes them): replay of HSET records and snapshot
+// entries. The body's encoding is the packed encoding's, so its length is
+// the room the new fields need.
+func (h *Hash) SetItems(body []byte) int {
+	longest, items := 0, 0
+	persistence.Items(body, func(it []byte) {
+		longest = max(longest, len(it))
+		items++
+	})
+	var s pairSetter
+	s.init(h, len(body), items/2, longest)
+	var f []byte
+	i := 0
+	persistence.Items(body, func(it []byte) {
+		if i%2 == 0 {
+			f = it
+		} else {
+			s.set(f, it)
+		}
+		i++
+	})
+	return s.added
+}
+
+// pairSetter adds many fields to a hash at once. For a small hash it
+// converts first when any field or value is too long (the end state of
+// setting them one by one), reserves room for all of them in one
+// allocation when the hash is empty (a new hash, a snapshot entry being
+// loaded: no growth by doubling, no garbage, no slack beyond the size
+// class), and keeps a 1024-bit filter of the fields' hashes so that a field
+// that cannot be there yet is appended without scanning the encoding (the
+// scan made loading a 100-field hash quadratic).
+type pairSetter struct {
+	h      *Hash
+	filter [16]uint64
+	maxE   int64
+	added  int
+}
+
+func (s *pairSetter) init(h *Hash, need, pairs, longest int) {
+	s.h, s.maxE = h, HashMaxListpackEntries.Load()
+	if h.big == nil && longest > int(HashMaxListpackValue.Load()) {
+		h.convert()
+	}
+	if h.big != nil {
+		return
+	}
+	if h.n == 0 && int64(pairs) <= s.maxE && cap(h.lp) < need {
+		h.lp = slices.Grow(h.lp[:0], need)
+	}
+	for p := 0; p < len(h.lp); {
+		f, _, next := lpNext(h.lp, p)
+		s.mark(f)
+		p = next
+	}
+}
+
+// mark records field in the filter and says whether it may have been
+// there already.
+func (s *pairSetter) mark(field []byte) bool {
+	x := xxhash.Sum64(field) & 1023
+	w, bit := x>>6, uint64(1)<<(x&63)
+	seen := s.filter[w]&bit != 0
+	s.filter[w] |= bit
+	return seen
+}
+
+func (s *pairSetter) set(field, value []byte) {
+	h := s.h
+	if h.big != nil || s.mark(field) {
+		if h.Set(field, value) {
+			s.added++
+		}
+		return
+	}
+	s.added++
+	if int64(h.n+1) > s.maxE {
+		h.convert()
+		h.big.Put(field, value, 0, 0)
+		return
+	}
+	h.appendEntry(field, value)
 }
 
 // Update stores value in field keeping the field's TTL (HINCRBY: the
@@ -159,6 +324,7 @@ func (h *Hash) Update(field, value []byte) bool {
 	if h.big == nil {
 		return h.Set(field, value)
 	}
+	h.own()
 	e, existed := h.big.Get(field)
 	h.big.Put(field, value, e.ExpireAt, 0)
 	return !existed
@@ -178,6 +344,10 @@ func (h *Hash) convert() {
 // Del removes field; false if it was not there.
 func (h *Hash) Del(field []byte) bool {
 	if h.big != nil {
+		if _, ok := h.big.Get(field); !ok {
+			return false
+		}
+		h.own()
 		return h.big.Delete(field)
 	}
 	at, end, _, ok := h.find(field)
@@ -217,6 +387,7 @@ func (h *Hash) Scan(cursor uint64, count int, now int64, fn func(field, value []
 		h.Range(now, func(f, v []byte) bool { fn(f, v); return true })
 		return 0
 	}
+	h.own() // Scan may finish an index migration: a change
 	return h.big.Scan(cursor, count, func(k []byte, e shard.Entry) {
 		if e.ExpireAt == 0 || e.ExpireAt > now {
 			fn(k, e.Value)
@@ -280,6 +451,10 @@ func (h *Hash) SetFieldExpire(field []byte, at int64) bool {
 		}
 		h.convert()
 	}
+	if _, ok := h.big.Get(field); !ok {
+		return false
+	}
+	h.own()
 	return h.big.SetExpire(field, at)
 }
 
@@ -368,16 +543,7 @@ func (discard) Record(persistence.Op, int, []byte, []byte, int64) {}
 
 func applyHSet(d *shard.DB, r *persistence.Record) {
 	h, e, _ := hashFor(d, r)
-	var f []byte
-	i := 0
-	persistence.Items(r.Value, func(it []byte) {
-		if i%2 == 0 {
-			f = it
-		} else {
-			h.Set(f, it)
-		}
-		i++
-	})
+	h.SetItems(r.Value)
 	d.Changed(r.Key, e, nil)
 }
 

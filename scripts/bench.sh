@@ -9,6 +9,13 @@
 #   * bench/loadgen: the same loads, plus a 1:10 SET:GET mix, recording every
 #     request's latency in a histogram so each row has p50/p99/p99.9
 #   * a connection-heavy run: -c 1000, SET and GET, -P 1 (both tools)
+#   * hash rows, when TESTS names them: hset is redis-benchmark's own `-t hset`
+#     (HSET myhash element:__rand_int__ <value>: ONE hash growing to up to
+#     -r fields); hget, hincrby and hgetall are redis-benchmark custom
+#     command lines over HKEYS 10-field hashes h:__rand_int__ (fields f1..f9
+#     = the -d value, f10 = 0), written by `loadgen -t hload` at the start
+#     of the session:  HGET h:__rand_int__ f1 | HINCRBY h:__rand_int__ f10 1 |
+#     HGETALL h:__rand_int__  (loadgen sends the same commands)
 # The mix lives in bench/loadgen (one process, per-connection interleaving of
 # 1 SET then 10 GETs) rather than two concurrent redis-benchmark processes:
 # two processes report two rates and two latency distributions that cannot be
@@ -25,6 +32,8 @@
 #   N [200000]            requests per run        ROUNDS [3]
 #   SETTINGS ["none everysec always"]             PIPELINES ["1 16"]
 #   TESTS ["set get incr mset"]                   MIX [1:10] (SET:GET; "" = no mix)
+#                         also: hset hget hincrby hgetall (see above)
+#   HKEYS [100000]        10-field hashes of the hget/hincrby/hgetall rows
 #   HEAVY_CONNS [1000]    connections of the connection-heavy run ("" = skip it)
 #   TOOLS ["redis-benchmark loadgen"]
 #   TIMECAP [60s]         loadgen stops issuing requests after this (row keeps what it did)
@@ -36,6 +45,7 @@
 #   REDIS_PORT [7379]  FC_PORT [7380]  OUT [bench/out]  KEEP_WORK [0]
 #
 # Smoke run:  N=2000 ROUNDS=1 scripts/bench.sh
+# Hashes:     TESTS="hset hget hincrby hgetall" MIX="" HEAVY_CONNS="" scripts/bench.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +67,7 @@ FC_PORT=${FC_PORT:-7380}
 OUT=${OUT:-$ROOT/bench/out}
 KEEP_WORK=${KEEP_WORK:-0}
 CONTROL=${CONTROL:-0}
+HKEYS=${HKEYS:-100000}
 CLIENTS=50
 DATA=64
 KEYSPACE=1000000
@@ -64,6 +75,9 @@ KEYSPACE=1000000
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 has_tool() { [[ " $TOOLS " == *" $1 "* ]]; }
+# Hash rows that read the preloaded 10-field hashes h:<12 digits>.
+is_hread() { [[ $1 == hget || $1 == hincrby || $1 == hgetall ]]; }
+needs_hload() { local t; for t in $TESTS; do is_hread "$t" && return 0; done; return 1; }
 
 # --- prerequisites ---------------------------------------------------------
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v redis-cli >/dev/null; then
@@ -179,6 +193,11 @@ rb() {
   local server=$1 setting=$2 round=$3 port=$4 test=$5 c=$6 P=$7
   local raw=$OUT/raw/rb-$server-$setting-r$round-$test-c$c-P$P.csv
   local cmd=(redis-benchmark -h 127.0.0.1 -p "$port" --csv -q -c "$c" -d "$DATA" -r "$KEYSPACE" -n "$N" -P "$P" -t "$test")
+  case $test in # a custom command line; its CSV row is named by the line, whose first word the awk below keeps
+    hget) cmd=(redis-benchmark -h 127.0.0.1 -p "$port" --csv -q -c "$c" -r "$HKEYS" -n "$N" -P "$P" HGET h:__rand_int__ f1) ;;
+    hincrby) cmd=(redis-benchmark -h 127.0.0.1 -p "$port" --csv -q -c "$c" -r "$HKEYS" -n "$N" -P "$P" HINCRBY h:__rand_int__ f10 1) ;;
+    hgetall) cmd=(redis-benchmark -h 127.0.0.1 -p "$port" --csv -q -c "$c" -r "$HKEYS" -n "$N" -P "$P" HGETALL h:__rand_int__) ;;
+  esac
   record timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}"
   if ! timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}" >"$raw" 2>"$raw.err"; then
     log "warning: redis-benchmark $test -c $c -P $P against $server failed or timed out (see $raw.err)"
@@ -196,7 +215,9 @@ rb() {
 # lg SERVER SETTING ROUND PORT TEST CLIENTS PIPELINE
 lg() {
   local server=$1 setting=$2 round=$3 port=$4 test=$5 c=$6 P=$7
-  local cmd=("$LOADGEN" -addr "127.0.0.1:$port" -t "$test" -c "$c" -P "$P" -d "$DATA" -r "$KEYSPACE" -n "$N" -timecap "$TIMECAP" -procs "$LOADGEN_PROCS")
+  local r=$KEYSPACE
+  if is_hread "$test"; then r=$HKEYS; fi
+  local cmd=("$LOADGEN" -addr "127.0.0.1:$port" -t "$test" -c "$c" -P "$P" -d "$DATA" -r "$r" -n "$N" -timecap "$TIMECAP" -procs "$LOADGEN_PROCS")
   if [[ $test == mix ]]; then cmd+=(-mix "$MIX"); fi
   record timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}"
   local row
@@ -208,12 +229,25 @@ lg() {
   awk -F, '{ printf "    loadgen         %-5s -c%-4s -P%-2s %10.0f rps  p50 %s  p99 %s  p99.9 %s ms\n", $5, $6, $7, $11, $13, $14, $15 }' <<<"$row" >&2
 }
 
+# hload SERVER PORT: writes the HKEYS 10-field hashes the hget/hincrby/hgetall
+# rows read (not a row of the report; checked with HLEN of the last one).
+hload() {
+  local server=$1 port=$2
+  local cmd=("$LOADGEN" -addr "127.0.0.1:$port" -t hload -c "$CLIENTS" -P 16 -d "$DATA" -r "$HKEYS" -n "$HKEYS" -timecap "$TIMECAP" -procs "$LOADGEN_PROCS")
+  record timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}"
+  timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}" >/dev/null 2>>"$OUT/raw/loadgen.err" || die "preloading hashes into $server failed (see $OUT/raw/loadgen.err)"
+  local last
+  last=$(printf 'h:%012d' $((HKEYS - 1)))
+  [[ $(redis-cli -p "$port" hlen "$last") == 10 ]] || die "preloading hashes into $server: HLEN $last is not 10"
+}
+
 # session SERVER SETTING ROUND: one server, fresh directory, every load.
 session() {
   local server=$1 setting=$2 round=$3 port
   if [[ $server == redis* ]]; then port=$REDIS_PORT; else port=$FC_PORT; fi
   log "[$setting round $round/$ROUNDS] $server on :$port"
   start_server "$server" "$setting" "$round" "$port"
+  if needs_hload; then hload "$server" "$port"; fi
   local P t
   for P in $PIPELINES; do
     for t in $TESTS; do
@@ -268,13 +302,19 @@ PREAMBLE=$WORK/preamble.md
   echo
   echo "## Method"
   echo
-  echo "\`$(quote env N="$N" ROUNDS="$ROUNDS" SETTINGS="$SETTINGS" PIPELINES="$PIPELINES" TESTS="$TESTS" MIX="$MIX" HEAVY_CONNS="$HEAVY_CONNS" TOOLS="$TOOLS" TIMECAP="$TIMECAP" LOADGEN_PROCS="$LOADGEN_PROCS" CONTROL="$CONTROL" scripts/bench.sh)\`"
+  echo "\`$(quote env N="$N" ROUNDS="$ROUNDS" SETTINGS="$SETTINGS" PIPELINES="$PIPELINES" TESTS="$TESTS" MIX="$MIX" HEAVY_CONNS="$HEAVY_CONNS" TOOLS="$TOOLS" TIMECAP="$TIMECAP" LOADGEN_PROCS="$LOADGEN_PROCS" CONTROL="$CONTROL" HKEYS="$HKEYS" scripts/bench.sh)\`"
   echo
   echo "- One server runs at a time on a fresh data directory on the same disk; per setting the runs alternate redis-server, fastcache$( ((CONTROL == 1)) && echo ', redis-server again (the A/A control)'), redis-server, fastcache, ... for $ROUNDS round(s). Client and server share the machine's $(nproc) cores."
   echo "- Settings: **none** = \`--appendonly no\` on both; **everysec** = \`--appendonly yes --appendfsync everysec\`; **always** = \`--appendonly yes --appendfsync always\`. Redis also gets \`--save '' --aof-use-rdb-preamble yes\`; fastcache \`--save ''\` (its defaults otherwise)."
   echo "- Loads, in this order within a session, each with \`-n $N\` requests: for each pipeline depth in {$PIPELINES}: $(echo "$TESTS" | sed 's/ /, /g') with $CLIENTS connections, ${DATA}-byte values, random keys from ${KEYSPACE}$([[ -n $MIX ]] && echo ", then a $MIX SET:GET mix"); then$([[ -n $HEAVY_CONNS ]] && echo " SET and GET with $HEAVY_CONNS connections, -P 1" || echo " nothing else")."
   echo "- \`redis-benchmark\` (single-threaded C client) reports throughput and p50/p99 but not p99.9; \`bench/loadgen\` (Go, raw RESP, GOMAXPROCS=$LOADGEN_PROCS$( ((LOADGEN_PROCS == 1)) && echo ': the same one-core client budget')) drives the same loads, records every request's latency (from the write of its pipelined batch to its reply, as redis-benchmark does) in a log-linear histogram and reports p50/p99/p99.9. It also runs the SET:GET mix (1 SET then 10 GETs per connection), which redis-benchmark cannot do in one process. Each loadgen run stops issuing after $TIMECAP; every command runs under \`timeout $TIMEOUT\`."
   echo "- MSET sets 10 keys per command and counts as one request."
+  if [[ " $TESTS " == *" hset "* ]]; then
+    echo "- hset is \`redis-benchmark -t hset\`: \`HSET myhash element:__rand_int__ <${DATA}-byte value>\`, one hash that grows to up to $KEYSPACE fields over the session (so every connection writes the same key); loadgen sends the same command."
+  fi
+  if needs_hload; then
+    echo "- hget, hincrby, hgetall read or change a random one of $HKEYS hashes \`h:<12 digits>\` of 10 fields (f1..f9 = ${DATA}-byte values, f10 = 0; listpack in Redis, packed in fastcache), written at the start of each session by \`loadgen -t hload\`: \`HGET h:__rand_int__ f1\`, \`HINCRBY h:__rand_int__ f10 1\`, \`HGETALL h:__rand_int__\` (redis-benchmark custom command lines with \`-r $HKEYS\`; loadgen sends the same commands)."
+  fi
   echo
   echo "<details><summary>Exact commands (every command of every round is in bench/out/commands.log)</summary>"
   echo

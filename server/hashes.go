@@ -69,13 +69,10 @@ func cmdHSet(c *Client, args [][]byte) {
 	added := 0
 	err := c.ks.Change(args[1], shard.KindHash, newHash, func(o shard.Object, now int64, emit cache.Emit) {
 		h := asHash(o)
-		var body []byte
-		for i := 2; i+1 < len(args); i += 2 {
-			if h.Set(args[i], args[i+1]) {
-				added++
-			}
-			body = persistence.AppendItem(body, args[i])
-			body = persistence.AppendItem(body, args[i+1])
+		added = h.SetPairs(args[2:])
+		body := make([]byte, 0, itemsSize(args[2:]))
+		for _, a := range args[2:] {
+			body = persistence.AppendItem(body, a)
 		}
 		emit(persistence.OpHSet, body, 0)
 	})
@@ -87,6 +84,18 @@ func cmdHSet(c *Client, args [][]byte) {
 		return
 	}
 	c.reply.Int(int64(added))
+}
+
+// itemsSize is the length of items encoded with persistence.AppendItem.
+func itemsSize(items [][]byte) int {
+	n := 0
+	for _, it := range items {
+		n += len(it) + 1
+		for l := len(it); l >= 0x80; l >>= 7 {
+			n++
+		}
+	}
+	return n
 }
 
 // cmdName is the command's name as Redis spells it in arity errors.

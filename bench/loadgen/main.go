@@ -11,7 +11,12 @@
 //
 // Tests: set, get, incr, mset, and mix (SET and GET interleaved per connection
 // in the ratio given by -mix, default 1:10 — something redis-benchmark cannot
-// do in one run).
+// do in one run). Hash tests: hset is redis-benchmark's `-t hset` (HSET
+// myhash element:__rand_int__ <value>: one hash that grows to -r fields);
+// hget, hincrby and hgetall read or change a random 10-field hash
+// "h:%012d" from [0, -r) (HGET h f1, HINCRBY h f10 1, HGETALL h), which
+// hload writes first: request i sets hash i (in order, not at random) to
+// fields f1..f9 = <value> and f10 = 0.
 //
 //	loadgen -addr 127.0.0.1:6379 -t mix -c 50 -P 16 -n 200000
 package main
@@ -57,7 +62,7 @@ func main() {
 	var header bool
 	var procs int
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:6379", "server host:port")
-	flag.StringVar(&c.test, "t", "set", "test: set|get|incr|mset|mix")
+	flag.StringVar(&c.test, "t", "set", "test: set|get|incr|mset|mix|hset|hget|hincrby|hgetall|hload")
 	flag.IntVar(&c.clients, "c", 50, "connections")
 	flag.IntVar(&c.pipeline, "P", 1, "pipeline depth (requests in flight per connection)")
 	flag.Int64Var(&c.requests, "n", 100000, "total requests")
@@ -78,7 +83,7 @@ func main() {
 		fatal(err)
 	}
 	switch c.test {
-	case "set", "get", "incr", "mset", "mix":
+	case "set", "get", "incr", "mset", "mix", "hset", "hget", "hincrby", "hgetall", "hload":
 	default:
 		fatal(fmt.Errorf("unknown test %q", c.test))
 	}
@@ -170,13 +175,14 @@ func run(c config) (*result, error) {
 	}()
 
 	var issued atomic.Int64
-	// claim reserves up to want requests of the budget; 0 means stop.
-	claim := func(want int) int {
+	// claim reserves up to want requests of the budget, numbered from first;
+	// n == 0 means stop.
+	claim := func(want int) (first int64, n int) {
 		prev := issued.Add(int64(want)) - int64(want)
 		if prev >= c.requests {
-			return 0
+			return 0, 0
 		}
-		return int(min(int64(want), c.requests-prev))
+		return prev, int(min(int64(want), c.requests-prev))
 	}
 
 	start := time.Now()
@@ -235,18 +241,18 @@ func newWorker(c config, i int, conn net.Conn) *worker {
 	}
 }
 
-func (w *worker) loop(claim func(int) int, deadline time.Time) {
+func (w *worker) loop(claim func(int) (int64, int), deadline time.Time) {
 	for {
 		if !time.Now().Before(deadline) {
 			return
 		}
-		k := claim(w.c.pipeline)
+		first, k := claim(w.c.pipeline)
 		if k == 0 {
 			return
 		}
 		w.buf = w.buf[:0]
-		for range k {
-			w.appendCommand()
+		for i := range k {
+			w.appendCommand(first + int64(i))
 		}
 		start := time.Now()
 		if _, err := w.conn.Write(w.buf); err != nil {
@@ -301,7 +307,8 @@ func appendHeader(b []byte, args int) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (w *worker) appendCommand() {
+// appendCommand appends the command of request number seq (of the whole run).
+func (w *worker) appendCommand(seq int64) {
 	test := w.c.test
 	if test == "mix" {
 		if w.seq%(w.c.mixSet+w.c.mixGet) < w.c.mixSet {
@@ -333,9 +340,43 @@ func (w *worker) appendCommand() {
 			b = appendKey(b, "key:{tag}:", w.rng.IntN(w.c.keyspace))
 			b = appendBulk(b, w.value)
 		}
+	case "hset":
+		b = appendHeader(b, 4)
+		b = appendBulk(b, "HSET")
+		b = appendBulk(b, "myhash")
+		b = appendKey(b, "element:", w.rng.IntN(w.c.keyspace))
+		b = appendBulk(b, w.value)
+	case "hget":
+		b = appendHeader(b, 3)
+		b = appendBulk(b, "HGET")
+		b = appendKey(b, "h:", w.rng.IntN(w.c.keyspace))
+		b = appendBulk(b, "f1")
+	case "hincrby":
+		b = appendHeader(b, 4)
+		b = appendBulk(b, "HINCRBY")
+		b = appendKey(b, "h:", w.rng.IntN(w.c.keyspace))
+		b = appendBulk(b, "f10")
+		b = appendBulk(b, "1")
+	case "hgetall":
+		b = appendHeader(b, 2)
+		b = appendBulk(b, "HGETALL")
+		b = appendKey(b, "h:", w.rng.IntN(w.c.keyspace))
+	case "hload":
+		b = appendHeader(b, 22)
+		b = appendBulk(b, "HSET")
+		b = appendKey(b, "h:", int(seq%int64(w.c.keyspace)))
+		for f := 1; f <= 9; f++ {
+			b = appendBulk(b, hashFields[f])
+			b = appendBulk(b, w.value)
+		}
+		b = appendBulk(b, "f10")
+		b = appendBulk(b, "0")
 	}
 	w.buf = b
 }
+
+// hashFields are the field names of the hload hashes (index 1..10).
+var hashFields = [...]string{"", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10"}
 
 // readReply consumes one RESP2/RESP3 reply and says whether it was an error.
 func readReply(br *bufio.Reader) (isErr bool, msg string, err error) {

@@ -263,6 +263,59 @@ func loadRange(ctx context.Context, addr string, from, to, workers int) error {
 	return <-errc
 }
 
+func hashKeyOf(i int) string   { return fmt.Sprintf("hash:%011d", i) }  // 16 bytes
+func hashFieldOf(i int) string { return fmt.Sprintf("field:%010d", i) } // 16 bytes
+
+// hashValOf is the value of field f of hash h (of hashes of `fields` fields).
+func hashValOf(h, f, fields int) string { return valOf(h*fields + f) }
+
+// loadHashes writes hashes [from,to) of `fields` fields each (hashKeyOf,
+// hashFieldOf, hashValOf) with HSETs of up to 100 fields, 10 per pipeline
+// round trip, over `workers` connections (all of them on the one key when
+// there is one hash).
+func loadHashes(ctx context.Context, addr string, from, to, fields, workers int) error {
+	const perCmd, perPipe = 100, 10
+	c := newClient(addr, workers)
+	defer c.Close()
+	// Work items: (hash, first field) of one HSET each.
+	perHash := (fields + perCmd - 1) / perCmd
+	items := int64((to - from) * perHash)
+	var next atomic.Int64
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := next.Add(perPipe) - perPipe
+				if lo >= items {
+					return
+				}
+				hi := min(lo+perPipe, items)
+				p := c.Pipeline()
+				for it := lo; it < hi; it++ {
+					h, f0 := from+int(it)/perHash, int(it)%perHash*perCmd
+					f1 := min(f0+perCmd, fields)
+					args := make([]interface{}, 0, 2+2*(f1-f0))
+					args = append(args, "HSET", hashKeyOf(h))
+					for f := f0; f < f1; f++ {
+						args = append(args, hashFieldOf(f), hashValOf(h, f, fields))
+					}
+					p.Do(ctx, args...)
+				}
+				if _, err := p.Exec(ctx); err != nil {
+					errc <- fmt.Errorf("HSET batch at item %d: %w", lo, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
 // info returns the fields of INFO section as a map.
 func info(ctx context.Context, c *redis.Client, section string) (map[string]string, error) {
 	s, err := c.Info(ctx, section).Result()

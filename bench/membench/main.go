@@ -10,6 +10,9 @@
 //	    used_memory reports for the full keyspace, the same maxmemory for
 //	    redis; allkeys-lru and allkeys-lfu; each op is GET, then SET on a
 //	    miss; the first -warmup share of -zipfops ops is not counted.
+//	(d) bytes per hash field (-hashes 10000x100,1x1000000): RSS and
+//	    used_memory delta of loading H hashes of F fields, / (H x F)
+//	    (see hashes.go).
 //
 // Servers run one at a time, fastcache first; markdown on stdout, progress
 // on stderr. Run from the repository root (builds ./cmd/fastcache unless
@@ -41,6 +44,7 @@ type config struct {
 	maxMemory                                          int64
 	timeCap, zipfTimeCap                               time.Duration
 	fcBin, redisBin, workDir                           string
+	hashShapes                                         string
 	skipA, skipB                                       bool
 	keep                                               bool
 }
@@ -71,6 +75,7 @@ func main() {
 	flag.BoolVar(&cfg.skipA, "skip-bytes", false, "skip bytes/key and GET latency")
 	flag.BoolVar(&cfg.skipB, "skip-hit", false, "skip the Zipf hit-ratio runs")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work dir (server logs)")
+	flag.StringVar(&cfg.hashShapes, "hashes", "", "bytes per hash field for these shapes, HASHESxFIELDS comma-separated (e.g. 10000x100,1x1000000); empty: none")
 	flag.Parse()
 	switch {
 	case cfg.keys < 1 || cfg.rounds < 1 || cfg.conns < 1 || cfg.getOps < cfg.conns:
@@ -81,6 +86,10 @@ func main() {
 		os.Exit(2)
 	case cfg.zipfS <= 0 || cfg.zipfS >= 1 || cfg.warmup < 0 || cfg.warmup >= 1 || cfg.memFrac <= 0:
 		fmt.Fprintln(os.Stderr, "membench: need 0 < -zipf < 1, 0 <= -warmup < 1, -memfrac > 0")
+		os.Exit(2)
+	}
+	if _, err := parseShapes(cfg.hashShapes); err != nil {
+		fmt.Fprintln(os.Stderr, "membench:", err)
 		os.Exit(2)
 	}
 	installSignalHandler()
@@ -149,6 +158,15 @@ func run(cfg config, out io.Writer) int {
 		}
 	}
 
+	shapes, _ := parseShapes(cfg.hashShapes)
+	var hashRes map[string][]hashBytesResult
+	if len(shapes) > 0 {
+		if hashRes, err = runHashBytes(cfg, shapes, nextDir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+
 	var fullUsed int64
 	hitRes := map[string][]hitResult{} // "<kind>/<policy>"
 	baseline := map[string]int64{}
@@ -181,6 +199,9 @@ func run(cfg config, out io.Writer) int {
 		}
 	}
 	report(out, cfg, bytesRes, hitRes, fullUsed, baseline)
+	if len(shapes) > 0 {
+		reportHashBytes(out, cfg, shapes, hashRes)
+	}
 	return 0
 }
 

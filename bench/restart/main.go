@@ -10,6 +10,15 @@
 //     re-issued whenever the previous one finished, so the whole loaded
 //     window is covered), throughput, p50, p99.
 //
+// Hashes (-hashes H -fields F): the keyspace is H hashes of F fields
+// (`hash:%011d`, fields `field:%010d`, 32-byte values) loaded with HSETs of
+// 100 fields, the same snapshot at 90% of the hashes, restart until DBSIZE
+// == H; the loop under load is HSET/HGET of random existing fields. With
+// -bighash N a hash of N fields is written into the server after the
+// restart, before the loops (so the snapshot under load copies it while the
+// loop uses other keys); -skip-restart loads everything and runs the loops
+// without the kill -9 and restart.
+//
 // Rounds alternate fastcache, redis, fastcache, redis, ... one server at a
 // time; tables give medians over rounds. Markdown goes to stdout, progress to
 // stderr. Run from the repository root (it builds ./cmd/fastcache unless
@@ -37,6 +46,9 @@ import (
 
 type config struct {
 	keys, rounds, conns, ops, loaders int
+	hashes, fields, bigHash           int
+	skipRestart, skipSnapLoad         bool
+	servers                           string
 	timeCap, restartTimeout           time.Duration
 	fcBin, redisBin, workDir          string
 	keep                              bool
@@ -66,7 +78,20 @@ func main() {
 	flag.StringVar(&cfg.redisBin, "redis", "redis-server", "redis-server binary")
 	flag.StringVar(&cfg.workDir, "workdir", "", "parent of the temp work dir (default $TMPDIR)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work dir (data dirs, server logs)")
+	flag.IntVar(&cfg.hashes, "hashes", 0, "hash mode: load this many hashes of -fields fields instead of -keys strings")
+	flag.IntVar(&cfg.fields, "fields", 100, "fields per hash in hash mode")
+	flag.IntVar(&cfg.bigHash, "bighash", 0, "write a hash of this many fields after the restart, before the SET/GET loops")
+	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "no snapshot, kill -9 and restart: load, then the loops")
+	flag.BoolVar(&cfg.skipSnapLoad, "skip-snapload", false, "skip the loops without and with a snapshot")
+	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling)")
 	flag.Parse()
+	if cfg.hashes > 0 {
+		if cfg.hashes < 10 || cfg.fields < 1 {
+			fmt.Fprintln(os.Stderr, "restart: need -hashes >= 10 and -fields >= 1")
+			os.Exit(2)
+		}
+		cfg.keys = cfg.hashes // the key count DBSIZE must reach
+	}
 	if cfg.keys < 10 || cfg.rounds < 1 || cfg.conns < 1 || cfg.ops < cfg.conns {
 		fmt.Fprintln(os.Stderr, "restart: need -keys >= 10, -rounds >= 1, -ops >= -conns >= 1")
 		os.Exit(2)
@@ -95,7 +120,7 @@ func run(cfg config, out io.Writer) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	kinds := []string{"fastcache", "redis"}
+	kinds := strings.Split(cfg.servers, ",")
 	results := map[string][]roundResult{}
 	for r := 1; r <= cfg.rounds; r++ {
 		for _, kind := range kinds {
@@ -146,11 +171,17 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 		return res, err
 	}
 	head := cfg.keys * 9 / 10
+	if cfg.skipRestart {
+		head = cfg.keys
+	}
 	t := time.Now()
-	if err := loadRange(ctx, s.addr(), 0, head, cfg.loaders); err != nil {
+	if err := load(ctx, cfg, s.addr(), 0, head); err != nil {
 		return res, err
 	}
 	logf("  loaded %d keys in %v", head, time.Since(t).Round(time.Millisecond))
+	if cfg.skipRestart {
+		return snapLoad(ctx, cfg, s, res)
+	}
 	c := newClient(s.addr(), 2)
 	t = time.Now()
 	if kind == "fastcache" {
@@ -175,7 +206,7 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 		return res, err
 	}
 	logf("  snapshot at 90%% took %v", time.Since(t).Round(time.Millisecond))
-	if err := loadRange(ctx, s.addr(), head, cfg.keys, cfg.loaders); err != nil {
+	if err := load(ctx, cfg, s.addr(), head, cfg.keys); err != nil {
 		return res, err
 	}
 	time.Sleep(2 * time.Second) // everysec fsync of the tail
@@ -193,16 +224,95 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	if !res.restartOK {
 		return res, fmt.Errorf("DBSIZE %d != %d after %v (log: %s)", res.lastDBSize, cfg.keys, res.restart, s2.log.Name())
 	}
+	if cfg.hashes > 0 {
+		if err := checkHashes(ctx, cfg, s2.addr()); err != nil {
+			return res, err
+		}
+	}
+	return snapLoad(ctx, cfg, s2, res)
+}
 
-	// Snapshot under load, on the loaded server.
-	res.normal = runLoad(ctx, s2.addr(), cfg.conns, cfg.ops, cfg.timeCap, setGetOp(cfg.keys))
-	logf("  SET/GET normal:   %.0f ops/s p99 %v", res.normal.opsPerSec(), res.normal.p99)
-	res.snap, res.snapStarts, res.snapCover, err = loadUnderSnapshot(ctx, cfg, s2)
+// load writes keys (hashes in hash mode) [from,to).
+func load(ctx context.Context, cfg config, addr string, from, to int) error {
+	if cfg.hashes > 0 {
+		return loadHashes(ctx, addr, from, to, cfg.fields, cfg.loaders)
+	}
+	return loadRange(ctx, addr, from, to, cfg.loaders)
+}
+
+// checkHashes verifies the restarted server holds every field of the first
+// and last hashes.
+func checkHashes(ctx context.Context, cfg config, addr string) error {
+	c := newClient(addr, 1)
+	defer c.Close()
+	for _, h := range []int{0, cfg.hashes - 1} {
+		if n, err := c.HLen(ctx, hashKeyOf(h)).Result(); err != nil || n != int64(cfg.fields) {
+			return fmt.Errorf("after restart HLEN %s = %d (err %v), want %d", hashKeyOf(h), n, err, cfg.fields)
+		}
+	}
+	return nil
+}
+
+// snapLoad writes the big hash (-bighash) and runs the loop without and
+// with a snapshot in progress, on the loaded server.
+func snapLoad(ctx context.Context, cfg config, s *server, res roundResult) (roundResult, error) {
+	if cfg.skipSnapLoad {
+		return res, nil
+	}
+	if cfg.bigHash > 0 {
+		t := time.Now()
+		// Index cfg.hashes: past the hashes of hash mode, "hash:00000000000" otherwise.
+		if err := loadHashes(ctx, s.addr(), cfg.hashes, cfg.hashes+1, cfg.bigHash, cfg.loaders); err != nil {
+			return res, err
+		}
+		c := newClient(s.addr(), 1)
+		n, err := c.HLen(ctx, hashKeyOf(cfg.hashes)).Result()
+		c.Close()
+		if err != nil || n != int64(cfg.bigHash) {
+			return res, fmt.Errorf("big hash: HLEN %d (err %v), want %d", n, err, cfg.bigHash)
+		}
+		logf("  wrote a hash of %d fields in %v", cfg.bigHash, time.Since(t).Round(time.Millisecond))
+	}
+	var err error
+	res.normal = runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, loopOp(cfg))
+	logf("  %s normal:   %.0f ops/s p99 %v", loopName(cfg), res.normal.opsPerSec(), res.normal.p99)
+	res.snap, res.snapStarts, res.snapCover, err = loadUnderSnapshot(ctx, cfg, s)
 	if err != nil {
 		return res, err
 	}
-	logf("  SET/GET snapshot: %.0f ops/s p99 %v (%d snapshots, %.0f%% covered)", res.snap.opsPerSec(), res.snap.p99, res.snapStarts, 100*res.snapCover)
+	logf("  %s snapshot: %.0f ops/s p99 %v (%d snapshots, %.0f%% covered)", loopName(cfg), res.snap.opsPerSec(), res.snap.p99, res.snapStarts, 100*res.snapCover)
 	return res, nil
+}
+
+func loopName(cfg config) string {
+	if cfg.hashes > 0 {
+		return "HSET/HGET"
+	}
+	return "SET/GET"
+}
+
+func loopOp(cfg config) func(ctx context.Context, c *redis.Client, w, i int) error {
+	if cfg.hashes > 0 {
+		return hsetHGetOp(cfg.hashes, cfg.fields)
+	}
+	return setGetOp(cfg.keys)
+}
+
+// hsetHGetOp alternates HSET and HGET of uniformly random existing fields.
+func hsetHGetOp(hashes, fields int) func(ctx context.Context, c *redis.Client, w, i int) error {
+	rngs := sync.Map{}
+	return func(ctx context.Context, c *redis.Client, w, i int) error {
+		v, ok := rngs.Load(w)
+		if !ok {
+			v, _ = rngs.LoadOrStore(w, rand.New(rand.NewPCG(uint64(w)+1, 42)))
+		}
+		r := v.(*rand.Rand)
+		h, f := r.IntN(hashes), r.IntN(fields)
+		if i%2 == 0 {
+			return c.HSet(ctx, hashKeyOf(h), hashFieldOf(f), hashValOf(h, f, fields)).Err()
+		}
+		return c.HGet(ctx, hashKeyOf(h), hashFieldOf(f)).Err()
+	}
 }
 
 // setGetOp alternates SET and GET of uniformly random existing keys.
@@ -257,7 +367,7 @@ func loadUnderSnapshot(ctx context.Context, cfg config, s *server) (loadResult, 
 			}
 		}
 	}()
-	r := runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, setGetOp(cfg.keys))
+	r := runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, loopOp(cfg))
 	close(stop)
 	wg.Wait()
 	// Let the last snapshot finish before the server is killed.
@@ -324,11 +434,27 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 	fmt.Fprintf(w, "# Restart time and snapshot under load: fastcache vs redis-server\n\n")
 	printMachine(w, cfg.fcBin, cfg.redisBin)
 	fmt.Fprintf(w, "## Setup\n\n")
-	fmt.Fprintf(w, "- %d keys (`key:%%012d`, 16 B) with 32-byte values (base64 of pseudo-random bytes), loaded with pipelined MSET (100 pairs per MSET, 10 per round trip, %d connections).\n", cfg.keys, cfg.loaders)
-	fmt.Fprintf(w, "- Snapshot after %d keys (90%%), then the last %d keys, 2 s wait, `kill -9`, restart on the same dir.\n", cfg.keys*9/10, cfg.keys-cfg.keys*9/10)
+	what := "keys"
+	if cfg.hashes > 0 {
+		what = "hashes"
+		fmt.Fprintf(w, "- %d hashes (`hash:%%011d`, 16 B) of %d fields (`field:%%010d`, 16 B) with 32-byte values (base64 of pseudo-random bytes): %d fields, loaded with HSETs of 100 fields (10 per pipeline round trip, %d connections).\n", cfg.hashes, cfg.fields, cfg.hashes*cfg.fields, cfg.loaders)
+	} else {
+		fmt.Fprintf(w, "- %d keys (`key:%%012d`, 16 B) with 32-byte values (base64 of pseudo-random bytes), loaded with pipelined MSET (100 pairs per MSET, 10 per round trip, %d connections).\n", cfg.keys, cfg.loaders)
+	}
+	if cfg.skipRestart {
+		fmt.Fprintf(w, "- No restart: the loops run on the server that was loaded.\n")
+	} else {
+		fmt.Fprintf(w, "- Snapshot after %d %s (90%%), then the last %d, 2 s wait, `kill -9`, restart on the same dir.\n", cfg.keys*9/10, what, cfg.keys-cfg.keys*9/10)
+	}
+	if cfg.bigHash > 0 {
+		fmt.Fprintf(w, "- Then one hash `%s` of %d fields is written (HSETs of 100 fields, pipelined) before the loops; the loops do not touch it.\n", hashKeyOf(cfg.hashes), cfg.bigHash)
+	}
 	fmt.Fprintf(w, "- fastcache: `%s` (snapshot: BGSAVE, waits for rdb_bgsave_in_progress:0).\n", strings.Join(persistArgs("fastcache"), " "))
 	fmt.Fprintf(w, "- redis: `%s` (snapshot: BGREWRITEAOF, waits for aof_rewrite_in_progress:0).\n", strings.ReplaceAll(strings.Join(persistArgs("redis"), " "), "--save ", "--save '' "))
-	fmt.Fprintf(w, "- Restart time: from fork/exec of the server until DBSIZE answers %d (polled every 5 ms; connection refused / -LOADING = not yet).\n", cfg.keys)
+	if !cfg.skipRestart {
+		fmt.Fprintf(w, "- Restart time: from fork/exec of the server until DBSIZE answers %d (polled every 5 ms; connection refused / -LOADING = not yet)%s.\n", cfg.keys,
+			map[bool]string{true: "; then HLEN of the first and last hash is checked", false: ""}[cfg.hashes > 0])
+	}
 	fmt.Fprintf(w, "- Rounds: %d, alternating fastcache then redis, one server at a time; medians over rounds.\n\n", cfg.rounds)
 
 	med := func(kind string, f func(roundResult) float64) float64 {
@@ -345,12 +471,27 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 		}
 		return strings.Join(parts, ", ")
 	}
+	if !cfg.skipRestart {
+		reportRestart(w, cfg, med, perRound)
+	}
+	if !cfg.skipSnapLoad {
+		reportSnapLoad(w, cfg, results, med)
+	}
+	fmt.Fprintf(w, "\nThe machine is shared (2 cores, other jobs may run); the load generator runs on the same cores as the server. Values are 32 base64 characters of pseudo-random bytes (little compressible).\n\n")
+}
+
+func reportRestart(w io.Writer, cfg config, med func(string, func(roundResult) float64) float64, perRound func(string, func(roundResult) float64, string) string) {
 	restartS := func(r roundResult) float64 { return r.restart.Seconds() }
 	keysPS := func(r roundResult) float64 { return float64(cfg.keys) / r.restart.Seconds() }
 	dirB := func(r roundResult) float64 { return float64(r.dirBytes) }
-
-	fmt.Fprintf(w, "## Restart after kill -9 (%d keys)\n\n", cfg.keys)
-	fmt.Fprintf(w, "| server | median restart | keys/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+	if cfg.hashes > 0 {
+		fmt.Fprintf(w, "## Restart after kill -9 (%d hashes x %d fields = %d fields)\n\n", cfg.hashes, cfg.fields, cfg.hashes*cfg.fields)
+		keysPS = func(r roundResult) float64 { return float64(cfg.hashes*cfg.fields) / r.restart.Seconds() }
+		fmt.Fprintf(w, "| server | median restart | fields/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+	} else {
+		fmt.Fprintf(w, "## Restart after kill -9 (%d keys)\n\n", cfg.keys)
+		fmt.Fprintf(w, "| server | median restart | keys/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+	}
 	for _, k := range []string{"fastcache", "redis"} {
 		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %s | %s |\n", k, med(k, restartS), med(k, keysPS),
 			mib(med(k, dirB)), perRound(k, restartS, "%.3f s"))
@@ -359,8 +500,17 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 		ratio(med("fastcache", restartS), med("redis", restartS)),
 		ratio(med("fastcache", keysPS), med("redis", keysPS)),
 		ratio(med("fastcache", dirB), med("redis", dirB)))
+}
 
-	fmt.Fprintf(w, "## SET/GET during a snapshot (%d connections, %d ops, 1:1 SET:GET of random existing keys, cap %v)\n\n", cfg.conns, cfg.ops, cfg.timeCap)
+func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, med func(string, func(roundResult) float64) float64) {
+	title := fmt.Sprintf("SET/GET during a snapshot (%d connections, %d ops, 1:1 SET:GET of random existing keys, cap %v)", cfg.conns, cfg.ops, cfg.timeCap)
+	if cfg.hashes > 0 {
+		title = fmt.Sprintf("HSET/HGET during a snapshot (%d connections, %d ops, 1:1 HSET:HGET of random existing fields of random hashes, cap %v)", cfg.conns, cfg.ops, cfg.timeCap)
+	}
+	if cfg.bigHash > 0 {
+		title += fmt.Sprintf(", with a %d-field hash in the keyspace", cfg.bigHash)
+	}
+	fmt.Fprintf(w, "## %s\n\n", title)
 	fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
 	fmt.Fprintf(w, "| server | mode | ops/s | p50 | p99 | p99 snapshot/normal | ops/s snapshot/normal | snapshots | covered |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	dms := func(d time.Duration) float64 { return float64(d) / 1e6 }
@@ -380,6 +530,18 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 	}
 	fcP99 := med("fastcache", func(r roundResult) float64 { return dms(r.snap.p99) })
 	rdP99 := med("redis", func(r roundResult) float64 { return dms(r.snap.p99) })
+	fmt.Fprintf(w, "\np99 snapshot/normal per round: ")
+	for i, k := range []string{"fastcache", "redis"} {
+		var parts []string
+		for _, r := range results[k] {
+			parts = append(parts, fmt.Sprintf("%.2f", dms(r.snap.p99)/dms(r.normal.p99)))
+		}
+		if i > 0 {
+			fmt.Fprintf(w, "; ")
+		}
+		fmt.Fprintf(w, "%s %s", k, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, ".\n")
 	fmt.Fprintf(w, "\np99 during snapshot, fastcache/redis: **%s**; ops/s during snapshot, fastcache/redis: %s.\n",
 		ratio(fcP99, rdP99), ratio(med("fastcache", func(r roundResult) float64 { return r.snap.opsPerSec() }),
 			med("redis", func(r roundResult) float64 { return r.snap.opsPerSec() })))
@@ -405,5 +567,4 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 			fmt.Fprintf(w, "- %s\n", n)
 		}
 	}
-	fmt.Fprintf(w, "\nThe machine is shared (2 cores, other jobs may run); the load generator runs on the same cores as the server. Values are 32 base64 characters of pseudo-random bytes (little compressible).\n\n")
 }
