@@ -99,6 +99,12 @@ func commandFlags(cmd *Command) []string {
 	if f&flagAdmin != 0 {
 		out = append(out, "admin", "noscript")
 	}
+	if f&flagPubSub != 0 {
+		out = append(out, "pubsub")
+		if strings.HasSuffix(cmd.Name, "subscribe") {
+			out = append(out, "noscript")
+		}
+	}
 	if f&flagLoading != 0 {
 		out = append(out, "loading", "stale")
 	}
@@ -135,6 +141,9 @@ func aclCategories(cmd *Command) []string {
 		add("@" + cmd.Group)
 	case "sorted-set":
 		add("@sortedset")
+	}
+	if cmd.Flags&flagPubSub != 0 {
+		add("@pubsub")
 	}
 	if cmd.Flags&flagAdmin != 0 {
 		add("@admin")

@@ -124,8 +124,18 @@ func parseInt64(b []byte) (int64, bool) { return cache.ParseInt(b) }
 func cmdPing(c *Client, args [][]byte) {
 	switch len(args) {
 	case 1:
+		if c.ps.pubsubMode() && c.reply.proto == 2 {
+			c.reply.Array(2)
+			c.reply.BulkString("pong")
+			c.reply.BulkString("")
+			return
+		}
 		c.reply.Simple("PONG")
 	case 2:
+		if c.ps.pubsubMode() && c.reply.proto == 2 {
+			c.reply.Array(2)
+			c.reply.BulkString("pong")
+		}
 		c.reply.Bulk(args[1])
 	default:
 		c.reply.Error(errWrongArgs("ping"))
@@ -242,6 +252,9 @@ func cmdHello(c *Client, args [][]byte) {
 	}
 	if ver != 0 {
 		c.reply.proto = int(ver)
+		if c.ps != nil {
+			c.ps.resp3.Store(ver >= 3)
+		}
 	}
 	r := &c.reply
 	r.Map(7)

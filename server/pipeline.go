@@ -28,6 +28,9 @@ type socket interface {
 	// start begins serving; false if the server is closing (the connection
 	// is then closed and forgotten).
 	start() bool
+	// pushWake tells the serving side that the client's outbox has frames
+	// to write (any goroutine; it must not block).
+	pushWake()
 }
 
 // pipelineEnd says how runPipeline stopped.

@@ -85,7 +85,8 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 
-	admin   adminState // INFO state: run id, memory peak, ops/sec (admin.go)
+	admin   adminState   // INFO state: run id, memory peak, ops/sec (admin.go)
+	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
 	slowlog slowlog    // SLOWLOG (slowlog.go)
 	pause   pauseState // CLIENT PAUSE (pause.go)
 }
@@ -102,6 +103,7 @@ func New(o Options) *Server {
 		startTime: time.Now(),
 	}
 	s.initAdmin()
+	s.initPubSub()
 	s.registerConfigHooks()
 	return s
 }
@@ -314,6 +316,7 @@ func (s *Server) accept(nc net.Conn) {
 
 func (s *Server) closedConn(c *Client) {
 	c.unwatchAll()
+	c.pubsubReset(true)
 	s.mu.Lock()
 	delete(s.clients, c.ID)
 	s.mu.Unlock()
@@ -354,6 +357,10 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, "NOAUTH Authentication required.")
 		return
 	}
+	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd) {
+		c.reject(cmd, errSubscribedMode(cmd, args))
+		return
+	}
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
@@ -381,7 +388,13 @@ func (c *Client) exec(args [][]byte) {
 			return
 		}
 	}
+	if c.ps == nil {
+		c.call(cmd, args)
+		return
+	}
+	n := c.reply.Len()
 	c.call(cmd, args)
+	c.takePushes(n)
 }
 
 // call runs a command's handler and counts it.
