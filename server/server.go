@@ -357,7 +357,7 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, "NOAUTH Authentication required.")
 		return
 	}
-	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd) {
+	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd, args) {
 		c.reject(cmd, errSubscribedMode(cmd, args))
 		return
 	}

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Differential tests of pub/sub: the same steps go to redis-server and to
+// fastcache over several connections each (subscribers and publishers), and
+// every reply and every message a subscriber receives must be equal byte for
+// byte.
+
+// psStep sends args on connection on (none: only reads) and reads n
+// replies or messages from it (n 0 means 1 when args are given).
+type psStep struct {
+	on   int
+	args []string
+	n    int
+	norm func([]string) []string
+}
+
+// psSorted puts the confirmations of an UNSUBSCRIBE without arguments in
+// the order of their names, keeping the counts where they were (each
+// server answers in the order of its own hash table, and the counts go
+// down one by one in both).
+func psSorted(r []string) []string {
+	type conf struct{ head, name, count string }
+	var cs []conf
+	for _, x := range r {
+		v, rest, err := parseResp(x)
+		if err != nil || rest != "" || len(v.elems) != 3 {
+			return r
+		}
+		cs = append(cs, conf{x[:1] + v.elems[0].str, v.elems[1].str, v.elems[2].str})
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.name
+	}
+	sort.Strings(names)
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.head + " " + names[i] + " " + c.count
+	}
+	return out
+}
+
+func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []psStep) {
+	t.Helper()
+	addrs := [2]string{redisAddr, fcAddr}
+	cs := make([][]*diffConn, 2)
+	for s := range addrs {
+		for i := 0; i < conns; i++ {
+			cs[s] = append(cs[s], diffDial(t, addrs[s]))
+		}
+	}
+	for i, st := range steps {
+		n := st.n
+		if n == 0 && st.args != nil {
+			n = 1
+		}
+		var got [2][]string
+		for s := range addrs {
+			dc := cs[s][st.on]
+			if st.args != nil {
+				if _, err := dc.conn.Write(diffEncode(st.args)); err != nil {
+					t.Fatalf("step %d %q: write: %v", i, st.args, err)
+				}
+			}
+			for j := 0; j < n; j++ {
+				dc.conn.SetDeadline(time.Now().Add(5 * time.Second))
+				r, err := diffReadReply(dc.br)
+				if err != nil {
+					t.Fatalf("step %d %q on %d: %s: reply %d: %v (read %q)", i, st.args, st.on, [2]string{"redis", "fastcache"}[s], j, err, r)
+				}
+				got[s] = append(got[s], r)
+			}
+			if st.norm != nil {
+				got[s] = st.norm(got[s])
+			}
+		}
+		if strings.Join(got[0], "") != strings.Join(got[1], "") {
+			t.Errorf("step %d %q on %d:\n  redis:     %q\n  fastcache: %q", i, st.args, st.on, got[0], got[1])
+		}
+	}
+}
+
+func TestPubSubRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	cn := func(on, n int, args ...string) psStep { return psStep{on: on, args: args, n: n} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	scripts := []struct {
+		name  string
+		conns int
+		steps []psStep
+	}{
+		{"resp2 channels", 3, []psStep{
+			c(0, "PUBSUB", "NUMSUB"),
+			c(0, "PUBSUB", "NUMPAT"),
+			c(0, "PUBSUB", "CHANNELS"),
+			c(0, "PUBLISH", "news", "nobody"),
+			cn(0, 2, "SUBSCRIBE", "news", "sport"),
+			cn(0, 2, "SUBSCRIBE", "news", "weather"), // already subscribed: same confirmation, count unchanged
+			cn(1, 1, "SUBSCRIBE", "news"),
+			c(2, "PUBLISH", "news", "hello"),
+			read(0, 1),
+			read(1, 1),
+			c(2, "PUBLISH", "sport", ""),
+			read(0, 1),
+			c(2, "PUBLISH", "nosuch", "x"),
+			c(2, "PUBSUB", "NUMSUB", "news", "sport", "nosuch", "news"),
+			c(2, "PUBSUB", "CHANNELS", "s*"),
+			c(2, "PUBSUB", "CHANNELS", "[nw]*").norm1(diffSorted),
+			c(2, "PUBSUB", "NUMPAT"),
+			c(0, "PING"),
+			c(0, "PING", "hi"),
+			c(0, "GET", "x"),
+			c(0, "CLIENT", "LIST"),
+			c(0, "CLIENT", "NOSUCH"),
+			c(0, "CLIENT", "KILL"),
+			c(0, "CLIENT", "ID", "x"),
+			c(0, "HELLO", "2"),
+			c(0, "MULTI"),
+			c(0, "CONFIG", "GET", "port"),
+			cn(0, 2, "UNSUBSCRIBE", "sport", "nosuch"),
+			c(2, "PUBLISH", "sport", "gone"),
+			c(2, "PUBLISH", "news", "still"),
+			read(0, 1),
+			read(1, 1),
+			psStep{on: 0, args: []string{"UNSUBSCRIBE"}, n: 2, norm: psSorted},
+			c(0, "UNSUBSCRIBE"),
+			c(0, "PING"),
+			c(0, "SET", "k", "v"),
+			c(1, "UNSUBSCRIBE", "news"),
+			c(1, "GET", "k"),
+			c(2, "PUBSUB", "CHANNELS"),
+			c(2, "PUBSUB", "NUMSUB", "news"),
+		}},
+		{"resp2 patterns", 3, []psStep{
+			cn(0, 3, "PSUBSCRIBE", "n*", "[ab]?", "x\\*"),
+			cn(0, 1, "SUBSCRIBE", "news"),
+			c(2, "PUBSUB", "NUMPAT"),
+			c(2, "PUBLISH", "news", "twice"),
+			read(0, 2),
+			c(2, "PUBLISH", "a1", "one"),
+			read(0, 1),
+			c(2, "PUBLISH", "x*", "star"),
+			c(2, "PUBLISH", "xy", "nostar"),
+			read(0, 1),
+			cn(1, 1, "PSUBSCRIBE", "n*"),
+			c(2, "PUBSUB", "NUMPAT"),
+			c(2, "PUBLISH", "nx", "both"),
+			read(0, 1),
+			read(1, 1),
+			cn(0, 2, "PUNSUBSCRIBE", "n*", "zz"),
+			c(2, "PUBLISH", "nx", "one left"),
+			read(1, 1),
+			c(2, "PUBSUB", "NUMPAT"),
+			c(0, "PING"),
+			psStep{on: 0, args: []string{"PUNSUBSCRIBE"}, n: 2, norm: psSorted},
+			c(0, "PUNSUBSCRIBE"),
+			c(0, "GET", "x"), // still subscribed to news
+			c(0, "UNSUBSCRIBE"),
+			c(0, "GET", "x"),
+			c(1, "RESET"),
+			c(1, "GET", "x"),
+			c(2, "PUBSUB", "NUMPAT"),
+		}},
+		{"resp2 shard channels", 3, []psStep{
+			cn(0, 2, "SSUBSCRIBE", "s1", "s2"),
+			cn(0, 1, "SUBSCRIBE", "c1"),
+			cn(0, 1, "SSUBSCRIBE", "s3"),
+			c(1, "SPUBLISH", "s1", "m1"),
+			read(0, 1),
+			c(1, "PUBLISH", "s1", "not a shard message"),
+			c(1, "SPUBLISH", "c1", "not a channel message"),
+			c(1, "PUBSUB", "SHARDCHANNELS").norm1(diffSorted),
+			c(1, "PUBSUB", "SHARDCHANNELS", "*2"),
+			c(1, "PUBSUB", "SHARDNUMSUB", "s1", "s9"),
+			c(1, "PUBSUB", "SHARDNUMSUB"),
+			c(1, "PUBSUB", "CHANNELS"),
+			cn(0, 2, "SUNSUBSCRIBE", "s1", "s9"),
+			c(0, "GET", "x"),
+			psStep{on: 0, args: []string{"SUNSUBSCRIBE"}, n: 2, norm: psSorted},
+			c(0, "SUNSUBSCRIBE"),
+			c(0, "GET", "x"),
+			c(0, "UNSUBSCRIBE"),
+			c(0, "GET", "x"),
+			c(1, "MULTI"),
+			c(1, "SSUBSCRIBE", "s1"),
+			c(1, "EXEC"),
+			c(1, "MULTI"),
+			c(1, "SUBSCRIBE", "c2"),
+			c(1, "EXEC"),
+			c(1, "GET", "x"),
+			c(1, "UNSUBSCRIBE"),
+		}},
+		{"resp3", 3, []psStep{
+			c(0, "HELLO", "3").norm1(diffHello),
+			cn(0, 2, "SUBSCRIBE", "a", "b"),
+			cn(0, 1, "PSUBSCRIBE", "a*"),
+			cn(0, 1, "SSUBSCRIBE", "s"),
+			c(0, "SET", "k", "v"),
+			c(0, "GET", "k"),
+			c(0, "PING"),
+			c(2, "PUBLISH", "a", "x"),
+			read(0, 2),
+			c(2, "SPUBLISH", "s", "y"),
+			read(0, 1),
+			c(0, "PUBLISH", "b", "self"),
+			read(0, 1),
+			cn(0, 1, "UNSUBSCRIBE", "a"),
+			c(0, "UNSUBSCRIBE", "zz"),
+			cn(0, 1, "PUNSUBSCRIBE"),
+			cn(0, 1, "SUNSUBSCRIBE"),
+			cn(0, 1, "UNSUBSCRIBE"),
+			c(0, "UNSUBSCRIBE"),
+			c(0, "GET", "k"),
+		}},
+		{"errors", 2, []psStep{
+			c(0, "SUBSCRIBE"),
+			c(0, "PSUBSCRIBE"),
+			c(0, "SSUBSCRIBE"),
+			c(0, "PUBLISH", "a"),
+			c(0, "PUBLISH", "a", "b", "c"),
+			c(0, "SPUBLISH", "a"),
+			c(0, "PUBSUB"),
+			c(0, "PUBSUB", "NOSUCH"),
+			c(0, "PUBSUB", "NUMPAT", "x"),
+			c(0, "PUBSUB", "CHANNELS", "a", "b"),
+			c(0, "PUBSUB", "SHARDCHANNELS", "a", "b"),
+			c(0, "PUBSUB", "HELP"),
+			c(0, "PUBSUB", "HELP", "x"),
+			c(0, "COMMAND", "INFO", "subscribe", "publish", "pubsub|numsub", "pubsub|help", "punsubscribe"),
+			c(0, "COMMAND", "COUNT").norm1(func(string) string { return "" }),
+		}},
+	}
+	for _, sc := range scripts {
+		t.Run(sc.name, func(t *testing.T) {
+			runPubSubDiff(t, fc.addr, redisAddr, sc.conns, sc.steps)
+		})
+	}
+}
+
+// norm1 applies f to every reply of the step.
+func (s psStep) norm1(f func(string) string) psStep {
+	s.norm = func(r []string) []string {
+		out := make([]string, len(r))
+		for i, x := range r {
+			out[i] = f(x)
+		}
+		return out
+	}
+	return s
+}
