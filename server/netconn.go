@@ -48,6 +48,14 @@ func (g *gconn) descriptor() int { return g.fd }
 // shutdown closes the socket; the goroutine's blocked read or write returns.
 func (g *gconn) shutdown() { g.nc.Close() }
 
+// abort resets the connection: unsent data is dropped.
+func (g *gconn) abort() {
+	if tc, ok := g.nc.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	g.nc.Close()
+}
+
 func (g *gconn) start() bool {
 	go g.serve()
 	return true

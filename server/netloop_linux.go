@@ -564,6 +564,17 @@ func (c *conn) shutdown() {
 	c.mu.Unlock()
 }
 
+// abort resets the connection (any goroutine): SO_LINGER 0 makes the
+// close that follows drop unsent data and send a reset.
+func (c *conn) abort() {
+	c.mu.Lock()
+	if !c.closed {
+		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	}
+	c.mu.Unlock()
+}
+
 // detach hands the socket to a goroutine of its own (FCSYNC: the rest of the
 // connection is the replication stream), after the pipeline's replies.
 func (c *conn) detach(buf []byte) {
