@@ -195,11 +195,18 @@ func TestPubSubSlowSubscriber(t *testing.T) {
 	go func() {
 		n := 0
 		for {
-			if _, err := healthy.ReceiveTimeout(ctx(), 10*time.Second); err != nil {
-				received <- n
+			m, err := healthy.ReceiveTimeout(ctx(), 10*time.Second)
+			if err != nil {
+				received <- -n
 				return
 			}
-			n++
+			if m, ok := m.(*redis.Message); ok {
+				if m.Payload == "last" {
+					received <- n
+					return
+				}
+				n++
+			}
 		}
 	}()
 	payload := strings.Repeat("x", 16<<10)
@@ -244,8 +251,7 @@ func TestPubSubSlowSubscriber(t *testing.T) {
 	})
 	// The healthy subscriber got every message.
 	pub.Publish(ctx(), "firehose", "last")
-	healthy.Close()
-	if n := <-received; n < sent {
-		t.Errorf("healthy subscriber received %d of %d messages", n, sent)
+	if n := <-received; n != sent {
+		t.Errorf("healthy subscriber received %d of %d messages (negative: then failed)", n, sent)
 	}
 }

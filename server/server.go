@@ -87,8 +87,8 @@ type Server struct {
 
 	admin   adminState   // INFO state: run id, memory peak, ops/sec (admin.go)
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
-	slowlog slowlog    // SLOWLOG (slowlog.go)
-	pause   pauseState // CLIENT PAUSE (pause.go)
+	slowlog slowlog      // SLOWLOG (slowlog.go)
+	pause   pauseState   // CLIENT PAUSE (pause.go)
 }
 
 // New returns a server; call Listen then Serve.
