@@ -51,8 +51,9 @@ type Client struct {
 	postponed  bool
 	pub        atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed     atomic.Bool
-	closeAfter bool      // QUIT: close once the reply is flushed
-	ps         *psClient // subscriptions and outbox (pubsub.go); nil until used
+	closeAfter bool                     // QUIT: close once the reply is flushed
+	ps         *psClient                // subscriptions and outbox (pubsub.go); nil until used
+	psPub      atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"fastcache/pubsub"
 )
 
 // INFO: Redis 7.0's sections and field names, with fastcache's own figures
@@ -336,9 +338,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "current_eviction_exceeded_time", 0)
 	infoKV(b, "keyspace_hits", st.Hits)
 	infoKV(b, "keyspace_misses", st.Misses)
-	infoKV(b, "pubsub_channels", 0)
-	infoKV(b, "pubsub_patterns", 0)
-	infoKV(b, "pubsubshard_channels", 0)
+	infoKV(b, "pubsub_channels", s.psrv.reg.Count(pubsub.Channel))
+	infoKV(b, "pubsub_patterns", s.psrv.reg.Count(pubsub.Pattern))
+	infoKV(b, "pubsubshard_channels", s.psrv.reg.Count(pubsub.Shard))
 	infoKV(b, "latest_fork_usec", 0)
 	infoKV(b, "total_forks", 0)
 	infoKV(b, "migrate_cached_sockets", 0)

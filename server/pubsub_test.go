@@ -255,3 +255,55 @@ func TestPubSubSlowSubscriber(t *testing.T) {
 		t.Errorf("healthy subscriber received %d of %d messages (negative: then failed)", n, sent)
 	}
 }
+
+// TestPubSubInfoAndClientList: INFO's pubsub counters, CLIENT LIST's
+// sub/psub/ssub fields and P flag, and the pubsub client type.
+func TestPubSubInfoAndClientList(t *testing.T) {
+	ts := startServer(t)
+	sub := ts.rawConn(t)
+	sub.do("CLIENT", "SETNAME", "listener")
+	sub.write(encodeCmd("SUBSCRIBE", "a", "b"))
+	sub.read()
+	sub.read()
+	sub.do("PSUBSCRIBE", "p*")
+	sub.do("SSUBSCRIBE", "s")
+	rdb := ts.client(t, 2)
+	info, err := rdb.Info(ctx(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"pubsub_channels:2\r\n", "pubsub_patterns:1\r\n", "pubsubshard_channels:1\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO stats lacks %q", want)
+		}
+	}
+	list, err := rdb.ClientList(ctx()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(list, "\n") {
+		if strings.Contains(l, "name=listener ") {
+			line = l
+		}
+	}
+	for _, want := range []string{" flags=P ", " sub=2 ", " psub=1 ", " ssub=1 ", " cmd=ssubscribe "} {
+		if !strings.Contains(line, want) {
+			t.Errorf("CLIENT LIST line %q lacks %q", line, want)
+		}
+	}
+	if l, _ := rdb.Do(ctx(), "CLIENT", "LIST", "TYPE", "pubsub").Text(); strings.Count(l, "\n") != 1 || !strings.Contains(l, "name=listener ") {
+		t.Errorf("CLIENT LIST TYPE pubsub: %q", l)
+	}
+	if l, _ := rdb.Do(ctx(), "CLIENT", "LIST", "TYPE", "normal").Text(); strings.Contains(l, "name=listener ") {
+		t.Errorf("CLIENT LIST TYPE normal lists the subscriber: %q", l)
+	}
+	if n, err := rdb.Do(ctx(), "CLIENT", "KILL", "TYPE", "pubsub").Int(); err != nil || n != 1 {
+		t.Fatalf("CLIENT KILL TYPE pubsub: %d %v", n, err)
+	}
+	sub.expectClosed(5 * time.Second)
+	waitFor(t, 5*time.Second, "counters back to 0", func() bool {
+		info, _ := rdb.Info(ctx(), "stats").Result()
+		return strings.Contains(info, "pubsub_channels:0\r\n") && strings.Contains(info, "pubsub_patterns:0\r\n") && strings.Contains(info, "pubsubshard_channels:0\r\n")
+	})
+}
