@@ -137,12 +137,12 @@ func aclCategories(cmd *Command) []string {
 		add("@write")
 	}
 	switch cmd.Group {
-	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "pubsub", "scripting", "hyperloglog":
+	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "scripting", "hyperloglog":
 		add("@" + cmd.Group)
 	case "sorted-set":
 		add("@sortedset")
 	}
-	if cmd.Flags&flagPubSub != 0 {
+	if cmd.Flags&flagPubSub != 0 { // by flag: PUBSUB HELP is in the group but not the category
 		add("@pubsub")
 	}
 	if cmd.Flags&flagAdmin != 0 {
