@@ -50,6 +50,7 @@ type txState struct {
 	txn     *persistence.Txn
 	touched []bool
 	any     bool
+	ev      eventBuf // keyspace events (notify.go)
 }
 
 // Record implements persistence.Recorder, remembering the shards touched.
@@ -75,15 +76,22 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 	for _, s := range c.shards {
 		s.Lock()
 	}
+	t := &txState{c: c, touched: make([]bool, len(c.shards))}
+	redir := c.redirectEvents(c.allShards(), &t.ev)
 	defer func() {
+		if redir {
+			c.endRedirect(c.allShards())
+		}
 		for _, s := range c.shards {
-			s.Unlock()
+			c.unlockShard(s)
+		}
+		if redir {
+			c.deliver(&t.ev) // the transaction's keyspace events, in order
 		}
 	}()
 	if abort != nil && abort() {
 		return false
 	}
-	t := &txState{c: c, touched: make([]bool, len(c.shards))}
 	fn(Keyspace{c: c, tx: t})
 	if t.any {
 		var idx []int
@@ -129,7 +137,7 @@ func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
 
 func (k Keyspace) done(s *shard.DB) {
 	if k.tx == nil {
-		s.Unlock()
+		k.c.unlockShard(s.Shard) // and hand over its keyspace events (notify.go)
 	}
 }
 
@@ -148,6 +156,8 @@ type multi struct {
 	// shard still form a group: a replica applies it atomically, and its
 	// records reach the log in one frame.
 	single bool
+	ev     eventBuf // the keyspace events of the operation, in order (notify.go)
+	redir  bool     // the locked shards collect their events in ev
 }
 
 var multiPool = sync.Pool{New: func() any { return new(multi) }}
@@ -169,6 +179,7 @@ func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
 	for _, i := range m.shards {
 		k.c.shards[i].Lock()
 	}
+	m.redir = k.c.redirectEvents(m.shards, &m.ev)
 	return m
 }
 
@@ -201,8 +212,15 @@ func (m *multi) unlock() {
 			}
 			m.k.c.wal.Load().Commit(m.tx.txn, m.idx)
 		}
+		if m.redir {
+			m.k.c.endRedirect(m.shards)
+		}
 		for _, i := range m.shards {
-			m.k.c.shards[i].Unlock()
+			m.k.c.unlockShard(m.k.c.shards[i])
+		}
+		if m.redir {
+			m.k.c.deliver(&m.ev)
+			m.redir = false
 		}
 	}
 	// recycle: clear what rec set (only the locked shards are ever touched)

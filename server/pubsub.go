@@ -164,8 +164,15 @@ func (c *Client) pubsubReset(closing bool) {
 // pubsubServer is the server's pub/sub state.
 type pubsubServer struct {
 	reg       *pubsub.Registry
-	obufKills atomic.Int64 // clients closed over client-output-buffer-limit
+	obufKills atomic.Int64  // clients closed over client-output-buffer-limit
+	notify    atomic.Uint32 // notify-keyspace-events (pubsub.Class)
 }
+
+// trackingActive reports whether any client tracks keys (tracking.go).
+func (p *pubsubServer) trackingActive() bool { return false }
+
+// trackingInvalidate invalidates key for the clients tracking it.
+func (s *Server) trackingInvalidate(db int, key []byte) {}
 
 // allowedSubscribed reports whether cmd may run in RESP2's subscribed
 // mode. An unknown subcommand, or one with the wrong arity, runs to get
@@ -355,6 +362,7 @@ func pubsubHelp(c *Client, args [][]byte) {
 
 func (s *Server) initPubSub() {
 	s.psrv.reg = pubsub.NewRegistry()
+	s.initNotify()
 }
 
 // trackingFlags are the CLIENT LIST flags of client tracking (t, R, B).
