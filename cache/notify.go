@@ -197,3 +197,25 @@ func (k Keyspace) notifyExpire(key []byte, at, now int64) {
 	}
 	k.notify(pubsub.Generic, "expire", key)
 }
+
+// retractNew takes back the "new" event just recorded for key, when the
+// key was created and dropped again without a change (a collection that a
+// failing command left empty).
+func (k Keyspace) retractNew(key []byte) {
+	if !k.c.wants(pubsub.New) {
+		return
+	}
+	p := &k.c.pend[k.c.ShardIndex(key)]
+	b := p.redirect
+	if b == nil {
+		b = p.own
+	}
+	if b == nil || len(b.evs) == 0 {
+		return
+	}
+	e := b.evs[len(b.evs)-1]
+	if e.name == "new" && e.db == k.db && string(b.keys[e.off:e.off+e.n]) == string(key) {
+		b.evs = b.evs[:len(b.evs)-1]
+		b.keys = b.keys[:e.off]
+	}
+}

@@ -212,6 +212,25 @@ func keyspaceScript() []ksStep {
 	}
 }
 
+// collectionScript: the generic events of collections, which Keyspace.Change
+// records for every type ("new" when created, "del" when emptied); the
+// type's own events (hset, ...) are its commands'.
+func collectionScript() []ksStep {
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	return []ksStep{
+		c("HSET", "h", "f", "v"),
+		c("HSET", "h", "g", "v"),
+		c("HDEL", "h", "f"),
+		c("HDEL", "h", "g"),
+		c("HDEL", "h", "g"),
+		c("HINCRBYFLOAT", "h2", "f", "inf"),
+		c("HINCRBY", "h3", "f", "1"),
+		c("RENAME", "h3", "h4"),
+		c("DEL", "h4"),
+		c("HGET", "missing", "f"),
+	}
+}
+
 func TestKeyspaceEventsRedisDiff(t *testing.T) {
 	redisAddr := diffRedisServer(t)
 	fc := startServer(t)
@@ -220,4 +239,7 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 			runKeyspaceDiff(t, fc.addr, redisAddr, flags, keyspaceScript())
 		})
 	}
+	t.Run("collections", func(t *testing.T) {
+		runKeyspaceDiff(t, fc.addr, redisAddr, "KEgn", collectionScript())
+	})
 }
