@@ -28,7 +28,7 @@ const (
 
 // Subscriber receives messages. Deliver is called by the publisher's
 // goroutine, possibly concurrently for different channels; it must not
-// block and must copy what it keeps of m.
+// block and must copy what it keeps of m (m is reused after the call).
 type Subscriber interface {
 	Deliver(m *Message)
 }
@@ -40,6 +40,28 @@ type Message struct {
 	Pattern          []byte
 	Channel, Payload []byte
 	frames           [2][]byte // encoded once per protocol, on first use
+	valid            [2]bool
+}
+
+// msgPool recycles messages and their frame buffers: a publish allocates
+// nothing in the steady state (subscribers copy the frame).
+var msgPool = sync.Pool{New: func() any { return new(Message) }}
+
+func getMessage(k Kind, pattern, channel, payload []byte) *Message {
+	m := msgPool.Get().(*Message)
+	m.Kind, m.Pattern, m.Channel, m.Payload = k, pattern, channel, payload
+	m.valid = [2]bool{}
+	return m
+}
+
+func putMessage(m *Message) {
+	m.Pattern, m.Channel, m.Payload = nil, nil, nil
+	for i := range m.frames {
+		if cap(m.frames[i]) > 16<<10 {
+			m.frames[i] = nil
+		}
+	}
+	msgPool.Put(m)
 }
 
 // Frame is the message encoded for a subscriber speaking RESP3 (a push
@@ -49,30 +71,27 @@ func (m *Message) Frame(resp3 bool) []byte {
 	if resp3 {
 		i = 1
 	}
-	if m.frames[i] == nil {
+	if !m.valid[i] {
 		head := byte('*')
 		if resp3 {
 			head = '>'
 		}
-		var b []byte
+		b := m.frames[i][:0]
 		switch m.Kind {
 		case Pattern:
-			b = make([]byte, 0, 48+len(m.Pattern)+len(m.Channel)+len(m.Payload))
 			b = AppendHeader(b, head, 4)
 			b = AppendBulk(b, []byte("pmessage"))
 			b = AppendBulk(b, m.Pattern)
 		case Shard:
-			b = make([]byte, 0, 40+len(m.Channel)+len(m.Payload))
 			b = AppendHeader(b, head, 3)
 			b = AppendBulk(b, []byte("smessage"))
 		default:
-			b = make([]byte, 0, 40+len(m.Channel)+len(m.Payload))
 			b = AppendHeader(b, head, 3)
 			b = AppendBulk(b, []byte("message"))
 		}
 		b = AppendBulk(b, m.Channel)
 		b = AppendBulk(b, m.Payload)
-		m.frames[i] = b
+		m.frames[i], m.valid[i] = b, true
 	}
 	return m.frames[i]
 }
@@ -213,20 +232,22 @@ func (r *Registry) Publish(channel, payload []byte) int {
 	defer r.mu.RUnlock()
 	n := 0
 	if g := r.channels[string(channel)]; g != nil {
-		m := Message{Kind: Channel, Channel: channel, Payload: payload}
+		m := getMessage(Channel, nil, channel, payload)
 		for _, s := range g.subs {
-			s.Deliver(&m)
+			s.Deliver(m)
 		}
+		putMessage(m)
 		n += len(g.subs)
 	}
 	for _, g := range r.patList {
 		if !glob.Match(g.name, channel, false) {
 			continue
 		}
-		m := Message{Kind: Pattern, Pattern: g.name, Channel: channel, Payload: payload}
+		m := getMessage(Pattern, g.name, channel, payload)
 		for _, s := range g.subs {
-			s.Deliver(&m)
+			s.Deliver(m)
 		}
+		putMessage(m)
 		n += len(g.subs)
 	}
 	return n
@@ -243,10 +264,11 @@ func (r *Registry) SPublish(channel, payload []byte) int {
 	if g == nil {
 		return 0
 	}
-	m := Message{Kind: Shard, Channel: channel, Payload: payload}
+	m := getMessage(Shard, nil, channel, payload)
 	for _, s := range g.subs {
-		s.Deliver(&m)
+		s.Deliver(m)
 	}
+	putMessage(m)
 	return len(g.subs)
 }
 
