@@ -469,7 +469,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 					c.expireElements(s, db, shard.Now(), 20)
 				}
 			}
-			c.unlockShard(s) // and publish the "expired" events
+			c.unlockShard(s, nil) // and publish the "expired" events
 		}
 		next = (next + 1) & int(c.mask)
 		// Redis's stat_expired_stale_perc: an exponential moving average

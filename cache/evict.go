@@ -109,7 +109,7 @@ func (c *Cache) evict(max int64) error {
 			if evicted {
 				c.notifyShard(best.shard, pubsub.Evicted, "evicted", best.db, best.key)
 			}
-			c.unlockShard(s)
+			c.unlockShard(s, nil)
 		}
 		if !evicted {
 			failures++

@@ -367,7 +367,7 @@ func (k Keyspace) RandomKey() ([]byte, bool) {
 				s.Get(key, now, rec, false) // removes it
 			}
 			if k.tx == nil {
-				k.c.unlockShard(s.Shard)
+				k.c.unlockShard(s.Shard, k.origin)
 			}
 			if key != nil && !expired {
 				return key, true

@@ -20,7 +20,8 @@ type Keyspace struct {
 	// passes the time it read after the previous command: one clock read
 	// per command serves both INFO commandstats and expiry, as Redis caches
 	// the time per command). nil: read the clock.
-	clock *int64
+	clock  *int64
+	origin any // who causes the keyspace events (WithOrigin, notify.go)
 	// errp, when set, receives ErrWrongTypeOps from a command whose result
 	// type has no room for an error (GET, STRLEN, SETBIT...): the server
 	// then replaces the command's reply with the error.
@@ -83,7 +84,7 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 			c.endRedirect(c.allShards())
 		}
 		for _, s := range c.shards {
-			c.unlockShard(s)
+			c.unlockShard(s, t.ev.origin)
 		}
 		if redir {
 			c.deliver(&t.ev) // the transaction's keyspace events, in order
@@ -137,7 +138,7 @@ func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
 
 func (k Keyspace) done(s *shard.DB) {
 	if k.tx == nil {
-		k.c.unlockShard(s.Shard) // and hand over its keyspace events (notify.go)
+		k.c.unlockShard(s.Shard, k.origin) // and hand over its keyspace events (notify.go)
 	}
 }
 
@@ -216,9 +217,10 @@ func (m *multi) unlock() {
 			m.k.c.endRedirect(m.shards)
 		}
 		for _, i := range m.shards {
-			m.k.c.unlockShard(m.k.c.shards[i])
+			m.k.c.unlockShard(m.k.c.shards[i], m.k.origin)
 		}
 		if m.redir {
+			m.ev.origin = m.k.origin
 			m.k.c.deliver(&m.ev)
 			m.redir = false
 		}

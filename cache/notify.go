@@ -28,10 +28,22 @@ import (
 // eviction reports "evicted" itself. Recording costs one atomic load when
 // nobody wants the class.
 
+// Event is one keyspace event.
+type Event struct {
+	Class pubsub.Class
+	Name  string // "set", "del", "expired", ...
+	DB    int
+	Key   []byte
+}
+
 // Notifier receives keyspace events, on the goroutine that caused them,
-// after the shard locks are released. key is only valid during the call.
+// after the shard locks are released: the events of one operation (a
+// command's cache call, a transaction, an expiry or eviction round) in
+// order. origin is the Keyspace's origin (WithOrigin: the client whose
+// command caused them; nil for background expiry and eviction). evs and
+// their keys are only valid during the call.
 type Notifier interface {
-	KeyEvent(class pubsub.Class, event string, db int, key []byte)
+	KeyEvents(origin any, evs []Event)
 }
 
 // SetNotifier installs n, which wants the events of the classes in want
@@ -94,8 +106,10 @@ type event1 struct {
 // eventBuf holds the events of one operation (or of one shard between two
 // unlocks).
 type eventBuf struct {
-	evs  []event1
-	keys []byte
+	evs    []event1
+	keys   []byte
+	out    []Event // deliver's scratch
+	origin any
 }
 
 var eventPool = sync.Pool{New: func() any { return new(eventBuf) }}
@@ -136,25 +150,45 @@ func (c *Cache) emit(b *eventBuf) {
 
 // deliver hands b's events to the notifier and empties b.
 func (c *Cache) deliver(b *eventBuf) {
-	if n := c.notifier; n != nil {
+	if n := c.notifier; n != nil && len(b.evs) > 0 {
+		out := b.out[:0]
 		for _, e := range b.evs {
-			n.KeyEvent(e.class, e.name, e.db, b.keys[e.off:e.off+e.n])
+			out = append(out, Event{Class: e.class, Name: e.name, DB: e.db, Key: b.keys[e.off : e.off+e.n : e.off+e.n]})
 		}
+		n.KeyEvents(b.origin, out)
+		clear(out)
+		b.out = out[:0]
 	}
-	b.evs, b.keys = b.evs[:0], b.keys[:0]
+	b.evs, b.keys, b.origin = b.evs[:0], b.keys[:0], nil
 	if cap(b.keys) > 64<<10 {
 		b.keys = nil
 	}
 }
 
+// WithOrigin is k with its keyspace events attributed to origin (the
+// server passes the client, for CLIENT TRACKING's NOLOOP and the order of a
+// client's own invalidations). Inside a transaction it names the
+// transaction's origin.
+func (k Keyspace) WithOrigin(o any) Keyspace {
+	k.origin = o
+	if k.tx != nil {
+		k.tx.ev.origin = o
+	}
+	return k
+}
+
 // allShards is 0..n-1 (Atomic's redirect).
 func (c *Cache) allShards() []int { return c.all }
 
-// unlockShard releases shard s and emits the events its holder recorded.
-func (c *Cache) unlockShard(s *shard.Shard) {
+// unlockShard releases shard s and emits the events its holder recorded;
+// origin is who caused them (Keyspace.WithOrigin).
+func (c *Cache) unlockShard(s *shard.Shard, origin any) {
 	b := c.takeEvents(s.Index)
 	s.Unlock()
-	c.emit(b)
+	if b != nil {
+		b.origin = origin
+		c.emit(b)
+	}
 }
 
 // redirectEvents makes the shards idx (locked) collect their events in b;

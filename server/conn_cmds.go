@@ -252,6 +252,9 @@ func cmdHello(c *Client, args [][]byte) {
 	}
 	if ver != 0 {
 		c.reply.proto = int(ver)
+		if ver >= 3 {
+			c.psState() // RESP3 clients can receive pushes (invalidations)
+		}
 		if c.ps != nil {
 			c.ps.resp3.Store(ver >= 3)
 		}

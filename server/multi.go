@@ -123,12 +123,12 @@ func cmdExec(c *Client, args [][]byte) {
 		return false
 	}
 	ok := c.srv.cache.Atomic(abort, func(ks cache.Keyspace) {
-		c.ks = ks.WithDB(c.db).WithErr(&c.kerr)
+		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 		c.reply.Array(len(c.queued))
 		for _, q := range c.queued {
 			c.call(q.cmd, q.args)
 		}
-		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr)
+		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 	})
 	if !ok {
 		c.reply.NullArray()

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 
+	"fastcache/cache"
 	"fastcache/config"
 	"fastcache/pubsub"
 )
@@ -48,10 +49,25 @@ func (s *Server) wantedEvents() pubsub.Class {
 
 var chanBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64); return &b }}
 
-// KeyEvent implements cache.Notifier.
-func (s *Server) KeyEvent(class pubsub.Class, event string, db int, key []byte) {
+// KeyEvents implements cache.Notifier.
+func (s *Server) KeyEvents(origin any, evs []cache.Event) {
 	n := pubsub.Class(s.psrv.notify.Load())
-	if n&class != 0 && n&(pubsub.Keyspace|pubsub.Keyevent) != 0 && s.psrv.reg.Active() {
+	if n&(pubsub.Keyspace|pubsub.Keyevent) != 0 && s.psrv.reg.Active() {
+		for i := range evs {
+			if e := &evs[i]; n&e.Class != 0 {
+				s.publishEvent(n, e.Name, e.DB, e.Key)
+			}
+		}
+	}
+	if s.psrv.trackingActive() {
+		cl, _ := origin.(*Client)
+		s.trackingEvents(cl, evs)
+	}
+}
+
+// publishEvent publishes one keyspace event as notify-keyspace-events n says.
+func (s *Server) publishEvent(n pubsub.Class, event string, db int, key []byte) {
+	{
 		bp := chanBufs.Get().(*[]byte)
 		b := *bp
 		if n&pubsub.Keyspace != 0 {
@@ -72,8 +88,5 @@ func (s *Server) KeyEvent(class pubsub.Class, event string, db int, key []byte) 
 			*bp = b[:0]
 			chanBufs.Put(bp)
 		}
-	}
-	if class&trackingClasses != 0 && s.psrv.trackingActive() {
-		s.trackingInvalidate(db, key)
 	}
 }

@@ -166,13 +166,8 @@ type pubsubServer struct {
 	reg       *pubsub.Registry
 	obufKills atomic.Int64  // clients closed over client-output-buffer-limit
 	notify    atomic.Uint32 // notify-keyspace-events (pubsub.Class)
+	trk       trackingTable // CLIENT TRACKING (tracking.go)
 }
-
-// trackingActive reports whether any client tracks keys (tracking.go).
-func (p *pubsubServer) trackingActive() bool { return false }
-
-// trackingInvalidate invalidates key for the clients tracking it.
-func (s *Server) trackingInvalidate(db int, key []byte) {}
 
 // allowedSubscribed reports whether cmd may run in RESP2's subscribed
 // mode. An unknown subcommand, or one with the wrong arity, runs to get
@@ -364,9 +359,3 @@ func (s *Server) initPubSub() {
 	s.psrv.reg = pubsub.NewRegistry()
 	s.initNotify()
 }
-
-// trackingFlags are the CLIENT LIST flags of client tracking (t, R, B).
-func (c *Client) trackingFlags() string { return "" }
-
-// trackingRedir is CLIENT LIST's redir field (-1: none).
-func (c *Client) trackingRedir() int64 { return -1 }

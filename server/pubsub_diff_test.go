@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -15,10 +16,13 @@ import (
 // psStep sends args on connection on (none: only reads) and reads n
 // replies or messages from it (n 0 means 1 when args are given).
 type psStep struct {
-	on   int
-	args []string
-	n    int
-	norm func([]string) []string
+	on    int
+	args  []string // "$ID<n>" stands for the id of connection n on each server
+	n     int
+	norm  func([]string) []string
+	sleep time.Duration // before the step: let a TTL run out
+	ids   bool          // the replies name client ids: replaced by "$ID<n>"
+	until string        // repeat args until this reply (not compared): wait for a state
 }
 
 // psSorted puts the confirmations of an UNSUBSCRIBE without arguments in
@@ -51,9 +55,16 @@ func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []ps
 	t.Helper()
 	addrs := [2]string{redisAddr, fcAddr}
 	cs := make([][]*diffConn, 2)
+	ids := make([][]string, 2)
 	for s := range addrs {
 		for i := 0; i < conns; i++ {
-			cs[s] = append(cs[s], diffDial(t, addrs[s]))
+			dc := diffDial(t, addrs[s])
+			cs[s] = append(cs[s], dc)
+			r, err := dc.do([]string{"CLIENT", "ID"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[s] = append(ids[s], strings.TrimSpace(r[1:]))
 		}
 	}
 	for i, st := range steps {
@@ -61,11 +72,36 @@ func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []ps
 		if n == 0 && st.args != nil {
 			n = 1
 		}
+		if st.sleep > 0 {
+			time.Sleep(st.sleep)
+		}
 		var got [2][]string
 		for s := range addrs {
 			dc := cs[s][st.on]
 			if st.args != nil {
-				if _, err := dc.conn.Write(diffEncode(st.args)); err != nil {
+				args := append([]string(nil), st.args...)
+				for j, a := range args {
+					for k, id := range ids[s] {
+						if a == fmt.Sprint("$ID", k) {
+							args[j] = id
+						}
+					}
+				}
+				if st.until != "" {
+					deadline := time.Now().Add(5 * time.Second)
+					for {
+						r, err := dc.do(args)
+						if err == nil && r == st.until {
+							break
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("step %d %q: still %q %v", i, st.args, r, err)
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+					continue
+				}
+				if _, err := dc.conn.Write(diffEncode(args)); err != nil {
 					t.Fatalf("step %d %q: write: %v", i, st.args, err)
 				}
 			}
@@ -74,6 +110,11 @@ func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []ps
 				r, err := diffReadReply(dc.br)
 				if err != nil {
 					t.Fatalf("step %d %q on %d: %s: reply %d: %v (read %q)", i, st.args, st.on, [2]string{"redis", "fastcache"}[s], j, err, r)
+				}
+				for k, id := range ids[s] {
+					if st.ids {
+						r = strings.ReplaceAll(r, ":"+id+"\r\n", fmt.Sprint(":$ID", k, "\r\n"))
+					}
 				}
 				got[s] = append(got[s], r)
 			}
@@ -256,4 +297,207 @@ func (s psStep) norm1(f func(string) string) psStep {
 		return out
 	}
 	return s
+}
+
+// TestTrackingRedisDiff: CLIENT TRACKING's replies and every invalidation a
+// client receives, byte for byte against redis-server.
+func TestTrackingRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	cn := func(on, n int, args ...string) psStep { return psStep{on: on, args: args, n: n} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	after := func(d time.Duration, on int, args ...string) psStep { return psStep{on: on, args: args, sleep: d} }
+	scripts := []struct {
+		name  string
+		conns int
+		steps []psStep
+	}{
+		{"resp3 default", 3, []psStep{
+			c(2, "FLUSHALL"),
+			c(0, "HELLO", "3").norm1(diffHello),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "CLIENT", "GETREDIR"),
+			c(0, "CLIENT", "TRACKING", "ON"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "CLIENT", "GETREDIR"),
+			c(0, "GET", "k"),
+			c(1, "SET", "k", "v"),
+			read(0, 1),
+			c(1, "SET", "k", "v2"), // forgotten until read again
+			c(0, "PING"),
+			c(0, "GET", "k"),
+			cn(0, 2, "SET", "k", "mine"), // own change: the reply, then the invalidation
+			c(0, "MGET", "a", "b", "c"),
+			c(1, "MSET", "a", "1", "b", "2", "z", "3"),
+			read(0, 2),
+			c(0, "STRLEN", "c"),
+			c(0, "EXISTS", "k"),
+			c(1, "APPEND", "c", "x"),
+			read(0, 1),
+			c(1, "DEL", "k", "c"),
+			read(0, 1),
+			c(0, "GET", "e"),
+			c(1, "SET", "e", "v", "PX", "30"), // invalidates, and is read again below
+			read(0, 1),
+			c(0, "GET", "e"),
+			after(60*time.Millisecond, 1, "GET", "e"), // expired (lazily or actively): invalidated
+			read(0, 1),
+			c(0, "GET", "r1"),
+			c(1, "SET", "r1", "x"),
+			read(0, 1),
+			c(0, "GET", "r1"),
+			c(1, "RENAME", "r1", "r2"),
+			read(0, 1),
+			c(0, "GET", "n"),
+			c(1, "INCR", "n"),
+			read(0, 1),
+			c(0, "GET", "n"),
+			c(1, "EXPIRE", "n", "100"),
+			read(0, 1),
+			c(0, "TTL", "n"),
+			c(1, "PERSIST", "n"),
+			read(0, 1),
+			c(0, "GET", "n"),
+			c(1, "MULTI"),
+			c(1, "INCR", "n"),
+			c(1, "SET", "k", "t"),
+			c(1, "EXEC"),
+			read(0, 1),
+			c(0, "GET", "n"),
+			c(0, "MULTI"),
+			c(0, "INCR", "n"),
+			c(0, "GET", "n"),
+			cn(0, 2, "EXEC"),
+			c(0, "GET", "n"),
+			c(1, "FLUSHALL"),
+			read(0, 1),
+			c(1, "SET", "n", "1"),
+			c(0, "PING"),
+			cn(0, 2, "FLUSHDB"), // own flush: the reply, then the null invalidation
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(0, "GET", "k"),
+			c(1, "SET", "k", "v"),
+			c(0, "PING"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+		}},
+		{"noloop optin optout", 2, []psStep{
+			c(1, "FLUSHALL"),
+			c(0, "HELLO", "3").norm1(diffHello),
+			c(0, "CLIENT", "TRACKING", "ON", "NOLOOP"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "GET", "k"),
+			c(0, "SET", "k", "mine"),
+			c(0, "GET", "k"),
+			c(1, "SET", "k", "theirs"),
+			read(0, 1),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(0, "CLIENT", "TRACKING", "ON", "OPTIN"),
+			c(0, "CLIENT", "CACHING", "no"),
+			c(0, "GET", "a"),
+			c(0, "CLIENT", "CACHING", "yes"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "GET", "b"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "GET", "c"),
+			c(1, "MSET", "a", "1", "b", "2", "c", "3"),
+			read(0, 1),
+			c(0, "CLIENT", "TRACKING", "ON", "OPTOUT"),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(0, "CLIENT", "TRACKING", "ON", "OPTOUT"),
+			c(0, "CLIENT", "CACHING", "yes"),
+			c(0, "CLIENT", "CACHING", "no"),
+			c(0, "GET", "a"),
+			c(0, "GET", "b"),
+			c(1, "MSET", "a", "1", "b", "2"),
+			read(0, 1),
+			c(0, "CLIENT", "CACHING", "maybe"),
+			c(0, "CLIENT", "CACHING"),
+		}},
+		{"bcast", 3, []psStep{
+			c(2, "FLUSHALL"),
+			c(0, "HELLO", "3").norm1(diffHello),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:", "PREFIX", "session:"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "use"),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "x", "PREFIX", "xy"),
+			c(0, "CLIENT", "TRACKING", "ON", "PREFIX", "a"),
+			c(0, "CLIENT", "TRACKING", "ON"),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "OPTIN"),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "cart:"),
+			c(0, "CLIENT", "TRACKINGINFO"),
+			c(1, "SET", "user:1", "a"),
+			read(0, 1),
+			c(1, "SET", "other", "a"),
+			c(1, "MSET", "user:3", "a", "user:2", "b", "cart:9", "c", "x", "y"),
+			read(0, 2),
+			c(0, "SET", "session:1", "mine"),
+			read(0, 1),
+			c(1, "DEL", "user:1", "user:2"),
+			read(0, 1),
+			c(1, "HELLO", "3").norm1(diffHello),
+			c(1, "CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"),
+			c(1, "SET", "loop", "x"),
+			c(2, "SET", "loop", "y"),
+			read(1, 1),
+			c(1, "PING"),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(2, "SET", "user:1", "z"),
+			read(1, 1),
+			c(0, "PING"),
+			c(2, "FLUSHALL"),
+			read(1, 1),
+		}},
+		{"resp2 redirect", 3, []psStep{
+			c(2, "FLUSHALL"),
+			c(0, "CLIENT", "TRACKING", "ON"),
+			c(0, "GET", "k"),
+			c(2, "SET", "k", "v"), // RESP2 without a redirect: nowhere to send it
+			c(0, "GET", "k"),
+			c(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "99999"),
+			c(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "x"),
+			c(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1", "REDIRECT", "$ID1"),
+			c(1, "SUBSCRIBE", "__redis__:invalidate"),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1"),
+			psStep{on: 0, args: []string{"CLIENT", "GETREDIR"}, ids: true},
+			psStep{on: 0, args: []string{"CLIENT", "TRACKINGINFO"}, ids: true},
+			c(0, "GET", "k"),
+			c(2, "SET", "k", "w"),
+			read(1, 1),
+			c(0, "GET", "k"),
+			c(0, "SET", "k", "mine"),
+			read(1, 1),
+			c(2, "FLUSHALL"),
+			read(1, 1),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+			c(0, "CLIENT", "TRACKING", "ON", "BCAST", "REDIRECT", "$ID1"),
+			c(2, "MSET", "p", "1", "q", "2"),
+			read(1, 1),
+		}},
+	}
+	for _, sc := range scripts {
+		t.Run(sc.name, func(t *testing.T) {
+			runPubSubDiff(t, fc.addr, redisAddr, sc.conns, sc.steps)
+		})
+	}
+}
+
+// TestTrackingBrokenRedirectRedisDiff: the redirect client goes away.
+func TestTrackingBrokenRedirectRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	runPubSubDiff(t, fc.addr, redisAddr, 4, []psStep{
+		c(3, "FLUSHALL"),
+		c(0, "HELLO", "3").norm1(diffHello),
+		c(0, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1"),
+		c(0, "GET", "k"),
+		c(1, "QUIT"),
+		psStep{on: 3, args: []string{"CLIENT", "LIST", "ID", "$ID1"}, until: "$0\r\n\r\n"},
+		c(3, "SET", "k", "v"),
+		psStep{on: 0, n: 1, ids: true}, // tracking-redir-broken
+		psStep{on: 0, args: []string{"CLIENT", "TRACKINGINFO"}, ids: true},
+		c(2, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1"),
+	})
 }

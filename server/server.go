@@ -292,7 +292,7 @@ func (s *Server) accept(nc net.Conn) {
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
-	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr)
+	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
 	if len(s.loops) > 0 {
@@ -316,6 +316,7 @@ func (s *Server) accept(nc net.Conn) {
 
 func (s *Server) closedConn(c *Client) {
 	c.unwatchAll()
+	c.trackingOff()
 	c.pubsubReset(true)
 	s.mu.Lock()
 	delete(s.clients, c.ID)
@@ -395,6 +396,7 @@ func (c *Client) exec(args [][]byte) {
 	n := c.reply.Len()
 	c.call(cmd, args)
 	c.takePushes(n)
+	c.trackingAfter(cmd)
 }
 
 // call runs a command's handler and counts it.
@@ -418,6 +420,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
+	}
+	if cmd.Flags&flagReadOnly != 0 {
+		if m := c.trk.mode.Load(); m != nil {
+			c.trackingRemember(m, cmd, args)
+		}
 	}
 }
 
