@@ -181,6 +181,9 @@ func (k Keyspace) MGet(keys [][]byte) [][]byte {
 				s.Hits.Add(1)
 			} else {
 				s.Misses.Add(1)
+				if !ok {
+					k.notify(pubsub.KeyMiss, "keymiss", key)
+				}
 			}
 		}
 		return out
