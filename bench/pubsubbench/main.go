@@ -14,6 +14,9 @@
 //   - set-kea: 32 connections doing SET (unpipelined) on 100,000 keys with
 //     notify-keyspace-events KEA and one subscriber of "__key*__:*"
 //     reading every event; SET operations per second.
+//   - set-tracking-100: the same SET load while 100 RESP3 clients with
+//     CLIENT TRACKING ON cache the 100,000 keys (1,000 each): each reads its
+//     keys first, and reads a key again whenever it is invalidated.
 //
 // The markdown report goes to stdout, progress to stderr; every process it
 // started is killed on exit.
@@ -66,7 +69,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "publishing (or SET) time per run")
 	flag.IntVar(&o.window, "window", 64, "PUBLISH commands in flight")
 	flag.IntVar(&o.payload, "payload", 64, "message size in bytes (at least 20)")
-	flag.StringVar(&rows, "rows", "fanout-1,fanout-100,fanout-1000,pattern-100,set-kea", "rows to run")
+	flag.StringVar(&rows, "rows", "fanout-1,fanout-100,fanout-1000,pattern-100,set-kea,set-tracking-100", "rows to run")
 	flag.Parse()
 	if o.fastcache == "" {
 		fmt.Fprintln(os.Stderr, "-fastcache is required")
@@ -114,7 +117,7 @@ func main() {
 		c := res[row]
 		f, r := median(c.fc), median(c.redis)
 		unit := "msg/s"
-		if row == "set-kea" {
+		if strings.HasPrefix(row, "set-") {
 			unit = "SET/s"
 		}
 		fmt.Printf("| %s | %.0f %s | %.0f %s | **%.2f** | %s / %s | %s / %s | %.0f / %.0f ns | %d / %d |\n", row, f.rate, unit, r.rate, unit, f.rate/r.rate,
@@ -192,6 +195,9 @@ func runRow(o options, server, row string) (result, error) {
 		r, err = fanout(o, p, n, true)
 	case row == "set-kea":
 		r, err = setKEA(o, p)
+	case strings.HasPrefix(row, "set-tracking-"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(row, "set-tracking-"))
+		r, err = setTracking(o, p, n)
 	default:
 		err = fmt.Errorf("unknown row %q", row)
 	}
@@ -363,6 +369,8 @@ func readReply(br *bufio.Reader) ([]string, error) {
 	switch line[0] {
 	case '+', ':':
 		return []string{body}, nil
+	case '_':
+		return []string{""}, nil
 	case '-':
 		return nil, errors.New(body)
 	case '$':
@@ -375,8 +383,11 @@ func readReply(br *bufio.Reader) ([]string, error) {
 			return nil, err
 		}
 		return []string{string(b[:n])}, nil
-	case '*', '>':
+	case '*', '>', '~', '%':
 		n, _ := strconv.Atoi(body)
+		if line[0] == '%' {
+			n *= 2
+		}
 		var out []string
 		for i := 0; i < n; i++ {
 			s, err := readReply(br)
@@ -570,6 +581,90 @@ func setKEA(o options, p *proc) (result, error) {
 			events.Add(1)
 		}
 	}()
+	r, err := setLoad(o, p, 100000)
+	if err != nil {
+		return r, err
+	}
+	if events.Load() == 0 {
+		return result{}, errors.New("no keyspace events received")
+	}
+	return r, nil
+}
+
+// ---- SET with client-side caching ----
+
+func setTracking(o options, p *proc, n int) (result, error) {
+	const keys = 100000
+	per := keys / n
+	var invalidations atomic.Int64
+	done := make(chan struct{})
+	for i := 0; i < n; i++ {
+		c, err := dialConn(p.addr)
+		if err != nil {
+			return result{}, err
+		}
+		defer c.Close()
+		if _, err := c.do("HELLO", "3"); err != nil {
+			return result{}, err
+		}
+		if _, err := c.do("CLIENT", "TRACKING", "ON"); err != nil {
+			return result{}, err
+		}
+		var buf []byte
+		for k := i * per; k < (i+1)*per; k++ {
+			buf = appendCmd(buf, "GET", "key:"+strconv.Itoa(k))
+		}
+		c.bw.Write(buf)
+		c.bw.Flush()
+		for k := 0; k < per; k++ {
+			if _, err := readReply(c.br); err != nil {
+				return result{}, err
+			}
+		}
+		// Read pushes and replies; an invalidated key is read again.
+		out := make(chan string, 1024)
+		go func(c *conn) {
+			defer close(out)
+			for {
+				r, err := readReply(c.br)
+				if err != nil {
+					return
+				}
+				if len(r) >= 2 && r[0] == "invalidate" {
+					invalidations.Add(1)
+					select {
+					case out <- r[1]:
+					case <-done:
+						return
+					}
+				}
+			}
+		}(c)
+		go func(c *conn) {
+			var buf []byte
+			for key := range out {
+				buf = appendCmd(buf[:0], "GET", key)
+				if _, err := c.bw.Write(buf); err != nil {
+					return
+				}
+				if len(out) == 0 {
+					c.bw.Flush()
+				}
+			}
+		}(c)
+	}
+	r, err := setLoad(o, p, keys)
+	close(done)
+	if err == nil && invalidations.Load() == 0 {
+		err = errors.New("no invalidations received")
+	}
+	return r, err
+}
+
+// setLoad runs 32 connections doing SET on keys key:0..keys-1 for
+// o.duration.
+func setLoad(o options, p *proc, keys int) (result, error) {
+	addr := p.addr
 	const clients = 32
 	var ops atomic.Int64
 	cpu0 := p.cpuTime()
@@ -592,7 +687,7 @@ func setKEA(o options, p *proc) (result, error) {
 			buf := make([]byte, 0, 128)
 			for j := i; time.Now().Before(end); j += clients {
 				t0 := time.Now()
-				buf = appendCmd(buf[:0], "SET", "key:"+strconv.Itoa(j%100000), val)
+				buf = appendCmd(buf[:0], "SET", "key:"+strconv.Itoa(j%keys), val)
 				c.bw.Write(buf)
 				c.bw.Flush()
 				if _, err := readReply(c.br); err != nil {
@@ -615,9 +710,6 @@ func setKEA(o options, p *proc) (result, error) {
 	all := hist.New()
 	for _, x := range h {
 		all.Merge(x)
-	}
-	if events.Load() == 0 {
-		return result{}, errors.New("no keyspace events received")
 	}
 	return result{rate: float64(ops.Load()) / elapsed.Seconds(), p50: all.Quantile(0.5), p99: all.Quantile(0.99),
 		cpu: float64(cpu) / float64(max(ops.Load(), 1))}, nil
