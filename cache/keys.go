@@ -421,6 +421,16 @@ func (c *Cache) Unwatch(db int, keys [][]byte, w *shard.Watch) {
 	}
 }
 
+// PeekExistsLocked is PeekExists taking the key's shard lock (WATCH: like
+// Redis's, it neither expires the key nor reports a keyspace event).
+func (c *Cache) PeekExistsLocked(db int, key []byte) bool {
+	s := c.shardOf(key)
+	s.Lock()
+	defer s.Unlock()
+	_, ok := s.DB(db).Peek(key, shard.Now())
+	return ok
+}
+
 // PeekExists reports whether key exists, for WATCH's expiry check; call it
 // inside an Atomic abort function (shards locked).
 func (c *Cache) PeekExists(db int, key []byte) bool {

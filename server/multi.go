@@ -65,7 +65,7 @@ func cmdWatch(c *Client, args [][]byte) {
 		c.srv.cache.Watch(c.db, k, c.watch)
 		c.watched = append(c.watched, k)
 		c.watchedDB = append(c.watchedDB, c.db)
-		c.watchExisted = append(c.watchExisted, c.srv.cache.Keyspace().WithDB(c.db).Exists([][]byte{k}) == 1)
+		c.watchExisted = append(c.watchExisted, c.srv.cache.PeekExistsLocked(c.db, k))
 	}
 	c.reply.OK()
 }

@@ -205,6 +205,8 @@ func keyspaceScript() []ksStep {
 		after(60*time.Millisecond, "DEL", "t", "t2"),
 		c("PEXPIRE", "t2", "30"),
 		after(60*time.Millisecond, "EXISTS", "t2"),
+		c("WATCH", "missing", "k"),
+		c("UNWATCH"),
 		c("FLUSHALL"),
 		c("SET", "k", "v"),
 		c("FLUSHDB"),
