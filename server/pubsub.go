@@ -134,7 +134,7 @@ func (c *Client) takePushes(at int) {
 	c.reply.b = append(c.reply.b, tail...)
 }
 
-// pubsubClosed drops every subscription of a closing (or RESET) client.
+// pubsubReset drops every subscription of a closing (or RESET) client.
 func (c *Client) pubsubReset(closing bool) {
 	p := c.ps
 	if p == nil {
@@ -156,6 +156,7 @@ func (c *Client) pubsubReset(closing bool) {
 	p.nChannels.Store(0)
 	p.nPatterns.Store(0)
 	p.nShards.Store(0)
+	p.resp3.Store(c.reply.proto >= 3) // RESET goes back to RESP2
 	if closing {
 		p.ob.Close()
 	}

@@ -307,3 +307,25 @@ func TestPubSubInfoAndClientList(t *testing.T) {
 		return strings.Contains(info, "pubsub_channels:0\r\n") && strings.Contains(info, "pubsub_patterns:0\r\n") && strings.Contains(info, "pubsubshard_channels:0\r\n")
 	})
 }
+
+// TestPubSubResetBackToRESP2: RESET ends the subscriptions and RESP3; a
+// new subscription then gets RESP2 messages.
+func TestPubSubResetBackToRESP2(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	rc.do("HELLO", "3")
+	rc.do("SUBSCRIBE", "c")
+	if got := rc.do("RESET"); got != "+RESET\r\n" {
+		t.Fatalf("RESET: %q", got)
+	}
+	if got := rc.do("SUBSCRIBE", "c"); got != "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n" {
+		t.Fatalf("SUBSCRIBE after RESET: %q", got)
+	}
+	pub := ts.rawConn(t)
+	if got := pub.do("PUBLISH", "c", "m"); got != ":1\r\n" {
+		t.Fatalf("PUBLISH: %q", got)
+	}
+	if got := rc.read(); got != "*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n" {
+		t.Fatalf("message after RESET: %q", got)
+	}
+}
