@@ -353,7 +353,7 @@ func TestTrackingRedisDiff(t *testing.T) {
 			c(0, "GET", "e"),
 			c(1, "SET", "e", "v", "PX", "300"), // invalidates, and is read again below
 			read(0, 1),
-			c(0, "GET", "e"), // (the TTL leaves room for a slow machine to get here first)
+			c(0, "GET", "e"),                           // (the TTL leaves room for a slow machine to get here first)
 			after(400*time.Millisecond, 1, "GET", "e"), // expired (lazily or actively): invalidated
 			read(0, 1),
 			c(0, "GET", "r1"),
