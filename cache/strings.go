@@ -61,7 +61,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 	s, rec := k.write(key)
 	defer k.done(s)
 	now := k.now()
-	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) && !k.c.wants(pubsub.New|pubsub.Expired) {
+	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) && !k.c.wants(pubsub.New) {
 		// A plain SET does not depend on the old value: one table lookup.
 		s.Overwrite(key, value, o.ExpireAt, now, rec)
 		k.notify(pubsub.String, "set", key)

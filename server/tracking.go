@@ -92,7 +92,7 @@ const trackShards = 64
 type trackingTable struct {
 	shards [trackShards]struct {
 		mu   sync.Mutex
-		keys map[string]map[int64]struct{}
+		keys map[string]readers
 		_    [40]byte
 	}
 	nkeys, nitems atomic.Int64
@@ -110,38 +110,60 @@ func (p *pubsubServer) trackingActive() bool { return p.trk.nclients.Load() > 0 
 
 func (t *trackingTable) shard(key []byte) int { return int(xxhash.Sum64(key) & (trackShards - 1)) }
 
+// readers are the clients that read a tracked key: most keys have one, so
+// it is held inline and a key costs no allocation beyond its name.
+type readers struct {
+	first int64
+	more  []int64
+}
+
+func (r readers) has(id int64) bool {
+	if r.first == id {
+		return true
+	}
+	for _, x := range r.more {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (r readers) len() int { return 1 + len(r.more) }
+
 // remember records that client id read key.
 func (t *trackingTable) remember(key []byte, id int64) {
 	sh := &t.shards[t.shard(key)]
 	sh.mu.Lock()
 	if sh.keys == nil {
-		sh.keys = map[string]map[int64]struct{}{}
+		sh.keys = map[string]readers{}
 	}
-	ids := sh.keys[string(key)]
-	if ids == nil {
-		ids = map[int64]struct{}{}
-		sh.keys[string(key)] = ids
+	r, ok := sh.keys[string(key)]
+	switch {
+	case !ok:
+		sh.keys[string(key)] = readers{first: id}
 		t.nkeys.Add(1)
-	}
-	if _, ok := ids[id]; !ok {
-		ids[id] = struct{}{}
+		t.nitems.Add(1)
+	case !r.has(id):
+		r.more = append(r.more, id)
+		sh.keys[string(key)] = r
 		t.nitems.Add(1)
 	}
 	sh.mu.Unlock()
 }
 
 // take removes key from the table and returns who read it.
-func (t *trackingTable) take(key []byte) map[int64]struct{} {
+func (t *trackingTable) take(key []byte) (readers, bool) {
 	sh := &t.shards[t.shard(key)]
 	sh.mu.Lock()
-	ids := sh.keys[string(key)]
-	if ids != nil {
+	r, ok := sh.keys[string(key)]
+	if ok {
 		delete(sh.keys, string(key))
 		t.nkeys.Add(-1)
-		t.nitems.Add(-int64(len(ids)))
+		t.nitems.Add(-int64(r.len()))
 	}
 	sh.mu.Unlock()
-	return ids
+	return r, ok
 }
 
 // clear forgets every key (FLUSHALL/FLUSHDB).
@@ -149,9 +171,9 @@ func (t *trackingTable) clear() {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		for _, ids := range sh.keys {
+		for _, r := range sh.keys {
 			t.nkeys.Add(-1)
-			t.nitems.Add(-int64(len(ids)))
+			t.nitems.Add(-int64(r.len()))
 		}
 		sh.keys = nil
 		sh.mu.Unlock()
@@ -534,12 +556,16 @@ func (s *Server) trackingInvalidate(origin *Client, key []byte, bb bcastBatch) {
 	if t.nkeys.Load() == 0 {
 		return
 	}
-	ids := t.take(key)
-	if len(ids) == 0 {
+	r, ok := t.take(key)
+	if !ok {
 		return
 	}
 	var value []byte
-	for id := range ids {
+	for i := -1; i < len(r.more); i++ {
+		id := r.first
+		if i >= 0 {
+			id = r.more[i]
+		}
 		v, ok := t.clients.Load(id)
 		if !ok {
 			continue

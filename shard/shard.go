@@ -362,6 +362,9 @@ func (d *DB) Enc(key []byte) Enc { return d.t.Enc(key) }
 func (d *DB) Overwrite(key, value []byte, expireAt, now int64, rec persistence.Recorder) {
 	if d.w().Upsert(key, value, expireAt, NewMeta(), now) {
 		d.Expired.Add(1)
+		if d.OnExpire != nil {
+			d.OnExpire(d.N, key)
+		}
 	}
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
