@@ -73,6 +73,12 @@ type Cache struct {
 
 	replMu  sync.Mutex
 	replPos ReplPos // the last replica position replay saw
+
+	// keyspace events (notify.go)
+	notifier   Notifier
+	notifyWant atomic.Uint32
+	pend       []pendingEvents
+	all        []int // 0..shards-1
 }
 
 // New builds an empty cache.
@@ -95,6 +101,10 @@ func New(o Options) *Cache {
 		stop:      make(chan struct{}),
 	}
 	c.durFns = map[int]func(){}
+	c.pend = make([]pendingEvents, n)
+	for i := 0; i < n; i++ {
+		c.all = append(c.all, i)
+	}
 	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
 	if o.Databases <= 0 {
@@ -459,7 +469,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 					c.expireElements(s, db, shard.Now(), 20)
 				}
 			}
-			s.Unlock()
+			c.unlockShard(s, nil) // and publish the "expired" events
 		}
 		next = (next + 1) & int(c.mask)
 		// Redis's stat_expired_stale_perc: an exponential moving average

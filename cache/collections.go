@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -132,6 +133,7 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 		s.PutObj(key, mk(), 0)
 		e, _ = s.Get(key, now, rec, false)
 		o, created = s.Obj(e), true
+		k.notify(pubsub.New, "new", key)
 	}
 	logged := false
 	fn(o, now, func(op persistence.Op, body []byte, num int64) {
@@ -140,9 +142,14 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 	})
 	if created && !logged && o.Len() == 0 {
 		s.Delete(key, discardRec{})
+		k.retractNew(key)
 		return nil
 	}
+	empty := o.Len() == 0
 	s.Changed(key, e, rec)
+	if empty {
+		k.notify(pubsub.Generic, "del", key) // after the command's own event, as Redis
+	}
 	return nil
 }
 

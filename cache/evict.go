@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -105,7 +106,10 @@ func (c *Cache) evict(max int64) error {
 			s.Queue.WaitRoom()
 			s.Lock()
 			evicted = s.DB(best.db).Evict(best.key, s.Queue)
-			s.Unlock()
+			if evicted {
+				c.notifyShard(best.shard, pubsub.Evicted, "evicted", best.db, best.key)
+			}
+			c.unlockShard(s, nil)
 		}
 		if !evicted {
 			failures++

@@ -5,6 +5,7 @@ import (
 
 	"fastcache/internal/glob"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -14,6 +15,7 @@ func (k Keyspace) Del(keys [][]byte) int {
 		s, rec := k.write(keys[0])
 		defer k.done(s)
 		if _, ok := s.Get(keys[0], k.now(), rec, false); ok && s.Delete(keys[0], rec) {
+			k.notify(pubsub.Generic, "del", keys[0])
 			return 1
 		}
 		return 0
@@ -25,6 +27,7 @@ func (k Keyspace) Del(keys [][]byte) int {
 	for _, key := range keys {
 		s := k.shardOf(key)
 		if _, ok := s.Get(key, now, m.rec(key), false); ok && s.Delete(key, m.rec(key)) {
+			k.notify(pubsub.Generic, "del", key)
 			n++
 		}
 	}
@@ -39,6 +42,8 @@ func (k Keyspace) Exists(keys [][]byte) int {
 		s, rec := k.read(key)
 		if _, ok := s.Get(key, now, rec, false); ok {
 			n++
+		} else {
+			k.notify(pubsub.KeyMiss, "keymiss", key)
 		}
 		k.done(s)
 	}
@@ -53,6 +58,8 @@ func (k Keyspace) Touch(keys [][]byte) int {
 		s, rec := k.read(key)
 		if _, ok := s.Get(key, now, rec, true); ok {
 			n++
+		} else {
+			k.notify(pubsub.KeyMiss, "keymiss", key)
 		}
 		k.done(s)
 	}
@@ -66,6 +73,7 @@ func (k Keyspace) Type(key []byte) string {
 	if e, ok := s.Get(key, k.now(), rec, false); ok {
 		return e.Kind.String()
 	}
+	k.notify(pubsub.KeyMiss, "keymiss", key)
 	return "none"
 }
 
@@ -83,14 +91,15 @@ func (k Keyspace) Rename(src, dst []byte, nx bool) (bool, error) {
 	if string(src) == string(dst) {
 		return !nx, nil
 	}
-	if nx {
-		if _, exists := ds.Peek(dst, now); exists {
-			return false, nil
-		}
+	if _, exists := ds.Get(dst, now, m.rec(dst), false); exists && nx {
+		return false, nil
 	}
 	_ = e
+	k.notify(pubsub.New, "new", dst)
 	ds.CopyFrom(ss, src, dst, true, now, m.rec(dst))
 	ss.Delete(src, m.rec(src))
+	k.notify(pubsub.Generic, "rename_from", src)
+	k.notify(pubsub.Generic, "rename_to", dst)
 	return true, nil
 }
 
@@ -108,12 +117,15 @@ func (k Keyspace) Copy(src, dst []byte, dstDB int, replace bool) (bool, error) {
 	now := k.now()
 	ss, ds := k.shardOf(src), k.c.shardOf(dst).DB(dstDB)
 	if _, ok := ss.Get(src, now, m.rec(src), false); !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", src)
 		return false, nil
 	}
 	if _, exists := ds.Get(dst, now, m.rec(dst), false); exists && !replace {
 		return false, nil
 	}
+	k.Notify(pubsub.New, "new", dstDB, dst)
 	ds.CopyFrom(ss, src, dst, false, now, m.rec(dst))
+	k.Notify(pubsub.Generic, "copy_to", dstDB, dst)
 	return true, nil
 }
 
@@ -130,7 +142,13 @@ func (k Keyspace) Move(key []byte, dstDB int) bool {
 	if _, ok := dst.Get(key, now, rec, false); ok {
 		return false
 	}
-	return s.MoveTo(key, dst, rec)
+	k.Notify(pubsub.New, "new", dstDB, key)
+	if !s.MoveTo(key, dst, rec) {
+		return false
+	}
+	k.notify(pubsub.Generic, "move_from", key)
+	k.Notify(pubsub.Generic, "move_to", dstDB, key)
+	return true
 }
 
 // SwapDB swaps databases a and b (SWAPDB), logged as one record.
@@ -176,6 +194,7 @@ func (k Keyspace) Expire(key []byte, at int64, cond ExpireCond) bool {
 		return false
 	}
 	s.SetExpire(key, at, now, rec)
+	k.notifyExpire(key, at, now)
 	return true
 }
 
@@ -189,6 +208,7 @@ func (k Keyspace) Persist(key []byte) bool {
 		return false
 	}
 	s.SetExpire(key, 0, now, rec)
+	k.notify(pubsub.Generic, "persist", key)
 	return true
 }
 
@@ -199,6 +219,7 @@ func (k Keyspace) ExpireTime(key []byte) int64 {
 	e, ok := s.Get(key, k.now(), rec, false)
 	switch {
 	case !ok:
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return -2
 	case e.ExpireAt == 0:
 		return -1
@@ -214,6 +235,7 @@ func (k Keyspace) PTTL(key []byte) int64 {
 	e, ok := s.Get(key, now, rec, false)
 	switch {
 	case !ok:
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return -2
 	case e.ExpireAt == 0:
 		return -1
@@ -345,7 +367,7 @@ func (k Keyspace) RandomKey() ([]byte, bool) {
 				s.Get(key, now, rec, false) // removes it
 			}
 			if k.tx == nil {
-				s.Unlock()
+				k.c.unlockShard(s.Shard, k.origin)
 			}
 			if key != nil && !expired {
 				return key, true
@@ -397,6 +419,16 @@ func (c *Cache) Unwatch(db int, keys [][]byte, w *shard.Watch) {
 		s.RemoveWatch(key, w)
 		s.Unlock()
 	}
+}
+
+// PeekExistsLocked is PeekExists taking the key's shard lock (WATCH: like
+// Redis's, it neither expires the key nor reports a keyspace event).
+func (c *Cache) PeekExistsLocked(db int, key []byte) bool {
+	s := c.shardOf(key)
+	s.Lock()
+	defer s.Unlock()
+	_, ok := s.DB(db).Peek(key, shard.Now())
+	return ok
 }
 
 // PeekExists reports whether key exists, for WATCH's expiry check; call it

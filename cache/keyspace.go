@@ -20,7 +20,8 @@ type Keyspace struct {
 	// passes the time it read after the previous command: one clock read
 	// per command serves both INFO commandstats and expiry, as Redis caches
 	// the time per command). nil: read the clock.
-	clock *int64
+	clock  *int64
+	origin any // who causes the keyspace events (WithOrigin, notify.go)
 	// errp, when set, receives ErrWrongTypeOps from a command whose result
 	// type has no room for an error (GET, STRLEN, SETBIT...): the server
 	// then replaces the command's reply with the error.
@@ -50,6 +51,7 @@ type txState struct {
 	txn     *persistence.Txn
 	touched []bool
 	any     bool
+	ev      eventBuf // keyspace events (notify.go)
 }
 
 // Record implements persistence.Recorder, remembering the shards touched.
@@ -75,15 +77,22 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 	for _, s := range c.shards {
 		s.Lock()
 	}
+	t := &txState{c: c, touched: make([]bool, len(c.shards))}
+	redir := c.redirectEvents(c.allShards(), &t.ev)
 	defer func() {
+		if redir {
+			c.endRedirect(c.allShards())
+		}
 		for _, s := range c.shards {
-			s.Unlock()
+			c.unlockShard(s, t.ev.origin)
+		}
+		if redir {
+			c.deliver(&t.ev) // the transaction's keyspace events, in order
 		}
 	}()
 	if abort != nil && abort() {
 		return false
 	}
-	t := &txState{c: c, touched: make([]bool, len(c.shards))}
 	fn(Keyspace{c: c, tx: t})
 	if t.any {
 		var idx []int
@@ -129,7 +138,7 @@ func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
 
 func (k Keyspace) done(s *shard.DB) {
 	if k.tx == nil {
-		s.Unlock()
+		k.c.unlockShard(s.Shard, k.origin) // and hand over its keyspace events (notify.go)
 	}
 }
 
@@ -148,6 +157,8 @@ type multi struct {
 	// shard still form a group: a replica applies it atomically, and its
 	// records reach the log in one frame.
 	single bool
+	ev     eventBuf // the keyspace events of the operation, in order (notify.go)
+	redir  bool     // the locked shards collect their events in ev
 }
 
 var multiPool = sync.Pool{New: func() any { return new(multi) }}
@@ -169,6 +180,7 @@ func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
 	for _, i := range m.shards {
 		k.c.shards[i].Lock()
 	}
+	m.redir = k.c.redirectEvents(m.shards, &m.ev)
 	return m
 }
 
@@ -201,8 +213,16 @@ func (m *multi) unlock() {
 			}
 			m.k.c.wal.Load().Commit(m.tx.txn, m.idx)
 		}
+		if m.redir {
+			m.k.c.endRedirect(m.shards)
+		}
 		for _, i := range m.shards {
-			m.k.c.shards[i].Unlock()
+			m.k.c.unlockShard(m.k.c.shards[i], m.k.origin)
+		}
+		if m.redir {
+			m.ev.origin = m.k.origin
+			m.k.c.deliver(&m.ev)
+			m.redir = false
 		}
 	}
 	// recycle: clear what rec set (only the locked shards are ever touched)

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"strconv"
 
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -48,6 +49,7 @@ func (k Keyspace) Get(key, dst []byte) ([]byte, bool) {
 		s.Hits.Add(1)
 	} else {
 		s.Misses.Add(1)
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 	}
 	k.done(s)
 	return dst, ok
@@ -59,12 +61,19 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 	s, rec := k.write(key)
 	defer k.done(s)
 	now := k.now()
-	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) {
+	if !o.NX && !o.XX && !o.Get && !o.KeepTTL && (o.ExpireAt == 0 || o.ExpireAt > now) && !k.c.wants(pubsub.New) {
 		// A plain SET does not depend on the old value: one table lookup.
 		s.Overwrite(key, value, o.ExpireAt, now, rec)
+		k.notify(pubsub.String, "set", key)
+		if o.ExpireAt != 0 {
+			k.notify(pubsub.Generic, "expire", key)
+		}
 		return old, hadOld, true
 	}
 	e, exists := s.Get(key, now, rec, false)
+	if !exists && o.Get {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
+	}
 	if exists && e.Kind != shard.KindString && o.Get { // SET ... GET needs a string; SET alone replaces any type
 		k.wrongType()
 		return old, hadOld, false
@@ -80,11 +89,25 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 		exp = e.ExpireAt
 	}
 	if exp != 0 && exp <= now {
-		// SET with an expiry already in the past: Redis deletes the key.
+		// SET with an expiry already in the past: Redis deletes the key
+		// (its events: the key is set, then expires at once).
 		s.Delete(key, rec)
+		if !exists {
+			k.notify(pubsub.New, "new", key)
+		}
+		k.notify(pubsub.String, "set", key)
+		k.notify(pubsub.Generic, "expire", key)
+		k.notify(pubsub.Expired, "expired", key)
 		return old, hadOld, true
 	}
+	if !exists {
+		k.notify(pubsub.New, "new", key)
+	}
 	s.Set(key, value, exp, rec)
+	k.notify(pubsub.String, "set", key)
+	if o.ExpireAt != 0 {
+		k.notify(pubsub.Generic, "expire", key)
+	}
 	return old, hadOld, true
 }
 
@@ -99,11 +122,13 @@ func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
 	}
 	if !ok {
 		s.Misses.Add(1)
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return dst, false
 	}
 	s.Hits.Add(1)
 	dst = append(dst, e.Value...)
 	s.Delete(key, rec)
+	k.notify(pubsub.Generic, "del", key)
 	return dst, true
 }
 
@@ -126,6 +151,7 @@ func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 	}
 	if !ok {
 		s.Misses.Add(1)
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return dst, false
 	}
 	s.Hits.Add(1)
@@ -133,8 +159,10 @@ func (k Keyspace) GetEx(key, dst []byte, ch ExpireChange) ([]byte, bool) {
 	switch {
 	case ch.Persist && e.ExpireAt != 0:
 		s.SetExpire(key, 0, now, rec)
+		k.notify(pubsub.Generic, "persist", key)
 	case ch.Set:
 		s.SetExpire(key, ch.At, now, rec)
+		k.notifyExpire(key, ch.At, now)
 	}
 	return dst, true
 }
@@ -153,6 +181,9 @@ func (k Keyspace) MGet(keys [][]byte) [][]byte {
 				s.Hits.Add(1)
 			} else {
 				s.Misses.Add(1)
+				if !ok {
+					k.notify(pubsub.KeyMiss, "keymiss", key)
+				}
 			}
 		}
 		return out
@@ -164,6 +195,9 @@ func (k Keyspace) MGet(keys [][]byte) [][]byte {
 			s.Hits.Add(1)
 		} else {
 			s.Misses.Add(1)
+			if !ok {
+				k.notify(pubsub.KeyMiss, "keymiss", key)
+			}
 		}
 		k.done(s)
 	}
@@ -176,7 +210,9 @@ func (k Keyspace) MSet(kv [][]byte) {
 	defer m.unlock()
 	for i := 0; i+1 < len(kv); i += 2 {
 		s := k.shardOf(kv[i])
+		k.notifyNew(s, kv[i], m.rec(kv[i]))
 		s.Set(kv[i], kv[i+1], 0, m.rec(kv[i]))
+		k.notify(pubsub.String, "set", kv[i])
 	}
 }
 
@@ -191,7 +227,9 @@ func (k Keyspace) MSetNX(kv [][]byte) bool {
 		}
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
+		k.notifyNew(k.shardOf(kv[i]), kv[i], m.rec(kv[i]))
 		k.shardOf(kv[i]).Set(kv[i], kv[i+1], 0, m.rec(kv[i]))
+		k.notify(pubsub.String, "set", kv[i])
 	}
 	return true
 }
@@ -217,7 +255,11 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, ErrOverflow
 	}
 	cur += delta
+	if !ok {
+		k.notify(pubsub.New, "new", key)
+	}
 	s.Set(key, strconv.AppendInt(s.Scratch[:0], cur, 10), e.ExpireAt, rec)
+	k.notify(pubsub.String, "incrby", key)
 	return cur, nil
 }
 
@@ -245,7 +287,11 @@ func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 		return nil, ErrNaN
 	}
 	out := AppendLongDouble(nil, sum)
+	if !ok {
+		k.notify(pubsub.New, "new", key)
+	}
 	s.SetEncoded(key, out, e.ExpireAt, shard.EncStr, rec) // Redis stores the text as a string, never an int
+	k.notify(pubsub.String, "incrbyfloat", key)
 	return out, nil
 }
 
@@ -259,14 +305,18 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 		return 0, ErrWrongTypeOps
 	}
 	if !ok {
+		k.notify(pubsub.New, "new", key)
 		s.Set(key, value, 0, rec)
+		k.notify(pubsub.String, "append", key)
 		return len(value), nil
 	}
 	if !k.fitsString(int64(len(e.Value)), int64(len(value))) {
 		return 0, ErrTooLong
 	}
 	// O(len(value)) on a large string (Shard.WriteAt), as Redis's sds
-	return s.WriteAt(key, e, int64(len(e.Value)), value, shard.EncRaw, rec), nil
+	n := s.WriteAt(key, e, int64(len(e.Value)), value, shard.EncRaw, rec)
+	k.notify(pubsub.String, "append", key)
+	return n, nil
 }
 
 // StrLen is the length of key's value (0 if missing).
@@ -279,6 +329,7 @@ func (k Keyspace) StrLen(key []byte) int {
 		return 0
 	}
 	if !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return 0
 	}
 	return len(e.Value)
@@ -295,6 +346,7 @@ func (k Keyspace) GetRange(key []byte, start, end int64, dst []byte) []byte {
 		return dst
 	}
 	if !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return dst
 	}
 	n := int64(len(e.Value))
@@ -332,10 +384,14 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	if !ok {
 		nv := make([]byte, int(offset)+len(value))
 		copy(nv[offset:], value)
+		k.notify(pubsub.New, "new", key)
 		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+		k.notify(pubsub.String, "setrange", key)
 		return len(nv), nil
 	}
-	return s.WriteAt(key, e, offset, value, shard.EncRaw, rec), nil
+	n := s.WriteAt(key, e, offset, value, shard.EncRaw, rec)
+	k.notify(pubsub.String, "setrange", key)
+	return n, nil
 }
 
 // SetBit sets (on) or clears the bit at offset of key's value, growing it
@@ -359,16 +415,20 @@ func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
 		b := [1]byte{e.Value[idx]&^mask | b2mask(on, mask)}
 		if b[0] != e.Value[idx] {
 			s.Patch(key, e.Value, idx, b[:], rec)
+			k.notify(pubsub.String, "setbit", key)
 		} else {
 			s.MarkEnc(key, shard.EncRaw) // as Redis, which unshares the value first
 		}
 	case ok:
 		b := [1]byte{b2mask(on, mask)}
 		s.WriteAt(key, e, idx, b[:], shard.EncRaw, rec)
+		k.notify(pubsub.String, "setbit", key)
 	default:
 		nv := make([]byte, idx+1)
 		nv[idx] = b2mask(on, mask)
+		k.notify(pubsub.New, "new", key)
 		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+		k.notify(pubsub.String, "setbit", key)
 	}
 	return prev
 }
@@ -389,6 +449,9 @@ func (k Keyspace) GetBit(key []byte, offset int64) int {
 		k.wrongType()
 		return 0
 	}
+	if !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
+	}
 	if idx := offset >> 3; ok && idx < int64(len(e.Value)) && e.Value[idx]&(0x80>>(offset&7)) != 0 {
 		return 1
 	}
@@ -407,6 +470,7 @@ func (k Keyspace) BitCount(key []byte, ranged bool, start, end int64, bit bool) 
 		return 0
 	}
 	if !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		return 0
 	}
 	p := e.Value
@@ -487,6 +551,7 @@ func (k Keyspace) BitPos(key []byte, bit int, ranged bool, start int64, end int6
 		return -1
 	}
 	if !ok {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
 		if bit == 1 {
 			return -1
 		}
@@ -558,6 +623,8 @@ func (k Keyspace) BitOp(op string, dst []byte, srcs [][]byte) int {
 			}
 			vals[i] = e.Value
 			n = max(n, len(e.Value))
+		} else {
+			k.notify(pubsub.KeyMiss, "keymiss", src)
 		}
 	}
 	res := make([]byte, n)
@@ -590,10 +657,14 @@ func (k Keyspace) BitOp(op string, dst []byte, srcs [][]byte) int {
 	}
 	ds := k.shardOf(dst)
 	if n == 0 {
-		ds.Delete(dst, m.rec(dst))
+		if ds.Delete(dst, m.rec(dst)) {
+			k.notify(pubsub.Generic, "del", dst)
+		}
 		return 0
 	}
+	k.notifyNew(ds, dst, m.rec(dst))
 	ds.SetEncoded(dst, res, 0, shard.EncRaw, m.rec(dst))
+	k.notify(pubsub.String, "set", dst)
 	return n
 }
 

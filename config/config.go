@@ -68,6 +68,7 @@ type values struct {
 	exportOnFull                 string
 	exportWriteTimeout           int64
 	replicaof, masterauth        string
+	pubsub                       pubsubValues // config/pubsub.go
 }
 
 // Config is the server's configuration.

@@ -51,7 +51,10 @@ type Client struct {
 	postponed  bool
 	pub        atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed     atomic.Bool
-	closeAfter bool // QUIT: close once the reply is flushed
+	closeAfter bool                     // QUIT: close once the reply is flushed
+	ps         *psClient                // subscriptions and outbox (pubsub.go); nil until used
+	psPub      atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
+	trk        trackingClient           // CLIENT TRACKING (tracking.go)
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
@@ -97,6 +100,8 @@ func (c *Client) resetState() {
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
 	c.replyOff, c.replySkip, c.replySkipNext = false, false, false
+	c.pubsubReset(false)
+	c.trackingOff()
 }
 
 func (c *Client) discardMulti() {

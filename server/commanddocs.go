@@ -99,6 +99,12 @@ func commandFlags(cmd *Command) []string {
 	if f&flagAdmin != 0 {
 		out = append(out, "admin", "noscript")
 	}
+	if f&flagPubSub != 0 {
+		out = append(out, "pubsub")
+		if strings.HasSuffix(cmd.Name, "subscribe") {
+			out = append(out, "noscript")
+		}
+	}
 	if f&flagLoading != 0 {
 		out = append(out, "loading", "stale")
 	}
@@ -131,10 +137,13 @@ func aclCategories(cmd *Command) []string {
 		add("@write")
 	}
 	switch cmd.Group {
-	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "pubsub", "scripting", "hyperloglog":
+	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "scripting", "hyperloglog":
 		add("@" + cmd.Group)
 	case "sorted-set":
 		add("@sortedset")
+	}
+	if cmd.Flags&flagPubSub != 0 { // by flag: PUBSUB HELP is in the group but not the category
+		add("@pubsub")
 	}
 	if cmd.Flags&flagAdmin != 0 {
 		add("@admin")

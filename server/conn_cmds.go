@@ -124,8 +124,18 @@ func parseInt64(b []byte) (int64, bool) { return cache.ParseInt(b) }
 func cmdPing(c *Client, args [][]byte) {
 	switch len(args) {
 	case 1:
+		if c.ps.pubsubMode() && c.reply.proto == 2 {
+			c.reply.Array(2)
+			c.reply.BulkString("pong")
+			c.reply.BulkString("")
+			return
+		}
 		c.reply.Simple("PONG")
 	case 2:
+		if c.ps.pubsubMode() && c.reply.proto == 2 {
+			c.reply.Array(2)
+			c.reply.BulkString("pong")
+		}
 		c.reply.Bulk(args[1])
 	default:
 		c.reply.Error(errWrongArgs("ping"))
@@ -242,6 +252,12 @@ func cmdHello(c *Client, args [][]byte) {
 	}
 	if ver != 0 {
 		c.reply.proto = int(ver)
+		if ver >= 3 {
+			c.psState() // RESP3 clients can receive pushes (invalidations)
+		}
+		if c.ps != nil {
+			c.ps.resp3.Store(ver >= 3)
+		}
 	}
 	r := &c.reply
 	r.Map(7)
@@ -349,15 +365,44 @@ func onOff(c *Client, arg []byte, dst *bool) {
 func clientNoEvict(c *Client, args [][]byte) { onOff(c, args[2], &c.noEvict) }
 func clientNoTouch(c *Client, args [][]byte) { onOff(c, args[2], &c.noTouch) }
 
-// Client types of CLIENT LIST/KILL TYPE. Every fastcache client is "normal".
-func clientTypeOK(b []byte) (normal, ok bool) {
+// Client types of CLIENT LIST/KILL TYPE: a client subscribed to anything
+// is "pubsub", every other one "normal" (replicas are served by FCSYNC's
+// stream, not as clients).
+const (
+	typeNone = iota
+	typeNormal
+	typePubSub
+)
+
+func clientTypeOK(b []byte) (typ int, ok bool) {
 	switch strings.ToLower(string(b)) {
 	case "normal":
-		return true, true
-	case "slave", "replica", "master", "pubsub":
-		return false, true
+		return typeNormal, true
+	case "pubsub":
+		return typePubSub, true
+	case "slave", "replica", "master":
+		return typeNone, true
 	}
-	return false, false
+	return typeNone, false
+}
+
+// clientType is cl's type for CLIENT LIST/KILL TYPE.
+func (cl *Client) clientType() int {
+	if cl.psPub.Load().pubsubMode() {
+		return typePubSub
+	}
+	return typeNormal
+}
+
+// ofType keeps the clients of type typ.
+func ofType(list []*Client, typ int) []*Client {
+	out := list[:0]
+	for _, cl := range list {
+		if cl.clientType() == typ {
+			out = append(out, cl)
+		}
+	}
+	return out
 }
 
 func clientList(c *Client, args [][]byte) {
@@ -366,14 +411,12 @@ func clientList(c *Client, args [][]byte) {
 	case len(args) == 2:
 		list = c.srv.clientList()
 	case len(args) == 4 && eqFold(args[2], "type"):
-		normal, ok := clientTypeOK(args[3])
+		typ, ok := clientTypeOK(args[3])
 		if !ok {
 			c.reply.Error("ERR Unknown client type '" + sanitizeAll(args[3]) + "'")
 			return
 		}
-		if normal {
-			list = c.srv.clientList()
-		}
+		list = ofType(c.srv.clientList(), typ)
 	case len(args) > 3 && eqFold(args[2], "id"):
 		ids := make([]int64, 0, len(args)-3)
 		for _, a := range args[3:] {
@@ -472,10 +515,15 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	if proto == 0 {
 		proto = 2
 	}
+	ps := c.psPub.Load()
 	flags := ""
+	if ps.pubsubMode() {
+		flags += "P"
+	}
 	if multi {
 		flags += "x"
 	}
+	flags += c.trackingFlags()
 	if noEvict {
 		flags += "e"
 	}
@@ -515,9 +563,13 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("idle", idle/1000)
 	w("flags", flags)
 	i("db", int64(db))
-	i("sub", 0)
-	i("psub", 0)
-	i("ssub", 0)
+	var nsub, npsub, nssub, omem int64
+	if ps != nil {
+		nsub, npsub, nssub, omem = ps.nChannels.Load(), ps.nPatterns.Load(), ps.nShards.Load(), ps.ob.Used()
+	}
+	i("sub", nsub)
+	i("psub", npsub)
+	i("ssub", nssub)
 	i("multi", int64(multiN))
 	i("qbuf", 0)
 	i("qbuf-free", 0)
@@ -527,12 +579,12 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("rbp", 0)
 	i("obl", 0)
 	i("oll", 0)
-	i("omem", 0)
+	i("omem", omem)
 	i("tot-mem", 0)
 	w("events", "r")
 	w("cmd", cmd)
 	w("user", "default")
-	i("redir", -1)
+	i("redir", c.trackingRedir())
 	i("resp", int64(proto))
 	w("lib-name", str(c.libName.Load()))
 	sb.WriteString("lib-ver=")
@@ -548,7 +600,7 @@ func (cl *Client) kill() {
 func clientKill(c *Client, args [][]byte) {
 	var addr, laddr []byte
 	var id int64
-	typeNormal, typeSet := true, false
+	typ, typeSet := typeNone, false
 	skipme := true
 	if len(args) == 3 {
 		addr = args[2]
@@ -570,12 +622,12 @@ func clientKill(c *Client, args [][]byte) {
 				}
 				id = v
 			case eqFold(opt, "type"):
-				normal, ok := clientTypeOK(val)
+				t, ok := clientTypeOK(val)
 				if !ok {
 					c.reply.Error("ERR Unknown client type '" + sanitizeAll(val) + "'")
 					return
 				}
-				typeNormal, typeSet = normal, true
+				typ, typeSet = t, true
 			case eqFold(opt, "addr"):
 				addr = val
 			case eqFold(opt, "laddr"):
@@ -602,8 +654,11 @@ func clientKill(c *Client, args [][]byte) {
 		}
 	}
 	killed := 0
-	if !typeSet || typeNormal {
+	{
 		for _, cl := range c.srv.clientList() {
+			if typeSet && cl.clientType() != typ {
+				continue
+			}
 			if addr != nil && cl.Addr != string(addr) {
 				continue
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"fastcache/pubsub"
 )
 
 // INFO: Redis 7.0's sections and field names, with fastcache's own figures
@@ -204,7 +206,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoKV(b, "client_recent_max_input_buffer", 0)
 	infoKV(b, "client_recent_max_output_buffer", 0)
 	infoKV(b, "blocked_clients", 0)
-	infoKV(b, "tracking_clients", 0)
+	infoKV(b, "tracking_clients", s.psrv.trk.nclients.Load())
 	infoKV(b, "clients_in_timeout_table", 0)
 }
 
@@ -336,9 +338,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "current_eviction_exceeded_time", 0)
 	infoKV(b, "keyspace_hits", st.Hits)
 	infoKV(b, "keyspace_misses", st.Misses)
-	infoKV(b, "pubsub_channels", 0)
-	infoKV(b, "pubsub_patterns", 0)
-	infoKV(b, "pubsubshard_channels", 0)
+	infoKV(b, "pubsub_channels", s.psrv.reg.Count(pubsub.Channel))
+	infoKV(b, "pubsub_patterns", s.psrv.reg.Count(pubsub.Pattern))
+	infoKV(b, "pubsubshard_channels", s.psrv.reg.Count(pubsub.Shard))
 	infoKV(b, "latest_fork_usec", 0)
 	infoKV(b, "total_forks", 0)
 	infoKV(b, "migrate_cached_sockets", 0)
@@ -349,9 +351,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "active_defrag_key_misses", 0)
 	infoKV(b, "total_active_defrag_time", 0)
 	infoKV(b, "current_active_defrag_time", 0)
-	infoKV(b, "tracking_total_keys", 0)
-	infoKV(b, "tracking_total_items", 0)
-	infoKV(b, "tracking_total_prefixes", 0)
+	infoKV(b, "tracking_total_keys", s.psrv.trk.nkeys.Load())
+	infoKV(b, "tracking_total_items", s.psrv.trk.nitems.Load())
+	infoKV(b, "tracking_total_prefixes", s.psrv.trk.nprefixes.Load())
 	infoKV(b, "unexpected_error_replies", 0)
 	infoKV(b, "total_error_replies", s.errorReplies())
 	infoKV(b, "dump_payload_sanitizations", 0)

@@ -361,6 +361,7 @@ func cmdFlush(c *Client, args [][]byte) {
 		return
 	}
 	c.ks.Flush(eqFold(args[0], "flushall"))
+	c.srv.trackingFlush(c) // null invalidation to tracking clients
 	c.reply.OK()
 }
 

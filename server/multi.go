@@ -65,7 +65,7 @@ func cmdWatch(c *Client, args [][]byte) {
 		c.srv.cache.Watch(c.db, k, c.watch)
 		c.watched = append(c.watched, k)
 		c.watchedDB = append(c.watchedDB, c.db)
-		c.watchExisted = append(c.watchExisted, c.srv.cache.Keyspace().WithDB(c.db).Exists([][]byte{k}) == 1)
+		c.watchExisted = append(c.watchExisted, c.srv.cache.PeekExistsLocked(c.db, k))
 	}
 	c.reply.OK()
 }
@@ -123,12 +123,12 @@ func cmdExec(c *Client, args [][]byte) {
 		return false
 	}
 	ok := c.srv.cache.Atomic(abort, func(ks cache.Keyspace) {
-		c.ks = ks.WithDB(c.db).WithErr(&c.kerr)
+		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 		c.reply.Array(len(c.queued))
 		for _, q := range c.queued {
 			c.call(q.cmd, q.args)
 		}
-		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr)
+		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 	})
 	if !ok {
 		c.reply.NullArray()

@@ -11,6 +11,7 @@ package server
 import (
 	"errors"
 	"net"
+	"sync"
 )
 
 // gconn is one client connection served by its own goroutine.
@@ -21,10 +22,19 @@ type gconn struct {
 	fd int
 	in []byte // bytes read and not yet consumed
 	p  reqParser
+
+	// Pushed frames (pub/sub messages) are written by a writer goroutine
+	// started on the first push, unless a pipeline runs (busy): its replies
+	// go first and take the frames with them. wmu serialises the writes.
+	wmu      sync.Mutex
+	busy     bool
+	pushSig  chan struct{}
+	pushOnce sync.Once
+	done     chan struct{}
 }
 
 func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
-	g := &gconn{s: s, nc: nc, cl: c, fd: -1}
+	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{})}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := tc.SyscallConn(); err == nil {
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
@@ -38,6 +48,14 @@ func (g *gconn) descriptor() int { return g.fd }
 // shutdown closes the socket; the goroutine's blocked read or write returns.
 func (g *gconn) shutdown() { g.nc.Close() }
 
+// abort resets the connection: unsent data is dropped.
+func (g *gconn) abort() {
+	if tc, ok := g.nc.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	g.nc.Close()
+}
+
 func (g *gconn) start() bool {
 	go g.serve()
 	return true
@@ -46,6 +64,7 @@ func (g *gconn) start() bool {
 // serve reads and runs pipelines until the connection ends.
 func (g *gconn) serve() {
 	defer g.s.connWG.Done()
+	defer close(g.done)
 	detached := false
 	defer func() {
 		if !detached {
@@ -64,6 +83,9 @@ func (g *gconn) serve() {
 		if n > 0 {
 			g.in = g.in[:len(g.in)+n]
 		run:
+			g.wmu.Lock()
+			g.busy = true // pushed frames wait for this pipeline's replies
+			g.wmu.Unlock()
 			end := g.cl.runPipeline(&g.p, g.in)
 			switch end {
 			case pipelineKilled:
@@ -117,12 +139,64 @@ func (g *gconn) reply() bool {
 		}
 	}
 	cl.batch = 0
+	g.wmu.Lock()
+	if p := cl.ps; p != nil && p.ob.Pending() {
+		cl.reply.b = p.ob.Take(cl.reply.b)
+	}
 	_, err := g.nc.Write(cl.reply.b)
+	g.busy = false
+	g.wmu.Unlock()
 	cl.reply.Reset()
 	if cap(cl.reply.b) > keepReplyCap {
 		cl.reply.b = nil
 	}
+	if p := cl.ps; p != nil && p.ob.Pending() {
+		g.pushWake()
+	}
 	return err == nil
+}
+
+// pushWake signals the writer goroutine (any goroutine), starting it on
+// the first push.
+func (g *gconn) pushWake() {
+	g.pushOnce.Do(func() {
+		g.pushSig = make(chan struct{}, 1)
+		go g.pusher()
+	})
+	select {
+	case g.pushSig <- struct{}{}:
+	default:
+	}
+}
+
+// pusher writes the client's outbox while no pipeline runs.
+func (g *gconn) pusher() {
+	var buf []byte
+	for {
+		select {
+		case <-g.pushSig:
+		case <-g.done:
+			return
+		}
+		g.wmu.Lock()
+		if p := g.cl.ps; !g.busy && p != nil {
+			buf = p.ob.Take(buf[:0])
+			if len(buf) > 0 {
+				p.ob.SetUnsent(int64(len(buf)))
+				_, err := g.nc.Write(buf)
+				p.ob.SetUnsent(0)
+				if err != nil {
+					g.wmu.Unlock()
+					g.nc.Close()
+					return
+				}
+			}
+		}
+		g.wmu.Unlock()
+		if cap(buf) > keepReplyCap {
+			buf = nil
+		}
+	}
 }
 
 // detach hands the socket to FCSYNC's stream (after the pipeline's replies)

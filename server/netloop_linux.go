@@ -56,6 +56,17 @@ type loop struct {
 	// CLIENT PAUSE: connections stopped at a paused command, resumed when
 	// the pause ends (the loop wakes at its end, or on CLIENT UNPAUSE).
 	paused []*conn
+
+	// Connections whose outbox has frames to write (pub/sub messages,
+	// invalidations), added by publishers on any goroutine (conn.pushWake,
+	// under mu). The loop writes them at the end of its batch; while it is
+	// busy with one (busy) nobody needs to wake it, otherwise the first
+	// push since the last batch writes the eventfd (pushWoken).
+	pushes    []*conn
+	pushSpare []*conn
+	npush     atomic.Int32
+	pushWoken bool
+	busy      atomic.Bool
 }
 
 // conn is one client connection, owned by its loop.
@@ -178,6 +189,7 @@ func (lp *loop) run() {
 			}
 		}
 		n, err := unix.EpollWait(lp.epfd, events, timeout)
+		lp.busy.Store(true)
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -222,7 +234,47 @@ func (lp *loop) run() {
 		if len(lp.paused) > 0 {
 			lp.resumePaused()
 		}
+		lp.deliverPushes()
+		lp.busy.Store(false)
+		lp.deliverPushes() // pushes that saw busy just before it was cleared
 	}
+}
+
+// deliverPushes writes the outboxes of the connections publishers named
+// (pushWake). A connection blocked on output or durability takes its
+// frames when it resumes (flush).
+func (lp *loop) deliverPushes() {
+	if lp.npush.Load() == 0 {
+		return
+	}
+	lp.mu.Lock()
+	list := lp.pushes
+	lp.pushes = lp.pushSpare[:0]
+	lp.npush.Store(0)
+	lp.pushWoken = false
+	lp.mu.Unlock()
+	for _, c := range list {
+		if !c.blocked() {
+			c.flush()
+		}
+	}
+	clear(list)
+	lp.pushSpare = list[:0]
+}
+
+// pushWake queues c for deliverPushes (any goroutine).
+func (c *conn) pushWake() {
+	lp := c.lp
+	lp.mu.Lock()
+	if !lp.stop {
+		lp.pushes = append(lp.pushes, c)
+		lp.npush.Store(1)
+		if !lp.busy.Load() && !lp.pushWoken {
+			lp.pushWoken = true
+			lp.wake()
+		}
+	}
+	lp.mu.Unlock()
 }
 
 // onWake registers new connections, handles a finished durability wait, and
@@ -421,6 +473,9 @@ func (c *conn) endPipeline() {
 func (c *conn) flush() {
 	cl := c.cl
 	cl.batch = 0
+	if p := cl.ps; p != nil && p.ob.Pending() {
+		cl.reply.b = p.ob.Take(cl.reply.b)
+	}
 	for c.out < len(cl.reply.b) {
 		n, err := unix.Write(c.fd, cl.reply.b[c.out:])
 		if n > 0 {
@@ -431,6 +486,9 @@ func (c *conn) flush() {
 			continue
 		}
 		if err == unix.EAGAIN {
+			if p := cl.ps; p != nil {
+				p.ob.SetUnsent(int64(len(cl.reply.b) - c.out)) // counts against client-output-buffer-limit
+			}
 			if !c.wantOut {
 				c.wantOut = true
 				c.ctl(unix.EPOLLIN | unix.EPOLLOUT)
@@ -442,6 +500,9 @@ func (c *conn) flush() {
 	}
 	c.out = 0
 	cl.reply.Reset()
+	if p := cl.ps; p != nil {
+		p.ob.SetUnsent(0)
+	}
 	if cap(cl.reply.b) > keepReplyCap {
 		cl.reply.b = nil
 	}
@@ -498,6 +559,17 @@ func (c *conn) close() {
 func (c *conn) shutdown() {
 	c.mu.Lock()
 	if !c.closed {
+		unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	}
+	c.mu.Unlock()
+}
+
+// abort resets the connection (any goroutine): SO_LINGER 0 makes the
+// close that follows drop unsent data and send a reset.
+func (c *conn) abort() {
+	c.mu.Lock()
+	if !c.closed {
+		unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 		unix.Shutdown(c.fd, unix.SHUT_RDWR)
 	}
 	c.mu.Unlock()

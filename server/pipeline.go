@@ -28,6 +28,13 @@ type socket interface {
 	// start begins serving; false if the server is closing (the connection
 	// is then closed and forgotten).
 	start() bool
+	// abort resets the connection (any goroutine): like shutdown, but what
+	// the socket still holds for the client is dropped (a client closed over
+	// its output buffer limit).
+	abort()
+	// pushWake tells the serving side that the client's outbox has frames
+	// to write (any goroutine; it must not block).
+	pushWake()
 }
 
 // pipelineEnd says how runPipeline stopped.

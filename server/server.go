@@ -85,9 +85,10 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 
-	admin   adminState // INFO state: run id, memory peak, ops/sec (admin.go)
-	slowlog slowlog    // SLOWLOG (slowlog.go)
-	pause   pauseState // CLIENT PAUSE (pause.go)
+	admin   adminState   // INFO state: run id, memory peak, ops/sec (admin.go)
+	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
+	slowlog slowlog      // SLOWLOG (slowlog.go)
+	pause   pauseState   // CLIENT PAUSE (pause.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -102,6 +103,7 @@ func New(o Options) *Server {
 		startTime: time.Now(),
 	}
 	s.initAdmin()
+	s.initPubSub()
 	s.registerConfigHooks()
 	return s
 }
@@ -290,7 +292,7 @@ func (s *Server) accept(nc net.Conn) {
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
-	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr)
+	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
 	if len(s.loops) > 0 {
@@ -314,6 +316,8 @@ func (s *Server) accept(nc net.Conn) {
 
 func (s *Server) closedConn(c *Client) {
 	c.unwatchAll()
+	c.trackingOff()
+	c.pubsubReset(true)
 	s.mu.Lock()
 	delete(s.clients, c.ID)
 	s.mu.Unlock()
@@ -354,6 +358,10 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, "NOAUTH Authentication required.")
 		return
 	}
+	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd, args) {
+		c.reject(cmd, errSubscribedMode(cmd, args))
+		return
+	}
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
@@ -381,7 +389,14 @@ func (c *Client) exec(args [][]byte) {
 			return
 		}
 	}
+	if c.ps == nil {
+		c.call(cmd, args)
+		return
+	}
+	n := c.reply.Len()
 	c.call(cmd, args)
+	c.takePushes(n)
+	c.trackingAfter(cmd)
 }
 
 // call runs a command's handler and counts it.
@@ -405,6 +420,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
+	}
+	if cmd.Flags&flagReadOnly != 0 {
+		if m := c.trk.mode.Load(); m != nil {
+			c.trackingRemember(m, cmd, args)
+		}
 	}
 }
 

@@ -40,6 +40,10 @@ type Shard struct {
 
 	Hits, Misses, Expired, Evicted atomic.Int64
 
+	// OnExpire, when set, is told of each key deleted because it expired
+	// (lazily or by the active cycle), with the lock held: keyspace events.
+	OnExpire func(db int, key []byte)
+
 	hint atomic.Pointer[hintView] // database 0's table, for prefetching without the lock (hint.go)
 }
 
@@ -358,6 +362,9 @@ func (d *DB) Enc(key []byte) Enc { return d.t.Enc(key) }
 func (d *DB) Overwrite(key, value []byte, expireAt, now int64, rec persistence.Recorder) {
 	if d.w().Upsert(key, value, expireAt, NewMeta(), now) {
 		d.Expired.Add(1)
+		if d.OnExpire != nil {
+			d.OnExpire(d.N, key)
+		}
 	}
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
@@ -398,6 +405,9 @@ func (d *DB) expireKey(key []byte, rec persistence.Recorder) {
 	if d.t.Delete(key) {
 		rec.Record(persistence.OpDel, d.N, key, nil, 0)
 		d.Expired.Add(1)
+		if d.OnExpire != nil {
+			d.OnExpire(d.N, key)
+		}
 		d.touchWatch(key)
 		d.account()
 	}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// CLIENT TRACKING beyond the differential tests: the table's bound, the
+// INFO counters and CLIENT LIST's fields.
+
+func TestTrackingTableMaxKeys(t *testing.T) {
+	ts := startServer(t, "tracking-table-max-keys", "10")
+	rc := ts.rawConn(t)
+	rc.do("HELLO", "3")
+	rc.do("CLIENT", "TRACKING", "ON")
+	for i := 0; i < 30; i++ {
+		rc.write(encodeCmd("GET", fmt.Sprint("key:", i)))
+	}
+	// 30 replies, and an invalidation for each key pushed out of the table.
+	replies, pushes := 0, 0
+	for replies < 30 {
+		r := rc.read()
+		if strings.HasPrefix(r, ">2\r\n$10\r\ninvalidate\r\n") {
+			pushes++
+		} else {
+			replies++
+		}
+	}
+	rdb := ts.client(t, 2)
+	info, _ := rdb.Info(ctx(), "stats", "clients").Result()
+	if !strings.Contains(info, "tracking_total_keys:10\r\n") || !strings.Contains(info, "tracking_total_items:10\r\n") || !strings.Contains(info, "tracking_clients:1\r\n") {
+		t.Errorf("INFO after 30 keys with a limit of 10: %s", info)
+	}
+	// The pushes may trail the replies: the rest arrive before the next reply.
+	if got := rc.do("PING"); got != "+PONG\r\n" {
+		for strings.HasPrefix(got, ">2") {
+			pushes++
+			got = rc.read()
+		}
+	}
+	if pushes != 20 {
+		t.Errorf("%d invalidations for keys pushed out of the table, want 20", pushes)
+	}
+}
+
+func TestTrackingInfoAndClientList(t *testing.T) {
+	ts := startServer(t)
+	a := ts.rawConn(t)
+	a.do("HELLO", "3")
+	a.do("CLIENT", "SETNAME", "bcaster")
+	a.do("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "x", "PREFIX", "y")
+	b := ts.rawConn(t)
+	b.do("CLIENT", "SETNAME", "redirector")
+	id := strings.TrimSpace(strings.TrimPrefix(a.do("CLIENT", "ID"), ":"))
+	if got := b.do("CLIENT", "TRACKING", "ON", "REDIRECT", id); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	b.do("GET", "k1")
+	b.do("MGET", "k1", "k2")
+	rdb := ts.client(t, 2)
+	info, _ := rdb.Info(ctx(), "stats", "clients").Result()
+	for _, want := range []string{"tracking_clients:2\r\n", "tracking_total_keys:2\r\n", "tracking_total_items:2\r\n", "tracking_total_prefixes:2\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO lacks %q", want)
+		}
+	}
+	list, _ := rdb.ClientList(ctx()).Result()
+	for name, want := range map[string][]string{"bcaster": {" flags=tB ", " redir=0 "}, "redirector": {" flags=t ", " redir=" + id + " "}} {
+		var line string
+		for _, l := range strings.Split(list, "\n") {
+			if strings.Contains(l, "name="+name+" ") {
+				line = l
+			}
+		}
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("CLIENT LIST %s: %q lacks %q", name, line, w)
+			}
+		}
+	}
+	// The redirect target goes away: the next invalidation marks the
+	// redirect broken (flag R).
+	a.conn.Close()
+	waitFor(t, 5*time.Second, "client gone", func() bool {
+		l, _ := rdb.ClientList(ctx()).Result()
+		return !strings.Contains(l, "name=bcaster ")
+	})
+	rdb.Set(ctx(), "k1", "v", 0)
+	waitFor(t, 5*time.Second, "R flag", func() bool {
+		l, _ := rdb.ClientList(ctx()).Result()
+		return strings.Contains(l, "name=redirector ") && strings.Contains(l, " flags=tR ")
+	})
+	b.do("CLIENT", "TRACKING", "OFF")
+	waitFor(t, 5*time.Second, "tracking off", func() bool {
+		info, _ := rdb.Info(ctx(), "stats", "clients").Result()
+		return strings.Contains(info, "tracking_clients:0\r\n") && strings.Contains(info, "tracking_total_prefixes:0\r\n")
+	})
+}
