@@ -163,7 +163,7 @@ func (s *Snapshotter) save() (err error) {
 	s.lastSize.Store(size)
 	s.saves.Add(1)
 	removedSnaps, removedSegs, perr := s.prune()
-	s.o.Logger.Info().Str("file", path).Int64("bytes", size).Dur("took", time.Since(start)).
+	s.o.Logger.Info().Str("file", path).Int64("bytes", size).Dur("took", time.Since(start).Round(time.Microsecond)).
 		Int("old_snapshots_removed", removedSnaps).Int("wal_segments_removed", removedSegs).Msg("snapshot saved")
 	if perr != nil {
 		s.o.Logger.Warn().Err(perr).Msg("pruning after snapshot failed")

@@ -734,7 +734,7 @@ func (w *WAL) noteSync(d time.Duration) {
 	w.stats.lastFsyncUnix.Store(w.lastSync.Unix())
 	if d > 2*time.Second {
 		w.stats.delayedFsyncs.Add(1)
-		w.o.Log.Warn().Dur("took", d).Msg("WAL fsync is taking too long (disk is busy?)")
+		w.o.Log.Warn().Dur("took", d.Round(time.Microsecond)).Msg("WAL fsync is taking too long (disk is busy?)")
 	}
 }
 

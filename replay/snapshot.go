@@ -115,7 +115,7 @@ func LoadNewestSnapshot(dir string, target SnapshotTarget, log zerolog.Logger) (
 			return nil, fmt.Errorf("%w (no older snapshot to fall back to; move the file aside to start from the WAL alone, which may be incomplete if it was pruned)", err)
 		}
 		d := time.Since(start)
-		log.Info().Str("file", path).Uint64("keys", meta.Keys).Int64("bytes", meta.Size).Dur("took", d).
+		log.Info().Str("file", path).Uint64("keys", meta.Keys).Int64("bytes", meta.Size).Dur("took", d.Round(time.Microsecond)).
 			Float64("keys_per_sec", float64(meta.Keys)/d.Seconds()).Msg("snapshot loaded")
 		return meta, nil
 	}

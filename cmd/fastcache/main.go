@@ -70,6 +70,9 @@ func main() {
 	}
 }
 
+// logTimeFormat is RFC 3339 with milliseconds (2026-01-02T15:04:05.123+01:00).
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // newLogger builds the one logger of the process from loglevel, logfile and logformat.
 func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 	var out io.Writer = os.Stderr
@@ -82,6 +85,12 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 		out = fh
 		closeFn = func() { fh.Close() }
 	}
+	// zerolog's defaults drop sub-second precision (RFC 3339) and print a
+	// duration as a bare float of milliseconds ("took":5.926852); set once,
+	// before the one logger is built: millisecond timestamps in both formats
+	// and durations as Go duration strings with their unit ("took":"5.93ms").
+	zerolog.TimeFieldFormat = logTimeFormat
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	if cfg.LogFormat() == "console" {
 		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != ""}
 	}
@@ -254,7 +263,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
 			Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
-			Dur("took", res.Duration).Msg("dataset loaded")
+			Dur("took", res.Duration.Round(time.Microsecond)).
+			Float64("records_per_sec", perSec(float64(res.Records), res.Duration)).
+			Float64("mb_per_sec", perSec(float64(res.Bytes)/1e6, res.Duration)).Msg("dataset loaded")
 	}
 	if addr := cfg.WALExportListen(); addr != "" {
 		if _, err := exporter.Listen(addr); err != nil {
@@ -301,7 +312,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		}
 	}
 	exporter.Close()
-	log.Info().Dur("took", time.Since(start)).Msg("fastcache stopped cleanly")
+	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Msg("fastcache stopped cleanly")
 	return nil
 }
 
@@ -394,6 +405,15 @@ func snapshotInfo(s *persistence.Snapshotter) string {
 	fmt.Fprintf(&b, "snapshot_saves:%d\r\nsnapshot_failures:%d\r\nsnapshot_last_duration_ms:%d\r\nsnapshot_last_size:%d\r\nsnapshot_last_error:%s\r\n",
 		st.Saves, st.Failures, st.LastDurationMs, st.LastSize, st.LastError)
 	return b.String()
+}
+
+// perSec is n per second over d, rounded to two decimals for the log (0 for
+// an empty d).
+func perSec(n float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return math.Round(100*n/d.Seconds()) / 100
 }
 
 func boolInt(b bool) int {
