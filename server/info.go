@@ -38,7 +38,8 @@ var builtinSections = []infoSection{
 	{"cpu", true, (*Server).infoCPU},
 	{"modules", true, nil},
 	{"commandstats", false, (*Server).infoCommandStats},
-	{"errorstats", true, nil},
+	{"errorstats", true, (*Server).infoErrorStats},
+	{"latencystats", false, (*Server).infoLatencyStats},
 	{"cluster", true, func(s *Server, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
 	{"keyspace", true, (*Server).infoKeyspace},
 }
@@ -203,7 +204,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoKV(b, "maxclients", s.cfg.MaxClients())
 	infoKV(b, "client_recent_max_input_buffer", 0)
 	infoKV(b, "client_recent_max_output_buffer", 0)
-	infoKV(b, "blocked_clients", 0)
+	infoKV(b, "blocked_clients", s.blockedClients())
 	infoKV(b, "tracking_clients", 0)
 	infoKV(b, "clients_in_timeout_table", 0)
 }
@@ -304,14 +305,9 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	}
 }
 
-// errorReplies sums the error replies counted per command.
-func (s *Server) errorReplies() int64 {
-	var n int64
-	for _, cmd := range commands {
-		n += cmd.failed.Load() + cmd.rejected.Load()
-	}
-	return n + s.protoErrors.Load()
-}
+// errorReplies is the number of error replies sent (every one goes through
+// Reply.Error, which counts it; latencystats.go).
+func (s *Server) errorReplies() int64 { return s.errStats.total.Load() }
 
 func (s *Server) infoStats(b *strings.Builder) {
 	st := s.cache.Stats()
@@ -409,21 +405,31 @@ func (s *Server) infoCommandStats(b *strings.Builder) {
 		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
 			name, calls, usec, per, max(rejected, 0), max(failed, 0))
 	}
+	for _, st := range commandStats() {
+		line(st.Name, st.Calls, st.Usec, st.Rejected, st.Failed)
+	}
+}
+
+// commandStats lists every command and subcommand of the table by name with
+// its counters; a container's are its own share only, as Redis shows them
+// (runSub counts its calls on the subcommand too).
+func commandStats() []CommandStat {
+	var out []CommandStat
 	for _, cmd := range sortedCommands() {
 		calls, usec, failed := cmd.calls.Load(), cmd.usec.Load(), cmd.failed.Load()
-		// A container's calls include its subcommands' (counted by runSub);
-		// show the parent's own share only, as Redis does.
 		subs := sortedSubs(cmd)
 		for _, sub := range subs {
 			calls -= sub.calls.Load() + sub.rejected.Load()
 			usec -= sub.usec.Load()
 			failed -= sub.failed.Load() + sub.rejected.Load()
 		}
-		line(cmd.Name, calls, usec, cmd.rejected.Load(), failed)
+		out = append(out, CommandStat{Name: cmd.Name, Calls: calls, Usec: usec, Rejected: cmd.rejected.Load(), Failed: failed, cmd: cmd})
 		for _, sub := range subs {
-			line(sub.Name, sub.calls.Load(), sub.usec.Load(), sub.rejected.Load(), sub.failed.Load())
+			out = append(out, CommandStat{Name: sub.Name, Calls: sub.calls.Load(), Usec: sub.usec.Load(),
+				Rejected: sub.rejected.Load(), Failed: sub.failed.Load(), cmd: sub})
 		}
 	}
+	return out
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {
