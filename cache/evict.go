@@ -3,7 +3,9 @@ package cache
 import (
 	"math"
 	"math/rand/v2"
+	"time"
 
+	"fastcache/internal/latency"
 	"fastcache/shard"
 )
 
@@ -71,6 +73,8 @@ func (c *Cache) evict(max int64) error {
 	}
 	c.evictMu.Lock()
 	defer c.evictMu.Unlock()
+	start := time.Now()
+	defer func() { c.lat.Note(latency.EventEviction, time.Since(start)) }()
 	volatileOnly := policy[:8] == "volatile"
 	samples := int(c.samples.Load())
 	var pool evictPool

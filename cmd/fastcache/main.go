@@ -17,15 +17,19 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/rs/zerolog"
 
 	"fastcache/cache"
 	"fastcache/config"
+	"fastcache/internal/latency"
+	"fastcache/metrics"
 	"fastcache/persistence"
 	"fastcache/replay"
 	"fastcache/replication"
@@ -70,6 +74,29 @@ func main() {
 	}
 }
 
+// unquotePrintable undoes the console writer's quotes around a value that
+// only non-ASCII made it quote (took="82µs" -> took=82µs); values with
+// spaces, quotes or control characters keep them.
+func unquotePrintable(v any) string {
+	if b, ok := v.([]byte); ok { // JSON of an object or array
+		return string(b)
+	}
+	s := fmt.Sprint(v)
+	if len(s) < 2 || s[0] != '"' {
+		return s
+	}
+	u, err := strconv.Unquote(s)
+	if err != nil || u == "" {
+		return s
+	}
+	for _, r := range u {
+		if r <= ' ' || r == '"' || r == '\\' || r == 0x7f || !unicode.IsPrint(r) {
+			return s
+		}
+	}
+	return u
+}
+
 // logTimeFormat is RFC 3339 with milliseconds (2026-01-02T15:04:05.123+01:00).
 const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
@@ -92,7 +119,8 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 	zerolog.TimeFieldFormat = logTimeFormat
 	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	if cfg.LogFormat() == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != ""}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != "",
+			FormatFieldValue: unquotePrintable}
 	}
 	level := map[string]zerolog.Level{
 		"debug": zerolog.DebugLevel, "verbose": zerolog.DebugLevel, "notice": zerolog.InfoLevel,
@@ -120,9 +148,12 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	if shards == 0 {
 		shards = cache.DefaultShards()
 	}
+	// One LATENCY monitor for the server, the cache and the WAL (the
+	// server applies latency-monitor-threshold to it).
+	lat := latency.NewMonitor()
 	c := cache.New(cache.Options{
 		Shards: shards, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy(),
-		Samples: cfg.MaxMemorySamples(), Log: log, Databases: cfg.Databases(),
+		Samples: cfg.MaxMemorySamples(), Log: log, Databases: cfg.Databases(), Latency: lat,
 	})
 
 	var (
@@ -189,6 +220,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			"wal_export":  func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
 		},
 		Replication: repl,
+		Latency:     lat,
 	})
 	srvRef = srv
 	srv.SetLoading(true)
@@ -197,6 +229,16 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
+	if addr := cfg.MetricsListen(); addr != "" {
+		// Up before replay, so a long load can be watched.
+		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &walMu, &wal, &snapsRef)))
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer ms.Close()
+		log.Info().Str("addr", "http://"+ms.Addr().String()+"/metrics").Msg("Prometheus metrics endpoint listening")
+	}
 	log.Info().Str("version", server.FastcacheVersion).Str("redis_compat", server.Version).
 		Interface("config", cfg.Summary()).Int("shards", shards).
 		Str("listen", fmt.Sprint(srv.Addrs())).Msg("fastcache starting")
@@ -240,7 +282,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
-			Export: hub.Publish, Followed: hub.Followed,
+			Export: hub.Publish, Followed: hub.Followed, Latency: lat,
 		})
 		if err != nil {
 			srv.Close()
@@ -254,6 +296,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
 		snaps = persistence.NewSnapshotter(persistence.SnapshotterOptions{
 			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
+			Latency: lat,
 		})
 		srv.SetSnapshots(snaps)
 		walMu.Lock()
