@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -164,6 +165,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		walMu    sync.Mutex
 		snapsRef *persistence.Snapshotter
 	)
+	var savedRecords atomic.Int64 // WAL records at the last snapshot (rdb_changes_since_last_save)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
 	// The WAL stream: export peers and replicas (package replication).
@@ -214,7 +216,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 				walMu.Lock()
 				w, sn := wal, snapsRef
 				walMu.Unlock()
-				return persistenceInfo(cfg, w) + snapshotInfo(sn)
+				return persistenceInfo(cfg, w) + snapshotInfo(sn) + aofInfo(w, sn, walDir, savedRecords.Load())
 			},
 			"replication": repl.Info,
 			"wal_export":  func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
@@ -296,7 +298,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
 		snaps = persistence.NewSnapshotter(persistence.SnapshotterOptions{
 			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
-			Latency: lat,
+			Latency: lat, OnSaved: func(int64) { savedRecords.Store(w.Stats().Records) },
 		})
 		srv.SetSnapshots(snaps)
 		walMu.Lock()
@@ -429,6 +431,43 @@ func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
 	fmt.Fprintf(&b, "wal_queue_bytes:%d\r\nwal_queue_records:%d\r\nwal_pending_records:%d\r\nwal_queue_waits:%d\r\nwal_loop_commits:%d\r\n", st.QueueBytes, st.QueueRecords, st.Pending, st.QueueWaits, st.LoopCommits)
 	fmt.Fprintf(&b, "wal_last_lsn:%d\r\nwal_durable_lsn:%d\r\n", st.LastLSN, st.DurableLSN)
 	fmt.Fprintf(&b, "wal_last_write_status:%s\r\naof_last_write_status:%s\r\nwal_last_write_error:%s\r\n", status, status, st.LastError)
+	return b.String()
+}
+
+// aofInfo is the rest of Redis 7.0's persistence fields, from the WAL and
+// the snapshots (a snapshot plays the part of an AOF rewrite: BGREWRITEAOF
+// takes one), so tools that read Redis's names (redis_exporter's
+// redis_aof_*, redis_rdb_changes_since_last_save) find them.
+func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, savedRecords int64) string {
+	var b strings.Builder
+	var wst persistence.Stats
+	if w != nil {
+		wst = w.Stats()
+	}
+	var sst persistence.SnapshotStats
+	if sn != nil {
+		sst = sn.Stats()
+	}
+	last, cur, status := int64(-1), int64(-1), "ok"
+	if sst.Saves+sst.Failures > 0 {
+		last = sst.LastDurationMs / 1000
+		if !sst.LastOK {
+			status = "err"
+		}
+	}
+	if sst.InProgress {
+		cur = sst.CurrentSeconds
+	}
+	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", max(wst.Records-savedRecords, 0), sst.Saves)
+	fmt.Fprintf(&b, "aof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:%d\r\naof_current_rewrite_time_sec:%d\r\n",
+		boolInt(sst.InProgress), last, cur)
+	fmt.Fprintf(&b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:0\r\naof_last_cow_size:0\r\n", status, sst.Saves)
+	b.WriteString("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n")
+	if w != nil {
+		fmt.Fprintf(&b, "aof_current_size:%d\r\naof_base_size:%d\r\naof_pending_rewrite:0\r\naof_buffer_length:%d\r\n",
+			persistence.TotalBytes(walDir, 0), sst.LastSize, wst.QueueBytes)
+		fmt.Fprintf(&b, "aof_pending_bio_fsync:0\r\naof_delayed_fsync:%d\r\n", wst.DelayedFsyncs)
+	}
 	return b.String()
 }
 
