@@ -1,13 +1,17 @@
 package metrics
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -274,5 +278,57 @@ func TestListenAddr(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestGrafanaDashboard: the dashboard in the repository is valid JSON and
+// every fastcache metric its queries use exists.
+func TestGrafanaDashboard(t *testing.T) {
+	data, err := os.ReadFile("grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("grafana-dashboard.json: %v", err)
+	}
+	known := map[string]bool{}
+	ch := make(chan *prometheus.Desc, 200)
+	NewCollector(Sources{}).Describe(ch)
+	close(ch)
+	name := regexp.MustCompile(`fqName: "([a-z_]+)"`)
+	for d := range ch {
+		if m := name.FindStringSubmatch(d.String()); m != nil {
+			known[m[1]] = true
+		}
+	}
+	ref := regexp.MustCompile(`fastcache_[a-z_]+`)
+	n := 0
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			for _, m := range ref.FindAllString(tg.Expr, -1) {
+				n++
+				base := m
+				for _, suf := range []string{"_bucket", "_count", "_sum"} {
+					if b := strings.TrimSuffix(m, suf); b != m && known[b] {
+						base = b
+					}
+				}
+				if !known[base] {
+					t.Errorf("panel %q uses %s, which the collector does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	if len(dash.Panels) < 8 || n < 10 {
+		t.Errorf("%d panels, %d metric references", len(dash.Panels), n)
 	}
 }
