@@ -52,11 +52,14 @@ func metricsSources(srv *server.Server, c *cache.Cache, hub *replication.Hub, re
 		Server: serverSource{srv},
 		Keyspace: metrics.KeyspaceFunc(func() metrics.Keyspace {
 			st := c.Stats()
-			return metrics.Keyspace{
-				DBs:  []metrics.DB{{Index: 0, Keys: st.Keys, Expires: st.Expires}},
+			k := metrics.Keyspace{
 				Hits: st.Hits, Misses: st.Misses, Expired: st.Expired, Evicted: st.Evicted,
 				UsedMemory: st.UsedMemory, MaxMemory: c.MaxMemory(),
 			}
+			for i, db := range c.DBStats() {
+				k.DBs = append(k.DBs, metrics.DB{Index: i, Keys: db.Keys, Expires: db.Expires})
+			}
+			return k
 		}),
 		WAL: metrics.WALFunc(func() (metrics.WAL, bool) {
 			mu.Lock()
