@@ -12,7 +12,11 @@
 # of each row and the ratios that answer the questions: what scraping costs
 # (fc-metrics / fc), what latency tracking costs each server (fc / fc-nolt,
 # redis / redis-nolt), and fastcache against Redis with the same setting
-# (fc / redis, fc-nolt / redis-nolt).
+# (fc / redis, fc-nolt / redis-nolt). Besides throughput, every row has the
+# server's CPU time per request (utime + stime of the server process over the
+# run, /proc/PID/stat), which moves much less than throughput when other
+# work shares the cores: it is the cost itself (serving /metrics included;
+# for redis-exp the exporter's own CPU is not counted, Redis's answering it is).
 #
 # Installs redis-server, redis-tools and prometheus-redis-exporter with
 # apt-get when missing. Output: bench/out/metrics.md (also printed) and
@@ -95,8 +99,12 @@ scraper() {
 	done
 }
 
+# cpu_ticks PID: utime + stime of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
 # run_row ROW ROUND: start the row's server (and scraper), run the load,
-# print "ops/s scrapes".
+# print "ops/s avg_ms p99_ms scrapes cpu_us_per_request".
 run_row() {
 	local row=$1 dir="$WORK/data-$1-$2" port pid extra="" scr="" exp="" count="$WORK/scrapes"
 	mkdir -p "$dir"
@@ -133,26 +141,29 @@ run_row() {
 		scraper "http://127.0.0.1:$EXPORTER_PORT/metrics" "$count" &
 		scr=$!
 	fi
-	local csv
+	local csv t0 t1
+	t0=$(cpu_ticks "$pid")
 	csv=$(redis-benchmark -p "$port" -c 50 -d 64 -r 1000000 -n "$N" -P 16 -t set --csv -q 2>/dev/null | grep '"SET"' | head -1)
+	t1=$(cpu_ticks "$pid")
 	[[ -n $scr ]] && kill "$scr" 2>/dev/null && wait "$scr" 2>/dev/null || true
 	[[ -n $exp ]] && kill "$exp" 2>/dev/null && wait "$exp" 2>/dev/null || true
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true
 	rm -rf "$dir"
 	# "SET","123456.79","0.2",... -> ops/s (and p50, p99 in ms)
-	echo "$csv" | awk -F'"' -v s="$(cat "$count")" '{print $4, $8, $14, s}'
+	echo "$csv" | awk -F'"' -v s="$(cat "$count")" -v c="$(( (t1 - t0) * 1000000 / TICK ))" -v n="$N" \
+		'{printf "%s %s %s %s %.3f\n", $4, $8, $14, s, c / n}'
 }
 
 mkdir -p "$OUT"
 CSV="$OUT/metrics.csv"
-echo "round,row,ops_per_sec,avg_ms,p99_ms,scrapes" >"$CSV"
+echo "round,row,ops_per_sec,avg_ms,p99_ms,scrapes,cpu_us_per_req" >"$CSV"
 log "N=$N ROUNDS=$ROUNDS APPENDFSYNC=$APPENDFSYNC rows: $ROWS"
 for r in $(seq 1 "$ROUNDS"); do
 	for row in $ROWS; do
-		read -r ops avg p99 scrapes < <(run_row "$row" "$r")
-		log "round $r $row: $ops ops/s (p99 $p99 ms, $scrapes scrapes)"
-		echo "$r,$row,$ops,$avg,$p99,$scrapes" >>"$CSV"
+		read -r ops avg p99 scrapes cpu < <(run_row "$row" "$r")
+		log "round $r $row: $ops ops/s (p99 $p99 ms, $scrapes scrapes, server CPU $cpu us/request)"
+		echo "$r,$row,$ops,$avg,$p99,$scrapes,$cpu" >>"$CSV"
 	done
 done
 
@@ -165,19 +176,20 @@ function median(row, col,    k, i, j, t, a) {
 	if (k == 0) return 0
 	return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 }
-NR > 1 { nr++; R[nr] = $2; V[1, nr] = $3; V[2, nr] = $5; V[3, nr] = $6; seen[$2] = 1; order[nr] = $2 }
+NR > 1 { nr++; R[nr] = $2; V[1, nr] = $3; V[2, nr] = $5; V[3, nr] = $6; V[4, nr] = $7; seen[$2] = 1 }
 END {
 	printf "SET -P16, redis-benchmark -c 50 -d 64 -r 1000000 -n %d, persistence %s, %d rounds, medians\n\n", n, fsync, rounds
-	print "| row | SET ops/s | p99 ms | scrapes |"
-	print "|---|---:|---:|---:|"
+	print "| row | SET ops/s | p99 ms | scrapes | server CPU us/request |"
+	print "|---|---:|---:|---:|---:|"
 	split("redis redis-nolt redis-exp fc fc-nolt fc-metrics", rows, " ")
 	for (i = 1; i <= 6; i++) if (rows[i] in seen) {
 		m[rows[i]] = median(rows[i], 1)
-		printf "| %s | %.0f | %.3f | %d |\n", rows[i], m[rows[i]], median(rows[i], 2), median(rows[i], 3)
+		c[rows[i]] = median(rows[i], 4)
+		printf "| %s | %.0f | %.3f | %d | %.3f |\n", rows[i], m[rows[i]], median(rows[i], 2), median(rows[i], 3), c[rows[i]]
 	}
 	print ""
-	print "| ratio | medians |"
-	print "|---|---:|"
+	print "| ratio | throughput | server CPU per request |"
+	print "|---|---:|---:|"
 	q("fc-metrics / fc (scraped every second vs not)", "fc-metrics", "fc")
 	q("redis-exp / redis (redis_exporter scraping every second vs not)", "redis-exp", "redis")
 	q("fc / fc-nolt (latency-tracking yes vs no)", "fc", "fc-nolt")
@@ -185,7 +197,7 @@ END {
 	q("fc / redis (both latency-tracking yes)", "fc", "redis")
 	q("fc-nolt / redis-nolt (both latency-tracking no)", "fc-nolt", "redis-nolt")
 }
-function q(label, a, b) { if (m[a] > 0 && m[b] > 0) printf "| %s | %.3f |\n", label, m[a] / m[b] }
+function q(label, a, b) { if (m[a] > 0 && m[b] > 0 && c[b] > 0) printf "| %s | %.3f | %.3f |\n", label, m[a] / m[b], c[a] / c[b] }
 ' "$CSV" >"$OUT/metrics.md"
 cat "$OUT/metrics.md"
 log "wrote $OUT/metrics.md and $CSV"
