@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"fastcache/cache"
@@ -248,6 +249,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	mport := freePort(t)
 	p := startReady(t, t.TempDir(), "--metrics-listen", strconv.Itoa(mport), "--appendfsync", "always")
 	rdb := p.client()
+	db3 := redis.NewClient(&redis.Options{Addr: p.addr(), DB: 3})
+	defer db3.Close()
+	if err := db3.Set(ctx(), "in-db3", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
 	rdb.Do(ctx(), "CONFIG", "RESETSTAT")
 	const n = 50
 	for i := 0; i < n; i++ {
@@ -272,6 +278,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"fastcache_errors_total", []string{"prefix", "ERR"}, 1},
 		{"fastcache_keys", []string{"db", "0"}, n},
 		{"fastcache_keys_expiring", []string{"db", "0"}, 1},
+		{"fastcache_keys", []string{"db", "3"}, 1},
+		{"fastcache_keys", []string{"db", "1"}, 0},
 		{"fastcache_loading", nil, 0},
 		{"fastcache_replication_role", []string{"role", "master"}, 1},
 	} {
