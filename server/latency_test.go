@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fastcache/internal/latency"
 )
@@ -272,5 +273,18 @@ func BenchmarkDispatchLatencyTracking(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRecord: what a command's bookkeeping costs, with and without
+// its latency histogram (the only difference latency-tracking makes).
+func BenchmarkRecord(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run("tracking="+strconv.FormatBool(on), func(b *testing.B) {
+			cmd := &Command{Name: "bench"}
+			for i := 0; i < b.N; i++ {
+				cmd.record(time.Duration(300+i&1023), on)
+			}
+		})
 	}
 }
