@@ -19,6 +19,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/rs/zerolog"
 
+	"fastcache/internal/latency"
 	"fastcache/internal/prefetch"
 	"fastcache/persistence"
 	"fastcache/shard"
@@ -35,6 +36,9 @@ type Options struct {
 	Log            zerolog.Logger
 	ActiveExpireHz int // cycles per second; 0 = 10
 	Databases      int // number of databases (SELECT); 0 = 16
+	// Latency is the LATENCY monitor expire and eviction cycles are noted
+	// in (nil: none).
+	Latency *latency.Monitor
 }
 
 // DefaultShards is the next power of two >= 8 * GOMAXPROCS, at most 1024.
@@ -58,6 +62,7 @@ type Cache struct {
 	durFns    map[int]func() // OnDurable
 	durID     int
 	log       zerolog.Logger
+	lat       *latency.Monitor
 
 	maxMemory atomic.Int64
 	maxString atomic.Int64 // largest string APPEND/SETRANGE/SETBIT may build (0 = MaxStringLen); strings.go
@@ -98,6 +103,7 @@ func New(o Options) *Cache {
 		mask:      uint64(n - 1),
 		shardBits: uint(bits.TrailingZeros(uint(n))),
 		log:       o.Log,
+		lat:       o.Latency,
 		stop:      make(chan struct{}),
 	}
 	c.durFns = map[int]func(){}
@@ -452,7 +458,8 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 		}
 		shard.TickClock()
 		// Like Redis's slow cycle: at most 25% of one core per tick.
-		deadline := time.Now().Add(every / 4)
+		start := time.Now()
+		deadline := start.Add(every / 4)
 		sampled, found := 0, 0
 		for i := 0; i < len(c.shards) && time.Now().Before(deadline); i++ {
 			s := c.shards[(next+i)&int(c.mask)]
@@ -472,6 +479,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			c.unlockShard(s, nil) // and publish the "expired" events
 		}
 		next = (next + 1) & int(c.mask)
+		c.lat.Note(latency.EventExpireCycle, time.Since(start))
 		// Redis's stat_expired_stale_perc: an exponential moving average
 		// updated every cycle, where a cycle that sampled nothing counts as
 		// 0% stale, so the estimate decays once no volatile key is left.

@@ -3,7 +3,9 @@ package cache
 import (
 	"math"
 	"math/rand/v2"
+	"time"
 
+	"fastcache/internal/latency"
 	"fastcache/pubsub"
 	"fastcache/shard"
 )
@@ -72,6 +74,8 @@ func (c *Cache) evict(max int64) error {
 	}
 	c.evictMu.Lock()
 	defer c.evictMu.Unlock()
+	start := time.Now()
+	defer func() { c.lat.Note(latency.EventEviction, time.Since(start)) }()
 	volatileOnly := policy[:8] == "volatile"
 	samples := int(c.samples.Load())
 	var pool evictPool

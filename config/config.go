@@ -69,6 +69,10 @@ type values struct {
 	exportWriteTimeout           int64
 	replicaof, masterauth        string
 	pubsub                       pubsubValues // config/pubsub.go
+	metricsListen                string
+	latencyTracking              bool
+	latencyPercentiles           []float64
+	latencyThreshold             int64
 }
 
 // Config is the server's configuration.
@@ -390,6 +394,32 @@ func init() {
 	intD("maxclients", 10000, 1, 1<<31-1, true, "maximum simultaneous clients", func(v *values) *int64 { return &v.maxclients })
 	intD("slowlog-max-len", 128, 0, 1<<63-1, true, "entries SLOWLOG keeps (the oldest are dropped)", func(v *values) *int64 { return &v.slowlogMaxLen })
 	intD("slowlog-log-slower-than", 10000, -1, 1<<63-1, true, "SLOWLOG records commands that ran at least this many microseconds (0 = all, -1 = none)", func(v *values) *int64 { return &v.slowlogSlower })
+	boolD("latency-tracking", true, true, "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM, /metrics)", func(v *values) *bool { return &v.latencyTracking })
+	add(&directive{name: "latency-tracking-info-percentiles", doc: "percentiles INFO latencystats reports", def: []string{"50 99 99.9"}, mutable: true,
+		set: func(v *values, a []string) error {
+			var ps []float64
+			for _, f := range strings.Fields(strings.Join(a, " ")) {
+				p, err := strconv.ParseFloat(f, 64)
+				if err != nil {
+					return errors.New("Invalid latency-tracking-info-percentiles parameters")
+				}
+				if p < 0 || p > 100 {
+					return errors.New("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+				}
+				ps = append(ps, p)
+			}
+			v.latencyPercentiles = ps
+			return nil
+		},
+		get: func(v *values) string {
+			f := make([]string, len(v.latencyPercentiles))
+			for i, p := range v.latencyPercentiles {
+				f[i] = strconv.FormatFloat(p, 'f', -1, 64)
+			}
+			return strings.Join(f, " ")
+		}})
+	intD("latency-monitor-threshold", 0, 0, 1<<63-1, true, "LATENCY monitor: record events that take at least this many milliseconds (0 = off)", func(v *values) *int64 { return &v.latencyThreshold })
+	strD("metrics-listen", "", false, "host:port of the Prometheus /metrics endpoint (a bare port binds loopback; empty = off)", func(v *values) *string { return &v.metricsListen })
 	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
 	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
 	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
@@ -843,3 +873,12 @@ func (c *Config) WALExportWriteTimeout() time.Duration {
 }
 func (c *Config) ReplicaOf() string  { return c.v.Load().replicaof }
 func (c *Config) MasterAuth() string { return c.v.Load().masterauth }
+
+// Observability (metrics-listen, latency tracking and monitor).
+
+func (c *Config) MetricsListen() string          { return c.v.Load().metricsListen }
+func (c *Config) LatencyTracking() bool          { return c.v.Load().latencyTracking }
+func (c *Config) LatencyMonitorThreshold() int64 { return c.v.Load().latencyThreshold }
+
+// LatencyPercentiles is latency-tracking-info-percentiles (do not modify).
+func (c *Config) LatencyPercentiles() []float64 { return c.v.Load().latencyPercentiles }

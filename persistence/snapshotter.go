@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"fastcache/internal/latency"
 )
 
 // SnapshotSource is the keyspace being snapshotted (the cache implements it).
@@ -37,6 +39,7 @@ type SnapshotterOptions struct {
 	Log     SegmentLog // nil: no WAL (appendonly no), nothing to prune
 	Logger  zerolog.Logger
 	OnSaved func(size int64) // called after each successful snapshot
+	Latency *latency.Monitor // notes each snapshot's duration (nil: none)
 }
 
 // Snapshotter takes snapshots (SAVE, BGSAVE, BGREWRITEAOF, automatic
@@ -54,6 +57,8 @@ type Snapshotter struct {
 	lastSize     atomic.Int64
 	saves        atomic.Int64
 	failures     atomic.Int64
+	totalNanos   atomic.Int64 // all snapshots' time, failed ones included
+	totalBytes   atomic.Int64 // bytes of the snapshots written
 	lastErr      atomic.Pointer[string]
 	lastPath     string // guarded by mu
 	wg           sync.WaitGroup
@@ -131,7 +136,10 @@ func (s *Snapshotter) save() (err error) {
 	s.startedAt.Store(start.UnixMilli())
 	defer func() {
 		s.running.Store(false)
-		s.lastDuration.Store(time.Since(start).Milliseconds())
+		d := time.Since(start)
+		s.lastDuration.Store(d.Milliseconds())
+		s.totalNanos.Add(int64(d))
+		s.o.Latency.Note(latency.EventSnapshot, d)
 		if err != nil {
 			s.lastOK.Store(false)
 			s.failures.Add(1)
@@ -161,9 +169,12 @@ func (s *Snapshotter) save() (err error) {
 	s.lastOK.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSize.Store(size)
+	s.totalBytes.Add(size)
 	s.saves.Add(1)
 	removedSnaps, removedSegs, perr := s.prune()
-	s.o.Logger.Info().Str("file", path).Int64("bytes", size).Dur("took", time.Since(start)).
+	took := time.Since(start)
+	s.o.Logger.Info().Str("file", path).Int64("bytes", size).Dur("took", took.Round(time.Microsecond)).
+		Float64("mb_per_sec", float64(int64(float64(size)/1e6/max(took.Seconds(), 1e-9)*100))/100).
 		Int("old_snapshots_removed", removedSnaps).Int("wal_segments_removed", removedSegs).Msg("snapshot saved")
 	if perr != nil {
 		s.o.Logger.Warn().Err(perr).Msg("pruning after snapshot failed")
@@ -217,6 +228,8 @@ type SnapshotStats struct {
 	LastSize        int64
 	Saves, Failures int64
 	LastError       string
+	TotalNanos      int64 // time spent in snapshots, all of them
+	TotalBytes      int64 // bytes of the snapshots written
 }
 
 // Stats returns the snapshot figures.
@@ -224,6 +237,7 @@ func (s *Snapshotter) Stats() SnapshotStats {
 	st := SnapshotStats{
 		InProgress: s.running.Load(), LastSave: s.lastSave.Load(), LastOK: s.lastOK.Load(),
 		LastDurationMs: s.lastDuration.Load(), LastSize: s.lastSize.Load(), Saves: s.saves.Load(), Failures: s.failures.Load(),
+		TotalNanos: s.totalNanos.Load(), TotalBytes: s.totalBytes.Load(),
 	}
 	if st.InProgress {
 		st.CurrentSeconds = (time.Now().UnixMilli() - s.startedAt.Load()) / 1000

@@ -17,6 +17,8 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/rs/zerolog"
+
+	"fastcache/internal/latency"
 )
 
 // Options configure the WAL.
@@ -38,6 +40,9 @@ type Options struct {
 	// event loops (see EndBatch), so a slow subscriber cannot stall reads.
 	Followed func() bool
 	Log      zerolog.Logger
+	// Latency, when set, is the LATENCY monitor fsyncs, writes and
+	// segment removals are noted in (latency-monitor-threshold).
+	Latency *latency.Monitor
 }
 
 const (
@@ -117,6 +122,9 @@ type walStats struct {
 	segments, rotations              atomic.Int64
 	fsyncs, lastFsyncMicros          atomic.Int64
 	lastFsyncUnix, delayedFsyncs     atomic.Int64
+	fsyncNanos                       atomic.Int64 // all fsyncs' time, for the histogram's sum
+	writeErrors                      atomic.Int64 // failed writes and fsyncs
+	fsyncHist                        latency.Histogram
 	segID                            atomic.Uint64
 	lastErr                          atomic.Pointer[string]
 }
@@ -394,7 +402,10 @@ func (w *WAL) RemoveSegmentsBefore(id uint64) (int, error) {
 	n := 0
 	for _, s := range segs {
 		if s.id < id && s.id != active {
-			if err := removeGradually(s.path); err != nil {
+			start := time.Now()
+			err := removeGradually(s.path)
+			w.o.Latency.Note(latency.EventSegmentPrune, time.Since(start))
+			if err != nil {
 				return n, err
 			}
 			n++
@@ -676,7 +687,9 @@ func (w *WAL) write(frames []byte, g uint64) {
 			return
 		}
 	}
+	wstart := time.Now()
 	n, err := w.f.Write(frames)
+	w.o.Latency.Note(latency.EventWALWrite, time.Since(wstart))
 	if err != nil || n != len(frames) {
 		if err == nil {
 			err = errors.New("short write")
@@ -732,9 +745,12 @@ func (w *WAL) noteSync(d time.Duration) {
 	w.stats.fsyncs.Add(1)
 	w.stats.lastFsyncMicros.Store(d.Microseconds())
 	w.stats.lastFsyncUnix.Store(w.lastSync.Unix())
+	w.stats.fsyncNanos.Add(int64(d))
+	w.stats.fsyncHist.Observe(d)
+	w.o.Latency.Note(latency.EventFsync, d)
 	if d > 2*time.Second {
 		w.stats.delayedFsyncs.Add(1)
-		w.o.Log.Warn().Dur("took", d).Msg("WAL fsync is taking too long (disk is busy?)")
+		w.o.Log.Warn().Dur("took", d.Round(time.Microsecond)).Msg("WAL fsync is taking too long (disk is busy?)")
 	}
 }
 
@@ -744,6 +760,7 @@ func (w *WAL) fail(err error) {
 			Msg("WAL write failed: refusing writes until the log can be written again")
 	}
 	w.failing = err
+	w.stats.writeErrors.Add(1)
 	e := fmt.Errorf("MISCONF Errors writing to the WAL; writes are refused until the disk is writable again: %w", err)
 	w.errp.Store(&e)
 	msg := err.Error()
@@ -772,6 +789,7 @@ func (w *WAL) recover() {
 	id := w.segID + 1
 	if err := w.openSegment(id); err != nil {
 		w.failing = err
+		w.stats.writeErrors.Add(1)
 		msg := err.Error()
 		w.stats.lastErr.Store(&msg)
 		return
@@ -786,6 +804,7 @@ func (w *WAL) recover() {
 				err = errors.New("short write")
 			}
 			w.failing = err
+			w.stats.writeErrors.Add(1)
 			msg := err.Error()
 			w.stats.lastErr.Store(&msg)
 			return
@@ -800,6 +819,7 @@ func (w *WAL) recover() {
 	start := time.Now()
 	if err := datasync(w.f); err != nil {
 		w.failing = err
+		w.stats.writeErrors.Add(1)
 		return
 	}
 	w.noteSync(time.Since(start))
@@ -917,7 +937,12 @@ type Stats struct {
 	LoopCommits                            int64 // rounds written and fsynced by an event loop (EndBatch)
 	LastLSN, DurableLSN                    uint64
 	LastError                              string
+	FsyncNanos                             int64 // time spent in fsync, all fsyncs
+	WriteErrors                            int64 // failed writes and fsyncs
 }
+
+// FsyncLatency is the histogram of fsync durations.
+func (w *WAL) FsyncLatency() *latency.Snapshot { return w.stats.fsyncHist.Snapshot() }
 
 // Stats returns the WAL's counters.
 func (w *WAL) Stats() Stats {
@@ -927,7 +952,7 @@ func (w *WAL) Stats() Stats {
 		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
 		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(),
 		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load(),
-		LoopCommits: w.loopCommits.Load()}
+		LoopCommits: w.loopCommits.Load(), FsyncNanos: w.stats.fsyncNanos.Load(), WriteErrors: w.stats.writeErrors.Load()}
 	if st.Compression == "" {
 		st.Compression = "none"
 	}

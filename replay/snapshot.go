@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -115,8 +116,8 @@ func LoadNewestSnapshot(dir string, target SnapshotTarget, log zerolog.Logger) (
 			return nil, fmt.Errorf("%w (no older snapshot to fall back to; move the file aside to start from the WAL alone, which may be incomplete if it was pruned)", err)
 		}
 		d := time.Since(start)
-		log.Info().Str("file", path).Uint64("keys", meta.Keys).Int64("bytes", meta.Size).Dur("took", d).
-			Float64("keys_per_sec", float64(meta.Keys)/d.Seconds()).Msg("snapshot loaded")
+		log.Info().Str("file", path).Uint64("keys", meta.Keys).Int64("bytes", meta.Size).Dur("took", d.Round(time.Microsecond)).
+			Float64("keys_per_sec", math.Round(float64(meta.Keys)/max(d.Seconds(), 1e-9))).Msg("snapshot loaded")
 		return meta, nil
 	}
 	return nil, nil

@@ -61,10 +61,20 @@ type Hub struct {
 	onFull    atomic.Pointer[string]
 	timeout   atomic.Int64 // ns
 
-	stats Stats
+	stats     Stats // export subscribers and collectors (INFO wal_export)
+	replStats Stats // replicas
 }
 
-// Stats are the export figures of INFO wal_export.
+// class is the counters of s's subscriber class.
+func (h *Hub) class(s *Sub) *Stats {
+	if s.Replica {
+		return &h.replStats
+	}
+	return &h.stats
+}
+
+// Stats are the figures of one subscriber class: export peers (INFO
+// wal_export) or replicas.
 type Stats struct {
 	QueuedFrames, QueuedBytes   atomic.Int64
 	SentFrames, SentBytes       atomic.Int64
@@ -169,8 +179,9 @@ func (h *Hub) Publish(frames []byte) {
 	block := *h.onFull.Load() == "block"
 	for _, s := range subs {
 		if s.push(chunk, nframes, block || s.Replica) {
-			h.stats.QueuedFrames.Add(nframes)
-			h.stats.QueuedBytes.Add(int64(len(chunk)))
+			st := h.class(s)
+			st.QueuedFrames.Add(nframes)
+			st.QueuedBytes.Add(int64(len(chunk)))
 		}
 	}
 }
@@ -328,8 +339,8 @@ func (s *Sub) push(chunk []byte, frames int64, block bool) bool {
 		s.mu.Unlock()
 		if !block {
 			s.dropped.Add(frames)
-			s.h.stats.DroppedFrames.Add(frames)
-			s.h.stats.DroppedBytes.Add(int64(len(chunk)))
+			s.h.class(s).DroppedFrames.Add(frames)
+			s.h.class(s).DroppedBytes.Add(int64(len(chunk)))
 			return false
 		}
 		if deadline.IsZero() {
@@ -395,7 +406,7 @@ func (s *Sub) Run() error {
 			}
 			s.conn.SetWriteDeadline(time.Now().Add(s.h.writeTimeout()))
 			if _, err := bufs.WriteTo(s.conn); err != nil {
-				s.h.stats.WriteFailures.Add(1)
+				s.h.class(s).WriteFailures.Add(1)
 				s.Close(fmt.Errorf("write: %w", err))
 				return s.err()
 			}
@@ -404,8 +415,8 @@ func (s *Sub) Run() error {
 				nf += f
 			}
 			s.sent.Add(total)
-			s.h.stats.SentBytes.Add(total)
-			s.h.stats.SentFrames.Add(nf)
+			s.h.class(s).SentBytes.Add(total)
+			s.h.class(s).SentFrames.Add(nf)
 		}
 	}
 }
@@ -486,5 +497,8 @@ func (h *Hub) Info(listen, connect string) string {
 	return b.String()
 }
 
-// Stats exposes the counters.
+// Stats exposes the counters of export subscribers and collectors.
 func (h *Hub) Stats() *Stats { return &h.stats }
+
+// ReplicaStats exposes the counters of replicas.
+func (h *Hub) ReplicaStats() *Stats { return &h.replStats }

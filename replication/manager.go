@@ -161,7 +161,7 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 			sub.Close(fmt.Errorf("sending the snapshot: %w", err))
 			return
 		}
-		log.Info().Int64("bytes", size).Dur("took", time.Since(start)).Msg("snapshot sent to the replica, streaming the log")
+		log.Info().Int64("bytes", size).Dur("took", time.Since(start).Round(time.Microsecond)).Msg("snapshot sent to the replica, streaming the log")
 		sub.Start()
 	}
 	go func() {

@@ -321,7 +321,7 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 	}
 	r.cut = replay.NewCut(meta)
 	r.fullSyncs.Add(1)
-	r.m.o.Log.Info().Int64("bytes", size).Uint64("keys", meta.Keys).Dur("took", time.Since(start)).
+	r.m.o.Log.Info().Int64("bytes", size).Uint64("keys", meta.Keys).Dur("took", time.Since(start).Round(time.Microsecond)).
 		Msg("full resynchronization with the primary done")
 	return nil
 }

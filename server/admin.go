@@ -102,6 +102,7 @@ func (s *Server) resetStats() {
 	s.admin.mu.Unlock()
 	s.admin.opsPerSec.Store(0)
 	s.cache.ResetStats()
+	s.errStats.reset()
 }
 
 func resetCommandStats(cmd *Command) {
@@ -109,6 +110,7 @@ func resetCommandStats(cmd *Command) {
 	cmd.usec.Store(0)
 	cmd.failed.Store(0)
 	cmd.rejected.Store(0)
+	cmd.hist.Store(nil)
 }
 
 // registerConfigHooks makes CONFIG SET of the memory directives reach the

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 
+	"fastcache/internal/latency"
 	"fastcache/shard"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,9 @@ type Command struct {
 	Complexity, Args string
 
 	calls, usec, failed, rejected atomic.Int64
+	// hist is the latency histogram (latency-tracking), allocated on the
+	// first tracked call (latencystats.go).
+	hist atomic.Pointer[latency.Histogram]
 }
 
 // keyRange is where the keys are in a call of cmd with argc arguments (the
@@ -186,10 +190,15 @@ func subcommand(c *Client, parent *Command, args [][]byte) *Command {
 	return sub
 }
 
-// record counts one call of cmd, which took d, for INFO commandstats.
-func (cmd *Command) record(d time.Duration) {
+// record counts one call of cmd, which took d, for INFO commandstats and,
+// with track (latency-tracking), in its latency histogram. A container's
+// histogram stays empty: its calls are its subcommands', as in Redis.
+func (cmd *Command) record(d time.Duration, track bool) {
 	cmd.calls.Add(1)
 	cmd.usec.Add(int64(d / time.Microsecond))
+	if track && cmd.Sub == nil {
+		cmd.histogram().Observe(d)
+	}
 }
 
 // monotonic is a monotonic clock (one clock read, where time.Now takes two).

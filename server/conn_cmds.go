@@ -100,7 +100,7 @@ func runSub(c *Client, parent *Command, args [][]byte) {
 	start := monotonic()
 	n := c.reply.Len()
 	sub.Handler(c, args)
-	sub.record(monotonic() - start)
+	sub.record(monotonic()-start, c.srv.tracking.Load())
 	if c.reply.Len() > n && c.reply.b[n] == '-' {
 		sub.failed.Add(1)
 	}

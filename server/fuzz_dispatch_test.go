@@ -210,6 +210,7 @@ type fuzzSocket struct{}
 func (fuzzSocket) descriptor() int { return -1 }
 func (fuzzSocket) shutdown()       {}
 func (fuzzSocket) start() bool     { return true }
+func (fuzzSocket) abort()          {}
 
 // fuzzRun runs calls as one pipeline of a fresh in-process server and
 // checks that each got exactly one well-formed reply.

@@ -40,7 +40,8 @@ var builtinSections = []infoSection{
 	{"cpu", true, (*Server).infoCPU},
 	{"modules", true, nil},
 	{"commandstats", false, (*Server).infoCommandStats},
-	{"errorstats", true, nil},
+	{"errorstats", true, (*Server).infoErrorStats},
+	{"latencystats", false, (*Server).infoLatencyStats},
 	{"cluster", true, func(s *Server, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
 	{"keyspace", true, (*Server).infoKeyspace},
 }
@@ -205,7 +206,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoKV(b, "maxclients", s.cfg.MaxClients())
 	infoKV(b, "client_recent_max_input_buffer", 0)
 	infoKV(b, "client_recent_max_output_buffer", 0)
-	infoKV(b, "blocked_clients", 0)
+	infoKV(b, "blocked_clients", s.blockedClients())
 	infoKV(b, "tracking_clients", s.psrv.trk.nclients.Load())
 	infoKV(b, "clients_in_timeout_table", 0)
 }
@@ -265,19 +266,42 @@ func (s *Server) infoMemory(b *strings.Builder) {
 		perc = 100 * float64(used) / float64(peak)
 	}
 	infoKV(b, "used_memory_peak_perc", strconv.FormatFloat(perc, 'f', 2, 64)+"%")
+	// used_memory counts keys and values only: no overhead in it.
+	infoKV(b, "used_memory_overhead", 0)
+	infoKV(b, "used_memory_startup", 0)
 	infoKV(b, "used_memory_dataset", used)
+	infoKV(b, "used_memory_dataset_perc", "100.00%")
+	// The allocator is Go's heap.
+	alloc, active, resident := int64(ms.HeapAlloc), int64(ms.HeapInuse), int64(ms.HeapSys-ms.HeapReleased)
+	infoKV(b, "allocator_allocated", alloc)
+	infoKV(b, "allocator_active", active)
+	infoKV(b, "allocator_resident", resident)
 	infoKV(b, "total_system_memory", total)
 	infoKV(b, "total_system_memory_human", bytesToHuman(total))
+	s.infoMemoryScripts(b)
 	infoKV(b, "maxmemory", max)
 	infoKV(b, "maxmemory_human", bytesToHuman(max))
 	infoKV(b, "maxmemory_policy", s.cache.Policy())
+	infoKV(b, "allocator_frag_ratio", ratio(active, alloc))
+	infoKV(b, "allocator_frag_bytes", active-alloc)
+	infoKV(b, "allocator_rss_ratio", ratio(resident, active))
+	infoKV(b, "allocator_rss_bytes", resident-active)
+	infoKV(b, "rss_overhead_ratio", ratio(rss, resident))
+	infoKV(b, "rss_overhead_bytes", rss-resident)
 	frag := 0.0
 	if used > 0 {
 		frag = float64(rss) / float64(used)
 	}
 	infoKV(b, "mem_fragmentation_ratio", frag)
 	infoKV(b, "mem_fragmentation_bytes", rss-used)
+	for _, k := range []string{"mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers",
+		"mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"} {
+		infoKV(b, k, 0)
+	}
 	infoKV(b, "mem_allocator", "go")
+	infoKV(b, "active_defrag_running", 0)
+	infoKV(b, "lazyfree_pending_objects", 0)
+	infoKV(b, "lazyfreed_objects", 0)
 	infoKV(b, "go_heap_alloc", ms.HeapAlloc)
 	infoKV(b, "go_heap_inuse", ms.HeapInuse)
 	infoKV(b, "go_heap_sys", ms.HeapSys)
@@ -306,14 +330,9 @@ func (s *Server) infoPersistence(b *strings.Builder) {
 	}
 }
 
-// errorReplies sums the error replies counted per command.
-func (s *Server) errorReplies() int64 {
-	var n int64
-	for _, cmd := range commands {
-		n += cmd.failed.Load() + cmd.rejected.Load()
-	}
-	return n + s.protoErrors.Load()
-}
+// errorReplies is the number of error replies sent (every one goes through
+// Reply.Error, which counts it; latencystats.go).
+func (s *Server) errorReplies() int64 { return s.errStats.total.Load() }
 
 func (s *Server) infoStats(b *strings.Builder) {
 	st := s.cache.Stats()
@@ -396,6 +415,34 @@ func (s *Server) infoCPU(b *strings.Builder) {
 	infoKV(b, "used_cpu_user", tv(self.Utime))
 	infoKV(b, "used_cpu_sys_children", tv(children.Stime))
 	infoKV(b, "used_cpu_user_children", tv(children.Utime))
+	// Go has no main thread: the process's figures stand for it.
+	infoKV(b, "used_cpu_sys_main_thread", tv(self.Stime))
+	infoKV(b, "used_cpu_user_main_thread", tv(self.Utime))
+}
+
+// ratio is a/b as INFO prints ratios (0 when b is 0).
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// infoMemoryScripts writes Redis 7.0's scripting memory fields (no
+// scripting engine yet: all zero).
+func (s *Server) infoMemoryScripts(b *strings.Builder) {
+	for _, k := range []string{"used_memory_lua", "used_memory_vm_eval"} {
+		infoKV(b, k, 0)
+	}
+	infoKV(b, "used_memory_lua_human", "0B")
+	for _, k := range []string{"used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
+		"number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"} {
+		infoKV(b, k, 0)
+	}
+	infoKV(b, "used_memory_vm_total_human", "0B")
+	infoKV(b, "used_memory_functions", 0)
+	infoKV(b, "used_memory_scripts", 0)
+	infoKV(b, "used_memory_scripts_human", "0B")
 }
 
 func (s *Server) infoCommandStats(b *strings.Builder) {
@@ -411,21 +458,31 @@ func (s *Server) infoCommandStats(b *strings.Builder) {
 		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
 			name, calls, usec, per, max(rejected, 0), max(failed, 0))
 	}
+	for _, st := range commandStats() {
+		line(st.Name, st.Calls, st.Usec, st.Rejected, st.Failed)
+	}
+}
+
+// commandStats lists every command and subcommand of the table by name with
+// its counters; a container's are its own share only, as Redis shows them
+// (runSub counts its calls on the subcommand too).
+func commandStats() []CommandStat {
+	var out []CommandStat
 	for _, cmd := range sortedCommands() {
 		calls, usec, failed := cmd.calls.Load(), cmd.usec.Load(), cmd.failed.Load()
-		// A container's calls include its subcommands' (counted by runSub);
-		// show the parent's own share only, as Redis does.
 		subs := sortedSubs(cmd)
 		for _, sub := range subs {
 			calls -= sub.calls.Load() + sub.rejected.Load()
 			usec -= sub.usec.Load()
 			failed -= sub.failed.Load() + sub.rejected.Load()
 		}
-		line(cmd.Name, calls, usec, cmd.rejected.Load(), failed)
+		out = append(out, CommandStat{Name: cmd.Name, Calls: calls, Usec: usec, Rejected: cmd.rejected.Load(), Failed: failed, cmd: cmd})
 		for _, sub := range subs {
-			line(sub.Name, sub.calls.Load(), sub.usec.Load(), sub.rejected.Load(), sub.failed.Load())
+			out = append(out, CommandStat{Name: sub.Name, Calls: sub.calls.Load(), Usec: sub.usec.Load(),
+				Rejected: sub.rejected.Load(), Failed: sub.failed.Load(), cmd: sub})
 		}
 	}
+	return out
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {

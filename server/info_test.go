@@ -186,8 +186,8 @@ func TestInfoSectionSelection(t *testing.T) {
 		{[]string{"INFO", "nosuchsection"}, nil},
 		{[]string{"INFO", "snapshot"}, []string{"snapshot"}},
 		{[]string{"INFO", "default"}, []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}},
-		{[]string{"INFO", "all"}, []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace", "snapshot"}},
-		{[]string{"INFO", "everything"}, []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace", "snapshot"}},
+		{[]string{"INFO", "all"}, []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace", "snapshot"}},
+		{[]string{"INFO", "everything"}, []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace", "snapshot"}},
 	}
 	for _, c := range cases {
 		v := rc.val(c.args...)

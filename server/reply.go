@@ -10,7 +10,8 @@ import (
 // batch go out in one write.
 type Reply struct {
 	b     []byte
-	proto int // 2 or 3
+	proto int         // 2 or 3
+	errs  *errorStats // counts the error replies (INFO errorstats); nil: not counted
 }
 
 func (r *Reply) Bytes() []byte { return r.b }
@@ -38,6 +39,9 @@ func (r *Reply) Simple(s string) {
 
 // Error writes an error; msg is the text after '-' ("ERR ...", "WRONGTYPE ...").
 func (r *Reply) Error(msg string) {
+	if r.errs != nil {
+		r.errs.note(msg)
+	}
 	r.b = append(r.b, '-')
 	for i := 0; i < len(msg); i++ {
 		c := msg[i]

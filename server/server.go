@@ -19,6 +19,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/config"
+	"fastcache/internal/latency"
 )
 
 // Version is the Redis version whose behaviour fastcache matches (INFO
@@ -52,6 +53,9 @@ type Options struct {
 	InfoSections map[string]func() string
 	// Replication serves REPLICAOF/SLAVEOF and replicas' FCSYNC (nil: not available).
 	Replication Replication
+	// Latency is the LATENCY monitor that the WAL and the cache also note
+	// their stalls in (nil: the server makes its own).
+	Latency *latency.Monitor
 	// Goroutines serves each connection from a goroutine of its own
 	// (netconn.go) instead of the epoll event loops; it is the only
 	// network layer where epoll does not exist.
@@ -89,6 +93,11 @@ type Server struct {
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
 	slowlog slowlog      // SLOWLOG (slowlog.go)
 	pause   pauseState   // CLIENT PAUSE (pause.go)
+
+	// latency-tracking, errorstats and the LATENCY monitor (latencystats.go)
+	tracking atomic.Bool
+	errStats errorStats
+	lat      *latency.Monitor
 }
 
 // New returns a server; call Listen then Serve.
@@ -105,6 +114,7 @@ func New(o Options) *Server {
 	s.initAdmin()
 	s.initPubSub()
 	s.registerConfigHooks()
+	s.initLatency()
 	return s
 }
 
@@ -292,6 +302,7 @@ func (s *Server) accept(nc net.Conn) {
 		authed:  s.cfg.RequirePass() == "",
 	}
 	c.reply.proto = 2
+	c.reply.errs = &s.errStats
 	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
@@ -411,8 +422,10 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	prev := c.clock
 	c.tick()
 	d := c.clock - prev
-	cmd.record(d)
-	if lim := c.srv.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
+	s := c.srv
+	cmd.record(d, s.tracking.Load())
+	s.noteCommandLatency(cmd, d)
+	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
 		c.noteSlow(args, d)
 	}
 	if c.reply.Len() > n && c.reply.b[n] == '-' {

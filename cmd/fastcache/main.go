@@ -17,15 +17,20 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/rs/zerolog"
 
 	"fastcache/cache"
 	"fastcache/config"
+	"fastcache/internal/latency"
+	"fastcache/metrics"
 	"fastcache/persistence"
 	"fastcache/replay"
 	"fastcache/replication"
@@ -70,6 +75,32 @@ func main() {
 	}
 }
 
+// unquotePrintable undoes the console writer's quotes around a value that
+// only non-ASCII made it quote (took="82µs" -> took=82µs); values with
+// spaces, quotes or control characters keep them.
+func unquotePrintable(v any) string {
+	if b, ok := v.([]byte); ok { // JSON of an object or array
+		return string(b)
+	}
+	s := fmt.Sprint(v)
+	if len(s) < 2 || s[0] != '"' {
+		return s
+	}
+	u, err := strconv.Unquote(s)
+	if err != nil || u == "" {
+		return s
+	}
+	for _, r := range u {
+		if r <= ' ' || r == '"' || r == '\\' || r == 0x7f || !unicode.IsPrint(r) {
+			return s
+		}
+	}
+	return u
+}
+
+// logTimeFormat is RFC 3339 with milliseconds (2026-01-02T15:04:05.123+01:00).
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // newLogger builds the one logger of the process from loglevel, logfile and logformat.
 func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 	var out io.Writer = os.Stderr
@@ -82,8 +113,15 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 		out = fh
 		closeFn = func() { fh.Close() }
 	}
+	// zerolog's defaults drop sub-second precision (RFC 3339) and print a
+	// duration as a bare float of milliseconds ("took":5.926852); set once,
+	// before the one logger is built: millisecond timestamps in both formats
+	// and durations as Go duration strings with their unit ("took":"5.93ms").
+	zerolog.TimeFieldFormat = logTimeFormat
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
 	if cfg.LogFormat() == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != ""}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "2006-01-02 15:04:05.000", NoColor: cfg.LogFile() != "",
+			FormatFieldValue: unquotePrintable}
 	}
 	level := map[string]zerolog.Level{
 		"debug": zerolog.DebugLevel, "verbose": zerolog.DebugLevel, "notice": zerolog.InfoLevel,
@@ -111,9 +149,12 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	if shards == 0 {
 		shards = cache.DefaultShards()
 	}
+	// One LATENCY monitor for the server, the cache and the WAL (the
+	// server applies latency-monitor-threshold to it).
+	lat := latency.NewMonitor()
 	c := cache.New(cache.Options{
 		Shards: shards, MaxMemory: cfg.MaxMemory(), Policy: cfg.MaxMemoryPolicy(),
-		Samples: cfg.MaxMemorySamples(), Log: log, Databases: cfg.Databases(),
+		Samples: cfg.MaxMemorySamples(), Log: log, Databases: cfg.Databases(), Latency: lat,
 	})
 
 	var (
@@ -124,6 +165,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		walMu    sync.Mutex
 		snapsRef *persistence.Snapshotter
 	)
+	var savedRecords atomic.Int64 // WAL records at the last snapshot (rdb_changes_since_last_save)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
 	// The WAL stream: export peers and replicas (package replication).
@@ -174,12 +216,13 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 				walMu.Lock()
 				w, sn := wal, snapsRef
 				walMu.Unlock()
-				return persistenceInfo(cfg, w) + snapshotInfo(sn)
+				return persistenceInfo(cfg, w) + snapshotInfo(sn) + aofInfo(w, sn, walDir, savedRecords.Load())
 			},
 			"replication": repl.Info,
 			"wal_export":  func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
 		},
 		Replication: repl,
+		Latency:     lat,
 	})
 	srvRef = srv
 	srv.SetLoading(true)
@@ -188,6 +231,16 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
+	if addr := cfg.MetricsListen(); addr != "" {
+		// Up before replay, so a long load can be watched.
+		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &walMu, &wal, &snapsRef)))
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer ms.Close()
+		log.Info().Str("addr", "http://"+ms.Addr().String()+"/metrics").Msg("Prometheus metrics endpoint listening")
+	}
 	log.Info().Str("version", server.FastcacheVersion).Str("redis_compat", server.Version).
 		Interface("config", cfg.Summary()).Int("shards", shards).
 		Str("listen", fmt.Sprint(srv.Addrs())).Msg("fastcache starting")
@@ -231,7 +284,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
-			Export: hub.Publish, Followed: hub.Followed,
+			Export: hub.Publish, Followed: hub.Followed, Latency: lat,
 		})
 		if err != nil {
 			srv.Close()
@@ -245,6 +298,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
 		snaps = persistence.NewSnapshotter(persistence.SnapshotterOptions{
 			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
+			Latency: lat, OnSaved: func(int64) { savedRecords.Store(w.Stats().Records) },
 		})
 		srv.SetSnapshots(snaps)
 		walMu.Lock()
@@ -254,7 +308,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
 			Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
-			Dur("took", res.Duration).Msg("dataset loaded")
+			Dur("took", res.Duration.Round(time.Microsecond)).
+			Float64("records_per_sec", perSec(float64(res.Records), res.Duration)).
+			Float64("mb_per_sec", perSec(float64(res.Bytes)/1e6, res.Duration)).Msg("dataset loaded")
 	}
 	if addr := cfg.WALExportListen(); addr != "" {
 		if _, err := exporter.Listen(addr); err != nil {
@@ -301,7 +357,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		}
 	}
 	exporter.Close()
-	log.Info().Dur("took", time.Since(start)).Msg("fastcache stopped cleanly")
+	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Msg("fastcache stopped cleanly")
 	return nil
 }
 
@@ -378,6 +434,43 @@ func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
 	return b.String()
 }
 
+// aofInfo is the rest of Redis 7.0's persistence fields, from the WAL and
+// the snapshots (a snapshot plays the part of an AOF rewrite: BGREWRITEAOF
+// takes one), so tools that read Redis's names (redis_exporter's
+// redis_aof_*, redis_rdb_changes_since_last_save) find them.
+func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, savedRecords int64) string {
+	var b strings.Builder
+	var wst persistence.Stats
+	if w != nil {
+		wst = w.Stats()
+	}
+	var sst persistence.SnapshotStats
+	if sn != nil {
+		sst = sn.Stats()
+	}
+	last, cur, status := int64(-1), int64(-1), "ok"
+	if sst.Saves+sst.Failures > 0 {
+		last = sst.LastDurationMs / 1000
+		if !sst.LastOK {
+			status = "err"
+		}
+	}
+	if sst.InProgress {
+		cur = sst.CurrentSeconds
+	}
+	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", max(wst.Records-savedRecords, 0), sst.Saves)
+	fmt.Fprintf(&b, "aof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:%d\r\naof_current_rewrite_time_sec:%d\r\n",
+		boolInt(sst.InProgress), last, cur)
+	fmt.Fprintf(&b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:0\r\naof_last_cow_size:0\r\n", status, sst.Saves)
+	b.WriteString("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n")
+	if w != nil {
+		fmt.Fprintf(&b, "aof_current_size:%d\r\naof_base_size:%d\r\naof_pending_rewrite:0\r\naof_buffer_length:%d\r\n",
+			persistence.TotalBytes(walDir, 0), sst.LastSize, wst.QueueBytes)
+		fmt.Fprintf(&b, "aof_pending_bio_fsync:0\r\naof_delayed_fsync:%d\r\n", wst.DelayedFsyncs)
+	}
+	return b.String()
+}
+
 // snapshotInfo reports snapshots with Redis's rdb_* names plus our own.
 func snapshotInfo(s *persistence.Snapshotter) string {
 	if s == nil {
@@ -394,6 +487,15 @@ func snapshotInfo(s *persistence.Snapshotter) string {
 	fmt.Fprintf(&b, "snapshot_saves:%d\r\nsnapshot_failures:%d\r\nsnapshot_last_duration_ms:%d\r\nsnapshot_last_size:%d\r\nsnapshot_last_error:%s\r\n",
 		st.Saves, st.Failures, st.LastDurationMs, st.LastSize, st.LastError)
 	return b.String()
+}
+
+// perSec is n per second over d, rounded to two decimals for the log (0 for
+// an empty d).
+func perSec(n float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return math.Round(100*n/d.Seconds()) / 100
 }
 
 func boolInt(b bool) int {
