@@ -211,6 +211,7 @@ func (fuzzSocket) descriptor() int { return -1 }
 func (fuzzSocket) shutdown()       {}
 func (fuzzSocket) start() bool     { return true }
 func (fuzzSocket) abort()          {}
+func (fuzzSocket) pushWake()       {}
 
 // fuzzRun runs calls as one pipeline of a fresh in-process server and
 // checks that each got exactly one well-formed reply.
