@@ -59,6 +59,7 @@ func (k Keyspace) expireFields(s *shard.DB, key []byte, e shard.Entry, o shard.O
 		body = persistence.AppendItem(body, f)
 	}
 	s.Log(persistence.OpHDel, key, body, 0, rec)
+	k.notify(pubsub.Hash, "hexpired", key)
 	s.Changed(key, e, rec)
 	if o.Len() == 0 {
 		return nil

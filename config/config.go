@@ -398,9 +398,14 @@ func init() {
 	add(&directive{name: "latency-tracking-info-percentiles", doc: "percentiles INFO latencystats reports", def: []string{"50 99 99.9"}, mutable: true,
 		set: func(v *values, a []string) error {
 			var ps []float64
-			for _, f := range strings.Fields(strings.Join(a, " ")) {
+			joined := strings.Join(a, " ")
+			var fields []string
+			if joined != "" {
+				fields = strings.Split(joined, " ") // as Redis: one space between values, no empty ones
+			}
+			for _, f := range fields {
 				p, err := strconv.ParseFloat(f, 64)
-				if err != nil {
+				if err != nil || p != p {
 					return errors.New("Invalid latency-tracking-info-percentiles parameters")
 				}
 				if p < 0 || p > 100 {

@@ -33,7 +33,7 @@ func TestHashMemoryAndEviction(t *testing.T) {
 	if big := usage("big"); big < 1000*20 || big <= small {
 		t.Fatalf("MEMORY USAGE: big hash %d bytes, small %d", big, small)
 	}
-	for i := 0; i < 3000; i++ {
+	for i := 0; i < 8000; i++ {
 		args := []string{"HSET", fmt.Sprintf("h:%d", i)}
 		for j := 0; j < 20; j++ {
 			args = append(args, fmt.Sprintf("f%d", j), strings.Repeat("x", 40))
@@ -44,7 +44,7 @@ func TestHashMemoryAndEviction(t *testing.T) {
 	}
 	st := ts.cache.Stats()
 	if st.Evicted == 0 {
-		t.Fatalf("no hash was evicted with 3000 hashes of ~1 KB under maxmemory 4mb (used %d)", st.UsedMemory)
+		t.Fatalf("no hash was evicted with 8000 hashes of ~1 KB under maxmemory 4mb (used %d)", st.UsedMemory)
 	}
 	if st.UsedMemory > 5<<20 {
 		t.Fatalf("used memory %d, limit 4mb", st.UsedMemory)

@@ -8,6 +8,7 @@ import (
 	"fastcache/internal/glob"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -75,6 +76,7 @@ func cmdHSet(c *Client, args [][]byte) {
 			body = persistence.AppendItem(body, a)
 		}
 		emit(persistence.OpHSet, body, 0)
+		c.ks.Notify(pubsub.Hash, "hset", c.ks.DB(), args[1])
 	})
 	if c.replyErr(err) {
 		return
@@ -120,6 +122,7 @@ func cmdHSetNX(c *Client, args [][]byte) {
 		h.Set(args[2], args[3])
 		set = true
 		emit(persistence.OpHSet, persistence.AppendItem(persistence.AppendItem(nil, args[2]), args[3]), 0)
+		c.ks.Notify(pubsub.Hash, "hset", c.ks.DB(), args[1])
 	})
 	if !c.replyErr(err) {
 		c.reply.Int(b2i(set))
@@ -207,6 +210,7 @@ func cmdHDel(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(persistence.OpHDel, body, 0)
+			c.ks.Notify(pubsub.Hash, "hdel", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -276,6 +280,7 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 		v := strconv.AppendInt(nil, res, 10)
 		h.Update(args[2], v)
 		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), v), 0)
+		c.ks.Notify(pubsub.Hash, "hincrby", c.ks.DB(), args[1])
 	})
 	switch {
 	case c.replyErr(err):
@@ -317,6 +322,7 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 		out = cache.AppendLongDouble(nil, sum)
 		h.Update(args[2], out)
 		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), out), 0)
+		c.ks.Notify(pubsub.Hash, "hincrbyfloat", c.ks.DB(), args[1])
 	})
 	switch {
 	case c.replyErr(err):
@@ -526,9 +532,11 @@ func cmdHExpire(c *Client, args [][]byte) {
 		}
 		if len(set) > 0 {
 			emit(persistence.OpHExpire, set, at)
+			c.ks.Notify(pubsub.Hash, "hexpire", c.ks.DB(), args[1])
 		}
 		if len(del) > 0 {
 			emit(persistence.OpHDel, del, 0)
+			c.ks.Notify(pubsub.Hash, "hdel", c.ks.DB(), args[1])
 		}
 	})
 	if c.replyErr(err) {
@@ -602,6 +610,7 @@ func cmdHPersist(c *Client, args [][]byte) {
 		}
 		if len(body) > 0 {
 			emit(persistence.OpHExpire, body, 0)
+			c.ks.Notify(pubsub.Hash, "hpersist", c.ks.DB(), args[1])
 		}
 	})
 	if c.replyErr(err) {

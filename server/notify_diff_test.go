@@ -244,4 +244,18 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 	t.Run("collections", func(t *testing.T) {
 		runKeyspaceDiff(t, fc.addr, redisAddr, "KEgn", collectionScript())
 	})
+	t.Run("hashes", func(t *testing.T) {
+		runKeyspaceDiff(t, fc.addr, redisAddr, "KEA", hashEventScript())
+	})
+}
+
+// hashEventScript: the hash commands' own events (class h).
+func hashEventScript() []ksStep {
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	return []ksStep{
+		c("HSET", "h", "f", "v", "g", "w"), c("HMSET", "h", "a", "1"), c("HSETNX", "h", "a", "2"),
+		c("HSETNX", "h", "b", "2"), c("HINCRBY", "h", "n", "3"), c("HINCRBYFLOAT", "h", "x", "1.5"),
+		c("HINCRBY", "h", "f", "1"), c("HDEL", "h", "zz"), c("HDEL", "h", "f", "g"),
+		c("HDEL", "h", "a", "b", "n", "x"), c("HGET", "h", "f"), c("HSET", "h2", "f", "v"), c("DEL", "h2"),
+	}
 }

@@ -443,6 +443,8 @@ type sweepKnownDiff struct {
 }
 
 var sweepKnownDiffs = []sweepKnownDiff{
+	{func(a []string, r, f string) bool { return sweepIs(a, "latency", "histogram") && r[0] == '*' && f[0] == '*' },
+		"LATENCY HISTOGRAM reports each server's own measured latencies and the commands each has run"},
 	{func(a []string, r, f string) bool {
 		cmd := commands[strings.ToLower(a[0])]
 		return cmd != nil && cmd.Since > "7.0.99" && strings.HasPrefix(r, "-ERR unknown command")
