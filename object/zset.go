@@ -104,8 +104,10 @@ func (z *ZSet) Encoding() string {
 // is a zigzag varint when f is 0 (an integer score, as Redis's listpack
 // stores integers compactly) and the 8 bytes of the float when f is 1.
 
+// intScore is s as an integer if it is one. -0 is 0: Redis's listpack
+// keeps a score as its text, which reads back as 0 (its skiplist keeps -0).
 func intScore(s float64) (int64, bool) {
-	if s == math.Trunc(s) && math.Abs(s) < 1<<53 && !(s == 0 && math.Signbit(s)) {
+	if s == math.Trunc(s) && math.Abs(s) < 1<<53 {
 		return int64(s), true
 	}
 	return 0, false

@@ -159,6 +159,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			return
 		}
 		var body []byte
+	pairs:
 		for j, s := range scores {
 			m := pairs[2*j+1]
 			cur, exists := z.Score(m)
@@ -171,7 +172,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 					s += cur
 					if math.IsNaN(s) {
 						nan = true
-						break
+						break pairs
 					}
 				}
 				if (f.lt && s >= cur) || (f.gt && s <= cur) {
@@ -830,10 +831,16 @@ func max64(a, b int64) int64 {
 }
 
 func cmdZMPop(c *Client, args [][]byte) {
-	keys, ok := parseNumKeys(c, args, 1)
-	if !ok {
+	nk, ok := cache.ParseInt(args[1])
+	if !ok || nk < 1 {
+		c.reply.Error("ERR numkeys should be greater than 0")
 		return
 	}
+	if nk > int64(len(args)-3) {
+		c.reply.Error(errSyntax)
+		return
+	}
+	keys := args[2 : 2+nk]
 	wi := 2 + len(keys)
 	if wi >= len(args) {
 		c.reply.Error(errSyntax)
