@@ -120,13 +120,21 @@ func GeoScore(lon, lat float64) float64 {
 
 func align52(h GeoHash) uint64 { return h.Bits << (52 - uint(h.Step)*2) }
 
-// scoreBits converts a score to the geohash bits as C's (uint64_t) cast
-// does on x86-64 for the values a geo set can hold.
+// scoreBits converts a score to geohash bits as C's (uint64_t) cast does on
+// x86-64 (gcc): below 2^63 a signed truncation, else one of x - 2^63 with
+// the top bit flipped; out of range gives the "integer indefinite" 1<<63.
 func scoreBits(score float64) uint64 {
-	if score < 0 || math.IsNaN(score) {
-		return uint64(int64(score))
+	const two63 = 9223372036854775808.0
+	cvt := func(x float64) uint64 {
+		if math.IsNaN(x) || x >= two63 || x < -two63 {
+			return 1 << 63
+		}
+		return uint64(int64(x))
 	}
-	return uint64(score)
+	if score >= two63 {
+		return cvt(score-two63) ^ 1<<63
+	}
+	return cvt(score)
 }
 
 // GeoDecode is the position a score stands for.
