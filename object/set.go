@@ -457,9 +457,9 @@ func (s *Set) RandomMembers(count int64) [][]byte {
 }
 
 // Pop removes and returns up to count members picked at random (SPOP).
-// Like Redis 7.0, when most of the set goes, the members that stay are
-// picked and the set is rebuilt from them (so a hashtable of integers can
-// become an intset again).
+// Like Redis 7.0, when at most a fifth as many members stay as go, the
+// members that stay are picked and the set is rebuilt from them (so a
+// hashtable of integers can become an intset again).
 func (s *Set) Pop(count int64) [][]byte {
 	n := int64(s.Len())
 	if count <= 0 || n == 0 {
@@ -470,7 +470,7 @@ func (s *Set) Pop(count int64) [][]byte {
 		*s = Set{enc: setInts, w: 2}
 		return out
 	}
-	if count*5 > n {
+	if (n-count)*5 <= count {
 		stay := s.RandomMembers(n - count)
 		keep := make(map[string]bool, len(stay))
 		for _, m := range stay {

@@ -55,15 +55,28 @@ type zbig struct {
 	tree *ztree
 }
 
-// NewZSet is an empty sorted set in the encoding Redis 7.0 picks for one
-// about to receive size members, the longest maxLen bytes long.
-func NewZSet(size, maxLen int) *ZSet {
-	z := &ZSet{}
-	if int64(size) > ZSetMaxListpackEntries.Load() || int64(maxLen) > ZSetMaxListpackValue.Load() {
-		z.big = &zbig{dict: shard.NewArenaTable(), tree: newZTree()}
+// NewZSet is an empty sorted set in the encoding Redis 7.0's ZADD creates
+// for a first member first: packed, unless zset-max-listpack-entries is 0
+// or first is longer than zset-max-listpack-value.
+func NewZSet(first []byte) *ZSet {
+	if ZSetMaxListpackEntries.Load() == 0 || int64(len(first)) > ZSetMaxListpackValue.Load() {
+		return &ZSet{big: newZBig()}
 	}
-	return z
+	return &ZSet{}
 }
+
+// NewZSetSized is an empty sorted set in the encoding Redis gives a set
+// built whole (the result of ZUNIONSTORE and its family, a loaded
+// snapshot): packed if size members, the longest maxLen bytes, fit the
+// thresholds.
+func NewZSetSized(size, maxLen int) *ZSet {
+	if int64(size) > ZSetMaxListpackEntries.Load() || int64(maxLen) > ZSetMaxListpackValue.Load() {
+		return &ZSet{big: newZBig()}
+	}
+	return &ZSet{}
+}
+
+func newZBig() *zbig { return &zbig{dict: shard.NewArenaTable(), tree: newZTree()} }
 
 func (z *ZSet) Kind() shard.Kind { return shard.KindZSet }
 
@@ -172,7 +185,7 @@ func (z *ZSet) lpDelete(at, end int) {
 
 // toBig moves a packed sorted set to the dict + tree encoding.
 func (z *ZSet) toBig() {
-	b := &zbig{dict: shard.NewArenaTable(), tree: newZTree()}
+	b := newZBig()
 	for p := 0; p < len(z.lp); {
 		m, s, next := lpEntry(z.lp, p)
 		b.add(m, s)
@@ -493,8 +506,9 @@ func zaddItems(body []byte, fn func(m []byte, s float64)) {
 	})
 }
 
-// applyZAdd replays OpZAdd. Arg, when set, is the size the set will reach
-// (snapshots and copies), so it is created in its final encoding.
+// applyZAdd replays OpZAdd. A key it creates gets the encoding the live
+// command gave it: Arg, when set, is the size of a set built whole
+// (snapshots, copies, STORE results), else ZADD's rule applies.
 func applyZAdd(d *shard.DB, r *persistence.Record) {
 	e, ok := d.Peek(r.Key, 0)
 	if ok && e.Kind != shard.KindZSet {
@@ -502,9 +516,21 @@ func applyZAdd(d *shard.DB, r *persistence.Record) {
 		ok = false
 	}
 	if !ok {
-		size, maxLen := 0, 0
-		zaddItems(r.Value, func(m []byte, s float64) { size++; maxLen = max(maxLen, len(m)) })
-		d.PutObj(r.Key, NewZSet(max(size, int(r.Arg)), maxLen), r.ExpireAt)
+		var z *ZSet
+		if r.Arg > 0 {
+			maxLen := 0
+			zaddItems(r.Value, func(m []byte, s float64) { maxLen = max(maxLen, len(m)) })
+			z = NewZSetSized(int(r.Arg), maxLen)
+		} else {
+			var first []byte
+			zaddItems(r.Value, func(m []byte, s float64) {
+				if first == nil {
+					first = m
+				}
+			})
+			z = NewZSet(first)
+		}
+		d.PutObj(r.Key, z, r.ExpireAt)
 		e, _ = d.Peek(r.Key, 0)
 	}
 	z := d.Obj(e).(*ZSet)

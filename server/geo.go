@@ -404,7 +404,7 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 	}
 	if z == nil {
 		if storeKey != nil {
-			g.Store(storeKey, object.NewZSet(0, 0))
+			g.Store(storeKey, object.NewZSet(nil))
 			c.reply.Int(0)
 		} else {
 			c.reply.Array(0)
@@ -443,7 +443,7 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 			es[i] = object.Entry{Member: p.Member, Score: s}
 		}
 		sortEntries(es)
-		g.Store(storeKey, zsetOf(es, true))
+		g.Store(storeKey, builtWhole(es))
 		c.reply.Int(int64(len(es)))
 		return
 	}

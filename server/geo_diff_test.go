@@ -255,7 +255,11 @@ func diffFirst(a, b string) string {
 	for i := range va.elems {
 		ea, eb := fmt.Sprint(va.elems[i]), fmt.Sprint(vb.elems[i])
 		if ea != eb {
-			return fmt.Sprintf("element %d of %d:\n  redis:     %s\n  fastcache: %s", i, len(va.elems), ea, eb)
+			prev := ""
+			if i > 0 {
+				prev = fmt.Sprint(" (after ", va.elems[i-1], ")")
+			}
+			return fmt.Sprintf("element %d of %d%s:\n  redis:     %s\n  fastcache: %s", i, len(va.elems), prev, ea, eb)
 		}
 	}
 	return "equal elements"

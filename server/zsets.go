@@ -135,7 +135,6 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		return
 	}
 	scores := make([]float64, n)
-	maxLen := 0
 	for j := range scores {
 		s, ok := parseDouble(pairs[2*j])
 		if !ok {
@@ -143,15 +142,13 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			return
 		}
 		scores[j] = s
-		maxLen = max(maxLen, len(pairs[2*j+1]))
 	}
 	var added, updated, processed int
 	var last float64
 	nan := false
-	created := false
 	var mk func() shard.Object
 	if !f.xx {
-		mk = func() shard.Object { created = true; return object.NewZSet(n, maxLen) }
+		mk = func() shard.Object { return object.NewZSet(pairs[1]) }
 	}
 	err := c.ks.Change(key, shard.KindZSet, mk, func(o shard.Object, now int64, emit cache.Emit) {
 		z := asZSet(o)
@@ -196,11 +193,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			body = object.AppendZAdd(body, m, s)
 		}
 		if len(body) > 0 {
-			arg := int64(0)
-			if created {
-				arg = int64(n)
-			}
-			emit(object.OpZAdd, body, arg)
+			emit(object.OpZAdd, body, 0)
 		}
 	})
 	switch {
@@ -637,26 +630,34 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 		if z := asZSet(o); z != nil {
 			es = zrangeCollect(z, sp)
 		}
-		g.Store(args[1], zsetOf(es, false))
+		// Redis sizes the result when the count is known (a rank range),
+		// else starts it packed.
+		dst := object.NewZSet(nil)
+		if sp.by == byRank {
+			dst = object.NewZSetSized(len(es), 0)
+		}
+		g.Store(args[1], zsetOf(dst, es))
 		c.reply.Int(int64(len(es)))
 	})
 }
 
-// zsetOf builds a new sorted set of es in the encoding Redis gives the
-// result of a STORE command: created for len(es) members (ZRANGESTORE),
-// or with compact, packed whenever it is small enough (ZUNIONSTORE...).
-func zsetOf(es []object.Entry, compact bool) *object.ZSet {
-	maxLen := 0
-	if compact {
-		for _, e := range es {
-			maxLen = max(maxLen, len(e.Member))
-		}
-	}
-	z := object.NewZSet(len(es), maxLen)
+// zsetOf fills z (a new sorted set) with es.
+func zsetOf(z *object.ZSet, es []object.Entry) *object.ZSet {
 	for _, e := range es {
 		z.Set(e.Member, e.Score)
 	}
 	return z
+}
+
+// builtWhole is a new sorted set for es in the encoding Redis gives a
+// result built whole (ZUNIONSTORE and its family, GEOSEARCHSTORE): packed
+// if small enough.
+func builtWhole(es []object.Entry) *object.ZSet {
+	maxLen := 0
+	for _, e := range es {
+		maxLen = max(maxLen, len(e.Member))
+	}
+	return zsetOf(object.NewZSetSized(len(es), maxLen), es)
 }
 
 func cmdZCount(c *Client, args [][]byte) {
@@ -1112,7 +1113,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 		}
 		es := zsetCompute(srcs, op, a.agg)
 		if dst != nil {
-			g.Store(dst, zsetOf(es, true))
+			g.Store(dst, builtWhole(es))
 			c.reply.Int(int64(len(es)))
 			return
 		}
@@ -1163,7 +1164,9 @@ func zsetCompute(srcs []zsrc, op int, agg int) []object.Entry {
 				if !ok {
 					return
 				}
-				aggregate(agg, &score, weighted(x.w, v))
+				// as Redis: only the first weighted score has NaN made 0;
+				// a NaN here resets a sum to 0 and leaves MIN/MAX alone
+				aggregate(agg, &score, v*x.w)
 			}
 			res[string(m)] = score
 			order = append(order, string(m))
