@@ -134,7 +134,7 @@ func geoScripts() []diffScript {
 	}
 }
 
-func TestRedisDiffGeo(t *testing.T) { runDiffScripts(t, geoScripts()) }
+func TestRedisDiffGeo(t *testing.T) { runDiffScriptsResp23(t, geoScripts()) }
 
 // TestRedisDiffGeoRandom: random points (clustered, and spread over the
 // globe) and random searches of every shape and option on both servers:

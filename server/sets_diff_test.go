@@ -11,9 +11,9 @@ import (
 // script runs in RESP2 and again in RESP3, and the raw replies must be
 // equal byte for byte (sorted only where Redis's order is its hash table's).
 
-// runDiffScripts runs scripts on a fresh redis-server and fastcache, each
+// runDiffScriptsResp23 runs scripts on a fresh redis-server and fastcache, each
 // once per protocol.
-func runDiffScripts(t *testing.T, scripts []diffScript) {
+func runDiffScriptsResp23(t *testing.T, scripts []diffScript) {
 	t.Helper()
 	redisAddr := diffRedisServer(t)
 	fc := startServer(t)
@@ -342,4 +342,4 @@ func setScripts() []diffScript {
 	}
 }
 
-func TestRedisDiffSets(t *testing.T) { runDiffScripts(t, setScripts()) }
+func TestRedisDiffSets(t *testing.T) { runDiffScriptsResp23(t, setScripts()) }

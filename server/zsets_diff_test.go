@@ -494,4 +494,4 @@ func zsetScripts() []diffScript {
 	}
 }
 
-func TestRedisDiffZSets(t *testing.T) { runDiffScripts(t, zsetScripts()) }
+func TestRedisDiffZSets(t *testing.T) { runDiffScriptsResp23(t, zsetScripts()) }
