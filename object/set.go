@@ -215,7 +215,7 @@ func (s *Set) intInsert(v int64) bool {
 		return false
 	}
 	w := int(s.w)
-	s.b = slices.Grow(s.b, w)[:len(s.b)+w]
+	s.b = growPacked(s.b, w)[:len(s.b)+w]
 	copy(s.b[(i+1)*w:], s.b[i*w:len(s.b)-w])
 	putInt(s.b[i*w:], s.w, v)
 	s.n++
@@ -293,7 +293,7 @@ func (s *Set) Add(m []byte) bool {
 		if s.n+1 > setPackedEntries || len(m) > setPackedValue {
 			s.toBig()
 		} else {
-			s.b = persistence.AppendItem(s.b, m)
+			s.b = persistence.AppendItem(growPacked(s.b, len(m)+binary.MaxVarintLen32), m)
 			s.n++
 			return true
 		}

@@ -45,10 +45,24 @@ func init() {
 // B+tree of (score, member) for ranks and ranges (Redis's dict + skiplist;
 // OBJECT ENCODING says "skiplist").
 type ZSet struct {
-	lp  []byte // listpack: entries in order (see lpAppend)
-	n   int
+	// lp is the packed encoding: a u16 count of entries (little-endian)
+	// then the entries in order (see lpAppend); nil when empty. Keeping
+	// the count there makes a ZSet 32 bytes: many small sets are the
+	// common case this encoding is for.
+	lp  []byte
 	big *zbig
 }
+
+const lpHdr = 2
+
+func (z *ZSet) lpCount() int {
+	if len(z.lp) < lpHdr {
+		return 0
+	}
+	return int(binary.LittleEndian.Uint16(z.lp))
+}
+
+func (z *ZSet) lpSetCount(n int) { binary.LittleEndian.PutUint16(z.lp, uint16(n)) }
 
 type zbig struct {
 	dict *shard.ArenaTable // member -> score (8 bytes)
@@ -84,18 +98,18 @@ func (z *ZSet) Len() int {
 	if z.big != nil {
 		return z.big.dict.Len()
 	}
-	return z.n
+	return z.lpCount()
 }
 
 func (z *ZSet) Bytes() int64 {
 	if z.big != nil {
 		return z.big.dict.Bytes() + z.big.tree.bytes + 64
 	}
-	return int64(cap(z.lp)) + 48
+	return int64(cap(z.lp)) + 32
 }
 
 func (z *ZSet) Clone() shard.Object {
-	c := &ZSet{n: z.n}
+	c := &ZSet{}
 	if z.big != nil {
 		c.big = &zbig{dict: z.big.dict.Clone(), tree: z.big.tree.clone()}
 	} else {
@@ -153,7 +167,7 @@ func lpEntry(lp []byte, p int) (m []byte, s float64, next int) {
 
 // lpFind is the position of m's entry, the position after it, and its score.
 func (z *ZSet) lpFind(m []byte) (at, end int, s float64, ok bool) {
-	for p := 0; p < len(z.lp); {
+	for p := lpHdr; p < len(z.lp); {
 		x, sc, next := lpEntry(z.lp, p)
 		if string(x) == string(m) {
 			return p, next, sc, true
@@ -164,7 +178,10 @@ func (z *ZSet) lpFind(m []byte) (at, end int, s float64, ok bool) {
 }
 
 func (z *ZSet) lpInsert(m []byte, s float64) {
-	p := 0
+	if len(z.lp) == 0 {
+		z.lp = make([]byte, lpHdr, lpHdr+len(m)+10)
+	}
+	p := lpHdr
 	for p < len(z.lp) {
 		x, sc, next := lpEntry(z.lp, p)
 		if zcmp(sc, x, s, m) > 0 {
@@ -174,46 +191,27 @@ func (z *ZSet) lpInsert(m []byte, s float64) {
 	}
 	var tmp [96]byte
 	enc := lpAppend(tmp[:0], m, s)
-	z.lp = slices.Insert(z.lp, p, enc...)
-	z.n++
+	old := len(z.lp)
+	z.lp = growPacked(z.lp, len(enc))[:old+len(enc)]
+	copy(z.lp[p+len(enc):], z.lp[p:old])
+	copy(z.lp[p:], enc)
+	z.lpSetCount(z.lpCount() + 1)
 }
 
 func (z *ZSet) lpDelete(at, end int) {
 	z.lp = append(z.lp[:at], z.lp[end:]...)
-	z.n--
+	z.lpSetCount(z.lpCount() - 1)
 }
 
 // toBig moves a packed sorted set to the dict + tree encoding.
 func (z *ZSet) toBig() {
 	b := newZBig()
-	for p := 0; p < len(z.lp); {
+	for p := lpHdr; p < len(z.lp); {
 		m, s, next := lpEntry(z.lp, p)
 		b.add(m, s)
 		p = next
 	}
-	z.big, z.lp, z.n = b, nil, 0
-}
-
-// Compact moves a sorted set back to the packed encoding if it is small
-// enough, as Redis does for the result of ZUNIONSTORE and its family.
-func (z *ZSet) Compact() {
-	if z.big == nil || int64(z.Len()) > ZSetMaxListpackEntries.Load() {
-		return
-	}
-	maxv := int(ZSetMaxListpackValue.Load())
-	var lp []byte
-	ok := true
-	z.big.tree.walk(0, false, func(m []byte, s float64) bool {
-		if len(m) > maxv {
-			ok = false
-			return false
-		}
-		lp = lpAppend(lp, m, s)
-		return true
-	})
-	if ok {
-		z.lp, z.n, z.big = lp, z.Len(), nil
-	}
+	z.big, z.lp = b, nil
 }
 
 // ---- big ----
@@ -264,7 +262,7 @@ func (z *ZSet) Set(m []byte, s float64) bool {
 			z.lpInsert(m, s)
 			return false
 		}
-		if int64(z.n+1) > ZSetMaxListpackEntries.Load() || int64(len(m)) > ZSetMaxListpackValue.Load() {
+		if n := int64(z.lpCount() + 1); n > ZSetMaxListpackEntries.Load() || n > 1<<16-1 || int64(len(m)) > ZSetMaxListpackValue.Load() {
 			z.toBig()
 		} else {
 			z.lpInsert(m, s)
@@ -299,7 +297,7 @@ func (z *ZSet) CountWhile(before func(s float64, m []byte) bool) int {
 		return z.big.tree.countWhile(before)
 	}
 	i := 0
-	for p := 0; p < len(z.lp); i++ {
+	for p := lpHdr; p < len(z.lp); i++ {
 		m, s, next := lpEntry(z.lp, p)
 		if !before(s, m) {
 			return i
@@ -320,7 +318,7 @@ func (z *ZSet) Rank(m []byte) (int, float64, bool) {
 		return z.big.tree.rank(s, m), s, true
 	}
 	i := 0
-	for p := 0; p < len(z.lp); i++ {
+	for p := lpHdr; p < len(z.lp); i++ {
 		x, s, next := lpEntry(z.lp, p)
 		if string(x) == string(m) {
 			return i, s, true
@@ -342,7 +340,7 @@ func (z *ZSet) Walk(r int, rev bool, fn func(m []byte, s float64) bool) {
 		return
 	}
 	if !rev {
-		p := 0
+		p := lpHdr
 		for i := 0; p < len(z.lp); i++ {
 			m, s, next := lpEntry(z.lp, p)
 			if i >= r && !fn(m, s) {
@@ -354,7 +352,7 @@ func (z *ZSet) Walk(r int, rev bool, fn func(m []byte, s float64) bool) {
 	}
 	var offs [129]int
 	o := offs[:0]
-	for p, i := 0, 0; p < len(z.lp) && i <= r; i++ {
+	for p, i := lpHdr, 0; p < len(z.lp) && i <= r; i++ {
 		o = append(o, p)
 		_, _, p = lpEntry(z.lp, p)
 	}
@@ -558,4 +556,22 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(m []byte, s float64)) uint
 	return z.big.dict.Scan(cursor, count, func(k []byte, e shard.Entry) {
 		fn(k, math.Float64frombits(binary.LittleEndian.Uint64(e.Value)))
 	})
+}
+
+// growPacked returns b with room for extra more bytes. Packed encodings
+// are small and many: they grow to the exact size while under 512 bytes
+// (a copy that small costs less than the unused room would), by an eighth
+// beyond.
+func growPacked(b []byte, extra int) []byte {
+	need := len(b) + extra
+	if need <= cap(b) {
+		return b
+	}
+	c := need
+	if need >= 512 {
+		c = need + need/8
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }

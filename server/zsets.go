@@ -572,6 +572,9 @@ func zrangeCollect(z *object.ZSet, sp zrangeSpec) []object.Entry {
 	return out
 }
 
+// zrangeReply replies straight from the set, with the shard locked: one
+// walk counts the members for the array header, a second writes them (no
+// copies).
 func zrangeReply(c *Client, key []byte, sp zrangeSpec) {
 	err := c.ks.View(key, shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
@@ -579,7 +582,25 @@ func zrangeReply(c *Client, key []byte, sp zrangeSpec) {
 			c.reply.Array(0)
 			return
 		}
-		replyEntries(c, zrangeCollect(z, sp), sp.withScores)
+		n := 0
+		zrangeWalk(z, sp, func([]byte, float64) { n++ })
+		switch {
+		case sp.withScores && c.reply.proto == 2:
+			c.reply.Array(2 * n)
+		default:
+			c.reply.Array(n)
+		}
+		zrangeWalk(z, sp, func(m []byte, s float64) {
+			if !sp.withScores {
+				c.reply.Bulk(m)
+				return
+			}
+			if c.reply.proto > 2 {
+				c.reply.Array(2)
+			}
+			c.reply.Bulk(m)
+			c.reply.Double(s)
+		})
 	})
 	c.replyErr(err)
 }
