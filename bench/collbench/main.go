@@ -40,9 +40,9 @@ import (
 
 type config struct {
 	rounds, n, members, small int
-	fcBin, redisBin, rbBin   string
-	timeout                  time.Duration
-	skipMem, skipTput        bool
+	fcBin, redisBin, rbBin    string
+	timeout                   time.Duration
+	skipMem, skipTput         bool
 }
 
 func logf(format string, args ...any) {
