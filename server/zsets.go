@@ -896,20 +896,35 @@ func cmdZMPop(c *Client, args [][]byte) {
 		count = 1
 	}
 	key, es, err := ZPop(c.ks, keys, int(min(count, math.MaxInt32)), max)
-	switch {
-	case c.replyErr(err):
-	case key == nil:
-		c.reply.NullArray()
-	default:
-		c.reply.Array(2)
-		c.reply.Bulk(key)
-		c.reply.Array(len(es))
-		for _, e := range es {
-			c.reply.Array(2)
-			c.reply.Bulk(e.Member)
-			c.reply.Double(e.Score)
-		}
+	if !c.replyErr(err) {
+		replyZMPop(c, key, es)
 	}
+}
+
+// replyZMPop writes ZMPOP's (and BZMPOP's) reply: [key, [[member, score],
+// ...]], or a null array when nothing was popped (key nil).
+func replyZMPop(c *Client, key []byte, es []object.Entry) {
+	if key == nil {
+		c.reply.NullArray()
+		return
+	}
+	c.reply.Array(2)
+	c.reply.Bulk(key)
+	c.reply.Array(len(es))
+	for _, e := range es {
+		c.reply.Array(2)
+		c.reply.Bulk(e.Member)
+		c.reply.Double(e.Score)
+	}
+}
+
+// replyBZPop writes BZPOPMIN's and BZPOPMAX's reply for a served pop:
+// [key, member, score] (the score a double in RESP3).
+func replyBZPop(c *Client, key []byte, e object.Entry) {
+	c.reply.Array(3)
+	c.reply.Bulk(key)
+	c.reply.Bulk(e.Member)
+	c.reply.Double(e.Score)
 }
 
 // ---- random ----
