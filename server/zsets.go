@@ -1313,6 +1313,8 @@ func formatScore(s float64) []byte {
 		return []byte("inf")
 	case math.IsInf(s, -1):
 		return []byte("-inf")
+	case s == math.Trunc(s) && math.Abs(s) < 1<<53 && (s != 0 || !math.Signbit(s)):
+		return strconv.AppendInt(nil, int64(s), 10)
 	}
 	return strconv.AppendFloat(nil, s, 'g', 17, 64)
 }
