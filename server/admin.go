@@ -135,10 +135,14 @@ func (s *Server) registerConfigHooks() {
 	encodings := func(cfg *config.Config) error {
 		object.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries())
 		object.HashMaxListpackValue.Store(cfg.HashMaxListpackValue())
+		object.SetMaxIntsetEntries.Store(cfg.SetMaxIntsetEntries())
+		object.ZSetMaxListpackEntries.Store(cfg.ZSetMaxListpackEntries())
+		object.ZSetMaxListpackValue.Store(cfg.ZSetMaxListpackValue())
 		return nil
 	}
 	encodings(s.cfg)
-	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",
+		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value"} {
 		s.cfg.OnChange(name, encodings)
 	}
 	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.

@@ -443,7 +443,9 @@ type sweepKnownDiff struct {
 }
 
 var sweepKnownDiffs = []sweepKnownDiff{
-	{func(a []string, r, f string) bool { return sweepIs(a, "latency", "histogram") && r[0] == '*' && f[0] == '*' },
+	{func(a []string, r, f string) bool {
+		return sweepIs(a, "latency", "histogram") && r[0] == '*' && f[0] == '*'
+	},
 		"LATENCY HISTOGRAM reports each server's own measured latencies and the commands each has run"},
 	{func(a []string, r, f string) bool {
 		cmd := commands[strings.ToLower(a[0])]
