@@ -133,10 +133,12 @@ func (s *Server) registerConfigHooks() {
 	encodings := func(cfg *config.Config) error {
 		object.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries())
 		object.HashMaxListpackValue.Store(cfg.HashMaxListpackValue())
+		object.ListMaxListpackSize.Store(cfg.ListMaxListpackSize())
+		object.ListCompressDepth.Store(cfg.ListCompressDepth())
 		return nil
 	}
 	encodings(s.cfg)
-	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value", "list-max-listpack-size", "list-compress-depth"} {
 		s.cfg.OnChange(name, encodings)
 	}
 }
