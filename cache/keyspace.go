@@ -180,16 +180,6 @@ func (m *multi) rec(key []byte) persistence.Recorder {
 	if m.single {
 		return m.k.c.shards[m.shards[0]].Queue
 	}
-	return m.group()
-}
-
-// group is the recorder of a transaction group for all the records of the
-// operation, even on one shard (a command that logs several records, such
-// as LMOVE's pop and push, replayed all or nothing).
-func (m *multi) group() persistence.Recorder {
-	if m.k.tx != nil {
-		return m.k.tx
-	}
 	if m.tx == nil {
 		m.tx = &m.state
 		m.tx.c = m.k.c

@@ -28,7 +28,7 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	defer m.unlock()
 	now := k.now()
 	ss, ds := k.shardOf(src), k.shardOf(dst)
-	rec := m.group()
+	rec := m.rec(src) // src and dst: one group, replayed all or nothing
 	se, ok := ss.Get(src, now, rec, true)
 	if !ok {
 		return false, nil
