@@ -370,12 +370,12 @@ func cmdLSet(c *Client, args [][]byte) {
 			fail = errNotInt
 			return
 		}
-		if idx < 0 {
-			idx += int64(l.Len())
-		}
 		if !l.Set(idx, args[3]) {
 			fail = errIndexRange
 			return
+		}
+		if idx < 0 {
+			idx += int64(l.Len()) // logged resolved
 		}
 		emit(object.OpLSet, persistence.AppendItem(c.buf[:0], args[3]), idx)
 	})
@@ -514,7 +514,7 @@ type mpopArgs struct {
 func parseMPop(c *Client, args [][]byte, i int) (mpopArgs, bool) {
 	var a mpopArgs
 	n, ok := cache.ParseInt(args[i])
-	if !ok || n <= 0 || n > math.MaxInt32 {
+	if !ok || n <= 0 {
 		c.reply.Error("ERR numkeys should be greater than 0")
 		return a, false
 	}
