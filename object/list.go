@@ -94,6 +94,9 @@ func nodeFits(sz, n, esz int) bool {
 	if n == 0 {
 		return true
 	}
+	if n >= 1<<16-1 {
+		return false
+	}
 	fill := ListMaxListpackSize.Load()
 	fill = min(max(fill, -5), fillMax)
 	nsz := sz + esz
@@ -360,11 +363,16 @@ func (m *matcher) at(b []byte, p int) (eq bool, next int) {
 // ---- nodes ----
 
 // lnode is one packed node: its entries are buf[off:]. Room before off
-// takes pushes at the head, room after len(buf) pushes at the tail.
+// takes pushes at the head, room after len(buf) pushes at the tail. A node
+// holds at most 32768 entries (64 KiB of 2-byte entries, or fill <= 32767).
+// After Clone, both lists' nodes share their buffers (shared): the first
+// write to a node copies it (own), so a snapshot's clone costs O(nodes)
+// under the shard lock and is read outside it.
 type lnode struct {
-	buf []byte
-	off int32
-	n   int32
+	buf    []byte
+	off    int32
+	n      uint16
+	shared bool
 }
 
 func (nd *lnode) data() []byte { return nd.buf[nd.off:] }
@@ -397,19 +405,28 @@ func (l *List) Nodes() int { return len(l.nodes) - int(l.h) }
 
 func (l *List) live() []lnode { return l.nodes[l.h:] }
 
-// Clone is an independent copy with every node's buffer trimmed.
+// Clone is an independent copy. It copies the node headers only: the
+// buffers are shared until either list writes to a node (own).
 func (l *List) Clone() shard.Object {
-	c := &List{n: l.n}
 	live := l.live()
-	c.nodes = make([]lnode, len(live))
+	c := &List{n: l.n, size: l.size, nodes: make([]lnode, len(live))}
 	for i := range live {
-		d := live[i].data()
-		b := make([]byte, len(d))
-		copy(b, d)
-		c.nodes[i] = lnode{buf: b, n: live[i].n}
-		c.size += int64(cap(b))
+		live[i].shared = true
 	}
+	copy(c.nodes, live)
 	return c
+}
+
+// own gives nd a buffer of its own before a write, if it shares one.
+func (l *List) own(nd *lnode) {
+	if !nd.shared {
+		return
+	}
+	// same layout (positions into the node stay valid for the caller)
+	b := make([]byte, len(nd.buf))
+	copy(b[nd.off:], nd.buf[nd.off:])
+	l.account(cap(nd.buf), cap(b))
+	nd.buf, nd.shared = b, false
 }
 
 func (l *List) account(before, after int) { l.size += int64(after - before) }
@@ -426,6 +443,7 @@ func growCap(cur, need int) int {
 
 // pushTail appends e to node nd (which must have room by the limits).
 func (l *List) appendTo(nd *lnode, e *enc) {
+	l.own(nd)
 	n := len(nd.buf)
 	if cap(nd.buf)-n < e.total {
 		used := nd.size()
@@ -442,6 +460,7 @@ func (l *List) appendTo(nd *lnode, e *enc) {
 
 // prependTo writes e in front of node nd's entries.
 func (l *List) prependTo(nd *lnode, e *enc) {
+	l.own(nd)
 	if int(nd.off) < e.total {
 		used := nd.size()
 		nc := growCap(used, used+e.total)
@@ -615,6 +634,7 @@ func (l *List) Index(i int64, num *[20]byte) ([]byte, bool) {
 // (nil: removes them), keeping the node's room.
 func (l *List) splice(ni, p, old int, e *enc) {
 	nd := &l.live()[ni]
+	l.own(nd)
 	add := 0
 	if e != nil {
 		add = e.total
@@ -704,8 +724,8 @@ func (l *List) splitIfOver(ni int) {
 	copy(first, nd.buf[nd.off:p])
 	l.account(cap(nd.buf), cap(first)+cap(second))
 	rest := int(nd.n) - half
-	*nd = lnode{buf: first, n: int32(half)}
-	l.insertNode(ni+1, lnode{buf: second, n: int32(rest)})
+	*nd = lnode{buf: first, n: uint16(half)}
+	l.insertNode(ni+1, lnode{buf: second, n: uint16(rest)})
 }
 
 // Find returns the index of the first element equal to v, or -1.
@@ -794,7 +814,7 @@ func (l *List) DropHead(n int) {
 			_, _, _, p = entry(nd.buf, p)
 		}
 		nd.off = int32(p)
-		nd.n -= int32(n)
+		nd.n -= uint16(n)
 		l.n -= n
 		n = 0
 	}
@@ -816,7 +836,7 @@ func (l *List) DropTail(n int) {
 			p = prevStart(nd.buf, p)
 		}
 		nd.buf = nd.buf[:p]
-		nd.n -= int32(n)
+		nd.n -= uint16(n)
 		l.n -= n
 		n = 0
 	}

@@ -66,6 +66,10 @@ func listModel(t *testing.T, fill int64) {
 		return []byte(fmt.Sprint("v", r.IntN(20)))
 	}
 	var num [20]byte
+	var frozen []struct {
+		l *List
+		m [][]byte
+	}
 	for step := 0; step < 6000; step++ {
 		switch op := r.IntN(14); op {
 		case 0, 1:
@@ -216,8 +220,18 @@ func listModel(t *testing.T, fill int64) {
 				}
 			}
 		case 13:
+			// a clone shares the nodes; writes to either must not show in
+			// the other (checked at the end)
 			c := l.Clone().(*List)
-			l = c
+			frozen = append(frozen, struct {
+				l *List
+				m [][]byte
+			}{l, append([][]byte(nil), m...)})
+			if r.IntN(2) == 0 {
+				frozen[len(frozen)-1].l, l = c, l
+			} else {
+				l = c
+			}
 		}
 		checkList(t, step, l, m)
 	}
@@ -228,6 +242,9 @@ func listModel(t *testing.T, fill int64) {
 		return nil
 	})
 	checkList(t, -1, rebuilt, m)
+	for _, f := range frozen {
+		checkList(t, -2, f.l, f.m)
+	}
 }
 
 func checkList(t *testing.T, step int, l *List, m [][]byte) {
@@ -259,16 +276,16 @@ func checkList(t *testing.T, step int, l *List, m [][]byte) {
 			t.Fatalf("step %d: RangeRev stopped at %d", step, j)
 		}
 	}
-	var n int32
+	var n int
 	var size int64
 	for _, nd := range l.live() {
 		if nd.n == 0 {
 			t.Fatalf("step %d: empty node", step)
 		}
-		n += nd.n
+		n += int(nd.n)
 		size += int64(cap(nd.buf))
 	}
-	if int(n) != len(m) || size != l.size {
+	if n != len(m) || size != l.size {
 		t.Fatalf("step %d: node counts %d size %d (want %d %d)", step, n, size, len(m), l.size)
 	}
 }
@@ -295,4 +312,47 @@ func BenchmarkListIndexMiddle(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		l.Index(500_000, &num)
 	}
+}
+
+// TestListCloneConcurrent: a snapshot reads its clone without the lock
+// while commands change the original (shared nodes are copied before any
+// write); run with -race.
+func TestListCloneConcurrent(t *testing.T) {
+	l := NewList()
+	for i := 0; i < 20000; i++ {
+		l.PushTail([]byte(fmt.Sprint("e", i)))
+	}
+	c := l.Clone().(*List)
+	done := make(chan int)
+	go func() {
+		n := 0
+		c.Records(0, func(op persistence.Op, body []byte, num int64) error {
+			persistence.Items(body, func([]byte) { n++ })
+			return nil
+		})
+		done <- n
+	}()
+	var num [20]byte
+	for i := 0; i < 5000; i++ {
+		l.PushHead([]byte("h"))
+		l.PushTail([]byte("t"))
+		l.PopHead(&num)
+		l.Set(int64(i), []byte("set"))
+		l.InsertAt(i*3, []byte("ins"))
+		if i%100 == 0 {
+			l.Remove(1, []byte("ins"))
+			l.DropTail(1)
+		}
+	}
+	if n := <-done; n != 20000 {
+		t.Fatalf("clone read %d elements", n)
+	}
+	i := 0
+	c.Range(0, c.Len()-1, func(v []byte) bool {
+		if string(v) != fmt.Sprint("e", i) {
+			t.Fatalf("clone changed at %d: %q", i, v)
+		}
+		i++
+		return true
+	})
 }
