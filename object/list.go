@@ -958,6 +958,16 @@ func (l *List) Positions(v []byte, rank int64, maxlen int64, fn func(idx int) bo
 	}
 }
 
+// SortElements calls fn with every element in order, from the tail when
+// desc (SORT ... BY nosort DESC).
+func (l *List) SortElements(desc bool, fn func(v []byte)) {
+	if desc {
+		l.RangeRev(l.n-1, func(v []byte) bool { fn(v); return true })
+		return
+	}
+	l.Range(0, l.n-1, func(v []byte) bool { fn(v); return true })
+}
+
 // ---- log records ----
 
 // Records calls fn with records that rebuild l: OpRPush of up to 1024
