@@ -161,6 +161,8 @@ func (k Keyspace) SwapDB(a, b int) {
 		s.SwapDB(a, b)
 	}
 	k.tx.Record(persistence.OpSwapDB, a, nil, nil, int64(b))
+	k.c.signalDB(a)
+	k.c.signalDB(b)
 }
 
 // ExpireCond is EXPIRE's NX/XX/GT/LT options, a bit set (XX may be

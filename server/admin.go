@@ -138,11 +138,14 @@ func (s *Server) registerConfigHooks() {
 		object.SetMaxIntsetEntries.Store(cfg.SetMaxIntsetEntries())
 		object.ZSetMaxListpackEntries.Store(cfg.ZSetMaxListpackEntries())
 		object.ZSetMaxListpackValue.Store(cfg.ZSetMaxListpackValue())
+		object.ListMaxListpackSize.Store(cfg.ListMaxListpackSize())
+		object.ListCompressDepth.Store(cfg.ListCompressDepth())
 		return nil
 	}
 	encodings(s.cfg)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",
-		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value"} {
+		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
+		"list-max-listpack-size", "list-compress-depth"} {
 		s.cfg.OnChange(name, encodings)
 	}
 	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.

@@ -43,6 +43,12 @@ type Client struct {
 	wrote bool
 	batch int // commands in the current pipeline (replies to replace on MISCONF)
 
+	// blocking commands (blocking.go): the parked command, published for
+	// CLIENT LIST; cur is the command running (its flags).
+	bc          *blockedClient
+	blockedFlag atomic.Bool
+	cur         *Command
+
 	noEvict, noTouch bool
 	// CLIENT REPLY (pause.go): replies dropped from now on, for this
 	// command, for the next one.

@@ -24,6 +24,7 @@ const (
 	flagDenyOOM                       // may grow memory: refused when over maxmemory and nothing can be evicted
 	flagSkipSlowlog                   // not in SLOWLOG (EXEC: its commands are logged one by one)
 	flagPubSub                        // pub/sub (COMMAND INFO "pubsub", ACL @pubsub)
+	flagBlocking                      // may block the client (BLPOP, BZPOPMIN, XREAD ...; blocking.go)
 )
 
 // Command is one entry of the command table.

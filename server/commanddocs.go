@@ -105,6 +105,9 @@ func commandFlags(cmd *Command) []string {
 			out = append(out, "noscript")
 		}
 	}
+	if f&flagBlocking != 0 {
+		out = append(out, "blocking")
+	}
 	if f&flagLoading != 0 {
 		out = append(out, "loading", "stale")
 	}
@@ -152,6 +155,9 @@ func aclCategories(cmd *Command) []string {
 		add("@fast")
 	} else {
 		add("@slow")
+	}
+	if cmd.Flags&flagBlocking != 0 {
+		add("@blocking")
 	}
 	if cmd.Flags&flagAdmin != 0 || cmd.Name == "flushall" || cmd.Name == "flushdb" || cmd.Name == "keys" {
 		add("@dangerous")
@@ -549,6 +555,7 @@ var argSpecs = map[string][2]string{
 	"client|reply":    {"O(1)", "on_off_skip=(ON|OFF|SKIP)"},
 	"client|no-touch": {"O(1)", "enabled=(ON|OFF)"},
 	"client|help":     {"O(1)", ""},
+	"client|unblock":  {"O(log N) where N is the number of client connections", "client-id:integer [unblock-type=(TIMEOUT|ERROR)]"},
 
 	// server
 	"command|count":           {"O(1)", ""},

@@ -212,6 +212,7 @@ func (fuzzSocket) shutdown()       {}
 func (fuzzSocket) start() bool     { return true }
 func (fuzzSocket) abort()          {}
 func (fuzzSocket) pushWake()       {}
+func (fuzzSocket) unblocked()      {}
 
 // fuzzRun runs calls as one pipeline of a fresh in-process server and
 // checks that each got exactly one well-formed reply.

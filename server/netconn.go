@@ -12,6 +12,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"time"
 )
 
 // gconn is one client connection served by its own goroutine.
@@ -31,10 +32,12 @@ type gconn struct {
 	pushSig  chan struct{}
 	pushOnce sync.Once
 	done     chan struct{}
+
+	wake chan struct{} // a blocked command has its reply (unblocked)
 }
 
 func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
-	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{})}
+	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := tc.SyscallConn(); err == nil {
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
@@ -82,42 +85,100 @@ func (g *gconn) serve() {
 		n, err := g.nc.Read(g.in[len(g.in):cap(g.in)])
 		if n > 0 {
 			g.in = g.in[:len(g.in)+n]
-		run:
-			g.wmu.Lock()
-			g.busy = true // pushed frames wait for this pipeline's replies
-			g.wmu.Unlock()
-			end := g.cl.runPipeline(&g.p, g.in)
-			switch end {
-			case pipelineKilled:
-				return
-			case pipelineDetach:
-				detached = g.detach()
-				return
-			}
-			if !g.reply() || g.cl.closeAfter {
-				return
-			}
-			if end == pipelinePaused {
-				// CLIENT PAUSE: the rest of the input runs when it ends.
-				if !g.s.waitUnpause() {
+			for {
+				g.wmu.Lock()
+				g.busy = true // pushed frames wait for this pipeline's replies
+				g.wmu.Unlock()
+				end := g.cl.runPipeline(&g.p, g.in)
+				switch end {
+				case pipelineKilled:
+					return
+				case pipelineDetach:
+					detached = g.detach()
 					return
 				}
-				goto run
-			}
-			// Keep what is not parsed yet at the buffer's start.
-			rest := copy(g.in, g.in[g.p.start:])
-			g.p.shift(g.p.start)
-			g.in = g.in[:rest]
-			if rest == 0 && cap(g.in) > readChunk {
-				g.in = nil
-			}
-			if g.p.pending(len(g.in)) > limit() {
-				g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
-				return
+				if !g.reply() || g.cl.closeAfter {
+					return
+				}
+				if end == pipelinePaused {
+					// CLIENT PAUSE: the rest of the input runs when it ends.
+					if !g.s.waitUnpause() {
+						return
+					}
+					continue
+				}
+				// Keep what is not parsed yet at the buffer's start.
+				rest := copy(g.in, g.in[g.p.start:])
+				g.p.shift(g.p.start)
+				g.in = g.in[:rest]
+				if rest == 0 && cap(g.in) > readChunk {
+					g.in = nil
+				}
+				if g.p.pending(len(g.in)) > limit() {
+					g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
+					return
+				}
+				if end != pipelineBlocked {
+					break
+				}
+				// The blocked command's reply joins the next pipeline's.
+				if !g.waitBlocked(limit) {
+					return
+				}
 			}
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+func (g *gconn) unblocked() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// waitBlocked waits until the client's blocked command has its reply,
+// reading the socket meanwhile (a disconnect ends the wait: false, and the
+// client is forgotten by closedConn); what it reads waits in g.in.
+func (g *gconn) waitBlocked(limit func() int) bool {
+	type readRes struct {
+		b   []byte
+		err error
+	}
+	rd := make(chan readRes, 1)
+	read := func() {
+		b := make([]byte, minConnBuf)
+		n, err := g.nc.Read(b)
+		rd <- readRes{b[:n], err}
+	}
+	go read()
+	for {
+		select {
+		case <-g.wake:
+			if !g.cl.takeUnblocked() {
+				continue
+			}
+			g.nc.SetReadDeadline(time.Now()) // stop the reader
+			r := <-rd
+			g.nc.SetReadDeadline(time.Time{})
+			g.in = append(g.in, r.b...)
+			var ne net.Error
+			return r.err == nil || errors.As(r.err, &ne) && ne.Timeout()
+		case r := <-rd:
+			g.in = append(g.in, r.b...)
+			if r.err != nil {
+				return false
+			}
+			if g.p.pending(len(g.in)) > limit() {
+				g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
+				return false
+			}
+			go read()
+		case <-g.s.done:
+			return false
 		}
 	}
 }

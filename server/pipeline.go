@@ -35,16 +35,20 @@ type socket interface {
 	// pushWake tells the serving side that the client's outbox has frames
 	// to write (any goroutine; it must not block).
 	pushWake()
+	// unblocked tells the serving side that the client's blocked command
+	// has its reply (any goroutine; see Client.takeUnblocked).
+	unblocked()
 }
 
 // pipelineEnd says how runPipeline stopped.
 type pipelineEnd int
 
 const (
-	pipelineDone   pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
-	pipelineKilled                    // CLIENT KILL hit this client: close without further replies
-	pipelineDetach                    // FCSYNC takes the socket over once the replies are out (cl.detach)
-	pipelinePaused                    // CLIENT PAUSE: the next command waits for the pause's end (the parser is back at its start)
+	pipelineDone    pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
+	pipelineKilled                     // CLIENT KILL hit this client: close without further replies
+	pipelineDetach                     // FCSYNC takes the socket over once the replies are out (cl.detach)
+	pipelinePaused                     // CLIENT PAUSE: the next command waits for the pause's end (the parser is back at its start)
+	pipelineBlocked                    // a blocking command parked the client (blocking.go): the rest waits
 )
 
 // runPipeline executes every complete command in buf; p keeps the position
@@ -87,6 +91,10 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 		cl.replyRules(mark)
 		if cl.detach != nil {
 			return pipelineDetach
+		}
+		if cl.bc != nil {
+			p.start = p.pos // the blocked command is consumed; what follows waits
+			return pipelineBlocked
 		}
 		if cl.closeAfter {
 			// QUIT: the rest of the pipeline is not run.

@@ -98,6 +98,7 @@ type Server struct {
 	tracking atomic.Bool
 	errStats errorStats
 	lat      *latency.Monitor
+	blk      blocker // clients blocked on keys (blocking.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -111,6 +112,8 @@ func New(o Options) *Server {
 		done:      make(chan struct{}),
 		startTime: time.Now(),
 	}
+	s.blk.init()
+	s.blk.s = s
 	s.initAdmin()
 	s.initPubSub()
 	s.registerConfigHooks()
@@ -326,6 +329,7 @@ func (s *Server) accept(nc net.Conn) {
 }
 
 func (s *Server) closedConn(c *Client) {
+	s.forgetBlocked(c)
 	c.unwatchAll()
 	c.trackingOff()
 	c.pubsubReset(true)
@@ -408,11 +412,17 @@ func (c *Client) exec(args [][]byte) {
 	c.call(cmd, args)
 	c.takePushes(n)
 	c.trackingAfter(cmd)
+	if s.cache.ReadyPending() {
+		// keys this command (or another client's) readied: serve their
+		// blocked clients before this client's next command
+		s.serveReady()
+	}
 }
 
 // call runs a command's handler and counts it.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	n := c.reply.Len()
+	c.cur = cmd
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -483,7 +493,7 @@ func (s *Server) cron() {
 		limit := time.Now().Add(-idle).UnixMilli()
 		s.mu.Lock()
 		for _, c := range s.clients {
-			if c.lastActive.Load() < limit {
+			if c.lastActive.Load() < limit && !c.blockedFlag.Load() { // a blocked client is not idle (Redis)
 				c.sock.shutdown()
 			}
 		}
