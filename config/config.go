@@ -40,6 +40,8 @@ type values struct {
 	databases                    int64
 	hashMaxListpackEntries       int64
 	hashMaxListpackValue         int64
+	streamNodeMaxBytes           int64
+	streamNodeMaxEntries         int64
 	appendonly                   bool
 	appendfsync                  string
 	walCompression               string
@@ -244,6 +246,8 @@ func init() {
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
 	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
 	intD("hash-max-listpack-entries", 128, 0, 1<<31-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
+	sizeD("stream-node-max-bytes", "4096", 0, true, "a stream node (listpack) takes entries up to this size (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxBytes })
+	intD("stream-node-max-entries", 100, 0, 1<<63-1, true, "a stream node takes up to this many entries (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxEntries })
 	intD("hash-max-listpack-value", 64, 0, 1<<31-1, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
 	enumD("appendfsync", "everysec", []string{"always", "everysec", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
@@ -684,6 +688,8 @@ func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }
+func (c *Config) StreamNodeMaxBytes() int64     { return c.v.Load().streamNodeMaxBytes }
+func (c *Config) StreamNodeMaxEntries() int64   { return c.v.Load().streamNodeMaxEntries }
 func (c *Config) AppendOnly() bool              { return c.v.Load().appendonly }
 func (c *Config) AppendFsync() string           { return c.v.Load().appendfsync }
 func (c *Config) WALCompression() string        { return c.v.Load().walCompression }

@@ -65,6 +65,9 @@ type Stream struct {
 	entriesAdded uint64
 	groups       []*Group // by name
 	lpBytes      int64    // sum of the nodes' cap(lp)
+	// live: the stream is a value. A stream a command creates is not until
+	// it changes it (a command that fails after creating it leaves no key).
+	live bool
 }
 
 // NewStream returns an empty stream.
@@ -72,10 +75,19 @@ func NewStream() *Stream { return &Stream{} }
 
 func (s *Stream) Kind() shard.Kind { return shard.KindStream }
 
-// Len is the number of entries, but at least 1: an empty stream is still a
-// value (Redis keeps the key, with its last ID and its groups), so a
-// command that empties it must not delete it.
-func (s *Stream) Len() int { return int(max(s.length, 1)) }
+// Len is the number of entries, but at least 1 once the stream is a value:
+// an empty stream stays (Redis keeps the key, with its last ID and its
+// groups), so a command that empties it must not delete it. A stream just
+// created and not yet changed has Len 0 (see live).
+func (s *Stream) Len() int {
+	if !s.live {
+		return int(s.length)
+	}
+	return int(max(s.length, 1))
+}
+
+// Fresh reports whether the stream was just created and never changed.
+func (s *Stream) Fresh() bool { return !s.live }
 
 // Length is the number of entries (XLEN).
 func (s *Stream) Length() uint64 { return s.length }
@@ -413,6 +425,7 @@ func (s *Stream) Add(id StreamID, fv [][]byte) {
 	s.length++
 	s.entriesAdded++
 	s.lastID = id
+	s.live = true
 	if s.length == 1 {
 		s.firstID = id
 	}
@@ -718,6 +731,7 @@ func (s *Stream) TrimBelow(id StreamID, all bool) {
 // SetID implements XSETID (and the replay of the stream's counters).
 func (s *Stream) SetID(last StreamID, entriesAdded uint64, maxDeleted StreamID) {
 	s.lastID, s.entriesAdded, s.maxDeleted = last, entriesAdded, maxDeleted
+	s.live = true
 }
 
 // RaxNodes is the number of nodes Redis's radix tree would have for this

@@ -103,6 +103,7 @@ func (s *Stream) CreateGroup(name []byte, last StreamID, entriesRead int64) *Gro
 	}
 	g := &Group{Name: string(name), LastID: last, EntriesRead: entriesRead}
 	s.groups = slices.Insert(s.groups, i, g)
+	s.live = true
 	return g
 }
 

@@ -183,7 +183,7 @@ func streamFor(d *shard.DB, r *persistence.Record) (*Stream, shard.Entry) {
 		ok = false
 	}
 	if !ok {
-		d.PutObj(r.Key, NewStream(), r.ExpireAt)
+		d.PutObj(r.Key, &Stream{live: true}, r.ExpireAt)
 		e, _ = d.Peek(r.Key, 0)
 	}
 	return d.Obj(e).(*Stream), e

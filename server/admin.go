@@ -133,10 +133,12 @@ func (s *Server) registerConfigHooks() {
 	encodings := func(cfg *config.Config) error {
 		object.HashMaxListpackEntries.Store(cfg.HashMaxListpackEntries())
 		object.HashMaxListpackValue.Store(cfg.HashMaxListpackValue())
+		object.StreamNodeMaxBytes.Store(cfg.StreamNodeMaxBytes())
+		object.StreamNodeMaxEntries.Store(cfg.StreamNodeMaxEntries())
 		return nil
 	}
 	encodings(s.cfg)
-	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value"} {
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value", "stream-node-max-bytes", "stream-node-max-entries"} {
 		s.cfg.OnChange(name, encodings)
 	}
 }
