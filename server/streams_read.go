@@ -195,7 +195,7 @@ func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, e
 	if !serve {
 		return false // (Redis 7.0 creates the consumer only when it serves it)
 	}
-	cons, created := g.CreateConsumer(q.consumer, now)
+	cons, _ := g.CreateConsumer(q.consumer, now)
 	cons.Seen = now
 	var body []byte
 	moved := false
@@ -211,7 +211,7 @@ func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, e
 			body, moved = serveNew(r, s, g, cons, start, q.count, q.noack, now)
 		}
 	}
-	logDelivery(g, cons, created, moved, body, now, emit)
+	logDelivery(g, cons, true, moved, body, now, emit)
 	return true
 }
 
@@ -264,12 +264,12 @@ func serveHistory(r *Reply, s *object.Stream, g *object.Group, cons *object.Cons
 }
 
 // logDelivery logs what a delivery changed: the group's position, and the
-// consumer (created or seen) with the entries it now owns.
-func logDelivery(g *object.Group, cons *object.Consumer, created, moved bool, pending []byte, now int64, emit cache.Emit) {
+// consumer (created or seen now) with the entries it now owns.
+func logDelivery(g *object.Group, cons *object.Consumer, seen, moved bool, pending []byte, now int64, emit cache.Emit) {
 	if moved {
 		emit(object.OpXGroupSetID, object.AppendIDItem(persistence.AppendItem(nil, []byte(g.Name)), g.LastID), g.EntriesRead)
 	}
-	if created || len(pending) > 0 {
+	if seen || len(pending) > 0 {
 		body := persistence.AppendItem(nil, []byte(g.Name))
 		body = persistence.AppendItem(body, []byte(cons.Name))
 		body = object.AppendIntItem(body, now)
