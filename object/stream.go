@@ -65,6 +65,10 @@ type Stream struct {
 	entriesAdded uint64
 	groups       []*Group // by name
 	lpBytes      int64    // sum of the nodes' cap(lp)
+	// Full nodes are packed back to back into slabs of slabSize bytes (no
+	// allocator rounding, no garbage): slab is the one being filled. spare
+	// is the buffer of the last node filled, reused for the next one.
+	slab, spare []byte
 	// live: the stream is a value. A stream a command creates is not until
 	// it changes it (a command that fails after creating it leaves no key).
 	live bool
@@ -108,7 +112,7 @@ func (s *Stream) EntriesAdded() uint64 { return s.entriesAdded }
 func (s *Stream) Nodes() int { return s.nodes.Len() }
 
 func (s *Stream) Bytes() int64 {
-	n := 96 + s.lpBytes + int64(s.nodes.Len())*nodeOverhead
+	n := 96 + s.lpBytes + int64(s.nodes.Len())*nodeOverhead + int64(cap(s.slab)-len(s.slab)+cap(s.spare))
 	for _, g := range s.groups {
 		n += g.bytes()
 	}
@@ -128,6 +132,7 @@ func (s *Stream) Clone() shard.Object {
 		}
 	}
 	c.nodes = s.nodes.clone()
+	c.slab, c.spare = nil, nil
 	c.groups = make([]*Group, len(s.groups))
 	for i, g := range s.groups {
 		c.groups[i] = g.clone()
@@ -142,6 +147,24 @@ func (s *Stream) own(n *streamNode) {
 		copy(lp, n.lp)
 		n.lp, n.shared = lp, false
 	}
+}
+
+const slabSize = 64 << 10
+
+// place copies a full node's listpack into the slab and returns the copy,
+// capacity-limited so that a change that grows it moves it out instead of
+// into its neighbour. A slab is freed by the collector once none of its
+// nodes is left.
+func (s *Stream) place(lp []byte) []byte {
+	if len(lp) > slabSize/4 {
+		return append([]byte(nil), lp...)
+	}
+	if cap(s.slab)-len(s.slab) < len(lp) {
+		s.slab = make([]byte, 0, slabSize)
+	}
+	off := len(s.slab)
+	s.slab = append(s.slab, lp...)
+	return s.slab[off:len(s.slab):len(s.slab)]
 }
 
 // setLP replaces n's listpack, accounting its memory.
@@ -354,9 +377,12 @@ func (s *Stream) Add(id StreamID, fv [][]byte) {
 			full = c+d >= maxE
 		}
 		if full {
-			if !n.shared && cap(n.lp) > len(n.lp) {
-				s.setLP(n, append(make([]byte, 0, len(n.lp)), n.lp...))
+			old := n.lp
+			s.setLP(n, s.place(old))
+			if !n.shared && cap(old) >= int(prealloc) && cap(old) <= 2*int(prealloc) {
+				s.spare = old[:0]
 			}
+			n.shared = false
 			n = nil
 		}
 	}
@@ -364,7 +390,12 @@ func (s *Stream) Add(id StreamID, fv [][]byte) {
 	var lp []byte
 	newNode := false
 	if n == nil {
-		lp = lpNew(int(prealloc))
+		if cap(s.spare) >= int(prealloc) {
+			lp = append(s.spare[:0], lpNew(0)...)
+			s.spare = nil
+		} else {
+			lp = lpNew(int(prealloc))
+		}
 		lp = lp[:len(lp)-1]
 		lp = lpAppendIntElem(lp, 1)
 		lp = lpAppendIntElem(lp, 0)

@@ -268,7 +268,7 @@ func applyXNodes(d *shard.DB, r *persistence.Record) {
 		if last, ok := s.nodes.last(); ok && !s.nodes.at(last).id.Less(id) {
 			continue
 		}
-		n := streamNode{id: id, lp: append([]byte(nil), lp...)}
+		n := streamNode{id: id, lp: s.place(lp)}
 		v, ok := viewNode(&n)
 		if !ok || v.count < 0 {
 			continue

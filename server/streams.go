@@ -443,10 +443,11 @@ func cmdXAdd(c *Client, args [][]byte) {
 			return
 		}
 		s.Add(id, fields)
-		body := object.AppendIDItem(nil, id)
+		body := object.AppendIDItem(c.buf[:0], id) // the record is copied by the log
 		for _, f := range fields {
 			body = persistence.AppendItem(body, f)
 		}
+		c.buf = body
 		emit(object.OpXAdd, body, 0)
 		c.replyStreamID(id)
 		added = true
