@@ -64,6 +64,8 @@ type Cache struct {
 	samples   atomic.Int64
 	readOnly  atomic.Bool
 
+	ready readiness // keys clients block on (blocking.go)
+
 	evictMu   sync.Mutex
 	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 
@@ -94,6 +96,7 @@ func New(o Options) *Cache {
 		stop:      make(chan struct{}),
 	}
 	c.durFns = map[int]func(){}
+	c.ready.init()
 	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
 	if o.Databases <= 0 {
@@ -102,6 +105,7 @@ func New(o Options) *Cache {
 	c.dbs = o.Databases
 	for i := 0; i < n; i++ {
 		c.shards = append(c.shards, shard.New(i, o.Databases, w.Queue(i)))
+		c.shards[i].SetReady(c.ready.signal)
 	}
 	c.maxMemory.Store(o.MaxMemory)
 	p := o.Policy

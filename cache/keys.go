@@ -143,6 +143,8 @@ func (k Keyspace) SwapDB(a, b int) {
 		s.SwapDB(a, b)
 	}
 	k.tx.Record(persistence.OpSwapDB, a, nil, nil, int64(b))
+	k.c.signalDB(a)
+	k.c.signalDB(b)
 }
 
 // ExpireCond is EXPIRE's NX/XX/GT/LT options, a bit set (XX may be
@@ -371,6 +373,11 @@ func (k Keyspace) Flush(all bool) {
 			a = 1
 		}
 		k.tx.Record(persistence.OpFlush, k.db, nil, nil, a)
+		for db := range k.c.dbs { // waiters on flushed streams are told
+			if all || db == k.db {
+				k.c.signalDB(db)
+			}
+		}
 		return
 	}
 	k.c.Atomic(nil, func(t Keyspace) { t.WithDB(k.db).Flush(all) })

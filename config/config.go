@@ -42,6 +42,8 @@ type values struct {
 	hashMaxListpackValue         int64
 	streamNodeMaxBytes           int64
 	streamNodeMaxEntries         int64
+	listMaxListpackSize          int64
+	listCompressDepth            int64
 	appendonly                   bool
 	appendfsync                  string
 	walCompression               string
@@ -249,6 +251,8 @@ func init() {
 	sizeD("stream-node-max-bytes", "4096", 0, true, "a stream node (listpack) takes entries up to this size (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxBytes })
 	intD("stream-node-max-entries", 100, 0, 1<<63-1, true, "a stream node takes up to this many entries (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxEntries })
 	intD("hash-max-listpack-value", 64, 0, 1<<31-1, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
+	intD("list-max-listpack-size", -2, -1<<31, 1<<31-1, true, "entries per list node, or with -1..-5 bytes per node (4, 8, 16, 32, 64 KiB)", func(v *values) *int64 { return &v.listMaxListpackSize })
+	intD("list-compress-depth", 0, 0, 1<<31-1, true, "accepted for compatibility: list nodes are not compressed", func(v *values) *int64 { return &v.listCompressDepth })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
 	enumD("appendfsync", "everysec", []string{"always", "everysec", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
 	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
@@ -690,6 +694,8 @@ func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListp
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }
 func (c *Config) StreamNodeMaxBytes() int64     { return c.v.Load().streamNodeMaxBytes }
 func (c *Config) StreamNodeMaxEntries() int64   { return c.v.Load().streamNodeMaxEntries }
+func (c *Config) ListMaxListpackSize() int64    { return c.v.Load().listMaxListpackSize }
+func (c *Config) ListCompressDepth() int64      { return c.v.Load().listCompressDepth }
 func (c *Config) AppendOnly() bool              { return c.v.Load().appendonly }
 func (c *Config) AppendFsync() string           { return c.v.Load().appendfsync }
 func (c *Config) WALCompression() string        { return c.v.Load().walCompression }

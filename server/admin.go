@@ -135,10 +135,12 @@ func (s *Server) registerConfigHooks() {
 		object.HashMaxListpackValue.Store(cfg.HashMaxListpackValue())
 		object.StreamNodeMaxBytes.Store(cfg.StreamNodeMaxBytes())
 		object.StreamNodeMaxEntries.Store(cfg.StreamNodeMaxEntries())
+		object.ListMaxListpackSize.Store(cfg.ListMaxListpackSize())
+		object.ListCompressDepth.Store(cfg.ListCompressDepth())
 		return nil
 	}
 	encodings(s.cfg)
-	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value", "stream-node-max-bytes", "stream-node-max-entries"} {
+	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value", "stream-node-max-bytes", "stream-node-max-entries", "list-max-listpack-size", "list-compress-depth"} {
 		s.cfg.OnChange(name, encodings)
 	}
 }

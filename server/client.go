@@ -42,6 +42,12 @@ type Client struct {
 	wrote bool
 	batch int // commands in the current pipeline (replies to replace on MISCONF)
 
+	// blocking commands (blocking.go): the parked command, published for
+	// CLIENT LIST; cur is the command running (its flags).
+	bc          *blockedClient
+	blockedFlag atomic.Bool
+	cur         *Command
+
 	noEvict, noTouch bool
 	pub              atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed           atomic.Bool

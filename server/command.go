@@ -22,6 +22,7 @@ const (
 	flagFast                          // O(1) or O(log n)
 	flagDenyOOM                       // may grow memory: refused when over maxmemory and nothing can be evicted
 	flagSkipSlowlog                   // not in SLOWLOG (EXEC: its commands are logged one by one)
+	flagBlocking                      // may block the client (BLPOP, BZPOPMIN, XREAD ...; blocking.go)
 )
 
 // Command is one entry of the command table.

@@ -99,6 +99,9 @@ func commandFlags(cmd *Command) []string {
 	if f&flagAdmin != 0 {
 		out = append(out, "admin", "noscript")
 	}
+	if f&flagBlocking != 0 {
+		out = append(out, "blocking")
+	}
 	if f&flagLoading != 0 {
 		out = append(out, "loading", "stale")
 	}
@@ -143,6 +146,9 @@ func aclCategories(cmd *Command) []string {
 		add("@fast")
 	} else {
 		add("@slow")
+	}
+	if cmd.Flags&flagBlocking != 0 {
+		add("@blocking")
 	}
 	if cmd.Flags&flagAdmin != 0 || cmd.Name == "flushall" || cmd.Name == "flushdb" || cmd.Name == "keys" {
 		add("@dangerous")
@@ -537,6 +543,7 @@ var argSpecs = map[string][2]string{
 	"client|no-evict": {"O(1)", "enabled=(ON|OFF)"},
 	"client|no-touch": {"O(1)", "enabled=(ON|OFF)"},
 	"client|help":     {"O(1)", ""},
+	"client|unblock":  {"O(log N) where N is the number of client connections", "client-id:integer [unblock-type=(TIMEOUT|ERROR)]"},
 
 	// server
 	"command|count":           {"O(1)", ""},

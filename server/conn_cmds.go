@@ -63,6 +63,8 @@ func init() {
 			Summary: "Set client eviction mode for the current connection", Handler: clientNoEvict},
 		&Command{Name: "client|no-touch", Arity: 3, Flags: flagLoading, Group: "connection", Since: "7.2.0",
 			Summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", Handler: clientNoTouch},
+		&Command{Name: "client|unblock", Arity: -3, Flags: flagAdmin | flagLoading, Group: "connection", Since: "5.0.0",
+			Summary: "Unblocks a client blocked by a blocking command from a different connection.", Handler: clientUnblock},
 		&Command{Name: "client|help", Arity: 2, Flags: flagLoading, Group: "connection", Since: "5.0.0",
 			Summary: "Show helpful text about the different subcommands", Handler: clientHelp},
 	)
@@ -468,6 +470,9 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 		proto = 2
 	}
 	flags := ""
+	if c.blockedFlag.Load() {
+		flags += "b"
+	}
 	if multi {
 		flags += "x"
 	}
@@ -665,10 +670,37 @@ var clientHelpLines = []string{
 	"    Set client meta attr. Options are:",
 	"    * LIB-NAME: the client lib name.",
 	"    * LIB-VER: the client lib version.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"NO-TOUCH (ON|OFF)",
 	"    Will not touch LRU/LFU stats when this mode is on.",
+}
+
+// clientUnblock: CLIENT UNBLOCK id [TIMEOUT|ERROR] (blocking.go).
+func clientUnblock(c *Client, args [][]byte) {
+	if len(args) > 4 {
+		c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + string(args[1]) + "'. Try CLIENT HELP.")
+		return
+	}
+	id, ok := cache.ParseInt(args[2])
+	if !ok {
+		c.reply.Error(msgNotInteger)
+		return
+	}
+	withError := false
+	if len(args) == 4 {
+		switch {
+		case eqFold(args[3], "timeout"):
+		case eqFold(args[3], "error"):
+			withError = true
+		default:
+			c.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	c.reply.Int(b2i(c.srv.unblockID(id, withError)))
 }
 
 func clientHelp(c *Client, args [][]byte) { replyHelp(c, "client", clientHelpLines) }

@@ -203,9 +203,9 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoKV(b, "maxclients", s.cfg.MaxClients())
 	infoKV(b, "client_recent_max_input_buffer", 0)
 	infoKV(b, "client_recent_max_output_buffer", 0)
-	infoKV(b, "blocked_clients", 0)
+	infoKV(b, "blocked_clients", s.blk.count.Load())
 	infoKV(b, "tracking_clients", 0)
-	infoKV(b, "clients_in_timeout_table", 0)
+	infoKV(b, "clients_in_timeout_table", s.blk.timeouts.Load())
 }
 
 // bytesToHuman formats n as Redis's INFO does (1.50M, 0B, ...).

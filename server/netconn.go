@@ -11,6 +11,7 @@ package server
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // gconn is one client connection served by its own goroutine.
@@ -21,10 +22,12 @@ type gconn struct {
 	fd int
 	in []byte // bytes read and not yet consumed
 	p  reqParser
+
+	wake chan struct{} // a blocked command has its reply (unblocked)
 }
 
 func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
-	g := &gconn{s: s, nc: nc, cl: c, fd: -1}
+	g := &gconn{s: s, nc: nc, cl: c, fd: -1, wake: make(chan struct{}, 1)}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := tc.SyscallConn(); err == nil {
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
@@ -63,30 +66,90 @@ func (g *gconn) serve() {
 		n, err := g.nc.Read(g.in[len(g.in):cap(g.in)])
 		if n > 0 {
 			g.in = g.in[:len(g.in)+n]
-			switch g.cl.runPipeline(&g.p, g.in) {
-			case pipelineKilled:
-				return
-			case pipelineDetach:
-				detached = g.detach()
-				return
-			}
-			if !g.reply() || g.cl.closeAfter {
-				return
-			}
-			// Keep what is not parsed yet at the buffer's start.
-			rest := copy(g.in, g.in[g.p.start:])
-			g.p.shift(g.p.start)
-			g.in = g.in[:rest]
-			if rest == 0 && cap(g.in) > readChunk {
-				g.in = nil
-			}
-			if g.p.pending(len(g.in)) > limit() {
-				g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
-				return
+			for {
+				end := g.cl.runPipeline(&g.p, g.in)
+				switch end {
+				case pipelineKilled:
+					return
+				case pipelineDetach:
+					detached = g.detach()
+					return
+				}
+				if !g.reply() || g.cl.closeAfter {
+					return
+				}
+				// Keep what is not parsed yet at the buffer's start.
+				rest := copy(g.in, g.in[g.p.start:])
+				g.p.shift(g.p.start)
+				g.in = g.in[:rest]
+				if rest == 0 && cap(g.in) > readChunk {
+					g.in = nil
+				}
+				if g.p.pending(len(g.in)) > limit() {
+					g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
+					return
+				}
+				if end != pipelineBlocked {
+					break
+				}
+				// The blocked command's reply joins the next pipeline's.
+				if !g.waitBlocked(limit) {
+					return
+				}
 			}
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+func (g *gconn) unblocked() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// waitBlocked waits until the client's blocked command has its reply,
+// reading the socket meanwhile (a disconnect ends the wait: false, and the
+// client is forgotten by closedConn); what it reads waits in g.in.
+func (g *gconn) waitBlocked(limit func() int) bool {
+	type readRes struct {
+		b   []byte
+		err error
+	}
+	rd := make(chan readRes, 1)
+	read := func() {
+		b := make([]byte, minConnBuf)
+		n, err := g.nc.Read(b)
+		rd <- readRes{b[:n], err}
+	}
+	go read()
+	for {
+		select {
+		case <-g.wake:
+			if !g.cl.takeUnblocked() {
+				continue
+			}
+			g.nc.SetReadDeadline(time.Now()) // stop the reader
+			r := <-rd
+			g.nc.SetReadDeadline(time.Time{})
+			g.in = append(g.in, r.b...)
+			var ne net.Error
+			return r.err == nil || errors.As(r.err, &ne) && ne.Timeout()
+		case r := <-rd:
+			g.in = append(g.in, r.b...)
+			if r.err != nil {
+				return false
+			}
+			if g.p.pending(len(g.in)) > limit() {
+				g.s.warnf("closing client %s that reached max query buffer length", g.cl.Addr)
+				return false
+			}
+			go read()
+		case <-g.s.done:
+			return false
 		}
 	}
 }

@@ -38,10 +38,11 @@ type loop struct {
 	conns  []*conn
 	rbuf   []byte
 
-	mu      sync.Mutex // guards adds and stop
-	adds    []*conn
-	stop    bool
-	stopped chan struct{}
+	mu       sync.Mutex // guards adds, unblocks and stop
+	adds     []*conn
+	unblocks []*conn // blocked connections whose command has its reply (blocking.go)
+	stop     bool
+	stopped  chan struct{}
 
 	// appendfsync always: connections whose replies wait for an fsync. The
 	// WAL writer wakes the loop (Cache.OnDurable) while durWanted is set.
@@ -195,9 +196,12 @@ func (lp *loop) onWake() bool {
 	var b [8]byte
 	unix.Read(lp.wakefd, b[:])
 	lp.mu.Lock()
-	adds, stop := lp.adds, lp.stop
-	lp.adds = nil
+	adds, stop, unblocks := lp.adds, lp.stop, lp.unblocks
+	lp.adds, lp.unblocks = nil, nil
 	lp.mu.Unlock()
+	for _, c := range unblocks {
+		c.onUnblocked()
+	}
 	for _, c := range adds {
 		if stop {
 			c.close()
@@ -348,7 +352,7 @@ func (c *conn) keep(buf []byte) {
 }
 
 func (c *conn) blocked() bool {
-	return c.waiting || c.wantOut || c.closed
+	return c.waiting || c.wantOut || c.closed || c.cl.bc != nil
 }
 
 // run executes every complete command in buf, then ends the pipeline.
@@ -361,7 +365,43 @@ func (c *conn) run(buf []byte) {
 		c.detach(buf)
 		return
 	}
+	c.endPipeline() // a blocked client's earlier replies go out now
+}
+
+// unblocked queues the connection for onUnblocked on its loop (any
+// goroutine).
+func (c *conn) unblocked() {
+	lp := c.lp
+	lp.mu.Lock()
+	if !lp.stop {
+		lp.unblocks = append(lp.unblocks, c)
+		lp.wake()
+	}
+	lp.mu.Unlock()
+}
+
+// onUnblocked continues a connection whose blocked command has its reply:
+// the reply goes out (after its fsync under appendfsync always), then the
+// commands that arrived meanwhile run.
+func (c *conn) onUnblocked() {
+	if c.closed || c.cl.bc == nil || !c.cl.takeUnblocked() {
+		return
+	}
+	if c.waiting {
+		// earlier replies still wait for their fsync: the served reply
+		// goes with them, once its own write is durable too
+		if lsn, wait := c.cl.finishPipeline(); wait && lsn > c.waitLSN {
+			c.waitLSN = lsn
+		}
+		return
+	}
 	c.endPipeline()
+	if !c.blocked() && len(c.in) > 0 {
+		c.run(c.in)
+		if !c.closed {
+			c.keep(c.in)
+		}
+	}
 }
 
 // endPipeline sends the replies, or with appendfsync always and writes in

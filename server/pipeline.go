@@ -28,15 +28,19 @@ type socket interface {
 	// start begins serving; false if the server is closing (the connection
 	// is then closed and forgotten).
 	start() bool
+	// unblocked tells the serving side that the client's blocked command
+	// has its reply (any goroutine; see Client.takeUnblocked).
+	unblocked()
 }
 
 // pipelineEnd says how runPipeline stopped.
 type pipelineEnd int
 
 const (
-	pipelineDone   pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
-	pipelineKilled                    // CLIENT KILL hit this client: close without further replies
-	pipelineDetach                    // FCSYNC takes the socket over once the replies are out (cl.detach)
+	pipelineDone    pipelineEnd = iota // every complete command ran (a protocol error or QUIT ends the input early)
+	pipelineKilled                     // CLIENT KILL hit this client: close without further replies
+	pipelineDetach                     // FCSYNC takes the socket over once the replies are out (cl.detach)
+	pipelineBlocked                    // a blocking command parked the client (blocking.go): the rest waits
 )
 
 // runPipeline executes every complete command in buf; p keeps the position
@@ -71,6 +75,10 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 		cl.exec(args)
 		if cl.detach != nil {
 			return pipelineDetach
+		}
+		if cl.bc != nil {
+			p.start = p.pos // the blocked command is consumed; what follows waits
+			return pipelineBlocked
 		}
 		if cl.closeAfter {
 			// QUIT: the rest of the pipeline is not run.

@@ -85,6 +85,7 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 
+	blk     blocker    // clients blocked on keys (blocking.go)
 	admin   adminState // INFO state: run id, memory peak, ops/sec (admin.go)
 	slowlog slowlog    // SLOWLOG (slowlog.go)
 }
@@ -100,6 +101,8 @@ func New(o Options) *Server {
 		done:      make(chan struct{}),
 		startTime: time.Now(),
 	}
+	s.blk.init()
+	s.blk.s = s
 	s.initAdmin()
 	s.registerConfigHooks()
 	return s
@@ -312,6 +315,7 @@ func (s *Server) accept(nc net.Conn) {
 }
 
 func (s *Server) closedConn(c *Client) {
+	s.forgetBlocked(c)
 	c.unwatchAll()
 	s.mu.Lock()
 	delete(s.clients, c.ID)
@@ -374,11 +378,17 @@ func (c *Client) exec(args [][]byte) {
 		}
 	}
 	c.call(cmd, args)
+	if s.cache.ReadyPending() {
+		// keys this command (or another client's) readied: serve their
+		// blocked clients before this client's next command
+		s.serveReady()
+	}
 }
 
 // call runs a command's handler and counts it.
 func (c *Client) call(cmd *Command, args [][]byte) {
 	n := c.reply.Len()
+	c.cur = cmd
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -442,7 +452,7 @@ func (s *Server) cron() {
 		limit := time.Now().Add(-idle).UnixMilli()
 		s.mu.Lock()
 		for _, c := range s.clients {
-			if c.lastActive.Load() < limit {
+			if c.lastActive.Load() < limit && !c.blockedFlag.Load() { // a blocked client is not idle (Redis)
 				c.sock.shutdown()
 			}
 		}

@@ -21,10 +21,10 @@ func init() {
 			Since: since, Summary: summary, Complexity: complexity, Args: args, Handler: fn}
 	}
 	const trimArg = "[trim=(strategy=(MAXLEN|MINID) [operator=(=|~)] threshold:string [LIMIT count:integer])]"
-	xread := x("xread", -4, r, "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+	xread := x("xread", -4, r|flagBlocking, "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
 		"For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
 		"[COUNT count:integer] [BLOCK milliseconds:integer] STREAMS streams=(key:key... id:string...)", cmdXRead)
-	xreadgroup := x("xreadgroup", -7, w, "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+	xreadgroup := x("xreadgroup", -7, w|flagBlocking, "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
 		"For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
 		"GROUP group_consumer=(group:string consumer:string) [COUNT count:integer] [BLOCK milliseconds:integer] [NOACK] STREAMS streams=(key:key... id:string...)", cmdXRead)
 	xread.FirstKey, xread.LastKey, xreadgroup.FirstKey, xreadgroup.LastKey = 0, 0, 0, 0 // keys follow STREAMS
@@ -48,10 +48,7 @@ func init() {
 	)
 }
 
-const (
-	errInvalidStreamID = "ERR Invalid stream ID specified as stream command argument"
-	errNoSuchKey       = "ERR no such key"
-)
+const errInvalidStreamID = "ERR Invalid stream ID specified as stream command argument"
 
 func newStream() shard.Object { return object.NewStream() }
 

@@ -100,8 +100,8 @@ func xpendingTimes(reply string) string {
 	return encodeResp(v)
 }
 
-// runDiffScripts runs scripts on both servers in protocol proto.
-func runDiffScripts(t *testing.T, redisAddr, fcAddr string, proto int, scripts []diffScript) {
+// runStreamDiffScripts runs scripts on both servers in protocol proto.
+func runStreamDiffScripts(t *testing.T, redisAddr, fcAddr string, proto int, scripts []diffScript) {
 	for _, sc := range scripts {
 		t.Run(fmt.Sprintf("%s/resp%d", sc.name, proto), func(t *testing.T) {
 			var conns [2][2]*diffConn
@@ -543,7 +543,7 @@ func TestRedisDiffStreams(t *testing.T) {
 	redisAddr := diffRedisServer(t)
 	fc := startServer(t)
 	for _, proto := range []int{2, 3} {
-		runDiffScripts(t, redisAddr, fc.addr, proto, streamDiffScripts())
+		runStreamDiffScripts(t, redisAddr, fc.addr, proto, streamDiffScripts())
 	}
 }
 

@@ -39,15 +39,11 @@ func cmdXRead(c *Client, args [][]byte) {
 			i++
 			t, ok := cache.ParseInt(args[i])
 			if !ok {
-				c.reply.Error("ERR timeout is not an integer or out of range")
+				c.reply.Error(errTimeoutNotInt)
 				return
 			}
 			if t < 0 {
-				c.reply.Error("ERR timeout is negative")
-				return
-			}
-			if t > 0 && t > 1<<63-1-c.nowMs {
-				c.reply.Error("ERR timeout is out of range")
+				c.reply.Error(errTimeoutNegative)
 				return
 			}
 			q.timeout = t

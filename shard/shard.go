@@ -41,6 +41,24 @@ type Shard struct {
 	Hits, Misses, Expired, Evicted atomic.Int64
 
 	hint atomic.Pointer[hintView] // database 0's table, for prefetching without the lock (hint.go)
+
+	ready func(db int, key []byte) // see SetReady
+}
+
+// SetReady sets the function told, under the shard's lock, about every key
+// that got a collection by being created, renamed, copied or moved into
+// place: clients blocked on such a key may now be served (BLPOP, BZPOPMIN,
+// XREAD ...). Changes to a collection that already existed are signalled
+// by the kind's commands themselves (DB.Signal), where they matter (XADD).
+// fn must be cheap and must not take a shard lock.
+func (s *Shard) SetReady(fn func(db int, key []byte)) { s.ready = fn }
+
+// Signal tells the ready function (SetReady) that key may now serve
+// blocked clients.
+func (d *DB) Signal(key []byte) {
+	if d.ready != nil {
+		d.ready(d.N, key)
+	}
 }
 
 // DB is one database of a shard. Its methods run with the shard's lock held.
@@ -299,6 +317,7 @@ func (d *DB) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key) // a stream replaced: its XREADGROUP waiters are told
 }
 
 // SetEncoded is Set for a value Redis holds with encoding enc (see Enc).
@@ -362,9 +381,11 @@ func (d *DB) Overwrite(key, value []byte, expireAt, now int64, rec persistence.R
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key) // a stream replaced: its XREADGROUP waiters are told
 }
 
-// Delete removes key; false if it did not exist.
+// Delete removes key; false if it did not exist. Clients blocked on it
+// are signalled (an XREADGROUP waiting on a deleted stream gets an error).
 func (d *DB) Delete(key []byte, rec persistence.Recorder) bool {
 	if !d.t.Delete(key) {
 		return false
@@ -372,6 +393,7 @@ func (d *DB) Delete(key []byte, rec persistence.Recorder) bool {
 	rec.Record(persistence.OpDel, d.N, key, nil, 0)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key)
 	return true
 }
 
@@ -400,6 +422,7 @@ func (d *DB) expireKey(key []byte, rec persistence.Recorder) {
 		d.Expired.Add(1)
 		d.touchWatch(key)
 		d.account()
+		d.Signal(key)
 	}
 }
 
@@ -602,6 +625,7 @@ func (d *DB) PutObj(key []byte, o Object, expireAt int64) {
 	d.w().PutObj(key, o, expireAt, NewMeta())
 	d.noteObj(key, o)
 	d.account()
+	d.Signal(key)
 }
 
 // Log hands a record about key to rec and marks key's watchers: the one
@@ -688,6 +712,7 @@ func (d *DB) CopyFrom(src *DB, skey, dkey []byte, move bool, now int64, rec pers
 	}
 	d.touchWatch(dkey)
 	d.account()
+	d.Signal(dkey)
 	return true
 }
 
@@ -708,6 +733,7 @@ func (d *DB) MoveTo(key []byte, dst *DB, rec persistence.Recorder) bool {
 	} else {
 		dst.w().PutObj(key, d.t.Obj(e), e.ExpireAt, e.Meta)
 		dst.noteObj(key, d.t.Obj(e))
+		dst.Signal(key)
 	}
 	d.t.Delete(key) // frees the record; a collection now lives in dst
 	if rec != nil {
@@ -757,6 +783,7 @@ func (d *DB) putTaken(t taken, now int64, rec persistence.Recorder) {
 	} else {
 		d.w().PutObj(t.key, t.obj, t.e.ExpireAt, t.e.Meta)
 		d.noteObj(t.key, t.obj)
+		d.Signal(t.key)
 		if rec != nil {
 			t.obj.Records(now, func(op persistence.Op, body []byte, num int64) error {
 				rec.Record(op, d.N, t.key, body, num)

@@ -1,0 +1,96 @@
+package cache
+
+import (
+	"errors"
+
+	"fastcache/object"
+	"fastcache/persistence"
+	"fastcache/shard"
+)
+
+// Lists: single-key commands run on View/Change (server/lists.go); the
+// commands that change two lists at once (LMOVE, RPOPLPUSH, their blocking
+// forms) lock both keys' shards here and log one record per key, as one
+// transaction group, so replay applies both or neither.
+
+// ErrWrongTypeDst is ErrWrongTypeOps from ListMove's destination (its text
+// is the same): a blocked BLMOVE gets it while a wrong-typed source only
+// keeps it waiting.
+var ErrWrongTypeDst = errors.New(ErrWrongTypeOps.Error())
+
+// ListMove pops an element from one end of src and pushes it at one end of
+// dst (LMOVE), creating dst if needed; fn gets the element (valid during
+// the call) with the shards locked, to write the reply. It returns false
+// when src is missing (fn is not called), ErrWrongTypeOps when src, or -
+// src being a list - dst holds another type.
+func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v []byte)) (bool, error) {
+	m := k.lockMany([][]byte{src, dst}, 1, true)
+	defer m.unlock()
+	now := k.now()
+	ss, ds := k.shardOf(src), k.shardOf(dst)
+	rec := m.rec(src) // src and dst: one group, replayed all or nothing
+	se, ok := ss.Get(src, now, rec, true)
+	if !ok {
+		return false, nil
+	}
+	if se.Kind != shard.KindList {
+		return false, ErrWrongTypeOps
+	}
+	de, dok := ds.Get(dst, now, rec, true)
+	if dok && de.Kind != shard.KindList {
+		return false, ErrWrongTypeDst
+	}
+	sl := ss.Obj(se).(*object.List)
+	var how int64
+	if fromRight {
+		how |= object.MoveFromRight
+	}
+	if toRight {
+		how |= object.MoveToRight
+	}
+	if string(src) == string(dst) {
+		var num [20]byte
+		var v []byte
+		if fromRight {
+			v, _ = sl.Index(-1, &num)
+		} else {
+			v, _ = sl.Index(0, &num)
+		}
+		fn(v)
+		sl.Rotate(how)
+		ss.Log(object.OpLMove, src, nil, how, rec)
+		ss.Changed(src, se, rec)
+		return true, nil
+	}
+	var num [20]byte
+	var v []byte
+	if fromRight {
+		v, _ = sl.PopTail(&num)
+	} else {
+		v, _ = sl.PopHead(&num)
+	}
+	v = append([]byte(nil), v...) // the push may reuse the popped bytes' node
+	fn(v)
+	popOp := object.OpLPop
+	if fromRight {
+		popOp = object.OpRPop
+	}
+	ss.Log(popOp, src, nil, 1, rec)
+	if !dok {
+		ds.PutObj(dst, object.NewList(), 0)
+	}
+	de, _ = ds.Get(dst, now, rec, false)
+	dl := ds.Obj(de).(*object.List)
+	pushOp := object.OpLPush
+	if toRight {
+		dl.PushTail(v)
+		pushOp = object.OpRPush
+	} else {
+		dl.PushHead(v)
+	}
+	ds.Log(pushOp, dst, persistence.AppendItem(nil, v), 0, rec)
+	ds.Changed(dst, de, rec)
+	se, _ = ss.Get(src, now, rec, false)
+	ss.Changed(src, se, rec)
+	return true, nil
+}
