@@ -232,7 +232,21 @@ type Entry struct {
 	mfPos int // master fields (same-fields entries)
 	pos   int // first field (or value, for a same-fields entry)
 	flagP int // position of the flags element
-	end   int // position after the entry's lp-count
+	skip  int // elements from pos to the lp-count
+	end   int // position after the entry's lp-count; -1 until known (endPos)
+}
+
+// endPos is the position after the entry (-1 if the node is malformed).
+// Each finds it on the way; otherwise the fields are skipped.
+func (e *Entry) endPos() int {
+	if e.end < 0 {
+		p := e.pos
+		for i := 0; i < e.skip && p >= 0; i++ {
+			p = lpSkip(e.lp, p)
+		}
+		e.end = lpSkip(e.lp, p)
+	}
+	return e.end
 }
 
 // Deleted reports whether the entry is a tombstone.
@@ -254,6 +268,9 @@ func (e *Entry) Each(fn func(f, v []byte)) {
 			return
 		}
 		fn(f, v)
+	}
+	if e.end < 0 {
+		e.end = lpSkip(e.lp, p) // p is at the lp-count
 	}
 }
 
@@ -287,15 +304,8 @@ func (v *nodeView) entryAt(p int) (e Entry, ok bool) {
 		e.NF = int(nf)
 		skip = 2 * e.NF
 	}
-	e.pos = p
-	for i := 0; i < skip && p >= 0; i++ {
-		p = lpSkip(v.lp, p)
-	}
-	if p < 0 {
-		return e, false
-	}
-	e.end = lpSkip(v.lp, p) // lp-count
-	return e, e.end >= 0
+	e.pos, e.skip, e.end = p, skip, -1
+	return e, true
 }
 
 // entryBefore decodes the entry whose lp-count element is at q (reading
@@ -325,7 +335,7 @@ func (v *nodeView) each(fn func(e *Entry) bool) {
 		if !ok || !fn(&e) {
 			return
 		}
-		p = e.end
+		p = e.endPos()
 	}
 }
 
