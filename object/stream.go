@@ -69,6 +69,7 @@ type Stream struct {
 	// allocator rounding, no garbage): slab is the one being filled. spare
 	// is the buffer of the last node filled, reused for the next one.
 	slab, spare []byte
+	entries []*Entry // Entry values recycled by Range (it runs under the shard lock)
 	// live: the stream is a value. A stream a command creates is not until
 	// it changes it (a command that fails after creating it leaves no key).
 	live bool
@@ -132,7 +133,7 @@ func (s *Stream) Clone() shard.Object {
 		}
 	}
 	c.nodes = s.nodes.clone()
-	c.slab, c.spare = nil, nil
+	c.slab, c.spare, c.entries = nil, nil, nil
 	c.groups = make([]*Group, len(s.groups))
 	for i, g := range s.groups {
 		c.groups[i] = g.clone()
@@ -234,6 +235,8 @@ type Entry struct {
 	flagP int // position of the flags element
 	skip  int // elements from pos to the lp-count
 	end   int // position after the entry's lp-count; -1 until known (endPos)
+
+	fb, vb [24]byte // integers formatted for Each
 }
 
 // endPos is the position after the entry (-1 if the node is malformed).
@@ -254,16 +257,15 @@ func (e *Entry) Deleted() bool { return e.flags&entryDeleted != 0 }
 
 // Each calls fn with each field and value (valid during the call only).
 func (e *Entry) Each(fn func(f, v []byte)) {
-	var fb, vb [24]byte
 	p, m := e.pos, e.mfPos
 	for i := 0; i < e.NF; i++ {
 		var f, v []byte
 		if e.flags&entrySameFields != 0 {
-			f, m = lpGet(e.lp, m, fb[:])
+			f, m = lpGet(e.lp, m, e.fb[:])
 		} else {
-			f, p = lpGet(e.lp, p, fb[:])
+			f, p = lpGet(e.lp, p, e.fb[:])
 		}
-		v, p = lpGet(e.lp, p, vb[:])
+		v, p = lpGet(e.lp, p, e.vb[:])
 		if p < 0 || m < 0 {
 			return
 		}
@@ -274,22 +276,22 @@ func (e *Entry) Each(fn func(f, v []byte)) {
 	}
 }
 
-// entryAt decodes the entry whose flags element is at p.
-func (v *nodeView) entryAt(p int) (e Entry, ok bool) {
+// entryAt decodes the entry whose flags element is at p into e.
+func (v *nodeView) entryAt(p int, e *Entry) bool {
 	e.lp, e.mfPos, e.flagP = v.lp, v.mfPos, p
 	e.flags, p = lpInt(v.lp, p)
 	if p < 0 {
-		return e, false
+		return false
 	}
 	var d int64
 	d, p = lpInt(v.lp, p)
 	if p < 0 {
-		return e, false
+		return false
 	}
 	e.ID.Ms = v.master.Ms + uint64(d)
 	d, p = lpInt(v.lp, p)
 	if p < 0 {
-		return e, false
+		return false
 	}
 	e.ID.Seq = v.master.Seq + uint64(d)
 	skip := v.nf
@@ -299,40 +301,40 @@ func (v *nodeView) entryAt(p int) (e Entry, ok bool) {
 		var nf int64
 		nf, p = lpInt(v.lp, p)
 		if p < 0 || nf < 0 {
-			return e, false
+			return false
 		}
 		e.NF = int(nf)
 		skip = 2 * e.NF
 	}
 	e.pos, e.skip, e.end = p, skip, -1
-	return e, true
+	return true
 }
 
-// entryBefore decodes the entry whose lp-count element is at q (reading
-// backwards); ok false at the master entry.
-func (v *nodeView) entryBefore(q int) (e Entry, ok bool) {
+// entryBefore decodes into e the entry whose lp-count element is at q
+// (reading backwards); false at the master entry.
+func (v *nodeView) entryBefore(q int, e *Entry) bool {
 	if q < v.first {
-		return e, false
+		return false
 	}
 	c, _ := lpInt(v.lp, q)
 	if c <= 0 {
-		return e, false
+		return false
 	}
 	p := q
 	for i := int64(0); i < c && p >= 0; i++ {
 		p = lpPrev(v.lp, p)
 	}
 	if p < v.first {
-		return e, false
+		return false
 	}
-	return v.entryAt(p)
+	return v.entryAt(p, e)
 }
 
-// each calls fn for every entry of the node, tombstones included, in order.
-func (v *nodeView) each(fn func(e *Entry) bool) {
+// each calls fn for every entry of the node, tombstones included, in
+// order, decoding each into e (one Entry serves a whole iteration).
+func (v *nodeView) each(e *Entry, fn func(e *Entry) bool) {
 	for p := v.first; p >= 0 && p < len(v.lp)-1; {
-		e, ok := v.entryAt(p)
-		if !ok || !fn(&e) {
+		if !v.entryAt(p, e) || !fn(e) {
 			return
 		}
 		p = e.endPos()
@@ -340,11 +342,10 @@ func (v *nodeView) each(fn func(e *Entry) bool) {
 }
 
 // eachRev is each backwards.
-func (v *nodeView) eachRev(fn func(e *Entry) bool) {
+func (v *nodeView) eachRev(e *Entry, fn func(e *Entry) bool) {
 	q := lpLast(v.lp)
 	for q >= v.first {
-		e, ok := v.entryBefore(q)
-		if !ok || !fn(&e) {
+		if !v.entryBefore(q, e) || !fn(e) {
 			return
 		}
 		q = lpPrev(v.lp, e.flagP)
@@ -354,7 +355,8 @@ func (v *nodeView) eachRev(fn func(e *Entry) bool) {
 // lastID is the ID of the node's last entry, tombstones included.
 func (v *nodeView) lastID() StreamID {
 	id := v.master
-	v.eachRev(func(e *Entry) bool { id = e.ID; return false })
+	var e Entry
+	v.eachRev(&e, func(e *Entry) bool { id = e.ID; return false })
 	return id
 }
 
@@ -480,6 +482,8 @@ func (s *Stream) Range(start, end StreamID, rev bool, fn func(e *Entry) bool) {
 	if end.Less(start) {
 		return
 	}
+	e := s.getEntry() // one for the whole iteration
+	defer s.putEntry(e)
 	if !rev {
 		p := s.nodes.first()
 		if !start.IsZero() {
@@ -493,7 +497,7 @@ func (s *Stream) Range(start, end StreamID, rev bool, fn func(e *Entry) bool) {
 				continue
 			}
 			stop := false
-			v.each(func(e *Entry) bool {
+			v.each(e, func(e *Entry) bool {
 				if e.ID.Less(start) || e.Deleted() {
 					return true
 				}
@@ -516,7 +520,7 @@ func (s *Stream) Range(start, end StreamID, rev bool, fn func(e *Entry) bool) {
 			continue
 		}
 		stop := false
-		v.eachRev(func(e *Entry) bool {
+		v.eachRev(e, func(e *Entry) bool {
 			if end.Less(e.ID) || e.Deleted() {
 				return true
 			}
@@ -529,6 +533,22 @@ func (s *Stream) Range(start, end StreamID, rev bool, fn func(e *Entry) bool) {
 		if stop {
 			return
 		}
+	}
+}
+
+func (s *Stream) getEntry() *Entry {
+	if n := len(s.entries); n > 0 {
+		e := s.entries[n-1]
+		s.entries = s.entries[:n-1]
+		return e
+	}
+	return new(Entry)
+}
+
+func (s *Stream) putEntry(e *Entry) {
+	if len(s.entries) < 2 {
+		e.lp = nil
+		s.entries = append(s.entries, e)
 	}
 }
 
@@ -595,7 +615,8 @@ func (s *Stream) deleteEntry(id StreamID) bool {
 	}
 	flagP := -1
 	var flags int64
-	v.each(func(e *Entry) bool {
+	var ent Entry
+	v.each(&ent, func(e *Entry) bool {
 		if e.ID == id && !e.Deleted() {
 			flagP, flags = e.flagP, e.flags
 			return false
@@ -700,7 +721,8 @@ func (s *Stream) Trim(a TrimArgs) TrimResult {
 		var del int64
 		s.own(n)
 		v.lp = n.lp
-		v.each(func(e *Entry) bool {
+		var ent Entry
+		v.each(&ent, func(e *Entry) bool {
 			var stop bool
 			if a.Strategy == TrimMaxLen {
 				stop = int64(s.length) <= a.MaxLen
@@ -726,7 +748,7 @@ func (s *Stream) Trim(a TrimArgs) TrimResult {
 			r.Changed = true
 			partial = true
 			if nv, ok := viewNode(n); ok {
-				nv.each(func(e *Entry) bool {
+				nv.each(&ent, func(e *Entry) bool {
 					if !e.Deleted() {
 						partialFirst = e.ID
 						return false

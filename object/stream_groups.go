@@ -1,9 +1,26 @@
 package object
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
+
+// cmpName compares a name with b as Redis's radix tree orders them
+// (bytewise), without converting b.
+func cmpName(a string, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(a) < len(b):
+		return -1
+	case len(a) > len(b):
+		return 1
+	}
+	return 0
+}
 
 // Consumer groups. A group has a last delivered ID, a logical read counter
 // (entries-read, -1 when unknown), a pending entries list (PEL: entry ID ->
@@ -88,7 +105,7 @@ func (s *Stream) Groups() []*Group { return s.groups }
 
 // Group is the group named name (nil if none).
 func (s *Stream) Group(name []byte) *Group {
-	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return strings.Compare(g.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return cmpName(g.Name, n) })
 	if !ok {
 		return nil
 	}
@@ -97,7 +114,7 @@ func (s *Stream) Group(name []byte) *Group {
 
 // CreateGroup adds a group; nil if the name is taken.
 func (s *Stream) CreateGroup(name []byte, last StreamID, entriesRead int64) *Group {
-	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return strings.Compare(g.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return cmpName(g.Name, n) })
 	if ok {
 		return nil
 	}
@@ -109,7 +126,7 @@ func (s *Stream) CreateGroup(name []byte, last StreamID, entriesRead int64) *Gro
 
 // DestroyGroup removes a group; false if there is none.
 func (s *Stream) DestroyGroup(name []byte) bool {
-	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return strings.Compare(g.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(s.groups, name, func(g *Group, n []byte) int { return cmpName(g.Name, n) })
 	if !ok {
 		return false
 	}
@@ -122,7 +139,7 @@ func (g *Group) Consumers() []*Consumer { return g.consumers }
 
 // Consumer is the consumer named name (nil if none).
 func (g *Group) Consumer(name []byte) *Consumer {
-	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return strings.Compare(c.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return cmpName(c.Name, n) })
 	if !ok {
 		return nil
 	}
@@ -132,7 +149,7 @@ func (g *Group) Consumer(name []byte) *Consumer {
 // CreateConsumer adds a consumer seen at now; false if it exists (it is
 // returned either way).
 func (g *Group) CreateConsumer(name []byte, now int64) (*Consumer, bool) {
-	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return strings.Compare(c.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return cmpName(c.Name, n) })
 	if ok {
 		return g.consumers[i], false
 	}
@@ -156,7 +173,7 @@ func (g *Group) CreateConsumer(name []byte, now int64) (*Consumer, bool) {
 // DelConsumer removes a consumer and its pending entries; it returns how
 // many it had (-1 if there is no such consumer).
 func (g *Group) DelConsumer(name []byte) int {
-	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return strings.Compare(c.Name, string(n)) })
+	i, ok := slices.BinarySearchFunc(g.consumers, name, func(c *Consumer, n []byte) int { return cmpName(c.Name, n) })
 	if !ok {
 		return -1
 	}

@@ -218,6 +218,7 @@ func applyXAdd(d *shard.DB, r *persistence.Record) {
 		s.Add(id, it[1:])
 	}
 	d.Changed(r.Key, e, nil)
+	d.Signal(r.Key) // XREAD BLOCK clients of a replica are served by the primary's XADDs
 }
 
 func applyXTrim(d *shard.DB, r *persistence.Record) {

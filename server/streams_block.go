@@ -17,10 +17,19 @@ import (
 // new stream is signalled by its creation; XGROUP DESTROY).
 func (c *Client) streamReady(key []byte) { c.ks.Signal(key) }
 
-func (c *Client) xreadBlock(q *xreadReq) {
+func (c *Client) xreadBlock(req xreadReq) {
 	if !c.mayBlock() {
 		c.reply.NullArray() // MULTI/EXEC: as a timeout, at once
 		return
+	}
+	// the request buffer is reused: keep copies
+	q := &xreadReq{count: req.count, noack: req.noack, timeout: req.timeout,
+		ids: append([]object.StreamID(nil), req.ids...), keys: make([][]byte, len(req.keys))}
+	for i, k := range req.keys {
+		q.keys[i] = append([]byte(nil), k...)
+	}
+	if req.group != nil {
+		q.group, q.consumer = append([]byte(nil), req.group...), append([]byte(nil), req.consumer...)
 	}
 	count := q.count
 	if count == 0 {
@@ -80,8 +89,8 @@ func (c *Client) xreadBlock(q *xreadReq) {
 			cons.Seen = now
 			header()
 			start, _ := g.LastID.Incr()
-			body, moved := serveNew(r, s, g, cons, start, count, q.noack, now)
-			logDelivery(g, cons, true, moved, body, now, emit)
+			rec, moved := serveNew(r, s, g, cons, start, count, q.noack, now, claimRecord(nil, g, cons, now))
+			logDelivery(g, moved, rec, emit)
 			served = true
 		})
 		if err != nil { // the key holds another type now

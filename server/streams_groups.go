@@ -212,7 +212,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		case "createconsumer":
 			cons, created := g.CreateConsumer(args[4], now)
 			if created {
-				logDelivery(g, cons, true, false, nil, now, emit)
+				logDelivery(g, false, claimRecord(nil, g, cons, now), emit)
 			}
 			c.reply.Int(b2i(created))
 		case "delconsumer":
@@ -253,7 +253,8 @@ func cmdXAck(c *Client, args [][]byte) {
 			c.reply.Int(0)
 			return
 		}
-		ids := make([]object.StreamID, 0, len(args)-3)
+		var idsArr [16]object.StreamID
+		ids := idsArr[:0]
 		for _, a := range args[3:] {
 			id, ok := c.streamID(a)
 			if !ok {
@@ -262,7 +263,7 @@ func cmdXAck(c *Client, args [][]byte) {
 			ids = append(ids, id)
 		}
 		n := 0
-		body := persistence.AppendItem(nil, args[2])
+		body := persistence.AppendItem(c.buf[:0], args[2]) // the log copies it
 		for _, id := range ids {
 			if g.Ack(id) {
 				n++
@@ -272,6 +273,7 @@ func cmdXAck(c *Client, args [][]byte) {
 		if n > 0 {
 			emit(object.OpXAck, body, 0)
 		}
+		c.buf = body
 		c.reply.Int(int64(n))
 	})
 	c.replyErr(err)
@@ -405,7 +407,7 @@ func (l *claimLog) emit(g *object.Group, cons *object.Consumer, now int64, emit 
 		emit(object.OpXAck, append(persistence.AppendItem(nil, []byte(g.Name)), l.acked...), 0)
 	}
 	if cons != nil && len(l.claimed) > 0 {
-		logDelivery(g, cons, true, false, l.claimed, now, emit)
+		logDelivery(g, false, append(claimRecord(nil, g, cons, now), l.claimed...), emit)
 	}
 }
 

@@ -1,9 +1,10 @@
 package server
 
 import (
+	"encoding/binary"
+
 	"fastcache/cache"
 	"fastcache/object"
-	"fastcache/persistence"
 	"fastcache/shard"
 )
 
@@ -16,8 +17,8 @@ import (
 // (Redis's XREAD_BLOCKED_DEFAULT_COUNT).
 const xreadDefaultBlockedCount = 1000
 
-// xreadReq is a parsed XREAD or XREADGROUP, with copies of what a blocked
-// client needs after the request buffer is reused.
+// xreadReq is a parsed XREAD or XREADGROUP. Its byte slices alias the
+// request; a blocked client gets copies (xreadBlock).
 type xreadReq struct {
 	group, consumer []byte // nil: XREAD
 	count           int64  // 0: no limit
@@ -30,6 +31,8 @@ type xreadReq struct {
 func cmdXRead(c *Client, args [][]byte) {
 	xreadgroup := len(args[0]) == 10
 	q := xreadReq{timeout: -1}
+	var keysArr [4][]byte // most reads name few streams: no allocation
+	var idsArr [4]object.StreamID
 	streamsArg := 0
 	for i := 1; i < len(args); i++ {
 		more := len(args) - i - 1
@@ -67,7 +70,7 @@ func cmdXRead(c *Client, args [][]byte) {
 				c.reply.Error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
 				return
 			}
-			q.group, q.consumer = append([]byte(nil), args[i+1]...), append([]byte(nil), args[i+2]...)
+			q.group, q.consumer = args[i+1], args[i+2]
 			i += 2
 		case eqFold(o, "noack"):
 			if !xreadgroup {
@@ -89,11 +92,14 @@ func cmdXRead(c *Client, args [][]byte) {
 		return
 	}
 	n := (len(args) - streamsArg) / 2
-	q.keys = make([][]byte, n)
-	q.ids = make([]object.StreamID, n)
+	if n <= len(keysArr) {
+		q.keys, q.ids = keysArr[:n], idsArr[:n]
+	} else {
+		q.keys, q.ids = make([][]byte, n), make([]object.StreamID, n)
+	}
 	for i := 0; i < n; i++ {
 		key, idArg := args[streamsArg+i], args[streamsArg+n+i]
-		q.keys[i] = append([]byte(nil), key...)
+		q.keys[i] = key
 		exists, hasGroup := false, false
 		var last object.StreamID
 		err := c.ks.View(key, shard.KindStream, func(o shard.Object, now int64) {
@@ -135,7 +141,7 @@ func cmdXRead(c *Client, args [][]byte) {
 	for i, key := range q.keys {
 		if q.group != nil {
 			c.ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
-				if xreadGroupSync(&c.reply, asStream(o), &q, i, now, emit) {
+				if xreadGroupSync(&c.reply, asStream(o), &q, i, now, emit, &c.buf) {
 					served++
 				}
 			})
@@ -167,13 +173,13 @@ func cmdXRead(c *Client, args [][]byte) {
 		c.reply.NullArray()
 		return
 	}
-	c.xreadBlock(&q)
+	c.xreadBlock(q)
 }
 
 // xreadGroupSync serves stream i of an XREADGROUP at once if it can: the
 // consumer's history for an ID other than ">", or the entries after the
 // group's last ID. It writes [key, entries] and reports whether it did.
-func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit) bool {
+func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit, scratch *[]byte) bool {
 	if s == nil {
 		return false
 	}
@@ -193,29 +199,29 @@ func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, e
 	}
 	cons, _ := g.CreateConsumer(q.consumer, now)
 	cons.Seen = now
-	var body []byte
-	moved := false
-	{
-		if r.proto < 3 {
-			r.Array(2)
-		}
-		r.Bulk(q.keys[i])
-		start, _ := gt.Incr()
-		if history {
-			body = serveHistory(r, s, g, cons, start, q.count, now)
-		} else {
-			body, moved = serveNew(r, s, g, cons, start, q.count, q.noack, now)
-		}
+	if r.proto < 3 {
+		r.Array(2)
 	}
-	logDelivery(g, cons, true, moved, body, now, emit)
+	r.Bulk(q.keys[i])
+	start, _ := gt.Incr()
+	rec := claimRecord((*scratch)[:0], g, cons, now)
+	moved := false
+	if history {
+		rec = serveHistory(r, s, g, cons, start, q.count, now, rec)
+	} else {
+		rec, moved = serveNew(r, s, g, cons, start, q.count, q.noack, now, rec)
+	}
+	logDelivery(g, moved, rec, emit)
+	*scratch = rec
 	return true
 }
 
 // serveNew delivers the entries from start to the group's consumer (at
 // most count, 0: all), moving the group's last ID, and with a pending
-// entry for each unless noack. It returns the pending items to log and
-// whether the group moved.
-func serveNew(r *Reply, s *object.Stream, g *object.Group, cons *object.Consumer, start object.StreamID, count int64, noack bool, now int64) (body []byte, moved bool) {
+// entry for each unless noack. It appends the pending items to rec (an
+// OpXClaim record, claimRecord) and reports whether the group moved.
+func serveNew(r *Reply, s *object.Stream, g *object.Group, cons *object.Consumer, start object.StreamID, count int64, noack bool, now int64, rec []byte) (body []byte, moved bool) {
+	body = rec
 	at, n := r.Len(), int64(0)
 	s.Range(start, object.MaxStreamID, false, func(e *object.Entry) bool {
 		if s.Delivered(g, e.ID) {
@@ -234,8 +240,10 @@ func serveNew(r *Reply, s *object.Stream, g *object.Group, cons *object.Consumer
 }
 
 // serveHistory replies with the consumer's pending entries from start (a
-// deleted entry as [id, nil]), counting a delivery for each.
-func serveHistory(r *Reply, s *object.Stream, g *object.Group, cons *object.Consumer, start object.StreamID, count int64, now int64) (body []byte) {
+// deleted entry as [id, nil]), counting a delivery for each (appended to
+// rec, as serveNew).
+func serveHistory(r *Reply, s *object.Stream, g *object.Group, cons *object.Consumer, start object.StreamID, count int64, now int64, rec []byte) (body []byte) {
+	body = rec
 	at, n := r.Len(), int64(0)
 	cons.EachPending(start, func(id object.StreamID) bool {
 		if count > 0 && n >= count {
@@ -259,16 +267,26 @@ func serveHistory(r *Reply, s *object.Stream, g *object.Group, cons *object.Cons
 	return body
 }
 
-// logDelivery logs what a delivery changed: the group's position, and the
-// consumer (created or seen now) with the entries it now owns.
-func logDelivery(g *object.Group, cons *object.Consumer, seen, moved bool, pending []byte, now int64, emit cache.Emit) {
+// claimRecord starts an OpXClaim record in dst: cons of g, seen at now;
+// the pending items follow (object.AppendPendingItem).
+func claimRecord(dst []byte, g *object.Group, cons *object.Consumer, now int64) []byte {
+	dst = appendItemString(dst, g.Name)
+	dst = appendItemString(dst, cons.Name)
+	return object.AppendIntItem(dst, now)
+}
+
+func appendItemString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// logDelivery logs what a delivery changed: the group's position if it
+// moved, and rec (claimRecord: the consumer seen now, with the entries it
+// now owns).
+func logDelivery(g *object.Group, moved bool, rec []byte, emit cache.Emit) {
 	if moved {
-		emit(object.OpXGroupSetID, object.AppendIDItem(persistence.AppendItem(nil, []byte(g.Name)), g.LastID), g.EntriesRead)
+		var tmp [64]byte
+		emit(object.OpXGroupSetID, object.AppendIDItem(appendItemString(tmp[:0], g.Name), g.LastID), g.EntriesRead)
 	}
-	if seen || len(pending) > 0 {
-		body := persistence.AppendItem(nil, []byte(g.Name))
-		body = persistence.AppendItem(body, []byte(cons.Name))
-		body = object.AppendIntItem(body, now)
-		emit(object.OpXClaim, append(body, pending...), 0)
-	}
+	emit(object.OpXClaim, rec, 0)
 }

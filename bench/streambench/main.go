@@ -20,6 +20,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,9 +89,16 @@ func start(kind, setting string, port int) *server {
 	go func() { cmd.Wait(); lf.Close(); close(s.done) }()
 	rdb := s.client(1)
 	defer rdb.Close()
+	pid := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
 	for deadline := time.Now().Add(60 * time.Second); ; {
-		if err := rdb.Ping(context.Background()).Err(); err == nil {
+		// the server started here answers (not another one on the port)
+		if info, err := rdb.Info(context.Background(), "server").Result(); err == nil && strings.Contains(info, pid) {
 			break
+		}
+		select {
+		case <-s.done:
+			fatal("%s exited at start (see %s.log)", kind, dir)
+		default:
 		}
 		if time.Now().After(deadline) {
 			fatal("%s did not start", kind)
@@ -109,6 +117,15 @@ func (s *server) stop() {
 func (s *server) client(pool int) *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port), PoolSize: pool, Protocol: 2,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func fatal(format string, a ...any) {
@@ -235,6 +252,17 @@ func (r results) add(row, kind string, v float64) {
 	r[row][kind] = append(r[row][kind], v)
 }
 
+// summary is the last value of each row for kind (progress on stderr).
+func (r results) summary(order []string, kind string) string {
+	var b strings.Builder
+	for _, name := range order {
+		if v := r[name][kind]; len(v) > 0 {
+			fmt.Fprintf(&b, "\n    %s: %.0f", name, v[len(v)-1])
+		}
+	}
+	return b.String()
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -272,11 +300,10 @@ func main() {
 		order = append(order, name)
 		return name
 	}
-	port := 7390
 	for _, setting := range strings.Split(*settings, ",") {
 		for r := 0; r < *rounds; r++ {
 			for _, kind := range []string{"redis", "fastcache"} {
-				port++
+				port := freePort()
 				s := start(kind, setting, port)
 				logf("%s %s round %d", kind, setting, r+1)
 				for _, p := range []int{1, 16} {
@@ -289,6 +316,7 @@ func main() {
 				res.add(row(fmt.Sprintf("XRANGE r - + COUNT 100 -P 1 (%s)", setting)), kind, benchmark(port, *rangeN, 1, "XRANGE", "r", "-", "+", "COUNT", "100"))
 				res.add(row(fmt.Sprintf("XREADGROUP COUNT 10 + XACK, %d consumers, entries/s (%s)", *consumers, setting)), kind, consumeRun(s))
 				s.stop()
+				logf("%s", res.summary(order, kind))
 			}
 		}
 	}
@@ -296,8 +324,7 @@ func main() {
 	if *entries > 0 {
 		for r := 0; r < *rounds; r++ {
 			for _, kind := range []string{"redis", "fastcache"} {
-				port++
-				s := start(kind, "none", port)
+				s := start(kind, "none", freePort())
 				rdb := s.client(2)
 				time.Sleep(200 * time.Millisecond)
 				u0, r0 := info(rdb, "used_memory"), rss(s.cmd.Process.Pid)
@@ -307,6 +334,7 @@ func main() {
 				logf("%s memory round %d: %d entries in %v", kind, r+1, *entries, time.Since(t0).Round(time.Millisecond))
 				mem.add("used_memory bytes/entry", kind, float64(u1-u0)/float64(*entries))
 				mem.add("RSS bytes/entry", kind, float64(r1-r0)/float64(*entries))
+				logf("%s: used_memory %.1f, RSS %.1f bytes/entry", kind, float64(u1-u0)/float64(*entries), float64(r1-r0)/float64(*entries))
 				rdb.Close()
 				s.stop()
 			}

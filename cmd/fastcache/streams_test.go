@@ -219,6 +219,32 @@ func TestStreamsReplicaConverges(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	diffStreams(t, "replica", dumpStreams(t, prdb), dumpStreams(t, rrdb))
+
+	// A client blocked in XREAD on the replica is served by the primary's XADD.
+	got := make(chan []redis.XStream, 1)
+	go func() {
+		res, _ := rrdb.XRead(ctx(), &redis.XReadArgs{Streams: []string{"st:a", "$"}, Block: 0}).Result()
+		got <- res
+	}()
+	waitFor := time.Now().Add(10 * time.Second)
+	for infoField(t, rrdb, "clients", "blocked_clients") != "1" {
+		if time.Now().After(waitFor) {
+			t.Fatal("XREAD did not block on the replica")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	id, err := prdb.XAdd(ctx(), &redis.XAddArgs{Stream: "st:a", Values: []any{"late", "1"}}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-got:
+		if len(res) != 1 || len(res[0].Messages) != 1 || res[0].Messages[0].ID != id {
+			t.Fatalf("blocked XREAD on the replica got %v, want %s", res, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocked XREAD on the replica was not served by the primary's XADD")
+	}
 }
 
 // streamCrashModel is what producers and consumers were told by the server.
