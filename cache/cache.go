@@ -70,7 +70,8 @@ type Cache struct {
 	samples   atomic.Int64
 	readOnly  atomic.Bool
 
-	ready readiness // keys clients block on (blocking.go)
+	ready     readiness              // keys clients block on (blocking.go)
+	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
 
 	evictMu   sync.Mutex
 	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average

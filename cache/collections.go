@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"sync"
+
 	"fastcache/persistence"
 	"fastcache/pubsub"
 	"fastcache/shard"
@@ -136,11 +138,12 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 		o, created = s.Obj(e), true
 		k.notify(pubsub.New, "new", key)
 	}
-	logged := false
-	fn(o, now, func(op persistence.Op, body []byte, num int64) {
-		s.Log(op, key, body, num, rec)
-		logged = true
-	})
+	em := emitterPool.Get().(*emitter)
+	em.s, em.key, em.rec, em.logged = s, key, rec, false
+	fn(o, now, em.fn)
+	logged := em.logged
+	*em = emitter{fn: em.fn}
+	emitterPool.Put(em)
 	if created && !logged && o.Len() == 0 {
 		s.Delete(key, discardRec{})
 		k.retractNew(key)
@@ -153,6 +156,27 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 	}
 	return nil
 }
+
+// emitter is the Emit of one Change, recycled (emitterPool) so that a
+// collection write allocates no closure.
+type emitter struct {
+	s      *shard.DB
+	key    []byte
+	rec    persistence.Recorder
+	logged bool
+	fn     Emit // e.emit, bound once
+}
+
+func (e *emitter) emit(op persistence.Op, body []byte, num int64) {
+	e.s.Log(op, e.key, body, num, e.rec)
+	e.logged = true
+}
+
+var emitterPool = sync.Pool{New: func() any {
+	e := &emitter{}
+	e.fn = e.emit
+	return e
+}}
 
 type discardRec struct{}
 

@@ -395,6 +395,11 @@ func (k Keyspace) Flush(all bool) {
 			a = 1
 		}
 		k.tx.Record(persistence.OpFlush, k.db, nil, nil, a)
+		for db := range k.c.dbs { // waiters on flushed streams are told
+			if all || db == k.db {
+				k.c.signalDB(db)
+			}
+		}
 		return
 	}
 	k.c.Atomic(nil, func(t Keyspace) { t.WithDB(k.db).Flush(all) })

@@ -8,8 +8,23 @@ import (
 // change of Apply, also logged into the replica's own WAL, so a replica's
 // data survives its restart like a primary's.
 
+// OnReady sets the function that serves blocked clients (the server's):
+// a replica's applied records are no client command, after which the
+// server would serve the keys they readied (an XREAD BLOCK on a replica
+// waits for the primary's XADD), so ApplyLogged and ApplyGroupLogged call it.
+func (c *Cache) OnReady(fn func()) { c.readyHook.Store(&fn) }
+
+func (c *Cache) servedReady() {
+	if c.ReadyPending() {
+		if fn := c.readyHook.Load(); fn != nil {
+			(*fn)()
+		}
+	}
+}
+
 // ApplyLogged applies r and logs it (a replica following its primary).
 func (c *Cache) ApplyLogged(r *persistence.Record) {
+	defer c.servedReady()
 	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
 		c.Apply(r) // warns and skips
 		return
@@ -63,6 +78,7 @@ func (c *Cache) FlushWhereLogged(db int, all bool, pred func(key []byte) bool) {
 // it, and the group is logged as one transaction of the replica's own WAL,
 // so a crash of the replica keeps all of it or none.
 func (c *Cache) ApplyGroupLogged(recs []persistence.Record, pos *ReplPos) {
+	defer c.servedReady()
 	all := false
 	for i := range recs {
 		r := &recs[i]

@@ -43,6 +43,8 @@ type values struct {
 	setMaxIntsetEntries          int64
 	zsetMaxListpackEntries       int64
 	zsetMaxListpackValue         int64
+	streamNodeMaxBytes           int64
+	streamNodeMaxEntries         int64
 	listMaxListpackSize          int64
 	listCompressDepth            int64
 	appendonly                   bool
@@ -368,6 +370,8 @@ func init() {
 	intD("set-max-intset-entries", 512, 0, 1<<63-1, true, "an all-integer set with more members moves from the intset to the table encoding", func(v *values) *int64 { return &v.setMaxIntsetEntries })
 	intD("zset-max-listpack-entries", 128, 0, 1<<63-1, true, "a sorted set with more members moves from the packed to the skiplist encoding", func(v *values) *int64 { return &v.zsetMaxListpackEntries })
 	sizeD("zset-max-listpack-value", "64", 0, true, "a sorted set with a longer member moves from the packed to the skiplist encoding", func(v *values) *int64 { return &v.zsetMaxListpackValue })
+	sizeD("stream-node-max-bytes", "4096", 0, true, "a stream node (listpack) takes entries up to this size (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxBytes })
+	intD("stream-node-max-entries", 100, 0, 1<<63-1, true, "a stream node takes up to this many entries (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxEntries })
 	intD("list-max-listpack-size", -2, -1<<31, 1<<31-1, true, "entries per list node, or with -1..-5 bytes per node (4, 8, 16, 32, 64 KiB)", func(v *values) *int64 { return &v.listMaxListpackSize })
 	intD("list-compress-depth", 0, 0, 1<<31-1, true, "accepted for compatibility: list nodes are not compressed", func(v *values) *int64 { return &v.listCompressDepth })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
@@ -855,6 +859,8 @@ func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListp
 func (c *Config) SetMaxIntsetEntries() int64    { return c.v.Load().setMaxIntsetEntries }
 func (c *Config) ZSetMaxListpackEntries() int64 { return c.v.Load().zsetMaxListpackEntries }
 func (c *Config) ZSetMaxListpackValue() int64   { return c.v.Load().zsetMaxListpackValue }
+func (c *Config) StreamNodeMaxBytes() int64     { return c.v.Load().streamNodeMaxBytes }
+func (c *Config) StreamNodeMaxEntries() int64   { return c.v.Load().streamNodeMaxEntries }
 func (c *Config) ListMaxListpackSize() int64    { return c.v.Load().listMaxListpackSize }
 func (c *Config) ListCompressDepth() int64      { return c.v.Load().listCompressDepth }
 func (c *Config) AppendOnly() bool              { return c.v.Load().appendonly }

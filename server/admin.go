@@ -138,6 +138,8 @@ func (s *Server) registerConfigHooks() {
 		object.SetMaxIntsetEntries.Store(cfg.SetMaxIntsetEntries())
 		object.ZSetMaxListpackEntries.Store(cfg.ZSetMaxListpackEntries())
 		object.ZSetMaxListpackValue.Store(cfg.ZSetMaxListpackValue())
+		object.StreamNodeMaxBytes.Store(cfg.StreamNodeMaxBytes())
+		object.StreamNodeMaxEntries.Store(cfg.StreamNodeMaxEntries())
 		object.ListMaxListpackSize.Store(cfg.ListMaxListpackSize())
 		object.ListCompressDepth.Store(cfg.ListCompressDepth())
 		return nil
@@ -145,7 +147,7 @@ func (s *Server) registerConfigHooks() {
 	encodings(s.cfg)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",
 		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
-		"list-max-listpack-size", "list-compress-depth"} {
+		"list-max-listpack-size", "list-compress-depth", "stream-node-max-bytes", "stream-node-max-entries"} {
 		s.cfg.OnChange(name, encodings)
 	}
 	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.

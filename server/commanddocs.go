@@ -734,7 +734,8 @@ func (p *specParser) item() *argDoc {
 		p.i++
 	}
 	word := p.s[start:p.i]
-	if word == "" || strings.HasSuffix(word, "=") {
+	group := p.i < len(p.s) && (p.s[p.i] == '[' || p.s[p.i] == '(')
+	if word == "" || (strings.HasSuffix(word, "=") && (group || word != "=")) { // a lone "=" is a token (XADD's MAXLEN =)
 		name := strings.TrimSuffix(word, "=")
 		if p.i >= len(p.s) || (p.s[p.i] != '[' && p.s[p.i] != '(') {
 			panic("arg spec: expected a group at " + p.s[p.i:])

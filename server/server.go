@@ -114,6 +114,7 @@ func New(o Options) *Server {
 	}
 	s.blk.init()
 	s.blk.s = s
+	s.cache.OnReady(s.serveReady) // replicated writes serve blocked clients too
 	s.initAdmin()
 	s.initPubSub()
 	s.registerConfigHooks()

@@ -321,6 +321,7 @@ func (d *DB) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key) // a stream replaced: its XREADGROUP waiters are told
 }
 
 // SetEncoded is Set for a value Redis holds with encoding enc (see Enc).
@@ -387,9 +388,11 @@ func (d *DB) Overwrite(key, value []byte, expireAt, now int64, rec persistence.R
 	rec.Record(persistence.OpSet, d.N, key, value, expireAt)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key) // a stream replaced: its XREADGROUP waiters are told
 }
 
-// Delete removes key; false if it did not exist.
+// Delete removes key; false if it did not exist. Clients blocked on it
+// are signalled (an XREADGROUP waiting on a deleted stream gets an error).
 func (d *DB) Delete(key []byte, rec persistence.Recorder) bool {
 	if !d.t.Delete(key) {
 		return false
@@ -397,6 +400,7 @@ func (d *DB) Delete(key []byte, rec persistence.Recorder) bool {
 	rec.Record(persistence.OpDel, d.N, key, nil, 0)
 	d.touchWatch(key)
 	d.account()
+	d.Signal(key)
 	return true
 }
 
@@ -428,6 +432,7 @@ func (d *DB) expireKey(key []byte, rec persistence.Recorder) {
 		}
 		d.touchWatch(key)
 		d.account()
+		d.Signal(key)
 	}
 }
 
