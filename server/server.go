@@ -93,6 +93,7 @@ type Server struct {
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
 	slowlog slowlog      // SLOWLOG (slowlog.go)
 	pause   pauseState   // CLIENT PAUSE (pause.go)
+	scr     scripting    // EVAL, FUNCTION (script.go, function.go)
 
 	// latency-tracking, errorstats and the LATENCY monitor (latencystats.go)
 	tracking atomic.Bool
@@ -113,6 +114,7 @@ func New(o Options) *Server {
 	}
 	s.initAdmin()
 	s.initPubSub()
+	s.initScripting()
 	s.registerConfigHooks()
 	s.initLatency()
 	return s
@@ -376,6 +378,9 @@ func (c *Client) exec(args [][]byte) {
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
+	}
+	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
+		return // -BUSY (script_busy.go)
 	}
 	if s.pausedFor(c, cmd) {
 		// CLIENT PAUSE: runPipeline stops here and runs it once the
