@@ -103,7 +103,7 @@ func (s *Server) newScriptClient() *Client {
 func init() {
 	const ro = flagReadOnly
 	evalCmd := func(name string, arity int, since, summary string, h func(*Client, [][]byte)) *Command {
-		return &Command{Name: name, Arity: arity, 
+		return &Command{Name: name, Arity: arity,
 			Group: "scripting", Since: since, Summary: summary, Handler: h}
 	}
 	script := &Command{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0",
