@@ -202,6 +202,7 @@ func (e *luaEngine) luaSetResp(L *lua.LState) int {
 		return raise(L, "RESP version must be 2 or 3.")
 	}
 	e.resp = int(v)
+	e.caller.reply.proto = int(v)
 	return 0
 }
 
