@@ -400,7 +400,7 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
 	var eng *luaEngine
 	if call.fn != nil {
-		eng = s.functionEngine()
+		eng = call.fn.lib.eng
 	} else {
 		eng = s.evalEngine()
 	}
@@ -554,10 +554,7 @@ func scriptFlush(c *Client, args [][]byte) {
 	s.scr.mu.Lock()
 	s.scr.scripts = map[string]*luaScript{}
 	s.scr.bytes = 0
-	if s.scr.eng != nil {
-		s.scr.eng.L.Close()
-		s.scr.eng = nil
-	}
+	s.scr.eng = nil // dropped, not closed: see flushFunctions
 	s.scr.mu.Unlock()
 	s.scr.runMu.Unlock()
 	c.reply.OK()

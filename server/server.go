@@ -115,6 +115,7 @@ func New(o Options) *Server {
 	s.initAdmin()
 	s.initPubSub()
 	s.initScripting()
+	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
 	s.registerConfigHooks()
 	s.initLatency()
 	return s
