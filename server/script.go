@@ -355,6 +355,7 @@ type scriptRun struct {
 	oom    bool // over maxmemory when the script started
 	dirty  atomic.Bool
 	killed atomic.Bool
+	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
 	start  time.Time
 	done   chan struct{}
 	gate   *execGate // the caller's executor (busy.go)
@@ -439,6 +440,13 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	cl.reply.proto = 2
 	e.resp = 2
 	e.run = r
+	// A fresh context for this run: a SCRIPT KILL aimed at a run that
+	// already ended closes that run's context, never this one's.
+	e.rearm()
+	r.ctx.Store(e.ctx)
+	if r.killed.Load() {
+		e.kill()
+	}
 	defer func() {
 		e.run = nil
 		cl.scriptRun = nil
@@ -448,7 +456,6 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 			cl.reply.b = nil
 		}
 		L.SetTop(0)
-		e.rearm()
 	}()
 	var fn *lua.LFunction
 	if r.call.fn != nil {
@@ -583,7 +590,9 @@ func killScript(c *Client, eval bool) {
 	}
 	if r.killed.CompareAndSwap(false, true) {
 		c.srv.scr.killed.Add(1)
-		r.eng.kill()
+		if k := r.ctx.Load(); k != nil {
+			k.close()
+		}
 	}
 	c.reply.OK()
 }

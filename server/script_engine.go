@@ -14,6 +14,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -274,12 +275,18 @@ func sha1hex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// killed stops the script in progress at its next instruction.
-func (e *luaEngine) kill() {
+// kill stops the script in progress at its next instruction.
+func (e *luaEngine) kill() { e.ctx.close() }
+
+var killMu sync.Mutex
+
+func (k *killCtx) close() {
+	killMu.Lock()
+	defer killMu.Unlock()
 	select {
-	case <-e.ctx.ch:
+	case <-k.ch:
 	default:
-		close(e.ctx.ch)
+		close(k.ch)
 	}
 }
 

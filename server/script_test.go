@@ -1,0 +1,369 @@
+package server
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// scriptDiffSteps are compared byte for byte with redis-server, first over
+// RESP2, then (with HELLO 3 first) over RESP3.
+func scriptDiffSteps() [][]string {
+	e := func(body string, args ...string) []string { return append([]string{"EVAL", body}, args...) }
+	return [][]string{
+		// conversions Lua -> reply
+		e("return {1,2.7,'x',true,false,nil,3}", "0"),
+		e("return 3.99", "0"), e("return -3.99", "0"), e("return 1e100", "0"), e("return 0/0", "0"),
+		e("return nil", "0"), e("return false", "0"), e("return true", "0"),
+		e("return {{1,{2}},'a'}", "0"),
+		e("return {err='boom'}", "0"), e("return {err='-x y'}", "0"), e("return {ok='fine'}", "0"),
+		e("return {ok='a\\r\\nb'}", "0"),
+		e("return redis.error_reply('My err')", "0"), e("return redis.error_reply('e')", "0"),
+		e("return redis.status_reply('St')", "0"),
+		e("return {1,2,redis.error_reply('e')}", "0"),
+		e("return {map={a=1}}", "0"), e("return {set={a=true}}", "0"), e("return {double=3.5}", "0"),
+		e("return {big_number='123456789012345678901234567890'}", "0"),
+		e("return {verbatim_string={format='txt',string='hello'}}", "0"),
+		e("redis.setresp(3); return true", "0"), e("redis.setresp(3); return false", "0"),
+		e("redis.setresp(3); return {map={k={1,2}}}", "0"),
+		// conversions reply -> Lua
+		e("return redis.call('get','nokey')", "0"),
+		e("return type(redis.call('get','nokey'))", "0"),
+		e("redis.setresp(3); return redis.call('get','nokey')", "0"),
+		e("redis.setresp(3); return type(redis.call('get','nokey'))", "0"),
+		e("redis.call('set','x','1'); return redis.call('incr','x')", "0"),
+		e("return redis.call('ping')", "0"),
+		e("return redis.pcall('incr','nokey2')", "0"),
+		e("redis.call('set','s','a'); return redis.pcall('incr','s')", "0"),
+		e("redis.call('set','s','a'); return redis.call('incr','s')", "0"),
+		e("redis.setresp(3); local r = redis.call('info','server'); return r.verbatim_string.format", "0"),
+		e("redis.call('set','f', 1/3); redis.call('set','g', 12345678901234567); return redis.call('mget','f','g')", "0"),
+		e("return redis.call('set','x', true)", "0"),
+		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
+		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
+		// errors and the sandbox
+		e("return x", "0"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
+		e("rawset(_G,'x',1)", "0"),
+		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
+		e("return redis.call('multi')", "0"), e("return redis.call('eval','return 1','0')", "0"),
+		e("return redis.call('set','a','b','c')", "0"),
+		e("error('hi')", "0"), e("error({err='X y'})", "0"),
+		e("return os", "0"), e("return io", "0"), e("return dofile", "0"), e("return loadfile", "0"),
+		e("return debug", "0"), e("return print", "0"), e("return require", "0"),
+		e("return {type(select), type(loadstring), type(coroutine), type(table.getn), type(unpack), type(load)}", "0"),
+		e("return redis.REDIS_VERSION", "0"),
+		e("redis.setresp(4)", "0"), e("redis.log(99, 'x')", "0"), e("redis.log(redis.LOG_WARNING)", "0"),
+		e("return redis.sha1hex('')", "0"), e("return redis.replicate_commands()", "0"),
+		e("return redis.set_repl(redis.REPL_ALL)", "0"), e("redis.set_repl(99)", "0"),
+		e("return tostring(1/3) .. ' ' .. tostring(1e15) .. ' ' .. tostring(-0.5)", "0"),
+		// libraries
+		e("return cjson.encode({1,2,{a='x/y'}})", "0"),
+		e("return cjson.decode('[1,2,{\"b\":3.5}]')[3].b", "0"),
+		e("return cjson.decode('[1,2')", "0"),
+		e("return cjson.encode({[1]=1,[20]=2})", "0"),
+		e("return cmsgpack.pack({1,2,'a'}, 1.5, -100, 70000, true)", "0"),
+		e("return {cmsgpack.unpack(cmsgpack.pack(1,'x',{1,2}))}", "0"),
+		e("return {struct.pack('>HBc0', 7, 1, 'ab'), struct.unpack('>I2', '\\1\\2')}", "0"),
+		e("return bit.tohex(-1, -4) .. bit.band(0xff, 0x0f) .. bit.bxor(5, 3) .. bit.lshift(1, 31)", "0"),
+		// numkeys, shebang, read-only
+		e("return 1", "2", "a"), e("return 1", "-1"), e("return 1", "abc"),
+		e("return 1 +", "0"),
+		e("#!python\nreturn 1", "0"), e("#!lua flags=foo\nreturn 1", "0"), e("#!lua xx=1\nreturn 1", "0"), e("#!lua", "0"),
+		e("#!lua flags=no-writes\nreturn redis.call('set','x','2')", "0"),
+		e("#!lua flags=no-writes,allow-oom\nreturn redis.call('get','x')", "0"),
+		{"EVAL_RO", "return redis.call('set','x','2')", "0"},
+		{"EVAL_RO", "#!lua\nreturn 1", "0"},
+		// SCRIPT
+		{"SCRIPT", "LOAD", "return 'hi'"},
+		{"EVALSHA", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
+		{"EVALSHA", "2F31BA2BB6D6A0F42CC159D2E2DAD55440778DE3", "0"},
+		{"EVALSHA_RO", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
+		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "abc"},
+		{"EVALSHA", "0123456789012345678901234567890123456789", "0"},
+		{"SCRIPT", "FLUSH", "foo"}, {"SCRIPT", "FLUSH", "ASYNC"},
+		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3"},
+		{"SCRIPT", "KILL"}, {"FUNCTION", "KILL"}, {"SCRIPT", "FOO"}, {"SCRIPT"},
+		// FUNCTION
+		{"FUNCTION", "FLUSH"},
+		{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return keys[1] end)"},
+		{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function() end)"},
+		{"FUNCTION", "LOAD", "return 1"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nreturn 1"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('f1', function() end)"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nredis.call('ping')"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2 foo=bar\n"},
+		{"FUNCTION", "LOAD", "#!lua name=l-b\n"},
+		{"FUNCTION", "LOAD", "#!lua\n"},
+		{"FUNCTION", "LOAD", "#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() end, flags={'bad'}}"},
+		{"FCALL", "f1", "1", "k"}, {"FCALL", "nof", "0"}, {"FCALL_RO", "f1", "1", "k"},
+		{"FUNCTION", "LIST"}, {"FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "my*"},
+		{"FUNCTION", "STATS"},
+		{"FUNCTION", "DELETE", "nolib"}, {"FUNCTION", "RESTORE", "xx"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=mylib\nredis.register_function{function_name='f2', callback=function(keys, args) return redis.call('ping') end, flags={'no-writes'}, description='d'}"},
+		{"FCALL_RO", "f2", "0"},
+		{"FUNCTION", "LIST"},
+		{"FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f3', function() return x end)"},
+		{"FCALL", "f3", "0"},
+		{"FUNCTION", "DELETE", "lib3"},
+		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
+	}
+}
+
+func TestScriptRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("RESP"+proto, func(t *testing.T) {
+			conns := [2]*diffConn{diffDial(t, redisAddr), diffDial(t, fc.addr)}
+			pre := [][]string{{"FLUSHALL"}, {"SCRIPT", "FLUSH"}, {"FUNCTION", "FLUSH"}}
+			if proto == "3" {
+				pre = append(pre, []string{"HELLO", "3"})
+			}
+			for i, st := range append(pre, scriptDiffSteps()...) {
+				var replies [2]string
+				for s := range conns {
+					r, err := conns[s].do(st)
+					if err != nil {
+						t.Fatalf("step %d %q: %v", i, st, err)
+					}
+					replies[s] = r
+				}
+				if st[0] == "HELLO" {
+					continue
+				}
+				// gopher-lua's parser words syntax errors its own way:
+				// compare up to the position ("user_script:1:").
+				for s, r := range replies {
+					if i := strings.Index(r, "Error compiling "); i >= 0 {
+						if j := strings.Index(r[i:], ": "); j >= 0 {
+							if k := strings.Index(r[i+j+2:], ": "); k >= 0 {
+								replies[s] = r[:i+j+2+k]
+							}
+						}
+					}
+				}
+				if replies[0] != replies[1] {
+					t.Errorf("step %d %q:\n  redis:     %q\n  fastcache: %q", i, st, replies[0], replies[1])
+				}
+			}
+		})
+	}
+}
+
+// TestScriptRealWorld runs well-known scripts unchanged.
+func TestScriptRealWorld(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+
+	t.Run("lock release (compare and delete)", func(t *testing.T) {
+		release := redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("del", KEYS[1])
+else
+    return 0
+end`)
+		if err := rdb.Set(ctx(), "lock:res", "token-1", 30*time.Second).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := release.Run(ctx(), rdb, []string{"lock:res"}, "token-2").Int(); err != nil || n != 0 {
+			t.Fatalf("release with the wrong token: %d %v", n, err)
+		}
+		if n, err := release.Run(ctx(), rdb, []string{"lock:res"}, "token-1").Int(); err != nil || n != 1 {
+			t.Fatalf("release with the right token: %d %v", n, err)
+		}
+		if rdb.Exists(ctx(), "lock:res").Val() != 0 {
+			t.Fatal("lock still held")
+		}
+	})
+
+	t.Run("idempotent counter with expiry", func(t *testing.T) {
+		// Count a request once per idempotency key; the marker expires.
+		incr := redis.NewScript(`
+local seen = redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1]))
+if not seen then
+  return tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return n`)
+		for i, idem := range []string{"req-a", "req-a", "req-b", "req-a", "req-c"} {
+			n, err := incr.Run(ctx(), rdb, []string{"counter", "idem:" + idem}, 60, 3600).Int()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []int{1, 1, 2, 2, 3}[i]
+			if n != want {
+				t.Fatalf("call %d (%s): %d, want %d", i, idem, n, want)
+			}
+		}
+		if ttl := rdb.TTL(ctx(), "counter").Val(); ttl <= 0 || ttl > time.Hour {
+			t.Fatalf("counter ttl %v", ttl)
+		}
+	})
+
+	t.Run("sliding-window rate limiter on a sorted set", func(t *testing.T) {
+		if commands["zadd"] == nil {
+			t.Skip("sorted sets (ZADD, ZREMRANGEBYSCORE, ZCARD) are not in this build yet")
+		}
+		limiter := redis.NewScript(`
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, 0, now - window)
+if redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, window)
+  return 1
+end
+return 0`)
+		allowed := 0
+		for i := 0; i < 10; i++ {
+			n, err := limiter.Run(ctx(), rdb, []string{"rl:user"}, 1000+i, 1000, 5, i).Int()
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed += n
+		}
+		if allowed != 5 {
+			t.Fatalf("allowed %d of 10 in the window, want 5", allowed)
+		}
+	})
+
+	t.Run("reliable queue between lists with a hash of job data", func(t *testing.T) {
+		if commands["rpoplpush"] == nil || commands["hset"] == nil {
+			t.Skip("lists and hashes (RPOPLPUSH, LREM, HSET, HGET) are not in this build yet")
+		}
+		take := redis.NewScript(`
+local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+if not id then return false end
+redis.call('HSET', KEYS[3] .. id, 'state', 'running', 'started', ARGV[1])
+return {id, redis.call('HGET', KEYS[3] .. id, 'payload')}`)
+		ack := redis.NewScript(`
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('DEL', KEYS[2] .. ARGV[1])
+return 1`)
+		rdb.HSet(ctx(), "job:7", "payload", "resize img.png")
+		rdb.LPush(ctx(), "q:pending", "7")
+		v, err := take.Run(ctx(), rdb, []string{"q:pending", "q:processing", "job:"}, 123).Slice()
+		if err != nil || len(v) != 2 || v[0] != "7" || v[1] != "resize img.png" {
+			t.Fatalf("take: %v %v", v, err)
+		}
+		if err := ack.Run(ctx(), rdb, []string{"q:processing", "job:"}, "7").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n := rdb.LLen(ctx(), "q:processing").Val(); n != 0 {
+			t.Fatalf("processing list has %d", n)
+		}
+	})
+}
+
+// TestScriptBusy: past busy-reply-threshold other clients get -BUSY (on the
+// script's own event loop too), SCRIPT KILL stops a script that has not
+// written, a script that wrote is UNKILLABLE.
+func TestScriptBusy(t *testing.T) {
+	ts := startServer(t, "busy-reply-threshold", "100")
+	long := ts.client(t, 2)
+	other := ts.client(t, 2)
+	other.Ping(ctx())
+
+	run := func(body string) chan error {
+		done := make(chan error, 1)
+		go func() { done <- long.Eval(ctx(), body, nil).Err() }()
+		return done
+	}
+	var done chan error
+	waitBusy := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				t.Fatalf("the script ended before other clients saw -BUSY: %v", err)
+			default:
+			}
+			err := other.Get(ctx(), "k").Err()
+			if err != nil && strings.HasPrefix(err.Error(), "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no -BUSY: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	done = run("while true do end")
+	waitBusy()
+	if err := other.Do(ctx(), "FUNCTION", "KILL").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY") {
+		t.Fatalf("FUNCTION KILL on an EVAL: %v", err)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL...") {
+		t.Fatalf("killed script replied %v", err)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
+		t.Fatalf("SCRIPT KILL with nothing running: %v", err)
+	}
+
+	// A script that wrote cannot be killed; it ends by itself.
+	done = run("redis.call('set','w','1') local t0 = redis.call('time')[1] while tonumber(redis.call('time')[1]) < t0 + 1 do end return 1")
+	waitBusy()
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err == nil || !strings.HasPrefix(err.Error(), "UNKILLABLE") {
+		t.Fatalf("SCRIPT KILL of a writer: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := other.Get(ctx(), "w").Val(); v != "1" {
+		t.Fatalf("w = %q", v)
+	}
+}
+
+// TestScriptAtomic: a script's writes are never seen half done by other
+// clients, whatever shard its keys are on.
+func TestScriptAtomic(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	body := `for i = 1, 10 do redis.call('SET', 'k' .. i, ARGV[1]) end return 1`
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var bad string
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rd := ts.client(t, 2)
+		keys := []string{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10"}
+		for n := 0; n < 2000; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			vals, err := rd.MGet(ctx(), keys...).Result()
+			if err != nil {
+				return
+			}
+			for _, v := range vals[1:] {
+				if v != vals[0] {
+					mu.Lock()
+					bad = strings.TrimSpace(strings.Repeat(" ", 0)) + "half a script seen"
+					mu.Unlock()
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		if err := rdb.Eval(ctx(), body, nil, i).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if bad != "" {
+		t.Fatal(bad)
+	}
+}
