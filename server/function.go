@@ -27,9 +27,9 @@ type functions struct {
 	eng   *luaEngine
 	libs  map[string]*luaLibrary
 	funcs map[string]*luaFunction
-	bytes int64 // library code sizes (INFO used_memory_functions)
-	// counts for FUNCTION STATS and INFO, readable while a function runs
-	nlibs, nfuncs atomic.Int64
+	// counts for FUNCTION STATS and INFO, readable while a function runs;
+	// bytes: the libraries' names and code (INFO used_memory_functions)
+	nlibs, nfuncs, bytes atomic.Int64
 }
 
 func (f *functions) init() {
@@ -359,7 +359,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 	for name, fn := range lib.funcs {
 		f.funcs[name] = fn
 	}
-	f.bytes += int64(len(lib.code))
+	f.bytes.Add(int64(len(lib.name) + len(lib.code)))
 	f.nlibs.Store(int64(len(f.libs)))
 	f.nfuncs.Store(int64(len(f.funcs)))
 	return ""
@@ -374,7 +374,7 @@ func (f *functions) remove(name string) bool {
 		delete(f.funcs, n)
 	}
 	delete(f.libs, name)
-	f.bytes -= int64(len(lib.code))
+	f.bytes.Add(-int64(len(lib.name) + len(lib.code)))
 	f.nlibs.Store(int64(len(f.libs)))
 	f.nfuncs.Store(int64(len(f.funcs)))
 	return true
@@ -385,7 +385,7 @@ func (f *functions) remove(name string) bool {
 func (s *Server) flushFunctions() {
 	f := &s.scr.fn
 	f.init()
-	f.bytes = 0
+	f.bytes.Store(0)
 	f.nlibs.Store(0)
 	f.nfuncs.Store(0)
 	s.scr.mu.Lock()

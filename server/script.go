@@ -55,7 +55,7 @@ type luaScript struct {
 type scripting struct {
 	mu      sync.Mutex // guards scripts, bytes, eng (the pointer)
 	scripts map[string]*luaScript
-	bytes   int64 // bodies' sizes (INFO used_memory_scripts_eval)
+	bytes   int64 // SHA1s and bodies (INFO used_memory_scripts_eval)
 	eng     *luaEngine
 
 	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
@@ -259,7 +259,7 @@ func (s *Server) loadScript(body []byte) (*luaScript, string) {
 		sc = old
 	} else {
 		s.scr.scripts[sha] = sc
-		s.scr.bytes += int64(len(body))
+		s.scr.bytes += int64(len(sha) + len(body))
 	}
 	s.scr.mu.Unlock()
 	return sc, ""
@@ -434,7 +434,10 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	L := e.L
 	c := r.caller
 	cl := e.caller
-	cl.ks = ks
+	// The caller's database; a SELECT inside the script changes it for the
+	// rest of the script only (Redis 7), since cl is the engine's client.
+	cl.db = c.db
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr)
 	cl.nowMs, cl.clock = c.nowMs, c.clock
 	cl.scriptRun = r
 	cl.reply.proto = 2
@@ -450,6 +453,7 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	defer func() {
 		e.run = nil
 		cl.scriptRun = nil
+		cl.db, cl.kerr = 0, nil
 		cl.ks = s.cache.KeyspaceAt(&cl.nowMs)
 		cl.reply.Reset()
 		if cap(cl.reply.b) > keepReplyCap {

@@ -79,10 +79,17 @@ func (scriptKilledError) Error() string { return "Script killed by user with SCR
 
 var errScriptKilled = scriptKilledError{}
 
+// A Lua state's call stack (frames) and registry (values) are allocated up
+// front at these sizes; INFO's used_memory_vm_* report that (script_info.go).
+const (
+	luaCallStack = 1024
+	luaRegistry  = 1024 * 20
+)
+
 // newLuaEngine builds a sandboxed state. functions selects the FUNCTION
 // flavour (redis.register_function exists while a library loads).
 func newLuaEngine(s *Server) *luaEngine {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 1024, RegistrySize: 1024 * 20, RegistryMaxSize: 1024 * 256})
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: luaCallStack, RegistrySize: luaRegistry, RegistryMaxSize: 1024 * 256})
 	e := &luaEngine{s: s, L: L, resp: 2}
 	for _, lib := range []struct {
 		name string
