@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,30 @@ func scriptDiffSteps() [][]string {
 		e("return {cmsgpack.unpack(cmsgpack.pack(1,'x',{1,2}))}", "0"),
 		e("return {struct.pack('>HBc0', 7, 1, 'ab'), struct.unpack('>I2', '\\1\\2')}", "0"),
 		e("return bit.tohex(-1, -4) .. bit.band(0xff, 0x0f) .. bit.bxor(5, 3) .. bit.lshift(1, 31)", "0"),
+		// hashes from scripts, both protocols' conversions, WRONGTYPE
+		e("redis.call('del','h'); return redis.call('hset','h','a','1','b','2')", "0"),
+		e("return redis.call('hgetall','h')", "0"),
+		e("return redis.call('hmget','h','a','x','b')", "0"),
+		e("redis.setresp(3); return redis.call('hgetall','h').map.b", "0"),
+		e("redis.setresp(3); redis.call('del','h1'); redis.call('hset','h1','f','v'); return redis.call('hgetall','h1')", "0"),
+		e("return redis.call('hincrbyfloat','h','a','1.5')", "0"),
+		e("return {redis.call('hincrby','h','n',3), redis.call('hlen','h'), redis.call('hexists','h','zz')}", "0"),
+		e("return redis.call('get','h')", "0"), e("return redis.pcall('get','h')", "0"),
+		e("redis.call('set','str','v'); return redis.pcall('hget','str','a')", "0"),
+		e("return redis.call('type','h')", "0"), e("return redis.call('object','encoding','h')", "0"),
+		// databases: a script runs in the caller's; its SELECT lasts for the script
+		e("redis.call('select','1'); redis.call('set','dbk','one'); return redis.call('get','dbk')", "0"),
+		{"GET", "dbk"}, {"SELECT", "1"}, {"GET", "dbk"},
+		e("return redis.call('get','dbk')", "0"),
+		e("redis.call('select','0'); return redis.call('exists','dbk')", "0"),
+		{"GET", "dbk"},
+		e("return redis.call('select','99')", "0"), e("return redis.pcall('select','x')", "0"),
+		{"SELECT", "0"},
+		e("redis.call('move','h','2'); redis.call('select','2'); return redis.call('hget','h','b')", "0"),
+		e("redis.call('swapdb','0','2'); return redis.call('dbsize')", "0"),
+		{"DBSIZE"}, {"HGET", "h", "b"}, {"SWAPDB", "0", "2"},
+		{"MULTI"}, {"SELECT", "3"}, {"EVAL", "redis.call('set','mk','m'); redis.call('select','4'); return redis.call('set','mk','n')", "0"}, {"GET", "mk"}, {"EXEC"},
+		{"GET", "mk"}, {"SELECT", "4"}, {"GET", "mk"}, {"SELECT", "0"},
 		// numkeys, shebang, read-only
 		e("return 1", "2", "a"), e("return 1", "-1"), e("return 1", "abc"),
 		e("return 1 +", "0"),
@@ -108,6 +133,8 @@ func scriptDiffSteps() [][]string {
 		{"FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f3', function() return x end)"},
 		{"FCALL", "f3", "0"},
 		{"FUNCTION", "DELETE", "lib3"},
+		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
+		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
 		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
 	}
 }
@@ -229,9 +256,94 @@ return 0`)
 		}
 	})
 
+	t.Run("token bucket in a hash", func(t *testing.T) {
+		// The common token-bucket limiter: the bucket's tokens and last
+		// refill time in one hash, refilled lazily on each request.
+		bucket := redis.NewScript(`
+local key = KEYS[1]
+local rate = tonumber(ARGV[1])       -- tokens per second
+local capacity = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])        -- ms
+local requested = tonumber(ARGV[4])
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate / 1000)
+local allowed = 0
+if tokens >= requested then
+  tokens = tokens - requested
+  allowed = 1
+end
+redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) * 2)
+return {allowed, tostring(tokens)}`)
+		run := func(now int) (int64, string) {
+			t.Helper()
+			v, err := bucket.Run(ctx(), rdb, []string{"bucket:api"}, 2, 5, now, 1).Slice()
+			if err != nil || len(v) != 2 {
+				t.Fatalf("bucket: %v %v", v, err)
+			}
+			return v[0].(int64), v[1].(string)
+		}
+		allowed := 0
+		for i := 0; i < 8; i++ { // a burst: the capacity passes, the rest waits
+			n, _ := run(1000)
+			allowed += int(n)
+		}
+		if allowed != 5 {
+			t.Fatalf("burst: %d allowed, want the capacity 5", allowed)
+		}
+		for _, st := range []struct {
+			now     int
+			allowed int64
+			left    string
+		}{{1500, 1, "0"}, {1750, 0, "0.5"}, {2000, 1, "0"}, {2000, 0, "0"}} { // 2 tokens a second
+			if n, left := run(st.now); n != st.allowed || left != st.left {
+				t.Fatalf("at %d ms: allowed %d, %s tokens left; want %d, %s", st.now, n, left, st.allowed, st.left)
+			}
+		}
+		if got := rdb.HGet(ctx(), "bucket:api", "ts").Val(); got != "2000" {
+			t.Fatalf("ts field %q", got)
+		}
+		if enc := rdb.ObjectEncoding(ctx(), "bucket:api").Val(); enc != "listpack" {
+			t.Fatalf("encoding %q", enc)
+		}
+		if ttl := rdb.PTTL(ctx(), "bucket:api").Val(); ttl <= 0 || ttl > 5*time.Second {
+			t.Fatalf("pttl %v", ttl)
+		}
+	})
+
+	t.Run("job record in a hash, claimed once", func(t *testing.T) {
+		// A worker claims a job: only a job in state queued moves to
+		// running, with its attempt counted and the worker stamped; the
+		// job's data comes back with the claim.
+		claim := redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then
+  return false
+end
+redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[1])
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return {attempts, redis.call('HGET', KEYS[1], 'payload')}`)
+		rdb.HSet(ctx(), "job:42", "state", "queued", "payload", "resize img.png", "attempts", "0")
+		v, err := claim.Run(ctx(), rdb, []string{"job:42"}, "w1").Slice()
+		if err != nil || len(v) != 2 || v[0] != int64(1) || v[1] != "resize img.png" {
+			t.Fatalf("claim: %v %v", v, err)
+		}
+		if err := claim.Run(ctx(), rdb, []string{"job:42"}, "w2").Err(); err != redis.Nil {
+			t.Fatalf("second claim: %v, want nil (already running)", err)
+		}
+		if m := rdb.HGetAll(ctx(), "job:42").Val(); m["worker"] != "w1" || m["attempts"] != "1" || m["state"] != "running" {
+			t.Fatalf("job: %v", m)
+		}
+		rdb.Set(ctx(), "job:str", "x", 0)
+		if err := claim.Run(ctx(), rdb, []string{"job:str"}, "w1").Err(); err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Fatalf("claim of a string key: %v", err)
+		}
+	})
+
 	t.Run("reliable queue between lists with a hash of job data", func(t *testing.T) {
-		if commands["rpoplpush"] == nil || commands["hset"] == nil {
-			t.Skip("lists and hashes (RPOPLPUSH, LREM, HSET, HGET) are not in this build yet")
+		if commands["rpoplpush"] == nil {
+			t.Skip("lists (RPOPLPUSH, LREM, LPUSH, LLEN) are not in this build yet")
 		}
 		take := redis.NewScript(`
 local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
@@ -365,5 +477,91 @@ func TestScriptAtomic(t *testing.T) {
 	wg.Wait()
 	if bad != "" {
 		t.Fatal(bad)
+	}
+}
+
+// TestScriptInfoMemory: INFO memory has Redis 7.0's scripting lines, in
+// its order, and they follow SCRIPT LOAD/EVAL, FUNCTION LOAD, SCRIPT FLUSH
+// and a script calling INFO itself.
+func TestScriptInfoMemory(t *testing.T) {
+	names := []string{"used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human", "used_memory_scripts_eval",
+		"number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions",
+		"used_memory_vm_total", "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+		"used_memory_scripts_human"}
+	scriptLines := func(info string) (order []string, vals map[string]string) {
+		vals = map[string]string{}
+		for _, l := range strings.Split(info, "\r\n") {
+			k, v, ok := strings.Cut(l, ":")
+			if !ok {
+				continue
+			}
+			for _, n := range names {
+				if k == n {
+					order = append(order, k)
+					vals[k] = v
+				}
+			}
+		}
+		return order, vals
+	}
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	info := func() map[string]string {
+		t.Helper()
+		_, vals := scriptLines(rdb.Info(ctx(), "memory").Val())
+		return vals
+	}
+	check := func(what string, want map[string]string) {
+		t.Helper()
+		got := info()
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("%s: %s = %q, want %q (%v)", what, k, got[k], v, got)
+			}
+		}
+	}
+	order, _ := scriptLines(rdb.Info(ctx(), "memory").Val())
+	if strings.Join(order, " ") != strings.Join(names, " ") {
+		t.Fatalf("INFO memory's script lines: %v\nwant (Redis 7.0's order) %v", order, names)
+	}
+	check("start", map[string]string{"number_of_cached_scripts": "0", "used_memory_scripts_eval": "0",
+		"number_of_functions": "0", "number_of_libraries": "0", "used_memory_functions": "0", "used_memory_scripts": "0"})
+
+	rdb.ScriptLoad(ctx(), "return 1")
+	rdb.Eval(ctx(), "return 2", nil)
+	rdb.Eval(ctx(), "return 2", nil) // cached once
+	check("two scripts", map[string]string{"number_of_cached_scripts": "2", "used_memory_scripts_eval": "96"}) // 2 x (40 + 8)
+	if v := info()["used_memory_vm_eval"]; v == "0" || v == "" {
+		t.Fatalf("used_memory_vm_eval = %q after EVAL", v)
+	}
+	lib := "#!lua name=infolib\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f2', function() return 2 end)"
+	if err := rdb.FunctionLoad(ctx(), lib).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fb := strconv.Itoa(len("infolib") + len(lib))
+	check("a library", map[string]string{"number_of_functions": "2", "number_of_libraries": "1",
+		"used_memory_functions": fb, "used_memory_scripts": strconv.Itoa(96 + len("infolib") + len(lib))})
+	if v := info()["used_memory_vm_functions"]; v == "0" || v == "" {
+		t.Fatalf("used_memory_vm_functions = %q after FUNCTION LOAD", v)
+	}
+	// INFO from inside a script sees the script itself cached.
+	in, err := rdb.Eval(ctx(), "return redis.call('info','memory')", nil).Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, vals := scriptLines(in); vals["number_of_cached_scripts"] != "3" {
+		t.Fatalf("INFO inside a script: %v", vals)
+	}
+	rdb.ScriptFlush(ctx())
+	check("SCRIPT FLUSH", map[string]string{"number_of_cached_scripts": "0", "used_memory_scripts_eval": "0", "number_of_libraries": "1"})
+	rdb.FunctionFlush(ctx())
+	check("FUNCTION FLUSH", map[string]string{"number_of_functions": "0", "number_of_libraries": "0", "used_memory_functions": "0", "used_memory_vm_functions": "0"})
+
+	// The same lines, in the same order, as redis-server 7.0.
+	redisAddr := diffRedisServer(t)
+	r := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer r.Close()
+	if rorder, _ := scriptLines(r.Info(ctx(), "memory").Val()); strings.Join(rorder, " ") != strings.Join(names, " ") {
+		t.Fatalf("redis-server's script lines: %v", rorder)
 	}
 }
