@@ -530,7 +530,8 @@ func TestScriptInfoMemory(t *testing.T) {
 	rdb.ScriptLoad(ctx(), "return 1")
 	rdb.Eval(ctx(), "return 2", nil)
 	rdb.Eval(ctx(), "return 2", nil) // cached once
-	check("two scripts", map[string]string{"number_of_cached_scripts": "2", "used_memory_scripts_eval": "96"}) // 2 x (40 + 8)
+	// 2 x (a 40-byte SHA1 + an 8-byte body)
+	check("two scripts", map[string]string{"number_of_cached_scripts": "2", "used_memory_scripts_eval": "96"})
 	if v := info()["used_memory_vm_eval"]; v == "0" || v == "" {
 		t.Fatalf("used_memory_vm_eval = %q after EVAL", v)
 	}
