@@ -44,6 +44,27 @@ func TestCrashScriptsAlways(t *testing.T) {
 			}
 		}
 		verifyScriptGroups(t, rdb, groups, acked)
+		verifyRoundLibs(t, rdb, i-1)
+		// Each round replaces the versioned library and swaps its
+		// temporary one, so replay must apply the library records after
+		// the snapshot cut exactly once, and those before it not again.
+		ver := fmt.Sprintf("#!lua name=verlib\nredis.register_function{function_name='ver', flags={'no-writes'}, callback=function() return %d end}", i)
+		if err := rdb.FunctionLoadReplace(ctx(), ver).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.FunctionLoad(ctx(), fmt.Sprintf("#!lua name=tmp%d\nredis.register_function('tmp%d', function() return 1 end)", i, i)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			if err := rdb.FunctionDelete(ctx(), fmt.Sprintf("tmp%d", i-1)).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 1 { // a snapshot holding libraries for sure (more come from BGSAVE below)
+			if err := rdb.Save(ctx()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		for w := 0; w < 8; w++ {
@@ -79,13 +100,20 @@ func TestCrashScriptsAlways(t *testing.T) {
 				}
 			}(w)
 		}
-		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
+		pause := time.Duration(50+rand.IntN(400)) * time.Millisecond
+		if i%2 == 1 { // a snapshot in the middle of the writes (it may be cut by the kill)
+			time.Sleep(pause / 2)
+			rdb.BgSave(ctx())
+		}
+		time.Sleep(pause)
 		p.kill()
 		close(stop)
 		wg.Wait()
 	}
 	p := startReady(t, dir)
 	verifyScriptGroups(t, p.client(), groups, acked)
+	verifyRoundLibs(t, p.client(), kills-1)
+	t.Logf("%d snapshot(s) at the end", len(snapshotFiles(t, dir)))
 	if len(acked) == 0 {
 		t.Fatal("no script was ever acknowledged")
 	}
@@ -129,5 +157,24 @@ func verifyScriptGroups(t *testing.T, rdb *redis.Client, groups int, acked map[s
 		if err := rdb.Do(ctx(), "FCALL_RO", "w10", 0).Err(); err == nil || !contains(err.Error(), "write flag") {
 			t.Fatalf("library not back after restart: FCALL_RO answered %v", err)
 		}
+	}
+}
+
+// verifyRoundLibs checks the libraries the last round (-1: none) left:
+// verlib's version and its one temporary library.
+func verifyRoundLibs(t *testing.T, rdb *redis.Client, round int) {
+	t.Helper()
+	if round < 0 {
+		return
+	}
+	if v, err := rdb.FCallRO(ctx(), "ver", nil).Int(); err != nil || v != round {
+		t.Fatalf("after round %d: verlib's version %d (%v)", round, v, err)
+	}
+	libs, err := rdb.FunctionList(ctx(), redis.FunctionListQuery{LibraryNamePattern: "tmp*"}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(libs) != 1 || libs[0].Name != fmt.Sprintf("tmp%d", round) {
+		t.Fatalf("after round %d: temporary libraries %v", round, libs)
 	}
 }
