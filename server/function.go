@@ -424,7 +424,7 @@ func functionLoad(c *Client, args [][]byte) {
 		c.reply.Error(msgSyntaxErr)
 		return
 	}
-	if err := c.srv.cache.CheckWrite(true); err != nil {
+	if err := c.srv.cache.CheckWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
 		c.reply.Err(err)
 		return
 	}
@@ -645,7 +645,7 @@ func functionRestore(c *Client, args [][]byte) {
 		c.reply.Error("ERR DUMP payload version or checksum are wrong")
 		return
 	}
-	if err := c.srv.cache.CheckWrite(true); err != nil {
+	if err := c.srv.cache.CheckWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
 		c.reply.Err(err)
 		return
 	}

@@ -406,8 +406,13 @@ func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
 		eng = s.evalEngine()
 	}
 	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now(), done: make(chan struct{})}
-	if s.cache.MaxMemory() > 0 {
-		r.oom = errors.Is(s.cache.CheckWrite(true), cache.ErrOOM)
+	if max := s.cache.MaxMemory(); max > 0 {
+		if c.ks.InTx() {
+			// In EXEC every shard is held: eviction would wait for them.
+			r.oom = s.cache.UsedMemory() > max
+		} else {
+			r.oom = errors.Is(s.cache.CheckWrite(true), cache.ErrOOM)
+		}
 	}
 	s.scr.calls.Add(1)
 	if c.ks.InTx() {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -565,4 +566,42 @@ func TestScriptInfoMemory(t *testing.T) {
 	if rorder, _ := scriptLines(r.Info(ctx(), "memory").Val()); strings.Join(rorder, " ") != strings.Join(names, " ") {
 		t.Fatalf("redis-server's script lines: %v", rorder)
 	}
+}
+
+// TestScriptInMultiOverMaxmemory: EVAL and FUNCTION LOAD inside MULTI over
+// maxmemory answer (they must not try to evict while EXEC holds the
+// shards): a reading script runs, a writing one gets -OOM.
+func TestScriptInMultiOverMaxmemory(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	for i := 0; i < 100; i++ {
+		rdb.Set(ctx(), "fill"+strconv.Itoa(i), strings.Repeat("x", 1000), 0)
+	}
+	if err := rdb.ConfigSet(ctx(), "maxmemory-policy", "volatile-lru").Err(); err != nil { // samples shards, nothing to evict
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx(), "maxmemory", "1000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(ctx(), 10*time.Second)
+	defer cancel()
+	var get, set *redis.Cmd
+	var load *redis.StringCmd
+	_, err := rdb.TxPipelined(c, func(p redis.Pipeliner) error {
+		get = p.Eval(c, "return redis.call('get','fill1')", nil)
+		set = p.Eval(c, "return redis.call('set','k','v')", nil)
+		load = p.FunctionLoad(c, "#!lua name=oomlib\nredis.register_function('f', function() return 1 end)")
+		return nil
+	})
+	if c.Err() != nil {
+		t.Fatal("EXEC over maxmemory hung")
+	}
+	_ = err
+	if v, err := get.Text(); err != nil || len(v) != 1000 {
+		t.Fatalf("reading script: %d bytes, %v", len(v), err)
+	}
+	if err := set.Err(); err == nil || !strings.HasPrefix(err.Error(), "OOM ") {
+		t.Fatalf("writing script: %v", err)
+	}
+	t.Logf("FUNCTION LOAD in the transaction: %q %v", load.Val(), load.Err())
 }
