@@ -62,17 +62,19 @@
 //	                 its last field (a del record follows)
 //	18  hpexpireat   TTL of hash fields (items) = Arg (unix ms, 0: none)
 //	19  hsetkeepttl  hset keeping each field's TTL (HINCRBY, HINCRBYFLOAT)
-//	96  function-load    FUNCTION library loaded or replaced (items: name,
-//	                 code); key "\x00functions", database 0 (below)
-//	97  function-delete  library deleted (items: name); same key
-//	98  function-flush   every library deleted (no items); same key
+//	96  function-load    FUNCTION library loaded or replaced (items:
+//	                 name, code)
+//	97  function-delete  library deleted (items: name)
+//	98  function-flush   every library deleted (no items); 96-98 carry the
+//	                 key "\x00functions" in database 0 (see below)
 //	112 move         key moved from database db to database Arg
 //	113 swapdb       no key: databases db and Arg swapped
 //
 // Ranges reserved for the other kinds (each kind registers its ops with
 // RegisterOp and its replay with shard.RegisterApply): sets 32-47, sorted
-// sets 48-63, lists 64-79, streams 80-95, functions 96-111. Their bodies are
-// documented with each kind in package object.
+// sets 48-63, lists 64-79, streams 80-95, functions 99-111 (after the
+// three above). Their bodies are documented with each kind in package
+// object.
 //
 // Function records (function_ops.go) are not about a key, yet each carries
 // the fixed key "\x00functions": the shard that key maps to owns them, so
