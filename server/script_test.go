@@ -605,3 +605,60 @@ func TestScriptInMultiOverMaxmemory(t *testing.T) {
 	}
 	t.Logf("FUNCTION LOAD in the transaction: %q %v", load.Val(), load.Err())
 }
+
+// TestScriptClientPauseWrite: under CLIENT PAUSE WRITE, EVAL, EVALSHA and
+// FCALL of scripts that may write wait for the pause (as do EXECs queuing
+// them), while EVAL_RO, a shebang script flagged no-writes and a no-writes
+// function run (Redis 7.0's getCommandFlags).
+func TestScriptClientPauseWrite(t *testing.T) {
+	ts := startServer(t)
+	admin, reader := ts.rawConn(t), ts.rawConn(t)
+	admin.do("SET", "k", "v")
+	admin.do("FUNCTION", "LOAD", "#!lua name=pl\nredis.register_function{function_name='ro', flags={'no-writes'}, callback=function() return 'ro' end}\n"+
+		"redis.register_function('rw', function() return redis.call('set','k','w') end)")
+	sha := strings.TrimSpace(strings.Split(admin.do("SCRIPT", "LOAD", "return redis.call('set','k','x')"), "\r\n")[1])
+	multi := ts.rawConn(t)
+	multi.do("MULTI")
+	multi.do("EVAL", "return 1", "0") // queued before the pause (a write is postponed at queueing too)
+	if got := admin.do("CLIENT", "PAUSE", "100000", "WRITE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT PAUSE: %q", got)
+	}
+	for _, call := range [][]string{
+		{"EVAL_RO", "return redis.call('get','k')", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('get','k')", "0"},
+		{"FCALL", "ro", "0"},
+		{"FCALL_RO", "ro", "0"},
+	} {
+		if got := reader.do(call...); strings.HasPrefix(got, "-") {
+			t.Fatalf("%q during WRITE pause: %q", call, got)
+		}
+	}
+	var waiting []*rawConn
+	for _, call := range [][]string{
+		{"EVAL", "return redis.call('get','k')", "0"}, // no flags: may write
+		{"EVALSHA", sha, "0"},
+		{"FCALL", "rw", "0"},
+		{"FCALL_RO", "rw", "0"},             // a writing function: waits, then refused
+		{"EVAL_RO", "#!lua\nreturn 1", "0"}, // flags without no-writes: the same
+	} {
+		w := ts.rawConn(t)
+		w.write(encodeCmd(call...))
+		noReplyWithin(t, w, 200*time.Millisecond)
+		waiting = append(waiting, w)
+	}
+	multi.write(encodeCmd("EXEC"))
+	noReplyWithin(t, multi, 200*time.Millisecond)
+	if got := admin.do("CLIENT", "UNPAUSE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT UNPAUSE: %q", got)
+	}
+	refused := "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+	want := []string{"$1\r\nv\r\n", "+OK\r\n", "+OK\r\n", refused, refused}
+	for i, w := range waiting {
+		if got := w.read(); got != want[i] {
+			t.Fatalf("paused call %d after UNPAUSE: %q, want %q", i, got, want[i])
+		}
+	}
+	if got := multi.read(); got != "*1\r\n:1\r\n" {
+		t.Fatalf("paused EXEC after UNPAUSE: %q", got)
+	}
+}

@@ -383,7 +383,7 @@ func (c *Client) exec(args [][]byte) {
 	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
 		return // -BUSY (script_busy.go)
 	}
-	if s.pausedFor(c, cmd) {
+	if s.pausedFor(c, cmd, args) {
 		// CLIENT PAUSE: runPipeline stops here and runs it once the
 		// pause ends (pause.go).
 		c.postponed = true
