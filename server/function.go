@@ -471,8 +471,17 @@ func functionDelete(c *Client, args [][]byte) {
 	c.reply.OK()
 }
 
+// functionSyntaxErr is Redis's addReplySubcommandSyntaxError for FUNCTION.
+func functionSyntaxErr(c *Client, args [][]byte) {
+	c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitize(args[1], 128) + "'. Try FUNCTION HELP.")
+}
+
 func functionFlush(c *Client, args [][]byte) {
-	if len(args) > 3 || (len(args) == 3 && !eqFold(args[2], "sync") && !eqFold(args[2], "async")) {
+	if len(args) > 3 {
+		functionSyntaxErr(c, args)
+		return
+	}
+	if len(args) == 3 && !eqFold(args[2], "sync") && !eqFold(args[2], "async") {
 		c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}
@@ -625,7 +634,7 @@ func parseFunctionDump(b []byte) ([]string, bool) {
 func functionRestore(c *Client, args [][]byte) {
 	policy := "append"
 	if len(args) > 4 {
-		c.reply.Error(msgSyntaxErr)
+		functionSyntaxErr(c, args)
 		return
 	}
 	if len(args) == 4 {

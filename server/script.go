@@ -293,6 +293,10 @@ func parseScriptNumKeys(c *Client, args [][]byte) (int, bool) {
 }
 
 func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
+	if bySHA && len(args[1]) != 40 { // no SHA1 can match: Redis answers before numkeys
+		c.reply.Error("NOSCRIPT No matching script. Please use EVAL.")
+		return
+	}
 	numkeys, ok := parseScriptNumKeys(c, args)
 	if !ok {
 		return
@@ -607,6 +611,10 @@ func killScript(c *Client, eval bool) {
 }
 
 func scriptDebug(c *Client, args [][]byte) {
+	if c.reply.Len() > 0 { // replies of this pipeline not sent yet (Redis's clientHasPendingReplies)
+		c.reply.Error("ERR SCRIPT DEBUG must be called outside a pipeline")
+		return
+	}
 	if eqFold(args[2], "no") {
 		c.reply.OK()
 		return
