@@ -87,6 +87,8 @@ type Cache struct {
 	notifyWant atomic.Uint32
 	pend       []pendingEvents
 	all        []int // 0..shards-1
+
+	fnHooks atomic.Pointer[FunctionHooks] // functions.go
 }
 
 // New builds an empty cache.
@@ -373,6 +375,13 @@ func (c *Cache) Apply(r *persistence.Record) {
 	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
 		c.log.Warn().Int("db", r.DB).Int64("arg", r.Arg).Str("op", r.Op.String()).
 			Msg("record for a database beyond `databases`: skipped (raise `databases` to keep it)")
+		return
+	}
+	if persistence.IsFunctionOp(r.Op) {
+		s := c.shardOf(r.Key)
+		s.Lock()
+		c.applyFunction(r)
+		s.Unlock()
 		return
 	}
 	switch r.Op {

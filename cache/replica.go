@@ -42,6 +42,8 @@ func (c *Cache) ApplyLogged(r *persistence.Record) {
 	s.Lock()
 	if r.Op == persistence.OpMove {
 		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+	} else if persistence.IsFunctionOp(r.Op) {
+		c.applyFunction(r) // under the functions' shard lock, as logged (functions.go)
 	} else {
 		s.DB(r.DB).Apply(r)
 	}
@@ -129,6 +131,8 @@ func (c *Cache) ApplyGroupLogged(recs []persistence.Record, pos *ReplPos) {
 		case persistence.OpMove:
 			s := c.shardOf(r.Key)
 			s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+		case persistence.OpFunctionLoad, persistence.OpFunctionDelete, persistence.OpFunctionFlush:
+			c.applyFunction(r) // the functions' shard is locked: it is FunctionsKey's
 		default:
 			c.shardOf(r.Key).DB(r.DB).Apply(r)
 		}

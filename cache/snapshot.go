@@ -14,6 +14,8 @@ import (
 // applied when copied, so replay applies exactly the WAL records after it.
 func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
 	tables := make([]*shard.ArenaTable, c.dbs)
+	fnShard := c.ShardIndex(persistence.FunctionsKey)
+	fh := c.fnHooks.Load()
 	for i, s := range c.shards {
 		s.Lock()
 		cut := s.Queue.LastLSN()
@@ -23,8 +25,17 @@ func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
 				tables[db] = d.CloneTable()
 			}
 		}
+		var fnNames, fnCodes []string
+		if i == fnShard && fh != nil && fh.Libraries != nil {
+			fnNames, fnCodes = fh.Libraries() // as of this shard's cut (functions.go)
+		}
 		s.Unlock()
 		w.SetCut(i, cut)
+		if i == fnShard && fh != nil && fh.Libraries != nil {
+			if err := writeFunctions(w, i, fnNames, fnCodes); err != nil {
+				return err
+			}
+		}
 		now := shard.Now()
 		for db, t := range tables {
 			if t == nil {
@@ -57,7 +68,7 @@ func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
 
 // LoadSnapshotEntry stores one snapshot entry (replay; not logged): a string,
 // or one record of a collection (the first of which carries the key's
-// expiry in ExpireAt).
+// expiry in ExpireAt), or a function record (to the function hooks).
 func (c *Cache) LoadSnapshotEntry(r *persistence.Record) { c.Apply(r) }
 
 // FlushWhere deletes, without logging, every key of database db (of every

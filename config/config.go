@@ -12,6 +12,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -64,6 +65,7 @@ type values struct {
 	maxclients                   int64
 	slowlogSlower, slowlogMaxLen int64
 	timeout                      int64
+	busyReply                    int64 // busy-reply-threshold (lua-time-limit), ms
 	protoMaxBulkLen, cqbl        int64
 	hz                           int64
 	loglevel, logfile, logformat string
@@ -439,6 +441,8 @@ func init() {
 		}})
 	intD("latency-monitor-threshold", 0, 0, 1<<63-1, true, "LATENCY monitor: record events that take at least this many milliseconds (0 = off)", func(v *values) *int64 { return &v.latencyThreshold })
 	strD("metrics-listen", "", false, "host:port of the Prometheus /metrics endpoint (a bare port binds loopback; empty = off)", func(v *values) *string { return &v.metricsListen })
+	intD("busy-reply-threshold", 5000, 0, 1<<63-1, true, "ms a script runs before other clients get -BUSY (0 = at once)", func(v *values) *int64 { return &v.busyReply })
+	intD("lua-time-limit", 5000, 0, 1<<63-1, true, "alias of busy-reply-threshold", func(v *values) *int64 { return &v.busyReply })
 	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
 	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
 	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
@@ -881,6 +885,15 @@ func (c *Config) MaxClients() int               { return int(c.v.Load().maxclien
 func (c *Config) SlowlogLogSlowerThan() int64   { return c.v.Load().slowlogSlower }
 func (c *Config) SlowlogMaxLen() int64          { return c.v.Load().slowlogMaxLen }
 func (c *Config) Timeout() time.Duration        { return time.Duration(c.v.Load().timeout) * time.Second }
+
+// BusyReplyThreshold is how long a script runs before other clients get -BUSY.
+func (c *Config) BusyReplyThreshold() time.Duration {
+	ms := c.v.Load().busyReply
+	if ms > int64(math.MaxInt64/time.Millisecond) {
+		return math.MaxInt64 // Redis takes up to LLONG_MAX ms: never
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 func (c *Config) ProtoMaxBulkLen() int64        { return c.v.Load().protoMaxBulkLen }
 func (c *Config) ClientQueryBufferLimit() int64 { return c.v.Load().cqbl }
 func (c *Config) Hz() int                       { return int(c.v.Load().hz) }

@@ -62,13 +62,30 @@
 //	                 its last field (a del record follows)
 //	18  hpexpireat   TTL of hash fields (items) = Arg (unix ms, 0: none)
 //	19  hsetkeepttl  hset keeping each field's TTL (HINCRBY, HINCRBYFLOAT)
+//	96  function-load    FUNCTION library loaded or replaced (items:
+//	                 name, code)
+//	97  function-delete  library deleted (items: name)
+//	98  function-flush   every library deleted (no items); 96-98 carry the
+//	                 key "\x00functions" in database 0 (see below)
 //	112 move         key moved from database db to database Arg
 //	113 swapdb       no key: databases db and Arg swapped
 //
 // Ranges reserved for the other kinds (each kind registers its ops with
 // RegisterOp and its replay with shard.RegisterApply): sets 32-47, sorted
-// sets 48-63, lists 64-79, streams 80-95, functions 96-111. Their bodies are
-// documented with each kind in package object.
+// sets 48-63, lists 64-79, streams 80-95, functions 99-111 (after the
+// three above). Their bodies are documented with each kind in package
+// object.
+//
+// Function records (function_ops.go) are not about a key, yet each carries
+// the fixed key "\x00functions": the shard that key maps to owns them, so
+// the snapshot cut of that shard says which of them a snapshot holds (each
+// is applied exactly once), and a snapshot stores the libraries as entries
+// of that shard under that key: a function-flush followed by one
+// function-load per library, copied under that shard's lock (all marked
+// as entries after a key's first, so they count as no key). They are
+// applied to the function registry, never to a database: FUNCTION LOAD,
+// DELETE, FLUSH and RESTORE log them in their command's group; FLUSHALL
+// leaves them alone, as in Redis.
 //
 // A set without an expiry clears any previous one. Expiry deletions and
 // evictions are logged as del records, so a restart does not bring those keys

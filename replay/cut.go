@@ -17,8 +17,11 @@ type Target interface {
 // it, and reports whether it was skipped. A record about one key is
 // covered when the cut of the snapshot shard that owned the key is at or
 // after its LSN; a keyless record (FLUSHDB, FLUSHALL, SWAPDB) is applied to
-// the keys whose snapshot shard it is newer than. Start-up replay and a
-// replica's catch-up after a full sync both go through here.
+// the keys whose snapshot shard it is newer than. Function-library records
+// are about no key but carry the fixed persistence.FunctionsKey, so the
+// per-key rule applies each exactly once (a snapshot copies the libraries
+// under that key's shard lock). Start-up replay and a replica's catch-up
+// after a full sync both go through here.
 func (c *Cut) ApplyAfter(r *persistence.Record, t Target) (skipped bool) {
 	switch r.Op {
 	case persistence.OpReplPos:

@@ -72,6 +72,12 @@ type Client struct {
 	aheadHashes [lookAheadKeys]uint64
 	prevCmd     *Command // the previous command looked up (exec's fast path)
 	buf         []byte   // per-client scratch for values
+
+	// scripts (script_busy.go, script_redis.go)
+	gate       *execGate  // the executor serving this client
+	scriptRun  *scriptRun // set on a Lua engine's own client while it runs
+	scriptArgs [][]byte
+	scriptBuf  []byte
 }
 
 // deferredCmd is a command of an EXEC that runs after the transaction

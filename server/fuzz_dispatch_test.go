@@ -35,6 +35,7 @@ func FuzzStrings(f *testing.F)    { fuzzFamily(f, "string") }
 func FuzzKeys(f *testing.F)       { fuzzFamily(f, "generic") }
 func FuzzBitmaps(f *testing.F)    { fuzzFamily(f, "bitmap") }
 func FuzzConnServer(f *testing.F) { fuzzFamily(f, "connection", "server", "transactions") }
+func FuzzScripting(f *testing.F)  { fuzzFamily(f, "scripting") }
 
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (
@@ -254,7 +255,7 @@ func fuzzRun(t *testing.T, calls [][]string) {
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a
 // fuzz target's family (a new group needs its one-line target).
 func TestFuzzFamiliesCoverTable(t *testing.T) {
-	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true}
+	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "scripting": true}
 	var missing []string
 	for _, sc := range sweepCommands() {
 		top := commands[strings.Split(sc.cmd.Name, "|")[0]]

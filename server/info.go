@@ -278,7 +278,7 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	infoKV(b, "allocator_resident", resident)
 	infoKV(b, "total_system_memory", total)
 	infoKV(b, "total_system_memory_human", bytesToHuman(total))
-	s.infoMemoryScripts(b)
+	s.infoScripts(b) // script_info.go
 	infoKV(b, "maxmemory", max)
 	infoKV(b, "maxmemory_human", bytesToHuman(max))
 	infoKV(b, "maxmemory_policy", s.cache.Policy())
@@ -426,23 +426,6 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-// infoMemoryScripts writes Redis 7.0's scripting memory fields (no
-// scripting engine yet: all zero).
-func (s *Server) infoMemoryScripts(b *strings.Builder) {
-	for _, k := range []string{"used_memory_lua", "used_memory_vm_eval"} {
-		infoKV(b, k, 0)
-	}
-	infoKV(b, "used_memory_lua_human", "0B")
-	for _, k := range []string{"used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
-		"number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"} {
-		infoKV(b, k, 0)
-	}
-	infoKV(b, "used_memory_vm_total_human", "0B")
-	infoKV(b, "used_memory_functions", 0)
-	infoKV(b, "used_memory_scripts", 0)
-	infoKV(b, "used_memory_scripts_human", "0B")
 }
 
 func (s *Server) infoCommandStats(b *strings.Builder) {

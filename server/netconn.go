@@ -38,6 +38,8 @@ type gconn struct {
 
 func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
 	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	c.gate = &execGate{}
+	s.addGate(c.gate)
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := tc.SyscallConn(); err == nil {
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
@@ -68,6 +70,7 @@ func (g *gconn) start() bool {
 func (g *gconn) serve() {
 	defer g.s.connWG.Done()
 	defer close(g.done)
+	defer g.s.removeGate(g.cl.gate)
 	detached := false
 	defer func() {
 		if !detached {
@@ -89,7 +92,9 @@ func (g *gconn) serve() {
 				g.wmu.Lock()
 				g.busy = true // pushed frames wait for this pipeline's replies
 				g.wmu.Unlock()
+				g.cl.gate.active.Store(1)
 				end := g.cl.runPipeline(&g.p, g.in)
+				g.cl.gate.active.Store(0)
 				switch end {
 				case pipelineKilled:
 					return

@@ -68,6 +68,7 @@ type loop struct {
 	npush     atomic.Int32
 	pushWoken bool
 	busy      atomic.Bool
+	gate      execGate // active while the loop runs commands (script_busy.go)
 }
 
 // conn is one client connection, owned by its loop.
@@ -85,8 +86,9 @@ type conn struct {
 	waitStart time.Duration // monotonic()
 	paused    bool          // stopped at a command CLIENT PAUSE holds (loop.paused)
 
-	mu     sync.Mutex // guards fd against shutdown from other goroutines after close
-	closed bool
+	mu       sync.Mutex // guards fd against shutdown from other goroutines after close
+	closed   bool
+	inScript bool // its client runs a busy script (script_busy_linux.go)
 }
 
 func newLoop(s *Server) (*loop, error) {
@@ -109,6 +111,7 @@ func newLoop(s *Server) (*loop, error) {
 		rbuf:    make([]byte, readChunk),
 		stopped: make(chan struct{}),
 	}
+	s.addGate(&lp.gate)
 	lp.cancelDur = s.cache.OnDurable(func() {
 		if !lp.durWanted.Load() || lp.committing.Load() {
 			return // nobody waits, or the loop itself is committing and releases next
@@ -176,6 +179,7 @@ func (lp *loop) shutdown() {
 
 func (lp *loop) run() {
 	defer close(lp.stopped)
+	defer lp.s.removeGate(&lp.gate)
 	events := make([]unix.EpollEvent, maxLoopEvents)
 	for {
 		timeout := -1
@@ -189,8 +193,10 @@ func (lp *loop) run() {
 				timeout = min(max(left, 1), 1000)
 			}
 		}
+		lp.gate.active.Store(0)
 		n, err := unix.EpollWait(lp.epfd, events, timeout)
 		lp.busy.Store(true)
+		lp.gate.active.Store(1)
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -440,7 +446,7 @@ func (c *conn) keep(buf []byte) {
 }
 
 func (c *conn) blocked() bool {
-	return c.waiting || c.wantOut || c.closed || c.paused || c.cl.bc != nil
+	return c.waiting || c.wantOut || c.closed || c.paused || c.cl.bc != nil || c.inScript
 }
 
 // run executes every complete command in buf, then ends the pipeline.
@@ -675,6 +681,7 @@ func (s *Server) loopSocket(cl *Client, nc net.Conn) (socket, error) {
 			lp = l
 		}
 	}
+	cl.gate = &lp.gate
 	return &conn{fd: fd, lp: lp, cl: cl}, nil
 }
 

@@ -41,8 +41,9 @@ type clientPauseVal struct {
 	all atomic.Bool
 }
 
-// pausedFor reports whether cmd (from cl) must wait for the pause to end.
-func (s *Server) pausedFor(cl *Client, cmd *Command) bool {
+// pausedFor reports whether cmd (from cl, with args) must wait for the
+// pause to end.
+func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	end := time.Duration(s.pause.v.end.Load())
 	if end == 0 || monotonic() >= end {
 		return false
@@ -53,9 +54,15 @@ func (s *Server) pausedFor(cl *Client, cmd *Command) bool {
 	if cmd.Flags&flagWrite != 0 {
 		return true
 	}
+	if w, ok := s.scriptPauseWrite(cmd, args); ok { // script_pause.go
+		return w
+	}
 	if cmd.Name == "exec" && cl.multi {
 		for _, q := range cl.queued {
 			if q.cmd.Flags&flagWrite != 0 {
+				return true
+			}
+			if w, _ := s.scriptPauseWrite(q.cmd, q.args); w {
 				return true
 			}
 		}

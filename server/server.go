@@ -93,6 +93,7 @@ type Server struct {
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
 	slowlog slowlog      // SLOWLOG (slowlog.go)
 	pause   pauseState   // CLIENT PAUSE (pause.go)
+	scr     scripting    // EVAL, FUNCTION (script.go, function.go)
 
 	// latency-tracking, errorstats and the LATENCY monitor (latencystats.go)
 	tracking atomic.Bool
@@ -117,6 +118,8 @@ func New(o Options) *Server {
 	s.cache.OnReady(s.serveReady) // replicated writes serve blocked clients too
 	s.initAdmin()
 	s.initPubSub()
+	s.initScripting()
+	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
 	s.registerConfigHooks()
 	s.initLatency()
 	return s
@@ -382,7 +385,10 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
 	}
-	if s.pausedFor(c, cmd) {
+	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
+		return // -BUSY (script_busy.go)
+	}
+	if s.pausedFor(c, cmd, args) {
 		// CLIENT PAUSE: runPipeline stops here and runs it once the
 		// pause ends (pause.go).
 		c.postponed = true

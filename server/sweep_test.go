@@ -464,6 +464,18 @@ var sweepKnownDiffs = []sweepKnownDiff{
 		return (sweepIs(a, "save") || sweepIs(a, "bgsave") || sweepIs(a, "bgrewriteaof")) &&
 			f == "-ERR snapshots are not available (appendonly no)\r\n"
 	}, "SAVE, BGSAVE and BGREWRITEAOF need the WAL (appendonly yes), which the sweep's server runs without"},
+	{func(a []string, r, f string) bool {
+		const p = "-ERR Error compiling script (new function): user_script:"
+		return strings.HasPrefix(r, p) && strings.HasPrefix(f, p)
+	}, "Lua syntax errors are worded by gopher-lua's parser (README: Scripting)"},
+	{func(a []string, r, f string) bool {
+		const p = "-ERR SCRIPT DEBUG must be called outside a pipeline\r\n"
+		return sweepIs(a, "script", "debug") && (r == p || f == p)
+	}, "SCRIPT DEBUG answers 'outside a pipeline' when replies before it are unsent: where each server's reads split the sweep's pipelined calls"},
+	{func(a []string, r, f string) bool {
+		return sweepIs(a, "function", "dump") && r[0] == '$' && f[0] == '$'
+	},
+		"FUNCTION DUMP payloads are fastcache's own format, not Redis's RDB encoding (README: Scripting)"},
 }
 
 // sweepIs reports whether a call is the command (and subcommand) named.

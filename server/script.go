@@ -1,0 +1,646 @@
+package server
+
+// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: scripts are compiled once
+// and cached by the SHA1 of their body; a run holds every shard (Cache.Atomic),
+// so no other command interleaves with it and its writes become one
+// transaction group in the WAL (the effects are logged, never the script);
+// script_busy.go keeps the other clients answered while it runs.
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"fastcache/cache"
+)
+
+// scriptFlags are a script's shebang flags (#!lua flags=...).
+type scriptFlags uint8
+
+const (
+	sfNoWrites scriptFlags = 1 << iota
+	sfAllowOOM
+	sfAllowStale
+	sfNoCluster
+	sfAllowCrossSlot
+	sfCompat // no shebang: Redis's backwards-compatible EVAL mode
+)
+
+var scriptFlagNames = []struct {
+	name string
+	flag scriptFlags
+}{
+	{"no-writes", sfNoWrites},
+	{"allow-oom", sfAllowOOM},
+	{"allow-stale", sfAllowStale},
+	{"no-cluster", sfNoCluster},
+	{"allow-cross-slot-keys", sfAllowCrossSlot},
+}
+
+// luaScript is one cached EVAL script.
+type luaScript struct {
+	sha   string
+	body  string
+	proto *lua.FunctionProto
+	fn    *lua.LFunction // bound to the engine that runs it (nil until then)
+	eng   *luaEngine
+	flags scriptFlags
+}
+
+// scripting is the server's script state.
+type scripting struct {
+	mu      sync.Mutex // guards scripts, bytes, eng (the pointer)
+	scripts map[string]*luaScript
+	bytes   int64 // SHA1s and bodies (INFO used_memory_scripts_eval)
+	eng     *luaEngine
+
+	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
+	runMu sync.Mutex
+	// running is the script in progress outside a transaction (nil: none);
+	// the dispatcher reads it before every command (script_busy.go).
+	running atomic.Pointer[scriptRun]
+	// gates are the executors (event loops, goroutine connections) a
+	// starting script waits to see idle (script_busy.go).
+	gatesMu sync.Mutex
+	gates   map[*execGate]struct{}
+
+	// functions (function.go)
+	fn functions
+
+	calls, killed atomic.Int64
+}
+
+func (s *Server) initScripting() {
+	s.scr.scripts = map[string]*luaScript{}
+	s.scr.gates = map[*execGate]struct{}{}
+	s.scr.fn.init()
+}
+
+// evalEngine returns the EVAL engine, building it on first use.
+func (s *Server) evalEngine() *luaEngine {
+	s.scr.mu.Lock()
+	defer s.scr.mu.Unlock()
+	if s.scr.eng == nil {
+		s.scr.eng = newLuaEngine(s)
+		s.scr.eng.caller = s.newScriptClient()
+	}
+	return s.scr.eng
+}
+
+// newScriptClient is the client redis.call runs commands as (Redis's
+// lua_client): never connected, always authenticated.
+func (s *Server) newScriptClient() *Client {
+	cl := &Client{srv: s, ID: -1, Addr: "", authed: true}
+	cl.reply.proto = 2
+	cl.ks = s.cache.KeyspaceAt(&cl.nowMs)
+	return cl
+}
+
+func init() {
+	const ro = flagReadOnly
+	evalCmd := func(name string, arity int, since, summary string, h func(*Client, [][]byte)) *Command {
+		return &Command{Name: name, Arity: arity,
+			Group: "scripting", Since: since, Summary: summary, Handler: h}
+	}
+	script := &Command{Name: "script", Arity: -2, Group: "scripting", Since: "2.6.0",
+		Summary: "A container for Lua scripts management commands"}
+	script.Handler = func(c *Client, args [][]byte) { runSub(c, script, args) }
+	script.Sub = subTable(
+		&Command{Name: "script|load", Arity: 3, Group: "scripting", Since: "2.6.0",
+			Summary: "Loads a server-side Lua script to the script cache.", Handler: scriptLoad},
+		&Command{Name: "script|exists", Arity: -3, Group: "scripting", Since: "2.6.0",
+			Summary: "Determines whether server-side Lua scripts exist in the script cache.", Handler: scriptExists},
+		&Command{Name: "script|flush", Arity: -2, Group: "scripting", Since: "2.6.0",
+			Summary: "Removes all server-side Lua scripts from the script cache.", Handler: scriptFlush},
+		&Command{Name: "script|kill", Arity: 2, Group: "scripting", Since: "2.6.0",
+			Summary: "Terminates a server-side Lua script during execution.", Handler: scriptKill},
+		&Command{Name: "script|debug", Arity: 3, Group: "scripting", Since: "3.2.0",
+			Summary: "Sets the debug mode of server-side Lua scripts.", Handler: scriptDebug},
+		&Command{Name: "script|help", Arity: 2, Flags: flagLoading, Group: "scripting", Since: "5.0.0",
+			Summary: "Returns helpful text about the different subcommands.", Handler: scriptHelp},
+	)
+	register(
+		evalCmd("eval", -3, "2.6.0", "Executes a server-side Lua script.", func(c *Client, a [][]byte) { evalGeneric(c, a, false, false) }),
+		evalCmd("evalsha", -3, "2.6.0", "Executes a server-side Lua script by SHA1 digest.", func(c *Client, a [][]byte) { evalGeneric(c, a, true, false) }),
+		evalCmd("eval_ro", -3, "7.0.0", "Executes a read-only server-side Lua script.", func(c *Client, a [][]byte) { evalGeneric(c, a, false, true) }),
+		evalCmd("evalsha_ro", -3, "7.0.0", "Executes a read-only server-side Lua script by SHA1 digest.", func(c *Client, a [][]byte) { evalGeneric(c, a, true, true) }),
+		script,
+	)
+	for _, n := range []string{"eval_ro", "evalsha_ro"} {
+		commands[n].Flags |= ro
+	}
+}
+
+// parseShebang reads the flags of a "#!lua ..." first line; body is
+// returned with that line blanked (line numbers stay).
+func parseShebang(body string) (scriptFlags, string, string) {
+	if !strings.HasPrefix(body, "#!") {
+		return sfCompat, body, ""
+	}
+	end := strings.IndexByte(body, '\n')
+	if end < 0 {
+		return 0, "", "Invalid script shebang"
+	}
+	parts, ok := splitArgs(body[:end])
+	if !ok || len(parts) == 0 {
+		return 0, "", "Invalid engine in script shebang"
+	}
+	if parts[0] != "#!lua" {
+		return 0, "", "Unexpected engine in script shebang: " + parts[0]
+	}
+	var flags scriptFlags
+	for _, p := range parts[1:] {
+		if !strings.HasPrefix(p, "flags=") {
+			return 0, "", "Unknown lua shebang option: " + p
+		}
+		list := p[len("flags="):]
+		if list == "" {
+			continue
+		}
+		for _, f := range strings.Split(list, ",") {
+			found := false
+			for _, d := range scriptFlagNames {
+				if d.name == f {
+					flags |= d.flag
+					found = true
+				}
+			}
+			if !found {
+				return 0, "", "Unexpected flag in script shebang: " + f
+			}
+		}
+	}
+	return flags, "--" + strings.Repeat(" ", max(end-2, 0)) + body[end:], ""
+}
+
+// splitArgs is Redis's sdssplitargs for a shebang line: words separated by
+// blanks, with "double" and 'single' quotes.
+func splitArgs(line string) ([]string, bool) {
+	var out []string
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
+			i++
+		}
+		if i >= len(line) {
+			return out, true
+		}
+		var w strings.Builder
+		inq, insq := false, false
+		for ; i < len(line); i++ {
+			ch := line[i]
+			if inq {
+				if ch == '"' {
+					inq = false
+					if i+1 < len(line) && line[i+1] != ' ' {
+						return nil, false
+					}
+					continue
+				}
+				w.WriteByte(ch)
+				continue
+			}
+			if insq {
+				if ch == '\'' {
+					insq = false
+					if i+1 < len(line) && line[i+1] != ' ' {
+						return nil, false
+					}
+					continue
+				}
+				w.WriteByte(ch)
+				continue
+			}
+			if ch == ' ' || ch == '\t' || ch == '\r' {
+				break
+			}
+			if ch == '"' {
+				inq = true
+				continue
+			}
+			if ch == '\'' {
+				insq = true
+				continue
+			}
+			w.WriteByte(ch)
+		}
+		if inq || insq {
+			return nil, false
+		}
+		out = append(out, w.String())
+	}
+}
+
+// loadScript compiles body into the cache (if not there) and returns it;
+// msg is the error reply otherwise.
+func (s *Server) loadScript(body []byte) (*luaScript, string) {
+	sha := sha1hex(body)
+	s.scr.mu.Lock()
+	sc := s.scr.scripts[sha]
+	s.scr.mu.Unlock()
+	if sc != nil {
+		return sc, ""
+	}
+	flags, src, msg := parseShebang(string(body))
+	if msg != "" {
+		return nil, "ERR " + msg
+	}
+	proto, err := compileLua(src, "user_script")
+	if err != nil {
+		return nil, "ERR Error compiling script (new function): " + compileError(err, "user_script", strings.Count(src, "\n")+1)
+	}
+	sc = &luaScript{sha: sha, body: string(body), proto: proto, flags: flags}
+	s.scr.mu.Lock()
+	if old := s.scr.scripts[sha]; old != nil {
+		sc = old
+	} else {
+		s.scr.scripts[sha] = sc
+		s.scr.bytes += int64(len(sha) + len(body))
+	}
+	s.scr.mu.Unlock()
+	return sc, ""
+}
+
+func (s *Server) findScript(sha []byte) *luaScript {
+	if len(sha) != 40 {
+		return nil
+	}
+	s.scr.mu.Lock()
+	defer s.scr.mu.Unlock()
+	return s.scr.scripts[strings.ToLower(string(sha))]
+}
+
+// parseScriptNumKeys reads EVAL's and FCALL's numkeys, replying on error.
+func parseScriptNumKeys(c *Client, args [][]byte) (int, bool) {
+	n, ok := parseInt64(args[2])
+	if !ok {
+		c.reply.Err(cache.ErrNotInteger)
+		return 0, false
+	}
+	if n > int64(len(args)-3) {
+		c.reply.Error("ERR Number of keys can't be greater than number of args")
+		return 0, false
+	}
+	if n < 0 {
+		c.reply.Error("ERR Number of keys can't be negative")
+		return 0, false
+	}
+	return int(n), true
+}
+
+func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
+	if bySHA && len(args[1]) != 40 { // no SHA1 can match: Redis answers before numkeys
+		c.reply.Error("NOSCRIPT No matching script. Please use EVAL.")
+		return
+	}
+	numkeys, ok := parseScriptNumKeys(c, args)
+	if !ok {
+		return
+	}
+	var sc *luaScript
+	if bySHA {
+		if sc = c.srv.findScript(args[1]); sc == nil {
+			c.reply.Error("NOSCRIPT No matching script. Please use EVAL.")
+			return
+		}
+	} else {
+		var msg string
+		if sc, msg = c.srv.loadScript(args[1]); sc == nil {
+			c.reply.Error(msg)
+			return
+		}
+	}
+	keys, argv := args[3:3+numkeys], args[3+numkeys:]
+	if msg := c.srv.scriptAdmission(sc.flags, ro); msg != "" {
+		c.reply.Error(msg)
+		return
+	}
+	c.srv.runScript(c, &scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
+}
+
+// scriptAdmission is Redis's scriptPrepareForRun for scripts that declared
+// flags (a shebang): such a script may write unless it says no-writes, so
+// it is refused up front as a write command would be.
+func (s *Server) scriptAdmission(flags scriptFlags, ro bool) string {
+	if flags&sfCompat != 0 || flags&sfNoWrites != 0 {
+		return ""
+	}
+	if err := s.cache.CheckWrite(flags&sfAllowOOM == 0); err != nil {
+		if errors.Is(err, cache.ErrReadOnly) {
+			return "READONLY Can not run script with write flag on readonly replica"
+		}
+		return err.Error()
+	}
+	if ro {
+		return "ERR Can not execute a script with write flag using *_ro command."
+	}
+	return ""
+}
+
+// scriptCall is what runs: an EVAL script or a function.
+type scriptCall struct {
+	script *luaScript // EVAL
+	fn     *luaFunction
+	name   string // "script: <name>" in errors: the SHA1 or the function's name
+	eval   bool
+	flags  scriptFlags
+	ro     bool
+}
+
+// scriptRun is a script in progress.
+type scriptRun struct {
+	call   *scriptCall
+	caller *Client
+	eng    *luaEngine
+	oom    bool // over maxmemory when the script started
+	dirty  atomic.Bool
+	killed atomic.Bool
+	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
+	start  time.Time
+	done   chan struct{}
+	gate   *execGate // the caller's executor (busy.go)
+	busy   busyState
+}
+
+// command runs one redis.call in the script's context: Redis's scriptCall
+// checks, then the command's handler with the engine's client. It returns
+// the error text, or "" with the reply in cl.reply.
+func (r *scriptRun) command(cl *Client, args [][]byte) string {
+	cmd := lookup(args[0], &cl.scratch)
+	if cmd == nil {
+		return "Unknown Redis command called from script"
+	}
+	if !arityOK(cmd.Arity, len(args)) {
+		return "Wrong number of args calling Redis command from script"
+	}
+	if noScript[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
+		return "This Redis command is not allowed from script"
+	}
+	if cmd.Flags&flagWrite != 0 {
+		if r.call.ro || r.call.flags&sfNoWrites != 0 {
+			return "Write commands are not allowed from read-only scripts."
+		}
+		if !r.dirty.Load() {
+			if err := r.caller.srv.cache.CheckWrite(false); err != nil {
+				return "-" + err.Error()
+			}
+			if cmd.Flags&flagDenyOOM != 0 && r.oom && r.call.flags&sfAllowOOM == 0 {
+				return "-" + cache.ErrOOM.Error()
+			}
+		}
+		r.dirty.Store(true)
+	}
+	cl.reply.Reset()
+	cl.call(cmd, args)
+	return ""
+}
+
+// runScript runs call for c and writes its reply: atomically (every shard
+// held, one WAL group), or inside the transaction c is already in (EVAL
+// within MULTI/EXEC).
+func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
+	var eng *luaEngine
+	if call.fn != nil {
+		eng = call.fn.lib.eng
+	} else {
+		eng = s.evalEngine()
+	}
+	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now(), done: make(chan struct{})}
+	if max := s.cache.MaxMemory(); max > 0 {
+		if c.ks.InTx() {
+			// In EXEC every shard is held: eviction would wait for them.
+			r.oom = s.cache.UsedMemory() > max
+		} else {
+			r.oom = errors.Is(s.cache.CheckWrite(true), cache.ErrOOM)
+		}
+	}
+	s.scr.calls.Add(1)
+	if c.ks.InTx() {
+		s.scr.runMu.Lock()
+		s.execScript(r, c.ks, keys, argv)
+		s.scr.runMu.Unlock()
+	} else {
+		s.scriptBegin(r)
+		s.cache.Atomic(nil, func(ks cache.Keyspace) {
+			s.scr.runMu.Lock()
+			s.execScript(r, ks, keys, argv)
+			s.scr.runMu.Unlock()
+		})
+		s.scriptEnd(r)
+	}
+	if r.dirty.Load() {
+		c.wrote = true
+	}
+}
+
+// execScript runs the script in the engine (runMu and the shards held).
+func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte) {
+	e := r.eng
+	L := e.L
+	c := r.caller
+	cl := e.caller
+	// The caller's database; a SELECT inside the script changes it for the
+	// rest of the script only (Redis 7), since cl is the engine's client.
+	cl.db = c.db
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr)
+	cl.nowMs, cl.clock = c.nowMs, c.clock
+	cl.scriptRun = r
+	cl.reply.proto = 2
+	e.resp = 2
+	e.run = r
+	// A fresh context for this run: a SCRIPT KILL aimed at a run that
+	// already ended closes that run's context, never this one's.
+	e.rearm()
+	r.ctx.Store(e.ctx)
+	if r.killed.Load() {
+		e.kill()
+	}
+	defer func() {
+		e.run = nil
+		cl.scriptRun = nil
+		cl.db, cl.kerr = 0, nil
+		cl.ks = s.cache.KeyspaceAt(&cl.nowMs)
+		cl.reply.Reset()
+		if cap(cl.reply.b) > keepReplyCap {
+			cl.reply.b = nil
+		}
+		L.SetTop(0)
+	}()
+	var fn *lua.LFunction
+	if r.call.fn != nil {
+		fn = r.call.fn.fn
+		L.Push(fn)
+		L.Push(luaStrings(L, keys))
+		L.Push(luaStrings(L, argv))
+	} else {
+		sc := r.call.script
+		if sc.fn == nil || sc.eng != e {
+			sc.fn = L.NewFunctionFromProto(sc.proto)
+			sc.fn.Env = e.env
+			sc.eng = e
+		}
+		fn = sc.fn
+		e.globals.RawSetString("KEYS", luaStrings(L, keys))
+		e.globals.RawSetString("ARGV", luaStrings(L, argv))
+		L.Push(fn)
+	}
+	nargs := L.GetTop() - 1
+	err := L.PCall(nargs, 1, e.errh)
+	if err != nil {
+		c.reply.Error(scriptErrorText(r, err))
+		return
+	}
+	luaToReply(&c.reply, L.Get(-1), e.resp)
+}
+
+// scriptErrorText is the reply to a script that raised: "<err> script:
+// <name>, on @user_script:<line>." as Redis writes it.
+func scriptErrorText(r *scriptRun, err error) string {
+	if r.killed.Load() {
+		msg := "ERR Script killed by user with SCRIPT KILL..."
+		if !r.call.eval {
+			msg = "ERR Script killed by user with FUNCTION KILL..."
+		}
+		return msg + " script: " + r.call.name + ", on @user_script:1."
+	}
+	var obj lua.LValue = lua.LNil
+	if ae, ok := err.(*lua.ApiError); ok {
+		obj = ae.Object
+	}
+	t, ok := obj.(*lua.LTable)
+	if !ok {
+		msg := "execution failure"
+		if s, ok := obj.(lua.LString); ok {
+			msg = string(s)
+		}
+		if len(msg) > 100 {
+			msg = msg[:100]
+		}
+		return "ERR Error running script " + r.call.name + ", " + msg
+	}
+	msg := lua.LVAsString(t.RawGetString("err"))
+	src, _ := t.RawGetString("source").(lua.LString)
+	line, _ := t.RawGetString("line").(lua.LNumber)
+	if src != "" && line != 0 {
+		msg += " script: " + r.call.name + ", on " + string(src) + ":" + itoa(int(line)) + "."
+	}
+	return msg
+}
+
+func luaStrings(L *lua.LState, b [][]byte) *lua.LTable {
+	t := L.CreateTable(len(b), 0)
+	for i, x := range b {
+		t.RawSetInt(i+1, lua.LString(x))
+	}
+	return t
+}
+
+// ---- SCRIPT ----
+
+func scriptLoad(c *Client, args [][]byte) {
+	sc, msg := c.srv.loadScript(args[2])
+	if sc == nil {
+		c.reply.Error(msg)
+		return
+	}
+	c.reply.BulkString(sc.sha)
+}
+
+func scriptExists(c *Client, args [][]byte) {
+	c.reply.Array(len(args) - 2)
+	for _, sha := range args[2:] {
+		if c.srv.findScript(sha) != nil {
+			c.reply.Int(1)
+		} else {
+			c.reply.Int(0)
+		}
+	}
+}
+
+func scriptFlush(c *Client, args [][]byte) {
+	if len(args) > 3 || (len(args) == 3 && !eqFold(args[2], "sync") && !eqFold(args[2], "async")) {
+		c.reply.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+		return
+	}
+	s := c.srv
+	// A script in a transaction of this very client holds runMu's place
+	// in no way (SCRIPT is refused inside scripts), so this waits only
+	// for a run on another executor.
+	s.scr.runMu.Lock()
+	s.scr.mu.Lock()
+	s.scr.scripts = map[string]*luaScript{}
+	s.scr.bytes = 0
+	s.scr.eng = nil // dropped, not closed: see flushFunctions
+	s.scr.mu.Unlock()
+	s.scr.runMu.Unlock()
+	c.reply.OK()
+}
+
+func scriptKill(c *Client, args [][]byte) { killScript(c, true) }
+
+// killScript is SCRIPT KILL (eval) and FUNCTION KILL.
+func killScript(c *Client, eval bool) {
+	r := c.srv.scr.running.Load()
+	if r == nil {
+		c.reply.Error("NOTBUSY No scripts in execution right now.")
+		return
+	}
+	if r.dirty.Load() {
+		c.reply.Error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+		return
+	}
+	if eval && !r.call.eval {
+		c.reply.Error(busyFunctionMsg)
+		return
+	}
+	if !eval && r.call.eval {
+		c.reply.Error(busyScriptMsg)
+		return
+	}
+	if r.killed.CompareAndSwap(false, true) {
+		c.srv.scr.killed.Add(1)
+		if k := r.ctx.Load(); k != nil {
+			k.close()
+		}
+	}
+	c.reply.OK()
+}
+
+func scriptDebug(c *Client, args [][]byte) {
+	if c.reply.Len() > 0 { // replies of this pipeline not sent yet (Redis's clientHasPendingReplies)
+		c.reply.Error("ERR SCRIPT DEBUG must be called outside a pipeline")
+		return
+	}
+	if eqFold(args[2], "no") {
+		c.reply.OK()
+		return
+	}
+	if eqFold(args[2], "yes") || eqFold(args[2], "sync") {
+		c.reply.Error("ERR fastcache does not support the Lua debugger (SCRIPT DEBUG)")
+		return
+	}
+	c.reply.Error("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+}
+
+var scriptHelpLines = []string{
+	"DEBUG (YES|SYNC|NO)",
+	"    Set the debug mode for subsequent scripts executed.",
+	"EXISTS <sha1> [<sha1> ...]",
+	"    Return information about the existence of the scripts in the script cache.",
+	"FLUSH [ASYNC|SYNC]",
+	"    Flush the Lua scripts cache. Very dangerous on replicas.",
+	"    When called without the optional mode argument, the behavior is determined by the",
+	"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+	"    * ASYNC: Asynchronously flush the scripts cache.",
+	"    * SYNC: Synchronously flush the scripts cache.",
+	"KILL",
+	"    Kill the currently executing Lua script.",
+	"LOAD <script>",
+	"    Load a script into the scripts cache without executing it.",
+}
+
+func scriptHelp(c *Client, args [][]byte) { replyHelp(c, "script", scriptHelpLines) }

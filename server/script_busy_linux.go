@@ -1,0 +1,135 @@
+//go:build linux
+
+package server
+
+// The stand-in for an event loop whose goroutine runs a busy script: once
+// the script has run busy-reply-threshold, a goroutine serves the loop's
+// other connections (answering -BUSY, running SCRIPT KILL and the other
+// commands a busy server allows) until the script ends. The loop's
+// goroutine touches none of its connections while it is inside the script,
+// and the script's end waits for the stand-in to stop before the loop goes
+// on, so the two never run at the same time. The stand-in reads with a
+// buffer of its own: the script's pipeline may still be parsed from the
+// loop's.
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func (s *Server) armBusy(r *scriptRun) {
+	sc, ok := r.caller.sock.(*conn)
+	if !ok || sc == nil {
+		return
+	}
+	thr := s.cfg.BusyReplyThreshold()
+	r.busy.stop = make(chan struct{})
+	r.busy.stopped = make(chan struct{})
+	r.busy.timer = time.AfterFunc(thr, func() {
+		if !r.busy.started.CompareAndSwap(false, true) {
+			return
+		}
+		go sc.lp.standIn(r, sc)
+	})
+}
+
+func (s *Server) disarmBusy(r *scriptRun) {
+	if r.busy.timer == nil {
+		return
+	}
+	r.busy.timer.Stop()
+	if r.busy.started.CompareAndSwap(false, true) {
+		return // never started, and now never will
+	}
+	close(r.busy.stop)
+	sc := r.caller.sock.(*conn)
+	sc.lp.wake()
+	<-r.busy.stopped
+}
+
+// standIn serves the loop's connections other than own until r ends.
+func (lp *loop) standIn(r *scriptRun, own *conn) {
+	defer close(r.busy.stopped)
+	own.inScript = true
+	own.ctl(0) // its input waits for the loop (level-triggered: no spinning)
+	saved := lp.rbuf
+	lp.rbuf = make([]byte, readChunk)
+	defer func() {
+		lp.rbuf = saved
+		own.inScript = false
+		if !own.closed {
+			ev := uint32(unix.EPOLLIN)
+			if own.wantOut {
+				ev |= unix.EPOLLOUT
+			}
+			own.ctl(ev)
+		}
+	}()
+	events := make([]unix.EpollEvent, maxLoopEvents)
+	for {
+		select {
+		case <-r.busy.stop:
+			return
+		default:
+		}
+		n, err := unix.EpollWait(lp.epfd, events, 100)
+		if err != nil && err != unix.EINTR {
+			return
+		}
+		for i := 0; i < n; i++ {
+			ev := &events[i]
+			fd := int(ev.Fd)
+			if fd == lp.wakefd {
+				if lp.standInWake() {
+					return
+				}
+				continue
+			}
+			if fd >= len(lp.conns) || lp.conns[fd] == nil {
+				continue
+			}
+			c := lp.conns[fd]
+			if c == own {
+				continue
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				c.resume()
+			}
+			if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !c.closed {
+				c.readable()
+			}
+		}
+		if len(lp.waiting) > 0 {
+			lp.releaseDurable()
+		}
+	}
+}
+
+// standInWake registers new connections; a stop request is left for the
+// loop itself (it returns true and wakes the loop again).
+func (lp *loop) standInWake() bool {
+	var b [8]byte
+	unix.Read(lp.wakefd, b[:])
+	lp.mu.Lock()
+	adds, stop := lp.adds, lp.stop
+	lp.adds = nil
+	if stop {
+		lp.adds = adds
+		lp.wake()
+	}
+	lp.mu.Unlock()
+	if stop {
+		return true
+	}
+	for _, c := range adds {
+		for c.fd >= len(lp.conns) {
+			lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+64)...)
+		}
+		lp.conns[c.fd] = c
+		if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}); err != nil {
+			c.close()
+		}
+	}
+	return false
+}

@@ -1,0 +1,347 @@
+package server
+
+// The Lua engine behind EVAL and FCALL: one gopher-lua state (Lua 5.1, as
+// Redis's) per engine, sandboxed the way Redis 7.0 sandboxes its own: only
+// the globals on Redis's allow list exist, the globals table and the library
+// tables are read-only, reading a global that does not exist is an error,
+// and errors carry Redis's "user_script:<line>" frames. The `redis` table
+// (redis.call and friends) dispatches through the server's command table
+// with a client of the engine's own whose replies are converted to Lua
+// values (script_conv.go).
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Redis's log levels for redis.log.
+const (
+	luaLogDebug   = 0
+	luaLogVerbose = 1
+	luaLogNotice  = 2
+	luaLogWarning = 3
+)
+
+// Replication flags of redis.set_repl (accepted, effects are always what is logged).
+const (
+	replNone = 0
+	replAOF  = 1
+	replSlav = 2
+	replAll  = 3
+)
+
+// luaEngine is one Lua state and what scripts may reach in it.
+type luaEngine struct {
+	s       *Server
+	L       *lua.LState
+	globals *lua.LTable // the real globals, behind env
+	env     *lua.LTable // what scripts see as _G: read-only
+	errh    *lua.LFunction
+	caller  *Client // the engine's client for redis.call (never connected)
+	ctx     *killCtx
+	run     *scriptRun // the run in progress (nil between runs)
+	resp    int        // redis.setresp
+	// functions: while a library loads, register_function adds to it
+	loading *libraryLoad
+}
+
+// killCtx is the context gopher-lua checks before every instruction: SCRIPT
+// KILL closes its channel, so even a loop that never calls redis.call stops
+// (and a pcall cannot swallow it: every next instruction raises again).
+type killCtx struct {
+	ch chan struct{}
+}
+
+func (k *killCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (k *killCtx) Done() <-chan struct{}       { return k.ch }
+func (k *killCtx) Err() error {
+	select {
+	case <-k.ch:
+		return errScriptKilled
+	default:
+		return nil
+	}
+}
+func (k *killCtx) Value(any) any { return nil }
+
+var _ context.Context = (*killCtx)(nil)
+
+type scriptKilledError struct{}
+
+func (scriptKilledError) Error() string { return "Script killed by user with SCRIPT KILL..." }
+
+var errScriptKilled = scriptKilledError{}
+
+// A Lua state's call stack (frames) and registry (values) are allocated up
+// front at these sizes; INFO's used_memory_vm_* report that (script_info.go).
+const (
+	luaCallStack = 1024
+	luaRegistry  = 1024 * 20
+)
+
+// newLuaEngine builds a sandboxed state. functions selects the FUNCTION
+// flavour (redis.register_function exists while a library loads).
+func newLuaEngine(s *Server) *luaEngine {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: luaCallStack, RegistrySize: luaRegistry, RegistryMaxSize: 1024 * 256})
+	e := &luaEngine{s: s, L: L, resp: 2}
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.BaseLibName, lua.OpenBase},
+		{lua.TabLibName, lua.OpenTable},
+		{lua.StringLibName, lua.OpenString},
+		{lua.MathLibName, lua.OpenMath},
+		{lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	raw := L.Get(lua.GlobalsIndex).(*lua.LTable)
+
+	// Redis's own libraries.
+	openLuaBit(L, raw)
+	openLuaCjson(L, raw)
+	openLuaStruct(L, raw)
+	openLuaCmsgpack(L, raw)
+	e.openRedis(raw)
+	// math.random and math.randomseed as Redis's: its own rand48 (a fixed
+	// sequence from the server's start), so scripts behave the same on
+	// every server.
+	if m, ok := raw.RawGetString("math").(*lua.LTable); ok {
+		m.RawSetString("random", L.NewFunction(luaMathRandom))
+		m.RawSetString("randomseed", L.NewFunction(luaMathRandomSeed))
+	}
+
+	// The globals scripts see: Redis 7.0's allow list, nothing else.
+	g := L.NewTable()
+	for _, name := range []string{
+		"assert", "collectgarbage", "error", "getmetatable", "load", "loadstring", "next", "pcall",
+		"rawequal", "rawget", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
+		"xpcall", "ipairs", "pairs", "gcinfo", "_VERSION",
+		"coroutine", "string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "redis",
+	} {
+		v := raw.RawGetString(name)
+		if name == "gcinfo" {
+			v = L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 })
+		}
+		if name == "_VERSION" {
+			v = lua.LString("Lua 5.1")
+		}
+		if v == lua.LNil {
+			continue
+		}
+		if t, ok := v.(*lua.LTable); ok {
+			v = e.readOnly(t)
+		}
+		g.RawSetString(name, v)
+	}
+	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("rawset", L.NewFunction(luaRawSet))
+	e.globals = g
+	e.env = e.readOnly(g)
+	// A missing global is an error, as in Redis.
+	gm := L.NewTable()
+	gm.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(L.Get(2)))
+		return 0
+	}))
+	L.SetMetatable(g, gm)
+	g.RawSetString("_G", e.env)
+	L.Env = e.env
+	L.G.Global = e.env
+	e.errh = L.NewFunction(luaErrorHandler)
+	e.ctx = &killCtx{ch: make(chan struct{})}
+	L.SetContext(e.ctx)
+	return e
+}
+
+// readOnlyMarker tags the metatables of read-only proxies (luaRawSet).
+var readOnlyMarker = lua.LString("fastcache-readonly")
+
+// readOnly returns an empty proxy that reads through to t and refuses
+// writes with Redis's "Attempt to modify a readonly table".
+func (e *luaEngine) readOnly(t *lua.LTable) *lua.LTable {
+	L := e.L
+	p := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", t)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("Attempt to modify a readonly table")
+		return 0
+	}))
+	mt.RawSetString("__metatable", lua.LFalse)
+	mt.RawSetString("__readonly", readOnlyMarker)
+	L.SetMetatable(p, mt)
+	return p
+}
+
+func luaRawSet(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__readonly") == readOnlyMarker {
+		L.Push(lua.LString("Attempt to modify a readonly table"))
+		L.Error(L.Get(-1), 0)
+		return 0
+	}
+	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+	L.Push(t)
+	return 1
+}
+
+// luaToString is tostring with Lua 5.1's number format (%.14g), which
+// gopher-lua's own does not use.
+func luaToString(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if n, ok := v.(lua.LNumber); ok {
+		L.Push(lua.LString(luaNumberString(float64(n))))
+		return 1
+	}
+	L.Push(lua.LString(L.ToStringMeta(v).String()))
+	return 1
+}
+
+// luaErrorHandler turns what a script raised into Redis's error table
+// {err=..., source=..., line=...}: a string becomes "ERR <text>", and the
+// frame is where the error happened (the caller when it was raised by a
+// Go function such as redis.call).
+func luaErrorHandler(L *lua.LState) int {
+	v := L.Get(1)
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		t = L.NewTable()
+		s := "nil"
+		switch x := v.(type) {
+		case lua.LString:
+			s = string(x)
+		case lua.LNumber:
+			s = luaNumberString(float64(x))
+		default:
+			if v != lua.LNil {
+				s = v.String()
+			}
+		}
+		t.RawSetString("err", lua.LString("ERR "+s))
+	}
+	for level := 1; level < 8; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
+			break
+		}
+		if dbg.What == "G" || dbg.CurrentLine < 0 {
+			continue
+		}
+		t.RawSetString("source", lua.LString("@"+dbg.Source))
+		t.RawSetString("line", lua.LNumber(dbg.CurrentLine))
+		break
+	}
+	L.Push(t)
+	return 1
+}
+
+// compileLua compiles a script body into a function prototype named
+// name ("user_script" for EVAL, as Redis names it).
+func compileLua(body, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(body), name)
+	if err != nil {
+		return nil, err
+	}
+	return lua.Compile(chunk, name)
+}
+
+// compileError formats a gopher-lua compile error the way Redis's Lua
+// reports them: "user_script:<line>: <message>".
+func compileError(err error, name string, lastLine int) string {
+	msg := err.Error()
+	if pe, ok := err.(*parse.Error); ok {
+		tok := pe.Token
+		if tok == "" || tok == "EOF" {
+			tok = "<eof>"
+		}
+		line := pe.Pos.Line
+		if line < 1 { // at the end of the input
+			line = max(lastLine, 1)
+		}
+		return name + ":" + itoa(line) + ": " + strings.TrimSpace(pe.Message) + " near '" + tok + "'"
+	}
+	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+func sha1hex(b []byte) string {
+	h := sha1.Sum(b)
+	return hex.EncodeToString(h[:])
+}
+
+// kill stops the script in progress at its next instruction.
+func (e *luaEngine) kill() { e.ctx.close() }
+
+var killMu sync.Mutex
+
+func (k *killCtx) close() {
+	killMu.Lock()
+	defer killMu.Unlock()
+	select {
+	case <-k.ch:
+	default:
+		close(k.ch)
+	}
+}
+
+// rearm gives the state a fresh context after a killed run.
+func (e *luaEngine) rearm() {
+	select {
+	case <-e.ctx.ch:
+		e.ctx = &killCtx{ch: make(chan struct{})}
+		e.L.SetContext(e.ctx)
+	default:
+	}
+}
+
+// ---- math.random as Redis's (rand48) ----
+
+var luaRand48 uint64 = 0x1234ABCD330E
+
+func redisLrand48() int32 {
+	luaRand48 = (0x5DEECE66D*luaRand48 + 0xB) & (1<<48 - 1)
+	return int32(luaRand48 >> 17)
+}
+
+func luaMathRandom(L *lua.LState) int {
+	const maxR = 2147483647
+	r := float64(int64(redisLrand48())%maxR) / maxR
+	switch L.GetTop() {
+	case 0:
+		L.Push(lua.LNumber(r))
+	case 1:
+		u := L.CheckInt(1)
+		if u < 1 {
+			L.ArgError(1, "interval is empty")
+		}
+		L.Push(lua.LNumber(floor(r*float64(u)) + 1))
+	case 2:
+		l, u := L.CheckInt(1), L.CheckInt(2)
+		if l > u {
+			L.ArgError(2, "interval is empty")
+		}
+		L.Push(lua.LNumber(floor(r*float64(u-l+1)) + float64(l)))
+	default:
+		L.RaiseError("wrong number of arguments")
+	}
+	return 1
+}
+
+func luaMathRandomSeed(L *lua.LState) int {
+	seed := int32(L.CheckInt(1))
+	luaRand48 = uint64(uint32(seed))<<16 | 0x330E
+	return 0
+}

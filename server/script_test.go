@@ -1,0 +1,664 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// scriptDiffSteps are compared byte for byte with redis-server, first over
+// RESP2, then (with HELLO 3 first) over RESP3.
+func scriptDiffSteps() [][]string {
+	e := func(body string, args ...string) []string { return append([]string{"EVAL", body}, args...) }
+	return [][]string{
+		// conversions Lua -> reply
+		e("return {1,2.7,'x',true,false,nil,3}", "0"),
+		e("return 3.99", "0"), e("return -3.99", "0"), e("return 1e100", "0"), e("return 0/0", "0"),
+		e("return nil", "0"), e("return false", "0"), e("return true", "0"),
+		e("return {{1,{2}},'a'}", "0"),
+		e("return {err='boom'}", "0"), e("return {err='-x y'}", "0"), e("return {ok='fine'}", "0"),
+		e("return {ok='a\\r\\nb'}", "0"),
+		e("return redis.error_reply('My err')", "0"), e("return redis.error_reply('e')", "0"),
+		e("return redis.status_reply('St')", "0"),
+		e("return {1,2,redis.error_reply('e')}", "0"),
+		e("return {map={a=1}}", "0"), e("return {set={a=true}}", "0"), e("return {double=3.5}", "0"),
+		e("return {big_number='123456789012345678901234567890'}", "0"),
+		e("return {verbatim_string={format='txt',string='hello'}}", "0"),
+		e("redis.setresp(3); return true", "0"), e("redis.setresp(3); return false", "0"),
+		e("redis.setresp(3); return {map={k={1,2}}}", "0"),
+		// conversions reply -> Lua
+		e("return redis.call('get','nokey')", "0"),
+		e("return type(redis.call('get','nokey'))", "0"),
+		e("redis.setresp(3); return redis.call('get','nokey')", "0"),
+		e("redis.setresp(3); return type(redis.call('get','nokey'))", "0"),
+		e("redis.call('set','x','1'); return redis.call('incr','x')", "0"),
+		e("return redis.call('ping')", "0"),
+		e("return redis.pcall('incr','nokey2')", "0"),
+		e("redis.call('set','s','a'); return redis.pcall('incr','s')", "0"),
+		e("redis.call('set','s','a'); return redis.call('incr','s')", "0"),
+		e("redis.setresp(3); local r = redis.call('info','server'); return r.verbatim_string.format", "0"),
+		e("redis.call('set','f', 1/3); redis.call('set','g', 12345678901234567); return redis.call('mget','f','g')", "0"),
+		e("return redis.call('set','x', true)", "0"),
+		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
+		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
+		// errors and the sandbox
+		e("return x", "0"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
+		e("rawset(_G,'x',1)", "0"),
+		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
+		e("return redis.call('multi')", "0"), e("return redis.call('eval','return 1','0')", "0"),
+		e("return redis.call('set','a','b','c')", "0"),
+		e("error('hi')", "0"), e("error({err='X y'})", "0"),
+		e("return os", "0"), e("return io", "0"), e("return dofile", "0"), e("return loadfile", "0"),
+		e("return debug", "0"), e("return print", "0"), e("return require", "0"),
+		e("return {type(select), type(loadstring), type(coroutine), type(table.getn), type(unpack), type(load)}", "0"),
+		e("return redis.REDIS_VERSION", "0"),
+		e("redis.setresp(4)", "0"), e("redis.log(99, 'x')", "0"), e("redis.log(redis.LOG_WARNING)", "0"),
+		e("return redis.sha1hex('')", "0"), e("return redis.replicate_commands()", "0"),
+		e("return redis.set_repl(redis.REPL_ALL)", "0"), e("redis.set_repl(99)", "0"),
+		e("return tostring(1/3) .. ' ' .. tostring(1e15) .. ' ' .. tostring(-0.5)", "0"),
+		// libraries
+		e("return cjson.encode({1,2,{a='x/y'}})", "0"),
+		e("return cjson.decode('[1,2,{\"b\":3.5}]')[3].b", "0"),
+		e("return cjson.decode('[1,2')", "0"),
+		e("return cjson.encode({[1]=1,[20]=2})", "0"),
+		e("return cmsgpack.pack({1,2,'a'}, 1.5, -100, 70000, true)", "0"),
+		e("return {cmsgpack.unpack(cmsgpack.pack(1,'x',{1,2}))}", "0"),
+		e("return {struct.pack('>HBc0', 7, 1, 'ab'), struct.unpack('>I2', '\\1\\2')}", "0"),
+		e("return bit.tohex(-1, -4) .. bit.band(0xff, 0x0f) .. bit.bxor(5, 3) .. bit.lshift(1, 31)", "0"),
+		// hashes from scripts, both protocols' conversions, WRONGTYPE
+		e("redis.call('del','h'); return redis.call('hset','h','a','1','b','2')", "0"),
+		e("return redis.call('hgetall','h')", "0"),
+		e("return redis.call('hmget','h','a','x','b')", "0"),
+		e("redis.setresp(3); return redis.call('hgetall','h').map.b", "0"),
+		e("redis.setresp(3); redis.call('del','h1'); redis.call('hset','h1','f','v'); return redis.call('hgetall','h1')", "0"),
+		e("return redis.call('hincrbyfloat','h','a','1.5')", "0"),
+		e("return {redis.call('hincrby','h','n',3), redis.call('hlen','h'), redis.call('hexists','h','zz')}", "0"),
+		e("return redis.call('get','h')", "0"), e("return redis.pcall('get','h')", "0"),
+		e("redis.call('set','str','v'); return redis.pcall('hget','str','a')", "0"),
+		e("return redis.call('type','h')", "0"), e("return redis.call('object','encoding','h')", "0"),
+		// databases: a script runs in the caller's; its SELECT lasts for the script
+		e("redis.call('select','1'); redis.call('set','dbk','one'); return redis.call('get','dbk')", "0"),
+		{"GET", "dbk"}, {"SELECT", "1"}, {"GET", "dbk"},
+		e("return redis.call('get','dbk')", "0"),
+		e("redis.call('select','0'); return redis.call('exists','dbk')", "0"),
+		{"GET", "dbk"},
+		e("return redis.call('select','99')", "0"), e("return redis.pcall('select','x')", "0"),
+		{"SELECT", "0"},
+		e("redis.call('move','h','2'); redis.call('select','2'); return redis.call('hget','h','b')", "0"),
+		e("redis.call('swapdb','0','2'); return redis.call('dbsize')", "0"),
+		{"DBSIZE"}, {"HGET", "h", "b"}, {"SWAPDB", "0", "2"},
+		{"MULTI"}, {"SELECT", "3"}, {"EVAL", "redis.call('set','mk','m'); redis.call('select','4'); return redis.call('set','mk','n')", "0"}, {"GET", "mk"}, {"EXEC"},
+		{"GET", "mk"}, {"SELECT", "4"}, {"GET", "mk"}, {"SELECT", "0"},
+		// numkeys, shebang, read-only
+		e("return 1", "2", "a"), e("return 1", "-1"), e("return 1", "abc"),
+		e("return 1 +", "0"),
+		e("#!python\nreturn 1", "0"), e("#!lua flags=foo\nreturn 1", "0"), e("#!lua xx=1\nreturn 1", "0"), e("#!lua", "0"),
+		e("#!lua flags=no-writes\nreturn redis.call('set','x','2')", "0"),
+		e("#!lua flags=no-writes,allow-oom\nreturn redis.call('get','x')", "0"),
+		{"EVAL_RO", "return redis.call('set','x','2')", "0"},
+		{"EVAL_RO", "#!lua\nreturn 1", "0"},
+		// SCRIPT
+		{"SCRIPT", "LOAD", "return 'hi'"},
+		{"EVALSHA", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
+		{"EVALSHA", "2F31BA2BB6D6A0F42CC159D2E2DAD55440778DE3", "0"},
+		{"EVALSHA_RO", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
+		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "abc"},
+		{"EVALSHA", "0123456789012345678901234567890123456789", "0"},
+		{"SCRIPT", "FLUSH", "foo"}, {"SCRIPT", "FLUSH", "ASYNC"},
+		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3"},
+		{"SCRIPT", "KILL"}, {"FUNCTION", "KILL"}, {"SCRIPT", "FOO"}, {"SCRIPT"},
+		// FUNCTION
+		{"FUNCTION", "FLUSH"},
+		{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return keys[1] end)"},
+		{"FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function() end)"},
+		{"FUNCTION", "LOAD", "return 1"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nreturn 1"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('f1', function() end)"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nredis.call('ping')"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2 foo=bar\n"},
+		{"FUNCTION", "LOAD", "#!lua name=l-b\n"},
+		{"FUNCTION", "LOAD", "#!lua\n"},
+		{"FUNCTION", "LOAD", "#!lua name=lib4\nredis.register_function{function_name='f4', callback=function() end, flags={'bad'}}"},
+		{"FCALL", "f1", "1", "k"}, {"FCALL", "nof", "0"}, {"FCALL_RO", "f1", "1", "k"},
+		{"FUNCTION", "LIST"}, {"FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "my*"},
+		{"FUNCTION", "STATS"},
+		{"FUNCTION", "DELETE", "nolib"}, {"FUNCTION", "RESTORE", "xx"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=mylib\nredis.register_function{function_name='f2', callback=function(keys, args) return redis.call('ping') end, flags={'no-writes'}, description='d'}"},
+		{"FCALL_RO", "f2", "0"},
+		{"FUNCTION", "LIST"},
+		{"FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f3', function() return x end)"},
+		{"FCALL", "f3", "0"},
+		{"FUNCTION", "DELETE", "lib3"},
+		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
+		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
+		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
+	}
+}
+
+func TestScriptRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("RESP"+proto, func(t *testing.T) {
+			conns := [2]*diffConn{diffDial(t, redisAddr), diffDial(t, fc.addr)}
+			pre := [][]string{{"FLUSHALL"}, {"SCRIPT", "FLUSH"}, {"FUNCTION", "FLUSH"}}
+			if proto == "3" {
+				pre = append(pre, []string{"HELLO", "3"})
+			}
+			for i, st := range append(pre, scriptDiffSteps()...) {
+				var replies [2]string
+				for s := range conns {
+					r, err := conns[s].do(st)
+					if err != nil {
+						t.Fatalf("step %d %q: %v", i, st, err)
+					}
+					replies[s] = r
+				}
+				if st[0] == "HELLO" {
+					continue
+				}
+				// gopher-lua's parser words syntax errors its own way:
+				// compare up to the position ("user_script:1:").
+				for s, r := range replies {
+					if i := strings.Index(r, "Error compiling "); i >= 0 {
+						if j := strings.Index(r[i:], ": "); j >= 0 {
+							if k := strings.Index(r[i+j+2:], ": "); k >= 0 {
+								replies[s] = r[:i+j+2+k]
+							}
+						}
+					}
+				}
+				if replies[0] != replies[1] {
+					t.Errorf("step %d %q:\n  redis:     %q\n  fastcache: %q", i, st, replies[0], replies[1])
+				}
+			}
+		})
+	}
+}
+
+// TestScriptRealWorld runs well-known scripts unchanged.
+func TestScriptRealWorld(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+
+	t.Run("lock release (compare and delete)", func(t *testing.T) {
+		release := redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("del", KEYS[1])
+else
+    return 0
+end`)
+		if err := rdb.Set(ctx(), "lock:res", "token-1", 30*time.Second).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := release.Run(ctx(), rdb, []string{"lock:res"}, "token-2").Int(); err != nil || n != 0 {
+			t.Fatalf("release with the wrong token: %d %v", n, err)
+		}
+		if n, err := release.Run(ctx(), rdb, []string{"lock:res"}, "token-1").Int(); err != nil || n != 1 {
+			t.Fatalf("release with the right token: %d %v", n, err)
+		}
+		if rdb.Exists(ctx(), "lock:res").Val() != 0 {
+			t.Fatal("lock still held")
+		}
+	})
+
+	t.Run("idempotent counter with expiry", func(t *testing.T) {
+		// Count a request once per idempotency key; the marker expires.
+		incr := redis.NewScript(`
+local seen = redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1]))
+if not seen then
+  return tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return n`)
+		for i, idem := range []string{"req-a", "req-a", "req-b", "req-a", "req-c"} {
+			n, err := incr.Run(ctx(), rdb, []string{"counter", "idem:" + idem}, 60, 3600).Int()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []int{1, 1, 2, 2, 3}[i]
+			if n != want {
+				t.Fatalf("call %d (%s): %d, want %d", i, idem, n, want)
+			}
+		}
+		if ttl := rdb.TTL(ctx(), "counter").Val(); ttl <= 0 || ttl > time.Hour {
+			t.Fatalf("counter ttl %v", ttl)
+		}
+	})
+
+	t.Run("sliding-window rate limiter on a sorted set", func(t *testing.T) {
+		if commands["zadd"] == nil {
+			t.Skip("sorted sets (ZADD, ZREMRANGEBYSCORE, ZCARD) are not in this build yet")
+		}
+		limiter := redis.NewScript(`
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, 0, now - window)
+if redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, window)
+  return 1
+end
+return 0`)
+		allowed := 0
+		for i := 0; i < 10; i++ {
+			n, err := limiter.Run(ctx(), rdb, []string{"rl:user"}, 1000+i, 1000, 5, i).Int()
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed += n
+		}
+		if allowed != 5 {
+			t.Fatalf("allowed %d of 10 in the window, want 5", allowed)
+		}
+	})
+
+	t.Run("token bucket in a hash", func(t *testing.T) {
+		// The common token-bucket limiter: the bucket's tokens and last
+		// refill time in one hash, refilled lazily on each request.
+		bucket := redis.NewScript(`
+local key = KEYS[1]
+local rate = tonumber(ARGV[1])       -- tokens per second
+local capacity = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])        -- ms
+local requested = tonumber(ARGV[4])
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate / 1000)
+local allowed = 0
+if tokens >= requested then
+  tokens = tokens - requested
+  allowed = 1
+end
+redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) * 2)
+return {allowed, tostring(tokens)}`)
+		run := func(now int) (int64, string) {
+			t.Helper()
+			v, err := bucket.Run(ctx(), rdb, []string{"bucket:api"}, 2, 5, now, 1).Slice()
+			if err != nil || len(v) != 2 {
+				t.Fatalf("bucket: %v %v", v, err)
+			}
+			return v[0].(int64), v[1].(string)
+		}
+		allowed := 0
+		for i := 0; i < 8; i++ { // a burst: the capacity passes, the rest waits
+			n, _ := run(1000)
+			allowed += int(n)
+		}
+		if allowed != 5 {
+			t.Fatalf("burst: %d allowed, want the capacity 5", allowed)
+		}
+		for _, st := range []struct {
+			now     int
+			allowed int64
+			left    string
+		}{{1500, 1, "0"}, {1750, 0, "0.5"}, {2000, 1, "0"}, {2000, 0, "0"}} { // 2 tokens a second
+			if n, left := run(st.now); n != st.allowed || left != st.left {
+				t.Fatalf("at %d ms: allowed %d, %s tokens left; want %d, %s", st.now, n, left, st.allowed, st.left)
+			}
+		}
+		if got := rdb.HGet(ctx(), "bucket:api", "ts").Val(); got != "2000" {
+			t.Fatalf("ts field %q", got)
+		}
+		if enc := rdb.ObjectEncoding(ctx(), "bucket:api").Val(); enc != "listpack" {
+			t.Fatalf("encoding %q", enc)
+		}
+		if ttl := rdb.PTTL(ctx(), "bucket:api").Val(); ttl <= 0 || ttl > 5*time.Second {
+			t.Fatalf("pttl %v", ttl)
+		}
+	})
+
+	t.Run("job record in a hash, claimed once", func(t *testing.T) {
+		// A worker claims a job: only a job in state queued moves to
+		// running, with its attempt counted and the worker stamped; the
+		// job's data comes back with the claim.
+		claim := redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then
+  return false
+end
+redis.call('HSET', KEYS[1], 'state', 'running', 'worker', ARGV[1])
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return {attempts, redis.call('HGET', KEYS[1], 'payload')}`)
+		rdb.HSet(ctx(), "job:42", "state", "queued", "payload", "resize img.png", "attempts", "0")
+		v, err := claim.Run(ctx(), rdb, []string{"job:42"}, "w1").Slice()
+		if err != nil || len(v) != 2 || v[0] != int64(1) || v[1] != "resize img.png" {
+			t.Fatalf("claim: %v %v", v, err)
+		}
+		if err := claim.Run(ctx(), rdb, []string{"job:42"}, "w2").Err(); err != redis.Nil {
+			t.Fatalf("second claim: %v, want nil (already running)", err)
+		}
+		if m := rdb.HGetAll(ctx(), "job:42").Val(); m["worker"] != "w1" || m["attempts"] != "1" || m["state"] != "running" {
+			t.Fatalf("job: %v", m)
+		}
+		rdb.Set(ctx(), "job:str", "x", 0)
+		if err := claim.Run(ctx(), rdb, []string{"job:str"}, "w1").Err(); err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+			t.Fatalf("claim of a string key: %v", err)
+		}
+	})
+
+	t.Run("reliable queue between lists with a hash of job data", func(t *testing.T) {
+		if commands["rpoplpush"] == nil {
+			t.Skip("lists (RPOPLPUSH, LREM, LPUSH, LLEN) are not in this build yet")
+		}
+		take := redis.NewScript(`
+local id = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
+if not id then return false end
+redis.call('HSET', KEYS[3] .. id, 'state', 'running', 'started', ARGV[1])
+return {id, redis.call('HGET', KEYS[3] .. id, 'payload')}`)
+		ack := redis.NewScript(`
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('DEL', KEYS[2] .. ARGV[1])
+return 1`)
+		rdb.HSet(ctx(), "job:7", "payload", "resize img.png")
+		rdb.LPush(ctx(), "q:pending", "7")
+		v, err := take.Run(ctx(), rdb, []string{"q:pending", "q:processing", "job:"}, 123).Slice()
+		if err != nil || len(v) != 2 || v[0] != "7" || v[1] != "resize img.png" {
+			t.Fatalf("take: %v %v", v, err)
+		}
+		if err := ack.Run(ctx(), rdb, []string{"q:processing", "job:"}, "7").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n := rdb.LLen(ctx(), "q:processing").Val(); n != 0 {
+			t.Fatalf("processing list has %d", n)
+		}
+	})
+}
+
+// TestScriptBusy: past busy-reply-threshold other clients get -BUSY (on the
+// script's own event loop too), SCRIPT KILL stops a script that has not
+// written, a script that wrote is UNKILLABLE.
+func TestScriptBusy(t *testing.T) {
+	ts := startServer(t, "busy-reply-threshold", "100")
+	long := ts.client(t, 2)
+	other := ts.client(t, 2)
+	other.Ping(ctx())
+
+	run := func(body string) chan error {
+		done := make(chan error, 1)
+		go func() { done <- long.Eval(ctx(), body, nil).Err() }()
+		return done
+	}
+	var done chan error
+	waitBusy := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				t.Fatalf("the script ended before other clients saw -BUSY: %v", err)
+			default:
+			}
+			err := other.Get(ctx(), "k").Err()
+			if err != nil && strings.HasPrefix(err.Error(), "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no -BUSY: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	done = run("while true do end")
+	waitBusy()
+	if err := other.Do(ctx(), "FUNCTION", "KILL").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY") {
+		t.Fatalf("FUNCTION KILL on an EVAL: %v", err)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL...") {
+		t.Fatalf("killed script replied %v", err)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
+		t.Fatalf("SCRIPT KILL with nothing running: %v", err)
+	}
+
+	// A script that wrote cannot be killed; it ends by itself.
+	done = run("redis.call('set','w','1') local t0 = redis.call('time')[1] while tonumber(redis.call('time')[1]) < t0 + 2 do end return 1") // runs 1 to 2 s: past the 100 ms threshold whatever the phase of the clock
+	waitBusy()
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err == nil || !strings.HasPrefix(err.Error(), "UNKILLABLE") {
+		t.Fatalf("SCRIPT KILL of a writer: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := other.Get(ctx(), "w").Val(); v != "1" {
+		t.Fatalf("w = %q", v)
+	}
+}
+
+// TestScriptAtomic: a script's writes are never seen half done by other
+// clients, whatever shard its keys are on.
+func TestScriptAtomic(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	body := `for i = 1, 10 do redis.call('SET', 'k' .. i, ARGV[1]) end return 1`
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var bad string
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rd := ts.client(t, 2)
+		keys := []string{"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10"}
+		for n := 0; n < 2000; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			vals, err := rd.MGet(ctx(), keys...).Result()
+			if err != nil {
+				return
+			}
+			for _, v := range vals[1:] {
+				if v != vals[0] {
+					mu.Lock()
+					bad = strings.TrimSpace(strings.Repeat(" ", 0)) + "half a script seen"
+					mu.Unlock()
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		if err := rdb.Eval(ctx(), body, nil, i).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if bad != "" {
+		t.Fatal(bad)
+	}
+}
+
+// TestScriptInfoMemory: INFO memory has Redis 7.0's scripting lines, in
+// its order, and they follow SCRIPT LOAD/EVAL, FUNCTION LOAD, SCRIPT FLUSH
+// and a script calling INFO itself.
+func TestScriptInfoMemory(t *testing.T) {
+	names := []string{"used_memory_lua", "used_memory_vm_eval", "used_memory_lua_human", "used_memory_scripts_eval",
+		"number_of_cached_scripts", "number_of_functions", "number_of_libraries", "used_memory_vm_functions",
+		"used_memory_vm_total", "used_memory_vm_total_human", "used_memory_functions", "used_memory_scripts",
+		"used_memory_scripts_human"}
+	scriptLines := func(info string) (order []string, vals map[string]string) {
+		vals = map[string]string{}
+		for _, l := range strings.Split(info, "\r\n") {
+			k, v, ok := strings.Cut(l, ":")
+			if !ok {
+				continue
+			}
+			for _, n := range names {
+				if k == n {
+					order = append(order, k)
+					vals[k] = v
+				}
+			}
+		}
+		return order, vals
+	}
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	info := func() map[string]string {
+		t.Helper()
+		_, vals := scriptLines(rdb.Info(ctx(), "memory").Val())
+		return vals
+	}
+	check := func(what string, want map[string]string) {
+		t.Helper()
+		got := info()
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("%s: %s = %q, want %q (%v)", what, k, got[k], v, got)
+			}
+		}
+	}
+	order, _ := scriptLines(rdb.Info(ctx(), "memory").Val())
+	if strings.Join(order, " ") != strings.Join(names, " ") {
+		t.Fatalf("INFO memory's script lines: %v\nwant (Redis 7.0's order) %v", order, names)
+	}
+	check("start", map[string]string{"number_of_cached_scripts": "0", "used_memory_scripts_eval": "0",
+		"number_of_functions": "0", "number_of_libraries": "0", "used_memory_functions": "0", "used_memory_scripts": "0"})
+
+	rdb.ScriptLoad(ctx(), "return 1")
+	rdb.Eval(ctx(), "return 2", nil)
+	rdb.Eval(ctx(), "return 2", nil) // cached once
+	// 2 x (a 40-byte SHA1 + an 8-byte body)
+	check("two scripts", map[string]string{"number_of_cached_scripts": "2", "used_memory_scripts_eval": "96"})
+	if v := info()["used_memory_vm_eval"]; v == "0" || v == "" {
+		t.Fatalf("used_memory_vm_eval = %q after EVAL", v)
+	}
+	lib := "#!lua name=infolib\nredis.register_function('f1', function() return 1 end)\nredis.register_function('f2', function() return 2 end)"
+	if err := rdb.FunctionLoad(ctx(), lib).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fb := strconv.Itoa(len("infolib") + len(lib))
+	check("a library", map[string]string{"number_of_functions": "2", "number_of_libraries": "1",
+		"used_memory_functions": fb, "used_memory_scripts": strconv.Itoa(96 + len("infolib") + len(lib))})
+	if v := info()["used_memory_vm_functions"]; v == "0" || v == "" {
+		t.Fatalf("used_memory_vm_functions = %q after FUNCTION LOAD", v)
+	}
+	// INFO from inside a script sees the script itself cached.
+	in, err := rdb.Eval(ctx(), "return redis.call('info','memory')", nil).Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, vals := scriptLines(in); vals["number_of_cached_scripts"] != "3" {
+		t.Fatalf("INFO inside a script: %v", vals)
+	}
+	rdb.ScriptFlush(ctx())
+	check("SCRIPT FLUSH", map[string]string{"number_of_cached_scripts": "0", "used_memory_scripts_eval": "0", "number_of_libraries": "1"})
+	rdb.FunctionFlush(ctx())
+	check("FUNCTION FLUSH", map[string]string{"number_of_functions": "0", "number_of_libraries": "0", "used_memory_functions": "0", "used_memory_vm_functions": "0"})
+
+	// The same lines, in the same order, as redis-server 7.0.
+	redisAddr := diffRedisServer(t)
+	r := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer r.Close()
+	if rorder, _ := scriptLines(r.Info(ctx(), "memory").Val()); strings.Join(rorder, " ") != strings.Join(names, " ") {
+		t.Fatalf("redis-server's script lines: %v", rorder)
+	}
+}
+
+// TestScriptInMultiOverMaxmemory: EVAL and FUNCTION LOAD inside MULTI over
+// maxmemory answer (they must not try to evict while EXEC holds the
+// shards): a reading script runs, a writing one gets -OOM.
+func TestScriptInMultiOverMaxmemory(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	for i := 0; i < 100; i++ {
+		rdb.Set(ctx(), "fill"+strconv.Itoa(i), strings.Repeat("x", 1000), 0)
+	}
+	if err := rdb.ConfigSet(ctx(), "maxmemory-policy", "volatile-lru").Err(); err != nil { // samples shards, nothing to evict
+		t.Fatal(err)
+	}
+	if err := rdb.ConfigSet(ctx(), "maxmemory", "1000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(ctx(), 10*time.Second)
+	defer cancel()
+	var get, set *redis.Cmd
+	var load *redis.StringCmd
+	_, err := rdb.TxPipelined(c, func(p redis.Pipeliner) error {
+		get = p.Eval(c, "return redis.call('get','fill1')", nil)
+		set = p.Eval(c, "return redis.call('set','k','v')", nil)
+		load = p.FunctionLoad(c, "#!lua name=oomlib\nredis.register_function('f', function() return 1 end)")
+		return nil
+	})
+	if c.Err() != nil {
+		t.Fatal("EXEC over maxmemory hung")
+	}
+	_ = err
+	if v, err := get.Text(); err != nil || len(v) != 1000 {
+		t.Fatalf("reading script: %d bytes, %v", len(v), err)
+	}
+	if err := set.Err(); err == nil || !strings.HasPrefix(err.Error(), "OOM ") {
+		t.Fatalf("writing script: %v", err)
+	}
+	t.Logf("FUNCTION LOAD in the transaction: %q %v", load.Val(), load.Err())
+}
+
+// TestScriptClientPauseWrite: under CLIENT PAUSE WRITE, EVAL, EVALSHA and
+// FCALL of scripts that may write wait for the pause (as do EXECs queuing
+// them), while EVAL_RO, a shebang script flagged no-writes and a no-writes
+// function run (Redis 7.0's getCommandFlags).
+func TestScriptClientPauseWrite(t *testing.T) {
+	ts := startServer(t)
+	admin, reader := ts.rawConn(t), ts.rawConn(t)
+	admin.do("SET", "k", "v")
+	admin.do("FUNCTION", "LOAD", "#!lua name=pl\nredis.register_function{function_name='ro', flags={'no-writes'}, callback=function() return 'ro' end}\n"+
+		"redis.register_function('rw', function() return redis.call('set','k','w') end)")
+	sha := strings.TrimSpace(strings.Split(admin.do("SCRIPT", "LOAD", "return redis.call('set','k','x')"), "\r\n")[1])
+	multi := ts.rawConn(t)
+	multi.do("MULTI")
+	multi.do("EVAL", "return 1", "0") // queued before the pause (a write is postponed at queueing too)
+	if got := admin.do("CLIENT", "PAUSE", "100000", "WRITE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT PAUSE: %q", got)
+	}
+	for _, call := range [][]string{
+		{"EVAL_RO", "return redis.call('get','k')", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn redis.call('get','k')", "0"},
+		{"FCALL", "ro", "0"},
+		{"FCALL_RO", "ro", "0"},
+	} {
+		if got := reader.do(call...); strings.HasPrefix(got, "-") {
+			t.Fatalf("%q during WRITE pause: %q", call, got)
+		}
+	}
+	var waiting []*rawConn
+	for _, call := range [][]string{
+		{"EVAL", "return redis.call('get','k')", "0"}, // no flags: may write
+		{"EVALSHA", sha, "0"},
+		{"FCALL", "rw", "0"},
+		{"FCALL_RO", "rw", "0"},             // a writing function: waits, then refused
+		{"EVAL_RO", "#!lua\nreturn 1", "0"}, // flags without no-writes: the same
+	} {
+		w := ts.rawConn(t)
+		w.write(encodeCmd(call...))
+		noReplyWithin(t, w, 200*time.Millisecond)
+		waiting = append(waiting, w)
+	}
+	multi.write(encodeCmd("EXEC"))
+	noReplyWithin(t, multi, 200*time.Millisecond)
+	if got := admin.do("CLIENT", "UNPAUSE"); got != "+OK\r\n" {
+		t.Fatalf("CLIENT UNPAUSE: %q", got)
+	}
+	refused := "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+	want := []string{"$1\r\nv\r\n", "+OK\r\n", "+OK\r\n", refused, refused}
+	for i, w := range waiting {
+		if got := w.read(); got != want[i] {
+			t.Fatalf("paused call %d after UNPAUSE: %q, want %q", i, got, want[i])
+		}
+	}
+	if got := multi.read(); got != "*1\r\n:1\r\n" {
+		t.Fatalf("paused EXEC after UNPAUSE: %q", got)
+	}
+}
