@@ -22,7 +22,8 @@
 # merged into one p99.9, and the ratio drifts when one finishes first.
 #
 # Output (bench/out/, gitignored):
-#   results.csv   every run, one row each (both tools, all rounds)
+#   results.csv   every run, one row each (both tools, all rounds); cpu_s is
+#                 the server's CPU time (user + system) during the run
 #   results.md    machine, exact commands, median-over-rounds tables with
 #                 fastcache/redis ratios
 #   chart.svg     grouped bars of the ratios per load and setting, 1.0 line
@@ -115,7 +116,12 @@ mkdir -p "$OUT/raw"
 RESULTS=$OUT/results.csv
 CMDLOG=$OUT/commands.log
 : >"$CMDLOG"
-echo "server,setting,round,tool,test,clients,pipeline,requests,errors,seconds,rps,avg_ms,p50_ms,p99_ms,p999_ms,max_ms" >"$RESULTS"
+echo "server,setting,round,tool,test,clients,pipeline,requests,errors,seconds,rps,avg_ms,p50_ms,p99_ms,p999_ms,max_ms,cpu_s" >"$RESULTS"
+
+# cpu_s PID: user + system CPU seconds the process (all its threads) has
+# used so far (/proc/PID/stat fields 14 and 15, after the "(comm)" field).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_s() { awk -v hz="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # Quote a command the way it can be pasted back into a shell and log it.
 quote() { local out="" a; for a in "$@"; do out+="$(printf '%q' "$a") "; done; printf '%s' "${out% }"; }
@@ -199,17 +205,20 @@ rb() {
     hgetall) cmd=(redis-benchmark -h 127.0.0.1 -p "$port" --csv -q -c "$c" -r "$HKEYS" -n "$N" -P "$P" HGETALL h:__rand_int__) ;;
   esac
   record timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}"
+  local cpu0 cpu
+  cpu0=$(cpu_s "$SERVER_PID")
   if ! timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}" >"$raw" 2>"$raw.err"; then
     log "warning: redis-benchmark $test -c $c -P $P against $server failed or timed out (see $raw.err)"
     return 0
   fi
+  cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$SERVER_PID")" 'BEGIN { printf "%.2f", b - a }')
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  awk -F, -v pre="$server,$setting,$round,redis-benchmark" -v c="$c" -v P="$P" -v n="$N" '
+  awk -F, -v pre="$server,$setting,$round,redis-benchmark" -v c="$c" -v P="$P" -v n="$N" -v cpu="$cpu" '
     NR > 1 && NF >= 8 {
       gsub(/"/, "")
       t = tolower($1); sub(/ .*/, "", t)
-      print pre "," t "," c "," P "," n ",,," $2 "," $3 "," $5 "," $7 ",," $8
-    }' "$raw" | tee -a "$RESULTS" | awk -F, '{ printf "    redis-benchmark %-5s -c%-4s -P%-2s %10.0f rps  p50 %s  p99 %s ms\n", $5, $6, $7, $11, $13, $14 }' >&2
+      print pre "," t "," c "," P "," n ",,," $2 "," $3 "," $5 "," $7 ",," $8 "," cpu
+    }' "$raw" | tee -a "$RESULTS" | awk -F, '{ printf "    redis-benchmark %-5s -c%-4s -P%-2s %10.0f rps  p50 %s  p99 %s ms  cpu %s s\n", $5, $6, $7, $11, $13, $14, $17 }' >&2
 }
 
 # lg SERVER SETTING ROUND PORT TEST CLIENTS PIPELINE
@@ -220,13 +229,15 @@ lg() {
   local cmd=("$LOADGEN" -addr "127.0.0.1:$port" -t "$test" -c "$c" -P "$P" -d "$DATA" -r "$r" -n "$N" -timecap "$TIMECAP" -procs "$LOADGEN_PROCS")
   if [[ $test == mix ]]; then cmd+=(-mix "$MIX"); fi
   record timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}"
-  local row
+  local row cpu0
+  cpu0=$(cpu_s "$SERVER_PID")
   if ! row=$(timeout --foreground -k 10 "$TIMEOUT" "${cmd[@]}" -tag "$server,$setting,$round,loadgen" 2>>"$OUT/raw/loadgen.err"); then
     log "warning: loadgen $test -c $c -P $P against $server failed or timed out (see $OUT/raw/loadgen.err)"
     return 0
   fi
+  row+=",$(awk -v a="$cpu0" -v b="$(cpu_s "$SERVER_PID")" 'BEGIN { printf "%.2f", b - a }')"
   echo "$row" >>"$RESULTS"
-  awk -F, '{ printf "    loadgen         %-5s -c%-4s -P%-2s %10.0f rps  p50 %s  p99 %s  p99.9 %s ms\n", $5, $6, $7, $11, $13, $14, $15 }' <<<"$row" >&2
+  awk -F, '{ printf "    loadgen         %-5s -c%-4s -P%-2s %10.0f rps  p50 %s  p99 %s  p99.9 %s ms  cpu %s s\n", $5, $6, $7, $11, $13, $14, $15, $17 }' <<<"$row" >&2
 }
 
 # hload SERVER PORT: writes the HKEYS 10-field hashes the hget/hincrby/hgetall
@@ -309,6 +320,7 @@ PREAMBLE=$WORK/preamble.md
   echo "- Loads, in this order within a session, each with \`-n $N\` requests: for each pipeline depth in {$PIPELINES}: $(echo "$TESTS" | sed 's/ /, /g') with $CLIENTS connections, ${DATA}-byte values, random keys from ${KEYSPACE}$([[ -n $MIX ]] && echo ", then a $MIX SET:GET mix"); then$([[ -n $HEAVY_CONNS ]] && echo " SET and GET with $HEAVY_CONNS connections, -P 1" || echo " nothing else")."
   echo "- \`redis-benchmark\` (single-threaded C client) reports throughput and p50/p99 but not p99.9; \`bench/loadgen\` (Go, raw RESP, GOMAXPROCS=$LOADGEN_PROCS$( ((LOADGEN_PROCS == 1)) && echo ': the same one-core client budget')) drives the same loads, records every request's latency (from the write of its pipelined batch to its reply, as redis-benchmark does) in a log-linear histogram and reports p50/p99/p99.9. It also runs the SET:GET mix (1 SET then 10 GETs per connection), which redis-benchmark cannot do in one process. Each loadgen run stops issuing after $TIMECAP; every command runs under \`timeout $TIMEOUT\`."
   echo "- MSET sets 10 keys per command and counts as one request."
+  echo "- Server CPU per request: the server process's user + system CPU time (\`/proc/<pid>/stat\`, all threads) read before and after each run, divided by its requests. On a machine shared with other work it says what a request costs each server, independent of the share of the cores each got (a server with two busy threads gets a larger share of an overloaded machine than single-threaded Redis, which inflates its throughput ratio)."
   if [[ " $TESTS " == *" hset "* ]]; then
     echo "- hset is \`redis-benchmark -t hset\`: \`HSET myhash element:__rand_int__ <${DATA}-byte value>\`, one hash that grows to up to $KEYSPACE fields over the session (so every connection writes the same key); loadgen sends the same command."
   fi

@@ -26,6 +26,13 @@ func fmtRPS(st Stats) string {
 	return fmt.Sprintf("%.0f", st.RPS)
 }
 
+func fmtCPU(st Stats) string {
+	if !st.HasCPU {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", st.CPU)
+}
+
 func fmtRatio(v float64, ok bool) string {
 	if !ok {
 		return "—"
@@ -144,6 +151,25 @@ func WriteMarkdown(w io.Writer, rows []Row, preamble string, chartPath string, t
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | **%s** | %s | %s | %s |%s\n",
 				r.Key.Setting, r.Key.Label(), fmtRPS(r.FC), fmtRPS(r.Redis), fmtRatio(rr, rok),
 				fmtPair(r.FC.P50, r.Redis.P50, both), fmtPair(r.FC.P99, r.Redis.P99, both), fmtRatio(pr, pok), aa(&r))
+		}
+		b.WriteString("\n")
+	}
+	var hasCPU bool
+	for _, r := range rows {
+		hasCPU = hasCPU || r.FC.HasCPU || r.Redis.HasCPU
+	}
+	if hasCPU {
+		b.WriteString("### Server CPU per request\n\n")
+		b.WriteString("User + system CPU time of the server process (`/proc/<pid>/stat`, every thread: fastcache's event loops, WAL writer and GC; Redis's main thread and its bio threads) over the run, divided by the requests, in µs; medians over rounds. Unlike throughput it does not depend on the share of a busy machine's cores each server got. **CPU ratio < 1: fastcache spends less CPU per request.**\n\n")
+		b.WriteString("| setting | load | tool | fastcache µs/req | redis µs/req | **CPU ratio** |\n")
+		b.WriteString("|---|---|---|---:|---:|---:|\n")
+		for _, r := range rows {
+			if !r.FC.HasCPU && !r.Redis.HasCPU {
+				continue
+			}
+			cr, cok := r.CPURatio()
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | **%s** |\n", r.Key.Setting, r.Key.Label(), r.Key.Tool,
+				fmtCPU(r.FC), fmtCPU(r.Redis), fmtRatio(cr, cok))
 		}
 		b.WriteString("\n")
 	}

@@ -173,3 +173,39 @@ func TestNiceMax(t *testing.T) {
 		}
 	}
 }
+
+// A cpu_s column (server CPU seconds of the run) gives a per-request CPU
+// table: medians over rounds of cpu_s / requests, fastcache / redis.
+func TestCPUPerRequest(t *testing.T) {
+	csv := `server,setting,round,tool,test,clients,pipeline,requests,errors,seconds,rps,avg_ms,p50_ms,p99_ms,p999_ms,max_ms,cpu_s
+redis,none,1,loadgen,hget,50,1,1000,0,1,100,0.5,0.4,1.0,2.0,3,0.010
+fastcache,none,1,loadgen,hget,50,1,1000,0,1,150,0.5,0.3,0.8,1.0,3,0.008
+redis,none,2,loadgen,hget,50,1,1000,0,1,100,0.5,0.4,1.0,2.0,3,0.012
+fastcache,none,2,loadgen,hget,50,1,500,0,1,150,0.5,0.3,0.8,1.0,3,0.006
+redis,none,3,loadgen,hget,50,1,1000,0,1,100,0.5,0.4,1.0,2.0,3,0.011
+fastcache,none,3,loadgen,hget,50,1,1000,0,1,150,0.5,0.3,0.8,1.0,3,0.020
+`
+	samples, order, err := ReadSamples(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := Summarize(samples, order)
+	// fastcache 8, 12, 20 us/req -> 12; redis 10, 12, 11 -> 11.
+	if r := rows[0]; math.Abs(r.FC.CPU-12) > 1e-9 || math.Abs(r.Redis.CPU-11) > 1e-9 {
+		t.Fatalf("cpu medians fc=%v redis=%v", r.FC.CPU, r.Redis.CPU)
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, rows, "", "", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| none | hget -P1 | loadgen | 12.00 | 11.00 | **1.09** |"; !strings.Contains(md.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md.String())
+	}
+	// Without the column there is no CPU table.
+	samples, order, _ = ReadSamples(strings.NewReader(sampleCSV))
+	md.Reset()
+	WriteMarkdown(&md, Summarize(samples, order), "", "", 1000)
+	if strings.Contains(md.String(), "CPU per request") {
+		t.Error("CPU table without cpu_s data")
+	}
+}

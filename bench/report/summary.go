@@ -57,6 +57,11 @@ type Sample struct {
 	RPS            float64
 	P50, P99, P999 float64 // ms
 	HasP999        bool    // redis-benchmark rows have no p99.9
+	// CPU is the server's user+system CPU time over the run divided by the
+	// requests (µs): what a request costs the server whatever share of a
+	// busy machine's cores it got. HasCPU: the row has a cpu_s column.
+	CPU    float64
+	HasCPU bool
 }
 
 // Stats are the medians over rounds of one server's samples.
@@ -67,6 +72,8 @@ type Stats struct {
 	HasP999        bool
 	Errors         int64 // summed over rounds
 	MinRequests    int64 // smallest request count of a round (time cap hit if < the target)
+	CPU            float64
+	HasCPU         bool
 }
 
 // Row compares fastcache with redis for one Key.
@@ -85,6 +92,12 @@ func (r Row) ControlRatio() (float64, bool) {
 // RPSRatio is fastcache/redis throughput (> 1: fastcache faster).
 func (r Row) RPSRatio() (float64, bool) {
 	return Ratio(r.FC.RPS, r.Redis.RPS, r.FC.N > 0 && r.Redis.N > 0)
+}
+
+// CPURatio is fastcache/redis server CPU per request (< 1: fastcache
+// cheaper).
+func (r Row) CPURatio() (float64, bool) {
+	return Ratio(r.FC.CPU, r.Redis.CPU, r.FC.HasCPU && r.Redis.HasCPU)
 }
 
 // P999Ratio is fastcache/redis p99.9 latency (< 1: fastcache better).
@@ -188,6 +201,9 @@ func ReadSamples(r io.Reader) (map[Key][]Sample, []Key, error) {
 		if v, ok, _ := num(rec, "requests"); ok {
 			s.Requests = int64(v)
 		}
+		if v, ok, _ := num(rec, "cpu_s"); ok && s.Requests > 0 {
+			s.CPU, s.HasCPU = v/float64(s.Requests)*1e6, true
+		}
 		if _, seen := samples[k]; !seen {
 			order = append(order, k)
 		}
@@ -208,7 +224,7 @@ func Summarize(samples map[Key][]Sample, order []Key) []Row {
 }
 
 func stats(ss []Sample, server string) Stats {
-	var rps, p50, p99, p999 []float64
+	var rps, p50, p99, p999, cpu []float64
 	st := Stats{MinRequests: -1}
 	for _, s := range ss {
 		if s.Server != server {
@@ -221,6 +237,9 @@ func stats(ss []Sample, server string) Stats {
 		if s.HasP999 {
 			p999 = append(p999, s.P999)
 		}
+		if s.HasCPU {
+			cpu = append(cpu, s.CPU)
+		}
 		st.Errors += s.Errors
 		if st.MinRequests < 0 || s.Requests < st.MinRequests {
 			st.MinRequests = s.Requests
@@ -230,6 +249,7 @@ func stats(ss []Sample, server string) Stats {
 	st.P50, _ = Median(p50)
 	st.P99, _ = Median(p99)
 	st.P999, st.HasP999 = Median(p999)
+	st.CPU, st.HasCPU = Median(cpu)
 	return st
 }
 
