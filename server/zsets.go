@@ -155,6 +155,10 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		if z == nil {
 			return
 		}
+		if z.Len() == 0 && len(scores) > 1 {
+			z.Reserve(pairs, scores) // a new set: one allocation at its size
+			defer z.Trim()
+		}
 		var body []byte
 	pairs:
 		for j, s := range scores {
