@@ -214,6 +214,37 @@ func (z *ZSet) toBig() {
 	z.big, z.lp = b, nil
 }
 
+// Reserve makes room in a packed sorted set for entries about to be
+// added (pairs: score text, member, ...; scores: their values), so a set
+// created by one ZADD of many pairs is allocated once, at its size.
+func (z *ZSet) Reserve(pairs [][]byte, scores []float64) {
+	if z.big != nil || len(scores) > int(ZSetMaxListpackEntries.Load()) {
+		return
+	}
+	n := 0
+	var tmp [96]byte
+	for j, s := range scores {
+		m := pairs[2*j+1]
+		if len(m) > 64 {
+			n += binary.MaxVarintLen32 + len(m) + 8
+			continue
+		}
+		n += len(lpAppend(tmp[:0], m, s))
+	}
+	if len(z.lp) == 0 {
+		z.lp = make([]byte, lpHdr, lpHdr+n)
+		return
+	}
+	z.lp = growPacked(z.lp, n)
+}
+
+// Trim gives back the room Reserve left unused (repeated members).
+func (z *ZSet) Trim() {
+	if z.big == nil && cap(z.lp) > len(z.lp)+16 {
+		z.lp = append(make([]byte, 0, len(z.lp)), z.lp...)
+	}
+}
+
 // ---- big ----
 
 func (b *zbig) score(m []byte) (float64, bool) {

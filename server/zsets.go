@@ -155,6 +155,10 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		if z == nil {
 			return
 		}
+		if z.Len() == 0 && len(scores) > 1 {
+			z.Reserve(pairs, scores) // a new set: one allocation at its size
+			defer z.Trim()
+		}
 		var body []byte
 	pairs:
 		for j, s := range scores {
@@ -897,34 +901,36 @@ func cmdZMPop(c *Client, args [][]byte) {
 	}
 	key, es, err := ZPop(c.ks, keys, int(min(count, math.MaxInt32)), max)
 	if !c.replyErr(err) {
-		replyZMPop(c, key, es)
+		replyZMPop(&c.reply, key, es)
 	}
 }
 
-// replyZMPop writes ZMPOP's (and BZMPOP's) reply: [key, [[member, score],
-// ...]], or a null array when nothing was popped (key nil).
-func replyZMPop(c *Client, key []byte, es []object.Entry) {
+// replyZMPop writes ZMPOP's (and BZMPOP's) reply into r: [key, [[member,
+// score], ...]], or a null array when nothing was popped (key nil). It
+// takes a Reply, not a Client, so a blocked client's try (blocking.go) can
+// use it.
+func replyZMPop(r *Reply, key []byte, es []object.Entry) {
 	if key == nil {
-		c.reply.NullArray()
+		r.NullArray()
 		return
 	}
-	c.reply.Array(2)
-	c.reply.Bulk(key)
-	c.reply.Array(len(es))
+	r.Array(2)
+	r.Bulk(key)
+	r.Array(len(es))
 	for _, e := range es {
-		c.reply.Array(2)
-		c.reply.Bulk(e.Member)
-		c.reply.Double(e.Score)
+		r.Array(2)
+		r.Bulk(e.Member)
+		r.Double(e.Score)
 	}
 }
 
-// replyBZPop writes BZPOPMIN's and BZPOPMAX's reply for a served pop:
-// [key, member, score] (the score a double in RESP3).
-func replyBZPop(c *Client, key []byte, e object.Entry) {
-	c.reply.Array(3)
-	c.reply.Bulk(key)
-	c.reply.Bulk(e.Member)
-	c.reply.Double(e.Score)
+// replyBZPop writes BZPOPMIN's and BZPOPMAX's reply for a served pop into
+// r: [key, member, score] (the score a double in RESP3).
+func replyBZPop(r *Reply, key []byte, e object.Entry) {
+	r.Array(3)
+	r.Bulk(key)
+	r.Bulk(e.Member)
+	r.Double(e.Score)
 }
 
 // ---- random ----

@@ -1,20 +1,23 @@
 // Command collbench compares fastcache with redis-server on sets and
-// sorted sets, one server at a time (redis, fastcache, redis, ... for
-// -rounds rounds), persistence off:
+// sorted sets:
 //
-//	memory: RSS (/proc/<pid>/status VmRSS) and INFO used_memory of a fresh
-//	server before and 1 s after loading one data set (pipelined SADD/ZADD of
-//	1000 members per command): a 1M-member set of integers, a 1M-member set
-//	of 16-byte strings, a 1M-member sorted set (16-byte members, random
-//	scores), and 100,000 sorted sets of 10 members; bytes per member.
-//	throughput: redis-benchmark (50 connections, -P 1 and -P 16) running
-//	ZRANGE ... 0 99 WITHSCORES and ZRANGEBYSCORE ... WITHSCORES (100 members)
-//	on a 1,000-member sorted set, and ZADD and ZRANK of random members of a
-//	1,000,000-member sorted set.
+//	memory (one server at a time: redis, fastcache, redis, ... for -rounds
+//	rounds, persistence off): RSS (/proc/<pid>/status VmRSS) and INFO
+//	used_memory of a fresh server before and 1 s after loading one data set
+//	(pipelined SADD/ZADD of 1000 members per command): a 1M-member set of
+//	integers, a 1M-member set of 16-byte strings, a 1M-member sorted set
+//	(16-byte members, random scores), and 100,000 sorted sets of 10
+//	members; bytes per member.
+//	throughput (both servers up at once, redis-benchmark runs alternating
+//	between them, -rounds pairs per row; 50 connections, -P 1 and -P 16):
+//	ZRANGE ... 0 99 WITHSCORES and ZRANGEBYSCORE ... WITHSCORES (100
+//	members) of a 1,000-member sorted set and ZADD and ZRANK of random
+//	members of a 1,000,000-member one, persistence off; then redis-benchmark's
+//	SADD, SPOP, ZADD and ZPOPMIN tests under each -settings setting.
 //
-// Medians over rounds with fastcache/redis ratios go to stdout as markdown;
-// progress to stderr. Run from the repository root (builds ./cmd/fastcache
-// unless -fastcache is given).
+// Medians with fastcache/redis ratios go to stdout as markdown; progress to
+// stderr. Run from the repository root (builds ./cmd/fastcache unless
+// -fastcache is given).
 package main
 
 import (
@@ -43,6 +46,7 @@ type config struct {
 	fcBin, redisBin, rbBin    string
 	timeout                   time.Duration
 	skipMem, skipTput         bool
+	settings                  string
 }
 
 func logf(format string, args ...any) {
@@ -61,6 +65,7 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 180*time.Second, "time limit of one redis-benchmark run")
 	flag.BoolVar(&cfg.skipMem, "skip-memory", false, "skip the memory part")
 	flag.BoolVar(&cfg.skipTput, "skip-throughput", false, "skip the throughput part")
+	flag.StringVar(&cfg.settings, "settings", "none everysec always", "persistence settings of the write loads")
 	flag.Parse()
 	work, err := os.MkdirTemp("", "collbench")
 	if err != nil {
@@ -75,20 +80,25 @@ func main() {
 		}
 	}
 	res := results{}
-	for r := 1; r <= cfg.rounds; r++ {
+	for r := 1; r <= cfg.rounds && !cfg.skipMem; r++ {
 		for _, kind := range []string{"redis", "fastcache"} {
-			logf("round %d/%d: %s", r, cfg.rounds, kind)
-			if !cfg.skipMem {
+			logf("memory round %d/%d: %s", r, cfg.rounds, kind)
+			{
 				for _, ds := range datasets(cfg) {
 					if err := memory(cfg, kind, work, ds, res); err != nil {
 						fatal(err)
 					}
 				}
 			}
-			if !cfg.skipTput {
-				if err := throughput(cfg, kind, work, res); err != nil {
-					fatal(err)
-				}
+		}
+	}
+	if !cfg.skipTput {
+		if err := throughput(cfg, work, res); err != nil {
+			fatal(err)
+		}
+		for _, setting := range strings.Fields(cfg.settings) {
+			if err := writes(cfg, work, setting, res); err != nil {
+				fatal(err)
 			}
 		}
 	}
@@ -140,7 +150,11 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start(cfg config, kind, work string) (*server, error) {
+func start(cfg config, kind, work string) (*server, error) { return startWith(cfg, kind, work, "none") }
+
+// startWith starts a server with persistence setting none (appendonly no),
+// everysec or always.
+func startWith(cfg config, kind, work, setting string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -149,7 +163,16 @@ func start(cfg config, kind, work string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}
+	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--dir", dir}
+	switch setting {
+	case "none":
+		args = append(args, "--appendonly", "no")
+	default:
+		args = append(args, "--appendonly", "yes", "--appendfsync", setting)
+		if kind == "redis" {
+			args = append(args, "--aof-use-rdb-preamble", "yes")
+		}
+	}
 	bin := cfg.fcBin
 	if kind == "redis" {
 		bin = cfg.redisBin
@@ -413,37 +436,76 @@ func memory(cfg config, kind, work string, ds dataset, res results) error {
 }
 
 // ---- throughput ----
+//
+// Both servers run at once (only the one under load does work) and the
+// runs alternate between them, redis first in odd rounds and fastcache
+// first in even ones: on a machine whose load drifts, runs minutes apart
+// are not comparable, paired runs seconds apart are. Each row reports the
+// median rps of each server and the median of the per-round ratios.
 
-func throughput(cfg config, kind, work string, res results) error {
-	s, err := start(cfg, kind, work)
-	if err != nil {
-		return err
-	}
-	defer s.kill()
-	// a 1,000-member sorted set for the range reads
-	err = load(s.addr(), func(emit func(args ...string)) {
-		args := []string{"ZADD", "zr"}
-		for i := 0; i < 1000; i++ {
-			args = append(args, strconv.Itoa(i), fmt.Sprintf("member:%06d", i))
+func (r results) pair(row string, rps [2]float64) {
+	r.add(row, "redis", rps[0])
+	r.add(row, "fastcache", rps[1])
+	r.add(row, "ratio", rps[1]/rps[0])
+}
+
+// both starts redis (0) and fastcache (1) with setting.
+func both(cfg config, work, setting string) ([2]*server, error) {
+	var ss [2]*server
+	for i, kind := range []string{"redis", "fastcache"} {
+		s, err := startWith(cfg, kind, work, setting)
+		if err != nil {
+			if i == 1 {
+				ss[0].kill()
+			}
+			return ss, err
 		}
-		emit(args...)
-	})
+		ss[i] = s
+	}
+	return ss, nil
+}
+
+// order is the servers' order in round r.
+func order(r int) []int {
+	if r%2 == 1 {
+		return []int{0, 1}
+	}
+	return []int{1, 0}
+}
+
+func throughput(cfg config, work string, res results) error {
+	ss, err := both(cfg, work, "none")
 	if err != nil {
 		return err
 	}
-	// a 1,000,000-member sorted set whose members are what redis-benchmark's
-	// __rand_int__ (12 digits) produces
-	err = load(s.addr(), func(emit func(args ...string)) {
-		for i := 0; i < 1000000; i += 1000 {
-			args := []string{"ZADD", "big"}
-			for j := i; j < i+1000; j++ {
-				args = append(args, strconv.Itoa(j), fmt.Sprintf("m:%012d", j))
+	defer ss[0].kill()
+	defer ss[1].kill()
+	for _, s := range ss {
+		// a 1,000-member sorted set for the range reads
+		err = load(s.addr(), func(emit func(args ...string)) {
+			args := []string{"ZADD", "zr"}
+			for i := 0; i < 1000; i++ {
+				args = append(args, strconv.Itoa(i), fmt.Sprintf("member:%06d", i))
 			}
 			emit(args...)
+		})
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
-		return err
+		// a 1,000,000-member sorted set whose members are what
+		// redis-benchmark's __rand_int__ (12 digits) produces
+		err = load(s.addr(), func(emit func(args ...string)) {
+			for i := 0; i < 1000000; i += 1000 {
+				args := []string{"ZADD", "big"}
+				for j := i; j < i+1000; j++ {
+					args = append(args, strconv.Itoa(j), fmt.Sprintf("m:%012d", j))
+				}
+				emit(args...)
+			}
+		})
+		if err != nil {
+			return err
+		}
 	}
 	type load struct {
 		row  string
@@ -457,15 +519,51 @@ func throughput(cfg config, kind, work string, res results) error {
 	}
 	for _, P := range []int{1, 16} {
 		for _, l := range loads {
-			rps, err := redisBenchmark(cfg, s.addr(), P, l.args)
-			if err != nil {
-				return fmt.Errorf("%s %s -P %d: %w", kind, l.row, P, err)
+			row := fmt.Sprintf("tput|%s|-P %d", l.row, P)
+			for r := 1; r <= cfg.rounds; r++ {
+				var rps [2]float64
+				for _, i := range order(r) {
+					if rps[i], err = redisBenchmark(cfg, ss[i].addr(), P, l.args); err != nil {
+						return fmt.Errorf("%s -P %d: %w", l.row, P, err)
+					}
+				}
+				res.pair(row, rps)
+				logf("  %-55s -P %-2d round %d: redis %8.0f  fastcache %8.0f rps", l.row, P, r, rps[0], rps[1])
 			}
-			res.add(fmt.Sprintf("tput|%s|-P %d", l.row, P), kind, rps)
-			logf("  %-55s -P %-2d %10.0f rps", l.row, P, rps)
 		}
 	}
 	return nil
+}
+
+// writes runs redis-benchmark's SADD, SPOP, ZADD and ZPOPMIN tests (in
+// that order, so the pops find members) under a persistence setting.
+func writes(cfg config, work, setting string, res results) error {
+	ss, err := both(cfg, work, setting)
+	if err != nil {
+		return err
+	}
+	defer ss[0].kill()
+	defer ss[1].kill()
+	for _, P := range []int{1, 16} {
+		for r := 1; r <= cfg.rounds; r++ {
+			for _, test := range []string{"sadd", "spop", "zadd", "zpopmin"} {
+				var rps [2]float64
+				for _, i := range order(r) {
+					if rps[i], err = redisBenchmarkTest(cfg, ss[i].addr(), P, test); err != nil {
+						return fmt.Errorf("%s %s -P %d: %w", setting, test, P, err)
+					}
+				}
+				res.pair(fmt.Sprintf("write|%s|%s|-P %d", setting, strings.ToUpper(test), P), rps)
+				logf("  %-8s %-8s -P %-2d round %d: redis %8.0f  fastcache %8.0f rps", setting, test, P, r, rps[0], rps[1])
+			}
+		}
+	}
+	return nil
+}
+
+// redisBenchmarkTest runs one of redis-benchmark's own tests (-t).
+func redisBenchmarkTest(cfg config, addr string, P int, test string) (float64, error) {
+	return redisBenchmark(cfg, addr, P, []string{"-t", test})
 }
 
 func redisBenchmark(cfg config, addr string, P int, args []string) (float64, error) {
@@ -494,15 +592,15 @@ func redisBenchmark(cfg config, addr string, P int, args []string) (float64, err
 // ---- report ----
 
 func report(w io.Writer, cfg config, res results) {
-	fmt.Fprintf(w, "Generated by `go run ./bench/collbench -rounds %d -n %d -members %d -small %d` at %s; medians of %d rounds, one server at a time (redis-server, fastcache, redis-server, ...), persistence off.\n\n",
-		cfg.rounds, cfg.n, cfg.members, cfg.small, time.Now().UTC().Format("2006-01-02 15:04 UTC"), cfg.rounds)
+	fmt.Fprintf(w, "Generated by `go run ./bench/collbench -rounds %d -n %d -members %d -small %d -settings %q` at %s; medians of %d rounds.\n\n",
+		cfg.rounds, cfg.n, cfg.members, cfg.small, cfg.settings, time.Now().UTC().Format("2006-01-02 15:04 UTC"), cfg.rounds)
 	var rows []string
 	for k := range res {
 		rows = append(rows, k)
 	}
 	sort.Strings(rows)
 	if !cfg.skipMem {
-		fmt.Fprintf(w, "### Memory per member\n\nRSS: VmRSS growth from a fresh server to 1 s after loading (pipelined SADD/ZADD of 1,000 members per command); used_memory: INFO memory growth.\n\n")
+		fmt.Fprintf(w, "### Memory per member\n\nOne server at a time (redis-server, fastcache, redis-server, ...), persistence off. RSS: VmRSS growth from a fresh server to 1 s after loading (pipelined SADD/ZADD of 1,000 members per command); used_memory: INFO memory growth.\n\n")
 		fmt.Fprintf(w, "| data set | redis RSS B/member | fastcache RSS B/member | fastcache/redis | redis used_memory B/member | fastcache used_memory B/member |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, ds := range datasets(cfg) {
 			rr, rf := median(res["mem-rss|"+ds.name]["redis"]), median(res["mem-rss|"+ds.name]["fastcache"])
@@ -512,16 +610,26 @@ func report(w io.Writer, cfg config, res results) {
 		fmt.Fprintln(w)
 	}
 	if !cfg.skipTput {
-		fmt.Fprintf(w, "### Range reads and a 1M-member sorted set\n\nredis-benchmark -c 50 -n %d -r 1000000 with the command given (members of the 1M zset are `m:` and 12 digits, as `__rand_int__` expands).\n\n", cfg.n)
-		fmt.Fprintf(w, "| load | pipeline | redis rps | fastcache rps | fastcache/redis |\n|---|---|---:|---:|---:|\n")
-		for _, k := range rows {
-			parts := strings.Split(k, "|")
-			if parts[0] != "tput" {
-				continue
-			}
-			r, f := median(res[k]["redis"]), median(res[k]["fastcache"])
-			fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.2f |\n", parts[1], parts[2], r, f, f/r)
-		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "### Range reads and a 1M-member sorted set (persistence off)\n\nredis-benchmark -c 50 -n %d -r 1000000 with the command given (members of the 1M zset are `m:` and 12 digits, as `__rand_int__` expands); both servers up at once, runs alternating between them, %d rounds.\n\n", cfg.n, cfg.rounds)
+		table(w, res, rows, "tput")
+		fmt.Fprintf(w, "### SADD, SPOP, ZADD, ZPOPMIN (redis-benchmark -t, per persistence setting)\n\nredis-benchmark -c 50 -n %d -r 1000000 -t sadd, then spop, zadd, zpopmin (the pops drain what the adds added); both servers up at once with the same setting, runs alternating, %d rounds.\n\n", cfg.n, cfg.rounds)
+		table(w, res, rows, "write")
 	}
+}
+
+func table(w io.Writer, res results, rows []string, kind string) {
+	fmt.Fprintf(w, "| load | pipeline | redis rps (median) | fastcache rps (median) | fastcache/redis (median of paired ratios) |\n|---|---|---:|---:|---:|\n")
+	for _, k := range rows {
+		parts := strings.Split(k, "|")
+		if parts[0] != kind {
+			continue
+		}
+		name := parts[1]
+		if kind == "write" {
+			name = parts[2] + " (" + parts[1] + ")"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f | %.0f | %.2f |\n", name, parts[len(parts)-1],
+			median(res[k]["redis"]), median(res[k]["fastcache"]), median(res[k]["ratio"]))
+	}
+	fmt.Fprintln(w)
 }
