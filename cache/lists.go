@@ -94,3 +94,80 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	ss.Changed(src, se, rec)
 	return true, nil
 }
+
+// ListPush pushes vals at the head (or tail) of the list at key, creating
+// it unless onlyExisting, and logs body (vals as record items, built by
+// the caller). It returns the list's new length (0: missing and
+// onlyExisting). LPUSH, RPUSH and their X forms, without a closure per call.
+func (k Keyspace) ListPush(key []byte, vals [][]byte, head, onlyExisting bool, body []byte) (int, error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	if ok && e.Kind != shard.KindList {
+		return 0, ErrWrongTypeOps
+	}
+	if !ok {
+		if onlyExisting {
+			return 0, nil
+		}
+		s.PutObj(key, object.NewList(), 0)
+		e, _ = s.Get(key, now, rec, false)
+	}
+	l := s.Obj(e).(*object.List)
+	op := object.OpRPush
+	if head {
+		op = object.OpLPush
+		for _, v := range vals {
+			l.PushHead(v)
+		}
+	} else {
+		for _, v := range vals {
+			l.PushTail(v)
+		}
+	}
+	s.Log(op, key, body, 0, rec)
+	s.Changed(key, e, rec)
+	return l.Len(), nil
+}
+
+// ListPop pops up to count elements from the head (or tail) of the list at
+// key: with the shard locked, head(n) is called with the number popped,
+// then each with every element as stored (a string, valid during the call,
+// or an integer). found is false when the key is missing.
+func (k Keyspace) ListPop(key []byte, left bool, count int64, head func(n int), each func(s []byte, iv int64, isInt bool)) (found bool, err error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	if !ok {
+		return false, nil
+	}
+	if e.Kind != shard.KindList {
+		return false, ErrWrongTypeOps
+	}
+	l := s.Obj(e).(*object.List)
+	if l.Len() == 0 {
+		return false, nil
+	}
+	n := int(min(count, int64(l.Len())))
+	head(n)
+	op := object.OpRPop
+	if left {
+		op = object.OpLPop
+	}
+	for i := 0; i < n; i++ {
+		var str []byte
+		var iv int64
+		var isInt bool
+		if left {
+			str, iv, isInt, _ = l.PopHeadEntry()
+		} else {
+			str, iv, isInt, _ = l.PopTailEntry()
+		}
+		each(str, iv, isInt)
+	}
+	s.Log(op, key, nil, int64(n), rec)
+	s.Changed(key, e, rec)
+	return true, nil
+}

@@ -550,38 +550,57 @@ func (l *List) removeNode(i int) {
 // PopHead removes the first element and returns it (valid until the list
 // changes again; an integer is formatted into num). ok is false when empty.
 func (l *List) PopHead(num *[20]byte) (v []byte, ok bool) {
+	s, iv, isInt, ok := l.PopHeadEntry()
+	if isInt {
+		return strconv.AppendInt(num[:0], iv, 10), ok
+	}
+	return s, ok
+}
+
+// PopTail removes the last element and returns it (see PopHead).
+func (l *List) PopTail(num *[20]byte) (v []byte, ok bool) {
+	s, iv, isInt, ok := l.PopTailEntry()
+	if isInt {
+		return strconv.AppendInt(num[:0], iv, 10), ok
+	}
+	return s, ok
+}
+
+// PopHeadEntry is PopHead returning the element as stored: a string (s,
+// valid until the list changes) or an integer.
+func (l *List) PopHeadEntry() (s []byte, iv int64, isInt, ok bool) {
 	live := l.live()
 	if len(live) == 0 {
-		return nil, false
+		return nil, 0, false, false
 	}
 	nd := &live[0]
-	v, next := entryBytes(nd.buf, int(nd.off), num)
+	s, iv, isInt, next := entry(nd.buf, int(nd.off))
 	nd.off = int32(next)
 	nd.n--
 	l.n--
 	if nd.n == 0 {
 		l.removeNode(0)
 	}
-	return v, true
+	return s, iv, isInt, true
 }
 
-// PopTail removes the last element and returns it (see PopHead).
-func (l *List) PopTail(num *[20]byte) (v []byte, ok bool) {
+// PopTailEntry is PopTail returning the element as stored (PopHeadEntry).
+func (l *List) PopTailEntry() (s []byte, iv int64, isInt, ok bool) {
 	live := l.live()
 	if len(live) == 0 {
-		return nil, false
+		return nil, 0, false, false
 	}
 	i := len(live) - 1
 	nd := &live[i]
 	p := prevStart(nd.buf, len(nd.buf))
-	v, _ = entryBytes(nd.buf, p, num)
+	s, iv, isInt, _ = entry(nd.buf, p)
 	nd.buf = nd.buf[:p]
 	nd.n--
 	l.n--
 	if nd.n == 0 {
 		l.removeNode(i)
 	}
-	return v, true
+	return s, iv, isInt, true
 }
 
 // locate finds element i (0 <= i < Len): its live node and byte position.
@@ -845,10 +864,21 @@ func (l *List) DropTail(n int) {
 // Range calls fn for elements start..stop (0 <= start <= stop < Len) in
 // order, until fn returns false. v is valid during the call only.
 func (l *List) Range(start, stop int, fn func(v []byte) bool) {
+	var num [20]byte
+	l.RangeEntries(start, stop, func(s []byte, iv int64, isInt bool) bool {
+		if isInt {
+			return fn(strconv.AppendInt(num[:0], iv, 10))
+		}
+		return fn(s)
+	})
+}
+
+// RangeEntries is Range giving each element as stored: a string (s, valid
+// during the call) or an integer; it allocates nothing.
+func (l *List) RangeEntries(start, stop int, fn func(s []byte, iv int64, isInt bool) bool) {
 	if start > stop || start >= l.n {
 		return
 	}
-	var num [20]byte
 	ni, p := l.locate(start)
 	live := l.live()
 	left := stop - start + 1
@@ -858,9 +888,9 @@ func (l *List) Range(start, stop int, fn func(v []byte) bool) {
 			p = int(nd.off)
 		}
 		for p < len(nd.buf) {
-			var v []byte
-			v, p = entryBytes(nd.buf, p, &num)
-			if !fn(v) {
+			s, iv, isInt, next := entry(nd.buf, p)
+			p = next
+			if !fn(s, iv, isInt) {
 				return
 			}
 			if left--; left == 0 {
