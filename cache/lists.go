@@ -118,13 +118,9 @@ func (k Keyspace) ListPush(key []byte, vals [][]byte, head, onlyExisting bool, b
 	op := object.OpRPush
 	if head {
 		op = object.OpLPush
-		for _, v := range vals {
-			l.PushHead(v)
-		}
+		l.PushHeadMany(vals)
 	} else {
-		for _, v := range vals {
-			l.PushTail(v)
-		}
+		l.PushTailMany(vals)
 	}
 	s.Log(op, key, body, 0, rec)
 	s.Changed(key, e, rec)

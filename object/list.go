@@ -431,14 +431,24 @@ func (l *List) own(nd *lnode) {
 
 func (l *List) account(before, after int) { l.size += int64(after - before) }
 
-// grow returns a capacity for a node buffer that must hold need bytes,
+// growCap returns a capacity for a node buffer that must hold need bytes,
 // growing geometrically from cur up to about one node's limit.
 func growCap(cur, need int) int {
-	c := max(2*cur, 16)
-	if c > 2*sizeSafetyLimit && c > need {
-		c = max(need, cur+cur/4)
+	g := 2 * cur
+	if cur < 1024 {
+		g = cur + cur/2 // small lists stay close to their size
 	}
-	return max(c, need)
+	return max(need, min(max(g, 16), nodeBytes()))
+}
+
+// nodeBytes is the most bytes a node holds (a single larger element gets
+// a node of its own size).
+func nodeBytes() int {
+	fill := ListMaxListpackSize.Load()
+	if fill < 0 {
+		return optimizationLevel[min(-fill, 5)-1]
+	}
+	return sizeSafetyLimit
 }
 
 // pushTail appends e to node nd (which must have room by the limits).
@@ -491,6 +501,82 @@ func (l *List) PushTail(v []byte) {
 	}
 	l.appendTo(&live[len(live)-1], &e)
 	l.n++
+}
+
+// PushTailMany appends vals in order (RPUSH of several elements): the last
+// node grows once for all that fit in it.
+func (l *List) PushTailMany(vals [][]byte) {
+	if len(vals) > 1 {
+		live := l.live()
+		size, n := 0, 0
+		if len(live) > 0 {
+			nd := &live[len(live)-1]
+			size, n = nd.size(), int(nd.n)
+		}
+		add := 0
+		for _, v := range vals {
+			e := encode(v)
+			if !nodeFits(size+add, n, e.total) {
+				break
+			}
+			add += e.total
+			n++
+		}
+		if add > 0 && len(live) > 0 {
+			nd := &live[len(live)-1]
+			l.own(nd)
+			if cap(nd.buf)-len(nd.buf) < add {
+				nb := make([]byte, size, size+add)
+				copy(nb, nd.data())
+				l.account(cap(nd.buf), cap(nb))
+				nd.buf, nd.off = nb, 0
+			}
+		} else if add > 0 {
+			l.nodes = append(l.nodes, lnode{buf: make([]byte, 0, add)})
+			l.size += int64(add)
+		}
+	}
+	for _, v := range vals {
+		l.PushTail(v)
+	}
+}
+
+// PushHeadMany pushes vals in order, each at the head (LPUSH of several
+// elements): the first node grows once for all that fit in it.
+func (l *List) PushHeadMany(vals [][]byte) {
+	if len(vals) > 1 {
+		live := l.live()
+		size, n := 0, 0
+		if len(live) > 0 {
+			size, n = live[0].size(), int(live[0].n)
+		}
+		add := 0
+		for _, v := range vals {
+			e := encode(v)
+			if !nodeFits(size+add, n, e.total) {
+				break
+			}
+			add += e.total
+			n++
+		}
+		if add > 0 && len(live) > 0 {
+			nd := &live[0]
+			l.own(nd)
+			if int(nd.off) < add {
+				nc := size + add + (cap(nd.buf) - len(nd.buf))
+				nb := make([]byte, nc-(cap(nd.buf)-len(nd.buf)), nc)
+				copy(nb[add:], nd.data())
+				l.account(cap(nd.buf), cap(nb))
+				nd.buf, nd.off = nb, int32(add)
+			}
+		} else if add > 0 {
+			l.insertNode(0, lnode{buf: make([]byte, add), off: int32(add)})
+			l.size += int64(add)
+		}
+	}
+	for _, v := range vals {
+		l.PushHead(v)
+	}
 }
 
 // PushHead inserts v before the first element (LPUSH).
@@ -1071,14 +1157,20 @@ func listFor(d *shard.DB, r *persistence.Record, create bool) (*List, shard.Entr
 
 func applyLPush(d *shard.DB, r *persistence.Record) {
 	l, e, _ := listFor(d, r, true)
-	persistence.Items(r.Value, func(it []byte) { l.PushHead(it) })
+	l.PushHeadMany(recordItems(r.Value))
 	d.Changed(r.Key, e, nil)
 }
 
 func applyRPush(d *shard.DB, r *persistence.Record) {
 	l, e, _ := listFor(d, r, true)
-	persistence.Items(r.Value, func(it []byte) { l.PushTail(it) })
+	l.PushTailMany(recordItems(r.Value))
 	d.Changed(r.Key, e, nil)
+}
+
+func recordItems(body []byte) [][]byte {
+	var out [][]byte
+	persistence.Items(body, func(it []byte) { out = append(out, it) })
+	return out
 }
 
 func applyLPop(d *shard.DB, r *persistence.Record) {
