@@ -5,6 +5,7 @@ import (
 
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -60,6 +61,8 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 		sl.Rotate(how)
 		ss.Log(object.OpLMove, src, nil, how, rec)
 		ss.Changed(src, se, rec)
+		k.notify(pubsub.List, pushEvent(toRight), dst)
+		k.notify(pubsub.List, popEvent(fromRight), src)
 		return true, nil
 	}
 	var num [20]byte
@@ -78,6 +81,7 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	ss.Log(popOp, src, nil, 1, rec)
 	if !dok {
 		ds.PutObj(dst, object.NewList(), 0)
+		k.notify(pubsub.New, "new", dst)
 	}
 	de, _ = ds.Get(dst, now, rec, false)
 	dl := ds.Obj(de).(*object.List)
@@ -90,9 +94,28 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	}
 	ds.Log(pushOp, dst, persistence.AppendItem(nil, v), 0, rec)
 	ds.Changed(dst, de, rec)
+	k.notify(pubsub.List, pushEvent(toRight), dst)
 	se, _ = ss.Get(src, now, rec, false)
 	ss.Changed(src, se, rec)
+	k.notify(pubsub.List, popEvent(fromRight), src)
+	if sl.Len() == 0 {
+		k.notify(pubsub.Generic, "del", src)
+	}
 	return true, nil
+}
+
+func pushEvent(right bool) string {
+	if right {
+		return "rpush"
+	}
+	return "lpush"
+}
+
+func popEvent(right bool) string {
+	if right {
+		return "rpop"
+	}
+	return "lpop"
 }
 
 // ListPush pushes vals at the head (or tail) of the list at key, creating
@@ -113,17 +136,19 @@ func (k Keyspace) ListPush(key []byte, vals [][]byte, head, onlyExisting bool, b
 		}
 		s.PutObj(key, object.NewList(), 0)
 		e, _ = s.Get(key, now, rec, false)
+		k.notify(pubsub.New, "new", key)
 	}
 	l := s.Obj(e).(*object.List)
-	op := object.OpRPush
+	op, event := object.OpRPush, "rpush"
 	if head {
-		op = object.OpLPush
+		op, event = object.OpLPush, "lpush"
 		l.PushHeadMany(vals)
 	} else {
 		l.PushTailMany(vals)
 	}
 	s.Log(op, key, body, 0, rec)
 	s.Changed(key, e, rec)
+	k.notify(pubsub.List, event, key)
 	return l.Len(), nil
 }
 
@@ -148,9 +173,9 @@ func (k Keyspace) ListPop(key []byte, left bool, count int64, head func(n int), 
 	}
 	n := int(min(count, int64(l.Len())))
 	head(n)
-	op := object.OpRPop
+	op, event := object.OpRPop, "rpop"
 	if left {
-		op = object.OpLPop
+		op, event = object.OpLPop, "lpop"
 	}
 	for i := 0; i < n; i++ {
 		var str []byte
@@ -164,6 +189,11 @@ func (k Keyspace) ListPop(key []byte, left bool, count int64, head func(n int), 
 		each(str, iv, isInt)
 	}
 	s.Log(op, key, nil, int64(n), rec)
+	empty := l.Len() == 0
 	s.Changed(key, e, rec)
+	k.notify(pubsub.List, event, key)
+	if empty {
+		k.notify(pubsub.Generic, "del", key)
+	}
 	return true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fastcache/cache"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -343,6 +344,7 @@ func cmdLSet(c *Client, args [][]byte) {
 			idx += int64(l.Len()) // logged resolved
 		}
 		emit(object.OpLSet, persistence.AppendItem(c.buf[:0], args[3]), idx)
+		c.ks.Notify(pubsub.List, "lset", c.ks.DB(), args[1])
 	})
 	switch {
 	case c.replyErr(err):
@@ -379,6 +381,7 @@ func cmdLInsert(c *Client, args [][]byte) {
 		}
 		l.InsertAt(i, args[4])
 		emit(object.OpLInsert, persistence.AppendItem(c.buf[:0], args[4]), int64(i))
+		c.ks.Notify(pubsub.List, "linsert", c.ks.DB(), args[1])
 		res = int64(l.Len())
 	})
 	if !c.replyErr(err) {
@@ -400,6 +403,7 @@ func cmdLRem(c *Client, args [][]byte) {
 		}
 		if removed = l.Remove(count, args[3]); removed > 0 {
 			emit(object.OpLRem, persistence.AppendItem(c.buf[:0], args[3]), count)
+			c.ks.Notify(pubsub.List, "lrem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -425,11 +429,13 @@ func cmdLTrim(c *Client, args [][]byte) {
 			head, tail = a, n-b-1
 		}
 		if head+tail == 0 {
+			c.ks.Notify(pubsub.List, "ltrim", c.ks.DB(), args[1]) // Redis notifies a no-op LTRIM too
 			return
 		}
 		l.DropHead(min(head, n))
 		l.DropTail(min(tail, l.Len()))
 		emit(object.OpLTrim, persistence.AppendItem(c.buf[:0], strconv.AppendInt(nil, int64(tail), 10)), int64(head))
+		c.ks.Notify(pubsub.List, "ltrim", c.ks.DB(), args[1])
 	})
 	if !c.replyErr(err) {
 		c.reply.OK()
