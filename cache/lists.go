@@ -5,6 +5,7 @@ import (
 
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -60,6 +61,8 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 		sl.Rotate(how)
 		ss.Log(object.OpLMove, src, nil, how, rec)
 		ss.Changed(src, se, rec)
+		k.notify(pubsub.List, pushEvent(toRight), dst)
+		k.notify(pubsub.List, popEvent(fromRight), src)
 		return true, nil
 	}
 	var num [20]byte
@@ -78,6 +81,7 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	ss.Log(popOp, src, nil, 1, rec)
 	if !dok {
 		ds.PutObj(dst, object.NewList(), 0)
+		k.notify(pubsub.New, "new", dst)
 	}
 	de, _ = ds.Get(dst, now, rec, false)
 	dl := ds.Obj(de).(*object.List)
@@ -90,7 +94,106 @@ func (k Keyspace) ListMove(src, dst []byte, fromRight, toRight bool, fn func(v [
 	}
 	ds.Log(pushOp, dst, persistence.AppendItem(nil, v), 0, rec)
 	ds.Changed(dst, de, rec)
+	k.notify(pubsub.List, pushEvent(toRight), dst)
 	se, _ = ss.Get(src, now, rec, false)
 	ss.Changed(src, se, rec)
+	k.notify(pubsub.List, popEvent(fromRight), src)
+	if sl.Len() == 0 {
+		k.notify(pubsub.Generic, "del", src)
+	}
+	return true, nil
+}
+
+func pushEvent(right bool) string {
+	if right {
+		return "rpush"
+	}
+	return "lpush"
+}
+
+func popEvent(right bool) string {
+	if right {
+		return "rpop"
+	}
+	return "lpop"
+}
+
+// ListPush pushes vals at the head (or tail) of the list at key, creating
+// it unless onlyExisting, and logs body (vals as record items, built by
+// the caller). It returns the list's new length (0: missing and
+// onlyExisting). LPUSH, RPUSH and their X forms, without a closure per call.
+func (k Keyspace) ListPush(key []byte, vals [][]byte, head, onlyExisting bool, body []byte) (int, error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	if ok && e.Kind != shard.KindList {
+		return 0, ErrWrongTypeOps
+	}
+	if !ok {
+		if onlyExisting {
+			return 0, nil
+		}
+		s.PutObj(key, object.NewList(), 0)
+		e, _ = s.Get(key, now, rec, false)
+		k.notify(pubsub.New, "new", key)
+	}
+	l := s.Obj(e).(*object.List)
+	op, event := object.OpRPush, "rpush"
+	if head {
+		op, event = object.OpLPush, "lpush"
+		l.PushHeadMany(vals)
+	} else {
+		l.PushTailMany(vals)
+	}
+	s.Log(op, key, body, 0, rec)
+	s.Changed(key, e, rec)
+	k.notify(pubsub.List, event, key)
+	return l.Len(), nil
+}
+
+// ListPop pops up to count elements from the head (or tail) of the list at
+// key: with the shard locked, head(n) is called with the number popped,
+// then each with every element as stored (a string, valid during the call,
+// or an integer). found is false when the key is missing.
+func (k Keyspace) ListPop(key []byte, left bool, count int64, head func(n int), each func(s []byte, iv int64, isInt bool)) (found bool, err error) {
+	s, rec := k.write(key)
+	defer k.done(s)
+	now := k.now()
+	e, ok := s.Get(key, now, rec, true)
+	if !ok {
+		return false, nil
+	}
+	if e.Kind != shard.KindList {
+		return false, ErrWrongTypeOps
+	}
+	l := s.Obj(e).(*object.List)
+	if l.Len() == 0 {
+		return false, nil
+	}
+	n := int(min(count, int64(l.Len())))
+	head(n)
+	op, event := object.OpRPop, "rpop"
+	if left {
+		op, event = object.OpLPop, "lpop"
+	}
+	for i := 0; i < n; i++ {
+		var str []byte
+		var iv int64
+		var isInt bool
+		if left {
+			str, iv, isInt, _ = l.PopHeadEntry()
+		} else {
+			str, iv, isInt, _ = l.PopTailEntry()
+		}
+		each(str, iv, isInt)
+	}
+	s.Log(op, key, nil, int64(n), rec)
+	empty := l.Len() == 0
+	s.Changed(key, e, rec)
+	k.notify(pubsub.List, event, key)
+	if empty {
+		k.notify(pubsub.Generic, "del", key)
+	}
 	return true, nil
 }

@@ -3,6 +3,7 @@ package cache
 import (
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -59,12 +60,20 @@ func (k Keyspace) StoreList(dst []byte, vals [][]byte) {
 	s, rec := k.write(dst)
 	defer k.done(s)
 	now := k.now()
-	if _, ok := s.Get(dst, now, rec, false); ok {
+	_, existed := s.Get(dst, now, rec, false)
+	if existed {
 		s.Delete(dst, rec)
 	}
 	if len(vals) == 0 {
+		if existed {
+			k.notify(pubsub.Generic, "del", dst)
+		}
 		return
 	}
+	if !existed {
+		k.notify(pubsub.New, "new", dst)
+	}
+	defer k.notify(pubsub.List, "sortstore", dst)
 	l := object.NewList()
 	for _, v := range vals {
 		l.PushTail(v)

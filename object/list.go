@@ -431,14 +431,24 @@ func (l *List) own(nd *lnode) {
 
 func (l *List) account(before, after int) { l.size += int64(after - before) }
 
-// grow returns a capacity for a node buffer that must hold need bytes,
+// growCap returns a capacity for a node buffer that must hold need bytes,
 // growing geometrically from cur up to about one node's limit.
 func growCap(cur, need int) int {
-	c := max(2*cur, 16)
-	if c > 2*sizeSafetyLimit && c > need {
-		c = max(need, cur+cur/4)
+	g := 2 * cur
+	if cur < 1024 {
+		g = cur + cur/2 // small lists stay close to their size
 	}
-	return max(c, need)
+	return max(need, min(max(g, 16), nodeBytes()))
+}
+
+// nodeBytes is the most bytes a node holds (a single larger element gets
+// a node of its own size).
+func nodeBytes() int {
+	fill := ListMaxListpackSize.Load()
+	if fill < 0 {
+		return optimizationLevel[min(-fill, 5)-1]
+	}
+	return sizeSafetyLimit
 }
 
 // pushTail appends e to node nd (which must have room by the limits).
@@ -491,6 +501,82 @@ func (l *List) PushTail(v []byte) {
 	}
 	l.appendTo(&live[len(live)-1], &e)
 	l.n++
+}
+
+// PushTailMany appends vals in order (RPUSH of several elements): the last
+// node grows once for all that fit in it.
+func (l *List) PushTailMany(vals [][]byte) {
+	if len(vals) > 1 {
+		live := l.live()
+		size, n := 0, 0
+		if len(live) > 0 {
+			nd := &live[len(live)-1]
+			size, n = nd.size(), int(nd.n)
+		}
+		add := 0
+		for _, v := range vals {
+			e := encode(v)
+			if !nodeFits(size+add, n, e.total) {
+				break
+			}
+			add += e.total
+			n++
+		}
+		if add > 0 && len(live) > 0 {
+			nd := &live[len(live)-1]
+			l.own(nd)
+			if cap(nd.buf)-len(nd.buf) < add {
+				nb := make([]byte, size, size+add)
+				copy(nb, nd.data())
+				l.account(cap(nd.buf), cap(nb))
+				nd.buf, nd.off = nb, 0
+			}
+		} else if add > 0 {
+			l.nodes = append(l.nodes, lnode{buf: make([]byte, 0, add)})
+			l.size += int64(add)
+		}
+	}
+	for _, v := range vals {
+		l.PushTail(v)
+	}
+}
+
+// PushHeadMany pushes vals in order, each at the head (LPUSH of several
+// elements): the first node grows once for all that fit in it.
+func (l *List) PushHeadMany(vals [][]byte) {
+	if len(vals) > 1 {
+		live := l.live()
+		size, n := 0, 0
+		if len(live) > 0 {
+			size, n = live[0].size(), int(live[0].n)
+		}
+		add := 0
+		for _, v := range vals {
+			e := encode(v)
+			if !nodeFits(size+add, n, e.total) {
+				break
+			}
+			add += e.total
+			n++
+		}
+		if add > 0 && len(live) > 0 {
+			nd := &live[0]
+			l.own(nd)
+			if int(nd.off) < add {
+				nc := size + add + (cap(nd.buf) - len(nd.buf))
+				nb := make([]byte, nc-(cap(nd.buf)-len(nd.buf)), nc)
+				copy(nb[add:], nd.data())
+				l.account(cap(nd.buf), cap(nb))
+				nd.buf, nd.off = nb, int32(add)
+			}
+		} else if add > 0 {
+			l.insertNode(0, lnode{buf: make([]byte, add), off: int32(add)})
+			l.size += int64(add)
+		}
+	}
+	for _, v := range vals {
+		l.PushHead(v)
+	}
 }
 
 // PushHead inserts v before the first element (LPUSH).
@@ -550,38 +636,57 @@ func (l *List) removeNode(i int) {
 // PopHead removes the first element and returns it (valid until the list
 // changes again; an integer is formatted into num). ok is false when empty.
 func (l *List) PopHead(num *[20]byte) (v []byte, ok bool) {
+	s, iv, isInt, ok := l.PopHeadEntry()
+	if isInt {
+		return strconv.AppendInt(num[:0], iv, 10), ok
+	}
+	return s, ok
+}
+
+// PopTail removes the last element and returns it (see PopHead).
+func (l *List) PopTail(num *[20]byte) (v []byte, ok bool) {
+	s, iv, isInt, ok := l.PopTailEntry()
+	if isInt {
+		return strconv.AppendInt(num[:0], iv, 10), ok
+	}
+	return s, ok
+}
+
+// PopHeadEntry is PopHead returning the element as stored: a string (s,
+// valid until the list changes) or an integer.
+func (l *List) PopHeadEntry() (s []byte, iv int64, isInt, ok bool) {
 	live := l.live()
 	if len(live) == 0 {
-		return nil, false
+		return nil, 0, false, false
 	}
 	nd := &live[0]
-	v, next := entryBytes(nd.buf, int(nd.off), num)
+	s, iv, isInt, next := entry(nd.buf, int(nd.off))
 	nd.off = int32(next)
 	nd.n--
 	l.n--
 	if nd.n == 0 {
 		l.removeNode(0)
 	}
-	return v, true
+	return s, iv, isInt, true
 }
 
-// PopTail removes the last element and returns it (see PopHead).
-func (l *List) PopTail(num *[20]byte) (v []byte, ok bool) {
+// PopTailEntry is PopTail returning the element as stored (PopHeadEntry).
+func (l *List) PopTailEntry() (s []byte, iv int64, isInt, ok bool) {
 	live := l.live()
 	if len(live) == 0 {
-		return nil, false
+		return nil, 0, false, false
 	}
 	i := len(live) - 1
 	nd := &live[i]
 	p := prevStart(nd.buf, len(nd.buf))
-	v, _ = entryBytes(nd.buf, p, num)
+	s, iv, isInt, _ = entry(nd.buf, p)
 	nd.buf = nd.buf[:p]
 	nd.n--
 	l.n--
 	if nd.n == 0 {
 		l.removeNode(i)
 	}
-	return v, true
+	return s, iv, isInt, true
 }
 
 // locate finds element i (0 <= i < Len): its live node and byte position.
@@ -845,10 +950,21 @@ func (l *List) DropTail(n int) {
 // Range calls fn for elements start..stop (0 <= start <= stop < Len) in
 // order, until fn returns false. v is valid during the call only.
 func (l *List) Range(start, stop int, fn func(v []byte) bool) {
+	var num [20]byte
+	l.RangeEntries(start, stop, func(s []byte, iv int64, isInt bool) bool {
+		if isInt {
+			return fn(strconv.AppendInt(num[:0], iv, 10))
+		}
+		return fn(s)
+	})
+}
+
+// RangeEntries is Range giving each element as stored: a string (s, valid
+// during the call) or an integer; it allocates nothing.
+func (l *List) RangeEntries(start, stop int, fn func(s []byte, iv int64, isInt bool) bool) {
 	if start > stop || start >= l.n {
 		return
 	}
-	var num [20]byte
 	ni, p := l.locate(start)
 	live := l.live()
 	left := stop - start + 1
@@ -858,9 +974,9 @@ func (l *List) Range(start, stop int, fn func(v []byte) bool) {
 			p = int(nd.off)
 		}
 		for p < len(nd.buf) {
-			var v []byte
-			v, p = entryBytes(nd.buf, p, &num)
-			if !fn(v) {
+			s, iv, isInt, next := entry(nd.buf, p)
+			p = next
+			if !fn(s, iv, isInt) {
 				return
 			}
 			if left--; left == 0 {
@@ -1041,14 +1157,20 @@ func listFor(d *shard.DB, r *persistence.Record, create bool) (*List, shard.Entr
 
 func applyLPush(d *shard.DB, r *persistence.Record) {
 	l, e, _ := listFor(d, r, true)
-	persistence.Items(r.Value, func(it []byte) { l.PushHead(it) })
+	l.PushHeadMany(recordItems(r.Value))
 	d.Changed(r.Key, e, nil)
 }
 
 func applyRPush(d *shard.DB, r *persistence.Record) {
 	l, e, _ := listFor(d, r, true)
-	persistence.Items(r.Value, func(it []byte) { l.PushTail(it) })
+	l.PushTailMany(recordItems(r.Value))
 	d.Changed(r.Key, e, nil)
+}
+
+func recordItems(body []byte) [][]byte {
+	var out [][]byte
+	persistence.Items(body, func(it []byte) { out = append(out, it) })
+	return out
 }
 
 func applyLPop(d *shard.DB, r *persistence.Record) {

@@ -72,14 +72,30 @@ func listModel(t *testing.T, fill int64) {
 	}
 	for step := 0; step < 6000; step++ {
 		switch op := r.IntN(14); op {
-		case 0, 1:
+		case 0:
 			v := val()
 			l.PushHead(v)
 			m = append([][]byte{v}, m...)
-		case 2, 3:
+		case 1:
+			var vs [][]byte
+			for k := 0; k <= r.IntN(6); k++ {
+				v := val()
+				vs = append(vs, v)
+				m = append([][]byte{v}, m...)
+			}
+			l.PushHeadMany(vs)
+		case 2:
 			v := val()
 			l.PushTail(v)
 			m = append(m, v)
+		case 3:
+			var vs [][]byte
+			for k := 0; k <= r.IntN(6); k++ {
+				v := val()
+				vs = append(vs, v)
+				m = append(m, v)
+			}
+			l.PushTailMany(vs)
 		case 4:
 			v, ok := l.PopHead(&num)
 			if ok != (len(m) > 0) || ok && !bytes.Equal(v, m[0]) {
@@ -228,7 +244,7 @@ func listModel(t *testing.T, fill int64) {
 				m [][]byte
 			}{l, append([][]byte(nil), m...)})
 			if r.IntN(2) == 0 {
-				frozen[len(frozen)-1].l = c
+				frozen[len(frozen)-1].l = c // the clone stays, the original goes on
 			} else {
 				l = c
 			}

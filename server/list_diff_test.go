@@ -392,4 +392,36 @@ func sortDiffScripts() []diffScript {
 	}
 }
 
-func TestRedisDiffSort(t *testing.T) { runDiffScripts(t, sortDiffScripts()) }
+func sortSetDiffScripts() []diffScript {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	sorted := func(args ...string) diffStep { return c(args...).with(diffSorted) }
+	return []diffScript{
+		{"sort-sets", []diffStep{
+			c("SADD", "ints", "5", "-2", "10", "3"), c("SADD", "strs", "pear", "apple", "fig", "kiwi"),
+			c("SORT", "ints"), c("SORT", "ints", "DESC"), c("SORT", "ints", "ALPHA"), c("SORT", "ints", "LIMIT", "1", "2"),
+			c("SORT", "ints", "BY", "nosort"), c("SORT", "ints", "BY", "nosort", "DESC"),
+			c("SORT", "strs", "ALPHA"), c("SORT", "strs", "ALPHA", "DESC", "LIMIT", "0", "2"), c("SORT", "strs"),
+			sorted("SORT", "strs", "BY", "nosort"), c("SORT", "strs", "BY", "nosort", "STORE", "out"),
+			c("LRANGE", "out", "0", "-1"), c("SORT", "ints", "BY", "nosort", "STORE", "out2"), c("LRANGE", "out2", "0", "-1"),
+			c("MSET", "w_pear", "3", "w_apple", "1", "w_fig", "2", "w_kiwi", "0"),
+			c("SORT", "strs", "BY", "w_*"), c("SORT", "strs", "BY", "w_*", "GET", "#", "GET", "w_*", "DESC"),
+			c("SORT_RO", "strs", "BY", "w_*", "LIMIT", "1", "2"),
+		}},
+		{"sort-zsets", []diffStep{
+			c("ZADD", "z", "3", "c", "1", "a", "2", "b", "10", "j", "-1", "neg"),
+			c("SORT", "z", "ALPHA"), c("SORT", "z", "BY", "nosort"), c("SORT", "z", "BY", "nosort", "DESC"),
+			c("SORT", "z", "BY", "nosort", "LIMIT", "1", "2"), c("SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "3"),
+			c("SORT", "z"), c("SORT", "z", "BY", "nosort", "GET", "#", "STORE", "zo"), c("LRANGE", "zo", "0", "-1"),
+			c("ZADD", "zn", "1", "30", "2", "20", "3", "10"), c("SORT", "zn"), c("SORT", "zn", "BY", "nosort"),
+			c("SORT", "zn", "DESC"), c("SORT", "zn", "BY", "nosort", "DESC"),
+			// ALPHA BY with equal (or missing) values is unspecified in Redis (qsort): all distinct here
+			c("HSET", "h_a", "w", "5"), c("HSET", "h_b", "w", "4"), c("HSET", "h_c", "w", "9"), c("HSET", "h_j", "w", "0"),
+			c("HSET", "h_neg", "w", "7"), c("SORT", "z", "BY", "h_*->w", "ALPHA"),
+			c("SORT_RO", "z", "BY", "h_*->w", "GET", "#", "GET", "h_*->w", "ALPHA"),
+		}},
+	}
+}
+
+func TestRedisDiffSort(t *testing.T) {
+	runDiffScripts(t, append(sortDiffScripts(), sortSetDiffScripts()...))
+}

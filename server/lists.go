@@ -7,6 +7,7 @@ import (
 	"fastcache/cache"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -80,36 +81,25 @@ func cmdLPushX(c *Client, args [][]byte) { listPush(c, args, true, true) }
 func cmdRPushX(c *Client, args [][]byte) { listPush(c, args, false, true) }
 
 func listPush(c *Client, args [][]byte, head, onlyExisting bool) {
-	mk := newList
-	if onlyExisting {
-		mk = nil
+	body := c.buf[:0]
+	for _, v := range args[2:] {
+		body = persistence.AppendItem(body, v)
 	}
-	n := 0
-	err := c.ks.Change(args[1], shard.KindList, mk, func(o shard.Object, now int64, emit cache.Emit) {
-		l := asList(o)
-		if l == nil {
-			return
-		}
-		body := c.buf[:0]
-		for _, v := range args[2:] {
-			if head {
-				l.PushHead(v)
-			} else {
-				l.PushTail(v)
-			}
-			body = persistence.AppendItem(body, v)
-		}
-		op := object.OpRPush
-		if head {
-			op = object.OpLPush
-		}
-		emit(op, body, 0)
-		c.keepBuf(body)
-		n = l.Len()
-	})
+	n, err := c.ks.ListPush(args[1], args[2:], head, onlyExisting, body)
+	c.keepBuf(body)
 	if !c.replyErr(err) {
 		c.reply.Int(int64(n))
 	}
+}
+
+// bulkEntry writes a list element as stored (object.List.RangeEntries).
+func (r *Reply) bulkEntry(s []byte, iv int64, isInt bool) {
+	if isInt {
+		var num [20]byte
+		r.Bulk(strconv.AppendInt(num[:0], iv, 10))
+		return
+	}
+	r.Bulk(s)
 }
 
 // keepBuf keeps b as the client's scratch buffer unless it grew large.
@@ -126,31 +116,7 @@ func (c *Client) keepBuf(b []byte) {
 // and every element popped follows as a bulk string. found is false when
 // the key is missing (or not a list: err).
 func popList(ks cache.Keyspace, key []byte, left bool, count int64, r *Reply, head func(n int)) (found bool, err error) {
-	err = ks.Change(key, shard.KindList, nil, func(o shard.Object, now int64, emit cache.Emit) {
-		l := asList(o)
-		if l == nil || l.Len() == 0 {
-			return
-		}
-		found = true
-		n := int(min(count, int64(l.Len())))
-		head(n)
-		var num [20]byte
-		for i := 0; i < n; i++ {
-			var v []byte
-			if left {
-				v, _ = l.PopHead(&num)
-			} else {
-				v, _ = l.PopTail(&num)
-			}
-			r.Bulk(v)
-		}
-		op := object.OpRPop
-		if left {
-			op = object.OpLPop
-		}
-		emit(op, nil, int64(n))
-	})
-	return found, err
+	return ks.ListPop(key, left, count, head, r.bulkEntry)
 }
 
 func cmdLPop(c *Client, args [][]byte) { listPopCmd(c, args, true) }
@@ -272,7 +238,7 @@ func cmdLRange(c *Client, args [][]byte) {
 			return
 		}
 		c.reply.Array(b - a + 1)
-		l.Range(a, b, func(v []byte) bool { c.reply.Bulk(v); return true })
+		l.RangeEntries(a, b, func(s []byte, iv int64, isInt bool) bool { c.reply.bulkEntry(s, iv, isInt); return true })
 	})
 	c.replyErr(err)
 }
@@ -378,6 +344,7 @@ func cmdLSet(c *Client, args [][]byte) {
 			idx += int64(l.Len()) // logged resolved
 		}
 		emit(object.OpLSet, persistence.AppendItem(c.buf[:0], args[3]), idx)
+		c.ks.Notify(pubsub.List, "lset", c.ks.DB(), args[1])
 	})
 	switch {
 	case c.replyErr(err):
@@ -414,6 +381,7 @@ func cmdLInsert(c *Client, args [][]byte) {
 		}
 		l.InsertAt(i, args[4])
 		emit(object.OpLInsert, persistence.AppendItem(c.buf[:0], args[4]), int64(i))
+		c.ks.Notify(pubsub.List, "linsert", c.ks.DB(), args[1])
 		res = int64(l.Len())
 	})
 	if !c.replyErr(err) {
@@ -435,6 +403,7 @@ func cmdLRem(c *Client, args [][]byte) {
 		}
 		if removed = l.Remove(count, args[3]); removed > 0 {
 			emit(object.OpLRem, persistence.AppendItem(c.buf[:0], args[3]), count)
+			c.ks.Notify(pubsub.List, "lrem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -460,11 +429,13 @@ func cmdLTrim(c *Client, args [][]byte) {
 			head, tail = a, n-b-1
 		}
 		if head+tail == 0 {
+			c.ks.Notify(pubsub.List, "ltrim", c.ks.DB(), args[1]) // Redis notifies a no-op LTRIM too
 			return
 		}
 		l.DropHead(min(head, n))
 		l.DropTail(min(tail, l.Len()))
 		emit(object.OpLTrim, persistence.AppendItem(c.buf[:0], strconv.AppendInt(nil, int64(tail), 10)), int64(head))
+		c.ks.Notify(pubsub.List, "ltrim", c.ks.DB(), args[1])
 	})
 	if !c.replyErr(err) {
 		c.reply.OK()

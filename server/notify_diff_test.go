@@ -247,6 +247,25 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 	t.Run("hashes", func(t *testing.T) {
 		runKeyspaceDiff(t, fc.addr, redisAddr, "KEA", hashEventScript())
 	})
+	t.Run("lists", func(t *testing.T) {
+		runKeyspaceDiff(t, fc.addr, redisAddr, "KEA", listEventScript())
+	})
+}
+
+// listEventScript: the list commands' own events (class l), with the
+// generic new and del around them.
+func listEventScript() []ksStep {
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	return []ksStep{
+		c("RPUSH", "l", "a", "b", "c", "d"), c("LPUSH", "l", "z"), c("LPUSHX", "nokey", "x"), c("RPUSHX", "l", "e"),
+		c("LPOP", "l"), c("RPOP", "l", "2"), c("LPOP", "l", "0"), c("LSET", "l", "0", "A"), c("LSET", "l", "9", "x"),
+		c("LINSERT", "l", "BEFORE", "A", "p"), c("LINSERT", "l", "AFTER", "zz", "p"), c("LREM", "l", "0", "zz"),
+		c("LREM", "l", "1", "p"), c("LTRIM", "l", "0", "-1"), c("LTRIM", "l", "1", "-1"),
+		c("RPUSH", "m", "1", "2"), c("LMOVE", "m", "l", "LEFT", "RIGHT"), c("LMOVE", "l", "l", "LEFT", "RIGHT"),
+		c("RPOPLPUSH", "m", "n"), c("LMPOP", "2", "nokey", "n", "LEFT"), c("BLPOP", "l", "0"),
+		c("BRPOP", "l", "0"), c("RPUSH", "o", "3", "1", "2"), c("SORT", "o", "STORE", "s"), c("SORT", "o", "STORE", "s"),
+		c("SORT", "nokey", "STORE", "s"), c("LTRIM", "o", "5", "10"), c("LRANGE", "o", "0", "-1"),
+	}
 }
 
 // hashEventScript: the hash commands' own events (class h).

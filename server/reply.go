@@ -22,6 +22,17 @@ func (r *Reply) Len() int      { return len(r.b) }
 func (r *Reply) Truncate(n int) { r.b = r.b[:n] }
 
 func (r *Reply) prefix(c byte, n int64) {
+	if uint64(n) < 1000 { // most lengths and counts: no AppendInt (LRANGE's bulk headers)
+		switch {
+		case n < 10:
+			r.b = append(r.b, c, byte('0'+n), '\r', '\n')
+		case n < 100:
+			r.b = append(r.b, c, byte('0'+n/10), byte('0'+n%10), '\r', '\n')
+		default:
+			r.b = append(r.b, c, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10), '\r', '\n')
+		}
+		return
+	}
 	r.b = append(r.b, c)
 	r.b = strconv.AppendInt(r.b, n, 10)
 	r.b = append(r.b, '\r', '\n')

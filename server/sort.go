@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"sort"
-	"strings"
 
 	"fastcache/cache"
 	"fastcache/shard"
@@ -307,18 +306,4 @@ func sortScore(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return v, true
-}
-
-// mantissa is the part of a decimal number before its exponent.
-func mantissa(s string) string {
-	if strings.HasPrefix(s, "0x") {
-		if i := strings.IndexByte(s, 'p'); i >= 0 {
-			return s[2:i]
-		}
-		return s[2:]
-	}
-	if i := strings.IndexByte(s, 'e'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
