@@ -72,6 +72,7 @@ type Group struct {
 	pel         idSeq[Pending]
 	consumers   []*Consumer // by name
 	byNum       []*Consumer // by number (nil: free)
+	consBytes   int64       // the consumers' memory, kept up to date (Bytes is O(groups))
 }
 
 const (
@@ -81,15 +82,11 @@ const (
 )
 
 func (g *Group) bytes() int64 {
-	n := int64(groupBytes+len(g.Name)) + int64(g.pel.Len())*pendingBytes
-	for _, c := range g.consumers {
-		n += consumerBytes + int64(len(c.Name))
-	}
-	return n
+	return int64(groupBytes+len(g.Name)) + int64(g.pel.Len())*pendingBytes + g.consBytes
 }
 
 func (g *Group) clone() *Group {
-	c := &Group{Name: g.Name, LastID: g.LastID, EntriesRead: g.EntriesRead, pel: g.pel.clone()}
+	c := &Group{Name: g.Name, LastID: g.LastID, EntriesRead: g.EntriesRead, pel: g.pel.clone(), consBytes: g.consBytes}
 	c.byNum = make([]*Consumer, len(g.byNum))
 	c.consumers = make([]*Consumer, len(g.consumers))
 	for i, x := range g.consumers {
@@ -167,6 +164,7 @@ func (g *Group) CreateConsumer(name []byte, now int64) (*Consumer, bool) {
 		g.byNum[c.num] = c
 	}
 	g.consumers = slices.Insert(g.consumers, i, c)
+	g.consBytes += consumerBytes + int64(len(c.Name))
 	return c, true
 }
 
@@ -181,6 +179,7 @@ func (g *Group) DelConsumer(name []byte) int {
 	n := c.pel.Len()
 	c.pel.each(func(id *StreamID) bool { g.pel.remove(*id); return true })
 	g.consumers = slices.Delete(g.consumers, i, i+1)
+	g.consBytes -= consumerBytes + int64(len(c.Name))
 	g.byNum[c.num] = nil
 	for len(g.byNum) > 0 && g.byNum[len(g.byNum)-1] == nil {
 		g.byNum = g.byNum[:len(g.byNum)-1]

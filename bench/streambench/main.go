@@ -12,7 +12,10 @@
 //     loading -entries entries of 3 fields into one stream: bytes per entry
 //
 // Medians over -rounds rounds and the fastcache/redis ratio, as markdown on
-// stdout; progress on stderr. Run from the repository root.
+// stdout; progress on stderr. Run from the repository root. Besides the
+// rate, each load reports the server's CPU time per request (utime+stime
+// of the server process from /proc): on a busy machine the rate moves with
+// the neighbours' load, the CPU a request costs much less.
 package main
 
 import (
@@ -23,6 +26,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -57,7 +61,25 @@ type server struct {
 	done chan struct{}
 }
 
-var work string
+var (
+	work    string
+	running sync.Map // pid -> *server, killed on a signal
+)
+
+// cpu is the server's CPU time so far (user + system), in seconds.
+func (s *server) cpu() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
 
 func logf(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", a...)
@@ -86,7 +108,8 @@ func start(kind, setting string, port int) *server {
 		fatal("start %s: %v", kind, err)
 	}
 	s := &server{kind: kind, cmd: cmd, port: port, done: make(chan struct{})}
-	go func() { cmd.Wait(); lf.Close(); close(s.done) }()
+	running.Store(cmd.Process.Pid, s)
+	go func() { cmd.Wait(); lf.Close(); running.Delete(cmd.Process.Pid); close(s.done) }()
 	rdb := s.client(1)
 	defer rdb.Close()
 	pid := fmt.Sprintf("process_id:%d\r\n", cmd.Process.Pid)
@@ -277,6 +300,14 @@ func median(v []float64) float64 {
 
 func main() {
 	flag.Parse()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		running.Range(func(_, v any) bool { v.(*server).stop(); return true })
+		os.RemoveAll(work)
+		os.Exit(130)
+	}()
 	var err error
 	work, err = os.MkdirTemp("", "streambench")
 	if err != nil {
@@ -289,7 +320,7 @@ func main() {
 			fatal("build: %v\n%s", err, out)
 		}
 	}
-	res := results{}
+	res, cpu := results{}, results{}
 	var order []string
 	row := func(name string) string {
 		for _, o := range order {
@@ -306,15 +337,28 @@ func main() {
 				port := freePort()
 				s := start(kind, setting, port)
 				logf("%s %s round %d", kind, setting, r+1)
+				// measure runs a load of ops requests and records its rate and
+				// the server's CPU microseconds per request
+				measure := func(name string, ops int, load func() float64) {
+					c0 := s.cpu()
+					rate := load()
+					res.add(row(name), kind, rate)
+					cpu.add(name, kind, (s.cpu()-c0)/float64(ops)*1e6)
+				}
 				for _, p := range []int{1, 16} {
-					v := benchmark(port, *n, p, "XADD", "s", "*", "f1", "v1", "f2", "v2", "f3", "v3")
-					res.add(row(fmt.Sprintf("XADD -P %d (%s)", p, setting)), kind, v)
+					measure(fmt.Sprintf("XADD -P %d (%s)", p, setting), *n, func() float64 {
+						return benchmark(port, *n, p, "XADD", "s", "*", "f1", "v1", "f2", "v2", "f3", "v3")
+					})
 				}
 				rdb := s.client(4)
 				fill(rdb, "r", 1000, entry)
 				rdb.Close()
-				res.add(row(fmt.Sprintf("XRANGE r - + COUNT 100 -P 1 (%s)", setting)), kind, benchmark(port, *rangeN, 1, "XRANGE", "r", "-", "+", "COUNT", "100"))
-				res.add(row(fmt.Sprintf("XREADGROUP COUNT 10 + XACK, %d consumers, entries/s (%s)", *consumers, setting)), kind, consumeRun(s))
+				measure(fmt.Sprintf("XRANGE r - + COUNT 100 -P 1 (%s)", setting), *rangeN, func() float64 {
+					return benchmark(port, *rangeN, 1, "XRANGE", "r", "-", "+", "COUNT", "100")
+				})
+				measure(fmt.Sprintf("XREADGROUP COUNT 10 + XACK, %d consumers, entries/s (%s)", *consumers, setting), *consume, func() float64 {
+					return consumeRun(s)
+				})
 				s.stop()
 				logf("%s", res.summary(order, kind))
 			}
@@ -340,10 +384,11 @@ func main() {
 			}
 		}
 	}
-	fmt.Printf("| load | redis-server | fastcache | fastcache/redis |\n|---|---:|---:|---:|\n")
+	fmt.Printf("| load | redis-server /s | fastcache /s | fastcache/redis | redis CPU µs/req | fastcache CPU µs/req | CPU fastcache/redis |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range order {
 		rv, fv := median(res[name]["redis"]), median(res[name]["fastcache"])
-		fmt.Printf("| %s | %.0f | %.0f | %.2f |\n", name, rv, fv, fv/rv)
+		rc, fc := median(cpu[name]["redis"]), median(cpu[name]["fastcache"])
+		fmt.Printf("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n", name, rv, fv, fv/rv, rc, fc, fc/rc)
 	}
 	if *entries > 0 {
 		fmt.Printf("\n| %d entries of 3 fields, one stream | redis-server | fastcache | fastcache/redis |\n|---|---:|---:|---:|\n", *entries)
