@@ -35,6 +35,7 @@ func FuzzStrings(f *testing.F)    { fuzzFamily(f, "string") }
 func FuzzKeys(f *testing.F)       { fuzzFamily(f, "generic") }
 func FuzzBitmaps(f *testing.F)    { fuzzFamily(f, "bitmap") }
 func FuzzConnServer(f *testing.F) { fuzzFamily(f, "connection", "server", "transactions") }
+func FuzzHashes(f *testing.F)     { fuzzFamily(f, "hash") }
 
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (
@@ -80,7 +81,9 @@ func fuzzCommands(groups []string) []sweepCmd {
 }
 
 // fuzzSeeds renders the sweep's calls for the family as scripts of at most
-// fuzzMaxCommands lines.
+// fuzzMaxCommands lines, each after lines that create the keys k1, k2, ...
+// with the family's own type (the first call of each of its writes that
+// may grow memory: HSET for hashes), or as strings when it has none.
 func fuzzSeeds(fam []sweepCmd) []string {
 	index := map[string]int{}
 	for i, v := range sweepValues {
@@ -100,6 +103,22 @@ func fuzzSeeds(fam []sweepCmd) []string {
 		}
 		return strings.Join(parts, " "), true
 	}
+	var prefix []string
+	for _, sc := range fam {
+		if sc.cmd.Flags&flagDenyOOM != 0 && sc.cmd.Flags&flagWrite != 0 {
+			if l, ok := render(sc.baseCalls()[0]); ok {
+				prefix = append(prefix, l)
+			}
+		}
+	}
+	if len(prefix) == 0 {
+		for _, a := range sweepFixtures[1] {
+			if l, ok := render(sweepCall{args: a}); ok {
+				prefix = append(prefix, l)
+			}
+		}
+	}
+	prefix = prefix[:min(len(prefix), fuzzMaxCommands/2)]
 	var seeds []string
 	for _, sc := range fam {
 		var calls []sweepCall
@@ -111,17 +130,17 @@ func fuzzSeeds(fam []sweepCmd) []string {
 			calls = append(calls, b)
 			calls = append(calls, b.substitutions(len(sc.prefix), vals)...)
 		}
-		var lines []string
+		lines := append([]string(nil), prefix...)
 		for _, c := range calls {
 			if l, ok := render(c); ok {
 				lines = append(lines, l)
 			}
 			if len(lines) == fuzzMaxCommands {
 				seeds = append(seeds, strings.Join(lines, "\n"))
-				lines = lines[:0]
+				lines = append(lines[:0], prefix...)
 			}
 		}
-		if len(lines) > 0 {
+		if len(lines) > len(prefix) {
 			seeds = append(seeds, strings.Join(lines, "\n"))
 		}
 	}
@@ -254,7 +273,7 @@ func fuzzRun(t *testing.T, calls [][]string) {
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a
 // fuzz target's family (a new group needs its one-line target).
 func TestFuzzFamiliesCoverTable(t *testing.T) {
-	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true}
+	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "hash": true}
 	var missing []string
 	for _, sc := range sweepCommands() {
 		top := commands[strings.Split(sc.cmd.Name, "|")[0]]
