@@ -405,7 +405,7 @@ func sweepNormalize(args []string, reply string) string {
 		}
 	}
 	switch name {
-	case "ttl", "pttl", "expiretime", "pexpiretime", "object|idletime", "client|id":
+	case "ttl", "pttl", "expiretime", "pexpiretime", "client|id":
 		return diffPositive(reply)
 	case "keys":
 		return diffSorted(reply)
@@ -430,7 +430,7 @@ var sweepShapeOnly = map[string]bool{
 	"command": true, "command|info": true, "command|docs": true, "command|count": true, "command|list": true,
 	"command|help": true,
 	"config|get":   true,
-	"memory":       true, "object|freq": true,
+	"memory":       true, "object|freq": true, "object|idletime": true, // seconds idle: timing
 	"slowlog|get": true, "slowlog|len": true,
 	"dbsize": false,
 }
