@@ -36,6 +36,10 @@ func FuzzKeys(f *testing.F)       { fuzzFamily(f, "generic") }
 func FuzzBitmaps(f *testing.F)    { fuzzFamily(f, "bitmap") }
 func FuzzConnServer(f *testing.F) { fuzzFamily(f, "connection", "server", "transactions") }
 func FuzzHashes(f *testing.F)     { fuzzFamily(f, "hash") }
+func FuzzLists(f *testing.F)      { fuzzFamily(f, "list") }
+func FuzzSets(f *testing.F)       { fuzzFamily(f, "set") }
+func FuzzSortedSets(f *testing.F) { fuzzFamily(f, "sorted-set", "geo") }
+func FuzzPubSub(f *testing.F)     { fuzzFamily(f, "pubsub") }
 
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (
@@ -273,7 +277,8 @@ func fuzzRun(t *testing.T, calls [][]string) {
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a
 // fuzz target's family (a new group needs its one-line target).
 func TestFuzzFamiliesCoverTable(t *testing.T) {
-	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "hash": true}
+	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "hash": true,
+		"list": true, "set": true, "sorted-set": true, "geo": true, "pubsub": true}
 	var missing []string
 	for _, sc := range sweepCommands() {
 		top := commands[strings.Split(sc.cmd.Name, "|")[0]]
