@@ -36,6 +36,12 @@ func FuzzKeys(f *testing.F)       { fuzzFamily(f, "generic") }
 func FuzzBitmaps(f *testing.F)    { fuzzFamily(f, "bitmap") }
 func FuzzConnServer(f *testing.F) { fuzzFamily(f, "connection", "server", "transactions") }
 func FuzzScripting(f *testing.F)  { fuzzFamily(f, "scripting") }
+func FuzzHashes(f *testing.F)     { fuzzFamily(f, "hash") }
+func FuzzLists(f *testing.F)      { fuzzFamily(f, "list") }
+func FuzzSets(f *testing.F)       { fuzzFamily(f, "set") }
+func FuzzSortedSets(f *testing.F) { fuzzFamily(f, "sorted-set", "geo") }
+func FuzzPubSub(f *testing.F)     { fuzzFamily(f, "pubsub") }
+func FuzzStreams(f *testing.F)    { fuzzFamily(f, "stream") }
 
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (
@@ -81,7 +87,9 @@ func fuzzCommands(groups []string) []sweepCmd {
 }
 
 // fuzzSeeds renders the sweep's calls for the family as scripts of at most
-// fuzzMaxCommands lines.
+// fuzzMaxCommands lines, each after lines that create the keys k1, k2, ...
+// with the family's own type (the first call of each of its writes that
+// may grow memory: HSET for hashes), or as strings when it has none.
 func fuzzSeeds(fam []sweepCmd) []string {
 	index := map[string]int{}
 	for i, v := range sweepValues {
@@ -101,6 +109,22 @@ func fuzzSeeds(fam []sweepCmd) []string {
 		}
 		return strings.Join(parts, " "), true
 	}
+	var prefix []string
+	for _, sc := range fam {
+		if sc.cmd.Flags&flagDenyOOM != 0 && sc.cmd.Flags&flagWrite != 0 {
+			if l, ok := render(sc.baseCalls()[0]); ok {
+				prefix = append(prefix, l)
+			}
+		}
+	}
+	if len(prefix) == 0 {
+		for _, a := range sweepFixtures[1] {
+			if l, ok := render(sweepCall{args: a}); ok {
+				prefix = append(prefix, l)
+			}
+		}
+	}
+	prefix = prefix[:min(len(prefix), fuzzMaxCommands/2)]
 	var seeds []string
 	for _, sc := range fam {
 		var calls []sweepCall
@@ -112,17 +136,17 @@ func fuzzSeeds(fam []sweepCmd) []string {
 			calls = append(calls, b)
 			calls = append(calls, b.substitutions(len(sc.prefix), vals)...)
 		}
-		var lines []string
+		lines := append([]string(nil), prefix...)
 		for _, c := range calls {
 			if l, ok := render(c); ok {
 				lines = append(lines, l)
 			}
 			if len(lines) == fuzzMaxCommands {
 				seeds = append(seeds, strings.Join(lines, "\n"))
-				lines = lines[:0]
+				lines = append(lines[:0], prefix...)
 			}
 		}
-		if len(lines) > 0 {
+		if len(lines) > len(prefix) {
 			seeds = append(seeds, strings.Join(lines, "\n"))
 		}
 	}
@@ -255,7 +279,8 @@ func fuzzRun(t *testing.T, calls [][]string) {
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a
 // fuzz target's family (a new group needs its one-line target).
 func TestFuzzFamiliesCoverTable(t *testing.T) {
-	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "scripting": true}
+	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "hash": true,
+		"list": true, "set": true, "sorted-set": true, "geo": true, "pubsub": true, "scripting": true, "stream": true}
 	var missing []string
 	for _, sc := range sweepCommands() {
 		top := commands[strings.Split(sc.cmd.Name, "|")[0]]

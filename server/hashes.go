@@ -350,18 +350,23 @@ func cmdHRandField(c *Client, args [][]byte) {
 		c.replyErr(err)
 		return
 	}
-	withValues := false
-	if len(args) > 4 || (len(args) == 4 && !eqFold(args[3], "withvalues")) {
-		c.reply.Error(errSyntax)
-		return
-	}
-	withValues = len(args) == 4
+	// Redis 7.0's order of checks: the count, the syntax, the count with
+	// WITHVALUES (count x 2 must not overflow), then the key.
 	count, ok := cache.ParseInt(args[2])
 	if !ok {
 		c.reply.Error(errNotInt)
 		return
 	}
-	if count < -math.MaxInt64 || (withValues && count < -math.MaxInt64/2) {
+	if count < -math.MaxInt64 {
+		c.reply.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	}
+	if len(args) > 4 || (len(args) == 4 && !eqFold(args[3], "withvalues")) {
+		c.reply.Error(errSyntax)
+		return
+	}
+	withValues := len(args) == 4
+	if withValues && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
 		c.reply.Error("ERR value is out of range")
 		return
 	}
@@ -376,6 +381,14 @@ func cmdHRandField(c *Client, args [][]byte) {
 			n = int64(h.Len())
 		} else if n < 0 {
 			n = -n
+			// A negative count repeats fields: the reply grows with it,
+			// not with the hash (Redis would build a reply of 2^63
+			// elements). Beyond proto-max-bulk-len bytes of reply (at
+			// least 8 bytes an element) it is refused.
+			if n > c.srv.cfg.ProtoMaxBulkLen()/8 {
+				c.reply.Error("ERR count is too large: the reply would exceed proto-max-bulk-len")
+				return
+			}
 		}
 		if withValues && c.reply.proto == 2 {
 			c.reply.Array(int(n * 2))
@@ -395,13 +408,23 @@ func cmdHRandField(c *Client, args [][]byte) {
 	c.replyErr(err)
 }
 
+// HSCAN key cursor [MATCH pattern] [COUNT count], with Redis 7.0's order:
+// the cursor, then the key (missing: an empty scan; another type:
+// WRONGTYPE), then the options.
 func cmdHScan(c *Client, args [][]byte) {
-	sa, ok := parseScanArgs(c, args, 2)
-	if !ok {
+	if _, ok := parseScanCursor(args[2]); !ok {
+		c.reply.Error(errBadCursor)
 		return
 	}
+	var sc Client // the options' errors, held until the key is known
+	sc.srv = c.srv
+	sa, ok := parseScanArgs(&sc, args, 2)
 	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
+		if h != nil && !ok {
+			c.reply.Raw(sc.reply.Bytes())
+			return
+		}
 		var items [][]byte
 		var next uint64
 		if h != nil {

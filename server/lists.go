@@ -178,14 +178,16 @@ func cmdLLen(c *Client, args [][]byte) {
 	c.replyErr(err)
 }
 
+// LINDEX key index: the key first (missing: nil; another type: WRONGTYPE),
+// then the index, as Redis 7.0.
 func cmdLIndex(c *Client, args [][]byte) {
-	idx, ok := cache.ParseInt(args[2])
-	if !ok {
-		c.reply.Error(errNotInt)
-		return
-	}
 	err := c.ks.View(args[1], shard.KindList, func(o shard.Object, now int64) {
 		if l := asList(o); l != nil {
+			idx, ok := cache.ParseInt(args[2])
+			if !ok {
+				c.reply.Error(errNotInt)
+				return
+			}
 			var num [20]byte
 			if v, ok := l.Index(idx, &num); ok {
 				c.reply.Bulk(v)

@@ -70,3 +70,26 @@ func TestStringLimitFollowsProtoMaxBulkLen(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeCountsBounded: counts whose reply grows with them, not with the
+// data, are refused past what a reply may hold instead of building it
+// (HRANDFIELD with a negative count repeats fields: Redis would try to
+// send 2^63 of them).
+func TestHugeCountsBounded(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	rc.do("HSET", "h", "f", "v")
+	for _, c := range [][]string{
+		{"HRANDFIELD", "h", "-9223372036854775807"},
+		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
+		{"HRANDFIELD", "h", "-67108865"},
+	} {
+		if got := rc.do(c...); got != "-ERR count is too large: the reply would exceed proto-max-bulk-len\r\n" {
+			t.Errorf("%q: %.100q", c, got)
+		}
+	}
+	if got := rc.do("HRANDFIELD", "h", "-3"); got != "*3\r\n$1\r\nf\r\n$1\r\nf\r\n$1\r\nf\r\n" {
+		t.Errorf("HRANDFIELD h -3: %q", got)
+	}
+	servedStill(t, ts)
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -417,12 +418,24 @@ func sweepRandomValue(r *rand.Rand) string {
 	case 4:
 		return strings.Repeat("ab", r.IntN(40))
 	}
-	return sweepTokens[r.IntN(len(sweepTokens))]
+	return sweepTokens()[r.IntN(len(sweepTokens()))]
 }
 
 // sweepTokens are the option words of every spec (NX, COUNT, BYTE, ...),
-// for the random mode to drop anywhere.
-var sweepTokens = func() []string {
+// for the random mode to drop anywhere. Built on first use: register()
+// adds specs in init, after package variables are set (and docFor builds
+// its map once).
+func sweepTokens() []string {
+	sweepTokensOnce.Do(func() { sweepTokenList = buildSweepTokens() })
+	return sweepTokenList
+}
+
+var (
+	sweepTokensOnce sync.Once
+	sweepTokenList  []string
+)
+
+func buildSweepTokens() []string {
 	seen := map[string]bool{}
 	var walk func(args []*argDoc)
 	walk = func(args []*argDoc) {
@@ -442,7 +455,7 @@ var sweepTokens = func() []string {
 	}
 	sort.Strings(out)
 	return out
-}()
+}
 
 // randomCalls are n random variations of the command's base calls: 1 to 3
 // positions replaced by random values, options appended or dropped.
@@ -458,7 +471,7 @@ func (sc sweepCmd) randomCalls(r *rand.Rand, n int) []sweepCall {
 		}
 		switch r.IntN(4) {
 		case 0:
-			c.args = append(c.args, sweepTokens[r.IntN(len(sweepTokens))], sweepRandomValue(r))
+			c.args = append(c.args, sweepTokens()[r.IntN(len(sweepTokens()))], sweepRandomValue(r))
 		case 1:
 			if len(c.args) > len(sc.prefix) {
 				c.args = c.args[:len(c.args)-1]
