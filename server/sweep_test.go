@@ -500,6 +500,9 @@ type sweepKnownDiff struct {
 
 var sweepKnownDiffs = []sweepKnownDiff{
 	{func(a []string, r, f string) bool {
+		return sweepIs(a, "xadd") && strings.HasPrefix(r, "$") && strings.HasPrefix(f, "$") && strings.Contains(r, "-") && strings.Contains(f, "-")
+	}, "XADD with an auto ID: each server takes the ID from its own clock"},
+	{func(a []string, r, f string) bool {
 		return sweepIs(a, "latency", "histogram") && r[0] == '*' && f[0] == '*'
 	},
 		"LATENCY HISTOGRAM reports each server's own measured latencies and the commands each has run"},
