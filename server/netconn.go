@@ -79,6 +79,12 @@ func (g *gconn) serve() {
 		g.s.closedConn(g.cl)
 	}()
 	limit := func() int { return int(g.s.cfg.ClientQueryBufferLimit()) }
+	turn := false // this client holds the turn of the clients a pause postponed
+	defer func() {
+		if turn {
+			g.s.pauseTurnDone()
+		}
+	}()
 	for {
 		if cap(g.in)-len(g.in) < minConnBuf {
 			nb := make([]byte, len(g.in), max(2*cap(g.in), len(g.in)+minConnBuf))
@@ -102,14 +108,21 @@ func (g *gconn) serve() {
 					detached = g.detach()
 					return
 				}
-				if !g.reply() || g.cl.closeAfter {
+				ok := g.reply()
+				if turn {
+					turn = false
+					g.s.pauseTurnDone()
+				}
+				if !ok || g.cl.closeAfter {
 					return
 				}
 				if end == pipelinePaused {
-					// CLIENT PAUSE: the rest of the input runs when it ends.
-					if !g.s.waitUnpause() {
+					// CLIENT PAUSE: the rest of the input runs when it
+					// ends, after the clients postponed before this one.
+					if !g.s.waitUnpause(g.s.pauseTicket()) {
 						return
 					}
+					turn = true
 					continue
 				}
 				// Keep what is not parsed yet at the buffer's start.

@@ -32,6 +32,9 @@ type pauseState struct {
 	ch chan struct{}  // closed when the pause ends early or changes (goroutine-served clients wait on it)
 	tm *time.Timer    // fires at the end, to wake the waiting clients
 	v  clientPauseVal // lock-free copy for the dispatcher's check
+	// goroutine-served clients resume in the order they were postponed:
+	// tickets handed out, and the one whose turn it is
+	ticket, serving uint64
 }
 
 // clientPauseVal is read on every command: end (a monotonic() reading) 0
@@ -134,27 +137,62 @@ func (s *Server) unpauseWake() {
 	}
 }
 
-// waitUnpause blocks a goroutine-served client until the pause ends; false
-// if the server closes meanwhile.
-func (s *Server) waitUnpause() bool {
-	for s.pauseActive() {
+// pauseTicket is a goroutine-served client's place among the clients the
+// pause postponed: they resume one after the other in the order they were
+// postponed, as Redis resumes its list of postponed clients (the event
+// loops keep that order in loop.paused).
+func (s *Server) pauseTicket() uint64 {
+	s.pause.mu.Lock()
+	defer s.pause.mu.Unlock()
+	t := s.pause.ticket
+	s.pause.ticket++
+	return t
+}
+
+// waitUnpause blocks a goroutine-served client until the pause ends and
+// its ticket's turn comes (it then holds the turn until pauseTurnDone);
+// false if the server closes meanwhile.
+func (s *Server) waitUnpause(ticket uint64) bool {
+	for {
+		active := s.pauseActive()
 		s.pause.mu.Lock()
+		if !active && s.pause.serving == ticket {
+			s.pause.mu.Unlock()
+			return true
+		}
 		if s.pause.ch == nil {
 			s.pause.ch = make(chan struct{})
 		}
 		ch := s.pause.ch
 		s.pause.mu.Unlock()
-		t := time.NewTimer(max(s.pauseEnd()-monotonic(), time.Millisecond))
+		var t *time.Timer
+		var tc <-chan time.Time
+		if active {
+			t = time.NewTimer(max(s.pauseEnd()-monotonic(), time.Millisecond))
+			tc = t.C
+		}
+		closing := false
 		select {
 		case <-ch:
-		case <-t.C:
+		case <-tc:
 		case <-s.done:
+			closing = true
+		}
+		if t != nil {
 			t.Stop()
+		}
+		if closing {
 			return false
 		}
-		t.Stop()
 	}
-	return true
+}
+
+// pauseTurnDone passes the turn to the next postponed client.
+func (s *Server) pauseTurnDone() {
+	s.pause.mu.Lock()
+	s.pause.serving++
+	s.pause.changedLocked()
+	s.pause.mu.Unlock()
 }
 
 // CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked first, then the
