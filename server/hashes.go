@@ -382,11 +382,10 @@ func cmdHRandField(c *Client, args [][]byte) {
 		} else if n < 0 {
 			n = -n
 			// A negative count repeats fields: the reply grows with it,
-			// not with the hash (Redis would build a reply of 2^63
-			// elements). Beyond proto-max-bulk-len bytes of reply (at
-			// least 8 bytes an element) it is refused.
-			if n > c.srv.cfg.ProtoMaxBulkLen()/8 {
-				c.reply.Error("ERR count is too large: the reply would exceed proto-max-bulk-len")
+			// not with the hash (Redis would build 2^63 elements); the
+			// same bound as SRANDMEMBER and ZRANDMEMBER.
+			if n > maxRandomCount {
+				c.reply.Error(errRandomCount)
 				return
 			}
 		}

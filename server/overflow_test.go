@@ -72,9 +72,9 @@ func TestStringLimitFollowsProtoMaxBulkLen(t *testing.T) {
 }
 
 // TestHugeCountsBounded: counts whose reply grows with them, not with the
-// data, are refused past what a reply may hold instead of building it
-// (HRANDFIELD with a negative count repeats fields: Redis would try to
-// send 2^63 of them).
+// data, are refused past 2^24 instead of building the reply (HRANDFIELD,
+// SRANDMEMBER and ZRANDMEMBER with a negative count repeat elements: Redis
+// would try to send 2^63 of them).
 func TestHugeCountsBounded(t *testing.T) {
 	ts := startServer(t)
 	rc := ts.rawConn(t)
@@ -82,9 +82,17 @@ func TestHugeCountsBounded(t *testing.T) {
 	for _, c := range [][]string{
 		{"HRANDFIELD", "h", "-9223372036854775807"},
 		{"HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"},
-		{"HRANDFIELD", "h", "-67108865"},
+		{"HRANDFIELD", "h", "-16777217"},
+		{"SADD", "s", "m"},
+		{"SRANDMEMBER", "s", "-9223372036854775807"},
+		{"ZADD", "z", "1", "m"},
+		{"ZRANDMEMBER", "z", "-9223372036854775807"},
 	} {
-		if got := rc.do(c...); got != "-ERR count is too large: the reply would exceed proto-max-bulk-len\r\n" {
+		if c[0] == "SADD" || c[0] == "ZADD" {
+			rc.do(c...)
+			continue
+		}
+		if got := rc.do(c...); got != "-"+errRandomCount+"\r\n" {
 			t.Errorf("%q: %.100q", c, got)
 		}
 	}
