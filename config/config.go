@@ -216,6 +216,30 @@ func min64u(a, b uint64) uint64 {
 	return b
 }
 
+// string2d parses a double as Redis's string2d (strtod over the whole
+// string): no leading space, no NaN, no overflow, no underflow to zero; hex
+// floats without an exponent and inf/infinity are accepted as strtod does.
+func string2d(s string) (float64, bool) {
+	if s == "" || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' || s[0] == '\v' || s[0] == '\f' ||
+		strings.ContainsRune(s, '_') {
+		return 0, false
+	}
+	t := s
+	body := strings.TrimLeft(t, "+-")
+	if len(body) > 2 && (body[:2] == "0x" || body[:2] == "0X") && !strings.ContainsAny(body, "pP") {
+		t += "p0" // strtod's hex without a binary exponent
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) {
+		return 0, false
+	}
+	if v == 0 && strings.ContainsAny(strings.Split(strings.ToLower(body), "e")[0], "123456789abcdef") &&
+		!strings.HasPrefix(strings.ToLower(body), "0x") {
+		return 0, false // underflow: strtod sets ERANGE
+	}
+	return v, true
+}
+
 // string2ll parses an integer as Redis's string2ll: an optional '-', no
 // '+', no leading zeros, no spaces, no overflow.
 func string2ll(s string) (int64, bool) {
@@ -413,15 +437,17 @@ func init() {
 	boolD("latency-tracking", true, true, "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM, /metrics)", func(v *values) *bool { return &v.latencyTracking })
 	add(&directive{name: "latency-tracking-info-percentiles", doc: "percentiles INFO latencystats reports", def: []string{"50 99 99.9"}, mutable: true,
 		set: func(v *values, a []string) error {
-			var ps []float64
+			// Redis splits the value at every single space ("" alone is
+			// the empty list) and parses each part with string2d.
 			joined := strings.Join(a, " ")
+			var ps []float64
 			var fields []string
 			if joined != "" {
 				fields = strings.Split(joined, " ") // as Redis: one space between values, no empty ones
 			}
 			for _, f := range fields {
-				p, err := strconv.ParseFloat(f, 64)
-				if err != nil || p != p {
+				p, ok := string2d(f)
+				if !ok {
 					return errors.New("Invalid latency-tracking-info-percentiles parameters")
 				}
 				if p < 0 || p > 100 {
@@ -435,7 +461,8 @@ func init() {
 		get: func(v *values) string {
 			f := make([]string, len(v.latencyPercentiles))
 			for i, p := range v.latencyPercentiles {
-				f[i] = strconv.FormatFloat(p, 'f', -1, 64)
+				// Redis prints "%f" without its trailing zeros
+				f[i] = strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', 6, 64), "0"), ".")
 			}
 			return strings.Join(f, " ")
 		}})

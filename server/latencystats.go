@@ -163,7 +163,8 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 				b.WriteByte(',')
 			}
 			b.WriteByte('p')
-			b.WriteString(strconv.FormatFloat(p, 'f', -1, 64))
+			// "%f" without trailing zeros, as Redis names them (p50, p99.9)
+			b.WriteString(strings.TrimRight(strings.TrimRight(strconv.FormatFloat(p, 'f', 6, 64), "0"), "."))
 			b.WriteByte('=')
 			b.WriteString(strconv.FormatFloat(float64(snap.Percentile(p))/1000, 'f', 3, 64))
 		}

@@ -488,6 +488,8 @@ var sweepShapeOnly = map[string]bool{
 	"config|get":   true,
 	"memory":       true, "object|freq": true, "object|idletime": true, // seconds idle: timing
 	"slowlog|get": true, "slowlog|len": true,
+	// the LATENCY monitor's events depend on how long commands took
+	"latency|latest": true, "latency|history": true, "latency|graph": true, "latency|doctor": true, "latency|reset": true,
 	"dbsize": false,
 }
 
