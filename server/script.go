@@ -446,7 +446,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	// The caller's database; a SELECT inside the script changes it for the
 	// rest of the script only (Redis 7), since cl is the engine's client.
 	cl.db = c.db
-	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr)
+	// Its keyspace events are the caller's (CLIENT TRACKING NOLOOP, the
+	// order of the caller's own invalidations), as in Redis.
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c)
 	cl.nowMs, cl.clock = c.nowMs, c.clock
 	cl.scriptRun = r
 	cl.reply.proto = 2

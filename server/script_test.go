@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -660,5 +662,57 @@ func TestScriptClientPauseWrite(t *testing.T) {
 	}
 	if got := multi.read(); got != "*1\r\n:1\r\n" {
 		t.Fatalf("paused EXEC after UNPAUSE: %q", got)
+	}
+}
+
+// TestScriptTracking: with CLIENT TRACKING, the keys a script reads are
+// tracked for the client that ran it, and with NOLOOP a script's own
+// writes do not invalidate its caller; compared with redis-server.
+func TestScriptTracking(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	for _, addr := range []string{redisAddr, fc.addr} {
+		dial := func() *rawConn {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			return &rawConn{t: t, conn: c, br: bufio.NewReader(c)}
+		}
+		tr, other := dial(), dial()
+		// pushesBefore sends PING and returns the pushes that came first.
+		pushesBefore := func(rc *rawConn) []string {
+			rc.write(encodeCmd("PING"))
+			var out []string
+			for {
+				r := rc.read()
+				if r == "+PONG\r\n" {
+					return out
+				}
+				out = append(out, r)
+			}
+		}
+		tr.do("HELLO", "3")
+		tr.do("CLIENT", "TRACKING", "ON")
+		other.do("SET", "tk", "1")
+		if got := tr.do("EVAL", "return redis.call('get', KEYS[1])", "1", "tk"); got != "$1\r\n1\r\n" {
+			t.Fatalf("%s: EVAL: %q", addr, got)
+		}
+		other.do("SET", "tk", "2")
+		if got := pushesBefore(tr); len(got) != 1 || got[0] != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\ntk\r\n" {
+			t.Fatalf("%s: after another client's write of a key a script read: %q", addr, got)
+		}
+		tr.do("CLIENT", "TRACKING", "OFF")
+		tr.do("CLIENT", "TRACKING", "ON", "NOLOOP")
+		tr.do("EVAL", "redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'x')", "1", "tk")
+		if got := pushesBefore(tr); len(got) != 0 {
+			t.Fatalf("%s: NOLOOP, the script's own write: %q", addr, got)
+		}
+		other.do("SET", "tk", "3")
+		if got := pushesBefore(tr); len(got) != 0 {
+			t.Fatalf("%s: the key was untracked by the own write: %q", addr, got)
+		}
 	}
 }

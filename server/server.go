@@ -452,8 +452,12 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		c.wrote = true
 	}
 	if cmd.Flags&flagReadOnly != 0 {
-		if m := c.trk.mode.Load(); m != nil {
-			c.trackingRemember(m, cmd, args)
+		tc := c
+		if c.scriptRun != nil {
+			tc = c.scriptRun.caller // keys a script reads are tracked for its caller (Redis 7)
+		}
+		if m := tc.trk.mode.Load(); m != nil {
+			tc.trackingRemember(m, cmd, args)
 		}
 	}
 }
