@@ -83,6 +83,16 @@ func scriptDiffSteps() [][]string {
 		e("return redis.call('get','h')", "0"), e("return redis.pcall('get','h')", "0"),
 		e("redis.call('set','str','v'); return redis.pcall('hget','str','a')", "0"),
 		e("return redis.call('type','h')", "0"), e("return redis.call('object','encoding','h')", "0"),
+		// sets and sorted sets: RESP3 doubles and sets reach Lua as tables
+		e("redis.call('del','z'); redis.call('zadd','z',1.5,'a',2,'b'); return redis.call('zrange','z',0,-1,'withscores')", "0"),
+		e("redis.setresp(3); return redis.call('zrange','z',0,-1,'withscores')", "0"),
+		e("redis.setresp(3); return redis.call('zscore','z','a')", "0"),
+		e("redis.setresp(3); return redis.call('zscore','z','a').double * 2", "0"),
+		e("return {redis.call('zincrby','z','0.25','a'), redis.call('zscore','z','a'), redis.call('zrank','z','b')}", "0"),
+		e("redis.call('del','s1'); redis.call('sadd','s1',3,1,2); return redis.call('smembers','s1')", "0"),
+		e("redis.setresp(3); redis.call('del','s2'); redis.call('sadd','s2','only'); return redis.call('smembers','s2')", "0"),
+		e("redis.setresp(3); return redis.call('smembers','s2').set.only", "0"),
+		e("return redis.pcall('zadd','s1',1,'x')", "0"),
 		// databases: a script runs in the caller's; its SELECT lasts for the script
 		e("redis.call('select','1'); redis.call('set','dbk','one'); return redis.call('get','dbk')", "0"),
 		{"GET", "dbk"}, {"SELECT", "1"}, {"GET", "dbk"},
