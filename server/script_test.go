@@ -626,6 +626,7 @@ func TestScriptClientPauseWrite(t *testing.T) {
 	ts := startServer(t)
 	admin, reader := ts.rawConn(t), ts.rawConn(t)
 	admin.do("SET", "k", "v")
+	admin.do("SET", "rk", "v")
 	admin.do("FUNCTION", "LOAD", "#!lua name=pl\nredis.register_function{function_name='ro', flags={'no-writes'}, callback=function() return 'ro' end}\n"+
 		"redis.register_function('rw', function() return redis.call('set','k','w') end)")
 	sha := strings.TrimSpace(strings.Split(admin.do("SCRIPT", "LOAD", "return redis.call('set','k','x')"), "\r\n")[1])
@@ -647,7 +648,7 @@ func TestScriptClientPauseWrite(t *testing.T) {
 	}
 	var waiting []*rawConn
 	for _, call := range [][]string{
-		{"EVAL", "return redis.call('get','k')", "0"}, // no flags: may write
+		{"EVAL", "return redis.call('get','rk')", "0"}, // no flags: may write (rk: no other call writes it; they run in any order)
 		{"EVALSHA", sha, "0"},
 		{"FCALL", "rw", "0"},
 		{"FCALL_RO", "rw", "0"},             // a writing function: waits, then refused
