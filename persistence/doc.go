@@ -72,9 +72,8 @@
 //
 // Ranges reserved for the other kinds (each kind registers its ops with
 // RegisterOp and its replay with shard.RegisterApply): sets 32-47, sorted
-// sets 48-63, lists 64-79, streams 80-95, functions 99-111 (after the
-// three above). Their bodies are documented with each kind in package
-// object.
+// sets 48-63, lists 64-79, streams 80-95; functions own 96-111 (96-98
+// above). Their bodies are documented with each kind in package object.
 //
 // Function records (function_ops.go) are not about a key, yet each carries
 // the fixed key "\x00functions": the shard that key maps to owns them, so
