@@ -20,15 +20,15 @@ var allowBusy = map[string]bool{}
 
 func init() {
 	for _, n := range strings.Fields(`latency|graph latency|doctor latency|latest latency|histogram latency|history latency|reset
-		fcall script|exists script|flush script|kill script|load script|debug script|help bzpopmin blmove unsubscribe shutdown sync
+		fcall script|exists script|flush script|kill script|load script|debug bzpopmin blmove unsubscribe shutdown sync
 		bgsave auth bzpopmax role module|load module|list module|loadex module|unload brpoplpush psync sunsubscribe reset
-		replconf ssubscribe discard unwatch replicaof config|resetstat config|rewrite config|get config|set config|help quit wait
+		replconf ssubscribe discard unwatch replicaof config|resetstat config|rewrite config|get config|set quit wait
 		subscribe monitor eval punsubscribe fcall_ro multi blpop bgrewriteaof save client|list client|pause client|info
 		client|kill client|reply client|caching client|setname client|no-evict client|no-touch client|getname client|tracking client|id
-		client|unpause client|trackinginfo client|getredir client|unblock client|setinfo client|help hello evalsha_ro exec
+		client|unpause client|trackinginfo client|getredir client|unblock client|setinfo hello evalsha_ro exec
 		function|restore function|dump function|list function|kill function|load function|delete function|flush function|stats
-		function|help debug eval_ro watch evalsha cluster|reset slaveof acl|genpass acl|setuser acl|list acl|log acl|load acl|whoami
-		acl|users acl|deluser acl|cat acl|getuser acl|dryrun acl|save psubscribe failover brpop bzmpop blmpop fcsync`) {
+		debug eval_ro watch evalsha cluster|reset slaveof acl|genpass acl|setuser acl|list acl|log acl|load acl|whoami
+		acl|users acl|deluser acl|cat acl|getuser acl|dryrun acl|save psubscribe failover brpop fcsync`) {
 		noScript[n] = true
 	}
 	for _, n := range strings.Fields(`script|kill shutdown auth reset replconf discard unwatch quit multi hello function|kill function|stats watch`) {

@@ -93,6 +93,13 @@ func scriptDiffSteps() [][]string {
 		e("redis.setresp(3); redis.call('del','s2'); redis.call('sadd','s2','only'); return redis.call('smembers','s2')", "0"),
 		e("redis.setresp(3); return redis.call('smembers','s2').set.only", "0"),
 		e("return redis.pcall('zadd','s1',1,'x')", "0"),
+		// blocking commands: refused (noscript) or answered at once, never blocking
+		e("return redis.pcall('blpop','q',0)", "0"), e("return redis.pcall('brpoplpush','q','q2',0)", "0"),
+		e("return redis.pcall('blmpop',0,1,'q','left')", "0"),
+		e("redis.call('del','q'); redis.call('rpush','q','a','b'); return redis.call('blmpop',0,1,'q','left','count',5)", "0"),
+		e("return redis.pcall('xread','block','0','streams','nostream','$')", "0"),
+		e("return redis.pcall('XREADGROUP','group','g','c','BLOCK','0','streams','st','>')", "0"),
+		e("return #redis.call('client','help') > 0", "0"), e("return #redis.call('script','help') > 0", "0"),
 		// databases: a script runs in the caller's; its SELECT lasts for the script
 		e("redis.call('select','1'); redis.call('set','dbk','one'); return redis.call('get','dbk')", "0"),
 		{"GET", "dbk"}, {"SELECT", "1"}, {"GET", "dbk"},

@@ -39,6 +39,10 @@ func cmdXRead(c *Client, args [][]byte) {
 		o := args[i]
 		switch {
 		case eqFold(o, "block") && more > 0:
+			if c.scriptRun != nil { // Redis refuses it in scripts, where nothing may block
+				c.reply.Error("ERR " + string(args[0]) + " command is not allowed with BLOCK option from scripts")
+				return
+			}
 			i++
 			t, ok := cache.ParseInt(args[i])
 			if !ok {
