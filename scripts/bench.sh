@@ -205,7 +205,7 @@ rb() {
   fi
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   awk -F, -v pre="$server,$setting,$round,redis-benchmark" -v c="$c" -v P="$P" -v n="$N" '
-    NR > 1 && NF >= 8 {
+    NR > 1 && NF >= 8 && $1 !~ /needed/ {
       gsub(/"/, "")
       t = tolower($1); sub(/ .*/, "", t)
       print pre "," t "," c "," P "," n ",,," $2 "," $3 "," $5 "," $7 ",," $8

@@ -406,12 +406,12 @@ func (c *Client) exec(args [][]byte) {
 	}
 	if c.ps == nil {
 		c.call(cmd, args)
-		return
+	} else {
+		n := c.reply.Len()
+		c.call(cmd, args)
+		c.takePushes(n)
+		c.trackingAfter(cmd)
 	}
-	n := c.reply.Len()
-	c.call(cmd, args)
-	c.takePushes(n)
-	c.trackingAfter(cmd)
 	if s.cache.ReadyPending() {
 		// keys this command (or another client's) readied: serve their
 		// blocked clients before this client's next command
