@@ -214,7 +214,7 @@ rb() {
   cpu=$(awk -v a="$cpu0" -v b="$(cpu_s "$SERVER_PID")" 'BEGIN { printf "%.2f", b - a }')
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   awk -F, -v pre="$server,$setting,$round,redis-benchmark" -v c="$c" -v P="$P" -v n="$N" -v cpu="$cpu" '
-    NR > 1 && NF >= 8 {
+    NR > 1 && NF >= 8 && $1 !~ /needed/ {
       gsub(/"/, "")
       t = tolower($1); sub(/ .*/, "", t)
       print pre "," t "," c "," P "," n ",,," $2 "," $3 "," $5 "," $7 ",," $8 "," cpu

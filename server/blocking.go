@@ -104,6 +104,7 @@ type blockedClient struct {
 	write   bool           // the command is a write: its reply waits for durability
 	timer   *time.Timer
 	inline  bool        // block() is still running: it takes the reply itself
+	closing bool        // close the connection once the reply is out (disconnectBlocked)
 	done    atomic.Bool // finished (served, timed out, unblocked or gone)
 	started time.Duration
 }
@@ -308,6 +309,22 @@ func (s *Server) unblockID(id int64, withError bool) bool {
 	return true
 }
 
+// disconnectBlocked answers every blocked client with the error msg and
+// closes its connection after the reply, as Redis does when it becomes a
+// replica (disconnectAllBlockedClients).
+func (s *Server) disconnectBlocked(msg string) {
+	b := &s.blk
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, bc := range b.byID {
+		if !bc.done.Load() {
+			bc.reply.Error(msg)
+			bc.closing = true
+			b.finishLocked(bc, true)
+		}
+	}
+}
+
 // forget removes a client that went away from the queues (its connection
 // is closing: nothing to notify).
 func (s *Server) forgetBlocked(c *Client) {
@@ -337,6 +354,9 @@ func (c *Client) takeUnblocked() bool {
 	c.reply.Raw(bc.reply.b)
 	if bc.write {
 		c.wrote = true
+	}
+	if bc.closing {
+		c.closeAfter = true
 	}
 	c.bc = nil
 	c.blockedFlag.Store(false)

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -456,4 +457,30 @@ func TestBlockingTimeoutErrors(t *testing.T) {
 	if err := rdb.Do(ctx(), "BLPOP", "q", "0.01").Err(); !errors.Is(err, redis.Nil) {
 		t.Fatal(err)
 	}
+}
+
+// fakeRepl is a Replication that accepts any REPLICAOF.
+type fakeRepl struct{}
+
+func (fakeRepl) ReplicaOf(host, port string) (bool, error)               { return true, nil }
+func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int) { conn.Close() }
+func (fakeRepl) Role() RoleInfo                                          { return RoleInfo{Master: true} }
+
+// Becoming a replica disconnects blocked clients with Redis's error (a
+// replica's lists follow its primary: nobody may pop them).
+func TestBlockedClientsDisconnectedOnReplicaOf(t *testing.T) {
+	ts := startServerOpts(t, func(o *Options) { o.Replication = fakeRepl{} })
+	rc := ts.rawConn(t)
+	rc.write(encodeCmd("BLPOP", "q", "0") + encodeCmd("PING"))
+	waitBlocked(t, ts, 1)
+	if err := ts.client(t, 2).Do(ctx(), "REPLICAOF", "127.0.0.1", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.read(); got != "-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n" {
+		t.Fatalf("blocked client got %q", got)
+	}
+	if got := rc.expectClosed(5 * time.Second); got != "" {
+		t.Fatalf("after the error: %q", got)
+	}
+	waitBlocked(t, ts, 0)
 }

@@ -143,6 +143,10 @@ func (g *gconn) serve() {
 				if !g.waitBlocked(limit) {
 					return
 				}
+				if g.cl.closeAfter { // unblocked to be disconnected (disconnectBlocked)
+					g.reply()
+					return
+				}
 			}
 		}
 		if err != nil {

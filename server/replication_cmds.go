@@ -88,6 +88,8 @@ func cmdReplicaOf(c *Client, args [][]byte) {
 		c.reply.Simple("OK Already connected to specified master")
 		return
 	}
+	// a replica's data follows its primary: nobody may pop from it
+	c.srv.disconnectBlocked("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
 	c.reply.Simple("OK")
 }
 
