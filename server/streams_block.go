@@ -85,8 +85,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 			if !g.LastID.Less(s.LastID()) {
 				return
 			}
-			cons, _ := g.CreateConsumer(q.consumer, now)
-			cons.Seen = now
+			cons := consumerFor(ks, g, key, q.consumer, now)
 			header()
 			start, _ := g.LastID.Incr()
 			rec, moved := serveNew(r, s, g, cons, start, count, q.noack, now, claimRecord(nil, g, cons, now))

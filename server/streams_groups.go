@@ -4,6 +4,7 @@ import (
 	"fastcache/cache"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -77,6 +78,17 @@ func cmdXGroupHelp(c *Client, args [][]byte) {
 	for _, l := range lines {
 		c.reply.Simple(l)
 	}
+}
+
+// consumerFor is the consumer name of g (created if missing, with its
+// keyspace event), seen now.
+func consumerFor(ks cache.Keyspace, g *object.Group, key, name []byte, now int64) *object.Consumer {
+	cons, created := g.CreateConsumer(name, now)
+	if created {
+		ks.Notify(pubsub.Stream, "xgroup-createconsumer", ks.DB(), key)
+	}
+	cons.Seen = now
+	return cons
 }
 
 // subSyntaxError is Redis's addReplySubcommandSyntaxError.
@@ -185,6 +197,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 				return
 			}
 			emit(object.OpXGroupCreate, object.AppendIDItem(name, id), entriesRead)
+			c.ks.Notify(pubsub.Stream, "xgroup-create", c.ks.DB(), key)
 			c.reply.OK()
 		case "setid":
 			var id object.StreamID
@@ -199,6 +212,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			}
 			g.LastID, g.EntriesRead = id, entriesRead
 			emit(object.OpXGroupSetID, object.AppendIDItem(name, id), entriesRead)
+			c.ks.Notify(pubsub.Stream, "xgroup-setid", c.ks.DB(), key)
 			c.reply.OK()
 		case "destroy":
 			if g == nil {
@@ -207,18 +221,21 @@ func cmdXGroup(c *Client, args [][]byte) {
 			}
 			s.DestroyGroup(grp)
 			emit(object.OpXGroupDestroy, name, 0)
+			c.ks.Notify(pubsub.Stream, "xgroup-destroy", c.ks.DB(), key)
 			c.reply.Int(1)
 			signal = true
 		case "createconsumer":
 			cons, created := g.CreateConsumer(args[4], now)
 			if created {
 				logDelivery(g, false, claimRecord(nil, g, cons, now), emit)
+				c.ks.Notify(pubsub.Stream, "xgroup-createconsumer", c.ks.DB(), key)
 			}
 			c.reply.Int(b2i(created))
 		case "delconsumer":
 			n := g.DelConsumer(args[4])
 			if n >= 0 {
 				emit(object.OpXDelConsumer, persistence.AppendItem(name, args[4]), 0)
+				c.ks.Notify(pubsub.Stream, "xgroup-delconsumer", c.ks.DB(), key)
 			}
 			c.reply.Int(int64(max(n, 0)))
 		}
@@ -509,8 +526,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 				continue
 			}
 			if cons == nil {
-				cons, _ = g.CreateConsumer(args[3], now)
-				cons.Seen = now
+				cons = consumerFor(c.ks, g, args[1], args[3], now)
 			}
 			cnt := int64(1) // a NACK FORCE creates starts at 1
 			if !forced {
@@ -622,8 +638,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 		c.reply.Array(len(claims))
 		for _, cl := range claims {
 			if cons == nil {
-				cons, _ = g.CreateConsumer(args[3], now)
-				cons.Seen = now
+				cons = consumerFor(c.ks, g, args[1], args[3], now)
 			}
 			g.Assign(cons, cl.id, now, cl.cnt)
 			log.claimed = object.AppendPendingItem(log.claimed, cl.id, now, cl.cnt)

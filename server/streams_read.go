@@ -141,7 +141,7 @@ func cmdXRead(c *Client, args [][]byte) {
 	for i, key := range q.keys {
 		if q.group != nil {
 			c.ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
-				if xreadGroupSync(&c.reply, asStream(o), &q, i, now, emit, &c.buf) {
+				if xreadGroupSync(c.ks, &c.reply, asStream(o), &q, i, now, emit, &c.buf) {
 					served++
 				}
 			})
@@ -179,7 +179,7 @@ func cmdXRead(c *Client, args [][]byte) {
 // xreadGroupSync serves stream i of an XREADGROUP at once if it can: the
 // consumer's history for an ID other than ">", or the entries after the
 // group's last ID. It writes [key, entries] and reports whether it did.
-func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit, scratch *[]byte) bool {
+func xreadGroupSync(ks cache.Keyspace, r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit, scratch *[]byte) bool {
 	if s == nil {
 		return false
 	}
@@ -197,8 +197,7 @@ func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, e
 	if !serve {
 		return false // (Redis 7.0 creates the consumer only when it serves it)
 	}
-	cons, _ := g.CreateConsumer(q.consumer, now)
-	cons.Seen = now
+	cons := consumerFor(ks, g, q.keys[i], q.consumer, now)
 	if r.proto < 3 {
 		r.Array(2)
 	}
