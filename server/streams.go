@@ -608,7 +608,7 @@ func cmdXSetID(c *Client, args [][]byte) {
 			return
 		}
 	}
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		if s == nil {
 			c.reply.Error(errNoSuchKey)

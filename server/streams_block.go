@@ -69,7 +69,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 			}
 			return blockNotReady
 		}
-		err := ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+		err := ks.Unwatched().Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 			s := asStream(o)
 			if s == nil {
 				r.Error("UNBLOCKED the stream key no longer exists")

@@ -164,7 +164,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		mk = newStream
 	}
 	signal := false
-	err := c.ks.Change(key, shard.KindStream, mk, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(key, shard.KindStream, mk, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		if s == nil {
 			c.reply.Error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
@@ -188,7 +188,8 @@ func cmdXGroup(c *Client, args [][]byte) {
 					return // a stream just created goes again (Fresh)
 				}
 			}
-			if created {
+			if created { // MKSTREAM: a new key, which Redis signals to WATCH
+				emit(cache.TouchWatch, nil, 0)
 				s.SetID(s.LastID(), s.EntriesAdded(), s.MaxDeleted())
 				emit(object.OpXSetID, object.AppendIDItem(object.AppendIDItem(nil, s.LastID()), s.MaxDeleted()), int64(s.EntriesAdded()))
 			}
@@ -260,7 +261,7 @@ func lowerASCII(b []byte) []byte {
 }
 
 func cmdXAck(c *Client, args [][]byte) {
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {
@@ -429,7 +430,7 @@ func (l *claimLog) emit(g *object.Group, cons *object.Consumer, now int64, emit 
 }
 
 func cmdXClaim(c *Client, args [][]byte) {
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {
@@ -581,7 +582,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			return
 		}
 	}
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {

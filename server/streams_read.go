@@ -140,7 +140,7 @@ func cmdXRead(c *Client, args [][]byte) {
 	at, served := c.reply.Len(), 0
 	for i, key := range q.keys {
 		if q.group != nil {
-			c.ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+			c.ks.Unwatched().Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 				if xreadGroupSync(c.ks, &c.reply, asStream(o), &q, i, now, emit, &c.buf) {
 					served++
 				}
