@@ -39,6 +39,10 @@ func cmdXRead(c *Client, args [][]byte) {
 		o := args[i]
 		switch {
 		case eqFold(o, "block") && more > 0:
+			if c.scriptRun != nil {
+				c.reply.Error("ERR " + sanitize(args[0], 128) + " command is not allowed with BLOCK option from scripts")
+				return
+			}
 			i++
 			t, ok := cache.ParseInt(args[i])
 			if !ok {
