@@ -139,7 +139,7 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 		k.notify(pubsub.New, "new", key)
 	}
 	em := emitterPool.Get().(*emitter)
-	em.s, em.key, em.rec, em.logged = s, key, rec, false
+	em.s, em.key, em.rec, em.logged, em.unwatched = s, key, rec, false, k.unwatched
 	fn(o, now, em.fn)
 	logged := em.logged
 	*em = emitter{fn: em.fn}
@@ -164,13 +164,27 @@ type emitter struct {
 	key    []byte
 	rec    persistence.Recorder
 	logged bool
-	fn     Emit // e.emit, bound once
+	// unwatched: records do not mark WATCHers (Keyspace.Unwatched)
+	unwatched bool
+	fn        Emit // e.emit, bound once
 }
 
 func (e *emitter) emit(op persistence.Op, body []byte, num int64) {
-	e.s.Log(op, e.key, body, num, e.rec)
+	switch {
+	case op == TouchWatch:
+		e.s.TouchWatch(e.key)
+		return
+	case e.unwatched:
+		e.rec.Record(op, e.s.N, e.key, body, num)
+	default:
+		e.s.Log(op, e.key, body, num, e.rec)
+	}
 	e.logged = true
 }
+
+// TouchWatch, emitted in a Change, logs nothing and marks the key modified
+// for WATCH (for a Change on an Unwatched keyspace).
+const TouchWatch persistence.Op = 0
 
 var emitterPool = sync.Pool{New: func() any {
 	e := &emitter{}

@@ -26,7 +26,15 @@ type Keyspace struct {
 	// type has no room for an error (GET, STRLEN, SETBIT...): the server
 	// then replaces the command's reply with the error.
 	errp *error
+	// unwatched: Change's records do not mark WATCHers (Unwatched)
+	unwatched bool
 }
+
+// Unwatched is k with Change not marking the key modified for WATCH:
+// Redis does not signal some changes (a stream's consumer groups: XACK,
+// XREADGROUP, XCLAIM, XGROUP ...). A command marks it itself with a
+// TouchWatch record where Redis does.
+func (k Keyspace) Unwatched() Keyspace { k.unwatched = true; return k }
 
 // WithErr is k reporting wrong-type errors of such commands into *errp.
 func (k Keyspace) WithErr(errp *error) Keyspace { k.errp = errp; return k }

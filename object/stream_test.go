@@ -1,6 +1,7 @@
 package object
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -206,4 +207,40 @@ func TestRaxNodes(t *testing.T) {
 	if n := s.RaxNodes(); n != 2 {
 		t.Fatalf("one key: %d nodes", n)
 	}
+}
+
+// FuzzStreamNodes: whatever bytes a node record holds (a damaged or
+// hostile snapshot), replaying it and then reading, deleting and trimming
+// never panics.
+func FuzzStreamNodes(f *testing.F) {
+	s := NewStream()
+	for i := 0; i < 30; i++ {
+		s.Add(StreamID{1, uint64(i + 1)}, [][]byte{[]byte("a"), []byte(strconv.Itoa(i)), []byte("bb"), []byte("x")})
+	}
+	s.nodes.each(func(n *streamNode) bool { f.Add(append([]byte(nil), n.lp...)); return true })
+	f.Fuzz(func(t *testing.T, lp []byte) {
+		if len(lp) < lpHdrSize+1 {
+			return
+		}
+		lp[len(lp)-1] = lpEOF // a well-framed listpack with any content
+		binary.LittleEndian.PutUint32(lp, uint32(len(lp)))
+		body := persistence.AppendItem(AppendIDItem(nil, StreamID{1, 1}), lp)
+		sh := shard.New(0, 1, persistence.NewDisabled(1).Queue(0))
+		d := sh.DB(0)
+		key := []byte("k")
+		d.Apply(&persistence.Record{Op: OpXNodes, Key: key, Value: body})
+		e, ok := d.Peek(key, 0)
+		if !ok {
+			return
+		}
+		st := d.Obj(e).(*Stream)
+		n := 0
+		st.Range(StreamID{}, MaxStreamID, false, func(e *StreamEntry) bool { e.Each(func(f, v []byte) {}); n++; return n < 1000 })
+		st.Range(StreamID{}, MaxStreamID, true, func(e *StreamEntry) bool { e.Each(func(f, v []byte) {}); n++; return n < 2000 })
+		st.Delete(StreamID{1, 5})
+		st.LastValidID()
+		st.Trim(TrimArgs{Strategy: TrimMaxLen, MaxLen: 3})
+		st.Add(MaxStreamID, [][]byte{[]byte("f"), []byte("v")})
+		st.RaxNodes()
+	})
 }

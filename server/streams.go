@@ -6,6 +6,7 @@ import (
 	"fastcache/cache"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -448,8 +449,13 @@ func cmdXAdd(c *Client, args [][]byte) {
 		emit(object.OpXAdd, body, 0)
 		c.replyStreamID(id)
 		added = true
+		c.ks.Notify(pubsub.Stream, "xadd", c.ks.DB(), args[1])
 		if a.trim.Strategy != object.TrimNone {
-			logTrim(s.Trim(a.trim), emit)
+			res := s.Trim(a.trim)
+			logTrim(res, emit)
+			if res.Deleted > 0 {
+				c.ks.Notify(pubsub.Stream, "xtrim", c.ks.DB(), args[1])
+			}
 		}
 	})
 	if c.replyErr(err) {
@@ -471,6 +477,9 @@ func cmdXTrim(c *Client, args [][]byte) {
 			res := s.Trim(a.trim)
 			logTrim(res, emit)
 			deleted = res.Deleted
+			if deleted > 0 {
+				c.ks.Notify(pubsub.Stream, "xtrim", c.ks.DB(), args[1])
+			}
 		}
 	})
 	if !c.replyErr(err) {
@@ -561,6 +570,7 @@ func cmdXDel(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(object.OpXDel, body, 0)
+			c.ks.Notify(pubsub.Stream, "xdel", c.ks.DB(), args[1])
 		}
 		c.reply.Int(int64(n))
 	})
@@ -598,7 +608,7 @@ func cmdXSetID(c *Client, args [][]byte) {
 			return
 		}
 	}
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		if s == nil {
 			c.reply.Error(errNoSuchKey)
@@ -623,6 +633,7 @@ func cmdXSetID(c *Client, args [][]byte) {
 		}
 		s.SetID(id, added, md)
 		emit(object.OpXSetID, object.AppendIDItem(object.AppendIDItem(nil, id), md), int64(added))
+		c.ks.Notify(pubsub.Stream, "xsetid", c.ks.DB(), args[1])
 		c.reply.OK()
 	})
 	c.replyErr(err)

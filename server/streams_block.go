@@ -69,7 +69,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 			}
 			return blockNotReady
 		}
-		err := ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+		err := ks.Unwatched().Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 			s := asStream(o)
 			if s == nil {
 				r.Error("UNBLOCKED the stream key no longer exists")
@@ -85,8 +85,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 			if !g.LastID.Less(s.LastID()) {
 				return
 			}
-			cons, _ := g.CreateConsumer(q.consumer, now)
-			cons.Seen = now
+			cons := consumerFor(ks, g, key, q.consumer, now)
 			header()
 			start, _ := g.LastID.Incr()
 			rec, moved := serveNew(r, s, g, cons, start, count, q.noack, now, claimRecord(nil, g, cons, now))

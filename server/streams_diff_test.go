@@ -142,7 +142,21 @@ func streamDiffScripts() []diffScript {
 	tm := func(args ...string) diffStep { return c(args...).with(streamTimes) }
 	xp := func(args ...string) diffStep { return c(args...).with(xpendingTimes) }
 	big := strings.Repeat("v", 5000)
+	on2 := func(args ...string) diffStep { return diffStep{on: 1, args: args} }
+	watch := []diffStep{c("XADD", "s", "1-1", "a", "1"), c("XADD", "s", "1-2", "a", "2"), c("XGROUP", "CREATE", "s", "g", "0")}
+	for _, cmd := range [][]string{
+		{"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"},
+		{"XACK", "s", "g", "1-1"}, {"XACK", "s", "g", "9-9"}, {"XGROUP", "CREATECONSUMER", "s", "g", "c2"},
+		{"XGROUP", "SETID", "s", "g", "0"}, {"XCLAIM", "s", "g", "c3", "0", "1-2"}, {"XGROUP", "CREATE", "s", "g9", "0"},
+		{"XGROUP", "DELCONSUMER", "s", "g", "c2"}, {"XGROUP", "DESTROY", "s", "g9"}, {"XAUTOCLAIM", "s", "g", "c4", "0", "0"},
+		{"XINFO", "STREAM", "s"}, {"XDEL", "s", "9-9"}, {"XDEL", "s", "1-1"}, {"XTRIM", "s", "MAXLEN", "5"},
+		{"XSETID", "s", "5-0"}, {"XADD", "s", "6-1", "a", "1"}, {"XTRIM", "s", "MAXLEN", "0"},
+		{"XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"},
+	} {
+		watch = append(watch, c("WATCH", "s"), c("WATCH", "t"), on2(cmd...), c("MULTI"), c("PING"), c("EXEC"))
+	}
 	return []diffScript{
+		{"watch", watch},
 		{"xadd", []diffStep{
 			c("XADD", "s", "1-1", "f", "v"),
 			c("XADD", "s", "1-2", "f", "v", "g", "w"),
@@ -352,6 +366,9 @@ func streamDiffScripts() []diffScript {
 			c("SET", "str", "x"),
 			c("XREAD", "STREAMS", "a", "str", "0", "0"),
 			c("XREAD", "STREAMS", "str", "a", "0", "x"),
+			c("EVAL", "return redis.call('XREAD','BLOCK','0','STREAMS','a','$')", "0"),
+			c("EVAL", "return redis.pcall('xreadgroup','GROUP','g','c','BLOCK','0','STREAMS','a','>')", "0"),
+			c("EVAL", "return redis.call('XREAD','COUNT','1','STREAMS','a','0')", "0"),
 			c("MULTI"),
 			c("XREAD", "BLOCK", "0", "STREAMS", "a", "$"),
 			c("XADD", "a", "1-3", "f", "3"),

@@ -4,6 +4,7 @@ import (
 	"fastcache/cache"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -79,6 +80,17 @@ func cmdXGroupHelp(c *Client, args [][]byte) {
 	}
 }
 
+// consumerFor is the consumer name of g (created if missing, with its
+// keyspace event), seen now.
+func consumerFor(ks cache.Keyspace, g *object.Group, key, name []byte, now int64) *object.Consumer {
+	cons, created := g.CreateConsumer(name, now)
+	if created {
+		ks.Notify(pubsub.Stream, "xgroup-createconsumer", ks.DB(), key)
+	}
+	cons.Seen = now
+	return cons
+}
+
 // subSyntaxError is Redis's addReplySubcommandSyntaxError.
 func (c *Client) subSyntaxError(args [][]byte) {
 	c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitize(args[1], 128) + "'. Try " + upper(args[0]) + " HELP.")
@@ -152,7 +164,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 		mk = newStream
 	}
 	signal := false
-	err := c.ks.Change(key, shard.KindStream, mk, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(key, shard.KindStream, mk, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		if s == nil {
 			c.reply.Error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
@@ -176,7 +188,8 @@ func cmdXGroup(c *Client, args [][]byte) {
 					return // a stream just created goes again (Fresh)
 				}
 			}
-			if created {
+			if created { // MKSTREAM: a new key, which Redis signals to WATCH
+				emit(cache.TouchWatch, nil, 0)
 				s.SetID(s.LastID(), s.EntriesAdded(), s.MaxDeleted())
 				emit(object.OpXSetID, object.AppendIDItem(object.AppendIDItem(nil, s.LastID()), s.MaxDeleted()), int64(s.EntriesAdded()))
 			}
@@ -185,6 +198,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 				return
 			}
 			emit(object.OpXGroupCreate, object.AppendIDItem(name, id), entriesRead)
+			c.ks.Notify(pubsub.Stream, "xgroup-create", c.ks.DB(), key)
 			c.reply.OK()
 		case "setid":
 			var id object.StreamID
@@ -199,6 +213,7 @@ func cmdXGroup(c *Client, args [][]byte) {
 			}
 			g.LastID, g.EntriesRead = id, entriesRead
 			emit(object.OpXGroupSetID, object.AppendIDItem(name, id), entriesRead)
+			c.ks.Notify(pubsub.Stream, "xgroup-setid", c.ks.DB(), key)
 			c.reply.OK()
 		case "destroy":
 			if g == nil {
@@ -207,18 +222,21 @@ func cmdXGroup(c *Client, args [][]byte) {
 			}
 			s.DestroyGroup(grp)
 			emit(object.OpXGroupDestroy, name, 0)
+			c.ks.Notify(pubsub.Stream, "xgroup-destroy", c.ks.DB(), key)
 			c.reply.Int(1)
 			signal = true
 		case "createconsumer":
 			cons, created := g.CreateConsumer(args[4], now)
 			if created {
 				logDelivery(g, false, claimRecord(nil, g, cons, now), emit)
+				c.ks.Notify(pubsub.Stream, "xgroup-createconsumer", c.ks.DB(), key)
 			}
 			c.reply.Int(b2i(created))
 		case "delconsumer":
 			n := g.DelConsumer(args[4])
 			if n >= 0 {
 				emit(object.OpXDelConsumer, persistence.AppendItem(name, args[4]), 0)
+				c.ks.Notify(pubsub.Stream, "xgroup-delconsumer", c.ks.DB(), key)
 			}
 			c.reply.Int(int64(max(n, 0)))
 		}
@@ -243,7 +261,7 @@ func lowerASCII(b []byte) []byte {
 }
 
 func cmdXAck(c *Client, args [][]byte) {
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {
@@ -412,7 +430,7 @@ func (l *claimLog) emit(g *object.Group, cons *object.Consumer, now int64, emit 
 }
 
 func cmdXClaim(c *Client, args [][]byte) {
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {
@@ -509,8 +527,7 @@ func cmdXClaim(c *Client, args [][]byte) {
 				continue
 			}
 			if cons == nil {
-				cons, _ = g.CreateConsumer(args[3], now)
-				cons.Seen = now
+				cons = consumerFor(c.ks, g, args[1], args[3], now)
 			}
 			cnt := int64(1) // a NACK FORCE creates starts at 1
 			if !forced {
@@ -565,7 +582,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 			return
 		}
 	}
-	err := c.ks.Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+	err := c.ks.Unwatched().Change(args[1], shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {
@@ -622,8 +639,7 @@ func cmdXAutoClaim(c *Client, args [][]byte) {
 		c.reply.Array(len(claims))
 		for _, cl := range claims {
 			if cons == nil {
-				cons, _ = g.CreateConsumer(args[3], now)
-				cons.Seen = now
+				cons = consumerFor(c.ks, g, args[1], args[3], now)
 			}
 			g.Assign(cons, cl.id, now, cl.cnt)
 			log.claimed = object.AppendPendingItem(log.claimed, cl.id, now, cl.cnt)

@@ -39,8 +39,8 @@ func cmdXRead(c *Client, args [][]byte) {
 		o := args[i]
 		switch {
 		case eqFold(o, "block") && more > 0:
-			if c.scriptRun != nil { // Redis refuses it in scripts, where nothing may block
-				c.reply.Error("ERR " + string(args[0]) + " command is not allowed with BLOCK option from scripts")
+			if c.scriptRun != nil {
+				c.reply.Error("ERR " + sanitize(args[0], 128) + " command is not allowed with BLOCK option from scripts")
 				return
 			}
 			i++
@@ -144,8 +144,8 @@ func cmdXRead(c *Client, args [][]byte) {
 	at, served := c.reply.Len(), 0
 	for i, key := range q.keys {
 		if q.group != nil {
-			c.ks.Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
-				if xreadGroupSync(&c.reply, asStream(o), &q, i, now, emit, &c.buf) {
+			c.ks.Unwatched().Change(key, shard.KindStream, nil, func(o shard.Object, now int64, emit cache.Emit) {
+				if xreadGroupSync(c.ks, &c.reply, asStream(o), &q, i, now, emit, &c.buf) {
 					served++
 				}
 			})
@@ -183,7 +183,7 @@ func cmdXRead(c *Client, args [][]byte) {
 // xreadGroupSync serves stream i of an XREADGROUP at once if it can: the
 // consumer's history for an ID other than ">", or the entries after the
 // group's last ID. It writes [key, entries] and reports whether it did.
-func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit, scratch *[]byte) bool {
+func xreadGroupSync(ks cache.Keyspace, r *Reply, s *object.Stream, q *xreadReq, i int, now int64, emit cache.Emit, scratch *[]byte) bool {
 	if s == nil {
 		return false
 	}
@@ -201,8 +201,7 @@ func xreadGroupSync(r *Reply, s *object.Stream, q *xreadReq, i int, now int64, e
 	if !serve {
 		return false // (Redis 7.0 creates the consumer only when it serves it)
 	}
-	cons, _ := g.CreateConsumer(q.consumer, now)
-	cons.Seen = now
+	cons := consumerFor(ks, g, q.keys[i], q.consumer, now)
 	if r.proto < 3 {
 		r.Array(2)
 	}
