@@ -58,6 +58,7 @@ type roundResult struct {
 	dirBytes   int64
 	restart    time.Duration
 	restartOK  bool
+	restartCPU float64 // CPU seconds (user+system) the restarted server had used when loaded
 	lastDBSize int64
 	normal     loadResult
 	snap       loadResult
@@ -220,7 +221,8 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	}
 	defer s2.kill9()
 	res.restart, res.lastDBSize, res.restartOK = waitDBSize(s2, int64(cfg.keys), cfg.restartTimeout)
-	logf("  restart: %v (DBSIZE %d, ok=%v), data dir %s", res.restart.Round(time.Millisecond), res.lastDBSize, res.restartOK, mib(float64(res.dirBytes)))
+	res.restartCPU, _ = cpuSeconds(s2.pid())
+	logf("  restart: %v (DBSIZE %d, ok=%v, server CPU %.2f s), data dir %s", res.restart.Round(time.Millisecond), res.lastDBSize, res.restartOK, res.restartCPU, mib(float64(res.dirBytes)))
 	if !res.restartOK {
 		return res, fmt.Errorf("DBSIZE %d != %d after %v (log: %s)", res.lastDBSize, cfg.keys, res.restart, s2.log.Name())
 	}
@@ -464,15 +466,8 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 		}
 		return median(xs)
 	}
-	perRound := func(kind string, f func(roundResult) float64, format string) string {
-		var parts []string
-		for _, r := range results[kind] {
-			parts = append(parts, fmt.Sprintf(format, f(r)))
-		}
-		return strings.Join(parts, ", ")
-	}
 	if !cfg.skipRestart {
-		reportRestart(w, cfg, med, perRound)
+		reportRestart(w, cfg, results, med)
 	}
 	if !cfg.skipSnapLoad {
 		reportSnapLoad(w, cfg, results, med)
@@ -480,25 +475,36 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 	fmt.Fprintf(w, "\nThe machine is shared (2 cores, other jobs may run); the load generator runs on the same cores as the server. Values are 32 base64 characters of pseudo-random bytes (little compressible).\n\n")
 }
 
-func reportRestart(w io.Writer, cfg config, med func(string, func(roundResult) float64) float64, perRound func(string, func(roundResult) float64, string) string) {
+func reportRestart(w io.Writer, cfg config, results map[string][]roundResult, med func(string, func(roundResult) float64) float64) {
+	perRoundPairs := func(kind string) string {
+		var parts []string
+		for _, r := range results[kind] {
+			parts = append(parts, fmt.Sprintf("%.2f / %.2f s", r.restart.Seconds(), r.restartCPU))
+		}
+		return strings.Join(parts, ", ")
+	}
 	restartS := func(r roundResult) float64 { return r.restart.Seconds() }
+	cpuS := func(r roundResult) float64 { return r.restartCPU }
 	keysPS := func(r roundResult) float64 { return float64(cfg.keys) / r.restart.Seconds() }
 	dirB := func(r roundResult) float64 { return float64(r.dirBytes) }
+	unit := "keys"
 	if cfg.hashes > 0 {
 		fmt.Fprintf(w, "## Restart after kill -9 (%d hashes x %d fields = %d fields)\n\n", cfg.hashes, cfg.fields, cfg.hashes*cfg.fields)
 		keysPS = func(r roundResult) float64 { return float64(cfg.hashes*cfg.fields) / r.restart.Seconds() }
-		fmt.Fprintf(w, "| server | median restart | fields/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+		unit = "fields"
 	} else {
 		fmt.Fprintf(w, "## Restart after kill -9 (%d keys)\n\n", cfg.keys)
-		fmt.Fprintf(w, "| server | median restart | keys/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
 	}
+	fmt.Fprintf(w, "Server CPU = user + system CPU time of the restarted server (all threads, /proc/<pid>/stat) when DBSIZE first answered the full count: what loading cost, whatever share of a busy machine's cores the server got.\n\n")
+	fmt.Fprintf(w, "| server | median restart | %s/s | server CPU | data dir | per round (restart / CPU) |\n|---|---:|---:|---:|---:|---|\n", unit)
 	for _, k := range []string{"fastcache", "redis"} {
-		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %s | %s |\n", k, med(k, restartS), med(k, keysPS),
-			mib(med(k, dirB)), perRound(k, restartS, "%.3f s"))
+		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %.2f s | %s | %s |\n", k, med(k, restartS), med(k, keysPS), med(k, cpuS),
+			mib(med(k, dirB)), perRoundPairs(k))
 	}
-	fmt.Fprintf(w, "| **fastcache/redis** | **%s** | %s | %s | |\n\n",
+	fmt.Fprintf(w, "| **fastcache/redis** | **%s** | %s | **%s** | %s | |\n\n",
 		ratio(med("fastcache", restartS), med("redis", restartS)),
 		ratio(med("fastcache", keysPS), med("redis", keysPS)),
+		ratio(med("fastcache", cpuS), med("redis", cpuS)),
 		ratio(med("fastcache", dirB), med("redis", dirB)))
 }
 
@@ -567,4 +573,28 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 			fmt.Fprintf(w, "- %s\n", n)
 		}
 	}
+}
+
+// cpuSeconds is the user + system CPU time pid has used (all threads), from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return (ut + st) / 100, nil
 }
