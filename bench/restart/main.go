@@ -50,7 +50,7 @@ type config struct {
 	skipRestart, skipSnapLoad         bool
 	servers                           string
 	timeCap, restartTimeout           time.Duration
-	fcBin, redisBin, workDir          string
+	fcBin, fc2Bin, redisBin, workDir  string
 	keep                              bool
 }
 
@@ -84,8 +84,15 @@ func main() {
 	flag.IntVar(&cfg.bigHash, "bighash", 0, "write a hash of this many fields after the restart, before the SET/GET loops")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "no snapshot, kill -9 and restart: load, then the loops")
 	flag.BoolVar(&cfg.skipSnapLoad, "skip-snapload", false, "skip the loops without and with a snapshot")
-	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling)")
+	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling; fastcache2 = the -fastcache2 build)")
+	flag.StringVar(&cfg.fc2Bin, "fastcache2", "", "a second fastcache build, run as server \"fastcache2\" (A/B of two versions in the same rounds)")
 	flag.Parse()
+	for _, k := range reported(cfg) {
+		if k != "redis" && k != "fastcache" && !(k == "fastcache2" && cfg.fc2Bin != "") {
+			fmt.Fprintf(os.Stderr, "restart: unknown server %q in -servers (fastcache, redis, or fastcache2 with -fastcache2)\n", k)
+			os.Exit(2)
+		}
+	}
 	if cfg.hashes > 0 {
 		if cfg.hashes < 10 || cfg.fields < 1 {
 			fmt.Fprintln(os.Stderr, "restart: need -hashes >= 10 and -fields >= 1")
@@ -142,19 +149,29 @@ func persistArgs(kind string) []string {
 	// auto-aof-rewrite-percentage 0 on both: the only snapshot is the one
 	// this program triggers at 90%, so both restarts replay the same shape
 	// (snapshot of 90% + log of the last 10%).
-	if kind == "fastcache" {
+	if isFastcache(kind) {
 		return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-percentage", "0"}
 	}
 	return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--aof-use-rdb-preamble", "yes",
 		"--save", "", "--auto-aof-rewrite-percentage", "0"}
 }
 
+// isFastcache: "fastcache", or "fastcache2" (a second build, -fastcache2,
+// interleaved in the same rounds for an A/B of two versions).
+func isFastcache(kind string) bool { return strings.HasPrefix(kind, "fastcache") }
+
 func binOf(cfg config, kind string) string {
-	if kind == "fastcache" {
+	switch kind {
+	case "fastcache":
 		return cfg.fcBin
+	case "fastcache2":
+		return cfg.fc2Bin
 	}
 	return cfg.redisBin
 }
+
+// reported are the servers of the tables: the ones run, in -servers order.
+func reported(cfg config) []string { return strings.Split(cfg.servers, ",") }
 
 func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	var res roundResult
@@ -185,7 +202,7 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	}
 	c := newClient(s.addr(), 2)
 	t = time.Now()
-	if kind == "fastcache" {
+	if isFastcache(kind) {
 		if err := c.Do(ctx, "BGSAVE").Err(); err != nil {
 			c.Close()
 			return res, fmt.Errorf("BGSAVE: %w", err)
@@ -497,7 +514,7 @@ func reportRestart(w io.Writer, cfg config, results map[string][]roundResult, me
 	}
 	fmt.Fprintf(w, "Server CPU = user + system CPU time of the restarted server (all threads, /proc/<pid>/stat) when DBSIZE first answered the full count: what loading cost, whatever share of a busy machine's cores the server got.\n\n")
 	fmt.Fprintf(w, "| server | median restart | %s/s | server CPU | data dir | per round (restart / CPU) |\n|---|---:|---:|---:|---:|---|\n", unit)
-	for _, k := range []string{"fastcache", "redis"} {
+	for _, k := range reported(cfg) {
 		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %.2f s | %s | %s |\n", k, med(k, restartS), med(k, keysPS), med(k, cpuS),
 			mib(med(k, dirB)), perRoundPairs(k))
 	}
@@ -520,7 +537,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 	fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
 	fmt.Fprintf(w, "| server | mode | ops/s | p50 | p99 | p99 snapshot/normal | ops/s snapshot/normal | snapshots | covered |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	dms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	for _, k := range []string{"fastcache", "redis"} {
+	for _, k := range reported(cfg) {
 		nOps := med(k, func(r roundResult) float64 { return r.normal.opsPerSec() })
 		nP50 := med(k, func(r roundResult) float64 { return dms(r.normal.p50) })
 		nP99 := med(k, func(r roundResult) float64 { return dms(r.normal.p99) })
@@ -537,7 +554,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 	fcP99 := med("fastcache", func(r roundResult) float64 { return dms(r.snap.p99) })
 	rdP99 := med("redis", func(r roundResult) float64 { return dms(r.snap.p99) })
 	fmt.Fprintf(w, "\np99 snapshot/normal per round: ")
-	for i, k := range []string{"fastcache", "redis"} {
+	for i, k := range reported(cfg) {
 		var parts []string
 		for _, r := range results[k] {
 			parts = append(parts, fmt.Sprintf("%.2f", dms(r.snap.p99)/dms(r.normal.p99)))
@@ -552,7 +569,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 		ratio(fcP99, rdP99), ratio(med("fastcache", func(r roundResult) float64 { return r.snap.opsPerSec() }),
 			med("redis", func(r roundResult) float64 { return r.snap.opsPerSec() })))
 	var notes []string
-	for _, k := range []string{"fastcache", "redis"} {
+	for _, k := range reported(cfg) {
 		for i, r := range results[k] {
 			for _, lr := range []struct {
 				name string
