@@ -50,7 +50,7 @@ type config struct {
 	skipRestart, skipSnapLoad         bool
 	servers                           string
 	timeCap, restartTimeout           time.Duration
-	fcBin, redisBin, workDir          string
+	fcBin, fc2Bin, redisBin, workDir  string
 	keep                              bool
 }
 
@@ -58,6 +58,7 @@ type roundResult struct {
 	dirBytes   int64
 	restart    time.Duration
 	restartOK  bool
+	restartCPU float64 // CPU seconds (user+system) the restarted server had used when loaded
 	lastDBSize int64
 	normal     loadResult
 	snap       loadResult
@@ -83,8 +84,15 @@ func main() {
 	flag.IntVar(&cfg.bigHash, "bighash", 0, "write a hash of this many fields after the restart, before the SET/GET loops")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "no snapshot, kill -9 and restart: load, then the loops")
 	flag.BoolVar(&cfg.skipSnapLoad, "skip-snapload", false, "skip the loops without and with a snapshot")
-	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling)")
+	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling; fastcache2 = the -fastcache2 build)")
+	flag.StringVar(&cfg.fc2Bin, "fastcache2", "", "a second fastcache build, run as server \"fastcache2\" (A/B of two versions in the same rounds)")
 	flag.Parse()
+	for _, k := range reported(cfg) {
+		if k != "redis" && k != "fastcache" && !(k == "fastcache2" && cfg.fc2Bin != "") {
+			fmt.Fprintf(os.Stderr, "restart: unknown server %q in -servers (fastcache, redis, or fastcache2 with -fastcache2)\n", k)
+			os.Exit(2)
+		}
+	}
 	if cfg.hashes > 0 {
 		if cfg.hashes < 10 || cfg.fields < 1 {
 			fmt.Fprintln(os.Stderr, "restart: need -hashes >= 10 and -fields >= 1")
@@ -141,19 +149,29 @@ func persistArgs(kind string) []string {
 	// auto-aof-rewrite-percentage 0 on both: the only snapshot is the one
 	// this program triggers at 90%, so both restarts replay the same shape
 	// (snapshot of 90% + log of the last 10%).
-	if kind == "fastcache" {
+	if isFastcache(kind) {
 		return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-percentage", "0"}
 	}
 	return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--aof-use-rdb-preamble", "yes",
 		"--save", "", "--auto-aof-rewrite-percentage", "0"}
 }
 
+// isFastcache: "fastcache", or "fastcache2" (a second build, -fastcache2,
+// interleaved in the same rounds for an A/B of two versions).
+func isFastcache(kind string) bool { return strings.HasPrefix(kind, "fastcache") }
+
 func binOf(cfg config, kind string) string {
-	if kind == "fastcache" {
+	switch kind {
+	case "fastcache":
 		return cfg.fcBin
+	case "fastcache2":
+		return cfg.fc2Bin
 	}
 	return cfg.redisBin
 }
+
+// reported are the servers of the tables: the ones run, in -servers order.
+func reported(cfg config) []string { return strings.Split(cfg.servers, ",") }
 
 func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	var res roundResult
@@ -184,7 +202,7 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	}
 	c := newClient(s.addr(), 2)
 	t = time.Now()
-	if kind == "fastcache" {
+	if isFastcache(kind) {
 		if err := c.Do(ctx, "BGSAVE").Err(); err != nil {
 			c.Close()
 			return res, fmt.Errorf("BGSAVE: %w", err)
@@ -220,7 +238,8 @@ func oneRound(cfg config, kind, dataDir string) (roundResult, error) {
 	}
 	defer s2.kill9()
 	res.restart, res.lastDBSize, res.restartOK = waitDBSize(s2, int64(cfg.keys), cfg.restartTimeout)
-	logf("  restart: %v (DBSIZE %d, ok=%v), data dir %s", res.restart.Round(time.Millisecond), res.lastDBSize, res.restartOK, mib(float64(res.dirBytes)))
+	res.restartCPU, _ = cpuSeconds(s2.pid())
+	logf("  restart: %v (DBSIZE %d, ok=%v, server CPU %.2f s), data dir %s", res.restart.Round(time.Millisecond), res.lastDBSize, res.restartOK, res.restartCPU, mib(float64(res.dirBytes)))
 	if !res.restartOK {
 		return res, fmt.Errorf("DBSIZE %d != %d after %v (log: %s)", res.lastDBSize, cfg.keys, res.restart, s2.log.Name())
 	}
@@ -464,15 +483,8 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 		}
 		return median(xs)
 	}
-	perRound := func(kind string, f func(roundResult) float64, format string) string {
-		var parts []string
-		for _, r := range results[kind] {
-			parts = append(parts, fmt.Sprintf(format, f(r)))
-		}
-		return strings.Join(parts, ", ")
-	}
 	if !cfg.skipRestart {
-		reportRestart(w, cfg, med, perRound)
+		reportRestart(w, cfg, results, med)
 	}
 	if !cfg.skipSnapLoad {
 		reportSnapLoad(w, cfg, results, med)
@@ -480,25 +492,36 @@ func report(w io.Writer, cfg config, results map[string][]roundResult) {
 	fmt.Fprintf(w, "\nThe machine is shared (2 cores, other jobs may run); the load generator runs on the same cores as the server. Values are 32 base64 characters of pseudo-random bytes (little compressible).\n\n")
 }
 
-func reportRestart(w io.Writer, cfg config, med func(string, func(roundResult) float64) float64, perRound func(string, func(roundResult) float64, string) string) {
+func reportRestart(w io.Writer, cfg config, results map[string][]roundResult, med func(string, func(roundResult) float64) float64) {
+	perRoundPairs := func(kind string) string {
+		var parts []string
+		for _, r := range results[kind] {
+			parts = append(parts, fmt.Sprintf("%.2f / %.2f s", r.restart.Seconds(), r.restartCPU))
+		}
+		return strings.Join(parts, ", ")
+	}
 	restartS := func(r roundResult) float64 { return r.restart.Seconds() }
+	cpuS := func(r roundResult) float64 { return r.restartCPU }
 	keysPS := func(r roundResult) float64 { return float64(cfg.keys) / r.restart.Seconds() }
 	dirB := func(r roundResult) float64 { return float64(r.dirBytes) }
+	unit := "keys"
 	if cfg.hashes > 0 {
 		fmt.Fprintf(w, "## Restart after kill -9 (%d hashes x %d fields = %d fields)\n\n", cfg.hashes, cfg.fields, cfg.hashes*cfg.fields)
 		keysPS = func(r roundResult) float64 { return float64(cfg.hashes*cfg.fields) / r.restart.Seconds() }
-		fmt.Fprintf(w, "| server | median restart | fields/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
+		unit = "fields"
 	} else {
 		fmt.Fprintf(w, "## Restart after kill -9 (%d keys)\n\n", cfg.keys)
-		fmt.Fprintf(w, "| server | median restart | keys/s | data dir | per round |\n|---|---:|---:|---:|---|\n")
 	}
-	for _, k := range []string{"fastcache", "redis"} {
-		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %s | %s |\n", k, med(k, restartS), med(k, keysPS),
-			mib(med(k, dirB)), perRound(k, restartS, "%.3f s"))
+	fmt.Fprintf(w, "Server CPU = user + system CPU time of the restarted server (all threads, /proc/<pid>/stat) when DBSIZE first answered the full count: what loading cost, whatever share of a busy machine's cores the server got.\n\n")
+	fmt.Fprintf(w, "| server | median restart | %s/s | server CPU | data dir | per round (restart / CPU) |\n|---|---:|---:|---:|---:|---|\n", unit)
+	for _, k := range reported(cfg) {
+		fmt.Fprintf(w, "| %s | %.3f s | %.0f | %.2f s | %s | %s |\n", k, med(k, restartS), med(k, keysPS), med(k, cpuS),
+			mib(med(k, dirB)), perRoundPairs(k))
 	}
-	fmt.Fprintf(w, "| **fastcache/redis** | **%s** | %s | %s | |\n\n",
+	fmt.Fprintf(w, "| **fastcache/redis** | **%s** | %s | **%s** | %s | |\n\n",
 		ratio(med("fastcache", restartS), med("redis", restartS)),
 		ratio(med("fastcache", keysPS), med("redis", keysPS)),
+		ratio(med("fastcache", cpuS), med("redis", cpuS)),
 		ratio(med("fastcache", dirB), med("redis", dirB)))
 }
 
@@ -514,7 +537,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 	fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
 	fmt.Fprintf(w, "| server | mode | ops/s | p50 | p99 | p99 snapshot/normal | ops/s snapshot/normal | snapshots | covered |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	dms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	for _, k := range []string{"fastcache", "redis"} {
+	for _, k := range reported(cfg) {
 		nOps := med(k, func(r roundResult) float64 { return r.normal.opsPerSec() })
 		nP50 := med(k, func(r roundResult) float64 { return dms(r.normal.p50) })
 		nP99 := med(k, func(r roundResult) float64 { return dms(r.normal.p99) })
@@ -531,7 +554,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 	fcP99 := med("fastcache", func(r roundResult) float64 { return dms(r.snap.p99) })
 	rdP99 := med("redis", func(r roundResult) float64 { return dms(r.snap.p99) })
 	fmt.Fprintf(w, "\np99 snapshot/normal per round: ")
-	for i, k := range []string{"fastcache", "redis"} {
+	for i, k := range reported(cfg) {
 		var parts []string
 		for _, r := range results[k] {
 			parts = append(parts, fmt.Sprintf("%.2f", dms(r.snap.p99)/dms(r.normal.p99)))
@@ -546,7 +569,7 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 		ratio(fcP99, rdP99), ratio(med("fastcache", func(r roundResult) float64 { return r.snap.opsPerSec() }),
 			med("redis", func(r roundResult) float64 { return r.snap.opsPerSec() })))
 	var notes []string
-	for _, k := range []string{"fastcache", "redis"} {
+	for _, k := range reported(cfg) {
 		for i, r := range results[k] {
 			for _, lr := range []struct {
 				name string
@@ -567,4 +590,28 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 			fmt.Fprintf(w, "- %s\n", n)
 		}
 	}
+}
+
+// cpuSeconds is the user + system CPU time pid has used (all threads), from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	ut, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	return (ut + st) / 100, nil
 }
