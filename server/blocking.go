@@ -89,6 +89,17 @@ const (
 	blockServed                       // served: the reply is written
 )
 
+// notServed is a try step's result when it served nothing: err (the key
+// holds another type) leaves the key to later waiters of that type, as
+// Redis serves a ready key only to the clients blocked for its type;
+// otherwise the key is empty for everyone.
+func notServed(err error) blockResult {
+	if err != nil {
+		return blockNotReady
+	}
+	return blockExhausted
+}
+
 // blockTry is a blocked command's "serve me now" step (see the file comment).
 type blockTry func(ks cache.Keyspace, key []byte, r *Reply) blockResult
 

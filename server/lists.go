@@ -581,7 +581,7 @@ func blockingPop(c *Client, args [][]byte, left bool) {
 			r.Bulk(key)
 		})
 		if err != nil || !found {
-			return blockExhausted
+			return notServed(err)
 		}
 		return blockServed
 	})
@@ -623,8 +623,8 @@ func blockingMove(c *Client, src, dst []byte, fromLeft, toLeft bool, timeoutArg 
 			r.Err(err)
 			return blockServed
 		}
-		if !found {
-			return blockExhausted
+		if err != nil || !found {
+			return notServed(err)
 		}
 		return blockServed
 	})
@@ -655,7 +655,7 @@ func cmdBLMPop(c *Client, args [][]byte) {
 			r.Array(n)
 		})
 		if err != nil || !found {
-			return blockExhausted
+			return notServed(err)
 		}
 		return blockServed
 	})

@@ -857,29 +857,45 @@ func max64(a, b int64) int64 {
 }
 
 func cmdZMPop(c *Client, args [][]byte) {
-	nk, ok := cache.ParseInt(args[1])
+	a, ok := parseZMPop(c, args, 1)
+	if !ok {
+		return
+	}
+	key, es, err := ZPop(c.ks, a.keys, a.count, a.max)
+	if !c.replyErr(err) {
+		replyZMPop(&c.reply, key, es)
+	}
+}
+
+// zmpopArgs are ZMPOP's and BZMPOP's arguments after the timeout.
+type zmpopArgs struct {
+	keys  [][]byte
+	max   bool
+	count int
+}
+
+// parseZMPop parses "numkeys key... MIN|MAX [COUNT count]" at args[i:],
+// answering Redis's errors itself.
+func parseZMPop(c *Client, args [][]byte, i int) (zmpopArgs, bool) {
+	var a zmpopArgs
+	nk, ok := cache.ParseInt(args[i])
 	if !ok || nk < 1 {
 		c.reply.Error("ERR numkeys should be greater than 0")
-		return
+		return a, false
 	}
-	if nk > int64(len(args)-3) {
+	if nk > int64(len(args)-i-2) {
 		c.reply.Error(errSyntax)
-		return
+		return a, false
 	}
-	keys := args[2 : 2+nk]
-	wi := 2 + len(keys)
-	if wi >= len(args) {
-		c.reply.Error(errSyntax)
-		return
-	}
-	var max bool
+	a.keys = args[i+1 : i+1+int(nk)]
+	wi := i + 1 + len(a.keys)
 	switch {
 	case eqFold(args[wi], "min"):
 	case eqFold(args[wi], "max"):
-		max = true
+		a.max = true
 	default:
 		c.reply.Error(errSyntax)
-		return
+		return a, false
 	}
 	count := int64(-1)
 	for j := wi + 1; j < len(args); j++ {
@@ -888,21 +904,16 @@ func cmdZMPop(c *Client, args [][]byte) {
 			n, ok := cache.ParseInt(args[j])
 			if !ok || n < 1 {
 				c.reply.Error("ERR count should be greater than 0")
-				return
+				return a, false
 			}
 			count = n
 			continue
 		}
 		c.reply.Error(errSyntax)
-		return
+		return a, false
 	}
-	if count == -1 {
-		count = 1
-	}
-	key, es, err := ZPop(c.ks, keys, int(min(count, math.MaxInt32)), max)
-	if !c.replyErr(err) {
-		replyZMPop(&c.reply, key, es)
-	}
+	a.count = int(min(max64(count, 1), math.MaxInt32))
+	return a, true
 }
 
 // replyZMPop writes ZMPOP's (and BZMPOP's) reply into r: [key, [[member,
