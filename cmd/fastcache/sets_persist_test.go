@@ -251,10 +251,11 @@ func TestReplayEquivalenceSetsZSets(t *testing.T) {
 	diffCollections(t, "after kill -9 (snapshot + log)", before, collectionState(t, p.client()))
 }
 
-// TestCrashSetsZSetsAlways: concurrent ZINCRBY, ZADD, SADD and SPOP under
-// appendfsync always, kill -9 at a random moment, twice: after each restart
-// every acknowledged write is there, and no member an acknowledged SPOP
-// returned is back.
+// TestCrashSetsZSetsAlways: concurrent ZINCRBY, ZADD, SADD, SPOP and
+// BZPOPMIN, and consumers blocked in BZPOPMAX served by other clients'
+// ZADDs, under appendfsync always, kill -9 at a random moment, twice: after
+// each restart every acknowledged write is there, and no member an
+// acknowledged pop returned is back.
 func TestCrashSetsZSetsAlways(t *testing.T) {
 	dir := t.TempDir()
 	p := startReady(t, dir, "--appendfsync", "always")
@@ -269,6 +270,13 @@ func TestCrashSetsZSetsAlways(t *testing.T) {
 		if err := p.client().Do(ctx(), args...).Err(); err != nil {
 			t.Fatal(err)
 		}
+		zargs := []any{"ZADD", fmt.Sprintf("bz:%d", w)}
+		for i := 0; i < popSize; i++ {
+			zargs = append(zargs, i, "p"+strconv.Itoa(i))
+		}
+		if err := p.client().Do(ctx(), zargs...).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	type state struct {
 		mu       sync.Mutex
@@ -276,7 +284,7 @@ func TestCrashSetsZSetsAlways(t *testing.T) {
 		incrAck  map[string]float64 // member -> highest score acknowledged
 		zadded   map[string]bool    // acked ZADD members (key/member)
 		sadded   map[string]bool    // acked SADD members (key/member)
-		popped   map[string]bool    // acked SPOP members (key/member)
+		popped   map[string]bool    // acked SPOP, BZPOPMIN and BZPOPMAX members (key/member)
 	}
 	st := &state{incrSent: map[string]int64{}, incrAck: map[string]float64{}, zadded: map[string]bool{}, sadded: map[string]bool{}, popped: map[string]bool{}}
 	for round := 0; round < 2; round++ {
@@ -296,7 +304,21 @@ func TestCrashSetsZSetsAlways(t *testing.T) {
 						return
 					default:
 					}
-					switch r.IntN(4) {
+					switch r.IntN(6) {
+					case 4: // a pop that can be served at once
+						k := fmt.Sprintf("bz:%d", w)
+						z, err := rdb.BZPopMin(ctx(), time.Second, k).Result()
+						if err != nil {
+							return
+						}
+						st.mu.Lock()
+						st.popped[k+"/"+z.Member.(string)] = true
+						st.mu.Unlock()
+					case 5: // feed the blocked consumers of "bq"
+						m := fmt.Sprintf("w%d-r%d-%d", w, round, i)
+						if err := rdb.ZAdd(ctx(), "bq", redis.Z{Score: float64(i), Member: m}).Err(); err != nil {
+							return
+						}
 					case 0:
 						m := fmt.Sprintf("zi:%d/m%d", w, r.IntN(20))
 						st.mu.Lock()
@@ -341,6 +363,34 @@ func TestCrashSetsZSetsAlways(t *testing.T) {
 				}
 			}(w)
 		}
+		// consumers that wait in BZPOPMAX on "bq" and are served by the
+		// writers' ZADDs (the pop made when a blocked client is served)
+		for c := 0; c < 3; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rdb := redis.NewClient(&redis.Options{Addr: p.addr(), MaxRetries: -1, PoolSize: 1, ReadTimeout: 30 * time.Second})
+				defer rdb.Close()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					z, err := rdb.BZPopMax(ctx(), time.Second, "bq").Result()
+					if err == redis.Nil {
+						continue
+					}
+					if err != nil {
+						return
+					}
+					st.mu.Lock()
+					st.popped["bq/"+z.Member.(string)] = true
+					st.mu.Unlock()
+					ops.Add(1)
+				}
+			}()
+		}
 		// kill at a random moment once some writes were acknowledged
 		target := int64(500 + rand.IntN(3000))
 		deadline := time.Now().Add(30 * time.Second)
@@ -373,7 +423,12 @@ func TestCrashSetsZSetsAlways(t *testing.T) {
 		}
 		check("ZADD", st.zadded, true, func(k, m string) bool { return rdb.ZScore(ctx(), k, m).Err() == nil })
 		check("SADD", st.sadded, true, func(k, m string) bool { return rdb.SIsMember(ctx(), k, m).Val() })
-		check("SPOP", st.popped, false, func(k, m string) bool { return rdb.SIsMember(ctx(), k, m).Val() })
+		check("SPOP/BZPOPMIN/BZPOPMAX", st.popped, false, func(k, m string) bool {
+			if strings.HasPrefix(k, "pop:") {
+				return rdb.SIsMember(ctx(), k, m).Val()
+			}
+			return rdb.ZScore(ctx(), k, m).Err() == nil
+		})
 		t.Logf("round %d: %d writes acknowledged before kill -9; %d increments, %d ZADDs, %d SADDs, %d popped members checked",
 			round, ops.Load(), len(st.incrAck), len(st.zadded), len(st.sadded), len(st.popped))
 		st.mu.Unlock()
