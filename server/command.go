@@ -34,6 +34,9 @@ type Command struct {
 	Flags flags
 	// Key positions for COMMAND INFO (1-based; 0 = no keys; LastKey -1 = last arg).
 	FirstKey, LastKey, Step int
+	// KeyFn finds the keys of a call when their positions depend on the
+	// arguments (movablekeys: command_keys.go); register sets it.
+	KeyFn func(args [][]byte, buf []int) []int
 	Group                   string // "string", "generic", "connection", "server", "transactions"
 	Summary                 string
 	Since                   string
@@ -82,6 +85,9 @@ func register(cmds ...*Command) {
 			panic("duplicate command " + c.Name)
 		}
 		commands[c.Name] = c
+		if fn := movableKeys[c.Name]; fn != nil {
+			c.KeyFn = fn
+		}
 		if c.Args != "" || c.Complexity != "" {
 			argSpecs[c.Name] = [2]string{c.Complexity, c.Args}
 		}

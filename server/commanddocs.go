@@ -108,6 +108,9 @@ func commandFlags(cmd *Command) []string {
 	if f&flagBlocking != 0 {
 		out = append(out, "blocking")
 	}
+	if cmd.KeyFn != nil {
+		out = append(out, "movablekeys")
+	}
 	if f&flagLoading != 0 {
 		out = append(out, "loading", "stale")
 	}
@@ -441,18 +444,17 @@ func commandKeys(c *Client, args [][]byte) (cmd *Command, keys [][]byte, ok bool
 	case cmd == nil:
 		c.reply.Error("ERR Invalid command specified")
 		return nil, nil, false
-	case cmd.FirstKey <= 0:
+	case cmd.FirstKey <= 0 && cmd.KeyFn == nil:
 		c.reply.Error("ERR The command has no key arguments")
 		return nil, nil, false
 	case !arityOK(cmd.Arity, len(full)):
 		c.reply.Error("ERR Invalid number of arguments specified for command")
 		return nil, nil, false
 	}
-	first, last, step := cmd.keyRange(len(full))
-	for i := first; i <= last && i < len(full); i += step {
+	for _, i := range cmd.keyPositions(full, nil) {
 		keys = append(keys, full[i])
 	}
-	if len(keys) == 0 {
+	if len(keys) == 0 && !noMandatoryKeys[cmd.Name] {
 		c.reply.Error("ERR Invalid arguments specified for command")
 		return nil, nil, false
 	}

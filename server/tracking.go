@@ -470,11 +470,8 @@ func (c *Client) trackingRemember(m *trackMode, cmd *Command, args [][]byte) {
 		return
 	}
 	t := &c.srv.psrv.trk
-	first, last, step := cmd.keyRange(len(args))
-	if first <= 0 {
-		return
-	}
-	for i := first; i <= last && i < len(args); i += step {
+	var buf [8]int
+	for _, i := range cmd.keyPositions(args, buf[:0]) {
 		t.remember(args[i], c.ID)
 	}
 	if max := c.srv.cfg.TrackingTableMaxKeys(); max > 0 && t.nkeys.Load() > max {

@@ -1,0 +1,59 @@
+package server
+
+import "testing"
+
+// Movable keys (command_keys.go): COMMAND GETKEYS and the keys a tracking
+// client reads, against redis-server.
+
+func TestRedisDiffMovableKeys(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: append([]string{"COMMAND", "GETKEYS"}, args...)} }
+	steps := []diffStep{
+		c("ZUNIONSTORE", "d", "2", "a", "b"), c("ZUNIONSTORE", "d", "5", "a", "b"), c("ZINTERSTORE", "d", "1", "a", "WEIGHTS", "2"),
+		c("ZDIFFSTORE", "d", "0", "a"), c("ZUNION", "0", "a"), c("ZUNION", "2", "a", "b", "WITHSCORES"), c("ZINTER", "1", "a"),
+		c("ZDIFF", "x", "a"), c("ZINTERCARD", "2", "a", "b", "LIMIT", "1"), c("SINTERCARD", "3", "a", "b", "c"),
+		c("LMPOP", "2", "a", "b", "LEFT"), c("LMPOP", "3", "a", "b", "LEFT"), c("ZMPOP", "1", "a", "MIN", "COUNT", "2"),
+		c("BLMPOP", "0", "2", "a", "b", "LEFT"), c("BZMPOP", "0", "1", "a", "MIN"), c("BZMPOP", "0", "-1", "a", "MIN"),
+		c("EVAL", "return 1", "0"), c("EVAL", "return 1", "2", "a", "b", "c"), c("EVAL", "return 1", "3", "a"),
+		c("EVALSHA", "abc", "1", "k"), c("EVAL_RO", "s", "1", "k"), c("EVALSHA_RO", "s", "0"),
+		c("FCALL", "f", "1", "a", "b"), c("FCALL_RO", "f", "0"),
+		c("XREAD", "STREAMS", "a", "b", "0", "0"), c("XREAD", "STREAMS", "a", "b", "0"),
+		c("XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "streams", "streams", "0", "0"),
+		c("XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", ">"), c("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "a", "b", ">", ">"),
+		c("SORT", "k"), c("SORT", "k", "STORE", "d"), c("SORT", "k", "STORE", "d", "STORE", "e"),
+		c("SORT", "k", "BY", "w_*", "LIMIT", "0", "1", "GET", "#", "STORE", "d"), c("SORT_RO", "k", "BY", "x"),
+		c("GEORADIUS", "k", "1", "2", "3", "m"), c("GEORADIUS", "k", "1", "2", "3", "m", "STORE", "a"),
+		c("GEORADIUS", "k", "1", "2", "3", "m", "STORE", "a", "STOREDIST", "b"),
+		c("GEORADIUSBYMEMBER", "k", "m", "3", "km", "STOREDIST", "d"),
+		c("ZADD", "k", "1", "m"), c("MSET", "a", "1", "b", "2"), c("PING", "x"),
+	}
+	runDiffScripts(t, []diffScript{{"getkeys-movable", steps}})
+}
+
+// A tracking client that reads keys through a movable-key command (ZUNION,
+// SINTERCARD, XREAD, SORT_RO, EVAL_RO) is told when any of them changes,
+// as Redis tells it.
+func TestTrackingMovableKeysRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	steps := []psStep{
+		c(1, "FLUSHALL"),
+		c(0, "HELLO", "3").norm1(diffHello),
+		c(0, "CLIENT", "TRACKING", "ON"),
+		c(1, "XADD", "st", "1-1", "f", "v"),
+		c(0, "XREAD", "STREAMS", "st", "0"),
+		c(1, "XADD", "st", "2-1", "f", "v"),
+		read(0, 1),
+		c(1, "RPUSH", "l", "3", "1", "2"),
+		c(0, "SORT_RO", "l"),
+		c(1, "RPUSH", "l", "0"),
+		read(0, 1),
+		c(1, "SET", "ev", "1"),
+		c(0, "EVAL_RO", "return redis.call('GET', KEYS[1])", "1", "ev"),
+		c(1, "SET", "ev", "2"),
+		read(0, 1),
+		c(0, "PING"),
+	}
+	runPubSubDiff(t, fc.addr, redisAddr, 2, steps)
+}
