@@ -36,11 +36,11 @@ type Command struct {
 	FirstKey, LastKey, Step int
 	// KeyFn finds the keys of a call when their positions depend on the
 	// arguments (movablekeys: command_keys.go); register sets it.
-	KeyFn func(args [][]byte, buf []int) []int
-	Group                   string // "string", "generic", "connection", "server", "transactions"
-	Summary                 string
-	Since                   string
-	Handler                 func(c *Client, args [][]byte)
+	KeyFn   func(args [][]byte, buf []int) []int
+	Group   string // "string", "generic", "connection", "server", "transactions"
+	Summary string
+	Since   string
+	Handler func(c *Client, args [][]byte)
 	// Sub holds subcommands (CLIENT, CONFIG, COMMAND, OBJECT, MEMORY):
 	// lower-case name -> command whose Name is "parent|sub".
 	Sub map[string]*Command
