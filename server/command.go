@@ -76,6 +76,13 @@ func (cmd *Command) isKey(i, argc int) bool {
 	return first > 0 && i >= first && i <= last && (i-first)%step == 0
 }
 
+// with returns cmd with the flags f added (for table entries built by a
+// helper that sets none).
+func (cmd *Command) with(f flags) *Command {
+	cmd.Flags |= f
+	return cmd
+}
+
 // commands is the command table, filled by register() in each file's init.
 var commands = map[string]*Command{}
 
@@ -87,6 +94,9 @@ func register(cmds ...*Command) {
 		commands[c.Name] = c
 		if fn := movableKeys[c.Name]; fn != nil {
 			c.KeyFn = fn
+		}
+		if c.FirstKey == 0 {
+			c.Step = 0 // as Redis lists a command without fixed keys
 		}
 		if c.Args != "" || c.Complexity != "" {
 			argSpecs[c.Name] = [2]string{c.Complexity, c.Args}

@@ -1,6 +1,11 @@
 package server
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Movable keys (command_keys.go): COMMAND GETKEYS and the keys a tracking
 // client reads, against redis-server.
@@ -56,4 +61,55 @@ func TestTrackingMovableKeysRedisDiff(t *testing.T) {
 		c(0, "PING"),
 	}
 	runPubSubDiff(t, fc.addr, redisAddr, 2, steps)
+}
+
+// TestRedisDiffCommandInfo: for every command and subcommand both servers
+// have, COMMAND INFO's name, arity, flags (in Redis's order), key positions
+// and ACL categories are redis-server's. Client libraries and proxies read
+// them (which commands write, which block, where the keys are).
+func TestRedisDiffCommandInfo(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr, Protocol: 2})
+	defer rdb.Close()
+	fdb := fc.client(t, 2)
+	// The shard channels are keys in Redis's key specs (flagged not_key);
+	// here they are channels only.
+	known := map[string]bool{"spublish": true, "ssubscribe": true, "sunsubscribe": true}
+	table := func(c *redis.Client) map[string]string {
+		t.Helper()
+		all, err := c.Do(ctx(), "COMMAND").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		var add func(e []any)
+		add = func(e []any) {
+			out[e[0].(string)] = fmt.Sprint(e[:7])
+			if len(e) >= 10 {
+				for _, s := range e[9].([]any) {
+					add(s.([]any))
+				}
+			}
+		}
+		for _, e := range all {
+			add(e.([]any))
+		}
+		return out
+	}
+	want, got := table(rdb), table(fdb)
+	compared := 0
+	for name, g := range got {
+		w, ok := want[name]
+		if !ok || known[name] {
+			continue
+		}
+		compared++
+		if g != w {
+			t.Errorf("COMMAND INFO %s:\n fastcache %s\n redis     %s", name, g, w)
+		}
+	}
+	if compared < 250 {
+		t.Fatalf("only %d commands compared", compared)
+	}
 }

@@ -82,96 +82,109 @@ func lookupFullName(name []byte) *Command {
 
 // Redis's command flags in the order COMMAND INFO lists them.
 func commandFlags(cmd *Command) []string {
-	if cmd.Sub != nil {
-		return nil // containers have no flags of their own in Redis
-	}
-	var out []string
 	f := cmd.Flags
-	if f&flagWrite != 0 {
-		out = append(out, "write")
+	if cmd.Sub != nil && cmd.Name != "command" {
+		return nil // containers have no flags of their own in Redis (COMMAND has some)
 	}
-	if f&flagReadOnly != 0 {
-		out = append(out, "readonly")
+	has := map[string]bool{
+		"write": f&flagWrite != 0, "readonly": f&flagReadOnly != 0, "denyoom": f&flagDenyOOM != 0,
+		"admin": f&flagAdmin != 0, "pubsub": f&flagPubSub != 0, "noscript": noScript[cmd.Name],
+		"blocking": f&flagBlocking != 0, "loading": f&flagLoading != 0, "stale": f&flagLoading != 0,
+		"skip_slowlog": f&flagSkipSlowlog != 0, "fast": f&flagFast != 0, "no_auth": f&flagNoAuth != 0,
+		"no_mandatory_keys": noMandatoryKeys[cmd.Name], "movablekeys": cmd.KeyFn != nil,
+		"allow_busy": allowBusy[cmd.Name],
 	}
-	if f&flagDenyOOM != 0 {
-		out = append(out, "denyoom")
-	}
-	if f&flagAdmin != 0 {
-		out = append(out, "admin", "noscript")
-	}
-	if f&flagPubSub != 0 {
-		out = append(out, "pubsub")
-		if strings.HasSuffix(cmd.Name, "subscribe") {
-			out = append(out, "noscript")
-		}
-	}
-	if f&flagBlocking != 0 {
-		out = append(out, "blocking")
-	}
-	if cmd.KeyFn != nil {
-		out = append(out, "movablekeys")
-	}
-	if f&flagLoading != 0 {
-		out = append(out, "loading", "stale")
-	}
-	if f&flagFast != 0 {
-		out = append(out, "fast")
-	}
-	if f&flagNoAuth != 0 {
-		out = append(out, "no_auth")
+	for _, x := range extraFlags[cmd.Name] {
+		has[x] = true
 	}
 	// flagNoMulti means "runs at once inside MULTI" here; Redis's no_multi
 	// ("not allowed in a transaction") applies to these only.
 	switch cmd.Name {
-	case "multi", "watch", "shutdown", "fcsync":
-		out = append(out, "no_multi")
+	case "shutdown", "save":
+		has["no_multi"] = true
+	}
+	var out []string
+	for _, x := range flagOrder {
+		if has[x] {
+			out = append(out, x)
+		}
 	}
 	return out
 }
 
+// flagOrder is the order Redis 7.0 lists command flags in.
+var flagOrder = []string{"write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+	"loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth", "may_replicate",
+	"no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy"}
+
+// extraFlags are Redis's flags that change nothing here but COMMAND INFO:
+// where a server doing async loading or MONITOR would differ.
+var extraFlags = map[string][]string{
+	"eval": {"stale", "skip_monitor"}, "evalsha": {"stale", "skip_monitor"}, "eval_ro": {"stale", "skip_monitor"},
+	"evalsha_ro": {"stale", "skip_monitor"}, "fcall": {"stale", "skip_monitor"}, "fcall_ro": {"stale", "skip_monitor"},
+	"script|load": {"stale"}, "replicaof": {"stale", "no_async_loading"}, "slaveof": {"stale", "no_async_loading"},
+	"bgsave": {"no_async_loading"}, "bgrewriteaof": {"no_async_loading"}, "save": {"no_async_loading"},
+}
+
 // aclCategories derives Redis's ACL categories, in Redis's order.
 func aclCategories(cmd *Command) []string {
-	var out []string
-	add := func(s string) { out = append(out, s) }
+	if cmd.Sub != nil { // containers are @slow, whatever their subcommands are
+		if cmd.Name == "command" {
+			return []string{"@slow", "@connection"}
+		}
+		return []string{"@slow"}
+	}
+	has := map[string]bool{}
 	if cmd.Group == "generic" {
-		add("@keyspace")
+		has["@keyspace"] = true
 	}
-	if cmd.Flags&flagReadOnly != 0 {
-		add("@read")
-	}
-	if cmd.Flags&flagWrite != 0 {
-		add("@write")
-	}
+	has["@read"] = cmd.Flags&flagReadOnly != 0
+	has["@write"] = cmd.Flags&flagWrite != 0
 	switch cmd.Group {
 	case "string", "bitmap", "hash", "list", "set", "stream", "geo", "scripting", "hyperloglog":
-		add("@" + cmd.Group)
+		has["@"+cmd.Group] = true
 	case "sorted-set":
-		add("@sortedset")
-	}
-	if cmd.Flags&flagPubSub != 0 { // by flag: PUBSUB HELP is in the group but not the category
-		add("@pubsub")
-	}
-	if cmd.Flags&flagAdmin != 0 {
-		add("@admin")
-	}
-	if cmd.Flags&flagFast != 0 {
-		add("@fast")
-	} else {
-		add("@slow")
-	}
-	if cmd.Flags&flagBlocking != 0 {
-		add("@blocking")
-	}
-	if cmd.Flags&flagAdmin != 0 || cmd.Name == "flushall" || cmd.Name == "flushdb" || cmd.Name == "keys" {
-		add("@dangerous")
-	}
-	switch cmd.Group {
+		has["@sortedset"] = true
 	case "connection":
-		add("@connection")
+		has["@connection"] = true
 	case "transactions":
-		add("@transaction")
+		has["@transaction"] = true
+	}
+	has["@pubsub"] = cmd.Flags&flagPubSub != 0 // by flag: PUBSUB HELP is in the group but not the category
+	has["@admin"] = cmd.Flags&flagAdmin != 0
+	has["@fast"] = cmd.Flags&flagFast != 0
+	has["@slow"] = cmd.Flags&flagFast == 0
+	has["@blocking"] = cmd.Flags&flagBlocking != 0
+	has["@dangerous"] = cmd.Flags&flagAdmin != 0 || cmd.Name == "flushall" || cmd.Name == "flushdb" || cmd.Name == "keys"
+	for _, c := range aclAdjust[cmd.Name] {
+		has[c[1:]] = c[0] == '+'
+	}
+	var out []string
+	for _, c := range aclOrder {
+		if has[c] {
+			out = append(out, c)
+		}
 	}
 	return out
+}
+
+// aclOrder is the order Redis 7.0 lists ACL categories in.
+var aclOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string",
+	"@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking",
+	"@dangerous", "@connection", "@transaction", "@scripting"}
+
+// aclAdjust are the categories Redis 7.0 gives a command beyond (+) or
+// against (-) what its group and flags imply.
+var aclAdjust = map[string][]string{
+	"eval_ro": {"-@read"}, "evalsha_ro": {"-@read"}, "fcall_ro": {"-@read"},
+	"dbsize": {"+@keyspace"}, "flushall": {"+@keyspace"}, "flushdb": {"+@keyspace"},
+	"swapdb": {"+@keyspace", "+@dangerous"}, "info": {"+@dangerous"},
+	"lastsave": {"+@admin", "+@dangerous"}, "role": {"+@admin", "+@dangerous"},
+	"sort":          {"-@keyspace", "+@set", "+@sortedset", "+@list", "+@dangerous"},
+	"sort_ro":       {"-@keyspace", "+@set", "+@sortedset", "+@list", "+@dangerous"},
+	"command|count": {"+@connection"}, "command|docs": {"+@connection"}, "command|getkeys": {"+@connection"},
+	"command|getkeysandflags": {"+@connection"}, "command|help": {"+@connection"},
+	"command|info": {"+@connection"}, "command|list": {"+@connection"},
 }
 
 func statusSet(c *Client, items []string) {

@@ -81,15 +81,15 @@ func init() {
 		Summary: "A container for function commands"}
 	function.Handler = func(c *Client, args [][]byte) { runSub(c, function, args) }
 	function.Sub = subTable(
-		fnCmd("function|load", -3, "7.0.0", "Creates a library.", functionLoad),
-		fnCmd("function|delete", 3, "7.0.0", "Deletes a library and its functions.", functionDelete),
-		fnCmd("function|flush", -2, "7.0.0", "Deletes all libraries and functions.", functionFlush),
+		fnCmd("function|load", -3, "7.0.0", "Creates a library.", functionLoad).with(flagWrite|flagDenyOOM),
+		fnCmd("function|delete", 3, "7.0.0", "Deletes a library and its functions.", functionDelete).with(flagWrite),
+		fnCmd("function|flush", -2, "7.0.0", "Deletes all libraries and functions.", functionFlush).with(flagWrite),
 		fnCmd("function|list", -2, "7.0.0", "Returns information about all libraries.", functionList),
 		fnCmd("function|dump", 2, "7.0.0", "Dumps all libraries into a serialized binary payload.", functionDump),
-		fnCmd("function|restore", -3, "7.0.0", "Restores all libraries from a payload.", functionRestore),
+		fnCmd("function|restore", -3, "7.0.0", "Restores all libraries from a payload.", functionRestore).with(flagWrite|flagDenyOOM),
 		fnCmd("function|stats", 2, "7.0.0", "Returns information about a function during execution.", functionStats),
 		fnCmd("function|kill", 2, "7.0.0", "Terminates a function during execution.", func(c *Client, _ [][]byte) { killScript(c, false) }),
-		fnCmd("function|help", 2, "7.0.0", "Returns helpful text about the different subcommands.", functionHelp),
+		fnCmd("function|help", 2, "7.0.0", "Returns helpful text about the different subcommands.", functionHelp).with(flagLoading),
 	)
 	register(
 		fnCmd("fcall", -3, "7.0.0", "Invokes a function.", func(c *Client, a [][]byte) { fcall(c, a, false) }),

@@ -38,7 +38,7 @@ func init() {
 			Summary: "Outputs a memory problems report.", Handler: memoryDoctor},
 		&Command{Name: "memory|purge", Arity: 2, Group: "server", Since: "4.0.0",
 			Summary: "Asks the allocator to release memory.", Handler: memoryPurge},
-		&Command{Name: "memory|help", Arity: 2, Group: "server", Since: "4.0.0",
+		&Command{Name: "memory|help", Arity: 2, Flags: flagLoading, Group: "server", Since: "4.0.0",
 			Summary: "Returns helpful text about the different subcommands.", Handler: memoryHelp},
 	)
 	register(object, memory)

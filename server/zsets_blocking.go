@@ -12,7 +12,11 @@ import (
 func init() {
 	const w, blk = flagWrite, flagBlocking
 	z := func(name string, arity int, first, last int, since, summary, complexity, args string, fn func(*Client, [][]byte)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: w | blk, FirstKey: first, LastKey: last, Step: 1, Group: "sorted-set",
+		f := w | blk
+		if first > 0 {
+			f |= flagFast // BZPOPMIN and BZPOPMAX, as Redis flags them
+		}
+		return &Command{Name: name, Arity: arity, Flags: f, FirstKey: first, LastKey: last, Step: 1, Group: "sorted-set",
 			Since: since, Summary: summary, Complexity: complexity, Args: args, Handler: fn}
 	}
 	register(
