@@ -83,16 +83,24 @@ func cmdMove(c *Client, args [][]byte) {
 }
 
 func cmdSwapDB(c *Client, args [][]byte) {
-	a, ok := parseDBIndex(c, args[1], "ERR invalid first DB index", "ERR invalid first DB index")
-	if !ok {
+	// Both indexes are parsed before either is checked against the number
+	// of databases, as Redis does.
+	var ids [2]int64
+	for i, msg := range []string{"ERR invalid first DB index", "ERR invalid second DB index"} {
+		n, ok := cache.ParseInt(args[1+i])
+		if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+			c.reply.Error(msg)
+			return
+		}
+		ids[i] = n
+	}
+	dbs := int64(c.srv.cache.Databases())
+	if ids[0] < 0 || ids[0] >= dbs || ids[1] < 0 || ids[1] >= dbs {
+		c.reply.Error(errDBIndex)
 		return
 	}
-	b, ok := parseDBIndex(c, args[2], "ERR invalid second DB index", "ERR invalid second DB index")
-	if !ok {
-		return
-	}
-	if a != b {
-		c.ks.SwapDB(a, b)
+	if ids[0] != ids[1] {
+		c.ks.SwapDB(int(ids[0]), int(ids[1]))
 	}
 	c.reply.OK()
 }

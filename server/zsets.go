@@ -113,6 +113,14 @@ flags:
 }
 
 func cmdZIncrBy(c *Client, args [][]byte) {
+	// Redis parses ZINCRBY as ZADD INCR: a ZADD flag in the increment's
+	// place is taken as a flag, which leaves no score/member pair.
+	for _, fl := range []string{"nx", "xx", "gt", "lt", "ch", "incr"} {
+		if eqFold(args[2], fl) {
+			c.reply.Error(errSyntax)
+			return
+		}
+	}
 	zadd(c, args[1], args[2:], zaddFlags{incr: true})
 }
 
