@@ -8,6 +8,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/object"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -404,7 +405,7 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 	}
 	if z == nil {
 		if storeKey != nil {
-			g.Store(storeKey, object.NewZSet(nil))
+			g.Store(storeKey, object.NewZSet(nil), pubsub.ZSet, "") // deletes it: "del"
 			c.reply.Int(0)
 		} else {
 			c.reply.Array(0)
@@ -443,7 +444,11 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 			es[i] = object.Entry{Member: p.Member, Score: s}
 		}
 		sortEntries(es)
-		g.Store(storeKey, builtWhole(es))
+		event := "georadiusstore"
+		if fl&geoSearchStore != 0 {
+			event = "geosearchstore"
+		}
+		g.Store(storeKey, builtWhole(es), pubsub.ZSet, event)
 		c.reply.Int(int64(len(es)))
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"fastcache/internal/glob"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -72,6 +73,7 @@ func cmdSAdd(c *Client, args [][]byte) {
 		}
 		if added > 0 {
 			emit(object.OpSAdd, body, 0)
+			c.ks.Notify(pubsub.Set, "sadd", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -95,6 +97,7 @@ func cmdSRem(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(object.OpSRem, body, 0)
+			c.ks.Notify(pubsub.Set, "srem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -180,6 +183,7 @@ func cmdSPop(c *Client, args [][]byte) {
 		}
 		popped = s.Pop(max(count, 1))
 		logSRem(emit, popped)
+		c.ks.Notify(pubsub.Set, "spop", c.ks.DB(), args[1])
 	})
 	if c.replyErr(err) {
 		return
@@ -266,6 +270,7 @@ func cmdSMove(c *Client, args [][]byte) {
 			if asSet(o).Remove(m) {
 				removed = true
 				emit(object.OpSRem, persistence.AppendItem(nil, m), 0)
+				c.ks.Notify(pubsub.Set, "srem", c.ks.DB(), src)
 			}
 		})
 		if !removed {
@@ -275,6 +280,7 @@ func cmdSMove(c *Client, args [][]byte) {
 		g.Change(dst, shard.KindSet, func() shard.Object { return object.NewSet(m) }, func(o shard.Object, emit cache.Emit) {
 			if asSet(o).Add(m) {
 				emit(object.OpSAdd, persistence.AppendItem(nil, m), 0)
+				c.ks.Notify(pubsub.Set, "sadd", c.ks.DB(), dst)
 			}
 		})
 	})
@@ -365,7 +371,7 @@ func cmdSInterStore(c *Client, args [][]byte) {
 		}
 		out := object.NewIntSet()
 		sinter(sets, func(m []byte) bool { out.Add(m); return true })
-		g.Store(args[1], out)
+		g.Store(args[1], out, pubsub.Set, "sinterstore")
 		c.reply.Int(int64(out.Len()))
 	})
 }
@@ -426,7 +432,11 @@ func sunionDiffCmd(c *Client, args [][]byte, diff, store bool) {
 		}
 		out := sunionDiff(sets, diff)
 		if store {
-			g.Store(args[1], out)
+			event := "sunionstore"
+			if diff {
+				event = "sdiffstore"
+			}
+			g.Store(args[1], out, pubsub.Set, event)
 			c.reply.Int(int64(out.Len()))
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"fastcache/internal/glob"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -198,6 +199,11 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		}
 		if len(body) > 0 {
 			emit(object.OpZAdd, body, 0)
+			event := "zadd"
+			if f.incr {
+				event = "zincr"
+			}
+			c.ks.Notify(pubsub.ZSet, event, c.ks.DB(), key)
 		}
 	})
 	switch {
@@ -233,6 +239,7 @@ func cmdZRem(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(object.OpZRem, body, 0)
+			c.ks.Notify(pubsub.ZSet, "zrem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -661,7 +668,7 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 		if sp.by == byRank {
 			dst = object.NewZSetSized(len(es), 0)
 		}
-		g.Store(args[1], zsetOf(dst, es))
+		g.Store(args[1], zsetOf(dst, es), pubsub.ZSet, "zrangestore")
 		c.reply.Int(int64(len(es)))
 	})
 }
@@ -764,6 +771,7 @@ func cmdZRemRange(c *Client, args [][]byte) {
 		n = len(es)
 		if n > 0 {
 			emit(object.OpZRem, body, 0)
+			c.ks.Notify(pubsub.ZSet, name, c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -794,11 +802,25 @@ func ZPop(ks cache.Keyspace, keys [][]byte, count int, max bool) (key []byte, po
 			key = k
 			g.Change(k, shard.KindZSet, nil, func(o shard.Object, emit cache.Emit) {
 				popped = zpopLogged(asZSet(o), count, max, emit)
+				notifyZPop(ks, k, max, len(popped))
 			})
 			return
 		}
 	})
 	return key, popped, err
+}
+
+// notifyZPop records ZPOPMIN's (ZPOPMAX's with max) event when n members
+// were popped from key; ZMPOP and the blocking pops send the same.
+func notifyZPop(ks cache.Keyspace, key []byte, max bool, n int) {
+	if n == 0 {
+		return
+	}
+	event := "zpopmin"
+	if max {
+		event = "zpopmax"
+	}
+	ks.Notify(pubsub.ZSet, event, ks.DB(), key)
 }
 
 // zpopLogged pops from z and logs the members removed.
@@ -833,6 +855,7 @@ func cmdZPop(c *Client, args [][]byte) {
 	err := c.ks.Change(args[1], shard.KindZSet, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		if z := asZSet(o); z != nil && count != 0 {
 			es = zpopLogged(z, int(min(max64(count, 1), math.MaxInt32)), max, emit)
+			notifyZPop(c.ks, args[1], max, len(es))
 		}
 	})
 	if c.replyErr(err) {
@@ -1000,6 +1023,10 @@ const (
 	setDiff
 )
 
+// zstoreEvents are the keyspace events of ZUNIONSTORE, ZINTERSTORE and
+// ZDIFFSTORE, by op.
+var zstoreEvents = [...]string{setUnion: "zunionstore", setInter: "zinterstore", setDiff: "zdiffstore"}
+
 const (
 	aggSum = iota
 	aggMin
@@ -1166,7 +1193,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 		}
 		es := zsetCompute(srcs, op, a.agg)
 		if dst != nil {
-			g.Store(dst, builtWhole(es))
+			g.Store(dst, builtWhole(es), pubsub.ZSet, zstoreEvents[op])
 			c.reply.Int(int64(len(es)))
 			return
 		}
