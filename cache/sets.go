@@ -60,6 +60,9 @@ func (g *KeyGroup) live(key []byte, kind shard.Kind, touch bool) (*shard.DB, sha
 // ErrWrongTypeOps. The object must not be kept past fn.
 func (g *KeyGroup) Get(key []byte, kind shard.Kind) (shard.Object, error) {
 	_, _, o, err := g.live(key, kind, true)
+	if o == nil && err == nil {
+		g.k.miss(key)
+	}
 	return o, err
 }
 

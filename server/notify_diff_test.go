@@ -283,9 +283,13 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 	for _, sc := range []struct {
 		name  string
 		steps []ksStep
-	}{{"sets", setEventScript()}, {"zsets", zsetEventScript()}, {"geo", geoEventScript()}, {"zset-blocking", zsetBlockingEventScript()}} {
+		flags string
+	}{
+		{"sets", setEventScript(), "KEAnm"}, {"zsets", zsetEventScript(), "KEAnm"}, {"geo", geoEventScript(), "KEAn"},
+		{"zset-blocking", zsetBlockingEventScript(), "KEAn"}, {"set-zset-keymiss", readMissScript(), "KEAnm"},
+	} {
 		t.Run(sc.name, func(t *testing.T) {
-			runKeyspaceDiff(t, fc.addr, redisAddr, "KEAn", sc.steps)
+			runKeyspaceDiff(t, fc.addr, redisAddr, sc.flags, sc.steps)
 		})
 	}
 }

@@ -149,6 +149,38 @@ func zsetBlockingEventScript() []ksStep {
 	}
 }
 
+// readMissScript: the set, sorted set and geo reads record keymiss for a
+// missing key (class m), the writes and the blocking pops do not; an
+// argument error found before the lookup records nothing.
+func readMissScript() []ksStep {
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	return []ksStep{
+		c("SMEMBERS", "nokey"), c("SISMEMBER", "nokey", "a"), c("SMISMEMBER", "nokey", "a", "b"), c("SCARD", "nokey"),
+		c("SRANDMEMBER", "nokey"), c("SRANDMEMBER", "nokey", "3"), c("SRANDMEMBER", "nokey", "x"),
+		c("SINTER", "nokey", "nokey2"), c("SINTERCARD", "2", "nokey", "nokey2"), c("SINTERCARD", "2", "nokey", "nokey2", "LIMIT", "-1"),
+		c("SUNION", "nokey", "nokey2"), c("SDIFF", "nokey", "nokey2"), c("SSCAN", "nokey", "0"), c("SSCAN", "nokey", "x"),
+		c("ZRANGE", "nokey", "0", "-1"), c("ZRANGE", "nokey", "0", "-1", "BYLEX"), c("ZRANGEBYSCORE", "nokey", "0", "1"),
+		c("ZREVRANGEBYLEX", "nokey", "+", "-"), c("ZSCORE", "nokey", "a"), c("ZMSCORE", "nokey", "a"), c("ZCARD", "nokey"),
+		c("ZRANK", "nokey", "a"), c("ZREVRANK", "nokey", "a"), c("ZCOUNT", "nokey", "0", "1"), c("ZCOUNT", "nokey", "x", "1"),
+		c("ZLEXCOUNT", "nokey", "-", "+"), c("ZRANDMEMBER", "nokey"), c("ZRANDMEMBER", "nokey", "2", "WITHSCORES"),
+		c("ZUNION", "1", "nokey"), c("ZINTER", "2", "nokey", "nokey2"), c("ZINTERCARD", "1", "nokey"), c("ZDIFF", "1", "nokey"),
+		c("ZUNION", "1", "nokey", "WEIGHTS", "x"), c("ZSCAN", "nokey", "0"),
+		c("GEOPOS", "nokey", "a"), c("GEODIST", "nokey", "a", "b"), c("GEODIST", "nokey", "a", "b", "parsec"),
+		c("GEOHASH", "nokey", "a"), c("GEOSEARCH", "nokey", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"),
+		c("GEORADIUS_RO", "nokey", "1", "1", "1", "km"), c("GEORADIUSBYMEMBER_RO", "nokey", "a", "1", "km"),
+		c("SINTERSTORE", "d", "nokey"), c("ZUNIONSTORE", "d", "1", "nokey"), c("ZRANGESTORE", "d", "nokey", "0", "-1"),
+		c("GEOSEARCHSTORE", "d", "nokey", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"),
+		c("GEORADIUS", "nokey", "1", "1", "1", "km", "STORE", "d"),
+		c("SMOVE", "nokey", "d", "a"), c("SPOP", "nokey"), c("SREM", "nokey", "a"), c("ZREM", "nokey", "a"),
+		c("ZPOPMIN", "nokey"), c("ZMPOP", "1", "nokey", "MIN"), c("BZPOPMIN", "nokey", "0.01"),
+		c("ZREMRANGEBYRANK", "nokey", "0", "-1"), c("ZADD", "nokey", "XX", "1", "a"),
+		c("SADD", "s", "1"), c("ZADD", "z", "1", "a"), c("SINTER", "s", "nokey"), c("SUNIONSTORE", "d", "s", "nokey"),
+		c("SDIFFSTORE", "d2", "nokey", "s"), c("ZUNION", "2", "nokey", "z"), c("ZINTERSTORE", "d3", "2", "z", "nokey"),
+		c("ZUNIONSTORE", "d3", "2", "s", "z"), c("SMEMBERS", "z"), c("ZSCORE", "s", "a"),
+		c("DEL", "s", "z", "d", "d2", "d3"),
+	}
+}
+
 // TestTrackingSetsRedisDiff: writes of sets and sorted sets invalidate the
 // keys a client tracks, and a write that changes nothing sends nothing,
 // against redis-server.

@@ -106,7 +106,7 @@ func cmdSRem(c *Client, args [][]byte) {
 }
 
 func cmdSIsMember(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		c.reply.Int(b2i(s != nil && s.Has(args[2])))
 	})
@@ -114,7 +114,7 @@ func cmdSIsMember(c *Client, args [][]byte) {
 }
 
 func cmdSMIsMember(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -135,12 +135,12 @@ func replySet(c *Client, s *object.Set) {
 }
 
 func cmdSMembers(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) { replySet(c, asSet(o)) })
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) { replySet(c, asSet(o)) })
 	c.replyErr(err)
 }
 
 func cmdSCard(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		n := 0
 		if s := asSet(o); s != nil {
 			n = s.Len()
@@ -208,7 +208,7 @@ func cmdSRandMember(c *Client, args [][]byte) {
 		return
 	}
 	if len(args) == 2 {
-		err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+		err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 			if s := asSet(o); s != nil {
 				c.reply.Bulk(s.RandomMember())
 				return
@@ -227,7 +227,7 @@ func cmdSRandMember(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		if s == nil || count == 0 {
 			c.reply.Array(0)
@@ -349,7 +349,7 @@ func sunionDiff(sets []*object.Set, diff bool) *object.Set {
 }
 
 func cmdSInter(c *Client, args [][]byte) {
-	c.ks.Group(args[1:], false, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], false, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, args[1:])
 		if c.replyErr(err) {
 			return
@@ -364,7 +364,7 @@ func cmdSInter(c *Client, args [][]byte) {
 }
 
 func cmdSInterStore(c *Client, args [][]byte) {
-	c.ks.Group(args[1:], true, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], true, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, args[2:])
 		if c.replyErr(err) {
 			return
@@ -409,7 +409,7 @@ func cmdSInterCard(c *Client, args [][]byte) {
 		}
 		limit = n
 	}
-	c.ks.Group(keys, false, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(keys, false, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, keys)
 		if c.replyErr(err) {
 			return
@@ -421,7 +421,7 @@ func cmdSInterCard(c *Client, args [][]byte) {
 }
 
 func sunionDiffCmd(c *Client, args [][]byte, diff, store bool) {
-	c.ks.Group(args[1:], store, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], store, func(g *cache.KeyGroup) {
 		keys := args[1:]
 		if store {
 			keys = args[2:]
@@ -457,7 +457,7 @@ func cmdSScan(c *Client, args [][]byte) {
 		c.reply.Error(errBadCursor)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		if s == nil {
 			replyEmptyScan(c)

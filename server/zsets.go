@@ -250,7 +250,7 @@ func cmdZRem(c *Client, args [][]byte) {
 // ---- point reads ----
 
 func cmdZCard(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			n = z.Len()
@@ -261,7 +261,7 @@ func cmdZCard(c *Client, args [][]byte) {
 }
 
 func cmdZScore(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		if z := asZSet(o); z != nil {
 			if s, ok := z.Score(args[2]); ok {
 				c.reply.Double(s)
@@ -274,7 +274,7 @@ func cmdZScore(c *Client, args [][]byte) {
 }
 
 func cmdZMScore(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -292,7 +292,7 @@ func cmdZMScore(c *Client, args [][]byte) {
 
 func cmdZRank(c *Client, args [][]byte) {
 	rev := eqFold(args[0], "zrevrank")
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		if z := asZSet(o); z != nil {
 			if r, _, ok := z.Rank(args[2]); ok {
 				if rev {
@@ -587,7 +587,7 @@ func zrangeCollect(z *object.ZSet, sp zrangeSpec) []object.Entry {
 // walk counts the members for the array header, a second writes them (no
 // copies).
 func zrangeReply(c *Client, key []byte, sp zrangeSpec) {
-	err := c.ks.View(key, shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(key, shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil {
 			c.reply.Array(0)
@@ -653,7 +653,7 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	c.ks.Group(args[1:3], true, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:3], true, func(g *cache.KeyGroup) {
 		o, err := g.Get(args[2], shard.KindZSet)
 		if c.replyErr(err) {
 			return
@@ -698,7 +698,7 @@ func cmdZCount(c *Client, args [][]byte) {
 		c.reply.Error(errScoreRange)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			lo := z.CountWhile(func(s float64, m []byte) bool { return r.belowMin(s) })
@@ -717,7 +717,7 @@ func cmdZLexCount(c *Client, args [][]byte) {
 		c.reply.Error(errLexRange)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			sp := zrangeSpec{by: byLex, limit: -1, lexMin: a, lexMax: b}
@@ -971,7 +971,7 @@ func replyBZPop(r *Reply, key []byte, e object.Entry) {
 
 func cmdZRandMember(c *Client, args [][]byte) {
 	if len(args) == 2 {
-		err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+		err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 			z := asZSet(o)
 			if z == nil {
 				c.reply.Null()
@@ -1000,7 +1000,7 @@ func cmdZRandMember(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range")
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil || count == 0 {
 			c.reply.Array(0)
@@ -1127,7 +1127,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 	if dst != nil {
 		lockKeys = append([][]byte{dst}, keys...)
 	}
-	c.ks.Group(lockKeys, dst != nil, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(lockKeys, dst != nil, func(g *cache.KeyGroup) {
 		srcs := make([]zsrc, len(keys))
 		for i, k := range keys {
 			o, err := g.Get(k, shard.KindZSet)
@@ -1324,7 +1324,7 @@ func cmdZScan(c *Client, args [][]byte) {
 		c.reply.Error(errBadCursor)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil {
 			replyEmptyScan(c)
