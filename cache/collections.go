@@ -24,6 +24,7 @@ func (k Keyspace) View(key []byte, kind shard.Kind, fn func(o shard.Object, now 
 	now := k.now()
 	e, ok := s.Get(key, now, rec, true)
 	if !ok {
+		k.miss(key)
 		fn(nil, now)
 		return nil
 	}
@@ -33,12 +34,20 @@ func (k Keyspace) View(key []byte, kind shard.Kind, fn func(o shard.Object, now 
 	o := s.Obj(e)
 	if exp, ok := o.(fieldExpirer); ok && exp.Volatile() > 0 {
 		if o = k.expireFields(s, key, e, o, exp, now, rec); o == nil {
+			k.miss(key)
 			fn(nil, now)
 			return nil
 		}
 	}
 	fn(o, now)
 	return nil
+}
+
+// miss records keymiss for key when k does read lookups (ReadLookup).
+func (k Keyspace) miss(key []byte) {
+	if k.readLookup {
+		k.notify(pubsub.KeyMiss, "keymiss", key)
+	}
 }
 
 // fieldExpirer is a collection whose elements can expire (a hash with

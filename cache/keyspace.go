@@ -28,7 +28,15 @@ type Keyspace struct {
 	errp *error
 	// unwatched: Change's records do not mark WATCHers (Unwatched)
 	unwatched bool
+	// readLookup: View and KeyGroup.Get record keymiss (ReadLookup)
+	readLookup bool
 }
+
+// ReadLookup is k for a read command: View and KeyGroup.Get record a
+// "keymiss" event for a missing key, as Redis's lookupKeyRead does (write
+// commands, and the pops that serve a blocked client, look keys up
+// without it).
+func (k Keyspace) ReadLookup() Keyspace { k.readLookup = true; return k }
 
 // Unwatched is k with Change not marking the key modified for WATCH:
 // Redis does not signal some changes (a stream's consumer groups: XACK,

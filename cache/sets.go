@@ -2,6 +2,7 @@ package cache
 
 import (
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -11,6 +12,12 @@ import (
 // the command sees and leaves one consistent state, and the records of a
 // command that touches several shards go to one transaction group, replayed
 // all or nothing.
+//
+// Keyspace events follow Keyspace.Change: a KeyGroup.Change records "new"
+// for a collection it creates and "del" for one it leaves empty (after the
+// command's own event, which fn records with Keyspace.Notify), and Store
+// records "new" and the STORE command's event, or "del" when an empty
+// result deletes the destination.
 
 // KeyGroup is a set of keys locked together; its methods run inside
 // Keyspace.Group's function.
@@ -53,6 +60,9 @@ func (g *KeyGroup) live(key []byte, kind shard.Kind, touch bool) (*shard.DB, sha
 // ErrWrongTypeOps. The object must not be kept past fn.
 func (g *KeyGroup) Get(key []byte, kind shard.Kind) (shard.Object, error) {
 	_, _, o, err := g.live(key, kind, true)
+	if o == nil && err == nil {
+		g.k.miss(key)
+	}
 	return o, err
 }
 
@@ -78,6 +88,7 @@ func (g *KeyGroup) Change(key []byte, kind shard.Kind, mk func() shard.Object, f
 		s.PutObj(key, mk(), 0)
 		e, _ = s.Get(key, g.now, rec, false)
 		o, created = s.Obj(e), true
+		g.k.notify(pubsub.New, "new", key)
 	}
 	logged := false
 	fn(o, func(op persistence.Op, body []byte, num int64) {
@@ -86,28 +97,38 @@ func (g *KeyGroup) Change(key []byte, kind shard.Kind, mk func() shard.Object, f
 	})
 	if created && !logged && o.Len() == 0 {
 		s.Delete(key, discardRec{})
+		g.k.retractNew(key)
 		return nil
 	}
+	empty := o.Len() == 0
 	s.Changed(key, e, rec)
+	if empty {
+		g.k.notify(pubsub.Generic, "del", key) // after the command's own event, as Redis
+	}
 	return nil
 }
 
 // Store makes o the value of key, replacing whatever key held (and its
 // TTL), as the STORE forms do; an empty o deletes key. It is logged as the
 // deletion of key followed by the records that rebuild o. o must be fresh
-// (not held by any key).
-func (g *KeyGroup) Store(key []byte, o shard.Object) {
+// (not held by any key). event (of class) is the command's keyspace event
+// ("sinterstore", "zunionstore", ...), recorded after "new" when key is
+// created; an empty o records "del" if key existed, nothing otherwise.
+func (g *KeyGroup) Store(key []byte, o shard.Object, class pubsub.Class, event string) {
 	s, rec := g.k.shardOf(key), g.m.rec(key)
 	if o.Len() == 0 {
 		if _, ok := s.Get(key, g.now, rec, false); ok {
 			s.Delete(key, rec)
+			g.k.notify(pubsub.Generic, "del", key)
 		}
 		return
 	}
+	g.k.notifyNew(s, key, rec)
 	s.PutObj(key, o, 0)
 	s.Log(persistence.OpDel, key, nil, 0, rec)
 	o.Records(g.now, func(op persistence.Op, body []byte, num int64) error {
 		s.Log(op, key, body, num, rec)
 		return nil
 	})
+	g.k.notify(class, event, key)
 }

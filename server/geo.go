@@ -8,6 +8,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/object"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -150,7 +151,7 @@ func replyDistance(c *Client, d float64) {
 }
 
 func cmdGeoPos(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -182,7 +183,7 @@ func cmdGeoDist(c *Client, args [][]byte) {
 		c.reply.Error(errSyntax)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil {
 			c.reply.Null()
@@ -202,7 +203,7 @@ func cmdGeoDist(c *Client, args [][]byte) {
 }
 
 func cmdGeoHash(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -260,7 +261,7 @@ func geoSearchCmd(c *Client, args [][]byte, src int, fl int) {
 	case fl&(geoSearch|geoNoStore) == 0 && len(args) > 5:
 		keys, write = append(keys, args[5:]...), true
 	}
-	c.ks.Group(keys, write, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(keys, write, func(g *cache.KeyGroup) {
 		o, err := g.Get(args[src], shard.KindZSet)
 		if c.replyErr(err) {
 			return
@@ -404,7 +405,7 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 	}
 	if z == nil {
 		if storeKey != nil {
-			g.Store(storeKey, object.NewZSet(nil))
+			g.Store(storeKey, object.NewZSet(nil), pubsub.ZSet, "") // deletes it: "del"
 			c.reply.Int(0)
 		} else {
 			c.reply.Array(0)
@@ -443,7 +444,11 @@ func geoSearchIn(c *Client, g *cache.KeyGroup, args [][]byte, z *object.ZSet, fl
 			es[i] = object.Entry{Member: p.Member, Score: s}
 		}
 		sortEntries(es)
-		g.Store(storeKey, builtWhole(es))
+		event := "georadiusstore"
+		if fl&geoSearchStore != 0 {
+			event = "geosearchstore"
+		}
+		g.Store(storeKey, builtWhole(es), pubsub.ZSet, event)
 		c.reply.Int(int64(len(es)))
 		return
 	}

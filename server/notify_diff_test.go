@@ -17,6 +17,11 @@ type ksStep struct {
 	args  []string
 	sleep time.Duration // before the command: let a TTL run out
 	join  bool          // compare this step's events together with the next one's
+	// block sends args on a second connection and waits until the server
+	// counts it blocked (no reply read); served reads that connection's
+	// reply after the step's command (the command served it).
+	block, served bool
+	anyReply      bool // the reply is random (SPOP): only the events are compared
 }
 
 func runKeyspaceDiff(t *testing.T, fcAddr, redisAddr, flags string, steps []ksStep) {
@@ -44,16 +49,40 @@ func runKeyspaceDiff(t *testing.T, fcAddr, redisAddr, flags string, steps []ksSt
 		}
 	})
 	var got, replies [2]string
+	var bg [2]*diffConn
+	var blocked [2]int
 	for i, st := range steps {
 		if st.sleep > 0 {
 			time.Sleep(st.sleep)
 		}
 		for s := range addrs {
-			r, err := cmd[s].do(st.args)
-			if err != nil {
-				t.Fatalf("step %d %q: %v", i, st.args, err)
+			if st.block {
+				if bg[s] == nil {
+					bg[s] = diffDial(t, addrs[s])
+				}
+				if _, err := bg[s].conn.Write(diffEncode(st.args)); err != nil {
+					t.Fatal(err)
+				}
+				blocked[s]++
+				waitBlockedDiff(t, cmd[s], blocked[s])
+			} else {
+				r, err := cmd[s].do(st.args)
+				if err != nil {
+					t.Fatalf("step %d %q: %v", i, st.args, err)
+				}
+				if !st.anyReply {
+					replies[s] += "reply " + r
+				}
 			}
-			replies[s] += "reply " + r
+			if st.served {
+				bg[s].conn.SetDeadline(time.Now().Add(5 * time.Second))
+				r, err := diffReadReply(bg[s].br)
+				if err != nil {
+					t.Fatalf("step %d %q: the blocked client's reply: %v", i, st.args, err)
+				}
+				blocked[s]--
+				replies[s] += " served " + r
+			}
 			var b strings.Builder
 			b.WriteString(got[s])
 			marker := fmt.Sprint("m", i)
@@ -250,6 +279,19 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 	t.Run("lists", func(t *testing.T) {
 		runKeyspaceDiff(t, fc.addr, redisAddr, "KEA", listEventScript())
 	})
+	// notify_sets_diff_test.go
+	for _, sc := range []struct {
+		name  string
+		steps []ksStep
+		flags string
+	}{
+		{"sets", setEventScript(), "KEAnm"}, {"zsets", zsetEventScript(), "KEAnm"}, {"geo", geoEventScript(), "KEAn"},
+		{"zset-blocking", zsetBlockingEventScript(), "KEAn"}, {"set-zset-keymiss", readMissScript(), "KEAnm"},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			runKeyspaceDiff(t, fc.addr, redisAddr, sc.flags, sc.steps)
+		})
+	}
 }
 
 // listEventScript: the list commands' own events (class l), with the

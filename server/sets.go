@@ -9,6 +9,7 @@ import (
 	"fastcache/internal/glob"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -72,6 +73,7 @@ func cmdSAdd(c *Client, args [][]byte) {
 		}
 		if added > 0 {
 			emit(object.OpSAdd, body, 0)
+			c.ks.Notify(pubsub.Set, "sadd", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -95,6 +97,7 @@ func cmdSRem(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(object.OpSRem, body, 0)
+			c.ks.Notify(pubsub.Set, "srem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -103,7 +106,7 @@ func cmdSRem(c *Client, args [][]byte) {
 }
 
 func cmdSIsMember(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		c.reply.Int(b2i(s != nil && s.Has(args[2])))
 	})
@@ -111,7 +114,7 @@ func cmdSIsMember(c *Client, args [][]byte) {
 }
 
 func cmdSMIsMember(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -132,12 +135,12 @@ func replySet(c *Client, s *object.Set) {
 }
 
 func cmdSMembers(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) { replySet(c, asSet(o)) })
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) { replySet(c, asSet(o)) })
 	c.replyErr(err)
 }
 
 func cmdSCard(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		n := 0
 		if s := asSet(o); s != nil {
 			n = s.Len()
@@ -180,6 +183,7 @@ func cmdSPop(c *Client, args [][]byte) {
 		}
 		popped = s.Pop(max(count, 1))
 		logSRem(emit, popped)
+		c.ks.Notify(pubsub.Set, "spop", c.ks.DB(), args[1])
 	})
 	if c.replyErr(err) {
 		return
@@ -204,7 +208,7 @@ func cmdSRandMember(c *Client, args [][]byte) {
 		return
 	}
 	if len(args) == 2 {
-		err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+		err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 			if s := asSet(o); s != nil {
 				c.reply.Bulk(s.RandomMember())
 				return
@@ -223,7 +227,7 @@ func cmdSRandMember(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		if s == nil || count == 0 {
 			c.reply.Array(0)
@@ -266,6 +270,7 @@ func cmdSMove(c *Client, args [][]byte) {
 			if asSet(o).Remove(m) {
 				removed = true
 				emit(object.OpSRem, persistence.AppendItem(nil, m), 0)
+				c.ks.Notify(pubsub.Set, "srem", c.ks.DB(), src)
 			}
 		})
 		if !removed {
@@ -275,6 +280,7 @@ func cmdSMove(c *Client, args [][]byte) {
 		g.Change(dst, shard.KindSet, func() shard.Object { return object.NewSet(m) }, func(o shard.Object, emit cache.Emit) {
 			if asSet(o).Add(m) {
 				emit(object.OpSAdd, persistence.AppendItem(nil, m), 0)
+				c.ks.Notify(pubsub.Set, "sadd", c.ks.DB(), dst)
 			}
 		})
 	})
@@ -343,7 +349,7 @@ func sunionDiff(sets []*object.Set, diff bool) *object.Set {
 }
 
 func cmdSInter(c *Client, args [][]byte) {
-	c.ks.Group(args[1:], false, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], false, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, args[1:])
 		if c.replyErr(err) {
 			return
@@ -358,14 +364,14 @@ func cmdSInter(c *Client, args [][]byte) {
 }
 
 func cmdSInterStore(c *Client, args [][]byte) {
-	c.ks.Group(args[1:], true, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], true, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, args[2:])
 		if c.replyErr(err) {
 			return
 		}
 		out := object.NewIntSet()
 		sinter(sets, func(m []byte) bool { out.Add(m); return true })
-		g.Store(args[1], out)
+		g.Store(args[1], out, pubsub.Set, "sinterstore")
 		c.reply.Int(int64(out.Len()))
 	})
 }
@@ -403,7 +409,7 @@ func cmdSInterCard(c *Client, args [][]byte) {
 		}
 		limit = n
 	}
-	c.ks.Group(keys, false, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(keys, false, func(g *cache.KeyGroup) {
 		sets, err := loadSets(g, keys)
 		if c.replyErr(err) {
 			return
@@ -415,7 +421,7 @@ func cmdSInterCard(c *Client, args [][]byte) {
 }
 
 func sunionDiffCmd(c *Client, args [][]byte, diff, store bool) {
-	c.ks.Group(args[1:], store, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:], store, func(g *cache.KeyGroup) {
 		keys := args[1:]
 		if store {
 			keys = args[2:]
@@ -426,7 +432,11 @@ func sunionDiffCmd(c *Client, args [][]byte, diff, store bool) {
 		}
 		out := sunionDiff(sets, diff)
 		if store {
-			g.Store(args[1], out)
+			event := "sunionstore"
+			if diff {
+				event = "sdiffstore"
+			}
+			g.Store(args[1], out, pubsub.Set, event)
 			c.reply.Int(int64(out.Len()))
 			return
 		}
@@ -447,7 +457,7 @@ func cmdSScan(c *Client, args [][]byte) {
 		c.reply.Error(errBadCursor)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindSet, func(o shard.Object, now int64) {
 		s := asSet(o)
 		if s == nil {
 			replyEmptyScan(c)

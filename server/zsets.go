@@ -10,6 +10,7 @@ import (
 	"fastcache/internal/glob"
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/shard"
 )
 
@@ -206,6 +207,11 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		}
 		if len(body) > 0 {
 			emit(object.OpZAdd, body, 0)
+			event := "zadd"
+			if f.incr {
+				event = "zincr"
+			}
+			c.ks.Notify(pubsub.ZSet, event, c.ks.DB(), key)
 		}
 	})
 	switch {
@@ -241,6 +247,7 @@ func cmdZRem(c *Client, args [][]byte) {
 		}
 		if n > 0 {
 			emit(object.OpZRem, body, 0)
+			c.ks.Notify(pubsub.ZSet, "zrem", c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -251,7 +258,7 @@ func cmdZRem(c *Client, args [][]byte) {
 // ---- point reads ----
 
 func cmdZCard(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			n = z.Len()
@@ -262,7 +269,7 @@ func cmdZCard(c *Client, args [][]byte) {
 }
 
 func cmdZScore(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		if z := asZSet(o); z != nil {
 			if s, ok := z.Score(args[2]); ok {
 				c.reply.Double(s)
@@ -275,7 +282,7 @@ func cmdZScore(c *Client, args [][]byte) {
 }
 
 func cmdZMScore(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		c.reply.Array(len(args) - 2)
 		for _, m := range args[2:] {
@@ -293,7 +300,7 @@ func cmdZMScore(c *Client, args [][]byte) {
 
 func cmdZRank(c *Client, args [][]byte) {
 	rev := eqFold(args[0], "zrevrank")
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		if z := asZSet(o); z != nil {
 			if r, _, ok := z.Rank(args[2]); ok {
 				if rev {
@@ -588,7 +595,7 @@ func zrangeCollect(z *object.ZSet, sp zrangeSpec) []object.Entry {
 // walk counts the members for the array header, a second writes them (no
 // copies).
 func zrangeReply(c *Client, key []byte, sp zrangeSpec) {
-	err := c.ks.View(key, shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(key, shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil {
 			c.reply.Array(0)
@@ -654,7 +661,7 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	c.ks.Group(args[1:3], true, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(args[1:3], true, func(g *cache.KeyGroup) {
 		o, err := g.Get(args[2], shard.KindZSet)
 		if c.replyErr(err) {
 			return
@@ -669,7 +676,7 @@ func cmdZRangeStore(c *Client, args [][]byte) {
 		if sp.by == byRank {
 			dst = object.NewZSetSized(len(es), 0)
 		}
-		g.Store(args[1], zsetOf(dst, es))
+		g.Store(args[1], zsetOf(dst, es), pubsub.ZSet, "zrangestore")
 		c.reply.Int(int64(len(es)))
 	})
 }
@@ -699,7 +706,7 @@ func cmdZCount(c *Client, args [][]byte) {
 		c.reply.Error(errScoreRange)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			lo := z.CountWhile(func(s float64, m []byte) bool { return r.belowMin(s) })
@@ -718,7 +725,7 @@ func cmdZLexCount(c *Client, args [][]byte) {
 		c.reply.Error(errLexRange)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		n := 0
 		if z := asZSet(o); z != nil {
 			sp := zrangeSpec{by: byLex, limit: -1, lexMin: a, lexMax: b}
@@ -772,6 +779,7 @@ func cmdZRemRange(c *Client, args [][]byte) {
 		n = len(es)
 		if n > 0 {
 			emit(object.OpZRem, body, 0)
+			c.ks.Notify(pubsub.ZSet, name, c.ks.DB(), args[1])
 		}
 	})
 	if !c.replyErr(err) {
@@ -802,11 +810,25 @@ func ZPop(ks cache.Keyspace, keys [][]byte, count int, max bool) (key []byte, po
 			key = k
 			g.Change(k, shard.KindZSet, nil, func(o shard.Object, emit cache.Emit) {
 				popped = zpopLogged(asZSet(o), count, max, emit)
+				notifyZPop(ks, k, max, len(popped))
 			})
 			return
 		}
 	})
 	return key, popped, err
+}
+
+// notifyZPop records ZPOPMIN's (ZPOPMAX's with max) event when n members
+// were popped from key; ZMPOP and the blocking pops send the same.
+func notifyZPop(ks cache.Keyspace, key []byte, max bool, n int) {
+	if n == 0 {
+		return
+	}
+	event := "zpopmin"
+	if max {
+		event = "zpopmax"
+	}
+	ks.Notify(pubsub.ZSet, event, ks.DB(), key)
 }
 
 // zpopLogged pops from z and logs the members removed.
@@ -841,6 +863,7 @@ func cmdZPop(c *Client, args [][]byte) {
 	err := c.ks.Change(args[1], shard.KindZSet, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		if z := asZSet(o); z != nil && count != 0 {
 			es = zpopLogged(z, int(min(max64(count, 1), math.MaxInt32)), max, emit)
+			notifyZPop(c.ks, args[1], max, len(es))
 		}
 	})
 	if c.replyErr(err) {
@@ -956,7 +979,7 @@ func replyBZPop(r *Reply, key []byte, e object.Entry) {
 
 func cmdZRandMember(c *Client, args [][]byte) {
 	if len(args) == 2 {
-		err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+		err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 			z := asZSet(o)
 			if z == nil {
 				c.reply.Null()
@@ -985,7 +1008,7 @@ func cmdZRandMember(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range")
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil || count == 0 {
 			c.reply.Array(0)
@@ -1007,6 +1030,10 @@ const (
 	setInter
 	setDiff
 )
+
+// zstoreEvents are the keyspace events of ZUNIONSTORE, ZINTERSTORE and
+// ZDIFFSTORE, by op.
+var zstoreEvents = [...]string{setUnion: "zunionstore", setInter: "zinterstore", setDiff: "zdiffstore"}
 
 const (
 	aggSum = iota
@@ -1108,7 +1135,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 	if dst != nil {
 		lockKeys = append([][]byte{dst}, keys...)
 	}
-	c.ks.Group(lockKeys, dst != nil, func(g *cache.KeyGroup) {
+	c.ks.ReadLookup().Group(lockKeys, dst != nil, func(g *cache.KeyGroup) {
 		srcs := make([]zsrc, len(keys))
 		for i, k := range keys {
 			o, err := g.Get(k, shard.KindZSet)
@@ -1174,7 +1201,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 		}
 		es := zsetCompute(srcs, op, a.agg)
 		if dst != nil {
-			g.Store(dst, builtWhole(es))
+			g.Store(dst, builtWhole(es), pubsub.ZSet, zstoreEvents[op])
 			c.reply.Int(int64(len(es)))
 			return
 		}
@@ -1305,7 +1332,7 @@ func cmdZScan(c *Client, args [][]byte) {
 		c.reply.Error(errBadCursor)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindZSet, func(o shard.Object, now int64) {
 		z := asZSet(o)
 		if z == nil {
 			replyEmptyScan(c)
