@@ -13,5 +13,9 @@ func TestRedisDiffSweepFinds(t *testing.T) {
 		// ZINCRBY is ZADD INCR: a ZADD flag where the increment goes is a flag
 		c("ZINCRBY", "k1", "LT", "-8193"), c("ZINCRBY", "k1", "incr", "1"), c("ZINCRBY", "k1", "Nx", "m"),
 		c("ZINCRBY", "k1", "1", "lt"), c("ZSCORE", "k1", "lt"),
+		// ZINTERCARD takes LIMIT only
+		c("ZINTERCARD", "1", "ID", "WEIGHTS", "abc"), c("ZINTERCARD", "1", "k1", "WEIGHTS", "1"),
+		c("ZINTERCARD", "1", "k1", "AGGREGATE", "MAX"), c("ZINTERCARD", "1", "k1", "WITHSCORES"),
+		c("ZINTERCARD", "1", "k1", "LIMIT", "0"),
 	}}})
 }

@@ -1155,7 +1155,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 		for j := ni + 1 + len(keys); j < len(args); {
 			left := len(args) - j
 			switch {
-			case op != setDiff && left >= len(keys)+1 && eqFold(args[j], "weights"):
+			case op != setDiff && !cardOnly && left >= len(keys)+1 && eqFold(args[j], "weights"):
 				j++
 				for i := range srcs {
 					w, ok := parseDouble(args[j])
@@ -1166,7 +1166,7 @@ func zsetOp(c *Client, args [][]byte, ni int, op int, dst []byte, cardOnly bool)
 					srcs[i].w = w
 					j++
 				}
-			case op != setDiff && left >= 2 && eqFold(args[j], "aggregate"):
+			case op != setDiff && !cardOnly && left >= 2 && eqFold(args[j], "aggregate"):
 				switch {
 				case eqFold(args[j+1], "sum"):
 					a.agg = aggSum
