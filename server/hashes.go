@@ -130,7 +130,7 @@ func cmdHSetNX(c *Client, args [][]byte) {
 }
 
 func cmdHGet(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		if h := asHash(o); h != nil {
 			if v, ok := h.Get(args[2], now); ok {
 				c.reply.Bulk(v)
@@ -143,7 +143,7 @@ func cmdHGet(c *Client, args [][]byte) {
 }
 
 func cmdHMGet(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
 		c.reply.Array(len(args) - 2)
 		for _, f := range args[2:] {
@@ -162,7 +162,7 @@ func cmdHMGet(c *Client, args [][]byte) {
 // hashAll replies with the fields and/or values of a hash: HGETALL (a map
 // in RESP3), HKEYS, HVALS.
 func hashAll(c *Client, args [][]byte, fields, values bool) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
 		n := 0
 		if h != nil {
@@ -219,7 +219,7 @@ func cmdHDel(c *Client, args [][]byte) {
 }
 
 func cmdHLen(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		if h := asHash(o); h != nil {
 			c.reply.Int(int64(h.Len()))
 			return
@@ -230,7 +230,7 @@ func cmdHLen(c *Client, args [][]byte) {
 }
 
 func cmdHStrLen(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		if h := asHash(o); h != nil {
 			if v, ok := h.Get(args[2], now); ok {
 				c.reply.Int(int64(len(v)))
@@ -243,7 +243,7 @@ func cmdHStrLen(c *Client, args [][]byte) {
 }
 
 func cmdHExists(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		ok := false
 		if h := asHash(o); h != nil {
 			_, ok = h.Get(args[2], now)
@@ -335,7 +335,7 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 
 func cmdHRandField(c *Client, args [][]byte) {
 	if len(args) == 2 {
-		err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+		err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 			h := asHash(o)
 			if h == nil {
 				c.reply.Null()
@@ -370,7 +370,7 @@ func cmdHRandField(c *Client, args [][]byte) {
 		c.reply.Error("ERR value is out of range")
 		return
 	}
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
 		if h == nil || count == 0 {
 			c.reply.Array(0)
@@ -418,7 +418,7 @@ func cmdHScan(c *Client, args [][]byte) {
 	var sc Client // the options' errors, held until the key is known
 	sc.srv = c.srv
 	sa, ok := parseScanArgs(&sc, args, 2)
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
 		if h != nil && !ok {
 			c.reply.Raw(sc.reply.Bytes())
@@ -576,7 +576,7 @@ func cmdHTTL(c *Client, args [][]byte) {
 		return
 	}
 	name := c.cmdName(args)
-	err := c.ks.View(args[1], shard.KindHash, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindHash, func(o shard.Object, now int64) {
 		h := asHash(o)
 		c.reply.Array(len(fields))
 		for _, f := range fields {

@@ -168,7 +168,7 @@ func listPopCmd(c *Client, args [][]byte, left bool) {
 // ---- reads ----
 
 func cmdLLen(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindList, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindList, func(o shard.Object, now int64) {
 		if l := asList(o); l != nil {
 			c.reply.Int(int64(l.Len()))
 			return
@@ -181,7 +181,7 @@ func cmdLLen(c *Client, args [][]byte) {
 // LINDEX key index: the key first (missing: nil; another type: WRONGTYPE),
 // then the index, as Redis 7.0.
 func cmdLIndex(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindList, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindList, func(o shard.Object, now int64) {
 		if l := asList(o); l != nil {
 			idx, ok := cache.ParseInt(args[2])
 			if !ok {
@@ -228,7 +228,7 @@ func cmdLRange(c *Client, args [][]byte) {
 		c.reply.Error(errNotInt)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindList, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindList, func(o shard.Object, now int64) {
 		l := asList(o)
 		if l == nil {
 			c.reply.Array(0)
@@ -284,7 +284,7 @@ func cmdLPos(c *Client, args [][]byte) {
 			return
 		}
 	}
-	err := c.ks.View(args[1], shard.KindList, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindList, func(o shard.Object, now int64) {
 		l := asList(o)
 		if l == nil {
 			if count >= 0 {

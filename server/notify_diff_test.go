@@ -286,7 +286,7 @@ func TestKeyspaceEventsRedisDiff(t *testing.T) {
 		flags string
 	}{
 		{"sets", setEventScript(), "KEAnm"}, {"zsets", zsetEventScript(), "KEAnm"}, {"geo", geoEventScript(), "KEAn"},
-		{"zset-blocking", zsetBlockingEventScript(), "KEAn"}, {"set-zset-keymiss", readMissScript(), "KEAnm"},
+		{"zset-blocking", zsetBlockingEventScript(), "KEAn"}, {"set-zset-keymiss", readMissScript(), "KEAnm"}, {"hash-list-stream-keymiss", readMissScriptHLS(), "KEAnm"},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			runKeyspaceDiff(t, fc.addr, redisAddr, sc.flags, sc.steps)

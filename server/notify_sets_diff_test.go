@@ -218,3 +218,23 @@ func TestTrackingSetsRedisDiff(t *testing.T) {
 // cnOwn is a client's own write of a key it tracks: its reply and the
 // invalidation that follows it.
 func cnOwn(on int, args ...string) psStep { return psStep{on: on, args: args, n: 2} }
+
+// readMissScriptHLS: the hash, list and stream reads record keymiss for a
+// missing key, the writes do not.
+func readMissScriptHLS() []ksStep {
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	return []ksStep{
+		c("HGET", "nokey", "f"), c("HMGET", "nokey", "f", "g"), c("HGETALL", "nokey"), c("HKEYS", "nokey"),
+		c("HVALS", "nokey"), c("HLEN", "nokey"), c("HSTRLEN", "nokey", "f"), c("HEXISTS", "nokey", "f"),
+		c("HRANDFIELD", "nokey"), c("HRANDFIELD", "nokey", "2"), c("HRANDFIELD", "nokey", "-2", "WITHVALUES"),
+		c("HSCAN", "nokey", "0"),
+		c("LLEN", "nokey"), c("LINDEX", "nokey", "0"), c("LRANGE", "nokey", "0", "-1"), c("LPOS", "nokey", "a"),
+		c("XRANGE", "nokey", "-", "+"), c("XREVRANGE", "nokey", "+", "-"), c("XLEN", "nokey"),
+		c("XPENDING", "nokey", "g"), c("XINFO", "STREAM", "nokey"), c("XINFO", "GROUPS", "nokey"),
+		c("HDEL", "nokey", "f"), c("HINCRBY", "nokey2", "f", "1"), c("LPOP", "nokey"), c("RPOP", "nokey", "0"),
+		c("LREM", "nokey", "0", "a"), c("XDEL", "nokey", "1-1"), c("XTRIM", "nokey", "MAXLEN", "0"),
+		c("HSET", "h", "f", "v"), c("RPUSH", "l", "a"), c("XADD", "x", "1-1", "f", "v"),
+		c("HGET", "h", "nofield"), c("LINDEX", "l", "5"), c("XRANGE", "x", "5", "+"),
+		c("DEL", "h", "l", "x", "nokey2"),
+	}
+}

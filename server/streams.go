@@ -520,7 +520,7 @@ func xrange(c *Client, args [][]byte, rev bool) {
 		c.reply.Error(errSyntax)
 		return
 	}
-	err := c.ks.View(args[1], shard.KindStream, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindStream, func(o shard.Object, now int64) {
 		s := asStream(o)
 		switch {
 		case s == nil:
@@ -535,7 +535,7 @@ func xrange(c *Client, args [][]byte, rev bool) {
 }
 
 func cmdXLen(c *Client, args [][]byte) {
-	err := c.ks.View(args[1], shard.KindStream, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindStream, func(o shard.Object, now int64) {
 		var n uint64
 		if s := asStream(o); s != nil {
 			n = s.Length()

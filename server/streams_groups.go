@@ -334,7 +334,7 @@ func cmdXPending(c *Client, args [][]byte) {
 			consumer = args[si+3]
 		}
 	}
-	err := c.ks.View(args[1], shard.KindStream, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[1], shard.KindStream, func(o shard.Object, now int64) {
 		s := asStream(o)
 		var g *object.Group
 		if s != nil {

@@ -46,7 +46,7 @@ func cmdXInfoHelp(c *Client, args [][]byte) {
 
 func cmdXInfo(c *Client, args [][]byte) {
 	op := string(lowerASCII(args[1]))
-	err := c.ks.View(args[2], shard.KindStream, func(o shard.Object, now int64) {
+	err := c.ks.ReadLookup().View(args[2], shard.KindStream, func(o shard.Object, now int64) {
 		s := asStream(o)
 		if s == nil {
 			c.reply.Error(errNoSuchKey)
