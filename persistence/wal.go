@@ -39,6 +39,12 @@ type Options struct {
 	// attached); rounds then stay on the writer goroutine and off the
 	// event loops (see EndBatch), so a slow subscriber cannot stall reads.
 	Followed func() bool
+	// Exported, when set, is called at the end of every round that left
+	// the log healthy (on the goroutine that ran the round; it must not
+	// block) with the round's LSN watermark: every record with an LSN at
+	// or below it has been passed to Export. The replication hub uses it to
+	// send a PUBLISH to replicas after the writes that preceded it.
+	Exported func(lsn uint64)
 	Log      zerolog.Logger
 	// Latency, when set, is the LATENCY monitor fsyncs, writes and
 	// segment removals are noted in (latency-monitor-threshold).
@@ -236,6 +242,10 @@ func (w *WAL) Err() error {
 	}
 	return nil
 }
+
+// Kick wakes the writer for a round even if no record is queued (a
+// pending Exported watermark is wanted).
+func (w *WAL) Kick() { w.signal() }
 
 func (w *WAL) signal() {
 	select {
@@ -618,6 +628,7 @@ func (w *WAL) round(forceSync bool) {
 		if time.Since(w.lastSync) >= time.Second || forceSync {
 			w.recover()
 		}
+		w.exported(g)
 		return
 	}
 	pol := w.Policy()
@@ -627,6 +638,17 @@ func (w *WAL) round(forceSync bool) {
 		w.sync(g)
 	case pol == "everysec" && time.Since(w.lastSync) >= time.Second:
 		w.sync(g)
+	}
+	w.exported(g)
+}
+
+// exported reports g to Options.Exported when every record up to it went
+// to Export: the log is healthy (a failing log exports its frames only
+// once it recovers; an fsync that failed after the export is conservatively
+// not reported either).
+func (w *WAL) exported(g uint64) {
+	if w.o.Exported != nil && w.failing == nil {
+		w.o.Exported(g)
 	}
 }
 

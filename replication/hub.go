@@ -63,6 +63,8 @@ type Hub struct {
 
 	stats     Stats // export subscribers and collectors (INFO wal_export)
 	replStats Stats // replicas
+
+	ps psForward // pub/sub messages for replicas (pubsub.go)
 }
 
 // class is the counters of s's subscriber class.
@@ -192,11 +194,12 @@ type Sub struct {
 	conn    net.Conn
 	Addr    string
 	Replica bool
-	Port    int // a replica's listening port (INFO)
+	Port    int  // a replica's listening port (INFO)
+	PubSub  bool // a replica that takes pub/sub message frames (pubsub.go)
 
 	mu      sync.Mutex
 	q       [][]byte
-	qframes []int64
+	qframes []int64 // frames in each chunk of q; -1: a message frame
 	qBytes  int
 	limit   int
 	paused  bool // a replica's queue fills while its snapshot is sent
@@ -255,11 +258,13 @@ const replicaQueue = 256 << 20
 // AttachReplica adds a replica. With resume, the replica continues at offset
 // (it must lie in the backlog, else ErrCannotResume); without, it starts at
 // the current offset with its queue paused until Start (the snapshot goes
-// first). It returns the offset the stream starts at.
-func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64) (*Sub, int64, error) {
+// first). With pubsub it also gets the pub/sub messages published from now
+// on (pubsub.go). It returns the offset the stream starts at.
+func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64, pubsub bool) (*Sub, int64, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.mu.Unlock() // after ps.mu's (lock order: h.mu, then ps.mu)
 	s := h.newSub(conn, true, replicaQueue)
+	s.PubSub = pubsub
 	h.backlogOn = true
 	if resume {
 		if offset < h.blStart || offset > h.offset {
@@ -289,6 +294,9 @@ func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64) (*Sub, int
 	s.lastAck.Store(time.Now().UnixMilli())
 	h.subs[s] = struct{}{}
 	h.nsubs.Store(int32(len(h.subs)))
+	if pubsub {
+		h.addMessageSub(s)
+	}
 	return s, offset, nil
 }
 
@@ -308,6 +316,9 @@ func (h *Hub) remove(s *Sub) {
 	delete(h.subs, s)
 	h.nsubs.Store(int32(len(h.subs)))
 	h.mu.Unlock()
+	if s.PubSub {
+		h.removeMessageSub(s)
+	}
 }
 
 // Followed reports whether any subscriber or replica is attached (a
@@ -400,9 +411,11 @@ func (s *Sub) Run() error {
 			default:
 			}
 			bufs := net.Buffers(q)
-			var total int64
-			for _, c := range q {
-				total += int64(len(c))
+			var total int64 // stream bytes (message frames have no offset)
+			for i, c := range q {
+				if fr[i] >= 0 {
+					total += int64(len(c))
+				}
 			}
 			s.conn.SetWriteDeadline(time.Now().Add(s.h.writeTimeout()))
 			if _, err := bufs.WriteTo(s.conn); err != nil {
@@ -412,7 +425,7 @@ func (s *Sub) Run() error {
 			}
 			var nf int64
 			for _, f := range fr {
-				nf += f
+				nf += max(f, 0)
 			}
 			s.sent.Add(total)
 			s.h.class(s).SentBytes.Add(total)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,11 +22,14 @@ import (
 // The replica protocol, on the primary's RESP port:
 //
 //	replica -> primary: AUTH <masterauth>          (when masterauth is set)
-//	replica -> primary: FCSYNC <run id|?> <offset> <listening port>
+//	replica -> primary: FCSYNC <run id|?> <offset> <listening port> [pubsub]
 //	primary -> replica: +CONTINUE <run id> <offset>\r\n        (resume from the backlog)
 //	                or  +FULLRESYNC <run id> <offset>\r\n$<n>\r\n<n snapshot bytes>
 //	primary -> replica: frames from <offset> on, byte for byte as in the WAL
 //	replica -> primary: "ACK <offset>\n" about every second and after applying
+//
+// With the capability word "pubsub" the primary also sends the PUBLISHes and
+// SPUBLISHes made on it as message frames between the WAL frames (pubsub.go).
 //
 // After a full resync the replica applies a stream record only if the
 // snapshot does not already hold it (its LSN is above the cut of the primary
@@ -43,7 +47,10 @@ type ManagerOptions struct {
 	MasterAuth func() string // masterauth
 	Port       int           // our port, reported to the primary
 	SetLoading func(bool)    // -LOADING while a full resync loads
-	Log        zerolog.Logger
+	// Publish delivers a PUBLISH (shard: SPUBLISH) of the primary to this
+	// server's subscribers (nil: the replica does not ask for messages).
+	Publish func(shard bool, channel, message []byte)
+	Log     zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -51,9 +58,10 @@ type ManagerOptions struct {
 type Manager struct {
 	o ManagerOptions
 
-	mu      sync.Mutex
-	replica *Replica
-	resume  *cache.ReplPos // where the first replica session starts (Resume)
+	mu        sync.Mutex
+	replica   *Replica
+	resume    *cache.ReplPos // where the first replica session starts (Resume)
+	following atomic.Bool    // replica != nil, read without the lock
 }
 
 // Resume makes the next replica started continue from pos (the position
@@ -80,6 +88,7 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 		}
 		m.replica.Stop()
 		m.replica = nil
+		m.following.Store(false)
 		m.o.Cache.SetReadOnly(false)
 		m.o.Log.Info().Msg("REPLICAOF NO ONE: this server is a primary now and accepts writes")
 		return true, nil
@@ -95,6 +104,7 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 	}
 	m.o.Cache.SetReadOnly(true)
 	m.replica = startReplica(m, host, port, m.resume)
+	m.following.Store(true)
 	m.resume = nil
 	return true, nil
 }
@@ -104,6 +114,7 @@ func (m *Manager) Close() {
 	m.mu.Lock()
 	r := m.replica
 	m.replica = nil
+	m.following.Store(false)
 	m.mu.Unlock()
 	if r != nil {
 		r.Stop()
@@ -115,8 +126,22 @@ func (m *Manager) Close() {
 	}
 }
 
-// ServeReplica takes over the connection of a replica that sent FCSYNC.
-func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int) {
+// ForwardsPublish reports whether a PUBLISH made on this server goes to
+// replicas: it is a primary and a replica takes message frames. A replica
+// delivers its own clients' PUBLISHes locally only, as Redis does (its
+// replicas get what its primary publishes).
+func (m *Manager) ForwardsPublish() bool { return m.o.Hub.ForwardsMessages() && !m.following.Load() }
+
+// ForwardPublish sends a PUBLISH (shard: SPUBLISH) to the replicas.
+func (m *Manager) ForwardPublish(shard bool, channel, message []byte) {
+	if !m.following.Load() {
+		m.o.Hub.ForwardMessage(shard, channel, message)
+	}
+}
+
+// ServeReplica takes over the connection of a replica that sent FCSYNC
+// (pubsub: with the capability word, it takes message frames).
+func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int, pubsub bool) {
 	conn.SetDeadline(time.Time{})
 	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
 	if m.o.Snapshot == nil {
@@ -126,10 +151,10 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	}
 	hub := m.o.Hub
 	resume := runID == hub.RunID()
-	sub, off, err := hub.AttachReplica(conn, resume, offset)
+	sub, off, err := hub.AttachReplica(conn, resume, offset, pubsub)
 	if err != nil {
 		resume = false
-		sub, off, err = hub.AttachReplica(conn, false, 0)
+		sub, off, err = hub.AttachReplica(conn, false, 0, pubsub)
 	}
 	if err != nil {
 		io.WriteString(conn, "-ERR "+err.Error()+"\r\n")

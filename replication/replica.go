@@ -149,7 +149,12 @@ func (r *Replica) session() error {
 	if p := r.runID.Load(); p != nil {
 		runID = *p
 	}
-	if _, err := conn.Write(respCommand("FCSYNC", runID, strconv.FormatInt(r.offset.Load(), 10), strconv.Itoa(r.m.o.Port))); err != nil {
+	fcsync := []string{"FCSYNC", runID, strconv.FormatInt(r.offset.Load(), 10), strconv.Itoa(r.m.o.Port)}
+	pubsub := r.m.o.Publish != nil
+	if pubsub {
+		fcsync = append(fcsync, CapaPubSub)
+	}
+	if _, err := conn.Write(respCommand(fcsync...)); err != nil {
 		return err
 	}
 	// The snapshot may take a while to be made: wait up to a few minutes.
@@ -157,6 +162,16 @@ func (r *Replica) session() error {
 	line, err := readLine(br, 4096)
 	if err != nil {
 		return err
+	}
+	if pubsub && strings.HasPrefix(line, "-ERR wrong number of arguments") {
+		// a primary older than message frames: follow it without them
+		pubsub = false
+		if _, err := conn.Write(respCommand(fcsync[:4]...)); err != nil {
+			return err
+		}
+		if line, err = readLine(br, 4096); err != nil {
+			return err
+		}
 	}
 	f := strings.Fields(line)
 	switch {
@@ -192,6 +207,9 @@ func (r *Replica) session() error {
 	go r.acker(conn, ackDone)
 
 	sr := NewStreamReader(br, r.offset.Load())
+	if pubsub {
+		sr.Messages = r.message
+	}
 	for {
 		recs, _, err := sr.Next()
 		if err != nil {
@@ -205,6 +223,15 @@ func (r *Replica) session() error {
 		r.applied.Add(int64(len(recs)))
 		r.offset.Store(sr.Offset)
 	}
+}
+
+// message delivers a PUBLISH (SPUBLISH) of the primary to this server's
+// subscribers, then passes it on to this server's own replicas: it follows
+// the frames read before it, which are applied (and logged) by now.
+func (r *Replica) message(shard bool, channel, message []byte) {
+	r.lastIO.Store(time.Now().UnixMilli())
+	r.m.o.Publish(shard, channel, message)
+	r.m.o.Hub.ForwardMessage(shard, channel, message)
 }
 
 // acker reports the applied offset to the primary.

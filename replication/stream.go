@@ -12,12 +12,18 @@ import (
 )
 
 // StreamReader reads an export stream (or a replica's stream after its
-// snapshot): whole frames, verified, decoded into records.
+// snapshot): whole frames, verified, decoded into records. Pub/sub message
+// frames between them (pubsub.go; only on a replica stream that asked for
+// them) go to Messages, or are skipped when it is nil; they have no offset.
 type StreamReader struct {
 	r      *bufio.Reader
 	buf    []byte
+	msgBuf []byte
 	dec    persistence.FrameDecoder
 	Offset int64 // stream offset after the last frame read
+	// Messages receives each message frame (its slices are valid during
+	// the call), in stream order with the frames Next returns.
+	Messages func(shard bool, channel, message []byte)
 }
 
 // NewStreamReader reads frames from r, starting at stream offset off.
@@ -53,6 +59,31 @@ const maxStreamFrame = 1<<30 + 1<<27
 // Next returns the records of the next frame (valid until the next call)
 // and the frame's bytes (also valid until the next call).
 func (s *StreamReader) Next() ([]persistence.Record, []byte, error) {
+	for {
+		hdr, err := s.r.Peek(2)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(hdr) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, nil, err
+		}
+		if !isMessageFrame(hdr) {
+			break
+		}
+		shard, ch, msg, buf, err := readMessageFrame(s.r, s.msgBuf)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, nil, fmt.Errorf("stream offset %d: %w", s.Offset, err)
+		}
+		if cap(buf) <= 1<<20 {
+			s.msgBuf = buf // a huge message's buffer is not kept
+		}
+		if s.Messages != nil {
+			s.Messages(shard, ch, msg)
+		}
+	}
 	hdr, err := s.r.Peek(persistence.FrameHeaderSize)
 	if err != nil {
 		if errors.Is(err, io.EOF) && len(hdr) > 0 {

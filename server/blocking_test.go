@@ -462,9 +462,13 @@ func TestBlockingTimeoutErrors(t *testing.T) {
 // fakeRepl is a Replication that accepts any REPLICAOF.
 type fakeRepl struct{}
 
-func (fakeRepl) ReplicaOf(host, port string) (bool, error)               { return true, nil }
-func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int) { conn.Close() }
-func (fakeRepl) Role() RoleInfo                                          { return RoleInfo{Master: true} }
+func (fakeRepl) ReplicaOf(host, port string) (bool, error) { return true, nil }
+func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, pubsub bool) {
+	conn.Close()
+}
+func (fakeRepl) Role() RoleInfo                          { return RoleInfo{Master: true} }
+func (fakeRepl) ForwardsPublish() bool                   { return false }
+func (fakeRepl) ForwardPublish(shard bool, ch, m []byte) {}
 
 // Becoming a replica disconnects blocked clients with Redis's error (a
 // replica's lists follow its primary: nobody may pop them).

@@ -33,6 +33,7 @@ type Client struct {
 	multiDirty   bool // a queued command was rejected: EXEC answers EXECABORT
 	queued       []queuedCmd
 	deferred     []deferredCmd // EXEC: commands run after the shards are unlocked
+	fwd          []txPublish   // EXEC, script: PUBLISHes for replicas, sent at its end
 	watch        *shard.Watch
 	watched      [][]byte
 	watchExisted []bool // per watched key: did it exist at WATCH time

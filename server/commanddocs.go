@@ -683,7 +683,7 @@ var argSpecs = map[string][2]string{
 	"role":          {"O(1)", ""},
 	"replicaof":     {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
 	"slaveof":       {"O(1)", "args=(host-port=(host:string port:integer)|no-one=(NO ONE))"},
-	"fcsync":        {"O(1)", "replid:string offset:integer port:integer"},
+	"fcsync":        {"O(1)", "replid:string offset:integer port:integer [capability:string...]"},
 }
 
 var (

@@ -133,6 +133,7 @@ func cmdExec(c *Client, args [][]byte) {
 	if !ok {
 		c.reply.NullArray()
 	}
+	c.flushForwards()
 	c.runAfterExec()
 }
 

@@ -9,9 +9,11 @@ package server
 // the connection's network layer is woken to write it (pushWake: the event
 // loop's wake-up, or the connection's writer goroutine). PUBLISH never
 // waits for a subscriber. Nothing here is written to the WAL: delivery is
-// at most once, as in Redis.
+// at most once, as in Redis. A PUBLISH on a primary also goes to its
+// replicas' subscribers (forwardPublish; package replication carries it).
 
 import (
+	"bytes"
 	"strings"
 	"sync/atomic"
 
@@ -292,12 +294,66 @@ func cmdSSubscribe(c *Client, args [][]byte) {
 
 func cmdPublish(c *Client, args [][]byte) {
 	n := c.srv.psrv.reg.Publish(args[1], args[2])
+	c.forwardPublish(false, args[1], args[2])
 	c.reply.Int(int64(n))
 }
 
 func cmdSPublish(c *Client, args [][]byte) {
 	n := c.srv.psrv.reg.SPublish(args[1], args[2])
+	c.forwardPublish(true, args[1], args[2])
 	c.reply.Int(int64(n))
+}
+
+// forwardPublish passes a PUBLISH on to the replicas' subscribers (their
+// receivers are not counted in the reply, as in Redis). Inside MULTI/EXEC
+// or a script the transaction's writes reach the WAL only when it ends, so
+// the message waits for that (flushForwards): a replica's subscriber then
+// sees the writes made before it was published, as it would in Redis.
+func (c *Client) forwardPublish(shard bool, channel, message []byte) {
+	r := c.srv.opts.Replication
+	if r == nil || !r.ForwardsPublish() {
+		return
+	}
+	if !c.ks.InTx() {
+		r.ForwardPublish(shard, channel, message)
+		return
+	}
+	owner := c // the client whose EXEC or script this is
+	if c.scriptRun != nil {
+		owner = c.scriptRun.caller
+	}
+	owner.fwd = append(owner.fwd, txPublish{shard: shard, channel: bytes.Clone(channel), message: bytes.Clone(message)})
+}
+
+// txPublish is a PUBLISH made inside a transaction, forwarded at its end.
+type txPublish struct {
+	shard            bool
+	channel, message []byte
+}
+
+// flushForwards forwards the PUBLISHes of c's transaction (EXEC, script),
+// which has just ended: its writes are queued for the WAL by now.
+func (c *Client) flushForwards() {
+	if len(c.fwd) == 0 {
+		return
+	}
+	if r := c.srv.opts.Replication; r != nil {
+		for _, p := range c.fwd {
+			r.ForwardPublish(p.shard, p.channel, p.message)
+		}
+	}
+	clear(c.fwd)
+	c.fwd = c.fwd[:0]
+}
+
+// PublishReplicated delivers a PUBLISH (shard: SPUBLISH) that a replica
+// received from its primary to this server's subscribers.
+func (s *Server) PublishReplicated(shard bool, channel, message []byte) {
+	if shard {
+		s.psrv.reg.SPublish(channel, message)
+	} else {
+		s.psrv.reg.Publish(channel, message)
+	}
 }
 
 func pubsubNames(c *Client, k pubsub.Kind, args [][]byte) {

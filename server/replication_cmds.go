@@ -10,8 +10,15 @@ import (
 type Replication interface {
 	// ReplicaOf follows host:port, or becomes a primary when host is "".
 	ReplicaOf(host, port string) (changed bool, err error)
-	// ServeReplica takes over a replica's connection after FCSYNC.
-	ServeReplica(conn net.Conn, runID string, offset int64, port int)
+	// ServeReplica takes over a replica's connection after FCSYNC (pubsub:
+	// the replica takes pub/sub messages).
+	ServeReplica(conn net.Conn, runID string, offset int64, port int, pubsub bool)
+	// ForwardsPublish reports whether PUBLISHes go to replicas (cheap).
+	ForwardsPublish() bool
+	// ForwardPublish sends a PUBLISH (shard: SPUBLISH) to the replicas,
+	// at most once, after the writes made before it; it never blocks and
+	// copies its arguments.
+	ForwardPublish(shard bool, channel, message []byte)
 	// Role describes the replication role for ROLE.
 	Role() RoleInfo
 }
@@ -43,7 +50,7 @@ func init() {
 			Summary: "Sets a Redis server as a replica of another, or promotes it to being a master.", Handler: cmdReplicaOf},
 		&Command{Name: "role", Arity: 1, Flags: flagLoading | flagFast, Group: "server", Since: "2.8.12",
 			Summary: "Returns the replication role.", Handler: cmdRole},
-		&Command{Name: "fcsync", Arity: 4, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "7.0.0",
+		&Command{Name: "fcsync", Arity: -4, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "7.0.0",
 			Summary: "Internal: a fastcache replica asks for the primary's snapshot and WAL stream.", Handler: cmdFCSync},
 	)
 }
@@ -111,7 +118,14 @@ func cmdFCSync(c *Client, args [][]byte) {
 		return
 	}
 	runID := string(args[1])
-	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port) }
+	// Capability words follow; unknown ones are ignored (a newer replica).
+	pubsub := false
+	for _, a := range args[4:] {
+		if eqFold(a, "pubsub") {
+			pubsub = true
+		}
+	}
+	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port, pubsub) }
 }
 
 func cmdRole(c *Client, args [][]byte) {

@@ -431,6 +431,7 @@ func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
 			s.scr.runMu.Unlock()
 		})
 		s.scriptEnd(r)
+		c.flushForwards() // its PUBLISHes, now that its writes are queued
 	}
 	if r.dirty.Load() {
 		c.wrote = true

@@ -187,6 +187,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	replOpts := replication.ManagerOptions{
 		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, Port: cfg.Port(), Log: log,
 		SetLoading: func(v bool) { srvRef.SetLoading(v) },
+		// the primary's PUBLISHes, to this server's subscribers
+		Publish: func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
 	}
 	if cfg.AppendOnly() {
 		// A replica's full resync gets a fresh snapshot (appendonly no has none).
@@ -284,13 +286,14 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		w, err := persistence.Open(persistence.Options{
 			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
 			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
-			Export: hub.Publish, Followed: hub.Followed, Latency: lat,
+			Export: hub.Publish, Followed: hub.Followed, Exported: hub.Exported, Latency: lat,
 		})
 		if err != nil {
 			srv.Close()
 			return fmt.Errorf("open wal: %w", err)
 		}
 		w.SetLastLSN(res.MaxLSN)
+		hub.SetLog(w) // a PUBLISH reaches replicas after the writes before it
 		c.SetWAL(w)
 		walMu.Lock()
 		wal = w
