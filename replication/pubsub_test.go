@@ -248,3 +248,54 @@ func TestStreamReaderSkipsMessages(t *testing.T) {
 		t.Fatalf("torn message frame: %v", err)
 	}
 }
+
+// readCommand reads one RESP array of bulk strings.
+func readCommand(t *testing.T, br *bufio.Reader) []string {
+	t.Helper()
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "*") {
+		t.Fatalf("reading a command: %q %v", line, err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+	var args []string
+	for range n {
+		l, _ := br.ReadString('\n')
+		size, _ := strconv.Atoi(strings.TrimSpace(l[1:]))
+		b := make([]byte, size+2)
+		if _, err := io.ReadFull(br, b); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, string(b[:size]))
+	}
+	return args
+}
+
+// TestReplicaAsksForMessagesAndFallsBack: a replica asks for message frames
+// with the capability word; a primary older than them refuses the extra
+// argument, and the replica asks again without it on the same connection.
+func TestReplicaAsksForMessagesAndFallsBack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	m := NewManager(ManagerOptions{Hub: NewHub(HubOptions{Log: zerolog.New(io.Discard)}), Log: zerolog.New(io.Discard),
+		MasterAuth: func() string { return "" }, Port: 6390, Publish: func(bool, []byte, []byte) {}})
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	r := startReplica(m, host, port, nil)
+	defer r.Stop()
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	if got := strings.Join(readCommand(t, br), " "); got != "FCSYNC ? 0 6390 pubsub" {
+		t.Fatalf("first FCSYNC: %q", got)
+	}
+	io.WriteString(conn, "-ERR wrong number of arguments for 'fcsync' command\r\n")
+	if got := strings.Join(readCommand(t, br), " "); got != "FCSYNC ? 0 6390" {
+		t.Fatalf("FCSYNC to an older primary: %q", got)
+	}
+}

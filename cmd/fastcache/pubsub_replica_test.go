@@ -1,18 +1,24 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"fastcache/replication"
 )
 
 // Pub/sub across replication: a PUBLISH (SPUBLISH) on a primary reaches the
@@ -247,6 +253,78 @@ func TestReplicaPubSub(t *testing.T) {
 		}
 		if !bytes.Contains(out, []byte(`"k300"`)) || bytes.Contains(out, []byte("on-replica")) {
 			t.Fatalf("wal dump %s:\n%s", p.dir, out)
+		}
+	}
+}
+
+// TestOldReplicaAndExportSeeNoMessages: a replica that does not ask for
+// message frames (FCSYNC without "pubsub", as replicas before them sent)
+// and a WAL export subscriber get the frames of the writes around a
+// PUBLISH and no message, while a current replica's subscriber gets it.
+func TestOldReplicaAndExportSeeNoMessages(t *testing.T) {
+	eaddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	primary := startReady(t, t.TempDir(), "--wal-export-listen", eaddr)
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port))
+	prdb := primary.client()
+	waitInfo(t, replica.client(), "replication", "master_link_status", "up")
+	sub := psSubscribe(t, replica.addr(), 3, "subscribe", "news")
+
+	export, err := subscribe(t, eaddr, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := net.DialTimeout("tcp", primary.addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	old.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(old, "*4\r\n$6\r\nFCSYNC\r\n$1\r\n?\r\n$1\r\n0\r\n$4\r\n1234\r\n")
+	obr := bufio.NewReaderSize(old, 1<<20)
+	line, _ := obr.ReadString('\n')
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "+FULLRESYNC" {
+		t.Fatalf("FCSYNC: %q", line)
+	}
+	off, _ := strconv.ParseInt(f[2], 10, 64)
+	line, _ = obr.ReadString('\n')
+	size, err := strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(line, "$")), 10, 64)
+	if err != nil {
+		t.Fatalf("snapshot length line %q", line)
+	}
+	if _, err := io.CopyN(io.Discard, obr, size); err != nil {
+		t.Fatal(err)
+	}
+	waitInfo(t, prdb, "replication", "connected_slaves", "2")
+
+	if err := prdb.Set(ctx(), "before", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := prdb.Publish(ctx(), "news", "hello").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := prdb.Set(ctx(), "after", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sub.expect(t, "message news hello")
+
+	oldSR := replication.NewStreamReader(obr, off)
+	for name, sr := range map[string]*replication.StreamReader{"old replica": oldSR, "export subscriber": export.sr} {
+		sr.Messages = func(shard bool, ch, msg []byte) {
+			t.Errorf("%s got a message frame: %s %s", name, ch, msg)
+		}
+		var keys []string
+		for !slices.Contains(keys, "after") {
+			recs, _, err := sr.Next()
+			if err != nil {
+				t.Fatalf("%s: %v (keys so far %v)", name, err, keys)
+			}
+			for _, r := range recs {
+				keys = append(keys, string(r.Key))
+			}
+		}
+		if !slices.Contains(keys, "before") {
+			t.Fatalf("%s: keys %v", name, keys)
 		}
 	}
 }
