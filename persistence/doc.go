@@ -236,4 +236,34 @@
 // the stream records the snapshot already holds (LSN at or below the cut of
 // the primary shard owning the key), exactly as start-up does, so it sees
 // every change once.
+//
+// Pub/sub on the replica stream. A replica that adds the capability word
+// "pubsub" after its port (FCSYNC <run id|?> <offset> <port> pubsub) also
+// receives the PUBLISHes and SPUBLISHes made on the primary (and, from a
+// replica, those its own primary sent it) as message frames between the
+// WAL frames:
+//
+//	0   magic    u16  0xFC50 (a WAL frame starts with 0xFC57)
+//	2   kind     u8   1 PUBLISH, 2 SPUBLISH
+//	3   -        u8   0
+//	4   chanLen  u32
+//	8   msgLen   u32
+//	12  channel, then message (no padding, no checksum: they never touch a
+//	    disk; TCP carries them)
+//
+// Message frames are never written to a segment or a snapshot, never kept
+// in the backlog, and take no stream offset: offsets, +CONTINUE and the
+// replica's logged position count WAL frame bytes only, exactly as without
+// pub/sub. Delivery is at most once: a replica that is disconnected, or
+// whose queue is full, misses the messages of that time. A message is sent
+// after every WAL frame holding a record written before it was published
+// (inside MULTI/EXEC or a script: after the whole transaction), so a
+// subscriber on the replica sees those writes. Only a replica that asked
+// gets message frames: export subscribers (above) and replicas older than
+// them (which send FCSYNC without the word) never see one, and `wal dump`
+// and `wal check` have nothing to skip. A primary older than them answers
+// the five-argument FCSYNC with "-ERR wrong number of arguments ..."; the
+// replica then sends it again without the word, on the same connection.
+// Unknown capability words are ignored, so later ones can be added the same
+// way.
 package persistence

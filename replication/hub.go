@@ -15,6 +15,9 @@
 // disconnected so it cannot stall the others, or drops the frames for that
 // peer and counts them (drop). Replicas always use block: a replica with a
 // gap would diverge, so it is cut off instead and resynchronizes.
+//
+// Replicas that ask for them also get the primary's PUBLISHes between the
+// frames, outside the offsets and the backlog (pubsub.go).
 package replication
 
 import (
