@@ -18,10 +18,11 @@ package replication
 //
 // Order: a message is queued for the replicas only once every WAL record
 // that existed when it was published (LSN at or below the WAL's counter
-// then) has been queued for them (WAL Options.Exported), so a subscriber on
-// a replica that reads the key a publisher wrote before publishing sees the
-// write, as in Redis, where PUBLISH is part of the replication stream.
-// Messages keep their publish order.
+// then) has been queued for them, at the end of a WAL writer round (WAL
+// Options.Exported), so a subscriber on a replica that reads the key a
+// publisher wrote before publishing sees the write, as in Redis, where
+// PUBLISH is part of the replication stream. Messages keep their publish
+// order.
 
 import (
 	"encoding/binary"
@@ -80,26 +81,30 @@ type LogPosition interface {
 	Kick()           // a writer round soon, even with nothing queued
 }
 
-// pendingLimit bounds the messages waiting for their writes to be
-// exported; past it new messages are dropped (and counted).
+// pendingLimit bounds the messages waiting for the next writer round;
+// past it new messages are dropped (and counted).
 const pendingLimit = 64 << 20
 
-type pendingMsg struct {
-	lsn   uint64
-	chunk []byte
+// pendingMark ends one message in psForward.buf: it may be sent once the
+// WAL has exported every record up to lsn.
+type pendingMark struct {
+	lsn uint64
+	end int
 }
 
-// psForward is the hub's pub/sub state.
+// psForward is the hub's pub/sub state. Messages wait in buf for the WAL
+// writer's next round (Exported), which sends all those whose writes are
+// out in one chunk: one write per round to each replica, not one per
+// message (a write per message cost the primary more than the PUBLISH).
 type psForward struct {
-	n        atomic.Int32  // len(subs): replicas that take message frames
-	exported atomic.Uint64 // WAL watermark reported by Exported
-	npending atomic.Int32
+	n        atomic.Int32 // len(subs): replicas that take message frames
+	npending atomic.Int32 // len(marks)
 	log      atomic.Pointer[LogPosition]
 
-	mu           sync.Mutex
-	subs         []*Sub
-	pending      []pendingMsg
-	pendingBytes int
+	mu    sync.Mutex
+	subs  []*Sub
+	buf   []byte // message frames waiting, in publish order
+	marks []pendingMark
 
 	// Forwarded counts messages queued for replicas (once per replica);
 	// Dropped those lost to a full queue or the pending bound.
@@ -110,27 +115,37 @@ type psForward struct {
 // Without one messages are queued at once.
 func (h *Hub) SetLog(lp LogPosition) { h.ps.log.Store(&lp) }
 
-// Exported is the WAL's Exported hook: every record up to lsn has been
-// queued for the peers, so the messages published after it may follow.
+// Exported is the WAL's Exported hook, called at the end of each writer
+// round: every record up to lsn has been queued for the peers, so the
+// messages published after those records may follow them.
 func (h *Hub) Exported(lsn uint64) {
-	h.ps.exported.Store(lsn)
 	if h.ps.npending.Load() == 0 {
 		return
 	}
-	h.ps.mu.Lock()
+	ps := &h.ps
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	// In publish order: a message waits for the ones appended before it.
 	i := 0
-	for ; i < len(h.ps.pending) && h.ps.pending[i].lsn <= lsn; i++ {
-		h.pushMessage(h.ps.pending[i].chunk)
-		h.ps.pendingBytes -= len(h.ps.pending[i].chunk)
-		h.ps.pending[i] = pendingMsg{}
+	for i < len(ps.marks) && ps.marks[i].lsn <= lsn {
+		i++
 	}
-	if i > 0 {
-		n := copy(h.ps.pending, h.ps.pending[i:])
-		clear(h.ps.pending[n:])
-		h.ps.pending = h.ps.pending[:n]
-		h.ps.npending.Store(int32(n))
+	if i == 0 {
+		return
 	}
-	h.ps.mu.Unlock()
+	end := ps.marks[i-1].end
+	chunk := ps.buf[:end:end]
+	rest := ps.buf[end:]
+	ps.buf = make([]byte, 0, max(len(rest), min(end, 1<<20)))
+	ps.buf = append(ps.buf, rest...)
+	n := copy(ps.marks, ps.marks[i:])
+	for j := range ps.marks[:n] {
+		ps.marks[j].end -= end
+	}
+	clear(ps.marks[n:])
+	ps.marks = ps.marks[:n]
+	ps.npending.Store(int32(n))
+	h.pushMessages(chunk, i)
 }
 
 // ForwardsMessages reports whether any replica takes message frames (the
@@ -144,39 +159,39 @@ func (h *Hub) ForwardMessage(shard bool, channel, message []byte) {
 	if h.ps.n.Load() == 0 {
 		return
 	}
-	chunk := appendMessageFrame(make([]byte, 0, msgHeaderSize+len(channel)+len(message)), shard, channel, message)
-	var lp LogPosition
-	var lsn uint64
-	if p := h.ps.log.Load(); p != nil {
-		lp = *p
-		lsn = lp.LastLSN()
-	}
-	h.ps.mu.Lock()
-	if len(h.ps.pending) == 0 && (lp == nil || h.ps.exported.Load() >= lsn) {
-		h.pushMessage(chunk)
-		h.ps.mu.Unlock()
+	ps := &h.ps
+	p := ps.log.Load()
+	if p == nil {
+		chunk := appendMessageFrame(nil, shard, channel, message)
+		ps.mu.Lock()
+		h.pushMessages(chunk, 1)
+		ps.mu.Unlock()
 		return
 	}
-	if h.ps.pendingBytes+len(chunk) > pendingLimit {
-		h.ps.mu.Unlock()
-		h.ps.Dropped.Add(1)
+	lp := *p
+	// Every record written before this PUBLISH has an LSN at or below it.
+	lsn := lp.LastLSN()
+	ps.mu.Lock()
+	if len(ps.buf)+msgHeaderSize+len(channel)+len(message) > pendingLimit {
+		ps.mu.Unlock()
+		ps.Dropped.Add(1)
 		return
 	}
-	h.ps.pending = append(h.ps.pending, pendingMsg{lsn: lsn, chunk: chunk})
-	h.ps.pendingBytes += len(chunk)
-	h.ps.npending.Store(int32(len(h.ps.pending)))
-	h.ps.mu.Unlock()
+	ps.buf = appendMessageFrame(ps.buf, shard, channel, message)
+	ps.marks = append(ps.marks, pendingMark{lsn: lsn, end: len(ps.buf)})
+	ps.npending.Store(int32(len(ps.marks)))
+	ps.mu.Unlock()
 	lp.Kick()
 }
 
-// pushMessage queues chunk for every replica taking message frames; called
-// with ps.mu held.
-func (h *Hub) pushMessage(chunk []byte) {
+// pushMessages queues chunk (n messages) for every replica taking message
+// frames; called with ps.mu held.
+func (h *Hub) pushMessages(chunk []byte, n int) {
 	for _, s := range h.ps.subs {
 		if s.pushMessage(chunk) {
-			h.ps.Forwarded.Add(1)
+			h.ps.Forwarded.Add(int64(n))
 		} else {
-			h.ps.Dropped.Add(1)
+			h.ps.Dropped.Add(int64(n))
 		}
 	}
 }
@@ -198,7 +213,7 @@ func (h *Hub) removeMessageSub(s *Sub) {
 	h.ps.n.Store(int32(len(h.ps.subs)))
 	if len(h.ps.subs) == 0 {
 		// nobody to send them to any more
-		h.ps.pending, h.ps.pendingBytes = nil, 0
+		h.ps.buf, h.ps.marks = nil, nil
 		h.ps.npending.Store(0)
 	}
 	h.ps.mu.Unlock()
