@@ -71,8 +71,7 @@ type bitWindow struct {
 // With only GETs it is a read: a missing key reads as zeros and is not
 // created. Otherwise the string is created or grown with zero bytes up to
 // the last byte a SET or INCRBY reaches, even when OVERFLOW FAIL refuses
-// every write, and the command counts as a change ("setbit" event), as in
-// Redis.
+// every write, as in Redis.
 func (k Keyspace) BitField(key []byte, ops []BitFieldOp) error {
 	write := false
 	for i := range ops {
@@ -140,24 +139,30 @@ func (k Keyspace) BitField(key []byte, ops []BitFieldOp) error {
 		}
 	}
 
-	// Run the ops in order on the scratch bytes.
+	// Run the ops in order on the scratch bytes. As in Redis 7.0, the
+	// command counts as a change (the "setbit" event, tracking) when an op
+	// wrote a new value, or wrote at all into a key it created or grew.
+	dirty := !ok || newLen > int64(len(old))
+	changes := false
 	for i := range ops {
 		op := &ops[i]
 		start := op.Offset >> 3
 		wi := sort.Search(len(wins), func(j int) bool { return wins[j].start > start }) - 1
 		w := wins[wi]
 		bit := uint64(op.Offset-w.start*8) + uint64(w.soff)*8
-		bitFieldRun(scratch, bit, op)
+		if wrote, differs := bitFieldRun(scratch, bit, op); wrote && (dirty || differs) {
+			changes = true
+		}
 	}
 
 	// Write back and log the windows a write touched, up to the new end,
 	// skipping those inside the old value whose bytes did not change.
 	changed := func(w bitWindow) ([]byte, bool) {
-		end := min(w.end, newLen-1)
-		part := scratch[w.soff : w.soff+int(end-w.start+1)]
 		if !w.write {
 			return nil, false
 		}
+		end := min(w.end, newLen-1) // >= w.start: a write in w reaches newLen-1 at most
+		part := scratch[w.soff : w.soff+int(end-w.start+1)]
 		if end < int64(len(old)) && string(part) == string(old[w.start:end+1]) {
 			return nil, false
 		}
@@ -210,10 +215,14 @@ func (k Keyspace) BitField(key []byte, ops []BitFieldOp) error {
 		}
 		if recs == 0 {
 			s.MarkEnc(key, shard.EncRaw) // as Redis, which unshares the value first
-			s.TouchWatch(key)
+			if changes {
+				s.TouchWatch(key) // ops that undid each other
+			}
 		}
 	}
-	k.notify(pubsub.String, "setbit", key)
+	if changes {
+		k.notify(pubsub.String, "setbit", key)
+	}
 	return nil
 }
 
@@ -240,15 +249,17 @@ func (k Keyspace) bitFieldRead(key []byte, ops []BitFieldOp) error {
 	return nil
 }
 
-// bitFieldRun executes op on the field at bit of p (which holds all of it).
-func bitFieldRun(p []byte, bit uint64, op *BitFieldOp) {
+// bitFieldRun executes op on the field at bit of p (which holds all of it):
+// wrote is false for a GET or a write OVERFLOW FAIL refused, differs whether
+// the value written is not the one that was there.
+func bitFieldRun(p []byte, bit uint64, op *BitFieldOp) (wrote, differs bool) {
 	bits := uint(op.Bits)
 	op.Nil = false
 	if op.Signed {
 		old := getSignedBits(p, bit, bits)
 		if op.Kind == BitFieldGet {
 			op.Result = old
-			return
+			return false, false
 		}
 		var newval, ret, wrapped int64
 		var overflow bool
@@ -269,16 +280,16 @@ func bitFieldRun(p []byte, bit uint64, op *BitFieldOp) {
 		}
 		if overflow && op.Overflow == OverflowFail {
 			op.Nil = true
-			return
+			return false, false
 		}
 		op.Result = ret
 		setBits(p, bit, bits, uint64(newval))
-		return
+		return true, newval != old
 	}
 	old := getBits(p, bit, bits)
 	if op.Kind == BitFieldGet {
 		op.Result = int64(old)
-		return
+		return false, false
 	}
 	var newval, ret, wrapped uint64
 	var overflow bool
@@ -299,10 +310,11 @@ func bitFieldRun(p []byte, bit uint64, op *BitFieldOp) {
 	}
 	if overflow && op.Overflow == OverflowFail {
 		op.Nil = true
-		return
+		return false, false
 	}
 	op.Result = int64(ret)
 	setBits(p, bit, bits, newval)
+	return true, newval != old
 }
 
 // getBits reads the bits-wide unsigned integer at bit of p, most
