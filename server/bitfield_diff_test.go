@@ -222,6 +222,15 @@ func bitfieldScripts() []diffScript {
 			c("BITFIELD_RO", "l", "GET", "u8", "0"),
 			c("LRANGE", "l", "0", "-1"),
 		}},
+		{"bitfield maxmemory", []diffStep{
+			c("BITFIELD", "mm", "SET", "u8", "0", "1"),
+			c("CONFIG", "SET", "maxmemory", "1"),
+			c("BITFIELD", "mm", "SET", "u8", "0", "2"), // denyoom: refused
+			c("BITFIELD", "mm", "GET", "u8", "0"),      // even with GETs only, as Redis
+			c("BITFIELD_RO", "mm", "GET", "u8", "0"),   // a read: served
+			c("CONFIG", "SET", "maxmemory", "0"),
+			c("BITFIELD", "mm", "GET", "u8", "0"),
+		}},
 		{"bitfield transactions", []diffStep{
 			c("MULTI"),
 			c("BITFIELD", "tx", "INCRBY", "u4", "0", "3"),
