@@ -385,6 +385,9 @@ func replyArgDocs(c *Client, args []*argDoc) {
 			if a.multiple {
 				fl = append(fl, "multiple")
 			}
+			if a.multipleToken {
+				fl = append(fl, "multiple_token")
+			}
 			r.BulkString("flags")
 			statusSet(c, fl)
 		}
@@ -528,6 +531,7 @@ func commandHelp(c *Client, args [][]byte) { replyHelp(c, "command", commandHelp
 type argDoc struct {
 	name, typ, token   string
 	optional, multiple bool
+	multipleToken      bool      // the token repeats with each value ([GET x]...)
 	sub                []*argDoc // oneof / block
 }
 
@@ -545,6 +549,7 @@ type cmdDoc struct {
 //	TOKEN name:type the argument with its token (EX seconds)
 //	[ ... ]         optional; ( ... ) a group; a|b alternatives (oneof)
 //	name=[ ... ]    names a group; a trailing ... marks "multiple"
+//	[TOKEN ...]...  the token repeats too ("multiple_token", SORT's GET)
 //
 // The complexity strings are Redis's.
 var argSpecs = map[string][2]string{
@@ -675,6 +680,10 @@ var argSpecs = map[string][2]string{
 	"bitpos":   {"O(N)", "key:key bit:integer [index=[start:integer [end_index=[end:integer [index_unit=(BYTE|BIT)]]]]]"},
 	"bitop":    {"O(N)", "operation:string destkey:key key:key..."},
 
+	// BITFIELD's ops: GET, or SET/INCRBY with the OVERFLOW rule before them
+	"bitfield":    {"O(1) for each subcommand specified", "key:key operation=[encoding_offset=(GET encoding:string offset:integer)|write=([OVERFLOW wrap_sat_fail=(WRAP|SAT|FAIL)] write_operation=(encoding_offset_value=(SET encoding:string offset:integer value:integer)|encoding_offset_increment=(INCRBY encoding:string offset:integer increment:integer)))]..."},
+	"bitfield_ro": {"O(1) for each subcommand specified", "key:key [GET encoding_offset=(encoding:string offset:integer)]..."},
+
 	// server (more)
 	"slowlog|get":   {"O(N) where N is the number of entries returned", "[count:integer]"},
 	"slowlog|len":   {"O(1)", ""},
@@ -794,6 +803,7 @@ func (p *specParser) item() *argDoc {
 		}
 		if p.multiple() {
 			a.multiple = true
+			a.multipleToken = a.token != ""
 		}
 		return a
 	}

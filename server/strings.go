@@ -48,6 +48,8 @@ func init() {
 		bitmap("getbit", 3, r|fast, "2.2.0", "Returns a bit value by offset.", cmdGetBit),
 		bitmap("bitcount", -2, r, "2.6.0", "Counts the number of set bits (population counting) in a string.", cmdBitCount),
 		bitmap("bitpos", -3, r, "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", cmdBitPos),
+		bitmap("bitfield", -2, w|oom, "3.2.0", "Performs arbitrary bitfield integer operations on strings.", cmdBitField),
+		bitmap("bitfield_ro", -2, r|fast, "6.0.0", "Performs arbitrary read-only bitfield integer operations on strings.", cmdBitFieldRO),
 		&Command{Name: "bitop", Arity: -4, Flags: w | oom, FirstKey: 2, LastKey: -1, Step: 1, Group: "bitmap", Since: "2.6.0",
 			Summary: "Performs bitwise operations on multiple strings, and stores the result.", Handler: cmdBitOp},
 	)

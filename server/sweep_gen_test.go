@@ -187,6 +187,8 @@ func sweepTypical(a *argDoc, keyN *int) string {
 		return "default"
 	case name == "type":
 		return "string"
+	case name == "encoding": // a bitfield's type
+		return "i8"
 	case name == "arg":
 		return "k1"
 	}

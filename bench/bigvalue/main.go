@@ -1,6 +1,6 @@
 // Command bigvalue measures string and bitmap commands on one large value
 // (100 MB by default) against redis-server and fastcache side by side: the
-// work of APPEND, SETRANGE, GETRANGE, SETBIT, GETBIT, BITCOUNT and BITPOS
+// work of APPEND, SETRANGE, GETRANGE, SETBIT, GETBIT, BITFIELD, BITCOUNT and BITPOS
 // must follow their arguments, not the value's size, where Redis's does
 // (issue 15: APPEND k "" on 512 MB took ~1 s, Redis 38 us).
 //
@@ -98,6 +98,13 @@ func ops(size int) []op {
 		{`SETBIT k <middle> 1`, func(int) []string { return []string{"SETBIT", "k", strconv.Itoa(size * 4), "1"} }},
 		{`SETBIT k <past the end> 1 (grows by 1)`, func(n int) []string { return []string{"SETBIT", "k", strconv.Itoa(n*8 + 7), "1"} }},
 		{`GETBIT k <middle>`, func(int) []string { return []string{"GETBIT", "k", strconv.Itoa(size * 4)} }},
+		{`BITFIELD k SET u8 <middle> 1 INCRBY i64 <middle+64> 1`, func(int) []string {
+			return []string{"BITFIELD", "k", "SET", "u8", strconv.Itoa(size * 4), "1", "INCRBY", "i64", strconv.Itoa(size*4 + 64), "1"}
+		}},
+		{`BITFIELD k INCRBY u16 <past the end> 1 (grows by 2)`, func(n int) []string {
+			return []string{"BITFIELD", "k", "INCRBY", "u16", strconv.Itoa(n * 8), "1"}
+		}},
+		{`BITFIELD_RO k GET u32 <middle>`, func(int) []string { return []string{"BITFIELD_RO", "k", "GET", "u32", strconv.Itoa(size * 4)} }},
 		{`BITCOUNT k 0 9`, func(int) []string { return []string{"BITCOUNT", "k", "0", "9"} }},
 		{`BITCOUNT k (whole value)`, func(int) []string { return []string{"BITCOUNT", "k"} }},
 	}
@@ -193,13 +200,27 @@ func (c *client) do(args ...string) (string, error) {
 	if _, err := io.WriteString(c.c, b.String()); err != nil {
 		return "", err
 	}
+	return c.read()
+}
+
+// read reads one reply and returns its first line (a bulk's payload and an
+// array's elements are read and dropped).
+func (c *client) read() (string, error) {
 	line, err := c.r.ReadString('\n')
 	if err != nil {
 		return line, err
 	}
-	if line[0] == '$' {
+	switch line[0] {
+	case '$':
 		if n, _ := strconv.Atoi(strings.TrimSpace(line[1:])); n >= 0 {
 			if _, err := c.r.Discard(n + 2); err != nil {
+				return line, err
+			}
+		}
+	case '*':
+		n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+		for i := 0; i < n; i++ {
+			if _, err := c.read(); err != nil {
 				return line, err
 			}
 		}
