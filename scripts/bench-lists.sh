@@ -14,6 +14,20 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export N=${N:-50000} ROUNDS=${ROUNDS:-3} SETTINGS=${SETTINGS:-"none everysec always"}
 export OUT=${OUT:-$ROOT/bench/out-lists}
+# Loopback ports nothing answers on, below the ephemeral range (32768-60999
+# by default) so that no client connection can hold them (bench.sh's fixed
+# defaults would collide with another run of it on the same machine).
+free_port() {
+  local p
+  while :; do
+    p=$((16000 + RANDOM % 16000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+}
+export REDIS_PORT=${REDIS_PORT:-$(free_port)} FC_PORT=${FC_PORT:-$(free_port)}
 TESTS="lpush rpush lpop rpop lrange_100 lrange_300 lrange_500 lrange_600" TOOLS=redis-benchmark MIX="" HEAVY_CONNS="" \
   scripts/bench.sh
 go run ./bench/listbench -rounds "$ROUNDS" -settings "$SETTINGS" -handoffs "${HANDOFFS:-5000}" \

@@ -69,6 +69,25 @@ type loop struct {
 	pushWoken bool
 	busy      atomic.Bool
 	gate      execGate // active while the loop runs commands (script_busy.go)
+
+	// spare is a reply buffer above keepReplyCap (at most maxSpareReply),
+	// kept from a connection that sent a big reply and lent to the next
+	// connection whose commands run: big replies (LRANGE, HGETALL, SMEMBERS,
+	// pipelines of them) then reuse one buffer instead of each allocating,
+	// zeroing and growing a new one that the GC and the scavenger must take
+	// back (redis-benchmark LRANGE_100 -P16: ~5x the server's CPU per
+	// request, BENCHMARKS.md "Lists").
+	spare []byte
+}
+
+// maxSpareReply bounds the reply buffer a loop keeps between connections.
+const maxSpareReply = 1 << 20
+
+// keepSpare keeps b as the loop's spare if it is big and the largest yet.
+func (lp *loop) keepSpare(b []byte) {
+	if cap(b) > keepReplyCap && cap(b) <= maxSpareReply && cap(b) > cap(lp.spare) {
+		lp.spare = b[:0]
+	}
 }
 
 // conn is one client connection, owned by its loop.
@@ -85,6 +104,8 @@ type conn struct {
 	waitLSN   uint64
 	waitStart time.Duration // monotonic()
 	paused    bool          // stopped at a command CLIENT PAUSE holds (loop.paused)
+	lent      bool          // cl.reply uses the loop's spare until its flush completes; own is its buffer
+	own       []byte
 
 	mu       sync.Mutex // guards fd against shutdown from other goroutines after close
 	closed   bool
@@ -451,6 +472,10 @@ func (c *conn) blocked() bool {
 
 // run executes every complete command in buf, then ends the pipeline.
 func (c *conn) run(buf []byte) {
+	if lp := c.lp; lp.spare != nil && !c.lent && len(c.cl.reply.b) == 0 {
+		c.own, c.cl.reply.b, lp.spare = c.cl.reply.b, lp.spare, nil
+		c.lent = true
+	}
 	switch c.cl.runPipeline(&c.p, buf) {
 	case pipelineKilled:
 		c.close()
@@ -549,7 +574,11 @@ func (c *conn) flush() {
 	if p := cl.ps; p != nil {
 		p.ob.SetUnsent(0)
 	}
-	if cap(cl.reply.b) > keepReplyCap {
+	if c.lent {
+		c.lp.keepSpare(cl.reply.b)
+		cl.reply.b, c.own, c.lent = c.own, nil, false
+	} else if cap(cl.reply.b) > keepReplyCap {
+		c.lp.keepSpare(cl.reply.b)
 		cl.reply.b = nil
 	}
 	if c.wantOut {

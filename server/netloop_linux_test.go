@@ -1,9 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestSeveralEventLoops: with io-threads 3, connections are spread over the
@@ -51,5 +58,93 @@ func TestSeveralEventLoops(t *testing.T) {
 	wg.Wait()
 	if got := conns[0].do("GET", "shared"); got != fmt.Sprintf("$%d\r\n%d\r\n", len(fmt.Sprint(clients*incrs)), clients*incrs) {
 		t.Fatalf("GET shared = %q, want %d", got, clients*incrs)
+	}
+}
+
+// TestBigRepliesOnSeveralConnections: connections of one loop that take
+// turns sending big replies (the loop lends them one reply buffer, see
+// loop.spare), one of them reading slowly (a 4 KB receive buffer, so its
+// replies wait for the socket while other connections run), all get
+// exactly their own replies.
+func TestBigRepliesOnSeveralConnections(t *testing.T) {
+	ts := startServer(t)
+	b, c := ts.rawConn(t), ts.rawConn(t)
+	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	nc, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	t.Cleanup(func() { nc.Close() })
+	a := &rawConn{t: t, conn: nc, br: bufio.NewReaderSize(nc, 512)}
+	// and a small send buffer on the server's side of a (the server runs
+	// in this process: CLIENT LIST's fd is ours too), so that the kernel
+	// takes only a few KB of a's replies at a time
+	id := strings.TrimSuffix(strings.TrimPrefix(a.do("CLIENT", "ID"), ":"), "\r\n")
+	info := b.do("CLIENT", "LIST", "ID", id)
+	var fd int
+	if i := strings.Index(info, " fd="); i < 0 {
+		t.Fatalf("CLIENT LIST ID %s: %q", id, info)
+	} else if _, err := fmt.Sscanf(info[i+4:], "%d", &fd); err != nil {
+		t.Fatalf("CLIENT LIST ID %s: %q: %v", id, info, err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4096); err != nil {
+		t.Fatal(err)
+	}
+
+	var push []string
+	var all strings.Builder
+	fmt.Fprintf(&all, "*600\r\n")
+	for i := 0; i < 600; i++ {
+		e := fmt.Sprintf("e%03d-%s", i, strings.Repeat("x", 59))
+		push = append(push, e)
+		fmt.Fprintf(&all, "$%d\r\n%s\r\n", len(e), e)
+	}
+	if got := b.do(append([]string{"RPUSH", "big"}, push...)...); got != ":600\r\n" {
+		t.Fatalf("RPUSH: %q", got)
+	}
+	whole := all.String()
+	lines := strings.SplitAfter(whole, "\r\n")
+	but1 := "*599\r\n" + strings.Join(lines[3:1201], "") // LRANGE big 1 -1
+	first100 := "*100\r\n" + strings.Join(lines[1:201], "")
+	pipeline := func(rc *rawConn, n int, args ...string) {
+		rc.write(strings.Repeat(encodeCmd(args...), n))
+	}
+	expect := func(rc *rawConn, n int, want, what string) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if got := rc.read(); got != want {
+				t.Fatalf("%s reply %d: %d bytes %.40q, want %d bytes %.40q", what, i, len(got), got, len(want), want)
+			}
+		}
+	}
+	// c's big pipeline leaves the loop a spare buffer big enough for a's,
+	// which a borrows and holds while its replies wait for the socket.
+	pipeline(c, 8, "LRANGE", "big", "0", "-1")
+	expect(c, 8, whole, "c LRANGE 0 -1")
+	pipeline(a, 8, "LRANGE", "big", "0", "-1")
+	if _, err := a.br.Peek(1); err != nil { // a's pipeline ran
+		t.Fatalf("no reply to a: %v", err)
+	}
+	for round := 0; round < 20; round++ {
+		pipeline(b, 16, "LRANGE", "big", "0", "99")
+		b.write(encodeCmd("GET", "nokey"))
+		pipeline(c, 8, "LRANGE", "big", "1", "-1")
+		c.write(encodeCmd("LLEN", "big"))
+		expect(b, 16, first100, "b LRANGE 0 99")
+		expect(b, 1, "$-1\r\n", "b GET")
+		expect(c, 8, but1, "c LRANGE 1 -1")
+		expect(c, 1, ":600\r\n", "c LLEN")
+	}
+	expect(a, 8, whole, "a LRANGE 0 -1")
+	if got := a.do("LLEN", "big"); got != ":600\r\n" {
+		t.Fatalf("a LLEN after its big replies: %q", got)
 	}
 }
