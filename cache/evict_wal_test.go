@@ -61,9 +61,10 @@ func TestEvictionAndExpiryAreLogged(t *testing.T) {
 	for i := 0; i < nPersist; i++ {
 		evPut(c, fmt.Sprint("p", i), 0)
 	}
-	exp := time.Now().Add(150 * time.Millisecond).UnixMilli()
 	for i := 0; i < nTTL; i++ {
-		evPut(c, fmt.Sprint("t", i), exp)
+		// each TTL from its own put: a slow machine must not store a key
+		// already expired (that is a delete, not an expiry)
+		evPut(c, fmt.Sprint("t", i), time.Now().Add(150*time.Millisecond).UnixMilli())
 	}
 	// Let the short-TTL keys expire and the background cycle delete them.
 	c.Start(20)
