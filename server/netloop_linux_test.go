@@ -69,6 +69,10 @@ func TestSeveralEventLoops(t *testing.T) {
 func TestBigRepliesOnSeveralConnections(t *testing.T) {
 	ts := startServer(t)
 	b, c := ts.rawConn(t), ts.rawConn(t)
+	// 20 rounds of big pipelined replies: under -race on a busy machine
+	// this takes longer than rawConn's 10 s deadline for a whole connection
+	b.conn.SetDeadline(time.Now().Add(90 * time.Second))
+	c.conn.SetDeadline(time.Now().Add(90 * time.Second))
 	d := net.Dialer{Timeout: 5 * time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 4096) })
@@ -81,7 +85,7 @@ func TestBigRepliesOnSeveralConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	nc.SetDeadline(time.Now().Add(90 * time.Second))
 	t.Cleanup(func() { nc.Close() })
 	a := &rawConn{t: t, conn: nc, br: bufio.NewReaderSize(nc, 512)}
 	// and a small send buffer on the server's side of a (the server runs
