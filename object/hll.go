@@ -549,7 +549,14 @@ func histoCount(h *[64]int) uint64 {
 		z *= 0.5
 	}
 	z += float64(m * hllSigma(float64(h[0])/m))
-	return uint64(math.Round(float64(float64(hllAlphaInf*m)*m) / z))
+	e := math.Round(float64(float64(hllAlphaInf*m)*m) / z)
+	if !(e < 1<<63) {
+		// Out of range (registers no element can produce: z near or at
+		// 0): Redis's llroundl gives LLONG_MIN, which it stores and
+		// replies as is.
+		return 1 << 63
+	}
+	return uint64(e)
 }
 
 // HLLCount estimates v's cardinality (not using or changing the cache);
