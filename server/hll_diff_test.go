@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -364,4 +365,90 @@ func hllDiffSummary(a, b string) string {
 	}
 	lo, hi := max(0, i-16), min(len(a), i+16)
 	return fmt.Sprintf("%d bytes, first difference at %d: %q", len(a), i, a[lo:hi])
+}
+
+// TestHyperLogLogWatchRedisDiff: what a WATCHed HyperLogLog's transaction
+// sees when another client changes it (PFCOUNT storing the cardinality
+// counts as a change; a PFADD that changes nothing does not).
+func TestHyperLogLogWatchRedisDiff(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	on2 := func(args ...string) diffStep { return diffStep{on: 1, args: args} }
+	runDiffScripts(t, []diffScript{{"watch", []diffStep{
+		c("PFADD", "w", "a"), c("WATCH", "w"), on2("PFCOUNT", "w"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "w"), on2("PFCOUNT", "w"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "w"), on2("PFADD", "w", "a"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "w"), on2("PFADD", "w", "b"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "w"), on2("PFCOUNT", "w", "x"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "m"), on2("PFMERGE", "m"), c("MULTI"), c("PING"), c("EXEC"),
+		c("WATCH", "m"), on2("PFMERGE", "m"), c("MULTI"), c("PING"), c("EXEC"),
+	}}})
+}
+
+// TestHyperLogLogEventsRedisDiff: the keyspace events of the HyperLogLog
+// commands (PFADD and PFMERGE publish "pfadd"; PFCOUNT none, even when it
+// stores the cardinality; misses of PFCOUNT and PFMERGE's keys).
+func TestHyperLogLogEventsRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(args ...string) ksStep { return ksStep{args: args} }
+	steps := []ksStep{
+		c("PFADD", "h", "a", "b"), c("PFADD", "h", "a"), c("PFADD", "h"), c("PFADD", "h", "c"),
+		c("PFCOUNT", "h"), c("PFCOUNT", "h"), c("PFCOUNT", "nope"), c("PFCOUNT", "h", "nope"),
+		c("PFMERGE", "d", "h", "nope"), c("PFMERGE", "d", "h"), c("PFMERGE", "d"),
+		c("SET", "s", "x"), c("PFADD", "s", "a"), c("PFMERGE", "s", "h"), c("PFCOUNT", "s"),
+		c("PFDEBUG", "TODENSE", "h"), c("PFDEBUG", "GETREG", "d"), c("PFADD", "h", "zz"),
+		c("PFADD", "new"), c("DEL", "h"),
+	}
+	for _, flags := range []string{"KEA", "KEAnm", "E$"} {
+		t.Run(flags, func(t *testing.T) { runKeyspaceDiff(t, fc.addr, redisAddr, flags, steps) })
+	}
+}
+
+// TestHyperLogLogTrackingRedisDiff: CLIENT TRACKING invalidations of
+// HyperLogLogs, against redis-server: PFCOUNT is a read (its keys are
+// tracked) and storing the cardinality it computed invalidates the key for
+// other readers, and for its own client after the reply.
+func TestHyperLogLogTrackingRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	cn := func(on, n int, args ...string) psStep { return psStep{on: on, args: args, n: n} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	steps := []psStep{
+		c(1, "FLUSHALL"),
+		c(0, "HELLO", "3").norm1(diffHello),
+		c(0, "CLIENT", "TRACKING", "ON"),
+		c(0, "PFCOUNT", "h"),
+		c(1, "PFADD", "h", "a"),
+		read(0, 1),
+		c(0, "PFCOUNT", "h"), // stores the cardinality: h was not tracked, now is
+		c(1, "PFCOUNT", "h"), // the cache is valid: no change
+		c(0, "PING"),
+		c(1, "PFADD", "h", "b"),
+		read(0, 1),
+		c(0, "GET", "h"),
+		c(1, "PFCOUNT", "h"), // stores the cardinality: invalidates h
+		read(0, 1),
+		c(0, "GET", "h"),
+		c(1, "PFADD", "h", "c"),
+		read(0, 1),
+		c(0, "GET", "h"),
+		cn(0, 2, "PFCOUNT", "h"), // its own change: the reply, then the invalidation
+		c(0, "PFCOUNT", "h", "x"),
+		c(1, "PFMERGE", "x", "h"),
+		read(0, 1),
+		c(0, "PFCOUNT", "h"),
+		c(1, "PFADD", "h", "a"), // no change
+		c(0, "PING"),
+	}
+	runPubSubDiff(t, fc.addr, redisAddr, 2, steps)
+}
+
+// TestPFSelfTest: PFSELFTEST runs the representation's self test.
+func TestPFSelfTest(t *testing.T) {
+	fc := startServer(t)
+	rdb := fc.client(t, 2)
+	if err := rdb.Do(context.Background(), "PFSELFTEST").Err(); err != nil {
+		t.Fatal(err)
+	}
 }
