@@ -260,11 +260,7 @@ func (k Keyspace) PFMerge(dst []byte, srcs [][]byte) error {
 	e, ok := ds.Get(dst, now, rec, false)
 	if ok && object.HLLIsDense(e.Value) {
 		p := patchPool.Get().(*object.Patches)
-		for j, r := range max {
-			if r != 0 {
-				object.HLLSet(e.Value, j, r, maxBytes, p)
-			}
-		}
+		object.HLLDenseRaise(e.Value, max, p)
 		object.HLLInvalidate(e.Value)
 		p.Add(object.HLLCardOff, hllCardBytes)
 		logPatches(ds, dst, e, p, rec)

@@ -176,3 +176,48 @@ func FuzzHLLValue(f *testing.F) {
 		HLLSet(w, int(reg)%HLLRegisters, 1+count%51, int64(maxBytes), new(Patches))
 	})
 }
+
+// TestHLLDenseRaise: raising a dense value to merged registers equals
+// setting them one by one, and the patches cover every changed byte.
+func TestHLLDenseRaise(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := 0; round < 20; round++ {
+		v := make([]byte, HLLDenseSize)
+		copy(v, "HYLL")
+		for i := 0; i < HLLRegisters; i++ {
+			if r.IntN(3) == 0 {
+				denseSet(v[HLLHdrSize:], i, uint8(r.IntN(64)))
+			}
+		}
+		max := make([]byte, HLLRegisters)
+		for i := range max {
+			if r.IntN(4) == 0 {
+				max[i] = uint8(r.IntN(64))
+			}
+		}
+		want := append([]byte(nil), v...)
+		for i, m := range max {
+			if m != 0 {
+				HLLSet(want, i, m, 3000, nil)
+			}
+		}
+		got := append([]byte(nil), v...)
+		var p Patches
+		HLLDenseRaise(got, max, &p)
+		if !bytes.Equal(got, want) {
+			t.Fatal("HLLDenseRaise differs from HLLSet register by register")
+		}
+		patched := append([]byte(nil), v...)
+		p.Ranges(8, func(s, e int) { copy(patched[s:e], got[s:e]) })
+		if !bytes.Equal(patched, got) {
+			t.Fatal("the patches miss changed bytes")
+		}
+		regs := make([]byte, HLLRegisters)
+		HLLMax(regs, got)
+		for i := range regs {
+			if regs[i] != denseGet(got[HLLHdrSize:], i) {
+				t.Fatalf("HLLMax register %d: %d, want %d", i, regs[i], denseGet(got[HLLHdrSize:], i))
+			}
+		}
+	}
+}
