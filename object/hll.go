@@ -198,8 +198,14 @@ func (p *Patches) Add(off, n int) {
 // Len is how many offsets were noted.
 func (p *Patches) Len() int { return len(p.offs) }
 
-// Reset forgets the offsets.
-func (p *Patches) Reset() { p.offs = p.offs[:0] }
+// Reset forgets the offsets (and the room a large merge needed).
+func (p *Patches) Reset() {
+	if cap(p.offs) > 4096 {
+		p.offs = nil
+		return
+	}
+	p.offs = p.offs[:0]
+}
 
 // Ranges calls fn for the changed ranges [start, end) in order, joining
 // ranges less than gap bytes apart.
