@@ -41,6 +41,7 @@ type values struct {
 	databases                    int64
 	hashMaxListpackEntries       int64
 	hashMaxListpackValue         int64
+	hllSparseMaxBytes            int64
 	setMaxIntsetEntries          int64
 	zsetMaxListpackEntries       int64
 	zsetMaxListpackValue         int64
@@ -393,6 +394,7 @@ func init() {
 	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
 	intD("hash-max-listpack-entries", 128, 0, 1<<63-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
 	sizeD("hash-max-listpack-value", "64", 0, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
+	sizeD("hll-sparse-max-bytes", "3000", 0, true, "a sparse HyperLogLog (header included) that would grow past this becomes dense (12304 bytes)", func(v *values) *int64 { return &v.hllSparseMaxBytes })
 	intD("set-max-intset-entries", 512, 0, 1<<63-1, true, "an all-integer set with more members moves from the intset to the table encoding", func(v *values) *int64 { return &v.setMaxIntsetEntries })
 	intD("zset-max-listpack-entries", 128, 0, 1<<63-1, true, "a sorted set with more members moves from the packed to the skiplist encoding", func(v *values) *int64 { return &v.zsetMaxListpackEntries })
 	sizeD("zset-max-listpack-value", "64", 0, true, "a sorted set with a longer member moves from the packed to the skiplist encoding", func(v *values) *int64 { return &v.zsetMaxListpackValue })
@@ -887,6 +889,7 @@ func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }
+func (c *Config) HLLSparseMaxBytes() int64      { return c.v.Load().hllSparseMaxBytes }
 func (c *Config) SetMaxIntsetEntries() int64    { return c.v.Load().setMaxIntsetEntries }
 func (c *Config) ZSetMaxListpackEntries() int64 { return c.v.Load().zsetMaxListpackEntries }
 func (c *Config) ZSetMaxListpackValue() int64   { return c.v.Load().zsetMaxListpackValue }

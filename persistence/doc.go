@@ -68,12 +68,15 @@
 //	98  function-flush   every library deleted (no items); 96-98 carry the
 //	                 key "\x00functions" in database 0 (see below)
 //	112 move         key moved from database db to database Arg
+//	128 setranges    byte ranges written inside the string, in place
+//	                 (items: offset as decimal text, bytes, ...), length
+//	                 and expiry kept (PFADD, PFMERGE on a HyperLogLog)
 //	113 swapdb       no key: databases db and Arg swapped
 //
 // Ranges reserved for the other kinds (each kind registers its ops with
 // RegisterOp and its replay with shard.RegisterApply): sets 32-47, sorted
 // sets 48-63, lists 64-79, streams 80-95; functions own 96-111 (96-98
-// above). Their bodies are documented with each kind in package object.
+// above), strings 128-143 (128 above). Their bodies are documented with each kind in package object.
 //
 // Function records (function_ops.go) are not about a key, yet each carries
 // the fixed key "\x00functions": the shard that key maps to owns them, so

@@ -40,7 +40,8 @@ const (
 	// Ops from 16 up share one body layout (see appendRecord): an optional
 	// Arg and Value, a list of length-prefixed items (Items, AppendItem).
 	// Each kind owns a range: hashes 16-31, sets 32-47, sorted sets 48-63,
-	// lists 64-79, streams 80-95, functions 96-111, keyspace 112-127.
+	// lists 64-79, streams 80-95, functions 96-111, keyspace 112-127,
+	// strings 128-143 (string_ops.go).
 
 	// OpHSet sets fields of the hash Key (created if missing, without
 	// expiry): items are field, value pairs. HSET, HMSET, HSETNX, HINCRBY

@@ -21,6 +21,10 @@ const (
 	KeyMiss                    // m (not part of A)
 	Module                     // d
 	New                        // n (not part of A)
+	// Modified has no letter and is never published: a change that Redis
+	// signals to WATCH and CLIENT TRACKING without a keyspace event
+	// (PFCOUNT storing the cardinality it computed).
+	Modified
 
 	// All is A: every class but m and n.
 	All = Generic | String | List | Set | Hash | ZSet | Expired | Evicted | Stream | Module

@@ -142,12 +142,14 @@ func (s *Server) registerConfigHooks() {
 		object.StreamNodeMaxEntries.Store(cfg.StreamNodeMaxEntries())
 		object.ListMaxListpackSize.Store(cfg.ListMaxListpackSize())
 		object.ListCompressDepth.Store(cfg.ListCompressDepth())
+		object.HLLSparseMaxBytes.Store(cfg.HLLSparseMaxBytes())
 		return nil
 	}
 	encodings(s.cfg)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",
 		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
-		"list-max-listpack-size", "list-compress-depth", "stream-node-max-bytes", "stream-node-max-entries"} {
+		"list-max-listpack-size", "list-compress-depth", "stream-node-max-bytes", "stream-node-max-entries",
+		"hll-sparse-max-bytes"} {
 		s.cfg.OnChange(name, encodings)
 	}
 	// proto-max-bulk-len also bounds the strings APPEND and SETRANGE build.

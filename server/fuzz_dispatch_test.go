@@ -31,17 +31,18 @@ import (
 // one by its hash, so any input reaches the family's handlers. The server
 // must answer every command with one well-formed reply and never panic.
 
-func FuzzStrings(f *testing.F)    { fuzzFamily(f, "string") }
-func FuzzKeys(f *testing.F)       { fuzzFamily(f, "generic") }
-func FuzzBitmaps(f *testing.F)    { fuzzFamily(f, "bitmap") }
-func FuzzConnServer(f *testing.F) { fuzzFamily(f, "connection", "server", "transactions") }
-func FuzzScripting(f *testing.F)  { fuzzFamily(f, "scripting") }
-func FuzzHashes(f *testing.F)     { fuzzFamily(f, "hash") }
-func FuzzLists(f *testing.F)      { fuzzFamily(f, "list") }
-func FuzzSets(f *testing.F)       { fuzzFamily(f, "set") }
-func FuzzSortedSets(f *testing.F) { fuzzFamily(f, "sorted-set", "geo") }
-func FuzzPubSub(f *testing.F)     { fuzzFamily(f, "pubsub") }
-func FuzzStreams(f *testing.F)    { fuzzFamily(f, "stream") }
+func FuzzStrings(f *testing.F)     { fuzzFamily(f, "string") }
+func FuzzKeys(f *testing.F)        { fuzzFamily(f, "generic") }
+func FuzzBitmaps(f *testing.F)     { fuzzFamily(f, "bitmap") }
+func FuzzConnServer(f *testing.F)  { fuzzFamily(f, "connection", "server", "transactions") }
+func FuzzScripting(f *testing.F)   { fuzzFamily(f, "scripting") }
+func FuzzHashes(f *testing.F)      { fuzzFamily(f, "hash") }
+func FuzzLists(f *testing.F)       { fuzzFamily(f, "list") }
+func FuzzSets(f *testing.F)        { fuzzFamily(f, "set") }
+func FuzzSortedSets(f *testing.F)  { fuzzFamily(f, "sorted-set", "geo") }
+func FuzzPubSub(f *testing.F)      { fuzzFamily(f, "pubsub") }
+func FuzzStreams(f *testing.F)     { fuzzFamily(f, "stream") }
+func FuzzHyperLogLog(f *testing.F) { fuzzFamily(f, "hyperloglog") }
 
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (

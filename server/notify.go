@@ -16,8 +16,9 @@ import (
 	"fastcache/pubsub"
 )
 
-// trackingClasses are the events that change a key (all but keymiss and new).
-const trackingClasses = pubsub.All
+// trackingClasses are the events that change a key (all but keymiss and
+// new, and the unpublished Modified).
+const trackingClasses = pubsub.All | pubsub.Modified
 
 // initNotify installs the server as the cache's notifier and follows
 // notify-keyspace-events.
