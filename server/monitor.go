@@ -150,26 +150,36 @@ func (c *Client) feedMonitors(mons []*Client, cmd *Command, args [][]byte) {
 	if c.srv.loading.Load() {
 		return // Redis feeds nothing while loading
 	}
-	b := appendMonitorLine(c.monBuf[:0], time.Now(), c, args, monitorRedactions(cmd.Name, args))
-	c.monBuf = b
-	for _, m := range mons {
-		if m == c {
-			c.reply.Raw(b)
-			continue
-		}
-		if p := m.psPub.Load(); p != nil {
-			p.ob.Push(b)
-		}
+	who := c.Addr
+	if c.scriptRun != nil {
+		who = "lua"
 	}
+	b := appendMonitorLine(c.monBuf[:0], time.Now(), c.db, who, args, monitorRedactions(cmd.Name, args))
+	c.monBuf = b
+	sendMonitorLine(mons, b, c)
 	if cap(c.monBuf) > 64<<10 {
 		c.monBuf = nil
 	}
 }
 
-// appendMonitorLine appends one monitor line: "+<secs>.<usecs> [<db>
-// <addr>|lua] " and the quoted arguments; redacted (nil: none) marks the
-// arguments shown as "(redacted)".
-func appendMonitorLine(b []byte, now time.Time, c *Client, args [][]byte, redacted []bool) []byte {
+// sendMonitorLine hands line to each monitor's outbox; self, the client
+// running the command (nil: none), gets it in its own reply instead.
+func sendMonitorLine(mons []*Client, line []byte, self *Client) {
+	for _, m := range mons {
+		if m == self {
+			self.reply.Raw(line)
+			continue
+		}
+		if p := m.psPub.Load(); p != nil {
+			p.ob.Push(line)
+		}
+	}
+}
+
+// appendMonitorLine appends one monitor line: "+<secs>.<usecs> [<db> <who>] "
+// and the quoted arguments; redacted (nil: none) marks the arguments shown
+// as "(redacted)".
+func appendMonitorLine(b []byte, now time.Time, db int, who string, args [][]byte, redacted []bool) []byte {
 	b = append(b, '+')
 	b = strconv.AppendInt(b, now.Unix(), 10)
 	b = append(b, '.')
@@ -181,13 +191,9 @@ func appendMonitorLine(b []byte, now time.Time, c *Client, args [][]byte, redact
 	}
 	b = strconv.AppendInt(b, int64(us), 10)
 	b = append(b, " ["...)
-	b = strconv.AppendInt(b, int64(c.db), 10)
+	b = strconv.AppendInt(b, int64(db), 10)
 	b = append(b, ' ')
-	if c.scriptRun != nil {
-		b = append(b, "lua"...)
-	} else {
-		b = append(b, c.Addr...)
-	}
+	b = append(b, who...)
 	b = append(b, "] "...)
 	for i, a := range args {
 		if i > 0 {

@@ -473,7 +473,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		}
 	}
 	if mons != nil {
-		c.monitorAfter(*mons, cmd, args)
+		if mons = s.mon.list.Load(); mons != nil { // (RESET may have ended c's own monitoring)
+			c.monitorAfter(*mons, cmd, args) // a blocking command too, when it blocks (Redis 7.0)
+		}
 	}
 }
 
