@@ -1,11 +1,20 @@
 package server
 
 import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // monitorLineRE matches a monitor line's head: the time, the database and
@@ -240,4 +249,306 @@ func TestRedisDiffMonitor(t *testing.T) {
 // replies of TestRedisDiffMonitor: HELLO's connection id.
 func diffNormalizeReply(r string) string {
 	return regexp.MustCompile(`\$2\r\nid\r\n:\d+\r\n`).ReplaceAllString(r, "$2\r\nid\r\n:N\r\n")
+}
+
+// monitorReader reads a monitoring connection's lines in a goroutine.
+type monitorReader struct {
+	lines chan string
+	done  chan error
+}
+
+func readMonitor(t *testing.T, conn net.Conn) *monitorReader {
+	t.Helper()
+	br := bufio.NewReader(conn)
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := conn.Write([]byte(encodeCmd("MONITOR"))); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := br.ReadString('\n'); err != nil || l != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q %v", l, err)
+	}
+	mr := &monitorReader{lines: make(chan string, 1<<16), done: make(chan error, 1)}
+	go func() {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				mr.done <- err
+				close(mr.lines)
+				return
+			}
+			mr.lines <- l
+		}
+	}()
+	return mr
+}
+
+// until collects lines up to (and with) the first one containing mark.
+func (mr *monitorReader) until(t *testing.T, mark string) []string {
+	t.Helper()
+	var out []string
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-mr.lines:
+			if !ok {
+				t.Fatalf("monitor connection ended before %q (after %d lines)", mark, len(out))
+			}
+			out = append(out, l)
+			if strings.Contains(l, mark) {
+				return out
+			}
+		case <-timeout:
+			t.Fatalf("no monitor line with %q within 20s (got %d lines)", mark, len(out))
+		}
+	}
+}
+
+// TestMonitorClients: several clients write concurrently (plain commands,
+// transactions, scripts); two monitors each see every command exactly
+// once, each client's in the order it ran them, with its address, EXEC's
+// commands between MULTI and EXEC and a script's after its EVAL as lua.
+func TestMonitorClients(t *testing.T) {
+	ts := startServer(t)
+	mons := []*monitorReader{readMonitor(t, ts.raw(t)), readMonitor(t, ts.raw(t))}
+	const clients, ops = 4, 150
+	addrs := make([]string, clients)
+	var wg sync.WaitGroup
+	for i := 0; i < clients; i++ {
+		conn := ts.rawConn(t)
+		addrs[i] = conn.conn.LocalAddr().String()
+		wg.Add(1)
+		go func(i int, rc *rawConn) {
+			defer wg.Done()
+			for n := 0; n < ops; n++ {
+				key := fmt.Sprintf("c%d:%d", i, n)
+				var reply string
+				switch n % 3 {
+				case 0:
+					reply = rc.do("SET", key, "v")
+				case 1:
+					rc.write(encodeCmd("MULTI") + encodeCmd("SET", key, "v") + encodeCmd("INCR", key+"n") + encodeCmd("EXEC"))
+					for j := 0; j < 3; j++ {
+						rc.read()
+					}
+					reply = rc.read()
+				case 2:
+					reply = rc.do("EVAL", "return redis.call('set', KEYS[1], ARGV[1])", "1", key, "v")
+				}
+				if strings.HasPrefix(reply, "-") {
+					t.Errorf("client %d op %d: %q", i, n, reply)
+					return
+				}
+			}
+		}(i, conn)
+	}
+	wg.Wait()
+	end := ts.rawConn(t)
+	end.do("ECHO", "end-of-clients")
+	for mi, mr := range mons {
+		lines := mr.until(t, "end-of-clients")
+		// per client: the keys of its SETs in order, and its transaction shape
+		next := make([]int, clients)
+		var inMulti [clients]bool
+		var afterEval [clients]string
+		for _, l := range lines {
+			m := monitorLineRE.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("monitor %d: not a monitor line: %q", mi, l)
+			}
+			rest := l[len(m[0]):]
+			if m[4] == "lua" {
+				// the script's SET: of the key its EVAL named (clients run
+				// one script at a time each, so it is the pending one)
+				found := false
+				for i := range afterEval {
+					if afterEval[i] != "" && rest == `"set" "`+afterEval[i]+`" "v"`+"\r\n" {
+						afterEval[i], found = "", true
+						next[i]++
+					}
+				}
+				if !found {
+					t.Fatalf("monitor %d: script line without its EVAL: %q", mi, l)
+				}
+				continue
+			}
+			i := -1
+			for j, a := range addrs {
+				if a == m[4] {
+					i = j
+				}
+			}
+			if i < 0 {
+				continue // the end mark's client
+			}
+			want := fmt.Sprintf("c%d:%d", i, next[i])
+			switch {
+			case rest == `"MULTI"`+"\r\n":
+				inMulti[i] = true
+			case rest == `"EXEC"`+"\r\n":
+				inMulti[i] = false
+				next[i]++
+			case strings.HasPrefix(rest, `"EVAL" `):
+				if !strings.Contains(rest, `"`+want+`"`) {
+					t.Fatalf("monitor %d: client %d: %q, want its key %s", mi, i, l, want)
+				}
+				afterEval[i] = want
+			case rest == `"SET" "`+want+`" "v"`+"\r\n":
+				if !inMulti[i] {
+					next[i]++
+				}
+			case rest == `"INCR" "`+want+`n"`+"\r\n" && inMulti[i]:
+			default:
+				t.Fatalf("monitor %d: client %d: unexpected %q (next key %s, in MULTI %v)", mi, i, l, want, inMulti[i])
+			}
+		}
+		for i, n := range next {
+			if n != ops {
+				t.Errorf("monitor %d: client %d: %d of %d operations seen", mi, i, n, ops)
+			}
+		}
+	}
+}
+
+// TestMonitorGoRedis: go-redis's Monitor receives the lines of another
+// client's commands.
+func TestMonitorGoRedis(t *testing.T) {
+	ts := startServer(t)
+	mc := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, ReadTimeout: 200 * time.Millisecond})
+	defer mc.Close()
+	ch := make(chan string, 100)
+	mon := mc.Monitor(ctx(), ch)
+	mon.Start()
+	rdb := ts.client(t, 3)
+	defer mon.Stop() // it returns once its reader's read times out (ReadTimeout)
+	if err := rdb.Set(ctx(), "gk", "gv", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Echo(ctx(), "go-redis-end")
+	timeout := time.After(10 * time.Second)
+	var got []string
+	for {
+		select {
+		case l := <-ch:
+			got = append(got, l)
+			if strings.Contains(l, "go-redis-end") {
+				joined := strings.Join(got, "\n")
+				if got[0] != "OK" || !strings.Contains(joined, `] "set" "gk" "gv"`) {
+					t.Fatalf("go-redis Monitor got %q", got)
+				}
+				return
+			}
+		case <-timeout:
+			t.Fatalf("go-redis Monitor: no end mark within 10s (got %q)", got)
+		}
+	}
+}
+
+// TestMonitorSlowMonitorDisconnected: a monitor that does not read is
+// disconnected once its pending output passes client-output-buffer-limit
+// (normal class); the clients writing meanwhile are never held up.
+func TestMonitorSlowMonitorDisconnected(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.client(t, 2)
+	if err := admin.ConfigSet(ctx(), "client-output-buffer-limit", "normal 1mb 0 0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	slow := ts.rawConn(t)
+	slow.do("CLIENT", "SETNAME", "slowmon")
+	if r := slow.do("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	// ~19 MB of lines: more than the socket buffers take in
+	const n, size = 600, 32 << 10
+	value := strings.Repeat("v", size)
+	w := ts.rawConn(t)
+	start := time.Now()
+	for i := 0; i < n; i += 50 {
+		var sb strings.Builder
+		for j := i; j < i+50; j++ {
+			sb.WriteString(encodeCmd("SET", fmt.Sprintf("big:%d", j), value))
+		}
+		w.write(sb.String())
+		for j := i; j < i+50; j++ {
+			if r := w.read(); r != "+OK\r\n" {
+				t.Fatalf("SET %d: %q", j, r)
+			}
+		}
+	}
+	t.Logf("%d SETs of %d bytes in %v with a stalled monitor", n, size, time.Since(start).Round(time.Millisecond))
+	waitFor(t, 10*time.Second, "the stalled monitor to be disconnected", func() bool {
+		list, err := admin.ClientList(ctx()).Result()
+		return err == nil && !strings.Contains(list, "name=slowmon")
+	})
+	if r := w.do("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING after: %q", r)
+	}
+	// what it reads now ends in an end of file or a reset
+	slow.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := io.Copy(io.Discard, slow.br)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the stalled monitor's connection is still open")
+	}
+}
+
+// TestMonitorRESP3: a RESP3 monitor gets the same status lines; its
+// keyspace commands are refused, others run.
+func TestMonitorRESP3(t *testing.T) {
+	ts := startServer(t)
+	m := ts.rawConn(t)
+	m.do("HELLO", "3")
+	if r := m.do("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	ts.rawConn(t).do("SET", "r3", "x")
+	if l := m.read(); !monitorLineRE.MatchString(l) || !strings.HasSuffix(l, `"SET" "r3" "x"`+"\r\n") {
+		t.Fatalf("RESP3 monitor line %q", l)
+	}
+	m.write(encodeCmd("GET", "r3"))
+	if r := m.read(); r != "-ERR Replica can't interact with the keyspace\r\n" {
+		t.Fatalf("GET on a monitor: %q", r)
+	}
+}
+
+// TestMonitorRedisCLI: `redis-cli monitor` prints the commands of other
+// clients.
+func TestMonitorRedisCLI(t *testing.T) {
+	bin := redisCLIPath(t)
+	ts := startServer(t)
+	host, port, _ := net.SplitHostPort(ts.addr)
+	cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, bin, "-h", host, "-p", port, "monitor")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	br := bufio.NewReader(out)
+	if l, err := br.ReadString('\n'); err != nil || l != "OK\n" {
+		t.Fatalf("redis-cli monitor printed %q %v", l, err)
+	}
+	rdb := ts.client(t, 2)
+	waitFor(t, 10*time.Second, "redis-cli to monitor", func() bool {
+		list, _ := rdb.ClientList(ctx()).Result()
+		return strings.Contains(list, "flags=O")
+	})
+	rdb.Set(ctx(), "cli key", "a\"b", 0)
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("redis-cli monitor: %v", err)
+		}
+		if strings.Contains(l, `"set" "cli key" "a\"b"`) {
+			if !regexp.MustCompile(`^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] `).MatchString(l) {
+				t.Fatalf("redis-cli printed %q", l)
+			}
+			return
+		}
+	}
 }
