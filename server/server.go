@@ -123,6 +123,7 @@ func New(o Options) *Server {
 	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
 	s.registerConfigHooks()
 	s.initLatency()
+	s.initWait()
 	return s
 }
 
