@@ -62,7 +62,7 @@ type Hub struct {
 	subs      map[*Sub]struct{}
 	nsubs     atomic.Int32 // len(subs), read without the lock (Followed)
 	onFull    atomic.Pointer[string]
-	timeout   atomic.Int64 // ns
+	timeout   atomic.Int64           // ns
 	onAck     atomic.Pointer[func()] // called after each replica acknowledgement (WAIT)
 	// exportedLSN: every record up to it was published (Exported)
 	exportedLSN atomic.Uint64

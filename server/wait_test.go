@@ -29,11 +29,10 @@ type fakeAcks struct {
 	onAck   func()
 }
 
-func (f *fakeAcks) IsReplica() bool                           { f.mu.Lock(); defer f.mu.Unlock(); return f.replica }
-func (f *fakeAcks) AckTarget(lsn uint64) (int64, bool)        { return int64(lsn), true }
-func (f *fakeAcks) Acked(offset int64) int                    { f.mu.Lock(); defer f.mu.Unlock(); return f.acked }
-func (f *fakeAcks) OnAck(fn func())                           { f.mu.Lock(); f.onAck = fn; f.mu.Unlock() }
-func (f *fakeAcks) ServeReplica(net.Conn, string, int64, int) {}
+func (f *fakeAcks) IsReplica() bool                    { f.mu.Lock(); defer f.mu.Unlock(); return f.replica }
+func (f *fakeAcks) AckTarget(lsn uint64) (int64, bool) { return int64(lsn), true }
+func (f *fakeAcks) Acked(offset int64) int             { f.mu.Lock(); defer f.mu.Unlock(); return f.acked }
+func (f *fakeAcks) OnAck(fn func())                    { f.mu.Lock(); f.onAck = fn; f.mu.Unlock() }
 
 // ack sets how many replicas acknowledged and signals it.
 func (f *fakeAcks) ack(n int) {
