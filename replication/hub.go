@@ -62,7 +62,10 @@ type Hub struct {
 	subs      map[*Sub]struct{}
 	nsubs     atomic.Int32 // len(subs), read without the lock (Followed)
 	onFull    atomic.Pointer[string]
-	timeout   atomic.Int64 // ns
+	timeout   atomic.Int64           // ns
+	onAck     atomic.Pointer[func()] // called after each replica acknowledgement (WAIT)
+	// exportedLSN: every record up to it was published (Exported)
+	exportedLSN atomic.Uint64
 
 	stats     Stats // export subscribers and collectors (INFO wal_export)
 	replStats Stats // replicas
@@ -475,6 +478,46 @@ func (s *Sub) Done() <-chan struct{} { return s.done }
 func (s *Sub) Ack(off int64) {
 	s.acked.Store(off)
 	s.lastAck.Store(time.Now().UnixMilli())
+	if fn := s.h.onAck.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// AckTarget is the stream offset that covers every record up to lsn, once
+// the WAL exported them all (ok): a replica that acknowledged it has them.
+func (h *Hub) AckTarget(lsn uint64) (offset int64, ok bool) {
+	if h.exportedLSN.Load() < lsn {
+		return 0, false
+	}
+	return h.Offset(), true // read after the watermark: it covers those frames
+}
+
+// noteExported records the WAL's exported watermark (Exported).
+func (h *Hub) noteExported(lsn uint64) {
+	if lsn > h.exportedLSN.Load() { // one writer goroutine calls it
+		h.exportedLSN.Store(lsn)
+	}
+}
+
+// OnAck sets the function called after each replica acknowledgement.
+func (h *Hub) OnAck(fn func()) { h.onAck.Store(&fn) }
+
+// Acked counts the replicas that stream (their snapshot is sent) and
+// acknowledged applying the stream up to offset at least.
+func (h *Hub) Acked(offset int64) int {
+	n := 0
+	for _, s := range h.Subs() {
+		if !s.Replica {
+			continue
+		}
+		s.mu.Lock()
+		online := !s.paused && !s.closed
+		s.mu.Unlock()
+		if online && s.acked.Load() >= offset {
+			n++
+		}
+	}
+	return n
 }
 
 // Acked is the replica's last reported offset and the time of that report.

@@ -235,6 +235,26 @@ func sendSnapshot(conn net.Conn, f *os.File, size int64, runID string, off int64
 	return nil
 }
 
+// IsReplica reports whether this server follows a primary (WAIT refuses).
+func (m *Manager) IsReplica() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.replica != nil
+}
+
+// AckTarget is the stream offset a replica has applied every write up to
+// lsn at: known (ok) once the WAL exported them, which the WAL writer does
+// right after writing them (Hub.Exported).
+func (m *Manager) AckTarget(lsn uint64) (offset int64, ok bool) {
+	return m.o.Hub.AckTarget(lsn)
+}
+
+// Acked counts the replicas that acknowledged the stream up to offset.
+func (m *Manager) Acked(offset int64) int { return m.o.Hub.Acked(offset) }
+
+// OnAck sets the function called after each replica acknowledgement.
+func (m *Manager) OnAck(fn func()) { m.o.Hub.OnAck(fn) }
+
 // Role is what ROLE reports.
 func (m *Manager) Role() server.RoleInfo {
 	m.mu.Lock()

@@ -119,6 +119,7 @@ func (h *Hub) SetLog(lp LogPosition) { h.ps.log.Store(&lp) }
 // round: every record up to lsn has been queued for the peers, so the
 // messages published after those records may follow them.
 func (h *Hub) Exported(lsn uint64) {
+	h.noteExported(lsn) // WAIT (AckTarget)
 	if h.ps.npending.Load() == 0 {
 		return
 	}

@@ -204,7 +204,8 @@ func (r *Replica) session() error {
 
 	ackDone := make(chan struct{})
 	defer close(ackDone)
-	go r.acker(conn, ackDone)
+	applied := make(chan struct{}, 1)
+	go r.acker(conn, ackDone, applied)
 
 	sr := NewStreamReader(br, r.offset.Load())
 	if pubsub {
@@ -222,6 +223,10 @@ func (r *Replica) session() error {
 		r.applyFrame(recs, sr.Offset)
 		r.applied.Add(int64(len(recs)))
 		r.offset.Store(sr.Offset)
+		select {
+		case applied <- struct{}{}: // acknowledge soon: a WAIT on the primary may be counting
+		default:
+		}
 	}
 }
 
@@ -234,8 +239,10 @@ func (r *Replica) message(shard bool, channel, message []byte) {
 	r.m.o.Hub.ForwardMessage(shard, channel, message)
 }
 
-// acker reports the applied offset to the primary.
-func (r *Replica) acker(conn net.Conn, done chan struct{}) {
+// acker reports the applied offset to the primary, as soon as a frame is
+// applied (one report covers the frames applied while the previous one was
+// written) and every second.
+func (r *Replica) acker(conn net.Conn, done, applied chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	last, lastSent := int64(-1), time.Time{}
@@ -244,6 +251,7 @@ func (r *Replica) acker(conn net.Conn, done chan struct{}) {
 		case <-done:
 			return
 		case <-t.C:
+		case <-applied:
 		}
 		off := r.offset.Load()
 		if off == last && time.Since(lastSent) < time.Second {

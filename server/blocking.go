@@ -56,6 +56,16 @@ package server
 // try and its registration is not missed, and a client that blocked
 // earlier on the same key still comes first.
 //
+// # Events
+//
+// A command may also wait for something that is not a key: WAIT for the
+// replicas' acknowledgements (wait.go). Such an event is a key of its own
+// in database eventDB, which the cache never sees; the same queues,
+// timeouts, CLIENT UNBLOCK and disconnect handling apply, and
+// s.signalEvent(name) plays the part of a key made ready: it offers the
+// event to its waiters, first blocked first, each try deciding whether it
+// is served. A client blocks on an event with c.blockOnEvent.
+//
 // # The connection while blocked
 //
 // The blocked command ends its pipeline: replies before it are sent (after
@@ -155,9 +165,33 @@ func (c *Client) block(keys [][]byte, timeout time.Duration, try blockTry) {
 // blockWith is block with a timeout reply of the command's own (nil: a
 // null array).
 func (c *Client) blockWith(keys [][]byte, timeout time.Duration, try blockTry, onTimeout func(r *Reply)) {
+	c.blockIn(c.db, keys, timeout, try, onTimeout)
+}
+
+// eventDB is the database of events (see Events in the file comment).
+const eventDB = -1
+
+// blockOnEvent parks the running command until try serves it when event
+// is signalled (signalEvent), or it times out with onTimeout's reply.
+func (c *Client) blockOnEvent(event string, timeout time.Duration, try blockTry, onTimeout func(r *Reply)) {
+	c.blockIn(eventDB, [][]byte{[]byte(event)}, timeout, try, onTimeout)
+}
+
+// signalEvent offers event to its waiters (any goroutine).
+func (s *Server) signalEvent(event string) {
+	b := &s.blk
+	if b.count.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.serveKeyLocked(s.cache.Keyspace(), eventDB, []byte(event))
+	b.mu.Unlock()
+}
+
+func (c *Client) blockIn(db int, keys [][]byte, timeout time.Duration, try blockTry, onTimeout func(r *Reply)) {
 	s := c.srv
 	b := &s.blk
-	bc := &blockedClient{c: c, db: c.db, try: try, onTime: onTimeout, inline: true,
+	bc := &blockedClient{c: c, db: db, try: try, onTime: onTimeout, inline: true,
 		write: c.cur != nil && c.cur.Flags&flagWrite != 0, started: c.clock}
 	bc.reply.proto = c.reply.proto
 	for _, k := range keys {
@@ -181,13 +215,18 @@ func (c *Client) blockWith(keys [][]byte, timeout time.Duration, try blockTry, o
 			b.queues[bk] = q
 		}
 		bc.elems = append(bc.elems, q.PushBack(bc))
-		s.cache.WaitOn(bc.db, k)
+		if bc.db != eventDB {
+			s.cache.WaitOn(bc.db, k)
+		}
 	}
 	b.byID[c.ID] = bc
 	b.count.Add(1)
 	// Serve these keys once: data that arrived before the registration was
 	// not signalled. Earlier waiters on them come first.
-	ks := s.cache.Keyspace().WithDB(bc.db)
+	ks := s.cache.Keyspace()
+	if bc.db != eventDB {
+		ks = ks.WithDB(bc.db)
+	}
 	for _, k := range bc.keys {
 		if bc.done.Load() {
 			break
@@ -267,7 +306,9 @@ func (b *blocker) finishLocked(bc *blockedClient, notify bool) {
 				delete(b.queues, bk)
 			}
 		}
-		s.cache.Unwait(bc.db, k)
+		if bc.db != eventDB {
+			s.cache.Unwait(bc.db, k)
+		}
 	}
 	if b.byID[bc.c.ID] == bc {
 		delete(b.byID, bc.c.ID)

@@ -62,6 +62,8 @@ type Client struct {
 	ps         *psClient                // subscriptions and outbox (pubsub.go); nil until used
 	psPub      atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
 	trk        trackingClient           // CLIENT TRACKING (tracking.go)
+	monitoring atomic.Bool              // MONITOR (monitor.go)
+	monBuf     []byte                   // the monitor line being built
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
@@ -115,6 +117,7 @@ func (c *Client) resetState() {
 	c.replyOff, c.replySkip, c.replySkipNext = false, false, false
 	c.pubsubReset(false)
 	c.trackingOff()
+	c.monitorOff()
 }
 
 func (c *Client) discardMulti() {

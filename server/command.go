@@ -25,6 +25,7 @@ const (
 	flagSkipSlowlog                   // not in SLOWLOG (EXEC: its commands are logged one by one)
 	flagPubSub                        // pub/sub (COMMAND INFO "pubsub", ACL @pubsub)
 	flagBlocking                      // may block the client (BLPOP, BZPOPMIN, XREAD ...; blocking.go)
+	flagSkipMonitor                   // not fed to MONITOR by the dispatcher: EVAL and FCALL feed themselves first (monitor.go)
 )
 
 // Command is one entry of the command table.
@@ -94,6 +95,11 @@ func register(cmds ...*Command) {
 		commands[c.Name] = c
 		if fn := movableKeys[c.Name]; fn != nil {
 			c.KeyFn = fn
+		}
+		for _, f := range extraFlags[c.Name] {
+			if f == "skip_monitor" {
+				c.Flags |= flagSkipMonitor
+			}
 		}
 		if c.FirstKey == 0 {
 			c.Step = 0 // as Redis lists a command without fixed keys

@@ -519,6 +519,9 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	}
 	ps := c.psPub.Load()
 	flags := ""
+	if c.monitoring.Load() {
+		flags += "O"
+	}
 	if ps.pubsubMode() {
 		flags += "P"
 	}

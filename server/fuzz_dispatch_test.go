@@ -34,7 +34,7 @@ import (
 func FuzzStrings(f *testing.F)     { fuzzFamily(f, "string") }
 func FuzzKeys(f *testing.F)        { fuzzFamily(f, "generic") }
 func FuzzBitmaps(f *testing.F)     { fuzzFamily(f, "bitmap") }
-func FuzzConnServer(f *testing.F)  { fuzzFamily(f, "connection", "server", "transactions") }
+func FuzzConnServer(f *testing.F)  { fuzzFamily(f, "connection", "server", "transactions", "cluster") }
 func FuzzScripting(f *testing.F)   { fuzzFamily(f, "scripting") }
 func FuzzHashes(f *testing.F)      { fuzzFamily(f, "hash") }
 func FuzzLists(f *testing.F)       { fuzzFamily(f, "list") }
@@ -280,7 +280,7 @@ func fuzzRun(t *testing.T, calls [][]string) {
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a
 // fuzz target's family (a new group needs its one-line target).
 func TestFuzzFamiliesCoverTable(t *testing.T) {
-	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "hash": true,
+	covered := map[string]bool{"string": true, "generic": true, "bitmap": true, "connection": true, "server": true, "transactions": true, "cluster": true, "hash": true,
 		"list": true, "set": true, "sorted-set": true, "geo": true, "pubsub": true, "scripting": true, "stream": true}
 	var missing []string
 	for _, sc := range sweepCommands() {

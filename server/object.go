@@ -36,12 +36,16 @@ func init() {
 			Summary: "Returns details about memory usage.", Handler: memoryStats},
 		&Command{Name: "memory|doctor", Arity: 2, Group: "server", Since: "4.0.0",
 			Summary: "Outputs a memory problems report.", Handler: memoryDoctor},
+		&Command{Name: "memory|malloc-stats", Arity: 2, Group: "server", Since: "4.0.0",
+			Summary: "Show allocator internal stats",
+			Handler: func(c *Client, _ [][]byte) { c.reply.BulkString("Stats not supported for the current allocator") }},
 		&Command{Name: "memory|purge", Arity: 2, Group: "server", Since: "4.0.0",
 			Summary: "Asks the allocator to release memory.", Handler: memoryPurge},
 		&Command{Name: "memory|help", Arity: 2, Flags: flagLoading, Group: "server", Since: "4.0.0",
 			Summary: "Returns helpful text about the different subcommands.", Handler: memoryHelp},
 	)
 	register(object, memory)
+	argSpecs["memory|malloc-stats"] = [2]string{"Depends on how much memory is allocated, could be slow", ""}
 }
 
 // encodingOf is the encoding Redis would report for a string value stored

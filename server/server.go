@@ -99,7 +99,8 @@ type Server struct {
 	tracking atomic.Bool
 	errStats errorStats
 	lat      *latency.Monitor
-	blk      blocker // clients blocked on keys (blocking.go)
+	blk      blocker    // clients blocked on keys (blocking.go)
+	mon      monitorSet // MONITOR (monitor.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -122,6 +123,7 @@ func New(o Options) *Server {
 	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
 	s.registerConfigHooks()
 	s.initLatency()
+	s.initWait()
 	return s
 }
 
@@ -336,6 +338,7 @@ func (s *Server) closedConn(c *Client) {
 	s.forgetBlocked(c)
 	c.unwatchAll()
 	c.trackingOff()
+	c.monitorOff()
 	c.pubsubReset(true)
 	s.mu.Lock()
 	delete(s.clients, c.ID)
@@ -388,6 +391,10 @@ func (c *Client) exec(args [][]byte) {
 	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
 		return // -BUSY (script_busy.go)
 	}
+	if c.monitoring.Load() && monitorRefuses(cmd, args) {
+		c.reject(cmd, errMonitorKeyspace)
+		return
+	}
 	if s.pausedFor(c, cmd, args) {
 		// CLIENT PAUSE: runPipeline stops here and runs it once the
 		// pause ends (pause.go).
@@ -416,7 +423,9 @@ func (c *Client) exec(args [][]byte) {
 	} else {
 		n := c.reply.Len()
 		c.call(cmd, args)
-		c.takePushes(n)
+		if cmd != monitorCmd { // MONITOR's +OK goes before the lines it starts
+			c.takePushes(n)
+		}
 		c.trackingAfter(cmd)
 	}
 	if s.cache.ReadyPending() {
@@ -430,6 +439,10 @@ func (c *Client) exec(args [][]byte) {
 func (c *Client) call(cmd *Command, args [][]byte) {
 	n := c.reply.Len()
 	c.cur = cmd
+	mons := c.srv.mon.list.Load() // MONITOR: the one cost while nobody monitors
+	if mons != nil && cmd.Flags&flagSkipMonitor != 0 {
+		c.feedMonitors(*mons, cmd, args) // EVAL, FCALL: before the script's commands
+	}
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -458,6 +471,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		}
 		if m := tc.trk.mode.Load(); m != nil {
 			tc.trackingRemember(m, cmd, args)
+		}
+	}
+	if mons != nil {
+		if mons = s.mon.list.Load(); mons != nil { // (RESET may have ended c's own monitoring)
+			c.monitorAfter(*mons, cmd, args) // a blocking command too, when it blocks (Redis 7.0)
 		}
 	}
 }

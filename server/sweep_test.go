@@ -502,6 +502,9 @@ type sweepKnownDiff struct {
 
 var sweepKnownDiffs = []sweepKnownDiff{
 	{func(a []string, r, f string) bool {
+		return sweepIs(a, "lolwut") && strings.HasPrefix(r, "$") && strings.HasPrefix(f, "$18\r\nRedis ver. ")
+	}, "LOLWUT VERSION 5 and 6 draw random computer art in Redis; fastcache answers the version line alone"},
+	{func(a []string, r, f string) bool {
 		return sweepIs(a, "xadd") && strings.HasPrefix(r, "$") && strings.HasPrefix(f, "$") && strings.Contains(r, "-") && strings.Contains(f, "-")
 	}, "XADD with an auto ID: each server takes the ID from its own clock"},
 	{func(a []string, r, f string) bool {
