@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,64 +72,132 @@ type bullmqResult struct {
 	WaitAndClean struct {
 		Result, KeysLeft int
 	}
+	Lifecycle struct {
+		Paused, PausedAfterResume, DedupSameJob, Touched bool
+		Workers, Order                                   []string
+		WaitingWhilePaused, MetricsCount, Cleaned        int
+		Logs                                             struct {
+			Logs  []string
+			Count int
+		}
+		CountsAfter map[string]int
+	}
+	Stalled struct {
+		TakenID       string `json:"takenId"`
+		JobID         string `json:"jobId"`
+		StateTaken    string
+		Ran           int
+		Result        string
+		StalledEvents bool
+	}
 }
 
-// TestAppBullMQ: a BullMQ application (ioredis underneath; Lua scripts for
-// every state change, streams for its events, BZPOPMIN/BLMOVE-style blocking
-// waits for the next job) runs unchanged against fastcache: 200 jobs run
-// exactly once by two workers with their results stored and a completed
-// event each, delayed jobs wait their delay, retries with backoff end in
-// completed or failed with the reason, priorities order the jobs, the rate
-// limiter holds, a job scheduler repeats and is removed, a flow's parent sees
-// its children's results, and obliterate leaves no key behind.
+// TestAppBullMQ: a BullMQ application (Lua scripts for every state change,
+// streams for its events, blocking waits for the next job) runs unchanged
+// against fastcache, through ioredis, through node-redis, and through
+// node-redis speaking RESP3 (without the steps that read events: BullMQ's
+// node-redis adapter does not read RESP3 stream replies, against Redis
+// either): 200 jobs run exactly once by two workers with their results stored
+// and a completed event each, delayed jobs wait their delay, retries with
+// backoff end in completed or failed with the reason, priorities order the
+// jobs, the rate limiter holds, a job scheduler repeats and is removed, a
+// flow's parent sees its children's results, obliterate leaves no key
+// behind, pause/resume, LIFO, deduplication, a changed delay, promote, job
+// logs, clean and drain behave, the worker list (CLIENT LIST) shows the
+// worker, and a stalled job (its lock key expired) is run by another worker.
 func TestAppBullMQ(t *testing.T) {
 	node, dir := nodeApp(t, "bullmq")
 	p := startReady(t, t.TempDir())
-	args := func(port int) []string { return []string{"app.js", strconv.Itoa(port)} }
-	var r bullmqResult
-	runApp(t, dir, 90*time.Second, p.port, &r, node, args)
-	defer func() {
-		if t.Failed() {
-			alsoAgainstRedis(t, dir, 90*time.Second, node, args)
-		}
-	}()
-	t.Logf("phase times (ms): %v", r.Ms)
+	for _, tc := range []struct {
+		driver string
+		steps  []string
+	}{
+		{"ioredis", nil},
+		{"node-redis", nil},
+		{"node-redis-resp3", []string{"delayed", "priorities", "rateLimited", "repeatable", "flows", "lifecycle"}},
+	} {
+		t.Run(tc.driver, func(t *testing.T) {
+			args := func(port int) []string {
+				return append([]string{"app.js", strconv.Itoa(port), tc.driver}, tc.steps...)
+			}
+			var r bullmqResult
+			runApp(t, dir, 90*time.Second, p.port, &r, node, args)
+			defer func() {
+				if t.Failed() {
+					alsoAgainstRedis(t, dir, 90*time.Second, node, args)
+				}
+			}()
+			checkBullMQ(t, &r)
+		})
+	}
+}
+
+func checkBullMQ(t *testing.T, r *bullmqResult) {
+	t.Helper()
+	t.Logf("step times (ms): %v", r.Ms)
 	if r.Fatal != "" {
 		t.Fatalf("app failed: %s", r.Fatal)
 	}
-	for phase, e := range r.Errors {
-		t.Errorf("%s: %s", phase, firstLines(e, 6))
+	for step, e := range r.Errors {
+		t.Errorf("%s: %s", step, firstLines(e, 6))
 	}
-	b := r.Basic
-	if b.Processed != b.Added || b.ProcessedTwice != 0 || b.Completed != b.Added || b.ResultsOK != b.Added || b.CompletedEvents != b.Added {
-		t.Errorf("basic: %+v; want all %d jobs processed once, completed with their results and an event each", b, b.Added)
-	}
-	for state, n := range b.Counts {
-		if state != "completed" && n != 0 {
-			t.Errorf("basic: %d jobs left %s", n, state)
+	ran := func(step string) bool { _, ok := r.Ms[step]; return ok && r.Errors[step] == "" }
+	if b := r.Basic; ran("basic") {
+		if b.Processed != b.Added || b.ProcessedTwice != 0 || b.Completed != b.Added || b.ResultsOK != b.Added || b.CompletedEvents != b.Added {
+			t.Errorf("basic: %+v; want all %d jobs processed once, completed with their results and an event each", b, b.Added)
+		}
+		for state, n := range b.Counts {
+			if state != "completed" && n != 0 {
+				t.Errorf("basic: %d jobs left %s", n, state)
+			}
 		}
 	}
-	if d := r.Delayed; d.DelayedBefore != 5 || d.Ran != 5 || d.Early != 0 {
+	if d := r.Delayed; ran("delayed") && (d.DelayedBefore != 5 || d.Ran != 5 || d.Early != 0) {
 		t.Errorf("delayed: %+v; want 5 delayed, 5 run, none early", d)
 	}
-	if x := r.Retries; x.FlakyAttempts != 3 || x.FlakyState != "completed" || x.FlakyReturn != "ok" ||
-		x.BrokenAttempts != 2 || x.BrokenState != "failed" || x.BrokenReason != "always broken" || x.BrokenStacktraces != 2 {
+	if x := r.Retries; ran("retries") && (x.FlakyAttempts != 3 || x.FlakyState != "completed" || x.FlakyReturn != "ok" ||
+		x.BrokenAttempts != 2 || x.BrokenState != "failed" || x.BrokenReason != "always broken" || x.BrokenStacktraces != 2) {
 		t.Errorf("retries: %+v", x)
 	}
-	if o := r.Priorities.Order; len(o) != 5 || o[0] != 1 || o[1] != 2 || o[2] != 3 || o[3] != 4 || o[4] != 5 {
+	if o := r.Priorities.Order; ran("priorities") && fmt.Sprint(o) != "[1 2 3 4 5]" {
 		t.Errorf("priorities: ran in order %v, want [1 2 3 4 5]", o)
 	}
-	if l := r.RateLimited; l.Completed != 15 || l.MaxInWindow > 5 || l.SpanMs < 1500 {
+	if l := r.RateLimited; ran("rateLimited") && (l.Completed != 15 || l.MaxInWindow > 5 || l.SpanMs < 1500) {
 		t.Errorf("rate limiter (5 per second): %+v", l)
 	}
-	if x := r.Repeatable; !x.RunsAtLeast4 || x.Schedulers != 1 || x.SchedulerKey != "tick" || x.SchedulersAfterRemove != 0 {
+	if x := r.Repeatable; ran("repeatable") && (!x.RunsAtLeast4 || x.Schedulers != 1 || x.SchedulerKey != "tick" || x.SchedulersAfterRemove != 0) {
 		t.Errorf("job scheduler: %+v", x)
 	}
-	if f := r.Flows; f.ChildrenSeen != 3 || f.ParentResult != 6 {
+	if f := r.Flows; ran("flows") && (f.ChildrenSeen != 3 || f.ParentResult != 6) {
 		t.Errorf("flow: %+v; want the parent to see 3 children summing to 6", f)
 	}
-	if w := r.WaitAndClean; w.Result != 42 || w.KeysLeft != 0 {
+	if w := r.WaitAndClean; ran("waitAndClean") && (w.Result != 42 || w.KeysLeft != 0) {
 		t.Errorf("waitUntilFinished/obliterate: %+v; want result 42 and no keys left", w)
+	}
+	if l := r.Lifecycle; ran("lifecycle") {
+		if !l.Paused || l.PausedAfterResume || l.WaitingWhilePaused != 5 {
+			t.Errorf("pause/resume: %+v", l)
+		}
+		if fmt.Sprint(l.Workers) != "[life]" {
+			t.Errorf("getWorkers: %v, want the one worker of the queue", l.Workers)
+		}
+		if !l.DedupSameJob {
+			t.Error("deduplication: the second add made a new job")
+		}
+		// the promoted job and the one whose delay was cut come last, in
+		// either order (the latter moves when a worker next looks)
+		if got := fmt.Sprint(l.Order); got != "[third first second dedup promoted late]" && got != "[third first second dedup late promoted]" {
+			t.Errorf("lifecycle jobs ran in order %s, want the LIFO job first, then in order added", got)
+		}
+		if l.Logs.Count != 1 || len(l.Logs.Logs) != 1 || !strings.HasPrefix(l.Logs.Logs[0], "started ") || !l.Touched {
+			t.Errorf("job log / updateData: %+v", l)
+		}
+		if l.Cleaned != 6 || l.CountsAfter["completed"]+l.CountsAfter["waiting"]+l.CountsAfter["delayed"]+l.CountsAfter["paused"] != 0 {
+			t.Errorf("clean/drain: cleaned %d, left %v", l.Cleaned, l.CountsAfter)
+		}
+	}
+	if s := r.Stalled; ran("stalled") && (s.TakenID != s.JobID || s.StateTaken != "active" || s.Ran != 1 || s.Result != "recovered" || !s.StalledEvents) {
+		t.Errorf("stalled job: %+v; want it taken, then run once by the other worker, with a stalled event", s)
 	}
 }
 

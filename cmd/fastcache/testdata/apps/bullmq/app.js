@@ -3,16 +3,30 @@
 // jobs, workers process them, and what a user of the queue sees is printed as
 // one JSON object on stdout for the Go test to check.
 //
-// usage: node app.js PORT
+// usage: node app.js PORT [DRIVER] [STEP ...]
+// DRIVER is ioredis (the default), node-redis (RESP2) or node-redis-resp3.
 'use strict';
 
 const { Queue, Worker, QueueEvents, FlowProducer } = require('bullmq');
 const IORedis = require('ioredis');
 
 const port = Number(process.argv[2]);
+const driver = process.argv[3] || 'ioredis';
 const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
 const prefix = 'app' + process.pid;
-const opts = { connection, prefix };
+
+// o() is the options of one Queue, Worker, QueueEvents or FlowProducer: with
+// ioredis, BullMQ makes its own connections from the options; with
+// node-redis, each gets a client of its own (BullMQ duplicates it for a
+// worker's blocking connection).
+function o() {
+  if (driver === 'ioredis') return { connection, prefix };
+  if (driver !== 'node-redis' && driver !== 'node-redis-resp3') throw new Error('unknown driver ' + driver);
+  const { createClient } = require('redis');
+  const client = createClient({ socket: { host: '127.0.0.1', port }, RESP: driver === 'node-redis-resp3' ? 3 : 2, unstableResp3: true });
+  client.on('error', () => {});
+  return { connection: client, prefix };
+}
 
 function deadline(ms, what) {
   return new Promise((_, reject) => setTimeout(() => reject(new Error('timed out: ' + what)), ms).unref());
@@ -40,9 +54,9 @@ const closers = [];
 // QueueEvents (XREAD BLOCK on the events stream) reports every completion.
 async function basic() {
   const N = 200;
-  const q = new Queue('basic', opts);
+  const q = new Queue('basic', o());
   closers.push(() => q.close());
-  const events = new QueueEvents('basic', opts);
+  const events = new QueueEvents('basic', o());
   closers.push(() => events.close());
   await events.waitUntilReady();
   const evCompleted = new Set();
@@ -54,8 +68,8 @@ async function basic() {
     await job.updateProgress(50);
     return { double: job.data.i * 2 };
   };
-  const w1 = new Worker('basic', processor, { ...opts, concurrency: 5 });
-  const w2 = new Worker('basic', processor, { ...opts, concurrency: 5 });
+  const w1 = new Worker('basic', processor, { ...o(), concurrency: 5 });
+  const w2 = new Worker('basic', processor, { ...o(), concurrency: 5 });
   closers.push(() => w1.close(), () => w2.close());
 
   const bulk = [];
@@ -82,10 +96,10 @@ async function basic() {
 
 // Delayed jobs wait in the delayed zset and run no earlier than asked.
 async function delayed() {
-  const q = new Queue('delayed', opts);
+  const q = new Queue('delayed', o());
   closers.push(() => q.close());
   const ran = [];
-  const w = new Worker('delayed', async (job) => { ran.push({ i: job.data.i, at: Date.now(), added: job.timestamp, delay: job.opts.delay }); }, opts);
+  const w = new Worker('delayed', async (job) => { ran.push({ i: job.data.i, at: Date.now(), added: job.timestamp, delay: job.opts.delay }); }, o());
   closers.push(() => w.close());
   for (let i = 0; i < 5; i++) await q.add('d', { i }, { delay: 300 + 100 * i });
   const countsBefore = await q.getJobCounts('delayed');
@@ -101,9 +115,9 @@ async function delayed() {
 // that always fails ends in the failed set with its reason; the 'failed'
 // and 'retries-exhausted' paths show in QueueEvents.
 async function retries() {
-  const q = new Queue('retries', opts);
+  const q = new Queue('retries', o());
   closers.push(() => q.close());
-  const events = new QueueEvents('retries', opts);
+  const events = new QueueEvents('retries', o());
   closers.push(() => events.close());
   await events.waitUntilReady();
   const failedEvents = [];
@@ -114,7 +128,7 @@ async function retries() {
     if (job.data.kind === 'flaky' && job.attemptsMade < 2) throw new Error('flaky ' + job.attemptsMade);
     if (job.data.kind === 'broken') throw new Error('always broken');
     return 'ok';
-  }, opts);
+  }, o());
   closers.push(() => w.close());
   const flaky = await q.add('flaky', { kind: 'flaky' }, { attempts: 3, backoff: { type: 'fixed', delay: 50 } });
   const broken = await q.add('broken', { kind: 'broken' }, { attempts: 2, backoff: { type: 'exponential', delay: 50 } });
@@ -139,11 +153,11 @@ async function retries() {
 // Priorities: with the worker paused while jobs are added, higher priority
 // (lower number) runs first.
 async function priorities() {
-  const q = new Queue('prio', opts);
+  const q = new Queue('prio', o());
   closers.push(() => q.close());
   for (const [i, p] of [[0, 5], [1, 1], [2, 3], [3, 2], [4, 4]]) await q.add('p', { i }, { priority: p });
   const order = [];
-  const w = new Worker('prio', async (job) => { order.push(job.opts.priority); }, { ...opts, concurrency: 1 });
+  const w = new Worker('prio', async (job) => { order.push(job.opts.priority); }, { ...o(), concurrency: 1 });
   closers.push(() => w.close());
   await waitFor(20000, 'priority jobs completed', async () => (await q.getJobCounts('completed')).completed === 5);
   out.priorities = { order };
@@ -151,10 +165,10 @@ async function priorities() {
 
 // Rate limiter: max 5 jobs per second.
 async function rateLimited() {
-  const q = new Queue('limited', opts);
+  const q = new Queue('limited', o());
   closers.push(() => q.close());
   const times = [];
-  const w = new Worker('limited', async () => { times.push(Date.now()); }, { ...opts, concurrency: 5, limiter: { max: 5, duration: 1000 } });
+  const w = new Worker('limited', async () => { times.push(Date.now()); }, { ...o(), concurrency: 5, limiter: { max: 5, duration: 1000 } });
   closers.push(() => w.close());
   const N = 15;
   const jobs = [];
@@ -176,10 +190,10 @@ async function rateLimited() {
 
 // Job schedulers (repeatable jobs): every 100 ms, limited to 4 runs.
 async function repeatable() {
-  const q = new Queue('repeat', opts);
+  const q = new Queue('repeat', o());
   closers.push(() => q.close());
   let runs = 0;
-  const w = new Worker('repeat', async () => { runs++; }, opts);
+  const w = new Worker('repeat', async () => { runs++; }, o());
   closers.push(() => w.close());
   await q.upsertJobScheduler('tick', { every: 100, limit: 4 }, { name: 'tick', data: {} });
   await waitFor(20000, 'repeatable jobs ran', async () => (await q.getJobCounts('completed')).completed >= 4);
@@ -191,9 +205,9 @@ async function repeatable() {
 
 // Flows: a parent runs after its children and sees their results.
 async function flows() {
-  const flow = new FlowProducer(opts);
+  const flow = new FlowProducer(o());
   closers.push(() => flow.close());
-  const q = new Queue('flow', opts);
+  const q = new Queue('flow', o());
   closers.push(() => q.close());
   let parentSaw = null;
   const w = new Worker('flow', async (job) => {
@@ -202,7 +216,7 @@ async function flows() {
       return Object.values(parentSaw).reduce((a, b) => a + b, 0);
     }
     return job.data.n;
-  }, { ...opts, concurrency: 3 });
+  }, { ...o(), concurrency: 3 });
   closers.push(() => w.close());
   const tree = await flow.add({
     name: 'parent', queueName: 'flow', data: {},
@@ -216,12 +230,12 @@ async function flows() {
 // A job waited on by the producer (job.waitUntilFinished over QueueEvents),
 // then removed, and the queue obliterated at the end.
 async function waitAndClean() {
-  const q = new Queue('wait', opts);
+  const q = new Queue('wait', o());
   closers.push(() => q.close());
-  const events = new QueueEvents('wait', opts);
+  const events = new QueueEvents('wait', o());
   closers.push(() => events.close());
   await events.waitUntilReady();
-  const w = new Worker('wait', async (job) => job.data.x + 1, opts);
+  const w = new Worker('wait', async (job) => job.data.x + 1, o());
   closers.push(() => w.close());
   const job = await q.add('w', { x: 41 }, { removeOnComplete: false });
   const result = await within(10000, 'waitUntilFinished', job.waitUntilFinished(events));
@@ -232,10 +246,91 @@ async function waitAndClean() {
   out.waitAndClean = { result, keysLeft: (await plain.keys(prefix + ':wait:*')).length };
 }
 
-const steps = { basic, delayed, retries, priorities, rateLimited, repeatable, flows, waitAndClean };
+// The rest of a queue's life: pause and resume, the worker list (CLIENT
+// SETNAME and CLIENT LIST), job logs, data updates, a delay changed and a
+// delayed job promoted, LIFO, deduplication, metrics, clean and drain.
+async function lifecycle() {
+  const q = new Queue('life', o());
+  closers.push(() => q.close());
+  const r = {};
+  await q.pause();
+  r.paused = await q.isPaused();
+  const w = new Worker('life', async (job) => {
+    await job.log('started ' + job.name);
+    await job.updateData({ ...job.data, touched: true });
+    return job.name;
+  }, { ...o(), name: 'lifeworker', concurrency: 1, metrics: { maxDataPoints: 60 } });
+  closers.push(() => w.close());
+  await w.waitUntilReady();
+  await waitFor(5000, 'worker listed', async () => (await q.getWorkersCount()) === 1);
+  r.workers = (await q.getWorkers()).map((c) => c.name);
+
+  // LIFO: while paused, the last added with lifo runs first
+  await q.add('first', {});
+  await q.add('second', {});
+  await q.add('third', {}, { lifo: true });
+  // deduplication: the second add with the same id is the same job
+  const d1 = await q.add('dedup', { n: 1 }, { deduplication: { id: 'same' } });
+  const d2 = await q.add('dedup', { n: 2 }, { deduplication: { id: 'same' } });
+  r.dedupSameJob = d1.id === d2.id;
+  // a delay changed, and a delayed job promoted
+  const late = await q.add('late', {}, { delay: 60000 });
+  const promoted = await q.add('promoted', {}, { delay: 60000 });
+  await late.changeDelay(100);
+  await promoted.promote();
+  r.waitingWhilePaused = (await q.getJobCounts('waiting', 'paused')).paused + (await q.getJobCounts('waiting')).waiting;
+  const order = [];
+  w.on('completed', (job) => order.push(job.name));
+  await q.resume();
+  r.pausedAfterResume = await q.isPaused();
+  await waitFor(20000, 'lifecycle jobs completed', async () => (await q.getJobCounts('completed')).completed === 6);
+  r.order = order;
+  const anyJob = (await q.getJobs(['completed'], 0, 0))[0];
+  r.logs = await q.getJobLogs(anyJob.id);
+  r.touched = anyJob.data.touched === true;
+  const metrics = await q.getMetrics('completed');
+  r.metricsCount = metrics.count;
+  // clean removes completed jobs older than the grace period; drain empties
+  // the waiting list
+  await w.pause();
+  await q.add('drained', {});
+  await q.add('drained', {});
+  r.cleaned = (await q.clean(0, 100, 'completed')).length;
+  await q.drain();
+  r.countsAfter = await q.getJobCounts('completed', 'waiting', 'delayed', 'paused');
+  out.lifecycle = r;
+}
+
+// A stalled job: one worker takes a job and never finishes it nor renews its
+// lock; after the lock (a key with PX) runs out, another worker's stalled
+// check moves it back and runs it.
+async function stalled() {
+  const q = new Queue('stalled', o());
+  closers.push(() => q.close());
+  const events = new QueueEvents('stalled', o());
+  closers.push(() => events.close());
+  await events.waitUntilReady();
+  let stalledEvents = 0;
+  events.on('stalled', () => stalledEvents++);
+  const job = await q.add('s', { v: 1 });
+  const lazy = new Worker('stalled', null, { ...o(), lockDuration: 500, skipStalledCheck: true });
+  closers.push(() => lazy.close());
+  const taken = await lazy.getNextJob('lazy-token');
+  const takenId = taken && taken.id;
+  const stateTaken = await job.getState();
+  let ran = 0;
+  const good = new Worker('stalled', async () => { ran++; return 'recovered'; }, { ...o(), stalledInterval: 300, lockDuration: 500 });
+  closers.push(() => good.close());
+  await waitFor(20000, 'stalled job recovered', async () => (await job.getState()) === 'completed');
+  await waitFor(10000, 'stalled event', async () => stalledEvents > 0);
+  const done = await q.getJob(job.id);
+  out.stalled = { takenId, jobId: job.id, stateTaken, ran, result: done.returnvalue, stalledEvents: stalledEvents > 0 };
+}
+
+const steps = { basic, delayed, retries, priorities, rateLimited, repeatable, flows, waitAndClean, lifecycle, stalled };
 
 async function main() {
-  const only = process.argv.slice(3);
+  const only = process.argv.slice(4);
   const errors = {};
   for (const [name, fn] of Object.entries(steps)) {
     if (only.length && !only.includes(name)) continue;
