@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +120,27 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// checkAppJSON compares each part of a program's result with the JSON it
+// wants (what the program prints against redis-server), and fails on any
+// error the program reports.
+func checkAppJSON(t *testing.T, r map[string]json.RawMessage, want map[string]string) {
+	t.Helper()
+	if e := string(r["errors"]); e != "{}" {
+		t.Errorf("errors: %s", e)
+	}
+	for name, w := range want {
+		var got, exp any
+		if err := json.Unmarshal(r[name], &got); err != nil {
+			t.Errorf("%s: no result (%v)", name, err)
+			continue
+		}
+		if err := json.Unmarshal([]byte(w), &exp); err != nil {
+			t.Fatalf("%s: bad wanted JSON: %v", name, err)
+		}
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("%s:\n got  %s\n want %s", name, r[name], w)
+		}
+	}
 }
