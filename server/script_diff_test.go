@@ -57,5 +57,26 @@ return redis.call('XINFO', 'GROUPS', KEYS[1])[1][2]`, "1", "s"),
 			eval("return redis.pcall('incr', 'str')", "0"),
 			eval("return redis.call('incr', 'str')", "0"),
 		}},
+		{"tonumber", []diffStep{
+			// Lua 5.1's tonumber reads a number as C's strtod does: exponents
+			// without a decimal point, hexadecimal, inf and nan, spaces around
+			eval(`local out = {}
+for i, s in ipairs(ARGV) do out[i] = tostring(tonumber(s)) end
+return out`, "0", "1e1", "1E1", "-1e1", "1e-5", "2E10", "1e+21", "1.5e3", ".5", "5.", "1e400", "-1e400",
+				"inf", "-Inf", "infinity", "nan", "NAN", "0x10", "0X1a", " 0x1A ", "0x1p4", "0x.8", "-0x10",
+				" 12 ", "\t7\n", "1e", "e1", "1e+", "0x", "0xg", "1.2.3", "12abc", "", " ", "+5", "--5", "1_000", "0x1_0"),
+			eval(`local out = {}
+for i = 1, #ARGV, 2 do out[#out + 1] = tostring(tonumber(ARGV[i], tonumber(ARGV[i + 1]))) end
+return out`, "0", "ff", "16", "FF", "16", "0xff", "16", "z", "36", "Z", "36", "777", "8", "8", "8", "101", "2",
+				" 11 ", "2", "12", "10", "1e1", "10", "-ff", "16", "1.5", "16", "", "16", "g", "16", "10", "36"),
+			eval("return {tostring(tonumber(12)), tostring(tonumber(1.5)), tostring(tonumber(nil)), tostring(tonumber({})), tostring(tonumber(true))}", "0"),
+			eval("return tostring(tonumber(10, 16))", "0"),
+			eval("return tonumber('10', 99)", "0"),
+			eval("return tonumber('10', 1)", "0"),
+			eval("return tonumber()", "0"),
+			// a score sent as 1e-05 (Python's str of a small float)
+			eval("return redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 2, 'm')", "1", "z", "1e-05"),
+			c("ZSCORE", "z", "m"),
+		}},
 	})
 }

@@ -146,6 +146,7 @@ func newLuaEngine(s *Server) *luaEngine {
 	}
 	g.RawSetString("tostring", L.NewFunction(luaToString))
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
 	e.globals = g
 	e.env = e.readOnly(g)
