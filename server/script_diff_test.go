@@ -78,5 +78,15 @@ return out`, "0", "ff", "16", "FF", "16", "0xff", "16", "z", "36", "Z", "36", "7
 			eval("return redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 2, 'm')", "1", "z", "1e-05"),
 			c("ZSCORE", "z", "m"),
 		}},
+		{"math-huge", []diffStep{
+			// math.huge is infinity (HUGE_VAL), not the largest float
+			eval("return {tostring(math.huge), tostring(-math.huge), tostring(math.huge == 1/0), tostring(math.huge > 1.7976931348623157e308)}", "0"),
+			eval("return redis.call('ZADD', KEYS[1], math.huge, 'top', -math.huge, 'bottom')", "1", "z"),
+			c("ZRANGE", "z", "0", "-1", "WITHSCORES"),
+			eval("return redis.call('ZRANGEBYSCORE', KEYS[1], -math.huge, math.huge)", "1", "z"),
+			eval("return math.huge", "0"),
+			eval("return {-math.huge}", "0"),
+			eval("return cjson.encode({math.huge})", "0"),
+		}},
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,9 @@ func newLuaEngine(s *Server) *luaEngine {
 	if m, ok := raw.RawGetString("math").(*lua.LTable); ok {
 		m.RawSetString("random", L.NewFunction(luaMathRandom))
 		m.RawSetString("randomseed", L.NewFunction(luaMathRandomSeed))
+		// math.huge is C's HUGE_VAL, infinity (gopher-lua has the largest
+		// float): a score of math.huge is "inf", as scripts mean it.
+		m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	}
 
 	// The globals scripts see: Redis 7.0's allow list, nothing else.
