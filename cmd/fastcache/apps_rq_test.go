@@ -7,28 +7,29 @@ import (
 	"time"
 )
 
-// pythonWith returns a python3 that imports all of modules: Debian's
+// pythonWith returns a python3 that has all of modules: Debian's
 // /usr/bin/python3 first (where apt-get install python3-rq puts them), then
-// the first python3 on PATH.
+// the first python3 on PATH. Modules are looked up, not imported (some, as
+// cacheops, need Django's settings to import).
 func pythonWith(t *testing.T, pkgs string, modules ...string) string {
 	t.Helper()
 	candidates := []string{"/usr/bin/python3"}
 	if p, err := exec.LookPath("python3"); err == nil {
 		candidates = append(candidates, p)
 	}
-	imp := "import " + modules[0]
-	for _, m := range modules[1:] {
-		imp += ", " + m
-	}
+	check := "import importlib.util, sys\n" +
+		"missing = [m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]\n" +
+		"print('missing:', missing) if missing else None\n" +
+		"sys.exit(1 if missing else 0)\n"
 	var lastErr []byte
 	for _, py := range candidates {
-		out, err := exec.Command(py, "-c", imp).CombinedOutput()
+		out, err := exec.Command(py, append([]string{"-c", check}, modules...)...).CombinedOutput()
 		if err == nil {
 			return py
 		}
 		lastErr = out
 	}
-	appsMissing(t, "no python3 imports %v (apt-get install %s): %s", modules, pkgs, lastErr)
+	appsMissing(t, "no python3 has %v (apt-get install %s): %s", modules, pkgs, lastErr)
 	return ""
 }
 

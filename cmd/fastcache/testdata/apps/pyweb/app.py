@@ -145,7 +145,10 @@ def django_cache_and_sessions():
         CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": URL + "/4",
                             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"}, "KEY_PREFIX": "dj"}},
         SESSION_ENGINE="django.contrib.sessions.backends.cache",
-        INSTALLED_APPS=["django.contrib.sessions"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.sessions", "cacheops"],
+        CACHEOPS_REDIS=URL + "/7",
+        CACHEOPS={"auth.*": {"ops": "all", "timeout": 60}},
         USE_TZ=True,
     )
     django.setup()
@@ -189,6 +192,111 @@ def django_cache_and_sessions():
     cache.clear()
     r["afterClear"] = cache.get("a")
     out["django"] = r
+
+
+@step
+def django_cacheops():
+    """django-cacheops caches ORM querysets in the server (Lua scripts that
+    decode their arguments with cjson) and invalidates them on writes; the
+    number of SQL queries shows whether a read was served from the cache."""
+    from cacheops import cached_as, invalidate_all
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from redis import Redis
+
+    call_command("migrate", verbosity=0)
+
+    def q(f):
+        with CaptureQueriesContext(connection) as c:
+            v = f()
+        return [v, len(c.captured_queries)]
+
+    active = lambda: sorted(u.username for u in User.objects.filter(is_active=True))  # noqa: E731
+    r = {}
+    invalidate_all()
+    User.objects.create(username="a")
+    User.objects.create(username="b")
+    r["first"] = q(active)
+    r["cached"] = q(active)
+    r["count"] = [q(lambda: User.objects.count()), q(lambda: User.objects.count())]
+    User.objects.create(username="c")
+    r["afterCreate"] = q(active)
+    u = User.objects.get(username="a")
+    u.is_active = False
+    u.save()
+    r["afterUpdate"] = q(active)
+    r["get"] = [q(lambda: User.objects.get(username="b").username), q(lambda: User.objects.get(username="b").username)]
+
+    @cached_as(User, timeout=60)
+    def names():
+        return sorted(User.objects.values_list("username", flat=True))
+
+    r["cachedAs"] = [q(names), q(names)]
+    raw = Redis(port=PORT, db=7)
+    r["keysCached"] = len(raw.keys("*")) > 0
+    invalidate_all()
+    r["keysAfterInvalidateAll"] = len(raw.keys("*"))
+    out["cacheops"] = r
+
+
+@step
+def channels_layers():
+    """Django Channels' Redis layers: the core layer (a Lua script per
+    group send, BZPOPMIN to receive, capacity per channel) and the pub/sub
+    layer."""
+    import asyncio
+
+    from channels.exceptions import ChannelFull
+    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    async def core():
+        layer = RedisChannelLayer(hosts=[("127.0.0.1", PORT)], capacity=5, expiry=10)
+        r = {}
+        ch = await layer.new_channel()
+        await layer.send(ch, {"type": "hello", "n": 1})
+        r["recv"] = await asyncio.wait_for(layer.receive(ch), 5)
+        a, b = await layer.new_channel(), await layer.new_channel()
+        await layer.group_add("g", a)
+        await layer.group_add("g", b)
+        await layer.group_send("g", {"type": "g.msg", "x": 2})
+        r["group"] = [await asyncio.wait_for(layer.receive(a), 5), await asyncio.wait_for(layer.receive(b), 5)]
+        await layer.group_discard("g", b)
+        await layer.group_send("g", {"type": "g.msg", "x": 3})
+        r["afterDiscard"] = await asyncio.wait_for(layer.receive(a), 5)
+        full = 0
+        for i in range(7):
+            try:
+                await layer.send("specific!cap", {"type": "x", "i": i})
+            except ChannelFull:
+                full += 1
+        r["channelFull"] = full
+        # a receiver blocked before the message is sent
+        waiter = asyncio.ensure_future(layer.receive("late"))
+        await asyncio.sleep(0.2)
+        await layer.send("late", {"type": "late"})
+        r["blockedReceive"] = await asyncio.wait_for(waiter, 5)
+        await layer.flush()
+        await layer.close_pools()
+        return r
+
+    async def pubsub():
+        layer = RedisPubSubChannelLayer(hosts=[{"address": URL}])
+        ch = await layer.new_channel()
+        await layer.send(ch, {"type": "ps", "v": 1})
+        r = {"recv": await asyncio.wait_for(layer.receive(ch), 5)}
+        await layer.group_add("pg", ch)
+        await layer.group_send("pg", {"type": "pg", "v": 2})
+        r["group"] = await asyncio.wait_for(layer.receive(ch), 5)
+        await layer.flush()
+        return r
+
+    async def both():
+        return {"core": await core(), "pubsub": await pubsub()}
+
+    out["channels"] = asyncio.run(both())
 
 
 print(json.dumps(out))
