@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -119,6 +120,9 @@ func newLuaEngine(s *Server) *luaEngine {
 	if m, ok := raw.RawGetString("math").(*lua.LTable); ok {
 		m.RawSetString("random", L.NewFunction(luaMathRandom))
 		m.RawSetString("randomseed", L.NewFunction(luaMathRandomSeed))
+		// math.huge is C's HUGE_VAL, infinity (gopher-lua has the largest
+		// float): a score of math.huge is "inf", as scripts mean it.
+		m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	}
 
 	// The globals scripts see: Redis 7.0's allow list, nothing else.
@@ -145,6 +149,8 @@ func newLuaEngine(s *Server) *luaEngine {
 		g.RawSetString(name, v)
 	}
 	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
 	e.globals = g
 	e.env = e.readOnly(g)
@@ -206,6 +212,45 @@ func luaToString(L *lua.LState) int {
 	}
 	L.Push(lua.LString(L.ToStringMeta(v).String()))
 	return 1
+}
+
+// luaPcall is Redis 7.0's pcall (luaRedisPcall): Lua's pcall, except that
+// when what was raised is a table with an err field (what redis.call and
+// error(redis.error_reply(...)) raise), the script gets that field, the
+// error string, not the table: libraries test it with string.find (the
+// BUSYGROUP of an XGROUP CREATE that ran before). xpcall's handler and
+// redis.pcall's return still see the table, as in Redis.
+func luaPcall(L *lua.LState) int {
+	if L.GetTop() == 0 {
+		// Redis calls the placeholder of its result, a boolean
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("attempt to call a boolean value"))
+		return 2
+	}
+	v := L.Get(1)
+	if v.Type() != lua.LTFunction && L.GetMetaField(v, "__call").Type() != lua.LTFunction {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
+		return 2
+	}
+	err := L.PCall(L.GetTop()-1, lua.MultRet, nil)
+	if err == nil {
+		L.Insert(lua.LTrue, 1)
+		return L.GetTop()
+	}
+	var obj lua.LValue = lua.LString(err.Error())
+	if aerr, ok := err.(*lua.ApiError); ok {
+		obj = aerr.Object
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		switch e := L.GetField(t, "err").(type) {
+		case lua.LString, lua.LNumber:
+			obj = e
+		}
+	}
+	L.Push(lua.LFalse)
+	L.Push(obj)
+	return 2
 }
 
 // luaErrorHandler turns what a script raised into Redis's error table
