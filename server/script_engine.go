@@ -256,7 +256,17 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, name)
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, err
+	}
+	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
+	// table and builds one on every call; Lua 5.1's parser (Redis's) never
+	// gives the main chunk one, and gopher-lua names no local for it there
+	// either, so the table is unreachable: building it only cost every run
+	// a table and a map.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
+	return proto, nil
 }
 
 // compileError formats a gopher-lua compile error the way Redis's Lua

@@ -49,7 +49,7 @@ func scriptDiffSteps() [][]string {
 		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
 		// errors and the sandbox
-		e("return x", "0"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
+		e("return x", "0"), e("return arg", "0"), e("return select('#', ...)", "0", "a"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
 		e("rawset(_G,'x',1)", "0"),
 		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
 		e("return redis.call('multi')", "0"), e("return redis.call('eval','return 1','0')", "0"),
