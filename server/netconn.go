@@ -100,6 +100,7 @@ func (g *gconn) serve() {
 				g.wmu.Unlock()
 				g.cl.gate.active.Store(1)
 				end := g.cl.runPipeline(&g.p, g.in)
+				g.s.endTurn(g.cl.gate)
 				g.cl.gate.active.Store(0)
 				switch end {
 				case pipelineKilled:

@@ -180,6 +180,7 @@ func (lp *loop) shutdown() {
 func (lp *loop) run() {
 	defer close(lp.stopped)
 	defer lp.s.removeGate(&lp.gate)
+	defer lp.s.endTurn(&lp.gate)
 	events := make([]unix.EpollEvent, maxLoopEvents)
 	for {
 		timeout := -1
@@ -227,6 +228,7 @@ func (lp *loop) run() {
 				c.readable()
 			}
 		}
+		lp.s.endTurn(&lp.gate) // scripts of this batch ran in one turn (script_busy.go)
 		// With connections waiting for appendfsync always, the loop writes
 		// and fsyncs the batch itself when the WAL writer is idle (as Redis
 		// does before it sleeps); otherwise the writer is woken for it.

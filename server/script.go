@@ -60,9 +60,11 @@ type scripting struct {
 
 	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
 	runMu sync.Mutex
-	// running is the script in progress outside a transaction (nil: none);
-	// the dispatcher reads it before every command (script_busy.go).
+	// running is the script in progress outside a transaction (nil: none).
 	running atomic.Pointer[scriptRun]
+	// turn is the executor holding the scripts' turn (nil: none); the
+	// dispatcher reads it before every command (script_busy.go).
+	turn, prevTurn atomic.Pointer[scriptTurn]
 	// gates are the executors (event loops, goroutine connections) a
 	// starting script waits to see idle (script_busy.go).
 	gatesMu sync.Mutex
@@ -361,7 +363,6 @@ type scriptRun struct {
 	killed atomic.Bool
 	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
 	start  time.Time
-	done   chan struct{}
 	gate   *execGate // the caller's executor (busy.go)
 	busy   busyState
 }
@@ -409,7 +410,7 @@ func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
 	} else {
 		eng = s.evalEngine()
 	}
-	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now(), done: make(chan struct{})}
+	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now()}
 	if max := s.cache.MaxMemory(); max > 0 {
 		if c.ks.InTx() {
 			// In EXEC every shard is held: eviction would wait for them.

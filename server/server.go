@@ -385,7 +385,7 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
 	}
-	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
+	if s.scr.turn.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
 		return // -BUSY (script_busy.go)
 	}
 	if s.pausedFor(c, cmd, args) {
