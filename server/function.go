@@ -116,7 +116,7 @@ func fcall(c *Client, args [][]byte, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	s.runScript(c, &scriptCall{fn: f, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
+	s.runScript(c, scriptCall{fn: f, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
 }
 
 // validName is Redis's rule for library and function names.

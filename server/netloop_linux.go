@@ -69,6 +69,10 @@ type loop struct {
 	pushWoken bool
 	busy      atomic.Bool
 	gate      execGate // active while the loop runs commands (script_busy.go)
+	// busyTimer fires when the loop's script in progress (busyRun) passes
+	// busy-reply-threshold (script_busy_linux.go)
+	busyTimer *time.Timer
+	busyRun   atomic.Pointer[scriptRun]
 }
 
 // conn is one client connection, owned by its loop.

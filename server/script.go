@@ -271,9 +271,16 @@ func (s *Server) findScript(sha []byte) *luaScript {
 	if len(sha) != 40 {
 		return nil
 	}
+	var low [40]byte
+	for i, ch := range sha {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		low[i] = ch
+	}
 	s.scr.mu.Lock()
 	defer s.scr.mu.Unlock()
-	return s.scr.scripts[strings.ToLower(string(sha))]
+	return s.scr.scripts[string(low[:])] // no copy: a map index by string(bytes)
 }
 
 // parseScriptNumKeys reads EVAL's and FCALL's numkeys, replying on error.
@@ -321,7 +328,7 @@ func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	c.srv.runScript(c, &scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
+	c.srv.runScript(c, scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
 }
 
 // scriptAdmission is Redis's scriptPrepareForRun for scripts that declared
@@ -355,7 +362,7 @@ type scriptCall struct {
 
 // scriptRun is a script in progress.
 type scriptRun struct {
-	call   *scriptCall
+	call   scriptCall
 	caller *Client
 	eng    *luaEngine
 	oom    bool // over maxmemory when the script started
@@ -403,7 +410,7 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 // runScript runs call for c and writes its reply: atomically (every shard
 // held, one WAL group), or inside the transaction c is already in (EVAL
 // within MULTI/EXEC).
-func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
+func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	var eng *luaEngine
 	if call.fn != nil {
 		eng = call.fn.lib.eng

@@ -246,7 +246,6 @@ func (s *Server) scriptEnd(r *scriptRun) {
 
 // busyState is a run's stand-in for its event loop (script_busy_linux.go).
 type busyState struct {
-	timer   *time.Timer
 	started atomic.Bool
 	stop    chan struct{}
 	stopped chan struct{}

@@ -18,33 +18,56 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// armBusy starts r's threshold timer: one per event loop, reused by its
+// scripts (a timer and two channels per script cost more than a short
+// script's Lua).
 func (s *Server) armBusy(r *scriptRun) {
 	sc, ok := r.caller.sock.(*conn)
 	if !ok || sc == nil {
 		return
 	}
+	lp := sc.lp
 	thr := s.cfg.BusyReplyThreshold()
-	r.busy.stop = make(chan struct{})
-	r.busy.stopped = make(chan struct{})
-	r.busy.timer = time.AfterFunc(thr, func() {
-		if !r.busy.started.CompareAndSwap(false, true) {
-			return
-		}
-		go sc.lp.standIn(r, sc)
-	})
+	lp.busyRun.Store(r)
+	if lp.busyTimer == nil {
+		lp.busyTimer = time.AfterFunc(thr, lp.busyFire)
+		return
+	}
+	lp.busyTimer.Reset(thr)
+}
+
+// busyFire starts the stand-in for the loop's run past the threshold. A
+// firing of the timer armed for an earlier run that raced with its Stop
+// finds a later run not yet past the threshold, or one already ended, and
+// does nothing: that run's own firing follows.
+func (lp *loop) busyFire() {
+	r := lp.busyRun.Load()
+	if r == nil || time.Since(r.start) < lp.s.cfg.BusyReplyThreshold() {
+		return
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	r.busy.stop, r.busy.stopped = stop, stopped
+	if !r.busy.started.CompareAndSwap(false, true) {
+		return // ended meanwhile (disarmBusy won)
+	}
+	sc := r.caller.sock.(*conn)
+	go lp.standIn(r, sc)
 }
 
 func (s *Server) disarmBusy(r *scriptRun) {
-	if r.busy.timer == nil {
+	sc, ok := r.caller.sock.(*conn)
+	if !ok || sc == nil {
 		return
 	}
-	r.busy.timer.Stop()
+	lp := sc.lp
+	lp.busyTimer.Stop()
+	lp.busyRun.Store(nil)
 	if r.busy.started.CompareAndSwap(false, true) {
 		return // never started, and now never will
 	}
+	// The stand-in runs: its channels were set before busyFire's CAS.
 	close(r.busy.stop)
-	sc := r.caller.sock.(*conn)
-	sc.lp.wake()
+	lp.wake()
 	<-r.busy.stopped
 }
 
