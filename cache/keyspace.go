@@ -58,6 +58,7 @@ type txState struct {
 	c       *Cache
 	txn     *persistence.Txn
 	touched []bool
+	idx     []int // Commit's scratch
 	any     bool
 	ev      eventBuf // keyspace events (notify.go)
 }
@@ -85,7 +86,12 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 	for _, s := range c.shards {
 		s.Lock()
 	}
-	t := &txState{c: c, touched: make([]bool, len(c.shards))}
+	// One transaction state is kept for the next Atomic (a script per
+	// request makes this a hot path); it goes back once its events are out.
+	t := c.txFree.Swap(nil)
+	if t == nil {
+		t = &txState{c: c, touched: make([]bool, len(c.shards))}
+	}
 	redir := c.redirectEvents(c.allShards(), &t.ev)
 	defer func() {
 		if redir {
@@ -97,18 +103,23 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 		if redir {
 			c.deliver(&t.ev) // the transaction's keyspace events, in order
 		}
+		t.txn, t.any = nil, false
+		clear(t.touched)
+		t.ev.origin = nil
+		c.txFree.Store(t)
 	}()
 	if abort != nil && abort() {
 		return false
 	}
 	fn(Keyspace{c: c, tx: t})
 	if t.any {
-		var idx []int
+		idx := t.idx[:0]
 		for i, ok := range t.touched {
 			if ok {
 				idx = append(idx, i)
 			}
 		}
+		t.idx = idx
 		c.wal.Load().Commit(t.txn, idx)
 	}
 	return true

@@ -203,7 +203,7 @@ func (s *Server) compileLibrary(code string) (*luaLibrary, string) {
 	}
 	// Function bodies run with the full redis API.
 	for _, f := range lib.funcs {
-		f.fn.Env = e.env
+		f.fn.Env = e.envFor(f.fn.Proto)
 	}
 	return lib, ""
 }

@@ -378,14 +378,20 @@ type scriptRun struct {
 // checks, then the command's handler with the engine's client. It returns
 // the error text, or "" with the reply in cl.reply.
 func (r *scriptRun) command(cl *Client, args [][]byte) string {
-	cmd := lookup(args[0], &cl.scratch)
-	if cmd == nil {
-		return "Unknown Redis command called from script"
+	// A script calls the same few commands over and over: the last one's
+	// lookup is kept.
+	e := r.eng
+	cmd := e.lastCmd
+	if cmd == nil || string(args[0]) != e.lastName {
+		if cmd = lookup(args[0], &cl.scratch); cmd == nil {
+			return "Unknown Redis command called from script"
+		}
+		e.lastCmd, e.lastName, e.lastNoScript = cmd, string(args[0]), noScript[cmd.Name]
 	}
 	if !arityOK(cmd.Arity, len(args)) {
 		return "Wrong number of args calling Redis command from script"
 	}
-	if noScript[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
+	if e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
 		return "This Redis command is not allowed from script"
 	}
 	if cmd.Flags&flagWrite != 0 {
@@ -490,7 +496,7 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		sc := r.call.script
 		if sc.fn == nil || sc.eng != e {
 			sc.fn = L.NewFunctionFromProto(sc.proto)
-			sc.fn.Env = e.env
+			sc.fn.Env = e.envFor(sc.proto)
 			sc.eng = e
 		}
 		fn = sc.fn

@@ -50,6 +50,10 @@ type luaEngine struct {
 	resp    int        // redis.setresp
 	// functions: while a library loads, register_function adds to it
 	loading *libraryLoad
+	// the command redis.call ran last, by the name it was given (script.go)
+	lastCmd      *Command
+	lastName     string
+	lastNoScript bool
 }
 
 // killCtx is the context gopher-lua checks before every instruction: SCRIPT
@@ -267,6 +271,34 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	// a table and a map.
 	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
+}
+
+// setsGlobals reports whether p or a function defined in it assigns a
+// global. One that never does runs with the globals table itself as its
+// environment, not the read-only proxy in front of it: each global it reads
+// is then one lookup instead of three (proxy, metatable, table), and it has
+// no way to write one (_G and rawset still meet the proxy, loadstring's
+// chunks get it too), so the sandbox is the same.
+func setsGlobals(p *lua.FunctionProto) bool {
+	for _, inst := range p.Code {
+		if int(inst>>26) == lua.OP_SETGLOBAL {
+			return true
+		}
+	}
+	for _, c := range p.FunctionPrototypes {
+		if setsGlobals(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// envFor is the environment a function of proto p runs in (setsGlobals).
+func (e *luaEngine) envFor(p *lua.FunctionProto) *lua.LTable {
+	if p == nil || setsGlobals(p) {
+		return e.env
+	}
+	return e.globals
 }
 
 // compileError formats a gopher-lua compile error the way Redis's Lua

@@ -49,6 +49,9 @@ func scriptDiffSteps() [][]string {
 		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
 		// errors and the sandbox
+		e("local function f() y = 2 end f()", "0"), e("return _G.redis ~= nil", "0"), e("_G.z = 1", "0"),
+		e("local function f() return nosuch end return f()", "0"), e("redis.call = nil", "0"), e("KEYS = {}", "0"),
+		e("return loadstring('return KEYS[1]')()", "1", "lk"),
 		e("return x", "0"), e("return arg", "0"), e("return select('#', ...)", "0", "a"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
 		e("rawset(_G,'x',1)", "0"),
 		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
@@ -152,6 +155,8 @@ func scriptDiffSteps() [][]string {
 		{"FUNCTION", "LIST"},
 		{"FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f3', function() return x end)"},
 		{"FCALL", "f3", "0"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f3', function() local function g() gx = 1 end g() end)\nredis.register_function('f5', function(keys) return {keys[1], type(redis.call), type(_G)} end)"},
+		{"FCALL", "f3", "0"}, {"FCALL", "f5", "1", "fk5"},
 		{"FUNCTION", "DELETE", "lib3"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
