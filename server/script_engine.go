@@ -150,6 +150,32 @@ func newLuaEngine(s *Server) *luaEngine {
 	}
 	g.RawSetString("tostring", L.NewFunction(luaToString))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
+	// Strings' metatable is read-only too, as in Redis: its __index is the
+	// read-only string library, getmetatable of a string gives a read-only
+	// view of it, and setmetatable takes tables only (gopher-lua's would
+	// replace the metatable of every string), never a read-only one. A
+	// script has no place left to keep anything for the next run.
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.RawSetString("__index", g.RawGetString("string"))
+		view := e.readOnly(smt)
+		getmt := raw.RawGetString("getmetatable").(*lua.LFunction).GFunction
+		g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
+			if _, ok := L.Get(1).(lua.LString); ok {
+				L.Push(view)
+				return 1
+			}
+			return getmt(L)
+		}))
+	}
+	setmt := raw.RawGetString("setmetatable").(*lua.LFunction).GFunction
+	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		if isReadOnly(t) {
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			return 0
+		}
+		return setmt(L)
+	}))
 	e.globals = g
 	e.env = e.readOnly(g)
 	// A missing global is an error, as in Redis.
@@ -188,9 +214,14 @@ func (e *luaEngine) readOnly(t *lua.LTable) *lua.LTable {
 	return p
 }
 
+func isReadOnly(t *lua.LTable) bool {
+	mt, ok := t.Metatable.(*lua.LTable)
+	return ok && mt.RawGetString("__readonly") == readOnlyMarker
+}
+
 func luaRawSet(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__readonly") == readOnlyMarker {
+	if isReadOnly(t) {
 		L.Push(lua.LString("Attempt to modify a readonly table"))
 		L.Error(L.Get(-1), 0)
 		return 0

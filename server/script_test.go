@@ -52,6 +52,12 @@ func scriptDiffSteps() [][]string {
 		e("local function f() y = 2 end f()", "0"), e("return _G.redis ~= nil", "0"), e("_G.z = 1", "0"),
 		e("local function f() return nosuch end return f()", "0"), e("redis.call = nil", "0"), e("KEYS = {}", "0"),
 		e("return loadstring('return KEYS[1]')()", "1", "lk"),
+		// strings' metatable: read-only, and no place to keep anything for the next script
+		e("getmetatable('').x = 1", "0"), e("getmetatable('').__index.x = 1", "0"), e("setmetatable(string, {})", "0"),
+		e("setmetatable(_G, {})", "0"), e("return {pcall(setmetatable, getmetatable(''), {})}", "0"),
+		e("return {getmetatable('').__index == string, rawequal(getmetatable(''), getmetatable('a')), ('x'):upper(), ('%d'):format(7)}", "0"),
+		e("return getmetatable(setmetatable({}, {__metatable='no'}))", "0"),
+		e("setmetatable(setmetatable({}, {__metatable='no'}), {})", "0"),
 		e("return x", "0"), e("return arg", "0"), e("return select('#', ...)", "0", "a"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
 		e("rawset(_G,'x',1)", "0"),
 		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
