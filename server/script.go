@@ -500,8 +500,14 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 			sc.eng = e
 		}
 		fn = sc.fn
-		e.globals.RawSetString("KEYS", luaStrings(L, keys))
-		e.globals.RawSetString("ARGV", luaStrings(L, argv))
+		if t := reuseStrings(L, e.keys, keys); t != e.keys {
+			e.keys = t
+			e.globals.RawSetString("KEYS", t)
+		}
+		if t := reuseStrings(L, e.argv, argv); t != e.argv {
+			e.argv = t
+			e.globals.RawSetString("ARGV", t)
+		}
 		L.Push(fn)
 	}
 	nargs := L.GetTop() - 1
@@ -545,6 +551,33 @@ func scriptErrorText(r *scriptRun, err error) string {
 		msg += " script: " + r.call.name + ", on " + string(src) + ":" + itoa(int(line)) + "."
 	}
 	return msg
+}
+
+// reuseStrings is luaStrings(b) in the table t of the previous run when
+// that table is still just an array of as many strings (the script left it
+// as it was, or changed only its elements): an EVAL script cannot keep a
+// reference to it anywhere (the globals, the libraries and strings'
+// metatable are read-only), so the next run may refill it, and an element
+// that holds the same string already is left as it is. Functions get fresh
+// tables: a library's locals outlive a call.
+func reuseStrings(L *lua.LState, t *lua.LTable, b [][]byte) *lua.LTable {
+	if t == nil || t.Metatable != lua.LNil || t.MaxN() != len(b) {
+		return luaStrings(L, b)
+	}
+	after := lua.LValue(lua.LNil) // the key after which only the hash part is left
+	if len(b) > 0 {
+		after = lua.LNumber(len(b))
+	}
+	if k, _ := t.Next(after); k != lua.LNil {
+		return luaStrings(L, b)
+	}
+	for i, x := range b {
+		if old, ok := t.RawGetInt(i + 1).(lua.LString); ok && string(old) == string(x) {
+			continue
+		}
+		t.RawSetInt(i+1, lua.LString(x))
+	}
+	return t
 }
 
 func luaStrings(L *lua.LState, b [][]byte) *lua.LTable {

@@ -50,6 +50,8 @@ type luaEngine struct {
 	resp    int        // redis.setresp
 	// functions: while a library loads, register_function adds to it
 	loading *libraryLoad
+	// EVAL's KEYS and ARGV tables of the last run (reuseStrings)
+	keys, argv *lua.LTable
 	// the command redis.call ran last, by the name it was given (script.go)
 	lastCmd      *Command
 	lastName     string

@@ -48,6 +48,17 @@ func scriptDiffSteps() [][]string {
 		e("return redis.call('set','x', true)", "0"),
 		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
+		// what a script does to KEYS and ARGV does not reach the next one
+		e("KEYS[1] = 'changed'; ARGV[2] = 'x'; return {KEYS[1], ARGV[2]}", "1", "k1", "a1", "b1"),
+		e("return {KEYS[1], ARGV[1], ARGV[2], #KEYS, #ARGV}", "1", "k2", "a2", "b2"),
+		e("KEYS.x = 1; table.insert(ARGV, 'z'); return {KEYS.x, #ARGV}", "1", "k1", "a1"),
+		e("return {KEYS.x, #KEYS, #ARGV, ARGV[2]}", "1", "k1", "a1"),
+		e("KEYS[2] = nil; ARGV[1] = nil; return {#KEYS, #ARGV}", "2", "k1", "k2", "a1"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "2", "k3", "k4", "a3"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV}", "1", "k5"),
+		e("setmetatable(ARGV, {__index=function() return 'm' end}); return ARGV[5]", "0", "x"),
+		e("return {ARGV[5], ARGV[1]}", "0", "y"),
+		e("KEYS[0] = 'z'; KEYS[1.5] = 'w'; return #KEYS", "1", "k"), e("return {KEYS[0], KEYS[1.5], KEYS[1]}", "1", "k"),
 		// errors and the sandbox
 		e("local function f() y = 2 end f()", "0"), e("return _G.redis ~= nil", "0"), e("_G.z = 1", "0"),
 		e("local function f() return nosuch end return f()", "0"), e("redis.call = nil", "0"), e("KEYS = {}", "0"),
