@@ -198,10 +198,10 @@ func (lp *loop) run() {
 				timeout = min(max(left, 1), 1000)
 			}
 		}
-		lp.gate.active.Store(0)
+		lp.gate.leave()
 		n, err := unix.EpollWait(lp.epfd, events, timeout)
 		lp.busy.Store(true)
-		lp.gate.active.Store(1)
+		lp.gate.enter()
 		if err != nil {
 			if err == unix.EINTR {
 				continue

@@ -44,7 +44,46 @@ const (
 // execGate is one executor's state for starting scripts.
 type execGate struct {
 	active atomic.Int32
-	_      [60]byte // its own cache line: loops write it every batch
+	// idle, when set, is closed by the executor's next leave: the executor
+	// that takes a turn waits on it (waitIdle) rather than spinning.
+	idle atomic.Pointer[chan struct{}]
+	_    [52]byte // its own cache line: loops write it every batch
+}
+
+// enter marks the executor as running commands.
+func (g *execGate) enter() { g.active.Store(1) }
+
+// leave marks it out of its commands (waiting for epoll, the network or a
+// turn), waking a turn taker waiting for that.
+func (g *execGate) leave() {
+	g.active.Store(0)
+	if g.idle.Load() != nil {
+		if ch := g.idle.Swap(nil); ch != nil {
+			close(*ch)
+		}
+	}
+}
+
+// waitIdle returns once g's executor is out of its commands. Only the
+// executor taking a turn calls it, one at a time.
+func (g *execGate) waitIdle() {
+	for spins := 0; g.active.Load() != 0; spins++ {
+		if spins < 64 {
+			continue // it is often about to leave
+		}
+		ch := make(chan struct{})
+		if !g.idle.CompareAndSwap(nil, &ch) {
+			runtime.Gosched()
+			continue
+		}
+		// Store then load on both sides: either this sees it inactive, or
+		// its leave sees ch.
+		if g.active.Load() == 0 && g.idle.CompareAndSwap(&ch, nil) {
+			return
+		}
+		<-ch
+		return
+	}
 }
 
 func (s *Server) addGate(g *execGate) {
@@ -71,6 +110,23 @@ type scriptTurn struct {
 	gate    *execGate // nil: no executor (the turn ends with its script)
 	done    chan struct{}
 	waiters atomic.Int32 // executors parked on done
+	ended   atomic.Bool
+	// drained is closed once the turn has ended and its last waiter left
+	drained  chan struct{}
+	drainedX atomic.Bool
+}
+
+// unwait is a waiter of t leaving.
+func (t *scriptTurn) unwait() {
+	if t.waiters.Add(-1) == 0 && t.ended.Load() {
+		t.drain()
+	}
+}
+
+func (t *scriptTurn) drain() {
+	if t.drainedX.CompareAndSwap(false, true) {
+		close(t.drained)
+	}
 }
 
 // isScriptCommand reports whether cmd runs a script (it may run in a held turn).
@@ -135,7 +191,7 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 		// later in the turn makes this wait again for the rest).
 		g := c.gate
 		if g != nil {
-			g.active.Store(0)
+			g.leave()
 		}
 		t.waiters.Add(1)
 		tm := time.NewTimer(wait)
@@ -144,9 +200,9 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 		case <-tm.C:
 		}
 		tm.Stop()
-		t.waiters.Add(-1)
+		t.unwait()
 		if g != nil {
-			g.active.Store(1)
+			g.enter()
 		}
 	}
 }
@@ -171,53 +227,36 @@ func (s *Server) takeTurn(g *execGate) {
 	// executor with a steady stream of scripts takes turn after turn while
 	// the one it woke is still being scheduled.
 	if p := s.scr.prevTurn.Load(); p != nil && g != nil && p.gate == g {
-		deadline := time.Time{}
-		for spins := 0; p.waiters.Load() > 0 && s.scr.turn.Load() == nil; spins++ {
-			if spins < 100 {
-				runtime.Gosched()
-				continue
-			}
-			if deadline.IsZero() {
-				deadline = time.Now().Add(2 * time.Millisecond)
-			} else if time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Microsecond)
-		}
+		g.leave()
+		<-p.drained
+		g.enter()
 	}
-	t := &scriptTurn{gate: g, done: make(chan struct{})}
+	t := &scriptTurn{gate: g, done: make(chan struct{}), drained: make(chan struct{})}
 	for !s.scr.turn.CompareAndSwap(nil, t) {
 		o := s.scr.turn.Load()
 		if o == nil {
 			continue
 		}
 		if g != nil {
-			g.active.Store(0)
+			g.leave()
 		}
 		o.waiters.Add(1)
 		<-o.done
 		if g != nil {
-			g.active.Store(1)
+			g.enter()
 		}
 		// Still counted as a waiter of o while this CAS is tried, so that
 		// o's executor lets it go first (above).
 		ok := s.scr.turn.CompareAndSwap(nil, t)
-		o.waiters.Add(-1)
+		o.unwait()
 		if ok {
 			break
 		}
 	}
 	s.scr.gatesMu.Lock()
 	for other := range s.scr.gates {
-		if other == g {
-			continue
-		}
-		for spins := 0; other.active.Load() != 0; spins++ {
-			if spins < 100 {
-				runtime.Gosched()
-			} else {
-				time.Sleep(20 * time.Microsecond)
-			}
+		if other != g {
+			other.waitIdle()
 		}
 	}
 	s.scr.gatesMu.Unlock()
@@ -232,7 +271,11 @@ func (s *Server) endTurn(g *execGate) {
 	}
 	s.scr.prevTurn.Store(t)
 	s.scr.turn.Store(nil)
+	t.ended.Store(true)
 	close(t.done)
+	if t.waiters.Load() == 0 {
+		t.drain()
+	}
 }
 
 // scriptEnd ends r; the turn stays with its executor (endTurn).
