@@ -756,3 +756,67 @@ func TestScriptTracking(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptTurns runs scripts from clients on different executors (two
+// event loops; one goroutine per connection in the second pass) in
+// pipelines, beside plain commands and transactions on the same key: an
+// executor keeps the scripts' turn for the rest of its batch, so this checks
+// that no command interleaves with a script, that every client gets through
+// (no executor starves or deadlocks on a turn), and that none is lost.
+func TestScriptTurns(t *testing.T) {
+	ts := startServer(t, "io-threads", "2")
+	body := "local a = redis.call('INCR', KEYS[1]) local b = tonumber(redis.call('GET', KEYS[1])) " +
+		"if a ~= b then return redis.error_reply('interleaved') end return a"
+	sha := ts.client(t, 2).ScriptLoad(ctx(), body).Val()
+	const rounds, pipe = 60, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	worker := func(kind int) {
+		defer wg.Done()
+		rdb := ts.client(t, 2)
+		for i := 0; i < rounds; i++ {
+			p := rdb.Pipeline()
+			switch kind {
+			case 0:
+				for j := 0; j < pipe; j++ {
+					p.EvalSha(ctx(), sha, []string{"tk"})
+				}
+			case 1:
+				for j := 0; j < pipe; j++ {
+					p.Incr(ctx(), "tk")
+				}
+			case 2:
+				p.TxPipelined(ctx(), func(tx redis.Pipeliner) error {
+					for j := 0; j < pipe; j++ {
+						tx.Incr(ctx(), "tk")
+					}
+					return nil
+				})
+			}
+			if _, err := p.Exec(ctx()); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}
+	kinds := []int{0, 0, 0, 1, 1, 2}
+	for _, k := range kinds {
+		wg.Add(1)
+		go worker(k)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("clients did not finish: a turn was never handed on")
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := int64(len(kinds) * rounds * pipe)
+	if got, _ := ts.client(t, 2).Get(ctx(), "tk").Int64(); got != want {
+		t.Fatalf("tk = %d, want %d", got, want)
+	}
+}
