@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -723,7 +722,7 @@ func functionStats(c *Client, args [][]byte) {
 		c.reply.Array(1)
 		c.reply.BulkString("fcall")
 		c.reply.BulkString("duration_ms")
-		c.reply.Int(time.Since(r.start).Milliseconds())
+		c.reply.Int((monotonic() - r.start).Milliseconds())
 	} else {
 		c.reply.Null()
 	}

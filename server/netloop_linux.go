@@ -73,6 +73,8 @@ type loop struct {
 	// busy-reply-threshold (script_busy_linux.go)
 	busyTimer *time.Timer
 	busyRun   atomic.Pointer[scriptRun]
+	busyArmed atomic.Bool
+	busyDue   atomic.Int64 // monotonic() when it fires, while armed
 }
 
 // conn is one client connection, owned by its loop.
@@ -116,6 +118,8 @@ func newLoop(s *Server) (*loop, error) {
 		stopped: make(chan struct{}),
 	}
 	s.addGate(&lp.gate)
+	lp.busyTimer = time.AfterFunc(time.Hour, lp.busyFire)
+	lp.busyTimer.Stop()
 	lp.cancelDur = s.cache.OnDurable(func() {
 		if !lp.durWanted.Load() || lp.committing.Load() {
 			return // nobody waits, or the loop itself is committing and releases next

@@ -57,6 +57,7 @@ type scripting struct {
 	scripts map[string]*luaScript
 	bytes   int64 // SHA1s and bodies (INFO used_memory_scripts_eval)
 	eng     *luaEngine
+	engp    atomic.Pointer[luaEngine] // eng, read without mu
 
 	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
 	runMu sync.Mutex
@@ -84,11 +85,15 @@ func (s *Server) initScripting() {
 
 // evalEngine returns the EVAL engine, building it on first use.
 func (s *Server) evalEngine() *luaEngine {
+	if e := s.scr.engp.Load(); e != nil {
+		return e
+	}
 	s.scr.mu.Lock()
 	defer s.scr.mu.Unlock()
 	if s.scr.eng == nil {
 		s.scr.eng = newLuaEngine(s)
 		s.scr.eng.caller = s.newScriptClient()
+		s.scr.engp.Store(s.scr.eng)
 	}
 	return s.scr.eng
 }
@@ -369,7 +374,7 @@ type scriptRun struct {
 	dirty  atomic.Bool
 	killed atomic.Bool
 	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
-	start  time.Time
+	start  time.Duration // monotonic()
 	gate   *execGate // the caller's executor (busy.go)
 	busy   busyState
 }
@@ -423,7 +428,7 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	} else {
 		eng = s.evalEngine()
 	}
-	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now()}
+	r := &scriptRun{call: call, caller: c, eng: eng, start: monotonic()}
 	if max := s.cache.MaxMemory(); max > 0 {
 		if c.ks.InTx() {
 			// In EXEC every shard is held: eviction would wait for them.
@@ -624,6 +629,7 @@ func scriptFlush(c *Client, args [][]byte) {
 	s.scr.scripts = map[string]*luaScript{}
 	s.scr.bytes = 0
 	s.scr.eng = nil // dropped, not closed: see flushFunctions
+	s.scr.engp.Store(nil)
 	s.scr.mu.Unlock()
 	s.scr.runMu.Unlock()
 	c.reply.OK()

@@ -163,7 +163,7 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 		thr := s.cfg.BusyReplyThreshold()
 		wait := thr
 		if r != nil {
-			elapsed := time.Since(r.start)
+			elapsed := monotonic() - r.start
 			if elapsed >= thr {
 				allowed := allowBusy[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && allowBusy[commandKey(cmd, args)])
 				if cmd.Name == "shutdown" {

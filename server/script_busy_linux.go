@@ -18,31 +18,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// armBusy starts r's threshold timer: one per event loop, reused by its
-// scripts (a timer and two channels per script cost more than a short
-// script's Lua).
+// armBusy watches r for busy-reply-threshold. The timer is the loop's, and
+// it is not reset per script: armed once, it finds on firing the script
+// then in progress (busyRun) and either starts the stand-in, if that one
+// has run the threshold, or arms itself again for the rest of it, or, with
+// no script in progress, stops until the next script arms it. A run of
+// short scripts costs one atomic store each.
 func (s *Server) armBusy(r *scriptRun) {
 	sc, ok := r.caller.sock.(*conn)
 	if !ok || sc == nil {
 		return
 	}
 	lp := sc.lp
-	thr := s.cfg.BusyReplyThreshold()
 	lp.busyRun.Store(r)
-	if lp.busyTimer == nil {
-		lp.busyTimer = time.AfterFunc(thr, lp.busyFire)
-		return
+	thr := s.cfg.BusyReplyThreshold()
+	due := r.start + thr
+	if lp.busyArmed.Load() && time.Duration(lp.busyDue.Load()) <= due {
+		return // fires in time for r (a lowered threshold re-arms it)
 	}
+	lp.busyArmed.Store(true)
+	lp.busyDue.Store(int64(due))
 	lp.busyTimer.Reset(thr)
 }
 
-// busyFire starts the stand-in for the loop's run past the threshold. A
-// firing of the timer armed for an earlier run that raced with its Stop
-// finds a later run not yet past the threshold, or one already ended, and
-// does nothing: that run's own firing follows.
+// busyFire is the loop's timer (see armBusy).
 func (lp *loop) busyFire() {
+	// Disarmed before looking: a script that stores itself after this
+	// load arms the timer again (armBusy); one stored before it is seen.
+	lp.busyArmed.Store(false)
 	r := lp.busyRun.Load()
-	if r == nil || time.Since(r.start) < lp.s.cfg.BusyReplyThreshold() {
+	if r == nil {
+		return
+	}
+	thr := lp.s.cfg.BusyReplyThreshold()
+	if left := thr - (monotonic() - r.start); left > 0 {
+		if lp.busyArmed.CompareAndSwap(false, true) {
+			lp.busyDue.Store(int64(r.start + thr))
+			lp.busyTimer.Reset(left)
+		}
 		return
 	}
 	stop, stopped := make(chan struct{}), make(chan struct{})
@@ -60,8 +73,7 @@ func (s *Server) disarmBusy(r *scriptRun) {
 		return
 	}
 	lp := sc.lp
-	lp.busyTimer.Stop()
-	lp.busyRun.Store(nil)
+	lp.busyRun.CompareAndSwap(r, nil)
 	if r.busy.started.CompareAndSwap(false, true) {
 		return // never started, and now never will
 	}

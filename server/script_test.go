@@ -820,3 +820,41 @@ func TestScriptTurns(t *testing.T) {
 		t.Fatalf("tk = %d, want %d", got, want)
 	}
 }
+
+// TestScriptBusyThresholdLowered: the threshold timer is armed once for a
+// run of scripts; lowering busy-reply-threshold with CONFIG SET still
+// applies to the next script, not after the old threshold (5 s here: the
+// poll below gives up well before).
+func TestScriptBusyThresholdLowered(t *testing.T) {
+	ts := startServer(t)
+	long := ts.client(t, 2)
+	other := ts.client(t, 2)
+	if err := long.Eval(ctx(), "return 1", nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ConfigSet(ctx(), "busy-reply-threshold", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- long.Eval(ctx(), "while true do end", nil).Err() }()
+	// The poll's requests share one deadline: a reply held back until the
+	// old threshold would otherwise pass for -BUSY.
+	poll, cancel := context.WithTimeout(ctx(), 4*time.Second)
+	defer cancel()
+	for {
+		err := other.Get(poll, "k").Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY ") {
+			break
+		}
+		if poll.Err() != nil {
+			t.Fatalf("no -BUSY after lowering the threshold: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed") {
+		t.Fatalf("killed script replied %v", err)
+	}
+}
