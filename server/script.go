@@ -374,8 +374,8 @@ type scriptRun struct {
 	dirty  atomic.Bool
 	killed atomic.Bool
 	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
-	start  time.Duration // monotonic()
-	gate   *execGate // the caller's executor (busy.go)
+	start  time.Duration           // monotonic()
+	gate   *execGate               // the caller's executor (busy.go)
 	busy   busyState
 }
 
