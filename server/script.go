@@ -429,7 +429,16 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 		eng = s.evalEngine()
 	}
 	r := &scriptRun{call: call, caller: c, eng: eng, start: monotonic()}
-	if max := s.cache.MaxMemory(); max > 0 {
+	// Scripts one after another in a pipeline keep every shard locked from
+	// one to the next (releaseHeld ends that before anything else runs):
+	// not when eviction may need the shards, nor when keyspace events must
+	// go out after each script.
+	max := s.cache.MaxMemory()
+	hold := c.gate != nil && max == 0 && !c.ks.InTx() && !s.cache.EventsWanted()
+	if !hold {
+		c.releaseHeld()
+	}
+	if max > 0 {
 		if c.ks.InTx() {
 			// In EXEC every shard is held: eviction would wait for them.
 			r.oom = s.cache.UsedMemory() > max
@@ -444,15 +453,32 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 		s.scr.runMu.Unlock()
 	} else {
 		s.scriptBegin(r)
-		s.cache.Atomic(nil, func(ks cache.Keyspace) {
+		run := func(ks cache.Keyspace) {
 			s.scr.runMu.Lock()
 			s.execScript(r, ks, keys, argv)
 			s.scr.runMu.Unlock()
-		})
+		}
+		if hold {
+			if !c.heldAll {
+				s.cache.LockAll()
+				c.heldAll = true
+			}
+			s.cache.AtomicLocked(run)
+		} else {
+			s.cache.Atomic(nil, run)
+		}
 		s.scriptEnd(r)
 	}
 	if r.dirty.Load() {
 		c.wrote = true
+	}
+}
+
+// releaseHeld unlocks the shards c's scripts kept locked (runScript).
+func (c *Client) releaseHeld() {
+	if c.heldAll {
+		c.heldAll = false
+		c.srv.cache.UnlockAll()
 	}
 }
 

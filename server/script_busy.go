@@ -212,6 +212,7 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 func (s *Server) scriptBegin(r *scriptRun) {
 	g := r.caller.gate
 	if t := s.scr.turn.Load(); g == nil || t == nil || t.gate != g {
+		r.caller.releaseHeld() // held only within a turn; never while waiting for one
 		s.takeTurn(g)
 	}
 	r.gate = g

@@ -858,3 +858,89 @@ func TestScriptBusyThresholdLowered(t *testing.T) {
 		t.Fatalf("killed script replied %v", err)
 	}
 }
+
+// TestScriptPipelineDiff sends one pipeline of scripts mixed with other
+// commands to redis-server and to fastcache and compares every reply, with a
+// client blocked on a list a script pushes to and a subscriber to keyspace
+// events that a CONFIG SET in the pipeline turns on and off. Scripts back to
+// back in a pipeline keep the shards locked from one to the next: this checks
+// that whatever else runs in between (blocked clients served, events, a
+// transaction, maxmemory) sees them released.
+func TestScriptPipelineDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	inc := "return redis.call('INCR', KEYS[1])"
+	incSHA := sha1hex([]byte(inc))
+	ev := func(args ...string) string { return encodeCmd(append([]string{"EVALSHA", incSHA, "1"}, args...)...) }
+	pipe := []string{
+		ev("n"), ev("n"), ev("n"),
+		encodeCmd("EVAL", "return redis.call('LPUSH', KEYS[1], 'v')", "1", "q"),
+		ev("n"), encodeCmd("GET", "n"), ev("n"),
+		encodeCmd("CONFIG", "SET", "notify-keyspace-events", "KEA"),
+		ev("n"), ev("m"),
+		encodeCmd("CONFIG", "SET", "notify-keyspace-events", ""),
+		ev("n"),
+		encodeCmd("CONFIG", "SET", "maxmemory", "1000000000"), ev("n"), ev("n"),
+		encodeCmd("CONFIG", "SET", "maxmemory", "0"), ev("n"),
+		encodeCmd("MULTI"), ev("n"), encodeCmd("EXEC"), ev("n"),
+		encodeCmd("FCALL", "nosuch", "0"), ev("n"),
+		encodeCmd("EVALSHA", "0000000000000000000000000000000000000000", "0"), ev("n"),
+		encodeCmd("LPUSH", "q", "w"), ev("n"), encodeCmd("LRANGE", "q", "0", "-1"),
+	}
+	for _, addr := range []string{redisAddr, fc.addr} {
+		c := diffDial(t, addr)
+		if _, err := c.do([]string{"FLUSHALL"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.do([]string{"SCRIPT", "LOAD", inc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [2][]string
+	for i, addr := range []string{redisAddr, fc.addr} {
+		blocked, sub, a := diffDial(t, addr), diffDial(t, addr), diffDial(t, addr)
+		if r, err := sub.do([]string{"PSUBSCRIBE", "__keyevent@0__:*"}); err != nil {
+			t.Fatal(r, err)
+		}
+		blocked.conn.Write([]byte(encodeCmd("BLPOP", "q", "0")))
+		// BLPOP has blocked once CLIENT LIST shows it waiting.
+		for n := 0; ; n++ {
+			r, err := a.do([]string{"CLIENT", "LIST"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(r, "cmd=blpop") {
+				break
+			}
+			if n > 500 {
+				t.Fatal("BLPOP did not block")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		a.conn.Write([]byte(strings.Join(pipe, "")))
+		for range pipe {
+			r, err := diffReadReply(a.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = append(got[i], r)
+		}
+		r, err := diffReadReply(blocked.br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = append(got[i], "blocked: "+r)
+		for range 2 { // the events of the two scripts run while they were on
+			r, err := diffReadReply(sub.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = append(got[i], "event: "+r)
+		}
+	}
+	for j := range got[0] {
+		if j >= len(got[1]) || got[0][j] != got[1][j] {
+			t.Fatalf("reply %d:\n  redis:     %q\n  fastcache: %q", j, got[0][j:], got[1][min(j, len(got[1])):])
+		}
+	}
+}

@@ -363,6 +363,9 @@ func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
 	cmd := c.command(args[0])
+	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
+		c.releaseHeld()
+	}
 	if cmd == nil {
 		c.rejectInMulti()
 		c.reply.Error(errUnknownCommand(args))
@@ -422,6 +425,7 @@ func (c *Client) exec(args [][]byte) {
 	if s.cache.ReadyPending() {
 		// keys this command (or another client's) readied: serve their
 		// blocked clients before this client's next command
+		c.releaseHeld() // serving locks the shards itself
 		s.serveReady()
 	}
 }
