@@ -36,6 +36,8 @@ func BenchmarkEvalSha(b *testing.B) {
 			req := []byte(strings.Repeat(encodeCmd(bc.cmd...), 16))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := processCPU()
+			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			for i := 0; i < b.N; i += 16 {
 				conn.Write(req)
 				for j := 0; j < 16; j++ {
@@ -53,9 +55,9 @@ func BenchmarkEvalSha(b *testing.B) {
 }
 
 // BenchmarkScriptExec runs the same cases through the dispatcher without
-// the network (a client of the benchmark's own, its executor's turn ended
-// every 16 calls as an event loop ends it per batch): the server's own cost
-// per script, for profiles.
+// the network (a client of the benchmark's own, whose pipeline and turn end
+// every 16 calls, as an event loop ends them): the server's own cost per
+// script, for profiles.
 func BenchmarkScriptExec(b *testing.B) {
 	ts := startServer(b)
 	s := ts.srv
@@ -83,6 +85,7 @@ func BenchmarkScriptExec(b *testing.B) {
 	run("SCRIPT", "LOAD", one)
 	run("SCRIPT", "LOAD", ten)
 	run("FUNCTION", "LOAD", "REPLACE", lib)
+	c.releaseHeld()
 	s.endTurn(c.gate)
 	for _, bc := range []struct {
 		name string
@@ -106,10 +109,12 @@ func BenchmarkScriptExec(b *testing.B) {
 				if c.reply.b[0] != ':' {
 					b.Fatalf("reply %q", c.reply.b)
 				}
-				if i%16 == 15 {
+				if i%16 == 15 { // a pipeline's end, then the batch's
+					c.releaseHeld()
 					s.endTurn(c.gate)
 				}
 			}
+			c.releaseHeld()
 			s.endTurn(c.gate)
 			// CPU time of the process per call: on a shared machine the
 			// wall time per call mostly measures the neighbours.
