@@ -39,6 +39,9 @@ func (k Keyspace) Unwatched() Keyspace { k.unwatched = true; return k }
 // WithErr is k reporting wrong-type errors of such commands into *errp.
 func (k Keyspace) WithErr(errp *error) Keyspace { k.errp = errp; return k }
 
+// WithClock is k judging expiry by *clock (unix ms), as KeyspaceAt.
+func (k Keyspace) WithClock(clock *int64) Keyspace { k.clock = clock; return k }
+
 func (k Keyspace) wrongType() {
 	if k.errp != nil {
 		*k.errp = ErrWrongTypeOps

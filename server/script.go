@@ -428,7 +428,9 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	} else {
 		eng = s.evalEngine()
 	}
-	r := &scriptRun{call: call, caller: c, eng: eng, start: monotonic()}
+	// The caller's clock was read after its previous command (Client.tick):
+	// close enough a start for busy-reply-threshold, and one clock read less.
+	r := &scriptRun{call: call, caller: c, eng: eng, start: c.clock}
 	// Scripts one after another in a pipeline keep every shard locked from
 	// one to the next (releaseHeld ends that before anything else runs):
 	// not when eviction may need the shards, nor when keyspace events must
@@ -493,7 +495,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	cl.db = c.db
 	// Its keyspace events are the caller's (CLIENT TRACKING NOLOOP, the
 	// order of the caller's own invalidations), as in Redis.
-	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c)
+	// Its clock is read once per command, as the caller's (Client.tick),
+	// not by every lookup.
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c).WithClock(&cl.nowMs)
 	cl.nowMs, cl.clock = c.nowMs, c.clock
 	cl.scriptRun = r
 	cl.reply.proto = 2
