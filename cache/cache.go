@@ -58,6 +58,7 @@ type Cache struct {
 	shardBits uint
 	dbs       int
 	wal       atomic.Pointer[persistence.WAL]
+	txFree    atomic.Pointer[txState] // Atomic's spare (keyspace.go)
 	durMu     sync.Mutex
 	durFns    map[int]func() // OnDurable
 	durID     int

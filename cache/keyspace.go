@@ -47,6 +47,9 @@ func (k Keyspace) Unwatched() Keyspace { k.unwatched = true; return k }
 // WithErr is k reporting wrong-type errors of such commands into *errp.
 func (k Keyspace) WithErr(errp *error) Keyspace { k.errp = errp; return k }
 
+// WithClock is k judging expiry by *clock (unix ms), as KeyspaceAt.
+func (k Keyspace) WithClock(clock *int64) Keyspace { k.clock = clock; return k }
+
 func (k Keyspace) wrongType() {
 	if k.errp != nil {
 		*k.errp = ErrWrongTypeOps
@@ -66,6 +69,7 @@ type txState struct {
 	c       *Cache
 	txn     *persistence.Txn
 	touched []bool
+	idx     []int // Commit's scratch
 	any     bool
 	ev      eventBuf // keyspace events (notify.go)
 }
@@ -93,7 +97,7 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 	for _, s := range c.shards {
 		s.Lock()
 	}
-	t := &txState{c: c, touched: make([]bool, len(c.shards))}
+	t := c.newTx()
 	redir := c.redirectEvents(c.allShards(), &t.ev)
 	defer func() {
 		if redir {
@@ -105,21 +109,77 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 		if redir {
 			c.deliver(&t.ev) // the transaction's keyspace events, in order
 		}
+		c.freeTx(t)
 	}()
 	if abort != nil && abort() {
 		return false
 	}
+	c.runTx(t, fn)
+	return true
+}
+
+// LockAll locks every shard for transactions run back to back with
+// AtomicLocked (a pipeline of scripts), saving each the locking and
+// unlocking of every shard; UnlockAll ends it. While they are held, nothing
+// else reaches the keyspace: the caller must not use it but through
+// AtomicLocked.
+func (c *Cache) LockAll() {
+	for _, s := range c.shards {
+		s.Lock()
+	}
+}
+
+// UnlockAll releases what LockAll locked.
+func (c *Cache) UnlockAll() {
+	for _, s := range c.shards {
+		c.unlockShard(s, nil)
+	}
+}
+
+// AtomicLocked is Atomic (without abort) with every shard already locked
+// (LockAll). Its keyspace events are not collected as a transaction's: they
+// go out at UnlockAll, so callers use it only while none are wanted
+// (EventsWanted).
+func (c *Cache) AtomicLocked(fn func(k Keyspace)) {
+	t := c.newTx()
+	c.runTx(t, fn)
+	c.freeTx(t)
+}
+
+// EventsWanted reports whether keyspace events are collected (keyspace
+// notifications or client tracking are on).
+func (c *Cache) EventsWanted() bool { return c.pend != nil && c.notifyWant.Load() != 0 }
+
+// newTx is a transaction state: the one kept from the last transaction (a
+// script per request makes this a hot path), or a new one.
+func (c *Cache) newTx() *txState {
+	if t := c.txFree.Swap(nil); t != nil {
+		return t
+	}
+	return &txState{c: c, touched: make([]bool, len(c.shards))}
+}
+
+// freeTx keeps t for the next transaction once its events are out.
+func (c *Cache) freeTx(t *txState) {
+	t.txn, t.any = nil, false
+	clear(t.touched)
+	t.ev.origin = nil
+	c.txFree.Store(t)
+}
+
+// runTx runs fn in t and commits its records to the WAL as one group.
+func (c *Cache) runTx(t *txState, fn func(k Keyspace)) {
 	fn(Keyspace{c: c, tx: t})
 	if t.any {
-		var idx []int
+		idx := t.idx[:0]
 		for i, ok := range t.touched {
 			if ok {
 				idx = append(idx, i)
 			}
 		}
+		t.idx = idx
 		c.wal.Load().Commit(t.txn, idx)
 	}
-	return true
 }
 
 // InTx reports whether k runs inside an Atomic call.

@@ -81,6 +81,7 @@ type Client struct {
 	scriptRun  *scriptRun // set on a Lua engine's own client while it runs
 	scriptArgs [][]byte
 	scriptBuf  []byte
+	heldAll    bool // every shard is locked for this client's next script in its pipeline (script.go)
 }
 
 // deferredCmd is a command of an EXEC that runs after the transaction

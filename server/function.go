@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -116,7 +115,7 @@ func fcall(c *Client, args [][]byte, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	s.runScript(c, &scriptCall{fn: f, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
+	s.runScript(c, scriptCall{fn: f, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
 }
 
 // validName is Redis's rule for library and function names.
@@ -203,7 +202,7 @@ func (s *Server) compileLibrary(code string) (*luaLibrary, string) {
 	}
 	// Function bodies run with the full redis API.
 	for _, f := range lib.funcs {
-		f.fn.Env = e.env
+		f.fn.Env = e.envFor(f.fn.Proto)
 	}
 	return lib, ""
 }
@@ -723,7 +722,7 @@ func functionStats(c *Client, args [][]byte) {
 		c.reply.Array(1)
 		c.reply.BulkString("fcall")
 		c.reply.BulkString("duration_ms")
-		c.reply.Int(time.Since(r.start).Milliseconds())
+		c.reply.Int((monotonic() - r.start).Milliseconds())
 	} else {
 		c.reply.Null()
 	}

@@ -98,9 +98,10 @@ func (g *gconn) serve() {
 				g.wmu.Lock()
 				g.busy = true // pushed frames wait for this pipeline's replies
 				g.wmu.Unlock()
-				g.cl.gate.active.Store(1)
+				g.cl.gate.enter()
 				end := g.cl.runPipeline(&g.p, g.in)
-				g.cl.gate.active.Store(0)
+				g.s.endTurn(g.cl.gate)
+				g.cl.gate.leave()
 				switch end {
 				case pipelineKilled:
 					return

@@ -78,6 +78,13 @@ type loop struct {
 	// back (redis-benchmark LRANGE_100 -P16: ~5x the server's CPU per
 	// request, BENCHMARKS.md "Lists").
 	spare []byte
+
+	// busyTimer fires when the loop's script in progress (busyRun) passes
+	// busy-reply-threshold (script_busy_linux.go)
+	busyTimer *time.Timer
+	busyRun   atomic.Pointer[scriptRun]
+	busyArmed atomic.Bool
+	busyDue   atomic.Int64 // monotonic() when it fires, while armed
 }
 
 // maxSpareReply bounds the reply buffer a loop keeps between connections.
@@ -133,6 +140,8 @@ func newLoop(s *Server) (*loop, error) {
 		stopped: make(chan struct{}),
 	}
 	s.addGate(&lp.gate)
+	lp.busyTimer = time.AfterFunc(time.Hour, lp.busyFire)
+	lp.busyTimer.Stop()
 	lp.cancelDur = s.cache.OnDurable(func() {
 		if !lp.durWanted.Load() || lp.committing.Load() {
 			return // nobody waits, or the loop itself is committing and releases next
@@ -201,6 +210,7 @@ func (lp *loop) shutdown() {
 func (lp *loop) run() {
 	defer close(lp.stopped)
 	defer lp.s.removeGate(&lp.gate)
+	defer lp.s.endTurn(&lp.gate)
 	events := make([]unix.EpollEvent, maxLoopEvents)
 	for {
 		timeout := -1
@@ -214,10 +224,10 @@ func (lp *loop) run() {
 				timeout = min(max(left, 1), 1000)
 			}
 		}
-		lp.gate.active.Store(0)
+		lp.gate.leave()
 		n, err := unix.EpollWait(lp.epfd, events, timeout)
 		lp.busy.Store(true)
-		lp.gate.active.Store(1)
+		lp.gate.enter()
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -248,6 +258,7 @@ func (lp *loop) run() {
 				c.readable()
 			}
 		}
+		lp.s.endTurn(&lp.gate) // scripts of this batch ran in one turn (script_busy.go)
 		// With connections waiting for appendfsync always, the loop writes
 		// and fsyncs the batch itself when the WAL writer is idle (as Redis
 		// does before it sleeps); otherwise the writer is woken for it.

@@ -55,6 +55,7 @@ const (
 // of what is incomplete.
 func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 	s := cl.srv
+	defer cl.releaseHeld() // the shards a run of scripts kept (script.go)
 	cl.tick()
 	ahead := 0 // commands to run before looking ahead again
 	for {

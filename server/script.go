@@ -57,12 +57,15 @@ type scripting struct {
 	scripts map[string]*luaScript
 	bytes   int64 // SHA1s and bodies (INFO used_memory_scripts_eval)
 	eng     *luaEngine
+	engp    atomic.Pointer[luaEngine] // eng, read without mu
 
 	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
 	runMu sync.Mutex
-	// running is the script in progress outside a transaction (nil: none);
-	// the dispatcher reads it before every command (script_busy.go).
+	// running is the script in progress outside a transaction (nil: none).
 	running atomic.Pointer[scriptRun]
+	// turn is the executor holding the scripts' turn (nil: none); the
+	// dispatcher reads it before every command (script_busy.go).
+	turn, prevTurn atomic.Pointer[scriptTurn]
 	// gates are the executors (event loops, goroutine connections) a
 	// starting script waits to see idle (script_busy.go).
 	gatesMu sync.Mutex
@@ -82,11 +85,15 @@ func (s *Server) initScripting() {
 
 // evalEngine returns the EVAL engine, building it on first use.
 func (s *Server) evalEngine() *luaEngine {
+	if e := s.scr.engp.Load(); e != nil {
+		return e
+	}
 	s.scr.mu.Lock()
 	defer s.scr.mu.Unlock()
 	if s.scr.eng == nil {
 		s.scr.eng = newLuaEngine(s)
 		s.scr.eng.caller = s.newScriptClient()
+		s.scr.engp.Store(s.scr.eng)
 	}
 	return s.scr.eng
 }
@@ -269,9 +276,16 @@ func (s *Server) findScript(sha []byte) *luaScript {
 	if len(sha) != 40 {
 		return nil
 	}
+	var low [40]byte
+	for i, ch := range sha {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		low[i] = ch
+	}
 	s.scr.mu.Lock()
 	defer s.scr.mu.Unlock()
-	return s.scr.scripts[strings.ToLower(string(sha))]
+	return s.scr.scripts[string(low[:])] // no copy: a map index by string(bytes)
 }
 
 // parseScriptNumKeys reads EVAL's and FCALL's numkeys, replying on error.
@@ -319,7 +333,7 @@ func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	c.srv.runScript(c, &scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
+	c.srv.runScript(c, scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
 }
 
 // scriptAdmission is Redis's scriptPrepareForRun for scripts that declared
@@ -353,16 +367,15 @@ type scriptCall struct {
 
 // scriptRun is a script in progress.
 type scriptRun struct {
-	call   *scriptCall
+	call   scriptCall
 	caller *Client
 	eng    *luaEngine
 	oom    bool // over maxmemory when the script started
 	dirty  atomic.Bool
 	killed atomic.Bool
 	ctx    atomic.Pointer[killCtx] // the engine's context for this run (SCRIPT KILL closes it)
-	start  time.Time
-	done   chan struct{}
-	gate   *execGate // the caller's executor (busy.go)
+	start  time.Duration           // monotonic()
+	gate   *execGate               // the caller's executor (busy.go)
 	busy   busyState
 }
 
@@ -370,14 +383,20 @@ type scriptRun struct {
 // checks, then the command's handler with the engine's client. It returns
 // the error text, or "" with the reply in cl.reply.
 func (r *scriptRun) command(cl *Client, args [][]byte) string {
-	cmd := lookup(args[0], &cl.scratch)
-	if cmd == nil {
-		return "Unknown Redis command called from script"
+	// A script calls the same few commands over and over: the last one's
+	// lookup is kept.
+	e := r.eng
+	cmd := e.lastCmd
+	if cmd == nil || string(args[0]) != e.lastName {
+		if cmd = lookup(args[0], &cl.scratch); cmd == nil {
+			return "Unknown Redis command called from script"
+		}
+		e.lastCmd, e.lastName, e.lastNoScript = cmd, string(args[0]), noScript[cmd.Name]
 	}
 	if !arityOK(cmd.Arity, len(args)) {
 		return "Wrong number of args calling Redis command from script"
 	}
-	if noScript[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
+	if e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
 		return "This Redis command is not allowed from script"
 	}
 	if cmd.Flags&flagWrite != 0 {
@@ -402,15 +421,26 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 // runScript runs call for c and writes its reply: atomically (every shard
 // held, one WAL group), or inside the transaction c is already in (EVAL
 // within MULTI/EXEC).
-func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
+func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	var eng *luaEngine
 	if call.fn != nil {
 		eng = call.fn.lib.eng
 	} else {
 		eng = s.evalEngine()
 	}
-	r := &scriptRun{call: call, caller: c, eng: eng, start: time.Now(), done: make(chan struct{})}
-	if max := s.cache.MaxMemory(); max > 0 {
+	// The caller's clock was read after its previous command (Client.tick):
+	// close enough a start for busy-reply-threshold, and one clock read less.
+	r := &scriptRun{call: call, caller: c, eng: eng, start: c.clock}
+	// Scripts one after another in a pipeline keep every shard locked from
+	// one to the next (releaseHeld ends that before anything else runs):
+	// not when eviction may need the shards, nor when keyspace events must
+	// go out after each script.
+	max := s.cache.MaxMemory()
+	hold := c.gate != nil && max == 0 && !c.ks.InTx() && !s.cache.EventsWanted()
+	if !hold {
+		c.releaseHeld()
+	}
+	if max > 0 {
 		if c.ks.InTx() {
 			// In EXEC every shard is held: eviction would wait for them.
 			r.oom = s.cache.UsedMemory() > max
@@ -425,16 +455,33 @@ func (s *Server) runScript(c *Client, call *scriptCall, keys, argv [][]byte) {
 		s.scr.runMu.Unlock()
 	} else {
 		s.scriptBegin(r)
-		s.cache.Atomic(nil, func(ks cache.Keyspace) {
+		run := func(ks cache.Keyspace) {
 			s.scr.runMu.Lock()
 			s.execScript(r, ks, keys, argv)
 			s.scr.runMu.Unlock()
-		})
+		}
+		if hold {
+			if !c.heldAll {
+				s.cache.LockAll()
+				c.heldAll = true
+			}
+			s.cache.AtomicLocked(run)
+		} else {
+			s.cache.Atomic(nil, run)
+		}
 		s.scriptEnd(r)
 		c.flushForwards() // its PUBLISHes, now that its writes are queued
 	}
 	if r.dirty.Load() {
 		c.wrote = true
+	}
+}
+
+// releaseHeld unlocks the shards c's scripts kept locked (runScript).
+func (c *Client) releaseHeld() {
+	if c.heldAll {
+		c.heldAll = false
+		c.srv.cache.UnlockAll()
 	}
 }
 
@@ -449,7 +496,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	cl.db = c.db
 	// Its keyspace events are the caller's (CLIENT TRACKING NOLOOP, the
 	// order of the caller's own invalidations), as in Redis.
-	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c)
+	// Its clock is read once per command, as the caller's (Client.tick),
+	// not by every lookup.
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c).WithClock(&cl.nowMs)
 	cl.nowMs, cl.clock = c.nowMs, c.clock
 	cl.scriptRun = r
 	cl.reply.proto = 2
@@ -483,12 +532,18 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		sc := r.call.script
 		if sc.fn == nil || sc.eng != e {
 			sc.fn = L.NewFunctionFromProto(sc.proto)
-			sc.fn.Env = e.env
+			sc.fn.Env = e.envFor(sc.proto)
 			sc.eng = e
 		}
 		fn = sc.fn
-		e.globals.RawSetString("KEYS", luaStrings(L, keys))
-		e.globals.RawSetString("ARGV", luaStrings(L, argv))
+		if t := reuseStrings(L, e.keys, keys); t != e.keys {
+			e.keys = t
+			e.globals.RawSetString("KEYS", t)
+		}
+		if t := reuseStrings(L, e.argv, argv); t != e.argv {
+			e.argv = t
+			e.globals.RawSetString("ARGV", t)
+		}
 		L.Push(fn)
 	}
 	nargs := L.GetTop() - 1
@@ -532,6 +587,33 @@ func scriptErrorText(r *scriptRun, err error) string {
 		msg += " script: " + r.call.name + ", on " + string(src) + ":" + itoa(int(line)) + "."
 	}
 	return msg
+}
+
+// reuseStrings is luaStrings(b) in the table t of the previous run when
+// that table is still just an array of as many strings (the script left it
+// as it was, or changed only its elements): an EVAL script cannot keep a
+// reference to it anywhere (the globals, the libraries and strings'
+// metatable are read-only), so the next run may refill it, and an element
+// that holds the same string already is left as it is. Functions get fresh
+// tables: a library's locals outlive a call.
+func reuseStrings(L *lua.LState, t *lua.LTable, b [][]byte) *lua.LTable {
+	if t == nil || t.Metatable != lua.LNil || t.MaxN() != len(b) {
+		return luaStrings(L, b)
+	}
+	after := lua.LValue(lua.LNil) // the key after which only the hash part is left
+	if len(b) > 0 {
+		after = lua.LNumber(len(b))
+	}
+	if k, _ := t.Next(after); k != lua.LNil {
+		return luaStrings(L, b)
+	}
+	for i, x := range b {
+		if old, ok := t.RawGetInt(i + 1).(lua.LString); ok && string(old) == string(x) {
+			continue
+		}
+		t.RawSetInt(i+1, lua.LString(x))
+	}
+	return t
 }
 
 func luaStrings(L *lua.LState, b [][]byte) *lua.LTable {
@@ -578,6 +660,7 @@ func scriptFlush(c *Client, args [][]byte) {
 	s.scr.scripts = map[string]*luaScript{}
 	s.scr.bytes = 0
 	s.scr.eng = nil // dropped, not closed: see flushFunctions
+	s.scr.engp.Store(nil)
 	s.scr.mu.Unlock()
 	s.scr.runMu.Unlock()
 	c.reply.OK()

@@ -7,20 +7,21 @@ package server
 // snapshots. An event loop that blocked on one of those locks, though,
 // would stop serving all its connections until the script ends, and could
 // neither answer -BUSY nor take the SCRIPT KILL that ends it. So commands
-// do not reach the shard locks while a script runs: the dispatcher reads
-// Server.scr.running before every command (one atomic load), and a command
-// that finds a script waits for it to end, but at most until the script has
+// do not reach the shard locks while a script runs: scripts run in an
+// executor's turn (scriptTurn), the dispatcher reads Server.scr.turn before
+// every command (one atomic load), and a command of another executor that
+// finds a turn waits for it to end, but at most until a script in it has
 // run busy-reply-threshold; from then on it is answered -BUSY (or runs, if
 // Redis allows it during a busy script: SCRIPT KILL, FUNCTION KILL/STATS,
 // SHUTDOWN, AUTH, HELLO, MULTI, DISCARD, WATCH, UNWATCH, RESET, QUIT).
 //
-// A command that read "no script" just before a script started must not
-// then block on the shards. Every executor (event loop, goroutine
-// connection) has a gate: active while it runs commands, inactive while it
-// waits for epoll, for the network or for a script. A starting script
-// publishes itself, then waits until every other executor's gate is
-// inactive or it has seen the script (both sides store then load, so one of
-// them sees the other), and only then takes the shard locks.
+// A command that read "no turn" just before a turn started must not then
+// block on the shards. Every executor (event loop, goroutine connection)
+// has a gate: active while it runs commands, inactive while it waits for
+// epoll, for the network or for a turn. An executor taking a turn
+// publishes it, then waits until every other executor's gate is inactive
+// or it has seen the turn (both sides store then load, so one of them sees
+// the other), and only then runs its script.
 //
 // The script itself runs on its client's event loop. Past the threshold,
 // that loop's other connections are served by a stand-in goroutine (the
@@ -43,7 +44,46 @@ const (
 // execGate is one executor's state for starting scripts.
 type execGate struct {
 	active atomic.Int32
-	_      [60]byte // its own cache line: loops write it every batch
+	// idle, when set, is closed by the executor's next leave: the executor
+	// that takes a turn waits on it (waitIdle) rather than spinning.
+	idle atomic.Pointer[chan struct{}]
+	_    [52]byte // its own cache line: loops write it every batch
+}
+
+// enter marks the executor as running commands.
+func (g *execGate) enter() { g.active.Store(1) }
+
+// leave marks it out of its commands (waiting for epoll, the network or a
+// turn), waking a turn taker waiting for that.
+func (g *execGate) leave() {
+	g.active.Store(0)
+	if g.idle.Load() != nil {
+		if ch := g.idle.Swap(nil); ch != nil {
+			close(*ch)
+		}
+	}
+}
+
+// waitIdle returns once g's executor is out of its commands. Only the
+// executor taking a turn calls it, one at a time.
+func (g *execGate) waitIdle() {
+	for spins := 0; g.active.Load() != 0; spins++ {
+		if spins < 64 {
+			continue // it is often about to leave
+		}
+		ch := make(chan struct{})
+		if !g.idle.CompareAndSwap(nil, &ch) {
+			runtime.Gosched()
+			continue
+		}
+		// Store then load on both sides: either this sees it inactive, or
+		// its leave sees ch.
+		if g.active.Load() == 0 && g.idle.CompareAndSwap(&ch, nil) {
+			return
+		}
+		<-ch
+		return
+	}
 }
 
 func (s *Server) addGate(g *execGate) {
@@ -58,97 +98,198 @@ func (s *Server) removeGate(g *execGate) {
 	s.scr.gatesMu.Unlock()
 }
 
-// scriptWait is called by the dispatcher when a script runs: it waits for
-// the script to end, at most until it has run busy-reply-threshold. It
-// returns false when cmd was answered -BUSY instead.
+// scriptTurn is an executor's turn to run scripts. Scripts exclude every
+// other executor (see above), and handing that exclusion from one executor
+// to another costs a goroutine wake-up each time, more than a short script
+// itself: so an executor keeps its turn from its first script to the end of
+// its batch (endTurn), or to its first command that is not a script, and
+// runs the scripts of all its pipelines in one turn. Only scripts run in a
+// held turn: any other command ends it first, so a turn never spans a
+// command that could wait for another executor (SHUTDOWN, CLIENT KILL ...).
+type scriptTurn struct {
+	gate    *execGate // nil: no executor (the turn ends with its script)
+	done    chan struct{}
+	waiters atomic.Int32 // executors parked on done
+	ended   atomic.Bool
+	// drained is closed once the turn has ended and its last waiter left
+	drained  chan struct{}
+	drainedX atomic.Bool
+}
+
+// unwait is a waiter of t leaving.
+func (t *scriptTurn) unwait() {
+	if t.waiters.Add(-1) == 0 && t.ended.Load() {
+		t.drain()
+	}
+}
+
+func (t *scriptTurn) drain() {
+	if t.drainedX.CompareAndSwap(false, true) {
+		close(t.drained)
+	}
+}
+
+// isScriptCommand reports whether cmd runs a script (it may run in a held turn).
+func isScriptCommand(cmd *Command) bool {
+	switch cmd.Name {
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	}
+	return false
+}
+
+// scriptWait is called by the dispatcher when an executor holds a turn: it
+// waits for the turn to end, or while a script runs, at most until the
+// script has run busy-reply-threshold. It returns false when cmd was
+// answered -BUSY instead.
 func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 	s := c.srv
 	for {
+		t := s.scr.turn.Load()
+		if t == nil {
+			return true
+		}
 		r := s.scr.running.Load()
-		if r == nil || r.caller == c {
+		if r != nil && r.caller == c {
+			return true
+		}
+		if r == nil && t.gate != nil && t.gate == c.gate {
+			// This executor's own turn, between its scripts.
+			if !isScriptCommand(cmd) {
+				s.endTurn(c.gate)
+			}
 			return true
 		}
 		thr := s.cfg.BusyReplyThreshold()
-		elapsed := time.Since(r.start)
-		if elapsed >= thr {
-			allowed := allowBusy[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && allowBusy[commandKey(cmd, args)])
-			if cmd.Name == "shutdown" {
-				// Only SHUTDOWN NOSAVE: it exits at once.
-				if s.busyShutdown(args) {
-					c.closeAfter = true
-					return false
+		wait := thr
+		if r != nil {
+			elapsed := monotonic() - r.start
+			if elapsed >= thr {
+				allowed := allowBusy[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && allowBusy[commandKey(cmd, args)])
+				if cmd.Name == "shutdown" {
+					// Only SHUTDOWN NOSAVE: it exits at once.
+					if s.busyShutdown(args) {
+						c.closeAfter = true
+						return false
+					}
+					allowed = false
 				}
-				allowed = false
+				if allowed {
+					return true
+				}
+				msg := busyScriptMsg
+				if !r.call.eval {
+					msg = busyFunctionMsg
+				}
+				c.reject(cmd, msg)
+				return false
 			}
-			if allowed {
-				return true
-			}
-			msg := busyScriptMsg
-			if !r.call.eval {
-				msg = busyFunctionMsg
-			}
-			c.reject(cmd, msg)
-			return false
+			wait = thr - elapsed
 		}
+		// No script yet, or one that is not busy: wait for the turn to end,
+		// waking up when a script in it would become busy (one that starts
+		// later in the turn makes this wait again for the rest).
 		g := c.gate
 		if g != nil {
-			g.active.Store(0)
+			g.leave()
 		}
-		t := time.NewTimer(thr - elapsed)
+		t.waiters.Add(1)
+		tm := time.NewTimer(wait)
 		select {
-		case <-r.done:
-		case <-t.C:
+		case <-t.done:
+		case <-tm.C:
 		}
-		t.Stop()
+		tm.Stop()
+		t.unwait()
 		if g != nil {
-			g.active.Store(1)
+			g.enter()
 		}
 	}
 }
 
-// scriptBegin makes r the running script once no other runs and every
-// other executor is out of its commands (see the package comment above).
+// scriptBegin makes r the running script: in the caller's executor's turn,
+// taking one if it holds none.
 func (s *Server) scriptBegin(r *scriptRun) {
 	g := r.caller.gate
-	for !s.scr.running.CompareAndSwap(nil, r) {
-		if o := s.scr.running.Load(); o != nil {
-			if g != nil {
-				g.active.Store(0)
-			}
-			<-o.done
-			if g != nil {
-				g.active.Store(1)
-			}
-		}
+	if t := s.scr.turn.Load(); g == nil || t == nil || t.gate != g {
+		r.caller.releaseHeld() // held only within a turn; never while waiting for one
+		s.takeTurn(g)
 	}
 	r.gate = g
-	s.scr.gatesMu.Lock()
-	for other := range s.scr.gates {
-		if other == g {
-			continue
-		}
-		for spins := 0; other.active.Load() != 0; spins++ {
-			if spins < 100 {
-				runtime.Gosched()
-			} else {
-				time.Sleep(20 * time.Microsecond)
-			}
-		}
-	}
-	s.scr.gatesMu.Unlock()
+	s.scr.running.Store(r)
 	s.armBusy(r)
 }
 
-// scriptEnd lets the waiting commands go.
+// takeTurn waits until no executor holds a turn, takes one for g and waits
+// until every other executor is out of its commands (see the package
+// comment above).
+func (s *Server) takeTurn(g *execGate) {
+	// Executors that waited on g's last turn go first: without this, an
+	// executor with a steady stream of scripts takes turn after turn while
+	// the one it woke is still being scheduled.
+	if p := s.scr.prevTurn.Load(); p != nil && g != nil && p.gate == g {
+		g.leave()
+		<-p.drained
+		g.enter()
+	}
+	t := &scriptTurn{gate: g, done: make(chan struct{}), drained: make(chan struct{})}
+	for !s.scr.turn.CompareAndSwap(nil, t) {
+		o := s.scr.turn.Load()
+		if o == nil {
+			continue
+		}
+		if g != nil {
+			g.leave()
+		}
+		o.waiters.Add(1)
+		<-o.done
+		if g != nil {
+			g.enter()
+		}
+		// Still counted as a waiter of o while this CAS is tried, so that
+		// o's executor lets it go first (above).
+		ok := s.scr.turn.CompareAndSwap(nil, t)
+		o.unwait()
+		if ok {
+			break
+		}
+	}
+	s.scr.gatesMu.Lock()
+	for other := range s.scr.gates {
+		if other != g {
+			other.waitIdle()
+		}
+	}
+	s.scr.gatesMu.Unlock()
+}
+
+// endTurn ends g's turn if it holds one (its executor is at the end of a
+// batch, or about to run a command that is not a script).
+func (s *Server) endTurn(g *execGate) {
+	t := s.scr.turn.Load()
+	if t == nil || t.gate != g {
+		return
+	}
+	s.scr.prevTurn.Store(t)
+	s.scr.turn.Store(nil)
+	t.ended.Store(true)
+	close(t.done)
+	if t.waiters.Load() == 0 {
+		t.drain()
+	}
+}
+
+// scriptEnd ends r; the turn stays with its executor (endTurn).
 func (s *Server) scriptEnd(r *scriptRun) {
 	s.scr.running.Store(nil)
-	close(r.done)
 	s.disarmBusy(r)
+	if r.gate == nil {
+		s.endTurn(nil)
+	}
 }
 
 // busyState is a run's stand-in for its event loop (script_busy_linux.go).
 type busyState struct {
-	timer   *time.Timer
 	started atomic.Bool
 	stop    chan struct{}
 	stopped chan struct{}

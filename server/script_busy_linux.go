@@ -18,33 +18,68 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// armBusy watches r for busy-reply-threshold. The timer is the loop's, and
+// it is not reset per script: armed once, it finds on firing the script
+// then in progress (busyRun) and either starts the stand-in, if that one
+// has run the threshold, or arms itself again for the rest of it, or, with
+// no script in progress, stops until the next script arms it. A run of
+// short scripts costs one atomic store each.
 func (s *Server) armBusy(r *scriptRun) {
 	sc, ok := r.caller.sock.(*conn)
 	if !ok || sc == nil {
 		return
 	}
+	lp := sc.lp
+	lp.busyRun.Store(r)
 	thr := s.cfg.BusyReplyThreshold()
-	r.busy.stop = make(chan struct{})
-	r.busy.stopped = make(chan struct{})
-	r.busy.timer = time.AfterFunc(thr, func() {
-		if !r.busy.started.CompareAndSwap(false, true) {
-			return
+	due := r.start + thr
+	if lp.busyArmed.Load() && time.Duration(lp.busyDue.Load()) <= due {
+		return // fires in time for r (a lowered threshold re-arms it)
+	}
+	lp.busyArmed.Store(true)
+	lp.busyDue.Store(int64(due))
+	lp.busyTimer.Reset(thr)
+}
+
+// busyFire is the loop's timer (see armBusy).
+func (lp *loop) busyFire() {
+	// Disarmed before looking: a script that stores itself after this
+	// load arms the timer again (armBusy); one stored before it is seen.
+	lp.busyArmed.Store(false)
+	r := lp.busyRun.Load()
+	if r == nil {
+		return
+	}
+	thr := lp.s.cfg.BusyReplyThreshold()
+	if left := thr - (monotonic() - r.start); left > 0 {
+		if lp.busyArmed.CompareAndSwap(false, true) {
+			lp.busyDue.Store(int64(r.start + thr))
+			lp.busyTimer.Reset(left)
 		}
-		go sc.lp.standIn(r, sc)
-	})
+		return
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	r.busy.stop, r.busy.stopped = stop, stopped
+	if !r.busy.started.CompareAndSwap(false, true) {
+		return // ended meanwhile (disarmBusy won)
+	}
+	sc := r.caller.sock.(*conn)
+	go lp.standIn(r, sc)
 }
 
 func (s *Server) disarmBusy(r *scriptRun) {
-	if r.busy.timer == nil {
+	sc, ok := r.caller.sock.(*conn)
+	if !ok || sc == nil {
 		return
 	}
-	r.busy.timer.Stop()
+	lp := sc.lp
+	lp.busyRun.CompareAndSwap(r, nil)
 	if r.busy.started.CompareAndSwap(false, true) {
 		return // never started, and now never will
 	}
+	// The stand-in runs: its channels were set before busyFire's CAS.
 	close(r.busy.stop)
-	sc := r.caller.sock.(*conn)
-	sc.lp.wake()
+	lp.wake()
 	<-r.busy.stopped
 }
 

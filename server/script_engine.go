@@ -51,6 +51,12 @@ type luaEngine struct {
 	resp    int        // redis.setresp
 	// functions: while a library loads, register_function adds to it
 	loading *libraryLoad
+	// EVAL's KEYS and ARGV tables of the last run (reuseStrings)
+	keys, argv *lua.LTable
+	// the command redis.call ran last, by the name it was given (script.go)
+	lastCmd      *Command
+	lastName     string
+	lastNoScript bool
 }
 
 // killCtx is the context gopher-lua checks before every instruction: SCRIPT
@@ -152,6 +158,32 @@ func newLuaEngine(s *Server) *luaEngine {
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
+	// Strings' metatable is read-only too, as in Redis: its __index is the
+	// read-only string library, getmetatable of a string gives a read-only
+	// view of it, and setmetatable takes tables only (gopher-lua's would
+	// replace the metatable of every string), never a read-only one. A
+	// script has no place left to keep anything for the next run.
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.RawSetString("__index", g.RawGetString("string"))
+		view := e.readOnly(smt)
+		getmt := raw.RawGetString("getmetatable").(*lua.LFunction).GFunction
+		g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
+			if _, ok := L.Get(1).(lua.LString); ok {
+				L.Push(view)
+				return 1
+			}
+			return getmt(L)
+		}))
+	}
+	setmt := raw.RawGetString("setmetatable").(*lua.LFunction).GFunction
+	g.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		if isReadOnly(t) {
+			L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+			return 0
+		}
+		return setmt(L)
+	}))
 	e.globals = g
 	e.env = e.readOnly(g)
 	// A missing global is an error, as in Redis.
@@ -190,9 +222,14 @@ func (e *luaEngine) readOnly(t *lua.LTable) *lua.LTable {
 	return p
 }
 
+func isReadOnly(t *lua.LTable) bool {
+	mt, ok := t.Metatable.(*lua.LTable)
+	return ok && mt.RawGetString("__readonly") == readOnlyMarker
+}
+
 func luaRawSet(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__readonly") == readOnlyMarker {
+	if isReadOnly(t) {
 		L.Push(lua.LString("Attempt to modify a readonly table"))
 		L.Error(L.Get(-1), 0)
 		return 0
@@ -301,7 +338,45 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lua.Compile(chunk, name)
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, err
+	}
+	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
+	// table and builds one on every call; Lua 5.1's parser (Redis's) never
+	// gives the main chunk one, and gopher-lua names no local for it there
+	// either, so the table is unreachable: building it only cost every run
+	// a table and a map.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
+	return proto, nil
+}
+
+// setsGlobals reports whether p or a function defined in it assigns a
+// global. One that never does runs with the globals table itself as its
+// environment, not the read-only proxy in front of it: each global it reads
+// is then one lookup instead of three (proxy, metatable, table), and it has
+// no way to write one (_G and rawset still meet the proxy, loadstring's
+// chunks get it too), so the sandbox is the same.
+func setsGlobals(p *lua.FunctionProto) bool {
+	for _, inst := range p.Code {
+		if int(inst>>26) == lua.OP_SETGLOBAL {
+			return true
+		}
+	}
+	for _, c := range p.FunctionPrototypes {
+		if setsGlobals(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// envFor is the environment a function of proto p runs in (setsGlobals).
+func (e *luaEngine) envFor(p *lua.FunctionProto) *lua.LTable {
+	if p == nil || setsGlobals(p) {
+		return e.env
+	}
+	return e.globals
 }
 
 // compileError formats a gopher-lua compile error the way Redis's Lua

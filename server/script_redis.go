@@ -251,7 +251,8 @@ func (e *luaEngine) redisCall(L *lua.LState, raiseErr bool) int {
 	cl := e.caller
 	args := cl.scriptArgs[:0]
 	buf := cl.scriptBuf[:0]
-	var ends []int
+	var endsA [8]int
+	ends := endsA[:0]
 	for i := 1; i <= n; i++ {
 		var ok bool
 		buf, ok = luaArg(buf, L.Get(i))

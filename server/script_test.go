@@ -48,8 +48,28 @@ func scriptDiffSteps() [][]string {
 		e("return redis.call('set','x', true)", "0"),
 		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
+		// what a script does to KEYS and ARGV does not reach the next one
+		e("KEYS[1] = 'changed'; ARGV[2] = 'x'; return {KEYS[1], ARGV[2]}", "1", "k1", "a1", "b1"),
+		e("return {KEYS[1], ARGV[1], ARGV[2], #KEYS, #ARGV}", "1", "k2", "a2", "b2"),
+		e("KEYS.x = 1; table.insert(ARGV, 'z'); return {KEYS.x, #ARGV}", "1", "k1", "a1"),
+		e("return {KEYS.x, #KEYS, #ARGV, ARGV[2]}", "1", "k1", "a1"),
+		e("KEYS[2] = nil; ARGV[1] = nil; return {#KEYS, #ARGV}", "2", "k1", "k2", "a1"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "2", "k3", "k4", "a3"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV}", "1", "k5"),
+		e("setmetatable(ARGV, {__index=function() return 'm' end}); return ARGV[5]", "0", "x"),
+		e("return {ARGV[5], ARGV[1]}", "0", "y"),
+		e("KEYS[0] = 'z'; KEYS[1.5] = 'w'; return #KEYS", "1", "k"), e("return {KEYS[0], KEYS[1.5], KEYS[1]}", "1", "k"),
 		// errors and the sandbox
-		e("return x", "0"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
+		e("local function f() y = 2 end f()", "0"), e("return _G.redis ~= nil", "0"), e("_G.z = 1", "0"),
+		e("local function f() return nosuch end return f()", "0"), e("redis.call = nil", "0"), e("KEYS = {}", "0"),
+		e("return loadstring('return KEYS[1]')()", "1", "lk"),
+		// strings' metatable: read-only, and no place to keep anything for the next script
+		e("getmetatable('').x = 1", "0"), e("getmetatable('').__index.x = 1", "0"), e("setmetatable(string, {})", "0"),
+		e("setmetatable(_G, {})", "0"), e("return {pcall(setmetatable, getmetatable(''), {})}", "0"),
+		e("return {getmetatable('').__index == string, rawequal(getmetatable(''), getmetatable('a')), ('x'):upper(), ('%d'):format(7)}", "0"),
+		e("return getmetatable(setmetatable({}, {__metatable='no'}))", "0"),
+		e("setmetatable(setmetatable({}, {__metatable='no'}), {})", "0"),
+		e("return x", "0"), e("return arg", "0"), e("return select('#', ...)", "0", "a"), e("x=1", "0"), e("function f() end", "0"), e("string.x = 1", "0"),
 		e("rawset(_G,'x',1)", "0"),
 		e("return redis.call('nosuch')", "0"), e("return redis.call('get')", "0"),
 		e("return redis.call('multi')", "0"), e("return redis.call('eval','return 1','0')", "0"),
@@ -152,6 +172,8 @@ func scriptDiffSteps() [][]string {
 		{"FUNCTION", "LIST"},
 		{"FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function('f3', function() return x end)"},
 		{"FCALL", "f3", "0"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f3', function() local function g() gx = 1 end g() end)\nredis.register_function('f5', function(keys) return {keys[1], type(redis.call), type(_G)} end)"},
+		{"FCALL", "f3", "0"}, {"FCALL", "f5", "1", "fk5"},
 		{"FUNCTION", "DELETE", "lib3"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
@@ -731,6 +753,194 @@ func TestScriptTracking(t *testing.T) {
 		other.do("SET", "tk", "3")
 		if got := pushesBefore(tr); len(got) != 0 {
 			t.Fatalf("%s: the key was untracked by the own write: %q", addr, got)
+		}
+	}
+}
+
+// TestScriptTurns runs scripts from clients on different executors (two
+// event loops; one goroutine per connection in the second pass) in
+// pipelines, beside plain commands and transactions on the same key: an
+// executor keeps the scripts' turn for the rest of its batch, so this checks
+// that no command interleaves with a script, that every client gets through
+// (no executor starves or deadlocks on a turn), and that none is lost.
+func TestScriptTurns(t *testing.T) {
+	ts := startServer(t, "io-threads", "2")
+	body := "local a = redis.call('INCR', KEYS[1]) local b = tonumber(redis.call('GET', KEYS[1])) " +
+		"if a ~= b then return redis.error_reply('interleaved') end return a"
+	sha := ts.client(t, 2).ScriptLoad(ctx(), body).Val()
+	const rounds, pipe = 60, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	worker := func(kind int) {
+		defer wg.Done()
+		rdb := ts.client(t, 2)
+		for i := 0; i < rounds; i++ {
+			p := rdb.Pipeline()
+			switch kind {
+			case 0:
+				for j := 0; j < pipe; j++ {
+					p.EvalSha(ctx(), sha, []string{"tk"})
+				}
+			case 1:
+				for j := 0; j < pipe; j++ {
+					p.Incr(ctx(), "tk")
+				}
+			case 2:
+				p.TxPipelined(ctx(), func(tx redis.Pipeliner) error {
+					for j := 0; j < pipe; j++ {
+						tx.Incr(ctx(), "tk")
+					}
+					return nil
+				})
+			}
+			if _, err := p.Exec(ctx()); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}
+	kinds := []int{0, 0, 0, 1, 1, 2}
+	for _, k := range kinds {
+		wg.Add(1)
+		go worker(k)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("clients did not finish: a turn was never handed on")
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want := int64(len(kinds) * rounds * pipe)
+	if got, _ := ts.client(t, 2).Get(ctx(), "tk").Int64(); got != want {
+		t.Fatalf("tk = %d, want %d", got, want)
+	}
+}
+
+// TestScriptBusyThresholdLowered: the threshold timer is armed once for a
+// run of scripts; lowering busy-reply-threshold with CONFIG SET still
+// applies to the next script, not after the old threshold (5 s here: the
+// poll below gives up well before).
+func TestScriptBusyThresholdLowered(t *testing.T) {
+	ts := startServer(t)
+	long := ts.client(t, 2)
+	other := ts.client(t, 2)
+	if err := long.Eval(ctx(), "return 1", nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ConfigSet(ctx(), "busy-reply-threshold", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- long.Eval(ctx(), "while true do end", nil).Err() }()
+	// The poll's requests share one deadline: a reply held back until the
+	// old threshold would otherwise pass for -BUSY.
+	poll, cancel := context.WithTimeout(ctx(), 4*time.Second)
+	defer cancel()
+	for {
+		err := other.Get(poll, "k").Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY ") {
+			break
+		}
+		if poll.Err() != nil {
+			t.Fatalf("no -BUSY after lowering the threshold: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := other.Do(ctx(), "SCRIPT", "KILL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed") {
+		t.Fatalf("killed script replied %v", err)
+	}
+}
+
+// TestScriptPipelineDiff sends one pipeline of scripts mixed with other
+// commands to redis-server and to fastcache and compares every reply, with a
+// client blocked on a list a script pushes to and a subscriber to keyspace
+// events that a CONFIG SET in the pipeline turns on and off. Scripts back to
+// back in a pipeline keep the shards locked from one to the next: this checks
+// that whatever else runs in between (blocked clients served, events, a
+// transaction, maxmemory) sees them released.
+func TestScriptPipelineDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	inc := "return redis.call('INCR', KEYS[1])"
+	incSHA := sha1hex([]byte(inc))
+	ev := func(args ...string) string { return encodeCmd(append([]string{"EVALSHA", incSHA, "1"}, args...)...) }
+	pipe := []string{
+		ev("n"), ev("n"), ev("n"),
+		encodeCmd("EVAL", "return redis.call('LPUSH', KEYS[1], 'v')", "1", "q"),
+		ev("n"), encodeCmd("GET", "n"), ev("n"),
+		encodeCmd("CONFIG", "SET", "notify-keyspace-events", "KEA"),
+		ev("n"), ev("m"),
+		encodeCmd("CONFIG", "SET", "notify-keyspace-events", ""),
+		ev("n"),
+		encodeCmd("CONFIG", "SET", "maxmemory", "1000000000"), ev("n"), ev("n"),
+		encodeCmd("CONFIG", "SET", "maxmemory", "0"), ev("n"),
+		encodeCmd("MULTI"), ev("n"), encodeCmd("EXEC"), ev("n"),
+		encodeCmd("FCALL", "nosuch", "0"), ev("n"),
+		encodeCmd("EVALSHA", "0000000000000000000000000000000000000000", "0"), ev("n"),
+		encodeCmd("LPUSH", "q", "w"), ev("n"), encodeCmd("LRANGE", "q", "0", "-1"),
+	}
+	for _, addr := range []string{redisAddr, fc.addr} {
+		c := diffDial(t, addr)
+		if _, err := c.do([]string{"FLUSHALL"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.do([]string{"SCRIPT", "LOAD", inc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got [2][]string
+	for i, addr := range []string{redisAddr, fc.addr} {
+		blocked, sub, a := diffDial(t, addr), diffDial(t, addr), diffDial(t, addr)
+		if r, err := sub.do([]string{"PSUBSCRIBE", "__keyevent@0__:*"}); err != nil {
+			t.Fatal(r, err)
+		}
+		blocked.conn.Write([]byte(encodeCmd("BLPOP", "q", "0")))
+		// BLPOP has blocked once CLIENT LIST shows it waiting.
+		for n := 0; ; n++ {
+			r, err := a.do([]string{"CLIENT", "LIST"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(r, "cmd=blpop") {
+				break
+			}
+			if n > 500 {
+				t.Fatal("BLPOP did not block")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		a.conn.Write([]byte(strings.Join(pipe, "")))
+		for range pipe {
+			r, err := diffReadReply(a.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = append(got[i], r)
+		}
+		r, err := diffReadReply(blocked.br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[i] = append(got[i], "blocked: "+r)
+		for range 2 { // the events of the two scripts run while they were on
+			r, err := diffReadReply(sub.br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[i] = append(got[i], "event: "+r)
+		}
+	}
+	for j := range got[0] {
+		if j >= len(got[1]) || got[0][j] != got[1][j] {
+			t.Fatalf("reply %d:\n  redis:     %q\n  fastcache: %q", j, got[0][j:], got[1][min(j, len(got[1])):])
 		}
 	}
 }

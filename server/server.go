@@ -366,6 +366,9 @@ func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
 	cmd := c.command(args[0])
+	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
+		c.releaseHeld()
+	}
 	if cmd == nil {
 		c.rejectInMulti()
 		c.reply.Error(errUnknownCommand(args))
@@ -388,7 +391,7 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
 	}
-	if s.scr.running.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
+	if s.scr.turn.Load() != nil && c.scriptRun == nil && !c.scriptWait(cmd, args) {
 		return // -BUSY (script_busy.go)
 	}
 	if c.monitoring.Load() && monitorRefuses(cmd, args) {
@@ -431,6 +434,7 @@ func (c *Client) exec(args [][]byte) {
 	if s.cache.ReadyPending() {
 		// keys this command (or another client's) readied: serve their
 		// blocked clients before this client's next command
+		c.releaseHeld() // serving locks the shards itself
 		s.serveReady()
 	}
 }
