@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // HyperLogLogs, differential: the same commands to redis-server and to
@@ -447,7 +450,9 @@ func TestHyperLogLogTrackingRedisDiff(t *testing.T) {
 // TestPFSelfTest: PFSELFTEST runs the representation's self test.
 func TestPFSelfTest(t *testing.T) {
 	fc := startServer(t)
-	rdb := fc.client(t, 2)
+	// the self test runs for seconds (much longer under -race)
+	rdb := redis.NewClient(&redis.Options{Addr: fc.addr, ReadTimeout: 5 * time.Minute})
+	defer rdb.Close()
 	if err := rdb.Do(context.Background(), "PFSELFTEST").Err(); err != nil {
 		t.Fatal(err)
 	}
