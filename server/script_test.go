@@ -150,6 +150,7 @@ func scriptDiffSteps() [][]string {
 		{"EVALSHA", "0123456789012345678901234567890123456789", "0"},
 		{"SCRIPT", "FLUSH", "foo"}, {"SCRIPT", "FLUSH", "ASYNC"},
 		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3"},
+		{"EVALSHA", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
 		{"SCRIPT", "KILL"}, {"FUNCTION", "KILL"}, {"SCRIPT", "FOO"}, {"SCRIPT"},
 		// FUNCTION
 		{"FUNCTION", "FLUSH"},
@@ -174,7 +175,9 @@ func scriptDiffSteps() [][]string {
 		{"FCALL", "f3", "0"},
 		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f3', function() local function g() gx = 1 end g() end)\nredis.register_function('f5', function(keys) return {keys[1], type(redis.call), type(_G)} end)"},
 		{"FCALL", "f3", "0"}, {"FCALL", "f5", "1", "fk5"},
-		{"FUNCTION", "DELETE", "lib3"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f5', function(keys) return 'replaced' end)"},
+		{"FCALL", "f5", "1", "fk5"}, {"FCALL", "f3", "0"},
+		{"FUNCTION", "DELETE", "lib3"}, {"FCALL", "f5", "1", "fk5"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
 		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
