@@ -62,6 +62,10 @@ type luaFunction struct {
 	flags scriptFlags
 	fn    *lua.LFunction
 	lib   *luaLibrary
+	// keys and args of the last call, refilled by the next one when the
+	// function never lets them out (paramsStayLocal; runMu held)
+	reuse      bool
+	keys, args *lua.LTable
 }
 
 // libraryLoad collects what a library registers while it loads.
@@ -356,7 +360,7 @@ func (e *luaEngine) registerFunction(L *lua.LState) int {
 	if ld.lib.funcs[name] != nil {
 		return raise(L, "Function already exists in the library")
 	}
-	ld.lib.funcs[name] = &luaFunction{name: name, desc: desc, flags: flags, fn: cb, lib: ld.lib}
+	ld.lib.funcs[name] = &luaFunction{name: name, desc: desc, flags: flags, fn: cb, lib: ld.lib, reuse: !cb.IsG && paramsStayLocal(cb.Proto)}
 	return 0
 }
 

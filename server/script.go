@@ -532,11 +532,17 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		L.SetTop(0)
 	}()
 	var fn *lua.LFunction
-	if r.call.fn != nil {
-		fn = r.call.fn.fn
+	if f := r.call.fn; f != nil {
+		fn = f.fn
 		L.Push(fn)
-		L.Push(luaStrings(L, keys))
-		L.Push(luaStrings(L, argv))
+		if f.reuse {
+			f.keys, f.args = reuseStrings(L, f.keys, keys), reuseStrings(L, f.args, argv)
+			L.Push(f.keys)
+			L.Push(f.args)
+		} else {
+			L.Push(luaStrings(L, keys))
+			L.Push(luaStrings(L, argv))
+		}
 	} else {
 		sc := r.call.script
 		if sc.fn == nil || sc.eng != e {

@@ -180,6 +180,19 @@ func scriptDiffSteps() [][]string {
 		{"FUNCTION", "DELETE", "lib3"}, {"FCALL", "f5", "1", "fk5"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
+		// a function's keys and args: refilled for the next call only when it
+		// cannot have kept them (paramsStayLocal)
+		{"FUNCTION", "LOAD", "#!lua name=tabs\nlocal saved\n" +
+			"redis.register_function('keep', function(keys, args) local prev = saved; saved = keys; if prev then return {prev[1], keys[1]} end return 'first' end)\n" +
+			"redis.register_function('same', function(keys, args) return {keys[1], #keys, args[1], #args} end)\n" +
+			"redis.register_function('ret', function(keys, args) return keys end)\n" +
+			"redis.register_function('mod', function(keys, args) local n = #keys; keys[n + 1] = 'added'; args.x = 1; return {n, #keys, args.x} end)\n" +
+			"local cl\nredis.register_function('clo', function(keys) if cl then return cl() end cl = function() return keys[1] end return 'set' end)"},
+		{"FCALL", "keep", "1", "a"}, {"FCALL", "keep", "1", "b"}, {"FCALL", "keep", "2", "c", "d"},
+		{"FCALL", "same", "1", "a", "x"}, {"FCALL", "same", "2", "b", "c", "y", "z"}, {"FCALL", "same", "1", "d"}, {"FCALL", "same", "0"},
+		{"FCALL", "ret", "2", "a", "b"}, {"FCALL", "ret", "1", "c"}, {"FCALL", "ret", "2", "d", "e"},
+		{"FCALL", "mod", "1", "a", "x"}, {"FCALL", "mod", "1", "b", "y"}, {"FCALL", "mod", "2", "c", "d"},
+		{"FCALL", "clo", "1", "first"}, {"FCALL", "clo", "1", "second"}, {"FCALL", "clo", "1", "third"},
 		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
 	}
 }
