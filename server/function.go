@@ -29,11 +29,22 @@ type functions struct {
 	// counts for FUNCTION STATS and INFO, readable while a function runs;
 	// bytes: the libraries' names and code (INFO used_memory_functions)
 	nlibs, nfuncs, bytes atomic.Int64
+	// gen counts changes of funcs; last is FCALL's last lookup (fcall)
+	gen  atomic.Uint64
+	last atomic.Pointer[fnLookup]
+}
+
+// fnLookup is a function found by name while funcs was at generation gen.
+type fnLookup struct {
+	gen  uint64
+	name string
+	fn   *luaFunction
 }
 
 func (f *functions) init() {
 	f.libs = map[string]*luaLibrary{}
 	f.funcs = map[string]*luaFunction{}
+	f.gen.Add(1)
 }
 
 // luaLibrary is one loaded library.
@@ -51,6 +62,10 @@ type luaFunction struct {
 	flags scriptFlags
 	fn    *lua.LFunction
 	lib   *luaLibrary
+	// keys and args of the last call, refilled by the next one when the
+	// function never lets them out (paramsStayLocal; runMu held)
+	reuse      bool
+	keys, args *lua.LTable
 }
 
 // libraryLoad collects what a library registers while it loads.
@@ -100,9 +115,19 @@ func init() {
 
 func fcall(c *Client, args [][]byte, ro bool) {
 	s := c.srv
-	s.scr.runMu.Lock()
-	f := s.scr.fn.funcs[string(args[1])]
-	s.scr.runMu.Unlock()
+	// A client calls the same function over and over: the last lookup is
+	// kept while the functions stay as they were.
+	var f *luaFunction
+	if l := s.scr.fn.last.Load(); l != nil && l.name == string(args[1]) && l.gen == s.scr.fn.gen.Load() {
+		f = l.fn
+	} else {
+		s.scr.runMu.Lock()
+		f = s.scr.fn.funcs[string(args[1])]
+		if f != nil {
+			s.scr.fn.last.Store(&fnLookup{gen: s.scr.fn.gen.Load(), name: f.name, fn: f})
+		}
+		s.scr.runMu.Unlock()
+	}
 	if f == nil {
 		c.reply.Error("ERR Function not found")
 		return
@@ -335,7 +360,7 @@ func (e *luaEngine) registerFunction(L *lua.LState) int {
 	if ld.lib.funcs[name] != nil {
 		return raise(L, "Function already exists in the library")
 	}
-	ld.lib.funcs[name] = &luaFunction{name: name, desc: desc, flags: flags, fn: cb, lib: ld.lib}
+	ld.lib.funcs[name] = &luaFunction{name: name, desc: desc, flags: flags, fn: cb, lib: ld.lib, reuse: !cb.IsG && paramsStayLocal(cb.Proto)}
 	return 0
 }
 
@@ -358,6 +383,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 	for name, fn := range lib.funcs {
 		f.funcs[name] = fn
 	}
+	f.gen.Add(1)
 	f.bytes.Add(int64(len(lib.name) + len(lib.code)))
 	f.nlibs.Store(int64(len(f.libs)))
 	f.nfuncs.Store(int64(len(f.funcs)))
@@ -372,6 +398,7 @@ func (f *functions) remove(name string) bool {
 	for n := range lib.funcs {
 		delete(f.funcs, n)
 	}
+	f.gen.Add(1)
 	delete(f.libs, name)
 	f.bytes.Add(-int64(len(lib.name) + len(lib.code)))
 	f.nlibs.Store(int64(len(f.libs)))

@@ -58,6 +58,7 @@ type scripting struct {
 	bytes   int64 // SHA1s and bodies (INFO used_memory_scripts_eval)
 	eng     *luaEngine
 	engp    atomic.Pointer[luaEngine] // eng, read without mu
+	last    atomic.Pointer[luaScript] // the script findScript found last (stored under mu)
 
 	// runMu serialises every use of a Lua state (runs, FUNCTION LOAD).
 	runMu sync.Mutex
@@ -276,6 +277,11 @@ func (s *Server) findScript(sha []byte) *luaScript {
 	if len(sha) != 40 {
 		return nil
 	}
+	// A client runs the same script over and over: the last one found is
+	// kept (SCRIPT FLUSH drops it).
+	if sc := s.scr.last.Load(); sc != nil && equalFold(sha, sc.sha) {
+		return sc
+	}
 	var low [40]byte
 	for i, ch := range sha {
 		if 'A' <= ch && ch <= 'Z' {
@@ -284,8 +290,12 @@ func (s *Server) findScript(sha []byte) *luaScript {
 		low[i] = ch
 	}
 	s.scr.mu.Lock()
-	defer s.scr.mu.Unlock()
-	return s.scr.scripts[string(low[:])] // no copy: a map index by string(bytes)
+	sc := s.scr.scripts[string(low[:])] // no copy: a map index by string(bytes)
+	if sc != nil {
+		s.scr.last.Store(sc)
+	}
+	s.scr.mu.Unlock()
+	return sc
 }
 
 // parseScriptNumKeys reads EVAL's and FCALL's numkeys, replying on error.
@@ -523,11 +533,17 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		L.SetTop(0)
 	}()
 	var fn *lua.LFunction
-	if r.call.fn != nil {
-		fn = r.call.fn.fn
+	if f := r.call.fn; f != nil {
+		fn = f.fn
 		L.Push(fn)
-		L.Push(luaStrings(L, keys))
-		L.Push(luaStrings(L, argv))
+		if f.reuse {
+			f.keys, f.args = reuseStrings(L, f.keys, keys), reuseStrings(L, f.args, argv)
+			L.Push(f.keys)
+			L.Push(f.args)
+		} else {
+			L.Push(luaStrings(L, keys))
+			L.Push(luaStrings(L, argv))
+		}
 	} else {
 		sc := r.call.script
 		if sc.fn == nil || sc.eng != e {
@@ -658,6 +674,7 @@ func scriptFlush(c *Client, args [][]byte) {
 	s.scr.runMu.Lock()
 	s.scr.mu.Lock()
 	s.scr.scripts = map[string]*luaScript{}
+	s.scr.last.Store(nil)
 	s.scr.bytes = 0
 	s.scr.eng = nil // dropped, not closed: see flushFunctions
 	s.scr.engp.Store(nil)

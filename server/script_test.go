@@ -150,6 +150,7 @@ func scriptDiffSteps() [][]string {
 		{"EVALSHA", "0123456789012345678901234567890123456789", "0"},
 		{"SCRIPT", "FLUSH", "foo"}, {"SCRIPT", "FLUSH", "ASYNC"},
 		{"SCRIPT", "EXISTS", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3"},
+		{"EVALSHA", "2f31ba2bb6d6a0f42cc159d2e2dad55440778de3", "0"},
 		{"SCRIPT", "KILL"}, {"FUNCTION", "KILL"}, {"SCRIPT", "FOO"}, {"SCRIPT"},
 		// FUNCTION
 		{"FUNCTION", "FLUSH"},
@@ -174,9 +175,24 @@ func scriptDiffSteps() [][]string {
 		{"FCALL", "f3", "0"},
 		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f3', function() local function g() gx = 1 end g() end)\nredis.register_function('f5', function(keys) return {keys[1], type(redis.call), type(_G)} end)"},
 		{"FCALL", "f3", "0"}, {"FCALL", "f5", "1", "fk5"},
-		{"FUNCTION", "DELETE", "lib3"},
+		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f5', function(keys) return 'replaced' end)"},
+		{"FCALL", "f5", "1", "fk5"}, {"FCALL", "f3", "0"},
+		{"FUNCTION", "DELETE", "lib3"}, {"FCALL", "f5", "1", "fk5"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
+		// a function's keys and args: refilled for the next call only when it
+		// cannot have kept them (paramsStayLocal)
+		{"FUNCTION", "LOAD", "#!lua name=tabs\nlocal saved\n" +
+			"redis.register_function('keep', function(keys, args) local prev = saved; saved = keys; if prev then return {prev[1], keys[1]} end return 'first' end)\n" +
+			"redis.register_function('same', function(keys, args) return {keys[1], #keys, args[1], #args} end)\n" +
+			"redis.register_function('ret', function(keys, args) return keys end)\n" +
+			"redis.register_function('mod', function(keys, args) local n = #keys; keys[n + 1] = 'added'; args.x = 1; return {n, #keys, args.x} end)\n" +
+			"local cl\nredis.register_function('clo', function(keys) if cl then return cl() end cl = function() return keys[1] end return 'set' end)"},
+		{"FCALL", "keep", "1", "a"}, {"FCALL", "keep", "1", "b"}, {"FCALL", "keep", "2", "c", "d"},
+		{"FCALL", "same", "1", "a", "x"}, {"FCALL", "same", "2", "b", "c", "y", "z"}, {"FCALL", "same", "1", "d"}, {"FCALL", "same", "0"},
+		{"FCALL", "ret", "2", "a", "b"}, {"FCALL", "ret", "1", "c"}, {"FCALL", "ret", "2", "d", "e"},
+		{"FCALL", "mod", "1", "a", "x"}, {"FCALL", "mod", "1", "b", "y"}, {"FCALL", "mod", "2", "c", "d"},
+		{"FCALL", "clo", "1", "first"}, {"FCALL", "clo", "1", "second"}, {"FCALL", "clo", "1", "third"},
 		{"FUNCTION", "FLUSH"}, {"FUNCTION", "LIST"},
 	}
 }
