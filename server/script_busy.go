@@ -279,10 +279,12 @@ func (s *Server) endTurn(g *execGate) {
 	}
 }
 
-// scriptEnd ends r; the turn stays with its executor (endTurn).
+// scriptEnd ends r; the turn stays with its executor (endTurn). The
+// stand-in, if r was busy, stops first: until then its clients still see
+// the script (-BUSY), never a turn that looks free between scripts.
 func (s *Server) scriptEnd(r *scriptRun) {
-	s.scr.running.Store(nil)
 	s.disarmBusy(r)
+	s.scr.running.Store(nil)
 	if r.gate == nil {
 		s.endTurn(nil)
 	}

@@ -77,7 +77,10 @@ func (s *Server) disarmBusy(r *scriptRun) {
 	if r.busy.started.CompareAndSwap(false, true) {
 		return // never started, and now never will
 	}
-	// The stand-in runs: its channels were set before busyFire's CAS.
+	// The stand-in runs: its channels were set before busyFire's CAS. A
+	// command it runs may wait for a shard (WATCH): the shards a pipeline of
+	// scripts keeps locked go first.
+	r.caller.releaseHeld()
 	close(r.busy.stop)
 	lp.wake()
 	<-r.busy.stopped

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -957,6 +958,63 @@ func TestScriptPipelineDiff(t *testing.T) {
 	for j := range got[0] {
 		if j >= len(got[1]) || got[0][j] != got[1][j] {
 			t.Fatalf("reply %d:\n  redis:     %q\n  fastcache: %q", j, got[0][j:], got[1][min(j, len(got[1])):])
+		}
+	}
+}
+
+// TestScriptBusyInPipeline: a script that turns busy after another script
+// of the same pipeline (which keeps the shards locked from one to the next)
+// while a client of the same event loop, served by the stand-in, runs a
+// command allowed during a busy script that waits for a shard (WATCH):
+// it must get its reply once the script ends, and the pipeline its own.
+func TestScriptBusyInPipeline(t *testing.T) {
+	ts := startServer(t, "busy-reply-threshold", "100")
+	a, b := ts.client(t, 2), ts.client(t, 2)
+	b.Ping(ctx())
+	long := "local t0 = redis.call('time')[1] while tonumber(redis.call('time')[1]) < t0 + 1 do end return 2" // 1 to 2 s
+	done := make(chan error, 1)
+	var res []redis.Cmder
+	go func() {
+		p := a.Pipeline()
+		p.Eval(ctx(), "return 1", nil)
+		p.Eval(ctx(), "redis.call('set', 'pk', 'v') return 3", nil)
+		p.Eval(ctx(), long, nil)
+		p.Eval(ctx(), "return redis.call('get', 'pk')", nil)
+		var err error
+		res, err = p.Exec(ctx())
+		done <- err
+	}()
+	poll, cancel := context.WithTimeout(ctx(), 10*time.Second)
+	defer cancel()
+	for {
+		err := b.Get(poll, "k").Err()
+		if err != nil && strings.HasPrefix(err.Error(), "BUSY ") {
+			break
+		}
+		if poll.Err() != nil {
+			t.Fatalf("no -BUSY: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	watched := make(chan error, 1)
+	go func() {
+		watched <- b.Watch(poll, func(tx *redis.Tx) error { return nil }, "pk")
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-poll.Done():
+		t.Fatal("the pipeline did not end")
+	}
+	if err := <-watched; err != nil {
+		t.Fatalf("WATCH during the busy script: %v", err)
+	}
+	want := []string{"1", "3", "2", "v"}
+	for i, c := range res {
+		if got := fmt.Sprint(c.(*redis.Cmd).Val()); got != want[i] {
+			t.Errorf("reply %d = %s, want %s", i, got, want[i])
 		}
 	}
 }
