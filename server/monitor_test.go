@@ -13,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // monitorLineRE matches a monitor line's head: the time, the database and
@@ -409,39 +407,12 @@ func TestMonitorClients(t *testing.T) {
 	}
 }
 
-// TestMonitorGoRedis: go-redis's Monitor receives the lines of another
-// client's commands.
-func TestMonitorGoRedis(t *testing.T) {
-	ts := startServer(t)
-	mc := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, ReadTimeout: 200 * time.Millisecond})
-	defer mc.Close()
-	ch := make(chan string, 100)
-	mon := mc.Monitor(ctx(), ch)
-	mon.Start()
-	rdb := ts.client(t, 3)
-	defer mon.Stop() // it returns once its reader's read times out (ReadTimeout)
-	if err := rdb.Set(ctx(), "gk", "gv", 0).Err(); err != nil {
-		t.Fatal(err)
-	}
-	rdb.Echo(ctx(), "go-redis-end")
-	timeout := time.After(10 * time.Second)
-	var got []string
-	for {
-		select {
-		case l := <-ch:
-			got = append(got, l)
-			if strings.Contains(l, "go-redis-end") {
-				joined := strings.Join(got, "\n")
-				if got[0] != "OK" || !strings.Contains(joined, `] "set" "gk" "gv"`) {
-					t.Fatalf("go-redis Monitor got %q", got)
-				}
-				return
-			}
-		case <-timeout:
-			t.Fatalf("go-redis Monitor: no end mark within 10s (got %q)", got)
-		}
-	}
-}
+// go-redis's Monitor is not tested here: its MonitorCmd reads the
+// connection in a goroutine of its own after handing the connection back to
+// the pool (a data race the race detector reports inside go-redis), and
+// that reader blocks without a deadline holding a lock that Stop and
+// Client.Close wait for, so a test using it can hang until a line arrives.
+// MONITOR is tested through redis-cli (TestMonitorRedisCLI) and raw RESP.
 
 // TestMonitorSlowMonitorDisconnected: a monitor that does not read is
 // disconnected once its pending output passes client-output-buffer-limit

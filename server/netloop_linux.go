@@ -210,6 +210,9 @@ func (lp *loop) shutdown() {
 func (lp *loop) run() {
 	defer close(lp.stopped)
 	defer lp.s.removeGate(&lp.gate)
+	// Out of its commands for good: an executor taking a turn may be waiting
+	// for this gate (takeTurn holds gatesMu meanwhile, which removeGate needs).
+	defer lp.gate.leave()
 	defer lp.s.endTurn(&lp.gate)
 	events := make([]unix.EpollEvent, maxLoopEvents)
 	for {

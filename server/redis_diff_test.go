@@ -180,6 +180,9 @@ func diffDial(t *testing.T, addr string) *diffConn {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	// A backstop for reads outside do (which sets its own deadline): no
+	// read of a test can wait forever.
+	conn.SetDeadline(time.Now().Add(2 * time.Minute))
 	t.Cleanup(func() { conn.Close() })
 	return &diffConn{conn: conn, br: bufio.NewReader(conn)}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,11 +53,25 @@ func startServerWAL(t testing.TB, wal *persistence.WAL, mod func(*Options), dire
 	}
 	go srv.Serve()
 	ts := &testServer{srv: srv, cache: c, cfg: cfg, addr: srv.Addrs()[0].String()}
-	t.Cleanup(func() {
-		srv.Close()
-		c.Close()
-	})
+	t.Cleanup(func() { closeOrDump(t, func() { srv.Close(); c.Close() }) })
 	return ts
+}
+
+// closeOrDump runs closeFn and fails the test with every goroutine's stack if
+// it has not returned within two minutes: a server that cannot shut down is
+// deadlocked, and the test that left it so is named here instead of the
+// whole package running into go test's -timeout.
+func closeOrDump(t testing.TB, closeFn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { closeFn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		buf := make([]byte, 8<<20)
+		n := runtime.Stack(buf, true)
+		t.Errorf("the server did not shut down within 2m (a deadlock?); every goroutine:\n%s", buf[:n])
+	}
 }
 
 type rawConn struct {
