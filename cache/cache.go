@@ -185,8 +185,32 @@ func (c *Cache) Prefetch(keys [][]byte, hs []uint64) {
 		hs[i] = h
 		c.shards[h&c.mask].PrefetchSlot(h)
 	}
-	for _, h := range hs[:len(keys)] {
-		c.shards[h&c.mask].PrefetchRecord(h)
+	var recs [64]uintptr
+	if len(keys) > len(recs) {
+		keys = keys[:len(recs)]
+	}
+	objs := false
+	for i, h := range hs[:len(keys)] {
+		recs[i] = c.shards[h&c.mask].PrefetchRecord(h)
+	}
+	// Collections: their slot in objs, the object, then its buffer, one
+	// round for all keys each (shard/hint.go). The records are in cache (or
+	// on their way) by now.
+	for i, h := range hs[:len(keys)] {
+		if recs[i] != 0 {
+			recs[i] = c.shards[h&c.mask].PrefetchObjectSlot(recs[i])
+			objs = objs || recs[i] != 0
+		}
+	}
+	if !objs {
+		return
+	}
+	var typs [64]uintptr
+	for i := range keys {
+		typs[i], recs[i] = shard.PrefetchObject(recs[i])
+	}
+	for i := range keys {
+		shard.PrefetchObjectData(typs[i], recs[i])
 	}
 }
 

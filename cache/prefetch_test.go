@@ -4,6 +4,15 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+
+	"fastcache/internal/prefetch"
+	"fastcache/object"
+	"fastcache/persistence"
+	"fastcache/shard"
 )
 
 // TestPrefetchBesideWriters: Prefetch takes no lock, so it runs here on
@@ -59,6 +68,160 @@ func TestPrefetchBesideWriters(t *testing.T) {
 		}
 		if (want != "") != ok || string(v) != want {
 			t.Fatalf("key %d: %q (found %v), want %q", i, v, ok, want)
+		}
+	}
+}
+
+// TestPrefetchFollowsCollections: for a key holding a collection, the
+// look-ahead's later stages find, from the record alone and without the
+// lock, the collection's slot in the table, the object itself and (for the
+// small, packed encodings) its buffer: with or without a TTL on the key
+// (the record's longer header). A string's record stops the chain.
+func TestPrefetchFollowsCollections(t *testing.T) {
+	if !prefetch.Supported {
+		t.Skip("no prefetch on this architecture")
+	}
+	c := New(Options{Shards: 4})
+	t.Cleanup(c.Close)
+	k := c.Keyspace()
+	hash := func(key string, fields int) {
+		err := k.Change([]byte(key), shard.KindHash, func() shard.Object { return object.NewHash() },
+			func(o shard.Object, now int64, emit Emit) {
+				h := o.(*object.Hash)
+				var body []byte
+				for f := 0; f < fields; f++ {
+					field, v := []byte(fmt.Sprintf("f%d", f)), []byte("value")
+					h.Set(field, v)
+					body = persistence.AppendItem(persistence.AppendItem(body, field), v)
+				}
+				emit(persistence.OpHSet, body, 0)
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	type want struct {
+		key      string
+		obj, buf bool
+	}
+	var keys []want
+	for i := 0; i < 300; i++ {
+		key := fmt.Sprintf("h:%d", i)
+		hash(key, 1+i%10)
+		if i%3 == 0 {
+			k.Expire([]byte(key), time.Now().Add(time.Hour).UnixMilli(), ExpireAlways)
+		}
+		keys = append(keys, want{key, true, true})
+	}
+	hash("big", 1000) // a table, not a packed buffer
+	keys = append(keys, want{"big", true, false})
+	k.Set([]byte("str"), []byte("a string"), SetOptions{}, nil)
+	keys = append(keys, want{"str", false, false})
+	missed := 0
+	for _, w := range keys {
+		key := []byte(w.key)
+		h := xxhash.Sum64(key)
+		s := c.shards[h&c.mask]
+		a := s.PrefetchRecord(h)
+		if a == 0 {
+			// A hint follows at most hintProbes slots of a probe run and
+			// may miss a key; only the later stages are checked here.
+			missed++
+			continue
+		}
+		slot := s.PrefetchObjectSlot(a)
+		typ, obj := shard.PrefetchObject(slot)
+		buf := shard.PrefetchObjectData(typ, obj)
+		s.Lock()
+		e, _ := s.DB(0).Peek(key, 0)
+		var real uintptr
+		if e.Kind == shard.KindHash {
+			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.Hash)))
+		}
+		s.Unlock()
+		if w.obj != (slot != 0) || obj != real {
+			t.Fatalf("%s: slot %#x object %#x, want the object at %#x", w.key, slot, obj, real)
+		}
+		if w.buf != (buf != 0) {
+			t.Fatalf("%s: buffer %#x, want one: %v", w.key, buf, w.buf)
+		}
+	}
+	if missed > len(keys)/10 {
+		t.Fatalf("the record of %d of %d keys not found by its hint", missed, len(keys))
+	}
+}
+
+// TestPrefetchCollectionsBesideWriters: the collection stages run beside a
+// writer that creates, grows and deletes hashes (the table's objs array
+// grows and its slots are reused); under -race this fails if they read
+// anything but plain loads of published memory, and the hashes are intact.
+func TestPrefetchCollectionsBesideWriters(t *testing.T) {
+	c := New(Options{Shards: 2})
+	t.Cleanup(c.Close)
+	k := c.Keyspace()
+	const n = 5000
+	key := func(i int) []byte { return []byte(fmt.Sprintf("h:%d", i)) }
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		keys := make([][]byte, 16)
+		hs := make([]uint64, 16)
+		for round := 0; ; round++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			for j := range keys {
+				keys[j] = key((round*16 + j) % n)
+			}
+			c.Prefetch(keys, hs)
+		}
+	}()
+	hset := func(i, fields int) {
+		err := k.Change(key(i), shard.KindHash, func() shard.Object { return object.NewHash() },
+			func(o shard.Object, now int64, emit Emit) {
+				h := o.(*object.Hash)
+				var body []byte
+				for f := 0; f < fields; f++ {
+					field := []byte(fmt.Sprintf("f%d", f))
+					h.Set(field, []byte("v"))
+					body = persistence.AppendItem(persistence.AppendItem(body, field), []byte("v"))
+				}
+				emit(persistence.OpHSet, body, 0)
+			})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		hset(i, 1+i%5)
+	}
+	for i := 0; i < n; i += 2 {
+		k.Del([][]byte{key(i)})
+	}
+	for i := 0; i < n; i += 2 {
+		hset(i, 7)
+	}
+	close(done)
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		want := 1 + i%5
+		if i%2 == 0 {
+			want = 7
+		}
+		s := c.shardOf(key(i))
+		s.Lock()
+		e, ok := s.DB(0).Peek(key(i), 0)
+		got := -1
+		if ok {
+			got = s.DB(0).Obj(e).Len()
+		}
+		s.Unlock()
+		if got != want {
+			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
 		}
 	}
 }

@@ -7,7 +7,11 @@ package shard
 // brings many commands at once, the server first names their keys here:
 // every key's index slot is prefetched, then (by the time those loads have
 // landed) every key's record, so the misses of the whole batch overlap and
-// the commands then find their memory in cache.
+// the commands then find their memory in cache. A collection is three more
+// hops away (its slot in the table's objs, the object, the buffer its
+// commands read first); for keys whose record turns out to hold one, those
+// are prefetched in three more rounds the same way (PrefetchObjectSlot,
+// PrefetchObject, PrefetchObjectData).
 //
 // This runs without the shard's lock, next to writers on other event loops,
 // so it reads only a hintView (published atomically by the table whenever
@@ -27,6 +31,7 @@ import (
 type hintView struct {
 	slots, old []uint64
 	chunks     [][]byte
+	objs       []Object // to its capacity: appends within it are seen without a new view
 	shift      uint
 	seed       uint64
 }
@@ -39,7 +44,7 @@ const hintProbes = 8
 // prefetchers (called whenever one of them is replaced).
 func (t *ArenaTable) publish() {
 	if t.pub != nil {
-		t.pub.Store(&hintView{slots: t.slots, old: t.old, chunks: t.chunks, shift: t.shift, seed: t.seed})
+		t.pub.Store(&hintView{slots: t.slots, old: t.old, chunks: t.chunks, objs: t.objs[:cap(t.objs)], shift: t.shift, seed: t.seed})
 	}
 }
 
@@ -102,12 +107,122 @@ func (s *Shard) PrefetchSlot(h uint64) {
 
 // PrefetchRecord starts loading the record of the key whose xxhash is h,
 // if its index slot names one (the second stage, once the slot is likely in
-// cache). Safe without the lock.
-func (s *Shard) PrefetchRecord(h uint64) {
+// cache), and returns its address (0: none). Safe without the lock.
+func (s *Shard) PrefetchRecord(h uint64) uintptr {
 	if v := s.hint.Load(); v != nil {
 		if a := v.recordAddr(h); a != 0 {
 			prefetch.Addr(a)
 			prefetch.Addr(a + 64) // a record often spans two lines: header and key, then the value
+			return a
 		}
 	}
+	return 0
+}
+
+// PrefetchObjectSlot is the third stage: if the record at a (returned by
+// PrefetchRecord a round ago) refers to a collection, it starts loading
+// the collection's slot in the table's objs and returns the slot's address
+// (0: not a collection). Safe without the lock: it reads the record with
+// plain loads, and what it reads only picks addresses.
+func (s *Shard) PrefetchObjectSlot(a uintptr) uintptr {
+	v := s.hint.Load()
+	if v == nil || a == 0 {
+		return 0
+	}
+	f := loadByte(a)
+	if f&(fObj|fBig|fDead|fPad|fPad1) != fObj {
+		return 0
+	}
+	q := a + hdrFixed
+	if f&fExp != 0 {
+		q = a + hdrExp
+	}
+	klen, n := loadUvarint(q)
+	q += n
+	vlen, n := loadUvarint(q)
+	if vlen != objVal {
+		return 0
+	}
+	q += n + klen + 1 // the key, then the kind byte
+	idx := uintptr(loadByte(q)) | uintptr(loadByte(q+1))<<8 | uintptr(loadByte(q+2))<<16 | uintptr(loadByte(q+3))<<24
+	if idx >= uintptr(len(v.objs)) {
+		return 0
+	}
+	slot := uintptr(unsafe.Pointer(unsafe.SliceData(v.objs))) + idx*unsafe.Sizeof(Object(nil))
+	prefetch.Addr(slot)
+	return slot
+}
+
+// PrefetchObject is the fourth stage: it reads the interface value at slot
+// (from PrefetchObjectSlot) and starts loading the object it points to. It
+// returns the interface's two words (its type word and the object's
+// address) for PrefetchObjectData.
+func PrefetchObject(slot uintptr) (typ, obj uintptr) {
+	if slot == 0 {
+		return 0, 0
+	}
+	typ = uintptr(prefetch.Load(slot))
+	obj = uintptr(prefetch.Load(slot + unsafe.Sizeof(uintptr(0))))
+	if obj != 0 {
+		prefetch.Addr(obj)
+	}
+	return typ, obj
+}
+
+// PrefetchObjectData is the last stage: for an object of a type registered
+// with RegisterObjectHint, it starts loading the memory the type's
+// commands read first, and returns its address (0: none).
+func PrefetchObjectData(typ, obj uintptr) uintptr {
+	if obj == 0 {
+		return 0
+	}
+	for _, oh := range objHints {
+		if oh.typ == typ {
+			p := uintptr(prefetch.Load(obj + oh.off))
+			if p != 0 {
+				prefetch.Addr(p)
+				prefetch.Addr(p + 64)
+			}
+			return p
+		}
+	}
+	return 0
+}
+
+// objHint names, for one concrete collection type, the offset in its
+// struct of the pointer to the memory its commands read first.
+type objHint struct{ typ, off uintptr }
+
+// objHints is filled by RegisterObjectHint at init and only read after.
+var objHints []objHint
+
+// RegisterObjectHint declares that objects of example's concrete type (a
+// pointer to a struct) hold, off bytes into the struct, a pointer to the
+// memory their commands read first (the packed buffer of a small
+// collection), for PrefetchObjectData. Call it from an init function.
+func RegisterObjectHint(example Object, off uintptr) {
+	w := (*[2]uintptr)(unsafe.Pointer(&example))
+	objHints = append(objHints, objHint{typ: w[0], off: off})
+}
+
+// loadByte reads the byte at a with an aligned plain load (one the race
+// detector does not see, and that never reaches past the 8-byte word
+// holding a, so never past the end of its chunk).
+func loadByte(a uintptr) byte {
+	w := prefetch.Load(a &^ 7)
+	return byte(w >> ((a & 7) * 8))
+}
+
+// loadUvarint reads a record's length field at a as getUvarint does,
+// giving up (0, 1) past five bytes.
+func loadUvarint(a uintptr) (uintptr, uintptr) {
+	var v uintptr
+	for i := uintptr(0); i < 5; i++ {
+		b := loadByte(a + i)
+		v |= uintptr(b&0x7f) << (7 * i)
+		if b < 0x80 {
+			return v, i + 1
+		}
+	}
+	return 0, 1
 }

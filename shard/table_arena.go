@@ -348,8 +348,12 @@ func (t *ArenaTable) newObj(o Object, dst *[objVal]byte) []byte {
 		t.objs[i] = o
 	} else {
 		i = uint32(len(t.objs))
+		grown := len(t.objs) == cap(t.objs)
 		t.objs = append(t.objs, o)
 		t.objSize = append(t.objSize, 0)
+		if grown {
+			t.publish() // prefetchers find collections in the new array
+		}
 	}
 	t.objSize[i] = o.Bytes()
 	t.objBytes += t.objSize[i]
