@@ -31,7 +31,7 @@ import (
 type hintView struct {
 	slots, old []uint64
 	chunks     [][]byte
-	objs       []Object // to its capacity: appends within it are seen without a new view
+	objs       []objSlot // to its capacity: appends within it are seen without a new view
 	shift      uint
 	seed       uint64
 }
@@ -148,8 +148,9 @@ func (s *Shard) PrefetchObjectSlot(a uintptr) uintptr {
 	if idx >= uintptr(len(v.objs)) {
 		return 0
 	}
-	slot := uintptr(unsafe.Pointer(unsafe.SliceData(v.objs))) + idx*unsafe.Sizeof(Object(nil))
+	slot := uintptr(unsafe.Pointer(unsafe.SliceData(v.objs))) + idx*unsafe.Sizeof(objSlot{})
 	prefetch.Addr(slot)
+	prefetch.Addr(slot + unsafe.Offsetof(objSlot{}.size)) // a change re-accounts it (ObjResized)
 	return slot
 }
 

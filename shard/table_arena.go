@@ -121,10 +121,9 @@ type ArenaTable struct {
 	// objs holds the collections (hashes, sets, ...) whose records carry
 	// fObj; their value is kind u8 | u32 index here. These are the table's
 	// only per-key pointers besides bigs.
-	objs     []Object
-	objSize  []int64 // objs[i].Bytes() as last accounted
+	objs     []objSlot
 	objFree  []uint32
-	objBytes int64 // sum of objSize
+	objBytes int64 // sum of objs[].size
 
 	seed uint64 // hash seed
 
@@ -337,7 +336,15 @@ func (t *ArenaTable) entry(r *arec) (k []byte, e Entry) {
 }
 
 // objOf is the collection a record with fObj refers to.
-func (t *ArenaTable) objOf(v []byte) Object { return t.objs[le.Uint32(v[1:])] }
+func (t *ArenaTable) objOf(v []byte) Object { return t.objs[le.Uint32(v[1:])].o }
+
+// objSlot is one collection of a table and its memory as last accounted
+// (o.Bytes()); together, so that a change's re-accounting (ObjResized)
+// finds the size in the cache line the lookup brought in.
+type objSlot struct {
+	o    Object
+	size int64
+}
 
 // newObj stores o and returns the record value that refers to it.
 func (t *ArenaTable) newObj(o Object, dst *[objVal]byte) []byte {
@@ -345,18 +352,16 @@ func (t *ArenaTable) newObj(o Object, dst *[objVal]byte) []byte {
 	if k := len(t.objFree); k > 0 {
 		i = t.objFree[k-1]
 		t.objFree = t.objFree[:k-1]
-		t.objs[i] = o
 	} else {
 		i = uint32(len(t.objs))
 		grown := len(t.objs) == cap(t.objs)
-		t.objs = append(t.objs, o)
-		t.objSize = append(t.objSize, 0)
+		t.objs = append(t.objs, objSlot{})
 		if grown {
 			t.publish() // prefetchers find collections in the new array
 		}
 	}
-	t.objSize[i] = o.Bytes()
-	t.objBytes += t.objSize[i]
+	t.objs[i] = objSlot{o: o, size: o.Bytes()}
+	t.objBytes += t.objs[i].size
 	dst[0] = byte(o.Kind())
 	le.PutUint32(dst[1:], i)
 	return dst[:]
@@ -364,8 +369,8 @@ func (t *ArenaTable) newObj(o Object, dst *[objVal]byte) []byte {
 
 func (t *ArenaTable) freeObj(v []byte) {
 	i := le.Uint32(v[1:])
-	t.objBytes -= t.objSize[i]
-	t.objs[i], t.objSize[i] = nil, 0
+	t.objBytes -= t.objs[i].size
+	t.objs[i] = objSlot{}
 	t.objFree = append(t.objFree, i)
 }
 
@@ -719,15 +724,15 @@ func (t *ArenaTable) Obj(e Entry) Object { return t.objOf(e.Value) }
 
 // SetObj replaces the collection an Entry refers to (copy-on-write after
 // a Clone) without touching its record.
-func (t *ArenaTable) SetObj(e Entry, o Object) { t.objs[le.Uint32(e.Value[1:])] = o }
+func (t *ArenaTable) SetObj(e Entry, o Object) { t.objs[le.Uint32(e.Value[1:])].o = o }
 
 // ObjResized re-accounts the memory of the collection e refers to, after a
 // change to it.
 func (t *ArenaTable) ObjResized(e Entry) {
 	i := le.Uint32(e.Value[1:])
-	n := t.objs[i].Bytes()
-	t.objBytes += n - t.objSize[i]
-	t.objSize[i] = n
+	n := t.objs[i].o.Bytes()
+	t.objBytes += n - t.objs[i].size
+	t.objs[i].size = n
 }
 
 // Upsert is Put that keeps an existing key's access metadata (meta is the
@@ -1194,13 +1199,12 @@ func (t *ArenaTable) Clone() *ArenaTable {
 		}
 	}
 	c.bigFree = slices.Clone(t.bigFree)
-	c.objs = make([]Object, len(t.objs))
-	for i, o := range t.objs {
-		if o != nil {
-			c.objs[i] = o.Clone()
+	c.objs = make([]objSlot, len(t.objs))
+	for i, os := range t.objs {
+		if os.o != nil {
+			c.objs[i] = objSlot{o: os.o.Clone(), size: os.size}
 		}
 	}
-	c.objSize = slices.Clone(t.objSize)
 	c.objFree = slices.Clone(t.objFree)
 	c.vols = slices.Clone(t.vols)
 	c.rng = t.rng*0x9E3779B97F4A7C15 + 1 // Clone must not mutate t
