@@ -508,8 +508,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// lockDir takes an exclusive lock on the data directory so two servers never
-// write the same log.
 // gcPercent is fastcache's default GOGC. Keys and values live in
 // pointer-free 64 KiB arenas, so a collection has almost nothing to scan and
 // is cheap; what GOGC=100 would cost is memory: the heap may grow to twice
@@ -537,6 +535,8 @@ func tuneGC(cfg *config.Config) {
 	debug.SetMemoryLimit(limit)
 }
 
+// lockDir takes an exclusive lock on the data directory so two servers never
+// write the same log.
 func lockDir(dir string) (func(), error) {
 	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
