@@ -233,6 +233,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
+	go releaseWhenIdle(srv, stopCh)
 	if addr := cfg.MetricsListen(); addr != "" {
 		// Up before replay, so a long load can be watched.
 		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &walMu, &wal, &snapsRef)))

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rssBytes reads the process's resident set size.
@@ -60,5 +61,41 @@ func TestRSSStaysNearMaxmemory(t *testing.T) {
 	}
 	if n := infoInt(t, rdb, "stats", "evicted_keys"); n == 0 {
 		t.Fatal("nothing evicted")
+	}
+}
+
+// TestRSSFallsWhenIdle: after a load and a FLUSHALL, the memory the data
+// held goes back to the operating system once the server is idle (a
+// collection and the release of the free pages, gcidle.go), not minutes
+// later at the background scavenger's pace: within a few seconds the RSS
+// is well below its peak.
+func TestRSSFallsWhenIdle(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "no")
+	rdb := p.client()
+	val := strings.Repeat("v", 1000)
+	for i := 0; i < 200; i++ { // ~200 MB
+		pipe := rdb.Pipeline()
+		for j := 0; j < 1000; j++ {
+			pipe.Set(ctx(), fmt.Sprintf("k:%d:%d", i, j), val, 0)
+		}
+		if _, err := pipe.Exec(ctx()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peak := rssBytes(t, p.cmd.Process.Pid)
+	if err := rdb.FlushAll(ctx()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var rss int64
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		if rss = rssBytes(t, p.cmd.Process.Pid); rss < peak/4 {
+			break
+		}
+	}
+	t.Logf("RSS %.1f MiB after the load, %.1f MiB idle after FLUSHALL", float64(peak)/(1<<20), float64(rss)/(1<<20))
+	if rss >= peak/4 {
+		t.Fatalf("RSS still %d bytes 5 s after FLUSHALL (peak %d)", rss, peak)
 	}
 }

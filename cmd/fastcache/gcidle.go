@@ -1,0 +1,66 @@
+package main
+
+import (
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+
+	"fastcache/server"
+)
+
+// releaseWhenIdle returns the Go heap's free memory to the operating system
+// once the server has run no command for half a second after a period of
+// activity: a forced collection (cheap: keys and values live in
+// pointer-free arenas) and the release of every free page
+// (debug.FreeOSMemory). Without it a load, a FLUSHALL or a big DEL leaves
+// the process up to GOGC's 25% of uncollected garbage plus freed pages
+// above its live data until the runtime's background scavenger returns
+// them, slowly. Redis's allocator (jemalloc) purges its dirty pages in the
+// background the same way. It runs once per idle period, and only when
+// the garbage and free pages are worth it (4 MiB and 1/16 of the live heap),
+// so a server that sees one health check a second does not collect each
+// second for nothing.
+func releaseWhenIdle(srv *server.Server, stop <-chan struct{}) {
+	const tick = 250 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	samples := []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+	}
+	last := srv.Stats().CommandsProcessed
+	quiet, armed := 0, false
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if n := srv.Stats().CommandsProcessed; n != last {
+			last, quiet, armed = n, 0, true
+			continue
+		}
+		quiet++
+		if !armed || quiet < 2 {
+			continue
+		}
+		armed = false
+		metrics.Read(samples)
+		var v [3]uint64
+		for i, sm := range samples {
+			if sm.Value.Kind() != metrics.KindUint64 {
+				return // a runtime without these metrics: leave it to the scavenger
+			}
+			v[i] = sm.Value.Uint64()
+		}
+		live, objects, free := v[0], v[1], v[2]
+		waste := free
+		if objects > live {
+			waste += objects - live
+		}
+		if waste >= max(4<<20, live/16) {
+			debug.FreeOSMemory()
+		}
+	}
+}
