@@ -261,6 +261,7 @@ func (lp *loop) run() {
 				c.readable()
 			}
 		}
+		lp.runUnblocks()
 		lp.s.endTurn(&lp.gate) // scripts of this batch ran in one turn (script_busy.go)
 		// With connections waiting for appendfsync always, the loop writes
 		// and fsyncs the batch itself when the WAL writer is idle (as Redis
@@ -279,6 +280,30 @@ func (lp *loop) run() {
 		lp.deliverPushes()
 		lp.busy.Store(false)
 		lp.deliverPushes() // pushes that saw busy just before it was cleared
+		lp.mu.Lock()
+		if len(lp.unblocks) > 0 && !lp.stop {
+			lp.wake() // unblocked while busy, after runUnblocks: the next round takes them
+		}
+		lp.mu.Unlock()
+	}
+}
+
+// runUnblocks continues, at the end of a batch, the connections unblocked
+// during it: by a command of this loop (a push serving a blocked client of
+// the same loop then costs no wake-up, and its reply goes out with the
+// batch's), or by another goroutine that found the loop busy (unblocked).
+func (lp *loop) runUnblocks() {
+	for {
+		lp.mu.Lock()
+		list := lp.unblocks
+		lp.unblocks = nil
+		lp.mu.Unlock()
+		if len(list) == 0 {
+			return
+		}
+		for _, c := range list {
+			c.onUnblocked()
+		}
 	}
 }
 
@@ -505,13 +530,16 @@ func (c *conn) run(buf []byte) {
 }
 
 // unblocked queues the connection for onUnblocked on its loop (any
-// goroutine).
+// goroutine). A busy loop takes it at the end of its batch (runUnblocks,
+// and its check after clearing busy), so only an idle one is woken.
 func (c *conn) unblocked() {
 	lp := c.lp
 	lp.mu.Lock()
 	if !lp.stop {
 		lp.unblocks = append(lp.unblocks, c)
-		lp.wake()
+		if !lp.busy.Load() {
+			lp.wake()
+		}
 	}
 	lp.mu.Unlock()
 }
