@@ -965,7 +965,9 @@ func TestScriptBusyInPipeline(t *testing.T) {
 	ts := startServer(t, "busy-reply-threshold", "100")
 	a, b := ts.client(t, 2), ts.client(t, 2)
 	b.Ping(ctx())
-	long := "local t0 = redis.call('time')[1] while tonumber(redis.call('time')[1]) < t0 + 1 do end return 2" // 1 to 2 s
+	// 3 to 4 s: the -BUSY has to be seen by the poll below, whose client
+	// and the busy timer may wait for a core on a loaded machine.
+	long := "local t0 = redis.call('time')[1] while tonumber(redis.call('time')[1]) < t0 + 3 do end return 2"
 	done := make(chan error, 1)
 	var res []redis.Cmder
 	go func() {
