@@ -163,9 +163,7 @@ func (h *Hash) Set(field, value []byte) bool {
 	}
 	if h.big != nil {
 		h.own()
-		_, existed := h.big.Get(field)
-		h.big.Put(field, value, 0, 0)
-		return !existed
+		return h.big.PutIsNew(field, value)
 	}
 	if at, end, _, ok := h.find(field); ok {
 		h.replaceValue(at+uvarintLen(len(field))+len(field), end, value)

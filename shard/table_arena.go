@@ -713,6 +713,14 @@ func (t *ArenaTable) Put(key, value []byte, expireAt int64, meta uint32) {
 	t.put(key, value, expireAt, meta, false, 0, 0)
 }
 
+// PutIsNew is Put(key, value, 0, 0) that reports whether key was new: one
+// lookup where Get then Put take two (a big hash's HSET, a big set's SADD).
+func (t *ArenaTable) PutIsNew(key, value []byte) bool {
+	n := t.count
+	t.put(key, value, 0, 0, false, 0, 0)
+	return t.count > n
+}
+
 // PutObj inserts or overwrites key with the collection o (see objs).
 func (t *ArenaTable) PutObj(key []byte, o Object, expireAt int64, meta uint32) {
 	var b [objVal]byte
