@@ -26,26 +26,7 @@ func TestPrefetchBesideWriters(t *testing.T) {
 	ks := c.Keyspace()
 	const n = 40000
 	key := func(i int) []byte { return []byte(fmt.Sprintf("key:%d", i)) }
-
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		keys := make([][]byte, 16)
-		hs := make([]uint64, 16)
-		for round := 0; ; round++ {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			for j := range keys {
-				keys[j] = key((round*16 + j) % n)
-			}
-			c.Prefetch(keys, hs)
-		}
-	}()
+	stop := prefetchAlongside(c, key, n)
 	for i := 0; i < n; i++ {
 		ks.Set(key(i), []byte(fmt.Sprintf("value %d", i)), SetOptions{}, nil)
 	}
@@ -56,8 +37,7 @@ func TestPrefetchBesideWriters(t *testing.T) {
 	for i := 5; i < n; i += 2 {
 		ks.Del([][]byte{key(i)})
 	}
-	close(done)
-	wg.Wait()
+	stop()
 
 	for i := 0; i < n; i++ {
 		v, ok := ks.Get(key(i), nil)
@@ -84,22 +64,7 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 	c := New(Options{Shards: 4})
 	t.Cleanup(c.Close)
 	k := c.Keyspace()
-	hash := func(key string, fields int) {
-		err := k.Change([]byte(key), shard.KindHash, func() shard.Object { return object.NewHash() },
-			func(o shard.Object, now int64, emit Emit) {
-				h := o.(*object.Hash)
-				var body []byte
-				for f := 0; f < fields; f++ {
-					field, v := []byte(fmt.Sprintf("f%d", f)), []byte("value")
-					h.Set(field, v)
-					body = persistence.AppendItem(persistence.AppendItem(body, field), v)
-				}
-				emit(persistence.OpHSet, body, 0)
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	hash := func(key string, fields int) { testHSet(t, k, []byte(key), fields) }
 	type want struct {
 		key      string
 		obj, buf bool
@@ -161,6 +126,40 @@ func TestPrefetchCollectionsBesideWriters(t *testing.T) {
 	k := c.Keyspace()
 	const n = 5000
 	key := func(i int) []byte { return []byte(fmt.Sprintf("h:%d", i)) }
+	stop := prefetchAlongside(c, key, n)
+	hset := func(i, fields int) { testHSet(t, k, key(i), fields) }
+	for i := 0; i < n; i++ {
+		hset(i, 1+i%5)
+	}
+	for i := 0; i < n; i += 2 {
+		k.Del([][]byte{key(i)})
+	}
+	for i := 0; i < n; i += 2 {
+		hset(i, 7)
+	}
+	stop()
+	for i := 0; i < n; i++ {
+		want := 1 + i%5
+		if i%2 == 0 {
+			want = 7
+		}
+		s := c.shardOf(key(i))
+		s.Lock()
+		e, ok := s.DB(0).Peek(key(i), 0)
+		got := -1
+		if ok {
+			got = s.DB(0).Obj(e).Len()
+		}
+		s.Unlock()
+		if got != want {
+			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
+		}
+	}
+}
+
+// prefetchAlongside runs Prefetch on one goroutine over the keys
+// key(0..n-1), 16 at a time, until the returned stop is called.
+func prefetchAlongside(c *Cache, key func(int) []byte, n int) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -180,48 +179,25 @@ func TestPrefetchCollectionsBesideWriters(t *testing.T) {
 			c.Prefetch(keys, hs)
 		}
 	}()
-	hset := func(i, fields int) {
-		err := k.Change(key(i), shard.KindHash, func() shard.Object { return object.NewHash() },
-			func(o shard.Object, now int64, emit Emit) {
-				h := o.(*object.Hash)
-				var body []byte
-				for f := 0; f < fields; f++ {
-					field := []byte(fmt.Sprintf("f%d", f))
-					h.Set(field, []byte("v"))
-					body = persistence.AppendItem(persistence.AppendItem(body, field), []byte("v"))
-				}
-				emit(persistence.OpHSet, body, 0)
-			})
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	for i := 0; i < n; i++ {
-		hset(i, 1+i%5)
-	}
-	for i := 0; i < n; i += 2 {
-		k.Del([][]byte{key(i)})
-	}
-	for i := 0; i < n; i += 2 {
-		hset(i, 7)
-	}
-	close(done)
-	wg.Wait()
-	for i := 0; i < n; i++ {
-		want := 1 + i%5
-		if i%2 == 0 {
-			want = 7
-		}
-		s := c.shardOf(key(i))
-		s.Lock()
-		e, ok := s.DB(0).Peek(key(i), 0)
-		got := -1
-		if ok {
-			got = s.DB(0).Obj(e).Len()
-		}
-		s.Unlock()
-		if got != want {
-			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
-		}
+	return func() { close(done); wg.Wait() }
+}
+
+// testHSet makes key a hash of fields fields f0.. (values "v"), logged as
+// HSET does.
+func testHSet(t *testing.T, k Keyspace, key []byte, fields int) {
+	t.Helper()
+	err := k.Change(key, shard.KindHash, func() shard.Object { return object.NewHash() },
+		func(o shard.Object, now int64, emit Emit) {
+			h := o.(*object.Hash)
+			var body []byte
+			for f := 0; f < fields; f++ {
+				field := []byte(fmt.Sprintf("f%d", f))
+				h.Set(field, []byte("v"))
+				body = persistence.AppendItem(persistence.AppendItem(body, field), []byte("v"))
+			}
+			emit(persistence.OpHSet, body, 0)
+		})
+	if err != nil {
+		t.Error(err)
 	}
 }

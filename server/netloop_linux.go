@@ -66,6 +66,7 @@ type loop struct {
 	pushes    []*conn
 	pushSpare []*conn
 	npush     atomic.Int32
+	nunblock  atomic.Int32 // 1 while unblocks is not empty (read without mu)
 	pushWoken bool
 	busy      atomic.Bool
 	gate      execGate // active while the loop runs commands (script_busy.go)
@@ -280,11 +281,13 @@ func (lp *loop) run() {
 		lp.deliverPushes()
 		lp.busy.Store(false)
 		lp.deliverPushes() // pushes that saw busy just before it was cleared
-		lp.mu.Lock()
-		if len(lp.unblocks) > 0 && !lp.stop {
-			lp.wake() // unblocked while busy, after runUnblocks: the next round takes them
+		if lp.nunblock.Load() != 0 {
+			lp.mu.Lock()
+			if len(lp.unblocks) > 0 && !lp.stop {
+				lp.wake() // unblocked while busy, after runUnblocks: the next round takes them
+			}
+			lp.mu.Unlock()
 		}
-		lp.mu.Unlock()
 	}
 }
 
@@ -293,10 +296,11 @@ func (lp *loop) run() {
 // the same loop then costs no wake-up, and its reply goes out with the
 // batch's), or by another goroutine that found the loop busy (unblocked).
 func (lp *loop) runUnblocks() {
-	for {
+	for lp.nunblock.Load() != 0 {
 		lp.mu.Lock()
 		list := lp.unblocks
 		lp.unblocks = nil
+		lp.nunblock.Store(0)
 		lp.mu.Unlock()
 		if len(list) == 0 {
 			return
@@ -352,6 +356,7 @@ func (lp *loop) onWake() bool {
 	lp.mu.Lock()
 	adds, stop, unblocks := lp.adds, lp.stop, lp.unblocks
 	lp.adds, lp.unblocks = nil, nil
+	lp.nunblock.Store(0)
 	lp.mu.Unlock()
 	for _, c := range unblocks {
 		c.onUnblocked()
@@ -537,6 +542,7 @@ func (c *conn) unblocked() {
 	lp.mu.Lock()
 	if !lp.stop {
 		lp.unblocks = append(lp.unblocks, c)
+		lp.nunblock.Store(1)
 		if !lp.busy.Load() {
 			lp.wake()
 		}
