@@ -185,27 +185,28 @@ func (c *Cache) Prefetch(keys [][]byte, hs []uint64) {
 		hs[i] = h
 		c.shards[h&c.mask].PrefetchSlot(h)
 	}
-	var recs [64]uintptr
+	// recs: each record's address, then its collection's slot, then the
+	// collection; typs: each record's chunk end, then the collection's type.
+	var recs, typs [64]uintptr
 	if len(keys) > len(recs) {
 		keys = keys[:len(recs)]
 	}
 	objs := false
 	for i, h := range hs[:len(keys)] {
-		recs[i] = c.shards[h&c.mask].PrefetchRecord(h)
+		recs[i], typs[i] = c.shards[h&c.mask].PrefetchRecord(h)
 	}
 	// Collections: their slot in objs, the object, then its buffer, one
 	// round for all keys each (shard/hint.go). The records are in cache (or
 	// on their way) by now.
 	for i, h := range hs[:len(keys)] {
 		if recs[i] != 0 {
-			recs[i] = c.shards[h&c.mask].PrefetchObjectSlot(recs[i])
+			recs[i] = c.shards[h&c.mask].PrefetchObjectSlot(recs[i], typs[i])
 			objs = objs || recs[i] != 0
 		}
 	}
 	if !objs {
 		return
 	}
-	var typs [64]uintptr
 	for i := range keys {
 		typs[i], recs[i] = shard.PrefetchObject(recs[i])
 	}

@@ -87,14 +87,14 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 		key := []byte(w.key)
 		h := xxhash.Sum64(key)
 		s := c.shards[h&c.mask]
-		a := s.PrefetchRecord(h)
+		a, end := s.PrefetchRecord(h)
 		if a == 0 {
 			// A hint follows at most hintProbes slots of a probe run and
 			// may miss a key; only the later stages are checked here.
 			missed++
 			continue
 		}
-		slot := s.PrefetchObjectSlot(a)
+		slot := s.PrefetchObjectSlot(a, end)
 		typ, obj := shard.PrefetchObject(slot)
 		buf := shard.PrefetchObjectData(typ, obj)
 		s.Lock()

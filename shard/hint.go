@@ -22,6 +22,7 @@ package shard
 // wrong answer.
 
 import (
+	"encoding/binary"
 	"unsafe"
 
 	"fastcache/internal/prefetch"
@@ -60,41 +61,42 @@ func (v *hintView) prefetchSlot(h uint64) {
 
 // recordAddr is the address of the record of the key of hash h, found as
 // lookup would (new index, then old) but by tag only and within hintProbes
-// slots; 0 if not found.
-func (v *hintView) recordAddr(h uint64) uintptr {
+// slots, and the end of its chunk (no read may pass it); 0 if not found.
+func (v *hintView) recordAddr(h uint64) (a, end uintptr) {
 	tag := mixTag(h, v.seed)
-	if a := v.find(v.slots, tag>>v.shift, tag); a != 0 {
-		return a
+	if a, end := v.find(v.slots, tag>>v.shift, tag); a != 0 {
+		return a, end
 	}
 	if v.old != nil {
 		return v.find(v.old, tag>>(v.shift+1), tag)
 	}
-	return 0
+	return 0, 0
 }
 
-func (v *hintView) find(index []uint64, i, tag uint64) uintptr {
+func (v *hintView) find(index []uint64, i, tag uint64) (a, end uintptr) {
 	mask := uint64(len(index) - 1)
 	for range hintProbes {
 		s := prefetch.Load(uintptr(unsafe.Pointer(&index[i])))
 		if s == 0 {
-			return 0
+			return 0, 0
 		}
 		if s != tomb && s>>offBits == tag {
 			off := s & offMask
 			c := off >> chunkShift
 			if c >= uint64(len(v.chunks)) {
-				return 0
+				return 0, 0
 			}
-			// The first word of a slice header is its data pointer.
+			// The first word of a slice header is its data pointer; every
+			// chunk is chunkSize long.
 			base := prefetch.Load(uintptr(unsafe.Pointer(&v.chunks[c])))
 			if base == 0 {
-				return 0
+				return 0, 0
 			}
-			return uintptr(base) + uintptr(off&(chunkSize-1))
+			return uintptr(base) + uintptr(off&(chunkSize-1)), uintptr(base) + chunkSize
 		}
 		i = (i + 1) & mask
 	}
-	return 0
+	return 0, 0
 }
 
 // PrefetchSlot starts loading the index slot of the key whose xxhash is h
@@ -107,26 +109,29 @@ func (s *Shard) PrefetchSlot(h uint64) {
 
 // PrefetchRecord starts loading the record of the key whose xxhash is h,
 // if its index slot names one (the second stage, once the slot is likely in
-// cache), and returns its address (0: none). Safe without the lock.
-func (s *Shard) PrefetchRecord(h uint64) uintptr {
+// cache), and returns its address and its chunk's end (0: none). Safe
+// without the lock.
+func (s *Shard) PrefetchRecord(h uint64) (a, end uintptr) {
 	if v := s.hint.Load(); v != nil {
-		if a := v.recordAddr(h); a != 0 {
+		if a, end := v.recordAddr(h); a != 0 {
 			prefetch.Addr(a)
 			prefetch.Addr(a + 64) // a record often spans two lines: header and key, then the value
-			return a
+			return a, end
 		}
 	}
-	return 0
+	return 0, 0
 }
 
 // PrefetchObjectSlot is the third stage: if the record at a (returned by
-// PrefetchRecord a round ago) refers to a collection, it starts loading
-// the collection's slot in the table's objs and returns the slot's address
-// (0: not a collection). Safe without the lock: it reads the record with
-// plain loads, and what it reads only picks addresses.
-func (s *Shard) PrefetchObjectSlot(a uintptr) uintptr {
+// PrefetchRecord a round ago, with its chunk's end) refers to a
+// collection, it starts loading the collection's slot in the table's objs
+// and returns the slot's address (0: not a collection). Safe without the
+// lock: it reads the record with plain loads, never past end (the record
+// may have been overwritten meanwhile: its lengths are then arbitrary), and
+// what it reads only picks addresses.
+func (s *Shard) PrefetchObjectSlot(a, end uintptr) uintptr {
 	v := s.hint.Load()
-	if v == nil || a == 0 {
+	if v == nil || a == 0 || a+hdrExp+2*binary.MaxVarintLen32 > end {
 		return 0
 	}
 	f := loadByte(a)
@@ -144,6 +149,9 @@ func (s *Shard) PrefetchObjectSlot(a uintptr) uintptr {
 		return 0
 	}
 	q += n + klen + 1 // the key, then the kind byte
+	if klen > chunkSize || q+4 > end {
+		return 0
+	}
 	idx := uintptr(loadByte(q)) | uintptr(loadByte(q+1))<<8 | uintptr(loadByte(q+2))<<16 | uintptr(loadByte(q+3))<<24
 	if idx >= uintptr(len(v.objs)) {
 		return 0

@@ -44,6 +44,7 @@ func checkHints(t *testing.T, a *ArenaTable, cell *atomic.Pointer[hintView]) flo
 	// The address of every record, and its key.
 	keyAt := map[uintptr][]byte{}
 	addrOf := map[string]uintptr{}
+	endOf := map[string]uintptr{}
 	for _, index := range [][]uint64{a.slots, a.old} {
 		for _, s := range index {
 			if s == 0 || s == tomb {
@@ -54,12 +55,17 @@ func checkHints(t *testing.T, a *ArenaTable, cell *atomic.Pointer[hintView]) flo
 			addr := uintptr(unsafe.Pointer(&a.chunks[off>>chunkShift][off&(chunkSize-1)]))
 			keyAt[addr] = a.keyOf(&r)
 			addrOf[string(a.keyOf(&r))] = addr
+			endOf[string(a.keyOf(&r))] = uintptr(unsafe.Pointer(&a.chunks[off>>chunkShift][0])) + chunkSize
 		}
 	}
 	found, total := 0, len(addrOf)
 	for key, want := range addrOf {
-		switch got := v.recordAddr(xxhash.Sum64([]byte(key))); got {
+		got, end := v.recordAddr(xxhash.Sum64([]byte(key)))
+		switch got {
 		case want:
+			if end != endOf[key] {
+				t.Fatalf("hint for %q: chunk end %#x, want %#x", key, end, endOf[key])
+			}
 			found++
 		case 0:
 		default:
