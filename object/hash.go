@@ -330,7 +330,7 @@ func (h *Hash) Update(field, value []byte) bool {
 
 // convert moves a small hash to the table encoding.
 func (h *Hash) convert() {
-	t := shard.NewArenaTable()
+	t := shard.NewNestedTable()
 	for p := 0; p < len(h.lp); {
 		f, v, next := lpNext(h.lp, p)
 		t.Put(f, v, 0, 0)

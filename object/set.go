@@ -251,7 +251,7 @@ func (s *Set) packedFind(m []byte) (at, end int, ok bool) {
 
 // toBig moves s to the table encoding.
 func (s *Set) toBig() {
-	t := shard.NewArenaTable()
+	t := shard.NewNestedTable()
 	s.Range(func(m []byte) bool { t.Put(m, nil, 0, 0); return true })
 	s.big, s.b, s.n, s.enc = t, nil, 0, setBig
 }

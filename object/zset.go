@@ -90,7 +90,7 @@ func NewZSetSized(size, maxLen int) *ZSet {
 	return &ZSet{}
 }
 
-func newZBig() *zbig { return &zbig{dict: shard.NewArenaTable(), tree: newZTree()} }
+func newZBig() *zbig { return &zbig{dict: shard.NewNestedTable(), tree: newZTree()} }
 
 func (z *ZSet) Kind() shard.Kind { return shard.KindZSet }
 
@@ -256,18 +256,23 @@ func (b *zbig) score(m []byte) (float64, bool) {
 }
 
 func (b *zbig) add(m []byte, s float64) bool {
-	old, ok := b.score(m)
-	if ok {
+	if e, _, ok := b.dict.Lookup(m); ok {
+		old := math.Float64frombits(binary.LittleEndian.Uint64(e.Value))
 		if old == s { // 0 and -0 too: Redis compares scores with ==
 			return false
 		}
 		b.tree.remove(old, m)
+		// e.Value is the score's 8 bytes in the dict's record, valid until
+		// the dict next changes: rewritten in place, one lookup in all.
+		binary.LittleEndian.PutUint64(e.Value, math.Float64bits(s))
+		b.tree.insert(s, m)
+		return false
 	}
 	var v [8]byte
 	binary.LittleEndian.PutUint64(v[:], math.Float64bits(s))
 	b.dict.Put(m, v[:], 0, 0)
 	b.tree.insert(s, m)
-	return !ok
+	return true
 }
 
 // ---- operations ----
@@ -430,7 +435,12 @@ func (z *ZSet) PopMin(count int, rev bool) []Entry {
 	}
 	out := z.Entries(start, rev, count)
 	for _, e := range out {
-		z.Remove(e.Member)
+		if z.big != nil { // the score is known: one dict lookup, not two
+			z.big.tree.remove(e.Score, e.Member)
+			z.big.dict.Delete(e.Member)
+		} else {
+			z.Remove(e.Member)
+		}
 	}
 	return out
 }

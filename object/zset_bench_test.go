@@ -63,3 +63,40 @@ func BenchmarkSetAddRemove(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkZSetPopMin pops the lowest member of a 1M-member sorted set, as
+// ZPOPMIN does (the set shrinks; b.N is capped by its size).
+func BenchmarkZSetPopMin(b *testing.B) {
+	z := NewZSetSized(1_000_000, 16)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1_000_000; i++ { // random scores: pops hit members all over the dict
+		z.Set([]byte(fmt.Sprintf("m:%012d", i)), float64(r.IntN(1_000_000_000)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N && z.Len() > 0; i++ {
+		z.PopMin(1, false)
+	}
+}
+
+// BenchmarkZSetAddRandom updates members of a 100k-member sorted set to
+// random scores, as redis-benchmark's ZADD does.
+func BenchmarkZSetAddRandom(b *testing.B) {
+	z, ms := bigZSet(100_000)
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.Set(ms[r.IntN(len(ms))], float64(r.IntN(1_000_000)))
+	}
+}
+
+// BenchmarkSetPop pops random members of a 1M-member set, as SPOP does.
+func BenchmarkSetPop(b *testing.B) {
+	s := NewSet([]byte("x"))
+	for i := 0; i < 1_000_000; i++ {
+		s.Add([]byte(fmt.Sprintf("member:%08d", i)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N && s.Len() > 0; i++ {
+		s.Pop(1)
+	}
+}

@@ -83,19 +83,56 @@ func (t *ztree) nodeBytes(x *znode) int64 {
 
 // memberAt decodes the member at byte offset p of a leaf's data.
 func memberAt(data []byte, p int) (m []byte, next int) {
+	if l := int(data[p]); l < 0x80 { // members up to 127 bytes: one length byte
+		p++
+		return data[p : p+l : p+l], p + l
+	}
 	l, n := binary.Uvarint(data[p:])
 	p += n
 	return data[p : p+int(l) : p+int(l)], p + int(l)
 }
 
-// offsetOf is the byte offset of entry i of leaf x.
-func offsetOf(x *znode, i int) int {
-	p := 0
-	for ; i > 0; i-- {
-		l, n := binary.Uvarint(x.data[p:])
+// skip is the byte offset of the entry k entries after the one at p.
+func skip(data []byte, p, k int) int {
+	for ; k > 0; k-- {
+		if l := int(data[p]); l < 0x80 {
+			p += 1 + l
+			continue
+		}
+		l, n := binary.Uvarint(data[p:])
 		p += n + int(l)
 	}
 	return p
+}
+
+// offsetOf is the byte offset of entry i of leaf x.
+func offsetOf(x *znode, i int) int { return skip(x.data, 0, i) }
+
+// leafSeek finds in leaf x the first entry not less than (score, member):
+// its index and byte offset, and whether it equals (score, member). The
+// scores are searched by bisection; members are decoded only among entries
+// of an equal score (the order's tie-break), and the rest are hopped over
+// by their length bytes.
+func leafSeek(x *znode, score float64, member []byte) (i, p int, eq bool) {
+	sc := x.scores[:x.n]
+	lo, hi := 0, len(sc)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if sc[m] < score {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	p = skip(x.data, 0, lo)
+	for i = lo; i < len(sc) && sc[i] == score; i++ {
+		m, next := memberAt(x.data, p)
+		if c := bytes.Compare(m, member); c >= 0 {
+			return i, p, c == 0
+		}
+		p = next
+	}
+	return i, p, false
 }
 
 // grow returns b with room for extra more bytes, growing by an eighth
@@ -154,7 +191,18 @@ func (t *ztree) countWhile(before func(s float64, m []byte) bool) int {
 
 // rank is the number of entries before (score, member).
 func (t *ztree) rank(score float64, member []byte) int {
-	return t.countWhile(func(s float64, m []byte) bool { return zcmp(s, m, score, member) < 0 })
+	n := 0
+	x := t.root
+	before := func(s float64, m []byte) bool { return zcmp(s, m, score, member) < 0 }
+	for x.kids != nil {
+		i := childFor(x, before)
+		for _, k := range x.kids[:i] {
+			n += k.n
+		}
+		x = x.kids[i]
+	}
+	i, _, _ := leafSeek(x, score, member)
+	return n + i
 }
 
 // seek returns the leaf holding entry rank r (0 <= r < n) and its index.
@@ -240,15 +288,8 @@ func (t *ztree) descend(score float64, member []byte, path []zpath, delta int) (
 func (t *ztree) insert(score float64, member []byte) {
 	var buf [8]zpath
 	leaf, path := t.descend(score, member, buf[:0], 1)
-	// position: first entry greater than (score, member)
-	i, p := 0, 0
-	for ; i < leaf.n; i++ {
-		m, next := memberAt(leaf.data, p)
-		if zcmp(leaf.scores[i], m, score, member) > 0 {
-			break
-		}
-		p = next
-	}
+	// position: the first entry greater than (score, member), absent
+	i, p, _ := leafSeek(leaf, score, member)
 	t.bytes -= t.nodeBytes(leaf)
 	leaf.scores = grow(leaf.scores, 1)[:leaf.n+1]
 	copy(leaf.scores[i+1:], leaf.scores[i:leaf.n])
@@ -351,22 +392,11 @@ func (t *ztree) remove(score float64, member []byte) bool {
 	var buf [8]zpath
 	// find without changing counts first
 	leaf, path := t.descend(score, member, buf[:0], 0)
-	i, p := 0, 0
-	found := false
-	var end int
-	for ; i < leaf.n; i++ {
-		m, next := memberAt(leaf.data, p)
-		if c := zcmp(leaf.scores[i], m, score, member); c == 0 {
-			found, end = true, next
-			break
-		} else if c > 0 {
-			break
-		}
-		p = next
-	}
+	i, p, found := leafSeek(leaf, score, member)
 	if !found {
 		return false
 	}
+	end := skip(leaf.data, p, 1)
 	for _, pp := range path {
 		pp.node.n--
 	}
