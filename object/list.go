@@ -496,11 +496,30 @@ func (l *List) PushTail(v []byte) {
 			clear(l.nodes[n:])
 			l.nodes, l.h = l.nodes[:n], 0
 		}
-		l.nodes = append(l.nodes, lnode{})
+		var nd lnode
+		if len(live) > 0 {
+			nd = l.nextNode(&live[len(live)-1], e.total, false)
+		}
+		l.nodes = append(l.nodes, nd)
 		live = l.live()
 	}
 	l.appendTo(&live[len(live)-1], &e)
 	l.n++
+}
+
+// nextNode is an empty node to follow (or, front, precede) full, a node
+// that has no room for an entry of need bytes: with the room full had, up
+// to a node's limit, at once. Growing it from nothing instead copied each
+// node about ten times on its way to the limit (1.5x steps), ~60% of an
+// RPUSH onto a long list; a list that filled one node is likely to fill
+// the next. At most one node's room at each end is unused.
+func (l *List) nextNode(full *lnode, need int, front bool) lnode {
+	c := max(min(full.size(), nodeBytes()), need, 16)
+	l.account(0, c)
+	if front {
+		return lnode{buf: make([]byte, c), off: int32(c)}
+	}
+	return lnode{buf: make([]byte, 0, c)}
 }
 
 // PushTailMany appends vals in order (RPUSH of several elements): the last
@@ -584,7 +603,11 @@ func (l *List) PushHead(v []byte) {
 	e := encode(v)
 	live := l.live()
 	if len(live) == 0 || !nodeFits(live[0].size(), int(live[0].n), e.total) {
-		l.insertNode(0, lnode{})
+		var nd lnode
+		if len(live) > 0 {
+			nd = l.nextNode(&live[0], e.total, true)
+		}
+		l.insertNode(0, nd)
 		live = l.live()
 	}
 	l.prependTo(&live[0], &e)

@@ -44,6 +44,7 @@ func BenchmarkListCommands(b *testing.B) {
 		args [][]byte
 	}{
 		{"LPUSH+RPOP", [][]byte{[]byte("LPUSH"), []byte("q"), v}},
+		{"RPUSH", [][]byte{[]byte("RPUSH"), []byte("grow"), v}}, // redis-benchmark's: one list that grows
 		{"LRANGE_100", [][]byte{[]byte("LRANGE"), []byte("mylist"), []byte("0"), []byte("99")}},
 		{"LRANGE_600", [][]byte{[]byte("LRANGE"), []byte("mylist"), []byte("0"), []byte("599")}},
 	} {
