@@ -234,8 +234,16 @@ func (lp *loop) run() {
 		lp.gate.enter()
 		if err != nil {
 			if err == unix.EINTR {
-				continue
+				// A signal (the runtime's preemption SIGURG, under load)
+				// interrupted the wait: run the batch's end with no events
+				// rather than wait again, for busy is set. Waiting again
+				// with busy set left unblocked clients and pushes queued
+				// meanwhile without a wake-up (a BLPOP timeout never
+				// answered, seen under load).
+				n, err = 0, nil
 			}
+		}
+		if err != nil {
 			lp.s.log.Error().Err(err).Msg("epoll_wait failed; connections of this loop are closed")
 			lp.closeAll()
 			return

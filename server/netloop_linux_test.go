@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -150,5 +152,46 @@ func TestBigRepliesOnSeveralConnections(t *testing.T) {
 	expect(a, 8, whole, "a LRANGE 0 -1")
 	if got := a.do("LLEN", "big"); got != ":600\r\n" {
 		t.Fatalf("a LLEN after its big replies: %q", got)
+	}
+}
+
+// TestInterruptedWaitKeepsWakeups: a signal that interrupts a loop's
+// epoll_wait (the runtime's preemption SIGURG does, under load) must not
+// leave the loop asleep while marked busy, which made it ignore the
+// wake-ups of unblocked clients: a BLPOP whose timeout passed meanwhile
+// was never answered.
+func TestInterruptedWaitKeepsWakeups(t *testing.T) {
+	if testGoroutines {
+		t.Skip("event loops only")
+	}
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	for i := 0; i < 10; i++ {
+		rc.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		rc.write(encodeCmd("BLPOP", "nokey", "0.1"))
+		waitBlocked(t, ts, 1)
+		// interrupt every thread's system call, the loop's epoll_wait among
+		// them, while the command waits for its timeout
+		for j := 0; j < 20; j++ {
+			signalThreads(t, unix.SIGURG)
+			time.Sleep(time.Millisecond)
+		}
+		if got := rc.read(); got != "*-1\r\n" {
+			t.Fatalf("BLPOP after its timeout: %q", got)
+		}
+	}
+}
+
+// signalThreads sends sig to every thread of this process.
+func signalThreads(t *testing.T, sig unix.Signal) {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := os.Getpid()
+	for _, task := range tasks {
+		if tid, err := strconv.Atoi(task.Name()); err == nil {
+			unix.Tgkill(pid, tid, sig)
+		}
 	}
 }
