@@ -174,9 +174,13 @@ func (c *Cache) shardOf(key []byte) *shard.Shard { return c.shards[xxhash.Sum64(
 // Prefetch starts loading the memory that looking up keys will touch, for
 // a pipeline about to run commands on them: first every key's index slot,
 // then every key's record, so that the cache misses of the batch overlap
-// (see shard/hint.go). hs is scratch of len(keys). It is only a hint: it
-// takes no lock and changes nothing.
-func (c *Cache) Prefetch(keys [][]byte, hs []uint64) {
+// (see shard/hint.go). members, if not nil, is parallel to keys: the
+// member or field each key's command names first (nil: none); for keys
+// holding a big collection, that member's slot and record in the
+// collection's own table are prefetched too. hs is scratch of len(keys).
+// It is only a hint: it changes nothing, and takes a shard's lock only
+// when it is free (Shard.MemberHint).
+func (c *Cache) Prefetch(keys, members [][]byte, hs []uint64) {
 	if !prefetch.Supported {
 		return
 	}
@@ -212,6 +216,38 @@ func (c *Cache) Prefetch(keys [][]byte, hs []uint64) {
 	}
 	for i := range keys {
 		shard.PrefetchObjectData(typs[i], recs[i])
+	}
+	if members == nil {
+		return
+	}
+	// Members of big collections (a big hash's fields, a big set's or
+	// sorted set's members live in a table of their own): the member's
+	// index slot in that table, then its record, one round each. Commands
+	// of a pipeline often name the same key: its table is looked up once.
+	var mh [64]shard.MemberHint
+	var fh [64]uint64
+	found, last := false, -1
+	for i := range keys {
+		if i >= len(members) || members[i] == nil || recs[i] == 0 {
+			continue
+		}
+		if last >= 0 && hs[i] == hs[last] && string(keys[i]) == string(keys[last]) {
+			mh[i] = mh[last]
+		} else {
+			mh[i] = c.shards[hs[i]&c.mask].MemberHint(keys[i])
+		}
+		last = i
+		if mh[i].Valid() {
+			fh[i] = xxhash.Sum64(members[i])
+			mh[i].Slot(fh[i])
+			found = true
+		}
+	}
+	if !found {
+		return
+	}
+	for i := range keys {
+		mh[i].Record(fh[i])
 	}
 }
 

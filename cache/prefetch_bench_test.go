@@ -36,7 +36,7 @@ func BenchmarkPipelineGet(b *testing.B) {
 					pick[j] = keys[rng.IntN(n)]
 				}
 				if prefetch {
-					c.Prefetch(pick, hs)
+					c.Prefetch(pick, nil, hs)
 				}
 				for _, k := range pick {
 					if _, ok := ks.Get(k, dst[:0]); !ok {

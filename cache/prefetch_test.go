@@ -26,7 +26,7 @@ func TestPrefetchBesideWriters(t *testing.T) {
 	ks := c.Keyspace()
 	const n = 40000
 	key := func(i int) []byte { return []byte(fmt.Sprintf("key:%d", i)) }
-	stop := prefetchAlongside(c, key, n)
+	stop := prefetchAlongside(c, key, nil, n)
 	for i := 0; i < n; i++ {
 		ks.Set(key(i), []byte(fmt.Sprintf("value %d", i)), SetOptions{}, nil)
 	}
@@ -126,7 +126,7 @@ func TestPrefetchCollectionsBesideWriters(t *testing.T) {
 	k := c.Keyspace()
 	const n = 5000
 	key := func(i int) []byte { return []byte(fmt.Sprintf("h:%d", i)) }
-	stop := prefetchAlongside(c, key, n)
+	stop := prefetchAlongside(c, key, nil, n)
 	hset := func(i, fields int) { testHSet(t, k, key(i), fields) }
 	for i := 0; i < n; i++ {
 		hset(i, 1+i%5)
@@ -157,15 +157,57 @@ func TestPrefetchCollectionsBesideWriters(t *testing.T) {
 	}
 }
 
+// TestPrefetchMembersBesideWriters: the member stages (a big hash's fields
+// in its own table) run beside a writer that grows hashes from packed to
+// big (their tables double and add chunks), deletes fields and whole
+// hashes; under -race this fails if they read the tables without the lock
+// or published views, and the hashes are intact.
+func TestPrefetchMembersBesideWriters(t *testing.T) {
+	c := New(Options{Shards: 2})
+	t.Cleanup(c.Close)
+	k := c.Keyspace()
+	const n = 8
+	key := func(i int) []byte { return []byte(fmt.Sprintf("big:%d", i%n)) }
+	field := func(i int) []byte { return []byte(fmt.Sprintf("f%d", i%3000)) }
+	stop := prefetchAlongside(c, key, field, n)
+	for round := 0; round < 3; round++ {
+		for i := 0; i < n; i++ {
+			testHSet(t, k, key(i), 3000)
+		}
+		for i := 0; i < n; i += 2 {
+			k.Del([][]byte{key(i)})
+		}
+	}
+	stop()
+	for i := 0; i < n; i++ {
+		s := c.shardOf(key(i))
+		s.Lock()
+		e, ok := s.DB(0).Peek(key(i), 0)
+		got := -1
+		if ok {
+			got = s.DB(0).Obj(e).Len()
+		}
+		s.Unlock()
+		if want := []int{-1, 3000}[i%2]; got != want {
+			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
+		}
+	}
+}
+
 // prefetchAlongside runs Prefetch on one goroutine over the keys
-// key(0..n-1), 16 at a time, until the returned stop is called.
-func prefetchAlongside(c *Cache, key func(int) []byte, n int) (stop func()) {
+// key(0..n-1), 16 at a time, with the members member(0..n-1) if member is
+// not nil, until the returned stop is called.
+func prefetchAlongside(c *Cache, key, member func(int) []byte, n int) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		keys := make([][]byte, 16)
+		var members [][]byte
+		if member != nil {
+			members = make([][]byte, 16)
+		}
 		hs := make([]uint64, 16)
 		for round := 0; ; round++ {
 			select {
@@ -175,8 +217,11 @@ func prefetchAlongside(c *Cache, key func(int) []byte, n int) (stop func()) {
 			}
 			for j := range keys {
 				keys[j] = key((round*16 + j) % n)
+				if member != nil {
+					members[j] = member(round*16 + j)
+				}
 			}
-			c.Prefetch(keys, hs)
+			c.Prefetch(keys, members, hs)
 		}
 	}()
 	return func() { close(done); wg.Wait() }

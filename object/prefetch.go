@@ -14,3 +14,19 @@ func init() {
 	shard.RegisterObjectHint(&Set{}, unsafe.Offsetof(Set{}.b))
 	shard.RegisterObjectHint(&ZSet{}, unsafe.Offsetof(ZSet{}.lp))
 }
+
+// MemberTable is the table of a big hash's fields (nil while small), for
+// the look-ahead's member prefetch (shard.MemberHint).
+func (h *Hash) MemberTable() *shard.ArenaTable { return h.big }
+
+// MemberTable is the table of a big set's members (nil while small).
+func (s *Set) MemberTable() *shard.ArenaTable { return s.big }
+
+// MemberTable is the member -> score table of a big sorted set (nil while
+// small).
+func (z *ZSet) MemberTable() *shard.ArenaTable {
+	if z.big == nil {
+		return nil
+	}
+	return z.big.dict
+}

@@ -71,10 +71,11 @@ type Client struct {
 	nowMs   int64         // the same reading in unix ms: the time c.ks judges expiry by
 	scratch []byte
 	// the pipeline's look-ahead (lookAhead): keys and their hashes
-	aheadKeys   [][]byte
-	aheadHashes [lookAheadKeys]uint64
-	prevCmd     *Command // the previous command looked up (exec's fast path)
-	buf         []byte   // per-client scratch for values
+	aheadKeys    [][]byte
+	aheadMembers [][]byte
+	aheadHashes  [lookAheadKeys]uint64
+	prevCmd      *Command // the previous command looked up (exec's fast path)
+	buf          []byte   // per-client scratch for values
 
 	// scripts (script_busy.go, script_redis.go)
 	gate       *execGate  // the executor serving this client

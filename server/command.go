@@ -37,7 +37,11 @@ type Command struct {
 	FirstKey, LastKey, Step int
 	// KeyFn finds the keys of a call when their positions depend on the
 	// arguments (movablekeys: command_keys.go); register sets it.
-	KeyFn   func(args [][]byte, buf []int) []int
+	KeyFn func(args [][]byte, buf []int) []int
+	// Member is the position of the member or field argument that the
+	// command looks up in its key's collection first (0: none), for the
+	// pipeline's look-ahead (memberArgs).
+	Member  int
 	Group   string // "string", "generic", "connection", "server", "transactions"
 	Summary string
 	Since   string

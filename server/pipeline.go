@@ -112,6 +112,32 @@ const (
 	lookAheadKeys = 64
 )
 
+// memberArgs are the commands whose first lookup in a big collection is
+// the member or field at the given position (Command.Member): the
+// look-ahead prefetches it in the collection's own table too. For ZADD it
+// is the first member when no option precedes the first score (a wrong
+// guess costs one useless prefetch).
+var memberArgs = map[string]int{
+	"hset": 2, "hsetnx": 2, "hmset": 2, "hget": 2, "hmget": 2, "hincrby": 2, "hincrbyfloat": 2,
+	"hdel": 2, "hexists": 2, "hstrlen": 2,
+	"sadd": 2, "srem": 2, "sismember": 2, "smismember": 2,
+	"zadd": 3, "zincrby": 3, "zscore": 2, "zmscore": 2, "zrank": 2, "zrevrank": 2, "zrem": 2,
+}
+
+var memberArgsOnce sync.Once
+
+// setMemberArgs marks the commands of memberArgs (once the command table is
+// complete: every file's init has registered its commands).
+func setMemberArgs() {
+	memberArgsOnce.Do(func() {
+		for name, pos := range memberArgs {
+			if cmd := commands[name]; cmd != nil {
+				cmd.Member = pos
+			}
+		}
+	})
+}
+
 // lookAhead names the keys of the pipeline's next commands to the cache
 // before they run, so that the cache misses of their lookups overlap
 // (Cache.Prefetch) instead of each command waiting for its own. It returns
@@ -121,12 +147,22 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 	if p.left != 0 {
 		return lookAheadMax // a command split over reads: wait for its end
 	}
-	keys, cmds := cl.peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0])
+	if cl.aheadMembers == nil {
+		cl.aheadMembers = make([][]byte, 0, lookAheadKeys)
+	}
+	keys, members, nmember, cmds := cl.peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0], cl.aheadMembers[:0])
 	if len(keys) >= 2 {
-		cl.srv.cache.Prefetch(keys, cl.aheadHashes[:len(keys)])
+		if nmember == 0 {
+			members = nil
+		}
+		cl.srv.cache.Prefetch(keys, members, cl.aheadHashes[:len(keys)])
 	}
 	clear(keys[:cap(keys)]) // do not keep the input buffer reachable
 	cl.aheadKeys = keys[:0]
+	if members != nil {
+		clear(members[:cap(members)])
+		cl.aheadMembers = members[:0]
+	}
 	if cmds == 0 {
 		return lookAheadMax
 	}

@@ -326,7 +326,11 @@ func parseLine(b []byte, i int) (n int64, next int, st int) {
 // how many commands it saw. It stops at the first command that is
 // incomplete, inline or malformed (the parser proper judges those), and once
 // maxKeys keys are named.
-func (cl *Client) peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (_ [][]byte, cmds int) {
+//
+// With members not nil, it also appends to members, in step with keys, the
+// member or field argument (Command.Member) of the command that named each
+// key, or nil; nmember counts the non-nil ones.
+func (cl *Client) peekKeys(b []byte, pos, maxCmds, maxKeys int, keys, members [][]byte) (_, _ [][]byte, nmember, cmds int) {
 	for ; cmds < maxCmds && len(keys) < maxKeys && pos < len(b) && b[pos] == '*'; cmds++ {
 		argc, next, st := parseLine(b, pos+1)
 		if st != lineOK || argc < 1 || argc > maxMultibulkLen {
@@ -335,22 +339,29 @@ func (cl *Client) peekKeys(b []byte, pos, maxCmds, maxKeys int, keys [][]byte) (
 		pos = next
 		had := len(keys)
 		var cmd *Command
+		hadm, hadn := len(members), nmember
 		for a := 0; a < int(argc); a++ {
 			if pos >= len(b) || b[pos] != '$' {
-				return keys[:had], cmds
+				return keys[:had], members[:min(hadm, len(members))], hadn, cmds
 			}
 			l, next, st := parseLine(b, pos+1)
 			if st != lineOK || l < 0 || int64(len(b)-next) < l+2 {
-				return keys[:had], cmds
+				return keys[:had], members[:min(hadm, len(members))], hadn, cmds
 			}
 			arg := b[next : next+int(l)]
 			if a == 0 {
 				cmd = cl.command(arg)
 			} else if cmd != nil && len(keys) < maxKeys && cmd.isKey(a, int(argc)) {
 				keys = append(keys, arg)
+				if members != nil {
+					members = append(members, nil)
+				}
+			} else if cmd != nil && a == cmd.Member && members != nil && len(members) == had+1 {
+				members[had] = arg
+				nmember++
 			}
 			pos = next + int(l) + 2
 		}
 	}
-	return keys, cmds
+	return keys, members, nmember, cmds
 }

@@ -143,24 +143,39 @@ func TestParserLimits(t *testing.T) {
 // commands' keys (by the command table), in order.
 func checkPeekKeys(t *testing.T, in []byte) {
 	t.Helper()
-	keys, cmds := new(Client).peekKeys(in, 0, 1<<30, 1<<30, nil)
+	setMemberArgs()
+	keys, members, nmember, cmds := new(Client).peekKeys(in, 0, 1<<30, 1<<30, nil, [][]byte{})
 	var p reqParser
-	var want [][]byte
+	var want, wantMembers [][]byte
 	for i := 0; i < cmds; i++ {
 		args, perr, ok := p.next(in, testLimits)
 		if !ok {
 			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
 		}
 		if cmd := lookup(args[0], new([]byte)); cmd != nil {
+			first := len(want)
 			for a := 1; a < len(args); a++ {
 				if cmd.isKey(a, len(args)) {
 					want = append(want, args[a])
+					wantMembers = append(wantMembers, nil)
 				}
+			}
+			if cmd.Member > 0 && cmd.Member < len(args) && len(want) == first+1 {
+				wantMembers[first] = args[cmd.Member]
 			}
 		}
 	}
 	if fmt.Sprintf("%q", keys) != fmt.Sprintf("%q", want) {
 		t.Fatalf("peekKeys(%q) = %q, want %q", in, keys, want)
+	}
+	n := 0
+	for _, m := range wantMembers {
+		if m != nil {
+			n++
+		}
+	}
+	if fmt.Sprintf("%q", members) != fmt.Sprintf("%q", wantMembers) || nmember != n {
+		t.Fatalf("peekKeys(%q) members = %q (%d), want %q", in, members, nmember, wantMembers)
 	}
 }
 
@@ -172,6 +187,8 @@ func TestPeekKeys(t *testing.T) {
 	echo := "*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n"
 	nosuch := "*2\r\n$6\r\nNOSUCH\r\n$1\r\nq\r\n"
 	del := "*4\r\n$3\r\nDEL\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n"
+	hset := encodeCmd("HSET", "h", "f1", "v")
+	zadd := encodeCmd("ZADD", "z", "1.5", "m1")
 	for _, tc := range []struct {
 		in         string
 		max, mkeys int
@@ -188,13 +205,27 @@ func TestPeekKeys(t *testing.T) {
 		{get + "*2\r\n$3\r\nGET\r\n$-1\r\n", 16, 64, `["k1"]`, 1},              // and a malformed one
 		{echo + get + nosuch + get, 16, 64, `["k1" "k1"]`, 4},                  // keyless and unknown commands name none
 		{"", 16, 64, `[]`, 0},
+		{hset + get + zadd, 16, 64, `["h" "k1" "z"]`, 3}, // members: see TestPeekMembers
 	} {
-		keys, cmds := new(Client).peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil)
+		keys, _, _, cmds := new(Client).peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil, nil)
 		if got := fmt.Sprintf("%q", keys); got != tc.keys || cmds != tc.cmds {
 			t.Errorf("peekKeys(%q, %d, %d) = %s, %d; want %s, %d", tc.in, tc.max, tc.mkeys, got, cmds, tc.keys, tc.cmds)
 		}
 		checkPeekKeys(t, []byte(tc.in))
 	}
+}
+
+// TestPeekMembers: the look-ahead names, in step with each key, the member
+// or field its command looks up first (nil for commands without one).
+func TestPeekMembers(t *testing.T) {
+	setMemberArgs()
+	in := encodeCmd("HSET", "h", "f1", "v") + encodeCmd("GET", "k") + encodeCmd("SISMEMBER", "s", "m") +
+		encodeCmd("ZINCRBY", "z", "2", "zm") + encodeCmd("HGET", "h", "f2") + encodeCmd("MGET", "a", "b")
+	keys, members, n, cmds := new(Client).peekKeys([]byte(in), 0, 16, 64, nil, [][]byte{})
+	if got := fmt.Sprintf("%q %q %d %d", keys, members, n, cmds); got != `["h" "k" "s" "z" "h" "a" "b"] ["f1" "" "m" "zm" "f2" "" ""] 4 6` {
+		t.Fatalf("peekKeys = %s", got)
+	}
+	checkPeekKeys(t, []byte(in))
 }
 
 // FuzzParser: any input either parses, waits for more, or gives a protocol

@@ -105,6 +105,7 @@ type Server struct {
 
 // New returns a server; call Listen then Serve.
 func New(o Options) *Server {
+	setMemberArgs()
 	s := &Server{
 		opts:      o,
 		cfg:       o.Config,

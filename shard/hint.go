@@ -11,7 +11,12 @@ package shard
 // hops away (its slot in the table's objs, the object, the buffer its
 // commands read first); for keys whose record turns out to hold one, those
 // are prefetched in three more rounds the same way (PrefetchObjectSlot,
-// PrefetchObject, PrefetchObjectData).
+// PrefetchObject, PrefetchObjectData). A big collection keeps its members
+// in a table of its own (a hash's fields, a set's or sorted set's members),
+// where a random member costs the same two misses again: for commands that
+// name a member (HSET, HGET, SADD, ZADD, ZSCORE ...), the member's slot and
+// record there are two more rounds (MemberHint; finding the collection's
+// table takes the shard's lock, when it is free).
 //
 // This runs without the shard's lock, next to writers on other event loops,
 // so it reads only a hintView (published atomically by the table whenever
@@ -234,4 +239,66 @@ func loadUvarint(a uintptr) (uintptr, uintptr) {
 		}
 	}
 	return 0, 1
+}
+
+// ---- members of big collections ----
+
+// MemberTabler is implemented by the collections whose members (a hash's
+// fields, a set's or sorted set's members) live in a table of their own
+// once the collection is big (NewNestedTable); MemberTable is nil while it
+// is small.
+type MemberTabler interface{ MemberTable() *ArenaTable }
+
+// MemberHint is the hint view of a big collection's member table, for
+// prefetching the members a pipeline's commands name (zero: none).
+type MemberHint struct{ v *hintView }
+
+// MemberHint returns the member-table view of database 0's key, if the key
+// holds a big collection. It reads the keyspace, so it takes the shard's
+// lock, but only if the lock is free: a hint is never worth a wait. The
+// view it returns may be read without the lock (it holds the index and
+// chunks it names alive, as the keyspace's own views do).
+func (s *Shard) MemberHint(key []byte) MemberHint {
+	if !s.mu.TryLock() {
+		return MemberHint{}
+	}
+	defer s.mu.Unlock()
+	t := s.dbs[0].t
+	if t == nil {
+		return MemberHint{}
+	}
+	e, ok := t.Get(key)
+	if !ok || e.Kind == KindString {
+		return MemberHint{}
+	}
+	mt, ok := t.Obj(e).(MemberTabler)
+	if !ok {
+		return MemberHint{}
+	}
+	if n := mt.MemberTable(); n != nil && n.pub != nil {
+		return MemberHint{n.pub.Load()}
+	}
+	return MemberHint{}
+}
+
+// Valid says whether m names a member table.
+func (m MemberHint) Valid() bool { return m.v != nil }
+
+// Slot starts loading the index slot of the member whose xxhash is h.
+func (m MemberHint) Slot(h uint64) {
+	if m.v != nil {
+		m.v.prefetchSlot(h)
+	}
+}
+
+// Record starts loading the member's record, if its slot (loaded by Slot a
+// round before) names one.
+func (m MemberHint) Record(h uint64) {
+	if m.v == nil {
+		return
+	}
+	if a, _ := m.v.recordAddr(h); a != 0 {
+		prefetch.Addr(a)
+		prefetch.Addr(a + 64)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"fastcache/internal/prefetch"
+	"fastcache/persistence"
 )
 
 // withHints gives a standalone table somewhere to publish its hint view, as
@@ -134,4 +135,65 @@ func TestHintsFollowTheTable(t *testing.T) {
 
 	a.Clear()
 	checkHints(t, a, cell)
+}
+
+// memberObj is a collection whose members live in a nested table, as a big
+// hash's, set's or sorted set's do.
+type memberObj struct{ t *ArenaTable }
+
+func (o *memberObj) Kind() Kind                                                     { return KindSet }
+func (o *memberObj) Len() int                                                       { return o.t.Len() }
+func (o *memberObj) Bytes() int64                                                   { return o.t.Bytes() }
+func (o *memberObj) Clone() Object                                                  { return &memberObj{o.t.Clone()} }
+func (o *memberObj) Encoding() string                                               { return "hashtable" }
+func (o *memberObj) MemberTable() *ArenaTable                                       { return o.t }
+func (o *memberObj) Records(int64, func(persistence.Op, []byte, int64) error) error { return nil }
+
+// TestMemberHints: the key of a big collection leads the look-ahead to its
+// member table's view (Shard.MemberHint), which leads to the members'
+// records, through the table's growth and in a clone; other keys, and a
+// shard whose lock is held, give none.
+func TestMemberHints(t *testing.T) {
+	s := New(0, 1, nil)
+	d := s.DB(0)
+	o := &memberObj{NewNestedTable()}
+	s.Lock()
+	d.PutObj([]byte("big"), o, 0)
+	d.Set([]byte("str"), []byte("v"), 0, &captured{})
+	s.Unlock()
+	for i := 0; i < 20000; i++ {
+		o.t.Put([]byte(fmt.Sprintf("member:%d", i)), nil, 0, 0)
+		if i%5000 == 0 || i == 19999 {
+			if share := checkHints(t, o.t, o.t.pub); share < 0.9 {
+				t.Fatalf("hints find %.2f of the members", share)
+			}
+		}
+	}
+	h := s.MemberHint([]byte("big"))
+	if !h.Valid() || h.v != o.t.pub.Load() {
+		t.Fatalf("MemberHint(big) = %+v, want the member table's view", h)
+	}
+	for _, key := range []string{"str", "missing"} {
+		if s.MemberHint([]byte(key)).Valid() {
+			t.Fatalf("MemberHint(%s) is valid", key)
+		}
+	}
+	s.Lock()
+	held := s.MemberHint([]byte("big"))
+	s.Unlock()
+	if held.Valid() {
+		t.Fatal("MemberHint waited for (or ignored) a held lock")
+	}
+	c := o.t.Clone()
+	if c.pub == nil || c.pub == o.t.pub {
+		t.Fatal("a clone of a nested table does not publish a view of its own")
+	}
+	if share := checkHints(t, c, c.pub); share < 0.9 {
+		t.Fatalf("the clone's hints find %.2f of the members", share)
+	}
+	if prefetch.Supported { // Slot and Record only prefetch: they run, whatever the member
+		h.Slot(xxhash.Sum64([]byte("member:7")))
+		h.Record(xxhash.Sum64([]byte("member:7")))
+		MemberHint{}.Record(1)
+	}
 }

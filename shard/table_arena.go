@@ -195,9 +195,15 @@ func NewArenaTable() *ArenaTable { return newArenaTableSeed(rand.Uint64()) }
 // At 1/3 at most two records are copied per record freed, and the arena
 // holds at most 1.5x its live records under churn (1.48x measured by
 // TestArenaCompactionBoundsMemory; 1.95x at 1/2).
+//
+// A nested table publishes its hint view (its own, not a shard's), so that
+// a pipeline's look-ahead can prefetch the members its commands name
+// (Shard.MemberHint).
 func NewNestedTable() *ArenaTable {
 	t := NewArenaTable()
 	t.loose = true
+	t.pub = new(atomic.Pointer[hintView])
+	t.publish()
 	return t
 }
 
@@ -1235,6 +1241,10 @@ func (t *ArenaTable) Clone() *ArenaTable {
 	c.vols = slices.Clone(t.vols)
 	c.rng = t.rng*0x9E3779B97F4A7C15 + 1 // Clone must not mutate t
 	c.pub = nil                          // a clone is nobody's live table
+	if t.loose {                         // but a nested table publishes its own view
+		c.pub = new(atomic.Pointer[hintView])
+		c.publish()
+	}
 	return &c
 }
 
