@@ -377,6 +377,7 @@ func (r *reader) list(t byte) (*Value, error) {
 		}
 		if container == 1 { // a plain node: one element
 			v.Items = append(v.Items, blob)
+			v.Nodes = append(v.Nodes, 1)
 			continue
 		}
 		var items [][]byte
@@ -388,10 +389,14 @@ func (r *reader) list(t byte) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(items) == 0 { // Redis refuses an empty node too
-			return nil, errBad
+		if len(items) == 0 { // Redis skips an empty node silently
+			continue
 		}
 		v.Items = append(v.Items, items...)
+		v.Nodes = append(v.Nodes, len(items))
+	}
+	if len(v.Items) == 0 {
+		return nil, errBad
 	}
 	return v, nil
 }

@@ -56,4 +56,7 @@ type Value struct {
 	Str    []byte
 	Items  [][]byte
 	Scores []float64
+	// Nodes are a quicklist's node sizes (elements per node), which
+	// RESTORE keeps as Redis does; nil for other encodings.
+	Nodes []int
 }

@@ -108,7 +108,7 @@ func FuzzRestorePayload(f *testing.F) {
 	lp.Append([]byte("1"))
 	f.Add(append([]byte{TypeHashListpack}, AppendString(nil, lp.Bytes())...))
 	f.Add(append([]byte{TypeZSetListpack}, AppendString(nil, lp.Bytes())...))
-	f.Add(append(append([]byte{TypeListQuicklist2, 1, 2}), AppendString(nil, lp.Bytes())...))
+	f.Add(append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, lp.Bytes())...))
 	f.Add(append([]byte{TypeSetIntset}, AppendString(nil, Intset(2, 2, []byte{1, 0, 2, 0}))...))
 	f.Add([]byte{TypeZSet2, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0xF0, 0x3F})
 	f.Add([]byte{TypeHash, 1, 1, 'a', 1, 'b'})
@@ -150,7 +150,7 @@ func TestDecodeMutations(t *testing.T) {
 	}
 	seeds := [][]byte{
 		append([]byte{TypeHashListpack}, AppendString(nil, lp.Bytes())...),
-		append(append([]byte{TypeListQuicklist2, 1, 2}), AppendString(nil, lp.Bytes())...),
+		append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, lp.Bytes())...),
 		append([]byte{TypeSetIntset}, AppendString(nil, Intset(2, 2, []byte{1, 0, 2, 0}))...),
 	}
 	for i := 0; i < 20000; i++ {
