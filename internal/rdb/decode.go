@@ -31,13 +31,14 @@ func Verify(p []byte) error {
 	return nil
 }
 
-// Decode verifies p and decodes the value it holds. Like Redis, bytes
-// between the value and the footer are ignored.
+// Decode verifies p and decodes the value it holds. Like Redis, it reads
+// the value from the whole payload: bytes after the value are ignored, and
+// a value cut short reads on into the footer as Redis's does.
 func Decode(p []byte) (*Value, error) {
 	if err := Verify(p); err != nil {
 		return nil, err
 	}
-	r := &reader{b: p[:len(p)-10]}
+	r := &reader{b: p}
 	v, err := r.object()
 	if err != nil {
 		return nil, err
