@@ -1107,6 +1107,45 @@ func (l *List) SortElements(desc bool, fn func(v []byte)) {
 	l.Range(0, l.n-1, func(v []byte) bool { fn(v); return true })
 }
 
+// NodeLens is the number of elements of each node, head first (DUMP
+// writes a list node by node, as Redis's quicklist).
+func (l *List) NodeLens() []int {
+	live := l.live()
+	out := make([]int, len(live))
+	for i := range live {
+		out[i] = int(live[i].n)
+	}
+	return out
+}
+
+// AppendNode appends vals as one node of their own (RESTORE keeps the
+// nodes of a payload, as Redis does), or element by element when they are
+// more than a node holds.
+func (l *List) AppendNode(vals [][]byte) {
+	if len(vals) == 0 {
+		return
+	}
+	if len(vals) > 1<<15 {
+		l.PushTailMany(vals)
+		return
+	}
+	total := 0
+	encs := make([]enc, len(vals))
+	for i, v := range vals {
+		encs[i] = encode(v)
+		total += encs[i].total
+	}
+	buf := make([]byte, total)
+	p := 0
+	for i := range encs {
+		encs[i].put(buf[p:])
+		p += encs[i].total
+	}
+	l.nodes = append(l.nodes, lnode{buf: buf, n: uint16(len(vals))})
+	l.n += len(vals)
+	l.size += int64(cap(buf))
+}
+
 // ---- log records ----
 
 // Records calls fn with records that rebuild l: OpRPush of up to 1024

@@ -117,6 +117,16 @@ func (s *Set) Encoding() string {
 // numeric order).
 func (s *Set) IsIntset() bool { return s.enc == setInts }
 
+// Intset is an intset's width (2, 4 or 8: it only grows, as Redis's),
+// count and little-endian values, ascending; ok false for another
+// encoding (DUMP writes it as Redis's intset blob).
+func (s *Set) Intset() (width, n int, values []byte, ok bool) {
+	if s.enc != setInts {
+		return 0, 0, nil, false
+	}
+	return int(s.w), int(s.n), s.b, true
+}
+
 // parseInt is Redis's string2ll: canonical decimal integers only.
 func parseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {

@@ -119,6 +119,24 @@ var movableKeys = map[string]func([][]byte, []int) []int{
 	"xread": keysStreams, "xreadgroup": keysStreams,
 	"sort": keysSort, "sort_ro": keysSort,
 	"georadius": keysGeoRadius, "georadiusbymember": keysGeoRadius,
+	"migrate": keysMigrate,
+}
+
+// keysMigrate finds MIGRATE's keys: its key argument, or with KEYS (and
+// an empty key argument) every argument after it.
+func keysMigrate(args [][]byte, buf []int) []int {
+	if len(args) < 6 {
+		return buf
+	}
+	for i := 6; i < len(args); i++ {
+		if eqFold(args[i], "keys") && len(args[3]) == 0 {
+			for j := i + 1; j < len(args); j++ {
+				buf = append(buf, j)
+			}
+			return buf
+		}
+	}
+	return append(buf, 3)
 }
 
 // noMandatoryKeys are the movable-key commands that may have no keys at all

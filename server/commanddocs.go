@@ -177,7 +177,7 @@ var aclOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@
 // against (-) what its group and flags imply.
 var aclAdjust = map[string][]string{
 	"eval_ro": {"-@read"}, "evalsha_ro": {"-@read"}, "fcall_ro": {"-@read"},
-	"dbsize": {"+@keyspace"}, "flushall": {"+@keyspace"}, "flushdb": {"+@keyspace"},
+	"dbsize": {"+@keyspace"}, "restore": {"+@dangerous"}, "migrate": {"+@dangerous"}, "flushall": {"+@keyspace"}, "flushdb": {"+@keyspace"},
 	"swapdb": {"+@keyspace", "+@dangerous"}, "info": {"+@dangerous"},
 	"lastsave": {"+@admin", "+@dangerous"}, "role": {"+@admin", "+@dangerous"},
 	"sort":          {"-@keyspace", "+@set", "+@sortedset", "+@list", "+@dangerous"},
@@ -649,6 +649,9 @@ var argSpecs = map[string][2]string{
 	"rename":      {"O(1)", "key:key newkey:key"},
 	"renamenx":    {"O(1)", "key:key newkey:key"},
 	"copy":        {"O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "source:key destination:key [DB destination-db:integer] [REPLACE]"},
+	"dump":        {"O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", "key:key"},
+	"restore":     {"O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", "key:key ttl:integer serialized-value:string [REPLACE] [ABSTTL] [IDLETIME seconds:integer] [FREQ frequency:integer]"},
+	"migrate":     {"This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", "host:string port:integer key_or_empty=(key:key|empty-string:\"\") destination-db:integer timeout:integer [COPY] [REPLACE] [authentication=(AUTH password:string|AUTH2 username:string password:string)] [KEYS key:key...]"},
 	"expire":      {"O(1)", "key:key seconds:integer [condition=(NX|XX|GT|LT)]"},
 	"pexpire":     {"O(1)", "key:key milliseconds:integer [condition=(NX|XX|GT|LT)]"},
 	"expireat":    {"O(1)", "key:key unix-time-seconds:unix-time [condition=(NX|XX|GT|LT)]"},

@@ -47,6 +47,7 @@ var sweepSkip = map[string]string{
 	"replicaof": "makes the server a replica (REPLICAOF NO ONE is swept separately)",
 	"slaveof":   "makes the server a replica (SLAVEOF NO ONE is swept separately)",
 	"failover":  "changes the replication role",
+	"migrate":   "connects to other servers, whatever the sweep's host and port reach (tested in dump_test.go and the DUMP diff tests)",
 	"quit":      "closes the connection",
 	// CLIENT subcommands that stop the connection's replies or others'
 	"client|kill":    "closes connections (the sweep's own included)",

@@ -713,20 +713,46 @@ func (d *DB) CopyFrom(src *DB, skey, dkey []byte, move bool, now int64, rec pers
 	if !move {
 		o = o.Clone()
 	}
-	d.w().PutObj(dkey, o, e.ExpireAt, NewMeta())
-	d.noteObj(dkey, o)
-	rec.Record(persistence.OpDel, d.N, dkey, nil, 0)
+	d.PutObject(dkey, o, e.ExpireAt, now, rec)
+	return true
+}
+
+// PutObject stores the collection o at key with absolute expiry expireAt
+// (0: none), replacing whatever key held, and logs it whole: OpDel, the
+// records that rebuild o, then OpExpire (RENAME, COPY, RESTORE). It marks
+// key's watchers, accounts the memory and wakes the clients blocked on key.
+func (d *DB) PutObject(key []byte, o Object, expireAt, now int64, rec persistence.Recorder) {
+	d.w().PutObj(key, o, expireAt, NewMeta())
+	d.noteObj(key, o)
+	rec.Record(persistence.OpDel, d.N, key, nil, 0)
 	o.Records(now, func(op persistence.Op, body []byte, num int64) error {
-		rec.Record(op, d.N, dkey, body, num)
+		rec.Record(op, d.N, key, body, num)
 		return nil
 	})
-	if e.ExpireAt != 0 {
-		rec.Record(persistence.OpExpire, d.N, dkey, nil, e.ExpireAt)
+	if expireAt != 0 {
+		rec.Record(persistence.OpExpire, d.N, key, nil, expireAt)
 	}
-	d.touchWatch(dkey)
+	d.touchWatch(key)
 	d.account()
-	d.Signal(dkey)
-	return true
+	d.Signal(key)
+}
+
+// SetAccess sets key's access data as RESTORE's IDLETIME and FREQ do
+// (negative: not given); unlogged, like every access.
+func (d *DB) SetAccess(key []byte, idle int64, freq int) {
+	if idle < 0 && freq < 0 {
+		return
+	}
+	clock := int64(lruClock())
+	meta := NewMeta()
+	if idle >= 0 {
+		last := (clock - idle%(1<<24) + 1<<24) % (1 << 24)
+		meta = uint32(last)<<8 | lfuInitVal
+	}
+	if freq >= 0 {
+		meta = meta&^0xFF | uint32(freq)
+	}
+	d.t.SetMeta(key, meta)
 }
 
 // MoveTo moves key (any kind, with its expiry, access data and encoding)

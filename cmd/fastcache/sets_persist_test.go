@@ -58,6 +58,10 @@ func collectionState(t *testing.T, rdb *redis.Client) map[string]string {
 				var h map[string]string
 				h, err = rdb.HGetAll(ctx(), k).Result()
 				v = fmt.Sprint(h)
+			case "list":
+				var l []string
+				l, err = rdb.LRange(ctx(), k, 0, -1).Result()
+				v = strings.Join(l, ",")
 			default:
 				v = "?"
 			}

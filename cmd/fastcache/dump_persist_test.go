@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// restoreAll builds a value of every type and encoding, dumps each and
+// restores it under "r:" names (some with a TTL, some replacing), so the
+// restored keys exist only through RESTORE's records.
+func restoreAll(t *testing.T, rdb *redis.Client) {
+	t.Helper()
+	big := func(cmd, key string, n int, f func(i int) []any) []any {
+		args := []any{cmd, key}
+		for i := 0; i < n; i++ {
+			args = append(args, f(i)...)
+		}
+		return args
+	}
+	cmds := [][]any{
+		{"set", "src:s", "hello"},
+		{"set", "src:n", "12345"},
+		{"set", "src:long", strings.Repeat("abc", 100)},
+		{"hset", "src:h", "a", "1", "b", "2"},
+		big("hset", "src:hbig", 300, func(i int) []any { return []any{fmt.Sprint("f", i), i} }),
+		{"rpush", "src:l", "a", "b", "c"},
+		big("rpush", "src:lbig", 2000, func(i int) []any { return []any{fmt.Sprint("e", i)} }),
+		{"sadd", "src:si", "1", "2", "3"},
+		big("sadd", "src:sbig", 700, func(i int) []any { return []any{fmt.Sprint("m", i)} }),
+		{"zadd", "src:z", "1", "a", "2.5", "b"},
+		big("zadd", "src:zbig", 300, func(i int) []any { return []any{i, fmt.Sprint("m", i)} }),
+	}
+	for _, c := range cmds {
+		if err := rdb.Do(ctx(), c...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		src := c[1].(string)
+		dst := "r:" + src[4:]
+		p, err := rdb.Dump(ctx(), src).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ttl := time.Duration(0)
+		if i%2 == 0 {
+			ttl = time.Hour
+		}
+		rdb.Set(ctx(), dst, "to be replaced", 0)
+		if err := rdb.RestoreReplace(ctx(), dst, ttl, p).Err(); err != nil {
+			t.Fatalf("restore %s: %v", dst, err)
+		}
+	}
+	// a restore with a past ABSTTL deletes what it replaces
+	rdb.Set(ctx(), "r:gone", "x", 0)
+	if err := rdb.Do(ctx(), "restore", "r:gone", 1, rdb.Dump(ctx(), "src:s").Val(), "replace", "absttl").Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RESTOREd keys of every type, with their TTLs, survive kill -9 under
+// appendfsync always.
+func TestRestoreSurvivesCrash(t *testing.T) {
+	dir := t.TempDir()
+	p := startReady(t, dir, "--appendfsync", "always")
+	rdb := p.client()
+	restoreAll(t, rdb)
+	want := collectionState(t, rdb)
+	p.kill()
+	p2 := startReady(t, dir)
+	diffCollections(t, "after kill -9", want, collectionState(t, p2.client()))
+	if n := p2.client().Exists(ctx(), "r:gone").Val(); n != 0 {
+		t.Fatal("r:gone came back")
+	}
+}
+
+// A replica sees the RESTOREd keys.
+func TestRestoreReplicated(t *testing.T) {
+	primary := startReady(t, t.TempDir())
+	prdb := primary.client()
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port))
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	restoreAll(t, prdb)
+	deadline := time.Now().Add(60 * time.Second)
+	for infoInt(t, prdb, "replication", "master_repl_offset") != infoInt(t, rrdb, "replication", "slave_repl_offset") {
+		if time.Now().After(deadline) {
+			t.Fatal("replica did not catch up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	diffCollections(t, "replica", collectionState(t, prdb), collectionState(t, rrdb))
+}

@@ -1,0 +1,280 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"fastcache/internal/rdb"
+)
+
+// Differential tests of DUMP and RESTORE against redis-server: the same
+// values dump to the same bytes where Redis's encoding is deterministic,
+// each server restores the other's payloads of every type and encoding,
+// and the errors are Redis's.
+
+func dumpDiffClients(t *testing.T) (red, fc *redis.Client) {
+	t.Helper()
+	addr := diffRedisServer(t)
+	red = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1})
+	t.Cleanup(func() { red.Close() })
+	return red, startServer(t).client(t, 2)
+}
+
+// dumpDiffSetup is commands that build the values both tests use.
+func dumpDiffSetup() [][]any {
+	r := rand.New(rand.NewPCG(7, 8))
+	randStr := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return string(b)
+	}
+	cmds := [][]any{
+		{"set", "s:short", "hello"},
+		{"set", "s:empty", ""},
+		{"set", "s:long", strings.Repeat("abcdefgh", 200)},
+		{"set", "s:21", strings.Repeat("a", 21)},
+		{"set", "s:rand", randStr(300)},
+		{"set", "s:int", "12345"},
+		{"set", "s:neg", "-1"},
+		{"set", "s:i32", "2147483647"},
+		{"set", "s:i33", "2147483648"},
+		{"set", "s:min", "-9223372036854775808"},
+		{"set", "s:max", "9223372036854775807"},
+		{"set", "s:negzero", "-0"},
+		{"set", "s:lead", "007"},
+		{"set", "s:ttl", "v", "px", "500000"},
+		{"hset", "h:small", "a", "1", "b", "hello", "c", "-7000", "d", "70000", "e", "-9223372036854775808", "f", strings.Repeat("x", 60)},
+		{"zadd", "z:small", "1", "a", "2.5", "b", "-inf", "c", "inf", "d", "1e20", "e", "3.14159", "f", "-0.5", "g", "4503599627370495", "h", "123456789012", "i"},
+		{"rpush", "l:small", "a", "b", "1", "2", "300", "-70000", strings.Repeat("q", 100), "4294967296"},
+		{"sadd", "si:small", "1", "2", "3", "-5"},
+		{"sadd", "si:wide", "1", "100000", "-9223372036854775808"},
+	}
+	// larger values: several quicklist nodes, hashtable and skiplist
+	// encodings, elements over 8 KB
+	big := []any{"rpush", "l:big"}
+	for i := 0; i < 3000; i++ {
+		big = append(big, fmt.Sprintf("element-%d", i))
+	}
+	cmds = append(cmds, big, []any{"rpush", "l:huge", strings.Repeat("H", 9000), "x", strings.Repeat("J", 20000)})
+	h := []any{"hset", "h:big"}
+	z := []any{"zadd", "z:big"}
+	s := []any{"sadd", "s:big"}
+	si := []any{"sadd", "si:big"}
+	for i := 0; i < 600; i++ {
+		h = append(h, fmt.Sprintf("field%d", i), fmt.Sprintf("value%d", i*7))
+		z = append(z, fmt.Sprintf("%d.25", i), fmt.Sprintf("member%d", i))
+		s = append(s, fmt.Sprintf("m%d", i))
+		si = append(si, fmt.Sprintf("%d", i*3))
+	}
+	cmds = append(cmds, h, z, s, si,
+		[]any{"hset", "h:longval", "f", strings.Repeat("v", 100)},
+		[]any{"zadd", "z:longmember", "1", strings.Repeat("m", 100)},
+		[]any{"sadd", "s:str", "a", "b", "c"})
+	return cmds
+}
+
+// deterministic are the keys whose encoding Redis writes the same way
+// whatever its memory layout.
+var dumpDeterministic = []string{"s:short", "s:empty", "s:long", "s:21", "s:rand", "s:int", "s:neg", "s:i32", "s:i33",
+	"s:min", "s:max", "s:negzero", "s:lead", "s:ttl", "h:small", "z:small", "l:small", "si:small", "si:wide",
+	"l:huge"}
+
+func TestDumpDiffBytes(t *testing.T) {
+	red, fc := dumpDiffClients(t)
+	for _, c := range dumpDiffSetup() {
+		for _, cl := range []*redis.Client{red, fc} {
+			if err := cl.Do(ctx(), c...).Err(); err != nil {
+				t.Fatalf("%v: %v", c[:2], err)
+			}
+		}
+	}
+	for _, k := range dumpDeterministic {
+		a, err1 := red.Dump(ctx(), k).Result()
+		b, err2 := fc.Dump(ctx(), k).Result()
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", k, err1, err2)
+		}
+		if a != b {
+			t.Errorf("DUMP %s differs:\n redis:     %q\n fastcache: %q", k, dumpTrunc(a), dumpTrunc(b))
+		}
+	}
+	if v, err := fc.Dump(ctx(), "missing").Result(); err != redis.Nil {
+		t.Fatalf("DUMP missing: %q %v", v, err)
+	}
+}
+
+func dumpTrunc(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+// dumpDiffView is what the ordinary read commands show of key.
+func dumpDiffView(t *testing.T, c *redis.Client, key string) string {
+	t.Helper()
+	typ := c.Type(ctx(), key).Val()
+	var out string
+	switch typ {
+	case "string":
+		out = c.Get(ctx(), key).Val()
+	case "hash":
+		m := c.HGetAll(ctx(), key).Val()
+		var kv []string
+		for k, v := range m {
+			kv = append(kv, k+"="+v)
+		}
+		sort.Strings(kv)
+		out = strings.Join(kv, ",")
+	case "list":
+		out = strings.Join(c.LRange(ctx(), key, 0, -1).Val(), ",")
+	case "set":
+		m := c.SMembers(ctx(), key).Val()
+		sort.Strings(m)
+		out = strings.Join(m, ",")
+	case "zset":
+		for _, z := range c.ZRangeWithScores(ctx(), key, 0, -1).Val() {
+			out += fmt.Sprintf("%v=%v,", z.Member, z.Score)
+		}
+	}
+	enc := c.ObjectEncoding(ctx(), key).Val()
+	ttl := c.PTTL(ctx(), key).Val() > 0
+	return fmt.Sprintf("%s|%s|ttl=%v|%s", typ, enc, ttl, out)
+}
+
+func TestDumpDiffCrossRestore(t *testing.T) {
+	red, fc := dumpDiffClients(t)
+	setup := dumpDiffSetup()
+	for _, c := range setup {
+		if err := red.Do(ctx(), c...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := fc.Do(ctx(), c...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range setup {
+		k := c[1].(string)
+		want := dumpDiffView(t, red, k)
+		// redis -> fastcache
+		p := red.Dump(ctx(), k).Val()
+		if err := fc.Restore(ctx(), "from-redis:"+k, 0, p).Err(); err != nil {
+			t.Fatalf("RESTORE of redis's %s: %v", k, err)
+		}
+		if k == "s:ttl" {
+			fc.PExpire(ctx(), "from-redis:"+k, 400000000)
+		}
+		if got := dumpDiffView(t, fc, "from-redis:"+k); got != want {
+			t.Errorf("redis's %s restored here:\n got  %s\n want %s", k, dumpTrunc(got), dumpTrunc(want))
+		}
+		// fastcache -> redis
+		p = fc.Dump(ctx(), k).Val()
+		if err := red.Do(ctx(), "restore", "from-fc:"+k, 1000000, p).Err(); err != nil {
+			t.Fatalf("redis RESTORE of our %s: %v", k, err)
+		}
+		got := dumpDiffView(t, red, "from-fc:"+k)
+		if strings.Replace(got, "ttl=true", "ttl=false", 1) != strings.Replace(want, "ttl=true", "ttl=false", 1) {
+			t.Errorf("our %s restored by redis:\n got  %s\n want %s", k, dumpTrunc(got), dumpTrunc(want))
+		}
+	}
+}
+
+// dumpPayload seals body (type byte and value) with the footer of version.
+func dumpPayload(body []byte, version uint16) string {
+	b := binary.LittleEndian.AppendUint16(append([]byte(nil), body...), version)
+	return string(binary.LittleEndian.AppendUint64(b, rdb.CRC64(0, b)))
+}
+
+func TestDumpDiffErrors(t *testing.T) {
+	good := dumpPayload([]byte{0, 5, 'h', 'e', 'l', 'l', 'o'}, 10)
+	badCRC := []byte(good)
+	badCRC[len(badCRC)-1] ^= 1
+	truncated := dumpPayload([]byte{0, 9, 'h', 'e'}, 10)
+	cut := dumpPayload([]byte{0, 30, 'h', 'e'}, 10)
+	badType := dumpPayload([]byte{42, 1, 'x'}, 10)
+	emptyHash := dumpPayload([]byte{4, 0}, 10)
+	steps := []diffStep{
+		{args: []string{"DUMP"}},
+		{args: []string{"DUMP", "a", "b"}},
+		{args: []string{"RESTORE", "k", "0"}},
+		{args: []string{"SET", "k", "v"}},
+		{args: []string{"RESTORE", "k", "0", good}},
+		{args: []string{"RESTORE", "k", "-1", good}},
+		{args: []string{"RESTORE", "k2", "-1", good}},
+		{args: []string{"RESTORE", "k2", "x", good}},
+		{args: []string{"RESTORE", "k2", "0", "short"}},
+		{args: []string{"RESTORE", "k2", "0", string(badCRC)}},
+		{args: []string{"RESTORE", "k2", "0", dumpPayload([]byte{0, 1, 'x'}, 11)}},
+		{args: []string{"RESTORE", "k2", "0", dumpPayload([]byte{0, 1, 'x'}, 12)}},
+		{args: []string{"RESTORE", "k2", "0", truncated}},
+		{args: []string{"RESTORE", "k2", "0", badType}},
+		{args: []string{"RESTORE", "k2", "0", cut}},
+		{args: []string{"DEL", "k2"}},
+		{args: []string{"RESTORE", "k2", "0", badType}},
+		{args: []string{"RESTORE", "k2", "0", cut}},
+		{args: []string{"RESTORE", "k2", "0", emptyHash}},
+		{args: []string{"RESTORE", "k2", "0", good, "BOGUS"}},
+		{args: []string{"RESTORE", "k2", "0", good, "IDLETIME"}},
+		{args: []string{"RESTORE", "k2", "0", good, "IDLETIME", "-1"}},
+		{args: []string{"RESTORE", "k2", "0", good, "IDLETIME", "x"}},
+		{args: []string{"RESTORE", "k2", "0", good, "FREQ", "256"}},
+		{args: []string{"RESTORE", "k2", "0", good, "FREQ", "-1"}},
+		{args: []string{"RESTORE", "k2", "0", good, "FREQ", "5", "IDLETIME", "5"}},
+		{args: []string{"RESTORE", "k2", "0", good, "IDLETIME", "5", "FREQ", "5"}},
+		{args: []string{"RESTORE", "k2", "0", good, "IDLETIME", "5"}},
+		{args: []string{"GET", "k2"}},
+		{args: []string{"RESTORE", "k2", "0", good}},
+		{args: []string{"RESTORE", "k2", "0", good, "REPLACE", "FREQ", "7"}},
+		{args: []string{"RESTORE", "k3", "1", good, "ABSTTL"}},
+		{args: []string{"EXISTS", "k3"}},
+		{args: []string{"RESTORE", "k2", "1", good, "ABSTTL", "REPLACE"}},
+		{args: []string{"EXISTS", "k2"}},
+		{args: []string{"RESTORE", "k4", "100000", good}},
+		{args: []string{"TTL", "k4"}},
+		{args: []string{"RESTORE", "k5", "99999999999999", good, "ABSTTL"}},
+		{args: []string{"PEXPIRETIME", "k5"}},
+		{args: []string{"RESTORE", "k", "0", good, "REPLACE"}},
+		{args: []string{"DUMP", "k"}},
+		{args: []string{"MIGRATE"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "k", "0", "10", "BOGUS"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "k", "0", "10", "KEYS", "a"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "", "0", "10", "AUTH"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "", "0", "10", "AUTH2", "u"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "k", "0", "x"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "k", "x", "10"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "nokey", "0", "10"}},
+		{args: []string{"MIGRATE", "127.0.0.1", "1", "", "0", "10", "KEYS", "nokey", "nokey2"}},
+	}
+	runDiffScripts(t, []diffScript{{name: "dump-restore-errors", steps: steps}})
+}
+
+func TestDumpRestoreAllEncodingsRoundTrip(t *testing.T) {
+	// a payload this server writes restores to the same value here
+	_, fc := dumpDiffClients(t)
+	for _, c := range dumpDiffSetup() {
+		if err := fc.Do(ctx(), c...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		k := c[1].(string)
+		p := fc.Dump(ctx(), k).Val()
+		if err := fc.Restore(ctx(), "copy:"+k, 0, p).Err(); err != nil {
+			t.Fatal(err)
+		}
+		a, b := dumpDiffView(t, fc, k), dumpDiffView(t, fc, "copy:"+k)
+		if strings.Replace(a, "ttl=true", "ttl=false", 1) != b {
+			t.Errorf("%s: %s != %s", k, dumpTrunc(a), dumpTrunc(b))
+		}
+		if p2 := fc.Dump(ctx(), "copy:"+k).Val(); !bytes.Equal([]byte(p), []byte(p2)) && !strings.HasPrefix(k, "h:big") && k != "s:big" && k != "z:big" {
+			t.Errorf("%s: dump of the restored copy differs", k)
+		}
+	}
+}
