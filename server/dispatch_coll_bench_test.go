@@ -52,3 +52,33 @@ func BenchmarkDispatchCollections(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBigZSetPop: ZPOPMIN and ZADD on one sorted set of 100,000
+// members with random scores, as redis-benchmark's zadd and zpopmin loads
+// build and drain it (each ZPOPMIN is followed by a ZADD of a new member,
+// so the set keeps its size).
+func BenchmarkBigZSetPop(b *testing.B) {
+	c := benchClient(b)
+	rnd := uint64(1)
+	next := func() []byte {
+		rnd = rnd*6364136223846793005 + 1442695040888963407
+		return strconv.AppendUint(nil, rnd>>40, 10)
+	}
+	n := 0
+	add := func() {
+		n++
+		c.exec([][]byte{[]byte("ZADD"), []byte("myzset"), next(), []byte("element:" + strconv.Itoa(n))})
+		c.reply.Reset()
+	}
+	for i := 0; i < 100000; i++ {
+		add()
+	}
+	pop := [][]byte{[]byte("ZPOPMIN"), []byte("myzset")}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.exec(pop)
+		c.reply.Reset()
+		add()
+	}
+}
