@@ -84,13 +84,21 @@ func init() {
 const (
 	sizeSafetyLimit = 8192
 	fillMax         = 1<<15 - 1
+	lpHeader        = 7 // a listpack's total-bytes and count header, and its end byte
+
+	sizeEstimateOverhead = 8
 )
 
 var optimizationLevel = [5]int{4096, 8192, 16384, 32768, 65536}
 
-// nodeFits reports whether a node of sz bytes and n entries may take one
-// more entry of esz bytes (a node with no entry takes anything).
-func nodeFits(sz, n, esz int) bool {
+// nodeFits reports whether a node whose entries take sz bytes, n of them,
+// may take one more entry, a value of vlen bytes (a node with no entry
+// takes anything). It judges as Redis 7.0's _quicklistNodeAllowInsert
+// does, so that nodes split where Redis's do (DUMP writes them as they
+// are): by an overestimate of the listpack's size afterwards, its 7 bytes
+// of header and end, the entries, and the new value's length plus 8
+// (SIZE_ESTIMATE_OVERHEAD).
+func nodeFits(sz, n, vlen int) bool {
 	if n == 0 {
 		return true
 	}
@@ -99,7 +107,7 @@ func nodeFits(sz, n, esz int) bool {
 	}
 	fill := ListMaxListpackSize.Load()
 	fill = min(max(fill, -5), fillMax)
-	nsz := sz + esz
+	nsz := lpHeader + sz + vlen + sizeEstimateOverhead
 	if fill < 0 {
 		return nsz <= optimizationLevel[-fill-1]
 	}
@@ -488,7 +496,7 @@ func (l *List) prependTo(nd *lnode, e *enc) {
 func (l *List) PushTail(v []byte) {
 	e := encode(v)
 	live := l.live()
-	if len(live) == 0 || !nodeFits(live[len(live)-1].size(), int(live[len(live)-1].n), e.total) {
+	if len(live) == 0 || !nodeFits(live[len(live)-1].size(), int(live[len(live)-1].n), len(v)) {
 		if l.h > 0 && len(l.nodes) == cap(l.nodes) {
 			// reuse the room left by nodes popped from the head (a queue
 			// would otherwise grow its node array forever)
@@ -535,7 +543,7 @@ func (l *List) PushTailMany(vals [][]byte) {
 		add := 0
 		for _, v := range vals {
 			e := encode(v)
-			if !nodeFits(size+add, n, e.total) {
+			if !nodeFits(size+add, n, len(v)) {
 				break
 			}
 			add += e.total
@@ -572,7 +580,7 @@ func (l *List) PushHeadMany(vals [][]byte) {
 		add := 0
 		for _, v := range vals {
 			e := encode(v)
-			if !nodeFits(size+add, n, e.total) {
+			if !nodeFits(size+add, n, len(v)) {
 				break
 			}
 			add += e.total
@@ -602,7 +610,7 @@ func (l *List) PushHeadMany(vals [][]byte) {
 func (l *List) PushHead(v []byte) {
 	e := encode(v)
 	live := l.live()
-	if len(live) == 0 || !nodeFits(live[0].size(), int(live[0].n), e.total) {
+	if len(live) == 0 || !nodeFits(live[0].size(), int(live[0].n), len(v)) {
 		var nd lnode
 		if len(live) > 0 {
 			nd = l.nextNode(&live[0], e.total, true)
@@ -822,7 +830,7 @@ func (l *List) InsertAt(i int, v []byte) {
 	ni, p := l.locate(i)
 	e := encode(v)
 	live := l.live()
-	if p == int(live[ni].off) && ni > 0 && nodeFits(live[ni-1].size(), int(live[ni-1].n), e.total) {
+	if p == int(live[ni].off) && ni > 0 && nodeFits(live[ni-1].size(), int(live[ni-1].n), len(v)) {
 		// at the start of a node: the end of the previous one may take it
 		l.appendTo(&live[ni-1], &e)
 		l.n++

@@ -64,7 +64,15 @@ func dumpDiffSetup() [][]any {
 	for i := 0; i < 3000; i++ {
 		big = append(big, fmt.Sprintf("element-%d", i))
 	}
-	cmds = append(cmds, big, []any{"rpush", "l:huge", strings.Repeat("H", 9000), "x", strings.Repeat("J", 20000)})
+	lbig := []any{"lpush", "l:bighead"} // nodes grown at the head, numbers among the strings
+	for i := 0; i < 2000; i++ {
+		lbig = append(lbig, fmt.Sprintf("v%d", i), fmt.Sprint(i*i))
+	}
+	lmid := []any{"rpush", "l:sizes"} // element sizes across the estimate's steps (64, 254 bytes)
+	for i := 0; i < 400; i++ {
+		lmid = append(lmid, strings.Repeat("s", i%300))
+	}
+	cmds = append(cmds, big, lbig, lmid, []any{"rpush", "l:huge", strings.Repeat("H", 9000), "x", strings.Repeat("J", 20000)})
 	h := []any{"hset", "h:big"}
 	z := []any{"zadd", "z:big"}
 	s := []any{"sadd", "s:big"}
@@ -86,7 +94,7 @@ func dumpDiffSetup() [][]any {
 // whatever its memory layout.
 var dumpDeterministic = []string{"s:short", "s:empty", "s:long", "s:21", "s:rand", "s:int", "s:neg", "s:i32", "s:i33",
 	"s:min", "s:max", "s:negzero", "s:lead", "s:ttl", "h:small", "z:small", "l:small", "si:small", "si:wide",
-	"l:huge"}
+	"l:huge", "l:big", "l:bighead", "l:sizes"}
 
 func TestDumpDiffBytes(t *testing.T) {
 	red, fc := dumpDiffClients(t)
