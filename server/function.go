@@ -19,6 +19,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/internal/glob"
+	"fastcache/internal/rdb"
 )
 
 // functions is the FUNCTION state, guarded by scripting.runMu.
@@ -605,8 +606,11 @@ func functionList(c *Client, args [][]byte) {
 	}
 }
 
-// The DUMP payload: "FCFN" | version u16 | count u32 | (len u32 | code)* |
-// CRC-64 (ECMA) of what precedes it.
+// FUNCTION DUMP writes Redis 7.0's payload (internal/rdb: each library's
+// code after the RDB_OPCODE_FUNCTION2 opcode, then the RDB version and a
+// CRC-64), so libraries move between fastcache and Redis both ways.
+// FUNCTION RESTORE also takes the payloads earlier fastcache versions wrote
+// ("FCFN" | version u16 | count u32 | (len u32 | code)* | CRC-64 ECMA).
 const functionDumpVersion = 1
 
 var crcTable = crc64.MakeTable(crc64.ECMA)
@@ -619,20 +623,38 @@ func functionDump(c *Client, args [][]byte) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	b := []byte("FCFN")
-	b = binary.LittleEndian.AppendUint16(b, functionDumpVersion)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(names)))
+	codes := make([][]byte, 0, len(names))
 	for _, n := range names {
-		code := s.scr.fn.libs[n].code
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(code)))
-		b = append(b, code...)
+		codes = append(codes, []byte(s.scr.fn.libs[n].code))
 	}
 	s.scr.runMu.Unlock()
-	b = binary.LittleEndian.AppendUint64(b, crc64.Checksum(b, crcTable))
-	c.reply.Bulk(b)
+	c.reply.Bulk(rdb.AppendFunctions(codes))
 }
 
-func parseFunctionDump(b []byte) ([]string, bool) {
+// parseFunctionDump returns the library codes of a FUNCTION DUMP payload,
+// or the error FUNCTION RESTORE replies.
+func parseFunctionDump(b []byte) ([]string, string) {
+	const wrong = "ERR DUMP payload version or checksum are wrong"
+	if bytes.HasPrefix(b, []byte("FCFN")) {
+		if codes, ok := parseLegacyFunctionDump(b); ok {
+			return codes, ""
+		}
+	}
+	raw, err := rdb.DecodeFunctions(b)
+	if err == rdb.ErrChecksum {
+		return nil, wrong
+	}
+	if err != nil {
+		return nil, "ERR " + err.Error()
+	}
+	codes := make([]string, len(raw))
+	for i, c := range raw {
+		codes[i] = string(c)
+	}
+	return codes, ""
+}
+
+func parseLegacyFunctionDump(b []byte) ([]string, bool) {
 	if len(b) < 18 || !bytes.HasPrefix(b, []byte("FCFN")) {
 		return nil, false
 	}
@@ -675,9 +697,9 @@ func functionRestore(c *Client, args [][]byte) {
 			return
 		}
 	}
-	codes, ok := parseFunctionDump(args[2])
-	if !ok {
-		c.reply.Error("ERR DUMP payload version or checksum are wrong")
+	codes, bad := parseFunctionDump(args[2])
+	if bad != "" {
+		c.reply.Error(bad)
 		return
 	}
 	if err := c.srv.cache.CheckWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
@@ -697,7 +719,12 @@ func functionRestore(c *Client, args [][]byte) {
 			}
 			libs = append(libs, lib)
 		}
-		seen := map[string]bool{}
+		// The payload's libraries among themselves (Redis loads them into a
+		// context of their own first), then as Redis's libraryJoin judges
+		// them against the loaded ones, before anything changes: an existing
+		// library is an error unless REPLACE replaces it, and then no
+		// function may collide with one of a library that stays.
+		seen, seenFn := map[string]bool{}, map[string]bool{}
 		for _, l := range libs {
 			if seen[l.name] {
 				msg = "ERR Library '" + l.name + "' already exists"
@@ -705,14 +732,27 @@ func functionRestore(c *Client, args [][]byte) {
 			}
 			seen[l.name] = true
 			for fn := range l.funcs {
-				if other := s.scr.fn.funcs[fn]; policy == "append" && other != nil {
+				if seenFn[fn] {
 					msg = "ERR Function " + fn + " already exists"
 					return
 				}
+				seenFn[fn] = true
 			}
-			if policy == "append" && s.scr.fn.libs[l.name] != nil {
-				msg = "ERR Library " + l.name + " already exists"
-				return
+		}
+		if policy != "flush" {
+			for _, l := range libs {
+				if policy == "append" && s.scr.fn.libs[l.name] != nil {
+					msg = "ERR Library " + l.name + " already exists"
+					return
+				}
+			}
+			for _, l := range libs {
+				for fn := range l.funcs {
+					if other := s.scr.fn.funcs[fn]; other != nil && !seen[other.lib.name] {
+						msg = "ERR Function " + fn + " already exists"
+						return
+					}
+				}
 			}
 		}
 		if policy == "flush" {

@@ -539,7 +539,7 @@ var sweepKnownDiffs = []sweepKnownDiff{
 	{func(a []string, r, f string) bool {
 		return sweepIs(a, "function", "dump") && r[0] == '$' && f[0] == '$'
 	},
-		"FUNCTION DUMP payloads are fastcache's own format, not Redis's RDB encoding (README: Scripting)"},
+		"FUNCTION DUMP lists several libraries in name order, Redis in its hash table's (README: Scripting)"},
 }
 
 // sweepIs reports whether a call is the command (and subcommand) named.
