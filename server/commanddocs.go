@@ -546,6 +546,7 @@ type cmdDoc struct {
 //	name:type       an argument (types: key string integer double pattern unix-time;
 //	                the name ends at the last colon, so ip:port:string works)
 //	TOKEN           a pure token (its name is the token in lower case)
+//	name:""         the empty token, named
 //	TOKEN name:type the argument with its token (EX seconds)
 //	[ ... ]         optional; ( ... ) a group; a|b alternatives (oneof)
 //	name=[ ... ]    names a group; a trailing ... marks "multiple"
@@ -651,7 +652,7 @@ var argSpecs = map[string][2]string{
 	"copy":        {"O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "source:key destination:key [DB destination-db:integer] [REPLACE]"},
 	"dump":        {"O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).", "key:key"},
 	"restore":     {"O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).", "key:key ttl:integer serialized-value:string [REPLACE] [ABSTTL] [IDLETIME seconds:integer] [FREQ frequency:integer]"},
-	"migrate":     {"This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", "host:string port:integer key_or_empty=(key:key|empty-string:\"\") destination-db:integer timeout:integer [COPY] [REPLACE] [authentication=(AUTH password:string|AUTH2 username:string password:string)] [KEYS key:key...]"},
+	"migrate":     {"This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.", "host:string port:integer key_or_empty_string=(key:key|empty_string:\"\") destination-db:integer timeout:integer [COPY] [REPLACE] [authentication=(AUTH password:string|AUTH2 username:string password:string)] [KEYS key:key...]"},
 	"expire":      {"O(1)", "key:key seconds:integer [condition=(NX|XX|GT|LT)]"},
 	"pexpire":     {"O(1)", "key:key milliseconds:integer [condition=(NX|XX|GT|LT)]"},
 	"expireat":    {"O(1)", "key:key unix-time-seconds:unix-time [condition=(NX|XX|GT|LT)]"},
@@ -816,7 +817,9 @@ func (p *specParser) item() *argDoc {
 		multiple = true
 	}
 	var a *argDoc
-	if i := strings.LastIndexByte(word, ':'); i > 0 {
+	if i := strings.LastIndexByte(word, ':'); i > 0 && word[i+1:] == `""` {
+		a = &argDoc{name: word[:i], typ: "pure-token"} // the empty token (MIGRATE's "" for no key)
+	} else if i > 0 {
 		a = &argDoc{name: word[:i], typ: word[i+1:]}
 	} else {
 		a = &argDoc{name: strings.ToLower(word), typ: "pure-token", token: word}
