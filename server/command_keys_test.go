@@ -75,9 +75,10 @@ func TestTrackingMovableKeysRedisDiff(t *testing.T) {
 }
 
 // TestRedisDiffCommandInfo: for every command and subcommand both servers
-// have, COMMAND INFO's name, arity, flags (in Redis's order), key positions
-// and ACL categories are redis-server's. Client libraries and proxies read
-// them (which commands write, which block, where the keys are).
+// have, COMMAND INFO's name, arity, flags (in Redis's order), key positions,
+// ACL categories, tips and key specifications are redis-server's. Client
+// libraries and proxies read them (which commands write, which block,
+// where the keys are).
 func TestRedisDiffCommandInfo(t *testing.T) {
 	redisAddr := diffRedisServer(t)
 	fc := startServer(t)
@@ -96,7 +97,7 @@ func TestRedisDiffCommandInfo(t *testing.T) {
 		out := map[string]string{}
 		var add func(e []any)
 		add = func(e []any) {
-			out[e[0].(string)] = fmt.Sprint(e[:7])
+			out[e[0].(string)] = fmt.Sprint(e[:9])
 			if len(e) >= 10 {
 				for _, s := range e[9].([]any) {
 					add(s.([]any))
@@ -123,4 +124,48 @@ func TestRedisDiffCommandInfo(t *testing.T) {
 	if compared < 250 {
 		t.Fatalf("only %d commands compared", compared)
 	}
+}
+
+// TestRedisDiffGetKeysAndFlags: COMMAND GETKEYSANDFLAGS names the keys of
+// calls of every key-finding style with redis-server's flags for each, and
+// COMMAND INFO's RESP3 form (sets, maps) is redis-server's byte for byte.
+func TestRedisDiffGetKeysAndFlags(t *testing.T) {
+	c := func(args ...string) diffStep {
+		return diffStep{args: append([]string{"COMMAND", "GETKEYSANDFLAGS"}, args...)}
+	}
+	steps := []diffStep{
+		c("get", "k"), c("set", "k", "v"), c("set", "k", "v", "get"), c("set", "k", "v", "GET", "ex", "10"),
+		c("mset", "a", "1", "b", "2"), c("mget", "a", "b", "c"), c("del", "a", "b"), c("watch", "a"),
+		c("lmove", "a", "b", "left", "right"), c("rpoplpush", "a", "b"), c("blmove", "a", "b", "left", "right", "0"),
+		c("smove", "a", "b", "m"), c("rename", "a", "b"), c("renamenx", "a", "b"), c("copy", "a", "b"),
+		c("zunionstore", "d", "2", "a", "b"), c("zinterstore", "d", "2", "a", "b", "weights", "1", "2"),
+		c("zdiffstore", "d", "2", "a", "b"), c("zunion", "2", "a", "b"), c("zinter", "2", "a", "b"),
+		c("zrangestore", "d", "s", "0", "-1"), c("sunionstore", "d", "a", "b"), c("sinterstore", "d", "a"),
+		c("sdiffstore", "d", "a", "b"), c("sintercard", "2", "a", "b"), c("zintercard", "2", "a", "b"),
+		c("lmpop", "2", "a", "b", "left"), c("blmpop", "0", "2", "a", "b", "left"), c("zmpop", "2", "a", "b", "min"),
+		c("bzmpop", "0", "2", "a", "b", "min"), c("blpop", "a", "b", "0"), c("bzpopmin", "a", "b", "0"),
+		c("eval", "return 1", "2", "a", "b", "x"), c("evalsha", "abc", "1", "a"), c("fcall", "f", "2", "a", "b"),
+		c("fcall_ro", "f", "1", "a"), c("eval_ro", "return 1", "1", "a"),
+		c("xread", "count", "2", "streams", "a", "b", "0", "0"), c("xread", "streams", "a", "0"),
+		c("xreadgroup", "group", "g", "c", "streams", "a", "b", ">", ">"), c("xadd", "s", "*", "f", "v"),
+		c("georadius", "k", "0", "0", "1", "m", "store", "d"), c("georadius", "k", "0", "0", "1", "m", "storedist", "e"),
+		c("georadiusbymember", "k", "m", "1", "km", "store", "d"), c("geosearchstore", "d", "s", "frommember", "m", "byradius", "1", "m"),
+		c("sort", "a"), c("sort", "a", "by", "x", "store", "d"), c("sort", "a", "STORE", "d", "get", "#"), c("sort_ro", "a", "by", "x"),
+		c("bitfield", "a", "get", "u8", "0"), c("bitfield", "a", "get", "u8", "0", "incrby", "u8", "0", "1"),
+		c("bitfield", "a", "set", "u8", "0", "1"), c("bitfield_ro", "a", "get", "u8", "0"), c("bitop", "and", "d", "a", "b"),
+		c("migrate", "h", "1", "k", "0", "5"), c("migrate", "h", "1", "", "0", "5", "keys", "a", "b"),
+		c("migrate", "h", "1", "", "0", "5", "copy", "replace", "keys", "a"),
+		c("object", "encoding", "k"), c("memory", "usage", "k"), c("xinfo", "stream", "s"), c("xgroup", "create", "s", "g", "$"),
+		c("lcs", "a", "b"), c("pfmerge", "d", "a", "b"), c("pfcount", "a", "b"), c("getex", "k", "ex", "1"), c("getdel", "k"),
+		c("restore", "k", "0", "x"), c("dump", "k"), c("touch", "a", "b"), c("unlink", "a", "b"), c("exists", "a", "a"),
+		c("hset", "h", "f", "v"), c("incr", "k"), c("append", "k", "v"), c("setrange", "k", "0", "v"), c("expire", "k", "1"),
+		c("object", "freq", "k"), c("lpos", "l", "x"), c("linsert", "l", "before", "a", "b"), c("spop", "s"),
+		c("nosuch", "k"), c("ping"), c("get"), c("eval", "return 1", "0"),
+	}
+	info := func(args ...string) diffStep { return diffStep{args: append([]string{"COMMAND", "INFO"}, args...)} }
+	resp3 := []diffStep{
+		{args: []string{"HELLO", "3"}, norm: diffHello},
+		info("get", "set", "sort", "eval", "xread", "migrate", "randomkey", "zunionstore", "object|encoding", "xgroup|create"),
+	}
+	runDiffScripts(t, []diffScript{{"getkeysandflags", steps}, {"command-info-resp3", resp3}})
 }

@@ -194,15 +194,8 @@ func statusSet(c *Client, items []string) {
 	}
 }
 
-// keySpecFlags are the access flags of a command's keys.
-func keySpecFlags(cmd *Command) []string {
-	if cmd.Flags&flagWrite != 0 {
-		return []string{"RW", "ACCESS", "UPDATE"}
-	}
-	return []string{"RO", "ACCESS"}
-}
-
-// replyCommandInfo writes one COMMAND INFO entry (Redis 7: ten fields).
+// replyCommandInfo writes one COMMAND INFO entry (Redis 7: ten fields;
+// tips and key specifications are sets in RESP3).
 func replyCommandInfo(c *Client, cmd *Command) {
 	r := &c.reply
 	r.Array(10)
@@ -213,41 +206,13 @@ func replyCommandInfo(c *Client, cmd *Command) {
 	r.Int(int64(cmd.LastKey))
 	r.Int(int64(cmd.Step))
 	statusSet(c, aclCategories(cmd))
-	r.Set(0) // tips
-	if cmd.FirstKey > 0 {
-		last := cmd.LastKey
-		if last >= 0 {
-			last -= cmd.FirstKey
-		}
-		r.Array(1)
-		r.Map(3)
-		r.BulkString("flags")
-		statusSet(c, keySpecFlags(cmd))
-		r.BulkString("begin_search")
-		r.Map(2)
-		r.BulkString("type")
-		r.BulkString("index")
-		r.BulkString("spec")
-		r.Map(1)
-		r.BulkString("index")
-		r.Int(int64(cmd.FirstKey))
-		r.BulkString("find_keys")
-		r.Map(2)
-		r.BulkString("type")
-		r.BulkString("range")
-		r.BulkString("spec")
-		r.Map(3)
-		r.BulkString("lastkey")
-		r.Int(int64(last))
-		r.BulkString("keystep")
-		r.Int(int64(cmd.Step))
-		r.BulkString("limit")
-		r.Int(0)
-	} else {
-		r.Array(0)
-	}
+	replyTipsAndKeySpecs(c, cmd)
 	subs := sortedSubs(cmd)
-	r.Array(len(subs))
+	if len(subs) == 0 {
+		r.Set(0) // Redis: an empty set, but an array of the subcommands (in its hash table's order; here by name)
+	} else {
+		r.Array(len(subs))
+	}
 	for _, s := range subs {
 		replyCommandInfo(c, s)
 	}
@@ -449,6 +414,13 @@ func commandList(c *Client, args [][]byte) {
 // commandKeys resolves COMMAND GETKEYS's target and its key positions,
 // replying with Redis's errors; ok=false means replied.
 func commandKeys(c *Client, args [][]byte) (cmd *Command, keys [][]byte, ok bool) {
+	cmd, keys, _, ok = commandKeyPositions(c, args)
+	return cmd, keys, ok
+}
+
+// commandKeyPositions is commandKeys with each key's position in the
+// command (the name at 0).
+func commandKeyPositions(c *Client, args [][]byte) (cmd *Command, keys [][]byte, pos []int, ok bool) {
 	full := args[2:]
 	cmd = commands[strings.ToLower(string(full[0]))]
 	if cmd != nil && cmd.Sub != nil && len(full) >= 2 {
@@ -459,22 +431,23 @@ func commandKeys(c *Client, args [][]byte) (cmd *Command, keys [][]byte, ok bool
 	switch {
 	case cmd == nil:
 		c.reply.Error("ERR Invalid command specified")
-		return nil, nil, false
+		return nil, nil, nil, false
 	case cmd.FirstKey <= 0 && cmd.KeyFn == nil:
 		c.reply.Error("ERR The command has no key arguments")
-		return nil, nil, false
+		return nil, nil, nil, false
 	case !arityOK(cmd.Arity, len(full)):
 		c.reply.Error("ERR Invalid number of arguments specified for command")
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	for _, i := range cmd.keyPositions(full, nil) {
+	pos = cmd.keyPositions(full, nil)
+	for _, i := range pos {
 		keys = append(keys, full[i])
 	}
 	if len(keys) == 0 && !noMandatoryKeys[cmd.Name] {
 		c.reply.Error("ERR Invalid arguments specified for command")
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	return cmd, keys, true
+	return cmd, keys, pos, true
 }
 
 func commandGetKeys(c *Client, args [][]byte) {
@@ -489,16 +462,16 @@ func commandGetKeys(c *Client, args [][]byte) {
 }
 
 func commandGetKeysAndFlags(c *Client, args [][]byte) {
-	cmd, keys, ok := commandKeys(c, args)
+	cmd, keys, pos, ok := commandKeyPositions(c, args)
 	if !ok {
 		return
 	}
-	fl := keySpecFlags(cmd)
+	fl := keyFlags(cmd, args[2:], pos) // a subcommand's positions count from its parent, as its specs do
 	c.reply.Array(len(keys))
-	for _, k := range keys {
+	for i, k := range keys {
 		c.reply.Array(2)
 		c.reply.Bulk(k)
-		statusSet(c, fl)
+		statusSet(c, fl[i])
 	}
 }
 
