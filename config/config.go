@@ -78,6 +78,7 @@ type values struct {
 	exportOnFull                 string
 	exportWriteTimeout           int64
 	replicaof, masterauth        string
+	replPingPeriod, replTimeout  int64        // seconds
 	pubsub                       pubsubValues // config/pubsub.go
 	metricsListen                string
 	latencyTracking              bool
@@ -523,6 +524,9 @@ func init() {
 		},
 		get: func(v *values) string { return v.replicaof }})
 	strD("masterauth", "", true, "password to authenticate to the primary", func(v *values) *string { return &v.masterauth })
+	intD("repl-ping-replica-period", 10, 1, 1<<31-1, true, "seconds between the primary's heartbeats to its replicas", func(v *values) *int64 { return &v.replPingPeriod })
+	intD("repl-ping-slave-period", 10, 1, 1<<31-1, true, "alias of repl-ping-replica-period", func(v *values) *int64 { return &v.replPingPeriod })
+	intD("repl-timeout", 60, 1, 1<<31-1, true, "seconds without traffic after which either side drops the replication link", func(v *values) *int64 { return &v.replTimeout })
 }
 
 // Default returns the built-in configuration.
@@ -942,6 +946,17 @@ func (c *Config) WALExportWriteTimeout() time.Duration {
 }
 func (c *Config) ReplicaOf() string  { return c.v.Load().replicaof }
 func (c *Config) MasterAuth() string { return c.v.Load().masterauth }
+
+// ReplPingReplicaPeriod is how often a primary sends its replicas a heartbeat.
+func (c *Config) ReplPingReplicaPeriod() time.Duration {
+	return time.Duration(c.v.Load().replPingPeriod) * time.Second
+}
+
+// ReplTimeout is how long a replication link may stay silent before either
+// side drops it.
+func (c *Config) ReplTimeout() time.Duration {
+	return time.Duration(c.v.Load().replTimeout) * time.Second
+}
 
 // Observability (metrics-listen, latency tracking and monitor).
 

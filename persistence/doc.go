@@ -247,7 +247,7 @@
 // WAL frames:
 //
 //	0   magic    u16  0xFC50 (a WAL frame starts with 0xFC57)
-//	2   kind     u8   1 PUBLISH, 2 SPUBLISH
+//	2   kind     u8   1 PUBLISH, 2 SPUBLISH, 3 PING (a heartbeat, lengths 0)
 //	3   -        u8   0
 //	4   chanLen  u32
 //	8   msgLen   u32
@@ -269,4 +269,14 @@
 // replica then sends it again without the word, on the same connection.
 // Unknown capability words are ignored, so later ones can be added the same
 // way.
+//
+// Heartbeats. A replica that adds the capability word "heartbeat" gets it
+// back at the end of the +CONTINUE or +FULLRESYNC line (an older primary
+// does not confirm it), "\n" lines every second before that line while the
+// primary makes the snapshot, and a PING message frame (kind 3, empty)
+// every repl-ping-replica-period seconds once it streams; PING frames are
+// message frames in every respect above (no offset, no backlog, never on
+// disk), sent whether or not the replica asked for "pubsub". The replica
+// sends "\n" lines while it loads a snapshot and "ACK <offset>\n" every
+// second after. Either side drops a link silent for repl-timeout seconds.
 package persistence

@@ -66,6 +66,11 @@ type Hub struct {
 	onAck     atomic.Pointer[func()] // called after each replica acknowledgement (WAIT)
 	// exportedLSN: every record up to it was published (Exported)
 	exportedLSN atomic.Uint64
+	// WAIT: the stream offset at the end of recent writer rounds, by LSN
+	marksMu sync.Mutex
+	marks   [ackMarks]lsnOffset // a ring, oldest at marks[markHead]
+	nmarks  int
+	markHd  int
 
 	stats     Stats // export subscribers and collectors (INFO wal_export)
 	replStats Stats // replicas
@@ -483,20 +488,66 @@ func (s *Sub) Ack(off int64) {
 	}
 }
 
-// AckTarget is the stream offset that covers every record up to lsn, once
-// the WAL exported them all (ok): a replica that acknowledged it has them.
+// lsnOffset is one writer round's end: every record up to lsn lies
+// before stream offset off.
+type lsnOffset struct {
+	lsn uint64
+	off int64
+}
+
+// ackMarks is how many recent rounds AckTarget tells apart; a write older
+// than all of them maps to the oldest kept (a later offset: WAIT may then
+// wait for more than it must, never for less).
+const ackMarks = 1 << 14
+
+// AckTarget is a stream offset that covers every record up to lsn, once
+// the WAL exported them all (ok): the offset at the end of the first
+// writer round whose watermark reached lsn, so a replica that acknowledged
+// it has them, without waiting for the writes that came later.
 func (h *Hub) AckTarget(lsn uint64) (offset int64, ok bool) {
+	if lsn == 0 {
+		return 0, true // nothing written: any replica has it
+	}
 	if h.exportedLSN.Load() < lsn {
 		return 0, false
 	}
-	return h.Offset(), true // read after the watermark: it covers those frames
+	h.marksMu.Lock()
+	defer h.marksMu.Unlock()
+	n := h.nmarks
+	at := func(i int) lsnOffset { return h.marks[(h.markHd+i)%ackMarks] }
+	// the first mark with lsn at or above the target
+	lo, hi := 0, n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if at(mid).lsn < lsn {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == n { // not noted (cannot happen once exported): the newest offset
+		return h.Offset(), true
+	}
+	return at(lo).off, true
 }
 
-// noteExported records the WAL's exported watermark (Exported).
+// noteExported records the WAL's exported watermark (Exported) and the
+// stream offset that covers it.
 func (h *Hub) noteExported(lsn uint64) {
-	if lsn > h.exportedLSN.Load() { // one writer goroutine calls it
-		h.exportedLSN.Store(lsn)
+	if lsn <= h.exportedLSN.Load() { // rounds are serialized
+		return
 	}
+	off := h.Offset() // read after the round's Publish: covers every record up to lsn
+	h.marksMu.Lock()
+	if h.nmarks < ackMarks {
+		h.marks[(h.markHd+h.nmarks)%ackMarks] = lsnOffset{lsn, off}
+		h.nmarks++
+	} else {
+		h.marks[h.markHd] = lsnOffset{lsn, off}
+		h.markHd = (h.markHd + 1) % ackMarks
+	}
+	h.marksMu.Unlock()
+	h.exportedLSN.Store(lsn) // after the mark: AckTarget finds it
 }
 
 // OnAck sets the function called after each replica acknowledgement.

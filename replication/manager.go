@@ -22,14 +22,16 @@ import (
 // The replica protocol, on the primary's RESP port:
 //
 //	replica -> primary: AUTH <masterauth>          (when masterauth is set)
-//	replica -> primary: FCSYNC <run id|?> <offset> <listening port> [pubsub]
-//	primary -> replica: +CONTINUE <run id> <offset>\r\n        (resume from the backlog)
-//	                or  +FULLRESYNC <run id> <offset>\r\n$<n>\r\n<n snapshot bytes>
+//	replica -> primary: FCSYNC <run id|?> <offset> <listening port> [pubsub] [heartbeat]
+//	primary -> replica: +CONTINUE <run id> <offset> [heartbeat]\r\n   (resume from the backlog)
+//	                or  +FULLRESYNC <run id> <offset> [heartbeat]\r\n$<n>\r\n<n snapshot bytes>
 //	primary -> replica: frames from <offset> on, byte for byte as in the WAL
 //	replica -> primary: "ACK <offset>\n" about every second and after applying
 //
 // With the capability word "pubsub" the primary also sends the PUBLISHes and
 // SPUBLISHes made on it as message frames between the WAL frames (pubsub.go).
+// With "heartbeat" it confirms the word and sends heartbeats, and both
+// sides drop a link silent for repl-timeout (heartbeat.go).
 //
 // After a full resync the replica applies a stream record only if the
 // snapshot does not already hold it (its LSN is above the cut of the primary
@@ -50,7 +52,10 @@ type ManagerOptions struct {
 	// Publish delivers a PUBLISH (shard: SPUBLISH) of the primary to this
 	// server's subscribers (nil: the replica does not ask for messages).
 	Publish func(shard bool, channel, message []byte)
-	Log     zerolog.Logger
+	// PingPeriod (repl-ping-replica-period) and Timeout (repl-timeout);
+	// nil: 10 s and 60 s.
+	PingPeriod, Timeout func() time.Duration
+	Log                 zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -62,6 +67,28 @@ type Manager struct {
 	replica   *Replica
 	resume    *cache.ReplPos // where the first replica session starts (Resume)
 	following atomic.Bool    // replica != nil, read without the lock
+
+	// INFO stats: full resyncs served, resumes granted and refused
+	syncFull, syncPartialOK, syncPartialErr atomic.Int64
+}
+
+// SyncStats are INFO stats' sync_full, sync_partial_ok and sync_partial_err.
+func (m *Manager) SyncStats() (full, partialOK, partialErr int64) {
+	return m.syncFull.Load(), m.syncPartialOK.Load(), m.syncPartialErr.Load()
+}
+
+func (m *Manager) pingPeriod() time.Duration {
+	if m.o.PingPeriod == nil {
+		return 10 * time.Second
+	}
+	return m.o.PingPeriod()
+}
+
+func (m *Manager) timeout() time.Duration {
+	if m.o.Timeout == nil {
+		return 60 * time.Second
+	}
+	return m.o.Timeout()
 }
 
 // Resume makes the next replica started continue from pos (the position
@@ -140,9 +167,23 @@ func (m *Manager) ForwardPublish(shard bool, channel, message []byte) {
 }
 
 // ServeReplica takes over the connection of a replica that sent FCSYNC
-// (pubsub: with the capability word, it takes message frames).
-func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int, pubsub bool) {
+// with the capability words caps (CapaPubSub: it takes message frames;
+// CapaHeartbeat: heartbeats).
+func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int, caps []string) {
 	conn.SetDeadline(time.Time{})
+	pubsub, heartbeat := false, false
+	for _, c := range caps {
+		switch strings.ToLower(c) {
+		case CapaPubSub:
+			pubsub = true
+		case CapaHeartbeat:
+			heartbeat = true
+		}
+	}
+	confirm := ""
+	if heartbeat {
+		confirm = " " + CapaHeartbeat
+	}
 	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
 	if m.o.Snapshot == nil {
 		io.WriteString(conn, "-ERR this server cannot serve replicas: it runs with appendonly no\r\n")
@@ -163,9 +204,17 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	}
 	sub.Port = port
 	if resume {
+		m.syncPartialOK.Add(1)
+	} else {
+		if runID != "?" {
+			m.syncPartialErr.Add(1)
+		}
+		m.syncFull.Add(1)
+	}
+	if resume {
 		log.Info().Int64("offset", off).Msg("replica resumes from the backlog")
 		conn.SetWriteDeadline(time.Now().Add(hub.writeTimeout()))
-		if _, err := fmt.Fprintf(conn, "+CONTINUE %s %d\r\n", hub.RunID(), off); err != nil {
+		if _, err := fmt.Fprintf(conn, "+CONTINUE %s %d%s\r\n", hub.RunID(), off, confirm); err != nil {
 			sub.Close(err)
 			return
 		}
@@ -173,14 +222,23 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	} else {
 		log.Info().Int64("offset", off).Msg("full resynchronization: taking a snapshot for the replica")
 		start := time.Now()
+		var stopKA, kaDone chan struct{}
+		if heartbeat {
+			stopKA, kaDone = make(chan struct{}), make(chan struct{})
+			go keepAlive(conn, stopKA, kaDone)
+		}
 		f, size, err := m.o.Snapshot()
+		if heartbeat {
+			close(stopKA)
+			<-kaDone
+		}
 		if err != nil {
 			log.Error().Err(err).Msg("snapshot for the replica failed")
 			fmt.Fprintf(conn, "-ERR snapshot for the replica failed: %v\r\n", err)
 			sub.Close(err)
 			return
 		}
-		err = sendSnapshot(conn, f, size, hub.RunID(), off, hub.writeTimeout())
+		err = sendSnapshot(conn, f, size, hub.RunID(), off, confirm, hub.writeTimeout())
 		f.Close()
 		if err != nil {
 			sub.Close(fmt.Errorf("sending the snapshot: %w", err))
@@ -189,12 +247,24 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 		log.Info().Int64("bytes", size).Dur("took", time.Since(start).Round(time.Microsecond)).Msg("snapshot sent to the replica, streaming the log")
 		sub.Start()
 	}
+	if heartbeat {
+		go pinger(sub, m.pingPeriod)
+	}
 	go func() {
+		// Every replica sends ACK every second: one silent for repl-timeout
+		// is gone (a partition, a stopped process) even if its socket is not.
 		br := bufio.NewReaderSize(conn, 4096)
 		for {
+			timeout := m.timeout()
+			conn.SetReadDeadline(time.Now().Add(timeout))
 			line, err := readLine(br, 1024)
 			if err != nil {
-				sub.Close(nil)
+				if isTimeout(err) {
+					err = fmt.Errorf("timeout: no acknowledgement for %v (repl-timeout)", timeout)
+				} else {
+					err = nil
+				}
+				sub.Close(err)
 				return
 			}
 			if f := strings.Fields(line); len(f) == 2 && f[0] == "ACK" {
@@ -209,9 +279,9 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	}
 }
 
-func sendSnapshot(conn net.Conn, f *os.File, size int64, runID string, off int64, timeout time.Duration) error {
+func sendSnapshot(conn net.Conn, f *os.File, size int64, runID string, off int64, confirm string, timeout time.Duration) error {
 	conn.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s %d\r\n$%d\r\n", runID, off, size); err != nil {
+	if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s %d%s\r\n$%d\r\n", runID, off, confirm, size); err != nil {
 		return err
 	}
 	buf := make([]byte, 1<<20)

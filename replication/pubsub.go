@@ -41,7 +41,7 @@ const CapaPubSub = "pubsub"
 // A message frame:
 //
 //	0   magic    u16  0xFC50 (a WAL frame's is 0xFC57)
-//	2   kind     u8   1 PUBLISH, 2 SPUBLISH
+//	2   kind     u8   1 PUBLISH, 2 SPUBLISH, 3 PING (heartbeat.go; empty)
 //	3   -        u8   0
 //	4   chanLen  u32
 //	8   msgLen   u32
@@ -52,6 +52,7 @@ const (
 	msgHeaderSize  = 12
 	msgKindPublish = 1
 	msgKindShard   = 2
+	msgKindPing    = 3
 )
 
 // appendMessageFrame encodes one message frame.
@@ -240,14 +241,14 @@ func (s *Sub) pushMessage(chunk []byte) bool {
 }
 
 // readMessageFrame reads one message frame whose header r starts with.
-func readMessageFrame(r io.Reader, buf []byte) (shard bool, channel, message, out []byte, err error) {
+func readMessageFrame(r io.Reader, buf []byte) (kind byte, channel, message, out []byte, err error) {
 	var h [msgHeaderSize]byte
 	if _, err = io.ReadFull(r, h[:]); err != nil {
 		return
 	}
-	kind := h[2]
+	kind = h[2]
 	cl, ml := int64(binary.LittleEndian.Uint32(h[4:])), int64(binary.LittleEndian.Uint32(h[8:]))
-	if (kind != msgKindPublish && kind != msgKindShard) || h[3] != 0 || cl+ml > maxStreamFrame {
+	if kind < msgKindPublish || kind > msgKindPing || h[3] != 0 || cl+ml > maxStreamFrame || (kind == msgKindPing && cl+ml != 0) {
 		err = fmt.Errorf("%w (kind %d, %d+%d bytes)", errBadMessageFrame, kind, cl, ml)
 		return
 	}
@@ -259,5 +260,5 @@ func readMessageFrame(r io.Reader, buf []byte) (shard bool, channel, message, ou
 	if _, err = io.ReadFull(r, out); err != nil {
 		return
 	}
-	return kind == msgKindShard, out[:cl], out[cl:], out, nil
+	return kind, out[:cl], out[cl:], out, nil
 }

@@ -291,7 +291,7 @@ func TestReplicaAsksForMessagesAndFallsBack(t *testing.T) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	br := bufio.NewReader(conn)
-	if got := strings.Join(readCommand(t, br), " "); got != "FCSYNC ? 0 6390 pubsub" {
+	if got := strings.Join(readCommand(t, br), " "); got != "FCSYNC ? 0 6390 pubsub heartbeat" {
 		t.Fatalf("first FCSYNC: %q", got)
 	}
 	io.WriteString(conn, "-ERR wrong number of arguments for 'fcsync' command\r\n")

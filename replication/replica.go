@@ -131,8 +131,12 @@ func (r *Replica) session() error {
 	r.conn = conn
 	r.connMu.Unlock()
 	defer conn.Close()
-	br := bufio.NewReaderSize(conn, 1<<20)
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// Every read waits repl-timeout at most: during the handshake, while
+	// the snapshot comes (the primary sends "\n" while it makes it) and,
+	// with heartbeats, while streaming.
+	tr := &timeoutReader{conn: conn, timeout: r.m.timeout, lastIO: &r.lastIO}
+	br := bufio.NewReaderSize(tr, 1<<20)
+	conn.SetWriteDeadline(time.Now().Add(r.m.timeout()))
 	if pass := r.m.o.MasterAuth(); pass != "" {
 		if _, err := conn.Write(respCommand("AUTH", pass)); err != nil {
 			return err
@@ -154,26 +158,32 @@ func (r *Replica) session() error {
 	if pubsub {
 		fcsync = append(fcsync, CapaPubSub)
 	}
+	fcsync = append(fcsync, CapaHeartbeat)
 	if _, err := conn.Write(respCommand(fcsync...)); err != nil {
 		return err
 	}
-	// The snapshot may take a while to be made: wait up to a few minutes.
-	conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
-	line, err := readLine(br, 4096)
+	line, err := readReplyLine(br)
 	if err != nil {
 		return err
 	}
-	if pubsub && strings.HasPrefix(line, "-ERR wrong number of arguments") {
-		// a primary older than message frames: follow it without them
+	if strings.HasPrefix(line, "-ERR wrong number of arguments") {
+		// a primary older than capability words: follow it without them
 		pubsub = false
 		if _, err := conn.Write(respCommand(fcsync[:4]...)); err != nil {
 			return err
 		}
-		if line, err = readLine(br, 4096); err != nil {
+		if line, err = readReplyLine(br); err != nil {
 			return err
 		}
 	}
 	f := strings.Fields(line)
+	heartbeat := false
+	if len(f) > 3 {
+		for _, w := range f[3:] {
+			heartbeat = heartbeat || w == CapaHeartbeat
+		}
+		f = f[:3]
+	}
 	switch {
 	case len(f) == 3 && f[0] == "+CONTINUE":
 		off, _ := strconv.ParseInt(f[2], 10, 64)
@@ -197,7 +207,8 @@ func (r *Replica) session() error {
 	default:
 		return fmt.Errorf("unexpected reply to FCSYNC: %q", line)
 	}
-	conn.SetDeadline(time.Time{})
+	conn.SetWriteDeadline(time.Time{})
+	tr.off = !heartbeat // an older primary sends nothing while idle
 	r.linkUp.Store(true)
 	r.lastIO.Store(time.Now().UnixMilli())
 	r.lastErr.Store(nil)
@@ -219,7 +230,6 @@ func (r *Replica) session() error {
 			}
 			return err
 		}
-		r.lastIO.Store(time.Now().UnixMilli())
 		r.applyFrame(recs, sr.Offset)
 		r.applied.Add(int64(len(recs)))
 		r.offset.Store(sr.Offset)
@@ -234,7 +244,6 @@ func (r *Replica) session() error {
 // subscribers, then passes it on to this server's own replicas: it follows
 // the frames read before it, which are applied (and logged) by now.
 func (r *Replica) message(shard bool, channel, message []byte) {
-	r.lastIO.Store(time.Now().UnixMilli())
 	r.m.o.Publish(shard, channel, message)
 	r.m.o.Hub.ForwardMessage(shard, channel, message)
 }
@@ -318,14 +327,21 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 		return fmt.Errorf("bad snapshot length line %q", line)
 	}
 	start := time.Now()
+	// "\n" to the primary meanwhile, so it does not take a long load for a
+	// dead replica (its ACK reader skips empty lines; Redis does the same).
+	stopKA, kaDone := make(chan struct{}), make(chan struct{})
+	go keepAlive(conn, stopKA, kaDone)
+	defer func() {
+		close(stopKA)
+		<-kaDone
+	}()
 	path := filepath.Join(r.m.o.Dir, "replica-sync.fcs.tmp")
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(path)
-	conn.SetReadDeadline(time.Time{})
-	if _, err := io.CopyN(f, &deadlineReader{conn: conn, r: br}, size); err != nil {
+	if _, err := io.CopyN(f, br, size); err != nil {
 		f.Close()
 		return fmt.Errorf("receiving the snapshot: %w", err)
 	}
@@ -361,15 +377,15 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 	return nil
 }
 
-// deadlineReader extends the read deadline as data keeps arriving.
-type deadlineReader struct {
-	conn net.Conn
-	r    io.Reader
-}
-
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	d.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	return d.r.Read(p)
+// readReplyLine reads the primary's reply to FCSYNC, skipping the empty
+// lines it sends while it makes a snapshot.
+func readReplyLine(br *bufio.Reader) (string, error) {
+	for {
+		line, err := readLine(br, 4096)
+		if err != nil || line != "" {
+			return line, err
+		}
+	}
 }
 
 func (r *Replica) info(b *strings.Builder) {
@@ -380,7 +396,7 @@ func (r *Replica) info(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "master_link_status:%s\r\n", status)
 	io := int64(-1)
-	if t := r.lastIO.Load(); t > 0 {
+	if t := r.lastIO.Load(); t > 0 && r.linkUp.Load() {
 		io = (time.Now().UnixMilli() - t) / 1000
 	}
 	fmt.Fprintf(b, "master_last_io_seconds_ago:%d\r\nmaster_sync_in_progress:%d\r\n", io, b2i(r.syncing.Load()))

@@ -24,6 +24,9 @@ type StreamReader struct {
 	// Messages receives each message frame (its slices are valid during
 	// the call), in stream order with the frames Next returns.
 	Messages func(shard bool, channel, message []byte)
+	// Ping, when set, is called for each heartbeat (heartbeat.go); a
+	// heartbeat has no offset and is skipped either way.
+	Ping func()
 }
 
 // NewStreamReader reads frames from r, starting at stream offset off.
@@ -70,7 +73,7 @@ func (s *StreamReader) Next() ([]persistence.Record, []byte, error) {
 		if !isMessageFrame(hdr) {
 			break
 		}
-		shard, ch, msg, buf, err := readMessageFrame(s.r, s.msgBuf)
+		kind, ch, msg, buf, err := readMessageFrame(s.r, s.msgBuf)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
@@ -80,8 +83,13 @@ func (s *StreamReader) Next() ([]persistence.Record, []byte, error) {
 		if cap(buf) <= 1<<20 {
 			s.msgBuf = buf // a huge message's buffer is not kept
 		}
-		if s.Messages != nil {
-			s.Messages(shard, ch, msg)
+		switch {
+		case kind == msgKindPing:
+			if s.Ping != nil {
+				s.Ping()
+			}
+		case s.Messages != nil:
+			s.Messages(kind == msgKindShard, ch, msg)
 		}
 	}
 	hdr, err := s.r.Peek(persistence.FrameHeaderSize)

@@ -406,6 +406,7 @@ func (c *Client) takeUnblocked() bool {
 	c.reply.Raw(bc.reply.b)
 	if bc.write {
 		c.wrote = true
+		c.woff = c.srv.cache.LastLSN()
 	}
 	if bc.closing {
 		c.closeAfter = true

@@ -463,7 +463,7 @@ func TestBlockingTimeoutErrors(t *testing.T) {
 type fakeRepl struct{}
 
 func (fakeRepl) ReplicaOf(host, port string) (bool, error) { return true, nil }
-func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, pubsub bool) {
+func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, caps []string) {
 	conn.Close()
 }
 func (fakeRepl) Role() RoleInfo                          { return RoleInfo{Master: true} }

@@ -42,6 +42,10 @@ type Client struct {
 	// wrote is set when the current pipeline changed data; with appendfsync
 	// always the replies wait until lastLSN is durable.
 	wrote bool
+	// woff is the WAL's last LSN read right after this client's last
+	// write (its records are at or below it): what WAIT waits for, as
+	// Redis's c->woff.
+	woff  uint64
 	batch int // commands in the current pipeline (replies to replace on MISCONF)
 
 	// blocking commands (blocking.go): the parked command, published for

@@ -344,9 +344,13 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "instantaneous_input_kbps", 0.0)
 	infoKV(b, "instantaneous_output_kbps", 0.0)
 	infoKV(b, "rejected_connections", s.connsRejected.Load())
-	infoKV(b, "sync_full", 0)
-	infoKV(b, "sync_partial_ok", 0)
-	infoKV(b, "sync_partial_err", 0)
+	var full, pok, perr int64
+	if ss, ok := s.opts.Replication.(interface{ SyncStats() (int64, int64, int64) }); ok {
+		full, pok, perr = ss.SyncStats()
+	}
+	infoKV(b, "sync_full", full)
+	infoKV(b, "sync_partial_ok", pok)
+	infoKV(b, "sync_partial_err", perr)
 	infoKV(b, "expired_keys", st.Expired)
 	infoKV(b, "expired_stale_perc", st.ExpiredStalePerc)
 	infoKV(b, "expired_time_cap_reached_count", 0)

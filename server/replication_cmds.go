@@ -10,9 +10,9 @@ import (
 type Replication interface {
 	// ReplicaOf follows host:port, or becomes a primary when host is "".
 	ReplicaOf(host, port string) (changed bool, err error)
-	// ServeReplica takes over a replica's connection after FCSYNC (pubsub:
-	// the replica takes pub/sub messages).
-	ServeReplica(conn net.Conn, runID string, offset int64, port int, pubsub bool)
+	// ServeReplica takes over a replica's connection after FCSYNC (caps:
+	// the capability words after its port, e.g. pubsub, heartbeat).
+	ServeReplica(conn net.Conn, runID string, offset int64, port int, caps []string)
 	// ForwardsPublish reports whether PUBLISHes go to replicas (cheap).
 	ForwardsPublish() bool
 	// ForwardPublish sends a PUBLISH (shard: SPUBLISH) to the replicas,
@@ -119,13 +119,11 @@ func cmdFCSync(c *Client, args [][]byte) {
 	}
 	runID := string(args[1])
 	// Capability words follow; unknown ones are ignored (a newer replica).
-	pubsub := false
+	caps := make([]string, 0, len(args)-4)
 	for _, a := range args[4:] {
-		if eqFold(a, "pubsub") {
-			pubsub = true
-		}
+		caps = append(caps, string(a))
 	}
-	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port, pubsub) }
+	c.detach = func(conn net.Conn) { r.ServeReplica(conn, runID, off, port, caps) }
 }
 
 func cmdRole(c *Client, args [][]byte) {

@@ -448,6 +448,8 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if mons != nil && cmd.Flags&flagSkipMonitor != 0 {
 		c.feedMonitors(*mons, cmd, args) // EVAL, FCALL: before the script's commands
 	}
+	wrote := c.wrote
+	c.wrote = false // did this command write? (WAIT: woff)
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -469,6 +471,10 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
 	}
+	if c.wrote {
+		c.woff = s.cache.LastLSN()
+	}
+	c.wrote = c.wrote || wrote
 	if cmd.Flags&flagReadOnly != 0 {
 		tc := c
 		if c.scriptRun != nil {

@@ -1,21 +1,21 @@
 package server
 
 // WAIT numreplicas timeout: on a primary, how many replicas acknowledged
-// every write made before WAIT ran; it blocks until numreplicas did, or
+// the calling client's last write (as Redis's c->woff: other clients'
+// later writes are not waited for); it blocks until numreplicas did, or
 // timeout milliseconds pass (0: forever), and answers the count either way.
+// A client that never wrote counts every streaming replica at once.
 //
 // Replicas acknowledge stream offsets (replication: "ACK <offset>" after
-// applying). The writes made before WAIT are those with an LSN up to the
-// last one assigned when it ran; once the WAL writer has exported them
-// (ReplicaAcks.AckTarget), the stream offset then published covers them all,
-// and a replica that acknowledged that offset has them. The blocked client
-// parks on the "replica-ack" event (blocking.go), which every
-// acknowledgement signals; it costs nothing between acknowledgements.
-//
-// Redis counts from the offset of the client's own last write; counting
-// every write before WAIT is stricter only when other clients write
-// meanwhile. Inside MULTI/EXEC WAIT answers at once; a replica refuses it
-// with Redis's error.
+// applying). A client's last write is the LSN read right after it ran
+// (Client.woff, which may cover a concurrent write of another client, never
+// a later one); once the WAL writer has exported it, ReplicaAcks.AckTarget
+// maps it to the stream offset published by the first writer round that
+// covered it, and a replica that acknowledged that offset has the write.
+// The blocked client parks on the "replica-ack" event (blocking.go), which
+// every acknowledgement signals; it costs nothing between
+// acknowledgements. Inside MULTI/EXEC WAIT answers at once; a replica
+// refuses it with Redis's error.
 
 import "fastcache/cache"
 
@@ -67,7 +67,7 @@ func cmdWait(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	lsn := c.srv.cache.LastLSN()
+	lsn := c.woff
 	var target int64
 	known := false
 	// count runs on this goroutine, then under the blocker's mutex.

@@ -188,7 +188,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, Port: cfg.Port(), Log: log,
 		SetLoading: func(v bool) { srvRef.SetLoading(v) },
 		// the primary's PUBLISHes, to this server's subscribers
-		Publish: func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
+		Publish:    func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
+		PingPeriod: cfg.ReplPingReplicaPeriod, Timeout: cfg.ReplTimeout,
 	}
 	if cfg.AppendOnly() {
 		// A replica's full resync gets a fresh snapshot (appendonly no has none).
