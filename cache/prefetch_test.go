@@ -143,15 +143,7 @@ func TestPrefetchCollectionsBesideWriters(t *testing.T) {
 		if i%2 == 0 {
 			want = 7
 		}
-		s := c.shardOf(key(i))
-		s.Lock()
-		e, ok := s.DB(0).Peek(key(i), 0)
-		got := -1
-		if ok {
-			got = s.DB(0).Obj(e).Len()
-		}
-		s.Unlock()
-		if got != want {
+		if got := collectionLen(c, key(i)); got != want {
 			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
 		}
 	}
@@ -180,18 +172,23 @@ func TestPrefetchMembersBesideWriters(t *testing.T) {
 	}
 	stop()
 	for i := 0; i < n; i++ {
-		s := c.shardOf(key(i))
-		s.Lock()
-		e, ok := s.DB(0).Peek(key(i), 0)
-		got := -1
-		if ok {
-			got = s.DB(0).Obj(e).Len()
-		}
-		s.Unlock()
-		if want := []int{-1, 3000}[i%2]; got != want {
+		if got, want := collectionLen(c, key(i)), []int{-1, 3000}[i%2]; got != want {
 			t.Fatalf("hash %d: %d fields, want %d", i, got, want)
 		}
 	}
+}
+
+// collectionLen is the number of elements of the collection at key in
+// database 0, -1 if key is missing.
+func collectionLen(c *Cache, key []byte) int {
+	s := c.shardOf(key)
+	s.Lock()
+	defer s.Unlock()
+	e, ok := s.DB(0).Peek(key, 0)
+	if !ok {
+		return -1
+	}
+	return s.DB(0).Obj(e).Len()
 }
 
 // prefetchAlongside runs Prefetch on one goroutine over the keys
