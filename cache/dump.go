@@ -12,13 +12,10 @@ import (
 // DUMP and RESTORE: a key's value as Redis 7.0's serialization (package
 // rdb), written in the encoding OBJECT ENCODING reports, so that a small
 // hash, sorted set, list, intset or string dumps byte for byte as
-// redis-server dumps it.
+// redis-server dumps it. Streams are in dump_stream.go.
 
-// Errors of Dump and Restore.
-var (
-	ErrBusyKey    = errors.New("BUSYKEY Target key name already exists.")
-	ErrDumpStream = errors.New("ERR DUMP of a stream is not supported by this server")
-)
+// ErrBusyKey is RESTORE's reply when the key exists (no REPLACE).
+var ErrBusyKey = errors.New("BUSYKEY Target key name already exists.")
 
 // Dump returns key's value serialized as Redis's DUMP does, and its
 // absolute expiry (0: none); false if key is missing.
@@ -111,8 +108,10 @@ func (k Keyspace) Dump(key []byte) (payload []byte, expireAt int64, ok bool, err
 			w.BinaryDouble(sc)
 			return true
 		})
+	case *object.Stream:
+		dumpStream(&w, o)
 	default:
-		return nil, 0, true, ErrDumpStream
+		return nil, 0, true, errors.New("ERR DUMP of this type is not supported")
 	}
 	return w.Finish(), e.ExpireAt, true, nil
 }
@@ -165,6 +164,12 @@ func (k Keyspace) Restore(key []byte, v *rdb.Value, expireAt int64, opts Restore
 			z.Set(m, v.Scores[i])
 		}
 		obj = z
+	case rdb.KindStream:
+		st, err := restoreStream(v.Stream)
+		if err != nil {
+			return err
+		}
+		obj = st
 	}
 	s, rec := k.write(key)
 	defer k.done(s)

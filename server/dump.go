@@ -40,9 +40,8 @@ func cmdDump(c *Client, args [][]byte) {
 }
 
 const (
-	errBadPayload   = "ERR DUMP payload version or checksum are wrong"
-	errBadFormat    = "ERR Bad data format"
-	errStreamFormat = "ERR Bad data format (stream payloads are not supported by this server)"
+	errBadPayload = "ERR DUMP payload version or checksum are wrong"
+	errBadFormat  = "ERR Bad data format"
 )
 
 func cmdRestore(c *Client, args [][]byte) {
@@ -102,9 +101,6 @@ func cmdRestore(c *Client, args [][]byte) {
 	switch {
 	case errors.Is(err, rdb.ErrChecksum):
 		c.reply.Error(errBadPayload)
-		return
-	case errors.Is(err, rdb.ErrStream):
-		c.reply.Error(errStreamFormat)
 		return
 	case err != nil:
 		c.reply.Error(errBadFormat)

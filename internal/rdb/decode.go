@@ -8,12 +8,10 @@ import (
 )
 
 // Errors of Decode: ErrChecksum is RESTORE's "DUMP payload version or
-// checksum are wrong", ErrBadFormat its "Bad data format"; ErrStream
-// names what this server does not restore.
+// checksum are wrong", ErrBadFormat its "Bad data format".
 var (
 	ErrChecksum  = errors.New("rdb: payload version or checksum wrong")
 	ErrBadFormat = errors.New("rdb: bad data format")
-	ErrStream    = errors.New("rdb: stream payloads are not supported")
 )
 
 // Verify checks the footer: a version of at most Version and the CRC64.
@@ -331,7 +329,7 @@ func (r *reader) object() (*Value, error) {
 		}
 		return v, checkUnique(v)
 	case TypeStreamListpack, TypeStreamListpack2, TypeStreamListpack3:
-		return nil, ErrStream
+		return r.stream(t)
 	}
 	return nil, errBad
 }

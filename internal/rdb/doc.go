@@ -1,7 +1,7 @@
 // Package rdb holds Redis's RDB value encoding as DUMP and RESTORE carry
 // it (Redis 7.0, RDB version 10): the object types, length and string
 // encodings (integer-encoded and LZF-compressed strings), listpacks,
-// ziplists and intsets, the DUMP footer (RDB version and CRC64), and the
+// ziplists and intsets, streams (stream.go), the DUMP footer (RDB version and CRC64), and the
 // LZF and CRC64 algorithms Redis uses, so that a payload written here is
 // byte for byte the one redis-server writes for the same value and
 // encoding, and any payload redis-server writes can be read.
@@ -46,6 +46,7 @@ const (
 	KindSet
 	KindZSet
 	KindHash
+	KindStream
 )
 
 // Value is a decoded payload. Items are a list's elements in order, a
@@ -59,4 +60,6 @@ type Value struct {
 	// Nodes are a quicklist's node sizes (elements per node), which
 	// RESTORE keeps as Redis does; nil for other encodings.
 	Nodes []int
+	// Stream is a stream's nodes, counters and groups (stream.go).
+	Stream *Stream
 }
