@@ -114,6 +114,10 @@ func FuzzRestorePayload(f *testing.F) {
 	f.Add([]byte{TypeHash, 1, 1, 'a', 1, 'b'})
 	f.Add([]byte{TypeSet, 2, 1, 'a', 0xC0, 5})
 	f.Add([]byte{TypeListQuicklist, 1, 13, 13, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0xF2, 0xFF})
+	for _, t := range []byte{TypeStreamListpack, TypeStreamListpack2, TypeStreamListpack3} {
+		f.Add(encodeStream(t, sampleStream()))
+	}
+	f.Add(encodeStream(TypeStreamListpack2, &Stream{LastID: StreamID{5, 0}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		v, err := Decode(dumpOf(body))
 		if err != nil {
@@ -133,6 +137,8 @@ func FuzzRestorePayload(f *testing.F) {
 			if len(v.Items) == 0 || len(v.Items) != len(v.Scores) {
 				t.Fatal("bad zset")
 			}
+		case KindStream:
+			checkStreamValue(t, v.Stream)
 		default:
 			t.Fatalf("kind %d", v.Kind)
 		}
@@ -152,8 +158,11 @@ func TestDecodeMutations(t *testing.T) {
 		append([]byte{TypeHashListpack}, AppendString(nil, lp.Bytes())...),
 		append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, lp.Bytes())...),
 		append([]byte{TypeSetIntset}, AppendString(nil, Intset(2, 2, []byte{1, 0, 2, 0}))...),
+		encodeStream(TypeStreamListpack2, sampleStream()),
+		encodeStream(TypeStreamListpack3, sampleStream()),
+		encodeStream(TypeStreamListpack, sampleStream()),
 	}
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 30000; i++ {
 		b := append([]byte(nil), seeds[i%len(seeds)]...)
 		for k := 0; k <= r.IntN(4); k++ {
 			switch r.IntN(3) {
@@ -166,6 +175,24 @@ func TestDecodeMutations(t *testing.T) {
 				b = append(b[:j], append([]byte{byte(r.Uint32())}, b[j:]...)...)
 			}
 		}
-		_, _ = Decode(dumpOf(b))
+		if v, err := Decode(dumpOf(b)); err == nil && v.Kind == KindStream {
+			checkStreamValue(t, v.Stream)
+		}
+	}
+}
+
+// checkStreamValue checks what the server relies on in an accepted
+// stream: every pending entry owned by a consumer of its group.
+func checkStreamValue(t *testing.T, s *Stream) {
+	t.Helper()
+	if s == nil {
+		t.Fatal("stream kind without a stream")
+	}
+	for _, g := range s.Groups {
+		for _, p := range g.PEL {
+			if p.Consumer < 0 || p.Consumer >= len(g.Consumers) {
+				t.Fatalf("pending entry %v without a consumer", p.ID)
+			}
+		}
 	}
 }

@@ -1,0 +1,143 @@
+package cache
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"fastcache/internal/rdb"
+	"fastcache/object"
+	"fastcache/persistence"
+)
+
+// sampleStreamPayload builds a stream with several nodes, deletions, a
+// trim and groups through the stream's own methods, and dumps it.
+func sampleStreamPayload(t *testing.T) []byte {
+	t.Helper()
+	s := object.NewStream()
+	for i := 1; i <= 250; i++ {
+		fv := [][]byte{[]byte("f"), []byte(fmt.Sprint(i * 7))}
+		if i%9 == 0 {
+			fv = [][]byte{[]byte("other"), []byte("x"), []byte("y"), []byte(fmt.Sprint(-i))}
+		}
+		s.Add(object.StreamID{Ms: uint64(100 + i/4), Seq: uint64(i)}, fv)
+	}
+	for _, i := range []int{3, 50, 101, 102, 249} {
+		s.Delete(object.StreamID{Ms: uint64(100 + i/4), Seq: uint64(i)})
+	}
+	s.Trim(object.TrimArgs{Strategy: object.TrimMaxLen, MaxLen: 230})
+	g := s.CreateGroup([]byte("g"), object.StreamID{Ms: 120, Seq: 80}, 70)
+	a, _ := g.CreateConsumer([]byte("alice"), 1700000000000)
+	b, _ := g.CreateConsumer([]byte("bob"), 1700000000100)
+	g.CreateConsumer([]byte("idle"), 1700000000200)
+	for i := 60; i < 80; i++ {
+		c := a
+		if i%3 == 0 {
+			c = b
+		}
+		g.Assign(c, object.StreamID{Ms: uint64(100 + i/4), Seq: uint64(i)}, int64(1700000000000+i), int64(i%4+1))
+	}
+	s.CreateGroup([]byte("empty"), object.StreamID{}, object.InvalidEntriesRead)
+	var w rdb.Writer
+	dumpStream(&w, s)
+	return w.Finish()
+}
+
+func restorePayload(p []byte) (*object.Stream, error) {
+	v, err := rdb.Decode(p)
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind != rdb.KindStream {
+		return nil, ErrBadFormat
+	}
+	return restoreStream(v.Stream)
+}
+
+func TestDumpStreamRoundTrip(t *testing.T) {
+	p := sampleStreamPayload(t)
+	s, err := restorePayload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w rdb.Writer
+	dumpStream(&w, s)
+	if p2 := w.Finish(); !bytes.Equal(p, p2) {
+		t.Fatalf("the restored stream dumps differently")
+	}
+	if s.Nodes() < 3 || s.Length() != 230 || len(s.Groups()) != 2 || s.Groups()[1].PendingLen() != 20 {
+		t.Fatalf("restored: nodes %d length %d groups %d", s.Nodes(), s.Length(), len(s.Groups()))
+	}
+}
+
+// TestDumpStreamMutations restores random mutations of a valid payload:
+// whatever the decoder accepts makes a stream that every operation can
+// run on, that dumps and restores again.
+func TestDumpStreamMutations(t *testing.T) {
+	seed := sampleStreamPayload(t)
+	body := seed[:len(seed)-10]
+	r := rand.New(rand.NewPCG(11, 12))
+	accepted := 0
+	for i := 0; i < 5000; i++ {
+		b := append([]byte(nil), body...)
+		for k := 0; k <= r.IntN(3); k++ {
+			j := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b[j] = byte(r.Uint32())
+			case 1:
+				b[j] ^= 1 << r.IntN(8)
+			case 2:
+				b[j]++
+			}
+		}
+		var w rdb.Writer
+		w.Raw(b)
+		s, err := restorePayload(w.Finish())
+		if err != nil {
+			continue
+		}
+		accepted++
+		exerciseStream(t, s)
+	}
+	t.Logf("%d mutations accepted", accepted)
+}
+
+func exerciseStream(t *testing.T, s *object.Stream) {
+	t.Helper()
+	var w rdb.Writer
+	dumpStream(&w, s)
+	if _, err := restorePayload(w.Finish()); err != nil {
+		t.Fatalf("an accepted stream dumps to a payload refused: %v", err)
+	}
+	n := 0
+	s.Range(object.StreamID{}, object.MaxStreamID, false, func(e *object.StreamEntry) bool {
+		e.Each(func(f, v []byte) {})
+		n++
+		return true
+	})
+	s.Range(object.StreamID{}, object.MaxStreamID, true, func(e *object.StreamEntry) bool {
+		e.Each(func(f, v []byte) {})
+		return true
+	})
+	if uint64(n) != s.Length() {
+		t.Fatalf("length %d, %d entries", s.Length(), n)
+	}
+	_ = s.Records(0, func(op persistence.Op, body []byte, num int64) error { return nil })
+	for _, g := range s.Groups() {
+		g.EachPending(object.StreamID{}, func(p *object.Pending) bool {
+			if g.Owner(p) == nil {
+				t.Fatalf("pending %v without owner", p.ID)
+			}
+			return true
+		})
+		s.Lag(g)
+	}
+	s.RaxNodes()
+	if id, ok := s.NextID(0); ok {
+		s.Add(id, [][]byte{[]byte("f"), []byte("v")})
+	}
+	s.Delete(s.FirstID())
+	s.Trim(object.TrimArgs{Strategy: object.TrimMaxLen, MaxLen: int64(s.Length() / 2)})
+}
