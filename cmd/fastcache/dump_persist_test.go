@@ -95,3 +95,105 @@ func TestRestoreReplicated(t *testing.T) {
 	}
 	diffCollections(t, "replica", collectionState(t, prdb), collectionState(t, rrdb))
 }
+
+// restoreStreams builds streams with deletions, a trim, groups, consumers
+// and pending entries, dumps them and restores them under "r:" names
+// (one with a TTL, one replacing a string), then deletes the sources.
+func restoreStreams(t *testing.T, rdb *redis.Client) []string {
+	t.Helper()
+	var cmds [][]any
+	for i := 1; i <= 300; i++ {
+		cmds = append(cmds, []any{"xadd", "src:x", fmt.Sprintf("%d-%d", 1000+i/5, i), "f", i, "g", strings.Repeat("v", i%50)})
+	}
+	cmds = append(cmds,
+		[]any{"xdel", "src:x", "1000-1", "1010-50", "1020-100"},
+		[]any{"xtrim", "src:x", "maxlen", "280"},
+		[]any{"xgroup", "create", "src:x", "g1", "0"},
+		[]any{"xgroup", "create", "src:x", "g2", "$"},
+		[]any{"xreadgroup", "group", "g1", "alice", "count", "10", "streams", "src:x", ">"},
+		[]any{"xreadgroup", "group", "g1", "bob", "count", "5", "streams", "src:x", ">"},
+		[]any{"xack", "src:x", "g1", "1004-21"},
+		[]any{"xclaim", "src:x", "g1", "bob", "0", "1005-25", "retrycount", "3"},
+		[]any{"xgroup", "createconsumer", "src:x", "g2", "carol"},
+		[]any{"xadd", "src:empty", "1-0", "f", "v"},
+		[]any{"xdel", "src:empty", "1-0"},
+		[]any{"xgroup", "create", "src:empty", "g", "$"},
+	)
+	for _, c := range cmds {
+		if err := rdb.Do(ctx(), c...).Err(); err != nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+	}
+	var keys []string
+	for i, src := range []string{"src:x", "src:empty"} {
+		dst := "r:" + src[4:]
+		p, err := rdb.Dump(ctx(), src).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ttl := time.Duration(0)
+		if i == 0 {
+			ttl = time.Hour
+		}
+		rdb.Set(ctx(), dst, "to be replaced", 0)
+		if err := rdb.RestoreReplace(ctx(), dst, ttl, p).Err(); err != nil {
+			t.Fatalf("restore %s: %v", dst, err)
+		}
+		rdb.Del(ctx(), src)
+		keys = append(keys, dst)
+	}
+	return keys
+}
+
+// streamState is what the stream commands show of keys: entries, XINFO
+// STREAM FULL (its delivery and seen times are kept exactly), groups,
+// pending summaries and TTLs.
+func streamState(t *testing.T, rdb *redis.Client, keys []string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, k := range keys {
+		for _, args := range [][]any{
+			{"type", k}, {"xrange", k, "-", "+"}, {"xinfo", "stream", k, "full"}, {"xinfo", "groups", k},
+		} {
+			v, err := rdb.Do(ctx(), args...).Result()
+			fmt.Fprintf(&b, "%v: %v %v\n", args, v, err)
+		}
+		for _, g := range rdb.XInfoGroups(ctx(), k).Val() {
+			v, err := rdb.Do(ctx(), "xpending", k, g.Name).Result()
+			fmt.Fprintf(&b, "xpending %s %s: %v %v\n", k, g.Name, v, err)
+		}
+		fmt.Fprintf(&b, "ttl %s: %v\n", k, rdb.TTL(ctx(), k).Val() > 0)
+	}
+	return b.String()
+}
+
+// RESTOREd streams with their groups survive kill -9 under appendfsync
+// always, and a replica sees them.
+func TestRestoreStreamSurvivesCrashAndReplicates(t *testing.T) {
+	dir := t.TempDir()
+	p := startReady(t, dir, "--appendfsync", "always")
+	prdb := p.client()
+	replica := startReady(t, t.TempDir(), "--replicaof", fmt.Sprintf("127.0.0.1 %d", p.port))
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	keys := restoreStreams(t, prdb)
+	want := streamState(t, prdb, keys)
+	if !strings.Contains(want, "alice") || !strings.Contains(want, "carol") {
+		t.Fatalf("setup: %s", want)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for infoInt(t, prdb, "replication", "master_repl_offset") != infoInt(t, rrdb, "replication", "slave_repl_offset") {
+		if time.Now().After(deadline) {
+			t.Fatal("replica did not catch up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := streamState(t, rrdb, keys); got != want {
+		t.Errorf("replica:\n got  %s\n want %s", got, want)
+	}
+	p.kill()
+	p2 := startReady(t, dir)
+	if got := streamState(t, p2.client(), keys); got != want {
+		t.Errorf("after kill -9:\n got  %s\n want %s", got, want)
+	}
+}
