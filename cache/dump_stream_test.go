@@ -141,3 +141,34 @@ func exerciseStream(t *testing.T, s *object.Stream) {
 	s.Delete(s.FirstID())
 	s.Trim(object.TrimArgs{Strategy: object.TrimMaxLen, MaxLen: int64(s.Length() / 2)})
 }
+
+// BenchmarkDumpStream dumps and restores a 100k-entry stream with a group
+// of 20k pending entries.
+func BenchmarkDumpStream(b *testing.B) {
+	s := object.NewStream()
+	for i := 1; i <= 100000; i++ {
+		s.Add(object.StreamID{Ms: uint64(i)}, [][]byte{[]byte("field"), []byte(fmt.Sprint(i)), []byte("payload"), []byte(fmt.Sprintf("value-%d-abcdef", i*31))})
+	}
+	g := s.CreateGroup([]byte("g"), object.StreamID{Ms: 20000}, 20000)
+	c, _ := g.CreateConsumer([]byte("c"), 1)
+	for i := 1; i <= 20000; i++ {
+		g.Assign(c, object.StreamID{Ms: uint64(i)}, 1, 1)
+	}
+	var w rdb.Writer
+	dumpStream(&w, s)
+	p := w.Finish()
+	b.Run("dump", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			var w rdb.Writer
+			dumpStream(&w, s)
+			w.Finish()
+		}
+	})
+	b.Run("restore", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := restorePayload(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -461,6 +461,19 @@ func listpackItems(b []byte) ([][]byte, error) {
 	}
 	want := int(binary.LittleEndian.Uint16(b[4:]))
 	var items [][]byte
+	if want != 65535 && want <= len(b) {
+		items = make([][]byte, 0, want)
+	}
+	// integers are formatted into one buffer (each item capacity-limited)
+	var nums []byte
+	num := func(v int64) []byte {
+		if cap(nums)-len(nums) < 20 {
+			nums = make([]byte, 0, 512)
+		}
+		i := len(nums)
+		nums = strconv.AppendInt(nums, v, 10)
+		return nums[i:len(nums):len(nums)]
+	}
 	p, end := 6, len(b)-1
 	for p < end {
 		start := p
@@ -469,7 +482,7 @@ func listpackItems(b []byte) ([][]byte, error) {
 		need := func(n int) bool { return n >= 0 && p+n <= end }
 		switch {
 		case c&0x80 == 0:
-			s = strconv.AppendInt(nil, int64(c), 10)
+			s = num(int64(c))
 			p++
 		case c&0xC0 == 0x80:
 			n := int(c & 0x3F)
@@ -485,7 +498,7 @@ func listpackItems(b []byte) ([][]byte, error) {
 			if u >= 1<<12 {
 				u -= 1 << 13
 			}
-			s, p = strconv.AppendInt(nil, u, 10), p+2
+			s, p = num(u), p+2
 		case c&0xF0 == 0xE0:
 			if !need(2) {
 				return nil, errBad
@@ -515,20 +528,16 @@ func listpackItems(b []byte) ([][]byte, error) {
 			}
 			v := int64(u << (64 - 8*w) >> 0)
 			v >>= 64 - 8*w // sign-extend
-			s, p = strconv.AppendInt(nil, v, 10), p+1+w
+			s, p = num(v), p+1+w
 		default:
 			return nil, errBad
 		}
-		l := p - start
-		bl := len(appendBacklen(nil, l))
-		if p+bl > end {
-			return nil, errBad
-		}
 		var tmp [5]byte
-		if string(appendBacklen(tmp[:0], l)) != string(b[p:p+bl]) {
+		bl := appendBacklen(tmp[:0], p-start)
+		if p+len(bl) > end || string(bl) != string(b[p:p+len(bl)]) {
 			return nil, errBad
 		}
-		p += bl
+		p += len(bl)
 		items = append(items, s)
 	}
 	if want != 65535 && want != len(items) {

@@ -1,6 +1,9 @@
 package rdb
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // LZF as Redis's bundled liblzf (src/lzf_c.c, src/lzf_d.c) with its
 // build settings: HLOG 16, VERY_FAST, not ULTRA_FAST. The hash table
@@ -31,6 +34,17 @@ const (
 
 func lzfIdx(h uint32) uint32 { return (h>>(3*8-lzfHLog) - h*5) & (lzfHSize - 1) }
 
+// lzfTable is the hash table, reused across calls without clearing it (a
+// stream's DUMP compresses one listpack per node): a slot holds
+// base+1+position, and a value at or below the call's base, left by an
+// earlier call, reads as "none", as in a zeroed table.
+type lzfTable struct {
+	slots [lzfHSize]uint32
+	base  uint32
+}
+
+var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
+
 // lzfCompress compresses in into at most outLen bytes; nil when the
 // result would not fit (the caller then stores in as it is).
 func lzfCompress(in []byte, outLen int) []byte {
@@ -38,20 +52,35 @@ func lzfCompress(in []byte, outLen int) []byte {
 	if inLen == 0 || outLen <= 0 {
 		return nil
 	}
-	// htab holds positions; 0 is "none", which is right: liblzf never
-	// refers back to the first byte (ref > in_data).
-	htab := make([]int32, lzfHSize)
-	out := make([]byte, outLen)
-	ip, op, lit := 0, 1, 0 // op: start a literal run
 	if inLen < 3 {
 		return nil // liblzf's main loop would not run; not worth storing
 	}
+	// the table holds positions; 0 is "none", which is right: liblzf
+	// never refers back to the first byte (ref > in_data).
+	tab := lzfTables.Get().(*lzfTable)
+	defer lzfTables.Put(tab)
+	if uint64(tab.base)+uint64(inLen)+1 >= 1<<32 {
+		clear(tab.slots[:])
+		tab.base = 0
+	}
+	base := tab.base
+	tab.base += uint32(inLen) + 1
+	htab := &tab.slots
+	get := func(slot uint32) int {
+		if v := htab[slot]; v > base {
+			return int(v - base - 1)
+		}
+		return 0
+	}
+	put := func(slot uint32, ip int) { htab[slot] = base + 1 + uint32(ip) }
+	out := make([]byte, outLen)
+	ip, op, lit := 0, 1, 0 // op: start a literal run
 	hval := uint32(in[0])<<8 | uint32(in[1])
 	for ip < inLen-2 {
 		hval = hval<<8 | uint32(in[ip+2])
 		slot := lzfIdx(hval)
-		ref := int(htab[slot])
-		htab[slot] = int32(ip)
+		ref := get(slot)
+		put(slot, ip)
 		off := ip - ref - 1
 		if ref < ip && off < lzfMaxOff && ref > 0 &&
 			in[ref] == in[ip] && in[ref+1] == in[ip+1] && in[ref+2] == in[ip+2] {
@@ -107,10 +136,10 @@ func lzfCompress(in []byte, outLen int) []byte {
 			ip -= 2
 			hval = uint32(in[ip])<<8 | uint32(in[ip+1])
 			hval = hval<<8 | uint32(in[ip+2])
-			htab[lzfIdx(hval)] = int32(ip)
+			put(lzfIdx(hval), ip)
 			ip++
 			hval = hval<<8 | uint32(in[ip+2])
-			htab[lzfIdx(hval)] = int32(ip)
+			put(lzfIdx(hval), ip)
 			ip++
 			continue
 		}
