@@ -62,7 +62,7 @@ func dumpStream(w *rdb.Writer, s *object.Stream) {
 func restoreStream(v *rdb.Stream) (*object.Stream, error) {
 	s := object.NewStream()
 	for _, n := range v.Nodes {
-		if !s.AppendNode(object.StreamID(n.Master), n.Elems) {
+		if !s.AppendNode(object.StreamID(n.Master), n.LP) {
 			return nil, ErrBadFormat
 		}
 	}

@@ -456,71 +456,96 @@ func intsetItems(b []byte) ([][]byte, error) {
 // listpackItems reads every entry of a listpack, checking its header,
 // each entry's back length and the terminator.
 func listpackItems(b []byte) ([][]byte, error) {
-	if len(b) < 7 || int(binary.LittleEndian.Uint32(b)) != len(b) || b[len(b)-1] != 0xFF {
-		return nil, errBad
-	}
-	want := int(binary.LittleEndian.Uint16(b[4:]))
 	var items [][]byte
-	if want != 65535 && want <= len(b) {
-		items = make([][]byte, 0, want)
+	if len(b) >= 7 {
+		if want := int(binary.LittleEndian.Uint16(b[4:])); want != 65535 && want <= len(b) {
+			items = make([][]byte, 0, want)
+		}
 	}
 	// integers are formatted into one buffer (each item capacity-limited)
 	var nums []byte
-	num := func(v int64) []byte {
+	err := listpackEach(b, func(e lpElem) {
+		if !e.isInt {
+			items = append(items, e.s)
+			return
+		}
 		if cap(nums)-len(nums) < 20 {
 			nums = make([]byte, 0, 512)
 		}
 		i := len(nums)
-		nums = strconv.AppendInt(nums, v, 10)
-		return nums[i:len(nums):len(nums)]
+		nums = strconv.AppendInt(nums, e.v, 10)
+		items = append(items, nums[i:len(nums):len(nums)])
+	})
+	if err != nil {
+		return nil, err
 	}
+	return items, nil
+}
+
+// lpElem is a listpack element: an integer (isInt, v) or a string s
+// (aliasing the listpack); c is its encoding byte.
+type lpElem struct {
+	s     []byte
+	v     int64
+	isInt bool
+	c     byte
+}
+
+// listpackEach calls fn with every element of a listpack, checking its
+// header, each element's back length, the count and the terminator.
+func listpackEach(b []byte, fn func(e lpElem)) error {
+	if len(b) < 7 || int(binary.LittleEndian.Uint32(b)) != len(b) || b[len(b)-1] != 0xFF {
+		return errBad
+	}
+	want := int(binary.LittleEndian.Uint16(b[4:]))
+	n := 0
 	p, end := 6, len(b)-1
 	for p < end {
 		start := p
 		c := b[p]
-		var s []byte
+		e := lpElem{c: c}
 		need := func(n int) bool { return n >= 0 && p+n <= end }
 		switch {
 		case c&0x80 == 0:
-			s = num(int64(c))
+			e.v, e.isInt = int64(c), true
 			p++
 		case c&0xC0 == 0x80:
 			n := int(c & 0x3F)
 			if !need(1 + n) {
-				return nil, errBad
+				return errBad
 			}
-			s, p = b[p+1:p+1+n], p+1+n
+			e.s, p = b[p+1:p+1+n], p+1+n
 		case c&0xE0 == 0xC0:
 			if !need(2) {
-				return nil, errBad
+				return errBad
 			}
 			u := int64(c&0x1F)<<8 | int64(b[p+1])
 			if u >= 1<<12 {
 				u -= 1 << 13
 			}
-			s, p = num(u), p+2
+			e.v, e.isInt, p = u, true, p+2
 		case c&0xF0 == 0xE0:
 			if !need(2) {
-				return nil, errBad
+				return errBad
 			}
 			n := int(c&0x0F)<<8 | int(b[p+1])
 			if !need(2 + n) {
-				return nil, errBad
+				return errBad
 			}
-			s, p = b[p+2:p+2+n], p+2+n
+			e.s, p = b[p+2:p+2+n], p+2+n
 		case c == 0xF0:
 			if !need(5) {
-				return nil, errBad
+				return errBad
 			}
 			n := binary.LittleEndian.Uint32(b[p+1:])
 			if uint64(n) > uint64(end-p-5) {
-				return nil, errBad
+				return errBad
 			}
-			s, p = b[p+5:p+5+int(n)], p+5+int(n)
+			e.s, p = b[p+5:p+5+int(n)], p+5+int(n)
 		case c >= 0xF1 && c <= 0xF4:
 			w := [...]int{2, 3, 4, 8}[c-0xF1]
 			if !need(1 + w) {
-				return nil, errBad
+				return errBad
 			}
 			var u uint64
 			for i := w - 1; i >= 0; i-- {
@@ -528,22 +553,23 @@ func listpackItems(b []byte) ([][]byte, error) {
 			}
 			v := int64(u << (64 - 8*w) >> 0)
 			v >>= 64 - 8*w // sign-extend
-			s, p = num(v), p+1+w
+			e.v, e.isInt, p = v, true, p+1+w
 		default:
-			return nil, errBad
+			return errBad
 		}
 		var tmp [5]byte
 		bl := appendBacklen(tmp[:0], p-start)
 		if p+len(bl) > end || string(bl) != string(b[p:p+len(bl)]) {
-			return nil, errBad
+			return errBad
 		}
 		p += len(bl)
-		items = append(items, s)
+		n++
+		fn(e)
 	}
-	if want != 65535 && want != len(items) {
-		return nil, errBad
+	if want != 65535 && want != n {
+		return errBad
 	}
-	return items, nil
+	return nil
 }
 
 // ziplistItems reads every entry of a ziplist (RDB versions before 10):

@@ -1,9 +1,6 @@
 package rdb
 
-import (
-	"encoding/binary"
-	"strconv"
-)
+import "encoding/binary"
 
 // Streams (types 15, 19 and 21). Redis writes a stream as its radix tree
 // of nodes, then its counters, then its consumer groups:
@@ -39,11 +36,11 @@ type StreamID struct{ Ms, Seq uint64 }
 
 func (a StreamID) less(b StreamID) bool { return a.Ms < b.Ms || a.Ms == b.Ms && a.Seq < b.Seq }
 
-// StreamNode is one node: its master ID and its listpack's elements
-// (integers formatted as decimal strings).
+// StreamNode is one node: its master ID and its listpack, checked (it
+// may alias the payload).
 type StreamNode struct {
 	Master StreamID
-	Elems  [][]byte
+	LP     []byte
 }
 
 // StreamNACK is a pending entry of a group; Consumer indexes the group's
@@ -139,6 +136,7 @@ func (r *reader) stream(t byte) (*Value, error) {
 	}
 	var prev StreamID // the last entry ID seen
 	var live uint64
+	var elems []lpElem // one node's, reused
 	var first StreamID
 	haveFirst, haveEntry := false, false
 	for i := 0; i < nodes; i++ {
@@ -151,8 +149,8 @@ func (r *reader) stream(t byte) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		elems, err := listpackItems(lp)
-		if err != nil || len(elems) == 0 {
+		elems = elems[:0]
+		if err := listpackEach(lp, func(e lpElem) { elems = append(elems, e) }); err != nil || len(elems) == 0 {
 			return nil, errBad
 		}
 		if haveEntry && !prev.less(master) {
@@ -172,7 +170,7 @@ func (r *reader) stream(t byte) (*Value, error) {
 			return nil, err
 		}
 		live += n
-		st.Nodes = append(st.Nodes, StreamNode{Master: master, Elems: elems})
+		st.Nodes = append(st.Nodes, StreamNode{Master: master, LP: lp})
 	}
 	if st.Length, err = r.u64(); err != nil {
 		return nil, err
@@ -318,17 +316,21 @@ func findNACK(pel []StreamNACK, id StreamID) int {
 	return -1
 }
 
-// elemInt reads a listpack element as an integer.
-func elemInt(b []byte) (int64, bool) {
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	return v, err == nil
+// elemInt reads a listpack element as an integer (a string element as
+// Redis's lpGetIntegerIfValid reads one).
+func elemInt(e lpElem) (int64, bool) {
+	if e.isInt {
+		return e.v, true
+	}
+	return parseCanonical(e.s)
 }
 
 // checkStreamNode checks a node's elements as Redis's
 // streamValidateListpackIntegrity does, plus that the master entry's
-// counts match the entries; each entry's ID is passed to visit in order.
+// counts match the entries and that flags are 7-bit integers (as Redis
+// writes them); each entry's ID is passed to visit in order.
 // It returns the number of live entries.
-func checkStreamNode(master StreamID, el [][]byte, visit func(id StreamID, deleted bool) bool) (uint64, error) {
+func checkStreamNode(master StreamID, el []lpElem, visit func(id StreamID, deleted bool) bool) (uint64, error) {
 	p := 0
 	next := func() (int64, bool) {
 		if p >= len(el) {
@@ -350,10 +352,11 @@ func checkStreamNode(master StreamID, el [][]byte, visit func(id StreamID, delet
 	}
 	var live, dead int64
 	for p < len(el) {
-		flags, ok := next()
-		if !ok || flags < 0 || flags > 3 {
+		// flags: a small integer, which the server changes in place
+		if el[p].c&0x80 != 0 || el[p].v > 3 {
 			return 0, errBad
 		}
+		flags, _ := next()
 		dms, ok1 := next()
 		dseq, ok2 := next()
 		if !ok1 || !ok2 {

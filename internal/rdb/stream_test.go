@@ -14,11 +14,7 @@ func encodeStream(t byte, st *Stream) []byte {
 	w.Len(uint64(len(st.Nodes)))
 	for _, n := range st.Nodes {
 		w.String(NodeKey(n.Master))
-		var lp Listpack
-		for _, e := range n.Elems {
-			lp.Append(e)
-		}
-		w.String(lp.Bytes())
+		w.String(n.LP)
 	}
 	id := func(x StreamID) { w.Len(x.Ms); w.Len(x.Seq) }
 	w.Len(st.Length)
@@ -65,20 +61,36 @@ func strs(ss ...any) [][]byte {
 	return out
 }
 
+func lpOf(elems [][]byte) []byte {
+	var lp Listpack
+	for _, e := range elems {
+		lp.Append(e)
+	}
+	return lp.Bytes()
+}
+
+// sampleElems are sampleStream's nodes' elements.
+func sampleElems() [][][]byte {
+	return [][][]byte{
+		strs(
+			2, 1, 2, "a", "b", 0,
+			StreamEntrySameFields, 0, 0, "x", "y", 5,
+			StreamEntrySameFields|StreamEntryDeleted, 0, 1, "x2", "y2", 5,
+			0, 1, -1, 1, "c", "z", 6),
+		strs(
+			2, 0, 1, "f", 0,
+			StreamEntrySameFields, 0, 0, "v1", 4,
+			StreamEntrySameFields, 0, 1, "v2", 4),
+	}
+}
+
 // sampleStream is two nodes (entries 1-1, 1-2 deleted, 2-0 with other
 // fields; 3-5, 3-6), a group with two consumers and one without.
 func sampleStream() *Stream {
 	return &Stream{
 		Nodes: []StreamNode{
-			{Master: StreamID{1, 1}, Elems: strs(
-				2, 1, 2, "a", "b", 0,
-				StreamEntrySameFields, 0, 0, "x", "y", 5,
-				StreamEntrySameFields|StreamEntryDeleted, 0, 1, "x2", "y2", 5,
-				0, 1, -1, 1, "c", "z", 6)},
-			{Master: StreamID{3, 5}, Elems: strs(
-				2, 0, 1, "f", 0,
-				StreamEntrySameFields, 0, 0, "v1", 4,
-				StreamEntrySameFields, 0, 1, "v2", 4)},
+			{Master: StreamID{1, 1}, LP: lpOf(sampleElems()[0])},
+			{Master: StreamID{3, 5}, LP: lpOf(sampleElems()[1])},
 		},
 		Length: 4, LastID: StreamID{3, 6}, FirstID: StreamID{1, 1}, MaxDeleted: StreamID{1, 2}, EntriesAdded: 5,
 		Groups: []StreamGroup{
@@ -120,28 +132,35 @@ func TestStreamDecode(t *testing.T) {
 }
 
 func TestStreamDecodeRefuses(t *testing.T) {
-	bad := map[string]func(s *Stream){
-		"length":              func(s *Stream) { s.Length = 5 },
-		"last ID below entry": func(s *Stream) { s.LastID = StreamID{3, 5} },
-		"nodes out of order":  func(s *Stream) { s.Nodes[0], s.Nodes[1] = s.Nodes[1], s.Nodes[0] },
-		"live count":          func(s *Stream) { s.Nodes[1].Elems[0] = []byte("3") },
-		"deleted count":       func(s *Stream) { s.Nodes[0].Elems[1] = []byte("0") },
-		"lp-count":            func(s *Stream) { s.Nodes[1].Elems[9] = []byte("5") },
-		"flags":               func(s *Stream) { s.Nodes[1].Elems[5] = []byte("9") },
-		"master terminator":   func(s *Stream) { s.Nodes[1].Elems[4] = []byte("1") },
-		"entry below master":  func(s *Stream) { s.Nodes[1].Elems[7] = []byte("-1") },
-		"IDs not ascending":   func(s *Stream) { s.Nodes[1].Elems[12] = []byte("0") },
-		"empty node":          func(s *Stream) { s.Nodes[1].Elems = nil },
-		"duplicate group":     func(s *Stream) { s.Groups[1].Name = []byte("g1") },
-		"duplicate consumer":  func(s *Stream) { s.Groups[0].Consumers[1].Name = []byte("alice") },
-		"PEL entry unowned":   func(s *Stream) { s.Groups[0].Consumers[1].PEL = s.Groups[0].Consumers[1].PEL[:1] },
-		"owned twice":         func(s *Stream) { s.Groups[0].Consumers[2].PEL = []StreamID{{2, 0}} },
-		"not in group PEL":    func(s *Stream) { s.Groups[0].Consumers[2].PEL = []StreamID{{9, 9}} },
-		"duplicate PEL":       func(s *Stream) { s.Groups[0].PEL[1].ID = StreamID{1, 1} },
+	bad := map[string]func(s *Stream, el [][][]byte){
+		"length":              func(s *Stream, _ [][][]byte) { s.Length = 5 },
+		"last ID below entry": func(s *Stream, _ [][][]byte) { s.LastID = StreamID{3, 5} },
+		"nodes out of order": func(s *Stream, el [][][]byte) {
+			s.Nodes[0].Master, s.Nodes[1].Master = s.Nodes[1].Master, s.Nodes[0].Master
+			el[0], el[1] = el[1], el[0]
+		},
+		"live count":         func(s *Stream, el [][][]byte) { el[1][0] = []byte("3") },
+		"deleted count":      func(s *Stream, el [][][]byte) { el[0][1] = []byte("0") },
+		"lp-count":           func(s *Stream, el [][][]byte) { el[1][9] = []byte("5") },
+		"flags":              func(s *Stream, el [][][]byte) { el[1][5] = []byte("9") },
+		"master terminator":  func(s *Stream, el [][][]byte) { el[1][4] = []byte("1") },
+		"entry below master": func(s *Stream, el [][][]byte) { el[1][7] = []byte("-1") },
+		"flags as a string":  func(s *Stream, el [][][]byte) { el[1][5] = []byte("x") },
+		"IDs not ascending":  func(s *Stream, el [][][]byte) { el[1][12] = []byte("0") },
+		"empty node":         func(s *Stream, el [][][]byte) { el[1] = nil },
+		"duplicate group":    func(s *Stream, _ [][][]byte) { s.Groups[1].Name = []byte("g1") },
+		"duplicate consumer": func(s *Stream, _ [][][]byte) { s.Groups[0].Consumers[1].Name = []byte("alice") },
+		"PEL entry unowned":  func(s *Stream, _ [][][]byte) { s.Groups[0].Consumers[1].PEL = s.Groups[0].Consumers[1].PEL[:1] },
+		"owned twice":        func(s *Stream, _ [][][]byte) { s.Groups[0].Consumers[2].PEL = []StreamID{{2, 0}} },
+		"not in group PEL":   func(s *Stream, _ [][][]byte) { s.Groups[0].Consumers[2].PEL = []StreamID{{9, 9}} },
+		"duplicate PEL":      func(s *Stream, _ [][][]byte) { s.Groups[0].PEL[1].ID = StreamID{1, 1} },
 	}
 	for name, mutate := range bad {
-		st := sampleStream()
-		mutate(st)
+		st, el := sampleStream(), sampleElems()
+		mutate(st, el)
+		for i := range st.Nodes {
+			st.Nodes[i].LP = lpOf(el[i])
+		}
 		if _, err := Decode(dumpOf(encodeStream(TypeStreamListpack2, st))); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
