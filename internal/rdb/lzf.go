@@ -10,10 +10,7 @@ import (
 // starts zeroed, which makes the output deterministic; liblzf leaves it
 // uninitialised, but a stale slot can only produce a match against bytes
 // that really are equal, and redis-server's output matches this in
-// practice (the differential tests compare them byte for byte). A match
-// may start 3 bytes before the end: Redis 7.0's liblzf has no guard
-// against it (an older liblzf required 5 bytes left), which shows at the
-// end of compressed stream nodes.
+// practice (the differential tests compare them byte for byte).
 //
 // The match test is liblzf 3.6's, the version Redis bundles (hash slots
 // hold offsets from the input's start): unlike older liblzf it has no
