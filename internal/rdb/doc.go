@@ -1,10 +1,11 @@
 // Package rdb holds Redis's RDB value encoding as DUMP and RESTORE carry
 // it (Redis 7.0, RDB version 10): the object types, length and string
 // encodings (integer-encoded and LZF-compressed strings), listpacks,
-// ziplists and intsets, streams (stream.go), the DUMP footer (RDB version and CRC64), and the
-// LZF and CRC64 algorithms Redis uses, so that a payload written here is
-// byte for byte the one redis-server writes for the same value and
-// encoding, and any payload redis-server writes can be read.
+// ziplists and intsets, streams (stream.go), the DUMP footer (RDB version
+// and CRC64), and the LZF and CRC64 algorithms Redis uses, so that a
+// payload written here is byte for byte the one redis-server writes for
+// the same value and encoding, and any payload redis-server writes can be
+// read.
 //
 // Decoding never trusts the input: every read is bounds-checked, every
 // count is checked against the bytes left before anything is allocated,
