@@ -289,6 +289,16 @@ func TestDumpStreamDiffCrossRestore(t *testing.T) {
 	if a, b := streamView(t, red, "x:groups", false), streamView(t, fc, "from-redis:x:groups", false); a != b {
 		t.Errorf("restored stream after more commands (redis, fastcache): %s", firstDiff(a, b))
 	}
+	// MIGRATE carries a stream to redis-server
+	host, port, _ := strings.Cut(red.Options().Addr, ":")
+	if err := fc.Do(ctx(), "migrate", host, port, "", 0, 5000, "copy", "replace", "keys", "x:del", "x:groups").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"x:del", "x:groups"} {
+		if a, b := streamView(t, red, k, true), streamView(t, fc, k, true); a != b {
+			t.Errorf("MIGRATE of %s (redis, fastcache): %s", k, firstDiff(a, b))
+		}
+	}
 }
 
 func TestDumpStreamDiffErrors(t *testing.T) {
