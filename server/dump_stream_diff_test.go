@@ -328,8 +328,9 @@ func TestDumpStreamDiffErrors(t *testing.T) {
 
 func TestDumpStreamRestoreWakesBlocked(t *testing.T) {
 	// RESTORE signals the key as ready, as Redis's dbAdd does: a client
-	// blocked in XREAD on a missing key, and one blocked in XREADGROUP
-	// on a stream that RESTORE REPLACE swaps for one with a new entry.
+	// blocked in XREAD on a missing key, one blocked in XREADGROUP on a
+	// stream that RESTORE REPLACE swaps for one with a new entry, and one
+	// whose group the new stream does not have.
 	red, fc := dumpDiffClients(t)
 	for _, cl := range []*redis.Client{red, fc} {
 		for _, c := range [][]any{
@@ -337,6 +338,9 @@ func TestDumpStreamRestoreWakesBlocked(t *testing.T) {
 			{"xgroup", "create", "src", "g", "0"},
 			{"xadd", "grp", "1-0", "f", "old"},
 			{"xgroup", "create", "grp", "g", "$"},
+			{"xadd", "grp2", "1-0", "f", "old"},
+			{"xgroup", "create", "grp2", "g", "$"},
+			{"xadd", "nogroups", "9-0", "f", "v"},
 		} {
 			if err := cl.Do(ctx(), c...).Err(); err != nil {
 				t.Fatal(err)
@@ -344,7 +348,8 @@ func TestDumpStreamRestoreWakesBlocked(t *testing.T) {
 		}
 	}
 	payload := red.Dump(ctx(), "src").Val()
-	results := map[string][2]string{}
+	noGroups := red.Dump(ctx(), "nogroups").Val()
+	results := map[string][3]string{}
 	for i, cl := range []*redis.Client{red, fc} {
 		type res struct {
 			v   any
@@ -352,10 +357,13 @@ func TestDumpStreamRestoreWakesBlocked(t *testing.T) {
 		}
 		x := make(chan res, 1)
 		g := make(chan res, 1)
+		g2 := make(chan res, 1)
 		a := redis.NewClient(&redis.Options{Addr: cl.Options().Addr, Protocol: 2, MaxRetries: -1})
 		b := redis.NewClient(&redis.Options{Addr: cl.Options().Addr, Protocol: 2, MaxRetries: -1})
+		c := redis.NewClient(&redis.Options{Addr: cl.Options().Addr, Protocol: 2, MaxRetries: -1})
 		defer a.Close()
 		defer b.Close()
+		defer c.Close()
 		go func() {
 			v, err := a.Do(ctx(), "xread", "block", 10000, "streams", "missing", "$").Result()
 			x <- res{v, err}
@@ -364,15 +372,22 @@ func TestDumpStreamRestoreWakesBlocked(t *testing.T) {
 			v, err := b.Do(ctx(), "xreadgroup", "group", "g", "c1", "block", 10000, "streams", "grp", ">").Result()
 			g <- res{v, err}
 		}()
-		waitBlockedClient(t, cl, 2)
+		go func() {
+			v, err := c.Do(ctx(), "xreadgroup", "group", "g", "c1", "block", 10000, "streams", "grp2", ">").Result()
+			g2 <- res{v, err}
+		}()
+		waitBlockedClient(t, cl, 3)
 		if err := cl.Restore(ctx(), "missing", 0, payload).Err(); err != nil {
 			t.Fatal(err)
 		}
 		if err := cl.RestoreReplace(ctx(), "grp", 0, payload).Err(); err != nil {
 			t.Fatal(err)
 		}
-		var out [2]string
-		for j, ch := range []chan res{x, g} {
+		if err := cl.RestoreReplace(ctx(), "grp2", 0, noGroups).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var out [3]string
+		for j, ch := range []chan res{x, g, g2} {
 			select {
 			case r := <-ch:
 				out[j] = fmt.Sprintf("%v %v", r.v, r.err)
