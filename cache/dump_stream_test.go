@@ -71,6 +71,40 @@ func TestDumpStreamRoundTrip(t *testing.T) {
 	}
 }
 
+// Redis 5.0's and 7.2's stream payloads restore: type 15 without the
+// counters 7.0 added (derived as Redis derives them), type 21 with
+// consumers' active times (dropped: 7.0 has seen times only).
+func TestDumpStreamOtherTypes(t *testing.T) {
+	v, err := rdb.Decode(sampleStreamPayload(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s21, err := restorePayload(encodeRDBStreamType(rdb.TypeStreamListpack3, v.Stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w rdb.Writer
+	dumpStream(&w, s21)
+	if !bytes.Equal(w.Finish(), sampleStreamPayload(t)) {
+		t.Error("type 21 restored differently from type 19")
+	}
+	s15, err := restorePayload(encodeRDBStreamType(rdb.TypeStreamListpack, v.Stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s15.EntriesAdded() != s15.Length() || !s15.MaxDeleted().IsZero() || s15.FirstID() != s21.FirstID() || s15.LastID() != s21.LastID() {
+		t.Errorf("type 15: added %d length %d maxdel %v first %v", s15.EntriesAdded(), s15.Length(), s15.MaxDeleted(), s15.FirstID())
+	}
+	for _, g := range s15.Groups() {
+		if want := s15.EstimateEntriesRead(g.LastID); g.EntriesRead != want {
+			t.Errorf("group %s: entries-read %d, want the estimate %d", g.Name, g.EntriesRead, want)
+		}
+	}
+	if g := s15.Group([]byte("g")); g == nil || g.PendingLen() != 20 || len(g.Consumers()) != 3 {
+		t.Errorf("type 15 group: %+v", g)
+	}
+}
+
 // TestDumpStreamMutations restores random mutations of a valid payload:
 // whatever the decoder accepts makes a stream that every operation can
 // run on, that dumps and restores again.
@@ -105,9 +139,13 @@ func TestDumpStreamMutations(t *testing.T) {
 }
 
 // encodeRDBStream writes a decoded stream back as a type 19 payload.
-func encodeRDBStream(st *rdb.Stream) []byte {
+func encodeRDBStream(st *rdb.Stream) []byte { return encodeRDBStreamType(rdb.TypeStreamListpack2, st) }
+
+// encodeRDBStreamType writes a decoded stream as a payload of type t (15,
+// 19 or 21).
+func encodeRDBStreamType(t byte, st *rdb.Stream) []byte {
 	var w rdb.Writer
-	w.Type(rdb.TypeStreamListpack2)
+	w.Type(t)
 	w.Len(uint64(len(st.Nodes)))
 	for _, n := range st.Nodes {
 		w.String(rdb.NodeKey(n.Master))
@@ -116,14 +154,18 @@ func encodeRDBStream(st *rdb.Stream) []byte {
 	id := func(x rdb.StreamID) { w.Len(x.Ms); w.Len(x.Seq) }
 	w.Len(st.Length)
 	id(st.LastID)
-	id(st.FirstID)
-	id(st.MaxDeleted)
-	w.Len(st.EntriesAdded)
+	if t != rdb.TypeStreamListpack {
+		id(st.FirstID)
+		id(st.MaxDeleted)
+		w.Len(st.EntriesAdded)
+	}
 	w.Len(uint64(len(st.Groups)))
 	for _, g := range st.Groups {
 		w.String(g.Name)
 		id(g.LastID)
-		w.Len(uint64(g.EntriesRead))
+		if t != rdb.TypeStreamListpack {
+			w.Len(uint64(g.EntriesRead))
+		}
 		w.Len(uint64(len(g.PEL)))
 		for _, p := range g.PEL {
 			w.RawID(p.ID)
@@ -134,6 +176,9 @@ func encodeRDBStream(st *rdb.Stream) []byte {
 		for _, c := range g.Consumers {
 			w.String(c.Name)
 			w.Millis(c.Seen)
+			if t == rdb.TypeStreamListpack3 {
+				w.Millis(c.Active)
+			}
 			w.Len(uint64(len(c.PEL)))
 			for _, id := range c.PEL {
 				w.RawID(id)
