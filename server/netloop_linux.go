@@ -539,6 +539,13 @@ func (c *conn) run(buf []byte) {
 		c.paused = true
 		c.lp.paused = append(c.lp.paused, c)
 	}
+	if c.lp.nunblock.Load() != 0 {
+		// Clients this pipeline served (a push to a list a BLPOP waits on)
+		// get their replies before its own, as Redis writes the client
+		// added to its pending writes last first: the hand-off does not
+		// wait for the pusher's write.
+		c.lp.runUnblocks()
+	}
 	c.endPipeline() // a blocked client's earlier replies go out now
 }
 
