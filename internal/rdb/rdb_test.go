@@ -118,7 +118,13 @@ func FuzzRestorePayload(f *testing.F) {
 		f.Add(encodeStream(t, sampleStream()))
 	}
 	f.Add(encodeStream(TypeStreamListpack2, &Stream{LastID: StreamID{5, 0}}))
+	f.Add([]byte{opFunction2, 3, 'a', 'b', 'c', opFunctionPreGA, 1, 'n', 3, 'L', 'U', 'A', 0, 1, 'x'})
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if codes, err := DecodeFunctions(dumpOf(body)); err == nil { // a FUNCTION RESTORE payload
+			for _, c := range codes {
+				_ = c[:len(c)]
+			}
+		}
 		v, err := Decode(dumpOf(body))
 		if err != nil {
 			return
