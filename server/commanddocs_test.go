@@ -331,11 +331,11 @@ func TestCommandOtherSubcommands(t *testing.T) {
 	if !has(names, "client|list") || !has(names, "ping") {
 		t.Errorf("COMMAND LIST lacks client|list or ping")
 	}
-	pat := rc.val("COMMAND", "LIST", "FILTERBY", "PATTERN", "CL*")
+	pat := rc.val("COMMAND", "LIST", "FILTERBY", "PATTERN", "CLI*")
 	got := pat.strs()
 	sort.Strings(got)
 	if len(got) != 1+len(commands["client"].Sub) || got[0] != "client" {
-		t.Errorf("FILTERBY PATTERN cl*: %v", got)
+		t.Errorf("FILTERBY PATTERN cli*: %v", got)
 	}
 	conn := rc.val("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection").strs()
 	if !has(conn, "ping") || !has(conn, "hello") || has(conn, "info") {
