@@ -78,10 +78,31 @@ func init() {
 			}
 		}
 		list = append(list, &Command{Name: name, Arity: s.arity, Flags: f, Group: "cluster", Since: s.since,
-			Summary: s.sum, Complexity: "O(1)", Handler: cmdClusterDisabled})
+			Summary: s.sum, Complexity: "O(1)", Args: clusterArgs[s.name], Handler: cmdClusterDisabled})
 	}
 	cluster.Sub = subTable(list...)
 	register(cluster)
+}
+
+// clusterArgs are the arguments of the CLUSTER subcommands (COMMAND DOCS).
+var clusterArgs = map[string]string{
+	"addslots":              "slot:integer...",
+	"addslotsrange":         "range=(start-slot:integer end-slot:integer)...",
+	"count-failure-reports": "node-id:string",
+	"countkeysinslot":       "slot:integer",
+	"delslots":              "slot:integer...",
+	"delslotsrange":         "range=(start-slot:integer end-slot:integer)...",
+	"failover":              "[options=(FORCE|TAKEOVER)]",
+	"forget":                "node-id:string",
+	"getkeysinslot":         "slot:integer count:integer",
+	"keyslot":               "key:string",
+	"meet":                  "ip:string port:integer [cluster-bus-port:integer]",
+	"replicas":              "node-id:string",
+	"replicate":             "node-id:string",
+	"reset":                 "[reset-type=(HARD|SOFT)]",
+	"set-config-epoch":      "config-epoch:integer",
+	"setslot":               "slot:integer subcommand=(IMPORTING node-id:string|MIGRATING node-id:string|NODE node-id:string|STABLE)",
+	"slaves":                "node-id:string",
 }
 
 func cmdClusterDisabled(c *Client, args [][]byte) {

@@ -111,6 +111,11 @@ func register(cmds ...*Command) {
 		if c.Args != "" || c.Complexity != "" {
 			argSpecs[c.Name] = [2]string{c.Complexity, c.Args}
 		}
+		for _, s := range c.Sub {
+			if s.Args != "" || s.Complexity != "" {
+				argSpecs[s.Name] = [2]string{s.Complexity, s.Args}
+			}
+		}
 	}
 }
 

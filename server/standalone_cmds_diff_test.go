@@ -31,3 +31,20 @@ func TestRedisDiffCluster(t *testing.T) {
 		dc("READONLY"), dc("READWRITE"), dc("ASKING"), dc("MULTI"), dc("CLUSTER", "INFO"), dc("EXEC"))
 	runDiffScripts(t, bothProtocols([]diffScript{{"cluster", steps}}))
 }
+
+func TestRedisDiffModuleFailover(t *testing.T) {
+	steps := []diffStep{
+		dc("MODULE", "LIST"), dc("MODULE", "HELP"), dc("module", "help", "x"), dc("MODULE", "LOAD", "/nonexistent.so"),
+		dc("MODULE", "LOAD", "/nonexistent.so", "a", "b"), dc("MODULE", "LOADEX", "/x.so"),
+		dc("MODULE", "LOADEX", "/x.so", "CONFIG", "a", "b", "ARGS", "x"), dc("MODULE", "UNLOAD", "foo"),
+		dc("MODULE", "UNLOAD"), dc("MODULE", "LOAD"), dc("MODULE", "foo"), dc("MODULE"), dc("MODULE", "LIST", "x"),
+		dc("FAILOVER"), dc("FAILOVER", "ABORT"), dc("failover", "abort", "x"), dc("FAILOVER", "TO", "h", "1"),
+		dc("FAILOVER", "TO", "h"), dc("FAILOVER", "FORCE"), dc("FAILOVER", "TIMEOUT", "10"), dc("FAILOVER", "TIMEOUT", "-1"),
+		dc("FAILOVER", "TIMEOUT", "0"), dc("FAILOVER", "TIMEOUT", "x"), dc("FAILOVER", "TO", "h", "1", "FORCE"),
+		dc("FAILOVER", "TO", "h", "1", "FORCE", "TIMEOUT", "10"), dc("FAILOVER", "foo"), dc("FAILOVER", "TO", "h", "x"),
+		dc("FAILOVER", "FORCE", "FORCE"), dc("FAILOVER", "TIMEOUT", "5", "TIMEOUT", "6"), dc("FAILOVER", "TO", "a", "1", "TO", "b", "2"),
+		dc("FAILOVER", "TIMEOUT"), dc("FAILOVER", "TO", "h", "99999999999999999999"), dc("FAILOVER", "ABORT", "FORCE"),
+		dc("FAILOVER", "TIMEOUT", "9223372036854775807", "TO", "h", "-1", "FORCE"),
+	}
+	runDiffScripts(t, bothProtocols([]diffScript{{"module and failover", steps}}))
+}
