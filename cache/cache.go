@@ -76,6 +76,7 @@ type Cache struct {
 
 	evictMu   sync.Mutex
 	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
+	noActive  atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -521,6 +522,10 @@ func rangeAll(d *shard.DB, fn func(k []byte, e shard.Entry)) {
 
 // ---- active expiry ----
 
+// SetActiveExpire turns the active expiry cycle on or off (DEBUG
+// SET-ACTIVE-EXPIRE); keys still expire when they are accessed.
+func (c *Cache) SetActiveExpire(on bool) { c.noActive.Store(!on) }
+
 func (c *Cache) activeExpireLoop(every time.Duration) {
 	defer c.wg.Done()
 	t := time.NewTicker(every)
@@ -533,6 +538,9 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 		case <-t.C:
 		}
 		shard.TickClock()
+		if c.noActive.Load() {
+			continue
+		}
 		// Like Redis's slow cycle: at most 25% of one core per tick.
 		start := time.Now()
 		deadline := start.Add(every / 4)

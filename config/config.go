@@ -36,6 +36,7 @@ type values struct {
 	port                         int64
 	dir                          string
 	daemonize, protectedMode     bool
+	enableDebugCommand           string
 	lazyfree                     [6]bool
 	tcpBacklog, tcpKeepalive     int64
 	databases                    int64
@@ -389,6 +390,7 @@ func init() {
 		boolD(name, false, true, "accepted for compatibility: deleting a key is always O(1) for the event loop (a dropped collection is reclaimed by Go's garbage collector in the background), as UNLINK in Redis",
 			func(v *values) *bool { return &v.lazyfree[i] })
 	}
+	enumD("enable-debug-command", "no", []string{"no", "yes", "local"}, false, "DEBUG allowed from any connection (yes), from loopback ones (local) or none (no)", func(v *values) *string { return &v.enableDebugCommand })
 	boolD("protected-mode", true, true, "accepted for compatibility; fastcache binds to loopback by default", func(v *values) *bool { return &v.protectedMode })
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
@@ -890,6 +892,7 @@ func (c *Config) File() string { return c.file }
 func (c *Config) Bind() []string                { return c.v.Load().bind }
 func (c *Config) Port() int                     { return int(c.v.Load().port) }
 func (c *Config) Dir() string                   { return c.v.Load().dir }
+func (c *Config) EnableDebugCommand() string    { return c.v.Load().enableDebugCommand }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }

@@ -23,7 +23,7 @@ import (
 // diffRedisServer starts redis-server on a free loopback port and returns
 // its address. It skips (or fails with FASTCACHE_REQUIRE_REDIS=1) when
 // redis-server is not installed.
-func diffRedisServer(t *testing.T) string {
+func diffRedisServer(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -40,8 +40,8 @@ func diffRedisServer(t *testing.T) string {
 		}
 		var stderr strings.Builder
 		// Both servers have Redis's default 16 databases.
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--daemonize", "no")
+		cmd := exec.Command(bin, append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--daemonize", "no"}, extra...)...)
 		cmd.Dir = t.TempDir()
 		cmd.Stderr = &stderr
 		cmd.Stdout = io.Discard
@@ -1406,8 +1406,12 @@ func TestRedisDiff(t *testing.T) {
 // reply byte for byte. Type files add their scripts with it.
 func runDiffScripts(t *testing.T, scripts []diffScript) {
 	t.Helper()
-	redisAddr := diffRedisServer(t)
-	fc := startServer(t)
+	runDiffScriptsAt(t, diffRedisServer(t), startServer(t), scripts)
+}
+
+// runDiffScriptsAt runs the scripts against the two servers given.
+func runDiffScriptsAt(t *testing.T, redisAddr string, fc *testServer, scripts []diffScript) {
+	t.Helper()
 	for _, sc := range scripts {
 		t.Run(sc.name, func(t *testing.T) {
 			var conns [2][2]*diffConn // [server][connection]

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -47,4 +48,109 @@ func TestRedisDiffModuleFailover(t *testing.T) {
 		dc("FAILOVER", "TIMEOUT", "9223372036854775807", "TO", "h", "-1", "FORCE"),
 	}
 	runDiffScripts(t, bothProtocols([]diffScript{{"module and failover", steps}}))
+}
+
+// debugObjectNorm blanks what differs between any two runs of one server:
+// the object's address and the LRU clock readings.
+func debugObjectNorm(s string) string {
+	s = regexp.MustCompile(`Value at:0x[0-9a-f]+`).ReplaceAllString(s, "Value at:ADDR")
+	s = regexp.MustCompile(`lru:\d+`).ReplaceAllString(s, "lru:N")
+	return regexp.MustCompile(`lru_seconds_idle:\d+`).ReplaceAllString(s, "lru_seconds_idle:N")
+}
+
+func TestRedisDiffDebugRefused(t *testing.T) {
+	steps := []diffStep{
+		dc("DEBUG", "HELP"), dc("DEBUG", "SLEEP", "0"), dc("DEBUG", "foo"), dc("DEBUG"), dc("DEBUG", "PROTOCOL", "string"),
+		dc("CONFIG", "GET", "enable-debug-command"), dc("CONFIG", "SET", "enable-debug-command", "yes"),
+		dc("CONFIG", "SET", "enable-debug-command", "no"), dc("CONFIG", "GET", "enable-debug-*"),
+	}
+	runDiffScripts(t, bothProtocols([]diffScript{{"debug refused", steps}}))
+}
+
+func TestRedisDiffDebugEnabled(t *testing.T) {
+	redisAddr := diffRedisServer(t, "--enable-debug-command", "yes")
+	fc := startServer(t, "enable-debug-command", "yes")
+	var steps []diffStep
+	for _, p := range []string{"string", "integer", "double", "bignum", "null", "array", "set", "map",
+		"verbatim", "true", "false", "TRUE", "foo", ""} {
+		steps = append(steps, dc("DEBUG", "PROTOCOL", p))
+	}
+	steps = append(steps, dc("DEBUG", "PROTOCOL"), dc("DEBUG", "PROTOCOL", "string", "x"),
+		dc("DEBUG", "SLEEP", "0"), dc("DEBUG", "SLEEP", "x"), dc("DEBUG", "SLEEP", "-1"), dc("DEBUG", "SLEEP", "0.001"),
+		dc("DEBUG", "SLEEP"), dc("DEBUG", "SLEEP", "0", "1"),
+		dc("DEBUG", "SET-ACTIVE-EXPIRE", "0"), dc("DEBUG", "SET-ACTIVE-EXPIRE", "x"), dc("DEBUG", "SET-ACTIVE-EXPIRE", "1"),
+		dc("DEBUG", "SET-ACTIVE-EXPIRE"), dc("DEBUG", "ERROR", "foo bar"), dc("DEBUG", "ERROR", "-X y"), dc("DEBUG", "ERROR"),
+		dc("DEBUG", "LOG", "hello from the diff test"), dc("DEBUG", "foo"), dc("DEBUG", "JMAP"), dc("DEBUG", "foo", "bar"),
+		dc("DEBUG", "OBJECT", "nokey"), dc("DEBUG", "OBJECT"), dc("DEBUG", "OBJECT", "a", "b"),
+		dc("CONFIG", "GET", "enable-debug-command"), dc("CONFIG", "SET", "enable-debug-command", "no"))
+	for _, kv := range [][]string{
+		{"SET", "s", "v"}, {"SET", "n", "123"}, {"SET", "big", "99999"}, {"SET", "neg", "-5"},
+		{"SET", "raw", strings.Repeat("r", 60)}, {"HSET", "h", "a", "1", "b", "2"}, {"SADD", "si", "1", "2", "3"},
+		{"SADD", "ss", "a", "b"}, {"ZADD", "z", "1", "a", "2.5", "b"},
+	} {
+		steps = append(steps, dc(kv...), dc("DEBUG", "OBJECT", kv[1]).with(debugObjectNorm))
+	}
+	runDiffScriptsAt(t, redisAddr, fc, bothProtocols([]diffScript{{"debug", steps}}))
+}
+
+// DEBUG HELP lists the subcommands served here with Redis's own lines, in
+// Redis's order.
+func TestRedisDiffDebugHelp(t *testing.T) {
+	redisAddr := diffRedisServer(t, "--enable-debug-command", "yes")
+	fc := startServer(t, "enable-debug-command", "local")
+	red, ours := diffDial(t, redisAddr), diffDial(t, fc.addr)
+	want, err := red.do([]string{"DEBUG", "HELP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ours.do([]string{"DEBUG", "HELP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, gl := strings.Split(want, "\r\n")[1:], strings.Split(got, "\r\n")[1:]
+	i := 0
+	for _, l := range gl {
+		for i < len(wl) && wl[i] != l {
+			i++
+		}
+		if i == len(wl) {
+			t.Fatalf("DEBUG HELP line %q is not in Redis's, in order:\n%s", l, got)
+		}
+	}
+	if len(gl) < 10 {
+		t.Fatalf("DEBUG HELP: %q", got)
+	}
+}
+
+// DEBUG PROTOCOL attrib and push: in RESP3 the attribute or push comes
+// before the reply, so both are read.
+func TestRedisDiffDebugProtocolOutOfBand(t *testing.T) {
+	redisAddr := diffRedisServer(t, "--enable-debug-command", "yes")
+	fc := startServer(t, "enable-debug-command", "yes")
+	for _, proto := range []string{"2", "3"} {
+		for _, typ := range []string{"attrib", "push"} {
+			var got [2]string
+			for i, addr := range []string{redisAddr, fc.addr} {
+				conn := diffDial(t, addr)
+				if _, err := conn.do([]string{"HELLO", proto}); err != nil {
+					t.Fatal(err)
+				}
+				r, err := conn.do([]string{"DEBUG", "PROTOCOL", typ})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if proto == "3" && typ == "push" {
+					more, err := diffReadReply(conn.br)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r += more
+				}
+				got[i] = r
+			}
+			if got[0] != got[1] {
+				t.Errorf("RESP%s DEBUG PROTOCOL %s:\n  redis:     %q\n  fastcache: %q", proto, typ, got[0], got[1])
+			}
+		}
+	}
 }

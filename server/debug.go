@@ -1,0 +1,186 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"fastcache/shard"
+)
+
+// DEBUG: refused unless enable-debug-command is yes, or local and the
+// client connects from loopback (as Redis 7.0's protected command). Of
+// Redis's subcommands, those that make sense here are served: HELP, SLEEP,
+// SET-ACTIVE-EXPIRE (the real active expiry cycle), PROTOCOL (the test
+// values clients check their RESP2 and RESP3 parsers with), OBJECT, ERROR
+// and LOG. The others answer Redis's unknown-subcommand error.
+
+const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+
+func init() {
+	register(&Command{Name: "debug", Arity: -2, Flags: flagAdmin | flagLoading, Group: "server", Since: "1.0.0",
+		Summary: "A container for debugging commands", Complexity: "Depends on subcommand.", Handler: cmdDebug})
+}
+
+// debugAllowed applies enable-debug-command to c.
+func debugAllowed(c *Client) bool {
+	switch c.srv.cfg.EnableDebugCommand() {
+	case "yes":
+		return true
+	case "local":
+		host, _, err := net.SplitHostPort(c.Addr)
+		return err == nil && (host == "127.0.0.1" || host == "::1")
+	}
+	return false
+}
+
+// debugSubs are the subcommands served, with their argument counts (the
+// whole call's, as Redis checks them).
+var debugSubs = map[string]func(n int) bool{
+	"help":              func(n int) bool { return n == 2 },
+	"sleep":             func(n int) bool { return n == 3 },
+	"set-active-expire": func(n int) bool { return n == 3 },
+	"protocol":          func(n int) bool { return n == 3 },
+	"object":            func(n int) bool { return n == 3 },
+	"error":             func(n int) bool { return n == 3 },
+	"log":               func(n int) bool { return n == 3 },
+}
+
+func cmdDebug(c *Client, args [][]byte) {
+	if !debugAllowed(c) {
+		c.reply.Error(errDebugNotAllowed)
+		return
+	}
+	sub := strings.ToLower(string(args[1]))
+	if ok := debugSubs[sub]; ok == nil || !ok(len(args)) {
+		c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitizeAll(args[1]) + "'. Try DEBUG HELP.")
+		return
+	}
+	switch sub {
+	case "help":
+		replyHelp(c, "debug", debugHelpLines)
+	case "sleep":
+		// Redis stops the whole server; here the connection's event loop
+		// (and the clients it serves) waits.
+		if d := atof(args[2]); d > 0 {
+			time.Sleep(time.Duration(min(d, 1e9) * float64(time.Second)))
+		}
+		c.reply.OK()
+	case "set-active-expire":
+		c.srv.cache.SetActiveExpire(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "protocol":
+		debugProtocol(c, strings.ToLower(string(args[2])))
+	case "object":
+		debugObject(c, args[2])
+	case "error":
+		c.reply.Error(string(args[2]))
+	case "log":
+		c.srv.log.Warn().Str("message", string(args[2])).Msg("DEBUG LOG")
+		c.reply.OK()
+	}
+}
+
+var debugHelpLines = []string{
+	"ERROR <string>",
+	"    Return a Redis protocol error with <string> as message. Useful for clients",
+	"    unit tests to simulate Redis errors.",
+	"LOG <message>",
+	"    Write <message> to the server log.",
+	"OBJECT <key>",
+	"    Show low level info about `key` and associated value.",
+	"PROTOCOL <type>",
+	"    Reply with a test value of the specified type. <type> can be: string,",
+	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+	"    true, false.",
+	"SET-ACTIVE-EXPIRE <0|1>",
+	"    Setting it to 0 disables expiring keys in background when they are not",
+	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+	"    default.",
+	"SLEEP <seconds>",
+	"    Stop the server for <seconds>. Decimals allowed.",
+}
+
+// debugProtocolReplies are Redis 7.0's DEBUG PROTOCOL values, in RESP2 and RESP3.
+var debugProtocolReplies = map[string][2]string{
+	"string":   {"$11\r\nHello World\r\n", "$11\r\nHello World\r\n"},
+	"integer":  {":12345\r\n", ":12345\r\n"},
+	"double":   {"$5\r\n3.141\r\n", ",3.141\r\n"},
+	"bignum":   {"$37\r\n1234567999999999999999999999999999999\r\n", "(1234567999999999999999999999999999999\r\n"},
+	"null":     {"$-1\r\n", "_\r\n"},
+	"array":    {"*3\r\n:0\r\n:1\r\n:2\r\n", "*3\r\n:0\r\n:1\r\n:2\r\n"},
+	"set":      {"*3\r\n:0\r\n:1\r\n:2\r\n", "~3\r\n:0\r\n:1\r\n:2\r\n"},
+	"map":      {"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n", "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"},
+	"attrib":   {"$39\r\nSome real reply following the attribute\r\n", "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n"},
+	"push":     {"-ERR RESP2 is not supported by this command\r\n", ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n"},
+	"verbatim": {"$25\r\nThis is a verbatim\nstring\r\n", "=29\r\ntxt:This is a verbatim\nstring\r\n"},
+	"true":     {":1\r\n", "#t\r\n"},
+	"false":    {":0\r\n", "#f\r\n"},
+}
+
+func debugProtocol(c *Client, name string) {
+	r, ok := debugProtocolReplies[name]
+	if !ok {
+		c.reply.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+		return
+	}
+	if c.reply.proto >= 3 {
+		c.reply.Raw([]byte(r[1]))
+	} else if name == "push" {
+		c.reply.Error("ERR RESP2 is not supported by this command")
+	} else {
+		c.reply.Raw([]byte(r[0]))
+	}
+}
+
+// debugObject writes Redis's line for a key. "Value at" is the address of
+// an object that does not exist here (0); lru is derived from the idle
+// time; serializedlength is the length of the key's DUMP encoding without
+// its type, version and checksum, as Redis's. The quicklist fields Redis
+// adds for lists (ql_nodes ...) are left out.
+func debugObject(c *Client, key []byte) {
+	info, ok := c.ks.Inspect(key)
+	if !ok {
+		c.reply.Error("ERR no such key")
+		return
+	}
+	enc := info.Encoding
+	refcount := int64(1)
+	if info.Kind == shard.KindString {
+		enc = encodingOf(info.Value, info.Enc)
+		if v, err := strconv.ParseInt(string(info.Value), 10, 64); enc == "int" && err == nil && v >= 0 && v < 10000 && sharedIntegers(c) {
+			refcount = 2147483647 // Redis's shared integers
+		}
+	}
+	serLen := 0
+	if p, _, ok, err := c.ks.Dump(key); err == nil && ok && len(p) >= 11 {
+		serLen = len(p) - 11
+	}
+	idle := shard.IdleSeconds(info.Meta)
+	lru := (time.Now().Unix() - idle) & (1<<24 - 1)
+	c.reply.Simple("Value at:0x0 refcount:" + strconv.FormatInt(refcount, 10) + " encoding:" + enc +
+		" serializedlength:" + strconv.Itoa(serLen) + " lru:" + strconv.FormatInt(lru, 10) +
+		" lru_seconds_idle:" + strconv.FormatInt(idle, 10))
+}
+
+// atof and atoi read a number's leading digits as C's atof and atoi do (0
+// when there are none), as Redis reads DEBUG's arguments.
+func atof(b []byte) float64 {
+	s := string(b[:min(len(b), 64)])
+	for n := len(s); n > 0; n-- {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(s[:n]), 64); err == nil {
+			return f
+		}
+	}
+	return 0
+}
+
+func atoi(b []byte) int64 { return int64(atof(b)) }
+
+// sharedIntegers: Redis shares the objects of the integers 0..9999 unless
+// an LRU or LFU policy needs each key's own access time.
+func sharedIntegers(c *Client) bool {
+	p := c.srv.cache.Policy()
+	return c.srv.cache.MaxMemory() == 0 || !(strings.Contains(p, "lru") || strings.Contains(p, "lfu"))
+}
