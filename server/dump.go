@@ -22,9 +22,19 @@ func init() {
 			Since: "2.6.0", Summary: "Returns a serialized representation of the value stored at a key.", Handler: cmdDump},
 		&Command{Name: "restore", Arity: -4, Flags: flagWrite | flagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "generic",
 			Since: "2.6.0", Summary: "Creates a key from the serialized representation of a value.", Handler: cmdRestore},
+		// RESTORE-ASKING is RESTORE as a cluster node receives it during
+		// slot migration (after ASKING); standalone Redis serves it too.
+		&Command{Name: "restore-asking", Arity: -4, Flags: flagWrite | flagDenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: "server",
+			Since: "3.0.0", Summary: "An internal command for migrating keys in a cluster.", Handler: cmdRestore},
 		&Command{Name: "migrate", Arity: -6, Flags: flagWrite, FirstKey: 3, LastKey: 3, Step: 1, Group: "generic",
 			Since: "2.6.0", Summary: "Atomically transfers a key from one Redis instance to another.", Handler: cmdMigrate},
 	)
+}
+
+func init() {
+	extraFlags["restore-asking"] = []string{"asking"}
+	aclAdjust["restore-asking"] = []string{"+@keyspace", "+@dangerous"}
+	argSpecs["restore-asking"] = argSpecs["restore"]
 }
 
 func cmdDump(c *Client, args [][]byte) {

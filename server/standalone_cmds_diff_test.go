@@ -154,3 +154,21 @@ func TestRedisDiffDebugProtocolOutOfBand(t *testing.T) {
 		}
 	}
 }
+
+// RESTORE-ASKING is RESTORE under another name: payloads, options, errors.
+func TestRedisDiffRestoreAsking(t *testing.T) {
+	steps := []diffStep{
+		dc("SET", "src", "hello"), dc("RPUSH", "l", "a", "b", "1"), dc("HSET", "h", "f", "v"),
+		dc("RESTORE-ASKING", "k", "0", "x"), dc("RESTORE-ASKING", "k"), dc("RESTORE-ASKING", "k", "x", "y"),
+		dc("RESTORE-ASKING", "k", "-1", "x"), dc("DUMP", "src"),
+		// a string payload of Redis 7.0 (RDB 10): "hello"
+		dc("RESTORE-ASKING", "k", "0", "\x00\x05hello\x0a\x00cr\xdfve4 \x0a"),
+		dc("GET", "k"), dc("RESTORE-ASKING", "k", "0", "\x00\x05hello\x0a\x00cr\xdfve4 \x0a"),
+		dc("RESTORE-ASKING", "k", "100000", "\x00\x05hello\x0a\x00cr\xdfve4 \x0a", "REPLACE"),
+		dc("PTTL", "k").with(diffPositive), dc("OBJECT", "ENCODING", "k"),
+		dc("RESTORE-ASKING", "k", "0", "\x00\x05hello\x0a\x00cr\xdfve4 \x0a", "REPLACE", "BADOPT"),
+		dc("RESTORE-ASKING", "k", "0", "\x00\x05hello\x0a\x00cr\xdfve4 \x0a", "REPLACE", "IDLETIME", "-1"),
+		dc("COMMAND", "GETKEYS", "RESTORE-ASKING", "k", "0", "x"),
+	}
+	runDiffScripts(t, bothProtocols([]diffScript{{"restore-asking", steps}}))
+}
