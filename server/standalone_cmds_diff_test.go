@@ -2,6 +2,7 @@ package server
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -171,4 +172,102 @@ func TestRedisDiffRestoreAsking(t *testing.T) {
 		dc("COMMAND", "GETKEYS", "RESTORE-ASKING", "k", "0", "x"),
 	}
 	runDiffScripts(t, bothProtocols([]diffScript{{"restore-asking", steps}}))
+}
+
+// genpassNorm checks an ACL GENPASS reply's format (n hex digits) and
+// replaces the random digits.
+func genpassNorm(n int) func(string) string {
+	re := regexp.MustCompile(`^\$(\d+)\r\n([0-9a-f]*)\r\n$`)
+	return func(s string) string {
+		m := re.FindStringSubmatch(s)
+		if m == nil || len(m[2]) != n || m[1] != strconv.Itoa(n) {
+			return "bad GENPASS reply " + s
+		}
+		return "hex" + m[1]
+	}
+}
+
+func TestRedisDiffACL(t *testing.T) {
+	on2 := func(args ...string) diffStep { return diffStep{on: 1, args: args} }
+	intro := []diffStep{
+		dc("ACL", "LOG", "RESET"), dc("ACL", "WHOAMI"), dc("ACL", "WHOAMI", "x"), dc("ACL", "USERS"), dc("ACL", "LIST"), dc("ACL", "GETUSER", "default"),
+		dc("ACL", "GETUSER", "nope"), dc("ACL", "GETUSER", "Default"), dc("ACL", "GETUSER"), dc("ACL", "CAT"), dc("ACL", "CAT", "nope"),
+		dc("ACL", "CAT", "a", "b"),
+		dc("ACL", "GENPASS").with(genpassNorm(64)), dc("ACL", "GENPASS", "5").with(genpassNorm(2)),
+		dc("ACL", "GENPASS", "1").with(genpassNorm(1)), dc("ACL", "GENPASS", "4096").with(genpassNorm(1024)),
+		dc("ACL", "GENPASS", "0"), dc("ACL", "GENPASS", "-3"), dc("ACL", "GENPASS", "4097"), dc("ACL", "GENPASS", "x"),
+		dc("ACL", "GENPASS", "1", "2"),
+		dc("ACL", "LOG"), dc("ACL", "LOG", "RESET"), dc("ACL", "LOG", "5"), dc("ACL", "LOG", "-1"), dc("ACL", "LOG", "x"),
+		dc("ACL", "LOG", "1", "2"), dc("ACL", "SAVE"), dc("ACL", "LOAD"), dc("ACL", "SAVE", "x"),
+		dc("ACL", "DELUSER", "default"), dc("ACL", "DELUSER", "foo"), dc("ACL", "DELUSER", "foo", "bar"),
+		dc("ACL", "DELUSER", "foo", "default"), dc("ACL", "DELUSER"),
+		dc("ACL", "DRYRUN", "default", "get", "k"), dc("ACL", "DRYRUN", "default", "foo"), dc("ACL", "DRYRUN", "nope", "get", "k"),
+		dc("ACL", "DRYRUN", "default", "get"), dc("ACL", "DRYRUN", "default", "GET", "a", "b"), dc("ACL", "DRYRUN", "default", "client"),
+		dc("ACL", "DRYRUN", "default", "client", "foo"), dc("ACL", "DRYRUN", "default", "CLIENT", "LIST", "x"),
+		dc("ACL", "DRYRUN", "default", "config", "get"), dc("ACL", "DRYRUN", "default", "set", "k", "v", "EX", "10"),
+		dc("ACL", "DRYRUN", "default"),
+		dc("ACL", "HELP"), dc("ACL", "HELP", "x"), dc("ACL"), dc("ACL", "foo"),
+		dc("ACL", "SETUSER", "default"), dc("ACL", "SETUSER", "default", "on", "nopass"),
+		dc("ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all"), dc("ACL", "SETUSER", "default", "foo"),
+		dc("ACL", "SETUSER", "default", "ON", "bogus", "off"), dc("ACL", "SETUSER"), dc("ACL", "LIST"),
+		dc("AUTH", "foo", "bar"), dc("AUTH", "default", "anything"), dc("AUTH", "x"),
+		dc("HELLO", "2", "AUTH", "default", "x").with(diffHello), dc("HELLO", "2", "AUTH", "nope", "x"),
+	}
+	passwords := []diffStep{
+		dc("ACL", "SETUSER", "default", ">s3cret"), dc("ACL", "LIST"), dc("ACL", "GETUSER", "default"), dc("ACL", "WHOAMI"),
+		on2("ACL", "WHOAMI"), on2("GET", "k"), on2("AUTH", "default", "wrong"), on2("AUTH", "foo", "s3cret"),
+		on2("AUTH", "s3cret"), on2("ACL", "WHOAMI"), on2("AUTH", "default", "s3cret"),
+		on2("HELLO", "2", "AUTH", "default", "s3cret").with(diffHello), on2("HELLO", "2", "AUTH", "nope", "s3cret"),
+		dc("ACL", "SETUSER", "default", "nopass"), dc("ACL", "LIST"), dc("ACL", "GETUSER", "default"),
+		dc("CONFIG", "SET", "requirepass", "other"), dc("ACL", "LIST"), dc("ACL", "GETUSER", "default"),
+		on2("AUTH", "default", "other"), dc("CONFIG", "SET", "requirepass", ""), dc("ACL", "LIST"),
+		dc("ACL", "SETUSER", "default", "on", ">pw", "~*", "&*", "+@all"), dc("ACL", "LIST"),
+		dc("ACL", "SETUSER", "default", "nopass"),
+	}
+	runDiffScripts(t, bothProtocols([]diffScript{{"acl", intro}, {"acl passwords", passwords}}))
+}
+
+// ACL CAT <category> lists the commands of the category: every command
+// both servers have is listed by both or by neither (the order is each
+// server's hash table's).
+func TestRedisDiffACLCat(t *testing.T) {
+	red, fc := diffDial(t, diffRedisServer(t)), diffDial(t, startServer(t).addr)
+	names := func(c *diffConn, args ...string) map[string]bool {
+		t.Helper()
+		r, err := c.do(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, err := parseResp(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, s := range v.strs() {
+			out[s] = true
+		}
+		return out
+	}
+	// redisKnows: whether redis-server has the command (COMMAND INFO
+	// answers null for names it lacks, such as 7.2's CLIENT SETINFO).
+	redisKnows := func(name string) bool {
+		r, err := red.do([]string{"COMMAND", "INFO", name})
+		return err == nil && r != "*1\r\n$-1\r\n"
+	}
+	for cat := range names(red, "ACL", "CAT") {
+		want, got := names(red, "ACL", "CAT", cat), names(fc, "ACL", "CAT", strings.ToUpper(cat))
+		if len(got) == 0 {
+			t.Errorf("ACL CAT %s: empty", cat)
+		}
+		for n := range got {
+			if redisKnows(n) && !want[n] {
+				t.Errorf("ACL CAT %s: fastcache lists %s, redis does not", cat, n)
+			}
+		}
+		for n := range want {
+			if lookupFullName([]byte(n)) != nil && !got[n] {
+				t.Errorf("ACL CAT %s: redis lists %s, fastcache does not", cat, n)
+			}
+		}
+	}
 }
