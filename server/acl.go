@@ -138,7 +138,7 @@ func aclCat(c *Client, args [][]byte) {
 		known = known || cat == want
 	}
 	if !known {
-		c.reply.Error("ERR Unknown category '" + sanitizeAll(args[2]) + "'")
+		c.reply.Error("ERR Unknown category '" + sanitizeAll(args[2][:min(len(args[2]), 128)]) + "'")
 		return
 	}
 	var out []string

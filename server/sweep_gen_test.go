@@ -61,7 +61,8 @@ var sweepSkip = map[string]string{
 	"bzpopmin": "blocks", "bzpopmax": "blocks", "bzmpop": "blocks", "wait": "blocks", "waitaof": "blocks",
 	"xread": "blocks with BLOCK", "xreadgroup": "blocks with BLOCK",
 	"script|kill": "acts on another connection's script", "function|kill": "acts on another connection's function",
-	"pfselftest": "runs for seconds (Redis: 2 s) on purpose (TestPFSelfTest)",
+	"pfselftest":  "runs for seconds (Redis: 2 s) on purpose (TestPFSelfTest)",
+	"acl|setuser": "creates users in Redis; fastcache has the default user only (TestRedisDiffACL)",
 }
 
 // sweepArg is one argument position of a generated call: its spec node
