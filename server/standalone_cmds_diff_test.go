@@ -271,3 +271,25 @@ func TestRedisDiffACLCat(t *testing.T) {
 		}
 	}
 }
+
+// XGROUP SETID/CREATE with options that parse but a length that does not
+// fit: the key and group are checked first, as in Redis (the sweep found
+// it once the command table grew).
+func TestRedisDiffXGroupLateSyntax(t *testing.T) {
+	steps := []diffStep{
+		dc("XGROUP", "SETID", "k1", "g", "$", "ENTRIESREAD", "1", "ENTRIESREAD", "1"),
+		dc("XGROUP", "SETID", "k1", "g", "$", "ENTRIESREAD"), dc("XGROUP", "SETID", "k1", "g", "$", "BAD", "1"),
+		dc("XGROUP", "CREATE", "k1", "g", "$", "ENTRIESREAD", "1", "ENTRIESREAD", "2"),
+		dc("XADD", "k1", "1-1", "f", "v"),
+		dc("XGROUP", "SETID", "k1", "g", "$", "ENTRIESREAD", "1", "ENTRIESREAD", "1"),
+		dc("XGROUP", "CREATE", "k1", "g", "$"),
+		dc("XGROUP", "SETID", "k1", "g", "$", "ENTRIESREAD", "1", "ENTRIESREAD", "1"),
+		dc("XGROUP", "SETID", "k1", "g", "0", "ENTRIESREAD", "x", "ENTRIESREAD", "1"),
+		dc("XGROUP", "SETID", "k1", "g", "0", "ENTRIESREAD", "-5"),
+		dc("XGROUP", "SETID", "k1", "g", "0", "ENTRIESREAD", "1"), dc("XINFO", "GROUPS", "k1"),
+		dc("XGROUP", "CREATE", "k1", "g2", "$", "ENTRIESREAD", "1", "ENTRIESREAD", "2", "MKSTREAM"),
+		dc("XGROUP", "CREATE", "k1", "g2", "$", "MKSTREAM", "ENTRIESREAD", "1", "ENTRIESREAD", "2"),
+		dc("XGROUP", "CREATE", "k2", "g2", "$", "MKSTREAM", "ENTRIESREAD", "1", "ENTRIESREAD", "2"), dc("EXISTS", "k2"),
+	}
+	runDiffScripts(t, []diffScript{{"xgroup late syntax", steps}})
+}

@@ -143,21 +143,24 @@ func cmdXGroup(c *Client, args [][]byte) {
 				return
 			}
 		}
-		if len(args) > 8 {
+		if len(args) > 8 && mkstream {
 			c.subSyntaxError(args)
 			return
 		}
 	case "setid":
-		switch {
-		case len(args) == 7 && eqFold(args[5], "entriesread"):
-			if !readEntries(args[6]) {
+		for i := 5; i < len(args); i += 2 {
+			if !eqFold(args[i], "entriesread") || i+1 >= len(args) {
+				c.subSyntaxError(args)
 				return
 			}
-		case len(args) != 5:
-			c.subSyntaxError(args)
-			return
+			if !readEntries(args[i+1]) {
+				return
+			}
 		}
 	}
+	// As Redis 7.0: a call whose options parse but whose length does not
+	// fit is a syntax error only once the key (and group) are found.
+	lateSyntaxErr := (op == "create" && len(args) > 8) || (op == "setid" && len(args) != 5 && len(args) != 7)
 	key, grp := args[2], args[3]
 	var mk func() shard.Object
 	if mkstream {
@@ -174,6 +177,10 @@ func cmdXGroup(c *Client, args [][]byte) {
 		g := s.Group(grp)
 		if g == nil && (op == "setid" || op == "createconsumer" || op == "delconsumer") {
 			c.reply.Error("NOGROUP No such consumer group '" + groupKey(grp) + "' for key name '" + groupKey(key) + "'")
+			return
+		}
+		if lateSyntaxErr {
+			c.subSyntaxError(args)
 			return
 		}
 		name := persistence.AppendItem(nil, grp)
