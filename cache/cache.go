@@ -215,8 +215,9 @@ func (c *Cache) Prefetch(keys, members [][]byte, hs []uint64) {
 	for i := range keys {
 		typs[i], recs[i] = shard.PrefetchObject(recs[i])
 	}
+	var packed [64]bool // the collection has a packed buffer: it is small, no member table
 	for i := range keys {
-		shard.PrefetchObjectData(typs[i], recs[i])
+		packed[i] = shard.PrefetchObjectData(typs[i], recs[i]) != 0
 	}
 	if members == nil {
 		return
@@ -229,8 +230,8 @@ func (c *Cache) Prefetch(keys, members [][]byte, hs []uint64) {
 	var fh [64]uint64
 	found, last := false, -1
 	for i := range keys {
-		if i >= len(members) || members[i] == nil || recs[i] == 0 {
-			continue
+		if i >= len(members) || members[i] == nil || recs[i] == 0 || packed[i] {
+			continue // small collections (most) cost no lock and no lookup here
 		}
 		if last >= 0 && hs[i] == hs[last] && string(keys[i]) == string(keys[last]) {
 			mh[i] = mh[last]
