@@ -72,6 +72,19 @@ func lzfCompress(in []byte, outLen int) []byte {
 	put := func(slot uint32, ip int) { htab[slot] = base + 1 + uint32(ip) }
 	out := make([]byte, outLen)
 	ip, op, lit := 0, 1, 0 // op: start a literal run
+	// literal copies in[ip] into the open literal run, closing the run
+	// when it reaches its longest.
+	literal := func() {
+		lit++
+		out[op] = in[ip]
+		op++
+		ip++
+		if lit == lzfMaxLit {
+			out[op-lit-1] = byte(lit - 1)
+			lit = 0
+			op++
+		}
+	}
 	hval := uint32(in[0])<<8 | uint32(in[1])
 	for ip < inLen-2 {
 		hval = hval<<8 | uint32(in[ip+2])
@@ -143,29 +156,13 @@ func lzfCompress(in []byte, outLen int) []byte {
 		if op >= outLen {
 			return nil
 		}
-		lit++
-		out[op] = in[ip]
-		op++
-		ip++
-		if lit == lzfMaxLit {
-			out[op-lit-1] = byte(lit - 1)
-			lit = 0
-			op++
-		}
+		literal()
 	}
 	if op+3 > outLen {
 		return nil
 	}
 	for ip < inLen {
-		lit++
-		out[op] = in[ip]
-		op++
-		ip++
-		if lit == lzfMaxLit {
-			out[op-lit-1] = byte(lit - 1)
-			lit = 0
-			op++
-		}
+		literal()
 	}
 	out[op-lit-1] = byte(lit - 1)
 	if lit == 0 {
