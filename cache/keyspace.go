@@ -100,14 +100,12 @@ func (c *Cache) Atomic(abort func() bool, fn func(k Keyspace)) bool {
 	t := c.newTx()
 	redir := c.redirectEvents(c.allShards(), &t.ev)
 	defer func() {
-		if redir {
-			c.endRedirect(c.allShards())
-		}
-		for _, s := range c.shards {
-			c.unlockShard(s, t.ev.origin)
-		}
-		if redir {
-			c.deliver(&t.ev) // the transaction's keyspace events, in order
+		if redir { // the transaction's keyspace events, in order
+			c.unlockRedirected(c.allShards(), &t.ev, t.ev.origin)
+		} else {
+			for _, s := range c.shards {
+				c.unlockShard(s, t.ev.origin)
+			}
 		}
 		c.freeTx(t)
 	}()
@@ -290,15 +288,12 @@ func (m *multi) unlock() {
 			m.k.c.wal.Load().Commit(m.tx.txn, m.idx)
 		}
 		if m.redir {
-			m.k.c.endRedirect(m.shards)
-		}
-		for _, i := range m.shards {
-			m.k.c.unlockShard(m.k.c.shards[i], m.k.origin)
-		}
-		if m.redir {
-			m.ev.origin = m.k.origin
-			m.k.c.deliver(&m.ev)
+			m.k.c.unlockRedirected(m.shards, &m.ev, m.k.origin)
 			m.redir = false
+		} else {
+			for _, i := range m.shards {
+				m.k.c.unlockShard(m.k.c.shards[i], m.k.origin)
+			}
 		}
 	}
 	// recycle: clear what rec set (only the locked shards are ever touched)

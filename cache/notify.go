@@ -23,7 +23,12 @@ import (
 // to the Notifier once the lock is released (done, multi.unlock, Atomic, and
 // the expiry and eviction loops), so publishing never runs under a shard
 // lock. A multi-shard command (lockMany) or a transaction (Atomic) collects
-// all its events in one buffer, so their order is kept across shards. Lazy
+// all its events in one buffer, so their order is kept across shards. The
+// hand-over keeps the order between lock holders too: a holder with events
+// takes its shard's emit turn (pendingEvents.turn) before it unlocks and
+// gives it back once they are delivered, so the next holder's events (a
+// DEL on another event loop, an expiry on the background goroutine) wait
+// for them: a subscriber sees one key's events in the order of the writes. Lazy
 // and active expiry report "expired" through the shards' OnExpire hook;
 // eviction reports "evicted" itself. Recording costs one atomic load when
 // nobody wants the class.
@@ -119,7 +124,11 @@ var eventPool = sync.Pool{New: func() any { return new(eventBuf) }}
 type pendingEvents struct {
 	own      *eventBuf // events of the current lock holder
 	redirect *eventBuf // while a multi-shard operation holds the lock: its buffer
-	_        [48]byte
+	// turn is held from before the shard's unlock until its events are
+	// delivered; it is only taken with the shard locked, so delivery
+	// (which takes no shard lock) can never wait for it.
+	turn sync.Mutex
+	_    [40]byte
 }
 
 // takeEvents removes the events pending on shard i (its lock held); nil
@@ -184,10 +193,39 @@ func (c *Cache) allShards() []int { return c.all }
 // origin is who caused them (Keyspace.WithOrigin).
 func (c *Cache) unlockShard(s *shard.Shard, origin any) {
 	b := c.takeEvents(s.Index)
+	if b == nil {
+		s.Unlock()
+		return
+	}
+	turn := &c.pend[s.Index].turn
+	turn.Lock() // after the events of the previous holder are out
 	s.Unlock()
-	if b != nil {
-		b.origin = origin
-		c.emit(b)
+	b.origin = origin
+	c.emit(b)
+	turn.Unlock()
+}
+
+// unlockRedirected releases the shards idx of an operation whose events went
+// to b (redirectEvents) and delivers them, in their order among the events
+// of the shards' other holders (see unlockShard). The shards are in
+// ascending order, as they were locked; b may be empty.
+func (c *Cache) unlockRedirected(idx []int, b *eventBuf, origin any) {
+	c.endRedirect(idx)
+	for _, i := range idx {
+		c.pend[i].turn.Lock()
+	}
+	for _, i := range idx {
+		s := c.shards[i]
+		if own := c.takeEvents(i); own != nil { // recorded before the redirect
+			own.origin = origin
+			c.emit(own)
+		}
+		s.Unlock()
+	}
+	b.origin = origin
+	c.deliver(b)
+	for _, i := range idx {
+		c.pend[i].turn.Unlock()
 	}
 }
 
