@@ -381,6 +381,10 @@ func cmdXAdd(c *Client, args [][]byte) {
 	if idpos < 0 {
 		return
 	}
+	if idpos >= len(args) { // only options: no ID (Redis: an arity error)
+		c.reply.Error(errWrongArgs("xadd"))
+		return
+	}
 	fields := args[idpos+1:]
 	if len(fields) < 2 || len(fields)%2 == 1 {
 		c.reply.Error(errWrongArgs("xadd"))

@@ -182,6 +182,11 @@ func streamDiffScripts() []diffScript {
 			c("XADD", "s", "10", "f", "v", "g"),
 			c("XADD", "s", "*"),
 			c("XADD", "s", "NOMKSTREAM"),
+			// options and no ID (was a panic, found by FuzzStreams)
+			c("XADD", "s", "MINID", "=", "0"),
+			c("XADD", "s", "MAXLEN", "~", "0", "LIMIT", "5"),
+			c("XADD", "s", "NOMKSTREAM", "NOMKSTREAM", "NOMKSTREAM"),
+			c("XADD", "s", "MAXLEN", "=", "0", "*"),
 			c("XADD", "nokey", "NOMKSTREAM", "*", "f", "v"),
 			c("EXISTS", "nokey"),
 			c("XADD", "s", "NOMKSTREAM", "11-1", "f", "v"),
