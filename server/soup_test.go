@@ -47,7 +47,7 @@ func TestOptionSoup(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
 	dir := t.TempDir()
-	for _, sc := range cmds {
+	for ci, sc := range cmds {
 		var tokens []string
 		var walk func(args []*argDoc)
 		walk = func(args []*argDoc) {
@@ -75,7 +75,7 @@ func TestOptionSoup(t *testing.T) {
 			}
 			calls = append(calls, call)
 		}
-		soupRun(t, dir, fixtures, calls)
+		soupRun(t, dir, 2+ci%2, fixtures, calls) // RESP2 and RESP3 in turn
 	}
 }
 
@@ -89,9 +89,9 @@ func soupBlocks(call []string) bool {
 	return false
 }
 
-// soupRun runs each call after the fixtures, on one in-process server,
-// recovering a panic to name the call that caused it.
-func soupRun(t *testing.T, dir string, fixtures, calls [][]string) {
+// soupRun runs each call after the fixtures, on one in-process server
+// speaking RESP proto, recovering a panic to name the call that caused it.
+func soupRun(t *testing.T, dir string, proto int, fixtures, calls [][]string) {
 	t.Helper()
 	cfg, err := config.Load([]string{"--appendonly", "no", "--save", "", "--dir", dir, "--proto-max-bulk-len", "16mb"})
 	if err != nil {
@@ -101,7 +101,7 @@ func soupRun(t *testing.T, dir string, fixtures, calls [][]string) {
 	defer c.Close()
 	s := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
 	cl := &Client{srv: s, sock: fuzzSocket{}, ID: 1, Addr: "127.0.0.1:1", Laddr: "127.0.0.1:2", authed: true}
-	cl.reply.proto = 2
+	cl.reply.proto = proto
 	cl.ks = c.KeyspaceAt(&cl.nowMs)
 	cl.tick()
 	s.clients[cl.ID] = cl
