@@ -243,18 +243,8 @@ func (fuzzSocket) unblocked()      {}
 // fuzzRun runs calls as one pipeline of a fresh in-process server and
 // checks that each got exactly one well-formed reply.
 func fuzzRun(t *testing.T, calls [][]string) {
-	cfg, err := config.Load([]string{"--appendonly", "no", "--proto-max-bulk-len", "16mb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cache.New(cache.Options{Shards: 2})
-	defer c.Close()
-	s := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
-	cl := &Client{srv: s, sock: fuzzSocket{}, ID: 1, Addr: "127.0.0.1:1", Laddr: "127.0.0.1:2", authed: true}
-	cl.reply.proto = 2
-	cl.ks = c.KeyspaceAt(&cl.nowMs)
-	cl.tick()
-	s.clients[cl.ID] = cl
+	cl, closeAll := fuzzClient(t, 2)
+	defer closeAll()
 	var in []byte
 	for _, a := range calls {
 		in = append(in, diffEncode(a)...)
@@ -275,6 +265,24 @@ func fuzzRun(t *testing.T, calls [][]string) {
 	if rest, _ := io.ReadAll(br); len(rest) > 0 {
 		t.Fatalf("%d bytes after the %d replies: %.200q", len(rest), len(calls), rest)
 	}
+}
+
+// fuzzClient is a client of a fresh in-process server (no network, no
+// persistence) speaking RESP proto; extra are more config arguments.
+func fuzzClient(t *testing.T, proto int, extra ...string) (*Client, func()) {
+	t.Helper()
+	cfg, err := config.Load(append([]string{"--appendonly", "no", "--proto-max-bulk-len", "16mb"}, extra...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cache.New(cache.Options{Shards: 2})
+	s := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
+	cl := &Client{srv: s, sock: fuzzSocket{}, ID: 1, Addr: "127.0.0.1:1", Laddr: "127.0.0.1:2", authed: true}
+	cl.reply.proto = proto
+	cl.ks = c.KeyspaceAt(&cl.nowMs)
+	cl.tick()
+	s.clients[cl.ID] = cl
+	return cl, func() { c.Close() }
 }
 
 // TestFuzzFamiliesCoverTable: every command the sweep sends belongs to a

@@ -9,11 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
-
-	"fastcache/cache"
-	"fastcache/config"
 )
 
 // TestOptionSoup sends every command (as the sweep lists them, plus XREAD
@@ -93,18 +88,8 @@ func soupBlocks(call []string) bool {
 // speaking RESP proto, recovering a panic to name the call that caused it.
 func soupRun(t *testing.T, dir string, proto int, fixtures, calls [][]string) {
 	t.Helper()
-	cfg, err := config.Load([]string{"--appendonly", "no", "--save", "", "--dir", dir, "--proto-max-bulk-len", "16mb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cache.New(cache.Options{Shards: 2})
-	defer c.Close()
-	s := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
-	cl := &Client{srv: s, sock: fuzzSocket{}, ID: 1, Addr: "127.0.0.1:1", Laddr: "127.0.0.1:2", authed: true}
-	cl.reply.proto = proto
-	cl.ks = c.KeyspaceAt(&cl.nowMs)
-	cl.tick()
-	s.clients[cl.ID] = cl
+	cl, closeAll := fuzzClient(t, proto, "--save", "", "--dir", dir)
+	defer closeAll()
 	run := func(args []string) (err error) {
 		defer func() {
 			if p := recover(); p != nil {
