@@ -64,6 +64,8 @@ type values struct {
 	policy                       string
 	samples                      int64
 	requirepass                  string
+	aclfile, aclPubsubDefault    string
+	acllogMaxLen                 int64
 	maxclients                   int64
 	slowlogSlower, slowlogMaxLen int64
 	timeout                      int64
@@ -436,6 +438,9 @@ func init() {
 		"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}, true, "what to evict at maxmemory", func(v *values) *string { return &v.policy })
 	intD("maxmemory-samples", 5, 1, 1<<31-1, true, "keys sampled per eviction", func(v *values) *int64 { return &v.samples })
 	strD("requirepass", "", true, "password clients must send with AUTH", func(v *values) *string { return &v.requirepass })
+	strD("aclfile", "", false, "file of ACL users that ACL LOAD reads, ACL SAVE writes and the start loads (empty: none)", func(v *values) *string { return &v.aclfile })
+	enumD("acl-pubsub-default", "resetchannels", []string{"allchannels", "resetchannels"}, true, "channel permissions a new ACL user starts with", func(v *values) *string { return &v.aclPubsubDefault })
+	intD("acllog-max-len", 128, 0, 1<<63-1, true, "entries ACL LOG keeps (the oldest are dropped)", func(v *values) *int64 { return &v.acllogMaxLen })
 	intD("maxclients", 10000, 1, 1<<31-1, true, "maximum simultaneous clients", func(v *values) *int64 { return &v.maxclients })
 	intD("slowlog-max-len", 128, 0, 1<<63-1, true, "entries SLOWLOG keeps (the oldest are dropped)", func(v *values) *int64 { return &v.slowlogMaxLen })
 	intD("slowlog-log-slower-than", 10000, -1, 1<<63-1, true, "SLOWLOG records commands that ran at least this many microseconds (0 = all, -1 = none)", func(v *values) *int64 { return &v.slowlogSlower })
@@ -918,6 +923,9 @@ func (c *Config) MaxMemory() int64              { return c.v.Load().maxmemory }
 func (c *Config) MaxMemoryPolicy() string       { return c.v.Load().policy }
 func (c *Config) MaxMemorySamples() int         { return int(c.v.Load().samples) }
 func (c *Config) RequirePass() string           { return c.v.Load().requirepass }
+func (c *Config) ACLFile() string               { return c.v.Load().aclfile }
+func (c *Config) ACLPubsubAll() bool            { return c.v.Load().aclPubsubDefault == "allchannels" }
+func (c *Config) ACLLogMaxLen() int64           { return c.v.Load().acllogMaxLen }
 func (c *Config) MaxClients() int               { return int(c.v.Load().maxclients) }
 func (c *Config) SlowlogLogSlowerThan() int64   { return c.v.Load().slowlogSlower }
 func (c *Config) SlowlogMaxLen() int64          { return c.v.Load().slowlogMaxLen }

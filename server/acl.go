@@ -2,23 +2,16 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"sort"
 	"strings"
 )
 
-// ACL for the one user fastcache has: "default", with every permission,
-// whose password is requirepass (nopass when requirepass is empty). The
-// introspection subcommands answer as Redis 7.0's do for its default user;
-// ACL SETUSER takes only the rules that keep that user as it is or set its
-// password (on, nopass, >password, ~*, &*, +@all, allkeys, allchannels,
-// allcommands) and answers errAclOneUser for anything else.
+// The ACL command: users (acl_user.go, acl_registry.go), their checks
+// (acl_check.go), ACL LOG (acl_log.go) and the aclfile (acl_file.go),
+// with Redis 7.0's replies and error texts.
 
-const (
-	errAclNoFile  = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
-	errAclOneUser = "ERR fastcache has only the 'default' user, with every permission and requirepass as its one password: users other than 'default' are not supported"
-)
+const errAclNoFile = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
 
 func init() {
 	acl := &Command{Name: "acl", Arity: -2, Group: "server", Since: "6.0.0",
@@ -44,17 +37,17 @@ func init() {
 		sub("list", 2, adm, "6.0.0", "List the current ACL rules in ACL config file format",
 			"O(N). Where N is the number of configured users.", "", aclList),
 		sub("load", 2, adm, "6.0.0", "Reload the ACLs from the configured ACL file",
-			"O(N). Where N is the number of configured users.", "", aclNoFile),
+			"O(N). Where N is the number of configured users.", "", aclLoad),
 		sub("log", -2, adm, "6.0.0", "List latest events denied because of ACLs in place",
-			"O(N) with N being the number of entries shown.", "[operation=(count:integer|RESET)]", aclLog),
+			"O(N) with N being the number of entries shown.", "[operation=(count:integer|RESET)]", aclLogCmd),
 		sub("save", 2, adm, "6.0.0", "Save the current ACL rules in the configured ACL file",
-			"O(N). Where N is the number of configured users.", "", aclNoFile),
+			"O(N). Where N is the number of configured users.", "", aclSave),
 		sub("setuser", -3, adm, "6.0.0", "Modify or create the rules for a specific ACL user",
 			"O(N). Where N is the number of rules provided.", "username:string [rule:string...]", aclSetUser),
 		sub("users", 2, adm, "6.0.0", "List the username of all the configured ACL rules",
 			"O(N). Where N is the number of configured users.", "", aclUsers),
 		sub("whoami", 2, flagLoading, "6.0.0", "Return the name of the user associated to the current connection",
-			"O(1)", "", func(c *Client, args [][]byte) { c.reply.BulkString("default") }),
+			"O(1)", "", func(c *Client, args [][]byte) { c.reply.BulkString(c.userName()) }),
 	)
 	register(acl)
 }
@@ -65,59 +58,64 @@ func aclSubSyntaxError(c *Client, args [][]byte) {
 	c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitizeAll(args[1]) + "'. Try ACL HELP.")
 }
 
-func aclNoFile(c *Client, args [][]byte) { c.reply.Error(errAclNoFile) }
-
 func aclUsers(c *Client, args [][]byte) {
-	c.reply.Array(1)
-	c.reply.BulkString("default")
-}
-
-// aclPassRule is the default user's password rule: nopass, or the SHA-256
-// of requirepass as Redis shows a password.
-func aclPassRule(c *Client) string {
-	pw := c.srv.cfg.RequirePass()
-	if pw == "" {
-		return "nopass"
+	users := c.srv.acl.list()
+	c.reply.Array(len(users))
+	for _, u := range users {
+		c.reply.BulkString(u.name)
 	}
-	sum := sha256.Sum256([]byte(pw))
-	return "#" + hex.EncodeToString(sum[:])
 }
 
 func aclList(c *Client, args [][]byte) {
-	c.reply.Array(1)
-	c.reply.BulkString("user default on " + aclPassRule(c) + " ~* &* +@all")
+	users := c.srv.acl.list()
+	c.reply.Array(len(users))
+	for _, u := range users {
+		c.reply.BulkString("user " + u.name + " " + u.perms().describe())
+	}
 }
 
 func aclGetUser(c *Client, args [][]byte) {
-	if string(args[2]) != "default" {
+	u := c.srv.acl.get(string(args[2]))
+	if u == nil {
 		c.reply.Null()
 		return
 	}
-	rule := aclPassRule(c)
+	p := u.perms()
 	r := &c.reply
 	r.Map(6)
 	r.BulkString("flags")
-	if rule == "nopass" {
-		r.Set(2)
-		r.BulkString("on")
-		r.BulkString("nopass")
-	} else {
-		r.Set(1)
-		r.BulkString("on")
+	var flags []string
+	for _, f := range aclUserFlagNames {
+		if p.flags&f.flag != 0 {
+			flags = append(flags, f.name)
+		}
+	}
+	r.Set(len(flags))
+	for _, f := range flags {
+		r.BulkString(f)
 	}
 	r.BulkString("passwords")
-	if rule == "nopass" {
-		r.Array(0)
-	} else {
-		r.Array(1)
-		r.BulkString(rule[1:])
+	r.Array(len(p.passwords))
+	for _, h := range p.passwords {
+		r.BulkString(h)
 	}
-	for _, kv := range [][2]string{{"commands", "+@all"}, {"keys", "~*"}, {"channels", "&*"}} {
-		r.BulkString(kv[0])
-		r.BulkString(kv[1])
-	}
+	aclReplySelector(r, p.sels[0])
 	r.BulkString("selectors")
-	r.Array(0)
+	r.Array(len(p.sels) - 1)
+	for _, s := range p.sels[1:] {
+		r.Map(3)
+		aclReplySelector(r, s)
+	}
+}
+
+// aclReplySelector writes a selector's commands, keys and channels.
+func aclReplySelector(r *Reply, s *aclSelector) {
+	r.BulkString("commands")
+	r.BulkString(s.describeCommands())
+	r.BulkString("keys")
+	r.BulkString(s.keysString())
+	r.BulkString("channels")
+	r.BulkString(s.chansString())
 }
 
 func aclCat(c *Client, args [][]byte) {
@@ -191,22 +189,26 @@ func aclGenPass(c *Client, args [][]byte) {
 	c.reply.BulkString(hex.EncodeToString(b)[:chars])
 }
 
-func aclLog(c *Client, args [][]byte) {
+func aclLogCmd(c *Client, args [][]byte) {
 	if len(args) > 3 {
 		aclSubSyntaxError(c, args)
 		return
 	}
+	count := int64(10)
 	if len(args) == 3 {
 		if eqFold(args[2], "reset") {
+			c.srv.acl.log.reset()
 			c.reply.OK()
 			return
 		}
-		if _, ok := parseInt64(args[2]); !ok {
+		v, ok := parseInt64(args[2])
+		if !ok {
 			c.reply.Error(msgNotInteger)
 			return
 		}
+		count = max(v, 0)
 	}
-	c.reply.Array(0) // no user is ever denied anything
+	aclLogReply(c, int(min(count, 1<<31)))
 }
 
 func aclDelUser(c *Client, args [][]byte) {
@@ -216,78 +218,102 @@ func aclDelUser(c *Client, args [][]byte) {
 			return
 		}
 	}
-	c.reply.Int(0)
+	a := &c.srv.acl
+	gone := map[*aclUser]bool{}
+	a.mu.Lock()
+	for _, name := range args[2:] {
+		if u := a.users[string(name)]; u != nil {
+			delete(a.users, string(name))
+			u.p.Store(aclDeletedPerms())
+			gone[u] = true
+		}
+	}
+	a.mu.Unlock()
+	a.closeClientsOf(c, gone)
+	c.reply.Int(int64(len(gone)))
 }
 
 func aclDryRun(c *Client, args [][]byte) {
-	if string(args[2]) != "default" {
+	u := c.srv.acl.get(string(args[2]))
+	if u == nil {
 		c.reply.Error("ERR User '" + sanitizeAll(args[2]) + "' not found")
 		return
 	}
-	cmd := commands[strings.ToLower(string(args[3]))]
-	argc := len(args) - 3
-	if cmd != nil && cmd.Sub != nil && argc >= 2 {
-		cmd = cmd.Sub[strings.ToLower(string(args[4]))]
+	call := args[3:]
+	cmd := commands[strings.ToLower(string(call[0]))]
+	if cmd != nil && cmd.Sub != nil && len(call) >= 2 {
+		cmd = cmd.Sub[strings.ToLower(string(call[1]))]
 	}
 	if cmd == nil {
 		c.reply.Error("ERR Command '" + sanitizeAll(args[3]) + "' not found")
 		return
 	}
-	if !arityOK(cmd.Arity, argc) {
+	if !arityOK(cmd.Arity, len(call)) {
 		c.reply.Error(errWrongArgs(cmd.Name))
 		return
 	}
-	c.reply.OK() // the default user may run every command
+	res, idx := u.perms().check(cmd, call)
+	switch res {
+	case aclOK:
+		c.reply.OK()
+	case aclDeniedKey:
+		c.reply.BulkString("This user has no permissions to access the '" + string(call[idx]) + "' key")
+	case aclDeniedChannel:
+		c.reply.BulkString("This user has no permissions to access the '" + string(call[idx]) + "' channel")
+	default:
+		c.reply.BulkString("This user has no permissions to run the '" + cmd.Name + "' command")
+	}
 }
 
 func aclSetUser(c *Client, args [][]byte) {
-	if string(args[2]) != "default" {
-		c.reply.Error(errAclOneUser)
+	name := string(args[2])
+	if aclHasSpaces(name) {
+		c.reply.Error("ERR Usernames can't contain spaces or null characters")
 		return
 	}
-	pw, setPw := "", false
-	for _, a := range args[3:] {
-		rule := string(a)
-		switch lr := strings.ToLower(rule); {
-		case lr == "on" || rule == "~*" || rule == "&*" || lr == "+@all" || lr == "allkeys" ||
-			lr == "allchannels" || lr == "allcommands":
-		case lr == "nopass":
-			pw, setPw = "", true
-		case len(rule) > 1 && rule[0] == '>':
-			pw, setPw = rule[1:], true
-		case aclRuleKnown(lr):
-			c.reply.Error("ERR fastcache has only the 'default' user, with every permission and requirepass as its one password: ACL rule '" + sanitizeAll(a) + "' is not supported")
-			return
-		default:
-			c.reply.Error("ERR Error in ACL SETUSER modifier '" + sanitizeAll(a) + "': Syntax error")
-			return
-		}
+	rules := make([]string, len(args)-3)
+	for i, a := range args[3:] {
+		rules[i] = string(a)
 	}
-	if setPw {
-		if err := c.srv.cfg.Set([][2]string{{"requirepass", pw}}); err != nil {
-			c.reply.Err(err)
-			return
-		}
+	if msg := c.srv.acl.setUser(c, name, rules); msg != "" {
+		c.reply.Error(msg)
+		return
 	}
 	c.reply.OK()
 }
 
-// aclRuleKnown reports whether rule is an ACL rule of Redis 7.0 (one
-// fastcache does not take): Redis's syntax error is for the others.
-func aclRuleKnown(rule string) bool {
-	switch rule {
-	case "off", "resetpass", "nocommands", "resetkeys", "resetchannels", "reset", "skip-sanitize-payload",
-		"sanitize-payload", "clearselectors":
-		return true
+// setUser creates or changes user name with rules, all or nothing: "" or
+// the error.
+func (a *aclState) setUser(c *Client, name string, rules []string) string {
+	merged, bad, ok := mergeSelectorArgs(rules)
+	if !ok {
+		return "ERR Unmatched parenthesis in acl selector starting at '" + sanitizeAll([]byte(rules[bad])) + "'."
 	}
-	if rule == ">" {
-		return true
+	pubsubAll := a.pubsubAll()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.users[name]
+	var p, old *aclPerms
+	if u != nil {
+		old = u.perms()
+		p = old.clone()
+	} else {
+		p = newPerms(pubsubAll)
 	}
-	switch rule[0] {
-	case '<', '#', '!', '~', '%', '&', '+', '-', '(':
-		return true
+	for _, op := range merged {
+		if e := p.apply(op, pubsubAll); e != aclErrNone {
+			return "ERR Error in ACL SETUSER modifier '" + sanitizeAll([]byte(op)) + "': " + e.String()
+		}
 	}
-	return false
+	p.seal()
+	if u == nil {
+		u = &aclUser{name: name}
+		a.users[name] = u
+	} else {
+		a.closeRevokedSubscribers(c, u, old, p)
+	}
+	u.p.Store(p)
+	return ""
 }
 
 var aclHelpLines = []string{

@@ -25,6 +25,7 @@ type Client struct {
 	reply  Reply
 	ks     cache.Keyspace // the keyspace handlers use (a transaction view during EXEC)
 	authed bool
+	user   atomic.Pointer[aclUser] // the ACL user (nil: an internal client, allowed everything)
 	db     int
 	kerr   error // see cache.Keyspace.WithErr
 
@@ -117,7 +118,7 @@ func (c *Client) resetState() {
 	c.unwatchAll()
 	c.reply.proto = 2
 	c.selectDB(0)
-	c.authed = c.srv.cfg.RequirePass() == ""
+	c.setDefaultAuth()
 	c.setName("")
 	c.noEvict, c.noTouch = false, false
 	c.replyOff, c.replySkip, c.replySkipNext = false, false, false

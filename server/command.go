@@ -52,6 +52,9 @@ type Command struct {
 	// Complexity and Args document the command for COMMAND DOCS (Args in
 	// the notation described at argSpecs), next to its registration.
 	Complexity, Args string
+	// aclID is the command's bit in ACL selectors' command bitmaps
+	// (acl_table.go).
+	aclID int
 
 	calls, usec, failed, rejected atomic.Int64
 	// hist is the latency histogram (latency-tracking), allocated on the

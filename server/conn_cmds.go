@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,20 +155,8 @@ func cmdReset(c *Client, args [][]byte) {
 	c.reply.Simple("RESET")
 }
 
-// checkPassword authenticates user/pass against requirepass. Only the
-// "default" user exists; with no requirepass it accepts any password, as
-// Redis's nopass default user does.
-func (c *Client) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := c.srv.cfg.RequirePass()
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
-}
-
+// cmdAuth is AUTH [user] pass against the ACL users (acl_registry.go);
+// the one-argument form is the default user's password (requirepass).
 func cmdAuth(c *Client, args [][]byte) {
 	if len(args) > 3 {
 		c.reply.Error(msgSyntaxErr)
@@ -177,18 +164,17 @@ func cmdAuth(c *Client, args [][]byte) {
 	}
 	user, pass := []byte("default"), args[1]
 	if len(args) == 2 {
-		if c.srv.cfg.RequirePass() == "" {
+		if c.srv.acl.def.perms().flags&userNopass != 0 {
 			c.reply.Error(errNoPassword)
 			return
 		}
 	} else {
 		user, pass = args[1], args[2]
 	}
-	if !c.checkPassword(user, pass) {
+	if !c.srv.acl.authenticate(c, args[0], user, pass) {
 		c.reply.Error(errWrongPass)
 		return
 	}
-	c.authed = true
 	c.reply.OK()
 }
 
@@ -227,11 +213,10 @@ func cmdHello(c *Client, args [][]byte) {
 		more := len(args) - 1 - j
 		switch {
 		case eqFold(args[j], "auth") && more >= 2:
-			if !c.checkPassword(args[j+1], args[j+2]) {
+			if !c.srv.acl.authenticate(c, args[0], args[j+1], args[j+2]) {
 				c.reply.Error(errWrongPass)
 				return
 			}
-			c.authed = true
 			j += 2
 		case eqFold(args[j], "setname") && more >= 1:
 			name, setname = args[j+1], true
@@ -245,7 +230,7 @@ func cmdHello(c *Client, args [][]byte) {
 			return
 		}
 	}
-	if !c.authed {
+	if !c.authed && c.srv.acl.authRequired() {
 		c.reply.Error(errHelloAuth)
 		return
 	}
@@ -591,7 +576,7 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("tot-mem", 0)
 	w("events", "r")
 	w("cmd", cmd)
-	w("user", "default")
+	w("user", c.userName())
 	i("redir", c.trackingRedir())
 	i("resp", int64(proto))
 	w("lib-name", str(c.libName.Load()))
@@ -608,6 +593,7 @@ func (cl *Client) kill() {
 func clientKill(c *Client, args [][]byte) {
 	var addr, laddr []byte
 	var id int64
+	var user *aclUser
 	typ, typeSet := typeNone, false
 	skipme := true
 	if len(args) == 3 {
@@ -641,7 +627,7 @@ func clientKill(c *Client, args [][]byte) {
 			case eqFold(opt, "laddr"):
 				laddr = val
 			case eqFold(opt, "user"):
-				if string(val) != "default" {
+				if user = c.srv.acl.get(string(val)); user == nil {
 					c.reply.Error("ERR No such user '" + sanitizeAll(val) + "'")
 					return
 				}
@@ -674,6 +660,9 @@ func clientKill(c *Client, args [][]byte) {
 				continue
 			}
 			if id != 0 && cl.ID != id {
+				continue
+			}
+			if user != nil && cl.user.Load() != user {
 				continue
 			}
 			if cl == c {

@@ -126,7 +126,9 @@ func cmdExec(c *Client, args [][]byte) {
 		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 		c.reply.Array(len(c.queued))
 		for _, q := range c.queued {
-			c.call(q.cmd, q.args)
+			if c.aclExecAllowed(q.cmd, q.args) { // the rules may have changed since MULTI
+				c.call(q.cmd, q.args)
+			}
 		}
 		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 	})

@@ -63,7 +63,7 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 			ahead = cl.lookAhead(p, buf)
 		}
 		ahead--
-		args, perr, ok := p.next(buf, limits{authed: cl.authed, maxBulkLen: s.cfg.ProtoMaxBulkLen()})
+		args, perr, ok := p.next(buf, limits{authed: cl.authed || !s.acl.authRequired(), maxBulkLen: s.cfg.ProtoMaxBulkLen()})
 		if perr != "" {
 			// Replies so far are sent, then the error, then the
 			// connection is closed (Redis's setProtocolError).

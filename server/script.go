@@ -409,6 +409,9 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 	if e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
 		return "This Redis command is not allowed from script"
 	}
+	if msg := r.aclScriptCheck(cmd, args); msg != "" {
+		return msg
+	}
 	if cmd.Flags&flagWrite != 0 {
 		if r.call.ro || r.call.flags&sfNoWrites != 0 {
 			return "Write commands are not allowed from read-only scripts."

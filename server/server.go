@@ -101,6 +101,7 @@ type Server struct {
 	lat      *latency.Monitor
 	blk      blocker    // clients blocked on keys (blocking.go)
 	mon      monitorSet // MONITOR (monitor.go)
+	acl      aclState   // ACL users and ACL LOG (acl_registry.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -119,6 +120,7 @@ func New(o Options) *Server {
 	s.blk.s = s
 	s.cache.OnReady(s.serveReady) // replicated writes serve blocked clients too
 	s.initAdmin()
+	s.initACL()
 	s.initPubSub()
 	s.initScripting()
 	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
@@ -309,8 +311,8 @@ func (s *Server) accept(nc net.Conn) {
 		Addr:    nc.RemoteAddr().String(),
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
-		authed:  s.cfg.RequirePass() == "",
 	}
+	c.setDefaultAuth()
 	c.reply.proto = 2
 	c.reply.errs = &s.errStats
 	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
@@ -380,9 +382,12 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, errWrongArgs(cmd.Name))
 		return
 	}
-	if !c.authed && cmd.Flags&flagNoAuth == 0 {
+	if !c.authed && cmd.Flags&flagNoAuth == 0 && s.acl.authRequired() {
 		c.reject(cmd, "NOAUTH Authentication required.")
 		return
+	}
+	if p := c.aclPerms(); !p.all && !c.aclAllowed(p, cmd, args) {
+		return // -NOPERM (acl_check.go)
 	}
 	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd, args) {
 		c.reject(cmd, errSubscribedMode(cmd, args))

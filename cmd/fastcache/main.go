@@ -229,6 +229,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	})
 	srvRef = srv
 	srv.SetLoading(true)
+	if err := srv.LoadACLFile(); err != nil {
+		return err
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
