@@ -148,11 +148,12 @@ func aclCat(c *Client, args [][]byte) {
 		}
 		return false
 	}
-	for _, cmd := range sortedCommands() {
+	t := aclTable() // the commands, and the ones Redis has that fastcache only knows by name
+	for i, cmd := range t.top {
 		if has(cmd) {
 			out = append(out, cmd.Name)
 		}
-		for _, s := range sortedSubs(cmd) {
+		for _, s := range t.subs[i] {
 			if has(s) {
 				out = append(out, s.Name)
 			}

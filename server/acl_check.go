@@ -62,7 +62,10 @@ func (k *aclKeys) access(cmd *Command, args [][]byte) []uint8 {
 // check reports whether p allows cmd (a subcommand for containers) with
 // args; when not, why, and the position of the key or channel refused.
 func (p *aclPerms) check(cmd *Command, args [][]byte) (res, idx int) {
-	if p.deleted {
+	switch {
+	case p.all:
+		return aclOK, 0
+	case p.deleted:
 		return aclDeniedCmd, 0
 	}
 	var keys aclKeys
@@ -229,6 +232,7 @@ func (c *Client) aclAllowed(p *aclPerms, cmd *Command, args [][]byte) bool {
 	if c.multi {
 		ctx = aclCtxMulti
 	}
+	c.lastCmd.Store(&target.Name) // CLIENT LIST's cmd= names the subcommand, as Redis's lastcmd
 	c.srv.acl.logDenied(c, res, ctx, target, args, idx)
 	c.reject(target, aclNoPermMsg(res, target))
 	return false

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sort"
 	"strings"
 	"sync"
 )
@@ -15,6 +16,14 @@ type aclCmdTable struct {
 	top  []*Command // top-level commands, sorted by name
 	subs [][]*Command
 	cats []uint32 // by aclID: bit i is aclOrder[i]
+	// newer: commands Redis 7.0 does not have (HEXPIRE, CLIENT SETINFO,
+	// FCSYNC, ...), left out when ACL GETUSER picks the categories that
+	// describe a user best, so the description is Redis's.
+	newer []bool
+	// phantom: Redis 7.0's commands that fastcache does not serve, known
+	// to the rules alone (so "-@all +psync +replconf" is taken as Redis
+	// takes it), by name.
+	phantom map[string]*Command
 	// future is the reserved bit that only +@all (allcommands) sets: the
 	// selector also allows commands added later (Redis's last bitmap bit).
 	future int
@@ -30,7 +39,17 @@ var (
 func aclTable() *aclCmdTable {
 	aclTabOnce.Do(func() {
 		t := &aclTab
+		t.phantom = map[string]*Command{}
+		for _, name := range []string{"psync", "replconf", "sync"} {
+			if commands[name] == nil {
+				t.phantom[name] = &Command{Name: name, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "7.0.0"}
+			}
+		}
 		t.top = sortedCommands()
+		for _, cmd := range t.phantom {
+			t.top = append(t.top, cmd)
+		}
+		sort.Slice(t.top, func(i, j int) bool { return t.top[i].Name < t.top[j].Name })
 		t.subs = make([][]*Command, len(t.top))
 		add := func(cmd *Command) {
 			cmd.aclID = len(t.byID)
@@ -42,6 +61,7 @@ func aclTable() *aclCmdTable {
 				}
 			}
 			t.cats = append(t.cats, mask)
+			t.newer = append(t.newer, versionNum(cmd.Since) > versionNum(Version) || cmd.Name == "fcsync")
 		}
 		for i, cmd := range t.top {
 			add(cmd)
@@ -76,6 +96,9 @@ func aclLookup(name string) *Command {
 		return nil
 	}
 	cmd := commands[parent]
+	if cmd == nil {
+		cmd = aclTable().phantom[parent]
+	}
 	if cmd == nil || !isSub {
 		return cmd
 	}

@@ -157,7 +157,7 @@ func (s *aclSelector) setCategory(i int, allow bool) {
 func (s *aclSelector) countCategory(i int) (on, off int) {
 	t := aclTable()
 	for id, m := range t.cats {
-		if m&(1<<i) != 0 {
+		if m&(1<<i) != 0 && !t.newer[id] {
 			if s.bit(id) {
 				on++
 			} else {

@@ -217,15 +217,35 @@ func luaSetRepl(L *lua.LState) int {
 	return 0
 }
 
+// luaACLCheck is redis.acl_check_cmd: whether the script's caller may run
+// the command with these arguments (acl_check.go).
 func (e *luaEngine) luaACLCheck(L *lua.LState) int {
-	if L.GetTop() < 1 {
+	n := L.GetTop()
+	if n < 1 {
 		return raise(L, "Please specify at least one argument for this redis lib call")
 	}
-	name, _ := L.Get(1).(lua.LString)
-	if commands[strings.ToLower(string(name))] == nil {
+	args := make([][]byte, 0, n)
+	for i := 1; i <= n; i++ {
+		b, ok := luaArg(nil, L.Get(i))
+		if !ok {
+			return raise(L, "Lua redis lib command arguments must be strings or integers")
+		}
+		args = append(args, b)
+	}
+	cmd := commands[strings.ToLower(string(args[0]))]
+	if cmd != nil && cmd.Sub != nil && len(args) >= 2 {
+		cmd = cmd.Sub[strings.ToLower(string(args[1]))]
+	}
+	if cmd == nil {
 		return raise(L, "Invalid command passed to redis.acl_check_cmd()")
 	}
-	L.Push(lua.LTrue)
+	allowed := true
+	if r := e.run; r != nil {
+		if res, _ := r.caller.aclPerms().check(cmd, args); res != aclOK {
+			allowed = false
+		}
+	}
+	L.Push(lua.LBool(allowed))
 	return 1
 }
 
