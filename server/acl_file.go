@@ -104,7 +104,13 @@ func (a *aclState) loadFile(self *Client, file string) string {
 			continue
 		}
 		for _, op := range merged {
-			if e := p.apply(strings.Trim(op, "\t\r\n"), pubsubAll); e != aclErrNone {
+			op = strings.Trim(op, "\t\r\n")
+			switch e := p.apply(op, pubsubAll); {
+			case e == aclErrUnknown:
+				// Redis names the rule only for unknown commands: other
+				// rules may hold a password.
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", file, n, op, e)
+			case e != aclErrNone && errs.Len() == 0:
 				fmt.Fprintf(&errs, "%s:%d: %s. ", file, n, e)
 			}
 		}
