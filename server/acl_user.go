@@ -661,7 +661,7 @@ func mergeSelectorArgs(args []string) (out []string, bad int, ok bool) {
 	open := -1
 	var sel string
 	for j, op := range args {
-		if open < 0 && len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' {
+		if len(op) > 0 && op[0] == '(' && op[len(op)-1] != ')' { // even while merging one: restarts, as in Redis
 			sel, open = op, j
 			continue
 		}

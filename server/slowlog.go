@@ -68,7 +68,8 @@ func (c *Client) noteSlow(args [][]byte, d time.Duration) {
 
 // redactedArgs reports which arguments Redis shows as "(redacted)": AUTH's,
 // HELLO's AUTH username and password, and CONFIG SET's values of
-// requirepass and masterauth.
+// requirepass and masterauth, and every argument of ACL SETUSER after the
+// subcommand (its rules may hold passwords).
 func redactedArgs(args [][]byte) func(j int) bool {
 	name := strings.ToLower(string(args[0]))
 	switch {
@@ -80,6 +81,8 @@ func redactedArgs(args [][]byte) func(j int) bool {
 				return func(k int) bool { return k == j+1 || k == j+2 }
 			}
 		}
+	case name == "acl" && len(args) > 2 && strings.EqualFold(string(args[1]), "setuser"):
+		return func(j int) bool { return j >= 2 }
 	case name == "config" && len(args) > 2 && strings.EqualFold(string(args[1]), "set"):
 		return func(j int) bool {
 			if j < 3 || j%2 == 0 {
