@@ -23,20 +23,37 @@ const (
 	aclDeniedChannel
 )
 
-// aclKeys are the keys of one call, found once for all selectors.
+// aclKeys are the keys of one call, found once for all selectors: at
+// fixed positions (first, first+step, ... last) without allocating, or
+// found by the command's key function (movable keys).
 type aclKeys struct {
-	done bool
-	pos  []int
-	perm []uint8 // each key's access (aclRead, aclWrite), once a selector needs it
-	buf  [8]int
+	done              bool
+	first, last, step int
+	pos               []int   // movable keys
+	perm              []uint8 // each key's access (aclRead, aclWrite), once a selector needs it
 }
 
-func (k *aclKeys) find(cmd *Command, args [][]byte) []int {
+// find returns how many keys the call has; at gives their positions.
+func (k *aclKeys) find(cmd *Command, args [][]byte) int {
 	if !k.done {
-		k.pos = cmd.keyPositions(args, k.buf[:0])
 		k.done = true
+		if cmd.KeyFn != nil {
+			k.pos = cmd.KeyFn(args, nil)
+		} else if first, last, step := cmd.keyRange(len(args)); first > 0 {
+			k.first, k.last, k.step = first, min(last, len(args)-1), step
+		}
 	}
-	return k.pos
+	if k.pos != nil || k.first <= 0 || k.last < k.first {
+		return len(k.pos)
+	}
+	return (k.last-k.first)/k.step + 1
+}
+
+func (k *aclKeys) at(j int) int {
+	if k.pos != nil {
+		return k.pos[j]
+	}
+	return k.first + j*k.step
 }
 
 // access is each key's access as its key specification (or key-finding
@@ -44,8 +61,13 @@ func (k *aclKeys) find(cmd *Command, args [][]byte) []int {
 // "delete" and "update" write permission.
 func (k *aclKeys) access(cmd *Command, args [][]byte) []uint8 {
 	if k.perm == nil {
-		k.perm = make([]uint8, len(k.pos))
-		for i, fl := range keyFlags(cmd, args, k.pos) {
+		n := k.find(cmd, args)
+		pos := make([]int, n)
+		for j := range pos {
+			pos[j] = k.at(j)
+		}
+		k.perm = make([]uint8, n)
+		for i, fl := range keyFlags(cmd, args, pos) {
 			for _, f := range fl {
 				switch f {
 				case "access":
@@ -101,12 +123,13 @@ func (s *aclSelector) check(cmd *Command, args [][]byte, keys *aclKeys) (int, in
 		}
 	}
 	if s.flags&selAllKeys == 0 {
-		if pos := keys.find(cmd, args); len(pos) > 0 {
+		if n := keys.find(cmd, args); n > 0 {
 			var access []uint8
 			if s.partial {
 				access = keys.access(cmd, args)
 			}
-			for j, at := range pos {
+			for j := 0; j < n; j++ {
+				at := keys.at(j)
 				var need uint8
 				if access != nil {
 					need = access[j]

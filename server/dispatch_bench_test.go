@@ -11,7 +11,8 @@ import (
 
 func benchClient(tb testing.TB) *Client {
 	ts := startServer(tb)
-	c := &Client{srv: ts.srv, authed: true}
+	c := &Client{srv: ts.srv}
+	c.setDefaultAuth() // the default user, every permission: ACL's fast path
 	c.ks = ts.cache.KeyspaceAt(&c.nowMs)
 	c.tick()
 	c.reply.proto = 2
