@@ -144,7 +144,8 @@ func (s *aclSelector) check(cmd *Command, args [][]byte, keys *aclKeys) (int, in
 		from, literal := 0, false
 		switch cmd.Name {
 		case "publish", "spublish":
-			if !s.chanAllowed(args[1], false) {
+			// (redis.acl_check_cmd checks calls of any length)
+			if len(args) > 1 && !s.chanAllowed(args[1], false) {
 				return aclDeniedChannel, 1
 			}
 		case "subscribe", "ssubscribe":
