@@ -62,7 +62,7 @@ var sweepSkip = map[string]string{
 	"xread": "blocks with BLOCK", "xreadgroup": "blocks with BLOCK",
 	"script|kill": "acts on another connection's script", "function|kill": "acts on another connection's function",
 	"pfselftest":  "runs for seconds (Redis: 2 s) on purpose (TestPFSelfTest)",
-	"acl|setuser": "creates users in Redis; fastcache has the default user only (TestRedisDiffACL)",
+	"acl|setuser": "random rules may revoke the sweep's own (default user's) permissions; rules have random tests of their own (acl_rules_test.go, acl_diff_test.go)",
 }
 
 // sweepArg is one argument position of a generated call: its spec node
