@@ -47,6 +47,7 @@ type config struct {
 	timeout                   time.Duration
 	skipMem, skipTput         bool
 	settings                  string
+	only                      string
 }
 
 func logf(format string, args ...any) {
@@ -66,6 +67,7 @@ func main() {
 	flag.BoolVar(&cfg.skipMem, "skip-memory", false, "skip the memory part")
 	flag.BoolVar(&cfg.skipTput, "skip-throughput", false, "skip the throughput part")
 	flag.StringVar(&cfg.settings, "settings", "none everysec always", "persistence settings of the write loads")
+	flag.StringVar(&cfg.only, "only", "", "memory: only the data sets whose name contains this (e.g. \"sorted sets of 10\")")
 	flag.Parse()
 	work, err := os.MkdirTemp("", "collbench")
 	if err != nil {
@@ -380,7 +382,7 @@ func datasets(cfg config) []dataset {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	m := cfg.members
-	return []dataset{
+	all := []dataset{
 		{fmt.Sprintf("set of %d integers", m), m, bulk("SADD", "ints", m, func(i int) []string { return []string{strconv.Itoa(i * 7)} })},
 		{fmt.Sprintf("set of %d 16-byte strings", m), m, bulk("SADD", "strs", m, func(i int) []string { return []string{fmt.Sprintf("m:%014d", i)} })},
 		{fmt.Sprintf("sorted set of %d members (16 bytes, random scores)", m), m, bulk("ZADD", "z", m, func(i int) []string {
@@ -396,6 +398,13 @@ func datasets(cfg config) []dataset {
 			}
 		}},
 	}
+	var out []dataset
+	for _, ds := range all {
+		if strings.Contains(ds.name, cfg.only) {
+			out = append(out, ds)
+		}
+	}
+	return out
 }
 
 func memory(cfg config, kind, work string, ds dataset, res results) error {
