@@ -12,7 +12,7 @@ import (
 func init() {
 	shard.RegisterObjectHint(&Hash{}, unsafe.Offsetof(Hash{}.lp))
 	shard.RegisterObjectHint(&Set{}, unsafe.Offsetof(Set{}.b))
-	shard.RegisterObjectHint(&ZSet{}, unsafe.Offsetof(ZSet{}.lp))
+	shard.RegisterObjectHint(&ZSet{}, unsafe.Offsetof(ZSet{}.p))
 }
 
 // MemberTable is the table of a big hash's fields (nil while small), for
@@ -25,8 +25,9 @@ func (s *Set) MemberTable() *shard.ArenaTable { return s.big }
 // MemberTable is the member -> score table of a big sorted set (nil while
 // small).
 func (z *ZSet) MemberTable() *shard.ArenaTable {
-	if z.big == nil {
+	b := z.big()
+	if b == nil {
 		return nil
 	}
-	return z.big.dict
+	return b.dict
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 
 	"fastcache/persistence"
 	"fastcache/shard"
@@ -45,24 +46,62 @@ func init() {
 // B+tree of (score, member) for ranks and ranges (Redis's dict + skiplist;
 // OBJECT ENCODING says "skiplist").
 type ZSet struct {
-	// lp is the packed encoding: a u16 count of entries (little-endian)
-	// then the entries in order (see lpAppend); nil when empty. Keeping
-	// the count there makes a ZSet 32 bytes: many small sets are the
-	// common case this encoding is for.
-	lp  []byte
-	big *zbig
+	// p is the packed encoding's buffer (n bytes used of c): a u16 count
+	// of entries (little-endian), then the entries in order (see
+	// lpAppend); nil when empty. When c is zbigMark, p is the *zbig of the
+	// big encoding instead. A pointer and two lengths make a ZSet 16
+	// bytes, where a slice and a pointer took 32: many small sets are the
+	// common case this encoding is for (100,000 sets of 10 members: 1.6
+	// bytes per member).
+	p    unsafe.Pointer
+	n, c uint32
+}
+
+// zbigMark in ZSet.c says that p is a *zbig.
+const zbigMark = math.MaxUint32
+
+// maxPacked is the most bytes a packed sorted set holds: past it the set
+// converts (Redis's listpack converts at its 1 GB safety limit too).
+const maxPacked = 1 << 30
+
+// lp is the packed buffer (nil when the set is big or empty).
+func (z *ZSet) lp() []byte {
+	if z.c == zbigMark {
+		return nil
+	}
+	return unsafe.Slice((*byte)(z.p), z.c)[:z.n]
+}
+
+func (z *ZSet) setLP(b []byte) {
+	z.p, z.n, z.c = unsafe.Pointer(unsafe.SliceData(b)), uint32(len(b)), uint32(cap(b))
+}
+
+// big is the big encoding (nil while packed).
+func (z *ZSet) big() *zbig {
+	if z.c != zbigMark {
+		return nil
+	}
+	return (*zbig)(z.p)
+}
+
+func (z *ZSet) setBig(b *zbig) { z.p, z.n, z.c = unsafe.Pointer(b), 0, zbigMark }
+
+func zsetBig(b *zbig) *ZSet {
+	z := &ZSet{}
+	z.setBig(b)
+	return z
 }
 
 const lpHdr = 2
 
 func (z *ZSet) lpCount() int {
-	if len(z.lp) < lpHdr {
+	if z.n < lpHdr || z.c == zbigMark {
 		return 0
 	}
-	return int(binary.LittleEndian.Uint16(z.lp))
+	return int(binary.LittleEndian.Uint16(z.lp()))
 }
 
-func (z *ZSet) lpSetCount(n int) { binary.LittleEndian.PutUint16(z.lp, uint16(n)) }
+func (z *ZSet) lpSetCount(n int) { binary.LittleEndian.PutUint16(z.lp(), uint16(n)) }
 
 type zbig struct {
 	dict *shard.ArenaTable // member -> score (8 bytes)
@@ -74,7 +113,7 @@ type zbig struct {
 // or first is longer than zset-max-listpack-value.
 func NewZSet(first []byte) *ZSet {
 	if ZSetMaxListpackEntries.Load() == 0 || int64(len(first)) > ZSetMaxListpackValue.Load() {
-		return &ZSet{big: newZBig()}
+		return zsetBig(newZBig())
 	}
 	return &ZSet{}
 }
@@ -85,7 +124,7 @@ func NewZSet(first []byte) *ZSet {
 // thresholds.
 func NewZSetSized(size, maxLen int) *ZSet {
 	if int64(size) > ZSetMaxListpackEntries.Load() || int64(maxLen) > ZSetMaxListpackValue.Load() {
-		return &ZSet{big: newZBig()}
+		return zsetBig(newZBig())
 	}
 	return &ZSet{}
 }
@@ -95,31 +134,32 @@ func newZBig() *zbig { return &zbig{dict: shard.NewNestedTable(), tree: newZTree
 func (z *ZSet) Kind() shard.Kind { return shard.KindZSet }
 
 func (z *ZSet) Len() int {
-	if z.big != nil {
-		return z.big.dict.Len()
+	if b := z.big(); b != nil {
+		return b.dict.Len()
 	}
 	return z.lpCount()
 }
 
 func (z *ZSet) Bytes() int64 {
-	if z.big != nil {
-		return z.big.dict.Bytes() + z.big.tree.bytes + 64
+	if b := z.big(); b != nil {
+		return b.dict.Bytes() + b.tree.bytes + 64
 	}
-	return int64(cap(z.lp)) + 32
+	return int64(z.c) + 16
 }
 
 func (z *ZSet) Clone() shard.Object {
 	c := &ZSet{}
-	if z.big != nil {
-		c.big = &zbig{dict: z.big.dict.Clone(), tree: z.big.tree.clone()}
-	} else {
-		c.lp = slices.Clone(z.lp)
+	if b := z.big(); b != nil {
+		c.setBig(&zbig{dict: b.dict.Clone(), tree: b.tree.clone()})
+	} else if z.n > 0 {
+		c.setLP(allocPacked(int(z.n), int(z.n)))
+		copy(c.lp(), z.lp())
 	}
 	return c
 }
 
 func (z *ZSet) Encoding() string {
-	if z.big != nil {
+	if z.big() != nil {
 		return "skiplist"
 	}
 	return "listpack"
@@ -167,8 +207,9 @@ func lpEntry(lp []byte, p int) (m []byte, s float64, next int) {
 
 // lpFind is the position of m's entry, the position after it, and its score.
 func (z *ZSet) lpFind(m []byte) (at, end int, s float64, ok bool) {
-	for p := lpHdr; p < len(z.lp); {
-		x, sc, next := lpEntry(z.lp, p)
+	lp := z.lp()
+	for p := lpHdr; p < len(lp); {
+		x, sc, next := lpEntry(lp, p)
 		if string(x) == string(m) {
 			return p, next, sc, true
 		}
@@ -178,12 +219,13 @@ func (z *ZSet) lpFind(m []byte) (at, end int, s float64, ok bool) {
 }
 
 func (z *ZSet) lpInsert(m []byte, s float64) {
-	if len(z.lp) == 0 {
-		z.lp = make([]byte, lpHdr, lpHdr+len(m)+10)
+	if z.n == 0 {
+		z.setLP(allocPacked(lpHdr, lpHdr+len(m)+10))
 	}
+	lp := z.lp()
 	p := lpHdr
-	for p < len(z.lp) {
-		x, sc, next := lpEntry(z.lp, p)
+	for p < len(lp) {
+		x, sc, next := lpEntry(lp, p)
 		if zcmp(sc, x, s, m) > 0 {
 			break
 		}
@@ -191,34 +233,37 @@ func (z *ZSet) lpInsert(m []byte, s float64) {
 	}
 	var tmp [96]byte
 	enc := lpAppend(tmp[:0], m, s)
-	old := len(z.lp)
-	z.lp = growPacked(z.lp, len(enc))[:old+len(enc)]
-	copy(z.lp[p+len(enc):], z.lp[p:old])
-	copy(z.lp[p:], enc)
+	old := len(lp)
+	lp = growPacked(lp, len(enc))[:old+len(enc)]
+	copy(lp[p+len(enc):], lp[p:old])
+	copy(lp[p:], enc)
+	z.setLP(lp)
 	z.lpSetCount(z.lpCount() + 1)
 }
 
 func (z *ZSet) lpDelete(at, end int) {
-	z.lp = append(z.lp[:at], z.lp[end:]...)
+	lp := z.lp()
+	z.setLP(append(lp[:at], lp[end:]...))
 	z.lpSetCount(z.lpCount() - 1)
 }
 
 // toBig moves a packed sorted set to the dict + tree encoding.
 func (z *ZSet) toBig() {
 	b := newZBig()
-	for p := lpHdr; p < len(z.lp); {
-		m, s, next := lpEntry(z.lp, p)
+	lp := z.lp()
+	for p := lpHdr; p < len(lp); {
+		m, s, next := lpEntry(lp, p)
 		b.add(m, s)
 		p = next
 	}
-	z.big, z.lp = b, nil
+	z.setBig(b)
 }
 
 // Reserve makes room in a packed sorted set for entries about to be
 // added (pairs: score text, member, ...; scores: their values), so a set
 // created by one ZADD of many pairs is allocated once, at its size.
 func (z *ZSet) Reserve(pairs [][]byte, scores []float64) {
-	if z.big != nil || len(scores) > int(ZSetMaxListpackEntries.Load()) {
+	if z.big() != nil || len(scores) > int(ZSetMaxListpackEntries.Load()) {
 		return
 	}
 	n := 0
@@ -231,17 +276,25 @@ func (z *ZSet) Reserve(pairs [][]byte, scores []float64) {
 		}
 		n += len(lpAppend(tmp[:0], m, s))
 	}
-	if len(z.lp) == 0 {
-		z.lp = make([]byte, lpHdr, lpHdr+n)
+	if len(z.lp())+n > maxPacked {
 		return
 	}
-	z.lp = growPacked(z.lp, n)
+	if z.n == 0 {
+		z.setLP(allocPacked(lpHdr, lpHdr+n))
+		return
+	}
+	z.setLP(growPacked(z.lp(), n))
 }
 
-// Trim gives back the room Reserve left unused (repeated members).
+// Trim gives back the room Reserve left unused (repeated members), when
+// that is more than a size class of the allocator (classes are at most
+// ~19% apart: a copy to a quarter less does land in a smaller one).
 func (z *ZSet) Trim() {
-	if z.big == nil && cap(z.lp) > len(z.lp)+16 {
-		z.lp = append(make([]byte, 0, len(z.lp)), z.lp...)
+	if z.c != zbigMark && z.c > z.n+max(16, z.n/4) {
+		lp := z.lp()
+		nb := allocPacked(len(lp), len(lp))
+		copy(nb, lp)
+		z.setLP(nb)
 	}
 }
 
@@ -279,8 +332,8 @@ func (b *zbig) add(m []byte, s float64) bool {
 
 // Score is m's score; false if m is not a member.
 func (z *ZSet) Score(m []byte) (float64, bool) {
-	if z.big != nil {
-		return z.big.score(m)
+	if b := z.big(); b != nil {
+		return b.score(m)
 	}
 	_, _, s, ok := z.lpFind(m)
 	return s, ok
@@ -288,7 +341,7 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 
 // Set gives m the score s, adding m if needed; true if m is new.
 func (z *ZSet) Set(m []byte, s float64) bool {
-	if z.big == nil {
+	if z.big() == nil {
 		at, end, old, ok := z.lpFind(m)
 		if ok {
 			if old == s { // 0 and -0 too: Redis compares scores with ==
@@ -298,25 +351,26 @@ func (z *ZSet) Set(m []byte, s float64) bool {
 			z.lpInsert(m, s)
 			return false
 		}
-		if n := int64(z.lpCount() + 1); n > ZSetMaxListpackEntries.Load() || n > 1<<16-1 || int64(len(m)) > ZSetMaxListpackValue.Load() {
+		if n := int64(z.lpCount() + 1); n > ZSetMaxListpackEntries.Load() || n > 1<<16-1 || int64(len(m)) > ZSetMaxListpackValue.Load() ||
+			int(z.n)+len(m)+2*binary.MaxVarintLen64 > maxPacked {
 			z.toBig()
 		} else {
 			z.lpInsert(m, s)
 			return true
 		}
 	}
-	return z.big.add(m, s)
+	return z.big().add(m, s)
 }
 
 // Remove removes m; false if it was not a member.
 func (z *ZSet) Remove(m []byte) bool {
-	if z.big != nil {
-		s, ok := z.big.score(m)
+	if b := z.big(); b != nil {
+		s, ok := b.score(m)
 		if !ok {
 			return false
 		}
-		z.big.tree.remove(s, m)
-		z.big.dict.Delete(m)
+		b.tree.remove(s, m)
+		b.dict.Delete(m)
 		return true
 	}
 	at, end, _, ok := z.lpFind(m)
@@ -329,12 +383,13 @@ func (z *ZSet) Remove(m []byte) bool {
 // CountWhile is the number of leading members (in order) for which before
 // is true; before must hold for a prefix of the order only.
 func (z *ZSet) CountWhile(before func(s float64, m []byte) bool) int {
-	if z.big != nil {
-		return z.big.tree.countWhile(before)
+	if b := z.big(); b != nil {
+		return b.tree.countWhile(before)
 	}
+	lp := z.lp()
 	i := 0
-	for p := lpHdr; p < len(z.lp); i++ {
-		m, s, next := lpEntry(z.lp, p)
+	for p := lpHdr; p < len(lp); i++ {
+		m, s, next := lpEntry(lp, p)
 		if !before(s, m) {
 			return i
 		}
@@ -346,16 +401,17 @@ func (z *ZSet) CountWhile(before func(s float64, m []byte) bool) int {
 // Rank is m's 0-based position in order and its score; false if m is not
 // a member.
 func (z *ZSet) Rank(m []byte) (int, float64, bool) {
-	if z.big != nil {
-		s, ok := z.big.score(m)
+	if b := z.big(); b != nil {
+		s, ok := b.score(m)
 		if !ok {
 			return 0, 0, false
 		}
-		return z.big.tree.rank(s, m), s, true
+		return b.tree.rank(s, m), s, true
 	}
+	lp := z.lp()
 	i := 0
-	for p := lpHdr; p < len(z.lp); i++ {
-		x, s, next := lpEntry(z.lp, p)
+	for p := lpHdr; p < len(lp); i++ {
+		x, s, next := lpEntry(lp, p)
 		if string(x) == string(m) {
 			return i, s, true
 		}
@@ -371,14 +427,15 @@ func (z *ZSet) Walk(r int, rev bool, fn func(m []byte, s float64) bool) {
 	if r < 0 || r >= z.Len() {
 		return
 	}
-	if z.big != nil {
-		z.big.tree.walk(r, rev, fn)
+	if b := z.big(); b != nil {
+		b.tree.walk(r, rev, fn)
 		return
 	}
+	lp := z.lp()
 	if !rev {
 		p := lpHdr
-		for i := 0; p < len(z.lp); i++ {
-			m, s, next := lpEntry(z.lp, p)
+		for i := 0; p < len(lp); i++ {
+			m, s, next := lpEntry(lp, p)
 			if i >= r && !fn(m, s) {
 				return
 			}
@@ -388,12 +445,12 @@ func (z *ZSet) Walk(r int, rev bool, fn func(m []byte, s float64) bool) {
 	}
 	var offs [129]int
 	o := offs[:0]
-	for p, i := lpHdr, 0; p < len(z.lp) && i <= r; i++ {
+	for p, i := lpHdr, 0; p < len(lp) && i <= r; i++ {
 		o = append(o, p)
-		_, _, p = lpEntry(z.lp, p)
+		_, _, p = lpEntry(lp, p)
 	}
 	for i := r; i >= 0; i-- {
-		m, s, _ := lpEntry(z.lp, o[i])
+		m, s, _ := lpEntry(lp, o[i])
 		if !fn(m, s) {
 			return
 		}
@@ -435,9 +492,9 @@ func (z *ZSet) PopMin(count int, rev bool) []Entry {
 	}
 	out := z.Entries(start, rev, count)
 	for _, e := range out {
-		if z.big != nil { // the score is known: one dict lookup, not two
-			z.big.tree.remove(e.Score, e.Member)
-			z.big.dict.Delete(e.Member)
+		if b := z.big(); b != nil { // the score is known: one dict lookup, not two
+			b.tree.remove(e.Score, e.Member)
+			b.dict.Delete(e.Member)
 		} else {
 			z.Remove(e.Member)
 		}
@@ -464,7 +521,7 @@ func (z *ZSet) Random(count int64) []Entry {
 	if count < 0 {
 		out := make([]Entry, 0, min(-count, 1<<16))
 		var all []Entry
-		if z.big == nil || -count > n/4 {
+		if z.big() == nil || -count > n/4 {
 			all = z.Entries(0, false, -1)
 		}
 		for i := int64(0); i < -count; i++ {
@@ -480,7 +537,7 @@ func (z *ZSet) Random(count int64) []Entry {
 	if count >= n {
 		return z.Entries(0, false, -1)
 	}
-	if z.big != nil && count*3 <= n {
+	if z.big() != nil && count*3 <= n {
 		seen := make(map[int64]bool, count)
 		out := make([]Entry, 0, count)
 		for int64(len(out)) < count {
@@ -590,11 +647,11 @@ func applyZRem(d *shard.DB, r *persistence.Record) {
 // Scan continues a ZSCAN at cursor: a packed set is returned whole with
 // cursor 0, as Redis does for a listpack.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(m []byte, s float64)) uint64 {
-	if z.big == nil {
+	if z.big() == nil {
 		z.Walk(0, false, func(m []byte, s float64) bool { fn(m, s); return true })
 		return 0
 	}
-	return z.big.dict.Scan(cursor, count, func(k []byte, e shard.Entry) {
+	return z.big().dict.Scan(cursor, count, func(k []byte, e shard.Entry) {
 		fn(k, math.Float64frombits(binary.LittleEndian.Uint64(e.Value)))
 	})
 }
@@ -612,7 +669,15 @@ func growPacked(b []byte, extra int) []byte {
 	if need >= 512 {
 		c = need + need/8
 	}
-	nb := make([]byte, len(b), c)
+	nb := allocPacked(len(b), c)
 	copy(nb, b)
 	return nb
+}
+
+// allocPacked is a buffer of length n and capacity at least c: all of the
+// size class the allocator rounds c up to (make's capacity would hide the
+// rest of it), so a later growth within the class needs no copy and Bytes
+// counts what is held.
+func allocPacked(n, c int) []byte {
+	return slices.Grow([]byte(nil), c)[:n]
 }
