@@ -386,8 +386,19 @@ type lnode struct {
 func (nd *lnode) data() []byte { return nd.buf[nd.off:] }
 func (nd *lnode) size() int    { return len(nd.buf) - int(nd.off) }
 
-// List is a list (see the top of this file).
+// List is a list (see the top of this file). A list of one node, as most
+// short lists are, holds it inline (one, hasOne): a List of 48 bytes and
+// the node's buffer, without the node array and its counters, which a
+// second node brings (more). 100,000 lists of 10 elements: 3.2 bytes per
+// element less.
 type List struct {
+	one    [1]lnode   // the only node, when hasOne
+	more   *listNodes // two nodes or more (nil otherwise)
+	hasOne bool
+}
+
+// listNodes are the nodes of a list of two nodes or more.
+type listNodes struct {
 	nodes []lnode // nodes[h:] are the live nodes, head first
 	h     int32
 	n     int   // elements
@@ -400,28 +411,60 @@ func NewList() *List { return &List{} }
 func (l *List) Kind() shard.Kind { return shard.KindList }
 
 // Len is the number of elements.
-func (l *List) Len() int { return l.n }
+func (l *List) Len() int {
+	if l.more != nil {
+		return l.more.n
+	}
+	return int(l.one[0].n)
+}
+
+// addN counts d more elements (a list of one node counts its node's).
+func (l *List) addN(d int) {
+	if l.more != nil {
+		l.more.n += d
+	}
+}
 
 // Bytes estimates the memory the list holds.
-func (l *List) Bytes() int64 { return 48 + int64(cap(l.nodes))*32 + l.size }
+func (l *List) Bytes() int64 {
+	if m := l.more; m != nil {
+		return 48 + 48 + int64(cap(m.nodes))*32 + m.size
+	}
+	return 48 + int64(cap(l.one[0].buf))
+}
 
 // Encoding is what OBJECT ENCODING reports (Redis 7.0: always quicklist).
 func (l *List) Encoding() string { return "quicklist" }
 
 // Nodes is the number of packed nodes (DEBUG-like introspection, tests).
-func (l *List) Nodes() int { return len(l.nodes) - int(l.h) }
+func (l *List) Nodes() int { return len(l.live()) }
 
-func (l *List) live() []lnode { return l.nodes[l.h:] }
+// live is the list's nodes, head first (aliasing the list: valid until a
+// node is added or removed).
+func (l *List) live() []lnode {
+	if m := l.more; m != nil {
+		return m.nodes[m.h:]
+	}
+	if l.hasOne {
+		return l.one[:]
+	}
+	return nil
+}
 
 // Clone is an independent copy. It copies the node headers only: the
 // buffers are shared until either list writes to a node (own).
 func (l *List) Clone() shard.Object {
 	live := l.live()
-	c := &List{n: l.n, size: l.size, nodes: make([]lnode, len(live))}
 	for i := range live {
 		live[i].shared = true
 	}
-	copy(c.nodes, live)
+	c := &List{}
+	if m := l.more; m != nil {
+		c.more = &listNodes{n: m.n, size: m.size, nodes: make([]lnode, len(live))}
+		copy(c.more.nodes, live)
+	} else {
+		c.one, c.hasOne = l.one, l.hasOne
+	}
 	return c
 }
 
@@ -437,7 +480,13 @@ func (l *List) own(nd *lnode) {
 	nd.buf, nd.shared = b, false
 }
 
-func (l *List) account(before, after int) { l.size += int64(after - before) }
+// account counts a node buffer's change of capacity (a list of one node
+// counts its node's).
+func (l *List) account(before, after int) {
+	if l.more != nil {
+		l.more.size += int64(after - before)
+	}
+}
 
 // growCap returns a capacity for a node buffer that must hold need bytes,
 // growing geometrically from cur up to about one node's limit.
@@ -497,22 +546,15 @@ func (l *List) PushTail(v []byte) {
 	e := encode(v)
 	live := l.live()
 	if len(live) == 0 || !nodeFits(live[len(live)-1].size(), int(live[len(live)-1].n), len(v)) {
-		if l.h > 0 && len(l.nodes) == cap(l.nodes) {
-			// reuse the room left by nodes popped from the head (a queue
-			// would otherwise grow its node array forever)
-			n := copy(l.nodes, live)
-			clear(l.nodes[n:])
-			l.nodes, l.h = l.nodes[:n], 0
-		}
 		var nd lnode
 		if len(live) > 0 {
 			nd = l.nextNode(&live[len(live)-1], e.total, false)
 		}
-		l.nodes = append(l.nodes, nd)
+		l.insertNode(len(live), nd)
 		live = l.live()
 	}
 	l.appendTo(&live[len(live)-1], &e)
-	l.n++
+	l.addN(1)
 }
 
 // nextNode is an empty node to follow (or, front, precede) full, a node
@@ -523,7 +565,6 @@ func (l *List) PushTail(v []byte) {
 // the next. At most one node's room at each end is unused.
 func (l *List) nextNode(full *lnode, need int, front bool) lnode {
 	c := max(min(full.size(), nodeBytes()), need, 16)
-	l.account(0, c)
 	if front {
 		return lnode{buf: make([]byte, c), off: int32(c)}
 	}
@@ -559,8 +600,7 @@ func (l *List) PushTailMany(vals [][]byte) {
 				nd.buf, nd.off = nb, 0
 			}
 		} else if add > 0 {
-			l.nodes = append(l.nodes, lnode{buf: make([]byte, 0, add)})
-			l.size += int64(add)
+			l.insertNode(0, lnode{buf: make([]byte, 0, add)})
 		}
 	}
 	for _, v := range vals {
@@ -598,7 +638,6 @@ func (l *List) PushHeadMany(vals [][]byte) {
 			}
 		} else if add > 0 {
 			l.insertNode(0, lnode{buf: make([]byte, add), off: int32(add)})
-			l.size += int64(add)
 		}
 	}
 	for _, v := range vals {
@@ -619,49 +658,86 @@ func (l *List) PushHead(v []byte) {
 		live = l.live()
 	}
 	l.prependTo(&live[0], &e)
-	l.n++
+	l.addN(1)
 }
 
-// insertNode inserts nd at live index i.
+// insertNode inserts nd at live index i, counting its elements and its
+// buffer (a list of one node becomes one of several).
 func (l *List) insertNode(i int, nd lnode) {
-	if i == 0 && l.h > 0 {
-		l.h--
-		l.nodes[l.h] = nd
+	m := l.more
+	if m == nil {
+		if !l.hasOne {
+			l.one[0], l.hasOne = nd, true
+			return
+		}
+		// a second node: the nodes move to an array of their own
+		old := l.one[0]
+		m = &listNodes{nodes: make([]lnode, 2, 4), n: int(old.n) + int(nd.n), size: int64(cap(old.buf)) + int64(cap(nd.buf))}
+		if i == 0 {
+			m.nodes[0], m.nodes[1] = nd, old
+		} else {
+			m.nodes[0], m.nodes[1] = old, nd
+		}
+		l.one[0], l.hasOne, l.more = lnode{}, false, m
 		return
 	}
-	live := l.live()
-	if i == 0 && len(live) > 0 {
+	m.n += int(nd.n)
+	m.size += int64(cap(nd.buf))
+	if i == 0 && m.h > 0 {
+		m.h--
+		m.nodes[m.h] = nd
+		return
+	}
+	live := m.nodes[m.h:]
+	if i == 0 {
 		// no room before the head: move the nodes up, leaving as much room
 		// before them as there are nodes (amortized O(1) per new head node)
-		room := max(len(live), 1)
+		room := len(live)
 		nn := make([]lnode, room+len(live), room+len(live)+len(live)/2+1)
 		copy(nn[room:], live)
 		room--
 		nn[room] = nd
-		l.nodes, l.h = nn, int32(room)
+		m.nodes, m.h = nn, int32(room)
 		return
 	}
-	l.nodes = append(l.nodes, lnode{})
-	live = l.live()
+	if m.h > 0 && len(m.nodes) == cap(m.nodes) {
+		// reuse the room left by nodes popped from the head (a queue
+		// would otherwise grow its node array forever)
+		n := copy(m.nodes, live)
+		clear(m.nodes[n:])
+		m.nodes, m.h = m.nodes[:n], 0
+	}
+	m.nodes = append(m.nodes, lnode{})
+	live = m.nodes[m.h:]
 	copy(live[i+1:], live[i:])
 	live[i] = nd
 }
 
-// removeNode drops live node i.
+// removeNode drops live node i, uncounting its elements and its buffer (a
+// list left with one node holds it inline again).
 func (l *List) removeNode(i int) {
-	live := l.live()
-	l.size -= int64(cap(live[i].buf))
-	if i == 0 {
-		l.nodes[l.h] = lnode{}
-		l.h++
-		if int(l.h) == len(l.nodes) {
-			l.nodes, l.h = l.nodes[:0], 0
-		}
+	m := l.more
+	if m == nil {
+		l.one[0], l.hasOne = lnode{}, false
 		return
 	}
-	copy(live[i:], live[i+1:])
-	live[len(live)-1] = lnode{}
-	l.nodes = l.nodes[:len(l.nodes)-1]
+	live := m.nodes[m.h:]
+	m.size -= int64(cap(live[i].buf))
+	m.n -= int(live[i].n)
+	if i == 0 {
+		m.nodes[m.h] = lnode{}
+		m.h++
+	} else {
+		copy(live[i:], live[i+1:])
+		live[len(live)-1] = lnode{}
+		m.nodes = m.nodes[:len(m.nodes)-1]
+	}
+	switch live = m.nodes[m.h:]; len(live) {
+	case 0:
+		l.more = nil
+	case 1:
+		l.one[0], l.hasOne, l.more = live[0], true, nil
+	}
 }
 
 // PopHead removes the first element and returns it (valid until the list
@@ -694,7 +770,7 @@ func (l *List) PopHeadEntry() (s []byte, iv int64, isInt, ok bool) {
 	s, iv, isInt, next := entry(nd.buf, int(nd.off))
 	nd.off = int32(next)
 	nd.n--
-	l.n--
+	l.addN(-1)
 	if nd.n == 0 {
 		l.removeNode(0)
 	}
@@ -713,7 +789,7 @@ func (l *List) PopTailEntry() (s []byte, iv int64, isInt, ok bool) {
 	s, iv, isInt, _ = entry(nd.buf, p)
 	nd.buf = nd.buf[:p]
 	nd.n--
-	l.n--
+	l.addN(-1)
 	if nd.n == 0 {
 		l.removeNode(i)
 	}
@@ -725,13 +801,13 @@ func (l *List) PopTailEntry() (s []byte, iv int64, isInt, ok bool) {
 func (l *List) locate(i int) (ni, p int) {
 	live := l.live()
 	var j int
-	if i < l.n/2 {
+	if i < l.Len()/2 {
 		for ni = 0; i >= int(live[ni].n); ni++ {
 			i -= int(live[ni].n)
 		}
 		j = i
 	} else {
-		back := l.n - 1 - i // elements after i
+		back := l.Len() - 1 - i // elements after i
 		for ni = len(live) - 1; back >= int(live[ni].n); ni-- {
 			back -= int(live[ni].n)
 		}
@@ -756,9 +832,9 @@ func (l *List) locate(i int) (ni, p int) {
 // of range. The bytes are valid until the list changes.
 func (l *List) Index(i int64, num *[20]byte) ([]byte, bool) {
 	if i < 0 {
-		i += int64(l.n)
+		i += int64(l.Len())
 	}
-	if i < 0 || i >= int64(l.n) {
+	if i < 0 || i >= int64(l.Len()) {
 		return nil, false
 	}
 	ni, p := l.locate(int(i))
@@ -803,9 +879,9 @@ func (l *List) splice(ni, p, old int, e *enc) {
 // of range (LSET).
 func (l *List) Set(i int64, v []byte) bool {
 	if i < 0 {
-		i += int64(l.n)
+		i += int64(l.Len())
 	}
-	if i < 0 || i >= int64(l.n) {
+	if i < 0 || i >= int64(l.Len()) {
 		return false
 	}
 	ni, p := l.locate(int(i))
@@ -823,7 +899,7 @@ func (l *List) InsertAt(i int, v []byte) {
 	case i == 0:
 		l.PushHead(v)
 		return
-	case i == l.n:
+	case i == l.Len():
 		l.PushTail(v)
 		return
 	}
@@ -833,12 +909,12 @@ func (l *List) InsertAt(i int, v []byte) {
 	if p == int(live[ni].off) && ni > 0 && nodeFits(live[ni-1].size(), int(live[ni-1].n), len(v)) {
 		// at the start of a node: the end of the previous one may take it
 		l.appendTo(&live[ni-1], &e)
-		l.n++
+		l.addN(1)
 		return
 	}
 	l.splice(ni, p, 0, &e)
 	live[ni].n++
-	l.n++
+	l.addN(1)
 	l.splitIfOver(ni)
 }
 
@@ -858,9 +934,10 @@ func (l *List) splitIfOver(ni int) {
 	copy(second, nd.buf[p:])
 	first := make([]byte, p-int(nd.off))
 	copy(first, nd.buf[nd.off:p])
-	l.account(cap(nd.buf), cap(first)+cap(second))
+	l.account(cap(nd.buf), cap(first))
 	rest := int(nd.n) - half
 	*nd = lnode{buf: first, n: uint16(half)}
+	l.addN(-rest) // they move to the new node, which insertNode counts
 	l.insertNode(ni+1, lnode{buf: second, n: uint16(rest)})
 }
 
@@ -903,7 +980,7 @@ func (l *List) Remove(count int64, v []byte) int64 {
 				l.splice(ni, p, next-p, nil)
 				nd = &l.live()[ni]
 				nd.n--
-				l.n--
+				l.addN(-1)
 				removed++
 			}
 			if nd.n == 0 {
@@ -923,7 +1000,7 @@ func (l *List) Remove(count int64, v []byte) int64 {
 				l.splice(ni, p, next-p, nil)
 				nd = &l.live()[ni]
 				nd.n--
-				l.n--
+				l.addN(-1)
 				removed++
 			}
 			end = p
@@ -941,7 +1018,6 @@ func (l *List) DropHead(n int) {
 		nd := &l.live()[0]
 		if int(nd.n) <= n {
 			n -= int(nd.n)
-			l.n -= int(nd.n)
 			l.removeNode(0)
 			continue
 		}
@@ -951,7 +1027,7 @@ func (l *List) DropHead(n int) {
 		}
 		nd.off = int32(p)
 		nd.n -= uint16(n)
-		l.n -= n
+		l.addN(-n)
 		n = 0
 	}
 }
@@ -963,7 +1039,6 @@ func (l *List) DropTail(n int) {
 		nd := &l.live()[last]
 		if int(nd.n) <= n {
 			n -= int(nd.n)
-			l.n -= int(nd.n)
 			l.removeNode(last)
 			continue
 		}
@@ -973,7 +1048,7 @@ func (l *List) DropTail(n int) {
 		}
 		nd.buf = nd.buf[:p]
 		nd.n -= uint16(n)
-		l.n -= n
+		l.addN(-n)
 		n = 0
 	}
 }
@@ -993,7 +1068,7 @@ func (l *List) Range(start, stop int, fn func(v []byte) bool) {
 // RangeEntries is Range giving each element as stored: a string (s, valid
 // during the call) or an integer; it allocates nothing.
 func (l *List) RangeEntries(start, stop int, fn func(s []byte, iv int64, isInt bool) bool) {
-	if start > stop || start >= l.n {
+	if start > stop || start >= l.Len() {
 		return
 	}
 	ni, p := l.locate(start)
@@ -1021,7 +1096,7 @@ func (l *List) RangeEntries(start, stop int, fn func(s []byte, iv int64, isInt b
 // RangeRev calls fn for elements from start down to the head (start < Len),
 // until fn returns false.
 func (l *List) RangeRev(start int, fn func(v []byte) bool) {
-	if start < 0 || start >= l.n {
+	if start < 0 || start >= l.Len() {
 		return
 	}
 	var num [20]byte
@@ -1081,7 +1156,7 @@ func (l *List) Positions(v []byte, rank int64, maxlen int64, fn func(idx int) bo
 		}
 		return
 	}
-	idx := l.n - 1
+	idx := l.Len() - 1
 	for ni := len(live) - 1; ni >= 0; ni-- {
 		nd := &live[ni]
 		for end := len(nd.buf); end > int(nd.off); idx-- {
@@ -1109,10 +1184,10 @@ func (l *List) Positions(v []byte, rank int64, maxlen int64, fn func(idx int) bo
 // desc (SORT ... BY nosort DESC).
 func (l *List) SortElements(desc bool, fn func(v []byte)) {
 	if desc {
-		l.RangeRev(l.n-1, func(v []byte) bool { fn(v); return true })
+		l.RangeRev(l.Len()-1, func(v []byte) bool { fn(v); return true })
 		return
 	}
-	l.Range(0, l.n-1, func(v []byte) bool { fn(v); return true })
+	l.Range(0, l.Len()-1, func(v []byte) bool { fn(v); return true })
 }
 
 // NodeLens is the number of elements of each node, head first (DUMP
@@ -1149,9 +1224,7 @@ func (l *List) AppendNode(vals [][]byte) {
 		encs[i].put(buf[p:])
 		p += encs[i].total
 	}
-	l.nodes = append(l.nodes, lnode{buf: buf, n: uint16(len(vals))})
-	l.n += len(vals)
-	l.size += int64(cap(buf))
+	l.insertNode(l.Nodes(), lnode{buf: buf, n: uint16(len(vals))})
 }
 
 // ---- log records ----
@@ -1162,7 +1235,7 @@ func (l *List) Records(now int64, fn func(op persistence.Op, body []byte, num in
 	var body []byte
 	n := 0
 	var err error
-	l.Range(0, l.n-1, func(v []byte) bool {
+	l.Range(0, l.Len()-1, func(v []byte) bool {
 		body = persistence.AppendItem(body, v)
 		if n++; n == 1024 {
 			err = fn(OpRPush, body, 0)

@@ -301,8 +301,18 @@ func checkList(t *testing.T, step int, l *List, m [][]byte) {
 		n += int(nd.n)
 		size += int64(cap(nd.buf))
 	}
-	if n != len(m) || size != l.size {
-		t.Fatalf("step %d: node counts %d size %d (want %d %d)", step, n, size, len(m), l.size)
+	// the counts a list of several nodes keeps; one node is its own
+	wantSize := int64(cap(l.one[0].buf))
+	if l.more != nil {
+		wantSize = l.more.size
+		if len(l.live()) < 2 || l.hasOne {
+			t.Fatalf("step %d: %d nodes in the node array (hasOne %v)", step, len(l.live()), l.hasOne)
+		}
+	} else if !l.hasOne && (l.one[0].buf != nil || l.one[0].n != 0) {
+		t.Fatalf("step %d: an inline node left behind", step)
+	}
+	if n != len(m) || l.Len() != n || size != wantSize {
+		t.Fatalf("step %d: node counts %d (Len %d) size %d (want %d %d)", step, n, l.Len(), size, len(m), wantSize)
 	}
 }
 
