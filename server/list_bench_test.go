@@ -50,6 +50,7 @@ func BenchmarkListCommands(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for i := 0; i < b.N; i++ {
 				c.exec(bc.args)
 				if bc.name == "LPUSH+RPOP" {
@@ -57,6 +58,7 @@ func BenchmarkListCommands(b *testing.B) {
 				}
 				c.reply.Reset()
 			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
