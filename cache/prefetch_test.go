@@ -80,6 +80,28 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 	}
 	hash("big", 1000) // a table, not a packed buffer
 	keys = append(keys, want{"big", true, false})
+	zset := func(key string, members int) {
+		err := k.Change([]byte(key), shard.KindZSet, func() shard.Object { return object.NewZSet([]byte("m")) },
+			func(o shard.Object, now int64, emit Emit) {
+				z := o.(*object.ZSet)
+				var body []byte
+				for m := 0; m < members; m++ {
+					member := []byte(fmt.Sprintf("m%d", m))
+					z.Set(member, float64(m))
+					body = object.AppendZAdd(body, member, float64(m))
+				}
+				emit(object.OpZAdd, body, 0)
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 30; i++ {
+		zset(fmt.Sprintf("z:%d", i), 1+i%10)
+		keys = append(keys, want{fmt.Sprintf("z:%d", i), true, true})
+	}
+	zset("bigz", 1000) // a table and a tree: no packed buffer to prefetch
+	keys = append(keys, want{"bigz", true, false})
 	k.Set([]byte("str"), []byte("a string"), SetOptions{}, nil)
 	keys = append(keys, want{"str", false, false})
 	missed := 0
@@ -100,8 +122,11 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 		s.Lock()
 		e, _ := s.DB(0).Peek(key, 0)
 		var real uintptr
-		if e.Kind == shard.KindHash {
+		switch e.Kind {
+		case shard.KindHash:
 			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.Hash)))
+		case shard.KindZSet:
+			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.ZSet)))
 		}
 		s.Unlock()
 		if w.obj != (slot != 0) || obj != real {

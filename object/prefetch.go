@@ -12,7 +12,9 @@ import (
 func init() {
 	shard.RegisterObjectHint(&Hash{}, unsafe.Offsetof(Hash{}.lp))
 	shard.RegisterObjectHint(&Set{}, unsafe.Offsetof(Set{}.b))
-	shard.RegisterObjectHint(&ZSet{}, unsafe.Offsetof(ZSet{}.p))
+	// p is a big sorted set's *zbig when c (the high half of the word
+	// holding n and c) is zbigMark
+	shard.RegisterObjectHintUnless(&ZSet{}, unsafe.Offsetof(ZSet{}.p), unsafe.Offsetof(ZSet{}.n), zbigMark<<32, zbigMark<<32)
 }
 
 // MemberTable is the table of a big hash's fields (nil while small), for

@@ -192,6 +192,9 @@ func PrefetchObjectData(typ, obj uintptr) uintptr {
 	}
 	for _, oh := range objHints {
 		if oh.typ == typ {
+			if oh.mask != 0 && prefetch.Load(obj+oh.flagOff)&oh.mask == oh.flag {
+				return 0 // no packed buffer (see RegisterObjectHintUnless)
+			}
 			p := uintptr(prefetch.Load(obj + oh.off))
 			if p != 0 {
 				prefetch.Addr(p)
@@ -204,8 +207,12 @@ func PrefetchObjectData(typ, obj uintptr) uintptr {
 }
 
 // objHint names, for one concrete collection type, the offset in its
-// struct of the pointer to the memory its commands read first.
-type objHint struct{ typ, off uintptr }
+// struct of the pointer to the memory its commands read first, and when
+// that pointer is something else (the word at flagOff, masked, is flag).
+type objHint struct {
+	typ, off, flagOff uintptr
+	mask, flag        uint64
+}
 
 // objHints is filled by RegisterObjectHint at init and only read after.
 var objHints []objHint
@@ -215,8 +222,17 @@ var objHints []objHint
 // memory their commands read first (the packed buffer of a small
 // collection), for PrefetchObjectData. Call it from an init function.
 func RegisterObjectHint(example Object, off uintptr) {
+	RegisterObjectHintUnless(example, off, 0, 0, 0)
+}
+
+// RegisterObjectHintUnless is RegisterObjectHint for a type whose pointer
+// at off is the packed buffer only in some objects: those in which the
+// 8-byte word at flagOff (8-aligned), masked with mask, is not flag. In the
+// others (a big collection whose pointer field points to its tables) there
+// is no buffer: PrefetchObjectData returns 0, as for a nil pointer.
+func RegisterObjectHintUnless(example Object, off, flagOff uintptr, mask, flag uint64) {
 	w := (*[2]uintptr)(unsafe.Pointer(&example))
-	objHints = append(objHints, objHint{typ: w[0], off: off})
+	objHints = append(objHints, objHint{typ: w[0], off: off, flagOff: flagOff, mask: mask, flag: flag})
 }
 
 // loadByte reads the byte at a with an aligned plain load (one the race
