@@ -102,6 +102,32 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 	}
 	zset("bigz", 1000) // a table and a tree: no packed buffer to prefetch
 	keys = append(keys, want{"bigz", true, false})
+	set := func(key string, members int, prefix string) {
+		err := k.Change([]byte(key), shard.KindSet, func() shard.Object { return object.NewSet([]byte(prefix + "0")) },
+			func(o shard.Object, now int64, emit Emit) {
+				s := o.(*object.Set)
+				var body []byte
+				for m := 0; m < members; m++ {
+					member := []byte(fmt.Sprintf("%s%d", prefix, m))
+					s.Add(member)
+					body = persistence.AppendItem(body, member)
+				}
+				emit(object.OpSAdd, body, 0)
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 30; i++ {
+		prefix := "" // an intset
+		if i%2 == 1 {
+			prefix = "m" // packed strings
+		}
+		set(fmt.Sprintf("s:%d", i), 1+i%10, prefix)
+		keys = append(keys, want{fmt.Sprintf("s:%d", i), true, true})
+	}
+	set("bigs", 1000, "m") // a table: no packed buffer
+	keys = append(keys, want{"bigs", true, false})
 	k.Set([]byte("str"), []byte("a string"), SetOptions{}, nil)
 	keys = append(keys, want{"str", false, false})
 	missed := 0
@@ -127,6 +153,8 @@ func TestPrefetchFollowsCollections(t *testing.T) {
 			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.Hash)))
 		case shard.KindZSet:
 			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.ZSet)))
+		case shard.KindSet:
+			real = uintptr(unsafe.Pointer(s.DB(0).Obj(e).(*object.Set)))
 		}
 		s.Unlock()
 		if w.obj != (slot != 0) || obj != real {

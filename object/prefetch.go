@@ -11,7 +11,9 @@ import (
 // what its commands read first.
 func init() {
 	shard.RegisterObjectHint(&Hash{}, unsafe.Offsetof(Hash{}.lp))
-	shard.RegisterObjectHint(&Set{}, unsafe.Offsetof(Set{}.b))
+	// p is a big set's table when enc, a byte of the word at n, is setBig
+	encShift := 8 * (unsafe.Offsetof(Set{}.enc) - unsafe.Offsetof(Set{}.n))
+	shard.RegisterObjectHintUnless(&Set{}, unsafe.Offsetof(Set{}.p), unsafe.Offsetof(Set{}.n), 0xFF<<encShift, setBig<<encShift)
 	// p is a big sorted set's *zbig when c (the high half of the word
 	// holding n and c) is zbigMark
 	shard.RegisterObjectHintUnless(&ZSet{}, unsafe.Offsetof(ZSet{}.p), unsafe.Offsetof(ZSet{}.n), zbigMark<<32, zbigMark<<32)
@@ -22,7 +24,7 @@ func init() {
 func (h *Hash) MemberTable() *shard.ArenaTable { return h.big }
 
 // MemberTable is the table of a big set's members (nil while small).
-func (s *Set) MemberTable() *shard.ArenaTable { return s.big }
+func (s *Set) MemberTable() *shard.ArenaTable { return s.table() }
 
 // MemberTable is the member -> score table of a big sorted set (nil while
 // small).
