@@ -2,6 +2,7 @@ package server
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"fastcache/cache"
@@ -71,11 +72,16 @@ func cmdHSet(c *Client, args [][]byte) {
 	err := c.ks.Change(args[1], shard.KindHash, newHash, func(o shard.Object, now int64, emit cache.Emit) {
 		h := asHash(o)
 		added = h.SetPairs(args[2:])
-		body := make([]byte, 0, itemsSize(args[2:]))
+		// the client's scratch (the log copies the record): a buffer per
+		// HSET would be garbage of the hash's own size class, whose free
+		// slots stay in RSS among the hashes after a load (~9 bytes a field
+		// for 10,000 hashes of 100 fields)
+		body := slices.Grow(c.buf[:0], itemsSize(args[2:]))
 		for _, a := range args[2:] {
 			body = persistence.AppendItem(body, a)
 		}
 		emit(persistence.OpHSet, body, 0)
+		c.keepBuf(body)
 		c.ks.Notify(pubsub.Hash, "hset", c.ks.DB(), args[1])
 	})
 	if c.replyErr(err) {

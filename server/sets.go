@@ -64,13 +64,14 @@ func cmdSAdd(c *Client, args [][]byte) {
 	mk := func() shard.Object { return object.NewSet(args[2]) }
 	err := c.ks.Change(args[1], shard.KindSet, mk, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asSet(o)
-		var body []byte
+		body := c.buf[:0] // the log copies it
 		for _, m := range args[2:] {
 			if s.Add(m) {
 				added++
 				body = persistence.AppendItem(body, m)
 			}
 		}
+		defer c.keepBuf(body)
 		if added > 0 {
 			emit(object.OpSAdd, body, 0)
 			c.ks.Notify(pubsub.Set, "sadd", c.ks.DB(), args[1])

@@ -168,7 +168,8 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			z.Reserve(pairs, scores) // a new set: one allocation at its size
 			defer z.Trim()
 		}
-		var body []byte
+		body := c.buf[:0] // the log copies it
+		defer func() { c.keepBuf(body) }()
 	pairs:
 		for j, s := range scores {
 			m := pairs[2*j+1]
