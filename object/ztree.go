@@ -2,6 +2,7 @@ package object
 
 import (
 	"bytes"
+	"slices"
 	"encoding/binary"
 	"unsafe"
 )
@@ -142,7 +143,10 @@ func grow[T any](b []T, extra int) []T {
 		return b
 	}
 	n := len(b) + extra
-	nb := make([]T, len(b), n+n/8+4)
+	// all of the allocator's size class: make's capacity would hide the
+	// rest, and the leaf would move (leaving garbage among live leaves)
+	// sooner than it must
+	nb := slices.Grow([]T(nil), n+n/8+4)[:len(b)]
 	copy(nb, b)
 	return nb
 }

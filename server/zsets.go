@@ -168,8 +168,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			z.Reserve(pairs, scores) // a new set: one allocation at its size
 			defer z.Trim()
 		}
-		body := c.buf[:0] // the log copies it
-		defer func() { c.keepBuf(body) }()
+		var body []byte
 	pairs:
 		for j, s := range scores {
 			m := pairs[2*j+1]
