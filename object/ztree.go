@@ -2,8 +2,8 @@ package object
 
 import (
 	"bytes"
-	"slices"
 	"encoding/binary"
+	"slices"
 	"unsafe"
 )
 
