@@ -327,10 +327,7 @@ func (d *DB) Set(key, value []byte, expireAt int64, rec persistence.Recorder) {
 // SetEncoded is Set for a value Redis holds with encoding enc (see Enc).
 // The encoding is not logged.
 func (d *DB) SetEncoded(key, value []byte, expireAt int64, enc Enc, rec persistence.Recorder) {
-	d.Set(key, value, expireAt, rec)
-	if enc != EncAuto {
-		d.t.SetEnc(key, enc)
-	}
+	d.SetEncodedAt(Slot{}, key, value, expireAt, enc, rec)
 }
 
 // SetRange stores value under key, the result of writing part at byte

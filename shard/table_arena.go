@@ -133,6 +133,11 @@ type ArenaTable struct {
 	pub   *atomic.Pointer[hintView]
 	rng   uint64 // Sample's generator state
 	loose bool   // compact at 1/3 dead, not 1/4 (NewNestedTable)
+
+	// gen counts the changes that may move a slot or a record (every
+	// write, delete, doubling step, shrink and compaction): a Slot is
+	// valid while gen is what it was when Find returned it (slot.go).
+	gen uint64
 }
 
 type chunkInfo struct {
@@ -214,14 +219,15 @@ func newArenaTableSeed(seed uint64) *ArenaTable {
 }
 
 func (t *ArenaTable) reset() {
-	seed, rng, pub, loose := t.seed, t.rng, t.pub, t.loose
-	*t = ArenaTable{seed: seed, rng: rng, pub: pub, loose: loose}
+	seed, rng, pub, loose, gen := t.seed, t.rng, t.pub, t.loose, t.gen
+	*t = ArenaTable{seed: seed, rng: rng, pub: pub, loose: loose, gen: gen + 1} // a Slot from before a Clear stays invalid
 	t.chunks = [][]byte{nil}
 	t.info = []chunkInfo{{}}
 	t.setSlots(make([]uint64, 1<<minSlotBits))
 }
 
 func (t *ArenaTable) setSlots(s []uint64) {
+	t.gen++
 	t.slots = s
 	t.mask = uint64(len(s) - 1)
 	t.shift = uint(tagBits - bits.TrailingZeros(uint(len(s))))
@@ -643,6 +649,7 @@ func (t *ArenaTable) grow() {
 
 // migrate moves up to n slots of the old index into the current one.
 func (t *ArenaTable) migrate(n int) {
+	t.gen++
 	for ; n > 0 && t.moved < uint64(len(t.old)); n-- {
 		if s := t.old[t.moved]; s != 0 && s != tomb {
 			i := s >> t.hshift
@@ -779,18 +786,33 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
 	if ok {
-		if exp := r.expire(); exp != 0 && exp <= now {
-			expired = true
-		} else if keepMeta {
-			meta = r.meta()
-		}
-		t.overwrite(pos, tag, &r, key, value, expireAt, meta, obj)
-		t.maybeCompact()
-		if t.old != nil {
-			t.migrate(growStep)
-		}
-		return expired
+		return t.putFound(pos, tag, &r, key, value, expireAt, meta, keepMeta, now, obj)
 	}
+	t.putNew(pos, tag, key, value, expireAt, meta, obj)
+	return false
+}
+
+// putFound is put for a key found at pos (its record r); see put.
+func (t *ArenaTable) putFound(pos, tag uint64, r *arec, key, value []byte, expireAt int64, meta uint32, keepMeta bool, now int64, obj byte) (expired bool) {
+	t.gen++
+	if exp := r.expire(); exp != 0 && exp <= now {
+		expired = true
+	} else if keepMeta {
+		meta = r.meta()
+	}
+	t.overwrite(pos, tag, r, key, value, expireAt, meta, obj)
+	t.maybeCompact()
+	if t.old != nil {
+		t.migrate(growStep)
+	}
+	return expired
+}
+
+// putNew is put for a missing key, pos being the empty slot lookup
+// returned for it. It returns the position of the key's slot (in the
+// current index: it stays there until the table next changes).
+func (t *ArenaTable) putNew(pos, tag uint64, key, value []byte, expireAt int64, meta uint32, obj byte) uint64 {
+	t.gen++
 	if t.count+1 > t.growAt {
 		t.grow()
 		pos, _, _ = t.lookup(key, tag)
@@ -808,7 +830,7 @@ func (t *ArenaTable) put(key, value []byte, expireAt int64, meta uint32, keepMet
 	if t.old != nil {
 		t.migrate(growStep)
 	}
-	return false
+	return pos
 }
 
 func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp int64, meta uint32, obj byte) {
@@ -886,6 +908,7 @@ func (t *ArenaTable) overwrite(pos, tag uint64, r *arec, key, value []byte, exp 
 
 // SetExpire sets key's expiry (0 removes it); false if key is missing.
 func (t *ArenaTable) SetExpire(key []byte, expireAt int64) bool {
+	t.gen++
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
 	if !ok {
@@ -973,23 +996,7 @@ func (t *ArenaTable) Delete(key []byte) bool {
 	if !ok {
 		return false
 	}
-	if r.volatile() {
-		t.volDel(r.volIdx())
-	}
-	t.kill(*t.slotAt(pos)&offMask, &r, true)
-	if pos&oldPos != 0 {
-		t.old[pos&^oldPos] = tomb // the old index only loses entries: no shift
-	} else {
-		t.deleteSlot(pos)
-	}
-	t.count--
-	if len(t.slots) > 1<<minSlotBits && t.count*10 < len(t.slots) {
-		t.resize(slotBitsFor(t.count))
-	}
-	t.maybeCompact()
-	if t.old != nil {
-		t.migrate(growStep)
-	}
+	t.deleteAt(pos, &r)
 	return true
 }
 
@@ -1275,6 +1282,7 @@ func (t *ArenaTable) maybeCompact() {
 
 // evacuate copies the live records of chunk c to the head and frees c.
 func (t *ArenaTable) evacuate(c uint32) {
+	t.gen++
 	mem := t.chunks[c]
 	used := int(t.info[c].used)
 	for p := 0; p < used; {

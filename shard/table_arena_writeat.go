@@ -16,10 +16,30 @@ import "encoding/binary"
 // bigThreshold bytes to copy). The record's encoding bits and metadata are
 // kept; the caller sets the encoding.
 func (t *ArenaTable) WriteAt(key []byte, offset int, part []byte) (newLen int, ok bool) {
+	return t.writeAtKey(key, offset, part, EncAuto)
+}
+
+// writeAtKey is WriteAt that gives the value the encoding enc (EncAuto:
+// keeps it).
+func (t *ArenaTable) writeAtKey(key []byte, offset int, part []byte, enc Enc) (newLen int, ok bool) {
 	tag := t.tagOf(key)
 	pos, r, found := t.lookup(key, tag)
-	if !found || r.f&fBig == 0 || r.f&fObj != 0 || offset < 0 {
+	if !found {
 		return 0, false
+	}
+	return t.writeAt(pos, tag, &r, key, offset, part, enc)
+}
+
+// writeAt is writeAtKey for the key found at pos (its record r). It
+// changes nothing (a Slot stays valid) when it returns false.
+func (t *ArenaTable) writeAt(pos, tag uint64, r *arec, key []byte, offset int, part []byte, enc Enc) (newLen int, ok bool) {
+	if r.f&fBig == 0 || r.f&fObj != 0 || offset < 0 {
+		return 0, false
+	}
+	t.gen++
+	if enc != EncAuto {
+		r.f = r.f&^fEnc | encFlags(enc)
+		r.c[r.p] = r.f
 	}
 	klen, vlen := r.klen, r.vlen
 	n := max(vlen, offset+len(part))
@@ -58,7 +78,7 @@ func (t *ArenaTable) WriteAt(key []byte, offset int, part []byte) (newLen int, o
 		t.vols[vi] = off
 	}
 	*t.slotAt(pos) = tag<<offBits | off
-	t.kill(oldOff, &r, false)
+	t.kill(oldOff, r, false)
 	t.maybeCompact()
 	if t.old != nil {
 		t.migrate(growStep)

@@ -9,17 +9,5 @@ import "fastcache/persistence"
 // to a 500 MB string copies the appended bytes, not the string); a small
 // one is rebuilt.
 func (d *DB) WriteAt(key []byte, e Entry, offset int64, part []byte, enc Enc, rec persistence.Recorder) int {
-	n, ok := d.w().WriteAt(key, int(offset), part)
-	if !ok {
-		nv := spliceRange(e.Value, offset, part)
-		d.t.Upsert(key, nv, e.ExpireAt, NewMeta(), 0)
-		n = len(nv)
-	}
-	rec.Record(persistence.OpSetRange, d.N, key, part, offset)
-	if enc != EncAuto {
-		d.t.SetEnc(key, enc)
-	}
-	d.touchWatch(key)
-	d.account()
-	return n
+	return d.WriteAtSlot(Slot{}, key, e, offset, part, enc, rec)
 }
