@@ -122,7 +122,7 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 	s, rec := k.write(key)
 	defer k.done(s)
 	now := k.now()
-	e, ok := s.Get(key, now, rec, true)
+	e, slot, ok := s.Find(key, now, rec, true)
 	created := false
 	if ok && e.Kind != kind {
 		return ErrWrongTypeOps
@@ -142,8 +142,7 @@ func (k Keyspace) Change(key []byte, kind shard.Kind, mk func() shard.Object, fn
 			fn(nil, now, nil)
 			return nil
 		}
-		s.PutObj(key, mk(), 0)
-		e, _ = s.Get(key, now, rec, false)
+		e = s.PutObjAt(slot, key, mk(), 0)
 		o, created = s.Obj(e), true
 		k.notify(pubsub.New, "new", key)
 	}

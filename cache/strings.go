@@ -70,7 +70,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 		}
 		return old, hadOld, true
 	}
-	e, exists := s.Get(key, now, rec, false)
+	e, slot, exists := s.Find(key, now, rec, false)
 	if !exists && o.Get {
 		k.notify(pubsub.KeyMiss, "keymiss", key)
 	}
@@ -91,7 +91,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 	if exp != 0 && exp <= now {
 		// SET with an expiry already in the past: Redis deletes the key
 		// (its events: the key is set, then expires at once).
-		s.Delete(key, rec)
+		s.DeleteAt(slot, key, rec)
 		if !exists {
 			k.notify(pubsub.New, "new", key)
 		}
@@ -103,7 +103,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 	if !exists {
 		k.notify(pubsub.New, "new", key)
 	}
-	s.Set(key, value, exp, rec)
+	s.SetAt(slot, key, value, exp, rec)
 	k.notify(pubsub.String, "set", key)
 	if o.ExpireAt != 0 {
 		k.notify(pubsub.Generic, "expire", key)
@@ -115,7 +115,7 @@ func (k Keyspace) Set(key, value []byte, o SetOptions, dst []byte) (old []byte, 
 func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, k.now(), rec, false)
+	e, slot, ok := s.Find(key, k.now(), rec, false)
 	if ok && e.Kind != shard.KindString {
 		k.wrongType()
 		return dst, false
@@ -127,7 +127,7 @@ func (k Keyspace) GetDel(key, dst []byte) ([]byte, bool) {
 	}
 	s.Hits.Add(1)
 	dst = append(dst, e.Value...)
-	s.Delete(key, rec)
+	s.DeleteAt(slot, key, rec)
 	k.notify(pubsub.Generic, "del", key)
 	return dst, true
 }
@@ -238,8 +238,7 @@ func (k Keyspace) MSetNX(kv [][]byte) bool {
 func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	now := k.now()
-	e, ok := s.Get(key, now, rec, true)
+	e, slot, ok := s.Find(key, k.now(), rec, true)
 	if ok && e.Kind != shard.KindString {
 		return 0, ErrWrongTypeOps
 	}
@@ -258,7 +257,7 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	if !ok {
 		k.notify(pubsub.New, "new", key)
 	}
-	s.Set(key, strconv.AppendInt(s.Scratch[:0], cur, 10), e.ExpireAt, rec)
+	s.SetAt(slot, key, strconv.AppendInt(s.Scratch[:0], cur, 10), e.ExpireAt, rec)
 	k.notify(pubsub.String, "incrby", key)
 	return cur, nil
 }
@@ -270,7 +269,7 @@ func (k Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, k.now(), rec, true)
+	e, slot, ok := s.Find(key, k.now(), rec, true)
 	if ok && e.Kind != shard.KindString {
 		return nil, ErrWrongTypeOps
 	}
@@ -290,7 +289,7 @@ func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 	if !ok {
 		k.notify(pubsub.New, "new", key)
 	}
-	s.SetEncoded(key, out, e.ExpireAt, shard.EncStr, rec) // Redis stores the text as a string, never an int
+	s.SetEncodedAt(slot, key, out, e.ExpireAt, shard.EncStr, rec) // Redis stores the text as a string, never an int
 	k.notify(pubsub.String, "incrbyfloat", key)
 	return out, nil
 }
@@ -300,13 +299,13 @@ func (k Keyspace) IncrByFloat(key []byte, delta LongDouble) ([]byte, error) {
 func (k Keyspace) Append(key, value []byte) (int, error) {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, k.now(), rec, true)
+	e, slot, ok := s.Find(key, k.now(), rec, true)
 	if ok && e.Kind != shard.KindString {
 		return 0, ErrWrongTypeOps
 	}
 	if !ok {
 		k.notify(pubsub.New, "new", key)
-		s.Set(key, value, 0, rec)
+		s.SetAt(slot, key, value, 0, rec)
 		k.notify(pubsub.String, "append", key)
 		return len(value), nil
 	}
@@ -314,7 +313,7 @@ func (k Keyspace) Append(key, value []byte) (int, error) {
 		return 0, ErrTooLong
 	}
 	// O(len(value)) on a large string (Shard.WriteAt), as Redis's sds
-	n := s.WriteAt(key, e, int64(len(e.Value)), value, shard.EncRaw, rec)
+	n := s.WriteAtSlot(slot, key, e, int64(len(e.Value)), value, shard.EncRaw, rec)
 	k.notify(pubsub.String, "append", key)
 	return n, nil
 }
@@ -368,7 +367,7 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 	}
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, k.now(), rec, true)
+	e, slot, ok := s.Find(key, k.now(), rec, true)
 	if ok && e.Kind != shard.KindString {
 		return 0, ErrWrongTypeOps
 	}
@@ -385,11 +384,11 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 		nv := make([]byte, int(offset)+len(value))
 		copy(nv[offset:], value)
 		k.notify(pubsub.New, "new", key)
-		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+		s.SetEncodedAt(slot, key, nv, 0, shard.EncRaw, rec)
 		k.notify(pubsub.String, "setrange", key)
 		return len(nv), nil
 	}
-	n := s.WriteAt(key, e, offset, value, shard.EncRaw, rec)
+	n := s.WriteAtSlot(slot, key, e, offset, value, shard.EncRaw, rec)
 	k.notify(pubsub.String, "setrange", key)
 	return n, nil
 }
@@ -400,7 +399,7 @@ func (k Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error) 
 func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
 	s, rec := k.write(key)
 	defer k.done(s)
-	e, ok := s.Get(key, k.now(), rec, true)
+	e, slot, ok := s.Find(key, k.now(), rec, true)
 	if ok && e.Kind != shard.KindString {
 		k.wrongType()
 		return 0
@@ -414,20 +413,20 @@ func (k Keyspace) SetBit(key []byte, offset int64, on bool) int {
 	case ok && idx < int64(len(e.Value)):
 		b := [1]byte{e.Value[idx]&^mask | b2mask(on, mask)}
 		if b[0] != e.Value[idx] {
-			s.Patch(key, e.Value, idx, b[:], rec)
+			s.PatchAt(slot, key, e.Value, idx, b[:], rec)
 			k.notify(pubsub.String, "setbit", key)
 		} else {
-			s.MarkEnc(key, shard.EncRaw) // as Redis, which unshares the value first
+			s.MarkEncAt(slot, key, shard.EncRaw) // as Redis, which unshares the value first
 		}
 	case ok:
 		b := [1]byte{b2mask(on, mask)}
-		s.WriteAt(key, e, idx, b[:], shard.EncRaw, rec)
+		s.WriteAtSlot(slot, key, e, idx, b[:], shard.EncRaw, rec)
 		k.notify(pubsub.String, "setbit", key)
 	default:
 		nv := make([]byte, idx+1)
 		nv[idx] = b2mask(on, mask)
 		k.notify(pubsub.New, "new", key)
-		s.SetEncoded(key, nv, 0, shard.EncRaw, rec)
+		s.SetEncodedAt(slot, key, nv, 0, shard.EncRaw, rec)
 		k.notify(pubsub.String, "setbit", key)
 	}
 	return prev
