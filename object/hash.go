@@ -328,6 +328,39 @@ func (h *Hash) Update(field, value []byte) bool {
 	return !existed
 }
 
+// Modify calls fn with field's value (ok false: missing or expired) and, if
+// fn says so, stores the value fn returns keeping the field's TTL, as
+// Update does: HINCRBY and HINCRBYFLOAT read a field and write it with one
+// lookup. The value fn returns must not alias v. It reports whether a
+// value was stored and whether the field was new.
+func (h *Hash) Modify(field []byte, now int64, fn func(v []byte, ok bool) ([]byte, bool)) (stored, added bool) {
+	if h.big != nil {
+		e, slot, ok := h.big.Find(field)
+		live := ok && (e.ExpireAt == 0 || e.ExpireAt > now)
+		var v []byte
+		if live {
+			v = e.Value
+		}
+		nv, do := fn(v, live)
+		if !do {
+			return false, false
+		}
+		h.own() // a copy made here leaves slot stale: PutAt then looks the field up
+		h.big.PutAt(slot, field, nv, e.ExpireAt, 0)
+		return true, !ok
+	}
+	at, end, v, ok := h.find(field)
+	nv, do := fn(v, ok)
+	if !do {
+		return false, false
+	}
+	if maxv := int(HashMaxListpackValue.Load()); !ok || len(field) > maxv || len(nv) > maxv {
+		return true, h.Set(field, nv) // a new field or a conversion
+	}
+	h.replaceValue(at+uvarintLen(len(field))+len(field), end, nv)
+	return true, false
+}
+
 // convert moves a small hash to the table encoding.
 func (h *Hash) convert() {
 	t := shard.NewNestedTable()

@@ -344,10 +344,12 @@ func (s *Set) Add(m []byte) bool {
 			return true
 		}
 	}
-	if _, ok := s.table().Get(m); ok {
+	t := s.table()
+	_, slot, ok := t.Find(m)
+	if ok {
 		return false
 	}
-	s.table().Put(m, nil, 0, 0)
+	t.PutAt(slot, m, nil, 0, 0)
 	return true
 }
 

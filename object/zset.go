@@ -328,7 +328,86 @@ func (b *zbig) add(m []byte, s float64) bool {
 	return true
 }
 
+// addAt is add through slot, the Slot dict.Find returned for m.
+func (b *zbig) addAt(slot shard.Slot, m []byte, s float64) bool {
+	if !b.dict.Current(slot) {
+		return b.add(m, s)
+	}
+	if e, ok := b.dict.At(slot); ok {
+		old := math.Float64frombits(binary.LittleEndian.Uint64(e.Value))
+		if old == s { // 0 and -0 too: Redis compares scores with ==
+			return false
+		}
+		b.tree.remove(old, m)
+		binary.LittleEndian.PutUint64(e.Value, math.Float64bits(s)) // in place, as add
+		b.tree.insert(s, m)
+		return false
+	}
+	var v [8]byte
+	binary.LittleEndian.PutUint64(v[:], math.Float64bits(s))
+	b.dict.PutAt(slot, m, v[:], 0, 0)
+	b.tree.insert(s, m)
+	return true
+}
+
 // ---- operations ----
+
+// ZRef is where Find found a member, or where it would go, for a SetRef
+// of the same member before the set next changes: ZADD and ZINCRBY read a
+// member's score and then write it with one lookup. A big set's ref is
+// checked (a stale shard.Slot falls back to a lookup); of a packed set's,
+// only a conversion or a change of length is noticed (then SetRef is
+// Set): nothing may change the set between Find and SetRef.
+type ZRef struct {
+	slot    shard.Slot // a big set's
+	at, end int        // a packed set's entry
+	found   bool
+	big     bool
+	size    int // the packed set's length
+}
+
+// Find is Score that also returns m's ZRef.
+func (z *ZSet) Find(m []byte) (float64, bool, ZRef) {
+	if b := z.big(); b != nil {
+		e, slot, ok := b.dict.Find(m)
+		var s float64
+		if ok {
+			s = math.Float64frombits(binary.LittleEndian.Uint64(e.Value))
+		}
+		return s, ok, ZRef{slot: slot, found: ok, big: true}
+	}
+	at, end, s, ok := z.lpFind(m)
+	return s, ok, ZRef{at: at, end: end, found: ok, size: int(z.n)}
+}
+
+// SetRef is Set(m, s) through ref, the ZRef Find returned for m, with
+// nothing changed in the set since.
+func (z *ZSet) SetRef(ref ZRef, m []byte, s float64) bool {
+	if b := z.big(); b != nil {
+		if !ref.big {
+			return b.add(m, s)
+		}
+		return b.addAt(ref.slot, m, s)
+	}
+	if ref.big || ref.size != int(z.n) {
+		return z.Set(m, s)
+	}
+	if ref.found {
+		if _, old, _ := lpEntry(z.lp(), ref.at); old == s { // 0 and -0 too: Redis compares scores with ==
+			return false
+		}
+		z.lpDelete(ref.at, ref.end)
+		z.lpInsert(m, s)
+		return false
+	}
+	if n := int64(z.lpCount() + 1); n > ZSetMaxListpackEntries.Load() || n > 1<<16-1 || int64(len(m)) > ZSetMaxListpackValue.Load() ||
+		int(z.n)+len(m)+2*binary.MaxVarintLen64 > maxPacked {
+		z.toBig()
+		return z.big().add(m, s)
+	}
+	z.lpInsert(m, s)
+	return true
+}
 
 // Score is m's score; false if m is not a member.
 func (z *ZSet) Score(m []byte) (float64, bool) {

@@ -268,23 +268,28 @@ func cmdHIncrBy(c *Client, args [][]byte) {
 	var res int64
 	var fail string
 	err := c.ks.Change(args[1], shard.KindHash, newHash, func(o shard.Object, now int64, emit cache.Emit) {
-		h := asHash(o)
-		var cur int64
-		if v, ok := h.Get(args[2], now); ok {
-			n, good := cache.ParseInt(v)
-			if !good {
-				fail = "ERR hash value is not an integer"
-				return
+		var v []byte
+		stored, _ := asHash(o).Modify(args[2], now, func(old []byte, ok bool) ([]byte, bool) {
+			var cur int64
+			if ok {
+				n, good := cache.ParseInt(old)
+				if !good {
+					fail = "ERR hash value is not an integer"
+					return nil, false
+				}
+				cur = n
 			}
-			cur = n
-		}
-		if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) || (incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
-			fail = "ERR increment or decrement would overflow"
+			if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) || (incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+				fail = "ERR increment or decrement would overflow"
+				return nil, false
+			}
+			res = cur + incr
+			v = strconv.AppendInt(nil, res, 10)
+			return v, true
+		})
+		if !stored {
 			return
 		}
-		res = cur + incr
-		v := strconv.AppendInt(nil, res, 10)
-		h.Update(args[2], v)
 		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), v), 0)
 		c.ks.Notify(pubsub.Hash, "hincrby", c.ks.DB(), args[1])
 	})
@@ -310,23 +315,27 @@ func cmdHIncrByFloat(c *Client, args [][]byte) {
 	var out []byte
 	var fail string
 	err := c.ks.Change(args[1], shard.KindHash, newHash, func(o shard.Object, now int64, emit cache.Emit) {
-		h := asHash(o)
-		var cur cache.LongDouble
-		if v, ok := h.Get(args[2], now); ok {
-			n, good := cache.ParseLongDouble(v)
-			if !good {
-				fail = "ERR hash value is not a float"
-				return
+		stored, _ := asHash(o).Modify(args[2], now, func(old []byte, ok bool) ([]byte, bool) {
+			var cur cache.LongDouble
+			if ok {
+				n, good := cache.ParseLongDouble(old)
+				if !good {
+					fail = "ERR hash value is not a float"
+					return nil, false
+				}
+				cur = n
 			}
-			cur = n
-		}
-		sum, good := cache.AddLongDouble(cur, incr)
-		if !good {
-			fail = "ERR increment would produce NaN or Infinity"
+			sum, good := cache.AddLongDouble(cur, incr)
+			if !good {
+				fail = "ERR increment would produce NaN or Infinity"
+				return nil, false
+			}
+			out = cache.AppendLongDouble(nil, sum)
+			return out, true
+		})
+		if !stored {
 			return
 		}
-		out = cache.AppendLongDouble(nil, sum)
-		h.Update(args[2], out)
 		emit(persistence.OpHSetKeepTTL, persistence.AppendItem(persistence.AppendItem(nil, args[2]), out), 0)
 		c.ks.Notify(pubsub.Hash, "hincrbyfloat", c.ks.DB(), args[1])
 	})

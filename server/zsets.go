@@ -172,7 +172,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 	pairs:
 		for j, s := range scores {
 			m := pairs[2*j+1]
-			cur, exists := z.Score(m)
+			cur, exists, ref := z.Find(m)
 			switch {
 			case exists:
 				if f.nx {
@@ -191,7 +191,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 				last = s
 				processed++
 				if s != cur {
-					z.Set(m, s)
+					z.SetRef(ref, m, s)
 					updated++
 					body = object.AppendZAdd(body, m, s)
 				}
@@ -199,7 +199,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			case f.xx:
 				continue
 			}
-			z.Set(m, s)
+			z.SetRef(ref, m, s)
 			added++
 			processed++
 			last = s

@@ -39,6 +39,23 @@ func (s Slot) Found() bool { return s.found }
 // valid says whether s can be used for a write to t.
 func (s Slot) valid(t *ArenaTable) bool { return s.t == t && s.gen == t.gen }
 
+// Current says whether s, a Slot Find returned, is still valid for t: t
+// has not changed since (so an Entry Find returned with it still
+// aliases the record).
+func (t *ArenaTable) Current(s Slot) bool { return s.valid(t) }
+
+// At is the entry of the key s was found for, read again (false if s is
+// not current, or the key was missing): its Value aliases the record, so
+// a value of the same size can be rewritten in place.
+func (t *ArenaTable) At(s Slot) (Entry, bool) {
+	if !s.valid(t) || !s.found {
+		return Entry{}, false
+	}
+	r := t.at(s)
+	_, e := t.entry(&r)
+	return e, true
+}
+
 func (t *ArenaTable) find(key []byte) (Slot, arec, bool) {
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
