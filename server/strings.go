@@ -375,12 +375,13 @@ func cmdDecrBy(c *Client, args [][]byte) {
 }
 
 func incrBy(c *Client, key []byte, d int64) {
-	n, err := c.ks.IncrBy(key, d)
+	// The digits the value is stored as are the reply's: formatted once.
+	_, b, err := c.ks.IncrByAppend(key, d, append(c.reply.b, ':'))
 	if err != nil {
 		c.reply.Err(err)
 		return
 	}
-	c.reply.Int(n)
+	c.reply.b = append(b, '\r', '\n')
 }
 
 func cmdIncrByFloat(c *Client, args [][]byte) {
