@@ -24,17 +24,45 @@ import "fastcache/persistence"
 // The caller holds the shard's lock from Find to the write and passes the
 // same key to both.
 
-// Slot is where Find found a key, or where it would go (see above).
+// Slot is where Find found a key, or where it would go (see above). It
+// is three words, so that Find's results (with the Entry) are passed in
+// registers.
 type Slot struct {
-	t     *ArenaTable
-	gen   uint64
-	pos   uint64 // as lookup returned it (oldPos: in the index being moved)
-	tag   uint32
-	found bool
+	t   *ArenaTable
+	gen uint64
+	loc uint64 // the key's tag<<32 | slotFound | slotOld | position
 }
 
+const (
+	slotOld   = 1 << 30 // the position is in the index being moved (oldPos)
+	slotFound = 1 << 31
+)
+
+func mkSlot(t *ArenaTable, pos, tag uint64, found bool) Slot {
+	loc := tag<<32 | pos&^oldPos
+	if pos&oldPos != 0 {
+		loc |= slotOld
+	}
+	if found {
+		loc |= slotFound
+	}
+	return Slot{t: t, gen: t.gen, loc: loc}
+}
+
+// pos is the position as lookup returned it.
+func (s Slot) pos() uint64 {
+	p := s.loc & (slotOld - 1)
+	if s.loc&slotOld != 0 {
+		p |= oldPos
+	}
+	return p
+}
+
+func (s Slot) tag() uint64 { return s.loc >> 32 }
+func (s Slot) found() bool { return s.loc&slotFound != 0 }
+
 // Found says whether the key existed when Find looked.
-func (s Slot) Found() bool { return s.found }
+func (s Slot) Found() bool { return s.found() }
 
 // valid says whether s can be used for a write to t.
 func (s Slot) valid(t *ArenaTable) bool { return s.t == t && s.gen == t.gen }
@@ -48,7 +76,7 @@ func (t *ArenaTable) Current(s Slot) bool { return s.valid(t) }
 // not current, or the key was missing): its Value aliases the record, so
 // a value of the same size can be rewritten in place.
 func (t *ArenaTable) At(s Slot) (Entry, bool) {
-	if !s.valid(t) || !s.found {
+	if !s.valid(t) || !s.found() {
 		return Entry{}, false
 	}
 	r := t.at(s)
@@ -59,11 +87,11 @@ func (t *ArenaTable) At(s Slot) (Entry, bool) {
 func (t *ArenaTable) find(key []byte) (Slot, arec, bool) {
 	tag := t.tagOf(key)
 	pos, r, ok := t.lookup(key, tag)
-	return Slot{t: t, gen: t.gen, pos: pos, tag: uint32(tag), found: ok}, r, ok
+	return mkSlot(t, pos, tag, ok), r, ok
 }
 
 // at is the record of a valid Slot of a found key, read again.
-func (t *ArenaTable) at(s Slot) arec { return t.rec(*t.slotAt(s.pos) & offMask) }
+func (t *ArenaTable) at(s Slot) arec { return t.rec(*t.slotAt(s.pos()) & offMask) }
 
 // Find is Get that also returns key's Slot, for a write of the same key
 // before the table next changes (PutAt).
@@ -83,11 +111,11 @@ func (t *ArenaTable) putAt(s Slot, key, value []byte, expireAt int64, meta uint3
 	if !s.valid(t) {
 		return t.put(key, value, expireAt, meta, keepMeta, now, flags)
 	}
-	if s.found {
+	if s.found() {
 		r := t.at(s)
-		return t.putFound(s.pos, uint64(s.tag), &r, key, value, expireAt, meta, keepMeta, now, flags)
+		return t.putFound(s.pos(), s.tag(), &r, key, value, expireAt, meta, keepMeta, now, flags)
 	}
-	t.putNew(s.pos, uint64(s.tag), key, value, expireAt, meta, flags)
+	t.putNew(s.pos(), s.tag(), key, value, expireAt, meta, flags)
 	return false
 }
 
@@ -101,7 +129,7 @@ func encFlags(enc Enc) byte { return byte(enc&3) << encShift }
 
 // setEncAt is SetEnc through s.
 func (t *ArenaTable) setEncAt(s Slot, key []byte, enc Enc) {
-	if !s.valid(t) || !s.found {
+	if !s.valid(t) || !s.found() {
 		t.SetEnc(key, enc)
 		return
 	}
@@ -181,9 +209,9 @@ func (d *DB) WriteAtSlot(s Slot, key []byte, e Entry, offset int64, part []byte,
 	t := d.w()
 	var n int
 	var ok bool
-	if s.valid(t) && s.found {
+	if s.valid(t) && s.found() {
 		r := t.at(s)
-		n, ok = t.writeAt(s.pos, uint64(s.tag), &r, key, int(offset), part, enc)
+		n, ok = t.writeAt(s.pos(), s.tag(), &r, key, int(offset), part, enc)
 	} else {
 		n, ok = t.writeAtKey(key, int(offset), part, enc)
 	}
@@ -212,11 +240,11 @@ func (d *DB) MarkEncAt(s Slot, key []byte, enc Enc) { d.t.setEncAt(s, key, enc) 
 // DeleteAt is Delete through s, the Slot Find returned for key.
 func (d *DB) DeleteAt(s Slot, key []byte, rec persistence.Recorder) bool {
 	t := d.t
-	if !s.valid(t) || !s.found {
+	if !s.valid(t) || !s.found() {
 		return d.Delete(key, rec)
 	}
 	r := t.at(s)
-	t.deleteAt(s.pos, &r)
+	t.deleteAt(s.pos(), &r)
 	rec.Record(persistence.OpDel, d.N, key, nil, 0)
 	d.touchWatch(key)
 	d.account()
@@ -231,8 +259,8 @@ func (d *DB) PutObjAt(s Slot, key []byte, o Object, expireAt int64) Entry {
 	var b [objVal]byte
 	v := t.newObj(o, &b)
 	var e Entry
-	if s.valid(t) && !s.found {
-		pos := t.putNew(s.pos, uint64(s.tag), key, v, expireAt, NewMeta(), fObj)
+	if s.valid(t) && !s.found() {
+		pos := t.putNew(s.pos(), s.tag(), key, v, expireAt, NewMeta(), fObj)
 		r := t.rec(t.slots[pos] & offMask) // a new key's slot, in the current index, stays put
 		_, e = t.entry(&r)
 	} else {

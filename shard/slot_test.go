@@ -179,7 +179,7 @@ func TestSlotWritesMatchTwoLookups(t *testing.T) {
 				case op < 75: // delete
 					if oka && s.valid(a) {
 						rec := a.at(s)
-						a.deleteAt(s.pos, &rec)
+						a.deleteAt(s.pos(), &rec)
 					} else {
 						a.Delete(key)
 					}
@@ -196,7 +196,7 @@ func TestSlotWritesMatchTwoLookups(t *testing.T) {
 					var okw bool
 					if s.valid(a) {
 						ra := a.at(s)
-						na, okw = a.writeAt(s.pos, uint64(s.tag), &ra, key, off, part, enc)
+						na, okw = a.writeAt(s.pos(), s.tag(), &ra, key, off, part, enc)
 					} else {
 						na, okw = a.writeAtKey(key, off, part, enc)
 					}
