@@ -191,9 +191,19 @@ func (d *DB) w() *table {
 }
 
 func (d *DB) account() {
-	d.keys.Store(int64(d.t.Len()))
-	d.volatile.Store(int64(d.t.Volatile()))
-	d.bytes.Store(d.t.Bytes())
+	storeIfChanged(&d.keys, int64(d.t.Len()))
+	storeIfChanged(&d.volatile, int64(d.t.Volatile()))
+	storeIfChanged(&d.bytes, d.t.Bytes())
+}
+
+// storeIfChanged sets a to v, skipping the atomic store (a locked
+// instruction, ~1/3 of DB.account's cost in INCR's profile) when a already
+// holds v: most overwrites change neither count nor, in place, the bytes.
+// Only the shard's writer stores, under the lock.
+func storeIfChanged(a *atomic.Int64, v int64) {
+	if a.Load() != v {
+		a.Store(v)
+	}
 }
 
 // Now is the clock used for expiry, in unix milliseconds. It costs one
