@@ -30,7 +30,7 @@ func BenchmarkDispatchRMW(b *testing.B) {
 		{"SETRANGE", "SETRANGE K 3 abcd"},
 		{"APPEND", "APPEND K 1"},
 		{"SETGET", "SET K value-of-thirty-two-bytes-000001 GET"},
-		{"SETXX", "SET K value-of-thirty-two-bytes-000001 XX"},
+		{"SETKEEPTTL", "SET K value-of-thirty-two-bytes-000001 KEEPTTL"},
 		{"HINCRBY", "HINCRBY K f 1"},
 		{"HINCRBYbig", "HINCRBY h K 1"},
 		{"SADD", "SADD s K"},
