@@ -33,6 +33,8 @@ type Slot struct {
 	loc uint64 // the key's tag<<32 | slotFound | slotOld | position
 }
 
+// A position is below 1<<maxSlotBits (28 bits) and a tag is tagBits (28)
+// wide: both fit in loc.
 const (
 	slotOld   = 1 << 30 // the position is in the index being moved (oldPos)
 	slotFound = 1 << 31
@@ -104,9 +106,7 @@ func (t *ArenaTable) Find(key []byte) (Entry, Slot, bool) {
 	return e, s, true
 }
 
-// putAt is put through s (a Slot Find returned for key); it returns the
-// position of key's slot and whether that position is valid after it
-// (not when the write was a fallback put or went through the old index).
+// putAt is put through s, a Slot Find returned for key (a stale one: put).
 func (t *ArenaTable) putAt(s Slot, key, value []byte, expireAt int64, meta uint32, keepMeta bool, now int64, flags byte) (expired bool) {
 	if !s.valid(t) {
 		return t.put(key, value, expireAt, meta, keepMeta, now, flags)
