@@ -100,3 +100,36 @@ func BenchmarkSetPop(b *testing.B) {
 		s.Pop(1)
 	}
 }
+
+// BenchmarkZSetReadThenSet: ZADD's read of a member's score and its write,
+// as two lookups (Score, then Set) and as one (Find, then SetRef), on a
+// sorted set of 100,000 members, random members, random scores.
+func BenchmarkZSetReadThenSet(b *testing.B) {
+	const n = 100000
+	members := make([][]byte, n)
+	for i := range members {
+		members[i] = fmt.Appendf(nil, "element:%d", i)
+	}
+	for _, way := range []string{"score-then-set", "find-then-setref"} {
+		b.Run(way, func(b *testing.B) {
+			z := NewZSetSized(n, 1)
+			r := rand.New(rand.NewPCG(1, 2))
+			for _, m := range members {
+				z.Set(m, float64(r.IntN(n)))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m, s := members[r.IntN(n)], float64(r.IntN(n))
+				if way == "score-then-set" {
+					if cur, ok := z.Score(m); !ok || cur != s {
+						z.Set(m, s)
+					}
+				} else {
+					if cur, ok, ref := z.Find(m); !ok || cur != s {
+						z.SetRef(ref, m, s)
+					}
+				}
+			}
+		})
+	}
+}
