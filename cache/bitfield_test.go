@@ -112,6 +112,9 @@ func TestBitFieldLogReplays(t *testing.T) {
 		}
 	}
 	c.Close()
+	if err := w.Close(); err != nil { // what the writer still holds reaches the files
+		t.Fatal(err)
+	}
 	for _, rec := range walFullRecords(t, dir) {
 		if rec.Group > 1 {
 			groups++
