@@ -18,9 +18,28 @@ import (
 
 const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
-func init() {
-	register(&Command{Name: "debug", Arity: -2, Flags: flagAdmin | flagLoading, Group: "server", Since: "1.0.0",
-		Summary: "A container for debugging commands", Complexity: "Depends on subcommand.", Handler: cmdDebug})
+var debugCommand = &Command{Name: "debug", Arity: -2, Flags: flagAdmin | flagLoading, Group: "server", Since: "1.0.0",
+	Summary: "A container for debugging commands", Complexity: "Depends on subcommand.", Handler: cmdDebug}
+
+func init() { register(debugCommand) }
+
+// protectedRefusal is Redis 7.0's check of its protected commands (DEBUG;
+// MODULE LOAD, LOADEX and UNLOAD, which fastcache always refuses, as Redis
+// with its default enable-module-command no), made as Redis makes it:
+// after the arity check and before authentication and ACL. "" when cmd may
+// run.
+func protectedRefusal(c *Client, cmd *Command, args [][]byte) string {
+	switch cmd {
+	case debugCommand:
+		if !debugAllowed(c) {
+			return errDebugNotAllowed
+		}
+	case moduleCommand:
+		if len(args) >= 3 && (eqFold(args[1], "load") || eqFold(args[1], "loadex") || len(args) == 3 && eqFold(args[1], "unload")) {
+			return errModuleNotAllowed
+		}
+	}
+	return ""
 }
 
 // debugAllowed applies enable-debug-command to c.

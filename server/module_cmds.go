@@ -7,10 +7,12 @@ package server
 
 const errModuleNotAllowed = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
+var moduleCommand = &Command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
+	Summary: "A container for module commands", Complexity: "Depends on subcommand."}
+
 func init() {
 	const fl = flagAdmin
-	module := &Command{Name: "module", Arity: -2, Group: "server", Since: "4.0.0",
-		Summary: "A container for module commands", Complexity: "Depends on subcommand."}
+	module := moduleCommand
 	module.Handler = func(c *Client, args [][]byte) { runSub(c, module, args) }
 	refuse := func(c *Client, args [][]byte) { c.reply.Error(errModuleNotAllowed) }
 	module.Sub = subTable(
