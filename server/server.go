@@ -389,12 +389,8 @@ func (c *Client) exec(args [][]byte) {
 		// rest (and, inside MULTI, fails the transaction: EXECABORT).
 		sub := cmd.Sub[strings.ToLower(string(args[1]))]
 		if sub == nil {
-			name := args[1]
-			if len(name) > 128 {
-				name = name[:128]
-			}
 			c.rejectInMulti() // no command to count it for, as an unknown command
-			c.reply.Error("ERR unknown subcommand '" + string(name) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
+			c.reply.Error(errUnknownSubcommand(cmd.Name, args[1]))
 			return
 		}
 		if !arityOK(sub.Arity, len(args)) {
