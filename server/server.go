@@ -382,22 +382,6 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, errWrongArgs(cmd.Name))
 		return
 	}
-	if cmd.Sub != nil && len(args) >= 2 {
-		// A container's subcommand is looked up with the command, as
-		// Redis's processCommand does: an unknown one, or one with the
-		// wrong arity, is refused before authentication, ACL and the
-		// rest (and, inside MULTI, fails the transaction: EXECABORT).
-		sub := cmd.Sub[strings.ToLower(string(args[1]))]
-		if sub == nil {
-			c.rejectInMulti() // no command to count it for, as an unknown command
-			c.reply.Error(errUnknownSubcommand(cmd.Name, args[1]))
-			return
-		}
-		if !arityOK(sub.Arity, len(args)) {
-			c.reject(sub, errWrongArgs(sub.Name))
-			return
-		}
-	}
 	if msg := protectedRefusal(c, cmd, args); msg != "" {
 		c.reject(cmd, msg)
 		return
@@ -432,6 +416,20 @@ func (c *Client) exec(args [][]byte) {
 		return
 	}
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
+		if cmd.Sub != nil && len(args) >= 2 {
+			// A container's subcommand is looked up before it is queued,
+			// as Redis's processCommand does: an unknown one, or one with
+			// the wrong arity, fails the transaction (EXECABORT).
+			sub := cmd.Sub[strings.ToLower(string(args[1]))]
+			if sub == nil {
+				c.reject(cmd, errUnknownSubcommand(cmd.Name, args[1]))
+				return
+			}
+			if !arityOK(sub.Arity, len(args)) {
+				c.reject(sub, errWrongArgs(sub.Name))
+				return
+			}
+		}
 		q := queuedCmd{cmd: cmd, args: make([][]byte, len(args))}
 		for i, a := range args {
 			q.args[i] = append([]byte(nil), a...)
