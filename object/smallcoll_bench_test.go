@@ -16,13 +16,7 @@ func BenchmarkSmallCollections(b *testing.B) {
 	}
 	val := []byte("e000000001")
 	b.Run("list/RPUSH+LPOP", func(b *testing.B) {
-		ls := make([]*List, keys)
-		for i := range ls {
-			ls[i] = NewList()
-			for j := 0; j < 10; j++ {
-				ls[i].PushTail(val)
-			}
-		}
+		ls := smallLists(keys, val)
 		var num [20]byte
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -32,13 +26,7 @@ func BenchmarkSmallCollections(b *testing.B) {
 		}
 	})
 	b.Run("list/LRANGE", func(b *testing.B) {
-		ls := make([]*List, keys)
-		for i := range ls {
-			ls[i] = NewList()
-			for j := 0; j < 10; j++ {
-				ls[i].PushTail(val)
-			}
-		}
+		ls := smallLists(keys, val)
 		n := 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -47,13 +35,7 @@ func BenchmarkSmallCollections(b *testing.B) {
 		}
 	})
 	b.Run("list/LINDEX", func(b *testing.B) {
-		ls := make([]*List, keys)
-		for i := range ls {
-			ls[i] = NewList()
-			for j := 0; j < 10; j++ {
-				ls[i].PushTail(val)
-			}
-		}
+		ls := smallLists(keys, val)
 		var num [20]byte
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -92,4 +74,16 @@ func BenchmarkSmallCollections(b *testing.B) {
 			zs[i%keys].Walk(0, false, func(m []byte, s float64) bool { n += len(m); return true })
 		}
 	})
+}
+
+// smallLists is n lists of ten copies of val.
+func smallLists(n int, val []byte) []*List {
+	ls := make([]*List, n)
+	for i := range ls {
+		ls[i] = NewList()
+		for j := 0; j < 10; j++ {
+			ls[i].PushTail(val)
+		}
+	}
+	return ls
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"slices"
 	"sort"
 	"sync"
 
@@ -171,11 +172,7 @@ func (a *aclState) closeRevokedSubscribers(self *Client, u *aclUser, old, cur *a
 	kept := true
 	for _, s := range old.sels {
 		for _, ch := range s.chans {
-			found := false
-			for _, x := range upcoming {
-				found = found || x == ch
-			}
-			kept = kept && found
+			kept = kept && slices.Contains(upcoming, ch)
 		}
 	}
 	if kept {

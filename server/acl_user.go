@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -251,11 +252,7 @@ func (s *aclSelector) apply(op string) aclRuleErr {
 		if aclHasSpaces(pat) {
 			return aclErrSyntax
 		}
-		found := false
-		for _, c := range s.chans {
-			found = found || c == pat
-		}
-		if !found {
+		if !slices.Contains(s.chans, pat) {
 			s.chans = append(s.chans, pat)
 		}
 		s.flags &^= selAllChans
@@ -565,11 +562,7 @@ func (p *aclPerms) apply(op string, pubsubAll bool) aclRuleErr {
 		} else if !aclValidHash(h) {
 			return aclErrBadHash
 		}
-		found := false
-		for _, x := range p.passwords {
-			found = found || x == h
-		}
-		if !found {
+		if !slices.Contains(p.passwords, h) {
 			p.passwords = append(p.passwords, h)
 		}
 		p.flags &^= userNopass
