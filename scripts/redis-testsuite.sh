@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs Redis 7.0.15's own test suite (its Tcl unit tests) against fastcache,
+# in the suite's external-server mode: each unit gets a fresh fastcache (no
+# persistence, DEBUG enabled) on a loopback port, and the suite talks to it as
+# it would to a redis-server started elsewhere.
+#
+#   scripts/redis-testsuite.sh                 # every unit in UNITS below
+#   scripts/redis-testsuite.sh type/hash sort  # just these units
+#
+# What it needs: tclsh (`apt-get install -y tcl`) and Redis's source, which it
+# downloads once from Debian's archive (checked against its SHA-256) into
+# $REDIS_SRC_CACHE (default ~/.cache/fastcache). Tests that cannot apply are
+# skipped by scripts/redis-testsuite.skip (one test name per line, each with
+# the reason above it) and by tag: needs:repl (Redis's replication protocol;
+# fastcache's replicas follow its own WAL stream). Nothing of the suite is
+# kept in this repository.
+#
+# Environment: PORT (default 17400), BASEPORT (the suite's own ports, default
+# 21111), OUT (logs, default /tmp/fastcache-redis-testsuite), FC (a fastcache
+# binary; default: built from this tree), TMO (seconds per unit, default 600).
+# Exit status: 0 when no unit had a failure or an exception.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+UNITS_DEFAULT="type/hash type/set type/zset type/list type/list-2 type/list-3
+type/incr type/string type/stream type/stream-cgroups sort keyspace expire scan
+dump bitops bitfield hyperloglog geo multi scripting functions pubsub
+pubsubshard tracking info-command info introspection introspection-2 acl
+acl-v2 auth protocol other latency-monitor slowlog querybuf limits maxmemory
+lazyfree networking pause"
+units=("$@")
+[ ${#units[@]} -gt 0 ] || read -r -a units <<<"$(echo $UNITS_DEFAULT)"
+
+version=7.0.15
+sha=4b1dc4ee6d622a09fff9c6777191209750fb5e5a725ef78ea012d6eef4c22982
+cache=${REDIS_SRC_CACHE:-$HOME/.cache/fastcache}
+src=$cache/redis-$version
+if [ ! -x "$src/runtest" ]; then
+	mkdir -p "$cache"
+	tgz=$cache/redis_$version.orig.tar.gz
+	curl -sSfL -o "$tgz" "http://deb.debian.org/debian/pool/main/r/redis/redis_$version.orig.tar.gz"
+	echo "$sha  $tgz" | sha256sum -c --quiet -
+	tar -xzf "$tgz" -C "$cache"
+fi
+command -v tclsh >/dev/null || { echo "tclsh is missing: apt-get install -y tcl" >&2; exit 2; }
+
+port=${PORT:-17400}
+out=${OUT:-/tmp/fastcache-redis-testsuite}
+mkdir -p "$out"
+fc=${FC:-}
+if [ -z "$fc" ]; then
+	fc=$out/fastcache
+	go build -o "$fc" ./cmd/fastcache
+fi
+
+failed=0
+printf '%-22s %5s %5s %5s %5s\n' unit ok err exc skip
+for u in "${units[@]}"; do
+	n=${u//\//_}
+	data=$(mktemp -d)
+	"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
+		--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		redis-cli -p "$port" ping >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	(cd "$src" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
+		--single "unit/$u" --clients 1 --timeout 60 --baseport "${BASEPORT:-21111}" \
+		--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+		sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -rf "$data"
+	ok=$(grep -c '^\[ok\]' "$out/$n.log" || true)
+	err=$(grep -c '^\[err\]' "$out/$n.log" || true)
+	exc=$(grep -c '^\[exception\]' "$out/$n.log" || true)
+	skip=$(grep -c '^\[skip\]' "$out/$n.log" || true)
+	done_=$(grep -c 'All tests passed\|\[1/1 done\]' "$out/$n.log" || true)
+	printf '%-22s %5s %5s %5s %5s%s\n' "$u" "$ok" "$err" "$exc" "$skip" "$([ "$done_" -gt 0 ] || echo '  (did not finish)')"
+	if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$done_" -eq 0 ]; then
+		failed=1
+		grep -A2 '^\[err\]\|^\[exception\]' "$out/$n.log" | sed 's/^/    /' | head -20
+	fi
+done
+echo "logs: $out"
+exit $failed
