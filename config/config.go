@@ -104,6 +104,7 @@ type directive struct {
 	mutable bool
 	set     func(v *values, args []string) error
 	get     func(v *values) string
+	canon   string // an alias's directive (its hooks run); "" for a directive itself
 }
 
 var (
@@ -114,6 +115,23 @@ var (
 func add(d *directive) {
 	directives = append(directives, d)
 	byName[d.name] = d
+}
+
+// aliasD registers alias as another name of the directive name, as Redis
+// 7.0's config aliases (the *-ziplist-* names of the *-listpack-* ones): the
+// same value, set by either name (config file, flags, CONFIG SET, which runs
+// name's hooks), and listed under both by CONFIG GET.
+func aliasD(alias, name string) {
+	d := byName[name]
+	add(&directive{name: alias, doc: "alias of " + name, def: d.def, mutable: d.mutable, set: d.set, get: d.get, canon: name})
+}
+
+// canonical is the directive an alias names (name itself otherwise).
+func canonical(name string) string {
+	if d := byName[name]; d != nil && d.canon != "" {
+		return d.canon
+	}
+	return name
 }
 
 func one(args []string) (string, error) {
@@ -406,6 +424,9 @@ func init() {
 	sizeD("stream-node-max-bytes", "4096", 0, true, "a stream node (listpack) takes entries up to this size (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxBytes })
 	intD("stream-node-max-entries", 100, 0, 1<<63-1, true, "a stream node takes up to this many entries (0 = no limit)", func(v *values) *int64 { return &v.streamNodeMaxEntries })
 	intD("list-max-listpack-size", -2, -1<<31, 1<<31-1, true, "entries per list node, or with -1..-5 bytes per node (4, 8, 16, 32, 64 KiB)", func(v *values) *int64 { return &v.listMaxListpackSize })
+	for _, n := range []string{"hash-max-%s-entries", "hash-max-%s-value", "zset-max-%s-entries", "zset-max-%s-value", "list-max-%s-size"} {
+		aliasD(fmt.Sprintf(n, "ziplist"), fmt.Sprintf(n, "listpack"))
+	}
 	intD("list-compress-depth", 0, 0, 1<<31-1, true, "accepted for compatibility: list nodes are not compressed", func(v *values) *int64 { return &v.listCompressDepth })
 	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
 	enumD("appendfsync", "everysec", []string{"everysec", "always", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
@@ -479,7 +500,7 @@ func init() {
 	intD("latency-monitor-threshold", 0, 0, 1<<63-1, true, "LATENCY monitor: record events that take at least this many milliseconds (0 = off)", func(v *values) *int64 { return &v.latencyThreshold })
 	strD("metrics-listen", "", false, "host:port of the Prometheus /metrics endpoint (a bare port binds loopback; empty = off)", func(v *values) *string { return &v.metricsListen })
 	intD("busy-reply-threshold", 5000, 0, 1<<63-1, true, "ms a script runs before other clients get -BUSY (0 = at once)", func(v *values) *int64 { return &v.busyReply })
-	intD("lua-time-limit", 5000, 0, 1<<63-1, true, "alias of busy-reply-threshold", func(v *values) *int64 { return &v.busyReply })
+	aliasD("lua-time-limit", "busy-reply-threshold")
 	intD("timeout", 0, 0, 1<<31-1, true, "close a client idle for this many seconds (0 = never)", func(v *values) *int64 { return &v.timeout })
 	sizeD("proto-max-bulk-len", "512mb", 1<<20, true, "largest bulk string a client may send", func(v *values) *int64 { return &v.protoMaxBulkLen })
 	sizeD("client-query-buffer-limit", "1gb", 1<<20, true, "largest unparsed input of one client", func(v *values) *int64 { return &v.cqbl })
@@ -532,7 +553,7 @@ func init() {
 		get: func(v *values) string { return v.replicaof }})
 	strD("masterauth", "", true, "password to authenticate to the primary", func(v *values) *string { return &v.masterauth })
 	intD("repl-ping-replica-period", 10, 1, 1<<31-1, true, "seconds between the primary's heartbeats to its replicas", func(v *values) *int64 { return &v.replPingPeriod })
-	intD("repl-ping-slave-period", 10, 1, 1<<31-1, true, "alias of repl-ping-replica-period", func(v *values) *int64 { return &v.replPingPeriod })
+	aliasD("repl-ping-slave-period", "repl-ping-replica-period")
 	intD("repl-timeout", 60, 1, 1<<31-1, true, "seconds without traffic after which either side drops the replication link", func(v *values) *int64 { return &v.replTimeout })
 }
 
@@ -621,6 +642,10 @@ func apply(v *values, name string, args []string) error {
 	return d.set(v, args)
 }
 
+// deprecatedFileDirectives are the lines Redis 7.0 skips in a config file
+// (settings of Redis 3.0 and older that no longer mean anything).
+var deprecatedFileDirectives = map[string]bool{"list-max-ziplist-entries": true, "list-max-ziplist-value": true, "lua-replicate-commands": true}
+
 func parseFile(v *values, file, data string) error {
 	for n, line := range strings.Split(data, "\n") {
 		line = strings.TrimSpace(line)
@@ -636,6 +661,9 @@ func parseFile(v *values, file, data string) error {
 		}
 		name := strings.ToLower(args[0])
 		vals := args[1:]
+		if deprecatedFileDirectives[name] && len(vals) == 1 {
+			continue
+		}
 		if len(vals) == 0 {
 			vals = []string{""}
 		}
@@ -770,10 +798,17 @@ func (c *Config) clone() *values {
 }
 
 // Get returns the name/value pairs whose names match any of the glob
-// patterns (CONFIG GET), sorted by name.
+// patterns (CONFIG GET), sorted by name. A name without glob characters
+// is looked up as typed and listed so, as Redis 7.0 does.
 func (c *Config) Get(patterns ...string) [][2]string {
 	v := c.v.Load()
 	var out [][2]string
+	if len(patterns) == 1 && !strings.ContainsAny(patterns[0], "[*?") {
+		if d := byName[strings.ToLower(patterns[0])]; d != nil {
+			out = append(out, [2]string{patterns[0], d.get(v)})
+		}
+		return out
+	}
 	for _, d := range directives {
 		for _, p := range patterns {
 			if glob.Match([]byte(strings.ToLower(p)), []byte(d.name), true) {
@@ -836,11 +871,11 @@ func (c *Config) Set(pairs [][2]string) error {
 		if byName[name].get(old) == byName[name].get(v) {
 			continue
 		}
-		for _, h := range c.hooks[name] {
+		for _, h := range c.hooks[canonical(name)] {
 			if err := h(c); err != nil {
 				c.v.Store(old)
 				for _, q := range pairs { // re-apply the old values to the runtime
-					for _, h2 := range c.hooks[strings.ToLower(q[0])] {
+					for _, h2 := range c.hooks[canonical(strings.ToLower(q[0]))] {
 						h2(c)
 					}
 				}
@@ -855,6 +890,7 @@ func (c *Config) Set(pairs [][2]string) error {
 func (c *Config) OnChange(name string, fn func(c *Config) error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	name = canonical(name)
 	c.hooks[name] = append(c.hooks[name], fn)
 }
 

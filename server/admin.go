@@ -193,8 +193,8 @@ func configGet(c *Client, args [][]byte) {
 	var pairs []string
 	for _, pat := range args[2:] {
 		for _, kv := range c.srv.configGet(string(pat)) {
-			if !seen[kv[0]] {
-				seen[kv[0]] = true
+			if k := strings.ToLower(kv[0]); !seen[k] { // as Redis's case-insensitive dict of matches
+				seen[k] = true
 				pairs = append(pairs, kv[0], kv[1])
 			}
 		}
