@@ -13,54 +13,74 @@ import (
 // expired are left out. The shard's cut is the LSN of the last record it had
 // applied when copied, so replay applies exactly the WAL records after it.
 func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
-	tables := make([]*shard.ArenaTable, c.dbs)
-	fnShard := c.ShardIndex(persistence.FunctionsKey)
-	fh := c.fnHooks.Load()
 	for i, s := range c.shards {
 		s.Lock()
-		cut := s.Queue.LastLSN()
-		for db := range tables {
-			tables[db] = nil
-			if d := s.DB(db); d.Keys() > 0 {
-				tables[db] = d.CloneTable()
-			}
-		}
-		var fnNames, fnCodes []string
-		if i == fnShard && fh != nil && fh.Libraries != nil {
-			fnNames, fnCodes = fh.Libraries() // as of this shard's cut (functions.go)
-		}
+		cp := c.copyShard(i, s)
 		s.Unlock()
-		w.SetCut(i, cut)
-		if i == fnShard && fh != nil && fh.Libraries != nil {
-			if err := writeFunctions(w, i, fnNames, fnCodes); err != nil {
-				return err
-			}
+		if err := c.writeShardCopy(w, cp); err != nil {
+			return err
 		}
-		now := shard.Now()
-		for db, t := range tables {
-			if t == nil {
-				continue
+	}
+	return nil
+}
+
+// shardCopy is one shard's part of a snapshot, copied under its lock.
+type shardCopy struct {
+	i                int
+	cut              uint64
+	tables           []*shard.ArenaTable // per database (nil: empty)
+	fns              bool                // the functions' shard (fnNames, fnCodes hold its libraries)
+	fnNames, fnCodes []string
+}
+
+// copyShard copies shard i (locked by the caller) for a snapshot.
+func (c *Cache) copyShard(i int, s *shard.Shard) shardCopy {
+	cp := shardCopy{i: i, cut: s.Queue.LastLSN(), tables: make([]*shard.ArenaTable, c.dbs)}
+	for db := range cp.tables {
+		if d := s.DB(db); d.Keys() > 0 {
+			cp.tables[db] = d.CloneTable()
+		}
+	}
+	if fh := c.fnHooks.Load(); i == c.ShardIndex(persistence.FunctionsKey) && fh != nil && fh.Libraries != nil {
+		cp.fns = true
+		cp.fnNames, cp.fnCodes = fh.Libraries() // as of this shard's cut (functions.go)
+	}
+	return cp
+}
+
+// writeShardCopy serializes a shard's copy into w (no lock needed).
+func (c *Cache) writeShardCopy(w *persistence.SnapshotWriter, cp shardCopy) error {
+	i := cp.i
+	w.SetCut(i, cp.cut)
+	if cp.fns {
+		if err := writeFunctions(w, i, cp.fnNames, cp.fnCodes); err != nil {
+			return err
+		}
+	}
+	now := shard.Now()
+	for db, t := range cp.tables {
+		if t == nil {
+			continue
+		}
+		var err error
+		t.Range(func(k []byte, e shard.Entry) bool {
+			if e.ExpireAt != 0 && e.ExpireAt <= now {
+				return true
 			}
-			var err error
-			t.Range(func(k []byte, e shard.Entry) bool {
-				if e.ExpireAt != 0 && e.ExpireAt <= now {
-					return true
-				}
-				if e.Kind == shard.KindString {
-					err = w.Add(i, db, k, e.Value, e.ExpireAt)
-					return err == nil
-				}
-				more := false
-				err = t.Obj(e).Records(now, func(op persistence.Op, body []byte, num int64) error {
-					err := w.AddRecord(i, db, k, op, body, num, e.ExpireAt, more)
-					more = true
-					return err
-				})
+			if e.Kind == shard.KindString {
+				err = w.Add(i, db, k, e.Value, e.ExpireAt)
 				return err == nil
-			})
-			if err != nil {
-				return err
 			}
+			more := false
+			err = t.Obj(e).Records(now, func(op persistence.Op, body []byte, num int64) error {
+				err := w.AddRecord(i, db, k, op, body, num, e.ExpireAt, more)
+				more = true
+				return err
+			})
+			return err == nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -127,6 +127,15 @@ func (s *Snapshotter) SaveOpen() (*os.File, int64, error) {
 	return f, st.Size(), nil
 }
 
+// Exclusive runs fn while no snapshot runs (none starts until it returns):
+// the snapshot files and the WAL segments stay as they are (DEBUG LOADAOF
+// reads them).
+func (s *Snapshotter) Exclusive(fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn()
+}
+
 // Wait waits for a background snapshot to finish.
 func (s *Snapshotter) Wait() { s.wg.Wait() }
 

@@ -33,6 +33,9 @@ type Options struct {
 	Log      zerolog.Logger
 	Progress *Progress
 	Cut      *Cut // records already in the loaded snapshot
+	// ReadOnly reads a WAL that is open for writing (DEBUG LOADAOF): a torn
+	// tail is skipped, never cut off.
+	ReadOnly bool
 }
 
 // Result summarises a replay.
@@ -56,7 +59,7 @@ func Run(dir string, target Applier, o Options) (Result, error) {
 	var res Result
 	lastLog := start
 	rr, err := persistence.ReadDir(dir, persistence.ReadOptions{
-		Repair: o.Repair, StartSegment: o.Cut.StartSegment(), Log: o.Log,
+		Repair: o.Repair, StartSegment: o.Cut.StartSegment(), Log: o.Log, ReadOnly: o.ReadOnly,
 		Progress: func(b int64) {
 			p.Bytes.Store(b)
 			if now := time.Now(); now.Sub(lastLog) >= time.Second {

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"encoding/hex"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"fastcache/cache"
 	"fastcache/shard"
 )
 
@@ -13,8 +16,10 @@ import (
 // client connects from loopback (as Redis 7.0's protected command). Of
 // Redis's subcommands, those that make sense here are served: HELP, SLEEP,
 // SET-ACTIVE-EXPIRE (the real active expiry cycle), PROTOCOL (the test
-// values clients check their RESP2 and RESP3 parsers with), OBJECT, ERROR
-// and LOG. The others answer Redis's unknown-subcommand error.
+// values clients check their RESP2 and RESP3 parsers with), OBJECT, ERROR,
+// LOG, RELOAD and LOADAOF (through the snapshot and replay code: see
+// cache/reload.go), DIGEST and DIGEST-VALUE (cache/digest.go). The others
+// answer Redis's unknown-subcommand error.
 
 const errDebugNotAllowed = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
@@ -64,6 +69,10 @@ var debugSubs = map[string]func(n int) bool{
 	"object":            func(n int) bool { return n == 3 },
 	"error":             func(n int) bool { return n == 3 },
 	"log":               func(n int) bool { return n == 3 },
+	"reload":            func(n int) bool { return n >= 2 },
+	"loadaof":           func(n int) bool { return n >= 2 },
+	"digest":            func(n int) bool { return n == 2 },
+	"digest-value":      func(n int) bool { return n >= 2 },
 }
 
 func cmdDebug(c *Client, args [][]byte) {
@@ -98,21 +107,115 @@ func cmdDebug(c *Client, args [][]byte) {
 	case "log":
 		c.srv.log.Warn().Str("message", string(args[2])).Msg("DEBUG LOG")
 		c.reply.OK()
+	case "reload":
+		debugReload(c, args[2:])
+	case "loadaof":
+		debugLoadAOF(c)
+	case "digest":
+		d := c.srv.cache.Digest(c.ks.InTx())
+		c.reply.Simple(hex.EncodeToString(d[:]))
+	case "digest-value":
+		ds := c.srv.cache.DigestValues(c.ks.DB(), args[2:], c.ks.InTx())
+		c.reply.Array(len(ds))
+		for _, d := range ds {
+			c.reply.Simple(hex.EncodeToString(d[:]))
+		}
 	}
 }
 
+// debugReload is DEBUG RELOAD [MERGE|NOFLUSH|NOSAVE ...]: the keyspace and
+// the function libraries are written into a snapshot file under
+// <dir>/debug-reload, cleared, and loaded back from it (cache.Reload).
+func debugReload(c *Client, opts [][]byte) {
+	o := cache.ReloadOptions{Dir: filepath.Join(c.srv.cfg.Dir(), "debug-reload"), Codec: c.srv.cfg.WALCompression()}
+	for _, a := range opts {
+		switch {
+		case eqFold(a, "merge"):
+			o.Merge = true
+		case eqFold(a, "noflush"):
+			o.NoFlush = true
+		case eqFold(a, "nosave"):
+			o.NoSave = true
+		default:
+			c.reply.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	if !debugMayLoad(c, "RELOAD") {
+		return
+	}
+	if err := c.srv.cache.Reload(o, false); err != nil {
+		c.reply.Err(err)
+		return
+	}
+	c.srv.log.Warn().Msg("DB reloaded by DEBUG RELOAD")
+	c.reply.OK()
+}
+
+// debugLoadAOF is DEBUG LOADAOF: the WAL is fsynced, the keyspace cleared
+// and rebuilt from the newest snapshot and the WAL after it, as at a start.
+func debugLoadAOF(c *Client) {
+	if !debugMayLoad(c, "LOADAOF") {
+		return
+	}
+	if c.srv.opts.LoadLog == nil {
+		c.reply.Error("ERR DEBUG LOADAOF needs the WAL (appendonly yes)")
+		return
+	}
+	if err := c.srv.opts.LoadLog(); err != nil {
+		c.srv.log.Error().Err(err).Msg("DEBUG LOADAOF failed")
+		c.reply.Error("ERR DEBUG LOADAOF: " + err.Error())
+		return
+	}
+	c.srv.log.Warn().Msg("Append Only File loaded by DEBUG LOADAOF")
+	c.reply.OK()
+}
+
+// debugMayLoad refuses a reload inside MULTI (the transaction's own
+// records are not in the log yet) and while the dataset loads.
+func debugMayLoad(c *Client, sub string) bool {
+	if c.ks.InTx() {
+		c.reply.Error("ERR DEBUG " + sub + " is not allowed inside a transaction")
+		return false
+	}
+	if c.srv.loading.Load() {
+		c.reply.Error(cache.ErrLoading.Error())
+		return false
+	}
+	return true
+}
+
 var debugHelpLines = []string{
+	"DIGEST",
+	"    Output a hex signature representing the current DB content.",
+	"DIGEST-VALUE <key> [<key> ...]",
+	"    Output a hex signature of the values of all the specified keys.",
 	"ERROR <string>",
 	"    Return a Redis protocol error with <string> as message. Useful for clients",
 	"    unit tests to simulate Redis errors.",
 	"LOG <message>",
 	"    Write <message> to the server log.",
+	"LOADAOF",
+	"    Flush the AOF buffers on disk and reload the AOF in memory.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
 	"PROTOCOL <type>",
 	"    Reply with a test value of the specified type. <type> can be: string,",
 	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
 	"    true, false.",
+	"RELOAD [option ...]",
+	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+	"    * MERGE: conflicting keys will be loaded from RDB.",
+	"    * NOFLUSH: the existing database will not be removed before load, but",
+	"      conflicting keys make the load fail (nothing is loaded then).",
+	"    * NOSAVE: the database will be loaded from an existing RDB file.",
+	"    Examples:",
+	"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+	"      the database.",
+	"    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+	"      existing RDB file.",
+	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+	"      file to the database.",
 	"SET-ACTIVE-EXPIRE <0|1>",
 	"    Setting it to 0 disables expiring keys in background when they are not",
 	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

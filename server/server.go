@@ -53,6 +53,9 @@ type Options struct {
 	InfoSections map[string]func() string
 	// Replication serves REPLICAOF/SLAVEOF and replicas' FCSYNC (nil: not available).
 	Replication Replication
+	// LoadLog serves DEBUG LOADAOF: it rebuilds the keyspace from the
+	// snapshot and the WAL (nil: no WAL).
+	LoadLog func() error
 	// Latency is the LATENCY monitor that the WAL and the cache also note
 	// their stalls in (nil: the server makes its own).
 	Latency *latency.Monitor

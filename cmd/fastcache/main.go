@@ -226,6 +226,15 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		},
 		Replication: repl,
 		Latency:     lat,
+		LoadLog: func() error {
+			walMu.Lock()
+			w, sn := wal, snapsRef
+			walMu.Unlock()
+			if w == nil || sn == nil {
+				return errors.New("the WAL is off (appendonly no) or still loading")
+			}
+			return loadLog(c, w, sn, snapDir, walDir, log)
+		},
 	})
 	srvRef = srv
 	srv.SetLoading(true)
@@ -367,6 +376,27 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	exporter.Close()
 	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Msg("fastcache stopped cleanly")
 	return nil
+}
+
+// loadLog is DEBUG LOADAOF: while no snapshot runs and with every shard
+// locked, the WAL is written out and fsynced, the keyspace cleared, and
+// rebuilt as at a start: the newest snapshot, then the WAL after it.
+func loadLog(c *cache.Cache, w *persistence.WAL, sn *persistence.Snapshotter, snapDir, walDir string, log zerolog.Logger) error {
+	return sn.Exclusive(func() error {
+		return c.LoadLog(false, func(t cache.HeldTarget) error {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			meta, err := replay.LoadNewestSnapshot(snapDir, t, log)
+			if err != nil {
+				return fmt.Errorf("load snapshot: %w", err)
+			}
+			if _, err := replay.Run(walDir, t, replay.Options{Log: log, Cut: replay.NewCut(meta), ReadOnly: true}); err != nil {
+				return fmt.Errorf("replay: %w", err)
+			}
+			return nil
+		})
+	})
 }
 
 // autoSnapshot takes a background snapshot when the WAL written since the
