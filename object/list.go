@@ -1292,7 +1292,7 @@ func listFor(d *shard.DB, r *persistence.Record, create bool) (*List, shard.Entr
 		if !create {
 			return nil, e, false
 		}
-		d.PutObj(r.Key, NewList(), 0)
+		d.PutObj(r.Key, NewList(), r.ExpireAt) // a snapshot's first entry carries the key's expiry
 		e, _ = d.Peek(r.Key, 0)
 	}
 	return d.Obj(e).(*List), e, true

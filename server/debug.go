@@ -158,11 +158,14 @@ func debugLoadAOF(c *Client) {
 	if !debugMayLoad(c, "LOADAOF") {
 		return
 	}
-	if c.srv.opts.LoadLog == nil {
+	c.srv.mu.Lock()
+	load := c.srv.opts.LoadLog
+	c.srv.mu.Unlock()
+	if load == nil {
 		c.reply.Error("ERR DEBUG LOADAOF needs the WAL (appendonly yes)")
 		return
 	}
-	if err := c.srv.opts.LoadLog(); err != nil {
+	if err := load(); err != nil {
 		c.srv.log.Error().Err(err).Msg("DEBUG LOADAOF failed")
 		c.reply.Error("ERR DEBUG LOADAOF: " + err.Error())
 		return
@@ -207,7 +210,7 @@ var debugHelpLines = []string{
 	"    Save the RDB on disk and reload it back to memory. Valid <option> values:",
 	"    * MERGE: conflicting keys will be loaded from RDB.",
 	"    * NOFLUSH: the existing database will not be removed before load, but",
-	"      conflicting keys make the load fail (nothing is loaded then).",
+	"      conflicting keys will generate an exception and kill the server.",
 	"    * NOSAVE: the database will be loaded from an existing RDB file.",
 	"    Examples:",
 	"    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",

@@ -146,6 +146,14 @@ func (s *Server) snapshots() Snapshots {
 	return s.opts.Snapshots
 }
 
+// SetLogLoader makes DEBUG LOADAOF available: fn rebuilds the keyspace from
+// the snapshot and the WAL.
+func (s *Server) SetLogLoader(fn func() error) {
+	s.mu.Lock()
+	s.opts.LoadLog = fn
+	s.mu.Unlock()
+}
+
 // SetLoading switches the LOADING state (data commands answer -LOADING).
 func (s *Server) SetLoading(v bool) { s.loading.Store(v) }
 

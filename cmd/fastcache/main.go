@@ -226,17 +226,19 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		},
 		Replication: repl,
 		Latency:     lat,
-		LoadLog: func() error {
+	})
+	srvRef = srv
+	if cfg.AppendOnly() {
+		srv.SetLogLoader(func() error { // DEBUG LOADAOF
 			walMu.Lock()
 			w, sn := wal, snapsRef
 			walMu.Unlock()
 			if w == nil || sn == nil {
-				return errors.New("the WAL is off (appendonly no) or still loading")
+				return errors.New("the dataset is still loading")
 			}
 			return loadLog(c, w, sn, snapDir, walDir, log)
-		},
-	})
-	srvRef = srv
+		})
+	}
 	srv.SetLoading(true)
 	if err := srv.LoadACLFile(); err != nil {
 		return err
