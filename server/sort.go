@@ -180,10 +180,12 @@ func sortRun(c *Client, ks cache.Keyspace, key []byte, a *sortArgs) {
 		sort.SliceStable(items, func(i, j int) bool { return sortLess(a, &items[i], &items[j]) })
 	}
 	n := int64(len(items))
-	start := max(a.limitStart, 0)
+	// As Redis: offset and count are first bounded by the length, so
+	// LIMIT 2 9223372036854775807 does not overflow.
+	start := min(max(a.limitStart, 0), n)
 	end := n - 1
-	if a.limitCnt >= 0 {
-		end = start + a.limitCnt - 1
+	if limitCnt := min(max(a.limitCnt, -1), n); limitCnt >= 0 {
+		end = start + limitCnt - 1
 	}
 	if start >= n {
 		start, end = n-1, n-2
