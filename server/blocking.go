@@ -426,12 +426,13 @@ const (
 	errTimeoutNegative = "ERR timeout is negative"
 )
 
-// Redis 7.0 reads a timeout in seconds with strtold (x87 long double: a
-// 64-bit mantissa) and converts timeout*1000 to milliseconds with a C cast
-// (truncation; beyond the range of a long long, LLONG_MIN). Its quirks are
-// visible to clients: "0.001" blocks forever (0.001L*1000 is a hair below
-// 1), "-0.001" too, "inf" and "1e400" are "negative", "0x10" is 16 s. The
-// same arithmetic is done here with big.Float at 64 bits of precision.
+// Redis 7.0.15 reads a timeout in seconds with strtold (x87 long double: a
+// 64-bit mantissa) and converts ceill(timeout*1000) to milliseconds with a
+// C cast (beyond the range of a long long, LLONG_MIN). Its quirks are
+// visible to clients: "0.001" and "0.0001" wait 1 ms (rounded up), "-0.001"
+// blocks forever (-0.001L*1000 is a hair above -1: its ceiling is 0),
+// "inf" and "1e400" are "negative", "0x10" is 16 s. The same arithmetic is
+// done here with big.Float at 64 bits of precision.
 var (
 	ldMax    = mustFloat("1.18973149535723176502e+4932") // LDBL_MAX
 	ldMinSub = mustFloat("3.64519953188247460253e-4951") // smallest subnormal long double
@@ -468,7 +469,10 @@ func parseBlockTimeout(c *Client, arg []byte) (time.Duration, bool) {
 		c.reply.Error(errTimeoutNegative)
 		return 0, false
 	}
-	n, _ := ms.Int64() // truncates toward zero, like the cast
+	n, acc := ms.Int64() // toward zero; ceill rounds a positive fraction up
+	if acc == big.Below && ms.Sign() > 0 {
+		n++
+	}
 	if n < 0 {
 		c.reply.Error(errTimeoutNegative)
 		return 0, false
