@@ -149,6 +149,11 @@ func debugReload(c *Client, opts [][]byte) {
 		return
 	}
 	c.srv.log.Warn().Msg("DB reloaded by DEBUG RELOAD")
+	// NOSAVE and NOFLUSH are logged: under appendfsync always the reply
+	// waits until they are durable, as a write command's does.
+	if o.NoSave || o.NoFlush {
+		c.wrote = true
+	}
 	c.reply.OK()
 }
 

@@ -2,10 +2,13 @@ package server
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"fastcache/persistence"
 )
 
 // TestRedisDiffDebugReload: DEBUG RELOAD and its options, DEBUG DIGEST of
@@ -257,5 +260,29 @@ func TestDebugDigest(t *testing.T) {
 	rc.do("FLUSHALL")
 	if r := rc.do("DEBUG", "DIGEST"); r != zero {
 		t.Fatalf("after FLUSHALL: %q", r)
+	}
+}
+
+// Under appendfsync always, DEBUG RELOAD NOSAVE and NOFLUSH (logged) are
+// acknowledged only once durable, as a write is.
+func TestDebugReloadDurableUnderAlways(t *testing.T) {
+	wo := persistence.Options{Dir: filepath.Join(t.TempDir(), "wal"), Shards: 16, Fsync: "always"}
+	w, err := persistence.Open(wo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	ts := startServerWAL(t, w, nil, "appendonly", "yes", "appendfsync", "always", "enable-debug-command", "yes", "dir", t.TempDir())
+	rc := ts.rawConn(t)
+	for i := 0; i < 50; i++ {
+		rc.do("MSET", "a"+strconv.Itoa(i), "1", "b", "2", "c", "3")
+		for _, opts := range [][]string{{"DEBUG", "RELOAD"}, {"DEBUG", "RELOAD", "NOSAVE"}, {"DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"}} {
+			if r := rc.do(opts...); r != "+OK\r\n" {
+				t.Fatalf("%q: %q", opts, r)
+			}
+			if d, l := ts.cache.DurableLSN(), ts.cache.LastLSN(); d < l {
+				t.Fatalf("%q acknowledged at durable LSN %d < last LSN %d", opts, d, l)
+			}
+		}
 	}
 }
