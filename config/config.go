@@ -415,7 +415,7 @@ func init() {
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
 	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
-	intD("hash-max-listpack-entries", 128, 0, 1<<63-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
+	intD("hash-max-listpack-entries", 512, 0, 1<<63-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
 	sizeD("hash-max-listpack-value", "64", 0, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
 	sizeD("hll-sparse-max-bytes", "3000", 0, true, "a sparse HyperLogLog (header included) that would grow past this becomes dense (12304 bytes)", func(v *values) *int64 { return &v.hllSparseMaxBytes })
 	intD("set-max-intset-entries", 512, 0, 1<<63-1, true, "an all-integer set with more members moves from the intset to the table encoding", func(v *values) *int64 { return &v.setMaxIntsetEntries })

@@ -25,7 +25,7 @@ var (
 )
 
 func init() {
-	HashMaxListpackEntries.Store(128)
+	HashMaxListpackEntries.Store(512)
 	HashMaxListpackValue.Store(64)
 	shard.RegisterApply(persistence.OpHSet, applyHSet)
 	shard.RegisterApply(persistence.OpHDel, applyHDel)

@@ -27,7 +27,7 @@ func TestRedisDiffDebugReload(t *testing.T) {
 		bigHash = append(bigHash, "f"+strconv.Itoa(i), strconv.Itoa(i))
 	}
 	data := []diffStep{
-		c("CONFIG", "SET", "hash-max-listpack-entries", "128"), // Redis's built-in default is 512, redis.conf's 128
+		c("CONFIG", "SET", "hash-max-listpack-entries", "128"), // the same threshold on both servers
 		c("SET", "s", "hello"), c("SET", "n", "12345"), c("SET", "raw", strings.Repeat("x", 60)),
 		c("EXPIRE", "s", "1000"),
 		c("HSET", "h", "a", "1", "b", "2"), c(bigHash...),
