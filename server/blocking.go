@@ -123,6 +123,7 @@ type blockedClient struct {
 	onTime  func(r *Reply) // the timeout reply
 	reply   Reply          // written by try (or the timeout / unblock), then handed to the connection
 	write   bool           // the command is a write: its reply waits for durability
+	cmd     *Command       // the blocked command: an error reply counts as its failed call
 	timer   *time.Timer
 	inline  bool        // block() is still running: it takes the reply itself
 	closing bool        // close the connection once the reply is out (disconnectBlocked)
@@ -191,9 +192,10 @@ func (s *Server) signalEvent(event string) {
 func (c *Client) blockIn(db int, keys [][]byte, timeout time.Duration, try blockTry, onTimeout func(r *Reply)) {
 	s := c.srv
 	b := &s.blk
-	bc := &blockedClient{c: c, db: db, try: try, onTime: onTimeout, inline: true,
+	bc := &blockedClient{c: c, db: db, try: try, onTime: onTimeout, inline: true, cmd: c.cur,
 		write: c.cur != nil && c.cur.Flags&flagWrite != 0, started: c.clock}
 	bc.reply.proto = c.reply.proto
+	bc.reply.errs = &s.errStats // an error it is served with counts (INFO errorstats)
 	for _, k := range keys {
 		dup := false
 		for _, x := range bc.keys {
@@ -404,6 +406,9 @@ func (c *Client) takeUnblocked() bool {
 		return false
 	}
 	c.reply.Raw(bc.reply.b)
+	if len(bc.reply.b) > 0 && bc.reply.b[0] == '-' && bc.cmd != nil {
+		bc.cmd.failed.Add(1) // (served at once, call counts it itself)
+	}
 	if bc.write {
 		c.wrote = true
 		c.woff = c.srv.cache.LastLSN()

@@ -17,6 +17,20 @@ import (
 // new stream is signalled by its creation; XGROUP DESTROY).
 func (c *Client) streamReady(key []byte) { c.ks.Signal(key) }
 
+// ready reports whether a blocked read waiting for entries past gt is
+// served by s, whose last ID was seen when the read blocked. Redis serves
+// a woken reader when the stream's last ID is past gt, even if the entries
+// past it were deleted (an empty [key, []]: XADD and XDEL in one
+// transaction), but it never blocks a reader it would serve at once, and
+// the command serves only entries past gt: so until the last ID moves
+// (an XADD since), only entries past gt serve (issue #5299).
+func ready(s *object.Stream, gt, seen object.StreamID) bool {
+	if s.LastID() != seen {
+		return gt.Less(s.LastID())
+	}
+	return s.Length() > 0 && gt.Less(s.LastValidID())
+}
+
 func (c *Client) xreadBlock(req xreadReq) {
 	if !c.mayBlock() {
 		c.reply.NullArray() // MULTI/EXEC: as a timeout, at once
@@ -24,7 +38,8 @@ func (c *Client) xreadBlock(req xreadReq) {
 	}
 	// the request buffer is reused: keep copies
 	q := &xreadReq{count: req.count, noack: req.noack, timeout: req.timeout,
-		ids: append([]object.StreamID(nil), req.ids...), keys: make([][]byte, len(req.keys))}
+		ids: append([]object.StreamID(nil), req.ids...), seen: append([]object.StreamID(nil), req.seen...),
+		keys: make([][]byte, len(req.keys))}
 	for i, k := range req.keys {
 		q.keys[i] = append([]byte(nil), k...)
 	}
@@ -56,7 +71,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 		if q.group == nil {
 			ks.View(key, shard.KindStream, func(o shard.Object, now int64) {
 				s := asStream(o)
-				if s == nil || !q.ids[i].Less(s.LastID()) {
+				if s == nil || !ready(s, q.ids[i], q.seen[i]) {
 					return
 				}
 				header()
@@ -82,7 +97,7 @@ func (c *Client) xreadBlock(req xreadReq) {
 				served = true
 				return
 			}
-			if !g.LastID.Less(s.LastID()) {
+			if !ready(s, g.LastID, q.seen[i]) {
 				return
 			}
 			cons := consumerFor(ks, g, key, q.consumer, now)

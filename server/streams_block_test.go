@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,19 @@ func TestRedisDiffStreamsBlocking(t *testing.T) {
 			[]string{"XREAD", "BLOCK", "50", "STREAMS", "s", "$"}, nil},
 		{"xreadgroup-timeout", [][]string{{"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}},
 			[]string{"XREADGROUP", "GROUP", "g", "c1", "BLOCK", "50", "STREAMS", "s", ">"}, nil},
+		// a last ID past the one asked for but no entry past it: block
+		// (a timeout), never an empty [key, []] (issue #5299)
+		{"xread-ran-dry-timeout", [][]string{{"XADD", "s", "666", "f", "v"}, {"XADD", "s", "667", "f", "v"}, {"XDEL", "s", "667"}},
+			[]string{"XREAD", "BLOCK", "20", "STREAMS", "s", "666"}, nil},
+		{"xread-ran-dry-woken", [][]string{{"XADD", "s", "666", "f", "v"}, {"XDEL", "s", "666"}},
+			[]string{"XREAD", "BLOCK", "0", "STREAMS", "s", "665"},
+			[][]string{{"XADD", "s", "666", "k", "v"}, {"XADD", "s", "667", "k", "v"}}},
+		{"xreadgroup-ran-dry-timeout", [][]string{{"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}, {"XADD", "s", "666", "f", "v"},
+			{"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"}, {"XADD", "s", "667", "f", "v"}, {"XDEL", "s", "667"}},
+			[]string{"XREADGROUP", "GROUP", "g", "c1", "BLOCK", "20", "STREAMS", "s", ">"}, nil},
+		{"xreadgroup-ran-dry-woken", [][]string{{"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}, {"XADD", "s", "666", "f", "v"}, {"XDEL", "s", "666"}},
+			[]string{"XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "s", ">"},
+			[][]string{{"XADD", "s", "667", "k", "v"}}},
 	}
 	for _, proto := range []int{2, 3} {
 		for _, sc := range scenarios {
@@ -244,5 +258,51 @@ func TestXReadBlockInMulti(t *testing.T) {
 	rc.do("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
 	if got := rc.do("EXEC"); got != "*2\r\n*-1\r\n*-1\r\n" {
 		t.Fatalf("EXEC: %q", got)
+	}
+}
+
+// TestRedisDiffBlockedErrorStats: a blocked command served with an error
+// (XGROUP DESTROY under a blocked XREADGROUP, CLIENT UNBLOCK ERROR) counts
+// in errorstats, total_error_replies and the command's failed_calls, as
+// with redis-server.
+func TestRedisDiffBlockedErrorStats(t *testing.T) {
+	redisAddr := diffRedisServer(t)
+	fc := startServer(t)
+	stats := func(dc *diffConn) string {
+		var out []string
+		for _, sec := range []string{"errorstats", "commandstats", "stats"} {
+			r, _ := dc.do([]string{"INFO", sec})
+			for _, l := range strings.Split(r, "\r\n") {
+				switch {
+				case strings.HasPrefix(l, "errorstat_"), strings.HasPrefix(l, "total_error_replies:"):
+					out = append(out, l)
+				case strings.HasPrefix(l, "cmdstat_xreadgroup:"), strings.HasPrefix(l, "cmdstat_blpop:"):
+					out = append(out, l[:strings.Index(l, ",")]+l[strings.Index(l, ",rejected"):])
+				}
+			}
+		}
+		sort.Strings(out) // (Redis lists commandstats in its dict's order)
+		return strings.Join(out, " ")
+	}
+	var got [2]string
+	for i, addr := range []string{redisAddr, fc.addr} {
+		blocker, actor := diffDial(t, addr), diffDial(t, addr)
+		actor.do([]string{"FLUSHALL"})
+		actor.do([]string{"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"})
+		actor.do([]string{"CONFIG", "RESETSTAT"})
+		id, _ := blocker.do([]string{"CLIENT", "ID"})
+		blocker.conn.SetDeadline(time.Now().Add(10 * time.Second))
+		blocker.conn.Write(diffEncode([]string{"XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"}))
+		waitBlockedDiff(t, actor, 1)
+		actor.do([]string{"XGROUP", "DESTROY", "s", "g"})
+		r1, _ := diffReadReply(blocker.br)
+		blocker.conn.Write(diffEncode([]string{"BLPOP", "l", "0"}))
+		waitBlockedDiff(t, actor, 1)
+		actor.do([]string{"CLIENT", "UNBLOCK", strings.TrimSpace(strings.TrimPrefix(id, ":")), "ERROR"})
+		r2, _ := diffReadReply(blocker.br)
+		got[i] = r1 + r2 + stats(actor)
+	}
+	if got[0] != got[1] {
+		t.Errorf("\n  redis:     %q\n  fastcache: %q", got[0], got[1])
 	}
 }

@@ -26,13 +26,19 @@ type xreadReq struct {
 	timeout         int64 // ms; -1: no BLOCK, 0: forever
 	keys            [][]byte
 	ids             []object.StreamID // object.MaxStreamID for ">"
+	// seen is each stream's last ID when the command looked at it (0-0:
+	// no stream). A blocked read is served as Redis serves a woken one
+	// (any last ID past the one it waits for, even with the entries past
+	// it deleted) only once the last ID moved; until then, as the
+	// command itself, only by entries past it.
+	seen []object.StreamID
 }
 
 func cmdXRead(c *Client, args [][]byte) {
 	xreadgroup := len(args[0]) == 10
 	q := xreadReq{timeout: -1}
 	var keysArr [4][]byte // most reads name few streams: no allocation
-	var idsArr [4]object.StreamID
+	var idsArr, seenArr [4]object.StreamID
 	streamsArg := 0
 	for i := 1; i < len(args); i++ {
 		more := len(args) - i - 1
@@ -97,9 +103,9 @@ func cmdXRead(c *Client, args [][]byte) {
 	}
 	n := (len(args) - streamsArg) / 2
 	if n <= len(keysArr) {
-		q.keys, q.ids = keysArr[:n], idsArr[:n]
+		q.keys, q.ids, q.seen = keysArr[:n], idsArr[:n], seenArr[:n]
 	} else {
-		q.keys, q.ids = make([][]byte, n), make([]object.StreamID, n)
+		q.keys, q.ids, q.seen = make([][]byte, n), make([]object.StreamID, n), make([]object.StreamID, n)
 	}
 	for i := 0; i < n; i++ {
 		key, idArg := args[streamsArg+i], args[streamsArg+n+i]
@@ -115,6 +121,7 @@ func cmdXRead(c *Client, args [][]byte) {
 		if c.replyErr(err) {
 			return
 		}
+		q.seen[i] = last
 		if q.group != nil && (!exists || !hasGroup) {
 			c.reply.Error("NOGROUP No such key '" + sanitize(key, 1<<20) + "' or consumer group '" + sanitize(q.group, 1<<20) + "' in XREADGROUP with GROUP option")
 			return
