@@ -253,20 +253,29 @@ func (c *Cache) Prefetch(keys, members [][]byte, hs []uint64) {
 	}
 }
 
-// SetWAL switches the cache to log to w, after replay and before any write
-// is served (the server answers -LOADING until then).
+// SetWAL switches the cache to log to w: after replay, before any write is
+// served (the server answers -LOADING until then), or on a live server when
+// CONFIG SET appendonly starts or stops the log. Every shard is locked
+// meanwhile, so each record, transaction and snapshot cut belongs wholly to
+// one log; w numbers its records after the last one of the log it
+// replaces. Clients waiting for durability look again (an enabled log that
+// is replaced has been flushed by the caller, or is being given up).
 func (c *Cache) SetWAL(w *persistence.WAL) {
 	for _, s := range c.shards {
 		s.Lock()
 	}
+	if old := c.wal.Load(); old != nil {
+		w.SetLastLSN(old.LastLSN())
+	}
 	w.SetNotify(c.durableMoved)
 	c.wal.Store(w)
 	for i, s := range c.shards {
-		s.Queue = w.Queue(i)
+		s.SetQueue(w.Queue(i))
 	}
 	for _, s := range c.shards {
 		s.Unlock()
 	}
+	c.durableMoved()
 }
 
 // WAL is the log the cache writes to.
@@ -505,7 +514,7 @@ func (c *Cache) SweepExpired() int {
 				}
 			})
 			for _, k := range dead {
-				if d.Delete(k, s.Queue) {
+				if d.Delete(k, s.Queue()) {
 					s.Expired.Add(1)
 					total++
 				}
@@ -548,12 +557,12 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 		sampled, found := 0, 0
 		for i := 0; i < len(c.shards) && time.Now().Before(deadline); i++ {
 			s := c.shards[(next+i)&int(c.mask)]
-			s.Queue.WaitRoom()
+			s.Queue().WaitRoom()
 			s.Lock()
 			for d := 0; d < s.Databases(); d++ {
 				db := s.DB(d)
 				if db.VolatileKeys() > 0 {
-					n, f := db.ActiveExpire(shard.Now(), deadline, s.Queue)
+					n, f := db.ActiveExpire(shard.Now(), deadline, s.Queue())
 					sampled += n
 					found += f
 				}

@@ -101,7 +101,7 @@ func (c *Cache) expireElements(s *shard.Shard, d *shard.DB, now int64, n int) in
 			continue
 		}
 		before := o.Len()
-		if k.expireFields(d, key, e, o, x, now, s.Queue) == nil {
+		if k.expireFields(d, key, e, o, x, now, s.Queue()) == nil {
 			removed += before
 			d.DropElemTTLKey(key)
 			continue

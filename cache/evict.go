@@ -107,9 +107,9 @@ func (c *Cache) evict(max int64) error {
 			best := pool.c[0]
 			pool.c = pool.c[1:]
 			s := c.shards[best.shard]
-			s.Queue.WaitRoom()
+			s.Queue().WaitRoom()
 			s.Lock()
-			evicted = s.DB(best.db).Evict(best.key, s.Queue)
+			evicted = s.DB(best.db).Evict(best.key, s.Queue())
 			if evicted {
 				c.notifyShard(best.shard, pubsub.Evicted, "evicted", best.db, best.key)
 			}

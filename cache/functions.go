@@ -50,9 +50,9 @@ func (k Keyspace) LogFunction(op persistence.Op, body []byte) {
 		return
 	}
 	s := k.c.shardOf(key)
-	s.Queue.WaitRoom()
+	s.Queue().WaitRoom()
 	s.Lock()
-	s.Queue.Record(op, 0, key, body, 0)
+	s.Queue().Record(op, 0, key, body, 0)
 	s.Unlock()
 }
 

@@ -362,7 +362,7 @@ func (k Keyspace) RandomKey() ([]byte, bool) {
 				expired = e.ExpireAt != 0 && e.ExpireAt <= now
 			})
 			if key != nil && expired {
-				rec := persistence.Recorder(s.Queue)
+				rec := persistence.Recorder(s.Queue())
 				if k.tx != nil {
 					rec = k.tx
 				}

@@ -196,7 +196,7 @@ func (k Keyspace) read(key []byte) (*shard.DB, persistence.Recorder) {
 		return s, k.tx
 	}
 	s.Lock()
-	return s, s.Queue
+	return s, s.Queue()
 }
 
 // write locks the shard of key for a write, after waiting for room in its WAL queue.
@@ -205,9 +205,9 @@ func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
 	if k.tx != nil {
 		return s, k.tx
 	}
-	s.Queue.WaitRoom()
+	s.Queue().WaitRoom()
 	s.Lock()
-	return s, s.Queue
+	return s, s.Queue()
 }
 
 func (k Keyspace) done(s *shard.DB) {
@@ -248,7 +248,7 @@ func (k Keyspace) lockMany(keys [][]byte, step int, write bool) *multi {
 	for _, i := range m.shards {
 		s := k.c.shards[i]
 		if write {
-			s.Queue.WaitRoom()
+			s.Queue().WaitRoom()
 		}
 	}
 	for _, i := range m.shards {
@@ -264,7 +264,7 @@ func (m *multi) rec(key []byte) persistence.Recorder {
 		return m.k.tx
 	}
 	if m.single {
-		return m.k.c.shards[m.shards[0]].Queue
+		return m.k.c.shards[m.shards[0]].Queue()
 	}
 	if m.tx == nil {
 		m.tx = &m.state

@@ -38,7 +38,7 @@ func (c *Cache) ApplyLogged(r *persistence.Record) {
 		return
 	}
 	s := c.shardOf(r.Key)
-	s.Queue.WaitRoom()
+	s.Queue().WaitRoom()
 	s.Lock()
 	if r.Op == persistence.OpMove {
 		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
@@ -47,9 +47,9 @@ func (c *Cache) ApplyLogged(r *persistence.Record) {
 	} else {
 		s.DB(r.DB).Apply(r)
 	}
-	s.Queue.Record(r.Op, r.DB, r.Key, r.Value, r.Num())
+	s.Queue().Record(r.Op, r.DB, r.Key, r.Value, r.Num())
 	if r.Op >= 16 && r.ExpireAt != 0 { // a snapshot's collection entry carries the key's expiry
-		s.Queue.Record(persistence.OpExpire, r.DB, r.Key, nil, r.ExpireAt)
+		s.Queue().Record(persistence.OpExpire, r.DB, r.Key, nil, r.ExpireAt)
 	}
 	s.Unlock()
 }
@@ -110,7 +110,7 @@ func (c *Cache) ApplyGroupLogged(recs []persistence.Record, pos *ReplPos) {
 		idx = c.sortedShards(nil, keys, 1)
 	}
 	for _, i := range idx {
-		c.shards[i].Queue.WaitRoom()
+		c.shards[i].Queue().WaitRoom()
 	}
 	for _, i := range idx {
 		c.shards[i].Lock()

@@ -35,7 +35,7 @@ type shardCopy struct {
 
 // copyShard copies shard i (locked by the caller) for a snapshot.
 func (c *Cache) copyShard(i int, s *shard.Shard) shardCopy {
-	cp := shardCopy{i: i, cut: s.Queue.LastLSN(), tables: make([]*shard.ArenaTable, c.dbs)}
+	cp := shardCopy{i: i, cut: s.Queue().LastLSN(), tables: make([]*shard.ArenaTable, c.dbs)}
 	for db := range cp.tables {
 		if d := s.DB(db); d.Keys() > 0 {
 			cp.tables[db] = d.CloneTable()
@@ -110,8 +110,8 @@ func (c *Cache) swapWhere(a, b int, pred func(key []byte) bool, logged bool) {
 	for _, s := range c.shards {
 		var rec persistence.Recorder
 		if logged {
-			s.Queue.WaitRoom()
-			rec = s.Queue
+			s.Queue().WaitRoom()
+			rec = s.Queue()
 		}
 		s.Lock()
 		s.SwapWhere(a, b, pred, now, rec)
@@ -122,7 +122,7 @@ func (c *Cache) swapWhere(a, b int, pred func(key []byte) bool, logged bool) {
 func (c *Cache) deleteWhere(db int, all bool, pred func(key []byte) bool, logged bool) {
 	for _, s := range c.shards {
 		if logged {
-			s.Queue.WaitRoom()
+			s.Queue().WaitRoom()
 		}
 		s.Lock()
 		for i := 0; i < s.Databases(); i++ {
@@ -138,7 +138,7 @@ func (c *Cache) deleteWhere(db int, all bool, pred func(key []byte) bool, logged
 			})
 			for _, k := range dead {
 				if logged {
-					d.Delete(k, s.Queue)
+					d.Delete(k, s.Queue())
 				} else {
 					d.Apply(&persistence.Record{Op: persistence.OpDel, Key: k})
 				}

@@ -428,7 +428,7 @@ func init() {
 		aliasD(fmt.Sprintf(n, "ziplist"), fmt.Sprintf(n, "listpack"))
 	}
 	intD("list-compress-depth", 0, 0, 1<<31-1, true, "accepted for compatibility: list nodes are not compressed", func(v *values) *int64 { return &v.listCompressDepth })
-	boolD("appendonly", true, false, "write every change to the WAL and replay it at start ('no' = pure in-memory cache)", func(v *values) *bool { return &v.appendonly })
+	boolD("appendonly", true, true, "write every change to the WAL and replay it at start ('no' = pure in-memory cache; CONFIG SET starts and stops the WAL on a live server)", func(v *values) *bool { return &v.appendonly })
 	enumD("appendfsync", "everysec", []string{"everysec", "always", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
 	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
 	sizeD("wal-segment-size", "64mb", 4096, false, "WAL segment rotation size", func(v *values) *int64 { return &v.walSegmentSize })

@@ -216,12 +216,19 @@ func (w *WAL) Policy() string { return *w.policy.Load() }
 // Queue returns shard i's queue.
 func (w *WAL) Queue(i int) *Queue { return w.queues[i] }
 
-// SetLastLSN continues numbering after the highest replayed LSN.
+// SetLastLSN continues numbering after the highest replayed LSN (or the
+// last LSN of the log this one takes over from). A queue that has logged
+// nothing yet reports it as its LastLSN: a snapshot's cut for its shard.
 func (w *WAL) SetLastLSN(lsn uint64) {
 	if lsn > w.lsn.Load() {
 		w.lsn.Store(lsn)
 	}
 	w.durable.Store(max(w.durable.Load(), lsn))
+	for _, q := range w.queues {
+		q.mu.Lock()
+		q.lastLSN = max(q.lastLSN, lsn)
+		q.mu.Unlock()
+	}
 }
 
 // LastLSN is the highest LSN assigned.

@@ -44,7 +44,10 @@ type ManagerOptions struct {
 	Hub   *Hub
 	// Snapshot takes a fresh snapshot and returns it opened (nil: this
 	// server cannot serve replicas, e.g. appendonly no).
-	Snapshot   func() (*os.File, int64, error)
+	Snapshot func() (*os.File, int64, error)
+	// Serving, when set, reports whether replicas can be served now (the
+	// log is on: CONFIG SET appendonly starts and stops it).
+	Serving    func() bool
 	Dir        string        // data directory (a replica's incoming snapshot)
 	MasterAuth func() string // masterauth
 	Port       int           // our port, reported to the primary
@@ -185,7 +188,7 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 		confirm = " " + CapaHeartbeat
 	}
 	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
-	if m.o.Snapshot == nil {
+	if m.o.Snapshot == nil || (m.o.Serving != nil && !m.o.Serving()) {
 		io.WriteString(conn, "-ERR this server cannot serve replicas: it runs with appendonly no\r\n")
 		conn.Close()
 		return

@@ -211,7 +211,12 @@ func configSet(c *Client, args [][]byte) {
 		return
 	}
 	pairs := make([]string, 0, len(args)-2)
-	for _, a := range args[2:] {
+	for i, a := range args[2:] {
+		if i%2 == 0 && c.ks.InTx() && eqFold(a, "appendonly") {
+			// Starting or stopping the log locks every shard, which EXEC holds.
+			c.reply.Error("ERR CONFIG SET appendonly is not allowed inside a transaction")
+			return
+		}
 		pairs = append(pairs, string(a))
 	}
 	if err := c.srv.configSet(pairs); err != nil {

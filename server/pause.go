@@ -35,6 +35,9 @@ type pauseState struct {
 	// goroutine-served clients resume in the order they were postponed:
 	// tickets handed out, and the one whose turn it is
 	ticket, serving uint64
+	// writes: the server's own write pauses in force (PauseWrites), on top
+	// of CLIENT PAUSE and independent of it
+	writes atomic.Int32
 }
 
 // clientPauseVal is read on every command: end (a monotonic() reading) 0
@@ -48,10 +51,11 @@ type clientPauseVal struct {
 // pause to end.
 func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	end := time.Duration(s.pause.v.end.Load())
-	if end == 0 || monotonic() >= end {
+	user := end != 0 && monotonic() < end
+	if !user && s.pause.writes.Load() == 0 {
 		return false
 	}
-	if s.pause.v.all.Load() {
+	if user && s.pause.v.all.Load() {
 		return true
 	}
 	if cmd.Flags&flagWrite != 0 {
@@ -76,7 +80,22 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 // pauseActive reports whether a pause is in force.
 func (s *Server) pauseActive() bool {
 	end := time.Duration(s.pause.v.end.Load())
-	return end != 0 && monotonic() < end
+	return end != 0 && monotonic() < end || s.pause.writes.Load() > 0
+}
+
+// PauseWrites postpones every client's writes, as CLIENT PAUSE WRITE does
+// but without a timeout and without touching the clients' own pause, until
+// resume is called: the server switches its log (CONFIG SET appendonly)
+// with no write in flight. Commands already running finish.
+func (s *Server) PauseWrites() (resume func()) {
+	s.pause.writes.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.pause.writes.Add(-1)
+			s.unpauseWake()
+		})
+	}
 }
 
 // pauseEnd is when the current pause ends (0: none).
@@ -167,7 +186,7 @@ func (s *Server) waitUnpause(ticket uint64) bool {
 		s.pause.mu.Unlock()
 		var t *time.Timer
 		var tc <-chan time.Time
-		if active {
+		if active && s.pauseEnd() > monotonic() { // (PauseWrites ends by closing ch)
 			t = time.NewTimer(max(s.pauseEnd()-monotonic(), time.Millisecond))
 			tc = t.C
 		}

@@ -29,8 +29,10 @@ type Shard struct {
 	mu    sync.Mutex
 	dbs   []DB // dbs[n] is database n; its table is nil until used
 	Index int
-	// Queue receives this shard's records outside transactions.
-	Queue *persistence.Queue
+	// queue receives this shard's records outside transactions (Queue).
+	// It changes, under the shard lock, when CONFIG SET appendonly starts
+	// or stops the WAL; writers read it before taking the lock (WaitRoom).
+	queue atomic.Pointer[persistence.Queue]
 
 	watch map[watchKey][]*Watch
 
@@ -124,11 +126,18 @@ type watchKey struct {
 }
 
 // New returns an empty shard with dbs databases that logs to q.
+// Queue is the WAL queue this shard's records go to outside transactions.
+func (s *Shard) Queue() *persistence.Queue { return s.queue.Load() }
+
+// SetQueue makes q the shard's queue; the caller holds the shard lock.
+func (s *Shard) SetQueue(q *persistence.Queue) { s.queue.Store(q) }
+
 func New(index, dbs int, q *persistence.Queue) *Shard {
 	if dbs < 1 {
 		dbs = 1
 	}
-	s := &Shard{Index: index, Queue: q, dbs: make([]DB, dbs)}
+	s := &Shard{Index: index, dbs: make([]DB, dbs)}
+	s.queue.Store(q)
 	for i := range s.dbs {
 		s.dbs[i] = DB{Shard: s, N: i, t: empty}
 	}

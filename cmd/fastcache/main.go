@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -161,11 +160,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		progress = &replay.Progress{}
 		stopOnce sync.Once
 		stopCh   = make(chan struct{})
-		wal      *persistence.WAL
-		walMu    sync.Mutex
-		snapsRef *persistence.Snapshotter
 	)
-	var savedRecords atomic.Int64 // WAL records at the last snapshot (rdb_changes_since_last_save)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
 
 	// The WAL stream: export peers and replicas (package replication).
@@ -184,6 +179,17 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	})
 	exporter := replication.NewExporter(hub, cfg.WALExportToken, log)
 	var srvRef *server.Server
+	// The log and the snapshots (aof.go): opened after replay, started and
+	// stopped by CONFIG SET appendonly.
+	persist := &aof{cfg: cfg, c: c, hub: hub, log: log, lat: lat, walDir: walDir, snapDir: snapDir,
+		shards: shards, stop: stopCh}
+	cfg.OnChange("appendonly", func(cfg *config.Config) error { return persist.set(cfg.AppendOnly()) })
+	cfg.OnChange("appendfsync", func(cfg *config.Config) error {
+		if w, _ := persist.current(); w != nil {
+			return w.SetPolicy(cfg.AppendFsync())
+		}
+		return nil
+	})
 	replOpts := replication.ManagerOptions{
 		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, Port: cfg.Port(), Log: log,
 		SetLoading: func(v bool) { srvRef.SetLoading(v) },
@@ -191,18 +197,15 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Publish:    func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
 		PingPeriod: cfg.ReplPingReplicaPeriod, Timeout: cfg.ReplTimeout,
 	}
-	if cfg.AppendOnly() {
-		// A replica's full resync gets a fresh snapshot (appendonly no has none).
-		replOpts.Snapshot = func() (*os.File, int64, error) {
-			walMu.Lock()
-			sn := snapsRef
-			walMu.Unlock()
-			if sn == nil {
-				return nil, 0, errors.New("the dataset is still loading")
-			}
-			return sn.SaveOpen()
+	// A replica's full resync gets a fresh snapshot (appendonly no has none).
+	replOpts.Snapshot = func() (*os.File, int64, error) {
+		_, sn := persist.current()
+		if sn == nil {
+			return nil, 0, errors.New("the dataset is still loading")
 		}
+		return sn.SaveOpen()
 	}
+	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	repl := replication.NewManager(replOpts)
 
 	srv := server.New(server.Options{
@@ -216,10 +219,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Loading: func() server.LoadingInfo { return loadingInfo(progress) },
 		InfoSections: map[string]func() string{
 			"persistence": func() string {
-				walMu.Lock()
-				w, sn := wal, snapsRef
-				walMu.Unlock()
-				return persistenceInfo(cfg, w) + snapshotInfo(sn) + aofInfo(w, sn, walDir, savedRecords.Load())
+				w, sn := persist.current()
+				return persistenceInfo(cfg, w) + snapshotInfo(sn) + aofInfo(w, sn, walDir, persist.changes())
 			},
 			"replication": repl.Info,
 			"wal_export":  func() string { return hub.Info(cfg.WALExportListen(), cfg.WALExportConnect()) },
@@ -228,17 +229,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Latency:     lat,
 	})
 	srvRef = srv
-	if cfg.AppendOnly() {
-		srv.SetLogLoader(func() error { // DEBUG LOADAOF
-			walMu.Lock()
-			w, sn := wal, snapsRef
-			walMu.Unlock()
-			if w == nil || sn == nil {
-				return errors.New("the dataset is still loading")
-			}
-			return loadLog(c, w, sn, snapDir, walDir, log)
-		})
-	}
+	persist.srv = srv
+	warnSuperseded(dir, log)
 	srv.SetLoading(true)
 	if err := srv.LoadACLFile(); err != nil {
 		return err
@@ -251,7 +243,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	go releaseWhenIdle(srv, stopCh)
 	if addr := cfg.MetricsListen(); addr != "" {
 		// Up before replay, so a long load can be watched.
-		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &walMu, &wal, &snapsRef)))
+		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &persist.mu, &persist.wal, &persist.snaps)))
 		if err != nil {
 			srv.Close()
 			return err
@@ -276,7 +268,6 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 
 	// Start-up: load the newest valid snapshot, replay the log after it, then
 	// open a fresh segment for new writes.
-	var snaps *persistence.Snapshotter
 	if cfg.AppendOnly() {
 		meta, err := replay.LoadNewestSnapshot(snapDir, c, log)
 		if err != nil {
@@ -299,31 +290,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			repl.Resume(pos)
 			log.Info().Str("primary_run_id", pos.RunID).Int64("offset", pos.Offset).Msg("replica position found in the log")
 		}
-		w, err := persistence.Open(persistence.Options{
-			Dir: walDir, Shards: shards, Fsync: cfg.AppendFsync(), Compression: cfg.WALCompression(),
-			SegmentSize: cfg.WALSegmentSize(), QueueBytes: int(cfg.WALQueueSize()), Log: log,
-			Export: hub.Publish, Followed: hub.Followed, Exported: hub.Exported, Latency: lat,
-		})
-		if err != nil {
+		if err := persist.open(res.MaxLSN); err != nil {
 			srv.Close()
-			return fmt.Errorf("open wal: %w", err)
+			return err
 		}
-		w.SetLastLSN(res.MaxLSN)
-		hub.SetLog(w) // a PUBLISH reaches replicas after the writes before it
-		c.SetWAL(w)
-		walMu.Lock()
-		wal = w
-		walMu.Unlock()
-		cfg.OnChange("appendfsync", func(cfg *config.Config) error { return w.SetPolicy(cfg.AppendFsync()) })
-		snaps = persistence.NewSnapshotter(persistence.SnapshotterOptions{
-			Dir: snapDir, Codec: cfg.WALCompression(), Keep: cfg.SnapshotKeep(), Source: c, Log: w, Logger: log,
-			Latency: lat, OnSaved: func(int64) { savedRecords.Store(w.Stats().Records) },
-		})
-		srv.SetSnapshots(snaps)
-		walMu.Lock()
-		snapsRef = snaps
-		walMu.Unlock()
-		go autoSnapshot(cfg, w, snaps, stopCh, log)
+		persist.savedLSN.Store(res.MaxLSN) // what is on disk is saved
 		expired := c.SweepExpired()
 		log.Info().Int64("records", res.Records).Int64("bytes", res.Bytes).Int("segments", res.Segments).
 			Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
@@ -341,6 +312,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		exporter.Connect(addr)
 	}
 	srv.SetLoading(false)
+	persist.started()
 	c.Start(cfg.Hz())
 	if ro := cfg.ReplicaOf(); ro != "" {
 		f := strings.Fields(ro)
@@ -361,19 +333,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	srv.Close()
 	repl.Close()
 	c.Close()
-	if snaps != nil {
-		snaps.Wait()
-		if cfg.SnapshotOnShutdown() {
-			if err := snaps.Save(); err != nil {
-				log.Error().Err(err).Msg("snapshot on shutdown failed; the WAL still holds every write")
-			}
-		}
-	}
-	if wal != nil {
-		if err := wal.Close(); err != nil {
-			exporter.Close()
-			return fmt.Errorf("closing the WAL: %w", err)
-		}
+	if err := persist.shutdown(); err != nil {
+		exporter.Close()
+		return err
 	}
 	exporter.Close()
 	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Msg("fastcache stopped cleanly")
@@ -404,7 +366,7 @@ func loadLog(c *cache.Cache, w *persistence.WAL, sn *persistence.Snapshotter, sn
 // autoSnapshot takes a background snapshot when the WAL written since the
 // last snapshot exceeds auto-aof-rewrite-percentage of that snapshot's size
 // and at least auto-aof-rewrite-min-size (Redis's names and defaults).
-func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapshotter, stop <-chan struct{}, log zerolog.Logger) {
+func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapshotter, stop, serverStop <-chan struct{}, log zerolog.Logger) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	base := w.Stats().Bytes
@@ -413,6 +375,8 @@ func autoSnapshot(cfg *config.Config, w *persistence.WAL, s *persistence.Snapsho
 	for {
 		select {
 		case <-stop:
+			return
+		case <-serverStop:
 			return
 		case <-t.C:
 		}
@@ -478,7 +442,7 @@ func persistenceInfo(cfg *config.Config, w *persistence.WAL) string {
 // the snapshots (a snapshot plays the part of an AOF rewrite: BGREWRITEAOF
 // takes one), so tools that read Redis's names (redis_exporter's
 // redis_aof_*, redis_rdb_changes_since_last_save) find them.
-func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, savedRecords int64) string {
+func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, changes uint64) string {
 	var b strings.Builder
 	var wst persistence.Stats
 	if w != nil {
@@ -498,7 +462,7 @@ func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, sav
 	if sst.InProgress {
 		cur = sst.CurrentSeconds
 	}
-	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", max(wst.Records-savedRecords, 0), sst.Saves)
+	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", changes, sst.Saves)
 	fmt.Fprintf(&b, "aof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:%d\r\naof_current_rewrite_time_sec:%d\r\n",
 		boolInt(sst.InProgress), last, cur)
 	fmt.Fprintf(&b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:0\r\naof_last_cow_size:0\r\n", status, sst.Saves)
