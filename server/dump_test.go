@@ -163,3 +163,26 @@ func TestMigrateToRedis(t *testing.T) {
 		t.Fatalf("busykey from redis: %v", err)
 	}
 }
+
+// TestRestoreIdleTime: RESTORE ... IDLETIME n gives a key OBJECT IDLETIME
+// n (plus the seconds since), also when n is longer than the server has
+// been up (the LRU clock counts from the start and wraps modulo 2^24).
+func TestRestoreIdleTime(t *testing.T) {
+	ts := startServer(t)
+	rdb := ts.client(t, 2)
+	rdb.Set(ctx(), "src", "v", 0)
+	payload := rdb.Dump(ctx(), "src").Val()
+	for _, idle := range []int64{0, 5, 1000, 86400 * 30} {
+		key := "k" + strconv.FormatInt(idle, 10)
+		if err := rdb.Do(ctx(), "RESTORE", key, "0", payload, "IDLETIME", idle).Err(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := rdb.ObjectIdleTime(ctx(), key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := int64(got.Seconds()); s < idle || s > idle+10 {
+			t.Errorf("IDLETIME %d: OBJECT IDLETIME %d", idle, s)
+		}
+	}
+}

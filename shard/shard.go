@@ -265,11 +265,9 @@ func NewMeta() uint32 { return lruClock()<<8 | lfuInitVal }
 
 // IdleSeconds is how long ago the entry was last accessed.
 func IdleSeconds(meta uint32) int64 {
-	now, last := lruClock(), meta>>8
-	if now >= last {
-		return int64(now - last)
-	}
-	return int64(now + (0xFFFFFF - last))
+	// modulo the clock's 24 bits: a last access "before" clockBase (a
+	// RESTORE IDLETIME longer than the uptime) wraps, and stays exact
+	return int64((lruClock() - meta>>8) & 0xFFFFFF)
 }
 
 // LFUCount is the decayed logarithmic access counter.
