@@ -55,6 +55,7 @@ type values struct {
 	walCompression               string
 	walSegmentSize, walQueueSize int64
 	walRepair                    bool
+	aofCompat                    [4]bool // aof-use-rdb-preamble, aof-load-truncated, aof-rewrite-incremental-fsync, aof-timestamp-enabled
 	save                         string
 	autoPct                      int64
 	autoMin                      int64
@@ -429,6 +430,13 @@ func init() {
 	}
 	intD("list-compress-depth", 0, 0, 1<<31-1, true, "accepted for compatibility: list nodes are not compressed", func(v *values) *int64 { return &v.listCompressDepth })
 	boolD("appendonly", true, true, "write every change to the WAL and replay it at start ('no' = pure in-memory cache; CONFIG SET starts and stops the WAL on a live server)", func(v *values) *bool { return &v.appendonly })
+	for i, d := range []struct {
+		name string
+		def  bool
+	}{{"aof-use-rdb-preamble", true}, {"aof-load-truncated", true}, {"aof-rewrite-incremental-fsync", true}, {"aof-timestamp-enabled", false}} {
+		boolD(d.name, d.def, true, "accepted for compatibility: the WAL's base is a snapshot, a torn tail is cut (wal-repair for damage elsewhere), fsyncs follow appendfsync",
+			func(v *values) *bool { return &v.aofCompat[i] })
+	}
 	enumD("appendfsync", "everysec", []string{"everysec", "always", "no"}, true, "when the WAL is fsynced", func(v *values) *string { return &v.appendfsync })
 	enumD("wal-compression", "s2", []string{"none", "s2", "zstd"}, false, "compression of WAL frames and snapshot blocks", func(v *values) *string { return &v.walCompression })
 	sizeD("wal-segment-size", "64mb", 4096, false, "WAL segment rotation size", func(v *values) *int64 { return &v.walSegmentSize })
