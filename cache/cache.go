@@ -62,6 +62,7 @@ type Cache struct {
 	durMu     sync.Mutex
 	durFns    map[int]func() // OnDurable
 	durID     int
+	durHeld   atomic.Int32 // HoldDurability in force: nothing reads as durable
 	log       zerolog.Logger
 	lat       *latency.Monitor
 
@@ -315,7 +316,28 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 
 // DurableLSN is the LSN up to which every record is durable.
-func (c *Cache) DurableLSN() uint64 { return c.wal.Load().DurableLSN() }
+func (c *Cache) DurableLSN() uint64 {
+	if c.durHeld.Load() > 0 {
+		return 0
+	}
+	return c.wal.Load().DurableLSN()
+}
+
+// HoldDurability makes DurableLSN report nothing durable until release is
+// called: clients that wait for durability before they answer
+// (appendfsync always) wait meanwhile. CONFIG SET appendonly yes holds it
+// until the new log's base snapshot is on disk, so no write is answered
+// before the log that covers it is complete.
+func (c *Cache) HoldDurability() (release func()) {
+	c.durHeld.Add(1)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.durHeld.Add(-1)
+			c.durableMoved()
+		})
+	}
+}
 
 // HoldWAL starts a batch of an event loop: the WAL writer is woken once,
 // when the caller ends the batch with EndBatch on the WAL returned

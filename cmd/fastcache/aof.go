@@ -135,6 +135,10 @@ func (a *aof) set(on bool) error {
 	resume := a.srv.PauseWrites()
 	defer resume()
 	if on {
+		// Writes that ran before the pause and answer under appendfsync
+		// always wait for the base snapshot too.
+		release := a.c.HoldDurability()
+		defer release()
 		return a.enable()
 	}
 	return a.disable()
