@@ -240,3 +240,37 @@ func TestRDBChangesDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugLoadAOFAfterLiveSwitch: DEBUG LOADAOF rebuilds the dataset from
+// a log started by CONFIG SET appendonly yes (its base snapshot and the
+// records after it), and is refused again once the log is stopped.
+func TestDebugLoadAOFAfterLiveSwitch(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "no", "--enable-debug-command", "yes")
+	rdb := p.client()
+	read := seedTypes(t, rdb, "before")
+	if err := rdb.Do(ctx(), "DEBUG", "LOADAOF").Err(); err == nil {
+		t.Fatal("DEBUG LOADAOF with appendonly no succeeded")
+	}
+	if err := rdb.ConfigSet(ctx(), "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	readAfter := seedTypes(t, rdb, "after")
+	rdb.Incr(ctx(), "n")
+	want := read(rdb) + readAfter(rdb)
+	dbsize := rdb.DBSize(ctx()).Val()
+	if err := rdb.Do(ctx(), "DEBUG", "LOADAOF").Err(); err != nil {
+		t.Fatalf("DEBUG LOADAOF: %v", err)
+	}
+	if got := read(rdb) + readAfter(rdb); got != want {
+		t.Fatalf("after DEBUG LOADAOF:\n%s\nwant:\n%s", got, want)
+	}
+	if n := rdb.DBSize(ctx()).Val(); n != dbsize {
+		t.Fatalf("DBSIZE %d after DEBUG LOADAOF, want %d", n, dbsize)
+	}
+	if err := rdb.ConfigSet(ctx(), "appendonly", "no").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Do(ctx(), "DEBUG", "LOADAOF").Err(); err == nil {
+		t.Fatal("DEBUG LOADAOF after appendonly no succeeded")
+	}
+}
