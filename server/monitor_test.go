@@ -73,7 +73,8 @@ func TestRedisDiffMonitor(t *testing.T) {
 		// rejected before they run: not fed
 		a("NOSUCH", "x"), a("GET"), a("CLIENT", "NOSUCH"), a("CLIENT", "GETNAME", "x"),
 		// administrative: not fed
-		a("CONFIG", "GET", "maxmemory"), a("CLIENT", "GETREDIR"), a("SLOWLOG", "LEN"), a("MONITOR_NOT"),
+		// (SLOWLOG GET 0 is empty however slow a command of this test ran under -race)
+		a("CONFIG", "GET", "maxmemory"), a("CLIENT", "GETREDIR"), a("SLOWLOG", "GET", "0"), a("MONITOR_NOT"),
 		// connection commands: fed
 		a("CLIENT", "SETNAME", "alpha"), a("CLIENT", "GETNAME"), a("PING"), a("OBJECT", "ENCODING", "a"),
 		// a command that runs and fails is fed
