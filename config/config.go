@@ -88,6 +88,8 @@ type values struct {
 	latencyTracking              bool
 	latencyPercentiles           []float64
 	latencyThreshold             int64
+	pidfile, unixsocket          string
+	compat                       compatValues // config/redis_params.go
 }
 
 // Config is the server's configuration.
@@ -850,7 +852,7 @@ func (c *Config) Set(pairs [][2]string) error {
 		if d == nil {
 			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
 		}
-		if !d.mutable {
+		if !d.mutable && !sameValue(v, d, p[1]) {
 			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set immutable config"}
 		}
 		for _, q := range pairs[:i] {
@@ -892,6 +894,21 @@ func (c *Config) Set(pairs [][2]string) error {
 		}
 	}
 	return nil
+}
+
+// sameValue reports whether CONFIG SET may take value for the immutable d
+// as a no-op: d is mutable in Redis 7.0 (fastcache cannot change it while
+// running) and value is what it already has.
+func sameValue(v *values, d *directive, value string) bool {
+	if redisImmutable[d.name] {
+		return false
+	}
+	args := []string{value}
+	if d.name == "bind" || d.name == "save" || d.name == "replicaof" {
+		args = strings.Fields(value)
+	}
+	w := *v
+	return d.set(&w, args) == nil && d.get(&w) == d.get(v)
 }
 
 // OnChange registers fn to run after CONFIG SET changes name.

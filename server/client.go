@@ -16,6 +16,8 @@ type Client struct {
 	ID    int64
 	Addr  string
 	Laddr string
+	// unixSock: connected through the unix socket (flag U, local)
+	unixSock bool
 
 	name, libName, libVer atomic.Pointer[string]
 	created               time.Time

@@ -510,13 +510,16 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	if ps.pubsubMode() {
 		flags += "P"
 	}
-	if c.blockedFlag.Load() {
-		flags += "b"
-	}
 	if multi {
 		flags += "x"
 	}
+	if c.blockedFlag.Load() {
+		flags += "b"
+	}
 	flags += c.trackingFlags()
+	if c.unixSock {
+		flags += "U"
+	}
 	if noEvict {
 		flags += "e"
 	}

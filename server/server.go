@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -181,7 +182,35 @@ func (s *Server) Listen() error {
 	if len(s.lns) == 0 {
 		return errors.New("no address could be bound")
 	}
+	if path := s.cfg.UnixSocket(); path != "" {
+		ln, err := listenUnix(path, s.cfg.UnixSocketPerm())
+		if err != nil {
+			s.closeListeners()
+			return err
+		}
+		s.lns = append(s.lns, ln)
+	}
 	return nil
+}
+
+// listenUnix listens on the unix socket path (unixsocket), replacing a
+// socket file a previous run left, as Redis does; perm (unixsocketperm)
+// sets the file's permissions when not 0.
+func listenUnix(path string, perm uint32) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on unix socket %s: %w", path, err)
+	}
+	if perm != 0 {
+		if err := os.Chmod(path, os.FileMode(perm)); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("unixsocketperm on %s: %w", path, err)
+		}
+	}
+	return ln, nil
 }
 
 // Addrs are the bound addresses.
@@ -322,6 +351,12 @@ func (s *Server) accept(nc net.Conn) {
 		Addr:    nc.RemoteAddr().String(),
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
+	}
+	if _, ok := nc.(*net.UnixConn); ok {
+		// as Redis: the socket's path, port 0, for both ends
+		c.unixSock = true
+		c.Addr = s.cfg.UnixSocket() + ":0"
+		c.Laddr = c.Addr
 	}
 	c.setDefaultAuth()
 	c.reply.proto = 2
