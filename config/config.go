@@ -839,7 +839,11 @@ func (e *SetError) Error() string { return e.msg }
 // Set implements CONFIG SET name value [name value ...]: every pair is
 // validated first, then all are applied together and the OnChange hooks of
 // the changed names run; a hook error restores the previous values.
-func (c *Config) Set(pairs [][2]string) error {
+func (c *Config) Set(pairs [][2]string) error { return c.SetFrom(pairs, false) }
+
+// SetFrom is Set for a client; local says whether it connected over
+// loopback or the unix socket (enable-protected-configs local).
+func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.v.Load()
@@ -851,6 +855,9 @@ func (c *Config) Set(pairs [][2]string) error {
 		d := byName[name]
 		if d == nil {
 			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
+		}
+		if protected[name] && !protectedAllowed(v, local) {
+			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set protected config"}
 		}
 		if !d.mutable && !sameValue(v, d, p[1]) {
 			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set immutable config"}

@@ -76,7 +76,7 @@ func TestErrorsNameTheDirective(t *testing.T) {
 func TestGetSet(t *testing.T) {
 	c := Default()
 	got := c.Get("maxmemory*")
-	if len(got) != 3 || got[0][0] != "maxmemory" || got[1][0] != "maxmemory-policy" {
+	if len(got) != 5 || got[0][0] != "maxmemory" || got[1][0] != "maxmemory-clients" || got[3][0] != "maxmemory-policy" {
 		t.Fatalf("glob: %v", got)
 	}
 	if len(c.Get("nothing-matches")) != 0 {

@@ -12,16 +12,16 @@ import (
 // default, type, range, enum values and mutability). Each one is kept and
 // reported but has no effect on fastcache unless its doc says otherwise:
 // they tune parts of Redis (RDB files, jemalloc, active defrag, syslog,
-// Redis's replication protocol) that fastcache does not have. Left out on
-// purpose: tls-* (like a Redis built without TLS) and cluster-* (no cluster
-// mode; cluster-enabled takes only 'no').
+// Redis's replication protocol, cluster mode, TLS) that fastcache does not
+// have; where a value would ask for one of those (cluster-enabled yes, a
+// tls-port) it is refused rather than ignored.
 
 // Storage for the compatibility parameters: arrays, so the values struct's
 // copy-on-write (clone) copies them too.
 const (
-	maxCompatBools = 40
-	maxCompatInts  = 40
-	maxCompatStrs  = 40
+	maxCompatBools = 64
+	maxCompatInts  = 64
+	maxCompatStrs  = 64
 )
 
 type compatValues struct {
@@ -140,6 +140,7 @@ func init() {
 	enums("local0", []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, false, "syslog-facility")
 	enums("disabled", []string{"disabled", "on-empty-db", "swapdb"}, true, "repl-diskless-load")
 	enums("no", []string{"no", "yes", "clients"}, true, "sanitize-dump-payload")
+	protectedIdx = ns
 	enums("no", []string{"no", "yes", "local"}, false, "enable-protected-configs")
 	enums("no", []string{"no", "yes", "local"}, false, "enable-module-command")
 	enums("ignore", []string{"ignore", "panic", "panic-on-replicas"}, true, "propagation-error-behavior")
@@ -186,7 +187,7 @@ func init() {
 					return errors.New("argument(s) must be one of the following: default, save, nosave, now, force")
 				}
 				if seen["save"] && seen["nosave"] {
-					return errors.New("shutdown-on-sigint/shutdown-on-sigterm cannot be both save and nosave")
+					return errors.New("shutdown options SAVE and NOSAVE can't be used simultaneously")
 				}
 				var out []string
 				for _, x := range []string{"save", "nosave", "now", "force"} {
@@ -203,7 +204,7 @@ func init() {
 			get: func(v *values) string { return v.compat.s[k] }})
 	}
 
-	// oom-score-adj: "yes" is "relative" (as Redis 7.0 reports it).
+	// oom-score-adj: "relative" is "yes" (as Redis 7.0 reports it).
 	{
 		k := ns
 		ns++
@@ -214,9 +215,9 @@ func init() {
 					return err
 				}
 				switch s = strings.ToLower(s); s {
-				case "no", "relative", "absolute":
-				case "yes":
-					s = "relative"
+				case "no", "absolute":
+				case "yes", "relative":
+					s = "yes" // one value, reported by its first name
 				default:
 					return errors.New("argument(s) must be one of the following: no, yes, relative, absolute")
 				}
@@ -232,10 +233,10 @@ func init() {
 			set: func(v *values, a []string) error {
 				f := strings.Fields(strings.Join(a, " "))
 				if len(f) != 3 {
-					return errors.New("Invalid oom-score-adj-values, expected 3 values")
+					return errors.New("wrong number of arguments")
 				}
 				for _, x := range f {
-					n, err := strconv.Atoi(x)
+					n, err := strconv.ParseInt(x, 10, 64)
 					if err != nil || n < -2000 || n > 2000 {
 						return errors.New("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
 					}
@@ -325,6 +326,69 @@ func init() {
 		get: func(v *values) string { return "no" }})
 	redisImmutable["cluster-enabled"] = true
 
+	// cluster-*: kept, no cluster mode (cluster-enabled takes only 'no').
+	bools(true, true, "cluster-require-full-coverage")
+	bools(false, true, "cluster-replica-no-failover", "cluster-slave-no-failover")
+	bools(false, true, "cluster-allow-reads-when-down")
+	bools(true, true, "cluster-allow-pubsubshard-when-down")
+	bools(true, true, "cluster-allow-replica-migration")
+	strs("", true, "cluster-announce-ip")
+	strs("nodes.conf", false, "cluster-config-file")
+	strs("", true, "cluster-announce-hostname")
+	enums("ip", []string{"ip", "hostname", "unknown-endpoint"}, true, "cluster-preferred-endpoint-type")
+	ints(10, 0, intMax, true, "cluster-replica-validity-factor", "cluster-slave-validity-factor")
+	ints(1, 0, intMax, true, "cluster-migration-barrier")
+	ints(0, 0, 65535, false, "cluster-port")
+	ints(0, 0, 65535, true, "cluster-announce-bus-port")
+	ints(0, 0, 65535, true, "cluster-announce-port")
+	ints(0, 0, 65535, true, "cluster-announce-tls-port")
+	ints(15000, 0, longMax, true, "cluster-node-timeout")
+	sizes("0", 0, "cluster-link-sendbuf-limit")
+
+	// tls-*: kept, no TLS (tls-port takes only 0).
+	ints(20*1024, 0, intMax, true, "tls-session-cache-size")
+	ints(300, 0, intMax, true, "tls-session-cache-timeout")
+	bools(false, true, "tls-cluster")
+	bools(false, true, "tls-replication")
+	enums("yes", []string{"no", "yes", "optional"}, true, "tls-auth-clients")
+	bools(false, true, "tls-prefer-server-ciphers")
+	bools(true, true, "tls-session-caching")
+	for _, n := range []string{"tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+		"tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+		"tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites"} {
+		strs("", true, n)
+	}
+	add(&directive{name: "tls-port", doc: "only 0: fastcache does not serve TLS", def: []string{"0"}, mutable: true,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			n, ok := string2ll(s)
+			if !ok {
+				return errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 0 || n > 65535 {
+				return errors.New("argument must be between 0 and 65535 inclusive")
+			}
+			if n != 0 {
+				return errors.New("fastcache does not serve TLS (only 0 is accepted)")
+			}
+			return nil
+		},
+		get: func(v *values) string { return "0" }})
+
+	// Redis's old names of two fastcache parameters.
+	alias := func(name, of string) {
+		d := byName[of]
+		add(&directive{name: name, doc: "alias of " + of, def: d.def, mutable: d.mutable, set: d.set, get: d.get})
+		if redisImmutable[of] {
+			redisImmutable[name] = true
+		}
+	}
+	alias("slaveof", "replicaof")
+	alias("slave-lazy-flush", "replica-lazy-flush")
+
 	// Parameters with an effect: the pid file and the unix socket.
 	strD("pidfile", "", false, "write the process id to this file at start, remove it at a clean stop (empty = none)", func(v *values) *string { return &v.pidfile })
 	strD("unixsocket", "", false, "also listen on this unix socket path (empty = none)", func(v *values) *string { return &v.unixsocket })
@@ -336,7 +400,21 @@ func init() {
 	}
 }
 
-var unixSocketPermIdx int
+var unixSocketPermIdx, protectedIdx int
+
+// protected are the parameters CONFIG SET changes only as
+// enable-protected-configs allows (Redis 7.0's PROTECTED_CONFIG).
+var protected = map[string]bool{"dir": true, "dbfilename": true}
+
+func protectedAllowed(v *values, local bool) bool {
+	switch v.compat.s[protectedIdx] {
+	case "yes":
+		return true
+	case "local":
+		return local
+	}
+	return false
+}
 
 // PidFile is the pid file to write ("" = none).
 func (c *Config) PidFile() string { return c.v.Load().pidfile }

@@ -219,7 +219,7 @@ func configSet(c *Client, args [][]byte) {
 		}
 		pairs = append(pairs, string(a))
 	}
-	if err := c.srv.configSet(pairs); err != nil {
+	if err := c.srv.configSetFrom(pairs, c.isLocal()); err != nil {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, "ERR ") {
 			msg = "ERR " + msg
@@ -344,13 +344,14 @@ func (s *Server) configGet(pattern string) [][2]string {
 	return s.cfg.Get(pattern)
 }
 
-// configSet applies name/value pairs atomically (Redis 7 semantics).
-func (s *Server) configSet(pairs []string) error {
+// configSetFrom applies name/value pairs atomically (Redis 7 semantics);
+// local: the client connected over loopback or the unix socket.
+func (s *Server) configSetFrom(pairs []string, local bool) error {
 	kv := make([][2]string, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		kv = append(kv, [2]string{pairs[i], pairs[i+1]})
 	}
-	return s.cfg.Set(kv)
+	return s.cfg.SetFrom(kv, local)
 }
 
 // configFile is the config file's path ("" when started without one).

@@ -151,3 +151,13 @@ func (c *Client) tick() {
 	c.clock = monotonic()
 	c.nowMs = shard.UnixMs(c.clock)
 }
+
+// isLocal: connected over loopback or the unix socket (Redis's
+// islocalClient, for enable-protected-configs local).
+func (c *Client) isLocal() bool {
+	if c.unixSock {
+		return true
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && (host == "127.0.0.1" || host == "::1")
+}
