@@ -89,6 +89,7 @@ type values struct {
 	latencyPercentiles           []float64
 	latencyThreshold             int64
 	pidfile, unixsocket          string
+	users                        [][]string // config/redis_params.go: user lines
 	compat                       compatValues // config/redis_params.go
 }
 
@@ -645,6 +646,9 @@ func quoteAll(a []string) []string {
 }
 
 func apply(v *values, name string, args []string) error {
+	if name == "user" {
+		return addUser(v, args)
+	}
 	d := byName[name]
 	if d == nil {
 		return fmt.Errorf("unknown directive '%s'", name)

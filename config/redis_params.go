@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -424,3 +425,26 @@ func (c *Config) UnixSocket() string { return c.v.Load().unixsocket }
 
 // UnixSocketPerm is unixsocketperm (0 = leave the umask's permissions).
 func (c *Config) UnixSocketPerm() uint32 { return uint32(c.v.Load().compat.i[unixSocketPermIdx]) }
+
+// addUser keeps a "user <name> [rules...]" line of the config file (or a
+// --user flag) for the server to create at start, as Redis's users
+// declared in redis.conf. It is not a parameter: CONFIG GET/SET don't know it.
+func addUser(v *values, args []string) error {
+	if len(args) < 1 || (len(args) == 1 && args[0] == "") {
+		return errors.New("wrong number of arguments")
+	}
+	v.users = append(append([][]string(nil), v.users...), append([]string(nil), args...))
+	return nil
+}
+
+// Users are the config file's user lines: each a name, then its ACL rules.
+func (c *Config) Users() [][]string { return c.v.Load().users }
+
+// InDir is path taken from dir when it is relative (Redis runs in its dir:
+// its aclfile, pidfile, ... are found from there); "" stays "".
+func (c *Config) InDir(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(c.Dir(), path)
+}

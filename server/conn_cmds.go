@@ -446,6 +446,9 @@ func (s *Server) clientList() []*Client {
 	s.mu.Lock()
 	list := make([]*Client, 0, len(s.clients))
 	for _, cl := range s.clients {
+		if cl.killed.Load() {
+			continue // closing: gone for the others, as Redis frees it at once
+		}
 		list = append(list, cl)
 	}
 	s.mu.Unlock()
