@@ -89,7 +89,7 @@ type values struct {
 	latencyPercentiles           []float64
 	latencyThreshold             int64
 	pidfile, unixsocket          string
-	users                        [][]string // config/redis_params.go: user lines
+	users                        [][]string   // config/redis_params.go: user lines
 	compat                       compatValues // config/redis_params.go
 }
 
