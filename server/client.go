@@ -18,6 +18,9 @@ type Client struct {
 	Laddr string
 	// unixSock: connected through the unix socket (flag U, local)
 	unixSock bool
+	// errMark, flagMark: reply.nerr, reply.nflag when the last command
+	// started or ended (call)
+	errMark, flagMark int64
 
 	name, libName, libVer atomic.Pointer[string]
 	created               time.Time

@@ -104,6 +104,7 @@ func (s *Server) evalEngine() *luaEngine {
 func (s *Server) newScriptClient() *Client {
 	cl := &Client{srv: s, ID: -1, Addr: "", authed: true}
 	cl.reply.proto = 2
+	cl.reply.errs = &s.errStats // the commands' error replies count, as Redis's
 	cl.ks = s.cache.KeyspaceAt(&cl.nowMs)
 	return cl
 }
@@ -568,6 +569,12 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	nargs := L.GetTop() - 1
 	err := L.PCall(nargs, 1, e.errh)
 	if err != nil {
+		if ae, ok := err.(*lua.ApiError); ok && !r.killed.Load() {
+			if t, ok := ae.Object.(*lua.LTable); ok && errStatsCounted(t) {
+				c.reply.errorCounted(scriptErrorText(r, err)) // a command's error, counted already
+				return
+			}
+		}
 		c.reply.Error(scriptErrorText(r, err))
 		return
 	}

@@ -519,6 +519,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	wrote := c.wrote
 	c.wrote = false // did this command write? (WAIT: woff)
+	c.errMark, c.flagMark = c.reply.nerr, c.reply.nflag
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -534,9 +535,19 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
 		c.noteSlow(args, d)
 	}
-	if c.reply.Len() > n && c.reply.b[n] == '-' {
-		cmd.failed.Add(1)
+	// Failed, as Redis counts it: once if it wrote an error reply since the
+	// last command ended (its own, or one in a script's array; not a
+	// command's of an EXEC, which ends itself: incrCommandStatsOnError),
+	// and once more for each error a script passed on from its commands
+	// (counted there; afterErrorReply's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+	failed := c.reply.nflag - c.flagMark
+	if c.reply.nerr != c.errMark || (failed == 0 && c.reply.Len() > n && c.reply.b[n] == '-') {
+		failed++
 	}
+	if failed > 0 {
+		cmd.failed.Add(failed)
+	}
+	c.errMark, c.flagMark = c.reply.nerr, c.reply.nflag
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
 	}
