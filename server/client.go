@@ -65,15 +65,17 @@ type Client struct {
 	// command, for the next one.
 	replyOff, replySkip, replySkipNext bool
 	// postponed: exec met a CLIENT PAUSE; the command runs when it ends.
-	postponed  bool
-	pub        atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
-	killed     atomic.Bool
-	closeAfter bool                     // QUIT: close once the reply is flushed
-	ps         *psClient                // subscriptions and outbox (pubsub.go); nil until used
-	psPub      atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
-	trk        trackingClient           // CLIENT TRACKING (tracking.go)
-	monitoring atomic.Bool              // MONITOR (monitor.go)
-	monBuf     []byte                   // the monitor line being built
+	postponed bool
+	// pausePostponed: counted among the clients a pause holds (pause.go)
+	pausePostponed atomic.Bool
+	pub            atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
+	killed         atomic.Bool
+	closeAfter     bool                     // QUIT: close once the reply is flushed
+	ps             *psClient                // subscriptions and outbox (pubsub.go); nil until used
+	psPub          atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
+	trk            trackingClient           // CLIENT TRACKING (tracking.go)
+	monitoring     atomic.Bool              // MONITOR (monitor.go)
+	monBuf         []byte                   // the monitor line being built
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)

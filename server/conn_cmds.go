@@ -516,7 +516,7 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	if multi {
 		flags += "x"
 	}
-	if c.blockedFlag.Load() {
+	if c.blockedFlag.Load() || c.pausePostponed.Load() {
 		flags += "b"
 	}
 	flags += c.trackingFlags()

@@ -37,7 +37,8 @@ type pauseState struct {
 	ticket, serving uint64
 	// writes: the server's own write pauses in force (PauseWrites), on top
 	// of CLIENT PAUSE and independent of it
-	writes atomic.Int32
+	writes    atomic.Int32
+	postponed atomic.Int64 // clients whose command waits (INFO blocked_clients)
 }
 
 // clientPauseVal is read on every command: end (a monotonic() reading) 0
@@ -58,7 +59,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	if user && s.pause.v.all.Load() {
 		return true
 	}
-	if cmd.Flags&flagWrite != 0 {
+	if cmd.Flags&flagWrite != 0 || pauseMayReplicate[cmd.Name] {
 		return true
 	}
 	if w, ok := s.scriptPauseWrite(cmd, args); ok { // script_pause.go
@@ -66,7 +67,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	}
 	if cmd.Name == "exec" && cl.multi {
 		for _, q := range cl.queued {
-			if q.cmd.Flags&flagWrite != 0 {
+			if q.cmd.Flags&flagWrite != 0 || pauseMayReplicate[q.cmd.Name] {
 				return true
 			}
 			if w, _ := s.scriptPauseWrite(q.cmd, q.args); w {
@@ -75,6 +76,25 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// pauseMayReplicate are the read-only commands Redis 7.0 flags
+// may-replicate (besides the script commands, script_pause.go): a WRITE
+// pause postpones them too.
+var pauseMayReplicate = map[string]bool{"pfcount": true, "publish": true, "spublish": true}
+
+// notePostponed counts c among the blocked clients (INFO blocked_clients,
+// flag b) while a pause postpones its command, as Redis blocks it
+// (BLOCKED_POSTPONE); postponed false: it runs, or the client is gone.
+func (s *Server) notePostponed(c *Client, postponed bool) {
+	if c.pausePostponed.Load() == postponed || !c.pausePostponed.CompareAndSwap(!postponed, postponed) {
+		return
+	}
+	if postponed {
+		s.pause.postponed.Add(1)
+	} else {
+		s.pause.postponed.Add(-1)
+	}
 }
 
 // pauseActive reports whether a pause is in force.

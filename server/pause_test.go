@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,48 @@ func TestRedisDiffClientPauseReply(t *testing.T) {
 			t.Errorf("script %d:\n  redis:     %q\n  fastcache: %q", i, got[0], got[1])
 		}
 	}
+}
+
+// A client whose command a pause holds counts in INFO blocked_clients and
+// shows flag b, as in Redis (BLOCKED_POSTPONE), until its command runs or
+// it goes; a WRITE pause holds the read-only commands that may replicate
+// (PFCOUNT, PUBLISH, SPUBLISH, an EXEC of them) too.
+func TestClientPauseBlockedClients(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.rawConn(t)
+	admin.do("PFADD", "hll", "a")
+	blocked := func() string {
+		for _, l := range strings.Split(admin.val("INFO", "clients").str, "\r\n") {
+			if strings.HasPrefix(l, "blocked_clients:") {
+				return l
+			}
+		}
+		return ""
+	}
+	admin.do("CLIENT", "PAUSE", "100000", "WRITE")
+	var held []*rawConn
+	for i, cmd := range [][]string{{"SET", "k", "v"}, {"PFCOUNT", "hll"}, {"PUBLISH", "ch", "m"}, {"SPUBLISH", "ch", "m"}} {
+		rc := ts.rawConn(t)
+		rc.do("CLIENT", "SETNAME", "held"+cmd[0])
+		rc.write(encodeCmd(cmd...))
+		want := "blocked_clients:" + strconv.Itoa(i+1)
+		waitFor(t, 5*time.Second, want, func() bool { return blocked() == want })
+		held = append(held, rc)
+	}
+	if list := admin.val("CLIENT", "LIST").str; strings.Count(list, "flags=b ") != 4 {
+		t.Errorf("CLIENT LIST during the pause:\n%s", list)
+	}
+	// a client that goes while held no longer counts (the event loops see
+	// it go; a goroutine-served client notices when its command resumes)
+	held[3].conn.Close()
+	if !testGoroutines {
+		waitFor(t, 5*time.Second, "blocked_clients:3", func() bool { return blocked() == "blocked_clients:3" })
+	}
+	admin.do("CLIENT", "UNPAUSE")
+	for i, want := range []string{"+OK\r\n", ":1\r\n", ":0\r\n"} {
+		if got := held[i].read(); got != want {
+			t.Errorf("held %d after UNPAUSE: %q, want %q", i, got, want)
+		}
+	}
+	waitFor(t, 5*time.Second, "blocked_clients:0", func() bool { return blocked() == "blocked_clients:0" })
 }

@@ -385,6 +385,7 @@ func (s *Server) accept(nc net.Conn) {
 
 func (s *Server) closedConn(c *Client) {
 	s.forgetBlocked(c)
+	s.notePostponed(c, false)
 	c.unwatchAll()
 	c.trackingOff()
 	c.monitorOff()
@@ -459,8 +460,10 @@ func (c *Client) exec(args [][]byte) {
 		// pause ends (pause.go).
 		c.postponed = true
 		s.commandsProcessed.Add(-1)
+		s.notePostponed(c, true)
 		return
 	}
+	s.notePostponed(c, false)
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
 		if cmd.Sub != nil && len(args) >= 2 {
 			// A container's subcommand is looked up before it is queued,
