@@ -59,7 +59,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	if user && s.pause.v.all.Load() {
 		return true
 	}
-	if cmd.Flags&flagWrite != 0 || pauseMayReplicate[cmd.Name] {
+	if cmd.Flags&flagWrite != 0 || mayReplicate[cmd.Name] {
 		return true
 	}
 	if w, ok := s.scriptPauseWrite(cmd, args); ok { // script_pause.go
@@ -67,7 +67,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	}
 	if cmd.Name == "exec" && cl.multi {
 		for _, q := range cl.queued {
-			if q.cmd.Flags&flagWrite != 0 || pauseMayReplicate[q.cmd.Name] {
+			if q.cmd.Flags&flagWrite != 0 || mayReplicate[q.cmd.Name] {
 				return true
 			}
 			if w, _ := s.scriptPauseWrite(q.cmd, q.args); w {
@@ -78,10 +78,10 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	return false
 }
 
-// pauseMayReplicate are the read-only commands Redis 7.0 flags
-// may-replicate (besides the script commands, script_pause.go): a WRITE
-// pause postpones them too.
-var pauseMayReplicate = map[string]bool{"pfcount": true, "publish": true, "spublish": true}
+// mayReplicate are the read-only commands Redis 7.0 flags may-replicate
+// (besides the script commands, script_pause.go): a WRITE pause postpones
+// them too, and a read-only script may not call them.
+var mayReplicate = map[string]bool{"pfcount": true, "publish": true, "spublish": true}
 
 // notePostponed counts c among the blocked clients (INFO blocked_clients,
 // flag b) while a pause postpones its command, as Redis blocks it

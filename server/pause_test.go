@@ -189,3 +189,22 @@ func TestClientPauseBlockedClients(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "blocked_clients:0", func() bool { return blocked() == "blocked_clients:0" })
 }
+
+// TestRedisDiffMayReplicateInROScripts: a read-only script (EVAL_RO, or
+// flags=no-writes) may not call the may-replicate commands (PUBLISH,
+// SPUBLISH, PFCOUNT), as Redis counts them as writes there; other scripts may.
+func TestRedisDiffMayReplicateInROScripts(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	steps := []diffStep{
+		c("PFADD", "h", "a"),
+		c("EVAL_RO", "return redis.call('publish','ch','msg')", "0"),
+		c("EVAL_RO", "return redis.call('spublish','ch','msg')", "0"),
+		c("EVAL_RO", "return redis.call('pfcount','h')", "1", "h"),
+		c("EVAL_RO", "return redis.pcall('publish','ch','msg')", "0"),
+		c("EVAL", "#!lua flags=no-writes\nreturn redis.call('publish','ch','msg')", "0"),
+		c("EVAL", "return redis.call('publish','ch','msg')", "0"),
+		c("EVAL", "return redis.call('pfcount','h')", "1", "h"),
+		c("EVAL_RO", "return redis.call('get','h') ~= nil", "1", "h"),
+	}
+	runDiffScripts(t, []diffScript{{"may-replicate-ro-scripts", steps}})
+}

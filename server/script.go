@@ -413,10 +413,12 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 	if msg := r.aclScriptCheck(cmd, args); msg != "" {
 		return msg
 	}
+	if (r.call.ro || r.call.flags&sfNoWrites != 0) && (cmd.Flags&flagWrite != 0 || mayReplicate[cmd.Name]) {
+		// may-replicate commands count as writes here, as in Redis (so
+		// read-only scripts may run during CLIENT PAUSE WRITE)
+		return "Write commands are not allowed from read-only scripts."
+	}
 	if cmd.Flags&flagWrite != 0 {
-		if r.call.ro || r.call.flags&sfNoWrites != 0 {
-			return "Write commands are not allowed from read-only scripts."
-		}
 		if !r.dirty.Load() {
 			if err := r.caller.srv.cache.CheckWrite(false); err != nil {
 				return "-" + err.Error()
