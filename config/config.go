@@ -90,6 +90,7 @@ type values struct {
 	latencyThreshold             int64
 	pidfile, unixsocket          string
 	users                        [][]string   // config/redis_params.go: user lines
+	saveGiven                    bool         // a save line was read (the next ones add to it)
 	compat                       compatValues // config/redis_params.go
 }
 
@@ -649,6 +650,12 @@ func apply(v *values, name string, args []string) error {
 	if name == "user" {
 		return addUser(v, args)
 	}
+	if name == "save" && v.saveGiven && !(len(args) == 1 && args[0] == "") {
+		// as Redis: the first save line replaces the default, the next
+		// ones add their points, save "" clears them
+		args = append(strings.Fields(v.save), args...)
+	}
+	v.saveGiven = v.saveGiven || name == "save"
 	d := byName[name]
 	if d == nil {
 		return fmt.Errorf("unknown directive '%s'", name)

@@ -134,3 +134,31 @@ func TestConcurrentGetSet(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Several save lines add up (the first replaces the default), as Redis
+// reads them; save "" clears them; flags follow the file.
+func TestSaveLinesAddUp(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "redis.conf")
+	os.WriteFile(f, []byte("save 900 1\nsave 300 10\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{f}, "900 1 300 10"},
+		{[]string{f, "--save", "60", "10000"}, "900 1 300 10 60 10000"},
+		{[]string{f, "--save", ""}, ""},
+		{[]string{"--save", "100", "100"}, "100 100"},
+	} {
+		c, err := Load(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Get("save")[0][1]; got != tc.want {
+			t.Errorf("%q: save %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	c := Default()
+	if err := c.Set([][2]string{{"save", "1 2"}}); err != nil || c.Get("save")[0][1] != "1 2" {
+		t.Errorf("CONFIG SET save replaces: %v %v", err, c.Get("save"))
+	}
+}
