@@ -18,6 +18,10 @@ type Client struct {
 	Laddr string
 	// unixSock: connected through the unix socket (flag U, local)
 	unixSock bool
+	// curArgs: the command running (CLIENT LIST argv-mem); qbuf: the
+	// input read and not processed (pipeline.go)
+	curArgs [][]byte
+	qbuf    atomic.Int64
 	// errMark, flagMark: reply.nerr, reply.nflag when the last command
 	// started or ended (call)
 	errMark, flagMark int64

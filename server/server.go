@@ -415,6 +415,7 @@ func (c *Client) command(name []byte) *Command {
 func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
+	c.curArgs = args
 	cmd := c.command(args[0])
 	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
 		c.releaseHeld()
