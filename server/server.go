@@ -536,8 +536,14 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	s := c.srv
 	cmd.record(d, s.tracking.Load())
 	s.noteCommandLatency(cmd, d)
-	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
-		c.noteSlow(args, d)
+	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && cmd.Flags&flagSkipSlowlog == 0 {
+		if bc := c.bc; bc != nil && bc.slow == nil {
+			// blocked: logged when it is served, as Redis does
+			e := c.slowEntry(args, d)
+			bc.slow = &e
+		} else if d.Microseconds() >= lim {
+			c.noteSlow(args, d)
+		}
 	}
 	// Failed, as Redis counts it: once if it wrote an error reply since the
 	// last command ended (its own, or one in a script's array; not a
