@@ -606,44 +606,103 @@ func Load(args []string) (*Config, error) {
 		}
 		args = args[1:]
 	}
-	for i := 0; i < len(args); {
-		a := args[i]
-		if a == "--help" || a == "-h" {
-			return nil, ErrHelp
+	lines, err := commandLine(args)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if err := apply(v, strings.ToLower(l.name), l.args); err != nil {
+			return nil, fmt.Errorf("'%s': %w", l.shown, err)
 		}
-		if a == "--version" || a == "-v" {
-			return nil, ErrVersion
-		}
-		if !strings.HasPrefix(a, "--") {
-			return nil, fmt.Errorf("unexpected argument %q: directives are given as --name value", a)
-		}
-		name := strings.ToLower(strings.TrimPrefix(a, "--"))
-		j := i + 1
-		for j < len(args) && !strings.HasPrefix(args[j], "--") {
-			j++
-		}
-		vals := args[i+1 : j]
-		if len(vals) == 0 {
-			vals = []string{""}
-		}
-		if err := apply(v, name, vals); err != nil {
-			return nil, fmt.Errorf("--%s %s: %w", name, strings.Join(quoteAll(vals), " "), err)
-		}
-		i = j
 	}
 	c.v.Store(v)
 	return c, nil
 }
 
-func quoteAll(a []string) []string {
-	out := make([]string, len(a))
-	for i, s := range a {
-		if s == "" || strings.ContainsAny(s, " \t") {
-			s = strconv.Quote(s)
+// cliLine is one directive of the command line: its name, its values and
+// how Redis shows it in an error.
+type cliLine struct {
+	name, shown string
+	args        []string
+}
+
+// commandLine turns the arguments after the config file into directives
+// as Redis 7.0 does: "--name" starts one and takes the next argument as its
+// value even if that starts with "--"; further arguments not starting with
+// "--" are more values; "--name value..." in one argument is a whole
+// directive (split as a config line); a "--save" without a value is save "".
+func commandLine(args []string) ([]cliLine, error) {
+	var lines []cliLine
+	cur := -1
+	handled := true // the current directive has its (first) value
+	for j, a := range args {
+		if handled && strings.HasPrefix(a, "--") {
+			if a == "--help" {
+				return nil, ErrHelp
+			}
+			if a == "--version" {
+				return nil, ErrVersion
+			}
+			f, err := SplitArgs(a[2:])
+			if err != nil || len(f) == 0 {
+				f = []string{a[2:]}
+			}
+			if len(f) > 1 {
+				lines = append(lines, cliLine{name: f[0], shown: a[2:], args: f[1:]})
+				cur = len(lines) - 1
+				continue
+			}
+			lines = append(lines, cliLine{name: f[0], shown: f[0]})
+			cur = len(lines) - 1
+			handled = false
+			if strings.EqualFold(a, "--save") && (j == len(args)-1 || strings.HasPrefix(args[j+1], "--")) {
+				lines[cur].args = []string{""}
+				lines[cur].shown += ` ""`
+				handled = true
+			}
+			continue
 		}
-		out[i] = s
+		if cur < 0 { // values before any --name: the first is a name
+			lines = append(lines, cliLine{name: a, shown: reprArg(a)})
+			cur = len(lines) - 1
+		} else {
+			lines[cur].args = append(lines[cur].args, a)
+			lines[cur].shown += " " + reprArg(a)
+		}
+		handled = true
 	}
-	return out
+	return lines, nil
+}
+
+// reprArg quotes a as Redis's sdscatrepr does.
+func reprArg(a string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(a); i++ {
+		switch c := a[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c < 0x20 || c >= 0x7f {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func apply(v *values, name string, args []string) error {
@@ -684,9 +743,6 @@ func parseFile(v *values, file, data string) error {
 		vals := args[1:]
 		if deprecatedFileDirectives[name] && len(vals) == 1 {
 			continue
-		}
-		if len(vals) == 0 {
-			vals = []string{""}
 		}
 		if err := apply(v, name, vals); err != nil {
 			return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)

@@ -52,7 +52,7 @@ func TestErrorsNameTheDirective(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nosuch", "1"}, "nosuch"},
-		{[]string{"--port", "abc"}, "--port abc"},
+		{[]string{"--port", "abc"}, `'port "abc"'`},
 		{[]string{"--appendfsync", "sometimes"}, "appendfsync"},
 		{[]string{"--maxmemory", "lots"}, "maxmemory"},
 		{[]string{"--shards", "12"}, "power of two"},
@@ -160,5 +160,50 @@ func TestSaveLinesAddUp(t *testing.T) {
 	c := Default()
 	if err := c.Set([][2]string{{"save", "1 2"}}); err != nil || c.Get("save")[0][1] != "1 2" {
 		t.Errorf("CONFIG SET save replaces: %v %v", err, c.Get("save"))
+	}
+}
+
+// The command line as Redis 7.0 reads it (its introspection tests): the
+// value after a lone --name may start with "--"; --name value in one
+// argument; --save alone or before another --name is save ""; values are
+// shown quoted in errors; a single-value directive without a value or with
+// two is refused.
+func TestCommandLineAsRedis(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  string
+		get  map[string]string
+	}{
+		{args: []string{"--port"}, err: `'port': wrong number of arguments`},
+		{args: []string{"--port", "6380", "--loglevel"}, err: `'loglevel': wrong number of arguments`},
+		{args: []string{"--port", "6379", "6380"}, err: `'port "6379" "6380"': wrong number of arguments`},
+		{args: []string{"--port", "--loglevel", "verbose"}, err: `'port "--loglevel" "verbose"': wrong number of arguments`},
+		{args: []string{"--port", "--bla", "--loglevel", "verbose"}, err: `'port "--bla"': argument couldn't be parsed into an integer`},
+		{args: []string{"--logfile", "--my--log--file", "--loglevel", "--bla"}, err: `'loglevel "--bla"': argument(s) must be one of the following`},
+		{args: []string{"--shutdown-on-sigint"}, err: `'shutdown-on-sigint': argument(s) must be one of the following`},
+		{args: []string{"--maxmemory 700mb", "--maxmemory-policy volatile-lru"}, get: map[string]string{"maxmemory": "734003200", "maxmemory-policy": "volatile-lru"}},
+		{args: []string{"--maxmemory '700mb'", "--loglevel", "verbose"}, get: map[string]string{"maxmemory": "734003200", "loglevel": "verbose"}},
+		{args: []string{"--proc-title-template", "--my--title--template", "--loglevel", "verbose"}, get: map[string]string{"proc-title-template": "--my--title--template", "loglevel": "verbose"}},
+		{args: []string{"--save", "--loglevel", "verbose"}, get: map[string]string{"save": "", "loglevel": "verbose"}},
+		{args: []string{"--loglevel", "verbose", "--save"}, get: map[string]string{"save": "", "loglevel": "verbose"}},
+		{args: []string{"--proc-title-template", "--save", "--save", "", "--loglevel", "verbose"}, get: map[string]string{"proc-title-template": "--save", "save": ""}},
+		{args: []string{"--shutdown-on-sigint", "nosave", "force", "now", "--shutdown-on-sigterm", "nosave force"}, get: map[string]string{"shutdown-on-sigint": "nosave now force", "shutdown-on-sigterm": "nosave force"}},
+	} {
+		c, err := Load(tc.args)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want one with %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		for k, want := range tc.get {
+			if got := c.Get(k)[0][1]; got != want {
+				t.Errorf("%q: %s = %q, want %q", tc.args, k, got, want)
+			}
+		}
 	}
 }
