@@ -888,6 +888,9 @@ func (c *Config) Get(patterns ...string) [][2]string {
 	}
 	for _, d := range directives {
 		for _, p := range patterns {
+			if hidden[d.name] && strings.ContainsAny(p, "*?[") {
+				continue // config/redis_params.go
+			}
 			if glob.Match([]byte(strings.ToLower(p)), []byte(d.name), true) {
 				out = append(out, [2]string{d.name, d.get(v)})
 				break
@@ -1015,12 +1018,16 @@ func Usage() string {
 	b.WriteString("Usage: fastcache [/path/to/fastcache.conf] [--directive value ...]\n")
 	b.WriteString("       fastcache wal check [--repair] DIR | fastcache wal dump DIR\n\nDirectives (redis.conf names):\n")
 	for _, d := range directives {
+		if strings.HasPrefix(d.doc, compatDoc) || hidden[d.name] {
+			continue // listed together below
+		}
 		def := strings.Join(d.def, " ")
 		if def == "" {
 			def = `""`
 		}
 		fmt.Fprintf(&b, "  --%-28s %s (default %s)\n", d.name, d.doc, def)
 	}
+	b.WriteString("\nRedis 7.0's other parameters are accepted (config file, flags, CONFIG GET/SET) and have no effect.\n")
 	return b.String()
 }
 

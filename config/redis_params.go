@@ -264,7 +264,7 @@ func init() {
 						return errors.New("argument must be a memory or percent value")
 					}
 					if n > 100 {
-						return errors.New("argument must be between -100 and 9223372036854775807 inclusive")
+						return errors.New("percentage argument must be less or equal to 100")
 					}
 					v.compat.i[k] = -n
 					return nil
@@ -390,6 +390,16 @@ func init() {
 	alias("slaveof", "replicaof")
 	alias("slave-lazy-flush", "replica-lazy-flush")
 
+	// Redis's hidden parameters (CONFIG GET lists them only when named).
+	bools(false, true, "use-exit-on-panic")
+	ints(0, -1<<31, intMax, true, "rdb-key-save-delay")
+	ints(0, -1<<31, intMax, true, "key-load-delay")
+	ints(0, 0, intMax, true, "watchdog-period")
+	ints(2*1024*1024, 1024, intMax, true, "loading-process-events-interval-bytes")
+	for _, n := range []string{"use-exit-on-panic", "rdb-key-save-delay", "key-load-delay", "watchdog-period", "loading-process-events-interval-bytes"} {
+		hidden[n] = true
+	}
+
 	// Parameters with an effect: the pid file and the unix socket.
 	strD("pidfile", "", false, "write the process id to this file at start, remove it at a clean stop (empty = none)", func(v *values) *string { return &v.pidfile })
 	strD("unixsocket", "", false, "also listen on this unix socket path (empty = none)", func(v *values) *string { return &v.unixsocket })
@@ -402,6 +412,9 @@ func init() {
 }
 
 var unixSocketPermIdx, protectedIdx int
+
+// hidden are parameters CONFIG GET lists only when asked by name (no glob).
+var hidden = map[string]bool{}
 
 // protected are the parameters CONFIG SET changes only as
 // enable-protected-configs allows (Redis 7.0's PROTECTED_CONFIG).

@@ -89,6 +89,14 @@ func TestRedisDiffRedisParams(t *testing.T) {
 		c("CONFIG", "SET", "lfu-decay-time", "5", "lfu-log-factor", "3"), c("CONFIG", "GET", "lfu-*").with(diffSortedPairs),
 		c("CONFIG", "GET", "active-defrag-*").with(diffSortedPairs),
 		c("CONFIG", "GET", "*slave*").with(diffSortedPairs),
+		c("CONFIG", "SET", "maxmemory-clients", "200%"),
+		c("CONFIG", "SET", "maxmemory", "10000001", "maxmemory-clients", "200%", "client-query-buffer-limit", "invalid"),
+		c("CONFIG", "GET", "maxmemory"),
+		// hidden parameters: listed when named, not by a pattern
+		c("CONFIG", "GET", "key-load-delay"), c("CONFIG", "GET", "rdb-key-save-delay"), c("CONFIG", "GET", "*delay*").with(diffSortedPairs),
+		c("CONFIG", "SET", "rdb-key-save-delay", "100"), c("CONFIG", "GET", "rdb-key-save-delay"),
+		c("CONFIG", "GET", "watchdog-period"), c("CONFIG", "GET", "use-exit-on-panic"),
+		c("CONFIG", "GET", "loading-process-events-interval-bytes"),
 	)
 	runDiffScripts(t, []diffScript{{"redis-params", steps}})
 }
