@@ -207,3 +207,14 @@ func TestCommandLineAsRedis(t *testing.T) {
 		}
 	}
 }
+
+// Every directive (and alias) is registered once.
+func TestNoDuplicateDirectives(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range directives {
+		if seen[d.name] {
+			t.Errorf("directive %s registered twice", d.name)
+		}
+		seen[d.name] = true
+	}
+}

@@ -380,15 +380,9 @@ func init() {
 		get: func(v *values) string { return "0" }})
 
 	// Redis's old names of two fastcache parameters.
-	alias := func(name, of string) {
-		d := byName[of]
-		add(&directive{name: name, doc: "alias of " + of, def: d.def, mutable: d.mutable, set: d.set, get: d.get})
-		if redisImmutable[of] {
-			redisImmutable[name] = true
-		}
-	}
-	alias("slaveof", "replicaof")
-	alias("slave-lazy-flush", "replica-lazy-flush")
+	aliasD("slaveof", "replicaof")
+	redisImmutable["slaveof"] = true
+	aliasD("slave-lazy-flush", "replica-lazy-flush")
 
 	// Redis's hidden parameters (CONFIG GET lists them only when named).
 	bools(false, true, "use-exit-on-panic")
