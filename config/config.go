@@ -110,6 +110,7 @@ type directive struct {
 	set     func(v *values, args []string) error
 	get     func(v *values) string
 	canon   string // an alias's directive (its hooks run); "" for a directive itself
+	kind    byte   // 'm' a memory value, 's' a string (how CONFIG REWRITE writes it)
 }
 
 var (
@@ -214,7 +215,7 @@ func clampD(name string, lo, hi int64) {
 // sizes). maxmemory, unsigned in Redis, takes any 64-bit value, kept as at
 // most 2^63-1.
 func sizeD(name string, def string, min int64, mutable bool, doc string, p func(*values) *int64) {
-	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable, kind: 'm',
 		set: func(v *values, a []string) error {
 			s, err := one(a)
 			if err != nil {
@@ -369,7 +370,7 @@ func enumD(name, def string, allowed []string, mutable bool, doc string, p func(
 }
 
 func strD(name, def string, mutable bool, doc string, p func(*values) *string) {
-	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable, kind: 's',
 		set: func(v *values, a []string) error {
 			s, err := one(a)
 			if err != nil {

@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fastcache/object"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,7 +242,24 @@ func configRewrite(c *Client, args [][]byte) {
 		c.reply.Error("ERR The server is running without a config file")
 		return
 	}
-	c.reply.Error("ERR CONFIG REWRITE is not supported by fastcache; edit the config file instead")
+	// The users go into the config file unless an aclfile keeps them.
+	var users []string
+	if c.srv.aclFile() == "" {
+		for _, u := range c.srv.acl.list() {
+			users = append(users, "user "+u.name+" "+u.perms().describe())
+		}
+	}
+	if err := c.srv.cfg.Rewrite(users); err != nil {
+		c.srv.log.Warn().Err(err).Msg("CONFIG REWRITE failed")
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		c.reply.Error("ERR Rewriting config file: " + aclStrerror(err))
+		return
+	}
+	c.srv.log.Info().Msg("CONFIG REWRITE executed with success.")
+	c.reply.OK()
 }
 
 var configHelpLines = []string{
