@@ -384,7 +384,7 @@ func strD(name, def string, mutable bool, doc string, p func(*values) *string) {
 
 func init() {
 	add(&directive{name: "bind", doc: "addresses to listen on; a leading '-' makes an address optional (skipped if unavailable)",
-		def: []string{"127.0.0.1", "-::1"},
+		def: []string{"127.0.0.1", "-::1"}, mutable: true,
 		set: func(v *values, a []string) error {
 			var out []string
 			for _, x := range a {
@@ -397,7 +397,7 @@ func init() {
 			return nil
 		},
 		get: func(v *values) string { return strings.Join(v.bind, " ") }})
-	intD("port", 6379, 0, 65535, false, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
+	intD("port", 6379, 0, 65535, true, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
 	strD("dir", "./data", false, "data directory: the WAL in <dir>/wal, snapshots in <dir>/snapshot", func(v *values) *string { return &v.dir })
 	add(&directive{name: "daemonize", doc: "only 'no' is supported: run under a supervisor", def: []string{"no"},
 		set: func(v *values, a []string) error {
@@ -555,11 +555,11 @@ func init() {
 				v.replicaof = ""
 			case len(f) == 2:
 				if _, err := strconv.ParseUint(f[1], 10, 16); err != nil {
-					return errors.New("invalid master port")
+					return errors.New("Invalid master port")
 				}
 				v.replicaof = f[0] + " " + f[1]
 			default:
-				return errors.New("expected <host> <port> or 'no one'")
+				return errors.New("wrong number of arguments")
 			}
 			return nil
 		},

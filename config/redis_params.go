@@ -248,7 +248,8 @@ func init() {
 			get: func(v *values) string { return v.compat.s[k] }})
 	}
 	// maxmemory-clients: a memory value or a percent of maxmemory (kept as
-	// a negative number, printed back with its '%').
+	// a negative number, printed back with its '%'), parsed as Redis does
+	// (a memory value past 2^63-1 wraps to a negative one: a percent).
 	{
 		k := ni
 		ni++
@@ -258,25 +259,24 @@ func init() {
 				if err != nil {
 					return err
 				}
-				if p, ok := strings.CutSuffix(s, "%"); ok {
-					n, ok := string2ll(p)
-					if !ok || n < 0 {
+				var n int64
+				if p, ok := strings.CutSuffix(s, "%"); ok && len(s) > 1 {
+					if m, ok := string2ll(p); ok && m >= 0 {
+						n = -m
+					} else if u, ok := memtoull(s); ok {
+						n = int64(u)
+					} else {
 						return errors.New("argument must be a memory or percent value")
 					}
-					if n > 100 {
-						return errors.New("percentage argument must be less or equal to 100")
-					}
-					v.compat.i[k] = -n
-					return nil
-				}
-				u, ok := memtoull(s)
-				if !ok {
+				} else if u, ok := memtoull(s); ok {
+					n = int64(u)
+				} else {
 					return errors.New("argument must be a memory or percent value")
 				}
-				if u > 1<<63-1 {
-					return errors.New("argument must be between -100 and 9223372036854775807 inclusive")
+				if n < -100 {
+					return errors.New("percentage argument must be less or equal to 100")
 				}
-				v.compat.i[k] = int64(u)
+				v.compat.i[k] = n
 				return nil
 			},
 			get: func(v *values) string {
@@ -344,7 +344,25 @@ func init() {
 	ints(0, 0, 65535, true, "cluster-announce-port")
 	ints(0, 0, 65535, true, "cluster-announce-tls-port")
 	ints(15000, 0, longMax, true, "cluster-node-timeout")
-	sizes("0", 0, "cluster-link-sendbuf-limit")
+	{
+		// an unsigned 64-bit memory value
+		k := ni
+		ni++
+		add(&directive{name: "cluster-link-sendbuf-limit", doc: compatDoc, def: []string{"0"}, mutable: true, kind: 'm',
+			set: func(v *values, a []string) error {
+				s, err := one(a)
+				if err != nil {
+					return err
+				}
+				u, ok := memtoull(s)
+				if !ok {
+					return errors.New("argument must be a memory value")
+				}
+				v.compat.i[k] = int64(u)
+				return nil
+			},
+			get: func(v *values) string { return strconv.FormatUint(uint64(v.compat.i[k]), 10) }})
+	}
 
 	// tls-*: kept, no TLS (tls-port takes only 0).
 	ints(20*1024, 0, intMax, true, "tls-session-cache-size")
@@ -373,7 +391,7 @@ func init() {
 				return errors.New("argument must be between 0 and 65535 inclusive")
 			}
 			if n != 0 {
-				return errors.New("fastcache does not serve TLS (only 0 is accepted)")
+				return errors.New("Unable to update TLS configuration. Check server logs.") // fastcache serves no TLS
 			}
 			return nil
 		},
@@ -383,6 +401,51 @@ func init() {
 	aliasD("slaveof", "replicaof")
 	redisImmutable["slaveof"] = true
 	aliasD("slave-lazy-flush", "replica-lazy-flush")
+
+	// Redis's checks of a few values.
+	check := func(name string, ok func(string) error) {
+		d := byName[name]
+		set := d.set
+		d.set = func(v *values, a []string) error {
+			if len(a) == 1 {
+				if err := ok(a[0]); err != nil {
+					return err
+				}
+			}
+			return set(v, a)
+		}
+	}
+	check("activedefrag", func(s string) error {
+		if strings.EqualFold(s, "yes") {
+			return errors.New("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution")
+		}
+		return nil
+	})
+	check("cluster-announce-hostname", func(s string) error {
+		if len(s) >= 256 {
+			return errors.New("Hostnames must be less than 256 characters")
+		}
+		for _, c := range []byte(s) {
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+				return errors.New("Hostnames may only contain alphanumeric characters, hyphens or dots")
+			}
+		}
+		return nil
+	})
+	check("proc-title-template", func(s string) error {
+		if !validProcTitle(s) {
+			return errors.New("template format is invalid or contains unknown variables")
+		}
+		return nil
+	})
+	tlsOff := func(s string) error {
+		if strings.EqualFold(s, "yes") { // fastcache serves no TLS
+			return errors.New("Unable to update TLS configuration. Check server logs.")
+		}
+		return nil
+	}
+	check("tls-cluster", tlsOff)
+	check("tls-replication", tlsOff)
 
 	// Redis's hidden parameters (CONFIG GET lists them only when named).
 	bools(false, true, "use-exit-on-panic")
@@ -454,4 +517,42 @@ func (c *Config) InDir(path string) string {
 		return path
 	}
 	return filepath.Join(c.Dir(), path)
+}
+
+// validProcTitle reports whether t is a proc-title-template Redis accepts:
+// its {variables} known, its braces closed ("{{" is a brace), and not
+// empty once expanded for an empty title.
+func validProcTitle(t string) bool {
+	var out strings.Builder
+	for len(t) > 0 {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			out.WriteString(t)
+			break
+		}
+		out.WriteString(t[:i])
+		t = t[i+1:]
+		if t == "" {
+			return false
+		}
+		if t[0] == '{' {
+			out.WriteByte('{')
+			t = t[1:]
+			continue
+		}
+		j := strings.IndexByte(t, '}')
+		if j < 0 {
+			return false
+		}
+		switch t[:j] {
+		case "title", "server-mode", "unixsocket":
+			// may be empty
+		case "listen-addr", "config-file", "port", "tls-port":
+			out.WriteString("x")
+		default:
+			return false
+		}
+		t = t[j+1:]
+	}
+	return strings.Trim(out.String(), " ") != ""
 }

@@ -73,6 +73,12 @@ func TestRedisDiffRedisParams(t *testing.T) {
 		{"slaveof", "127.0.0.1 1"},
 		// aliases
 		{"slave-priority", "7"}, {"slave-serve-stale-data", "no"},
+		// Redis's value checks
+		{"activedefrag", "yes"}, {"activedefrag", "no"}, {"cluster-announce-hostname", "a-b.c"}, {"cluster-announce-hostname", "a_b"},
+		{"proc-title-template", ""}, {"proc-title-template", "{title}"}, {"proc-title-template", "{title} {nosuch}"},
+		{"proc-title-template", "x {{ {port}"}, {"proc-title-template", "{title"}, {"proc-title-template", "{config-file}"},
+		{"maxmemory-clients", "18446744073709551615"}, {"maxmemory-clients", "9223372036854775808"}, {"maxmemory-clients", "-5%"},
+		{"cluster-link-sendbuf-limit", "18446744073709551615"}, {"tls-cluster", "yes"}, {"tls-replication", "yes"},
 		// cluster parameters are kept (cluster mode is not)
 		{"cluster-node-timeout", "5000"}, {"cluster-preferred-endpoint-type", "hostname"},
 		{"cluster-announce-port", "70000"},

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -74,7 +73,11 @@ type Server struct {
 	log   zerolog.Logger
 
 	mu        sync.Mutex
-	lns       []net.Listener
+	lns       []net.Listener // listen.go: the TCP ones, then the unix socket's
+	lnMu      sync.Mutex     // lns, bound, serving (CONFIG SET port/bind)
+	bound     boundAddrs
+	serving   bool
+	acceptWG  sync.WaitGroup
 	loops     []*loop        // the epoll event loops (none: a goroutine per connection)
 	connWG    sync.WaitGroup // goroutine-served connections
 	durable   durableSignal  // wakes them when the durable LSN moves
@@ -161,73 +164,6 @@ func (s *Server) SetLoading(v bool) { s.loading.Store(v) }
 // Loading reports whether the dataset is still loading.
 func (s *Server) Loading() bool { return s.loading.Load() }
 
-// Listen binds every address of `bind` on `port`. An address prefixed with
-// '-' is optional: it is skipped if it cannot be bound (as Redis does).
-func (s *Server) Listen() error {
-	port := s.cfg.Port()
-	for _, addr := range s.cfg.Bind() {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
-		if err != nil {
-			if optional {
-				s.log.Warn().Str("addr", addr).Err(err).Msg("optional bind address skipped")
-				continue
-			}
-			s.closeListeners()
-			return fmt.Errorf("listen on %s port %d: %w", addr, port, err)
-		}
-		s.lns = append(s.lns, ln)
-	}
-	if len(s.lns) == 0 {
-		return errors.New("no address could be bound")
-	}
-	if path := s.cfg.UnixSocket(); path != "" {
-		ln, err := listenUnix(path, s.cfg.UnixSocketPerm())
-		if err != nil {
-			s.closeListeners()
-			return err
-		}
-		s.lns = append(s.lns, ln)
-	}
-	return nil
-}
-
-// listenUnix listens on the unix socket path (unixsocket), replacing a
-// socket file a previous run left, as Redis does; perm (unixsocketperm)
-// sets the file's permissions when not 0.
-func listenUnix(path string, perm uint32) (net.Listener, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-		os.Remove(path)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on unix socket %s: %w", path, err)
-	}
-	if perm != 0 {
-		if err := os.Chmod(path, os.FileMode(perm)); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("unixsocketperm on %s: %w", path, err)
-		}
-	}
-	return ln, nil
-}
-
-// Addrs are the bound addresses.
-func (s *Server) Addrs() []net.Addr {
-	var out []net.Addr
-	for _, ln := range s.lns {
-		out = append(out, ln.Addr())
-	}
-	return out
-}
-
-func (s *Server) closeListeners() {
-	for _, ln := range s.lns {
-		ln.Close()
-	}
-}
-
 // Serve serves until Close. It returns when every listener has stopped.
 func (s *Server) Serve() error {
 	n := s.cfg.IOThreads()
@@ -258,17 +194,10 @@ func (s *Server) Serve() error {
 	s.wg.Add(1) // under mu: a Close that follows must wait for cron
 	s.mu.Unlock()
 	go s.cron()
-	errc := make(chan error, len(s.lns))
-	for _, ln := range s.lns {
-		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
-	}
-	var first error
-	for range s.lns {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	s.serveListeners() // listen.go
+	<-s.done
+	s.acceptWG.Wait()
+	return nil
 }
 
 // Close stops accepting, closes every connection and waits for the cron.
