@@ -95,7 +95,7 @@ func TestGetSet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy')") || c.MaxMemory() != 10<<20 {
 		t.Fatalf("err %v maxmemory %d", err, c.MaxMemory())
 	}
-	if err := c.Set([][2]string{{"port", "1"}}); err == nil || !strings.Contains(err.Error(), "immutable") {
+	if err := c.Set([][2]string{{"databases", "1"}}); err == nil || !strings.Contains(err.Error(), "immutable") {
 		t.Fatal(err)
 	}
 	if err := c.Set([][2]string{{"nosuch", "1"}}); err == nil || err.Error() != "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'" {
