@@ -1000,9 +1000,13 @@ func (c *Config) OnChange(name string, fn func(c *Config) error) {
 // Summary is the effective configuration for the start-up log line.
 func (c *Config) Summary() map[string]string {
 	v := c.v.Load()
+	def := Default().v.Load()
 	out := map[string]string{}
 	for _, d := range directives {
 		s := d.get(v)
+		if (strings.HasPrefix(d.doc, compatDoc) || hidden[d.name] || d.canon != "") && s == d.get(def) {
+			continue // Redis's parameters without effect (redis_params.go) and aliases: only when set
+		}
 		if d.name == "requirepass" || d.name == "masterauth" || d.name == "wal-export-token" {
 			if s != "" {
 				s = "(set)"
