@@ -132,6 +132,7 @@ func (s *Server) setPause(end time.Duration, all bool) {
 	ps.p = &pauseSpec{end: end, all: all}
 	ps.v.all.Store(all)
 	ps.v.end.Store(int64(end))
+	s.cache.PauseExpiry(true) // no key expires during a pause, as in Redis
 	ps.changedLocked()
 	if ps.tm != nil {
 		ps.tm.Stop()
@@ -147,6 +148,7 @@ func (s *Server) unpause() {
 	ps.p = nil
 	ps.v.end.Store(0)
 	ps.v.all.Store(false)
+	s.cache.PauseExpiry(false)
 	if ps.tm != nil {
 		ps.tm.Stop()
 		ps.tm = nil
@@ -167,6 +169,9 @@ func (ps *pauseState) changedLocked() {
 func (s *Server) unpauseWake() {
 	s.pause.mu.Lock()
 	s.pause.changedLocked()
+	if end := time.Duration(s.pause.v.end.Load()); end == 0 || monotonic() >= end {
+		s.cache.PauseExpiry(false) // the CLIENT PAUSE ran out
+	}
 	s.pause.mu.Unlock()
 	s.mu.Lock()
 	loops := s.loops

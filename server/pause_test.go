@@ -208,3 +208,42 @@ func TestRedisDiffMayReplicateInROScripts(t *testing.T) {
 	}
 	runDiffScripts(t, []diffScript{{"may-replicate-ro-scripts", steps}})
 }
+
+// During a pause no key expires, neither on access nor by the active
+// cycle: expired keys are missing to reads but stay (expired_keys does not
+// move); once the pause ends they expire, as in Redis.
+func TestClientPauseHoldsExpiry(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	expired := func() string {
+		for _, l := range strings.Split(rc.val("INFO", "stats").str, "\r\n") {
+			if strings.HasPrefix(l, "expired_keys:") {
+				return l
+			}
+		}
+		return ""
+	}
+	before := expired()
+	rc.do("MULTI")
+	rc.do("SET", "foo", "bar", "PX", "10")
+	rc.do("SET", "bar", "foo", "PX", "10")
+	rc.do("CLIENT", "PAUSE", "50000", "WRITE")
+	rc.do("EXEC")
+	waitFor(t, 5*time.Second, "the keys to be past their expiry", func() bool {
+		return rc.do("GET", "foo") == "$-1\r\n" && rc.do("GET", "bar") == "$-1\r\n"
+	})
+	time.Sleep(300 * time.Millisecond) // a few active expiry cycles (hz 10): none may expire them
+	if got := expired(); got != before {
+		t.Fatalf("expired during the pause: %s, before %s", got, before)
+	}
+	if got := rc.do("DBSIZE"); got != ":2\r\n" {
+		t.Errorf("DBSIZE during the pause: %q (the keys stay)", got)
+	}
+	rc.do("CLIENT", "UNPAUSE")
+	rc.do("GET", "foo")
+	rc.do("GET", "bar")
+	n, _ := strconv.Atoi(strings.TrimPrefix(before, "expired_keys:"))
+	if got, want := expired(), "expired_keys:"+strconv.Itoa(n+2); got != want {
+		t.Errorf("after UNPAUSE: %s, want %s", got, want)
+	}
+}
