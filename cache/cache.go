@@ -78,6 +78,8 @@ type Cache struct {
 	evictMu   sync.Mutex
 	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 	noActive  atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
+	// expiryPaused: no key expires, actively or on access (PauseExpiry)
+	expiryPaused atomic.Bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -129,6 +131,7 @@ func New(o Options) *Cache {
 	for i := 0; i < n; i++ {
 		c.shards = append(c.shards, shard.New(i, o.Databases, w.Queue(i)))
 		c.shards[i].SetReady(c.ready.signal)
+		c.shards[i].ExpiryPaused = &c.expiryPaused
 	}
 	c.maxMemory.Store(o.MaxMemory)
 	p := o.Policy
@@ -558,6 +561,12 @@ func rangeAll(d *shard.DB, fn func(k []byte, e shard.Entry)) {
 // SET-ACTIVE-EXPIRE); keys still expire when they are accessed.
 func (c *Cache) SetActiveExpire(on bool) { c.noActive.Store(!on) }
 
+// PauseExpiry stops (on) or resumes every expiry: while stopped, expired
+// keys are missing to reads but stay in place, neither the active cycle
+// nor an access deletes them (CLIENT PAUSE, as Redis: a pause writes
+// nothing, so a failover's replica catches up with a still log).
+func (c *Cache) PauseExpiry(on bool) { c.expiryPaused.Store(on) }
+
 func (c *Cache) activeExpireLoop(every time.Duration) {
 	defer c.wg.Done()
 	t := time.NewTicker(every)
@@ -570,7 +579,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 		case <-t.C:
 		}
 		shard.TickClock()
-		if c.noActive.Load() {
+		if c.noActive.Load() || c.expiryPaused.Load() {
 			continue
 		}
 		// Like Redis's slow cycle: at most 25% of one core per tick.

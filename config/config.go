@@ -88,6 +88,10 @@ type values struct {
 	latencyTracking              bool
 	latencyPercentiles           []float64
 	latencyThreshold             int64
+	pidfile, unixsocket          string
+	users                        [][]string   // config/redis_params.go: user lines
+	saveGiven                    bool         // a save line was read (the next ones add to it)
+	compat                       compatValues // config/redis_params.go
 }
 
 // Config is the server's configuration.
@@ -106,6 +110,7 @@ type directive struct {
 	set     func(v *values, args []string) error
 	get     func(v *values) string
 	canon   string // an alias's directive (its hooks run); "" for a directive itself
+	kind    byte   // 'm' a memory value, 's' a string (how CONFIG REWRITE writes it)
 }
 
 var (
@@ -210,7 +215,7 @@ func clampD(name string, lo, hi int64) {
 // sizes). maxmemory, unsigned in Redis, takes any 64-bit value, kept as at
 // most 2^63-1.
 func sizeD(name string, def string, min int64, mutable bool, doc string, p func(*values) *int64) {
-	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable, kind: 'm',
 		set: func(v *values, a []string) error {
 			s, err := one(a)
 			if err != nil {
@@ -365,7 +370,7 @@ func enumD(name, def string, allowed []string, mutable bool, doc string, p func(
 }
 
 func strD(name, def string, mutable bool, doc string, p func(*values) *string) {
-	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable,
+	add(&directive{name: name, doc: doc, def: []string{def}, mutable: mutable, kind: 's',
 		set: func(v *values, a []string) error {
 			s, err := one(a)
 			if err != nil {
@@ -379,7 +384,7 @@ func strD(name, def string, mutable bool, doc string, p func(*values) *string) {
 
 func init() {
 	add(&directive{name: "bind", doc: "addresses to listen on; a leading '-' makes an address optional (skipped if unavailable)",
-		def: []string{"127.0.0.1", "-::1"},
+		def: []string{"127.0.0.1", "-::1"}, mutable: true,
 		set: func(v *values, a []string) error {
 			var out []string
 			for _, x := range a {
@@ -392,7 +397,7 @@ func init() {
 			return nil
 		},
 		get: func(v *values) string { return strings.Join(v.bind, " ") }})
-	intD("port", 6379, 0, 65535, false, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
+	intD("port", 6379, 0, 65535, true, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
 	strD("dir", "./data", false, "data directory: the WAL in <dir>/wal, snapshots in <dir>/snapshot", func(v *values) *string { return &v.dir })
 	add(&directive{name: "daemonize", doc: "only 'no' is supported: run under a supervisor", def: []string{"no"},
 		set: func(v *values, a []string) error {
@@ -550,11 +555,11 @@ func init() {
 				v.replicaof = ""
 			case len(f) == 2:
 				if _, err := strconv.ParseUint(f[1], 10, 16); err != nil {
-					return errors.New("invalid master port")
+					return errors.New("Invalid master port")
 				}
 				v.replicaof = f[0] + " " + f[1]
 			default:
-				return errors.New("expected <host> <port> or 'no one'")
+				return errors.New("wrong number of arguments")
 			}
 			return nil
 		},
@@ -602,47 +607,115 @@ func Load(args []string) (*Config, error) {
 		}
 		args = args[1:]
 	}
-	for i := 0; i < len(args); {
-		a := args[i]
-		if a == "--help" || a == "-h" {
-			return nil, ErrHelp
+	lines, err := commandLine(args)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if err := apply(v, strings.ToLower(l.name), l.args); err != nil {
+			return nil, fmt.Errorf("'%s': %w", l.shown, err)
 		}
-		if a == "--version" || a == "-v" {
-			return nil, ErrVersion
-		}
-		if !strings.HasPrefix(a, "--") {
-			return nil, fmt.Errorf("unexpected argument %q: directives are given as --name value", a)
-		}
-		name := strings.ToLower(strings.TrimPrefix(a, "--"))
-		j := i + 1
-		for j < len(args) && !strings.HasPrefix(args[j], "--") {
-			j++
-		}
-		vals := args[i+1 : j]
-		if len(vals) == 0 {
-			vals = []string{""}
-		}
-		if err := apply(v, name, vals); err != nil {
-			return nil, fmt.Errorf("--%s %s: %w", name, strings.Join(quoteAll(vals), " "), err)
-		}
-		i = j
 	}
 	c.v.Store(v)
 	return c, nil
 }
 
-func quoteAll(a []string) []string {
-	out := make([]string, len(a))
-	for i, s := range a {
-		if s == "" || strings.ContainsAny(s, " \t") {
-			s = strconv.Quote(s)
+// cliLine is one directive of the command line: its name, its values and
+// how Redis shows it in an error.
+type cliLine struct {
+	name, shown string
+	args        []string
+}
+
+// commandLine turns the arguments after the config file into directives
+// as Redis 7.0 does: "--name" starts one and takes the next argument as its
+// value even if that starts with "--"; further arguments not starting with
+// "--" are more values; "--name value..." in one argument is a whole
+// directive (split as a config line); a "--save" without a value is save "".
+func commandLine(args []string) ([]cliLine, error) {
+	var lines []cliLine
+	cur := -1
+	handled := true // the current directive has its (first) value
+	for j, a := range args {
+		if handled && strings.HasPrefix(a, "--") {
+			if a == "--help" {
+				return nil, ErrHelp
+			}
+			if a == "--version" {
+				return nil, ErrVersion
+			}
+			f, err := SplitArgs(a[2:])
+			if err != nil || len(f) == 0 {
+				f = []string{a[2:]}
+			}
+			if len(f) > 1 {
+				lines = append(lines, cliLine{name: f[0], shown: a[2:], args: f[1:]})
+				cur = len(lines) - 1
+				continue
+			}
+			lines = append(lines, cliLine{name: f[0], shown: f[0]})
+			cur = len(lines) - 1
+			handled = false
+			if strings.EqualFold(a, "--save") && (j == len(args)-1 || strings.HasPrefix(args[j+1], "--")) {
+				lines[cur].args = []string{""}
+				lines[cur].shown += ` ""`
+				handled = true
+			}
+			continue
 		}
-		out[i] = s
+		if cur < 0 { // values before any --name: the first is a name
+			lines = append(lines, cliLine{name: a, shown: reprArg(a)})
+			cur = len(lines) - 1
+		} else {
+			lines[cur].args = append(lines[cur].args, a)
+			lines[cur].shown += " " + reprArg(a)
+		}
+		handled = true
 	}
-	return out
+	return lines, nil
+}
+
+// reprArg quotes a as Redis's sdscatrepr does.
+func reprArg(a string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(a); i++ {
+		switch c := a[i]; c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c < 0x20 || c >= 0x7f {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func apply(v *values, name string, args []string) error {
+	if name == "user" {
+		return addUser(v, args)
+	}
+	if name == "save" && v.saveGiven && !(len(args) == 1 && args[0] == "") {
+		// as Redis: the first save line replaces the default, the next
+		// ones add their points, save "" clears them
+		args = append(strings.Fields(v.save), args...)
+	}
+	v.saveGiven = v.saveGiven || name == "save"
 	d := byName[name]
 	if d == nil {
 		return fmt.Errorf("unknown directive '%s'", name)
@@ -671,9 +744,6 @@ func parseFile(v *values, file, data string) error {
 		vals := args[1:]
 		if deprecatedFileDirectives[name] && len(vals) == 1 {
 			continue
-		}
-		if len(vals) == 0 {
-			vals = []string{""}
 		}
 		if err := apply(v, name, vals); err != nil {
 			return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)
@@ -819,6 +889,9 @@ func (c *Config) Get(patterns ...string) [][2]string {
 	}
 	for _, d := range directives {
 		for _, p := range patterns {
+			if hidden[d.name] && strings.ContainsAny(p, "*?[") {
+				continue // config/redis_params.go
+			}
 			if glob.Match([]byte(strings.ToLower(p)), []byte(d.name), true) {
 				out = append(out, [2]string{d.name, d.get(v)})
 				break
@@ -837,7 +910,11 @@ func (e *SetError) Error() string { return e.msg }
 // Set implements CONFIG SET name value [name value ...]: every pair is
 // validated first, then all are applied together and the OnChange hooks of
 // the changed names run; a hook error restores the previous values.
-func (c *Config) Set(pairs [][2]string) error {
+func (c *Config) Set(pairs [][2]string) error { return c.SetFrom(pairs, false) }
+
+// SetFrom is Set for a client; local says whether it connected over
+// loopback or the unix socket (enable-protected-configs local).
+func (c *Config) SetFrom(pairs [][2]string, local bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.v.Load()
@@ -850,7 +927,10 @@ func (c *Config) Set(pairs [][2]string) error {
 		if d == nil {
 			return &SetError{"ERR Unknown option or number of arguments for CONFIG SET - '" + p[0] + "'"}
 		}
-		if !d.mutable {
+		if protected[name] && !protectedAllowed(v, local) {
+			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set protected config"}
+		}
+		if !d.mutable && !sameValue(v, d, p[1]) {
 			return &SetError{"ERR CONFIG SET failed (possibly related to argument '" + p[0] + "') - can't set immutable config"}
 		}
 		for _, q := range pairs[:i] {
@@ -894,6 +974,21 @@ func (c *Config) Set(pairs [][2]string) error {
 	return nil
 }
 
+// sameValue reports whether CONFIG SET may take value for the immutable d
+// as a no-op: d is mutable in Redis 7.0 (fastcache cannot change it while
+// running) and value is what it already has.
+func sameValue(v *values, d *directive, value string) bool {
+	if redisImmutable[d.name] {
+		return false
+	}
+	args := []string{value}
+	if d.name == "bind" || d.name == "save" || d.name == "replicaof" {
+		args = strings.Fields(value)
+	}
+	w := *v
+	return d.set(&w, args) == nil && d.get(&w) == d.get(v)
+}
+
 // OnChange registers fn to run after CONFIG SET changes name.
 func (c *Config) OnChange(name string, fn func(c *Config) error) {
 	c.mu.Lock()
@@ -905,9 +1000,13 @@ func (c *Config) OnChange(name string, fn func(c *Config) error) {
 // Summary is the effective configuration for the start-up log line.
 func (c *Config) Summary() map[string]string {
 	v := c.v.Load()
+	def := Default().v.Load()
 	out := map[string]string{}
 	for _, d := range directives {
 		s := d.get(v)
+		if (strings.HasPrefix(d.doc, compatDoc) || hidden[d.name] || d.canon != "") && s == d.get(def) {
+			continue // Redis's parameters without effect (redis_params.go) and aliases: only when set
+		}
 		if d.name == "requirepass" || d.name == "masterauth" || d.name == "wal-export-token" {
 			if s != "" {
 				s = "(set)"
@@ -924,12 +1023,16 @@ func Usage() string {
 	b.WriteString("Usage: fastcache [/path/to/fastcache.conf] [--directive value ...]\n")
 	b.WriteString("       fastcache wal check [--repair] DIR | fastcache wal dump DIR\n\nDirectives (redis.conf names):\n")
 	for _, d := range directives {
+		if strings.HasPrefix(d.doc, compatDoc) || hidden[d.name] {
+			continue // listed together below
+		}
 		def := strings.Join(d.def, " ")
 		if def == "" {
 			def = `""`
 		}
 		fmt.Fprintf(&b, "  --%-28s %s (default %s)\n", d.name, d.doc, def)
 	}
+	b.WriteString("\nRedis 7.0's other parameters are accepted (config file, flags, CONFIG GET/SET) and have no effect.\n")
 	return b.String()
 }
 

@@ -52,7 +52,7 @@ func TestErrorsNameTheDirective(t *testing.T) {
 		want string
 	}{
 		{[]string{"--nosuch", "1"}, "nosuch"},
-		{[]string{"--port", "abc"}, "--port abc"},
+		{[]string{"--port", "abc"}, `'port "abc"'`},
 		{[]string{"--appendfsync", "sometimes"}, "appendfsync"},
 		{[]string{"--maxmemory", "lots"}, "maxmemory"},
 		{[]string{"--shards", "12"}, "power of two"},
@@ -76,7 +76,7 @@ func TestErrorsNameTheDirective(t *testing.T) {
 func TestGetSet(t *testing.T) {
 	c := Default()
 	got := c.Get("maxmemory*")
-	if len(got) != 3 || got[0][0] != "maxmemory" || got[1][0] != "maxmemory-policy" {
+	if len(got) != 5 || got[0][0] != "maxmemory" || got[1][0] != "maxmemory-clients" || got[3][0] != "maxmemory-policy" {
 		t.Fatalf("glob: %v", got)
 	}
 	if len(c.Get("nothing-matches")) != 0 {
@@ -95,7 +95,7 @@ func TestGetSet(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy')") || c.MaxMemory() != 10<<20 {
 		t.Fatalf("err %v maxmemory %d", err, c.MaxMemory())
 	}
-	if err := c.Set([][2]string{{"port", "1"}}); err == nil || !strings.Contains(err.Error(), "immutable") {
+	if err := c.Set([][2]string{{"databases", "1"}}); err == nil || !strings.Contains(err.Error(), "immutable") {
 		t.Fatal(err)
 	}
 	if err := c.Set([][2]string{{"nosuch", "1"}}); err == nil || err.Error() != "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'" {
@@ -133,4 +133,88 @@ func TestConcurrentGetSet(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Several save lines add up (the first replaces the default), as Redis
+// reads them; save "" clears them; flags follow the file.
+func TestSaveLinesAddUp(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "redis.conf")
+	os.WriteFile(f, []byte("save 900 1\nsave 300 10\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{f}, "900 1 300 10"},
+		{[]string{f, "--save", "60", "10000"}, "900 1 300 10 60 10000"},
+		{[]string{f, "--save", ""}, ""},
+		{[]string{"--save", "100", "100"}, "100 100"},
+	} {
+		c, err := Load(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Get("save")[0][1]; got != tc.want {
+			t.Errorf("%q: save %q, want %q", tc.args, got, tc.want)
+		}
+	}
+	c := Default()
+	if err := c.Set([][2]string{{"save", "1 2"}}); err != nil || c.Get("save")[0][1] != "1 2" {
+		t.Errorf("CONFIG SET save replaces: %v %v", err, c.Get("save"))
+	}
+}
+
+// The command line as Redis 7.0 reads it (its introspection tests): the
+// value after a lone --name may start with "--"; --name value in one
+// argument; --save alone or before another --name is save ""; values are
+// shown quoted in errors; a single-value directive without a value or with
+// two is refused.
+func TestCommandLineAsRedis(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  string
+		get  map[string]string
+	}{
+		{args: []string{"--port"}, err: `'port': wrong number of arguments`},
+		{args: []string{"--port", "6380", "--loglevel"}, err: `'loglevel': wrong number of arguments`},
+		{args: []string{"--port", "6379", "6380"}, err: `'port "6379" "6380"': wrong number of arguments`},
+		{args: []string{"--port", "--loglevel", "verbose"}, err: `'port "--loglevel" "verbose"': wrong number of arguments`},
+		{args: []string{"--port", "--bla", "--loglevel", "verbose"}, err: `'port "--bla"': argument couldn't be parsed into an integer`},
+		{args: []string{"--logfile", "--my--log--file", "--loglevel", "--bla"}, err: `'loglevel "--bla"': argument(s) must be one of the following`},
+		{args: []string{"--shutdown-on-sigint"}, err: `'shutdown-on-sigint': argument(s) must be one of the following`},
+		{args: []string{"--maxmemory 700mb", "--maxmemory-policy volatile-lru"}, get: map[string]string{"maxmemory": "734003200", "maxmemory-policy": "volatile-lru"}},
+		{args: []string{"--maxmemory '700mb'", "--loglevel", "verbose"}, get: map[string]string{"maxmemory": "734003200", "loglevel": "verbose"}},
+		{args: []string{"--proc-title-template", "--my--title--template", "--loglevel", "verbose"}, get: map[string]string{"proc-title-template": "--my--title--template", "loglevel": "verbose"}},
+		{args: []string{"--save", "--loglevel", "verbose"}, get: map[string]string{"save": "", "loglevel": "verbose"}},
+		{args: []string{"--loglevel", "verbose", "--save"}, get: map[string]string{"save": "", "loglevel": "verbose"}},
+		{args: []string{"--proc-title-template", "--save", "--save", "", "--loglevel", "verbose"}, get: map[string]string{"proc-title-template": "--save", "save": ""}},
+		{args: []string{"--shutdown-on-sigint", "nosave", "force", "now", "--shutdown-on-sigterm", "nosave force"}, get: map[string]string{"shutdown-on-sigint": "nosave now force", "shutdown-on-sigterm": "nosave force"}},
+	} {
+		c, err := Load(tc.args)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want one with %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		for k, want := range tc.get {
+			if got := c.Get(k)[0][1]; got != want {
+				t.Errorf("%q: %s = %q, want %q", tc.args, k, got, want)
+			}
+		}
+	}
+}
+
+// Every directive (and alias) is registered once.
+func TestNoDuplicateDirectives(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range directives {
+		if seen[d.name] {
+			t.Errorf("directive %s registered twice", d.name)
+		}
+		seen[d.name] = true
+	}
 }

@@ -146,7 +146,7 @@ func (r *Replica) session() error {
 			return err
 		}
 		if line != "+OK" {
-			return fmt.Errorf("AUTH to the primary failed: %s", strings.TrimPrefix(line, "-"))
+			return fmt.Errorf("Unable to AUTH to MASTER: %s", line) // Redis's log text
 		}
 	}
 	runID := "?"

@@ -18,6 +18,12 @@
 # Environment: PORT (default 17400), BASEPORT (the suite's own ports, default
 # 21111), OUT (logs, default /tmp/fastcache-redis-testsuite), FC (a fastcache
 # binary; default: built from this tree), TMO (seconds per unit, default 600).
+# SPAWN=1 runs the units the way the suite tests redis-server itself: it
+# starts a server per test group with the group's config file and flags
+# (src/redis-server is a wrapper that runs fastcache), so the many tests
+# tagged external:skip run too (acl, auth, info, limits, maxmemory, wait,
+# networking, most of introspection ...); FCEXTRA adds flags to every
+# server (e.g. FCEXTRA="--appendonly yes" for the units that SAVE).
 # Exit status: 0 when no unit had a failure or an exception.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,25 +60,46 @@ if [ -z "$fc" ]; then
 	go build -o "$fc" ./cmd/fastcache
 fi
 
+if [ -n "${SPAWN:-}" ]; then
+	# The suite starts src/redis-server <config file> [flags] and waits for
+	# " PID: <pid>" and "Ready to accept" in its output: the wrapper runs
+	# the binary named by FASTCACHE_BIN (each run's own) with that output.
+	cat >"$src/src/redis-server" <<'WRAP'
+#!/usr/bin/env bash
+echo " PID: $$"
+exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2> >(sed -u 's/ready to accept connections/Ready to accept connections/')
+WRAP
+	chmod +x "$src/src/redis-server"
+	[ -e "$src/src/redis-cli" ] || ln -s "$(command -v redis-cli)" "$src/src/redis-cli"
+	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
+fi
+
 failed=0
 printf '%-22s %5s %5s %5s %5s\n' unit ok err exc skip
 for u in "${units[@]}"; do
 	n=${u//\//_}
-	data=$(mktemp -d)
-	"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
-		--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 50); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	(cd "$src" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
-		--single "unit/$u" --clients 1 --timeout 60 --baseport "${BASEPORT:-21111}" \
-		--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
-		sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	rm -rf "$data"
+	if [ -n "${SPAWN:-}" ]; then
+		(cd "$src" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 60 \
+			--baseport "${BASEPORT:-21111}" --portcount 200 \
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
+	else
+		data=$(mktemp -d)
+		"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
+			--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
+		pid=$!
+		for _ in $(seq 50); do
+			redis-cli -p "$port" ping >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		(cd "$src" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
+			--single "unit/$u" --clients 1 --timeout 60 --baseport "${BASEPORT:-21111}" \
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		rm -rf "$data"
+	fi
 	ok=$(grep -c '^\[ok\]' "$out/$n.log" || true)
 	err=$(grep -c '^\[err\]' "$out/$n.log" || true)
 	exc=$(grep -c '^\[exception\]' "$out/$n.log" || true)

@@ -300,3 +300,32 @@ func (r *scriptRun) aclScriptCheck(cmd *Command, args [][]byte) string {
 	r.caller.srv.acl.logDenied(r.caller, res, aclCtxLua, target, args, idx)
 	return aclScriptMsg(res)
 }
+
+// fullKeyRead reports whether c's user may run cmd with args under a
+// selector that can read every key (all keys, or a read pattern "*"): what
+// SORT's BY and GET need, as Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess.
+// In a script, the caller's user counts.
+func (c *Client) fullKeyRead(cmd *Command, args [][]byte) bool {
+	if c.scriptRun != nil {
+		c = c.scriptRun.caller
+	}
+	p := c.aclPerms()
+	if p.all {
+		return true
+	}
+	var keys aclKeys
+	for _, s := range p.sels {
+		if r, _ := s.check(cmd, args, &keys); r != aclOK {
+			continue
+		}
+		if s.flags&selAllKeys != 0 {
+			return true
+		}
+		for _, k := range s.keys {
+			if k.pat == "*" && k.perm&aclRead != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

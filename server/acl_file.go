@@ -17,11 +17,22 @@ import (
 
 // LoadACLFile loads the users of the configured aclfile, if any; call it
 // before Serve.
+// The users the config file declares ("user" lines) are created here too;
+// as Redis, a config may have those or an aclfile, not both.
 func (s *Server) LoadACLFile() error {
-	if s.cfg == nil || s.cfg.ACLFile() == "" {
+	if s.cfg == nil {
 		return nil
 	}
-	if msg := s.acl.loadFile(nil, s.cfg.ACLFile()); msg != "" {
+	if users := s.cfg.Users(); len(users) > 0 {
+		if s.cfg.ACLFile() != "" {
+			return errors.New("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
+		}
+		return s.acl.loadConfigured(users)
+	}
+	if s.cfg.ACLFile() == "" {
+		return nil
+	}
+	if msg := s.acl.loadFile(nil, s.aclFile()); msg != "" {
 		return errors.New("Aborting because of ACL errors: " + msg)
 	}
 	return nil
@@ -32,6 +43,38 @@ func (s *Server) aclFile() string {
 		return ""
 	}
 	return s.cfg.ACLFile()
+}
+
+// aclPath is where file is: a relative path is taken from dir, as Redis
+// (which runs in its dir) does.
+func (a *aclState) aclPath(file string) string {
+	if a.srv.cfg == nil {
+		return file
+	}
+	return a.srv.cfg.InDir(file)
+}
+
+// loadConfigured creates the users of the config file's user lines (the
+// default user is reset first), as Redis's ACLLoadConfiguredUsers.
+func (a *aclState) loadConfigured(users [][]string) error {
+	seen := map[string]bool{}
+	for _, line := range users {
+		name, rules := line[0], line[1:]
+		if seen[name] {
+			return fmt.Errorf("Error in user declaration '%s': Duplicate user found. A user can only be defined once in config files", name)
+		}
+		seen[name] = true
+		if aclHasSpaces(name) {
+			return errors.New("Spaces not allowed in ACL usernames")
+		}
+		if name == "default" {
+			rules = append([]string{"reset"}, rules...)
+		}
+		if msg := a.setUser(nil, name, rules); msg != "" {
+			return fmt.Errorf("Error in user declaration '%s': %s", name, strings.TrimPrefix(msg, "ERR "))
+		}
+	}
+	return nil
 }
 
 func aclLoad(c *Client, args [][]byte) {
@@ -65,7 +108,7 @@ func aclSave(c *Client, args [][]byte) {
 // description of the problems (and nothing changed). self is the client
 // asking (nil at start).
 func (a *aclState) loadFile(self *Client, file string) string {
-	data, err := os.ReadFile(file)
+	data, err := os.ReadFile(a.aclPath(file))
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -162,6 +205,7 @@ func aclStrerror(err error) string {
 
 // saveFile is ACLSaveToFile.
 func (a *aclState) saveFile(file string) error {
+	file = a.aclPath(file)
 	var b bytes.Buffer
 	for _, u := range a.list() {
 		b.WriteString("user " + u.name + " " + u.perms().describe() + "\n")

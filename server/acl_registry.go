@@ -171,6 +171,7 @@ func (a *aclState) closeRevokedSubscribers(self *Client, u *aclUser, old, cur *a
 	}
 	kept := true
 	for _, s := range old.sels {
+		kept = kept && s.flags&selAllChans == 0 // all channels: the new list cannot hold them
 		for _, ch := range s.chans {
 			kept = kept && slices.Contains(upcoming, ch)
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"fastcache/cache"
+	"fastcache/config"
 )
 
 // ACL users seen by applications: go-redis with Username/Password (AUTH
@@ -272,4 +277,91 @@ func TestACLFileBrokenStart(t *testing.T) {
 	if err := ts.srv.LoadACLFile(); err == nil || !strings.Contains(err.Error(), "Unmatched parenthesis") {
 		t.Fatalf("LoadACLFile: %v", err)
 	}
+}
+
+// Users declared in the config file ("user" lines, as in redis.conf) exist
+// at start, the default user reset to its line; an aclfile as well is
+// refused, and a relative aclfile is found in dir.
+func TestACLConfigUsers(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "fastcache.conf")
+	os.WriteFile(conf, []byte("user default on nopass ~* +@all -flushdb\nuser app on >pw ~app:* +get +set\n"), 0o644)
+	ts := startServerFile(t, conf)
+	if err := ts.srv.LoadACLFile(); err != nil {
+		t.Fatal(err)
+	}
+	admin := ts.rawConn(t)
+	if r := admin.val("ACL", "LIST").strs(); strings.Join(r, "|") != "user app on #"+
+		"30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~app:* resetchannels -@all +get +set|"+
+		"user default on nopass sanitize-payload ~* resetchannels +@all -flushdb" { // as redis-server 7.0.15
+		t.Errorf("ACL LIST: %q", r)
+	}
+	if r := admin.do("FLUSHDB"); !strings.HasPrefix(r, "-NOPERM") {
+		t.Errorf("FLUSHDB as default: %q", r)
+	}
+	app := aclUserClient(t, ts, 2, "app", "pw")
+	if err := app.Set(ctx(), "app:1", "v", 0).Err(); err != nil {
+		t.Errorf("app SET: %v", err)
+	}
+
+	for _, tc := range []struct{ conf, want string }{
+		{"user app on >pw\naclfile users.acl\n", "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid"},
+		{"user app on +nocmd\n", "Error in user declaration 'app': Error in ACL SETUSER modifier '+nocmd': Unknown command or category name in ACL"},
+		{"user app on\nuser app off\n", "Error in user declaration 'app': Duplicate user found"},
+	} {
+		os.WriteFile(conf, []byte(tc.conf), 0o644)
+		ts := startServerFile(t, conf)
+		if err := ts.srv.LoadACLFile(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: LoadACLFile: %v, want %q", tc.conf, err, tc.want)
+		}
+	}
+
+	// aclfile users.acl is dir/users.acl
+	os.WriteFile(filepath.Join(dir, "users.acl"), []byte("user ops on nopass +ping\n"), 0o644)
+	ts = startServer(t, "dir", dir, "aclfile", "users.acl")
+	if err := ts.srv.LoadACLFile(); err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.rawConn(t).val("ACL", "USERS").strs(); strings.Join(r, ",") != "default,ops" {
+		t.Errorf("ACL USERS with a relative aclfile: %v", r)
+	}
+}
+
+// Revoking all channels from a user that had allchannels closes its
+// subscribers, and a closed client is gone from CLIENT LIST at once, as
+// Redis frees it before the ACL SETUSER reply.
+func TestACLRevokeAllChannels(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.rawConn(t)
+	admin.do("ACL", "SETUSER", "ps", "on", ">pw", "allchannels", "+@all")
+	sub := ts.rawConn(t)
+	sub.do("AUTH", "ps", "pw")
+	sub.do("CLIENT", "SETNAME", "deathrow")
+	sub.do("PSUBSCRIBE", "foo")
+	if r := admin.do("ACL", "SETUSER", "ps", "resetchannels"); r != "+OK\r\n" {
+		t.Fatalf("SETUSER: %q", r)
+	}
+	if list := admin.val("CLIENT", "LIST").str; strings.Contains(list, "deathrow") {
+		t.Errorf("CLIENT LIST right after the revocation:\n%s", list)
+	}
+	sub.expectClosed(5 * time.Second)
+}
+
+// startServerFile starts a server with the config file given (and the test
+// servers' port, bind and appendonly flags).
+func startServerFile(t *testing.T, file string) *testServer {
+	t.Helper()
+	cfg, err := config.Load([]string{file, "--port", "0", "--bind", "127.0.0.1", "--appendonly", "no"})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	c := cache.New(cache.Options{Shards: 16})
+	c.Start(10)
+	srv := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard), Goroutines: testGoroutines})
+	if err := srv.Listen(); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { closeOrDump(t, func() { srv.Close(); c.Close() }) })
+	return &testServer{srv: srv, cache: c, cfg: cfg, addr: srv.Addrs()[0].String()}
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fastcache/object"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,7 +221,7 @@ func configSet(c *Client, args [][]byte) {
 		}
 		pairs = append(pairs, string(a))
 	}
-	if err := c.srv.configSet(pairs); err != nil {
+	if err := c.srv.configSetFrom(pairs, c.isLocal()); err != nil {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, "ERR ") {
 			msg = "ERR " + msg
@@ -240,7 +242,24 @@ func configRewrite(c *Client, args [][]byte) {
 		c.reply.Error("ERR The server is running without a config file")
 		return
 	}
-	c.reply.Error("ERR CONFIG REWRITE is not supported by fastcache; edit the config file instead")
+	// The users go into the config file unless an aclfile keeps them.
+	var users []string
+	if c.srv.aclFile() == "" {
+		for _, u := range c.srv.acl.list() {
+			users = append(users, "user "+u.name+" "+u.perms().describe())
+		}
+	}
+	if err := c.srv.cfg.Rewrite(users); err != nil {
+		c.srv.log.Warn().Err(err).Msg("CONFIG REWRITE failed")
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		c.reply.Error("ERR Rewriting config file: " + aclStrerror(err))
+		return
+	}
+	c.srv.log.Info().Msg("CONFIG REWRITE executed with success.")
+	c.reply.OK()
 }
 
 var configHelpLines = []string{
@@ -344,13 +363,14 @@ func (s *Server) configGet(pattern string) [][2]string {
 	return s.cfg.Get(pattern)
 }
 
-// configSet applies name/value pairs atomically (Redis 7 semantics).
-func (s *Server) configSet(pairs []string) error {
+// configSetFrom applies name/value pairs atomically (Redis 7 semantics);
+// local: the client connected over loopback or the unix socket.
+func (s *Server) configSetFrom(pairs []string, local bool) error {
 	kv := make([][2]string, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		kv = append(kv, [2]string{pairs[i], pairs[i+1]})
 	}
-	return s.cfg.Set(kv)
+	return s.cfg.SetFrom(kv, local)
 }
 
 // configFile is the config file's path ("" when started without one).

@@ -129,6 +129,7 @@ type blockedClient struct {
 	closing bool        // close the connection once the reply is out (disconnectBlocked)
 	done    atomic.Bool // finished (served, timed out, unblocked or gone)
 	started time.Duration
+	slow    *slowlogEntry // its slowlog entry, logged when it is served (Client.call)
 }
 
 // blocker keeps the blocked clients.
@@ -408,6 +409,10 @@ func (c *Client) takeUnblocked() bool {
 	c.reply.Raw(bc.reply.b)
 	if len(bc.reply.b) > 0 && bc.reply.b[0] == '-' && bc.cmd != nil {
 		bc.cmd.failed.Add(1) // (served at once, call counts it itself)
+	}
+	if e := bc.slow; e != nil && e.micros >= c.srv.cfg.SlowlogLogSlowerThan() && c.srv.cfg.SlowlogLogSlowerThan() >= 0 {
+		e.unix = time.Now().Unix()
+		c.srv.pushSlow(*e)
 	}
 	if bc.write {
 		c.wrote = true

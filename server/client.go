@@ -16,6 +16,15 @@ type Client struct {
 	ID    int64
 	Addr  string
 	Laddr string
+	// unixSock: connected through the unix socket (flag U, local)
+	unixSock bool
+	// curArgs: the command running (CLIENT LIST argv-mem); qbuf: the
+	// input read and not processed (pipeline.go)
+	curArgs [][]byte
+	qbuf    atomic.Int64
+	// errMark, flagMark: reply.nerr, reply.nflag when the last command
+	// started or ended (call)
+	errMark, flagMark int64
 
 	name, libName, libVer atomic.Pointer[string]
 	created               time.Time
@@ -60,15 +69,17 @@ type Client struct {
 	// command, for the next one.
 	replyOff, replySkip, replySkipNext bool
 	// postponed: exec met a CLIENT PAUSE; the command runs when it ends.
-	postponed  bool
-	pub        atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
-	killed     atomic.Bool
-	closeAfter bool                     // QUIT: close once the reply is flushed
-	ps         *psClient                // subscriptions and outbox (pubsub.go); nil until used
-	psPub      atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
-	trk        trackingClient           // CLIENT TRACKING (tracking.go)
-	monitoring atomic.Bool              // MONITOR (monitor.go)
-	monBuf     []byte                   // the monitor line being built
+	postponed bool
+	// pausePostponed: counted among the clients a pause holds (pause.go)
+	pausePostponed atomic.Bool
+	pub            atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
+	killed         atomic.Bool
+	closeAfter     bool                     // QUIT: close once the reply is flushed
+	ps             *psClient                // subscriptions and outbox (pubsub.go); nil until used
+	psPub          atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)
+	trk            trackingClient           // CLIENT TRACKING (tracking.go)
+	monitoring     atomic.Bool              // MONITOR (monitor.go)
+	monBuf         []byte                   // the monitor line being built
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
 	detach  func(net.Conn)
@@ -148,4 +159,14 @@ func (c *Client) unwatchAll() {
 func (c *Client) tick() {
 	c.clock = monotonic()
 	c.nowMs = shard.UnixMs(c.clock)
+}
+
+// isLocal: connected over loopback or the unix socket (Redis's
+// islocalClient, for enable-protected-configs local).
+func (c *Client) isLocal() bool {
+	if c.unixSock {
+		return true
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && (host == "127.0.0.1" || host == "::1")
 }

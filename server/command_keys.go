@@ -123,17 +123,27 @@ var movableKeys = map[string]func([][]byte, []int) []int{
 }
 
 // keysMigrate finds MIGRATE's keys: its key argument, or with KEYS (and
-// an empty key argument) every argument after it.
+// an empty key argument) every argument after it; AUTH's and AUTH2's
+// arguments are skipped over (a password "keys" is no KEYS), as Redis's
+// migrateGetKeys.
 func keysMigrate(args [][]byte, buf []int) []int {
 	if len(args) < 6 {
 		return buf
 	}
 	for i := 6; i < len(args); i++ {
-		if eqFold(args[i], "keys") && len(args[3]) == 0 {
+		switch {
+		case eqFold(args[i], "keys"):
+			if len(args[3]) > 0 {
+				return buf // a syntax error MIGRATE answers: no keys
+			}
 			for j := i + 1; j < len(args); j++ {
 				buf = append(buf, j)
 			}
 			return buf
+		case eqFold(args[i], "auth"):
+			i++ // the password
+		case eqFold(args[i], "auth2"):
+			i += 2 // the user and password
 		}
 	}
 	return append(buf, 3)

@@ -161,6 +161,11 @@ func TestRedisDiffGetKeysAndFlags(t *testing.T) {
 		c("hset", "h", "f", "v"), c("incr", "k"), c("append", "k", "v"), c("setrange", "k", "0", "v"), c("expire", "k", "1"),
 		c("object", "freq", "k"), c("lpos", "l", "x"), c("linsert", "l", "before", "a", "b"), c("spop", "s"),
 		c("nosuch", "k"), c("ping"), c("get"), c("eval", "return 1", "0"),
+		// SET's GET is looked for among the options only; BITFIELD is
+		// read-only while every operation is a complete GET or OVERFLOW
+		c("set", "k", "get"), c("set", "get", "k"), c("set", "k", "get", "get"), c("set", "k", "v", "ex", "get"),
+		c("bitfield", "a"), c("bitfield", "a", "overflow", "sat", "get", "u8", "0"), c("bitfield", "a", "get", "u8"),
+		c("bitfield", "a", "get", "u8", "0", "nosuch"), c("bitfield", "a", "overflow"), c("bitfield", "a", "get", "set", "incrby"),
 	}
 	info := func(args ...string) diffStep { return diffStep{args: append([]string{"COMMAND", "INFO"}, args...)} }
 	resp3 := []diffStep{

@@ -123,30 +123,36 @@ func replyKeySearch(r *Reply, s *keySearch) {
 // BITFIELD, whose flags depend on their arguments; SORT's STORE key).
 func keyFlags(cmd *Command, args [][]byte, positions []int) [][]string {
 	out := make([][]string, len(positions))
-	has := func(words ...string) bool {
-		for _, a := range args[1:] {
-			for _, w := range words {
-				if strings.EqualFold(string(a), w) {
-					return true
-				}
-			}
-		}
-		return false
-	}
 	switch cmd.Name {
 	case "set":
+		// GET among the options (after the value), as Redis's setGetKeys
 		fl := []string{"OW", "update"}
-		if has("get") {
-			fl = []string{"RW", "access", "update"}
+		for _, a := range args[min(3, len(args)):] {
+			if eqFold(a, "get") {
+				fl = []string{"RW", "access", "update"}
+				break
+			}
 		}
 		for i := range out {
 			out[i] = fl
 		}
 		return out
 	case "bitfield":
+		// read-only when every operation is a GET (or OVERFLOW), as
+		// Redis's bitfieldGetKeys walks them; a syntax error is not
 		fl := []string{"RO", "access"}
-		if has("set", "incrby") {
+		for i := 2; i < len(args); i++ {
+			rem := len(args) - i - 1
+			switch {
+			case eqFold(args[i], "get") && rem >= 2:
+				i += 2
+				continue
+			case eqFold(args[i], "overflow") && rem >= 1:
+				i++
+				continue
+			}
 			fl = []string{"RW", "access", "update"}
+			break
 		}
 		for i := range out {
 			out[i] = fl

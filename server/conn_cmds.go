@@ -446,6 +446,9 @@ func (s *Server) clientList() []*Client {
 	s.mu.Lock()
 	list := make([]*Client, 0, len(s.clients))
 	for _, cl := range s.clients {
+		if cl.killed.Load() {
+			continue // closing: gone for the others, as Redis frees it at once
+		}
 		list = append(list, cl)
 	}
 	s.mu.Unlock()
@@ -510,13 +513,16 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	if ps.pubsubMode() {
 		flags += "P"
 	}
-	if c.blockedFlag.Load() {
-		flags += "b"
-	}
 	if multi {
 		flags += "x"
 	}
+	if c.blockedFlag.Load() || c.pausePostponed.Load() {
+		flags += "b"
+	}
 	flags += c.trackingFlags()
+	if c.unixSock {
+		flags += "U"
+	}
 	if noEvict {
 		flags += "e"
 	}
@@ -564,16 +570,24 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("psub", npsub)
 	i("ssub", nssub)
 	i("multi", int64(multiN))
-	i("qbuf", 0)
+	var argvMem, rbs int64
+	if c == self {
+		for _, a := range c.curArgs {
+			argvMem += int64(len(a))
+		}
+		rbs = int64(cap(c.reply.b))
+	}
+	qbuf := c.qbuf.Load()
+	i("qbuf", qbuf)
 	i("qbuf-free", 0)
-	i("argv-mem", 0)
+	i("argv-mem", argvMem)
 	i("multi-mem", 0)
-	i("rbs", 0)
-	i("rbp", 0)
+	i("rbs", rbs)
+	i("rbp", rbs)
 	i("obl", 0)
 	i("oll", 0)
 	i("omem", omem)
-	i("tot-mem", 0)
+	i("tot-mem", qbuf+argvMem+rbs+omem)
 	w("events", "r")
 	w("cmd", cmd)
 	w("user", c.userName())

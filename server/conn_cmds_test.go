@@ -611,3 +611,37 @@ func TestClientKill(t *testing.T) {
 		t.Fatalf("the killer still works: %v", err)
 	}
 }
+
+// CLIENT LIST/INFO qbuf and argv-mem: the caller's line shows the query
+// buffer holding its command (26 bytes for CLIENT INFO, as redis-server
+// shows) and its arguments' size; another client's, the bytes of the
+// command it has only partly sent.
+func TestClientListQueryBuffer(t *testing.T) {
+	ts := startServer(t)
+	rc, partial := ts.rawConn(t), ts.rawConn(t)
+	info := rc.val("CLIENT", "INFO").str
+	if !strings.Contains(info, " qbuf=26 ") || !strings.Contains(info, " argv-mem=10 ") {
+		t.Errorf("CLIENT INFO: %q", info)
+	}
+	partial.do("CLIENT", "SETNAME", "partial")
+	part := "*3\r\n$3\r\nset\r\n$1\r\na\r\n$10\r\nabc"
+	partial.write(part)
+	want := " qbuf=" + strconv.Itoa(len(part)) + " "
+	waitFor(t, 5*time.Second, "the partial command's qbuf", func() bool {
+		for _, l := range strings.Split(rc.val("CLIENT", "LIST").str, "\n") {
+			if strings.Contains(l, "name=partial ") {
+				return strings.Contains(l, want)
+			}
+		}
+		return false
+	})
+	partial.write("defghij\r\n")
+	if r := partial.read(); r != "+OK\r\n" {
+		t.Fatalf("the completed SET: %q", r)
+	}
+	for _, l := range strings.Split(rc.val("CLIENT", "LIST").str, "\n") {
+		if strings.Contains(l, "name=partial ") && !strings.Contains(l, " qbuf=0 ") {
+			t.Errorf("after the command ran: %q", l)
+		}
+	}
+}

@@ -206,7 +206,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	infoKV(b, "maxclients", s.cfg.MaxClients())
 	infoKV(b, "client_recent_max_input_buffer", 0)
 	infoKV(b, "client_recent_max_output_buffer", 0)
-	infoKV(b, "blocked_clients", s.blk.count.Load())
+	infoKV(b, "blocked_clients", s.blk.count.Load()+s.pause.postponed.Load())
 	infoKV(b, "tracking_clients", s.psrv.trk.nclients.Load())
 	infoKV(b, "clients_in_timeout_table", s.blk.timeouts.Load())
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -780,9 +781,9 @@ func (s *Server) loopSocket(cl *Client, nc net.Conn) (socket, error) {
 // socketFD duplicates nc's descriptor (non-blocking, like the original);
 // closing nc afterwards leaves the socket open.
 func socketFD(nc net.Conn) (int, error) {
-	tc, ok := nc.(*net.TCPConn)
+	tc, ok := nc.(syscall.Conn)
 	if !ok {
-		return -1, errors.New("not a TCP connection")
+		return -1, errors.New("not a socket")
 	}
 	raw, err := tc.SyscallConn()
 	if err != nil {

@@ -37,7 +37,8 @@ type pauseState struct {
 	ticket, serving uint64
 	// writes: the server's own write pauses in force (PauseWrites), on top
 	// of CLIENT PAUSE and independent of it
-	writes atomic.Int32
+	writes    atomic.Int32
+	postponed atomic.Int64 // clients whose command waits (INFO blocked_clients)
 }
 
 // clientPauseVal is read on every command: end (a monotonic() reading) 0
@@ -58,7 +59,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	if user && s.pause.v.all.Load() {
 		return true
 	}
-	if cmd.Flags&flagWrite != 0 {
+	if cmd.Flags&flagWrite != 0 || mayReplicate[cmd.Name] {
 		return true
 	}
 	if w, ok := s.scriptPauseWrite(cmd, args); ok { // script_pause.go
@@ -66,7 +67,7 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 	}
 	if cmd.Name == "exec" && cl.multi {
 		for _, q := range cl.queued {
-			if q.cmd.Flags&flagWrite != 0 {
+			if q.cmd.Flags&flagWrite != 0 || mayReplicate[q.cmd.Name] {
 				return true
 			}
 			if w, _ := s.scriptPauseWrite(q.cmd, q.args); w {
@@ -75,6 +76,25 @@ func (s *Server) pausedFor(cl *Client, cmd *Command, args [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// mayReplicate are the read-only commands Redis 7.0 flags may-replicate
+// (besides the script commands, script_pause.go): a WRITE pause postpones
+// them too, and a read-only script may not call them.
+var mayReplicate = map[string]bool{"pfcount": true, "publish": true, "spublish": true}
+
+// notePostponed counts c among the blocked clients (INFO blocked_clients,
+// flag b) while a pause postpones its command, as Redis blocks it
+// (BLOCKED_POSTPONE); postponed false: it runs, or the client is gone.
+func (s *Server) notePostponed(c *Client, postponed bool) {
+	if c.pausePostponed.Load() == postponed || !c.pausePostponed.CompareAndSwap(!postponed, postponed) {
+		return
+	}
+	if postponed {
+		s.pause.postponed.Add(1)
+	} else {
+		s.pause.postponed.Add(-1)
+	}
 }
 
 // pauseActive reports whether a pause is in force.
@@ -112,6 +132,7 @@ func (s *Server) setPause(end time.Duration, all bool) {
 	ps.p = &pauseSpec{end: end, all: all}
 	ps.v.all.Store(all)
 	ps.v.end.Store(int64(end))
+	s.cache.PauseExpiry(true) // no key expires during a pause, as in Redis
 	ps.changedLocked()
 	if ps.tm != nil {
 		ps.tm.Stop()
@@ -127,6 +148,7 @@ func (s *Server) unpause() {
 	ps.p = nil
 	ps.v.end.Store(0)
 	ps.v.all.Store(false)
+	s.cache.PauseExpiry(false)
 	if ps.tm != nil {
 		ps.tm.Stop()
 		ps.tm = nil
@@ -147,6 +169,9 @@ func (ps *pauseState) changedLocked() {
 func (s *Server) unpauseWake() {
 	s.pause.mu.Lock()
 	s.pause.changedLocked()
+	if end := time.Duration(s.pause.v.end.Load()); end == 0 || monotonic() >= end {
+		s.cache.PauseExpiry(false) // the CLIENT PAUSE ran out
+	}
 	s.pause.mu.Unlock()
 	s.mu.Lock()
 	loops := s.loops

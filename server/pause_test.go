@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,107 @@ func TestRedisDiffClientPauseReply(t *testing.T) {
 		if got[0] != got[1] {
 			t.Errorf("script %d:\n  redis:     %q\n  fastcache: %q", i, got[0], got[1])
 		}
+	}
+}
+
+// A client whose command a pause holds counts in INFO blocked_clients and
+// shows flag b, as in Redis (BLOCKED_POSTPONE), until its command runs or
+// it goes; a WRITE pause holds the read-only commands that may replicate
+// (PFCOUNT, PUBLISH, SPUBLISH, an EXEC of them) too.
+func TestClientPauseBlockedClients(t *testing.T) {
+	ts := startServer(t)
+	admin := ts.rawConn(t)
+	admin.do("PFADD", "hll", "a")
+	blocked := func() string {
+		for _, l := range strings.Split(admin.val("INFO", "clients").str, "\r\n") {
+			if strings.HasPrefix(l, "blocked_clients:") {
+				return l
+			}
+		}
+		return ""
+	}
+	admin.do("CLIENT", "PAUSE", "100000", "WRITE")
+	var held []*rawConn
+	for i, cmd := range [][]string{{"SET", "k", "v"}, {"PFCOUNT", "hll"}, {"PUBLISH", "ch", "m"}, {"SPUBLISH", "ch", "m"}} {
+		rc := ts.rawConn(t)
+		rc.do("CLIENT", "SETNAME", "held"+cmd[0])
+		rc.write(encodeCmd(cmd...))
+		want := "blocked_clients:" + strconv.Itoa(i+1)
+		waitFor(t, 5*time.Second, want, func() bool { return blocked() == want })
+		held = append(held, rc)
+	}
+	if list := admin.val("CLIENT", "LIST").str; strings.Count(list, "flags=b ") != 4 {
+		t.Errorf("CLIENT LIST during the pause:\n%s", list)
+	}
+	// a client that goes while held no longer counts (the event loops see
+	// it go; a goroutine-served client notices when its command resumes)
+	held[3].conn.Close()
+	if !testGoroutines {
+		waitFor(t, 5*time.Second, "blocked_clients:3", func() bool { return blocked() == "blocked_clients:3" })
+	}
+	admin.do("CLIENT", "UNPAUSE")
+	for i, want := range []string{"+OK\r\n", ":1\r\n", ":0\r\n"} {
+		if got := held[i].read(); got != want {
+			t.Errorf("held %d after UNPAUSE: %q, want %q", i, got, want)
+		}
+	}
+	waitFor(t, 5*time.Second, "blocked_clients:0", func() bool { return blocked() == "blocked_clients:0" })
+}
+
+// TestRedisDiffMayReplicateInROScripts: a read-only script (EVAL_RO, or
+// flags=no-writes) may not call the may-replicate commands (PUBLISH,
+// SPUBLISH, PFCOUNT), as Redis counts them as writes there; other scripts may.
+func TestRedisDiffMayReplicateInROScripts(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	steps := []diffStep{
+		c("PFADD", "h", "a"),
+		c("EVAL_RO", "return redis.call('publish','ch','msg')", "0"),
+		c("EVAL_RO", "return redis.call('spublish','ch','msg')", "0"),
+		c("EVAL_RO", "return redis.call('pfcount','h')", "1", "h"),
+		c("EVAL_RO", "return redis.pcall('publish','ch','msg')", "0"),
+		c("EVAL", "#!lua flags=no-writes\nreturn redis.call('publish','ch','msg')", "0"),
+		c("EVAL", "return redis.call('publish','ch','msg')", "0"),
+		c("EVAL", "return redis.call('pfcount','h')", "1", "h"),
+		c("EVAL_RO", "return redis.call('get','h') ~= nil", "1", "h"),
+	}
+	runDiffScripts(t, []diffScript{{"may-replicate-ro-scripts", steps}})
+}
+
+// During a pause no key expires, neither on access nor by the active
+// cycle: expired keys are missing to reads but stay (expired_keys does not
+// move); once the pause ends they expire, as in Redis.
+func TestClientPauseHoldsExpiry(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	expired := func() string {
+		for _, l := range strings.Split(rc.val("INFO", "stats").str, "\r\n") {
+			if strings.HasPrefix(l, "expired_keys:") {
+				return l
+			}
+		}
+		return ""
+	}
+	before := expired()
+	rc.do("MULTI")
+	rc.do("SET", "foo", "bar", "PX", "10")
+	rc.do("SET", "bar", "foo", "PX", "10")
+	rc.do("CLIENT", "PAUSE", "50000", "WRITE")
+	rc.do("EXEC")
+	waitFor(t, 5*time.Second, "the keys to be past their expiry", func() bool {
+		return rc.do("GET", "foo") == "$-1\r\n" && rc.do("GET", "bar") == "$-1\r\n"
+	})
+	time.Sleep(300 * time.Millisecond) // a few active expiry cycles (hz 10): none may expire them
+	if got := expired(); got != before {
+		t.Fatalf("expired during the pause: %s, before %s", got, before)
+	}
+	if got := rc.do("DBSIZE"); got != ":2\r\n" {
+		t.Errorf("DBSIZE during the pause: %q (the keys stay)", got)
+	}
+	rc.do("CLIENT", "UNPAUSE")
+	rc.do("GET", "foo")
+	rc.do("GET", "bar")
+	n, _ := strconv.Atoi(strings.TrimPrefix(before, "expired_keys:"))
+	if got, want := expired(), "expired_keys:"+strconv.Itoa(n+2); got != want {
+		t.Errorf("after UNPAUSE: %s, want %s", got, want)
 	}
 }

@@ -56,6 +56,11 @@ const (
 func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 	s := cl.srv
 	defer cl.releaseHeld() // the shards a run of scripts kept (script.go)
+	// CLIENT LIST's qbuf: while the pipeline runs, the bytes read (as
+	// Redis's query buffer, trimmed once it is processed); then the part
+	// of a command still incomplete.
+	cl.qbuf.Store(int64(len(buf)))
+	defer func() { cl.qbuf.Store(int64(len(buf) - p.start)) }()
 	cl.tick()
 	ahead := 0 // commands to run before looking ahead again
 	for {
@@ -83,6 +88,7 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 		cl.batch++
 		mark := cl.reply.Len()
 		cl.exec(args)
+		cl.curArgs = nil
 		if cl.postponed {
 			cl.postponed = false
 			cl.batch--

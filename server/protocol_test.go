@@ -62,6 +62,9 @@ func TestProtocolErrors(t *testing.T) {
 		{"replies before the bad command", "PING\r\n" + encodeCmd("ECHO", "a") + "*1\r\n$999999999999\r\n",
 			"+PONG\r\n$1\r\na\r\n-ERR Protocol error: invalid bulk length\r\n"},
 		{"unbalanced quotes", "ECHO \"abc\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n"},
+		{"multibulk count -0", "*-0\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+		{"bulk length -0", "*1\r\n$-0\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+		{"multibulk count with a leading zero", "*01\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

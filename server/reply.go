@@ -12,6 +12,10 @@ type Reply struct {
 	b     []byte
 	proto int         // 2 or 3
 	errs  *errorStats // counts the error replies (INFO errorstats); nil: not counted
+	// Error replies written, nested ones too (Client.call: failed_calls):
+	// nerr those counted in INFO errorstats as written, nflag those
+	// counted before (a script passing on its command's error).
+	nerr, nflag int64
 }
 
 func (r *Reply) Bytes() []byte { return r.b }
@@ -53,6 +57,7 @@ func (r *Reply) Error(msg string) {
 	if r.errs != nil {
 		r.errs.note(msg)
 	}
+	r.nerr++
 	r.b = append(r.b, '-')
 	for i := 0; i < len(msg); i++ {
 		c := msg[i]
@@ -62,6 +67,17 @@ func (r *Reply) Error(msg string) {
 		r.b = append(r.b, c)
 	}
 	r.b = append(r.b, '\r', '\n')
+}
+
+// errorCounted writes an error reply already counted in INFO errorstats
+// (a script passing on its command's error).
+func (r *Reply) errorCounted(msg string) {
+	errs := r.errs
+	r.errs = nil
+	r.Error(msg)
+	r.errs = errs
+	r.nerr--
+	r.nflag++
 }
 
 // Err writes err.Error() as an error reply.

@@ -310,8 +310,8 @@ func parseLine(b []byte, i int) (n int64, next int, st int) {
 	if i+1 >= len(b) {
 		return 0, 0, lineMore
 	}
-	if d := i - start; d == 0 || d > 18 || (d > 1 && b[start] == '0') {
-		return 0, 0, lineBad
+	if d := i - start; d == 0 || d > 18 || (d > 1 && b[start] == '0') || (neg && b[start] == '0') {
+		return 0, 0, lineBad // as Redis's string2ll: no leading zero, no "-0"
 	}
 	if neg {
 		n = -n

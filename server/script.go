@@ -104,6 +104,7 @@ func (s *Server) evalEngine() *luaEngine {
 func (s *Server) newScriptClient() *Client {
 	cl := &Client{srv: s, ID: -1, Addr: "", authed: true}
 	cl.reply.proto = 2
+	cl.reply.errs = &s.errStats // the commands' error replies count, as Redis's
 	cl.ks = s.cache.KeyspaceAt(&cl.nowMs)
 	return cl
 }
@@ -412,10 +413,12 @@ func (r *scriptRun) command(cl *Client, args [][]byte) string {
 	if msg := r.aclScriptCheck(cmd, args); msg != "" {
 		return msg
 	}
+	if (r.call.ro || r.call.flags&sfNoWrites != 0) && (cmd.Flags&flagWrite != 0 || mayReplicate[cmd.Name]) {
+		// may-replicate commands count as writes here, as in Redis (so
+		// read-only scripts may run during CLIENT PAUSE WRITE)
+		return "Write commands are not allowed from read-only scripts."
+	}
 	if cmd.Flags&flagWrite != 0 {
-		if r.call.ro || r.call.flags&sfNoWrites != 0 {
-			return "Write commands are not allowed from read-only scripts."
-		}
 		if !r.dirty.Load() {
 			if err := r.caller.srv.cache.CheckWrite(false); err != nil {
 				return "-" + err.Error()
@@ -568,6 +571,12 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	nargs := L.GetTop() - 1
 	err := L.PCall(nargs, 1, e.errh)
 	if err != nil {
+		if ae, ok := err.(*lua.ApiError); ok && !r.killed.Load() {
+			if t, ok := ae.Object.(*lua.LTable); ok && errStatsCounted(t) {
+				c.reply.errorCounted(scriptErrorText(r, err)) // a command's error, counted already
+				return
+			}
+		}
 		c.reply.Error(scriptErrorText(r, err))
 		return
 	}

@@ -38,8 +38,12 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 		t.RawSetString("ok", lua.LString(line))
 		return t, rest
 	case '-':
-		t := L.CreateTable(0, 1)
+		// The command's error reply was counted (INFO errorstats) when it
+		// was written: the table says so, as Redis's, so that a script
+		// returning or raising it does not count it again.
+		t := L.CreateTable(0, 2)
 		t.RawSetString("err", lua.LString(line))
+		t.RawSetString(ignoreErrStats, lua.LTrue)
 		return t, rest
 	case ':':
 		n, _ := strconv.ParseInt(string(line), 10, 64)
@@ -127,6 +131,12 @@ func respToLua(L *lua.LState, b []byte) (lua.LValue, []byte) {
 	return lua.LFalse, nil
 }
 
+// ignoreErrStats is the field Redis 7.0 sets in the error tables of
+// command replies (already counted in INFO errorstats).
+const ignoreErrStats = "ignore_error_stats_update"
+
+func errStatsCounted(t *lua.LTable) bool { return lua.LVAsBool(t.RawGetString(ignoreErrStats)) }
+
 // luaToReply writes the script's value v as the caller's reply. resp is the
 // script's redis.setresp (it decides how booleans are returned).
 func luaToReply(r *Reply, v lua.LValue, resp int) {
@@ -160,6 +170,14 @@ func luaToReplyDepth(r *Reply, v lua.LValue, resp int, depth int) bool {
 		r.Int(luaNumberToInt(float64(x)))
 	case *lua.LTable:
 		if e, ok := x.RawGetString("err").(lua.LString); ok {
+			if errStatsCounted(x) {
+				r.nflag++
+			} else {
+				if r.errs != nil {
+					r.errs.note(string(e))
+				}
+				r.nerr++
+			}
 			r.b = append(r.b, '-')
 			r.b = appendMapped(r.b, string(e))
 			r.b = append(r.b, '\r', '\n')

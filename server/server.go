@@ -73,7 +73,11 @@ type Server struct {
 	log   zerolog.Logger
 
 	mu        sync.Mutex
-	lns       []net.Listener
+	lns       []net.Listener // listen.go: the TCP ones, then the unix socket's
+	lnMu      sync.Mutex     // lns, bound, serving (CONFIG SET port/bind)
+	bound     boundAddrs
+	serving   bool
+	acceptWG  sync.WaitGroup
 	loops     []*loop        // the epoll event loops (none: a goroutine per connection)
 	connWG    sync.WaitGroup // goroutine-served connections
 	durable   durableSignal  // wakes them when the durable LSN moves
@@ -160,45 +164,6 @@ func (s *Server) SetLoading(v bool) { s.loading.Store(v) }
 // Loading reports whether the dataset is still loading.
 func (s *Server) Loading() bool { return s.loading.Load() }
 
-// Listen binds every address of `bind` on `port`. An address prefixed with
-// '-' is optional: it is skipped if it cannot be bound (as Redis does).
-func (s *Server) Listen() error {
-	port := s.cfg.Port()
-	for _, addr := range s.cfg.Bind() {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
-		if err != nil {
-			if optional {
-				s.log.Warn().Str("addr", addr).Err(err).Msg("optional bind address skipped")
-				continue
-			}
-			s.closeListeners()
-			return fmt.Errorf("listen on %s port %d: %w", addr, port, err)
-		}
-		s.lns = append(s.lns, ln)
-	}
-	if len(s.lns) == 0 {
-		return errors.New("no address could be bound")
-	}
-	return nil
-}
-
-// Addrs are the bound addresses.
-func (s *Server) Addrs() []net.Addr {
-	var out []net.Addr
-	for _, ln := range s.lns {
-		out = append(out, ln.Addr())
-	}
-	return out
-}
-
-func (s *Server) closeListeners() {
-	for _, ln := range s.lns {
-		ln.Close()
-	}
-}
-
 // Serve serves until Close. It returns when every listener has stopped.
 func (s *Server) Serve() error {
 	n := s.cfg.IOThreads()
@@ -229,17 +194,10 @@ func (s *Server) Serve() error {
 	s.wg.Add(1) // under mu: a Close that follows must wait for cron
 	s.mu.Unlock()
 	go s.cron()
-	errc := make(chan error, len(s.lns))
-	for _, ln := range s.lns {
-		go func(ln net.Listener) { errc <- s.acceptLoop(ln) }(ln)
-	}
-	var first error
-	for range s.lns {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	s.serveListeners() // listen.go
+	<-s.done
+	s.acceptWG.Wait()
+	return nil
 }
 
 // Close stops accepting, closes every connection and waits for the cron.
@@ -323,6 +281,12 @@ func (s *Server) accept(nc net.Conn) {
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
+	if _, ok := nc.(*net.UnixConn); ok {
+		// as Redis: the socket's path, port 0, for both ends
+		c.unixSock = true
+		c.Addr = s.cfg.UnixSocket() + ":0"
+		c.Laddr = c.Addr
+	}
 	c.setDefaultAuth()
 	c.reply.proto = 2
 	c.reply.errs = &s.errStats
@@ -350,6 +314,7 @@ func (s *Server) accept(nc net.Conn) {
 
 func (s *Server) closedConn(c *Client) {
 	s.forgetBlocked(c)
+	s.notePostponed(c, false)
 	c.unwatchAll()
 	c.trackingOff()
 	c.monitorOff()
@@ -379,6 +344,7 @@ func (c *Client) command(name []byte) *Command {
 func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
+	c.curArgs = args
 	cmd := c.command(args[0])
 	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
 		c.releaseHeld()
@@ -424,8 +390,10 @@ func (c *Client) exec(args [][]byte) {
 		// pause ends (pause.go).
 		c.postponed = true
 		s.commandsProcessed.Add(-1)
+		s.notePostponed(c, true)
 		return
 	}
+	s.notePostponed(c, false)
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
 		if cmd.Sub != nil && len(args) >= 2 {
 			// A container's subcommand is looked up before it is queued,
@@ -484,6 +452,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	wrote := c.wrote
 	c.wrote = false // did this command write? (WAIT: woff)
+	c.errMark, c.flagMark = c.reply.nerr, c.reply.nflag
 	cmd.Handler(c, args)
 	if c.kerr != nil { // a wrong-type error from a command whose result has no room for it
 		c.reply.Truncate(n)
@@ -496,12 +465,28 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	s := c.srv
 	cmd.record(d, s.tracking.Load())
 	s.noteCommandLatency(cmd, d)
-	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && d.Microseconds() >= lim && cmd.Flags&flagSkipSlowlog == 0 {
-		c.noteSlow(args, d)
+	if lim := s.cfg.SlowlogLogSlowerThan(); lim >= 0 && cmd.Flags&flagSkipSlowlog == 0 {
+		if bc := c.bc; bc != nil && bc.slow == nil {
+			// blocked: logged when it is served, as Redis does
+			e := c.slowEntry(args, d)
+			bc.slow = &e
+		} else if d.Microseconds() >= lim {
+			c.noteSlow(args, d)
+		}
 	}
-	if c.reply.Len() > n && c.reply.b[n] == '-' {
-		cmd.failed.Add(1)
+	// Failed, as Redis counts it: once if it wrote an error reply since the
+	// last command ended (its own, or one in a script's array; not a
+	// command's of an EXEC, which ends itself: incrCommandStatsOnError),
+	// and once more for each error a script passed on from its commands
+	// (counted there; afterErrorReply's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+	failed := c.reply.nflag - c.flagMark
+	if c.reply.nerr != c.errMark || (failed == 0 && c.reply.Len() > n && c.reply.b[n] == '-') {
+		failed++
 	}
+	if failed > 0 {
+		cmd.failed.Add(failed)
+	}
+	c.errMark, c.flagMark = c.reply.nerr, c.reply.nflag
 	if cmd.Flags&flagWrite != 0 {
 		c.wrote = true
 	}

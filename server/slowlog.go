@@ -33,7 +33,12 @@ type slowlog struct {
 // noteSlow records a command that ran for d, at least
 // slowlog-log-slower-than (Client.call decides).
 func (c *Client) noteSlow(args [][]byte, d time.Duration) {
-	s := c.srv
+	c.srv.pushSlow(c.slowEntry(args, d))
+}
+
+// slowEntry is the slowlog entry of args (their copy, cut as Redis cuts
+// them) for a run of d.
+func (c *Client) slowEntry(args [][]byte, d time.Duration) slowlogEntry {
 	e := slowlogEntry{unix: time.Now().Unix(), micros: d.Microseconds(), addr: c.Addr, name: c.Name()}
 	n := min(len(args), slowlogMaxArgs)
 	redacted := redactedArgs(args)
@@ -51,6 +56,11 @@ func (c *Client) noteSlow(args [][]byte, d time.Duration) {
 		}
 		e.args = append(e.args, a)
 	}
+	return e
+}
+
+// pushSlow adds e as the newest entry.
+func (s *Server) pushSlow(e slowlogEntry) {
 	keep := int(min(s.cfg.SlowlogMaxLen(), 1<<20))
 	l := &s.slowlog
 	l.mu.Lock()

@@ -63,6 +63,16 @@ const errSortScores = "ERR One or more scores can't be converted into double"
 func cmdSort(c *Client, args [][]byte) {
 	ro := eqFold(args[0], "sort_ro")
 	a := sortArgs{limitStart: 0, limitCnt: -1}
+	fullAccess := -1 // BY and GET read keys by pattern: unknown, 0 no, 1 yes
+	mayReadAll := func() bool {
+		if fullAccess < 0 {
+			fullAccess = 0
+			if c.fullKeyRead(c.cur, args) {
+				fullAccess = 1
+			}
+		}
+		return fullAccess == 1
+	}
 	for j := 2; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch {
@@ -88,9 +98,16 @@ func cmdSort(c *Client, args [][]byte) {
 			a.by = args[j+1]
 			if bytes.IndexByte(cstr(a.by), '*') < 0 {
 				a.dontsort = true
+			} else if !mayReadAll() {
+				c.reply.Error("ERR BY option of SORT denied due to insufficient ACL permissions.")
+				return
 			}
 			j++
 		case eqFold(args[j], "get") && left >= 1:
+			if !mayReadAll() {
+				c.reply.Error("ERR GET option of SORT denied due to insufficient ACL permissions.")
+				return
+			}
 			a.gets = append(a.gets, args[j+1])
 			j++
 		default:

@@ -46,6 +46,11 @@ type Shard struct {
 	// (lazily or by the active cycle), with the lock held: keyspace events.
 	OnExpire func(db int, key []byte)
 
+	// ExpiryPaused, when set and true, keeps expired keys in place: reads
+	// miss them but do not delete them (CLIENT PAUSE: no writes, expiries
+	// included, until it ends, as Redis's PAUSE_ACTION_EXPIRE).
+	ExpiryPaused *atomic.Bool
+
 	hint atomic.Pointer[hintView] // database 0's table, for prefetching without the lock (hint.go)
 
 	ready func(db int, key []byte) // see SetReady
@@ -304,7 +309,9 @@ func (d *DB) Get(key []byte, now int64, rec persistence.Recorder, touch bool) (E
 		return Entry{}, false
 	}
 	if e.ExpireAt != 0 && e.ExpireAt <= now {
-		d.expireKey(key, rec)
+		if p := d.ExpiryPaused; p == nil || !p.Load() {
+			d.expireKey(key, rec)
+		}
 		return Entry{}, false
 	}
 	if touch {

@@ -143,6 +143,14 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer unlock()
+	if pf := cfg.InDir(cfg.PidFile()); pf != "" {
+		// as Redis: a pid file that cannot be written is only a warning
+		if err := os.WriteFile(pf, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			log.Warn().Err(err).Str("pidfile", pf).Msg("failed to write the pid file")
+		} else {
+			defer os.Remove(pf)
+		}
+	}
 
 	shards := cfg.Shards()
 	if shards == 0 {

@@ -236,6 +236,10 @@ func TestReplicaWrongMasterauth(t *testing.T) {
 	if v := infoField(t, rrdb, "replication", "master_link_status"); v != "down" {
 		t.Fatalf("link %s with a wrong masterauth", v)
 	}
+	// Redis's log text, which operators grep for
+	if l := infoLine(t, rrdb, "replica_last_error"); !strings.Contains(l, "Unable to AUTH to MASTER: -WRONGPASS") {
+		t.Fatalf("replica_last_error: %q", l)
+	}
 }
 
 func infoLine(t *testing.T, rdb *redis.Client, field string) string {

@@ -1,0 +1,556 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The rest of Redis 7.0's parameters: a redis.conf written for Redis loads
+// unchanged, and CONFIG GET/SET know every name Redis 7.0 knows (with its
+// default, type, range, enum values and mutability). Each one is kept and
+// reported but has no effect on fastcache unless its doc says otherwise:
+// they tune parts of Redis (RDB files, jemalloc, active defrag, syslog,
+// Redis's replication protocol, cluster mode, TLS) that fastcache does not
+// have; where a value would ask for one of those (cluster-enabled yes, a
+// tls-port) it is refused rather than ignored.
+
+// Storage for the compatibility parameters: arrays, so the values struct's
+// copy-on-write (clone) copies them too.
+const (
+	maxCompatBools = 64
+	maxCompatInts  = 64
+	maxCompatStrs  = 64
+)
+
+type compatValues struct {
+	b [maxCompatBools]bool
+	i [maxCompatInts]int64
+	s [maxCompatStrs]string
+}
+
+const compatDoc = "accepted for compatibility with Redis 7.0 (no effect)"
+
+// redisImmutable names the parameters Redis 7.0 refuses to change at run
+// time. A parameter fastcache cannot change at run time but Redis can (port,
+// appendonly, ...) accepts CONFIG SET to the value it already has.
+var redisImmutable = map[string]bool{
+	"daemonize": true, "aclfile": true, "databases": true, "io-threads": true, "logfile": true,
+	"replicaof": true, "slaveof": true, "enable-debug-command": true, "tcp-backlog": true,
+}
+
+func init() {
+	var nb, ni, ns int
+	bools := func(def bool, mutable bool, names ...string) {
+		k := nb
+		nb++
+		for _, n := range names {
+			boolD(n, def, mutable, compatDoc, func(v *values) *bool { return &v.compat.b[k] })
+			if !mutable {
+				redisImmutable[n] = true
+			}
+		}
+	}
+	ints := func(def, lo, hi int64, mutable bool, names ...string) {
+		k := ni
+		ni++
+		for _, n := range names {
+			intD(n, def, lo, hi, mutable, compatDoc, func(v *values) *int64 { return &v.compat.i[k] })
+			if !mutable {
+				redisImmutable[n] = true
+			}
+		}
+	}
+	sizes := func(def string, lo int64, names ...string) {
+		k := ni
+		ni++
+		for _, n := range names {
+			sizeD(n, def, lo, true, compatDoc, func(v *values) *int64 { return &v.compat.i[k] })
+		}
+	}
+	strs := func(def string, mutable bool, names ...string) {
+		k := ns
+		ns++
+		for _, n := range names {
+			strD(n, def, mutable, compatDoc, func(v *values) *string { return &v.compat.s[k] })
+			if !mutable {
+				redisImmutable[n] = true
+			}
+		}
+	}
+	enums := func(def string, allowed []string, mutable bool, names ...string) {
+		k := ns
+		ns++
+		for _, n := range names {
+			enumD(n, def, allowed, mutable, compatDoc, func(v *values) *string { return &v.compat.s[k] })
+			if !mutable {
+				redisImmutable[n] = true
+			}
+		}
+	}
+	const intMax = 1<<31 - 1
+	const longMax = 1<<63 - 1
+
+	bools(true, false, "rdbchecksum")
+	bools(false, false, "io-threads-do-reads")
+	bools(false, false, "always-show-logo")
+	bools(true, true, "rdbcompression")
+	bools(false, true, "rdb-del-sync-files")
+	bools(true, true, "activerehashing")
+	bools(true, true, "stop-writes-on-bgsave-error")
+	bools(true, false, "set-proc-title")
+	bools(true, true, "dynamic-hz")
+	bools(false, true, "repl-disable-tcp-nodelay")
+	bools(true, true, "repl-diskless-sync")
+	bools(false, true, "no-appendfsync-on-rewrite")
+	bools(true, true, "rdb-save-incremental-fsync")
+	bools(true, true, "replica-serve-stale-data", "slave-serve-stale-data")
+	bools(true, true, "replica-read-only", "slave-read-only")
+	bools(true, true, "replica-ignore-maxmemory", "slave-ignore-maxmemory")
+	bools(true, true, "jemalloc-bg-thread")
+	bools(false, true, "activedefrag")
+	bools(false, false, "syslog-enabled")
+	// (aof-use-rdb-preamble, aof-load-truncated, aof-rewrite-incremental-fsync
+	// and aof-timestamp-enabled are in config.go)
+	bools(true, true, "crash-log-enabled")
+	bools(true, true, "crash-memcheck-enabled")
+	bools(true, false, "disable-thp")
+	bools(true, true, "replica-announced")
+	bools(false, true, "aof-disable-auto-gc")
+	bools(false, true, "replica-ignore-disk-write-errors")
+
+	strs("", true, "replica-announce-ip", "slave-announce-ip")
+	strs("", true, "masteruser")
+	strs("redis", false, "syslog-ident")
+	strs("dump.rdb", true, "dbfilename")
+	strs("appendonly.aof", false, "appendfilename")
+	strs("appendonlydir", false, "appenddirname")
+	strs("", false, "server_cpulist")
+	strs("", false, "bio_cpulist")
+	strs("", false, "aof_rewrite_cpulist")
+	strs("", false, "bgsave_cpulist")
+	strs("", true, "ignore-warnings")
+	strs("{title} {listen-addr} {server-mode}", true, "proc-title-template")
+	strs("", true, "bind-source-addr")
+
+	enums("no", []string{"upstart", "systemd", "auto", "no"}, false, "supervised")
+	enums("local0", []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, false, "syslog-facility")
+	enums("disabled", []string{"disabled", "on-empty-db", "swapdb"}, true, "repl-diskless-load")
+	enums("no", []string{"no", "yes", "clients"}, true, "sanitize-dump-payload")
+	protectedIdx = ns
+	enums("no", []string{"no", "yes", "local"}, false, "enable-protected-configs")
+	enums("no", []string{"no", "yes", "local"}, false, "enable-module-command")
+	enums("ignore", []string{"ignore", "panic", "panic-on-replicas"}, true, "propagation-error-behavior")
+
+	ints(1, 1, 99, true, "active-defrag-cycle-min")
+	ints(25, 1, 99, true, "active-defrag-cycle-max")
+	ints(10, 0, 1000, true, "active-defrag-threshold-lower")
+	ints(100, 0, 1000, true, "active-defrag-threshold-upper")
+	ints(1000, 1, longMax, true, "active-defrag-max-scan-fields")
+	sizes("100mb", 1, "active-defrag-ignore-bytes")
+	ints(10, 0, intMax, true, "lfu-log-factor")
+	ints(1, 0, intMax, true, "lfu-decay-time")
+	ints(100, 0, intMax, true, "replica-priority", "slave-priority")
+	ints(5, 0, intMax, true, "repl-diskless-sync-delay")
+	ints(0, 0, intMax, true, "repl-diskless-sync-max-replicas")
+	ints(10, 0, 100, true, "maxmemory-eviction-tenacity")
+	ints(0, 0, 65535, true, "replica-announce-port", "slave-announce-port")
+	ints(1, 1, 10, true, "active-expire-effort")
+	ints(0, 0, intMax, true, "min-replicas-to-write", "min-slaves-to-write")
+	ints(10, 0, intMax, true, "min-replicas-max-lag", "min-slaves-max-lag")
+	ints(10, 0, intMax, true, "shutdown-timeout")
+	ints(0, 0, 1<<32-1, false, "socket-mark-id")
+	ints(3600, 0, longMax, true, "repl-backlog-ttl")
+	sizes("1mb", 1, "repl-backlog-size")
+
+	// Redis's multi-value flags of SHUTDOWN on a signal.
+	for _, name := range []string{"shutdown-on-sigint", "shutdown-on-sigterm"} {
+		k := ns
+		ns++
+		add(&directive{name: name, doc: compatDoc + " (default|save|nosave|now|force)", def: []string{"default"}, mutable: true,
+			set: func(v *values, a []string) error {
+				f := strings.Fields(strings.Join(a, " "))
+				seen := map[string]bool{}
+				for _, x := range f {
+					x = strings.ToLower(x)
+					switch x {
+					case "default", "save", "nosave", "now", "force":
+						seen[x] = true
+					default:
+						return errors.New("argument(s) must be one of the following: default, save, nosave, now, force")
+					}
+				}
+				if len(f) == 0 {
+					return errors.New("argument(s) must be one of the following: default, save, nosave, now, force")
+				}
+				if seen["save"] && seen["nosave"] {
+					return errors.New("shutdown options SAVE and NOSAVE can't be used simultaneously")
+				}
+				var out []string
+				for _, x := range []string{"save", "nosave", "now", "force"} {
+					if seen[x] {
+						out = append(out, x)
+					}
+				}
+				if len(out) == 0 {
+					out = []string{"default"}
+				}
+				v.compat.s[k] = strings.Join(out, " ")
+				return nil
+			},
+			get: func(v *values) string { return v.compat.s[k] }})
+	}
+
+	// oom-score-adj: "relative" is "yes" (as Redis 7.0 reports it).
+	{
+		k := ns
+		ns++
+		add(&directive{name: "oom-score-adj", doc: compatDoc + " (no|yes|relative|absolute)", def: []string{"no"}, mutable: true,
+			set: func(v *values, a []string) error {
+				s, err := one(a)
+				if err != nil {
+					return err
+				}
+				switch s = strings.ToLower(s); s {
+				case "no", "absolute":
+				case "yes", "relative":
+					s = "yes" // one value, reported by its first name
+				default:
+					return errors.New("argument(s) must be one of the following: no, yes, relative, absolute")
+				}
+				v.compat.s[k] = s
+				return nil
+			},
+			get: func(v *values) string { return v.compat.s[k] }})
+	}
+	{
+		k := ns
+		ns++
+		add(&directive{name: "oom-score-adj-values", doc: compatDoc + " (three values for primary, replica, background child)", def: []string{"0 200 800"}, mutable: true,
+			set: func(v *values, a []string) error {
+				f := strings.Fields(strings.Join(a, " "))
+				if len(f) != 3 {
+					return errors.New("wrong number of arguments")
+				}
+				for _, x := range f {
+					n, err := strconv.ParseInt(x, 10, 64)
+					if err != nil || n < -2000 || n > 2000 {
+						return errors.New("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+					}
+				}
+				v.compat.s[k] = strings.Join(f, " ")
+				return nil
+			},
+			get: func(v *values) string { return v.compat.s[k] }})
+	}
+	// maxmemory-clients: a memory value or a percent of maxmemory (kept as
+	// a negative number, printed back with its '%'), parsed as Redis does
+	// (a memory value past 2^63-1 wraps to a negative one: a percent).
+	{
+		k := ni
+		ni++
+		add(&directive{name: "maxmemory-clients", doc: compatDoc + " (clients are not evicted)", def: []string{"0"}, mutable: true,
+			set: func(v *values, a []string) error {
+				s, err := one(a)
+				if err != nil {
+					return err
+				}
+				var n int64
+				if p, ok := strings.CutSuffix(s, "%"); ok && len(s) > 1 {
+					if m, ok := string2ll(p); ok && m >= 0 {
+						n = -m
+					} else if u, ok := memtoull(s); ok {
+						n = int64(u)
+					} else {
+						return errors.New("argument must be a memory or percent value")
+					}
+				} else if u, ok := memtoull(s); ok {
+					n = int64(u)
+				} else {
+					return errors.New("argument must be a memory or percent value")
+				}
+				if n < -100 {
+					return errors.New("percentage argument must be less or equal to 100")
+				}
+				v.compat.i[k] = n
+				return nil
+			},
+			get: func(v *values) string {
+				if n := v.compat.i[k]; n < 0 {
+					return strconv.FormatInt(-n, 10) + "%"
+				}
+				return strconv.FormatInt(v.compat.i[k], 10)
+			}})
+	}
+	// unixsocketperm: octal, as Redis prints it.
+	{
+		k := ni
+		ni++
+		add(&directive{name: "unixsocketperm", doc: "permissions of the unix socket file, in octal (0 = the umask's)", def: []string{"0"},
+			set: func(v *values, a []string) error {
+				s, err := one(a)
+				if err != nil {
+					return err
+				}
+				n, err := strconv.ParseInt(s, 8, 64)
+				if err != nil {
+					return errors.New("argument couldn't be parsed into an integer")
+				}
+				if n < 0 || n > 0777 {
+					return fmt.Errorf("argument must be between 0 and 777 inclusive")
+				}
+				v.compat.i[k] = n
+				return nil
+			},
+			get: func(v *values) string { return strconv.FormatInt(v.compat.i[k], 8) }})
+		redisImmutable["unixsocketperm"] = true
+		unixSocketPermIdx = k
+	}
+	add(&directive{name: "cluster-enabled", doc: "only 'no': fastcache has no cluster mode", def: []string{"no"},
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(s) {
+			case "no":
+				return nil
+			case "yes":
+				return errors.New("fastcache has no cluster mode (only 'no' is accepted)")
+			}
+			return errors.New("argument must be 'yes' or 'no'")
+		},
+		get: func(v *values) string { return "no" }})
+	redisImmutable["cluster-enabled"] = true
+
+	// cluster-*: kept, no cluster mode (cluster-enabled takes only 'no').
+	bools(true, true, "cluster-require-full-coverage")
+	bools(false, true, "cluster-replica-no-failover", "cluster-slave-no-failover")
+	bools(false, true, "cluster-allow-reads-when-down")
+	bools(true, true, "cluster-allow-pubsubshard-when-down")
+	bools(true, true, "cluster-allow-replica-migration")
+	strs("", true, "cluster-announce-ip")
+	strs("nodes.conf", false, "cluster-config-file")
+	strs("", true, "cluster-announce-hostname")
+	enums("ip", []string{"ip", "hostname", "unknown-endpoint"}, true, "cluster-preferred-endpoint-type")
+	ints(10, 0, intMax, true, "cluster-replica-validity-factor", "cluster-slave-validity-factor")
+	ints(1, 0, intMax, true, "cluster-migration-barrier")
+	ints(0, 0, 65535, false, "cluster-port")
+	ints(0, 0, 65535, true, "cluster-announce-bus-port")
+	ints(0, 0, 65535, true, "cluster-announce-port")
+	ints(0, 0, 65535, true, "cluster-announce-tls-port")
+	ints(15000, 0, longMax, true, "cluster-node-timeout")
+	{
+		// an unsigned 64-bit memory value
+		k := ni
+		ni++
+		add(&directive{name: "cluster-link-sendbuf-limit", doc: compatDoc, def: []string{"0"}, mutable: true, kind: 'm',
+			set: func(v *values, a []string) error {
+				s, err := one(a)
+				if err != nil {
+					return err
+				}
+				u, ok := memtoull(s)
+				if !ok {
+					return errors.New("argument must be a memory value")
+				}
+				v.compat.i[k] = int64(u)
+				return nil
+			},
+			get: func(v *values) string { return strconv.FormatUint(uint64(v.compat.i[k]), 10) }})
+	}
+
+	// tls-*: kept, no TLS (tls-port takes only 0).
+	ints(20*1024, 0, intMax, true, "tls-session-cache-size")
+	ints(300, 0, intMax, true, "tls-session-cache-timeout")
+	bools(false, true, "tls-cluster")
+	bools(false, true, "tls-replication")
+	enums("yes", []string{"no", "yes", "optional"}, true, "tls-auth-clients")
+	bools(false, true, "tls-prefer-server-ciphers")
+	bools(true, true, "tls-session-caching")
+	for _, n := range []string{"tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+		"tls-client-key-file", "tls-client-key-file-pass", "tls-dh-params-file", "tls-ca-cert-file",
+		"tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites"} {
+		strs("", true, n)
+	}
+	add(&directive{name: "tls-port", doc: "only 0: fastcache does not serve TLS", def: []string{"0"}, mutable: true,
+		set: func(v *values, a []string) error {
+			s, err := one(a)
+			if err != nil {
+				return err
+			}
+			n, ok := string2ll(s)
+			if !ok {
+				return errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 0 || n > 65535 {
+				return errors.New("argument must be between 0 and 65535 inclusive")
+			}
+			if n != 0 {
+				return errors.New("Unable to update TLS configuration. Check server logs.") // fastcache serves no TLS
+			}
+			return nil
+		},
+		get: func(v *values) string { return "0" }})
+
+	// Redis's old names of two fastcache parameters.
+	aliasD("slaveof", "replicaof")
+	redisImmutable["slaveof"] = true
+	aliasD("slave-lazy-flush", "replica-lazy-flush")
+
+	// Redis's checks of a few values.
+	check := func(name string, ok func(string) error) {
+		d := byName[name]
+		set := d.set
+		d.set = func(v *values, a []string) error {
+			if len(a) == 1 {
+				if err := ok(a[0]); err != nil {
+					return err
+				}
+			}
+			return set(v, a)
+		}
+	}
+	check("activedefrag", func(s string) error {
+		if strings.EqualFold(s, "yes") {
+			return errors.New("Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution")
+		}
+		return nil
+	})
+	check("cluster-announce-hostname", func(s string) error {
+		if len(s) >= 256 {
+			return errors.New("Hostnames must be less than 256 characters")
+		}
+		for _, c := range []byte(s) {
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+				return errors.New("Hostnames may only contain alphanumeric characters, hyphens or dots")
+			}
+		}
+		return nil
+	})
+	check("proc-title-template", func(s string) error {
+		if !validProcTitle(s) {
+			return errors.New("template format is invalid or contains unknown variables")
+		}
+		return nil
+	})
+	tlsOff := func(s string) error {
+		if strings.EqualFold(s, "yes") { // fastcache serves no TLS
+			return errors.New("Unable to update TLS configuration. Check server logs.")
+		}
+		return nil
+	}
+	check("tls-cluster", tlsOff)
+	check("tls-replication", tlsOff)
+
+	// Redis's hidden parameters (CONFIG GET lists them only when named).
+	bools(false, true, "use-exit-on-panic")
+	ints(0, -1<<31, intMax, true, "rdb-key-save-delay")
+	ints(0, -1<<31, intMax, true, "key-load-delay")
+	ints(0, 0, intMax, true, "watchdog-period")
+	ints(2*1024*1024, 1024, intMax, true, "loading-process-events-interval-bytes")
+	for _, n := range []string{"use-exit-on-panic", "rdb-key-save-delay", "key-load-delay", "watchdog-period", "loading-process-events-interval-bytes"} {
+		hidden[n] = true
+	}
+
+	// Parameters with an effect: the pid file and the unix socket.
+	strD("pidfile", "", false, "write the process id to this file at start, remove it at a clean stop (empty = none)", func(v *values) *string { return &v.pidfile })
+	strD("unixsocket", "", false, "also listen on this unix socket path (empty = none)", func(v *values) *string { return &v.unixsocket })
+	redisImmutable["pidfile"] = true
+	redisImmutable["unixsocket"] = true
+
+	if nb > maxCompatBools || ni > maxCompatInts || ns > maxCompatStrs {
+		panic("config: compat storage too small")
+	}
+}
+
+var unixSocketPermIdx, protectedIdx int
+
+// hidden are parameters CONFIG GET lists only when asked by name (no glob).
+var hidden = map[string]bool{}
+
+// protected are the parameters CONFIG SET changes only as
+// enable-protected-configs allows (Redis 7.0's PROTECTED_CONFIG).
+var protected = map[string]bool{"dir": true, "dbfilename": true}
+
+func protectedAllowed(v *values, local bool) bool {
+	switch v.compat.s[protectedIdx] {
+	case "yes":
+		return true
+	case "local":
+		return local
+	}
+	return false
+}
+
+// PidFile is the pid file to write ("" = none).
+func (c *Config) PidFile() string { return c.v.Load().pidfile }
+
+// UnixSocket is the unix socket path to listen on ("" = none).
+func (c *Config) UnixSocket() string { return c.v.Load().unixsocket }
+
+// UnixSocketPerm is unixsocketperm (0 = leave the umask's permissions).
+func (c *Config) UnixSocketPerm() uint32 { return uint32(c.v.Load().compat.i[unixSocketPermIdx]) }
+
+// addUser keeps a "user <name> [rules...]" line of the config file (or a
+// --user flag) for the server to create at start, as Redis's users
+// declared in redis.conf. It is not a parameter: CONFIG GET/SET don't know it.
+func addUser(v *values, args []string) error {
+	if len(args) < 1 || (len(args) == 1 && args[0] == "") {
+		return errors.New("wrong number of arguments")
+	}
+	v.users = append(append([][]string(nil), v.users...), append([]string(nil), args...))
+	return nil
+}
+
+// Users are the config file's user lines: each a name, then its ACL rules.
+func (c *Config) Users() [][]string { return c.v.Load().users }
+
+// InDir is path taken from dir when it is relative (Redis runs in its dir:
+// its aclfile, pidfile, ... are found from there); "" stays "".
+func (c *Config) InDir(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(c.Dir(), path)
+}
+
+// validProcTitle reports whether t is a proc-title-template Redis accepts:
+// its {variables} known, its braces closed ("{{" is a brace), and not
+// empty once expanded for an empty title.
+func validProcTitle(t string) bool {
+	var out strings.Builder
+	for len(t) > 0 {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			out.WriteString(t)
+			break
+		}
+		out.WriteString(t[:i])
+		t = t[i+1:]
+		if t == "" {
+			return false
+		}
+		if t[0] == '{' {
+			out.WriteByte('{')
+			t = t[1:]
+			continue
+		}
+		j := strings.IndexByte(t, '}')
+		if j < 0 {
+			return false
+		}
+		switch t[:j] {
+		case "title", "server-mode", "unixsocket":
+			// may be empty
+		case "listen-addr", "config-file", "port", "tls-port":
+			out.WriteString("x")
+		default:
+			return false
+		}
+		t = t[j+1:]
+	}
+	return strings.Trim(out.String(), " ") != ""
+}

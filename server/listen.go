@@ -1,0 +1,187 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+
+	"fastcache/config"
+)
+
+// The listening sockets: TCP on every address of bind at port, and the
+// unix socket. CONFIG SET port and CONFIG SET bind move the TCP ones while
+// the server runs, as Redis does: the new sockets are opened first (a
+// failure changes nothing), then the old ones are closed; connected
+// clients stay.
+
+// boundAddrs is the port and bind addresses the TCP listeners were opened
+// for (as configured: port 0 picks a free port).
+type boundAddrs struct {
+	port  int
+	binds []string
+}
+
+// Listen binds every address of `bind` on `port`. An address prefixed with
+// '-' is optional: it is skipped if it cannot be bound (as Redis does).
+func (s *Server) Listen() error {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	port, binds := s.cfg.Port(), s.cfg.Bind()
+	lns, err := s.listenTCP(port, binds)
+	if err != nil {
+		return err
+	}
+	s.lns, s.bound = lns, boundAddrs{port, binds}
+	if path := s.cfg.UnixSocket(); path != "" {
+		ln, err := listenUnix(path, s.cfg.UnixSocketPerm())
+		if err != nil {
+			closeAll(s.lns)
+			return err
+		}
+		s.lns = append(s.lns, ln)
+	}
+	if s.cfg != nil {
+		s.cfg.OnChange("port", func(cfg *config.Config) error {
+			if err := s.relisten(cfg.Port(), cfg.Bind()); err != nil {
+				return fmt.Errorf("Unable to listen on this port: %s", strerror(err))
+			}
+			return nil
+		})
+		s.cfg.OnChange("bind", func(cfg *config.Config) error {
+			if err := s.relisten(cfg.Port(), cfg.Bind()); err != nil {
+				return errors.New("Failed to bind to specified addresses.")
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+// listenTCP opens a listener on every address of binds at port.
+func (s *Server) listenTCP(port int, binds []string) ([]net.Listener, error) {
+	var lns []net.Listener
+	for _, addr := range binds {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+		if err != nil {
+			if optional {
+				s.log.Warn().Str("addr", addr).Err(err).Msg("optional bind address skipped")
+				continue
+			}
+			closeAll(lns)
+			return nil, fmt.Errorf("listen on %s port %d: %w", addr, port, err)
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, errors.New("no address could be bound")
+	}
+	return lns, nil
+}
+
+// relisten moves the TCP listeners to port and binds (CONFIG SET port or
+// bind); nothing changes when they are already there or when one cannot
+// be opened.
+func (s *Server) relisten(port int, binds []string) error {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if port == s.bound.port && slices.Equal(binds, s.bound.binds) {
+		return nil
+	}
+	lns, err := s.listenTCP(port, binds)
+	if err != nil {
+		return err
+	}
+	var old, unix []net.Listener
+	for _, ln := range s.lns {
+		if _, ok := ln.(*net.UnixListener); ok {
+			unix = append(unix, ln)
+		} else {
+			old = append(old, ln)
+		}
+	}
+	s.lns, s.bound = append(lns, unix...), boundAddrs{port, binds}
+	if s.serving {
+		for _, ln := range lns {
+			s.startAccept(ln)
+		}
+	}
+	closeAll(old)
+	return nil
+}
+
+// serveListeners starts accepting on every listener (Serve).
+func (s *Server) serveListeners() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	s.serving = true
+	for _, ln := range s.lns {
+		s.startAccept(ln)
+	}
+}
+
+func (s *Server) startAccept(ln net.Listener) {
+	s.acceptWG.Add(1)
+	go func() {
+		defer s.acceptWG.Done()
+		s.acceptLoop(ln)
+	}()
+}
+
+// listenUnix listens on the unix socket path (unixsocket), replacing a
+// socket file a previous run left, as Redis does; perm (unixsocketperm)
+// sets the file's permissions when not 0.
+func listenUnix(path string, perm uint32) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on unix socket %s: %w", path, err)
+	}
+	if perm != 0 {
+		if err := os.Chmod(path, os.FileMode(perm)); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("unixsocketperm on %s: %w", path, err)
+		}
+	}
+	return ln, nil
+}
+
+// Addrs are the bound addresses.
+func (s *Server) Addrs() []net.Addr {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	var out []net.Addr
+	for _, ln := range s.lns {
+		out = append(out, ln.Addr())
+	}
+	return out
+}
+
+func (s *Server) closeListeners() {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	closeAll(s.lns)
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
+	}
+}
+
+// strerror is C's text of err's errno ("Address already in use").
+func strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		s := errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return err.Error()
+}
