@@ -988,17 +988,17 @@ func (c *Config) SavePoints() []SavePoint {
 	}
 	return out
 }
-func (c *Config) MaxMemory() int64              { return c.v.Load().maxmemory }
-func (c *Config) MaxMemoryPolicy() string       { return c.v.Load().policy }
-func (c *Config) MaxMemorySamples() int         { return int(c.v.Load().samples) }
-func (c *Config) RequirePass() string           { return c.v.Load().requirepass }
-func (c *Config) ACLFile() string               { return c.v.Load().aclfile }
-func (c *Config) ACLPubsubAll() bool            { return c.v.Load().aclPubsubDefault == "allchannels" }
-func (c *Config) ACLLogMaxLen() int64           { return c.v.Load().acllogMaxLen }
-func (c *Config) MaxClients() int               { return int(c.v.Load().maxclients) }
-func (c *Config) SlowlogLogSlowerThan() int64   { return c.v.Load().slowlogSlower }
-func (c *Config) SlowlogMaxLen() int64          { return c.v.Load().slowlogMaxLen }
-func (c *Config) Timeout() time.Duration        { return time.Duration(c.v.Load().timeout) * time.Second }
+func (c *Config) MaxMemory() int64            { return c.v.Load().maxmemory }
+func (c *Config) MaxMemoryPolicy() string     { return c.v.Load().policy }
+func (c *Config) MaxMemorySamples() int       { return int(c.v.Load().samples) }
+func (c *Config) RequirePass() string         { return c.v.Load().requirepass }
+func (c *Config) ACLFile() string             { return c.v.Load().aclfile }
+func (c *Config) ACLPubsubAll() bool          { return c.v.Load().aclPubsubDefault == "allchannels" }
+func (c *Config) ACLLogMaxLen() int64         { return c.v.Load().acllogMaxLen }
+func (c *Config) MaxClients() int             { return int(c.v.Load().maxclients) }
+func (c *Config) SlowlogLogSlowerThan() int64 { return c.v.Load().slowlogSlower }
+func (c *Config) SlowlogMaxLen() int64        { return c.v.Load().slowlogMaxLen }
+func (c *Config) Timeout() time.Duration      { return time.Duration(c.v.Load().timeout) * time.Second }
 
 // BusyReplyThreshold is how long a script runs before other clients get -BUSY.
 func (c *Config) BusyReplyThreshold() time.Duration {

@@ -27,7 +27,7 @@ import (
 // or prune, the snapshot covers every segment on disk.
 type staleLog struct{ dir string }
 
-func (l staleLog) Rotate() (uint64, error)                 { return persistence.NextSegment(l.dir) }
+func (l staleLog) Rotate() (uint64, error)                { return persistence.NextSegment(l.dir) }
 func (staleLog) RemoveSegmentsBefore(uint64) (int, error) { return 0, nil }
 
 // lsnSource is the cache as a snapshot source that notes the LSN when a
