@@ -46,6 +46,12 @@ func (s *lsnSource) WriteSnapshot(w *persistence.SnapshotWriter) error {
 	return s.c.WriteSnapshot(w)
 }
 
+// rdbCommands serves SAVE, BGSAVE and LASTSAVE with appendonly no: a SAVE
+// while a BGSAVE runs is refused, as Redis's.
+type rdbCommands struct{ *persistence.Snapshotter }
+
+func (r rdbCommands) Save() error { return r.SaveIfIdle() }
+
 // unlogged hands the cache and the hub a WAL that logs nothing, numbering
 // changes after lsn.
 func (a *aof) unlogged(lsn uint64) {
@@ -68,7 +74,7 @@ func (a *aof) startRDB() {
 	a.mu.Lock()
 	a.rdb, a.rdbStop, a.rdbDone = sn, stop, done
 	a.mu.Unlock()
-	a.srv.SetSnapshots(sn)
+	a.srv.SetSnapshots(rdbCommands{sn})
 	go func() {
 		defer close(done)
 		a.savePoints(sn, stop)

@@ -209,8 +209,8 @@ func TestRDBShutdown(t *testing.T) {
 	p.stop()
 }
 
-// TestRDBBGSaveInProgress: a BGSAVE while one runs answers Redis's error;
-// BGSAVE SCHEDULE answers that it is scheduled.
+// TestRDBBGSaveInProgress: a BGSAVE or SAVE while a BGSAVE runs answers
+// Redis's error; BGSAVE SCHEDULE answers that it is scheduled.
 func TestRDBBGSaveInProgress(t *testing.T) {
 	p := startReady(t, t.TempDir(), "--appendonly", "no", "--save", "", "--wal-compression", "none")
 	rdb := p.client()
@@ -225,13 +225,13 @@ func TestRDBBGSaveInProgress(t *testing.T) {
 		}
 	}
 	for try := 0; ; try++ {
-		got := lineReplies(t, p.addr(), "BGSAVE\r\nBGSAVE\r\nBGSAVE SCHEDULE\r\n", 3)
+		got := lineReplies(t, p.addr(), "BGSAVE\r\nBGSAVE\r\nBGSAVE SCHEDULE\r\nSAVE\r\n", 4)
 		if got[0] != "+Background saving started" {
 			t.Fatalf("first BGSAVE: %q", got[0])
 		}
 		if got[1] == "-ERR Background save already in progress" {
-			if got[2] != "+Background saving scheduled" {
-				t.Fatalf("BGSAVE SCHEDULE while one runs: %q", got[2])
+			if got[2] != "+Background saving scheduled" || got[3] != "-ERR Background save already in progress" {
+				t.Fatalf("BGSAVE SCHEDULE, SAVE while one runs: %q", got[2:])
 			}
 			break
 		}
