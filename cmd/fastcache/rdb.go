@@ -19,7 +19,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"fastcache/cache"
+	"fastcache/config"
 	"fastcache/persistence"
 )
 
@@ -48,9 +51,25 @@ func (s *lsnSource) WriteSnapshot(w *persistence.SnapshotWriter) error {
 
 // rdbCommands serves SAVE, BGSAVE and LASTSAVE with appendonly no: a SAVE
 // while a BGSAVE runs is refused, as Redis's.
-type rdbCommands struct{ *persistence.Snapshotter }
+type rdbCommands struct {
+	*persistence.Snapshotter
+	cfg *config.Config
+	log zerolog.Logger
+}
 
 func (r rdbCommands) Save() error { return r.SaveIfIdle() }
+
+// FlushedAll is FLUSHALL's: with save points set the emptied dataset is
+// saved at once (after a running BGSAVE), as Redis's, so a crash does not
+// bring the flushed keys back from the last snapshot.
+func (r rdbCommands) FlushedAll() {
+	if len(r.cfg.SavePoints()) == 0 {
+		return
+	}
+	if err := r.Snapshotter.Save(); err != nil {
+		r.log.Error().Err(err).Msg("FLUSHALL: saving the empty dataset failed")
+	}
+}
 
 // unlogged hands the cache and the hub a WAL that logs nothing, numbering
 // changes after lsn.
@@ -74,7 +93,7 @@ func (a *aof) startRDB() {
 	a.mu.Lock()
 	a.rdb, a.rdbStop, a.rdbDone = sn, stop, done
 	a.mu.Unlock()
-	a.srv.SetSnapshots(rdbCommands{sn})
+	a.srv.SetSnapshots(rdbCommands{sn, a.cfg, a.log})
 	go func() {
 		defer close(done)
 		a.savePoints(sn, stop)

@@ -437,3 +437,24 @@ func TestRDBRepliesDiff(t *testing.T) {
 		t.Fatalf("fastcache:\n%s\nredis-server:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestRDBFlushAllSaves: with save points, FLUSHALL saves the emptied
+// dataset at once, as Redis's: a kill -9 after it does not bring the keys
+// back from the snapshot before.
+func TestRDBFlushAllSaves(t *testing.T) {
+	dir := t.TempDir()
+	p := startReady(t, dir, "--appendonly", "no")
+	rdb := p.client()
+	rdb.Set(ctx(), "a", "1", 0)
+	if err := rdb.Save(ctx()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.FlushAll(ctx()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.kill()
+	p = startReady(t, dir, "--appendonly", "no")
+	if n := p.client().DBSize(ctx()).Val(); n != 0 {
+		t.Fatalf("DBSIZE %d after FLUSHALL and kill -9", n)
+	}
+}
