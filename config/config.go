@@ -447,7 +447,8 @@ func init() {
 	sizeD("wal-segment-size", "64mb", 4096, false, "WAL segment rotation size", func(v *values) *int64 { return &v.walSegmentSize })
 	sizeD("wal-queue-size", "4mb", 4096, false, "per-shard bound of records waiting for the WAL writer (writers wait beyond it)", func(v *values) *int64 { return &v.walQueueSize })
 	boolD("wal-repair", false, false, "at start, truncate the WAL at the first damage instead of refusing to start", func(v *values) *bool { return &v.walRepair })
-	add(&directive{name: "save", doc: "accepted for compatibility (Redis RDB save points); snapshots follow auto-aof-rewrite-*", def: []string{""}, mutable: true,
+	add(&directive{name: "save", doc: "with appendonly no: snapshot after <seconds> <changes> (Redis's RDB save points; \"\" = none); with appendonly yes snapshots follow auto-aof-rewrite-*",
+		def: []string{"3600", "1", "300", "100", "60", "10000"}, mutable: true,
 		set: func(v *values, a []string) error {
 			s := strings.TrimSpace(strings.Join(a, " "))
 			f := strings.Fields(s)
@@ -1066,17 +1067,32 @@ func (c *Config) AutoAOFRewritePercentage() int { return int(c.v.Load().autoPct)
 func (c *Config) AutoAOFRewriteMinSize() int64  { return c.v.Load().autoMin }
 func (c *Config) SnapshotKeep() int             { return int(c.v.Load().snapshotKeep) }
 func (c *Config) SnapshotOnShutdown() bool      { return c.v.Load().snapshotOnShutdown }
-func (c *Config) MaxMemory() int64              { return c.v.Load().maxmemory }
-func (c *Config) MaxMemoryPolicy() string       { return c.v.Load().policy }
-func (c *Config) MaxMemorySamples() int         { return int(c.v.Load().samples) }
-func (c *Config) RequirePass() string           { return c.v.Load().requirepass }
-func (c *Config) ACLFile() string               { return c.v.Load().aclfile }
-func (c *Config) ACLPubsubAll() bool            { return c.v.Load().aclPubsubDefault == "allchannels" }
-func (c *Config) ACLLogMaxLen() int64           { return c.v.Load().acllogMaxLen }
-func (c *Config) MaxClients() int               { return int(c.v.Load().maxclients) }
-func (c *Config) SlowlogLogSlowerThan() int64   { return c.v.Load().slowlogSlower }
-func (c *Config) SlowlogMaxLen() int64          { return c.v.Load().slowlogMaxLen }
-func (c *Config) Timeout() time.Duration        { return time.Duration(c.v.Load().timeout) * time.Second }
+
+// SavePoint is one `save <seconds> <changes>` pair.
+type SavePoint struct{ Seconds, Changes int64 }
+
+// SavePoints are the save directive's pairs (none for save "").
+func (c *Config) SavePoints() []SavePoint {
+	f := strings.Fields(c.v.Load().save)
+	var out []SavePoint
+	for i := 0; i+1 < len(f); i += 2 {
+		s, _ := strconv.ParseInt(f[i], 10, 64)
+		n, _ := strconv.ParseInt(f[i+1], 10, 64)
+		out = append(out, SavePoint{s, n})
+	}
+	return out
+}
+func (c *Config) MaxMemory() int64            { return c.v.Load().maxmemory }
+func (c *Config) MaxMemoryPolicy() string     { return c.v.Load().policy }
+func (c *Config) MaxMemorySamples() int       { return int(c.v.Load().samples) }
+func (c *Config) RequirePass() string         { return c.v.Load().requirepass }
+func (c *Config) ACLFile() string             { return c.v.Load().aclfile }
+func (c *Config) ACLPubsubAll() bool          { return c.v.Load().aclPubsubDefault == "allchannels" }
+func (c *Config) ACLLogMaxLen() int64         { return c.v.Load().acllogMaxLen }
+func (c *Config) MaxClients() int             { return int(c.v.Load().maxclients) }
+func (c *Config) SlowlogLogSlowerThan() int64 { return c.v.Load().slowlogSlower }
+func (c *Config) SlowlogMaxLen() int64        { return c.v.Load().slowlogMaxLen }
+func (c *Config) Timeout() time.Duration      { return time.Duration(c.v.Load().timeout) * time.Second }
 
 // BusyReplyThreshold is how long a script runs before other clients get -BUSY.
 func (c *Config) BusyReplyThreshold() time.Duration {

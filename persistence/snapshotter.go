@@ -89,6 +89,16 @@ func (s *Snapshotter) Save() error {
 	return s.save()
 }
 
+// SaveIfIdle is Save, or ErrSaveInProgress while a snapshot runs (Redis's
+// SAVE during a BGSAVE).
+func (s *Snapshotter) SaveIfIdle() error {
+	if !s.mu.TryLock() {
+		return ErrSaveInProgress
+	}
+	defer s.mu.Unlock()
+	return s.save()
+}
+
 // BGSave starts a snapshot in the background (BGSAVE, BGREWRITEAOF).
 func (s *Snapshotter) BGSave() error {
 	if !s.mu.TryLock() {

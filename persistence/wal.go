@@ -921,6 +921,18 @@ func (w *WAL) openSegment(id uint64) error {
 	return nil
 }
 
+// NextSegment is the id the next segment in dir would get (Open starts
+// there): a snapshot taken without a WAL names it as its first uncovered
+// segment, so a later replay skips every older segment, which the snapshot
+// supersedes.
+func NextSegment(dir string) (uint64, error) {
+	segs, err := listSegments(dir)
+	if err != nil || len(segs) == 0 {
+		return 1, err
+	}
+	return segs[len(segs)-1].id + 1, nil
+}
+
 func segName(id uint64) string { return fmt.Sprintf("%020d.wal", id) }
 
 type segFile struct {

@@ -93,6 +93,17 @@ func (c *Cut) CoversAll(lsn uint64) bool {
 // checksum) before the first entry is delivered, so a fallback never starts
 // from a half-loaded keyspace.
 func LoadNewestSnapshot(dir string, target SnapshotTarget, log zerolog.Logger) (*persistence.SnapshotMeta, error) {
+	return loadNewest(dir, target, log, true)
+}
+
+// LoadSnapshotOnly loads the newest snapshot in dir, without a WAL after it
+// (appendonly no): a damaged one is an error, never a fall back to an older
+// one, which would silently lose the writes between the two.
+func LoadSnapshotOnly(dir string, target SnapshotTarget, log zerolog.Logger) (*persistence.SnapshotMeta, error) {
+	return loadNewest(dir, target, log, false)
+}
+
+func loadNewest(dir string, target SnapshotTarget, log zerolog.Logger, fallback bool) (*persistence.SnapshotMeta, error) {
 	list, err := persistence.ListSnapshots(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list snapshots: %w", err)
@@ -107,6 +118,9 @@ func LoadNewestSnapshot(dir string, target SnapshotTarget, log zerolog.Logger) (
 			return nil, fmt.Errorf("%s: %w", path, err) // newer data: never fall back past it
 		}
 		if err != nil {
+			if !fallback {
+				return nil, fmt.Errorf("%s: %w (appendonly no: move the file aside to start from the previous snapshot, which lacks the writes after it)", path, err)
+			}
 			if i+1 < len(list) {
 				log.Warn().Err(err).Str("file", path).Str("fallback", list[i+1]).
 					Msg("newest snapshot is damaged; falling back to the previous snapshot plus the WAL")

@@ -368,8 +368,12 @@ func cmdFlush(c *Client, args [][]byte) {
 		c.reply.Error(errSyntax)
 		return
 	}
-	c.ks.Flush(eqFold(args[0], "flushall"))
+	all := eqFold(args[0], "flushall")
+	c.ks.Flush(all)
 	c.srv.trackingFlush(c) // null invalidation to tracking clients
+	if fa, ok := c.srv.snapshots().(interface{ FlushedAll() }); ok && all && !c.ks.InTx() {
+		fa.FlushedAll() // appendonly no with save points: the empty dataset is saved, as Redis's
+	}
 	c.reply.OK()
 }
 

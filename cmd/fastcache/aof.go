@@ -58,6 +58,10 @@ type aof struct {
 	autoStop chan struct{} // ends the current log's autoSnapshot
 	autoDone chan struct{}
 
+	// With appendonly no: the snapshots without the WAL (rdb.go).
+	rdb              *persistence.Snapshotter
+	rdbStop, rdbDone chan struct{}
+
 	// savedLSN is the cache's LSN at the last snapshot: the records since
 	// are rdb_changes_since_last_save (each is one change: a command that
 	// changes nothing logs nothing).
@@ -139,9 +143,22 @@ func (a *aof) set(on bool) error {
 		// always wait for the base snapshot too.
 		release := a.c.HoldDurability()
 		defer release()
-		return a.enable()
+		// The snapshots without the WAL stop (after a running BGSAVE): the
+		// log's base snapshot supersedes them.
+		rdb := a.stopRDB() != nil
+		if err := a.enable(); err != nil {
+			if rdb {
+				a.startRDB()
+			}
+			return err
+		}
+		return nil
 	}
-	return a.disable()
+	if err := a.disable(); err != nil {
+		return err
+	}
+	a.startRDB()
+	return nil
 }
 
 // enable starts the log on the live dataset (see the type's comment).
@@ -159,9 +176,7 @@ func (a *aof) enable() error {
 	if err := sn.Save(); err != nil {
 		a.log.Error().Err(err).Msg("appendonly yes: the base snapshot failed; the log stays off")
 		a.close(false)
-		dw := persistence.NewDisabled(a.shards)
-		a.hub.SetLog(dw)
-		a.c.SetWAL(dw)
+		a.unlogged(w.LastLSN())
 		w.Close()
 		os.RemoveAll(a.walDir) // only the new log's segments: the old ones are aside
 		a.restoreAside(aside)
@@ -239,9 +254,7 @@ func (a *aof) disable() error {
 		a.log.Warn().Err(err).Msg("appendonly no: the last flush of the WAL failed")
 	}
 	a.close(false)
-	dw := persistence.NewDisabled(a.shards)
-	a.hub.SetLog(dw)
-	a.c.SetWAL(dw)
+	a.unlogged(w.LastLSN())
 	if err := w.Close(); err != nil {
 		a.log.Warn().Err(err).Msg("appendonly no: closing the WAL failed")
 	}
@@ -273,13 +286,18 @@ func (a *aof) close(save bool) {
 }
 
 // shutdown takes the shutdown snapshot (snapshot-on-shutdown) and closes
-// the log, if it is on.
-func (a *aof) shutdown() error {
+// the log, if it is on; with appendonly no it takes the snapshot the save
+// points or SHUTDOWN SAVE ask for (save: SHUTDOWN's SAVE/NOSAVE, nil for
+// neither).
+func (a *aof) shutdown(save *bool) error {
 	a.switchMu.Lock()
 	defer a.switchMu.Unlock()
 	a.ready = false
 	w, _ := a.current()
 	if w == nil {
+		if err := a.shutdownRDB(save); err != nil {
+			return fmt.Errorf("snapshot on shutdown: %w", err)
+		}
 		return nil
 	}
 	a.close(a.cfg.SnapshotOnShutdown())

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -170,6 +171,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		stopCh   = make(chan struct{})
 	)
 	requestStop := func() { stopOnce.Do(func() { close(stopCh) }) }
+	var shutdownSave atomic.Pointer[bool] // SHUTDOWN SAVE/NOSAVE
 
 	// The WAL stream: export peers and replicas (package replication).
 	hub := replication.NewHub(replication.HubOptions{
@@ -221,13 +223,15 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Cache:  c,
 		Log:    log,
 		Shutdown: func(save *bool) error {
+			shutdownSave.Store(save)
 			requestStop()
 			return nil
 		},
 		Loading: func() server.LoadingInfo { return loadingInfo(progress) },
 		InfoSections: map[string]func() string{
 			"persistence": func() string {
-				w, sn := persist.current()
+				w, _ := persist.current()
+				sn := persist.snapshots()
 				return persistenceInfo(cfg, w) + snapshotInfo(sn) + aofInfo(w, sn, walDir, persist.changes())
 			},
 			"replication": repl.Info,
@@ -309,6 +313,26 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			Dur("took", res.Duration.Round(time.Microsecond)).
 			Float64("records_per_sec", perSec(float64(res.Records), res.Duration)).
 			Float64("mb_per_sec", perSec(float64(res.Bytes)/1e6, res.Duration)).Msg("dataset loaded")
+	} else {
+		// appendonly no: the newest snapshot, if any, and no WAL (rdb.go).
+		start := time.Now()
+		meta, err := replay.LoadSnapshotOnly(snapDir, c, log)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("load snapshot: %w", err)
+		}
+		var lsn uint64
+		if meta != nil {
+			lsn = meta.MaxCut()
+		}
+		persist.unlogged(lsn)
+		persist.savedLSN.Store(lsn)
+		persist.startRDB()
+		if meta != nil {
+			expired := c.SweepExpired()
+			log.Info().Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
+				Dur("took", time.Since(start).Round(time.Microsecond)).Msg("dataset loaded from the snapshot (appendonly no)")
+		}
 	}
 	if addr := cfg.WALExportListen(); addr != "" {
 		if _, err := exporter.Listen(addr); err != nil {
@@ -341,7 +365,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	srv.Close()
 	repl.Close()
 	c.Close()
-	if err := persist.shutdown(); err != nil {
+	if err := persist.shutdown(shutdownSave.Load()); err != nil {
 		exporter.Close()
 		return err
 	}
@@ -460,6 +484,10 @@ func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, cha
 	if sn != nil {
 		sst = sn.Stats()
 	}
+	rdbSaves := sst.Saves
+	if w == nil {
+		sst = persistence.SnapshotStats{} // appendonly no: snapshots are no AOF rewrites
+	}
 	last, cur, status := int64(-1), int64(-1), "ok"
 	if sst.Saves+sst.Failures > 0 {
 		last = sst.LastDurationMs / 1000
@@ -470,7 +498,7 @@ func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, cha
 	if sst.InProgress {
 		cur = sst.CurrentSeconds
 	}
-	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", changes, sst.Saves)
+	fmt.Fprintf(&b, "rdb_changes_since_last_save:%d\r\nrdb_saves:%d\r\nrdb_last_cow_size:0\r\n", changes, rdbSaves)
 	fmt.Fprintf(&b, "aof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:%d\r\naof_current_rewrite_time_sec:%d\r\n",
 		boolInt(sst.InProgress), last, cur)
 	fmt.Fprintf(&b, "aof_last_bgrewrite_status:%s\r\naof_rewrites:%d\r\naof_rewrites_consecutive_failures:0\r\naof_last_cow_size:0\r\n", status, sst.Saves)
