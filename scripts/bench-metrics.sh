@@ -79,13 +79,13 @@ wait_port() {
 
 persist_redis() {
 	case $APPENDFSYNC in
-	none) echo "--appendonly no" ;;
+	none) echo "--appendonly no --save ''" ;;
 	*) echo "--appendonly yes --appendfsync $APPENDFSYNC" ;;
 	esac
 }
 persist_fc() {
 	case $APPENDFSYNC in
-	none) echo "--appendonly no" ;;
+	none) echo "--appendonly no --save ''" ;;
 	*) echo "--appendonly yes --appendfsync $APPENDFSYNC --snapshot-on-shutdown no" ;;
 	esac
 }

@@ -19,10 +19,10 @@ CASES=${CASES:-"e1 e10 f1"}; PIPES=${PIPES:-"1 16"}
 RP=$((20000 + RANDOM % 5000)); FP=$((RP + 1)); BP=$((RP + 2))
 D=$(mktemp -d); mkdir -p $D/f $D/b
 redis-server --port $RP --save '' --appendonly no --daemonize no >/dev/null 2>&1 & RPID=$!
-$BIN --port $FP --dir $D/f --appendonly no >/dev/null 2>&1 & FPID=$!
+$BIN --port $FP --dir $D/f --appendonly no --save '' >/dev/null 2>&1 & FPID=$!
 NAMES="redis fastcache"; PORTS=($RP $FP); PIDS=($RPID $FPID)
 if [ -n "$BASE" ]; then
-  $BASE --port $BP --dir $D/b --appendonly no >/dev/null 2>&1 & BPID=$!
+  $BASE --port $BP --dir $D/b --appendonly no --save '' >/dev/null 2>&1 & BPID=$!
   NAMES="redis fastcache baseline"; PORTS+=($BP); PIDS+=($BPID)
 fi
 trap 'kill ${PIDS[*]} 2>/dev/null; rm -rf $D' EXIT

@@ -255,7 +255,7 @@ func startServer(o options, server string) (*proc, error) {
 	ps := strconv.Itoa(port)
 	var cmd *exec.Cmd
 	if server == "fastcache" {
-		cmd = exec.Command(o.fastcache, "--port", ps, "--bind", "127.0.0.1", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
+		cmd = exec.Command(o.fastcache, "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
 	} else {
 		cmd = exec.Command(o.redis, "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning")
 	}
