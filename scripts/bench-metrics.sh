@@ -79,13 +79,13 @@ wait_port() {
 
 persist_redis() {
 	case $APPENDFSYNC in
-	none) echo "--appendonly no --save ''" ;;
+	none) echo "--appendonly no" ;;
 	*) echo "--appendonly yes --appendfsync $APPENDFSYNC" ;;
 	esac
 }
 persist_fc() {
 	case $APPENDFSYNC in
-	none) echo "--appendonly no --save ''" ;;
+	none) echo "--appendonly no" ;;
 	*) echo "--appendonly yes --appendfsync $APPENDFSYNC --snapshot-on-shutdown no" ;;
 	esac
 }
@@ -122,7 +122,7 @@ run_row() {
 		[[ $row == fc-nolt ]] && extra="--latency-tracking no"
 		[[ $row == fc-metrics ]] && extra="--metrics-listen $METRICS_PORT"
 		# shellcheck disable=SC2046,SC2086
-		"$WORK/fastcache" --port "$port" --bind 127.0.0.1 --dir "$dir" $(persist_fc) $extra \
+		"$WORK/fastcache" --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' $(persist_fc) $extra \
 			--logfile "$dir/server.log" &
 		;;
 	esac
