@@ -105,7 +105,7 @@ func cmdDebug(c *Client, args [][]byte) {
 	case "error":
 		c.reply.Error(string(args[2]))
 	case "log":
-		c.srv.log.Warn().Str("message", string(args[2])).Msg("DEBUG LOG")
+		c.srv.log.Warn().Msg("DEBUG LOG: " + string(args[2])) // as Redis logs it (a "message" field would be the log line's own)
 		c.reply.OK()
 	case "reload":
 		debugReload(c, args[2:])
