@@ -115,6 +115,8 @@ func newLuaEngine(s *Server) *luaEngine {
 	raw := L.Get(lua.GlobalsIndex).(*lua.LTable)
 
 	// Redis's own libraries.
+	// Numbers made strings as Lua 5.1 makes them (script_strlib.go).
+	patchStringLib(L, raw.RawGetString("string").(*lua.LTable), raw.RawGetString("table").(*lua.LTable))
 	openLuaBit(L, raw)
 	openLuaCjson(L, raw)
 	openLuaStruct(L, raw)
@@ -155,6 +157,14 @@ func newLuaEngine(s *Server) *luaEngine {
 		g.RawSetString(name, v)
 	}
 	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("loadstring", L.NewFunction(e.luaLoadString))
+	g.RawSetString("load", L.NewFunction(e.luaLoad))
+	// What rewritten chunks call when patchConcatCalls could not make the
+	// lookup a constant.
+	raw.RawSetString(concatFnName, luaConcatFn)
+	raw.RawSetString(concatNamedFnName, luaConcatNamedFn)
+	g.RawSetString(concatFnName, luaConcatFn)
+	g.RawSetString(concatNamedFnName, luaConcatNamedFn)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
@@ -338,10 +348,12 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
+	rewriteConcat(chunk) // `..` as Lua 5.1's (script_concat.go)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, err
 	}
+	patchConcatCalls(proto)
 	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
 	// table and builds one on every call; Lua 5.1's parser (Redis's) never
 	// gives the main chunk one, and gopher-lua names no local for it there
@@ -349,6 +361,96 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	// a table and a map.
 	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
+}
+
+// luaLoadString is loadstring with the chunk compiled as scripts are
+// (compileLua), named as Lua 5.1 names it: [string "first line..."].
+func (e *luaEngine) luaLoadString(L *lua.LState) int {
+	src := luaCheckString(L, 1, "loadstring")
+	name := src
+	if L.Get(2) != lua.LNil {
+		name = luaCheckString(L, 2, "loadstring")
+	}
+	return e.loadChunk(L, src, name)
+}
+
+// luaLoad is load(func [, chunkname]): the chunk is what func returns,
+// piece by piece, until nil or an empty string.
+func (e *luaEngine) luaLoad(L *lua.LState) int {
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		luaArgError(L, 1, "load", "function expected, got "+luaTypeName(L, 1))
+	}
+	name := "=(load)"
+	if L.Get(2) != lua.LNil {
+		name = luaCheckString(L, 2, "load")
+	}
+	var sb strings.Builder
+	for {
+		L.Push(fn)
+		L.Call(0, 1)
+		v := L.Get(-1)
+		L.Pop(1)
+		if v == lua.LNil {
+			break
+		}
+		s, ok := v.(lua.LString)
+		if !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("reader function must return a string"))
+			return 2
+		}
+		if len(s) == 0 {
+			break
+		}
+		sb.WriteString(string(s))
+	}
+	return e.loadChunk(L, sb.String(), name)
+}
+
+func (e *luaEngine) loadChunk(L *lua.LState, src, name string) int {
+	// Lua 5.1 names a chunk in up to 60 bytes at run time, 80 in the
+	// parser's messages
+	proto, err := compileLua(src, luaChunkID(name, 60))
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(compileError(err, luaChunkID(name, 80), strings.Count(src, "\n")+1)))
+		return 2
+	}
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = e.env
+	L.Push(fn)
+	return 1
+}
+
+// luaChunkID is luaO_chunkid: how Lua 5.1 names a chunk in messages.
+func luaChunkID(source string, idSize int) string {
+	switch {
+	case strings.HasPrefix(source, "="):
+		s := source[1:]
+		if len(s) > idSize-1 {
+			s = s[:idSize-1]
+		}
+		return s
+	case strings.HasPrefix(source, "@"):
+		s := source[1:]
+		if n := idSize - 8; len(s) > n {
+			s = "..." + s[len(s)-n:]
+		}
+		return s
+	}
+	n := strings.IndexAny(source, "\n\r")
+	if n < 0 {
+		n = len(source)
+	}
+	limit := idSize - 17
+	if n > limit {
+		n = limit
+	}
+	if n < len(source) {
+		return `[string "` + source[:n] + `..."]`
+	}
+	return `[string "` + source + `"]`
 }
 
 // setsGlobals reports whether p or a function defined in it assigns a

@@ -1,0 +1,271 @@
+package server
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestRedisDiffLuaNumberStrings: where Lua 5.1 makes a string of a number
+// by itself it prints "%.14g" (1/3 is 0.33333333333333, 2^53 is
+// 9.007199254741e+15, math.huge is inf): the `..` operator, the string
+// library, string.format, table.concat, loadstring'd chunks, in EVAL and in
+// functions; and the concatenation errors name their operand as Lua 5.1
+// does. Byte for byte with redis-server.
+func TestRedisDiffLuaNumberStrings(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	eval := func(body string, keysAndArgs ...string) diffStep {
+		return diffStep{args: append([]string{"EVAL", body, "0"}, keysAndArgs...)}
+	}
+	evals := func(bodies ...string) []diffStep {
+		var out []diffStep
+		for _, b := range bodies {
+			out = append(out, eval(b))
+		}
+		return out
+	}
+	runDiffScripts(t, []diffScript{
+		{"concat-numbers", evals(
+			"return 1/3 .. ''",
+			"return 2^53 .. ''",
+			"return math.huge .. ''",
+			"return -math.huge .. 1",
+			"return 0/0 .. ''",
+			"return -(0/0) .. ''",
+			"return 1 .. 2 .. 'x' .. 1.5",
+			"return 1e15 .. '|' .. 1e14 .. '|' .. 123456789012345 .. '|' .. 0x10 .. '|' .. -0.0",
+			"return 2^63 .. '|' .. -2^63 .. '|' .. 1e100 .. '|' .. 1e-5 .. '|' .. 0.1",
+			"local a = 'x' return a .. 1/3 .. a",
+			"local s = '' for i = 1, 5 do s = s .. i/3 .. ',' end return s",
+			"return ('x'):rep(2) .. (1/3)",
+			"return 'x' .. ('y' .. (1/3))",
+			"return #(1e15 .. '')",
+			"return (1/3 .. '') + 0 == 0.33333333333333",
+			"return tostring(1/3) .. 1/3",
+			"local t = {} t[1/3 .. ''] = 1 return next(t)",
+		)},
+		{"concat-metamethods", evals(
+			"local t = setmetatable({}, {__concat = function(a, b) return type(a) .. '|' .. type(b) end}) return 5 .. t",
+			"local t = setmetatable({}, {__concat = function(a, b) return type(a) .. '|' .. type(b) end}) return t .. 'x' .. 'y'",
+			"local t = setmetatable({}, {__concat = function(a, b) return type(a) .. '|' .. type(b) end}) return 'x' .. 'y' .. t",
+			"local t = setmetatable({}, {__concat = function(a, b) return type(a) .. '+' .. tostring(b) end}) return 'x' .. 1/3 .. t .. 2^53",
+		)},
+		{"concat-errors", evals(
+			"return nil .. 'a'",
+			"local x; return x .. 'a'",
+			"local t={} return t.f .. 'a'",
+			"local t={} return t['f'] .. 'a'",
+			"local t={} return t[1] .. 'a'",
+			"local t, k = {}, 'z' return t[k] .. 'a'",
+			"return KEYS[1] .. 'a'",
+			"return {} .. 'a'",
+			"return 'a' .. true",
+			"return 'a' .. 1 .. false",
+			"local a, b = 1 return a .. b",
+			"return redis .. 'x'",
+			"local x = 1 local function f() return x .. {} end return f()",
+			"local up; local function f() return 'a' .. up end return f()",
+			"local function f(self) return self.a .. 'x' end return f({})",
+			"local o = {} function o:m() return self .. 'x' end return o:m()",
+			"for i = 1, 2 do local z; if i == 2 then return 'x' .. z end end",
+			"local t = setmetatable({}, {__concat = function(a, b) return {} end}) return 'x' .. t .. 'y'",
+			"local ok, e = pcall(function() local q; return q .. 'a' end) return e",
+		)},
+		{"string-library", evals(
+			"return string.format('%s', 1/3)",
+			"return table.concat({1/3, 2^53}, ',')",
+			"return string.rep(1/3, 2)",
+			"return string.len(1/3)",
+			"return string.upper(1e100)",
+			"return string.gsub('abc', 'b', 1/3)",
+			"return string.gsub(1/3, 3, 4)",
+			"return string.find(1/3, 33)",
+			"return string.match(2^53, '%d+')",
+			"return string.sub(1/3, 1, 5)",
+			"return string.byte(1/3, 16)",
+			"return string.reverse(1/3)",
+			"return string.lower(math.huge)",
+			"local s = 0 for w in string.gmatch(1/3, '3') do s = s + 1 end return s",
+			"return struct.pack('s', 1/3)",
+			"return redis.sha1hex(1/3)",
+		)},
+		{"string-format", evals(
+			"return string.format('%d %5.2f %s %q', 3, 1/3, 2^63, 1/3)",
+			"return string.format('%g|%G|%e|%E', 1/3, 1e-10, 12345.678, 0.5)",
+			"return string.format('%q', 'a\\nb\\0c\"\\r\\\\')",
+			"return string.format('%i|%u|%c%c', 3, 3, 65, 256+66)",
+			"return string.format('%x|%X|%o', -1, 255, 8)",
+			"return string.format('%x|%d|%u', 0/0, 0/0, 0/0)",
+			"return string.format('%x|%d', 2^64, 2^64)",
+			"return string.format('%x|%d|%o', 1e30, -1e30, -1)",
+			"return string.format('%05s|%-05d|%#x|%#o|%.0d|%#.0f|%.0g|%#g', 'ab', 3, 0, 0, 0, 3, 0.5, 1)",
+			"return string.format('%5.1f|%e|%+.3e|% g|%g|%g', -0.5, 1, 1e300*10, 1e-5, 100000, 1e6)",
+			"return string.format('%f|%5f|%-6E|%G|%+f|%05f', 1/0, -1/0, 1/0, 0/0, 1/0, -(0/0))",
+			"return string.format('%c|%5c|%-3c|', 0, 65, 66)",
+			"return string.format('%s|%.2s', 'a\\0b', 'a\\0b')",
+			"return #string.format('%s', string.rep('a\\0', 60))",
+			"return string.format('%-+ #0d', 1)",
+			"return string.format('%+x|% u|%+o', 255, 3, 8)",
+			"return string.format('%.3x|%8.3x|%-8.3X|%08.3d|%08d', 5, 5, 255, -5, -5)",
+			"return string.format('%#X|%#5o', 255, 8)",
+			"return string.format('%.99f', 1)",
+			"return string.format('%d|%d|%d', '0x10', ' 10 ', '1e2')",
+			"return string.format('%5.2s|%10s|', 12.345, 1/3)",
+			"return string.format(12)",
+			"return string.format('%%|%5%')",
+			"return string.format('%s %s', 1)",
+			"return string.format('%-+ #00d', 1)",
+			"return string.format('%123d', 1)",
+			"return string.format('%y', 3)",
+			"return string.format('%h', 1)",
+			"return string.format('%', 1)",
+			"return string.format('%5', 1)",
+			"return string.format('%.3f', 'x')",
+			"return string.format('%s', true)",
+			"return string.format('%s', nil)",
+			"return string.format()",
+			"return string.format(nil)",
+		)},
+		{"table-concat", evals(
+			"return table.concat({1,{}})",
+			"return table.concat({1,2,3}, ', ', 2, 5)",
+			"return table.concat({1,2,3}, nil, 2)",
+			"return table.concat({1,2,3}, 1/3)",
+			"return table.concat(nil)",
+			"return table.concat({}, {})",
+			"return table.concat({1,2}, '', 'x')",
+			"return table.concat({1,2}, '', '2')",
+			"return table.concat({1,2}, '', 2.7)",
+			"return table.concat({1,2,3}, '-', 3, 1)",
+			"return table.concat({'a', 'b', 'c'}, ', ')",
+		)},
+		{"loadstring", evals(
+			"return loadstring('return 1/3 .. \"\"')()",
+			"local f,e = loadstring('error(\"x\")') local ok, m = pcall(f) return m",
+			"local f,e = loadstring('local x; return x .. 1') local ok, m = pcall(f) return m",
+			"local f,e = loadstring('local x; return x .. 1', '=my') local ok, m = pcall(f) return m",
+			"local f,e = loadstring('local x; return x .. 1', '@file.lua') local ok, m = pcall(f) return m",
+			"local f,e = loadstring('error(\"x\")', string.rep('b', 80)) local ok, m = pcall(f) return m",
+			"return tostring(loadstring(nil))",
+			"local i = 0 local f = load(function() i = i + 1 return ({'return ', '1/3', ' .. \"\"'})[i] end) return f()",
+		)},
+		{"functions", []diffStep{
+			c("FUNCTION", "LOAD", "#!lua name=numlib\nredis.register_function('third', function(keys, args) return 1/3 .. '|' .. string.format('%s', 2^53) .. '|' .. table.concat({math.huge}) end)"),
+			c("FCALL", "third", "0"),
+			c("FUNCTION", "LOAD", "#!lua name=errlib\nredis.register_function('cat', function(keys, args) local x; return args[1] .. x end)"),
+			c("FCALL", "cat", "0", "a"),
+		}},
+	})
+}
+
+// TestRedisDiffLuaFormatRandom: string.format with random conversions
+// (flags, width, precision) of random numbers and strings, byte for byte
+// with redis-server (C's printf behind Lua 5.1).
+func TestRedisDiffLuaFormatRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	nums := []string{"0", "1", "-1", "0.5", "-0.5", "1/3", "-2/3", "2^53", "2^63", "-2^63", "2^64", "1e300", "1e-300",
+		"123456.789", "-98765.4321", "1e15", "1e16", "0.1", "1/0", "-1/0", "255", "4096.5", "1e-5", "99.995", "0.000123456"}
+	strs := []string{"''", "'abc'", "'hello world'", "1/3", "2^53"}
+	var lines []string
+	for i := 0; i < 400; i++ {
+		var spec strings.Builder
+		spec.WriteByte('%')
+		for _, f := range "-+ #0" {
+			if r.IntN(5) == 0 {
+				spec.WriteRune(f)
+			}
+		}
+		if r.IntN(2) == 0 {
+			fmt.Fprint(&spec, r.IntN(25))
+		}
+		if r.IntN(2) == 0 {
+			fmt.Fprintf(&spec, ".%d", r.IntN(20))
+		}
+		conv := "cdiouxXeEfgGsq"[r.IntN(14)]
+		spec.WriteByte(conv)
+		arg := nums[r.IntN(len(nums))]
+		if conv == 's' || conv == 'q' {
+			arg = strs[r.IntN(len(strs))]
+		}
+		if conv == 'c' {
+			arg = fmt.Sprint(32 + r.IntN(90))
+		}
+		lines = append(lines, fmt.Sprintf("out[#out+1] = string.format('[%s]', %s)", spec.String(), arg))
+	}
+	// in chunks, so a difference points at a few lines
+	var steps []diffStep
+	for i := 0; i < len(lines); i += 40 {
+		body := "local out = {}\n" + strings.Join(lines[i:min(i+40, len(lines))], "\n") + "\nreturn out"
+		steps = append(steps, diffStep{args: []string{"EVAL", body, "0"}})
+	}
+	runDiffScripts(t, []diffScript{{"random-formats", steps}})
+}
+
+// TestRedisDiffLuaCjsonConfig: lua-cjson's configuration functions set what
+// the encoder and decoder do (depths, sparse arrays, number precision,
+// invalid numbers), keep it from one script to the next, and check their
+// arguments with lua-cjson's errors.
+func TestRedisDiffLuaCjsonConfig(t *testing.T) {
+	eval := func(body string) diffStep { return diffStep{args: []string{"EVAL", body, "0"}} }
+	var steps []diffStep
+	for _, b := range []string{
+		"return cjson.decode_invalid_numbers()",
+		"return cjson.encode_invalid_numbers()",
+		"return {pcall(cjson.decode, '[NaN]')}",
+		"return {pcall(cjson.decode, '0x10')}",
+		"return {pcall(cjson.decode, '[Infinity, -Infinity, +1]')}",
+		"return cjson.encode_invalid_numbers('null')",
+		"return cjson.encode({0/0, 1/0})",
+		"return cjson.encode_invalid_numbers(true)",
+		"return cjson.encode({0/0, 1/0, -1/0})",
+		"return cjson.encode_invalid_numbers(false)",
+		"return {pcall(cjson.encode, {0/0})}",
+		"return {cjson.encode_sparse_array()}",
+		"return {cjson.encode_sparse_array(true, 3, 5)}",
+		"return cjson.encode({[1]=1, [20]=2})",
+		"return {cjson.encode_sparse_array(false, 2, 10)}",
+		"return {pcall(cjson.encode, {[1]=1, [20]=2})}",
+		"return {cjson.encode_sparse_array(nil, 2)}",
+		"return cjson.encode({[1]=1,[2]=2,[30]=3})",
+		"return cjson.encode_max_depth(0)",
+		"return cjson.encode_max_depth('x')",
+		"return cjson.encode_max_depth(1, 2)",
+		"return cjson.encode_keep_buffer('xx')",
+		"return cjson.encode_keep_buffer(false)",
+		"return cjson.encode_keep_buffer()",
+		"return cjson.encode_keep_buffer('on')",
+		"return cjson.encode_number_precision()",
+		"return cjson.encode_number_precision(3)",
+		"return cjson.encode({1/3, 2/3, 100, 12345, 1e300})",
+		"return cjson.encode_number_precision(15)",
+		"return cjson.encode_number_precision(14)",
+		"return cjson.encode()",
+		"return cjson.decode()",
+		"return cjson.decode_max_depth(1)",
+		"return {pcall(cjson.decode, '[[]]')}",
+		"return {pcall(cjson.decode, '[1]')}",
+		"return {pcall(cjson.decode, '{\"a\": {\"b\": 1}}')}",
+		"return cjson.decode_max_depth(1000)",
+		"return cjson.encode_max_depth(2)",
+		"return {pcall(cjson.encode, {{{}}})}",
+		"return {pcall(cjson.encode, {{}})}",
+		"return cjson.encode_max_depth()",
+		"return cjson.encode_max_depth(1000)",
+		"return cjson.decode_invalid_numbers(false)",
+		"return {pcall(cjson.decode, '[NaN]')}",
+		"return {pcall(cjson.decode, '[0x10]')}",
+		"return {pcall(cjson.decode, '[+1]')}",
+		"return {pcall(cjson.decode, '[01]')}",
+		"return {pcall(cjson.decode, '[-Infinity]')}",
+		"return cjson.decode_invalid_numbers('on')",
+		"return {pcall(cjson.decode, '[-]')}",
+		"return {pcall(cjson.decode, '[1.5e]')}",
+		"return {pcall(cjson.decode, '[.5]')}",
+		"return {pcall(cjson.decode, '[nan, inf, -nan]')}",
+		"return {pcall(cjson.decode, '[in]')}",
+	} {
+		steps = append(steps, eval(b))
+	}
+	runDiffScripts(t, []diffScript{{"cjson-config", steps}})
+}
