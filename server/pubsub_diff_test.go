@@ -14,7 +14,7 @@ import (
 // byte.
 
 // psStep sends args on connection on (none: only reads) and reads n
-// replies or messages from it (n 0 means 1 when args are given).
+// replies or messages from it (n 0 means 1 when args are given, -1 none).
 type psStep struct {
 	on    int
 	args  []string // "$ID<n>" stands for the id of connection n on each server
@@ -72,6 +72,7 @@ func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []ps
 		if n == 0 && st.args != nil {
 			n = 1
 		}
+		n = max(n, 0) // -1: nothing to read (CLIENT REPLY OFF)
 		if st.sleep > 0 {
 			time.Sleep(st.sleep)
 		}
@@ -139,6 +140,30 @@ func TestPubSubRedisDiff(t *testing.T) {
 		conns int
 		steps []psStep
 	}{
+		// CLIENT REPLY OFF drops replies, not the confirmations of
+		// (un)subscribing nor the messages (a subscriber waits for them):
+		// Redis's "PubSub messages with CLIENT REPLY OFF"
+		{"client reply off", 2, []psStep{
+			cn(0, -1, "CLIENT", "REPLY", "OFF"),
+			c(0, "SUBSCRIBE", "channel"),
+			c(0, "PSUBSCRIBE", "ch*"),
+			c(1, "PUBLISH", "channel", "hello"),
+			read(0, 2),
+			cn(0, -1, "PING"),
+			c(0, "UNSUBSCRIBE"),
+			c(0, "PUNSUBSCRIBE", "ch*"),
+			cn(0, -1, "CLIENT", "REPLY", "SKIP"),
+			cn(0, -1, "SET", "k", "v"),
+			c(0, "CLIENT", "REPLY", "ON"),
+			c(0, "HELLO", "3").norm1(func(string) string { return "" }),
+			cn(0, -1, "CLIENT", "REPLY", "OFF"),
+			c(0, "SUBSCRIBE", "channel"),
+			c(1, "PUBLISH", "channel", "hello"),
+			read(0, 1),
+			c(0, "UNSUBSCRIBE", "channel"),
+			cn(0, -1, "GET", "k"),
+			c(0, "CLIENT", "REPLY", "ON"),
+		}},
 		{"resp2 channels", 3, []psStep{
 			c(0, "PUBSUB", "NUMSUB"),
 			c(0, "PUBSUB", "NUMPAT"),
