@@ -539,3 +539,38 @@ func TestTrackingBrokenRedirectRedisDiff(t *testing.T) {
 		c(2, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1"),
 	})
 }
+
+// TestTrackingLazyExpiryRedisDiff: a key that expires while a client's
+// command runs is the server's change, so NOLOOP does not hide its
+// invalidation; and time stands still in EXEC: a key set there with PX 1 is
+// still read after a DEBUG SLEEP (tracking.tcl "Tracking gets notification
+// of lazy expired keys").
+func TestTrackingLazyExpiryRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t, "--enable-debug-command", "yes")
+	fc := startServer(t, "enable-debug-command", "yes")
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	after := func(d time.Duration, on int, args ...string) psStep { return psStep{on: on, args: args, sleep: d} }
+	runPubSubDiff(t, fc.addr, redisAddr, 2, []psStep{
+		c(0, "FLUSHALL"),
+		c(1, "SUBSCRIBE", "__redis__:invalidate"),
+		c(0, "CLIENT", "TRACKING", "ON", "BCAST", "REDIRECT", "$ID1", "NOLOOP"),
+		c(0, "SET", "q", "v", "PX", "1"),
+		after(20*time.Millisecond, 0, "MULTI"),
+		c(0, "GET", "q"),
+		c(0, "EXEC"),
+		read(1, 1),
+		c(0, "SET", "q2", "v", "PX", "1"),
+		after(20*time.Millisecond, 0, "EVAL", "return redis.call('get', KEYS[1])", "1", "q2"),
+		read(1, 1),
+		c(0, "MULTI"),
+		c(0, "SET", "mykey{t}", "myval", "PX", "1"),
+		c(0, "SET", "mykeyotherkey{t}", "myval"),
+		c(0, "DEBUG", "SLEEP", "0.05"),
+		c(0, "GET", "mykey{t}"),
+		c(0, "EXEC"),
+		after(20*time.Millisecond, 0, "GET", "mykey{t}"),
+		read(1, 1),
+		c(0, "CLIENT", "TRACKING", "OFF"),
+	})
+}

@@ -527,13 +527,28 @@ func (s *Server) trackingEvents(origin *Client, evs []cache.Event) {
 	if s.psrv.trk.nprefixes.Load() > 0 {
 		bb = bcastBatch{}
 	}
+	var server bcastBatch // keys the server deleted (expiry, eviction)
 	for i := range evs {
-		if evs[i].Class&trackingClasses != 0 {
-			s.trackingInvalidate(origin, evs[i].Key, bb)
+		if evs[i].Class&trackingClasses == 0 {
+			continue
 		}
+		if origin != nil && evs[i].Class&(pubsub.Expired|pubsub.Evicted) != 0 {
+			// A key that expires during a client's command (a lazy
+			// expiry) is the server's change, not the client's: NOLOOP
+			// does not hide it (Redis signals it with no client).
+			if bb != nil && server == nil {
+				server = bcastBatch{}
+			}
+			s.trackingInvalidate(nil, evs[i].Key, server)
+			continue
+		}
+		s.trackingInvalidate(origin, evs[i].Key, bb)
 	}
 	if len(bb) > 0 {
 		s.trackingBroadcast(origin, bb)
+	}
+	if len(server) > 0 {
+		s.trackingBroadcast(nil, server)
 	}
 }
 
