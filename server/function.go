@@ -111,7 +111,7 @@ func init() {
 		fnCmd("fcall_ro", -3, "7.0.0", "Invokes a read-only function.", func(c *Client, a [][]byte) { fcall(c, a, true) }),
 		function,
 	)
-	commands["fcall_ro"].Flags |= flagReadOnly
+	commands["fcall_ro"].Flags |= flagReadOnly | flagScriptRO
 }
 
 func fcall(c *Client, args [][]byte, ro bool) {

@@ -351,6 +351,31 @@ func TestTrackingRedisDiff(t *testing.T) {
 		conns int
 		steps []psStep
 	}{
+		// A script that runs a read-only command makes its caller track
+		// the keys it declared (not those it read); EVAL_RO and FCALL_RO
+		// are no reads by themselves (tracking.tcl "Tracking only occurs
+		// for scripts when a command calls a read-only command").
+		{"scripts track their declared keys", 2, []psStep{
+			c(1, "FLUSHALL"),
+			c(0, "HELLO", "3").norm1(diffHello),
+			c(0, "CLIENT", "TRACKING", "ON"),
+			c(0, "EVAL", "redis.call('set', 'key3{t}', 'bar')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "1", "key1{t}", "1"),
+			c(0, "EVAL", "redis.call('get', 'key3{t}')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "2", "key1{t}", "2", "key3{t}", "x"),
+			read(0, 2),
+			c(0, "EVAL_RO", "redis.call('ping')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "2", "key1{t}", "2"),
+			c(0, "EVAL_RO", "return redis.call('get', 'key8{t}')", "1", "key9{t}"),
+			c(1, "MSET", "key8{t}", "2", "key9{t}", "2"),
+			read(0, 1),
+			c(0, "FUNCTION", "LOAD", "REPLACE", "#!lua name=tl\nredis.register_function('tg', function(k, a) return redis.call('get', 'key5{t}') end)"),
+			c(0, "FCALL", "tg", "1", "key6{t}"),
+			c(1, "MSET", "key5{t}", "2", "key6{t}", "2"),
+			read(0, 1),
+			c(0, "PING"),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+		}},
 		{"resp3 default", 3, []psStep{
 			c(2, "FLUSHALL"),
 			c(0, "HELLO", "3").norm1(diffHello),

@@ -140,7 +140,7 @@ func init() {
 		script,
 	)
 	for _, n := range []string{"eval_ro", "evalsha_ro"} {
-		commands[n].Flags |= ro
+		commands[n].Flags |= ro | flagScriptRO
 	}
 }
 
@@ -380,6 +380,7 @@ type scriptCall struct {
 type scriptRun struct {
 	call   scriptCall
 	caller *Client
+	keys   [][]byte // the keys the script declared (client tracking)
 	eng    *luaEngine
 	oom    bool // over maxmemory when the script started
 	dirty  atomic.Bool
@@ -446,7 +447,7 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	}
 	// The caller's clock was read after its previous command (Client.tick):
 	// close enough a start for busy-reply-threshold, and one clock read less.
-	r := &scriptRun{call: call, caller: c, eng: eng, start: c.clock}
+	r := &scriptRun{call: call, caller: c, keys: keys, eng: eng, start: c.clock}
 	// Scripts one after another in a pipeline keep every shard locked from
 	// one to the next (releaseHeld ends that before anything else runs):
 	// not when eviction may need the shards, nor when keyspace events must

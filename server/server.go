@@ -494,13 +494,15 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		c.woff = s.cache.LastLSN()
 	}
 	c.wrote = c.wrote || wrote
-	if cmd.Flags&flagReadOnly != 0 {
-		tc := c
-		if c.scriptRun != nil {
-			tc = c.scriptRun.caller // keys a script reads are tracked for its caller (Redis 7)
-		}
-		if m := tc.trk.mode.Load(); m != nil {
-			tc.trackingRemember(m, cmd, args)
+	if cmd.Flags&flagReadOnly != 0 && cmd.Flags&flagScriptRO == 0 {
+		if r := c.scriptRun; r != nil {
+			// A script that reads makes its caller track the keys it
+			// declared, not those it read (Redis 7.0's call()).
+			if m := r.caller.trk.mode.Load(); m != nil {
+				r.caller.trackingRememberKeys(m, r.keys)
+			}
+		} else if m := c.trk.mode.Load(); m != nil {
+			c.trackingRemember(m, cmd, args)
 		}
 	}
 	if mons != nil {

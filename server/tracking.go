@@ -479,6 +479,20 @@ func (c *Client) trackingRemember(m *trackMode, cmd *Command, args [][]byte) {
 	}
 }
 
+// trackingRememberKeys is trackingRemember of a script's declared keys.
+func (c *Client) trackingRememberKeys(m *trackMode, keys [][]byte) {
+	if m.bcast || (m.optin && !c.trk.caching) || (m.optout && c.trk.caching) || len(keys) == 0 {
+		return
+	}
+	t := &c.srv.psrv.trk
+	for _, k := range keys {
+		t.remember(k, c.ID)
+	}
+	if max := c.srv.cfg.TrackingTableMaxKeys(); max > 0 && t.nkeys.Load() > max {
+		c.srv.trackingLimit(c, max)
+	}
+}
+
 // trackingLimit invalidates random keys until the table is back under max,
 // with Redis's effort rule (100 keys, more each time it stays over).
 func (s *Server) trackingLimit(origin *Client, max int64) {
