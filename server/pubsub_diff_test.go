@@ -164,6 +164,27 @@ func TestPubSubRedisDiff(t *testing.T) {
 			cn(0, -1, "GET", "k"),
 			c(0, "CLIENT", "REPLY", "ON"),
 		}},
+		// CONFIG SET maxmemory under the memory in use evicts at once
+		// (pubsub.tcl "Keyspace notifications: evicted events"), also
+		// from EXEC.
+		{"evicted on config set maxmemory", 2, []psStep{
+			c(0, "CONFIG", "SET", "notify-keyspace-events", "Ee"),
+			c(0, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+			c(0, "FLUSHALL"),
+			c(1, "PSUBSCRIBE", "*"),
+			c(0, "SET", "foo", "bar"),
+			c(0, "CONFIG", "SET", "maxmemory", "1"),
+			read(1, 1),
+			c(0, "CONFIG", "SET", "maxmemory", "0"),
+			c(0, "SET", "foo", "bar"),
+			c(0, "MULTI"),
+			c(0, "CONFIG", "SET", "maxmemory", "1"),
+			c(0, "EXEC"),
+			read(1, 1),
+			c(0, "CONFIG", "SET", "maxmemory", "0"),
+			c(0, "CONFIG", "SET", "maxmemory-policy", "noeviction"),
+			c(0, "CONFIG", "SET", "notify-keyspace-events", ""),
+		}},
 		{"resp2 channels", 3, []psStep{
 			c(0, "PUBSUB", "NUMSUB"),
 			c(0, "PUBSUB", "NUMPAT"),
