@@ -618,5 +618,34 @@ func TestTrackingLazyExpiryRedisDiff(t *testing.T) {
 		after(20*time.Millisecond, 0, "GET", "mykey{t}"),
 		read(1, 1),
 		c(0, "CLIENT", "TRACKING", "OFF"),
+		// Without BCAST: a key changed in EXEC before it is read there is
+		// not invalidated, one read then changed is, after EXEC's reply;
+		// a lazy expiry in the client's own MGET comes after its reply
+		// (tracking.tcl "not interleaved with multiple keys response")
+		c(0, "HELLO", "3").norm1(diffHello),
+		c(0, "CLIENT", "TRACKING", "ON"),
+		c(0, "DEBUG", "SET-ACTIVE-EXPIRE", "0"),
+		c(0, "MULTI"),
+		c(0, "MSET", "x{t}", "1", "y{t}", "2"),
+		c(0, "PEXPIRE", "y{t}", "20"),
+		c(0, "GET", "y{t}"),
+		c(0, "EXEC"),
+		psStep{on: 0, args: []string{"MGET", "x{t}", "y{t}"}, n: 2, sleep: 40 * time.Millisecond},
+		c(0, "MSET", "a{t}", "1", "b{t}", "2"),
+		c(0, "GET", "a{t}"),
+		c(0, "MULTI"),
+		c(0, "INCR", "a{t}"),
+		c(0, "GET", "b{t}"),
+		psStep{on: 0, args: []string{"EXEC"}, n: 2},
+		c(0, "GET", "a{t}"),
+		psStep{on: 0, args: []string{"EVAL", "redis.call('incr', KEYS[1]) return redis.call('get', KEYS[1])", "1", "a{t}"}, n: 2},
+		// NOLOOP without BCAST: the client's own lazy expiry is hidden
+		c(0, "CLIENT", "TRACKING", "ON", "NOLOOP"),
+		c(0, "SET", "z", "v", "PX", "20"),
+		c(0, "GET", "z"),
+		after(40*time.Millisecond, 0, "GET", "z"),
+		c(0, "PING"),
+		c(0, "DEBUG", "SET-ACTIVE-EXPIRE", "1"),
+		c(0, "CLIENT", "TRACKING", "OFF"),
 	})
 }

@@ -499,10 +499,10 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 			// A script that reads makes its caller track the keys it
 			// declared, not those it read (Redis 7.0's call()).
 			if m := r.caller.trk.mode.Load(); m != nil {
-				r.caller.trackingRememberKeys(m, r.keys)
+				r.caller.trackingRememberKeys(m, c.ks, r.keys)
 			}
 		} else if m := c.trk.mode.Load(); m != nil {
-			c.trackingRemember(m, cmd, args)
+			c.trackingRemember(m, c.ks, cmd, args)
 		}
 	}
 	if mons != nil {
