@@ -315,6 +315,14 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	return nil
 }
 
+// EvictIfNeeded evicts down to maxmemory (what it can), as Redis does
+// before every command; CheckWrite does it for writes.
+func (c *Cache) EvictIfNeeded() {
+	if max := c.maxMemory.Load(); max > 0 && !c.readOnly.Load() && c.UsedMemory() > max {
+		_ = c.evict(max)
+	}
+}
+
 // LastLSN is the sequence number of the last record assigned.
 func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 

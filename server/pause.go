@@ -302,9 +302,7 @@ func clientReply(c *Client, args [][]byte) {
 // confirmations of SUBSCRIBE and its kin, which Redis sends whatever the
 // reply mode (a subscriber waits for them); a SKIP covers the next command.
 func (c *Client) replyRules(mark int) {
-	pushed := c.replyPushed
-	c.replyPushed = false
-	if (c.replyOff || c.replySkip) && !pushed {
+	if (c.replyOff || c.replySkip) && !c.replyPushed {
 		if c.reply.Len() > mark {
 			c.reply.Truncate(mark)
 		}

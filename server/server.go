@@ -345,6 +345,7 @@ func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
 	c.curArgs = args
+	c.replyPushed = false
 	cmd := c.command(args[0])
 	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
 		c.releaseHeld()
@@ -423,13 +424,21 @@ func (c *Client) exec(args [][]byte) {
 			c.reply.Err(err)
 			return
 		}
+	} else if s.cache.MaxMemory() > 0 && !c.ks.InTx() {
+		// Redis makes room before every command, not only before writes:
+		// the invalidations of the keys evicted come before the reply
+		s.cache.EvictIfNeeded()
 	}
 	if c.ps == nil {
 		c.call(cmd, args)
 	} else {
 		n := c.reply.Len()
 		c.call(cmd, args)
-		if cmd != monitorCmd { // MONITOR's +OK goes before the lines it starts
+		if c.replyPushed {
+			// after SUBSCRIBE's confirmations: a message on a channel it
+			// subscribed to was published after it
+			c.takePushes(c.reply.Len())
+		} else if cmd != monitorCmd { // MONITOR's +OK goes before the lines it starts
 			c.takePushes(n)
 		}
 		c.trackingAfter(cmd)
@@ -535,7 +544,8 @@ func (c *Client) rejectInMulti() {
 	}
 }
 
-// cron closes idle clients (timeout) once a second.
+// cron closes idle clients (timeout) and trims the tracking table once a
+// second.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -547,6 +557,10 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.adminCron()
+		// a tracking table still over its limit (Redis's serverCron)
+		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
+			s.trackingLimit(nil, max)
+		}
 		idle := s.cfg.Timeout()
 		if idle <= 0 {
 			continue

@@ -700,6 +700,7 @@ func (s *Server) trackingBroadcast(origin *Client, bb bcastBatch) {
 func (s *Server) trackingFlush(origin *Client) {
 	t := &s.psrv.trk
 	if t.nclients.Load() == 0 {
+		t.clear() // keys read by clients that stopped tracking (Redis frees the table too)
 		return
 	}
 	t.clients.Range(func(_, v any) bool {
