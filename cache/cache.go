@@ -315,12 +315,13 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	return nil
 }
 
-// EvictIfNeeded evicts down to maxmemory (what it can), as Redis does
-// before every command; CheckWrite does it for writes.
-func (c *Cache) EvictIfNeeded() {
+// EvictIfNeeded evicts down to maxmemory, as Redis does before every
+// command (CheckWrite does it for writes); ErrOOM: it could not.
+func (c *Cache) EvictIfNeeded() error {
 	if max := c.maxMemory.Load(); max > 0 && !c.readOnly.Load() && c.UsedMemory() > max {
-		_ = c.evict(max)
+		return c.evict(max)
 	}
+	return nil
 }
 
 // LastLSN is the sequence number of the last record assigned.

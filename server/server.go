@@ -396,6 +396,19 @@ func (c *Client) exec(args [][]byte) {
 	}
 	s.notePostponed(c, false)
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
+		// Refused when queued, failing the transaction, as Redis's
+		// processCommand does: any command when out of memory (queueing
+		// takes memory too), a write when writes are refused.
+		var err error
+		if cmd.Flags&flagWrite != 0 {
+			err = s.cache.CheckWrite(true)
+		} else if s.cache.MaxMemory() > 0 {
+			err = s.cache.EvictIfNeeded()
+		}
+		if err != nil {
+			c.reject(cmd, err.Error())
+			return
+		}
 		if cmd.Sub != nil && len(args) >= 2 {
 			// A container's subcommand is looked up before it is queued,
 			// as Redis's processCommand does: an unknown one, or one with
@@ -427,7 +440,7 @@ func (c *Client) exec(args [][]byte) {
 	} else if s.cache.MaxMemory() > 0 && !c.ks.InTx() {
 		// Redis makes room before every command, not only before writes:
 		// the invalidations of the keys evicted come before the reply
-		s.cache.EvictIfNeeded()
+		_ = s.cache.EvictIfNeeded()
 	}
 	if c.ps == nil {
 		c.call(cmd, args)
