@@ -114,6 +114,10 @@ func init() {
 	commands["fcall_ro"].Flags |= flagReadOnly | flagScriptRO
 }
 
+// fnKey is a function's key in the server's map of functions: Redis's is
+// case-insensitive (FCALL TEST runs test); a library's own map is not.
+func fnKey(name []byte) string { return strings.ToLower(string(name)) }
+
 func fcall(c *Client, args [][]byte, ro bool) {
 	s := c.srv
 	// A client calls the same function over and over: the last lookup is
@@ -123,9 +127,9 @@ func fcall(c *Client, args [][]byte, ro bool) {
 		f = l.fn
 	} else {
 		s.scr.runMu.Lock()
-		f = s.scr.fn.funcs[string(args[1])]
+		f = s.scr.fn.funcs[fnKey(args[1])]
 		if f != nil {
-			s.scr.fn.last.Store(&fnLookup{gen: s.scr.fn.gen.Load(), name: f.name, fn: f})
+			s.scr.fn.last.Store(&fnLookup{gen: s.scr.fn.gen.Load(), name: string(args[1]), fn: f})
 		}
 		s.scr.runMu.Unlock()
 	}
@@ -207,6 +211,7 @@ func (s *Server) compileLibrary(code string) (*luaLibrary, string) {
 	e.loading = ld
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = e.loadEnv()
+	e.rearm() // a FUNCTION KILL of the engine's last run must not stop this load
 	L.Push(fn)
 	perr := L.PCall(0, 0, e.errh)
 	e.loading = nil
@@ -373,7 +378,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 		return "ERR Library '" + lib.name + "' already exists"
 	}
 	for name := range lib.funcs {
-		if other := f.funcs[name]; other != nil && other.lib != old {
+		if other := f.funcs[fnKey([]byte(name))]; other != nil && other.lib != old {
 			return "ERR Function " + name + " already exists"
 		}
 	}
@@ -382,7 +387,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 	}
 	f.libs[lib.name] = lib
 	for name, fn := range lib.funcs {
-		f.funcs[name] = fn
+		f.funcs[fnKey([]byte(name))] = fn
 	}
 	f.gen.Add(1)
 	f.bytes.Add(int64(len(lib.name) + len(lib.code)))
@@ -397,7 +402,9 @@ func (f *functions) remove(name string) bool {
 		return false
 	}
 	for n := range lib.funcs {
-		delete(f.funcs, n)
+		if k := fnKey([]byte(n)); f.funcs[k] != nil && f.funcs[k].lib == lib {
+			delete(f.funcs, k)
+		}
 	}
 	f.gen.Add(1)
 	delete(f.libs, name)
@@ -748,7 +755,7 @@ func functionRestore(c *Client, args [][]byte) {
 			}
 			for _, l := range libs {
 				for fn := range l.funcs {
-					if other := s.scr.fn.funcs[fn]; other != nil && !seen[other.lib.name] {
+					if other := s.scr.fn.funcs[fnKey([]byte(fn))]; other != nil && !seen[other.lib.name] {
 						msg = "ERR Function " + fn + " already exists"
 						return
 					}

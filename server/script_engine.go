@@ -44,6 +44,7 @@ type luaEngine struct {
 	L       *lua.LState
 	globals *lua.LTable // the real globals, behind env
 	env     *lua.LTable // what scripts see as _G: read-only
+	envMeta *lua.LTable // getmetatable(_G): a read-only view of its metatable
 	errh    *lua.LFunction
 	caller  *Client // the engine's client for redis.call (never connected)
 	ctx     *killCtx
@@ -178,9 +179,22 @@ func newLuaEngine(s *Server) *luaEngine {
 		view := e.readOnly(smt)
 		getmt := raw.RawGetString("getmetatable").(*lua.LFunction).GFunction
 		g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
-			if _, ok := L.Get(1).(lua.LString); ok {
+			switch v := L.Get(1).(type) {
+			case lua.LString:
 				L.Push(view)
 				return 1
+			case *lua.LTable:
+				// A read-only table is one in Redis, not a proxy: a
+				// library has no metatable, _G a read-only one whose
+				// __index refuses undeclared globals.
+				if isReadOnly(v) {
+					if v == e.env {
+						L.Push(e.envMeta)
+					} else {
+						L.Push(lua.LNil)
+					}
+					return 1
+				}
 			}
 			return getmt(L)
 		}))
@@ -203,6 +217,7 @@ func newLuaEngine(s *Server) *luaEngine {
 		return 0
 	}))
 	L.SetMetatable(g, gm)
+	e.envMeta = e.readOnly(gm)
 	g.RawSetString("_G", e.env)
 	L.Env = e.env
 	L.G.Global = e.env
@@ -409,6 +424,13 @@ func (e *luaEngine) luaLoad(L *lua.LState) int {
 }
 
 func (e *luaEngine) loadChunk(L *lua.LState, src, name string) int {
+	if strings.HasPrefix(src, "\x1b") {
+		// A binary chunk (string.dump's) is refused, as Redis refuses
+		// them: its Lua reads it as text.
+		L.Push(lua.LNil)
+		L.Push(lua.LString(luaChunkID(name, 80) + ":1: unexpected symbol near 'char(27)'"))
+		return 2
+	}
 	// Lua 5.1 names a chunk in up to 60 bytes at run time, 80 in the
 	// parser's messages
 	proto, err := compileLua(src, luaChunkID(name, 60))
@@ -425,6 +447,9 @@ func (e *luaEngine) loadChunk(L *lua.LState, src, name string) int {
 
 // luaChunkID is luaO_chunkid: how Lua 5.1 names a chunk in messages.
 func luaChunkID(source string, idSize int) string {
+	if i := strings.IndexByte(source, 0); i >= 0 {
+		source = source[:i] // a C string
+	}
 	switch {
 	case strings.HasPrefix(source, "="):
 		s := source[1:]

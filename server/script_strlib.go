@@ -104,7 +104,23 @@ func patchStringLib(L *lua.LState, str, tab *lua.LTable) {
 		str.RawSetString(name, &w)
 	}
 	str.RawSetString("format", L.NewFunction(luaStrFormat))
+	str.RawSetString("dump", L.NewFunction(luaStrDump))
 	tab.RawSetString("concat", L.NewFunction(luaTableConcat))
+}
+
+// luaStrDump is string.dump: a binary chunk, of which Redis's scripts can
+// do nothing but hold it (loadstring refuses binary chunks): Lua 5.1's
+// header and the function's source name.
+func luaStrDump(L *lua.LState) int {
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		luaArgError(L, 1, "dump", "function expected, got "+luaTypeName(L, 1))
+	}
+	if fn.IsG {
+		luaRaise(L, "unable to dump given function")
+	}
+	L.Push(lua.LString("\x1bLuaQ\x00\x01\x04\x08\x04\x08\x00@" + fn.Proto.SourceName + "\x00"))
+	return 1
 }
 
 // luaTableConcat is Lua 5.1's table.concat: the range is what was asked
