@@ -344,7 +344,7 @@ func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	c.srv.runScript(c, scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
+	c.srv.runScript(c, scriptCall{script: sc, args: args, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
 }
 
 // scriptAdmission is Redis's scriptPrepareForRun for scripts that declared
@@ -370,7 +370,8 @@ func (s *Server) scriptAdmission(flags scriptFlags, ro bool) string {
 type scriptCall struct {
 	script *luaScript // EVAL
 	fn     *luaFunction
-	name   string // "script: <name>" in errors: the SHA1 or the function's name
+	args   [][]byte // the command as sent (valid while it runs)
+	name   string   // "script: <name>" in errors: the SHA1 or the function's name
 	eval   bool
 	flags  scriptFlags
 	ro     bool
@@ -389,6 +390,8 @@ type scriptRun struct {
 	start  time.Duration           // monotonic()
 	gate   *execGate               // the caller's executor (busy.go)
 	busy   busyState
+	// the command, copied when the run turns busy (FUNCTION STATS)
+	cmdline atomic.Pointer[[]string]
 }
 
 // command runs one redis.call in the script's context: Redis's scriptCall

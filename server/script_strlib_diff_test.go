@@ -269,3 +269,26 @@ func TestRedisDiffLuaCjsonConfig(t *testing.T) {
 	}
 	runDiffScripts(t, []diffScript{{"cjson-config", steps}})
 }
+
+// TestRedisDiffScriptSandbox: what the sandbox shows of itself as Redis's
+// does: getmetatable of _G is a read-only table, of a library nil;
+// string.dump gives a binary chunk that loadstring refuses.
+func TestRedisDiffScriptSandbox(t *testing.T) {
+	var steps []diffStep
+	for _, b := range []string{
+		"return type(getmetatable(_G))",
+		"local g = getmetatable(_G) return {type(g.__index), type(g.__newindex), tostring(g.__metatable)}",
+		"local g = getmetatable(_G) g.__index = {}",
+		"return {type(getmetatable(cjson)), type(getmetatable(redis)), type(getmetatable(string))}",
+		"local m = getmetatable(_G) return rawequal(m, getmetatable(_G))",
+		"return getmetatable('').__index == string",
+		"return type(string.dump(function() return 1 end))",
+		"return string.sub(string.dump(function() return 1 end), 1, 5)",
+		"local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}",
+		"return {pcall(string.dump, string.len)}",
+		"return string.dump()",
+	} {
+		steps = append(steps, diffStep{args: []string{"EVAL", b, "0"}})
+	}
+	runDiffScripts(t, []diffScript{{"sandbox", steps}})
+}
