@@ -116,8 +116,9 @@ func newLuaEngine(s *Server) *luaEngine {
 	raw := L.Get(lua.GlobalsIndex).(*lua.LTable)
 
 	// Redis's own libraries.
-	// Numbers made strings as Lua 5.1 makes them (script_strlib.go).
-	patchStringLib(L, raw.RawGetString("string").(*lua.LTable), raw.RawGetString("table").(*lua.LTable))
+	// Numbers made strings, and strings numbers, as Lua 5.1 makes them
+	// (script_strlib.go).
+	patchLuaLibs(L, raw)
 	openLuaBit(L, raw)
 	openLuaCjson(L, raw)
 	openLuaStruct(L, raw)
@@ -310,9 +311,34 @@ func luaPcall(L *lua.LState) int {
 			obj = e
 		}
 	}
+	if m, ok := obj.(lua.LString); ok {
+		obj = lua.LString(quoteArgErrorName(string(m)))
+	}
 	L.Push(lua.LFalse)
 	L.Push(obj)
 	return 2
+}
+
+// quoteArgErrorName puts the function's name of gopher-lua's "bad argument
+// #1 to sub (...)" in quotes, as Lua 5.1's luaL_argerror words it.
+func quoteArgErrorName(msg string) string {
+	i := strings.Index(msg, "bad argument #")
+	if i < 0 {
+		return msg
+	}
+	j := i + len("bad argument #")
+	for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+		j++
+	}
+	if !strings.HasPrefix(msg[j:], " to ") || strings.HasPrefix(msg[j+4:], "'") {
+		return msg
+	}
+	j += 4
+	k := strings.Index(msg[j:], " (")
+	if k <= 0 || strings.ContainsAny(msg[j:j+k], " '") {
+		return msg
+	}
+	return msg[:j] + "'" + msg[j:j+k] + "'" + msg[j+k:]
 }
 
 // luaErrorHandler turns what a script raised into Redis's error table
@@ -327,7 +353,7 @@ func luaErrorHandler(L *lua.LState) int {
 		s := "nil"
 		switch x := v.(type) {
 		case lua.LString:
-			s = string(x)
+			s = quoteArgErrorName(string(x))
 		case lua.LNumber:
 			s = luaNumberString(float64(x))
 		default:
@@ -563,6 +589,15 @@ func redisLrand48() int32 {
 	return int32(luaRand48 >> 17)
 }
 
+// luaCheckInt is luaL_checkint: luaL_checknumber cast to a C int.
+func luaCheckInt(L *lua.LState, n int, fn string) int {
+	f := luaCheckNumber(L, n, fn)
+	if f != f || f >= 2147483648 || f < -2147483648 {
+		return math.MinInt32
+	}
+	return int(int32(f))
+}
+
 func luaMathRandom(L *lua.LState) int {
 	const maxR = 2147483647
 	r := float64(int64(redisLrand48())%maxR) / maxR
@@ -570,15 +605,15 @@ func luaMathRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := luaCheckInt(L, 1, "random")
 		if u < 1 {
-			L.ArgError(1, "interval is empty")
+			luaArgError(L, 1, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := luaCheckInt(L, 1, "random"), luaCheckInt(L, 2, "random")
 		if l > u {
-			L.ArgError(2, "interval is empty")
+			luaArgError(L, 2, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(floor(r*float64(u-l+1)) + float64(l)))
 	default:
@@ -588,7 +623,7 @@ func luaMathRandom(L *lua.LState) int {
 }
 
 func luaMathRandomSeed(L *lua.LState) int {
-	seed := int32(L.CheckInt(1))
+	seed := int32(luaCheckInt(L, 1, "randomseed"))
 	luaRand48 = uint64(uint32(seed))<<16 | 0x330E
 	return 0
 }

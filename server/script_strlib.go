@@ -70,42 +70,102 @@ func luaCheckNumber(L *lua.LState, n int, fn string) float64 {
 	return 0
 }
 
-// stringArgs lists, for each function of the string library, the arguments
-// Lua 5.1 reads as strings (a number there is converted as "%.14g").
-var stringArgs = map[string][]int{
-	"byte": {1}, "find": {1, 2}, "gmatch": {1, 2}, "gfind": {1, 2}, "gsub": {1, 2, 3},
-	"len": {1}, "lower": {1}, "match": {1, 2}, "rep": {1}, "reverse": {1},
-	"sub": {1}, "upper": {1},
+// luaLibArgs lists, for a function of a library, the arguments Lua 5.1
+// converts itself: strs are read as strings (a number there becomes
+// "%.14g"), nums as numbers (a numeric string there becomes its number:
+// string.sub(s, ARGV[1]) works, as in Redis, where gopher-lua's own
+// functions refuse a string). allNums: every argument is a number.
+type luaLibArgs struct {
+	strs, nums []int
+	allNums    bool
 }
 
-// patchStringLib gives the string library and table.concat Lua 5.1's
-// conversion of numbers to strings.
-func patchStringLib(L *lua.LState, str, tab *lua.LTable) {
-	for name, args := range stringArgs {
-		orig, ok := str.RawGetString(name).(*lua.LFunction)
-		if !ok || !orig.IsG {
-			continue
-		}
-		// A copy keeps the original's upvalues (gmatch's iterator).
-		w := *orig
-		g := orig.GFunction
-		w.GFunction = func(L *lua.LState) int {
-			top := L.GetTop()
-			for _, i := range args {
-				if i > top {
-					break
-				}
-				if n, ok := L.Get(i).(lua.LNumber); ok {
-					L.Replace(i, lua.LString(luaNumberString(float64(n))))
-				}
-			}
-			return g(L)
-		}
-		str.RawSetString(name, &w)
+var luaStringArgs = map[string]luaLibArgs{
+	"byte": {strs: []int{1}, nums: []int{2, 3}}, "char": {allNums: true},
+	"find": {strs: []int{1, 2}, nums: []int{3}}, "gmatch": {strs: []int{1, 2}}, "gfind": {strs: []int{1, 2}},
+	"gsub": {strs: []int{1, 2, 3}, nums: []int{4}}, "len": {strs: []int{1}}, "lower": {strs: []int{1}},
+	"match": {strs: []int{1, 2}, nums: []int{3}}, "rep": {strs: []int{1}, nums: []int{2}},
+	"reverse": {strs: []int{1}}, "sub": {strs: []int{1}, nums: []int{2, 3}}, "upper": {strs: []int{1}},
+}
+
+// luaTableArgs: table.insert's position is argument 2 only when a value
+// follows it (wrapLibFunc).
+var luaTableArgs = map[string]luaLibArgs{"insert": {nums: []int{2}}, "remove": {nums: []int{2}}}
+
+var luaBaseArgs = map[string]luaLibArgs{"unpack": {nums: []int{2, 3}}, "select": {nums: []int{1}}, "error": {nums: []int{2}}}
+
+// patchLuaLibs gives the libraries Lua 5.1's conversions between numbers
+// and strings: the string library, table.concat and string.format are
+// Lua 5.1's own (below), the other functions are wrapped (luaLibArgs).
+func patchLuaLibs(L *lua.LState, globals *lua.LTable) {
+	str := globals.RawGetString("string").(*lua.LTable)
+	tab := globals.RawGetString("table").(*lua.LTable)
+	math := globals.RawGetString("math").(*lua.LTable)
+	for name, a := range luaStringArgs {
+		wrapLibFunc(str, name, a)
 	}
+	for name, a := range luaTableArgs {
+		wrapLibFunc(tab, name, a)
+	}
+	for name, a := range luaBaseArgs {
+		wrapLibFunc(globals, name, a)
+	}
+	math.ForEach(func(k, v lua.LValue) {
+		if name, ok := k.(lua.LString); ok {
+			if _, isFn := v.(*lua.LFunction); isFn {
+				wrapLibFunc(math, string(name), luaLibArgs{allNums: true})
+			}
+		}
+	})
 	str.RawSetString("format", L.NewFunction(luaStrFormat))
 	str.RawSetString("dump", L.NewFunction(luaStrDump))
 	tab.RawSetString("concat", L.NewFunction(luaTableConcat))
+}
+
+// wrapLibFunc replaces t[name], a Go function, by one that converts its
+// arguments as a says first.
+func wrapLibFunc(t *lua.LTable, name string, a luaLibArgs) {
+	orig, ok := t.RawGetString(name).(*lua.LFunction)
+	if !ok || !orig.IsG {
+		return
+	}
+	// A copy keeps the original's upvalues (gmatch's iterator).
+	w := *orig
+	g := orig.GFunction
+	insert := t.RawGetString("insert") == orig && name == "insert"
+	w.GFunction = func(L *lua.LState) int {
+		top := L.GetTop()
+		for _, i := range a.strs {
+			if i > top {
+				break
+			}
+			if n, ok := L.Get(i).(lua.LNumber); ok {
+				L.Replace(i, lua.LString(luaNumberString(float64(n))))
+			}
+		}
+		if a.allNums {
+			for i := 1; i <= top; i++ {
+				luaNumArg(L, i)
+			}
+		}
+		for _, i := range a.nums {
+			if i > top || (insert && top < 3) {
+				break
+			}
+			luaNumArg(L, i)
+		}
+		return g(L)
+	}
+	t.RawSetString(name, &w)
+}
+
+// luaNumArg makes argument i a number when it is a string that reads as one.
+func luaNumArg(L *lua.LState, i int) {
+	if s, ok := L.Get(i).(lua.LString); ok {
+		if f, ok := luaStr2Number(string(s)); ok {
+			L.Replace(i, lua.LNumber(f))
+		}
+	}
 }
 
 // luaStrDump is string.dump: a binary chunk, of which Redis's scripts can

@@ -292,3 +292,36 @@ func TestRedisDiffScriptSandbox(t *testing.T) {
 	}
 	runDiffScripts(t, []diffScript{{"sandbox", steps}})
 }
+
+// TestRedisDiffLuaNumericStrings: where Lua 5.1 wants a number it takes a
+// string that reads as one (string.sub(s, ARGV[1]), math.random('3'),
+// unpack(t, '2')); gopher-lua's own functions refused it. And library
+// errors name the function in quotes.
+func TestRedisDiffLuaNumericStrings(t *testing.T) {
+	var steps []diffStep
+	for _, b := range []string{
+		"return math.floor('3.7')",
+		"math.randomseed('10') return tostring(math.random())",
+		"return math.random('3')",
+		"return {math.max('3', 2), math.fmod('7', '3'), math.ldexp('1', '3'), math.abs('-3')}",
+		"return {string.rep('x', '3'), string.sub('hello', '2', '3'), string.char('65', 66), ('x'):rep('2'), string.byte('abc', '2')}",
+		"return {string.find('hello', 'l', '4')}",
+		"return {string.gsub('aaa', 'a', 'b', '2')}",
+		"return #table.concat({1,2}, '-', '1', '2')",
+		"return {select('2', 'a', 'b'), select('#', 'a', 'b')}",
+		"return {unpack({1,2,3}, '2')}",
+		"local t = {} table.insert(t, '5') return {t[1], type(t[1])}",
+		"local t = {1,2} table.insert(t, '1', 'x') return t",
+		"local t = {1,2,3} table.remove(t, '1') return t",
+		"return string.sub('hello', ARGV[1], ARGV[2])",
+		"return math.random('x')",
+		"return math.random(0)",
+		"return string.sub('hello', 'x')",
+		"return math.sqrt('x')",
+		"return table.insert({}, 'x', 1)",
+		"return {pcall(function() return string.rep('x', {}) end)}",
+	} {
+		steps = append(steps, diffStep{args: []string{"EVAL", b, "0", "2", "4"}})
+	}
+	runDiffScripts(t, []diffScript{{"numeric strings", steps}})
+}
