@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -324,4 +325,61 @@ func TestRedisDiffLuaNumericStrings(t *testing.T) {
 		steps = append(steps, diffStep{args: []string{"EVAL", b, "0", "2", "4"}})
 	}
 	runDiffScripts(t, []diffScript{{"numeric strings", steps}})
+}
+
+// TestRedisDiffScriptErrorStats: INFO errorstats and commandstats count a
+// script's errors as Redis does: a command's error once (the script's reply
+// that carries it does not count it again: ignore_error_stats_update,
+// which scripts see), a command refused inside a script as a rejected
+// call, the errors a script makes (redis.error_reply, {err=...}, error()),
+// nested ones too, and a call that replied with one as failed.
+func TestRedisDiffScriptErrorStats(t *testing.T) {
+	c := func(args ...string) diffStep { return diffStep{args: args} }
+	eval := func(body string, rest ...string) diffStep {
+		return diffStep{args: append([]string{"EVAL", body}, rest...)}
+	}
+	// keep the lines of the section that name what the script ran
+	lines := func(prefixes ...string) func(string) string {
+		return func(reply string) string {
+			var out []string
+			for _, l := range strings.Split(reply, "\r\n") {
+				for _, p := range prefixes {
+					if strings.HasPrefix(l, p) {
+						// usec fields are timings
+						fs := strings.Split(l, ",")
+						var keep []string
+						for _, f := range fs {
+							if !strings.Contains(f, "usec") {
+								keep = append(keep, f)
+							}
+						}
+						out = append(out, strings.Join(keep, ","))
+					}
+				}
+			}
+			sort.Strings(out) // Redis lists them in its dict's order
+			return strings.Join(out, "\n")
+		}
+	}
+	runDiffScripts(t, []diffScript{{"error stats", []diffStep{
+		c("SET", "str", "abc"),
+		c("CONFIG", "RESETSTAT"),
+		eval("return redis.call('incr','str')", "0"),
+		eval("return redis.pcall('incr','str')", "0"),
+		eval("redis.pcall('incr','str') return 1", "0"),
+		eval("return redis.call('nosuchcmd')", "0"),
+		eval("return {1, redis.error_reply('INNER x')}", "0"),
+		eval("return {1, redis.pcall('incr', 'str')}", "0"),
+		eval("error('boom')", "0"),
+		{args: []string{"EVAL_RO", "return redis.call('set','x','y')", "1", "x"}},
+		eval("return redis.error_reply('MY_ERR_CODE custom msg')", "0"),
+		eval("return {err='My Error'}", "0"),
+		eval("return redis.error_reply('')", "0"),
+		eval("local t = redis.pcall('incr','str') local ks = {} for k, v in pairs(t) do ks[#ks+1] = k .. '=' .. tostring(v) end table.sort(ks) return ks", "0"),
+		eval("local t = redis.pcall('nosuch') local ks = {} for k, v in pairs(t) do ks[#ks+1] = k .. '=' .. tostring(v) end table.sort(ks) return ks", "0"),
+		eval("local t = redis.error_reply('X y') local ks = {} for k, v in pairs(t) do ks[#ks+1] = k .. '=' .. tostring(v) end table.sort(ks) return ks", "0"),
+		c("INFO", "errorstats").with(lines("errorstat_")),
+		c("INFO", "stats").with(lines("total_error_replies")),
+		c("INFO", "commandstats").with(lines("cmdstat_eval", "cmdstat_incr", "cmdstat_set:")),
+	}}})
 }
