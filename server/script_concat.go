@@ -42,16 +42,48 @@ var (
 const maxConcatArgs = 120
 
 // rewriteConcat replaces the concatenations of a chunk (in place).
-func rewriteConcat(stmts []ast.Stmt) {
+func rewriteConcat(stmts []ast.Stmt) error {
 	r := &concatRewriter{}
 	r.enterFunc()
 	r.stmts(stmts)
+	if r.deepLine != 0 {
+		return errTooDeep{r.deepLine}
+	}
+	return nil
 }
 
 // concatRewriter walks a chunk with its scopes, to name the operands the
 // way Lua 5.1 names them in errors (local, upvalue, global, field).
 type concatRewriter struct {
 	funcs [][][]string // per enclosing function, its blocks' locals
+	// depth is how deep the walk is in the syntax tree; deepLine, the line
+	// where it went past maxSyntaxDepth (the walk stops there)
+	depth, deepLine int
+}
+
+// maxSyntaxDepth bounds a chunk's nesting (expressions in expressions,
+// blocks in blocks, a chain of `..`): gopher-lua's compiler recurses once
+// per level, and a script nested a million levels deep (a few megabytes of
+// `not not not ...`) overflowed the goroutine's stack, which kills the
+// process. Lua 5.1 refuses more than 200 levels ("chunk has too many syntax
+// levels"), so no script Redis runs comes near it.
+const maxSyntaxDepth = 200000
+
+// errTooDeep is Lua's error for a chunk nested too deep.
+type errTooDeep struct{ line int }
+
+func (e errTooDeep) Error() string { return "chunk has too many syntax levels" }
+
+// enter counts one level down into the tree; false: too deep, stop.
+func (r *concatRewriter) enter(line int) bool {
+	r.depth++
+	if r.depth > maxSyntaxDepth || r.deepLine != 0 {
+		if r.deepLine == 0 {
+			r.deepLine = max(line, 1)
+		}
+		return false
+	}
+	return true
 }
 
 func (r *concatRewriter) enterFunc()  { r.funcs = append(r.funcs, [][]string{nil}) }
@@ -91,6 +123,14 @@ func (r *concatRewriter) block(stmts []ast.Stmt) {
 }
 
 func (r *concatRewriter) stmts(stmts []ast.Stmt) {
+	defer func() { r.depth-- }()
+	line := 0
+	if len(stmts) > 0 {
+		line = stmts[0].Line()
+	}
+	if !r.enter(line) {
+		return
+	}
 	for _, st := range stmts {
 		switch s := st.(type) {
 		case *ast.AssignStmt:
@@ -174,6 +214,10 @@ func (r *concatRewriter) function(f *ast.FunctionExpr, method bool) {
 }
 
 func (r *concatRewriter) expr(e ast.Expr) ast.Expr {
+	defer func() { r.depth-- }()
+	if !r.enter(e.Line()) {
+		return e
+	}
 	switch x := e.(type) {
 	case *ast.AttrGetExpr:
 		x.Object = r.expr(x.Object)
@@ -228,6 +272,12 @@ func (r *concatRewriter) concat(x *ast.StringConcatOpExpr) ast.Expr {
 		}
 		ops = append(ops, c.Lhs)
 		cur = c.Rhs
+	}
+	if len(ops) > maxSyntaxDepth { // each `..` is a level of Lua's parser
+		if r.deepLine == 0 {
+			r.deepLine = max(x.Line(), 1)
+		}
+		return x
 	}
 	for i, op := range ops {
 		ops[i] = r.expr(op)

@@ -12,6 +12,7 @@ package server
 import (
 	"context"
 	"crypto/sha1"
+	"fmt"
 	"encoding/hex"
 	"math"
 	"strings"
@@ -389,7 +390,14 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	rewriteConcat(chunk) // `..` as Lua 5.1's (script_concat.go)
+	// `..` as Lua 5.1's (script_concat.go), and no nesting deep enough to
+	// overflow the compiler's stack
+	if err := rewriteConcat(chunk); err != nil {
+		if d, ok := err.(errTooDeep); ok {
+			return nil, fmt.Errorf("%s:%d: %w", name, d.line, err)
+		}
+		return nil, err
+	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, err

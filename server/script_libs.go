@@ -112,6 +112,11 @@ type cjsonConfig struct {
 	precision                 int
 }
 
+// cjsonStackDepth is as deep as lua-cjson gets in Redis before its
+// lua_checkstack fails, whatever encode/decode_max_depth say: the decoder
+// refuses level 7999, the encoder level 7998.
+const cjsonStackDepth = 7998
+
 func newCjsonConfig() *cjsonConfig {
 	return &cjsonConfig{sparseRatio: 2, sparseSafe: 10, encodeDepth: 1000, decodeDepth: 1000,
 		decodeInvalid: true, keepBuffer: true, precision: 14}
@@ -299,7 +304,8 @@ func (cfg *cjsonConfig) encode(sb *strings.Builder, v lua.LValue, depth int) str
 		return "Cannot serialise userdata: type not supported"
 	case *lua.LTable:
 		depth++
-		if depth > cfg.encodeDepth {
+		// past 7997 levels Redis's Lua stack runs out whatever the setting
+		if depth > cfg.encodeDepth || depth >= cjsonStackDepth {
 			return "Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")"
 		}
 		n, isArray := cjsonArrayLen(x)
@@ -479,7 +485,7 @@ func (d *cjsonDecoder) value(depth int) lua.LValue {
 	}
 	// json_decode_descend: an object or array one level deeper than
 	// decode_max_depth is refused where it opens
-	if c := d.s[d.i]; (c == '{' || c == '[') && depth+1 > d.cfg.decodeDepth {
+	if c := d.s[d.i]; (c == '{' || c == '[') && (depth+1 > d.cfg.decodeDepth || depth+1 > cjsonStackDepth) {
 		d.err = "Found too many nested data structures (" + strconv.Itoa(depth+1) + ") at character " + strconv.Itoa(d.i+1)
 		return lua.LNil
 	}
@@ -1083,7 +1089,14 @@ type msgpackDecoder struct {
 	s   string
 	i   int
 	bad bool
+	// overflow: nested deeper than Redis's Lua stack lets lua-cmsgpack go
+	// (the function that ran out, for the error)
+	overflow string
 }
+
+// msgpackMaxDepth is where lua-cmsgpack's lua_checkstack fails in Redis:
+// a container 3999 levels down.
+const msgpackMaxDepth = 3999
 
 func (d *msgpackDecoder) need(n int) bool {
 	if d.i+n > len(d.s) {
@@ -1106,7 +1119,7 @@ func (d *msgpackDecoder) uint(n int) uint64 {
 }
 
 func (d *msgpackDecoder) value(depth int) lua.LValue {
-	if !d.need(1) || depth > 1000 {
+	if !d.need(1) {
 		d.bad = true
 		return lua.LNil
 	}
@@ -1121,6 +1134,10 @@ func (d *msgpackDecoder) value(depth int) lua.LValue {
 		return lua.LString(s)
 	}
 	arr := func(n int) lua.LValue {
+		if depth >= msgpackMaxDepth {
+			d.bad, d.overflow = true, "mp_decode_to_lua_array"
+			return lua.LNil
+		}
 		t := d.L.CreateTable(min(n, 1024), 0)
 		for k := 1; k <= n && !d.bad; k++ {
 			t.RawSetInt(k, d.value(depth+1))
@@ -1128,6 +1145,10 @@ func (d *msgpackDecoder) value(depth int) lua.LValue {
 		return t
 	}
 	mp := func(n int) lua.LValue {
+		if depth >= msgpackMaxDepth {
+			d.bad, d.overflow = true, "mp_decode_to_lua_hash"
+			return lua.LNil
+		}
 		t := d.L.CreateTable(0, min(n, 1024))
 		for k := 0; k < n && !d.bad; k++ {
 			key := d.value(depth + 1)
@@ -1207,6 +1228,9 @@ func msgpackUnpack(L *lua.LState, s string, limit, offset int, withOffset bool) 
 	var vals []lua.LValue
 	for d.i < len(d.s) && (limit == 0 || len(vals) < limit) {
 		v := d.value(0)
+		if d.overflow != "" {
+			luaRaise(L, "stack overflow (in function %s)", d.overflow)
+		}
 		if d.bad {
 			L.RaiseError("Missing bytes in input.")
 		}

@@ -383,3 +383,31 @@ func TestRedisDiffScriptErrorStats(t *testing.T) {
 		c("INFO", "commandstats").with(lines("cmdstat_eval", "cmdstat_incr", "cmdstat_set:")),
 	}}})
 }
+
+// TestRedisDiffLuaNestingLimits: a chunk nested too deep is refused at
+// compile time (Lua's "chunk has too many syntax levels"; gopher-lua's
+// compiler overflowed the goroutine's stack on a few megabytes of
+// `not not ...`, killing the server), and cjson and cmsgpack stop where
+// Redis's Lua stack stops them whatever their settings.
+func TestRedisDiffLuaNestingLimits(t *testing.T) {
+	eval := func(body string) diffStep { return diffStep{args: []string{"EVAL", body, "0"}} }
+	// (Lua 5.1 refuses past 200 levels; fastcache past maxSyntaxDepth,
+	// where its compiler's stack is still far from its limit)
+	n := maxSyntaxDepth + 1000
+	steps := []diffStep{
+		eval("return " + strings.Repeat("not ", n) + "1"),
+		eval("return " + strings.Repeat("1 + (", n) + "1" + strings.Repeat(")", n)),
+		eval("return " + strings.Repeat("'a' .. ", n) + "'b'"),
+		eval("return " + strings.Repeat("{", n) + strings.Repeat("}", n)),
+	}
+	for _, n := range []int{7990, 7999} {
+		steps = append(steps, eval(fmt.Sprintf("cjson.decode_max_depth(1000000) local ok, e = pcall(cjson.decode, string.rep('[', %d) .. string.rep(']', %d)) cjson.decode_max_depth(1000) return {tostring(ok), type(e) == 'table' and 'table' or e}", n, n)))
+	}
+	for _, n := range []int{7996, 7997} {
+		steps = append(steps, eval(fmt.Sprintf("cjson.encode_max_depth(1000000) local t = {} local c = t for i = 1, %d do c[1] = {} c = c[1] end local ok, e = pcall(cjson.encode, t) cjson.encode_max_depth(1000) return {tostring(ok), #e}", n)))
+	}
+	for _, n := range []int{3999, 4000} {
+		steps = append(steps, eval(fmt.Sprintf("local ok, e = pcall(cmsgpack.unpack, string.rep(string.char(0x91), %d) .. string.char(1)) return {tostring(ok), type(e) == 'table' and 'table' or e}", n)))
+	}
+	runDiffScripts(t, []diffScript{{"nesting", steps}})
+}

@@ -1012,3 +1012,23 @@ func TestScriptBusyInPipeline(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptDeepNestingDoesNotCrash: a script nested two million levels
+// deep (8 MB of `not not ...`) is refused, and the server still answers;
+// gopher-lua's recursive compiler overflowed the goroutine's stack on it,
+// a fatal error that ended the process.
+func TestScriptDeepNestingDoesNotCrash(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	for _, body := range []string{
+		"return " + strings.Repeat("not ", 2_000_000) + "1",
+	} {
+		rc.conn.SetDeadline(time.Now().Add(120 * time.Second))
+		if got := rc.do("EVAL", body, "0"); got != "-ERR Error compiling script (new function): user_script:1: chunk has too many syntax levels\r\n" {
+			t.Fatalf("EVAL of %d bytes nested: %q", len(body), trunc(got))
+		}
+	}
+	if got := rc.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after: %q", got)
+	}
+}
