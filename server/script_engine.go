@@ -12,8 +12,8 @@ package server
 import (
 	"context"
 	"crypto/sha1"
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
