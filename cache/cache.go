@@ -315,6 +315,15 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	return nil
 }
 
+// EvictIfNeeded evicts down to maxmemory, as Redis does before every
+// command (CheckWrite does it for writes); ErrOOM: it could not.
+func (c *Cache) EvictIfNeeded() error {
+	if max := c.maxMemory.Load(); max > 0 && !c.readOnly.Load() && c.UsedMemory() > max {
+		return c.evict(max)
+	}
+	return nil
+}
+
 // LastLSN is the sequence number of the last record assigned.
 func (c *Cache) LastLSN() uint64 { return c.wal.Load().LastLSN() }
 

@@ -81,13 +81,17 @@ func (c *Cache) evict(max int64) error {
 	var pool evictPool
 	failures := 0
 	for c.UsedMemory() > max {
-		// refill the pool from a few random shards
-		for i := 0; i < 4; i++ {
-			si := rand.IntN(len(c.shards))
+		// refill the pool from a few shards that have keys, from a random
+		// one on (random picks alone miss the few keys of a small
+		// dataset among many shards, and the write failed with OOM)
+		start, sampled := rand.IntN(len(c.shards)), 0
+		for i := 0; i < len(c.shards) && sampled < 4; i++ {
+			si := (start + i) % len(c.shards)
 			s := c.shards[si]
 			if s.Keys() == 0 {
 				continue
 			}
+			sampled++
 			s.Lock()
 			for db := 0; db < s.Databases(); db++ {
 				d := s.DB(db)

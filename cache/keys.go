@@ -414,7 +414,7 @@ func (k Keyspace) DBSize() int64 { return k.c.DBSize(k.db) }
 func (c *Cache) Watch(db int, key []byte, w *shard.Watch) {
 	s := c.shardOf(key).DB(db)
 	s.Lock()
-	s.AddWatch(key, w)
+	s.AddWatch(key, w, shard.Now())
 	s.Unlock()
 }
 

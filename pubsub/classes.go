@@ -25,6 +25,10 @@ const (
 	// signals to WATCH and CLIENT TRACKING without a keyspace event
 	// (PFCOUNT storing the cardinality it computed).
 	Modified
+	// Tracked is no change and never published: a key a tracking client
+	// read inside a transaction, reported in order with its changes
+	// (server/tracking.go).
+	Tracked
 
 	// All is A: every class but m and n.
 	All = Generic | String | List | Set | Hash | ZSet | Expired | Evicted | Stream | Module

@@ -229,6 +229,28 @@ func configSet(c *Client, args [][]byte) {
 		c.reply.Error(msg)
 		return
 	}
+	for i := 0; i < len(pairs); i += 2 {
+		if strings.EqualFold(pairs[i], "tracking-table-max-keys") {
+			// a lower limit applies at once (Redis: its next cron)
+			if max := c.srv.cfg.TrackingTableMaxKeys(); max > 0 && c.srv.psrv.trk.nkeys.Load() > max {
+				c.srv.trackingLimit(nil, max)
+			}
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		if strings.EqualFold(pairs[i], "maxmemory") {
+			// A limit under the memory in use evicts at once, as Redis
+			// does, not at the next write (after EXEC: its commands hold
+			// every shard).
+			evict := func() { _ = c.srv.cache.CheckWrite(true) }
+			if c.ks.InTx() {
+				c.afterExec(evict)
+			} else {
+				evict()
+			}
+			break
+		}
+	}
 	c.reply.OK()
 }
 

@@ -68,6 +68,9 @@ type Client struct {
 	// CLIENT REPLY (pause.go): replies dropped from now on, for this
 	// command, for the next one.
 	replyOff, replySkip, replySkipNext bool
+	// replyPushed: the command's reply is (un)subscribe confirmations,
+	// which CLIENT REPLY OFF and SKIP do not drop (as Redis's pushes)
+	replyPushed bool
 	// postponed: exec met a CLIENT PAUSE; the command runs when it ends.
 	postponed bool
 	// pausePostponed: counted among the clients a pause holds (pause.go)

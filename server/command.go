@@ -26,6 +26,7 @@ const (
 	flagPubSub                        // pub/sub (COMMAND INFO "pubsub", ACL @pubsub)
 	flagBlocking                      // may block the client (BLPOP, BZPOPMIN, XREAD ...; blocking.go)
 	flagSkipMonitor                   // not fed to MONITOR by the dispatcher: EVAL and FCALL feed themselves first (monitor.go)
+	flagScriptRO                      // EVAL_RO, EVALSHA_RO, FCALL_RO: read-only, but client tracking follows what their script runs
 )
 
 // Command is one entry of the command table.

@@ -9,11 +9,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"hash/crc64"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -111,8 +114,12 @@ func init() {
 		fnCmd("fcall_ro", -3, "7.0.0", "Invokes a read-only function.", func(c *Client, a [][]byte) { fcall(c, a, true) }),
 		function,
 	)
-	commands["fcall_ro"].Flags |= flagReadOnly
+	commands["fcall_ro"].Flags |= flagReadOnly | flagScriptRO
 }
+
+// fnKey is a function's key in the server's map of functions: Redis's is
+// case-insensitive (FCALL TEST runs test); a library's own map is not.
+func fnKey(name []byte) string { return strings.ToLower(string(name)) }
 
 func fcall(c *Client, args [][]byte, ro bool) {
 	s := c.srv
@@ -123,14 +130,18 @@ func fcall(c *Client, args [][]byte, ro bool) {
 		f = l.fn
 	} else {
 		s.scr.runMu.Lock()
-		f = s.scr.fn.funcs[string(args[1])]
+		f = s.scr.fn.funcs[fnKey(args[1])]
 		if f != nil {
-			s.scr.fn.last.Store(&fnLookup{gen: s.scr.fn.gen.Load(), name: f.name, fn: f})
+			s.scr.fn.last.Store(&fnLookup{gen: s.scr.fn.gen.Load(), name: string(args[1]), fn: f})
 		}
 		s.scr.runMu.Unlock()
 	}
 	if f == nil {
 		c.reply.Error("ERR Function not found")
+		return
+	}
+	if _, ok := parseInt64(args[2]); !ok {
+		c.reply.Error("ERR Bad number of keys provided") // FCALL's own text
 		return
 	}
 	numkeys, ok := parseScriptNumKeys(c, args)
@@ -141,7 +152,7 @@ func fcall(c *Client, args [][]byte, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	s.runScript(c, scriptCall{fn: f, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
+	s.runScript(c, scriptCall{fn: f, args: args, name: f.name, flags: f.flags, ro: ro}, args[3:3+numkeys], args[3+numkeys:])
 }
 
 // validName is Redis's rule for library and function names.
@@ -174,13 +185,17 @@ func parseLibraryHeader(code string) (name, body, msg string) {
 	if !strings.EqualFold(engine, "lua") {
 		return "", "", "ERR Engine '" + engine + "' not found"
 	}
+	given := false
 	for _, p := range parts[1:] {
-		if !strings.HasPrefix(p, "name=") {
+		if len(p) < 5 || !strings.EqualFold(p[:5], "name=") {
 			return "", "", "ERR Invalid metadata value given: " + p
 		}
-		name = p[len("name="):]
+		if given {
+			return "", "", "ERR Invalid metadata value, name argument was given multiple times"
+		}
+		name, given = p[len("name="):], true
 	}
-	if name == "" && !strings.Contains(code[:end], "name=") {
+	if !given {
 		return "", "", "ERR Library name was not given"
 	}
 	if !validFunctionName(name) {
@@ -189,9 +204,27 @@ func parseLibraryHeader(code string) (name, body, msg string) {
 	return name, "--" + strings.Repeat(" ", max(end-2, 0)) + code[end:], ""
 }
 
+// functionLoadTimeout bounds FUNCTION LOAD's run of a library's code
+// (Redis's LOAD_TIMEOUT_MS): it only registers functions.
+const functionLoadTimeout = 500 * time.Millisecond
+
+// errLoadTimeout is what stops a library's code that runs too long.
+var errLoadTimeout = errors.New("FUNCTION LOAD timeout")
+
+// loadTimeoutCtx stops the load's Lua at its deadline with errLoadTimeout.
+type loadTimeoutCtx struct{ context.Context }
+
+func (c loadTimeoutCtx) Err() error {
+	if c.Context.Err() != nil {
+		return errLoadTimeout
+	}
+	return nil
+}
+
 // compileLibrary runs a library's code in the functions engine and returns
-// what it registered (runMu held).
-func (s *Server) compileLibrary(code string) (*luaLibrary, string) {
+// what it registered (runMu held); a run longer than timeout (0: none, for
+// FUNCTION RESTORE and the log's replay, as Redis's) fails.
+func (s *Server) compileLibrary(code string, timeout time.Duration) (*luaLibrary, string) {
 	name, body, msg := parseLibraryHeader(code)
 	if msg != "" {
 		return nil, msg
@@ -207,10 +240,22 @@ func (s *Server) compileLibrary(code string) (*luaLibrary, string) {
 	e.loading = ld
 	fn := L.NewFunctionFromProto(proto)
 	fn.Env = e.loadEnv()
+	e.rearm() // a FUNCTION KILL of the engine's last run must not stop this load
+	var expired func() bool
+	if timeout > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		defer L.SetContext(e.ctx)
+		L.SetContext(loadTimeoutCtx{ctx})
+		expired = func() bool { return ctx.Err() != nil }
+	}
 	L.Push(fn)
 	perr := L.PCall(0, 0, e.errh)
 	e.loading = nil
 	L.SetTop(0)
+	if perr != nil && expired != nil && expired() {
+		return nil, "ERR Error registering functions: ERR FUNCTION LOAD timeout"
+	}
 	if perr != nil {
 		msg := "execution failure"
 		if ae, ok := perr.(*lua.ApiError); ok {
@@ -240,7 +285,7 @@ func (e *luaEngine) loadEnv() *lua.LTable {
 	r := L.NewTable()
 	full := e.globals.RawGetString("redis").(*lua.LTable)
 	fullRaw := full.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable)
-	for _, k := range []string{"log", "setresp", "REDIS_VERSION", "REDIS_VERSION_NUM", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"} {
+	for _, k := range []string{"log", "REDIS_VERSION", "REDIS_VERSION_NUM", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"} {
 		r.RawSetString(k, fullRaw.RawGetString(k))
 	}
 	r.RawSetString("register_function", L.NewFunction(e.registerFunction))
@@ -250,10 +295,26 @@ func (e *luaEngine) loadEnv() *lua.LTable {
 		return 0
 	}))
 	L.SetMetatable(r, mt)
+	// What the library's code reads is looked up when read, as Redis
+	// swaps its globals' __index for the load: while it loads, `redis`
+	// (the part above) is its only global, as in Redis 7.0; a function
+	// the code defines (a local helper its registered functions call)
+	// sees every global and the full redis API once the load is over.
+	restricted := e.readOnly(r)
 	g := L.NewTable()
-	g.RawSetString("redis", e.readOnly(r))
 	gm := L.NewTable()
-	gm.RawSetString("__index", e.env)
+	gm.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		k := L.Get(2)
+		switch {
+		case e.loading == nil:
+			L.Push(L.GetTable(e.env, k))
+		case k == lua.LString("redis"):
+			L.Push(restricted)
+		default:
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
+		}
+		return 1
+	}))
 	gm.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("Attempt to modify a readonly table")
 		return 0
@@ -356,7 +417,8 @@ func (e *luaEngine) registerFunction(L *lua.LState) int {
 		return raise(L, "wrong number of arguments to redis.register_function")
 	}
 	if !validFunctionName(name) {
-		return raise(L, "Function names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+		// (Redis 7.0 words it so, for a function's name)
+		return raise(L, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
 	}
 	if ld.lib.funcs[name] != nil {
 		return raise(L, "Function already exists in the library")
@@ -373,7 +435,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 		return "ERR Library '" + lib.name + "' already exists"
 	}
 	for name := range lib.funcs {
-		if other := f.funcs[name]; other != nil && other.lib != old {
+		if other := f.funcs[fnKey([]byte(name))]; other != nil && other.lib != old {
 			return "ERR Function " + name + " already exists"
 		}
 	}
@@ -382,7 +444,7 @@ func (f *functions) install(lib *luaLibrary, replace bool) string {
 	}
 	f.libs[lib.name] = lib
 	for name, fn := range lib.funcs {
-		f.funcs[name] = fn
+		f.funcs[fnKey([]byte(name))] = fn
 	}
 	f.gen.Add(1)
 	f.bytes.Add(int64(len(lib.name) + len(lib.code)))
@@ -397,7 +459,9 @@ func (f *functions) remove(name string) bool {
 		return false
 	}
 	for n := range lib.funcs {
-		delete(f.funcs, n)
+		if k := fnKey([]byte(n)); f.funcs[k] != nil && f.funcs[k].lib == lib {
+			delete(f.funcs, k)
+		}
 	}
 	f.gen.Add(1)
 	delete(f.libs, name)
@@ -458,7 +522,7 @@ func functionLoad(c *Client, args [][]byte) {
 	s := c.srv
 	var name, msg string
 	s.functionsChange(c, func(ks cache.Keyspace) {
-		lib, m := s.compileLibrary(string(code))
+		lib, m := s.compileLibrary(string(code), functionLoadTimeout)
 		if lib == nil {
 			msg = m
 			return
@@ -532,12 +596,16 @@ func functionList(c *Client, args [][]byte) {
 		switch {
 		case eqFold(args[i], "withcode"):
 			if withCode {
-				c.reply.Error("ERR Unknown argument withcode")
+				c.reply.Error("ERR Unknown argument " + string(args[i]))
 				return
 			}
 			withCode = true
 		case eqFold(args[i], "libraryname"):
-			if pattern != nil || i+1 >= len(args) {
+			if pattern != nil { // given again: Redis no longer takes it as the option
+				c.reply.Error("ERR Unknown argument " + string(args[i]))
+				return
+			}
+			if i+1 >= len(args) {
 				c.reply.Error("ERR library name argument was not given")
 				return
 			}
@@ -712,7 +780,7 @@ func functionRestore(c *Client, args [][]byte) {
 		// Compile everything first: a bad library changes nothing.
 		var libs []*luaLibrary
 		for _, code := range codes {
-			lib, m := s.compileLibrary(code)
+			lib, m := s.compileLibrary(code, 0)
 			if lib == nil {
 				msg = m
 				return
@@ -748,7 +816,7 @@ func functionRestore(c *Client, args [][]byte) {
 			}
 			for _, l := range libs {
 				for fn := range l.funcs {
-					if other := s.scr.fn.funcs[fn]; other != nil && !seen[other.lib.name] {
+					if other := s.scr.fn.funcs[fnKey([]byte(fn))]; other != nil && !seen[other.lib.name] {
 						msg = "ERR Function " + fn + " already exists"
 						return
 					}
@@ -786,8 +854,15 @@ func functionStats(c *Client, args [][]byte) {
 		c.reply.BulkString("name")
 		c.reply.BulkString(r.call.name)
 		c.reply.BulkString("command")
-		c.reply.Array(1)
-		c.reply.BulkString("fcall")
+		if cl := r.cmdline.Load(); cl != nil {
+			c.reply.Array(len(*cl))
+			for _, a := range *cl {
+				c.reply.BulkString(a)
+			}
+		} else {
+			c.reply.Array(1)
+			c.reply.BulkString("fcall")
+		}
 		c.reply.BulkString("duration_ms")
 		c.reply.Int((monotonic() - r.start).Milliseconds())
 	} else {

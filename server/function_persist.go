@@ -41,7 +41,7 @@ func (s *Server) applyFunctionRecord(r *persistence.Record) {
 	switch {
 	case r.Op == persistence.OpFunctionLoad && len(items) == 2:
 		name, code := items[0], items[1]
-		lib, msg := s.compileLibrary(code)
+		lib, msg := s.compileLibrary(code, 0)
 		if lib == nil {
 			s.log.Error().Str("library", name).Str("error", msg).Msg("a logged function library does not load; skipped")
 			return

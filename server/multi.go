@@ -122,8 +122,11 @@ func cmdExec(c *Client, args [][]byte) {
 		}
 		return false
 	}
+	// Time stands still while EXEC runs, as in Redis (its commands see the
+	// clock of its start): a key does not expire between two of them.
+	now := c.nowMs
 	ok := c.srv.cache.Atomic(abort, func(ks cache.Keyspace) {
-		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
+		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c).WithClock(&now)
 		c.reply.Array(len(c.queued))
 		for _, q := range c.queued {
 			if c.aclExecAllowed(q.cmd, q.args) { // the rules may have changed since MULTI

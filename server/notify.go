@@ -43,7 +43,7 @@ func (s *Server) wantedEvents() pubsub.Class {
 		want = n &^ (pubsub.Keyspace | pubsub.Keyevent)
 	}
 	if s.psrv.trackingActive() {
-		want |= trackingClasses
+		want |= trackingClasses | pubsub.Tracked
 	}
 	return want
 }

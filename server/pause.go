@@ -298,10 +298,11 @@ func clientReply(c *Client, args [][]byte) {
 }
 
 // replyRules applies CLIENT REPLY after a command whose reply starts at
-// mark: dropped while replies are off or skipped; a SKIP covers the next
-// command.
+// mark: dropped while replies are off or skipped, unless it is the
+// confirmations of SUBSCRIBE and its kin, which Redis sends whatever the
+// reply mode (a subscriber waits for them); a SKIP covers the next command.
 func (c *Client) replyRules(mark int) {
-	if c.replyOff || c.replySkip {
+	if (c.replyOff || c.replySkip) && !c.replyPushed {
 		if c.reply.Len() > mark {
 			c.reply.Truncate(mark)
 		}

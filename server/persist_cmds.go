@@ -16,7 +16,7 @@ type Snapshots interface {
 
 func init() {
 	register(
-		&Command{Name: "save", Arity: 1, Flags: flagAdmin, Group: "server", Since: "1.0.0",
+		&Command{Name: "save", Arity: 1, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "1.0.0",
 			Summary: "Synchronously saves the database(s) to disk.", Handler: cmdSave},
 		&Command{Name: "bgsave", Arity: -1, Flags: flagAdmin, Group: "server", Since: "1.0.0",
 			Summary: "Asynchronously saves the database(s) to disk.", Handler: cmdBGSave},
@@ -26,6 +26,11 @@ func init() {
 }
 
 func cmdSave(c *Client, args [][]byte) {
+	if c.multi { // Redis's no-multi flag: the transaction fails
+		c.rejectInMulti()
+		c.reply.Error("ERR Command not allowed inside a transaction")
+		return
+	}
 	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")

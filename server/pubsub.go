@@ -203,6 +203,7 @@ func errSubscribedMode(cmd *Command, args [][]byte) string {
 // RESP2, a push frame in RESP3. name nil is a null (UNSUBSCRIBE with no
 // subscription).
 func (c *Client) replySubscription(kind string, name []byte, count int) {
+	c.replyPushed = true
 	if c.reply.proto >= 3 {
 		c.reply.b = pubsub.AppendHeader(c.reply.b, '>', 3)
 	} else {

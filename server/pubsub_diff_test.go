@@ -14,7 +14,7 @@ import (
 // byte.
 
 // psStep sends args on connection on (none: only reads) and reads n
-// replies or messages from it (n 0 means 1 when args are given).
+// replies or messages from it (n 0 means 1 when args are given, -1 none).
 type psStep struct {
 	on    int
 	args  []string // "$ID<n>" stands for the id of connection n on each server
@@ -72,6 +72,7 @@ func runPubSubDiff(t *testing.T, fcAddr, redisAddr string, conns int, steps []ps
 		if n == 0 && st.args != nil {
 			n = 1
 		}
+		n = max(n, 0) // -1: nothing to read (CLIENT REPLY OFF)
 		if st.sleep > 0 {
 			time.Sleep(st.sleep)
 		}
@@ -139,6 +140,51 @@ func TestPubSubRedisDiff(t *testing.T) {
 		conns int
 		steps []psStep
 	}{
+		// CLIENT REPLY OFF drops replies, not the confirmations of
+		// (un)subscribing nor the messages (a subscriber waits for them):
+		// Redis's "PubSub messages with CLIENT REPLY OFF"
+		{"client reply off", 2, []psStep{
+			cn(0, -1, "CLIENT", "REPLY", "OFF"),
+			c(0, "SUBSCRIBE", "channel"),
+			c(0, "PSUBSCRIBE", "ch*"),
+			c(1, "PUBLISH", "channel", "hello"),
+			read(0, 2),
+			cn(0, -1, "PING"),
+			c(0, "UNSUBSCRIBE"),
+			c(0, "PUNSUBSCRIBE", "ch*"),
+			cn(0, -1, "CLIENT", "REPLY", "SKIP"),
+			cn(0, -1, "SET", "k", "v"),
+			c(0, "CLIENT", "REPLY", "ON"),
+			c(0, "HELLO", "3").norm1(func(string) string { return "" }),
+			cn(0, -1, "CLIENT", "REPLY", "OFF"),
+			c(0, "SUBSCRIBE", "channel"),
+			c(1, "PUBLISH", "channel", "hello"),
+			read(0, 1),
+			c(0, "UNSUBSCRIBE", "channel"),
+			cn(0, -1, "GET", "k"),
+			c(0, "CLIENT", "REPLY", "ON"),
+		}},
+		// CONFIG SET maxmemory under the memory in use evicts at once
+		// (pubsub.tcl "Keyspace notifications: evicted events"), also
+		// from EXEC.
+		{"evicted on config set maxmemory", 2, []psStep{
+			c(0, "CONFIG", "SET", "notify-keyspace-events", "Ee"),
+			c(0, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+			c(0, "FLUSHALL"),
+			c(1, "PSUBSCRIBE", "*"),
+			c(0, "SET", "foo", "bar"),
+			c(0, "CONFIG", "SET", "maxmemory", "1"),
+			read(1, 1),
+			c(0, "CONFIG", "SET", "maxmemory", "0"),
+			c(0, "SET", "foo", "bar"),
+			c(0, "MULTI"),
+			c(0, "CONFIG", "SET", "maxmemory", "1"),
+			c(0, "EXEC"),
+			read(1, 1),
+			c(0, "CONFIG", "SET", "maxmemory", "0"),
+			c(0, "CONFIG", "SET", "maxmemory-policy", "noeviction"),
+			c(0, "CONFIG", "SET", "notify-keyspace-events", ""),
+		}},
 		{"resp2 channels", 3, []psStep{
 			c(0, "PUBSUB", "NUMSUB"),
 			c(0, "PUBSUB", "NUMPAT"),
@@ -326,6 +372,31 @@ func TestTrackingRedisDiff(t *testing.T) {
 		conns int
 		steps []psStep
 	}{
+		// A script that runs a read-only command makes its caller track
+		// the keys it declared (not those it read); EVAL_RO and FCALL_RO
+		// are no reads by themselves (tracking.tcl "Tracking only occurs
+		// for scripts when a command calls a read-only command").
+		{"scripts track their declared keys", 2, []psStep{
+			c(1, "FLUSHALL"),
+			c(0, "HELLO", "3").norm1(diffHello),
+			c(0, "CLIENT", "TRACKING", "ON"),
+			c(0, "EVAL", "redis.call('set', 'key3{t}', 'bar')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "1", "key1{t}", "1"),
+			c(0, "EVAL", "redis.call('get', 'key3{t}')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "2", "key1{t}", "2", "key3{t}", "x"),
+			read(0, 2),
+			c(0, "EVAL_RO", "redis.call('ping')", "2", "key1{t}", "key2{t}"),
+			c(1, "MSET", "key2{t}", "2", "key1{t}", "2"),
+			c(0, "EVAL_RO", "return redis.call('get', 'key8{t}')", "1", "key9{t}"),
+			c(1, "MSET", "key8{t}", "2", "key9{t}", "2"),
+			read(0, 1),
+			c(0, "FUNCTION", "LOAD", "REPLACE", "#!lua name=tl\nredis.register_function('tg', function(k, a) return redis.call('get', 'key5{t}') end)"),
+			c(0, "FCALL", "tg", "1", "key6{t}"),
+			c(1, "MSET", "key5{t}", "2", "key6{t}", "2"),
+			read(0, 1),
+			c(0, "PING"),
+			c(0, "CLIENT", "TRACKING", "OFF"),
+		}},
 		{"resp3 default", 3, []psStep{
 			c(2, "FLUSHALL"),
 			c(0, "HELLO", "3").norm1(diffHello),
@@ -512,5 +583,69 @@ func TestTrackingBrokenRedirectRedisDiff(t *testing.T) {
 		psStep{on: 0, n: 1, ids: true}, // tracking-redir-broken
 		psStep{on: 0, args: []string{"CLIENT", "TRACKINGINFO"}, ids: true},
 		c(2, "CLIENT", "TRACKING", "ON", "REDIRECT", "$ID1"),
+	})
+}
+
+// TestTrackingLazyExpiryRedisDiff: a key that expires while a client's
+// command runs is the server's change, so NOLOOP does not hide its
+// invalidation; and time stands still in EXEC: a key set there with PX 1 is
+// still read after a DEBUG SLEEP (tracking.tcl "Tracking gets notification
+// of lazy expired keys").
+func TestTrackingLazyExpiryRedisDiff(t *testing.T) {
+	redisAddr := diffRedisServer(t, "--enable-debug-command", "yes")
+	fc := startServer(t, "enable-debug-command", "yes")
+	c := func(on int, args ...string) psStep { return psStep{on: on, args: args} }
+	read := func(on, n int) psStep { return psStep{on: on, n: n} }
+	after := func(d time.Duration, on int, args ...string) psStep { return psStep{on: on, args: args, sleep: d} }
+	runPubSubDiff(t, fc.addr, redisAddr, 2, []psStep{
+		c(0, "FLUSHALL"),
+		c(1, "SUBSCRIBE", "__redis__:invalidate"),
+		c(0, "CLIENT", "TRACKING", "ON", "BCAST", "REDIRECT", "$ID1", "NOLOOP"),
+		c(0, "SET", "q", "v", "PX", "1"),
+		after(20*time.Millisecond, 0, "MULTI"),
+		c(0, "GET", "q"),
+		c(0, "EXEC"),
+		read(1, 1),
+		c(0, "SET", "q2", "v", "PX", "1"),
+		after(20*time.Millisecond, 0, "EVAL", "return redis.call('get', KEYS[1])", "1", "q2"),
+		read(1, 1),
+		c(0, "MULTI"),
+		c(0, "SET", "mykey{t}", "myval", "PX", "1"),
+		c(0, "SET", "mykeyotherkey{t}", "myval"),
+		c(0, "DEBUG", "SLEEP", "0.05"),
+		c(0, "GET", "mykey{t}"),
+		c(0, "EXEC"),
+		after(20*time.Millisecond, 0, "GET", "mykey{t}"),
+		read(1, 1),
+		c(0, "CLIENT", "TRACKING", "OFF"),
+		// Without BCAST: a key changed in EXEC before it is read there is
+		// not invalidated, one read then changed is, after EXEC's reply;
+		// a lazy expiry in the client's own MGET comes after its reply
+		// (tracking.tcl "not interleaved with multiple keys response")
+		c(0, "HELLO", "3").norm1(diffHello),
+		c(0, "CLIENT", "TRACKING", "ON"),
+		c(0, "DEBUG", "SET-ACTIVE-EXPIRE", "0"),
+		c(0, "MULTI"),
+		c(0, "MSET", "x{t}", "1", "y{t}", "2"),
+		c(0, "PEXPIRE", "y{t}", "20"),
+		c(0, "GET", "y{t}"),
+		c(0, "EXEC"),
+		psStep{on: 0, args: []string{"MGET", "x{t}", "y{t}"}, n: 2, sleep: 40 * time.Millisecond},
+		c(0, "MSET", "a{t}", "1", "b{t}", "2"),
+		c(0, "GET", "a{t}"),
+		c(0, "MULTI"),
+		c(0, "INCR", "a{t}"),
+		c(0, "GET", "b{t}"),
+		psStep{on: 0, args: []string{"EXEC"}, n: 2},
+		c(0, "GET", "a{t}"),
+		psStep{on: 0, args: []string{"EVAL", "redis.call('incr', KEYS[1]) return redis.call('get', KEYS[1])", "1", "a{t}"}, n: 2},
+		// NOLOOP without BCAST: the client's own lazy expiry is hidden
+		c(0, "CLIENT", "TRACKING", "ON", "NOLOOP"),
+		c(0, "SET", "z", "v", "PX", "20"),
+		c(0, "GET", "z"),
+		after(40*time.Millisecond, 0, "GET", "z"),
+		c(0, "PING"),
+		c(0, "DEBUG", "SET-ACTIVE-EXPIRE", "1"),
+		c(0, "CLIENT", "TRACKING", "OFF"),
 	})
 }

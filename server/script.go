@@ -140,7 +140,7 @@ func init() {
 		script,
 	)
 	for _, n := range []string{"eval_ro", "evalsha_ro"} {
-		commands[n].Flags |= ro
+		commands[n].Flags |= ro | flagScriptRO
 	}
 }
 
@@ -344,7 +344,7 @@ func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
 		c.reply.Error(msg)
 		return
 	}
-	c.srv.runScript(c, scriptCall{script: sc, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
+	c.srv.runScript(c, scriptCall{script: sc, args: args, name: sc.sha, eval: true, flags: sc.flags, ro: ro}, keys, argv)
 }
 
 // scriptAdmission is Redis's scriptPrepareForRun for scripts that declared
@@ -370,7 +370,8 @@ func (s *Server) scriptAdmission(flags scriptFlags, ro bool) string {
 type scriptCall struct {
 	script *luaScript // EVAL
 	fn     *luaFunction
-	name   string // "script: <name>" in errors: the SHA1 or the function's name
+	args   [][]byte // the command as sent (valid while it runs)
+	name   string   // "script: <name>" in errors: the SHA1 or the function's name
 	eval   bool
 	flags  scriptFlags
 	ro     bool
@@ -380,6 +381,7 @@ type scriptCall struct {
 type scriptRun struct {
 	call   scriptCall
 	caller *Client
+	keys   [][]byte // the keys the script declared (client tracking)
 	eng    *luaEngine
 	oom    bool // over maxmemory when the script started
 	dirty  atomic.Bool
@@ -388,50 +390,68 @@ type scriptRun struct {
 	start  time.Duration           // monotonic()
 	gate   *execGate               // the caller's executor (busy.go)
 	busy   busyState
+	// the command, copied when the run turns busy (FUNCTION STATS)
+	cmdline atomic.Pointer[[]string]
 }
 
 // command runs one redis.call in the script's context: Redis's scriptCall
 // checks, then the command's handler with the engine's client. It returns
 // the error text, or "" with the reply in cl.reply.
 func (r *scriptRun) command(cl *Client, args [][]byte) string {
+	msg, cmd := r.check(cl, args)
+	if msg != "" {
+		// Counted as Redis's scriptCall counts a refused command: an
+		// error reply, and a rejected call of the command.
+		if cmd != nil {
+			cmd.rejected.Add(1)
+		}
+		r.caller.srv.errStats.note(luaErrorText(msg))
+		return msg
+	}
+	cl.reply.Reset()
+	cl.call(cmd, args)
+	return ""
+}
+
+// check is scriptCall's checks of a command a script calls: the error
+// text, or "" and the command.
+func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 	// A script calls the same few commands over and over: the last one's
 	// lookup is kept.
 	e := r.eng
 	cmd := e.lastCmd
 	if cmd == nil || string(args[0]) != e.lastName {
 		if cmd = lookup(args[0], &cl.scratch); cmd == nil {
-			return "Unknown Redis command called from script"
+			return "Unknown Redis command called from script", nil
 		}
 		e.lastCmd, e.lastName, e.lastNoScript = cmd, string(args[0]), noScript[cmd.Name]
 	}
 	if !arityOK(cmd.Arity, len(args)) {
-		return "Wrong number of args calling Redis command from script"
+		return "Wrong number of args calling Redis command from script", cmd
 	}
 	if e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
-		return "This Redis command is not allowed from script"
+		return "This Redis command is not allowed from script", cmd
 	}
 	if msg := r.aclScriptCheck(cmd, args); msg != "" {
-		return msg
+		return msg, cmd
 	}
 	if (r.call.ro || r.call.flags&sfNoWrites != 0) && (cmd.Flags&flagWrite != 0 || mayReplicate[cmd.Name]) {
 		// may-replicate commands count as writes here, as in Redis (so
 		// read-only scripts may run during CLIENT PAUSE WRITE)
-		return "Write commands are not allowed from read-only scripts."
+		return "Write commands are not allowed from read-only scripts.", cmd
 	}
 	if cmd.Flags&flagWrite != 0 {
 		if !r.dirty.Load() {
 			if err := r.caller.srv.cache.CheckWrite(false); err != nil {
-				return "-" + err.Error()
+				return "-" + err.Error(), cmd
 			}
 			if cmd.Flags&flagDenyOOM != 0 && r.oom && r.call.flags&sfAllowOOM == 0 {
-				return "-" + cache.ErrOOM.Error()
+				return "-" + cache.ErrOOM.Error(), cmd
 			}
 		}
 		r.dirty.Store(true)
 	}
-	cl.reply.Reset()
-	cl.call(cmd, args)
-	return ""
+	return "", cmd
 }
 
 // runScript runs call for c and writes its reply: atomically (every shard
@@ -446,7 +466,7 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	}
 	// The caller's clock was read after its previous command (Client.tick):
 	// close enough a start for busy-reply-threshold, and one clock read less.
-	r := &scriptRun{call: call, caller: c, eng: eng, start: c.clock}
+	r := &scriptRun{call: call, caller: c, keys: keys, eng: eng, start: c.clock}
 	// Scripts one after another in a pipeline keep every shard locked from
 	// one to the next (releaseHeld ends that before anything else runs):
 	// not when eviction may need the shards, nor when keyspace events must

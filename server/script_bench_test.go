@@ -84,6 +84,7 @@ func BenchmarkScriptExec(b *testing.B) {
 	lib := "#!lua name=benchlib\nredis.register_function('incr1', function(keys, args) return redis.call('INCR', keys[1]) end)"
 	run("SCRIPT", "LOAD", one)
 	run("SCRIPT", "LOAD", ten)
+	run("SCRIPT", "LOAD", benchConcatScript)
 	run("FUNCTION", "LOAD", "REPLACE", lib)
 	c.releaseHeld()
 	s.endTurn(c.gate)
@@ -94,6 +95,7 @@ func BenchmarkScriptExec(b *testing.B) {
 		{"one", []string{"EVALSHA", sha1hex([]byte(one)), "1", "k"}},
 		{"ten", []string{"EVALSHA", sha1hex([]byte(ten)), "1", "k"}},
 		{"fcall", []string{"FCALL", "incr1", "1", "k"}},
+		{"concat", []string{"EVALSHA", sha1hex([]byte(benchConcatScript)), "1", "k", "field"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			args := make([][]byte, len(bc.cmd))
@@ -122,6 +124,10 @@ func BenchmarkScriptExec(b *testing.B) {
 		})
 	}
 }
+
+// benchConcatScript builds ten keys with `..` (a string and a number
+// operand each, script_concat.go) and runs one command.
+const benchConcatScript = "local n = 0 for i = 1, 10 do n = n + #(KEYS[1] .. ':' .. ARGV[1] .. ':' .. i) end return redis.call('INCRBY', KEYS[1], n)"
 
 func processCPU() int64 {
 	var ru syscall.Rusage

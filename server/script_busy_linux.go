@@ -63,6 +63,13 @@ func (lp *loop) busyFire() {
 	if !r.busy.started.CompareAndSwap(false, true) {
 		return // ended meanwhile (disarmBusy won)
 	}
+	// The run cannot end before the stand-in has (disarmBusy waits for
+	// it), so its command's arguments are still there to copy.
+	cl := make([]string, len(r.call.args))
+	for i, a := range r.call.args {
+		cl[i] = string(a)
+	}
+	r.cmdline.Store(&cl)
 	sc := r.caller.sock.(*conn)
 	go lp.standIn(r, sc)
 }

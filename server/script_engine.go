@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -44,6 +45,7 @@ type luaEngine struct {
 	L       *lua.LState
 	globals *lua.LTable // the real globals, behind env
 	env     *lua.LTable // what scripts see as _G: read-only
+	envMeta *lua.LTable // getmetatable(_G): a read-only view of its metatable
 	errh    *lua.LFunction
 	caller  *Client // the engine's client for redis.call (never connected)
 	ctx     *killCtx
@@ -115,6 +117,9 @@ func newLuaEngine(s *Server) *luaEngine {
 	raw := L.Get(lua.GlobalsIndex).(*lua.LTable)
 
 	// Redis's own libraries.
+	// Numbers made strings, and strings numbers, as Lua 5.1 makes them
+	// (script_strlib.go).
+	patchLuaLibs(L, raw)
 	openLuaBit(L, raw)
 	openLuaCjson(L, raw)
 	openLuaStruct(L, raw)
@@ -155,6 +160,14 @@ func newLuaEngine(s *Server) *luaEngine {
 		g.RawSetString(name, v)
 	}
 	g.RawSetString("tostring", L.NewFunction(luaToString))
+	g.RawSetString("loadstring", L.NewFunction(e.luaLoadString))
+	g.RawSetString("load", L.NewFunction(e.luaLoad))
+	// What rewritten chunks call when patchConcatCalls could not make the
+	// lookup a constant.
+	raw.RawSetString(concatFnName, luaConcatFn)
+	raw.RawSetString(concatNamedFnName, luaConcatNamedFn)
+	g.RawSetString(concatFnName, luaConcatFn)
+	g.RawSetString(concatNamedFnName, luaConcatNamedFn)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
@@ -168,9 +181,22 @@ func newLuaEngine(s *Server) *luaEngine {
 		view := e.readOnly(smt)
 		getmt := raw.RawGetString("getmetatable").(*lua.LFunction).GFunction
 		g.RawSetString("getmetatable", L.NewFunction(func(L *lua.LState) int {
-			if _, ok := L.Get(1).(lua.LString); ok {
+			switch v := L.Get(1).(type) {
+			case lua.LString:
 				L.Push(view)
 				return 1
+			case *lua.LTable:
+				// A read-only table is one in Redis, not a proxy: a
+				// library has no metatable, _G a read-only one whose
+				// __index refuses undeclared globals.
+				if isReadOnly(v) {
+					if v == e.env {
+						L.Push(e.envMeta)
+					} else {
+						L.Push(lua.LNil)
+					}
+					return 1
+				}
 			}
 			return getmt(L)
 		}))
@@ -193,6 +219,7 @@ func newLuaEngine(s *Server) *luaEngine {
 		return 0
 	}))
 	L.SetMetatable(g, gm)
+	e.envMeta = e.readOnly(gm)
 	g.RawSetString("_G", e.env)
 	L.Env = e.env
 	L.G.Global = e.env
@@ -285,9 +312,34 @@ func luaPcall(L *lua.LState) int {
 			obj = e
 		}
 	}
+	if m, ok := obj.(lua.LString); ok {
+		obj = lua.LString(quoteArgErrorName(string(m)))
+	}
 	L.Push(lua.LFalse)
 	L.Push(obj)
 	return 2
+}
+
+// quoteArgErrorName puts the function's name of gopher-lua's "bad argument
+// #1 to sub (...)" in quotes, as Lua 5.1's luaL_argerror words it.
+func quoteArgErrorName(msg string) string {
+	i := strings.Index(msg, "bad argument #")
+	if i < 0 {
+		return msg
+	}
+	j := i + len("bad argument #")
+	for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+		j++
+	}
+	if !strings.HasPrefix(msg[j:], " to ") || strings.HasPrefix(msg[j+4:], "'") {
+		return msg
+	}
+	j += 4
+	k := strings.Index(msg[j:], " (")
+	if k <= 0 || strings.ContainsAny(msg[j:j+k], " '") {
+		return msg
+	}
+	return msg[:j] + "'" + msg[j:j+k] + "'" + msg[j+k:]
 }
 
 // luaErrorHandler turns what a script raised into Redis's error table
@@ -302,7 +354,7 @@ func luaErrorHandler(L *lua.LState) int {
 		s := "nil"
 		switch x := v.(type) {
 		case lua.LString:
-			s = string(x)
+			s = quoteArgErrorName(string(x))
 		case lua.LNumber:
 			s = luaNumberString(float64(x))
 		default:
@@ -338,10 +390,19 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
+	// `..` as Lua 5.1's (script_concat.go), and no nesting deep enough to
+	// overflow the compiler's stack
+	if err := rewriteConcat(chunk); err != nil {
+		if d, ok := err.(errTooDeep); ok {
+			return nil, fmt.Errorf("%s:%d: %w", name, d.line, err)
+		}
+		return nil, err
+	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, err
 	}
+	patchConcatCalls(proto)
 	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
 	// table and builds one on every call; Lua 5.1's parser (Redis's) never
 	// gives the main chunk one, and gopher-lua names no local for it there
@@ -349,6 +410,106 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	// a table and a map.
 	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return proto, nil
+}
+
+// luaLoadString is loadstring with the chunk compiled as scripts are
+// (compileLua), named as Lua 5.1 names it: [string "first line..."].
+func (e *luaEngine) luaLoadString(L *lua.LState) int {
+	src := luaCheckString(L, 1, "loadstring")
+	name := src
+	if L.Get(2) != lua.LNil {
+		name = luaCheckString(L, 2, "loadstring")
+	}
+	return e.loadChunk(L, src, name)
+}
+
+// luaLoad is load(func [, chunkname]): the chunk is what func returns,
+// piece by piece, until nil or an empty string.
+func (e *luaEngine) luaLoad(L *lua.LState) int {
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		luaArgError(L, 1, "load", "function expected, got "+luaTypeName(L, 1))
+	}
+	name := "=(load)"
+	if L.Get(2) != lua.LNil {
+		name = luaCheckString(L, 2, "load")
+	}
+	var sb strings.Builder
+	for {
+		L.Push(fn)
+		L.Call(0, 1)
+		v := L.Get(-1)
+		L.Pop(1)
+		if v == lua.LNil {
+			break
+		}
+		s, ok := v.(lua.LString)
+		if !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("reader function must return a string"))
+			return 2
+		}
+		if len(s) == 0 {
+			break
+		}
+		sb.WriteString(string(s))
+	}
+	return e.loadChunk(L, sb.String(), name)
+}
+
+func (e *luaEngine) loadChunk(L *lua.LState, src, name string) int {
+	if strings.HasPrefix(src, "\x1b") {
+		// A binary chunk (string.dump's) is refused, as Redis refuses
+		// them: its Lua reads it as text.
+		L.Push(lua.LNil)
+		L.Push(lua.LString(luaChunkID(name, 80) + ":1: unexpected symbol near 'char(27)'"))
+		return 2
+	}
+	// Lua 5.1 names a chunk in up to 60 bytes at run time, 80 in the
+	// parser's messages
+	proto, err := compileLua(src, luaChunkID(name, 60))
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(compileError(err, luaChunkID(name, 80), strings.Count(src, "\n")+1)))
+		return 2
+	}
+	fn := L.NewFunctionFromProto(proto)
+	fn.Env = e.env
+	L.Push(fn)
+	return 1
+}
+
+// luaChunkID is luaO_chunkid: how Lua 5.1 names a chunk in messages.
+func luaChunkID(source string, idSize int) string {
+	if i := strings.IndexByte(source, 0); i >= 0 {
+		source = source[:i] // a C string
+	}
+	switch {
+	case strings.HasPrefix(source, "="):
+		s := source[1:]
+		if len(s) > idSize-1 {
+			s = s[:idSize-1]
+		}
+		return s
+	case strings.HasPrefix(source, "@"):
+		s := source[1:]
+		if n := idSize - 8; len(s) > n {
+			s = "..." + s[len(s)-n:]
+		}
+		return s
+	}
+	n := strings.IndexAny(source, "\n\r")
+	if n < 0 {
+		n = len(source)
+	}
+	limit := idSize - 17
+	if n > limit {
+		n = limit
+	}
+	if n < len(source) {
+		return `[string "` + source[:n] + `..."]`
+	}
+	return `[string "` + source + `"]`
 }
 
 // setsGlobals reports whether p or a function defined in it assigns a
@@ -436,6 +597,15 @@ func redisLrand48() int32 {
 	return int32(luaRand48 >> 17)
 }
 
+// luaCheckInt is luaL_checkint: luaL_checknumber cast to a C int.
+func luaCheckInt(L *lua.LState, n int, fn string) int {
+	f := luaCheckNumber(L, n, fn)
+	if f != f || f >= 2147483648 || f < -2147483648 {
+		return math.MinInt32
+	}
+	return int(int32(f))
+}
+
 func luaMathRandom(L *lua.LState) int {
 	const maxR = 2147483647
 	r := float64(int64(redisLrand48())%maxR) / maxR
@@ -443,15 +613,15 @@ func luaMathRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := luaCheckInt(L, 1, "random")
 		if u < 1 {
-			L.ArgError(1, "interval is empty")
+			luaArgError(L, 1, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := luaCheckInt(L, 1, "random"), luaCheckInt(L, 2, "random")
 		if l > u {
-			L.ArgError(2, "interval is empty")
+			luaArgError(L, 2, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(floor(r*float64(u-l+1)) + float64(l)))
 	default:
@@ -461,7 +631,7 @@ func luaMathRandom(L *lua.LState) int {
 }
 
 func luaMathRandomSeed(L *lua.LState) int {
-	seed := int32(L.CheckInt(1))
+	seed := int32(luaCheckInt(L, 1, "randomseed"))
 	luaRand48 = uint64(uint32(seed))<<16 | 0x330E
 	return 0
 }

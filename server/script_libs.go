@@ -7,7 +7,9 @@ package server
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,42 +101,153 @@ func openLuaBit(L *lua.LState, g *lua.LTable) {
 // cjsonNull is cjson.null (a light userdata in Redis).
 var cjsonNull = &lua.LUserData{}
 
+// cjsonConfig is lua-cjson's configuration: one per Lua state, kept from
+// one script to the next (as in Redis, until the state is reset).
+type cjsonConfig struct {
+	sparseConvert             bool
+	sparseRatio, sparseSafe   int
+	encodeDepth, decodeDepth  int
+	encodeInvalid             int // 0 off, 1 on, 2 null
+	decodeInvalid, keepBuffer bool
+	precision                 int
+}
+
+// cjsonStackDepth is as deep as lua-cjson gets in Redis before its
+// lua_checkstack fails, whatever encode/decode_max_depth say: the decoder
+// refuses level 7999, the encoder level 7998.
+const cjsonStackDepth = 7998
+
+func newCjsonConfig() *cjsonConfig {
+	return &cjsonConfig{sparseRatio: 2, sparseSafe: 10, encodeDepth: 1000, decodeDepth: 1000,
+		decodeInvalid: true, keepBuffer: true, precision: 14}
+}
+
 func openLuaCjson(L *lua.LState, g *lua.LTable) {
 	t := L.NewTable()
-	cfg := func(L *lua.LState) int { return 0 }
+	cfg := newCjsonConfig()
+	// json_arg_init: at most n arguments
+	args := func(L *lua.LState, n int, fn string) {
+		if L.GetTop() > n {
+			luaArgError(L, n+1, fn, "found too many arguments")
+		}
+		for L.GetTop() < n {
+			L.Push(lua.LNil)
+		}
+	}
+	// json_integer_option; lua-cjson names argument 1 whichever is out of
+	// range
+	intOpt := func(L *lua.LState, i int, fn string, setting *int, lo, hi int) {
+		if L.Get(i) != lua.LNil {
+			v := int(int32(luaNumberToInt(luaCheckNumber(L, i, fn))))
+			if v < lo || v > hi {
+				luaArgError(L, 1, fn, fmt.Sprintf("expected integer between %d and %d", lo, hi))
+			}
+			*setting = v
+		}
+		L.Push(lua.LNumber(*setting))
+	}
+	// json_enum_option: a boolean, or one of the options by name
+	enumOpt := func(L *lua.LState, i int, fn string, setting *int, options ...string) {
+		if len(options) == 0 {
+			options = []string{"off", "on"}
+		}
+		switch v := L.Get(i).(type) {
+		case *lua.LNilType:
+		case lua.LBool:
+			*setting = 0
+			if v {
+				*setting = 1
+			}
+		default:
+			name := luaCheckString(L, i, fn)
+			k := slices.Index(options, name)
+			if k < 0 {
+				luaArgError(L, i, fn, "invalid option '"+name+"'")
+			}
+			*setting = k
+		}
+		if *setting <= 1 {
+			L.Push(lua.LBool(*setting == 1))
+		} else {
+			L.Push(lua.LString(options[*setting]))
+		}
+	}
+	boolOpt := func(L *lua.LState, fn string, b *bool) int {
+		args(L, 1, fn)
+		v := 0
+		if *b {
+			v = 1
+		}
+		enumOpt(L, 1, fn, &v)
+		*b = v == 1
+		return 1
+	}
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"encode": func(L *lua.LState) int {
 			if L.GetTop() != 1 {
-				L.ArgError(1, "expected 1 argument")
+				luaArgError(L, 1, "encode", "expected 1 argument")
 			}
 			var sb strings.Builder
-			if msg := cjsonEncode(&sb, L.Get(1), 0); msg != "" {
-				L.RaiseError("%s", msg)
+			if msg := cfg.encode(&sb, L.Get(1), 0); msg != "" {
+				luaRaise(L, "%s", msg)
 			}
 			L.Push(lua.LString(sb.String()))
 			return 1
 		},
 		"decode": func(L *lua.LState) int {
-			s := L.CheckString(1)
-			d := &cjsonDecoder{L: L, s: s}
+			if L.GetTop() != 1 {
+				luaArgError(L, 1, "decode", "expected 1 argument")
+			}
+			s := luaCheckString(L, 1, "decode")
+			if len(s) >= 2 && (s[0] == 0 || s[1] == 0) {
+				luaRaise(L, "JSON parser does not support UTF-16 or UTF-32")
+			}
+			d := &cjsonDecoder{L: L, s: s, cfg: cfg}
 			v := d.value(0)
 			d.skip()
 			if d.err == "" && d.i < len(d.s) {
 				d.fail("the end", d.token())
 			}
 			if d.err != "" {
-				L.RaiseError("%s", d.err)
+				luaRaise(L, "%s", d.err)
 			}
 			L.Push(v)
 			return 1
 		},
-		"encode_sparse_array":     cfg,
-		"encode_max_depth":        cfg,
-		"decode_max_depth":        cfg,
-		"encode_number_precision": cfg,
-		"encode_keep_buffer":      cfg,
-		"encode_invalid_numbers":  cfg,
-		"decode_invalid_numbers":  cfg,
+		"encode_sparse_array": func(L *lua.LState) int {
+			args(L, 3, "encode_sparse_array")
+			v := 0
+			if cfg.sparseConvert {
+				v = 1
+			}
+			enumOpt(L, 1, "encode_sparse_array", &v)
+			cfg.sparseConvert = v == 1
+			intOpt(L, 2, "encode_sparse_array", &cfg.sparseRatio, 0, math.MaxInt32)
+			intOpt(L, 3, "encode_sparse_array", &cfg.sparseSafe, 0, math.MaxInt32)
+			return 3
+		},
+		"encode_max_depth": func(L *lua.LState) int {
+			args(L, 1, "encode_max_depth")
+			intOpt(L, 1, "encode_max_depth", &cfg.encodeDepth, 1, math.MaxInt32)
+			return 1
+		},
+		"decode_max_depth": func(L *lua.LState) int {
+			args(L, 1, "decode_max_depth")
+			intOpt(L, 1, "decode_max_depth", &cfg.decodeDepth, 1, math.MaxInt32)
+			return 1
+		},
+		"encode_number_precision": func(L *lua.LState) int {
+			args(L, 1, "encode_number_precision")
+			intOpt(L, 1, "encode_number_precision", &cfg.precision, 1, 14)
+			return 1
+		},
+		"encode_keep_buffer": func(L *lua.LState) int { return boolOpt(L, "encode_keep_buffer", &cfg.keepBuffer) },
+		"encode_invalid_numbers": func(L *lua.LState) int {
+			args(L, 1, "encode_invalid_numbers")
+			enumOpt(L, 1, "encode_invalid_numbers", &cfg.encodeInvalid, "off", "on", "null")
+			return 1
+		},
+		"decode_invalid_numbers": func(L *lua.LState) int { return boolOpt(L, "decode_invalid_numbers", &cfg.decodeInvalid) },
 	})
 	cjsonNull.Value = nil
 	t.RawSetString("null", cjsonNull)
@@ -143,7 +256,33 @@ func openLuaCjson(L *lua.LState, g *lua.LTable) {
 	g.RawSetString("cjson", t)
 }
 
-func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
+// number is json_append_number: "%.<precision>g", and NaN and the
+// infinities by the encode_invalid_numbers setting.
+func (cfg *cjsonConfig) number(sb *strings.Builder, f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		switch cfg.encodeInvalid {
+		case 0:
+			return "Cannot serialise number: must not be NaN or Inf"
+		case 2:
+			sb.WriteString("null")
+			return ""
+		}
+		if math.IsNaN(f) {
+			sb.WriteString("nan")
+			return ""
+		}
+	}
+	if cfg.precision == 14 {
+		sb.WriteString(luaNumberString(f))
+	} else if math.IsInf(f, 0) {
+		sb.WriteString(luaNumberString(f))
+	} else {
+		sb.WriteString(formatG(f, cfg.precision))
+	}
+	return ""
+}
+
+func (cfg *cjsonConfig) encode(sb *strings.Builder, v lua.LValue, depth int) string {
 	switch x := v.(type) {
 	case *lua.LNilType:
 		sb.WriteString("null")
@@ -154,11 +293,7 @@ func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
 			sb.WriteString("false")
 		}
 	case lua.LNumber:
-		f := float64(x)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return "Cannot serialise number: must not be NaN or Inf"
-		}
-		sb.WriteString(luaNumberString(f))
+		return cfg.number(sb, float64(x))
 	case lua.LString:
 		cjsonString(sb, string(x))
 	case *lua.LUserData:
@@ -169,12 +304,16 @@ func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
 		return "Cannot serialise userdata: type not supported"
 	case *lua.LTable:
 		depth++
-		if depth > 1000 {
+		// past 7997 levels Redis's Lua stack runs out whatever the setting
+		if depth > cfg.encodeDepth || depth >= cjsonStackDepth {
 			return "Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")"
 		}
 		n, isArray := cjsonArrayLen(x)
-		if n < 0 {
-			return "Cannot serialise table: excessively sparse array"
+		if isArray && n > cfg.sparseSafe && cfg.sparseRatio > 0 && n > cfg.sparseRatio*cjsonItems(x) {
+			if !cfg.sparseConvert {
+				return "Cannot serialise table: excessively sparse array"
+			}
+			isArray = false
 		}
 		if isArray && n > 0 {
 			sb.WriteByte('[')
@@ -182,7 +321,7 @@ func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
 				if i > 1 {
 					sb.WriteByte(',')
 				}
-				if msg := cjsonEncode(sb, x.RawGetInt(i), depth); msg != "" {
+				if msg := cfg.encode(sb, x.RawGetInt(i), depth); msg != "" {
 					return msg
 				}
 			}
@@ -204,13 +343,17 @@ func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
 			case lua.LString:
 				cjsonString(sb, string(kk))
 			case lua.LNumber:
-				cjsonString(sb, luaNumberString(float64(kk)))
+				sb.WriteByte('"')
+				if msg = cfg.number(sb, float64(kk)); msg != "" {
+					return
+				}
+				sb.WriteByte('"')
 			default:
 				msg = "Cannot serialise " + k.Type().String() + ": table key must be a number or string"
 				return
 			}
 			sb.WriteByte(':')
-			msg = cjsonEncode(sb, val, depth)
+			msg = cfg.encode(sb, val, depth)
 		})
 		if msg != "" {
 			return msg
@@ -222,11 +365,17 @@ func cjsonEncode(sb *strings.Builder, v lua.LValue, depth int) string {
 	return ""
 }
 
-// cjsonArrayLen is lua-cjson's lua_array_length: the largest key when every
-// key is a positive integer (-1 for an excessively sparse one), else not an
-// array.
+// cjsonItems counts a table's entries.
+func cjsonItems(t *lua.LTable) int {
+	n := 0
+	t.ForEach(func(_, _ lua.LValue) { n++ })
+	return n
+}
+
+// cjsonArrayLen is lua-cjson's lua_array_length: the largest key when
+// every key is a positive integer, else not an array.
 func cjsonArrayLen(t *lua.LTable) (int, bool) {
-	maxK, items := 0, 0
+	maxK := 0
 	isArray := true
 	t.ForEach(func(k, _ lua.LValue) {
 		if !isArray {
@@ -240,13 +389,9 @@ func cjsonArrayLen(t *lua.LTable) (int, bool) {
 		if int(n) > maxK {
 			maxK = int(n)
 		}
-		items++
 	})
 	if !isArray {
 		return 0, false
-	}
-	if maxK > 10 && maxK > items*2 {
-		return -1, true
 	}
 	return maxK, true
 }
@@ -287,6 +432,7 @@ func cjsonString(sb *strings.Builder, s string) {
 
 type cjsonDecoder struct {
 	L   *lua.LState
+	cfg *cjsonConfig
 	s   string
 	i   int
 	err string
@@ -332,13 +478,15 @@ func (d *cjsonDecoder) value(depth int) lua.LValue {
 	if d.err != "" {
 		return lua.LNil
 	}
-	if depth > 1000 {
-		d.err = "Found too many nested data structures (" + strconv.Itoa(depth) + ") at character " + strconv.Itoa(d.i+1)
-		return lua.LNil
-	}
 	d.skip()
 	if d.i >= len(d.s) {
 		d.fail("value", "T_END")
+		return lua.LNil
+	}
+	// json_decode_descend: an object or array one level deeper than
+	// decode_max_depth is refused where it opens
+	if c := d.s[d.i]; (c == '{' || c == '[') && (depth+1 > d.cfg.decodeDepth || depth+1 > cjsonStackDepth) {
+		d.err = "Found too many nested data structures (" + strconv.Itoa(depth+1) + ") at character " + strconv.Itoa(d.i+1)
 		return lua.LNil
 	}
 	switch c := d.s[d.i]; {
@@ -409,17 +557,11 @@ func (d *cjsonDecoder) value(depth int) lua.LValue {
 	case c == '"':
 		return d.str()
 	case c == '-' || (c >= '0' && c <= '9'):
-		j := d.i + 1
-		for j < len(d.s) && strings.IndexByte("0123456789+-.eE", d.s[j]) >= 0 {
-			j++
-		}
-		f, err := strconv.ParseFloat(d.s[d.i:j], 64)
-		if err != nil {
+		if !d.cfg.decodeInvalid && d.invalidNumber() {
 			d.fail("value", "invalid number")
 			return lua.LNil
 		}
-		d.i = j
-		return lua.LNumber(f)
+		return d.number()
 	case strings.HasPrefix(d.s[d.i:], "true"):
 		d.i += 4
 		return lua.LTrue
@@ -429,9 +571,48 @@ func (d *cjsonDecoder) value(depth int) lua.LValue {
 	case strings.HasPrefix(d.s[d.i:], "null"):
 		d.i += 4
 		return cjsonNull
+	case (c == '+' || c == 'i' || c == 'I' || c == 'n' || c == 'N') && d.cfg.decodeInvalid && d.invalidNumber():
+		return d.number()
 	}
 	d.fail("value", d.token())
 	return lua.LNil
+}
+
+// invalidNumber is json_is_invalid_number: what JSON does not allow but
+// strtod reads (a leading +, hexadecimal, leading zeros, inf, nan).
+func (d *cjsonDecoder) invalidNumber() bool {
+	p := d.s[d.i:]
+	if strings.HasPrefix(p, "+") {
+		return true
+	}
+	p = strings.TrimPrefix(p, "-")
+	if strings.HasPrefix(p, "0") {
+		return len(p) > 1 && (p[1]|0x20 == 'x' || (p[1] >= '0' && p[1] <= '9'))
+	}
+	if p == "" || p[0] <= '9' {
+		return false
+	}
+	return hasPrefixFold([]byte(p), "inf") || hasPrefixFold([]byte(p), "nan")
+}
+
+// number is json_next_number_token: what C's strtod reads from here.
+func (d *cjsonDecoder) number() lua.LValue {
+	// strtod never reads past what a number can hold (no copy of the rest)
+	j := d.i
+	for j < len(d.s) {
+		c := d.s[j]
+		if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '+' || c == '-' || c == '.' || c == '(' || c == ')' || c == '_') {
+			break
+		}
+		j++
+	}
+	f, n, _ := strtod([]byte(d.s[d.i:j]))
+	if n == 0 {
+		d.fail("value", "invalid number")
+		return lua.LNil
+	}
+	d.i += n
+	return lua.LNumber(f)
 }
 
 func (d *cjsonDecoder) str() lua.LValue {
@@ -592,7 +773,7 @@ func putInt(b []byte, v uint64, size int, little bool) []byte {
 }
 
 func structPack(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
+	sf := &structFmt{f: luaCheckString(L, 1, "pack"), little: true, align: 1}
 	var out []byte
 	arg := 2
 	for {
@@ -621,7 +802,7 @@ func structPack(L *lua.LState) int {
 			arg++
 			out = putInt(out, v, 8, sf.little)
 		case 'c', 's':
-			s := L.CheckString(arg)
+			s := luaCheckString(L, arg, "pack")
 			arg++
 			if c == 'c' && size == 0 {
 				size = len(s)
@@ -665,8 +846,8 @@ func getInt(b []byte, size int, little, signed bool) float64 {
 }
 
 func structUnpack(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
-	data := L.CheckString(2)
+	sf := &structFmt{f: luaCheckString(L, 1, "unpack"), little: true, align: 1}
+	data := luaCheckString(L, 2, "unpack")
 	pos := L.OptInt(3, 1) - 1
 	if pos < 0 || pos > len(data) {
 		L.ArgError(3, "offset out of range")
@@ -736,7 +917,7 @@ func structUnpack(L *lua.LState) int {
 }
 
 func structSize(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
+	sf := &structFmt{f: luaCheckString(L, 1, "size"), little: true, align: 1}
 	pos := 0
 	for {
 		c, size, ok := sf.next(L)
@@ -769,15 +950,15 @@ func openLuaCmsgpack(L *lua.LState, g *lua.LTable) {
 			return 1
 		},
 		"unpack": func(L *lua.LState) int {
-			s := L.CheckString(1)
+			s := luaCheckString(L, 1, "unpack")
 			return msgpackUnpack(L, s, 0, 0, false)
 		},
 		"unpack_one": func(L *lua.LState) int {
-			s := L.CheckString(1)
+			s := luaCheckString(L, 1, "unpack_one")
 			return msgpackUnpack(L, s, 1, L.OptInt(2, 0), true)
 		},
 		"unpack_limit": func(L *lua.LState) int {
-			s := L.CheckString(1)
+			s := luaCheckString(L, 1, "unpack_limit")
 			return msgpackUnpack(L, s, L.OptInt(2, 0), L.OptInt(3, 0), true)
 		},
 	})
@@ -908,7 +1089,14 @@ type msgpackDecoder struct {
 	s   string
 	i   int
 	bad bool
+	// overflow: nested deeper than Redis's Lua stack lets lua-cmsgpack go
+	// (the function that ran out, for the error)
+	overflow string
 }
+
+// msgpackMaxDepth is where lua-cmsgpack's lua_checkstack fails in Redis:
+// a container 3999 levels down.
+const msgpackMaxDepth = 3999
 
 func (d *msgpackDecoder) need(n int) bool {
 	if d.i+n > len(d.s) {
@@ -931,7 +1119,7 @@ func (d *msgpackDecoder) uint(n int) uint64 {
 }
 
 func (d *msgpackDecoder) value(depth int) lua.LValue {
-	if !d.need(1) || depth > 1000 {
+	if !d.need(1) {
 		d.bad = true
 		return lua.LNil
 	}
@@ -946,6 +1134,10 @@ func (d *msgpackDecoder) value(depth int) lua.LValue {
 		return lua.LString(s)
 	}
 	arr := func(n int) lua.LValue {
+		if depth >= msgpackMaxDepth {
+			d.bad, d.overflow = true, "mp_decode_to_lua_array"
+			return lua.LNil
+		}
 		t := d.L.CreateTable(min(n, 1024), 0)
 		for k := 1; k <= n && !d.bad; k++ {
 			t.RawSetInt(k, d.value(depth+1))
@@ -953,6 +1145,10 @@ func (d *msgpackDecoder) value(depth int) lua.LValue {
 		return t
 	}
 	mp := func(n int) lua.LValue {
+		if depth >= msgpackMaxDepth {
+			d.bad, d.overflow = true, "mp_decode_to_lua_hash"
+			return lua.LNil
+		}
 		t := d.L.CreateTable(0, min(n, 1024))
 		for k := 0; k < n && !d.bad; k++ {
 			key := d.value(depth + 1)
@@ -1032,6 +1228,9 @@ func msgpackUnpack(L *lua.LState, s string, limit, offset int, withOffset bool) 
 	var vals []lua.LValue
 	for d.i < len(d.s) && (limit == 0 || len(vals) < limit) {
 		v := d.value(0)
+		if d.overflow != "" {
+			luaRaise(L, "stack overflow (in function %s)", d.overflow)
+		}
 		if d.bad {
 			L.RaiseError("Missing bytes in input.")
 		}

@@ -28,7 +28,7 @@ func (s *Server) scriptPauseWrite(cmd *Command, args [][]byte) (write, ok bool) 
 	case "fcall", "fcall_ro":
 		if len(args) > 1 {
 			s.scr.runMu.Lock()
-			if f := s.scr.fn.funcs[string(args[1])]; f != nil {
+			if f := s.scr.fn.funcs[fnKey(args[1])]; f != nil {
 				flags, known = f.flags, true
 			}
 			s.scr.runMu.Unlock()

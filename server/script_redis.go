@@ -109,6 +109,14 @@ func luaErrorTable(L *lua.LState, msg string) *lua.LTable {
 	return t
 }
 
+// luaErrorText is the error reply luaErrorTable makes of msg.
+func luaErrorText(msg string) string {
+	if strings.HasPrefix(msg, "-") {
+		return strings.TrimRight(msg[1:], "\r\n")
+	}
+	return "ERR " + strings.TrimRight(msg, "\r\n")
+}
+
 // raise raises Redis's error table for msg (handled by luaErrorHandler).
 func raise(L *lua.LState, msg string) int {
 	L.Error(luaErrorTable(L, msg), 0)
@@ -288,7 +296,14 @@ func (e *luaEngine) redisCall(L *lua.LState, raiseErr bool) int {
 	}
 	cl.scriptArgs, cl.scriptBuf = args, buf
 	if msg := run.command(cl, args); msg != "" {
-		return fail(msg)
+		t := luaErrorTable(L, msg)
+		t.RawSetString(ignoreErrStats, lua.LTrue) // counted by command
+		if raiseErr {
+			L.Error(t, 0)
+			return 0
+		}
+		L.Push(t)
+		return 1
 	}
 	v, _ := respToLua(L, cl.reply.b)
 	if t, ok := v.(*lua.LTable); ok && raiseErr {

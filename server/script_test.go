@@ -620,9 +620,11 @@ func TestScriptInfoMemory(t *testing.T) {
 	}
 }
 
-// TestScriptInMultiOverMaxmemory: EVAL and FUNCTION LOAD inside MULTI over
-// maxmemory answer (they must not try to evict while EXEC holds the
-// shards): a reading script runs, a writing one gets -OOM.
+// TestScriptInMultiOverMaxmemory: scripts inside MULTI over maxmemory
+// answer (they must not try to evict while EXEC holds the shards): queued
+// under the limit and run over it, a reading script runs and a writing one
+// gets -OOM; queued over it, they are refused and EXEC aborts (Redis's
+// processCommand refuses any command in MULTI when out of memory).
 func TestScriptInMultiOverMaxmemory(t *testing.T) {
 	ts := startServer(t)
 	rdb := ts.client(t, 2)
@@ -632,30 +634,26 @@ func TestScriptInMultiOverMaxmemory(t *testing.T) {
 	if err := rdb.ConfigSet(ctx(), "maxmemory-policy", "volatile-lru").Err(); err != nil { // samples shards, nothing to evict
 		t.Fatal(err)
 	}
+	rc := ts.rawConn(t)
+	rc.do("MULTI")
+	rc.do("EVAL", "return redis.call('get','fill1')", "0")
+	rc.do("EVAL", "return redis.call('set','k','v')", "0")
 	if err := rdb.ConfigSet(ctx(), "maxmemory", "1000").Err(); err != nil {
 		t.Fatal(err)
 	}
-	c, cancel := context.WithTimeout(ctx(), 10*time.Second)
-	defer cancel()
-	var get, set *redis.Cmd
-	var load *redis.StringCmd
-	_, err := rdb.TxPipelined(c, func(p redis.Pipeliner) error {
-		get = p.Eval(c, "return redis.call('get','fill1')", nil)
-		set = p.Eval(c, "return redis.call('set','k','v')", nil)
-		load = p.FunctionLoad(c, "#!lua name=oomlib\nredis.register_function('f', function() return 1 end)")
-		return nil
-	})
-	if c.Err() != nil {
-		t.Fatal("EXEC over maxmemory hung")
+	rc.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := rc.do("EXEC")
+	if !strings.HasPrefix(got, "*2\r\n$1000\r\nxxx") || !strings.Contains(got, "\r\n-OOM ") {
+		t.Fatalf("EXEC over maxmemory: %q", trunc(got))
 	}
-	_ = err
-	if v, err := get.Text(); err != nil || len(v) != 1000 {
-		t.Fatalf("reading script: %d bytes, %v", len(v), err)
+	// queued over the limit: refused, and EXEC aborts
+	rc.do("MULTI")
+	if got := rc.do("EVAL", "return redis.call('get','fill1')", "0"); !strings.HasPrefix(got, "-OOM ") {
+		t.Fatalf("EVAL queued over maxmemory: %q", got)
 	}
-	if err := set.Err(); err == nil || !strings.HasPrefix(err.Error(), "OOM ") {
-		t.Fatalf("writing script: %v", err)
+	if got := rc.do("EXEC"); !strings.HasPrefix(got, "-EXECABORT") {
+		t.Fatalf("EXEC after a refused command: %q", got)
 	}
-	t.Logf("FUNCTION LOAD in the transaction: %q %v", load.Val(), load.Err())
 }
 
 // TestScriptClientPauseWrite: under CLIENT PAUSE WRITE, EVAL, EVALSHA and
@@ -1012,5 +1010,25 @@ func TestScriptBusyInPipeline(t *testing.T) {
 		if got := fmt.Sprint(c.(*redis.Cmd).Val()); got != want[i] {
 			t.Errorf("reply %d = %s, want %s", i, got, want[i])
 		}
+	}
+}
+
+// TestScriptDeepNestingDoesNotCrash: a script nested two million levels
+// deep (8 MB of `not not ...`) is refused, and the server still answers;
+// gopher-lua's recursive compiler overflowed the goroutine's stack on it,
+// a fatal error that ended the process.
+func TestScriptDeepNestingDoesNotCrash(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	for _, body := range []string{
+		"return " + strings.Repeat("not ", 2_000_000) + "1",
+	} {
+		rc.conn.SetDeadline(time.Now().Add(120 * time.Second))
+		if got := rc.do("EVAL", body, "0"); got != "-ERR Error compiling script (new function): user_script:1: chunk has too many syntax levels\r\n" {
+			t.Fatalf("EVAL of %d bytes nested: %q", len(body), trunc(got))
+		}
+	}
+	if got := rc.do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING after: %q", got)
 	}
 }

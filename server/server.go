@@ -345,6 +345,7 @@ func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
 	c.curArgs = args
+	c.replyPushed = false
 	cmd := c.command(args[0])
 	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
 		c.releaseHeld()
@@ -395,6 +396,19 @@ func (c *Client) exec(args [][]byte) {
 	}
 	s.notePostponed(c, false)
 	if c.multi && cmd.Flags&flagNoMulti == 0 {
+		// Refused when queued, failing the transaction, as Redis's
+		// processCommand does: any command when out of memory (queueing
+		// takes memory too), a write when writes are refused.
+		var err error
+		if cmd.Flags&flagWrite != 0 {
+			err = s.cache.CheckWrite(true)
+		} else if s.cache.MaxMemory() > 0 {
+			err = s.cache.EvictIfNeeded()
+		}
+		if err != nil {
+			c.reject(cmd, err.Error())
+			return
+		}
 		if cmd.Sub != nil && len(args) >= 2 {
 			// A container's subcommand is looked up before it is queued,
 			// as Redis's processCommand does: an unknown one, or one with
@@ -423,13 +437,21 @@ func (c *Client) exec(args [][]byte) {
 			c.reply.Err(err)
 			return
 		}
+	} else if s.cache.MaxMemory() > 0 && !c.ks.InTx() {
+		// Redis makes room before every command, not only before writes:
+		// the invalidations of the keys evicted come before the reply
+		_ = s.cache.EvictIfNeeded()
 	}
 	if c.ps == nil {
 		c.call(cmd, args)
 	} else {
 		n := c.reply.Len()
 		c.call(cmd, args)
-		if cmd != monitorCmd { // MONITOR's +OK goes before the lines it starts
+		if c.replyPushed {
+			// after SUBSCRIBE's confirmations: a message on a channel it
+			// subscribed to was published after it
+			c.takePushes(c.reply.Len())
+		} else if cmd != monitorCmd { // MONITOR's +OK goes before the lines it starts
 			c.takePushes(n)
 		}
 		c.trackingAfter(cmd)
@@ -494,13 +516,15 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		c.woff = s.cache.LastLSN()
 	}
 	c.wrote = c.wrote || wrote
-	if cmd.Flags&flagReadOnly != 0 {
-		tc := c
-		if c.scriptRun != nil {
-			tc = c.scriptRun.caller // keys a script reads are tracked for its caller (Redis 7)
-		}
-		if m := tc.trk.mode.Load(); m != nil {
-			tc.trackingRemember(m, cmd, args)
+	if cmd.Flags&flagReadOnly != 0 && cmd.Flags&flagScriptRO == 0 {
+		if r := c.scriptRun; r != nil {
+			// A script that reads makes its caller track the keys it
+			// declared, not those it read (Redis 7.0's call()).
+			if m := r.caller.trk.mode.Load(); m != nil {
+				r.caller.trackingRememberKeys(m, c.ks, r.keys)
+			}
+		} else if m := c.trk.mode.Load(); m != nil {
+			c.trackingRemember(m, c.ks, cmd, args)
 		}
 	}
 	if mons != nil {
@@ -533,7 +557,8 @@ func (c *Client) rejectInMulti() {
 	}
 }
 
-// cron closes idle clients (timeout) once a second.
+// cron closes idle clients (timeout) and trims the tracking table once a
+// second.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -545,6 +570,10 @@ func (s *Server) cron() {
 		case <-t.C:
 		}
 		s.adminCron()
+		// a tracking table still over its limit (Redis's serverCron)
+		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
+			s.trackingLimit(nil, max)
+		}
 		idle := s.cfg.Timeout()
 		if idle <= 0 {
 			continue

@@ -154,9 +154,10 @@ func sortRun(c *Client, ks cache.Keyspace, key []byte, a *sortArgs) {
 			wrong = true
 			return
 		}
-		if a.dontsort && kind == shard.KindSet && a.store != nil {
+		if a.dontsort && kind == shard.KindSet && (a.store != nil || c.scriptRun != nil) {
 			// a set's order is its table's: sort it so a stored result
-			// is the same on replicas (Redis)
+			// is the same on replicas, and a script's the same on every
+			// server (Redis)
 			a.dontsort, a.alpha, a.by = false, true, nil
 		}
 		desc := a.desc && a.dontsort && kind != shard.KindSet

@@ -463,17 +463,46 @@ func (c *Client) trackingRedir() int64 {
 
 // ---- remembering keys ----
 
-// trackingRemember records the keys of a read-only command c just ran,
-// unless OPTIN/OPTOUT and CLIENT CACHING say otherwise.
-func (c *Client) trackingRemember(m *trackMode, cmd *Command, args [][]byte) {
+// trackingRemember records the keys of a read-only command c just ran
+// with keyspace ks, unless OPTIN/OPTOUT and CLIENT CACHING say otherwise.
+func (c *Client) trackingRemember(m *trackMode, ks cache.Keyspace, cmd *Command, args [][]byte) {
 	if m.bcast || (m.optin && !c.trk.caching) || (m.optout && c.trk.caching) {
 		return
 	}
-	t := &c.srv.psrv.trk
 	var buf [8]int
 	for _, i := range cmd.keyPositions(args, buf[:0]) {
-		t.remember(args[i], c.ID)
+		c.trackingRead(ks, args[i])
 	}
+	c.trackingLimitCheck()
+}
+
+// trackingRememberKeys records a script's declared keys for c, its caller
+// (ks: the script's keyspace).
+func (c *Client) trackingRememberKeys(m *trackMode, ks cache.Keyspace, keys [][]byte) {
+	if m.bcast || (m.optin && !c.trk.caching) || (m.optout && c.trk.caching) || len(keys) == 0 {
+		return
+	}
+	for _, k := range keys {
+		c.trackingRead(ks, k)
+	}
+	c.trackingLimitCheck()
+}
+
+// trackingRead remembers that c read key: at once, or, inside a
+// transaction (EXEC, a script), as an event in order with the
+// transaction's changes, which are delivered when it ends: a key changed
+// before it is read in the same EXEC is not invalidated, one changed after
+// is (trackingEvents).
+func (c *Client) trackingRead(ks cache.Keyspace, key []byte) {
+	if ks.InTx() {
+		ks.Notify(pubsub.Tracked, "tracked", ks.DB(), key)
+		return
+	}
+	c.srv.psrv.trk.remember(key, c.ID)
+}
+
+func (c *Client) trackingLimitCheck() {
+	t := &c.srv.psrv.trk
 	if max := c.srv.cfg.TrackingTableMaxKeys(); max > 0 && t.nkeys.Load() > max {
 		c.srv.trackingLimit(c, max)
 	}
@@ -505,7 +534,7 @@ func (s *Server) trackingLimit(origin *Client, max int64) {
 		if victim == nil {
 			break
 		}
-		s.trackingInvalidate(nil, victim, nil)
+		s.trackingInvalidate(nil, victim, nil, false)
 		effort--
 	}
 	if t.nkeys.Load() > max {
@@ -519,7 +548,14 @@ func (s *Server) trackingLimit(origin *Client, max int64) {
 
 // bcastBatch collects the keys changed by one operation under each BCAST
 // prefix, sent once the operation's events are all seen.
-type bcastBatch map[string][][]byte
+type bcastBatch map[string][]bcastKey
+
+// bcastKey is a key of a bcastBatch; server: the server changed it
+// (expiry, eviction) during the operation, which NOLOOP does not hide.
+type bcastKey struct {
+	key    []byte
+	server bool
+}
 
 // trackingEvents handles one operation's keyspace events for tracking.
 func (s *Server) trackingEvents(origin *Client, evs []cache.Event) {
@@ -527,25 +563,43 @@ func (s *Server) trackingEvents(origin *Client, evs []cache.Event) {
 	if s.psrv.trk.nprefixes.Load() > 0 {
 		bb = bcastBatch{}
 	}
+	read := false
 	for i := range evs {
-		if evs[i].Class&trackingClasses != 0 {
-			s.trackingInvalidate(origin, evs[i].Key, bb)
+		if evs[i].Class == pubsub.Tracked {
+			// a key the transaction's client read (trackingRead)
+			if origin != nil && origin.trk.mode.Load() != nil {
+				s.psrv.trk.remember(evs[i].Key, origin.ID)
+				read = true
+			}
+			continue
 		}
+		if evs[i].Class&trackingClasses == 0 {
+			continue
+		}
+		// A key that expires or is evicted while a client's command runs
+		// is the server's change for BCAST (Redis remembers it with no
+		// client); a client tracking the key itself is judged by whose
+		// command runs, as in Redis's trackingInvalidateKey.
+		server := evs[i].Class&(pubsub.Expired|pubsub.Evicted) != 0
+		s.trackingInvalidate(origin, evs[i].Key, bb, server)
 	}
 	if len(bb) > 0 {
 		s.trackingBroadcast(origin, bb)
+	}
+	if read {
+		origin.trackingLimitCheck()
 	}
 }
 
 // trackingInvalidate sends an invalidation of key to the clients that read
 // it, and adds key to the BCAST batch bb.
-func (s *Server) trackingInvalidate(origin *Client, key []byte, bb bcastBatch) {
+func (s *Server) trackingInvalidate(origin *Client, key []byte, bb bcastBatch, server bool) {
 	t := &s.psrv.trk
 	if bb != nil {
 		t.pmu.RLock()
 		for p := range t.prefixes {
 			if bytes.HasPrefix(key, []byte(p)) {
-				bb[p] = append(bb[p], append([]byte(nil), key...))
+				bb[p] = append(bb[p], bcastKey{append([]byte(nil), key...), server})
 			}
 		}
 		t.pmu.RUnlock()
@@ -581,7 +635,8 @@ func (s *Server) trackingInvalidate(origin *Client, key []byte, bb bcastBatch) {
 }
 
 // trackingBroadcast sends each BCAST client one message per prefix with
-// the keys of the batch (sorted, as Redis's radix tree gives them).
+// the keys of the batch (sorted, as Redis's radix tree gives them); a
+// NOLOOP client that ran the operation gets only the server's changes.
 func (s *Server) trackingBroadcast(origin *Client, bb bcastBatch) {
 	t := &s.psrv.trk
 	prefixes := make([]string, 0, len(bb))
@@ -591,17 +646,33 @@ func (s *Server) trackingBroadcast(origin *Client, bb bcastBatch) {
 	sort.Strings(prefixes)
 	for _, p := range prefixes {
 		keys := bb[p]
-		sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i], keys[j]) < 0 })
+		// the first change of a key is the one remembered (Redis's
+		// raxTryInsert)
+		sort.SliceStable(keys, func(i, j int) bool { return bytes.Compare(keys[i].key, keys[j].key) < 0 })
 		uniq := keys[:0]
+		nserver := 0
 		for i, k := range keys {
-			if i == 0 || !bytes.Equal(k, keys[i-1]) {
+			if i == 0 || !bytes.Equal(k.key, keys[i-1].key) {
 				uniq = append(uniq, k)
+				if k.server {
+					nserver++
+				}
 			}
 		}
-		value := pubsub.AppendHeader(nil, '*', len(uniq))
-		for _, k := range uniq {
-			value = pubsub.AppendBulk(value, k)
+		message := func(serverOnly bool) []byte {
+			n := len(uniq)
+			if serverOnly {
+				n = nserver
+			}
+			value := pubsub.AppendHeader(nil, '*', n)
+			for _, k := range uniq {
+				if k.server || !serverOnly {
+					value = pubsub.AppendBulk(value, k.key)
+				}
+			}
+			return value
 		}
+		all := message(false)
 		t.pmu.RLock()
 		targets := make([]*Client, 0, len(t.prefixes[p]))
 		for cl := range t.prefixes[p] {
@@ -610,10 +681,16 @@ func (s *Server) trackingBroadcast(origin *Client, bb bcastBatch) {
 		t.pmu.RUnlock()
 		for _, target := range targets {
 			m := target.trk.mode.Load()
-			if m == nil || (m.noloop && target == origin) {
-				continue // every key of the batch is the origin's own change
+			if m == nil {
+				continue
 			}
-			s.sendInvalidation(origin, target, m, value)
+			if m.noloop && target == origin {
+				if nserver > 0 {
+					s.sendInvalidation(origin, target, m, message(true))
+				}
+				continue
+			}
+			s.sendInvalidation(origin, target, m, all)
 		}
 	}
 }
@@ -623,6 +700,7 @@ func (s *Server) trackingBroadcast(origin *Client, bb bcastBatch) {
 func (s *Server) trackingFlush(origin *Client) {
 	t := &s.psrv.trk
 	if t.nclients.Load() == 0 {
+		t.clear() // keys read by clients that stopped tracking (Redis frees the table too)
 		return
 	}
 	t.clients.Range(func(_, v any) bool {

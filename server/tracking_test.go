@@ -98,3 +98,81 @@ func TestTrackingInfoAndClientList(t *testing.T) {
 		return strings.Contains(info, "tracking_clients:0\r\n") && strings.Contains(info, "tracking_total_prefixes:0\r\n")
 	})
 }
+
+// TestTrackingTableLimitLowered: CONFIG SET tracking-table-max-keys under
+// the number of keys tracked invalidates the keys over it, all of them (a
+// first round of 100, the rest from the cron), as Redis's "Server is able
+// to evacuate enough keys when num of keys surpasses limit".
+func TestTrackingTableLimitLowered(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	rc.do("HELLO", "3")
+	rc.do("CLIENT", "TRACKING", "ON")
+	for i := 0; i < 250; i++ {
+		rc.do("GET", fmt.Sprint("key", i))
+	}
+	ctl := ts.rawConn(t)
+	if got := ctl.do("CONFIG", "SET", "tracking-table-max-keys", "1"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	for pushes := 0; pushes < 249; pushes++ {
+		rc.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if r := rc.read(); !strings.HasPrefix(r, ">2\r\n$10\r\ninvalidate\r\n") {
+			t.Fatalf("after %d invalidations: %q", pushes, r)
+		}
+	}
+	if got := rc.do("PING"); got != "+PONG\r\n" {
+		t.Errorf("more than 249 invalidations: %q", got)
+	}
+}
+
+// TestTrackingFlushClearsTable: FLUSHALL forgets the keys read by clients
+// that have stopped tracking too (INFO's counters go to 0), so a later
+// change of such a key invalidates nobody.
+func TestTrackingFlushClearsTable(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	rc.do("CLIENT", "TRACKING", "ON")
+	rc.do("MGET", "a", "b", "c")
+	rc.do("CLIENT", "TRACKING", "OFF")
+	rc.do("FLUSHALL")
+	rdb := ts.client(t, 2)
+	info, _ := rdb.Info(ctx(), "stats").Result()
+	if !strings.Contains(info, "tracking_total_keys:0\r\n") || !strings.Contains(info, "tracking_total_items:0\r\n") {
+		t.Errorf("INFO after FLUSHALL: %s", info)
+	}
+}
+
+// TestTrackingEvictionBeforeReply: keys evicted to make room before a
+// command (a read too, as Redis does before every command) are invalidated
+// before that command's reply (tracking.tcl "Tracking invalidation message
+// of eviction keys should be before response").
+func TestTrackingEvictionBeforeReply(t *testing.T) {
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	rc.do("HELLO", "3")
+	rc.do("CLIENT", "TRACKING", "ON")
+	rc.do("SETEX", "volatile-key", "10000", "x")
+	rc.do("GET", "volatile-key")
+	info := rc.do("INFO", "memory")
+	var used int64
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
+			fmt.Sscan(v, &used)
+		}
+	}
+	if used == 0 {
+		t.Fatalf("no used_memory in %q", info)
+	}
+	rc.do("CONFIG", "SET", "maxmemory", fmt.Sprint(used+100*1024))
+	rc.do("CONFIG", "SET", "maxmemory-policy", "volatile-random")
+	if got := rc.do("SETBIT", "big-key", "1600000", "0"); got != ":0\r\n" {
+		t.Fatalf("SETBIT: %q", got)
+	}
+	if got := rc.do("GETBIT", "big-key", "0"); got != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n" {
+		t.Errorf("GETBIT over maxmemory: %q, want the invalidation of the evicted key first", got)
+	}
+	if got := rc.read(); got != ":0\r\n" {
+		t.Errorf("GETBIT's reply: %q", got)
+	}
+}

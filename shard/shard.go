@@ -34,7 +34,7 @@ type Shard struct {
 	// or stops the WAL; writers read it before taking the lock (WaitRoom).
 	queue atomic.Pointer[persistence.Queue]
 
-	watch map[watchKey][]*Watch
+	watch map[watchKey][]*watcher
 
 	// Scratch is a small buffer for values built under the shard lock
 	// (INCR's result), so they need no allocation.
@@ -469,20 +469,15 @@ func (d *DB) Evict(key []byte, rec persistence.Recorder) bool {
 // Clear removes every key. It is not logged here: a flush is logged once for
 // all shards by the cache.
 func (d *DB) Clear() {
+	if len(d.watch) > 0 {
+		d.touchAllWatched(d, nil, Now())
+	}
 	if d.N == 0 {
 		d.t.Clear() // keeps its hint view (prefetching)
 	} else {
 		d.t = empty
 	}
 	d.elemTTL = nil
-	for wk, ws := range d.watch {
-		if wk.db != d.N {
-			continue
-		}
-		for _, w := range ws {
-			w.Dirty.Store(true)
-		}
-	}
 	d.account()
 }
 
@@ -605,13 +600,35 @@ type Watch struct {
 	Dirty atomic.Bool
 }
 
-// AddWatch registers w on key.
-func (d *DB) AddWatch(key []byte, w *Watch) {
+// watcher is one client's WATCH of one key. expired: the key was there but
+// already expired when WATCH ran (Redis 7.0's watchedKey.expired); its
+// deletion (by expiry, a flush, a SWAPDB that brings no key) is then no
+// change, as the key was logically gone already.
+type watcher struct {
+	w       *Watch
+	expired bool
+}
+
+// AddWatch registers w on key; now judges whether the key is already
+// expired.
+func (d *DB) AddWatch(key []byte, w *Watch, now int64) {
 	if d.watch == nil {
-		d.watch = make(map[watchKey][]*Watch)
+		d.watch = make(map[watchKey][]*watcher)
 	}
 	wk := watchKey{d.N, string(key)}
-	d.watch[wk] = append(d.watch[wk], w)
+	d.watch[wk] = append(d.watch[wk], &watcher{w: w, expired: d.expiredAt(key, now)})
+}
+
+// expiredAt reports whether key is in the table but expired at now.
+func (d *DB) expiredAt(key []byte, now int64) bool {
+	e, ok := d.t.Get(key)
+	return ok && e.ExpireAt != 0 && e.ExpireAt <= now
+}
+
+// has reports whether key is in the table (expired or not).
+func (d *DB) has(key []byte) bool {
+	_, ok := d.t.Get(key)
+	return ok
 }
 
 // RemoveWatch unregisters w from key.
@@ -619,7 +636,7 @@ func (d *DB) RemoveWatch(key []byte, w *Watch) {
 	wk := watchKey{d.N, string(key)}
 	ws := d.watch[wk]
 	for i, x := range ws {
-		if x == w {
+		if x.w == w {
 			ws = append(ws[:i], ws[i+1:]...)
 			break
 		}
@@ -631,12 +648,56 @@ func (d *DB) RemoveWatch(key []byte, w *Watch) {
 	}
 }
 
+// touchWatch marks key's watchers dirty after a change of key (Redis's
+// touchWatchedKey): not those that saw it expired when the change deleted
+// it.
 func (d *DB) touchWatch(key []byte) {
 	if len(d.watch) == 0 {
 		return
 	}
-	for _, w := range d.watch[watchKey{d.N, string(key)}] {
-		w.Dirty.Store(true)
+	ws := d.watch[watchKey{d.N, string(key)}]
+	if len(ws) == 0 {
+		return
+	}
+	gone := !d.has(key)
+	for _, x := range ws {
+		if x.expired && gone {
+			x.expired = false // deleted keys are not flagged as expired
+			continue
+		}
+		x.w.Dirty.Store(true)
+	}
+}
+
+// touchAllWatched is Redis's touchAllWatchedKeysInDb for a database
+// emptied (FLUSHDB, FLUSHALL) or, with other, about to be swapped with it
+// (SWAPDB); now judges expiry.
+func (s *Shard) touchAllWatched(emptied *DB, other *DB, now int64) {
+	for wk, ws := range s.watch {
+		if wk.db != emptied.N {
+			continue
+		}
+		key := []byte(wk.key)
+		inEmptied := emptied.has(key)
+		inOther := other != nil && other.has(key)
+		if !inEmptied && !inOther {
+			continue
+		}
+		for _, x := range ws {
+			if x.expired {
+				if !inOther {
+					x.expired = false // an expired key now deleted: no change
+					continue
+				}
+				if other.expiredAt(key, now) {
+					continue // an expired key remains expired
+				}
+			} else if !inEmptied && other.expiredAt(key, now) {
+				x.expired = true // no key replaced by an expired one
+				continue
+			}
+			x.w.Dirty.Store(true)
+		}
 	}
 }
 
@@ -689,6 +750,11 @@ func (d *DB) Changed(key []byte, e Entry, rec persistence.Recorder) {
 // watchers of both.
 func (s *Shard) SwapDB(a, b int) {
 	da, db := &s.dbs[a], &s.dbs[b]
+	if len(s.watch) > 0 {
+		now := Now()
+		s.touchAllWatched(da, db, now)
+		s.touchAllWatched(db, da, now)
+	}
 	da.t, db.t = db.t, da.t
 	da.elemTTL, db.elemTTL = db.elemTTL, da.elemTTL
 	for _, d := range []*DB{da, db} {
@@ -700,13 +766,6 @@ func (s *Shard) SwapDB(a, b int) {
 			d.t.publish()
 		} else if d.t != empty {
 			d.t.pub = nil
-		}
-	}
-	for wk, ws := range s.watch {
-		if wk.db == a || wk.db == b {
-			for _, w := range ws {
-				w.Dirty.Store(true)
-			}
 		}
 	}
 	da.account()

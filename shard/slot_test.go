@@ -285,8 +285,8 @@ func TestDBSlotWritesMatchTwoLookups(t *testing.T) {
 			for i := 0; i < 30_000; i++ {
 				key := fmt.Appendf(nil, "k%d", r.IntN(500))
 				if i%97 == 0 {
-					da.AddWatch(key, wa)
-					db.AddWatch(key, wb)
+					da.AddWatch(key, wa, now)
+					db.AddWatch(key, wb, now)
 				}
 				touch := r.IntN(2) == 0
 				ea, s, oka := da.Find(key, now, ra, touch)
