@@ -67,7 +67,7 @@ type concatRewriter struct {
 // `not not not ...`) overflowed the goroutine's stack, which kills the
 // process. Lua 5.1 refuses more than 200 levels ("chunk has too many syntax
 // levels"), so no script Redis runs comes near it.
-const maxSyntaxDepth = 200000
+const maxSyntaxDepth = 20000
 
 // errTooDeep is Lua's error for a chunk nested too deep.
 type errTooDeep struct{ line int }
