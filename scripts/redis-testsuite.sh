@@ -79,7 +79,7 @@ printf '%-22s %5s %5s %5s %5s\n' unit ok err exc skip
 for u in "${units[@]}"; do
 	n=${u//\//_}
 	if [ -n "${SPAWN:-}" ]; then
-		(cd "$src" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 60 \
+		(cd "$src" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 300 \
 			--baseport "${BASEPORT:-21111}" --portcount 200 \
 			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
@@ -93,7 +93,7 @@ for u in "${units[@]}"; do
 			sleep 0.1
 		done
 		(cd "$src" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
-			--single "unit/$u" --clients 1 --timeout 60 --baseport "${BASEPORT:-21111}" \
+			--single "unit/$u" --clients 1 --timeout 300 --baseport "${BASEPORT:-21111}" \
 			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 		kill "$pid" 2>/dev/null || true
