@@ -102,7 +102,10 @@ func TestLatencyMonitorCommands(t *testing.T) {
 		t.Errorf("DOCTOR while disabled: %q", got)
 	}
 	rc.do("CONFIG", "SET", "latency-monitor-threshold", "100")
-	if got := rc.val("LATENCY", "DOCTOR").str; !strings.HasPrefix(got, "Dave, no latency spike was observed") {
+	// (or, as Redis, only the advice about transparent huge pages when the
+	// process, here the test binary, has some: the machine's setting)
+	if got := rc.val("LATENCY", "DOCTOR").str; !strings.HasPrefix(got, "Dave, no latency spike was observed") &&
+		!(strings.Contains(got, "anonymous huge pages") && !strings.Contains(got, "spike")) {
 		t.Errorf("DOCTOR without spikes: %q", got)
 	}
 	mon := ts.srv.LatencyMonitor()
