@@ -63,6 +63,12 @@ func cmdBGSave(c *Client, args [][]byte) {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
 		return
 	}
+	if c.ks.InTx() {
+		// Redis forks after the transaction: the save is scheduled
+		c.afterExec(func() { _ = s.BGSave() })
+		c.reply.Simple("Background saving scheduled")
+		return
+	}
 	if err := s.BGSave(); err != nil {
 		if len(args) == 2 && errors.Is(err, persistence.ErrSaveInProgress) {
 			c.reply.Simple("Background saving scheduled")
@@ -78,6 +84,12 @@ func cmdBGRewriteAOF(c *Client, args [][]byte) {
 	s := c.srv.snapshots()
 	if s == nil {
 		c.reply.Error("ERR snapshots are not available (appendonly no)")
+		return
+	}
+	if c.ks.InTx() {
+		// Redis forks after the transaction: the rewrite is scheduled
+		c.afterExec(func() { _ = s.BGSave() })
+		c.reply.Simple("Background append only file rewriting scheduled")
 		return
 	}
 	if err := s.BGSave(); err != nil {

@@ -458,3 +458,21 @@ func TestRDBFlushAllSaves(t *testing.T) {
 		t.Fatalf("DBSIZE %d after FLUSHALL and kill -9", n)
 	}
 }
+
+// TestBGSaveInMulti: BGSAVE and BGREWRITEAOF inside MULTI answer that they
+// are scheduled, as Redis's (it forks after the transaction), and run once
+// EXEC is over.
+func TestBGSaveInMulti(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "no", "--save", "")
+	rdb := p.client()
+	got := lineReplies(t, p.addr(), "MULTI\r\nSET foo bar\r\nBGREWRITEAOF\r\nBGSAVE\r\nEXEC\r\n", 8)
+	want := []string{"+OK", "+QUEUED", "+QUEUED", "+QUEUED", "*3", "+OK",
+		"+Background append only file rewriting scheduled", "+Background saving scheduled"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("MULTI with BGREWRITEAOF, BGSAVE: %q", got)
+	}
+	waitFor(t, "the scheduled save", func() bool {
+		return infoField(t, rdb, "persistence", "rdb_changes_since_last_save") == "0" &&
+			infoField(t, rdb, "persistence", "rdb_bgsave_in_progress") == "0"
+	})
+}
