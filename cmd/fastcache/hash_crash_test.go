@@ -115,7 +115,18 @@ func (m *hashModel) verify(t *testing.T, addr string) {
 			c.Close()
 		}
 	}()
-	for k, want := range m.acked {
+	// Every field with an acknowledged state, and every field whose first
+	// command was in flight at the kill (it has no acknowledged entry yet:
+	// "missing"): that write may have reached the log, and what the server
+	// holds becomes the model's state either way.
+	fields := make(map[string]fieldState, len(m.acked)+len(m.inflight))
+	for k := range m.inflight {
+		fields[k] = fieldState{}
+	}
+	for k, st := range m.acked {
+		fields[k] = st
+	}
+	for k, want := range fields {
 		var db int
 		var key, field string
 		fmt.Sscanf(k, "%d|", &db)
