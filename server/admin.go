@@ -328,7 +328,7 @@ func cmdShutdown(c *Client, args [][]byte) {
 		return
 	}
 	var save *bool
-	abort, flagsSet := false, false
+	abort, flagsSet, force := false, false, false
 	for _, a := range args[1:] {
 		switch {
 		case eqFold(a, "nosave"):
@@ -345,8 +345,10 @@ func cmdShutdown(c *Client, args [][]byte) {
 			}
 			v := true
 			save, flagsSet = &v, true
-		case eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "now"):
 			flagsSet = true
+		case eqFold(a, "force"):
+			flagsSet, force = true, true
 		case eqFold(a, "abort"):
 			abort = true
 		default:
@@ -369,7 +371,7 @@ func cmdShutdown(c *Client, args [][]byte) {
 		return
 	}
 	c.srv.log.Warn().Str("client", c.Addr).Msg("user requested shutdown")
-	if err := f(save); err != nil {
+	if err := f(save, force); err != nil {
 		c.srv.log.Error().Err(err).Msg("SHUTDOWN failed")
 		c.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.")
 		return

@@ -215,17 +215,21 @@ func TestShutdown(t *testing.T) {
 	var calls []string
 	fail := false
 	ts := startServerOpts(t, func(o *Options) {
-		o.Shutdown = func(save *bool) error {
+		o.Shutdown = func(save *bool, force bool) error {
 			mu.Lock()
 			defer mu.Unlock()
+			call := "default"
 			switch {
 			case save == nil:
-				calls = append(calls, "default")
 			case *save:
-				calls = append(calls, "save")
+				call = "save"
 			default:
-				calls = append(calls, "nosave")
+				call = "nosave"
 			}
+			if force {
+				call += " force"
+			}
+			calls = append(calls, call)
 			if fail {
 				return errors.New("disk on fire")
 			}
@@ -267,7 +271,7 @@ func TestShutdown(t *testing.T) {
 	mu.Lock()
 	fail = false
 	mu.Unlock()
-	for _, c := range []struct{ arg, want string }{{"NOSAVE", "nosave"}, {"save", "save"}, {"", "default"}} {
+	for _, c := range []struct{ arg, want string }{{"NOSAVE", "nosave force"}, {"save", "save force"}, {"", "default"}} {
 		conn := ts.rawConn(t)
 		args := []string{"SHUTDOWN"}
 		if c.arg != "" {

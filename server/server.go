@@ -43,8 +43,10 @@ type Options struct {
 	Config *config.Config
 	Cache  *cache.Cache
 	Log    zerolog.Logger
-	// Shutdown is called by SHUTDOWN (save reports SAVE/NOSAVE: nil = default).
-	Shutdown func(save *bool) error
+	// Shutdown is called by SHUTDOWN (save reports SAVE/NOSAVE: nil =
+	// default; force: FORCE). An error refuses the shutdown: the server
+	// keeps running and the client gets Redis's "Errors trying to SHUTDOWN".
+	Shutdown func(save *bool, force bool) error
 	// Loading returns replay progress while the dataset loads.
 	Loading func() LoadingInfo
 	// Snapshots serves SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE (nil: not available).

@@ -66,6 +66,9 @@ type aof struct {
 	// are rdb_changes_since_last_save (each is one change: a command that
 	// changes nothing logs nothing).
 	savedLSN atomic.Uint64
+
+	// finalSaved: prepareShutdown took the final snapshot (under switchMu)
+	finalSaved bool
 }
 
 // errSwitchLoading refuses CONFIG SET appendonly while the dataset loads.
@@ -285,8 +288,8 @@ func (a *aof) close(save bool) {
 	}
 }
 
-// shutdown takes the shutdown snapshot (snapshot-on-shutdown) and closes
-// the log, if it is on; with appendonly no it takes the snapshot the save
+// shutdown takes the shutdown snapshot (snapshot-on-shutdown, or as
+// SHUTDOWN SAVE/NOSAVE says) and closes the log, if it is on; with appendonly no it takes the snapshot the save
 // points or SHUTDOWN SAVE ask for (save: SHUTDOWN's SAVE/NOSAVE, nil for
 // neither).
 func (a *aof) shutdown(save *bool) error {
@@ -300,7 +303,11 @@ func (a *aof) shutdown(save *bool) error {
 		}
 		return nil
 	}
-	a.close(a.cfg.SnapshotOnShutdown())
+	snap := a.cfg.SnapshotOnShutdown()
+	if save != nil { // SHUTDOWN SAVE takes it, NOSAVE skips it
+		snap = *save
+	}
+	a.close(snap)
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("closing the WAL: %w", err)
 	}

@@ -222,7 +222,10 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Config: cfg,
 		Cache:  c,
 		Log:    log,
-		Shutdown: func(save *bool) error {
+		Shutdown: func(save *bool, force bool) error {
+			if err := persist.prepareShutdown(save, force); err != nil {
+				return err
+			}
 			shutdownSave.Store(save)
 			requestStop()
 			return nil
@@ -270,11 +273,20 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
-		select {
-		case s := <-sigs:
-			log.Info().Str("signal", s.String()).Msg("received signal, shutting down")
-			requestStop()
-		case <-stopCh:
+		for {
+			select {
+			case s := <-sigs:
+				log.Info().Str("signal", s.String()).Msg("received signal, shutting down")
+				if err := persist.prepareShutdown(nil, false); err != nil {
+					// as Redis: the server keeps running (SIGKILL, or
+					// SHUTDOWN NOSAVE / FORCE, stops it regardless)
+					log.Error().Err(err).Msg("errors trying to shut down the server: still running")
+					continue
+				}
+				requestStop()
+			case <-stopCh:
+			}
+			return
 		}
 	}()
 

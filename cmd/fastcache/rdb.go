@@ -16,6 +16,7 @@ package main
 // starts its LSNs at the loaded snapshot's highest cut).
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -168,18 +169,53 @@ func (a *aof) savePoints(sn *persistence.Snapshotter, stop <-chan struct{}) {
 	}
 }
 
-// shutdownRDB ends the snapshot-only mode and takes the shutdown snapshot:
-// when save points are set, or as SHUTDOWN SAVE/NOSAVE says.
-func (a *aof) shutdownRDB(save *bool) error {
-	sn := a.stopRDB()
-	if sn == nil {
+// saveOnShutdown reports whether appendonly no takes a snapshot on the way
+// out: when save points are set, or as SHUTDOWN SAVE/NOSAVE says.
+func (a *aof) saveOnShutdown(save *bool) bool {
+	if save != nil {
+		return *save
+	}
+	return len(a.cfg.SavePoints()) > 0
+}
+
+// prepareShutdown is the first step of SHUTDOWN and SIGTERM, before the
+// server stops serving, as Redis's prepareForShutdown: with appendonly no
+// and a snapshot due, it is taken now, with writes paused until the process
+// exits (nothing acknowledged after it is lost). If it fails the shutdown
+// is refused and the server keeps running with writes resumed, unless
+// force (SHUTDOWN FORCE). The final step (shutdownRDB) then has nothing
+// left to save. With the WAL on there is nothing to prepare: every write is
+// in the log.
+func (a *aof) prepareShutdown(save *bool, force bool) error {
+	a.switchMu.Lock()
+	defer a.switchMu.Unlock()
+	a.mu.Lock()
+	sn, logged := a.rdb, a.wal != nil
+	a.mu.Unlock()
+	if logged || sn == nil || !a.saveOnShutdown(save) || a.finalSaved {
 		return nil
 	}
-	do := len(a.cfg.SavePoints()) > 0
-	if save != nil {
-		do = *save
+	resume := a.srv.PauseWrites()
+	a.log.Info().Msg("saving the final snapshot before exiting")
+	if err := sn.Save(); err != nil {
+		if force {
+			a.log.Warn().Err(err).Msg("the final snapshot failed; exiting anyway (SHUTDOWN FORCE)")
+			a.finalSaved = true // nothing more to try
+			return nil
+		}
+		resume()
+		a.log.Error().Err(err).Msg("the final snapshot failed: the shutdown is refused and the server keeps running")
+		return fmt.Errorf("snapshot on shutdown: %w", err)
 	}
-	if !do {
+	a.finalSaved = true
+	return nil
+}
+
+// shutdownRDB ends the snapshot-only mode and takes the shutdown snapshot
+// (saveOnShutdown), unless prepareShutdown took it already.
+func (a *aof) shutdownRDB(save *bool) error {
+	sn := a.stopRDB()
+	if sn == nil || a.finalSaved || !a.saveOnShutdown(save) {
 		return nil
 	}
 	a.log.Info().Msg("saving the final snapshot before exiting")

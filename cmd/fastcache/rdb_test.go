@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -475,4 +476,94 @@ func TestBGSaveInMulti(t *testing.T) {
 		return infoField(t, rdb, "persistence", "rdb_changes_since_last_save") == "0" &&
 			infoField(t, rdb, "persistence", "rdb_bgsave_in_progress") == "0"
 	})
+}
+
+// TestRDBShutdownSaveFails: with appendonly no and save points, a final
+// snapshot that cannot be written refuses SHUTDOWN and SIGTERM, as Redis's
+// prepareForShutdown: the client gets Redis's error, the server keeps
+// serving and accepting writes, and the keys are saved by a later shutdown
+// once the disk is back. SHUTDOWN FORCE exits regardless.
+func TestRDBShutdownSaveFails(t *testing.T) {
+	dir := t.TempDir()
+	snapDir := filepath.Join(dir, "snapshot")
+	p := startReady(t, dir, "--appendonly", "no")
+	rdb := p.client()
+	rdb.Set(ctx(), "a", "1", 0)
+	breakDir := func() {
+		t.Helper()
+		if err := os.RemoveAll(snapDir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(snapDir, []byte("not a directory"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	breakDir()
+	if err := rdb.Do(ctx(), "SHUTDOWN").Err(); err == nil || err.Error() != "ERR Errors trying to SHUTDOWN. Check logs." {
+		t.Fatalf("SHUTDOWN with the snapshot failing: %v", err)
+	}
+	if err := rdb.Set(ctx(), "b", "2", 0).Err(); err != nil {
+		t.Fatalf("a write after the refused SHUTDOWN: %v", err)
+	}
+	// SIGTERM: refused too, and said in the log.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(t, "the refused SIGTERM in the log", func() bool { return strings.Contains(p.out.String(), "still running") })
+	if err := rdb.Set(ctx(), "c", "3", 0).Err(); err != nil {
+		t.Fatalf("a write after the refused SIGTERM: %v", err)
+	}
+	// The disk is back: SHUTDOWN saves and exits.
+	os.Remove(snapDir)
+	if err := os.Mkdir(snapDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Do(ctx(), "SHUTDOWN")
+	if out, err := p.wait(60 * time.Second); err != nil {
+		t.Fatalf("SHUTDOWN: exit %v\n%s", err, out)
+	}
+	p = startReady(t, dir, "--appendonly", "no")
+	rdb = p.client()
+	for _, k := range []string{"a", "b", "c"} {
+		mustGet(t, rdb, k, map[string]string{"a": "1", "b": "2", "c": "3"}[k])
+	}
+	// FORCE exits even though the snapshot fails.
+	rdb.Set(ctx(), "d", "4", 0)
+	breakDir()
+	rdb.Do(ctx(), "SHUTDOWN", "FORCE")
+	if out, err := p.wait(60 * time.Second); err != nil {
+		t.Fatalf("SHUTDOWN FORCE: exit %v\n%s", err, out)
+	}
+}
+
+// TestWALShutdownSaveNoSave: with the WAL on, SHUTDOWN NOSAVE skips the
+// snapshot-on-shutdown and SHUTDOWN SAVE takes one even when
+// snapshot-on-shutdown is off; the WAL holds every write either way.
+func TestWALShutdownSaveNoSave(t *testing.T) {
+	dir := t.TempDir()
+	snaps := func() int {
+		m, _ := filepath.Glob(filepath.Join(dir, "snapshot", "*"))
+		return len(m)
+	}
+	shutdown := func(p *proc, args ...any) {
+		t.Helper()
+		p.client().Do(ctx(), append([]any{"SHUTDOWN"}, args...)...)
+		if out, err := p.wait(60 * time.Second); err != nil {
+			t.Fatalf("SHUTDOWN %v: exit %v\n%s", args, err, out)
+		}
+	}
+	p := startReady(t, dir)
+	p.client().Set(ctx(), "a", "1", 0)
+	shutdown(p, "NOSAVE")
+	if n := snaps(); n != 0 {
+		t.Fatalf("SHUTDOWN NOSAVE left %d snapshot files", n)
+	}
+	p = startReady(t, dir, "--snapshot-on-shutdown", "no")
+	mustGet(t, p.client(), "a", "1")
+	p.client().Set(ctx(), "b", "2", 0)
+	shutdown(p, "SAVE")
+	if n := snaps(); n == 0 {
+		t.Fatal("SHUTDOWN SAVE took no snapshot")
+	}
+	p = startReady(t, dir)
+	mustGet(t, p.client(), "a", "1")
+	mustGet(t, p.client(), "b", "2")
 }
