@@ -478,48 +478,54 @@ func (c *Cache) DBStats() []DBStats {
 // ---- replay ----
 
 // Apply replays one logged record without logging it (replay.Applier).
-func (c *Cache) Apply(r *persistence.Record) {
+func (c *Cache) Apply(r *persistence.Record) { c.apply(r, true) }
+
+// apply is Apply; with lock false the caller holds every shard already
+// (HeldTarget: DEBUG LOADAOF).
+func (c *Cache) apply(r *persistence.Record, lock bool) {
 	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
 		c.log.Warn().Int("db", r.DB).Int64("arg", r.Arg).Str("op", r.Op.String()).
 			Msg("record for a database beyond `databases`: skipped (raise `databases` to keep it)")
 		return
 	}
-	if persistence.IsFunctionOp(r.Op) {
-		s := c.shardOf(r.Key)
-		s.Lock()
-		c.applyFunction(r)
-		s.Unlock()
-		return
-	}
-	switch r.Op {
-	case persistence.OpReplPos:
+	switch {
+	case r.Op == persistence.OpReplPos:
 		c.noteReplPos(r)
-		return
-	case persistence.OpFlush:
+	case r.Op == persistence.OpFlush || r.Op == persistence.OpSwapDB:
 		for _, s := range c.shards {
-			s.Lock()
-			c.flushShard(s, r.DB, r.Arg == 1)
-			s.Unlock()
+			lockIf(s, lock)
+			if r.Op == persistence.OpFlush {
+				c.flushShard(s, r.DB, r.Arg == 1)
+			} else {
+				s.SwapDB(r.DB, int(r.Arg))
+			}
+			unlockIf(s, lock)
 		}
-		return
-	case persistence.OpSwapDB:
-		for _, s := range c.shards {
-			s.Lock()
-			s.SwapDB(r.DB, int(r.Arg))
-			s.Unlock()
-		}
-		return
-	case persistence.OpMove:
+	default:
 		s := c.shardOf(r.Key)
-		s.Lock()
-		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
-		s.Unlock()
-		return
+		lockIf(s, lock)
+		switch {
+		case persistence.IsFunctionOp(r.Op):
+			c.applyFunction(r) // under the functions' shard lock, as logged
+		case r.Op == persistence.OpMove:
+			s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
+		default:
+			s.DB(r.DB).Apply(r)
+		}
+		unlockIf(s, lock)
 	}
-	s := c.shardOf(r.Key)
-	s.Lock()
-	s.DB(r.DB).Apply(r)
-	s.Unlock()
+}
+
+func lockIf(s *shard.Shard, lock bool) {
+	if lock {
+		s.Lock()
+	}
+}
+
+func unlockIf(s *shard.Shard, lock bool) {
+	if lock {
+		s.Unlock()
+	}
 }
 
 func (c *Cache) flushShard(s *shard.Shard, db int, all bool) {

@@ -204,57 +204,14 @@ func (c *Cache) reloadConflicts(path string) bool {
 type HeldTarget struct{ c *Cache }
 
 // Apply is Cache.Apply without the locks.
-func (t HeldTarget) Apply(r *persistence.Record) {
-	c := t.c
-	if r.DB >= c.dbs || (r.Op == persistence.OpSwapDB || r.Op == persistence.OpMove) && int(r.Arg) >= c.dbs {
-		c.Apply(r) // warns and skips (no lock taken)
-		return
-	}
-	if persistence.IsFunctionOp(r.Op) {
-		c.applyFunction(r)
-		return
-	}
-	switch r.Op {
-	case persistence.OpReplPos:
-		c.noteReplPos(r)
-	case persistence.OpFlush:
-		for _, s := range c.shards {
-			c.flushShard(s, r.DB, r.Arg == 1)
-		}
-	case persistence.OpSwapDB:
-		for _, s := range c.shards {
-			s.SwapDB(r.DB, int(r.Arg))
-		}
-	case persistence.OpMove:
-		s := c.shardOf(r.Key)
-		s.DB(r.DB).MoveTo(r.Key, s.DB(int(r.Arg)), nil)
-	default:
-		c.shardOf(r.Key).DB(r.DB).Apply(r)
-	}
-}
+func (t HeldTarget) Apply(r *persistence.Record) { t.c.apply(r, false) }
 
 // LoadSnapshotEntry is Apply (replay.Applier).
 func (t HeldTarget) LoadSnapshotEntry(r *persistence.Record) { t.Apply(r) }
 
 // FlushWhere is Cache.FlushWhere without the locks.
 func (t HeldTarget) FlushWhere(db int, all bool, pred func(key []byte) bool) {
-	for _, s := range t.c.shards {
-		for i := 0; i < s.Databases(); i++ {
-			if !all && i != db {
-				continue
-			}
-			d := s.DB(i)
-			var dead [][]byte
-			rangeAll(d, func(k []byte, e shard.Entry) {
-				if pred(k) {
-					dead = append(dead, append([]byte(nil), k...))
-				}
-			})
-			for _, k := range dead {
-				d.Apply(&persistence.Record{Op: persistence.OpDel, Key: k})
-			}
-		}
-	}
+	t.c.deleteWhere(db, all, pred, false, false)
 }
 
 // SwapWhere is Cache.SwapWhere without the locks.

@@ -71,7 +71,7 @@ func (t LoggedTarget) SwapWhere(a, b int, pred func([]byte) bool) { t.c.swapWher
 // db (every database with all) for which pred is true (a replica applying a
 // flush that its snapshot reflects for some shards only).
 func (c *Cache) FlushWhereLogged(db int, all bool, pred func(key []byte) bool) {
-	c.deleteWhere(db, all, pred, true)
+	c.deleteWhere(db, all, pred, true, true)
 }
 
 // ApplyGroupLogged applies the records of one group (a multi-shard command

@@ -95,7 +95,7 @@ func (c *Cache) LoadSnapshotEntry(r *persistence.Record) { c.Apply(r) }
 // database with all) for which pred is true; replay uses it for a flush
 // logged after a snapshot that covered only some shards.
 func (c *Cache) FlushWhere(db int, all bool, pred func(key []byte) bool) {
-	c.deleteWhere(db, all, pred, false)
+	c.deleteWhere(db, all, pred, false, true)
 }
 
 // SwapWhere swaps between databases a and b, without logging, the keys for
@@ -119,12 +119,16 @@ func (c *Cache) swapWhere(a, b int, pred func(key []byte) bool, logged bool) {
 	}
 }
 
-func (c *Cache) deleteWhere(db int, all bool, pred func(key []byte) bool, logged bool) {
+// deleteWhere deletes the keys of database db (of every database with all)
+// for which pred is true: logged (a replica's flush a snapshot partly
+// covers) or not (replay), locking each shard or (lock false) with every
+// shard held by the caller.
+func (c *Cache) deleteWhere(db int, all bool, pred func(key []byte) bool, logged, lock bool) {
 	for _, s := range c.shards {
 		if logged {
 			s.Queue().WaitRoom()
 		}
-		s.Lock()
+		lockIf(s, lock)
 		for i := 0; i < s.Databases(); i++ {
 			if !all && i != db {
 				continue
@@ -144,6 +148,6 @@ func (c *Cache) deleteWhere(db int, all bool, pred func(key []byte) bool, logged
 				}
 			}
 		}
-		s.Unlock()
+		unlockIf(s, lock)
 	}
 }
