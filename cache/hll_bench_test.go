@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"runtime/debug"
 	"strconv"
 	"testing"
 )
@@ -18,6 +19,20 @@ func BenchmarkPFAdd(b *testing.B) {
 	b.Run("sparse", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			k.PFAdd(keys[i%len(keys)], el(i))
+		}
+	})
+	// one PFADD of 1,000 elements into a new key (it stays sparse): each
+	// element splits a run of the sparse value. At the server's GOGC (25,
+	// cmd/fastcache) on its small heap, garbage per element is what costs.
+	many := make([][]byte, 1000)
+	for i := range many {
+		many[i] = []byte("m:" + strconv.Itoa(i*104729))
+	}
+	b.Run("sparse1000", func(b *testing.B) {
+		defer debug.SetGCPercent(debug.SetGCPercent(25))
+		for i := 0; i < b.N; i++ {
+			k.PFAdd([]byte("many:"+strconv.Itoa(i%64)), many)
+			k.Del([][]byte{[]byte("many:" + strconv.Itoa(i%64))})
 		}
 	})
 	b.Run("dense", func(b *testing.B) {

@@ -402,16 +402,23 @@ func sparseSetRuns(v []byte, index, count int, maxBytes int64) (nv []byte, res i
 	if delta > 0 && int64(len(v)+delta) > maxBytes {
 		return v, 0, true
 	}
-	out := make([]byte, 0, len(v)+delta+8)
-	out = append(out, v[:p]...)
-	out = append(out, seq...)
-	if p+oldlen < end {
-		out = append(out, v[p+oldlen:]...)
+	// In place, as Redis's memmove in its sds (v is the caller's own
+	// buffer): a PFADD of many elements splits runs again and again, and a
+	// fresh copy per split made it quadratic in allocations.
+	tail := min(p+oldlen, end) // the opcodes after the old one
+	n := p + len(seq) + end - tail
+	if n > cap(v) {
+		nv := make([]byte, len(v), n+n/2+16)
+		copy(nv, v)
+		v = nv
 	}
+	v = v[:max(n, end)]
+	copy(v[p+len(seq):], v[tail:end])
+	copy(v[p:], seq)
 	// An XZERO cut short at the end (a corrupted value) loses its missing
 	// byte, as in Redis.
-	out = out[:len(v)+delta]
-	return sparseMerge(out, prev), 1, false
+	v = v[:end+delta]
+	return sparseMerge(v, prev), 1, false
 }
 
 // sparseMerge is step 4 of a sparse update: from the opcode before the one
