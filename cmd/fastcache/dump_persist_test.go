@@ -86,13 +86,7 @@ func TestRestoreReplicated(t *testing.T) {
 	rrdb := replica.client()
 	waitInfo(t, rrdb, "replication", "master_link_status", "up")
 	restoreAll(t, prdb)
-	deadline := time.Now().Add(60 * time.Second)
-	for infoInt(t, prdb, "replication", "master_repl_offset") != infoInt(t, rrdb, "replication", "slave_repl_offset") {
-		if time.Now().After(deadline) {
-			t.Fatal("replica did not catch up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	replicaHasAll(t, prdb)
 	diffCollections(t, "replica", collectionState(t, prdb), collectionState(t, rrdb))
 }
 
@@ -181,13 +175,7 @@ func TestRestoreStreamSurvivesCrashAndReplicates(t *testing.T) {
 	if !strings.Contains(want, "alice") || !strings.Contains(want, "carol") {
 		t.Fatalf("setup: %s", want)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for infoInt(t, prdb, "replication", "master_repl_offset") != infoInt(t, rrdb, "replication", "slave_repl_offset") {
-		if time.Now().After(deadline) {
-			t.Fatal("replica did not catch up")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	replicaHasAll(t, prdb)
 	if got := streamState(t, rrdb, keys); got != want {
 		t.Errorf("replica:\n got  %s\n want %s", got, want)
 	}

@@ -450,18 +450,7 @@ func TestReplicaSetsZSets(t *testing.T) {
 	rrdb := replica.client()
 	waitInfo(t, rrdb, "replication", "master_link_status", "up")
 	collectionWorkload(t, prdb, 2500, 6) // while it follows: the stream
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		po := infoInt(t, prdb, "replication", "master_repl_offset")
-		ro := infoInt(t, rrdb, "replication", "slave_repl_offset")
-		if po == ro {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica did not catch up: primary %d, replica %d", po, ro)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	replicaHasAll(t, prdb)
 	want := collectionState(t, prdb)
 	diffCollections(t, "replica", want, collectionState(t, rrdb))
 	t.Logf("%d keys converged", len(want))

@@ -206,18 +206,7 @@ func TestStreamsReplicaConverges(t *testing.T) {
 	rrdb := replica.client()
 	waitInfo(t, rrdb, "replication", "master_link_status", "up")
 	streamWorkload(t, prdb, 2000, 12)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		po := infoInt(t, prdb, "replication", "master_repl_offset")
-		ro := infoInt(t, rrdb, "replication", "slave_repl_offset")
-		if po == ro {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica did not catch up: %d vs %d", po, ro)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	replicaHasAll(t, prdb)
 	diffStreams(t, "replica", dumpStreams(t, prdb), dumpStreams(t, rrdb))
 
 	// A client blocked in XREAD on the replica is served by the primary's XADD.
