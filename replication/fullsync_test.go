@@ -26,9 +26,11 @@ import (
 // gap: after the attach and before the cut (they are in the snapshot and
 // in the stream: the cut filters them out on the replica), while the
 // shards are being copied (each shard's cut decides), and after the cut
-// before the stream starts (only in the stream). These tests put writes
-// in every gap deterministically, through the primary's Snapshot hook,
-// and check that the replica ends with exactly the primary's keyspace.
+// before the stream starts (only in the stream). The test puts writes
+// before and after the cut through the primary's Snapshot hook, and runs
+// a writer for the whole cut, then checks that the replica ends with
+// exactly the primary's keyspace. (A cut read after its shard's copy, or
+// a paused replica queue that drops frames, makes it fail.)
 
 // replNode is one in-process server's replication parts: a cache logging
 // into a WAL whose frames feed a hub, a snapshotter, and a Manager.
