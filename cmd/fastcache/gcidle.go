@@ -5,13 +5,13 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
-
-	"fastcache/server"
 )
 
 // releaseWhenIdle returns the Go heap's free memory to the operating system
-// once the server has run no command for half a second after a period of
-// activity: a forced collection (cheap: keys and values live in
+// once the server has been idle for half a second after a period of
+// activity (activity counts what moves: client commands, and the records
+// of changes that come without one, a replica applying its primary's
+// stream or the active expiry): a forced collection (cheap: keys and values live in
 // pointer-free arenas) and the release of every free page
 // (debug.FreeOSMemory). Without it a load, a FLUSHALL or a big DEL leaves
 // the process up to GOGC's 25% of uncollected garbage plus freed pages
@@ -24,7 +24,7 @@ import (
 // sets (20 MB live) ended with 3.5 MiB of free pages, kept (35 bytes of RSS
 // per set, as much as the set's own header and slot), and whether a load
 // crossed the floor or not made RSS swing between rounds of the same load.
-func releaseWhenIdle(srv *server.Server, stop <-chan struct{}) {
+func releaseWhenIdle(activity func() uint64, stop <-chan struct{}) {
 	const tick = 250 * time.Millisecond
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -33,8 +33,8 @@ func releaseWhenIdle(srv *server.Server, stop <-chan struct{}) {
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/free:bytes"},
 	}
-	last := srv.Stats().CommandsProcessed
-	quiet, armed := 0, false
+	last := activity()
+	quiet, armed := 0, true // the first idle period after start-up too: a replay leaves its buffers behind
 	var lastGC time.Time
 	for {
 		select {
@@ -42,7 +42,7 @@ func releaseWhenIdle(srv *server.Server, stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		if n := srv.Stats().CommandsProcessed; n != last {
+		if n := activity(); n != last {
 			last, quiet, armed = n, 0, true
 			continue
 		}

@@ -255,7 +255,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve() }()
-	go releaseWhenIdle(srv, stopCh)
+	go releaseWhenIdle(func() uint64 { return uint64(srv.Stats().CommandsProcessed) + c.LastLSN() }, stopCh)
 	if addr := cfg.MetricsListen(); addr != "" {
 		// Up before replay, so a long load can be watched.
 		ms, err := metrics.Listen(addr, metrics.NewRegistry(metricsSources(srv, c, hub, repl, progress, &persist.mu, &persist.wal, &persist.snaps)))

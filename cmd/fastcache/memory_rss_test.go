@@ -101,3 +101,41 @@ func TestRSSFallsWhenIdle(t *testing.T) {
 		t.Fatalf("RSS still %d bytes 5 s after FLUSHALL (peak %d)", rss, peak)
 	}
 }
+
+// TestReplicaRSSFallsWhenIdle: a replica frees the memory of what its
+// primary flushed once the stream goes quiet, though no client sends it a
+// command (idle periods count the records it applies, not only commands).
+func TestReplicaRSSFallsWhenIdle(t *testing.T) {
+	primary := startReady(t, t.TempDir()) // a primary serves its WAL stream
+	replica := startReady(t, t.TempDir(), "--appendonly", "no", "--save", "",
+		"--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port))
+	rdb := primary.client()
+	val := strings.Repeat("v", 1000)
+	for i := 0; i < 150; i++ { // ~150 MB
+		pipe := rdb.Pipeline()
+		for j := 0; j < 1000; j++ {
+			pipe.Set(ctx(), fmt.Sprintf("k:%d:%d", i, j), val, 0)
+		}
+		if _, err := pipe.Exec(ctx()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replicaHasAll(t, rdb)
+	peak := rssBytes(t, replica.cmd.Process.Pid)
+	if err := rdb.FlushAll(ctx()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replicaHasAll(t, rdb)
+	var rss int64
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		if rss = rssBytes(t, replica.cmd.Process.Pid); rss < peak/4 {
+			break
+		}
+	}
+	t.Logf("replica RSS %.1f MiB with the data, %.1f MiB idle after the primary's FLUSHALL", float64(peak)/(1<<20), float64(rss)/(1<<20))
+	if rss >= peak/4 {
+		t.Fatalf("replica RSS still %d bytes 10 s after FLUSHALL (peak %d)", rss, peak)
+	}
+}
