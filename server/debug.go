@@ -65,6 +65,7 @@ var debugSubs = map[string]func(n int) bool{
 	"help":              func(n int) bool { return n == 2 },
 	"sleep":             func(n int) bool { return n == 3 },
 	"set-active-expire": func(n int) bool { return n == 3 },
+	"pause-cron":        func(n int) bool { return n == 3 },
 	"protocol":          func(n int) bool { return n == 3 },
 	"object":            func(n int) bool { return n == 3 },
 	"error":             func(n int) bool { return n == 3 },
@@ -97,6 +98,11 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.reply.OK()
 	case "set-active-expire":
 		c.srv.cache.SetActiveExpire(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "pause-cron":
+		// As Redis's: any value but 0 pauses the once-a-second work
+		// (idle-client timeouts, the tracking table's limit).
+		c.srv.cronPaused.Store(atoi(args[2]) != 0)
 		c.reply.OK()
 	case "protocol":
 		debugProtocol(c, strings.ToLower(string(args[2])))
@@ -230,6 +236,8 @@ var debugHelpLines = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
 }
 
 // debugProtocolReplies are Redis 7.0's DEBUG PROTOCOL values, in RESP2 and RESP3.
