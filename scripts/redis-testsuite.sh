@@ -104,7 +104,7 @@ for u in "${units[@]}"; do
 		"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
 			--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
 		pid=$!
-		for _ in $(seq 50); do
+		for _ in $(seq 300); do
 			redis-cli -p "$port" ping >/dev/null 2>&1 && break
 			sleep 0.1
 		done
