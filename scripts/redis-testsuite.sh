@@ -18,7 +18,8 @@
 #
 # Environment: PORT (default 17400), BASEPORT (the suite's own ports, default
 # 21111), OUT (logs, default /tmp/fastcache-redis-testsuite), FC (a fastcache
-# binary; default: built from this tree), TMO (seconds per unit, default 600).
+# binary; default: built from this tree), TMO (seconds per unit, default 600),
+# EXTRA (more runtest options: --no-latency, --only <test>, --dont-clean ...).
 # SPAWN=1 runs the units the way the suite tests redis-server itself: it
 # starts a server per test group with the group's config file and flags
 # (src/redis-server is a wrapper that runs fastcache), so the many tests
@@ -89,6 +90,7 @@ WRAP
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
+read -r -a extra <<<"${EXTRA:-}"
 failed=0
 printf '%-22s %5s %5s %5s %5s %5s\n' unit ok err exc skip secs
 for u in "${units[@]}"; do
@@ -97,7 +99,7 @@ for u in "${units[@]}"; do
 	if [ -n "${SPAWN:-}" ]; then
 		(cd "$work" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 300 \
 			--baseport "${BASEPORT:-21111}" --portcount 200 \
-			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 	else
 		data=$(mktemp -d)
@@ -110,7 +112,7 @@ for u in "${units[@]}"; do
 		done
 		(cd "$work" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
 			--single "unit/$u" --clients 1 --timeout 300 --baseport "${BASEPORT:-21111}" \
-			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
