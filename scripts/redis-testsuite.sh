@@ -90,7 +90,7 @@ WRAP
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
-read -r -a extra <<<"${EXTRA:-}"
+eval "extra=(${EXTRA:-})" # words as the shell splits them, quotes kept
 failed=0
 printf '%-22s %5s %5s %5s %5s %5s\n' unit ok err exc skip secs
 for u in "${units[@]}"; do
