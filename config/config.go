@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -399,6 +400,15 @@ func init() {
 		get: func(v *values) string { return strings.Join(v.bind, " ") }})
 	intD("port", 6379, 0, 65535, true, "TCP port (0 = pick a free port)", func(v *values) *int64 { return &v.port })
 	strD("dir", "./data", false, "data directory: the WAL in <dir>/wal, snapshots in <dir>/snapshot", func(v *values) *string { return &v.dir })
+	// CONFIG GET dir is the absolute path, as Redis's (its getcwd() after
+	// chdir to dir); relative paths are relative to the directory the
+	// server started in.
+	byName["dir"].get = func(v *values) string {
+		if abs, err := filepath.Abs(v.dir); err == nil {
+			return abs
+		}
+		return v.dir
+	}
 	add(&directive{name: "daemonize", doc: "only 'no' is supported: run under a supervisor", def: []string{"no"},
 		set: func(v *values, a []string) error {
 			s, err := one(a)

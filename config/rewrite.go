@@ -59,7 +59,13 @@ func (st *rewriteState) line(option, l string, force bool) {
 // Rewrite rewrites the config file with the current values. users are
 // the ACL's users as "user <name> <rules>" lines; nil when an aclfile holds
 // them (the file's user lines are then dropped).
-func (c *Config) Rewrite(users []string) error {
+func (c *Config) Rewrite(users []string) error { return c.rewrite(users, false) }
+
+// RewriteAll is Rewrite that also writes the parameters at their default
+// (Redis's DEBUG CONFIG-REWRITE-FORCE-ALL).
+func (c *Config) RewriteAll(users []string) error { return c.rewrite(users, true) }
+
+func (c *Config) rewrite(users []string, all bool) error {
 	if c.file == "" {
 		return ErrNoConfigFile
 	}
@@ -100,7 +106,7 @@ func (c *Config) Rewrite(users []string) error {
 			continue // aliases are written by their parameter's name
 		}
 		cur, was := d.get(v), d.get(def)
-		force := cur != was
+		force := all || cur != was
 		switch d.name {
 		case "save":
 			if f := strings.Fields(cur); len(f) == 0 {
@@ -127,7 +133,7 @@ func (c *Config) Rewrite(users []string) error {
 			curF, defF := strings.Fields(cur), strings.Fields(was)
 			for i := 0; i+3 < len(curF); i += 4 {
 				l := d.name + " " + curF[i] + " " + rewriteMemory(curF[i+1]) + " " + rewriteMemory(curF[i+2]) + " " + curF[i+3]
-				st.line(d.name, l, i+3 >= len(defF) || strings.Join(curF[i:i+4], " ") != strings.Join(defF[i:i+4], " "))
+				st.line(d.name, l, all || i+3 >= len(defF) || strings.Join(curF[i:i+4], " ") != strings.Join(defF[i:i+4], " "))
 			}
 		case "notify-keyspace-events":
 			st.line(d.name, d.name+" "+reprArg(cur), force)

@@ -6,6 +6,7 @@
 #
 #   scripts/redis-testsuite.sh                 # every unit in UNITS below
 #   scripts/redis-testsuite.sh type/hash sort  # just these units
+#   scripts/redis-testsuite.sh --fetch         # only download the source
 #
 # What it needs: tclsh (`apt-get install -y tcl`) and Redis's source, which it
 # downloads once from Debian's archive (checked against its SHA-256) into
@@ -17,7 +18,8 @@
 #
 # Environment: PORT (default 17400), BASEPORT (the suite's own ports, default
 # 21111), OUT (logs, default /tmp/fastcache-redis-testsuite), FC (a fastcache
-# binary; default: built from this tree), TMO (seconds per unit, default 600).
+# binary; default: built from this tree), TMO (seconds per unit, default 600),
+# EXTRA (more runtest options: --no-latency, --only <test>, --dont-clean ...).
 # SPAWN=1 runs the units the way the suite tests redis-server itself: it
 # starts a server per test group with the group's config file and flags
 # (src/redis-server is a wrapper that runs fastcache), so the many tests
@@ -35,6 +37,11 @@ dump bitops bitfield hyperloglog geo multi scripting functions pubsub
 pubsubshard tracking info-command info introspection introspection-2 acl
 acl-v2 auth protocol other latency-monitor slowlog querybuf limits maxmemory
 lazyfree networking pause"
+fetch_only=
+if [ "${1:-}" = --fetch ]; then
+	fetch_only=1
+	shift
+fi
 units=("$@")
 [ ${#units[@]} -gt 0 ] || read -r -a units <<<"$(echo $UNITS_DEFAULT)"
 
@@ -49,6 +56,7 @@ if [ ! -x "$src/runtest" ]; then
 	echo "$sha  $tgz" | sha256sum -c --quiet -
 	tar -xzf "$tgz" -C "$cache"
 fi
+[ -z "$fetch_only" ] || { echo "$src"; exit 0; }
 command -v tclsh >/dev/null || { echo "tclsh is missing: apt-get install -y tcl" >&2; exit 2; }
 
 port=${PORT:-17400}
@@ -60,41 +68,51 @@ if [ -z "$fc" ]; then
 	go build -o "$fc" ./cmd/fastcache
 fi
 
+# The suite runs from a copy of its tests/ directory: a run deletes every
+# server directory under tests/tmp when it starts and ends, those of other
+# runs of the same source too (runs in parallel, on other PORTs, are safe).
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$src/tests" "$src/runtest" "$work/"
+rm -rf "$work/tests/tmp"
+mkdir -p "$work/tests/tmp" "$work/src"
 if [ -n "${SPAWN:-}" ]; then
 	# The suite starts src/redis-server <config file> [flags] and waits for
 	# " PID: <pid>" and "Ready to accept" in its output: the wrapper runs
 	# the binary named by FASTCACHE_BIN (each run's own) with that output.
-	cat >"$src/src/redis-server" <<'WRAP'
+	cat >"$work/src/redis-server" <<'WRAP'
 #!/usr/bin/env bash
 echo " PID: $$"
 exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2> >(sed -u 's/ready to accept connections/Ready to accept connections/')
 WRAP
-	chmod +x "$src/src/redis-server"
-	[ -e "$src/src/redis-cli" ] || ln -s "$(command -v redis-cli)" "$src/src/redis-cli"
+	chmod +x "$work/src/redis-server"
+	ln -s "$(command -v redis-cli)" "$work/src/redis-cli"
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
+eval "extra=(${EXTRA:-})" # words as the shell splits them, quotes kept
 failed=0
-printf '%-22s %5s %5s %5s %5s\n' unit ok err exc skip
+printf '%-22s %5s %5s %5s %5s %5s\n' unit ok err exc skip secs
 for u in "${units[@]}"; do
 	n=${u//\//_}
+	t0=$SECONDS
 	if [ -n "${SPAWN:-}" ]; then
-		(cd "$src" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 300 \
+		(cd "$work" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 300 \
 			--baseport "${BASEPORT:-21111}" --portcount 200 \
-			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 	else
 		data=$(mktemp -d)
 		"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
 			--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
 		pid=$!
-		for _ in $(seq 50); do
+		for _ in $(seq 300); do
 			redis-cli -p "$port" ping >/dev/null 2>&1 && break
 			sleep 0.1
 		done
-		(cd "$src" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
+		(cd "$work" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
 			--single "unit/$u" --clients 1 --timeout 300 --baseport "${BASEPORT:-21111}" \
-			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" 2>&1 |
+			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -105,7 +123,7 @@ for u in "${units[@]}"; do
 	exc=$(grep -c '^\[exception\]' "$out/$n.log" || true)
 	skip=$(grep -c '^\[skip\]' "$out/$n.log" || true)
 	done_=$(grep -c 'All tests passed\|\[1/1 done\]' "$out/$n.log" || true)
-	printf '%-22s %5s %5s %5s %5s%s\n' "$u" "$ok" "$err" "$exc" "$skip" "$([ "$done_" -gt 0 ] || echo '  (did not finish)')"
+	printf '%-22s %5s %5s %5s %5s %5s%s\n' "$u" "$ok" "$err" "$exc" "$skip" "$((SECONDS - t0))" "$([ "$done_" -gt 0 ] || echo '  (did not finish)')"
 	if [ "$err" -gt 0 ] || [ "$exc" -gt 0 ] || [ "$done_" -eq 0 ]; then
 		failed=1
 		grep -A2 '^\[err\]\|^\[exception\]' "$out/$n.log" | sed 's/^/    /' | head -20

@@ -264,24 +264,34 @@ func configRewrite(c *Client, args [][]byte) {
 		c.reply.Error("ERR The server is running without a config file")
 		return
 	}
-	// The users go into the config file unless an aclfile keeps them.
+	if err := c.srv.cfg.Rewrite(configUsers(c)); err != nil {
+		c.srv.log.Warn().Err(err).Msg("CONFIG REWRITE failed")
+		c.reply.Error("ERR Rewriting config file: " + rewriteStrerror(err))
+		return
+	}
+	c.srv.log.Info().Msg("CONFIG REWRITE executed with success.")
+	c.reply.OK()
+}
+
+// configUsers are the users a config rewrite writes: all of them, unless an
+// aclfile keeps them.
+func configUsers(c *Client) []string {
 	var users []string
 	if c.srv.aclFile() == "" {
 		for _, u := range c.srv.acl.list() {
 			users = append(users, "user "+u.name+" "+u.perms().describe())
 		}
 	}
-	if err := c.srv.cfg.Rewrite(users); err != nil {
-		c.srv.log.Warn().Err(err).Msg("CONFIG REWRITE failed")
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		c.reply.Error("ERR Rewriting config file: " + aclStrerror(err))
-		return
+	return users
+}
+
+// rewriteStrerror is a failed rewrite's error as Redis's strerror text.
+func rewriteStrerror(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
-	c.srv.log.Info().Msg("CONFIG REWRITE executed with success.")
-	c.reply.OK()
+	return aclStrerror(err)
 }
 
 var configHelpLines = []string{

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,60 @@ func TestConfigRewrite(t *testing.T) {
 		if r := rc.do("CONFIG", "REWRITE"); r != "-ERR Rewriting config file: Permission denied\r\n" {
 			t.Errorf("CONFIG REWRITE into a read-only directory: %q", r)
 		}
+	}
+}
+
+// DEBUG CONFIG-REWRITE-FORCE-ALL is CONFIG REWRITE that writes every
+// parameter, those at their default too, as Redis's; the file loads back to
+// every value CONFIG GET * shows (Redis's introspection.tcl 'CONFIG REWRITE
+// sanity'). Without a config file, Redis's error (its fopen(NULL)).
+func TestDebugConfigRewriteForceAll(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "fastcache.conf")
+	os.WriteFile(file, []byte("# mine\nenable-debug-command yes\ndir "+dir+"\n"), 0o644)
+	ts := startServerFile(t, file)
+	rc := ts.rawConn(t)
+	for _, cmd := range [][]string{{"CONFIG", "SET", "hz", "20"}, {"DEBUG", "CONFIG-REWRITE-FORCE-ALL"}} {
+		if r := rc.do(cmd...); r != "+OK\r\n" {
+			t.Fatalf("%q: %q", cmd, r)
+		}
+	}
+	got, _ := os.ReadFile(file)
+	for _, l := range []string{"# mine", "enable-debug-command yes", "hz 20", "maxmemory 0", "tcp-keepalive 300",
+		"slowlog-max-len 128", "maxmemory-policy noeviction", "appendonly no", `notify-keyspace-events ""`} {
+		if !strings.Contains("\n"+string(got), "\n"+l+"\n") {
+			t.Errorf("the rewritten file lacks %q:\n%s", l, got)
+		}
+	}
+	cfg, err := config.Load([]string{file})
+	if err != nil {
+		t.Fatalf("loading the rewritten file: %v", err)
+	}
+	for _, kv := range ts.cfg.Get("*") {
+		if a := cfg.Get(kv[0]); len(a) != 1 || a[0][1] != kv[1] {
+			t.Errorf("%s: %q after reloading, %q before", kv[0], a, kv[1])
+		}
+	}
+	if r := startServer(t, "enable-debug-command", "yes").rawConn(t).do("DEBUG", "CONFIG-REWRITE-FORCE-ALL"); r != "-ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address\r\n" {
+		t.Errorf("without a config file: %q", r)
+	}
+}
+
+// CONFIG GET dir is the absolute path, as Redis's (its getcwd() after
+// chdir to dir), also when it was given relative to the working directory.
+func TestConfigGetDirAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, "dir", rel)
+	want := fmt.Sprintf("*2\r\n$3\r\ndir\r\n$%d\r\n%s\r\n", len(dir), dir)
+	if r := ts.rawConn(t).do("CONFIG", "GET", "dir"); r != want {
+		t.Fatalf("CONFIG GET dir with dir %q: %q, want %q", rel, r, want)
 	}
 }

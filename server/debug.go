@@ -62,17 +62,19 @@ func debugAllowed(c *Client) bool {
 // debugSubs are the subcommands served, with their argument counts (the
 // whole call's, as Redis checks them).
 var debugSubs = map[string]func(n int) bool{
-	"help":              func(n int) bool { return n == 2 },
-	"sleep":             func(n int) bool { return n == 3 },
-	"set-active-expire": func(n int) bool { return n == 3 },
-	"protocol":          func(n int) bool { return n == 3 },
-	"object":            func(n int) bool { return n == 3 },
-	"error":             func(n int) bool { return n == 3 },
-	"log":               func(n int) bool { return n == 3 },
-	"reload":            func(n int) bool { return n >= 2 },
-	"loadaof":           func(n int) bool { return n >= 2 },
-	"digest":            func(n int) bool { return n == 2 },
-	"digest-value":      func(n int) bool { return n >= 2 },
+	"help":                     func(n int) bool { return n == 2 },
+	"sleep":                    func(n int) bool { return n == 3 },
+	"set-active-expire":        func(n int) bool { return n == 3 },
+	"pause-cron":               func(n int) bool { return n == 3 },
+	"config-rewrite-force-all": func(n int) bool { return n == 2 },
+	"protocol":                 func(n int) bool { return n == 3 },
+	"object":                   func(n int) bool { return n == 3 },
+	"error":                    func(n int) bool { return n == 3 },
+	"log":                      func(n int) bool { return n == 3 },
+	"reload":                   func(n int) bool { return n >= 2 },
+	"loadaof":                  func(n int) bool { return n >= 2 },
+	"digest":                   func(n int) bool { return n == 2 },
+	"digest-value":             func(n int) bool { return n >= 2 },
 }
 
 func cmdDebug(c *Client, args [][]byte) {
@@ -97,6 +99,23 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.reply.OK()
 	case "set-active-expire":
 		c.srv.cache.SetActiveExpire(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "pause-cron":
+		// As Redis's: any value but 0 pauses the once-a-second work
+		// (idle-client timeouts, the tracking table's limit).
+		c.srv.cronPaused.Store(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "config-rewrite-force-all":
+		// CONFIG REWRITE that writes every parameter, also those at
+		// their default.
+		if c.srv.configFile() == "" {
+			c.reply.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address") // Redis's fopen(NULL)
+			return
+		}
+		if err := c.srv.cfg.RewriteAll(configUsers(c)); err != nil {
+			c.reply.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: " + rewriteStrerror(err))
+			return
+		}
 		c.reply.OK()
 	case "protocol":
 		debugProtocol(c, strings.ToLower(string(args[2])))
@@ -230,6 +249,8 @@ var debugHelpLines = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
 }
 
 // debugProtocolReplies are Redis 7.0's DEBUG PROTOCOL values, in RESP2 and RESP3.

@@ -97,6 +97,7 @@ type Server struct {
 	commandsProcessed            atomic.Int64
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
+	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
 
 	admin   adminState   // INFO state: run id, memory peak, ops/sec (admin.go)
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
@@ -560,7 +561,7 @@ func (c *Client) rejectInMulti() {
 }
 
 // cron closes idle clients (timeout) and trims the tracking table once a
-// second.
+// second, unless DEBUG PAUSE-CRON paused it.
 func (s *Server) cron() {
 	defer s.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -570,6 +571,9 @@ func (s *Server) cron() {
 		case <-s.done:
 			return
 		case <-t.C:
+		}
+		if s.cronPaused.Load() {
+			continue
 		}
 		s.adminCron()
 		// a tracking table still over its limit (Redis's serverCron)

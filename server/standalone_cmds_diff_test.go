@@ -80,7 +80,10 @@ func TestRedisDiffDebugEnabled(t *testing.T) {
 		dc("DEBUG", "SLEEP", "0"), dc("DEBUG", "SLEEP", "x"), dc("DEBUG", "SLEEP", "-1"), dc("DEBUG", "SLEEP", "0.001"),
 		dc("DEBUG", "SLEEP"), dc("DEBUG", "SLEEP", "0", "1"),
 		dc("DEBUG", "SET-ACTIVE-EXPIRE", "0"), dc("DEBUG", "SET-ACTIVE-EXPIRE", "x"), dc("DEBUG", "SET-ACTIVE-EXPIRE", "1"),
-		dc("DEBUG", "SET-ACTIVE-EXPIRE"), dc("DEBUG", "ERROR", "foo bar"), dc("DEBUG", "ERROR", "-X y"), dc("DEBUG", "ERROR"),
+		dc("DEBUG", "SET-ACTIVE-EXPIRE"), dc("DEBUG", "PAUSE-CRON", "1"), dc("DEBUG", "PAUSE-CRON", "x"),
+		dc("DEBUG", "PAUSE-CRON", "0"), dc("DEBUG", "PAUSE-CRON"), dc("DEBUG", "PAUSE-CRON", "0", "1"),
+		dc("DEBUG", "CONFIG-REWRITE-FORCE-ALL"), dc("DEBUG", "CONFIG-REWRITE-FORCE-ALL", "x"),
+		dc("DEBUG", "ERROR", "foo bar"), dc("DEBUG", "ERROR", "-X y"), dc("DEBUG", "ERROR"),
 		dc("DEBUG", "LOG", "hello from the diff test"), dc("DEBUG", "foo"), dc("DEBUG", "JMAP"), dc("DEBUG", "foo", "bar"),
 		dc("DEBUG", "OBJECT", "nokey"), dc("DEBUG", "OBJECT"), dc("DEBUG", "OBJECT", "a", "b"),
 		dc("CONFIG", "GET", "enable-debug-command"), dc("CONFIG", "SET", "enable-debug-command", "no"))
