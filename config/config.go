@@ -91,6 +91,7 @@ type values struct {
 	latencyThreshold             int64
 	pidfile, unixsocket          string
 	users                        [][]string   // config/redis_params.go: user lines
+	renames                      [][2]string  // config/redis_params.go: rename-command lines
 	saveGiven                    bool         // a save line was read (the next ones add to it)
 	compat                       compatValues // config/redis_params.go
 }
@@ -720,6 +721,9 @@ func reprArg(a string) string {
 func apply(v *values, name string, args []string) error {
 	if name == "user" {
 		return addUser(v, args)
+	}
+	if name == "rename-command" {
+		return addRename(v, args)
 	}
 	if name == "save" && v.saveGiven && !(len(args) == 1 && args[0] == "") {
 		// as Redis: the first save line replaces the default, the next

@@ -508,6 +508,22 @@ func addUser(v *values, args []string) error {
 // Users are the config file's user lines: each a name, then its ACL rules.
 func (c *Config) Users() [][]string { return c.v.Load().users }
 
+// addRename keeps a "rename-command <name> <new-name>" line of the config
+// file (or a --rename-command flag): the server renames the command at
+// start, or removes it with an empty new name, as Redis does. Not a
+// parameter: CONFIG GET/SET don't know it, CONFIG REWRITE keeps its lines.
+func addRename(v *values, args []string) error {
+	if len(args) != 2 {
+		return errors.New("wrong number of arguments")
+	}
+	v.renames = append(append([][2]string(nil), v.renames...), [2]string{args[0], args[1]})
+	return nil
+}
+
+// RenamedCommands are the rename-command lines, in order: each a command
+// name and its new name ("" removes the command).
+func (c *Config) RenamedCommands() [][2]string { return c.v.Load().renames }
+
 // InDir is path taken from dir when it is relative (Redis runs in its dir:
 // its aclfile, pidfile, ... are found from there); "" stays "".
 func (c *Config) InDir(path string) string {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 
 	"fastcache/internal/latency"
 	"fastcache/shard"
@@ -123,8 +124,10 @@ func register(cmds ...*Command) {
 	}
 }
 
-// lookup finds the command named by name, case-insensitively, without allocating.
-func lookup(name []byte, scratch *[]byte) *Command {
+// lookup finds the command named by name, case-insensitively, without
+// allocating, in the table clients and scripts call (s.table: the config's
+// rename-command lines applied).
+func (s *Server) lookup(name []byte, scratch *[]byte) *Command {
 	b := (*scratch)[:0]
 	for _, ch := range name {
 		if 'A' <= ch && ch <= 'Z' {
@@ -133,7 +136,39 @@ func lookup(name []byte, scratch *[]byte) *Command {
 		b = append(b, ch)
 	}
 	*scratch = b
-	return commands[string(b)]
+	return s.table[string(b)]
+}
+
+// ApplyRenames applies the config's rename-command lines, as Redis does
+// when it loads its config: the command leaves the table clients and
+// scripts call, and comes back under its new name unless that is empty.
+// COMMAND, ACL rules and the logs keep the original names. Call it before
+// Serve.
+func (s *Server) ApplyRenames() error {
+	if s.cfg == nil || len(s.cfg.RenamedCommands()) == 0 {
+		return nil
+	}
+	t := make(map[string]*Command, len(commands))
+	for name, c := range commands {
+		t[name] = c
+	}
+	for _, r := range s.cfg.RenamedCommands() {
+		from, to := strings.ToLower(r[0]), strings.ToLower(r[1])
+		c := t[from]
+		if c == nil {
+			return fmt.Errorf("rename-command %s %q: No such command in rename-command", r[0], r[1])
+		}
+		delete(t, from)
+		if to == "" {
+			continue
+		}
+		if t[to] != nil {
+			return fmt.Errorf("rename-command %s %s: Target command name already exists", r[0], r[1])
+		}
+		t[to] = c
+	}
+	s.table, s.renamed = t, true
+	return nil
 }
 
 // equalFold reports whether name equals lower (a lower-case command name)

@@ -152,7 +152,7 @@ func checkPeekKeys(t *testing.T, in []byte) {
 		if !ok {
 			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
 		}
-		if cmd := lookup(args[0], new([]byte)); cmd != nil {
+		if cmd := (&Server{table: commands}).lookup(args[0], new([]byte)); cmd != nil {
 			first := len(want)
 			for a := 1; a < len(args); a++ {
 				if cmd.isKey(a, len(args)) {

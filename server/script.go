@@ -421,7 +421,7 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 	e := r.eng
 	cmd := e.lastCmd
 	if cmd == nil || string(args[0]) != e.lastName {
-		if cmd = lookup(args[0], &cl.scratch); cmd == nil {
+		if cmd = cl.srv.lookup(args[0], &cl.scratch); cmd == nil {
 			return "Unknown Redis command called from script", nil
 		}
 		e.lastCmd, e.lastName, e.lastNoScript = cmd, string(args[0]), noScript[cmd.Name]

@@ -74,6 +74,12 @@ type Server struct {
 	cache *cache.Cache
 	log   zerolog.Logger
 
+	// table is the command table clients and scripts call: the global
+	// one, or with renamed set a copy with rename-command applied
+	// (ApplyRenames, before Serve; read-only after)
+	table   map[string]*Command
+	renamed bool
+
 	mu        sync.Mutex
 	lns       []net.Listener // listen.go: the TCP ones, then the unix socket's
 	lnMu      sync.Mutex     // lns, bound, serving (CONFIG SET port/bind)
@@ -125,6 +131,7 @@ func New(o Options) *Server {
 		clients:   make(map[int64]*Client),
 		done:      make(chan struct{}),
 		startTime: time.Now(),
+		table:     commands,
 	}
 	s.blk.init()
 	s.blk.s = s
@@ -335,10 +342,11 @@ const durabilityTimeout = 30 * time.Second
 // one command: the map lookup is skipped while the name matches the
 // previous one.
 func (c *Client) command(name []byte) *Command {
-	if cmd := c.prevCmd; cmd != nil && equalFold(name, cmd.Name) {
+	// (not with renamed commands: the name typed may not be cmd.Name)
+	if cmd := c.prevCmd; cmd != nil && !c.srv.renamed && equalFold(name, cmd.Name) {
 		return cmd
 	}
-	cmd := lookup(name, &c.scratch)
+	cmd := c.srv.lookup(name, &c.scratch)
 	c.prevCmd = cmd
 	return cmd
 }

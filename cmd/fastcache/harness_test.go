@@ -143,6 +143,11 @@ func start(t testing.TB, dir string, directives ...string) *proc {
 func startOn(t testing.TB, port int, dir string, directives ...string) *proc {
 	t.Helper()
 	args := []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--dir", dir, "--logformat", "json"}
+	if len(directives) > 0 && strings.HasSuffix(directives[0], ".conf") {
+		// a config file: first on the command line, as redis-server's
+		args = append([]string{directives[0]}, args...)
+		directives = directives[1:]
+	}
 	for _, d := range directives {
 		args = append(args, d)
 	}

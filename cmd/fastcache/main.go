@@ -247,6 +247,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	persist.srv = srv
 	warnSuperseded(dir, log)
 	srv.SetLoading(true)
+	if err := srv.ApplyRenames(); err != nil {
+		return err
+	}
 	if err := srv.LoadACLFile(); err != nil {
 		return err
 	}
