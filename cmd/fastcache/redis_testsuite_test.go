@@ -34,13 +34,17 @@ var redisSuiteLanes = []struct {
 }{
 	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi"}},
 	{units: []string{"dump", "expire", "type/string", "scan", "sort"}},
-	{units: []string{"type/stream", "type/stream-cgroups", "pubsub", "protocol", "introspection",
+	{units: []string{"type/stream", "type/stream-cgroups", "pubsub", "protocol",
 		"introspection-2", "latency-monitor", "tracking"}},
 	{units: []string{"type/list", "type/list-2", "type/set"}},
 	// auth.tcl makes a replica: fastcache's primaries serve replicas from
 	// the WAL, which the suite's config turns off.
 	{spawn: true, extra: "--appendonly yes",
 		units: []string{"info", "acl", "acl-v2", "auth", "slowlog", "pause", "info-command"}},
+	// introspection with its own servers: config files, CONFIG REWRITE and
+	// restarts, rename-command, command-line parsing (whose tests an
+	// appended "--appendonly yes" would change)
+	{spawn: true, units: []string{"introspection"}},
 }
 
 func TestRedisTestSuite(t *testing.T) {
