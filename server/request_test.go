@@ -144,7 +144,7 @@ func TestParserLimits(t *testing.T) {
 func checkPeekKeys(t *testing.T, in []byte) {
 	t.Helper()
 	setMemberArgs()
-	keys, members, nmember, cmds := new(Client).peekKeys(in, 0, 1<<30, 1<<30, nil, [][]byte{})
+	keys, members, nmember, cmds := testClient().peekKeys(in, 0, 1<<30, 1<<30, nil, [][]byte{})
 	var p reqParser
 	var want, wantMembers [][]byte
 	for i := 0; i < cmds; i++ {
@@ -152,7 +152,7 @@ func checkPeekKeys(t *testing.T, in []byte) {
 		if !ok {
 			t.Fatalf("peekKeys counted %d commands in %q; the parser stops at #%d (%q)", cmds, in, i, perr)
 		}
-		if cmd := (&Server{table: commands}).lookup(args[0], new([]byte)); cmd != nil {
+		if cmd := testClient().srv.lookup(args[0], new([]byte)); cmd != nil {
 			first := len(want)
 			for a := 1; a < len(args); a++ {
 				if cmd.isKey(a, len(args)) {
@@ -207,7 +207,7 @@ func TestPeekKeys(t *testing.T) {
 		{"", 16, 64, `[]`, 0},
 		{hset + get + zadd, 16, 64, `["h" "k1" "z"]`, 3}, // members: see TestPeekMembers
 	} {
-		keys, _, _, cmds := new(Client).peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil, nil)
+		keys, _, _, cmds := testClient().peekKeys([]byte(tc.in), 0, tc.max, tc.mkeys, nil, nil)
 		if got := fmt.Sprintf("%q", keys); got != tc.keys || cmds != tc.cmds {
 			t.Errorf("peekKeys(%q, %d, %d) = %s, %d; want %s, %d", tc.in, tc.max, tc.mkeys, got, cmds, tc.keys, tc.cmds)
 		}
@@ -221,7 +221,7 @@ func TestPeekMembers(t *testing.T) {
 	setMemberArgs()
 	in := encodeCmd("HSET", "h", "f1", "v") + encodeCmd("GET", "k") + encodeCmd("SISMEMBER", "s", "m") +
 		encodeCmd("ZINCRBY", "z", "2", "zm") + encodeCmd("HGET", "h", "f2") + encodeCmd("MGET", "a", "b")
-	keys, members, n, cmds := new(Client).peekKeys([]byte(in), 0, 16, 64, nil, [][]byte{})
+	keys, members, n, cmds := testClient().peekKeys([]byte(in), 0, 16, 64, nil, [][]byte{})
 	if got := fmt.Sprintf("%q %q %d %d", keys, members, n, cmds); got != `["h" "k" "s" "z" "h" "a" "b"] ["f1" "" "m" "zm" "f2" "" ""] 4 6` {
 		t.Fatalf("peekKeys = %s", got)
 	}
@@ -247,3 +247,7 @@ func FuzzParser(f *testing.F) {
 		}
 	})
 }
+
+// testClient is a client of a server with the default command table, for
+// the tests of the request path that need no running server.
+func testClient() *Client { return &Client{srv: &Server{table: commands}} }
