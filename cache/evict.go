@@ -81,21 +81,24 @@ func (c *Cache) evict(max int64) error {
 	var pool evictPool
 	failures := 0
 	for c.UsedMemory() > max {
-		// refill the pool from a few shards that have keys, from a random
-		// one on (random picks alone miss the few keys of a small
-		// dataset among many shards, and the write failed with OOM)
+		// refill the pool from a few shards that have candidates (keys;
+		// keys with a TTL for the volatile policies, as Redis samples
+		// its expires dict), from a random one on (random picks alone
+		// miss the few candidates of a small dataset among many shards,
+		// and the write failed with OOM; with volatile policies a shard
+		// of keys without a TTL was no better)
 		start, sampled := rand.IntN(len(c.shards)), 0
 		for i := 0; i < len(c.shards) && sampled < 4; i++ {
 			si := (start + i) % len(c.shards)
 			s := c.shards[si]
-			if s.Keys() == 0 {
+			if s.Keys() == 0 || volatileOnly && s.VolatileKeys() == 0 {
 				continue
 			}
 			sampled++
 			s.Lock()
 			for db := 0; db < s.Databases(); db++ {
 				d := s.DB(db)
-				if d.Keys() == 0 {
+				if d.Keys() == 0 || volatileOnly && d.VolatileKeys() == 0 {
 					continue
 				}
 				d.Sample(samples, volatileOnly, func(k []byte, e shard.Entry) {

@@ -475,3 +475,35 @@ func TestEvictConcurrentWriters(t *testing.T) {
 		})
 	}
 }
+
+// TestEvictFindsLoneVolatileKey: under a volatile policy, one key with a
+// TTL among keys without one spread over many shards is found and evicted
+// every time (the sampling visits the shards that hold keys with a TTL);
+// it was missed when the few shards sampled held only keys without one,
+// and the write got OOM (Redis's tracking.tcl "invalidation message of
+// eviction keys" failed that way now and then).
+func TestEvictFindsLoneVolatileKey(t *testing.T) {
+	for _, policy := range []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"} {
+		c := New(Options{Shards: 64, Policy: policy})
+		for i := 0; i < 500; i++ {
+			evPut(c, fmt.Sprint("p", i), 0)
+		}
+		exp := time.Now().Add(time.Hour).UnixMilli()
+		for round := 0; round < 50; round++ {
+			key := fmt.Sprint("v", round)
+			evPut(c, key, exp)
+			c.SetMaxMemory(c.UsedMemory() - 1) // just over: the one volatile key must go
+			if err := c.CheckWrite(true); err != nil {
+				t.Fatalf("%s round %d: %v with a volatile key to evict", policy, round, err)
+			}
+			if evExists(c, key) {
+				t.Fatalf("%s round %d: the volatile key is still there", policy, round)
+			}
+			c.SetMaxMemory(0)
+		}
+		if p := evSurvivors(c, "p", 500); p != 500 {
+			t.Fatalf("%s evicted %d keys without a TTL", policy, 500-p)
+		}
+		c.Close()
+	}
+}
