@@ -849,7 +849,11 @@ func functionStats(c *Client, args [][]byte) {
 	s := c.srv
 	c.reply.Map(2)
 	c.reply.BulkString("running_script")
-	if r := s.scr.running.Load(); r != nil && !r.call.eval {
+	r := loadRun(&s.scr.running)
+	if r != nil {
+		defer r.release()
+	}
+	if r != nil && !r.call.eval {
 		c.reply.Map(3)
 		c.reply.BulkString("name")
 		c.reply.BulkString(r.call.name)

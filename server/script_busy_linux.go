@@ -46,10 +46,11 @@ func (lp *loop) busyFire() {
 	// Disarmed before looking: a script that stores itself after this
 	// load arms the timer again (armBusy); one stored before it is seen.
 	lp.busyArmed.Store(false)
-	r := lp.busyRun.Load()
+	r := loadRun(&lp.busyRun)
 	if r == nil {
 		return
 	}
+	defer r.release()
 	thr := lp.s.cfg.BusyReplyThreshold()
 	if left := thr - (monotonic() - r.start); left > 0 {
 		if lp.busyArmed.CompareAndSwap(false, true) {
