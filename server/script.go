@@ -262,6 +262,7 @@ func (s *Server) loadScript(body []byte) (*luaScript, string) {
 	if err != nil {
 		return nil, "ERR Error compiling script (new function): " + compileError(err, "user_script", strings.Count(src, "\n")+1)
 	}
+	patchRedisCalls(proto)
 	sc = &luaScript{sha: sha, body: string(body), proto: proto, flags: flags}
 	s.scr.mu.Lock()
 	if old := s.scr.scripts[sha]; old != nil {
@@ -410,12 +411,23 @@ func (c *Client) newRun(call scriptCall, keys [][]byte, eng *luaEngine) *scriptR
 	// may still be between its increment and decrement (loadRun).
 	r.call, r.caller, r.keys, r.eng, r.start = call, c, keys, eng, c.clock
 	r.oom, r.gate = false, nil
-	r.dirty.Store(false)
-	r.killed.Store(false)
-	r.ctx.Store(nil)
-	r.busy.started.Store(false)
+	// (An atomic store costs more than a load: most are unset already.)
+	if r.dirty.Load() {
+		r.dirty.Store(false)
+	}
+	if r.killed.Load() {
+		r.killed.Store(false)
+	}
+	// ctx stays: execScript stores this run's before it runs (a SCRIPT
+	// KILL meanwhile closes the last run's, then sets killed, which
+	// execScript reads after that store).
+	if r.busy.started.Load() {
+		r.busy.started.Store(false)
+	}
 	r.busy.stop, r.busy.stopped = nil, nil
-	r.cmdline.Store(nil)
+	if r.cmdline.Load() != nil {
+		r.cmdline.Store(nil)
+	}
 	return r
 }
 
@@ -603,7 +615,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	// A fresh context for this run: a SCRIPT KILL aimed at a run that
 	// already ended closes that run's context, never this one's.
 	e.rearm()
-	r.ctx.Store(e.ctx)
+	if r.ctx.Load() != e.ctx {
+		r.ctx.Store(e.ctx)
+	}
 	if r.killed.Load() {
 		e.kill()
 	}
