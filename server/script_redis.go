@@ -6,7 +6,6 @@ package server
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -312,9 +311,10 @@ func (e *luaEngine) redisCall(L *lua.LState, raiseErr bool) int {
 	if b := cl.reply.b; len(b) > 3 && b[0] == ':' && b[len(b)-1] == '\n' && bytes.IndexByte(b, '\n') == len(b)-1 {
 		// An integer (INCR's, EXISTS's ...): as respToLua makes it, boxed
 		// without an allocation.
-		n, _ := strconv.ParseInt(string(b[1:len(b)-2]), 10, 64)
-		L.Push(e.nums.box(lua.LNumber(n)))
-		return 1
+		if n, ok := parseInt64(b[1 : len(b)-2]); ok {
+			L.Push(e.nums.box(lua.LNumber(n)))
+			return 1
+		}
 	}
 	v, _ := respToLua(L, cl.reply.b)
 	if t, ok := v.(*lua.LTable); ok && raiseErr {
