@@ -431,7 +431,7 @@ func (c *Client) newRun(call scriptCall, keys [][]byte, eng *luaEngine) *scriptR
 	return r
 }
 
-// endRun keeps r, ended and unpublished (running, the loop's busyRun),
+// endRun keeps r, ended and unpublished (Server.scr.running),
 // for c's next script unless another goroutine still holds it.
 func (c *Client) endRun(r *scriptRun) {
 	if r.refs.Load() != 0 {
