@@ -83,7 +83,7 @@ func TestScriptRunReuse(t *testing.T) {
 				errs <- fmt.Errorf("FUNCTION STATS: %v", err)
 				return
 			}
-			if s := fmt.Sprint(st); !strings.Contains(s, "running_script:<nil>") && !strings.Contains(s, "running_script:map[command:[FCALL inc 1 rk]") {
+			if s := fmt.Sprint(st); !strings.Contains(s, "running_script:<nil>") && !strings.Contains(s, " name:inc]") {
 				errs <- fmt.Errorf("FUNCTION STATS: %s", s)
 				return
 			}
