@@ -101,7 +101,8 @@ type Client struct {
 	scriptRun  *scriptRun // set on a Lua engine's own client while it runs
 	scriptArgs [][]byte
 	scriptBuf  []byte
-	heldAll    bool // every shard is locked for this client's next script in its pipeline (script.go)
+	heldAll    bool       // every shard is locked for this client's next script in its pipeline (script.go)
+	runSpare   *scriptRun // this client's last script run, free for its next (Client.newRun)
 }
 
 // deferredCmd is a command of an EXEC that runs after the transaction

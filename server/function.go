@@ -212,7 +212,10 @@ const functionLoadTimeout = 500 * time.Millisecond
 var errLoadTimeout = errors.New("FUNCTION LOAD timeout")
 
 // loadTimeoutCtx stops the load's Lua at its deadline with errLoadTimeout.
-type loadTimeoutCtx struct{ context.Context }
+type loadTimeoutCtx struct {
+	context.Context
+	eng *luaEngine // (redisCallK)
+}
 
 func (c loadTimeoutCtx) Err() error {
 	if c.Context.Err() != nil {
@@ -246,7 +249,7 @@ func (s *Server) compileLibrary(code string, timeout time.Duration) (*luaLibrary
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		defer L.SetContext(e.ctx)
-		L.SetContext(loadTimeoutCtx{ctx})
+		L.SetContext(loadTimeoutCtx{ctx, e})
 		expired = func() bool { return ctx.Err() != nil }
 	}
 	L.Push(fn)
@@ -275,6 +278,10 @@ func (s *Server) compileLibrary(code string, timeout time.Duration) (*luaLibrary
 	for _, f := range lib.funcs {
 		f.fn.Env = e.envFor(f.fn.Proto)
 	}
+	// From now on `redis` is the full API in every function of the
+	// library (while it loaded, redis.call did not exist): the lookups of
+	// redis.call become constants (script_callconst.go).
+	patchRedisCalls(proto)
 	return lib, ""
 }
 
@@ -849,7 +856,11 @@ func functionStats(c *Client, args [][]byte) {
 	s := c.srv
 	c.reply.Map(2)
 	c.reply.BulkString("running_script")
-	if r := s.scr.running.Load(); r != nil && !r.call.eval {
+	r := loadRun(&s.scr.running)
+	if r != nil {
+		defer r.release()
+	}
+	if r != nil && !r.call.eval {
 		c.reply.Map(3)
 		c.reply.BulkString("name")
 		c.reply.BulkString(r.call.name)

@@ -81,10 +81,9 @@ type loop struct {
 	// request, BENCHMARKS.md "Lists").
 	spare []byte
 
-	// busyTimer fires when the loop's script in progress (busyRun) passes
+	// busyTimer fires when the loop's script in progress passes
 	// busy-reply-threshold (script_busy_linux.go)
 	busyTimer *time.Timer
-	busyRun   atomic.Pointer[scriptRun]
 	busyArmed atomic.Bool
 	busyDue   atomic.Int64 // monotonic() when it fires, while armed
 }

@@ -262,6 +262,7 @@ func (s *Server) loadScript(body []byte) (*luaScript, string) {
 	if err != nil {
 		return nil, "ERR Error compiling script (new function): " + compileError(err, "user_script", strings.Count(src, "\n")+1)
 	}
+	patchRedisCalls(proto)
 	sc = &luaScript{sha: sha, body: string(body), proto: proto, flags: flags}
 	s.scr.mu.Lock()
 	if old := s.scr.scripts[sha]; old != nil {
@@ -280,7 +281,7 @@ func (s *Server) findScript(sha []byte) *luaScript {
 	}
 	// A client runs the same script over and over: the last one found is
 	// kept (SCRIPT FLUSH drops it).
-	if sc := s.scr.last.Load(); sc != nil && equalFold(sha, sc.sha) {
+	if sc := s.scr.last.Load(); sc != nil && (string(sha) == sc.sha || equalFold(sha, sc.sha)) {
 		return sc
 	}
 	var low [40]byte
@@ -392,7 +393,77 @@ type scriptRun struct {
 	busy   busyState
 	// the command, copied when the run turns busy (FUNCTION STATS)
 	cmdline atomic.Pointer[[]string]
+	// refs counts the goroutines other than the caller's that hold the run
+	// (loadRun): one that nobody holds is reused for the caller's next
+	// script instead of a new allocation per call (Client.newRun).
+	refs atomic.Int32
 }
+
+// newRun is the run state of c's next script: the one its last script
+// used when nobody else still holds it (endRun), a new one otherwise.
+func (c *Client) newRun(call scriptCall, keys [][]byte, eng *luaEngine) *scriptRun {
+	r := c.runSpare
+	if r == nil {
+		return &scriptRun{call: call, caller: c, keys: keys, eng: eng, start: c.clock}
+	}
+	c.runSpare = nil
+	// Every field but refs: a reader that loaded the run before it ended
+	// may still be between its increment and decrement (loadRun).
+	r.call, r.caller, r.keys, r.eng, r.start = call, c, keys, eng, c.clock
+	r.oom, r.gate = false, nil
+	// (An atomic store costs more than a load: most are unset already.)
+	if r.dirty.Load() {
+		r.dirty.Store(false)
+	}
+	if r.killed.Load() {
+		r.killed.Store(false)
+	}
+	// ctx stays: execScript stores this run's before it runs (a SCRIPT
+	// KILL meanwhile closes the last run's, then sets killed, which
+	// execScript reads after that store).
+	if r.busy.started.Load() {
+		r.busy.started.Store(false)
+	}
+	r.busy.stop, r.busy.stopped = nil, nil
+	if r.cmdline.Load() != nil {
+		r.cmdline.Store(nil)
+	}
+	return r
+}
+
+// endRun keeps r, ended and unpublished (Server.scr.running),
+// for c's next script unless another goroutine still holds it.
+func (c *Client) endRun(r *scriptRun) {
+	if r.refs.Load() != 0 {
+		return // left to the collector
+	}
+	r.call, r.keys = scriptCall{}, nil // nothing of the pipeline kept
+	c.runSpare = r
+}
+
+// loadRun loads the run p publishes and holds it (refs) until release: a
+// run its caller ends meanwhile is not reused under the reader. It returns
+// nil when p holds none.
+func loadRun(p *atomic.Pointer[scriptRun]) *scriptRun {
+	for {
+		r := p.Load()
+		if r == nil {
+			return nil
+		}
+		r.refs.Add(1)
+		// Still published after the increment: the caller's endRun, which
+		// unpublishes before it reads refs, sees the increment. (If r ended
+		// and was published again for the caller's next script, r is that
+		// script's run, ready before it was published.)
+		if p.Load() == r {
+			return r
+		}
+		r.refs.Add(-1)
+	}
+}
+
+// release lets go of a run loadRun returned.
+func (r *scriptRun) release() { r.refs.Add(-1) }
 
 // command runs one redis.call in the script's context: Redis's scriptCall
 // checks, then the command's handler with the engine's client. It returns
@@ -466,7 +537,7 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	}
 	// The caller's clock was read after its previous command (Client.tick):
 	// close enough a start for busy-reply-threshold, and one clock read less.
-	r := &scriptRun{call: call, caller: c, keys: keys, eng: eng, start: c.clock}
+	r := c.newRun(call, keys, eng)
 	// Scripts one after another in a pipeline keep every shard locked from
 	// one to the next (releaseHeld ends that before anything else runs):
 	// not when eviction may need the shards, nor when keyspace events must
@@ -511,6 +582,7 @@ func (s *Server) runScript(c *Client, call scriptCall, keys, argv [][]byte) {
 	if r.dirty.Load() {
 		c.wrote = true
 	}
+	c.endRun(r)
 }
 
 // releaseHeld unlocks the shards c's scripts kept locked (runScript).
@@ -543,7 +615,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	// A fresh context for this run: a SCRIPT KILL aimed at a run that
 	// already ended closes that run's context, never this one's.
 	e.rearm()
-	r.ctx.Store(e.ctx)
+	if r.ctx.Load() != e.ctx {
+		r.ctx.Store(e.ctx)
+	}
 	if r.killed.Load() {
 		e.kill()
 	}
@@ -719,11 +793,12 @@ func scriptKill(c *Client, args [][]byte) { killScript(c, true) }
 
 // killScript is SCRIPT KILL (eval) and FUNCTION KILL.
 func killScript(c *Client, eval bool) {
-	r := c.srv.scr.running.Load()
+	r := loadRun(&c.srv.scr.running)
 	if r == nil {
 		c.reply.Error("NOTBUSY No scripts in execution right now.")
 		return
 	}
+	defer r.release()
 	if r.dirty.Load() {
 		c.reply.Error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 		return

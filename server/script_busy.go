@@ -149,8 +149,9 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 		if t == nil {
 			return true
 		}
-		r := s.scr.running.Load()
+		r := loadRun(&s.scr.running)
 		if r != nil && r.caller == c {
+			r.release()
 			return true
 		}
 		if r == nil && t.gate != nil && t.gate == c.gate {
@@ -164,6 +165,8 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 		wait := thr
 		if r != nil {
 			elapsed := monotonic() - r.start
+			eval := r.call.eval
+			r.release()
 			if elapsed >= thr {
 				allowed := allowBusy[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && allowBusy[commandKey(cmd, args)])
 				if cmd.Name == "shutdown" {
@@ -178,7 +181,7 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 					return true
 				}
 				msg := busyScriptMsg
-				if !r.call.eval {
+				if !eval {
 					msg = busyFunctionMsg
 				}
 				c.reject(cmd, msg)

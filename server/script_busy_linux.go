@@ -20,17 +20,17 @@ import (
 
 // armBusy watches r for busy-reply-threshold. The timer is the loop's, and
 // it is not reset per script: armed once, it finds on firing the script
-// then in progress (busyRun) and either starts the stand-in, if that one
-// has run the threshold, or arms itself again for the rest of it, or, with
-// no script in progress, stops until the next script arms it. A run of
-// short scripts costs one atomic store each.
+// then in progress (Server.scr.running, if it is one of the loop's) and
+// either starts the stand-in, if that one has run the threshold, or arms
+// itself again for the rest of it, or, with no script of the loop in
+// progress, stops until the next script arms it. A run of short scripts
+// costs two atomic loads each.
 func (s *Server) armBusy(r *scriptRun) {
 	sc, ok := r.caller.sock.(*conn)
 	if !ok || sc == nil {
 		return
 	}
 	lp := sc.lp
-	lp.busyRun.Store(r)
 	thr := s.cfg.BusyReplyThreshold()
 	due := r.start + thr
 	if lp.busyArmed.Load() && time.Duration(lp.busyDue.Load()) <= due {
@@ -43,12 +43,17 @@ func (s *Server) armBusy(r *scriptRun) {
 
 // busyFire is the loop's timer (see armBusy).
 func (lp *loop) busyFire() {
-	// Disarmed before looking: a script that stores itself after this
-	// load arms the timer again (armBusy); one stored before it is seen.
+	// Disarmed before looking: a script that stores itself (scriptBegin)
+	// after this load arms the timer again (armBusy); one stored before it
+	// is seen.
 	lp.busyArmed.Store(false)
-	r := lp.busyRun.Load()
+	r := loadRun(&lp.s.scr.running)
 	if r == nil {
 		return
+	}
+	defer r.release()
+	if sc, ok := r.caller.sock.(*conn); !ok || sc.lp != lp {
+		return // another executor's script: its own timer watches it
 	}
 	thr := lp.s.cfg.BusyReplyThreshold()
 	if left := thr - (monotonic() - r.start); left > 0 {
@@ -80,7 +85,6 @@ func (s *Server) disarmBusy(r *scriptRun) {
 		return
 	}
 	lp := sc.lp
-	lp.busyRun.CompareAndSwap(r, nil)
 	if r.busy.started.CompareAndSwap(false, true) {
 		return // never started, and now never will
 	}

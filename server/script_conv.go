@@ -9,9 +9,43 @@ import (
 	"bytes"
 	"math"
 	"strconv"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
+
+// numBox makes Lua numbers into values (lua.LValue) without an allocation
+// each: a number in an interface is a pointer to it, and the numbers are
+// taken from blocks of numBlock, as gopher-lua's own VM boxes the numbers
+// it computes (its allocator; the integers 0-255 are boxed once). A block
+// is collected when no value points into it any more.
+type numBox struct{ block []float64 }
+
+const numBlock = 256
+
+var smallNumbers [256]lua.LValue
+
+func init() {
+	for i := range smallNumbers {
+		smallNumbers[i] = lua.LNumber(i)
+	}
+}
+
+func (nb *numBox) box(n lua.LNumber) lua.LValue {
+	if n >= 0 && n < lua.LNumber(len(smallNumbers)) && n == lua.LNumber(int(n)) {
+		return smallNumbers[int(n)]
+	}
+	if len(nb.block) == cap(nb.block) {
+		nb.block = make([]float64, 0, numBlock)
+	}
+	nb.block = append(nb.block, float64(n))
+	var v lua.LValue = lua.LNumber(0) // the interface's type word, read-only data
+	(*ifaceWords)(unsafe.Pointer(&v)).data = unsafe.Pointer(&nb.block[len(nb.block)-1])
+	return v
+}
+
+// ifaceWords is how Go lays out a non-empty interface value.
+type ifaceWords struct{ typ, data unsafe.Pointer }
 
 // maxLuaReplyDepth bounds nesting (a table that contains itself), where
 // Redis runs out of Lua stack and answers "reached lua stack limit".

@@ -59,13 +59,15 @@ type luaEngine struct {
 	lastCmd      *Command
 	lastName     string
 	lastNoScript bool
+	nums         numBox // integer replies of redis.call as Lua values
 }
 
 // killCtx is the context gopher-lua checks before every instruction: SCRIPT
 // KILL closes its channel, so even a loop that never calls redis.call stops
 // (and a pcall cannot swallow it: every next instruction raises again).
 type killCtx struct {
-	ch chan struct{}
+	ch  chan struct{}
+	eng *luaEngine // the engine whose state checks it (redisCallK)
 }
 
 func (k *killCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -224,7 +226,7 @@ func newLuaEngine(s *Server) *luaEngine {
 	L.Env = e.env
 	L.G.Global = e.env
 	e.errh = L.NewFunction(luaErrorHandler)
-	e.ctx = &killCtx{ch: make(chan struct{})}
+	e.ctx = &killCtx{ch: make(chan struct{}), eng: e}
 	L.SetContext(e.ctx)
 	return e
 }
@@ -582,7 +584,7 @@ func (k *killCtx) close() {
 func (e *luaEngine) rearm() {
 	select {
 	case <-e.ctx.ch:
-		e.ctx = &killCtx{ch: make(chan struct{})}
+		e.ctx = &killCtx{ch: make(chan struct{}), eng: e}
 		e.L.SetContext(e.ctx)
 	default:
 	}

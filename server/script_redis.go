@@ -5,6 +5,7 @@ package server
 // scriptCall does (same checks, same error texts), and convert its reply.
 
 import (
+	"bytes"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -49,8 +50,6 @@ func (e *luaEngine) openRedis(g *lua.LTable) {
 	L := e.L
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
-		"call":               func(L *lua.LState) int { return e.redisCall(L, true) },
-		"pcall":              func(L *lua.LState) int { return e.redisCall(L, false) },
 		"error_reply":        luaErrorReply,
 		"status_reply":       luaStatusReply,
 		"sha1hex":            luaSha1hex,
@@ -62,6 +61,10 @@ func (e *luaEngine) openRedis(g *lua.LTable) {
 		"debug":              func(L *lua.LState) int { return 0 },
 		"acl_check_cmd":      e.luaACLCheck,
 	})
+	// The same functions the scripts' redis.call lookups were made into
+	// (script_callconst.go).
+	t.RawSetString("call", luaRedisCallK)
+	t.RawSetString("pcall", luaRedisPcallK)
 	t.RawSetString("REDIS_VERSION", lua.LString(Version))
 	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(versionNum(Version)))
 	t.RawSetString("LOG_DEBUG", lua.LNumber(luaLogDebug))
@@ -304,6 +307,14 @@ func (e *luaEngine) redisCall(L *lua.LState, raiseErr bool) int {
 		}
 		L.Push(t)
 		return 1
+	}
+	if b := cl.reply.b; len(b) > 3 && b[0] == ':' && b[len(b)-1] == '\n' && bytes.IndexByte(b, '\n') == len(b)-1 {
+		// An integer (INCR's, EXISTS's ...): as respToLua makes it, boxed
+		// without an allocation.
+		if n, ok := parseInt64(b[1 : len(b)-2]); ok {
+			L.Push(e.nums.box(lua.LNumber(n)))
+			return 1
+		}
 	}
 	v, _ := respToLua(L, cl.reply.b)
 	if t, ok := v.(*lua.LTable); ok && raiseErr {

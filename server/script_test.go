@@ -48,6 +48,11 @@ func scriptDiffSteps() [][]string {
 		e("redis.call('set','f', 1/3); redis.call('set','g', 12345678901234567); return redis.call('mget','f','g')", "0"),
 		e("return redis.call('set','x', true)", "0"),
 		e("return redis.call()", "0"), e("return redis.pcall()", "0"),
+		// redis.call and redis.pcall are the same values however they are
+		// reached (script_callconst.go)
+		e("local r = redis; return {r.call == redis.call, redis.pcall == r.pcall, rawequal(redis.call, redis.call), redis.call ~= redis.pcall, type(redis.call)}", "0"),
+		e("local f, g = redis.call, redis.pcall; return {f('ping'), g('incr', 'nokey3'), select('#', redis.call('ping'))}", "0"),
+		e("local t = {call = redis.call}; return t.call('echo', 'via a table')", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
 		// what a script does to KEYS and ARGV does not reach the next one
 		e("KEYS[1] = 'changed'; ARGV[2] = 'x'; return {KEYS[1], ARGV[2]}", "1", "k1", "a1", "b1"),
@@ -179,6 +184,13 @@ func scriptDiffSteps() [][]string {
 		{"FUNCTION", "LOAD", "REPLACE", "#!lua name=lib3\nredis.register_function('f5', function(keys) return 'replaced' end)"},
 		{"FCALL", "f5", "1", "fk5"}, {"FCALL", "f3", "0"},
 		{"FUNCTION", "DELETE", "lib3"}, {"FCALL", "f5", "1", "fk5"},
+		// redis.call in a library: not there while it loads, there in its
+		// functions and in the local helpers they call once it has loaded
+		{"FUNCTION", "LOAD", "#!lua name=lib6\nlocal function h() return redis.call('ping') end\nh()\nredis.register_function('f7', function() end)"},
+		{"FUNCTION", "LOAD", "#!lua name=lib6\nlocal c = redis.call\nredis.register_function('f7', function() end)"},
+		{"FUNCTION", "LOAD", "#!lua name=lib6\nlocal function h(k) return redis.call('incr', k) end\n" +
+			"redis.register_function('f7', function(keys) return {h(keys[1]), redis.pcall('incr', 'fk7s'), redis.call == redis.call} end)"},
+		{"SET", "fk7s", "x"}, {"FCALL", "f7", "1", "fk7"}, {"FCALL", "f7", "1", "fk7"}, {"FUNCTION", "DELETE", "lib6"},
 		{"FUNCTION", "LOAD", "#!lua name=dblib\nredis.register_function('dbw', function(keys, args) redis.call('set', keys[1], args[1]) return redis.call('dbsize') end)"},
 		{"SELECT", "5"}, {"FCALL", "dbw", "1", "fk", "v5"}, {"GET", "fk"}, {"SELECT", "0"}, {"GET", "fk"},
 		// a function's keys and args: refilled for the next call only when it

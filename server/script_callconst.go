@@ -1,0 +1,89 @@
+package server
+
+// redis.call and redis.pcall as constants: `redis.call(...)` compiles to a
+// global lookup of `redis` and a field lookup of `call` in it, through the
+// read-only proxy in front of the redis table: three or four Go map
+// lookups per call, for a value no script can change (the globals, the
+// redis table and its proxy are read-only, and no script reaches setfenv).
+// patchRedisCalls turns that pair of instructions into loads of the
+// function the lookups find.
+
+import (
+	lua "github.com/yuin/gopher-lua"
+)
+
+var (
+	luaRedisCallK  = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { return redisCallK(L, true) }}
+	luaRedisPcallK = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { return redisCallK(L, false) }}
+)
+
+// redisCallK is redis.call (raise) or redis.pcall of the engine L belongs
+// to, found through its context: the engine's kill context, or while a
+// library loads its timeout's. Both are the redis table's own call and
+// pcall too, so the constants are the very values the lookups found.
+func redisCallK(L *lua.LState, raiseErr bool) int {
+	switch k := L.Context().(type) {
+	case *killCtx:
+		if k.eng != nil {
+			return k.eng.redisCall(L, raiseErr)
+		}
+	case loadTimeoutCtx:
+		if k.eng != nil {
+			return k.eng.redisCall(L, raiseErr)
+		}
+	}
+	return raise(L, "redis.call can only be called inside a script invocation") // not reached
+}
+
+// patchRedisCalls rewrites, in p and the functions defined in it, each
+// GETGLOBAL "redis" into register A directly followed by GETTABLEKS of
+// "call" or "pcall" from and into A, as two loads of the constant: the
+// register ends with the same function whichever of the two a jump lands
+// on, and the instructions keep their places (jumps, line numbers).
+func patchRedisCalls(p *lua.FunctionProto) {
+	callK, pcallK := -1, -1
+	for pc := 0; pc+1 < len(p.Code); pc++ {
+		inst := p.Code[pc]
+		if int(inst>>26) != lua.OP_GETGLOBAL {
+			continue
+		}
+		bx := int(inst & 0x3ffff)
+		if bx >= len(p.Constants) || p.Constants[bx] != lua.LString("redis") {
+			continue
+		}
+		a := int(inst>>18) & 0xff
+		next := p.Code[pc+1]
+		const rkBit = 0x100 // RK(C) is a constant
+		c := int(next>>9) & 0x1ff
+		if int(next>>26) != lua.OP_GETTABLEKS || int(next>>18)&0xff != a || int(next&0x1ff) != a || c&rkBit == 0 {
+			continue
+		}
+		k := c &^ rkBit
+		if k >= len(p.Constants) {
+			continue
+		}
+		var slot *int
+		var fn *lua.LFunction
+		switch p.Constants[k] {
+		case lua.LString("call"):
+			slot, fn = &callK, luaRedisCallK
+		case lua.LString("pcall"):
+			slot, fn = &pcallK, luaRedisPcallK
+		default:
+			continue
+		}
+		if *slot < 0 {
+			if len(p.Constants) >= 1<<18 {
+				continue // no room for a constant: the lookups stay
+			}
+			*slot = len(p.Constants)
+			p.Constants = append(p.Constants, fn)
+		}
+		load := uint32(lua.OP_LOADK)<<26 | uint32(a)<<18 | uint32(*slot)
+		p.Code[pc], p.Code[pc+1] = load, load
+		pc++
+	}
+	for _, c := range p.FunctionPrototypes {
+		patchRedisCalls(c)
+	}
+}
