@@ -859,25 +859,37 @@ func cmdZPop(c *Client, args [][]byte) {
 		}
 		count = n
 	}
-	var es []object.Entry
+	// The log record's body (the client's scratch, the log copies it)
+	// holds the members popped; the entries alias it: no allocation per pop.
+	es, body := c.zents[:0], c.buf[:0]
 	err := c.ks.Change(args[1], shard.KindZSet, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		if z := asZSet(o); z != nil && count != 0 {
-			es = zpopLogged(z, int(min(max64(count, 1), math.MaxInt32)), max, emit)
+			z.PopMinFunc(int(min(max64(count, 1), math.MaxInt32)), max, func(m []byte, s float64) {
+				body = persistence.AppendItem(body, m)
+				es = append(es, object.Entry{Member: body[len(body)-len(m):], Score: s})
+			})
+			if len(es) > 0 {
+				emit(object.OpZRem, body, 0)
+			}
 			notifyZPop(c.ks, args[1], max, len(es))
 		}
 	})
-	if c.replyErr(err) {
-		return
-	}
-	if count == -1 { // one pop: a flat [member, score] in both protocols
+	switch {
+	case c.replyErr(err):
+	case count == -1: // one pop: a flat [member, score] in both protocols
 		c.reply.Array(2 * len(es))
 		for _, e := range es {
 			c.reply.Bulk(e.Member)
 			c.reply.Double(e.Score)
 		}
-		return
+	default:
+		replyEntries(c, es, true)
 	}
-	replyEntries(c, es, true)
+	c.keepBuf(body)
+	if cap(es) <= 1024 {
+		clear(es)
+		c.zents = es[:0]
+	}
 }
 
 func max64(a, b int64) int64 {
