@@ -143,7 +143,11 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 		c.reply.Error("ERR INCR option supports a single increment-element pair")
 		return
 	}
-	scores := make([]float64, n)
+	var one [1]float64 // the common single pair: no allocation
+	scores := one[:]
+	if n > 1 {
+		scores = make([]float64, n)
+	}
 	for j := range scores {
 		s, ok := parseDouble(pairs[2*j])
 		if !ok {
@@ -168,7 +172,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			z.Reserve(pairs, scores) // a new set: one allocation at its size
 			defer z.Trim()
 		}
-		var body []byte
+		body := c.buf[:0] // the log copies the record
 	pairs:
 		for j, s := range scores {
 			m := pairs[2*j+1]
@@ -213,6 +217,7 @@ func zadd(c *Client, key []byte, pairs [][]byte, f zaddFlags) {
 			}
 			c.ks.Notify(pubsub.ZSet, event, c.ks.DB(), key)
 		}
+		c.keepBuf(body)
 	})
 	switch {
 	case c.replyErr(err):
