@@ -1127,6 +1127,29 @@ func (t *ArenaTable) Sample(n int, volatileOnly bool, fn func(key []byte, e Entr
 	}
 }
 
+// PopRandom removes an entry picked as Sample(1, false) picks one, after
+// calling fn with its key (valid only during the call, which must not
+// change the table); false if the table is empty. The pick's own probe
+// finds the slot: the delete needs no second lookup (SPOP).
+func (t *ArenaTable) PopRandom(fn func(key []byte)) bool {
+	if t.count == 0 {
+		return false
+	}
+	t.finishGrow()
+	i := t.rand() & t.mask
+	step := (t.rand() | 1) & t.mask
+	for seen := 0; seen < len(t.slots); seen++ {
+		if s := t.slots[i]; s != 0 {
+			r := t.rec(s & offMask)
+			fn(t.keyOf(&r))
+			t.deleteAt(i, &r)
+			return true
+		}
+		i = (i + step) & t.mask
+	}
+	return false
+}
+
 func (t *ArenaTable) sampleVolatile(n int, fn func(key []byte, e Entry)) {
 	nv := uint64(len(t.vols))
 	if uint64(n) >= nv {
