@@ -101,6 +101,20 @@ func BenchmarkSetPop(b *testing.B) {
 	}
 }
 
+// BenchmarkSetPopOne is BenchmarkSetPop through PopOne, SPOP's path for
+// one member: the pick's probe finds the slot the delete needs.
+func BenchmarkSetPopOne(b *testing.B) {
+	s := NewSet([]byte("x"))
+	for i := 0; i < 1_000_000; i++ {
+		s.Add([]byte(fmt.Sprintf("member:%08d", i)))
+	}
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N && s.Len() > 0; i++ {
+		s.PopOne(func(m []byte) { n += len(m) })
+	}
+}
+
 // BenchmarkZSetReadThenSet: ZADD's read of a member's score and its write,
 // as two lookups (Score, then Set) and as one (Find, then SetRef), on a
 // sorted set of 100,000 members, random members, random scores.
