@@ -457,8 +457,9 @@ func (t *ztree) first(rev bool) (m []byte, s float64, m2 []byte, ok2 bool) {
 // popEdge removes the lowest entry (rev: the highest), without a search:
 // the leftmost (rightmost) path down, and the first entry of a leaf goes
 // by reslicing, not by moving the others (the leaf gives the room back
-// when it is next reallocated: a merge, a share, a growth, a shrink). The
-// tree must not be empty.
+// when it is next reallocated: a merge, a share, a growth, a shrink; till
+// then bytes does not count it, at most one leaf's room). The tree must
+// not be empty.
 func (t *ztree) popEdge(rev bool) {
 	var buf [8]zpath
 	path := buf[:0]
