@@ -548,6 +548,22 @@ func (s *Set) Pop(count int64) [][]byte {
 	return out
 }
 
+// PopOne is Pop(1) calling fn with the member popped instead of
+// returning a copy (m is valid only during the call, which must not change
+// s); false if s is empty. A big set picks and deletes its member with one
+// probe of its table (ArenaTable.PopRandom).
+func (s *Set) PopOne(fn func(m []byte)) bool {
+	if s.enc == setBig && s.Len() > 1 { // Pop(1) of a set of 2 or more: no rebuild
+		return s.table().PopRandom(fn)
+	}
+	out := s.Pop(1)
+	if len(out) == 0 {
+		return false
+	}
+	fn(out[0])
+	return true
+}
+
 // ---- log records ----
 
 // Records calls fn with OpSAdd records of up to 1024 members each.

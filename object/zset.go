@@ -561,24 +561,54 @@ func (z *ZSet) Entries(r int, rev bool, count int) []Entry {
 // blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) once they are served. The
 // caller logs the removal (OpZRem of the members returned).
 func (z *ZSet) PopMin(count int, rev bool) []Entry {
-	n := z.Len()
-	if count <= 0 || n == 0 {
-		return nil
+	var out []Entry
+	z.PopMinFunc(count, rev, func(m []byte, s float64) {
+		out = append(out, Entry{append([]byte(nil), m...), s})
+	})
+	return out
+}
+
+// PopMinFunc is PopMin calling fn with each member popped, in order,
+// instead of returning copies: m aliases the set and is valid only during
+// the call, which must not change z.
+func (z *ZSet) PopMinFunc(count int, rev bool, fn func(m []byte, s float64)) {
+	if b := z.big(); b != nil {
+		b.pop(count, rev, fn)
+		return
 	}
-	start := 0
-	if rev {
-		start = n - 1
+	for ; count > 0 && z.lpCount() > 0; count-- {
+		lp := z.lp()
+		at := lpHdr
+		if rev {
+			for i, n := 0, z.lpCount()-1; i < n; i++ {
+				_, _, at = lpEntry(lp, at)
+			}
+		}
+		m, s, end := lpEntry(lp, at)
+		fn(m, s)
+		z.lpDelete(at, end)
 	}
-	out := z.Entries(start, rev, count)
-	for _, e := range out {
-		if b := z.big(); b != nil { // the score is known: one dict lookup, not two
-			b.tree.remove(e.Score, e.Member)
-			b.dict.Delete(e.Member)
-		} else {
-			z.Remove(e.Member)
+}
+
+// pop is PopMinFunc of a big set. The tree gives up its first entry
+// without a search (ztree.popEdge); the dict's delete of its member is two
+// cache misses (the index slot, the record), which each pop starts
+// loading for the next two pops (ArenaTable.Prefetch): a pipeline of pops
+// then finds them in cache.
+func (b *zbig) pop(count int, rev bool, fn func(m []byte, s float64)) {
+	for ; count > 0 && b.dict.Len() > 0; count-- {
+		m, s, _, _ := b.tree.first(rev)
+		fn(m, s)
+		b.dict.Delete(m)
+		b.tree.popEdge(rev)
+	}
+	if b.dict.Len() > 0 {
+		next, _, after, ok := b.tree.first(rev)
+		b.dict.Prefetch(next, true)
+		if ok {
+			b.dict.Prefetch(after, false)
 		}
 	}
-	return out
 }
 
 // Random returns count entries picked at random (copies): distinct ones,

@@ -101,6 +101,20 @@ func BenchmarkSetPop(b *testing.B) {
 	}
 }
 
+// BenchmarkSetPopOne is BenchmarkSetPop through PopOne, SPOP's path for
+// one member: the pick's probe finds the slot the delete needs.
+func BenchmarkSetPopOne(b *testing.B) {
+	s := NewSet([]byte("x"))
+	for i := 0; i < 1_000_000; i++ {
+		s.Add([]byte(fmt.Sprintf("member:%08d", i)))
+	}
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N && s.Len() > 0; i++ {
+		s.PopOne(func(m []byte) { n += len(m) })
+	}
+}
+
 // BenchmarkZSetReadThenSet: ZADD's read of a member's score and its write,
 // as two lookups (Score, then Set) and as one (Find, then SetRef), on a
 // sorted set of 100,000 members, random members, random scores.
@@ -131,5 +145,57 @@ func BenchmarkZSetReadThenSet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// redis-benchmark's loads: ZADD myzset <random score> element:<random>
+// (12-digit numbers below 1M) into one set that grows to ~100k members,
+// then ZPOPMIN of it to empty. Each rebuilds its set every 100k ops,
+// outside the timer.
+func benchMembers(n int) ([][]byte, []float64) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ms := make([][]byte, n)
+	ss := make([]float64, n)
+	for i := range ms {
+		ms[i] = fmt.Appendf(nil, "element:%012d", r.IntN(1_000_000))
+		ss[i] = float64(r.IntN(1_000_000))
+	}
+	return ms, ss
+}
+
+func BenchmarkZSetGrow100k(b *testing.B) {
+	const n = 100_000
+	ms, ss := benchMembers(n)
+	var z *ZSet
+	for i := 0; i < b.N; i++ {
+		if i%n == 0 {
+			b.StopTimer()
+			z = NewZSet(ms[0])
+			for j := 0; j < 200; j++ {
+				z.Set(ms[j], ss[j])
+			}
+			b.StartTimer()
+		}
+		m, s := ms[i%n], ss[i%n]
+		if cur, ok, ref := z.Find(m); !ok || cur != s {
+			z.SetRef(ref, m, s)
+		}
+	}
+}
+
+func BenchmarkZSetPopMin100k(b *testing.B) {
+	const n = 100_000
+	ms, ss := benchMembers(n)
+	var z *ZSet
+	for i := 0; i < b.N; i++ {
+		if z == nil || z.Len() == 0 {
+			b.StopTimer()
+			z = NewZSet(ms[0])
+			for j := range ms {
+				z.Set(ms[j], ss[j])
+			}
+			b.StartTimer()
+		}
+		z.PopMin(1, false)
 	}
 }

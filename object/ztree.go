@@ -415,6 +415,79 @@ func (t *ztree) remove(score float64, member []byte) bool {
 	return true
 }
 
+// first is the lowest entry (rev: the highest) and the one after it
+// (before it), if any; the tree must not be empty. The members alias the
+// tree: valid until it changes.
+func (t *ztree) first(rev bool) (m []byte, s float64, m2 []byte, ok2 bool) {
+	x := t.root
+	for x.kids != nil {
+		if rev {
+			x = x.kids[len(x.kids)-1]
+		} else {
+			x = x.kids[0]
+		}
+	}
+	if !rev {
+		m, p := memberAt(x.data, 0)
+		s = x.scores[0]
+		if x.n > 1 {
+			m2, _ = memberAt(x.data, p)
+			return m, s, m2, true
+		}
+		if x.next != nil {
+			m2, _ = memberAt(x.next.data, 0)
+			return m, s, m2, true
+		}
+		return m, s, nil, false
+	}
+	if x.n > 1 {
+		m2, p := memberAt(x.data, offsetOf(x, x.n-2))
+		m, _ = memberAt(x.data, p)
+		return m, x.scores[x.n-1], m2, true
+	}
+	m, _ = memberAt(x.data, 0)
+	s = x.scores[0]
+	if y := x.prev; y != nil {
+		m2, _ = memberAt(y.data, offsetOf(y, y.n-1))
+		return m, s, m2, true
+	}
+	return m, s, nil, false
+}
+
+// popEdge removes the lowest entry (rev: the highest), without a search:
+// the leftmost (rightmost) path down, and the first entry of a leaf goes
+// by reslicing, not by moving the others (the leaf gives the room back
+// when it is next reallocated: a merge, a share, a growth, a shrink; till
+// then bytes does not count it, at most one leaf's room). The tree must
+// not be empty.
+func (t *ztree) popEdge(rev bool) {
+	var buf [8]zpath
+	path := buf[:0]
+	x := t.root
+	for x.kids != nil {
+		i := 0
+		if rev {
+			i = len(x.kids) - 1
+		}
+		x.n--
+		path = append(path, zpath{x, i})
+		x = x.kids[i]
+	}
+	t.bytes -= t.nodeBytes(x)
+	if rev {
+		x.scores = x.scores[:x.n-1]
+		x.data = x.data[:offsetOf(x, x.n-1)]
+	} else {
+		_, end := memberAt(x.data, 0)
+		x.scores = x.scores[1:x.n]
+		x.data = x.data[end:]
+	}
+	x.n--
+	t.shrinkLeaf(x)
+	t.bytes += t.nodeBytes(x)
+	t.rebalance(x, path)
+}
+
 // shrinkLeaf gives back a leaf's spare room once it is mostly unused.
 func (t *ztree) shrinkLeaf(x *znode) {
 	if cap(x.scores) > 16 && len(x.scores) < cap(x.scores)/2 {

@@ -191,3 +191,71 @@ func TestZTreeSequential(t *testing.T) {
 		}
 	}
 }
+
+// TestZTreePopEdge pops from both ends (first, popEdge), mixed with inserts
+// landing in the edge leaves, against the model.
+func TestZTreePopEdge(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		r := rand.New(rand.NewPCG(seed, 7))
+		tr := newZTree()
+		var model []zent
+		present := map[string]bool{}
+		for step := 0; step < 40000; step++ {
+			if len(model) > 0 && r.IntN(5) < 2 {
+				rev := r.IntN(2) == 0
+				m, s, m2, ok2 := tr.first(rev)
+				i, j := 0, 1
+				if rev {
+					i, j = len(model)-1, len(model)-2
+				}
+				if (zent{s, string(m)}) != model[i] {
+					t.Fatalf("first(%v) = %v %q, want %v", rev, s, m, model[i])
+				}
+				if ok2 != (len(model) > 1) || (ok2 && string(m2) != model[j].m) {
+					t.Fatalf("first(%v): next %q %v", rev, m2, ok2)
+				}
+				tr.popEdge(rev)
+				delete(present, model[i].m)
+				model = slices.Delete(model, i, i+1)
+			} else {
+				m := fmt.Sprintf("m%d", r.IntN(5000))
+				if r.IntN(100) == 0 {
+					m = string(bytes.Repeat([]byte{'L'}, 1+r.IntN(3000)))
+				}
+				if present[m] {
+					continue
+				}
+				s := float64(r.IntN(1000))
+				if r.IntN(3) == 0 { // near the edges
+					s = float64(r.IntN(10))
+					if r.IntN(2) == 0 {
+						s = 1000 - s
+					}
+				}
+				tr.insert(s, []byte(m))
+				i, _ := slices.BinarySearchFunc(model, zent{s, m}, zentCmp)
+				model = slices.Insert(model, i, zent{s, m})
+				present[m] = true
+			}
+			if step%499 == 0 {
+				tr.check(t, model)
+			}
+		}
+		for len(model) > 0 {
+			rev := len(model)%3 == 0
+			i := 0
+			if rev {
+				i = len(model) - 1
+			}
+			if m, s, _, _ := tr.first(rev); (zent{s, string(m)}) != model[i] {
+				t.Fatalf("drain: first(%v) = %v %q, want %v", rev, s, m, model[i])
+			}
+			tr.popEdge(rev)
+			model = slices.Delete(model, i, i+1)
+			if len(model)%300 == 0 {
+				tr.check(t, model)
+			}
+		}
+		tr.check(t, nil)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fastcache/cache"
+	"fastcache/object"
 	"fastcache/shard"
 )
 
@@ -93,8 +94,9 @@ type Client struct {
 	aheadKeys    [][]byte
 	aheadMembers [][]byte
 	aheadHashes  [lookAheadKeys]uint64
-	prevCmd      *Command // the previous command looked up (exec's fast path)
-	buf          []byte   // per-client scratch for values
+	prevCmd      *Command       // the previous command looked up (exec's fast path)
+	buf          []byte         // per-client scratch for values
+	zents        []object.Entry // ZPOPMIN's scratch (entries aliasing buf)
 
 	// scripts (script_busy.go, script_redis.go)
 	gate       *execGate  // the executor serving this client

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -176,25 +177,42 @@ func cmdSPop(c *Client, args [][]byte) {
 		}
 		count = n
 	}
+	if count < 0 { // one pop: the member is read from the log body (the client's scratch), no allocation
+		var one []byte
+		body := c.buf[:0]
+		err := c.ks.Change(args[1], shard.KindSet, nil, func(o shard.Object, now int64, emit cache.Emit) {
+			s := asSet(o)
+			if s == nil {
+				return
+			}
+			if s.PopOne(func(m []byte) { body = persistence.AppendItem(body, m) }) {
+				_, n := binary.Uvarint(body)
+				one = body[n:]
+				emit(object.OpSRem, body, 0)
+				c.ks.Notify(pubsub.Set, "spop", c.ks.DB(), args[1])
+			}
+		})
+		switch {
+		case c.replyErr(err):
+		case one == nil:
+			c.reply.Null()
+		default:
+			c.reply.Bulk(one)
+		}
+		c.keepBuf(body)
+		return
+	}
 	var popped [][]byte
 	err := c.ks.Change(args[1], shard.KindSet, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		s := asSet(o)
 		if s == nil || count == 0 {
 			return
 		}
-		popped = s.Pop(max(count, 1))
+		popped = s.Pop(count)
 		logSRem(emit, popped)
 		c.ks.Notify(pubsub.Set, "spop", c.ks.DB(), args[1])
 	})
 	if c.replyErr(err) {
-		return
-	}
-	if count < 0 {
-		if len(popped) == 0 {
-			c.reply.Null()
-		} else {
-			c.reply.Bulk(popped[0])
-		}
 		return
 	}
 	c.reply.Set(len(popped))

@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+
+	"fastcache/internal/prefetch"
 )
 
 // ArenaTable is a shard's key/value store laid out so that the garbage
@@ -1125,6 +1127,29 @@ func (t *ArenaTable) Sample(n int, volatileOnly bool, fn func(key []byte, e Entr
 	}
 }
 
+// PopRandom removes an entry picked as Sample(1, false) picks one, after
+// calling fn with its key (valid only during the call, which must not
+// change the table); false if the table is empty. The pick's own probe
+// finds the slot: the delete needs no second lookup (SPOP).
+func (t *ArenaTable) PopRandom(fn func(key []byte)) bool {
+	if t.count == 0 {
+		return false
+	}
+	t.finishGrow()
+	i := t.rand() & t.mask
+	step := (t.rand() | 1) & t.mask
+	for seen := 0; seen < len(t.slots); seen++ {
+		if s := t.slots[i]; s != 0 {
+			r := t.rec(s & offMask)
+			fn(t.keyOf(&r))
+			t.deleteAt(i, &r)
+			return true
+		}
+		i = (i + step) & t.mask
+	}
+	return false
+}
+
 func (t *ArenaTable) sampleVolatile(n int, fn func(key []byte, e Entry)) {
 	nv := uint64(len(t.vols))
 	if uint64(n) >= nv {
@@ -1281,31 +1306,67 @@ func (t *ArenaTable) maybeCompact() {
 }
 
 // evacuate copies the live records of chunk c to the head and frees c.
+// Each move re-points the record's index slot, a random place in the index
+// (a cache miss, ~half of a compaction's time when each waited for its
+// own): the slots are prefetched evacAhead records ahead of their moves,
+// so that their misses overlap.
 func (t *ArenaTable) evacuate(c uint32) {
 	t.gen++
 	mem := t.chunks[c]
 	used := int(t.info[c].used)
+	var ring [evacAhead]evacRec
+	head, n := 0, 0
 	for p := 0; p < used; {
 		if mem[p]&(fPad|fPad1) != 0 {
 			p += padSize(mem, p)
 			continue
 		}
 		r := parse(mem, p)
-		n := r.size()
+		size := r.size()
 		if r.f&fDead == 0 {
-			off := uint64(c)<<chunkShift | uint64(p)
 			tag := t.tagOf(t.keyOf(&r))
-			slot := t.slotOf(tag, tag<<offBits|off)
-			noff, dst := t.alloc(n)
-			copy(dst, mem[p:p+n])
-			*slot = tag<<offBits | noff
-			if r.volatile() {
-				t.vols[r.volIdx()] = noff
+			prefetch.Addr(uintptr(unsafe.Pointer(&t.slots[tag>>t.shift])))
+			if t.old != nil {
+				prefetch.Addr(uintptr(unsafe.Pointer(&t.old[tag>>(t.shift+1)])))
+			}
+			if n == evacAhead {
+				t.move(c, mem, ring[head])
+				ring[head] = evacRec{p, size, tag}
+				head = (head + 1) % evacAhead
+			} else {
+				ring[n] = evacRec{p, size, tag}
+				n++
 			}
 		}
-		p += n
+		p += size
+	}
+	for i := 0; i < n; i++ {
+		t.move(c, mem, ring[(head+i)%evacAhead])
 	}
 	t.freeChunk(c)
+}
+
+// evacAhead is how many records ahead evacuate prefetches index slots.
+const evacAhead = 8
+
+// evacRec is a live record of a chunk being evacuated: its position and
+// size in the chunk, and its tag.
+type evacRec struct {
+	p, size int
+	tag     uint64
+}
+
+// move copies the live record e of chunk c (memory mem) to the head and
+// re-points its slot (and its place in vols).
+func (t *ArenaTable) move(c uint32, mem []byte, e evacRec) {
+	off := uint64(c)<<chunkShift | uint64(e.p)
+	slot := t.slotOf(e.tag, e.tag<<offBits|off)
+	noff, dst := t.alloc(e.size)
+	copy(dst, mem[e.p:e.p+e.size])
+	*slot = e.tag<<offBits | noff
+	if f := mem[e.p]; f&fExp != 0 && le.Uint64(mem[e.p+5:]) != 0 { // volatile: its place in vols
+		t.vols[le.Uint32(mem[e.p+13:])] = noff
+	}
 }
 
 // RangeVolatile calls fn for every key with an expiry until fn returns
