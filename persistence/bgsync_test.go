@@ -242,3 +242,45 @@ func TestEverysecRotateDuringFsync(t *testing.T) {
 	}
 	checkKeys(t, dir, keys)
 }
+
+// TestEverysecToAlwaysWaitsForBackgroundFsync: switched to always while a
+// background fsync runs, a write is acknowledged only after an fsync of its
+// own that began once the background one was done (never two at once).
+func TestEverysecToAlwaysWaitsForBackgroundFsync(t *testing.T) {
+	dir := t.TempDir()
+	d, e := newSlowDisk(), &exportLog{}
+	w := openSlow(t, dir, d, e, 64<<20)
+	lsnA := record(w, "a", 10)
+	d.waitEntered(t)
+	if err := w.SetPolicy("always"); err != nil {
+		t.Fatal(err)
+	}
+	lsnB := record(w, "b", 10)
+	acked := make(chan error, 1)
+	go func() { acked <- w.WaitDurable(lsnB, 20*time.Second) }()
+	// (always exports before its fsync, and reports the watermark after it)
+	waitFor(t, "b to be exported", func() bool { return e.count() == 2 })
+	select {
+	case err := <-acked:
+		t.Fatalf("b acknowledged (%v) while the only fsync, begun before it was written, still runs", err)
+	default:
+	}
+	if n := d.calls.Load(); n != 1 {
+		t.Fatalf("%d fsyncs began while the background one ran", n)
+	}
+	d.release <- nil // the background one: a only
+	waitFor(t, "a to be durable", func() bool { return w.DurableLSN() >= lsnA })
+	d.waitEntered(t) // always's own fsync, after the background one
+	if got := w.DurableLSN(); got >= lsnB {
+		t.Fatalf("DurableLSN %d covers b before its fsync returned", got)
+	}
+	d.release <- nil
+	if err := <-acked; err != nil {
+		t.Fatal(err)
+	}
+	close(d.free)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkKeys(t, dir, []string{"a", "b"})
+}

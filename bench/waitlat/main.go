@@ -6,6 +6,10 @@
 //
 //	go run ./bench/waitlat -fastcache /tmp/fc -dur 60s
 //
+// -fsync-delay 1.5s makes every fdatasync of the primary that long (strace
+// fault injection: strace must be installed; it slows every syscall of the
+// primary a little, with either binary).
+//
 // It prints the WAIT latency percentiles, the background load's throughput
 // and the primary's WAL figures (fsyncs, delayed fsyncs, queue waits).
 package main
@@ -71,6 +75,7 @@ func main() {
 	loaders := flag.Int("loaders", 2, "background connections doing SET")
 	every := flag.Duration("every", 20*time.Millisecond, "pause between marker SET+WAIT")
 	dir := flag.String("dir", "", "data directories go under it (default: a temp dir)")
+	delay := flag.Duration("fsync-delay", 0, "delay every fdatasync of the primary by this much (strace)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -94,6 +99,15 @@ func main() {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	if *delay > 0 {
+		st := exec.Command("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync",
+			"-e", fmt.Sprintf("inject=fdatasync:delay_enter=%d", delay.Microseconds()), "-p", fmt.Sprint(p.Process.Pid))
+		if err := st.Start(); err != nil {
+			panic(err)
+		}
+		defer func() { st.Process.Kill(); st.Wait() }()
+		time.Sleep(time.Second) // (attached)
+	}
 	stop := make(chan struct{})
 	var sets atomic.Int64
 	var wg sync.WaitGroup
