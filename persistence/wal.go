@@ -136,6 +136,7 @@ type walStats struct {
 	segments, rotations              atomic.Int64
 	fsyncs, lastFsyncMicros          atomic.Int64
 	lastFsyncUnix, delayedFsyncs     atomic.Int64
+	slowFsyncs                       atomic.Int64 // fsyncs that took over 2 s
 	fsyncNanos                       atomic.Int64 // all fsyncs' time, for the histogram's sum
 	writeErrors                      atomic.Int64 // failed writes and fsyncs
 	fsyncHist                        latency.Histogram
@@ -807,6 +808,7 @@ func (w *WAL) noteSync(d time.Duration) {
 	w.stats.fsyncHist.Observe(d)
 	w.o.Latency.Note(latency.EventFsync, d)
 	if d > 2*time.Second {
+		w.stats.slowFsyncs.Add(1)
 		w.o.Log.Warn().Dur("took", d.Round(time.Microsecond)).Msg("WAL fsync is taking too long (disk is busy?)")
 	}
 }
@@ -1007,6 +1009,7 @@ type Stats struct {
 	Segments, Rotations                    int64
 	Fsyncs, LastFsyncMicros, LastFsyncUnix int64
 	DelayedFsyncs                          int64 // rounds written while a background fsync had run for over 2 s
+	SlowFsyncs                             int64 // fsyncs that took over 2 s
 	PendingFsync                           bool  // the everysec fsync is running in the background
 	QueueBytes, QueueRecords, Pending      int64
 	QueueWaits                             int64 // times a writer waited for room in a full queue
@@ -1026,7 +1029,7 @@ func (w *WAL) Stats() Stats {
 		Records: w.stats.records.Load(), Bytes: w.stats.bytes.Load(), RawBytes: w.stats.rawBytes.Load(),
 		Frames: w.stats.frames.Load(), Segment: w.stats.segID.Load(), Segments: w.stats.segments.Load(),
 		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
-		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(), PendingFsync: w.bgRunning.Load(),
+		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(), PendingFsync: w.bgRunning.Load(), SlowFsyncs: w.stats.slowFsyncs.Load(),
 		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load(),
 		LoopCommits: w.loopCommits.Load(), FsyncNanos: w.stats.fsyncNanos.Load(), WriteErrors: w.stats.writeErrors.Load()}
 	if st.Compression == "" {
