@@ -23,7 +23,11 @@ import (
 //     per open file, so two concurrent fsyncs could hide an error from the
 //     one whose bytes it concerned.
 //   - The segment is never truncated below the background fsync's size nor
-//     closed under it: rotation and recovery collect it first.
+//     closed under it: recovery and an explicit Rotate collect it first; the
+//     rotation at the segment size waits until it has finished (the
+//     segment grows past its size meanwhile), then fsyncs the rest inline,
+//     so a later segment never holds a frame before an earlier one is
+//     durable whole.
 //   - A failed background fsync refuses writes (MISCONF) at once and puts
 //     the writer in its error state when collected, exactly as an inline
 //     failure: its bytes and every byte written since stay in w.undurable,

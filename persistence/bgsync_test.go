@@ -212,8 +212,9 @@ func TestEverysecBackgroundFsyncFails(t *testing.T) {
 	}
 }
 
-// TestEverysecRotateDuringFsync: a rotation never closes the segment under
-// the background fsync (it waits for it), nor does Close.
+// TestEverysecRotateDuringFsync: the segment is never closed under the
+// background fsync: past its size, it grows while the fsync runs (frames
+// keep being written and exported) and rotates after it.
 func TestEverysecRotateDuringFsync(t *testing.T) {
 	dir := t.TempDir()
 	d, e := newSlowDisk(), &exportLog{}
@@ -222,23 +223,32 @@ func TestEverysecRotateDuringFsync(t *testing.T) {
 	d.waitEntered(t)
 	keys := []string{"a"}
 	var last uint64
-	for i := 0; i < 6; i++ { // past the segment size: rotations
+	for i := 0; i < 6; i++ { // past the segment size
 		k := fmt.Sprintf("big%d", i)
 		last = record(w, k, 2000)
 		keys = append(keys, k)
 	}
-	go func() {
-		time.Sleep(50 * time.Millisecond) // (only to let Close start first: either order must work)
-		close(d.free)
-	}()
+	waitFor(t, "the frames past the segment size to be exported", func() bool { return e.mark.Load() >= last })
+	if n := w.Stats().Rotations; n != 0 {
+		t.Fatalf("%d rotations while the fsync ran", n)
+	}
+	checkKeys(t, dir, keys)
+	d.release <- nil
+	close(d.free)
+	for i := 0; w.Stats().Rotations == 0; i++ {
+		if i == 100 {
+			t.Fatal("no rotation after the fsync")
+		}
+		k := fmt.Sprintf("after%d", i)
+		last = record(w, k, 2000)
+		keys = append(keys, k)
+		waitFor(t, k+" to be exported", func() bool { return e.count() == len(keys) })
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if w.DurableLSN() < last {
 		t.Fatalf("DurableLSN %d after Close, want %d", w.DurableLSN(), last)
-	}
-	if w.Stats().Rotations == 0 {
-		t.Fatal("no rotation happened")
 	}
 	checkKeys(t, dir, keys)
 }

@@ -159,8 +159,9 @@
 // the active segment on a goroutine of its own, never on a client's path,
 // and keeps writing and exporting frames while it runs (bgsync.go: the
 // durable LSN becomes the one the written bytes covered when it began; one
-// fsync at a time on a segment; rotation, recovery, always, Flush and Close
-// wait for it first). no: the OS decides. A rotation fsyncs the old segment
+// fsync at a time on a segment; recovery, always, Flush, Rotate and Close
+// wait for it first, and the rotation at the segment size comes after it).
+// no: the OS decides. A rotation fsyncs the old segment
 // completely before the first frame goes into the new one, whatever the
 // policy, so a crash leaves a torn tail only in the last segment.
 // A write or fsync error stops acknowledging writes (MISCONF) and keeps the

@@ -730,7 +730,10 @@ func (w *WAL) write(frames []byte, g uint64) {
 		w.undurG = g
 		return
 	}
-	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize {
+	// While a background fsync runs, the segment grows past its size: the
+	// rotation (which must wait for it, then fsync the rest) comes in the
+	// first round after it, so the writer never waits for two fsyncs.
+	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize && w.bg == nil {
 		if _, err := w.rotate(); err != nil {
 			w.fail(err)
 			w.undurable = append(w.undurable, frames...)
