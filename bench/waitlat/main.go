@@ -140,13 +140,18 @@ func main() {
 	start := time.Now()
 	for time.Since(start) < *dur {
 		t0 := time.Now()
-		if err := conn.Set(ctx, "marker", t0.UnixNano(), 0).Err(); err != nil {
-			panic(err)
+		err := conn.Set(ctx, "marker", t0.UnixNano(), 0).Err()
+		var n int64
+		if err == nil {
+			n, err = conn.Wait(ctx, 1, 10000).Result()
 		}
-		n, err := conn.Wait(ctx, 1, 10000).Result()
 		d := time.Since(t0)
 		if err != nil || n != 1 {
 			timeouts++
+		}
+		if err != nil { // (a client-side timeout leaves the connection unusable)
+			conn.Close()
+			conn = prdb.Conn()
 		}
 		lats = append(lats, d)
 		time.Sleep(*every)
