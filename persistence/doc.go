@@ -154,8 +154,16 @@
 //
 // always: a write is acknowledged only after the fsync that covers it; one
 // fsync covers every record queued before its round started (group commit),
-// and a pipelining client waits once per pipeline. everysec: the writer
-// fsyncs about once a second, never on a client's path. no: the OS decides.
+// and a pipelining client waits once per pipeline. everysec: about once a
+// second (a second after the last one began) the writer starts an fsync of
+// the active segment on a goroutine of its own, never on a client's path,
+// and keeps writing and exporting frames while it runs (bgsync.go: the
+// durable LSN becomes the one the written bytes covered when it began; one
+// fsync at a time on a segment; recovery, always, Flush, Rotate and Close
+// wait for it first, and the rotation at the segment size comes after it).
+// no: the OS decides. A rotation fsyncs the old segment
+// completely before the first frame goes into the new one, whatever the
+// policy, so a crash leaves a torn tail only in the last segment.
 // A write or fsync error stops acknowledging writes (MISCONF) and keeps the
 // not-yet-durable frames in memory; the writer retries about once a second by
 // cutting the segment back to its last fsynced size and writing those frames

@@ -49,6 +49,10 @@ type Options struct {
 	// Latency, when set, is the LATENCY monitor fsyncs, writes and
 	// segment removals are noted in (latency-monitor-threshold).
 	Latency *latency.Monitor
+
+	// fdatasync replaces datasync for the segment's fsyncs (tests only:
+	// a slow or failing disk).
+	fdatasync func(*os.File) error
 }
 
 const (
@@ -110,10 +114,14 @@ type WAL struct {
 	payload    []byte
 	frames     []byte
 	comp       []byte
-	lastSync   time.Time
+	lastSync   time.Time // when the last fsync completed (a background one: when it began)
 	failing    error
+	bg         *bgSync // the everysec fsync running in the background, if any
 
 	errp atomic.Pointer[error]
+
+	bgRunning atomic.Bool   // bg != nil, for INFO (aof_pending_bio_fsync)
+	bgDone    chan struct{} // a background fsync finished: the writer collects it
 
 	stats walStats
 }
@@ -128,6 +136,7 @@ type walStats struct {
 	segments, rotations              atomic.Int64
 	fsyncs, lastFsyncMicros          atomic.Int64
 	lastFsyncUnix, delayedFsyncs     atomic.Int64
+	slowFsyncs                       atomic.Int64 // fsyncs that took over 2 s
 	fsyncNanos                       atomic.Int64 // all fsyncs' time, for the histogram's sum
 	writeErrors                      atomic.Int64 // failed writes and fsyncs
 	fsyncHist                        latency.Histogram
@@ -156,7 +165,8 @@ func Open(o Options) (*WAL, error) {
 		o.QueueBytes = 4 << 20
 	}
 	w := &WAL{o: o, wake: make(chan struct{}, 1), rotateC: make(chan chan rotateResult), flushC: make(chan chan error),
-		closing: make(chan struct{}), done: make(chan struct{}), durableCh: make(chan struct{}), lastSync: time.Now()}
+		closing: make(chan struct{}), done: make(chan struct{}), durableCh: make(chan struct{}), lastSync: time.Now(),
+		bgDone: make(chan struct{}, 1)}
 	switch o.Compression {
 	case "", "none":
 		w.codec = codecNone
@@ -356,11 +366,18 @@ func (w *WAL) WaitDurable(lsn uint64, timeout time.Duration) error {
 	}
 }
 
+// publish raises the durable watermark to g. The writer and the background
+// syncer both call it, so it only ever moves up.
 func (w *WAL) publish(g uint64) {
-	if g <= w.durable.Load() {
-		return
+	for {
+		d := w.durable.Load()
+		if g <= d {
+			return
+		}
+		if w.durable.CompareAndSwap(d, g) {
+			break
+		}
 	}
-	w.durable.Store(g)
 	w.wakeWaiters()
 }
 
@@ -532,6 +549,9 @@ func (w *WAL) run() {
 				}
 			}
 		case <-tick.C:
+		case <-w.bgDone:
+			// a background fsync finished: the round collects it (and, after
+			// a slow one, starts the next at once if a second has passed)
 		case flushReq = <-w.flushC:
 		case rotReq = <-w.rotateC:
 		case <-w.closing:
@@ -555,6 +575,7 @@ func (w *WAL) run() {
 					w.recover()
 				}
 			}
+			w.collectSync(true) // (already done by the round's fsync; never close under it)
 			if w.f != nil {
 				w.f.Close()
 			}
@@ -571,6 +592,7 @@ func (w *WAL) run() {
 // under its queue's mutex) before the read, so it is in this round or an
 // earlier one.
 func (w *WAL) round(forceSync bool) {
+	w.collectSync(false)
 	g := w.lsn.Load()
 	w.frames = w.frames[:0]
 	w.payload = w.payload[:0]
@@ -643,8 +665,8 @@ func (w *WAL) round(forceSync bool) {
 	case len(w.undurable) == 0 && w.durable.Load() >= g && !forceSync:
 	case pol == "always" || forceSync:
 		w.sync(g)
-	case pol == "everysec" && time.Since(w.lastSync) >= time.Second:
-		w.sync(g)
+	case pol == "everysec":
+		w.syncInBackground(g, len(w.frames) > 0)
 	}
 	w.exported(g)
 }
@@ -708,7 +730,10 @@ func (w *WAL) write(frames []byte, g uint64) {
 		w.undurG = g
 		return
 	}
-	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize {
+	// While a background fsync runs, the segment grows past its size: the
+	// rotation (which must wait for it, then fsync the rest) comes in the
+	// first round after it, so the writer never waits for two fsyncs.
+	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize && w.bg == nil {
 		if _, err := w.rotate(); err != nil {
 			w.fail(err)
 			w.undurable = append(w.undurable, frames...)
@@ -756,8 +781,16 @@ func (w *WAL) clearUndurable() {
 
 // sync fsyncs the segment and publishes the watermark.
 func (w *WAL) sync(g uint64) {
+	if w.bg != nil {
+		// one fsync at a time on a segment: a concurrent one could take
+		// the other's error report (the kernel reports a writeback error
+		// once per open file)
+		if w.collectSync(true); w.failing != nil {
+			return
+		}
+	}
 	start := time.Now()
-	err := datasync(w.f)
+	err := w.datasync(w.f)
 	d := time.Since(start)
 	if err != nil {
 		w.fail(fmt.Errorf("fsync: %w", err))
@@ -778,7 +811,7 @@ func (w *WAL) noteSync(d time.Duration) {
 	w.stats.fsyncHist.Observe(d)
 	w.o.Latency.Note(latency.EventFsync, d)
 	if d > 2*time.Second {
-		w.stats.delayedFsyncs.Add(1)
+		w.stats.slowFsyncs.Add(1)
 		w.o.Log.Warn().Dur("took", d.Round(time.Microsecond)).Msg("WAL fsync is taking too long (disk is busy?)")
 	}
 }
@@ -802,6 +835,7 @@ func (w *WAL) fail(err error) {
 // back to its last fsynced size (an fsync that failed is never trusted
 // again), and every byte written since goes to a fresh segment, fsynced.
 func (w *WAL) recover() {
+	w.collectSync(true) // (a failed write may have come while one ran)
 	w.lastSync = time.Now()
 	if w.f != nil {
 		// "no" keeps no copy of what it wrote (it trusts the page cache), so
@@ -811,7 +845,7 @@ func (w *WAL) recover() {
 			keep = w.segSize
 		}
 		w.f.Truncate(keep)
-		datasync(w.f)
+		w.datasync(w.f)
 		w.f.Close()
 		w.f = nil
 	}
@@ -846,7 +880,7 @@ func (w *WAL) recover() {
 		w.undurExp = len(w.undurable)
 	}
 	start := time.Now()
-	if err := datasync(w.f); err != nil {
+	if err := w.datasync(w.f); err != nil {
 		w.failing = err
 		w.stats.writeErrors.Add(1)
 		return
@@ -866,9 +900,14 @@ func (w *WAL) rotate() (uint64, error) {
 	if w.failing != nil {
 		return 0, w.failing
 	}
+	// the segment is never closed under the background syncer: it is
+	// collected first, and the rest of the segment fsynced here
+	if w.collectSync(true); w.failing != nil {
+		return 0, w.failing
+	}
 	if w.f != nil {
 		start := time.Now()
-		if err := datasync(w.f); err != nil {
+		if err := w.datasync(w.f); err != nil {
 			w.fail(fmt.Errorf("fsync: %w", err))
 			return 0, err
 		}
@@ -972,7 +1011,9 @@ type Stats struct {
 	Segment                                uint64
 	Segments, Rotations                    int64
 	Fsyncs, LastFsyncMicros, LastFsyncUnix int64
-	DelayedFsyncs                          int64
+	DelayedFsyncs                          int64 // rounds written while a background fsync had run for over 2 s
+	SlowFsyncs                             int64 // fsyncs that took over 2 s
+	PendingFsync                           bool  // the everysec fsync is running in the background
 	QueueBytes, QueueRecords, Pending      int64
 	QueueWaits                             int64 // times a writer waited for room in a full queue
 	LoopCommits                            int64 // rounds written and fsynced by an event loop (EndBatch)
@@ -991,7 +1032,7 @@ func (w *WAL) Stats() Stats {
 		Records: w.stats.records.Load(), Bytes: w.stats.bytes.Load(), RawBytes: w.stats.rawBytes.Load(),
 		Frames: w.stats.frames.Load(), Segment: w.stats.segID.Load(), Segments: w.stats.segments.Load(),
 		Rotations: w.stats.rotations.Load(), Fsyncs: w.stats.fsyncs.Load(), LastFsyncMicros: w.stats.lastFsyncMicros.Load(),
-		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(),
+		LastFsyncUnix: w.stats.lastFsyncUnix.Load(), DelayedFsyncs: w.stats.delayedFsyncs.Load(), PendingFsync: w.bgRunning.Load(), SlowFsyncs: w.stats.slowFsyncs.Load(),
 		LastLSN: w.lsn.Load(), DurableLSN: w.DurableLSN(), QueueWaits: w.waits.Load(),
 		LoopCommits: w.loopCommits.Load(), FsyncNanos: w.stats.fsyncNanos.Load(), WriteErrors: w.stats.writeErrors.Load()}
 	if st.Compression == "" {

@@ -521,7 +521,7 @@ func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, cha
 	if w != nil {
 		fmt.Fprintf(&b, "aof_current_size:%d\r\naof_base_size:%d\r\naof_pending_rewrite:0\r\naof_buffer_length:%d\r\n",
 			persistence.TotalBytes(walDir, 0), sst.LastSize, wst.QueueBytes)
-		fmt.Fprintf(&b, "aof_pending_bio_fsync:0\r\naof_delayed_fsync:%d\r\n", wst.DelayedFsyncs)
+		fmt.Fprintf(&b, "aof_pending_bio_fsync:%d\r\naof_delayed_fsync:%d\r\n", boolInt(wst.PendingFsync), wst.DelayedFsyncs)
 	}
 	return b.String()
 }

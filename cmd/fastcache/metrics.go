@@ -71,7 +71,7 @@ func metricsSources(srv *server.Server, c *cache.Cache, hub *replication.Hub, re
 			st := w.Stats()
 			return metrics.WAL{
 				Records: st.Records, Bytes: st.Bytes, RawBytes: st.RawBytes, Frames: st.Frames,
-				Fsyncs: st.Fsyncs, DelayedFsyncs: st.DelayedFsyncs, FsyncTime: time.Duration(st.FsyncNanos),
+				Fsyncs: st.Fsyncs, DelayedFsyncs: st.SlowFsyncs, FsyncTime: time.Duration(st.FsyncNanos),
 				FsyncLatency: w.FsyncLatency(), WriteErrors: st.WriteErrors, LastWriteOK: st.LastError == "",
 				QueueBytes: st.QueueBytes, QueueRecords: st.QueueRecords, Pending: st.Pending, QueueWaits: st.QueueWaits,
 				Segments: st.Segments, Rotations: st.Rotations, Segment: st.Segment,
