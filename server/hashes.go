@@ -493,21 +493,26 @@ func cmdHExpire(c *Client, args [][]byte) {
 		c.reply.Error(errNotInt)
 		return
 	}
+	// A relative time counts from the clock the keyspace judges expiry by
+	// (the callback's now below), so that 0 is always in the past, as
+	// Redis's one command-time snapshot: a second clock read could fall a
+	// millisecond behind it when the wall clock is re-anchored.
 	now := nowMillis()
-	var at int64
+	var at, rel int64
+	relative := false
 	switch name {
 	case "hexpire":
 		if t < 0 || t > maxFieldExpire/1000 {
 			c.reply.Error("ERR invalid expire time, must be >= 0 and <= " + strconv.FormatInt(maxFieldExpire, 10))
 			return
 		}
-		at = now + t*1000
+		at, rel, relative = now+t*1000, t*1000, true
 	case "hpexpire":
 		if t < 0 || t > maxFieldExpire {
 			c.reply.Error("ERR invalid expire time, must be >= 0 and <= " + strconv.FormatInt(maxFieldExpire, 10))
 			return
 		}
-		at = now + t
+		at, rel, relative = now+t, t, true
 	case "hexpireat":
 		if t < 0 || t > maxFieldExpire/1000 {
 			c.reply.Error("ERR invalid expire time, must be >= 0 and <= " + strconv.FormatInt(maxFieldExpire, 10))
@@ -543,6 +548,9 @@ func cmdHExpire(c *Client, args [][]byte) {
 	err := c.ks.Change(args[1], shard.KindHash, nil, func(o shard.Object, now int64, emit cache.Emit) {
 		h := asHash(o)
 		var set, del []byte
+		if relative {
+			at = now + rel
+		}
 		for j, f := range fields {
 			if h == nil {
 				codes[j] = -2
