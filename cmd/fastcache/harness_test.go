@@ -246,3 +246,29 @@ func (p *proc) wait(timeout time.Duration) (string, error) {
 func ctx() context.Context { return context.Background() }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// startRedisServer starts a redis-server on a free loopback port with the
+// given arguments (a config file first, if any) and returns its address once
+// it answers PING; without redis-server the test is skipped, or fails with
+// FASTCACHE_REQUIRE_REDIS=1. For the tests that compare fastcache with it.
+func startRedisServer(t *testing.T, args ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("FASTCACHE_REQUIRE_REDIS") == "1" {
+			t.Fatalf("redis-server not found: %v", err)
+		}
+		t.Skipf("redis-server not found: %v", err)
+	}
+	port := freePort(t)
+	rs := exec.Command(bin, append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")...)
+	if err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	rc := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rc.Close()
+	waitFor(t, "redis-server", func() bool { return rc.Ping(ctx()).Err() == nil })
+	return addr
+}

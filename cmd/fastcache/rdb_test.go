@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -387,20 +386,7 @@ func TestRDBLiveSwitch(t *testing.T) {
 // TestRDBRepliesDiff: SAVE, BGSAVE, LASTSAVE and their errors answer as
 // redis-server's with appendonly no (LASTSAVE's value aside: an integer).
 func TestRDBRepliesDiff(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("redis-server not found: %v", err)
-	}
-	rport := freePort(t)
-	rs := exec.Command(bin, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := rs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
-	raddr := fmt.Sprintf("127.0.0.1:%d", rport)
-	rc := redis.NewClient(&redis.Options{Addr: raddr, MaxRetries: -1})
-	defer rc.Close()
-	waitFor(t, "redis-server", func() bool { return rc.Ping(ctx()).Err() == nil })
+	raddr := startRedisServer(t, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	p := startReady(t, t.TempDir(), "--appendonly", "no", "--save", "")
 	steps := []string{
 		"SET k v", "SAVE", "SAVE extra", "BGSAVE foo", "BGSAVE SCHEDULE x", "LASTSAVE", "LASTSAVE x",

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -11,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // renameLines are the rename-command lines both servers get in
@@ -59,7 +58,7 @@ func rawReplies(t *testing.T, addr string, steps [][]string) []string {
 				return l
 			}
 			b := make([]byte, n+2)
-			if _, err := io_ReadFull(r, b); err != nil {
+			if _, err := io.ReadFull(r, b); err != nil {
 				t.Fatal(err)
 			}
 			return l + string(b)
@@ -78,31 +77,12 @@ func rawReplies(t *testing.T, addr string, steps [][]string) []string {
 	return out
 }
 
-func io_ReadFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := r.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
 // TestRenameCommandDiff: rename-command lines in the config file rename or
 // remove commands as in redis-server, byte for byte: the old names are
 // unknown commands (also right after the new name in one pipeline, and
 // inside scripts), the new names work in any case, and scripts call the new
 // names. CONFIG REWRITE keeps the lines.
 func TestRenameCommandDiff(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("FASTCACHE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("redis-server not found: %v", err)
-		}
-		t.Skipf("redis-server not found: %v", err)
-	}
 	conf := func(dir string, extra ...string) string {
 		f := filepath.Join(dir, "server.conf")
 		body := strings.Join(append(append([]string(nil), renameLines...), extra...), "\n") + "\n"
@@ -112,16 +92,7 @@ func TestRenameCommandDiff(t *testing.T) {
 		return f
 	}
 	rdir := t.TempDir()
-	rport := freePort(t)
-	rs := exec.Command(bin, conf(rdir), "--port", strconv.Itoa(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", rdir)
-	if err := rs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
-	raddr := fmt.Sprintf("127.0.0.1:%d", rport)
-	rc := redis.NewClient(&redis.Options{Addr: raddr, MaxRetries: -1})
-	defer rc.Close()
-	waitFor(t, "redis-server", func() bool { return rc.Ping(ctx()).Err() == nil })
+	raddr := startRedisServer(t, conf(rdir), "--save", "", "--appendonly", "no", "--dir", rdir)
 
 	fdir := t.TempDir()
 	fconf := conf(fdir)
