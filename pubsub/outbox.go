@@ -26,7 +26,7 @@ type Outbox struct {
 	buf       []byte
 	signaled  bool // Wake was called and the owner has not taken yet
 	closed    bool
-	softSince int64 // unix second the output went above the soft limit (0: below)
+	softSince int64 // unix millisecond the output went above the soft limit (0: below)
 
 	size   atomic.Int64 // len(buf), read without the lock
 	unsent atomic.Int64
@@ -86,17 +86,39 @@ func (o *Outbox) overLimit() (int64, bool) {
 		return used, true
 	}
 	if l.Soft > 0 && used >= l.Soft {
-		// As Redis: the first time only starts the clock, in whole seconds.
-		now := time.Now().Unix()
+		// The first time only starts the clock (as Redis).
+		now := time.Now().UnixMilli()
 		if o.softSince == 0 {
 			o.softSince = now
-		} else if now-o.softSince > l.SoftSeconds {
+		} else if now-o.softSince > l.SoftSeconds*1000 {
 			return used, true
 		}
 	} else {
 		o.softSince = 0
 	}
 	return used, false
+}
+
+// Check applies the limit without a push: a client over its soft limit is
+// disconnected once the limit's seconds have passed even when nothing more
+// is published to it (the server's cron calls it, as Redis's clientsCron).
+func (o *Outbox) Check() {
+	if o.Limit == nil {
+		return
+	}
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return
+	}
+	used, over := o.overLimit()
+	if over {
+		o.closeLocked()
+	}
+	o.mu.Unlock()
+	if over && o.OverLimit != nil {
+		o.OverLimit(used)
+	}
 }
 
 // Pending reports whether frames wait to be taken (no lock).

@@ -78,6 +78,8 @@ type Client struct {
 	pausePostponed atomic.Bool
 	pub            atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed         atomic.Bool
+	obufSoftSince  int64                    // unix ms its output went above the soft limit (obuf.go); 0: below
+	obufClosed     bool                     // closed over client-output-buffer-limit (obuf.go)
 	closeAfter     bool                     // QUIT: close once the reply is flushed
 	ps             *psClient                // subscriptions and outbox (pubsub.go); nil until used
 	psPub          atomic.Pointer[psClient] // ps, for other goroutines (CLIENT LIST)

@@ -400,7 +400,7 @@ func cmdHRandField(c *Client, args [][]byte) {
 			// not with the hash (Redis would build 2^63 elements); the
 			// same bound as SRANDMEMBER and ZRANDMEMBER.
 			if n > maxRandomCount {
-				c.reply.Error(errRandomCount)
+				randomCountRefused(c, n)
 				return
 			}
 		}

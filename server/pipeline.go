@@ -96,6 +96,9 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 			return pipelinePaused
 		}
 		cl.replyRules(mark)
+		if cl.overOutputLimit() {
+			return pipelineKilled // client-output-buffer-limit (obuf.go)
+		}
 		if cl.detach != nil {
 			return pipelineDetach
 		}

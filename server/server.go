@@ -588,6 +588,7 @@ func (s *Server) cron() {
 		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
 			s.trackingLimit(nil, max)
 		}
+		s.checkOutboxes()
 		idle := s.cfg.Timeout()
 		if idle <= 0 {
 			continue

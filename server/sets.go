@@ -60,6 +60,16 @@ const maxRandomCount = 1 << 24
 
 const errRandomCount = "ERR value is out of range (fastcache answers at most 16777216 random picks)"
 
+// randomCountRefused answers a pick of n > maxRandomCount: a client whose
+// output buffer limit the reply would pass is closed, as Redis closes it
+// while it builds the reply (each pick is at least 6 bytes); any other
+// gets errRandomCount.
+func randomCountRefused(c *Client, n int64) {
+	if !c.replyWouldPassLimit(min(n, math.MaxInt64/8) * 6) {
+		c.reply.Error(errRandomCount)
+	}
+}
+
 func cmdSAdd(c *Client, args [][]byte) {
 	added := 0
 	mk := func() shard.Object { return object.NewSet(args[2]) }
@@ -253,7 +263,7 @@ func cmdSRandMember(c *Client, args [][]byte) {
 			return
 		}
 		if count < -maxRandomCount {
-			c.reply.Error(errRandomCount)
+			randomCountRefused(c, -count)
 			return
 		}
 		ms := s.RandomMembers(count)

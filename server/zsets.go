@@ -1041,7 +1041,7 @@ func cmdZRandMember(c *Client, args [][]byte) {
 			return
 		}
 		if count < -maxRandomCount {
-			c.reply.Error(errRandomCount)
+			randomCountRefused(c, -count)
 			return
 		}
 		replyEntries(c, z.Random(count), withScores)
