@@ -207,7 +207,7 @@ func init() {
 	{
 		k := ns
 		ns++
-		add(&directive{name: "oom-score-adj", doc: compatDoc + " (no|yes|relative|absolute)", def: []string{"no"}, mutable: true,
+		add(&directive{name: "oom-score-adj", doc: "sets the process's Linux OOM score from oom-score-adj-values (no|yes|relative|absolute)", def: []string{"no"}, mutable: true,
 			set: func(v *values, a []string) error {
 				s, err := one(a)
 				if err != nil {
@@ -228,7 +228,7 @@ func init() {
 	{
 		k := ns
 		ns++
-		add(&directive{name: "oom-score-adj-values", doc: compatDoc + " (three values for primary, replica, background child)", def: []string{"0 200 800"}, mutable: true,
+		add(&directive{name: "oom-score-adj-values", doc: "OOM scores for a primary, a replica, a background child (unused: no fork)", def: []string{"0 200 800"}, mutable: true,
 			set: func(v *values, a []string) error {
 				f := strings.Fields(strings.Join(a, " "))
 				if len(f) != 3 {

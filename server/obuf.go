@@ -26,16 +26,24 @@ func (cl *Client) outputLimit() pubsub.Limit {
 	return cl.srv.cfg.OutputBufferLimit(class)
 }
 
-// replyStaticBuf is the part of a pipeline's replies that does not count
-// against the limit: Redis counts only what overflows a client's 16 KB
-// static reply buffer (so a limit of a few bytes still lets +OK through).
-const replyStaticBuf = 16 << 10
+// How Redis counts a client's replies against the limit, which is in
+// memory: only what overflows its 16 KB static reply buffer counts (a limit
+// of a few bytes still lets +OK through), as the blocks of its reply list:
+// 16 KB each, 20 KB as jemalloc allocates them, plus the list node.
+const (
+	replyStaticBuf  = 16 << 10
+	replyBlock      = 16 << 10
+	replyBlockUsage = 20<<10 + 40
+)
 
-// pendingOutput is what the client has not been sent yet and counts
-// against its limit: this pipeline's replies beyond replyStaticBuf, and its
-// outbox.
+// pendingOutput is what the client has not been sent yet, as it counts
+// against its limit: this pipeline's replies (as Redis's reply blocks) and
+// its outbox.
 func (cl *Client) pendingOutput() int64 {
-	n := max(int64(cl.reply.Len())-replyStaticBuf, 0)
+	var n int64
+	if over := int64(cl.reply.Len()) - replyStaticBuf; over > 0 {
+		n = (over + replyBlock - 1) / replyBlock * replyBlockUsage
+	}
 	if p := cl.ps; p != nil {
 		n += p.ob.Used()
 	}
@@ -81,6 +89,7 @@ func (cl *Client) replyWouldPassLimit(n int64) bool {
 	if l.Hard <= 0 || cl.pendingOutput()+n < l.Hard {
 		return false
 	}
+	// (n is a lower bound of the reply's bytes: as memory it is more)
 	cl.closeOverOutputLimit(cl.pendingOutput() + n)
 	return true
 }

@@ -79,6 +79,7 @@ func cmdReplicaOf(c *Client, args [][]byte) {
 			c.reply.Err(err)
 			return
 		}
+		c.srv.applyOOMScoreAdj() // a primary's score (it logs a failure)
 		c.reply.Simple("OK")
 		return
 	}
@@ -97,6 +98,7 @@ func cmdReplicaOf(c *Client, args [][]byte) {
 	}
 	// a replica's data follows its primary: nobody may pop from it
 	c.srv.disconnectBlocked("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+	c.srv.applyOOMScoreAdj() // a replica's score (it logs a failure)
 	c.reply.Simple("OK")
 }
 

@@ -91,6 +91,7 @@ type Server struct {
 	durable   durableSignal  // wakes them when the durable LSN moves
 	cancelDur func()
 	clients   map[int64]*Client
+	oom       oomScore // oom-score-adj (oomscore.go)
 	closed    bool
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -142,6 +143,7 @@ func New(o Options) *Server {
 	s.initScripting()
 	s.cache.SetFunctionHooks(cache.FunctionHooks{Apply: s.applyFunctionRecord, Libraries: s.functionLibraries})
 	s.registerConfigHooks()
+	s.registerOOMScoreHooks()
 	s.initLatency()
 	s.initWait()
 	return s

@@ -44,7 +44,8 @@ var redisSuiteLanes = []struct {
 	// introspection with its own servers: config files, CONFIG REWRITE and
 	// restarts, rename-command, command-line parsing (whose tests an
 	// appended "--appendonly yes" would change)
-	{spawn: true, units: []string{"introspection"}},
+	// obuf-limits and oom-score-adj are tagged external:skip (their own servers)
+	{spawn: true, units: []string{"introspection", "obuf-limits", "oom-score-adj"}},
 }
 
 func TestRedisTestSuite(t *testing.T) {
