@@ -371,7 +371,12 @@ func cmdShutdown(c *Client, args [][]byte) {
 			c.reply.Error(msgSyntaxErr)
 			return
 		}
-		c.reply.Error("ERR No shutdown in progress.")
+		if !c.srv.abortShutdown() {
+			c.reply.Error("ERR No shutdown in progress.")
+			return
+		}
+		c.srv.log.Warn().Msg("Shutdown manually aborted.")
+		c.reply.OK()
 		return
 	}
 	f := c.srv.opts.Shutdown

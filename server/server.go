@@ -105,6 +105,9 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
+	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
+	pendingMu       sync.Mutex
+	pendingShutdown func()
 
 	admin   adminState   // INFO state: run id, memory peak, ops/sec (admin.go)
 	psrv    pubsubServer // pub/sub, keyspace events, tracking (pubsub.go)
@@ -585,6 +588,13 @@ func (s *Server) cron() {
 		if s.cronPaused.Load() {
 			continue
 		}
+		s.pendingMu.Lock()
+		run := s.pendingShutdown
+		s.pendingShutdown = nil
+		s.pendingMu.Unlock()
+		if run != nil {
+			go run()
+		}
 		s.adminCron()
 		// a tracking table still over its limit (Redis's serverCron)
 		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
@@ -604,6 +614,32 @@ func (s *Server) cron() {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// DeferShutdown is how the process hands the server the shutdown a signal
+// asked for: Redis runs it from its cron, so while DEBUG PAUSE-CRON holds
+// the cron it waits there, and SHUTDOWN ABORT cancels it. It reports
+// whether run was deferred (the cron runs it once resumed); if not, the
+// caller shuts down at once.
+func (s *Server) DeferShutdown(run func()) bool {
+	if !s.cronPaused.Load() {
+		return false
+	}
+	s.pendingMu.Lock()
+	s.pendingShutdown = run
+	s.pendingMu.Unlock()
+	return true
+}
+
+// abortShutdown cancels a deferred shutdown (SHUTDOWN ABORT); false: none.
+func (s *Server) abortShutdown() bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if s.pendingShutdown == nil {
+		return false
+	}
+	s.pendingShutdown = nil
+	return true
 }
 
 // warnf logs a warning at most once per second (refused clients, protocol errors).

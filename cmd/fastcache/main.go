@@ -280,6 +280,12 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			select {
 			case s := <-sigs:
 				log.Info().Str("signal", s.String()).Msg("received signal, shutting down")
+				if srv.DeferShutdown(func() { sigs <- s }) {
+					// DEBUG PAUSE-CRON holds it (SHUTDOWN ABORT cancels it);
+					// the cron sends the signal again once it resumes
+					log.Info().Msg("the shutdown waits for the cron (DEBUG PAUSE-CRON)")
+					continue
+				}
 				if err := persist.prepareShutdown(nil, false); err != nil {
 					// as Redis: the server keeps running (SIGKILL, or
 					// SHUTDOWN NOSAVE / FORCE, stops it regardless)

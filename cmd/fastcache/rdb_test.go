@@ -553,3 +553,37 @@ func TestWALShutdownSaveNoSave(t *testing.T) {
 	mustGet(t, p.client(), "a", "1")
 	mustGet(t, p.client(), "b", "2")
 }
+
+// TestShutdownAbortSignal: a SIGTERM's shutdown runs from the cron, as in
+// Redis: while DEBUG PAUSE-CRON holds it SHUTDOWN ABORT cancels it and the
+// server carries on; without an abort it happens once the cron resumes.
+func TestShutdownAbortSignal(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "yes", "--enable-debug-command", "yes")
+	rdb := p.client()
+	if err := rdb.Do(ctx(), "SHUTDOWN", "ABORT").Err(); err == nil || err.Error() != "ERR No shutdown in progress." {
+		t.Fatalf("SHUTDOWN ABORT with none pending: %v", err)
+	}
+	rdb.Do(ctx(), "DEBUG", "PAUSE-CRON", "1")
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(t, "the deferred shutdown in the log", func() bool { return strings.Contains(p.out.String(), "waits for the cron") })
+	if err := rdb.Do(ctx(), "SHUTDOWN", "ABORT").Err(); err != nil {
+		t.Fatalf("SHUTDOWN ABORT of the pending SIGTERM: %v", err)
+	}
+	waitFor(t, "the aborted shutdown in the log", func() bool { return strings.Contains(p.out.String(), "Shutdown manually aborted") })
+	rdb.Do(ctx(), "DEBUG", "PAUSE-CRON", "0")
+	time.Sleep(1500 * time.Millisecond) // more than one cron tick: the shutdown would have run
+	if err := rdb.Set(ctx(), "alive", "1", 0).Err(); err != nil {
+		t.Fatalf("the server after the aborted SIGTERM: %v", err)
+	}
+	// Not aborted: the shutdown runs once the cron resumes.
+	rdb.Do(ctx(), "DEBUG", "PAUSE-CRON", "1")
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond)
+	if err := rdb.Ping(ctx()).Err(); err != nil {
+		t.Fatalf("the server stopped while the cron was paused: %v", err)
+	}
+	rdb.Do(ctx(), "DEBUG", "PAUSE-CRON", "0")
+	if out, err := p.wait(30 * time.Second); err != nil {
+		t.Fatalf("SIGTERM after the cron resumed: exit %v\n%s", err, out)
+	}
+}
