@@ -87,6 +87,7 @@ exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2> >(sed -u 's/ready to accept c
 WRAP
 	chmod +x "$work/src/redis-server"
 	ln -s "$(command -v redis-cli)" "$work/src/redis-cli"
+	ln -s "$(command -v redis-benchmark)" "$work/src/redis-benchmark"
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
@@ -95,9 +96,11 @@ failed=0
 printf '%-22s %5s %5s %5s %5s %5s\n' unit ok err exc skip secs
 for u in "${units[@]}"; do
 	n=${u//\//_}
+	path=unit/$u # a name under tests/unit, or integration/<name>
+	case $u in integration/*) path=$u ;; esac
 	t0=$SECONDS
 	if [ -n "${SPAWN:-}" ]; then
-		(cd "$work" && timeout "${TMO:-600}" ./runtest --single "unit/$u" --clients 1 --timeout 300 \
+		(cd "$work" && timeout "${TMO:-600}" ./runtest --single "$path" --clients 1 --timeout 300 \
 			--baseport "${BASEPORT:-21111}" --portcount 200 \
 			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
@@ -111,7 +114,7 @@ for u in "${units[@]}"; do
 			sleep 0.1
 		done
 		(cd "$work" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \
-			--single "unit/$u" --clients 1 --timeout 300 --baseport "${BASEPORT:-21111}" \
+			--single "$path" --clients 1 --timeout 300 --baseport "${BASEPORT:-21111}" \
 			--tags -needs:repl --skipfile "$root/scripts/redis-testsuite.skip" "${extra[@]}" 2>&1 |
 			sed 's/\x1b\[[0-9;]*m//g' >"$out/$n.log") || true
 		kill "$pid" 2>/dev/null || true

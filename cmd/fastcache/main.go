@@ -301,6 +301,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 
 	// Start-up: load the newest valid snapshot, replay the log after it, then
 	// open a fresh segment for new writes.
+	ownData := false // a snapshot or log records of fastcache's own were found
 	if cfg.AppendOnly() {
 		meta, err := replay.LoadNewestSnapshot(snapDir, c, log)
 		if err != nil {
@@ -313,6 +314,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			srv.Close()
 			return fmt.Errorf("replay: %w", err)
 		}
+		ownData = meta != nil || res.Records > 0
 		if meta != nil && meta.MaxCut() > res.MaxLSN {
 			res.MaxLSN = meta.MaxCut()
 		}
@@ -345,6 +347,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		var lsn uint64
 		if meta != nil {
 			lsn = meta.MaxCut()
+			ownData = true
 		}
 		persist.unlogged(lsn)
 		persist.savedLSN.Store(lsn)
@@ -353,6 +356,13 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			expired := c.SweepExpired()
 			log.Info().Int64("keys", c.DBSize(0)).Int("expired_while_down", expired).
 				Dur("took", time.Since(start).Round(time.Microsecond)).Msg("dataset loaded from the snapshot (appendonly no)")
+		}
+	}
+	if !ownData {
+		// a first start next to a Redis dataset: import its dump.rdb
+		if err := importRedisRDB(cfg, c, log); err != nil {
+			srv.Close()
+			return err
 		}
 	}
 	if addr := cfg.WALExportListen(); addr != "" {

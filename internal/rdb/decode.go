@@ -210,6 +210,11 @@ func (r *reader) object() (*Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.value(t)
+}
+
+// value reads a value of type t (the byte before it).
+func (r *reader) value(t byte) (*Value, error) {
 	switch t {
 	case TypeString:
 		s, err := r.str()
