@@ -36,7 +36,9 @@ type/incr type/string type/stream type/stream-cgroups sort keyspace expire scan
 dump bitops bitfield hyperloglog geo multi scripting functions pubsub
 pubsubshard tracking info-command info introspection introspection-2 acl
 acl-v2 auth protocol other latency-monitor slowlog querybuf limits maxmemory
-lazyfree networking pause obuf-limits oom-score-adj shutdown quit memefficiency violations wait"
+lazyfree networking pause obuf-limits oom-score-adj shutdown quit memefficiency violations wait
+integration/redis-cli integration/redis-benchmark integration/convert-zipmap-hash-on-load
+integration/convert-ziplist-hash-on-load integration/convert-ziplist-zset-on-load"
 fetch_only=
 if [ "${1:-}" = --fetch ]; then
 	fetch_only=1

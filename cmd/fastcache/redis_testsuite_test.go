@@ -48,7 +48,11 @@ var redisSuiteLanes = []struct {
 	// (shutdown.tcl is left out: its one test that applies sends SIGTERM and
 	// SHUTDOWN ABORT 10 ms apart, less than a busy machine may take to hand
 	// the signal to Go's handler; TestShutdownAbortSignal tests it.)
-	{spawn: true, units: []string{"introspection", "obuf-limits", "oom-score-adj", "quit", "memefficiency", "violations"}},
+	// integration/: redis-cli and redis-benchmark against fastcache, and a
+	// start next to Redis's own old RDB files (zipmap, ziplist encodings).
+	{spawn: true, units: []string{"introspection", "obuf-limits", "oom-score-adj", "quit", "memefficiency", "violations",
+		"integration/redis-cli", "integration/redis-benchmark", "integration/convert-zipmap-hash-on-load",
+		"integration/convert-ziplist-hash-on-load", "integration/convert-ziplist-zset-on-load"}},
 }
 
 func TestRedisTestSuite(t *testing.T) {

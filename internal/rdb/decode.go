@@ -335,8 +335,69 @@ func (r *reader) value(t byte) (*Value, error) {
 		return v, checkUnique(v)
 	case TypeStreamListpack, TypeStreamListpack2, TypeStreamListpack3:
 		return r.stream(t)
+	case TypeHashZipmap:
+		blob, err := r.str()
+		if err != nil {
+			return nil, err
+		}
+		items, err := zipmapItems(blob)
+		if err != nil || len(items) == 0 {
+			return nil, errBad
+		}
+		v := &Value{Kind: KindHash, Items: items}
+		return v, checkUnique(v)
 	}
 	return nil, errBad
+}
+
+// zipmapItems reads a zipmap (the hash encoding of Redis before 2.6): a
+// count byte, then per field its length, the field, the value's length, a
+// byte of free space after the value, the value and that free space, up to
+// 0xFF. A length below 254 is one byte; 254 starts a 4-byte one.
+func zipmapItems(b []byte) ([][]byte, error) {
+	if len(b) < 2 {
+		return nil, errBad
+	}
+	p := 1
+	length := func() (int, bool) {
+		if p >= len(b) || b[p] == 255 {
+			return 0, false
+		}
+		if b[p] < 254 {
+			p++
+			return int(b[p-1]), true
+		}
+		if p+5 > len(b) {
+			return 0, false
+		}
+		n := binary.LittleEndian.Uint32(b[p+1:])
+		p += 5
+		return int(n), uint64(n) <= uint64(len(b))
+	}
+	var items [][]byte
+	for p < len(b) && b[p] != 255 {
+		klen, ok := length()
+		if !ok || p+klen > len(b) {
+			return nil, errBad
+		}
+		key := b[p : p+klen]
+		p += klen
+		vlen, ok := length()
+		if !ok || p >= len(b) {
+			return nil, errBad
+		}
+		free := int(b[p])
+		p++
+		if p+vlen+free > len(b) {
+			return nil, errBad
+		}
+		items = append(items, key, b[p:p+vlen])
+		p += vlen + free
+	}
+	if p != len(b)-1 {
+		return nil, errBad // no end marker, or bytes after it
+	}
+	return items, nil
 }
 
 // isInfText reports a score text that ParseFloat refused only for range

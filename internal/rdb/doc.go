@@ -20,6 +20,7 @@ const (
 	TypeZSet            = 3
 	TypeHash            = 4
 	TypeZSet2           = 5
+	TypeHashZipmap      = 9 // Redis before 2.6 (read, never written)
 	TypeListZiplist     = 10
 	TypeSetIntset       = 11
 	TypeZSetZiplist     = 12

@@ -88,3 +88,24 @@ func FuzzReadFile(f *testing.F) {
 		ReadFile(b, func(FileEntry) error { return nil })
 	})
 }
+
+// TestZipmap: a hash of Redis before 2.6 (type 9) reads as a hash; a
+// zipmap cut short or without its end marker is refused.
+func TestZipmap(t *testing.T) {
+	zm := []byte{2, 1, 'a', 2, 0, 'x', 'y', 3, 'b', 'c', 'd', 1, 2, 'z', 0, 0, 255}
+	p := append([]byte{TypeHashZipmap}, AppendString(nil, zm)...)
+	r := &reader{b: p}
+	v, err := r.object()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Kind != KindHash || len(v.Items) != 4 || string(v.Items[0]) != "a" || string(v.Items[1]) != "xy" ||
+		string(v.Items[2]) != "bcd" || string(v.Items[3]) != "z" {
+		t.Fatalf("zipmap read as %d %q", v.Kind, v.Items)
+	}
+	for n := 1; n < len(zm); n++ {
+		if _, err := zipmapItems(zm[:n]); err == nil {
+			t.Errorf("zipmap cut at %d read", n)
+		}
+	}
+}
