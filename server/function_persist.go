@@ -10,6 +10,9 @@ package server
 // (a REPLACE).
 
 import (
+	"errors"
+	"fmt"
+
 	"fastcache/cache"
 	"fastcache/persistence"
 )
@@ -67,4 +70,25 @@ func (s *Server) functionLibraries() (names, codes []string) {
 		codes = append(codes, l.code)
 	}
 	return names, codes
+}
+
+// ImportLibraries loads function libraries at start-up, before the server
+// serves (those of an imported Redis RDB file), as FUNCTION LOAD REPLACE
+// would: compiled, installed and logged. The first library that does not
+// load is an error naming it; the ones before it stay.
+func (s *Server) ImportLibraries(codes [][]byte) error {
+	for _, code := range codes {
+		lib, msg := s.compileLibrary(string(code), 0)
+		if lib == nil {
+			return errors.New(msg)
+		}
+		s.scr.runMu.Lock()
+		msg = s.scr.fn.install(lib, true)
+		s.scr.runMu.Unlock()
+		if msg != "" {
+			return fmt.Errorf("library %s: %s", lib.name, msg)
+		}
+		logFunctionLoad(s.cache.Keyspace(), lib.name, lib.code)
+	}
+	return nil
 }

@@ -360,7 +360,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	if !ownData {
 		// a first start next to a Redis dataset: import its dump.rdb
-		if err := importRedisRDB(cfg, c, log); err != nil {
+		if err := importRedisRDB(cfg, c, srv, log); err != nil {
 			srv.Close()
 			return err
 		}

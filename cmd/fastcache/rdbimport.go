@@ -13,6 +13,7 @@ import (
 	"fastcache/cache"
 	"fastcache/config"
 	"fastcache/internal/rdb"
+	"fastcache/server"
 )
 
 // importRedisRDB imports a Redis dataset: on a start that found no data of
@@ -22,11 +23,10 @@ import (
 // keys already expired are skipped, as Redis skips them when it loads. The
 // keys are written as RESTORE writes them, so with appendonly yes they are
 // in the log (and survive a crash) once imported, and later starts load
-// fastcache's own data, not the file again. Function libraries in the file
-// are not imported (FUNCTION DUMP / FUNCTION RESTORE carries them). A file
-// that cannot be read whole stops the start: nothing half-imported is
-// served.
-func importRedisRDB(cfg *config.Config, c *cache.Cache, log zerolog.Logger) error {
+// fastcache's own data, not the file again. Its function libraries are
+// loaded as FUNCTION LOAD REPLACE would. A file that cannot be read whole
+// stops the start: nothing half-imported is served.
+func importRedisRDB(cfg *config.Config, c *cache.Cache, srv *server.Server, log zerolog.Logger) error {
 	name := "dump.rdb"
 	for _, kv := range cfg.Get("dbfilename") {
 		name = kv[1]
@@ -63,8 +63,10 @@ func importRedisRDB(cfg *config.Config, c *cache.Cache, log zerolog.Logger) erro
 		Int64("keys", info.Keys-expired).Int64("expired_skipped", expired).
 		Dur("took", time.Since(start).Round(time.Millisecond)).Msg("imported a Redis RDB file")
 	if len(info.Functions) > 0 {
-		log.Warn().Int("libraries", len(info.Functions)).
-			Msg("the Redis RDB file holds function libraries, which are not imported: FUNCTION DUMP on Redis, FUNCTION RESTORE here")
+		if err := srv.ImportLibraries(info.Functions); err != nil {
+			return fmt.Errorf("import the function libraries of the Redis RDB file %s: %w", path, err)
+		}
+		log.Info().Int("libraries", len(info.Functions)).Msg("imported the function libraries of the Redis RDB file")
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func TestImportRedisRDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := startReady(t, fdir, "--appendonly", "yes", "--appendfsync", "always")
-	if !strings.Contains(p.out.String(), "imported a Redis RDB file") || !strings.Contains(p.out.String(), "function libraries") {
+	if !strings.Contains(p.out.String(), "imported a Redis RDB file") || !strings.Contains(p.out.String(), "imported the function libraries") {
 		t.Fatalf("no import in the log:\n%s", p.out.String())
 	}
 	compare := func(p *proc) {
@@ -113,6 +113,9 @@ func TestImportRedisRDB(t *testing.T) {
 					t.Errorf("db %d key %q: PTTL %v, redis-server %v", db, k, ft.Val(), rt.Val())
 				}
 			}
+		}
+		if v, err := f.Do(ctx(), "FCALL", "f", 0).Int(); v != 1 || err != nil {
+			t.Errorf("the imported function: %v %v", v, err)
 		}
 		if n := f.Exists(ctx(), "gone").Val(); n != 0 {
 			t.Error("a key expired in the file was imported")
