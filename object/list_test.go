@@ -429,7 +429,7 @@ func TestListCarvedNodes(t *testing.T) {
 		l *List
 		m [][]byte
 	}
-	for step := 1; step < 150; step++ {
+	for step := 1; step < 80; step++ {
 		i := r.IntN(len(m))
 		switch r.IntN(7) {
 		case 0: // grow a node in place or out of its slot
