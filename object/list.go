@@ -1260,7 +1260,12 @@ func (l *List) AppendNode(vals [][]byte) {
 		encs[i] = encode(v)
 		total += encs[i].total
 	}
-	buf := make([]byte, total)
+	var buf []byte
+	if nb := nodeBytes(); total > nb/2 && total <= nb {
+		buf = l.carve(nb)[:total] // a long list's full nodes share blocks (carve)
+	} else {
+		buf = make([]byte, total)
+	}
 	p := 0
 	for i := range encs {
 		encs[i].put(buf[p:])
