@@ -401,8 +401,9 @@ type List struct {
 type listNodes struct {
 	nodes []lnode // nodes[h:] are the live nodes, head first
 	h     int32
-	n     int   // elements
-	size  int64 // sum of cap(buf) of the live nodes
+	n     int    // elements
+	size  int64  // sum of cap(buf) of the live nodes
+	block []byte // the rest of the block new full-size nodes are carved from (carve)
 }
 
 // NewList returns an empty list.
@@ -428,7 +429,7 @@ func (l *List) addN(d int) {
 // Bytes estimates the memory the list holds.
 func (l *List) Bytes() int64 {
 	if m := l.more; m != nil {
-		return 48 + 48 + int64(cap(m.nodes))*32 + m.size
+		return 48 + 72 + int64(cap(m.nodes))*32 + m.size + int64(len(m.block))
 	}
 	return 48 + int64(cap(l.one[0].buf))
 }
@@ -564,11 +565,52 @@ func (l *List) PushTail(v []byte) {
 // RPUSH onto a long list; a list that filled one node is likely to fill
 // the next. At most one node's room at each end is unused.
 func (l *List) nextNode(full *lnode, need int, front bool) lnode {
-	c := max(min(full.size(), nodeBytes()), need, 16)
-	if front {
-		return lnode{buf: make([]byte, c), off: int32(c)}
+	nb := nodeBytes()
+	c := max(min(full.size(), nb), need, 16)
+	var b []byte
+	if c > nb/2 && c <= nb {
+		b = l.carve(nb) // what the allocator's size class gives it anyway
+	} else {
+		b = make([]byte, c)
 	}
-	return lnode{buf: make([]byte, 0, c)}
+	if front {
+		return lnode{buf: b, off: int32(len(b))}
+	}
+	return lnode{buf: b[:0]}
+}
+
+// Node buffers of a long list are carved out of blocks of several nodes.
+// A node of 8 KiB (list-max-listpack-size -2) is the Go allocator's 8 KiB
+// size class, one object per span, and the runtime keeps a span
+// descriptor of 160 bytes for each: 0.24 B per element of 12 bytes, 2% of
+// the list. A block of carveMax nodes is one span for all of them. Blocks
+// come with the list's length (carveMax nodes once it has 8*carveMax), so
+// that the unused rest of a list's last block is at most an eighth of it.
+// A block is freed when none of its nodes is left: a queue's nodes go in
+// the order they came; a node given a new buffer (an edit that outgrows
+// it, a split, the copy-on-write after a snapshot's Clone) leaves its slot
+// unused until the rest of its block goes (at most 2x, for a list edited
+// all over while a snapshot is taken).
+const carveMax = 8
+
+// carve returns a buffer of c bytes (cap c) for a new node.
+func (l *List) carve(c int) []byte {
+	m := l.more
+	if m == nil || c < 8192 {
+		return make([]byte, c) // the size classes below 8 KiB hold several per span
+	}
+	if len(m.block) < c {
+		k := min(carveMax, (len(m.nodes)-int(m.h))/8)
+		if k < 2 {
+			return make([]byte, c)
+		}
+		m.block = make([]byte, k*c)
+	}
+	b := m.block[:c:c]
+	if m.block = m.block[c:]; len(m.block) == 0 {
+		m.block = nil
+	}
+	return b
 }
 
 // PushTailMany appends vals in order (RPUSH of several elements): the last
@@ -1218,7 +1260,12 @@ func (l *List) AppendNode(vals [][]byte) {
 		encs[i] = encode(v)
 		total += encs[i].total
 	}
-	buf := make([]byte, total)
+	var buf []byte
+	if nb := nodeBytes(); total > nb/2 && total <= nb {
+		buf = l.carve(nb)[:total] // a long list's full nodes share blocks (carve)
+	} else {
+		buf = make([]byte, total)
+	}
 	p := 0
 	for i := range encs {
 		encs[i].put(buf[p:])

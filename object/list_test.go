@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -381,4 +383,96 @@ func TestListCloneConcurrent(t *testing.T) {
 		i++
 		return true
 	})
+}
+
+// TestListCarvedNodes: a long list's full-size nodes share blocks (carve);
+// edits, pops, splits and clones of such a list keep each node's bytes
+// apart from its neighbours' in the block.
+func TestListCarvedNodes(t *testing.T) {
+	defer ListMaxListpackSize.Store(ListMaxListpackSize.Load())
+	ListMaxListpackSize.Store(-2)
+	r := rand.New(rand.NewPCG(7, 8))
+	l := NewList()
+	var heads, m [][]byte
+	for i := 0; i < 30000; i++ {
+		v := []byte(fmt.Sprintf("t%09d", i))
+		l.PushTail(v)
+		m = append(m, v)
+		h := []byte(fmt.Sprintf("h%09d", i))
+		l.PushHead(h)
+		heads = append(heads, h)
+	}
+	slices.Reverse(heads)
+	m = append(heads, m...)
+	checkList(t, 0, l, m)
+	// 100 more full nodes: one allocation per block of carveMax nodes (and
+	// the node array's growth), not one per node
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	vals := make([][]byte, 68000)
+	for i := range vals {
+		vals[i] = []byte(fmt.Sprintf("u%09d", i))
+	}
+	runtime.ReadMemStats(&ms1)
+	before := ms1.Mallocs - ms0.Mallocs // the values themselves
+	runtime.ReadMemStats(&ms0)
+	for _, v := range vals {
+		l.PushTail(v)
+	}
+	runtime.ReadMemStats(&ms1)
+	if n := ms1.Mallocs - ms0.Mallocs; n > 40 {
+		t.Fatalf("%d allocations for 100 nodes (values: %d): nodes not carved", n, before)
+	}
+	m = append(m, vals...)
+	var num [20]byte
+	var frozen []struct {
+		l *List
+		m [][]byte
+	}
+	for step := 1; step < 80; step++ {
+		i := r.IntN(len(m))
+		switch r.IntN(7) {
+		case 0: // grow a node in place or out of its slot
+			v := bytes.Repeat([]byte{'s'}, r.IntN(100))
+			l.Set(int64(i), v)
+			m[i] = v
+		case 1:
+			v := bytes.Repeat([]byte{'i'}, r.IntN(300))
+			l.InsertAt(i, v)
+			m = append(m[:i], append([][]byte{v}, m[i:]...)...)
+		case 2:
+			for k := 0; k < 700; k++ {
+				l.PopHead(&num)
+			}
+			m = m[700:]
+		case 3:
+			for k := 0; k < 700; k++ {
+				v := []byte(fmt.Sprintf("x%09d", k))
+				l.PushTail(v)
+				m = append(m, v)
+			}
+		case 4:
+			var vs [][]byte
+			for k := 0; k < 700; k++ {
+				v := []byte(fmt.Sprintf("y%09d", k))
+				l.PushHead(v)
+				vs = append(vs, v)
+			}
+			slices.Reverse(vs)
+			m = append(vs, m...)
+		case 5:
+			c := l.Clone().(*List)
+			frozen = append(frozen, struct {
+				l *List
+				m [][]byte
+			}{c, append([][]byte(nil), m...)})
+		case 6:
+			l.PopTail(&num)
+			m = m[:len(m)-1]
+		}
+		checkList(t, step, l, m)
+	}
+	for _, f := range frozen {
+		checkList(t, -2, f.l, f.m)
+	}
 }

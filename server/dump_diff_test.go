@@ -73,6 +73,14 @@ func dumpDiffSetup() [][]any {
 		lmid = append(lmid, strings.Repeat("s", i%300))
 	}
 	cmds = append(cmds, big, lbig, lmid, []any{"rpush", "l:huge", strings.Repeat("H", 9000), "x", strings.Repeat("J", 20000)})
+	// long lists (~35 nodes each, grown at either end): their nodes carved
+	// out of shared blocks (object/list.go) split where Redis's do
+	lr, ll := []any{"rpush", "l:long"}, []any{"lpush", "l:longhead"}
+	for i := 0; i < 20000; i++ {
+		lr = append(lr, fmt.Sprintf("tail-%d", i))
+		ll = append(ll, fmt.Sprintf("h%d", i), fmt.Sprint(i%300))
+	}
+	cmds = append(cmds, lr, ll)
 	h := []any{"hset", "h:big"}
 	z := []any{"zadd", "z:big"}
 	s := []any{"sadd", "s:big"}
@@ -94,7 +102,7 @@ func dumpDiffSetup() [][]any {
 // whatever its memory layout.
 var dumpDeterministic = []string{"s:short", "s:empty", "s:long", "s:21", "s:rand", "s:int", "s:neg", "s:i32", "s:i33",
 	"s:min", "s:max", "s:negzero", "s:lead", "s:ttl", "h:small", "z:small", "l:small", "si:small", "si:wide",
-	"l:huge", "l:big", "l:bighead", "l:sizes"}
+	"l:huge", "l:big", "l:bighead", "l:sizes", "l:long", "l:longhead"}
 
 func TestDumpDiffBytes(t *testing.T) {
 	red, fc := dumpDiffClients(t)

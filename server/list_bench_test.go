@@ -45,6 +45,8 @@ func BenchmarkListCommands(b *testing.B) {
 	}{
 		{"LPUSH+RPOP", [][]byte{[]byte("LPUSH"), []byte("q"), v}},
 		{"RPUSH", [][]byte{[]byte("RPUSH"), []byte("grow"), v}}, // redis-benchmark's: one list that grows
+		{"LPUSH_xxx", [][]byte{[]byte("LPUSH"), []byte("growhead"), []byte("xxx")}},
+		{"RPUSH_xxx", [][]byte{[]byte("RPUSH"), []byte("growtail"), []byte("xxx")}},
 		{"LRANGE_100", [][]byte{[]byte("LRANGE"), []byte("mylist"), []byte("0"), []byte("99")}},
 		{"LRANGE_600", [][]byte{[]byte("LRANGE"), []byte("mylist"), []byte("0"), []byte("599")}},
 	} {

@@ -160,6 +160,11 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 		cl.aheadMembers = make([][]byte, 0, lookAheadKeys)
 	}
 	keys, members, nmember, cmds := cl.peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0], cl.aheadMembers[:0])
+	if nmember == 0 {
+		// a key named again by the next command is prefetched once: a
+		// pipeline on one key (LPUSH q ... x16) has nothing to prefetch
+		keys = dedupAdjacent(keys)
+	}
 	if len(keys) >= 2 {
 		if nmember == 0 {
 			members = nil
@@ -176,6 +181,22 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 		return lookAheadMax
 	}
 	return cmds
+}
+
+// dedupAdjacent drops each key equal to the one before it, in place.
+func dedupAdjacent(keys [][]byte) [][]byte {
+	if len(keys) < 2 {
+		return keys
+	}
+	n := 1
+	for _, k := range keys[1:] {
+		if string(k) != string(keys[n-1]) {
+			keys[n] = k
+			n++
+		}
+	}
+	clear(keys[n:])
+	return keys[:n]
 }
 
 // finishPipeline ends a batch of commands. With appendfsync always and
