@@ -49,6 +49,7 @@ type luaScript struct {
 	fn    *lua.LFunction // bound to the engine that runs it (nil until then)
 	eng   *luaEngine
 	flags scriptFlags
+	args  argTables // its loads of KEYS and ARGV (script_callconst.go)
 }
 
 // scripting is the server's script state.
@@ -264,6 +265,7 @@ func (s *Server) loadScript(body []byte) (*luaScript, string) {
 	}
 	patchRedisCalls(proto)
 	sc = &luaScript{sha: sha, body: string(body), proto: proto, flags: flags}
+	sc.args.sites = patchArgGlobals(proto, nil)
 	s.scr.mu.Lock()
 	if old := s.scr.scripts[sha]; old != nil {
 		sc = old
@@ -519,8 +521,8 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 			if cmd.Flags&flagDenyOOM != 0 && r.oom && r.call.flags&sfAllowOOM == 0 {
 				return "-" + cache.ErrOOM.Error(), cmd
 			}
+			r.dirty.Store(true) // once: an atomic write per command costs
 		}
-		r.dirty.Store(true)
 	}
 	return "", cmd
 }
@@ -659,6 +661,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		if t := reuseStrings(L, e.argv, argv); t != e.argv {
 			e.argv = t
 			e.globals.RawSetString("ARGV", t)
+		}
+		if sc.args.keys != e.keys || sc.args.argv != e.argv {
+			sc.args.set(e.keys, e.argv)
 		}
 		L.Push(fn)
 	}

@@ -87,3 +87,78 @@ func patchRedisCalls(p *lua.FunctionProto) {
 		patchRedisCalls(c)
 	}
 }
+
+// KEYS and ARGV as constants: an EVAL script reads them with a lookup in
+// the globals table each time (a Go map access). The engine keeps one
+// KEYS and one ARGV table from run to run while it can (reuseStrings), and
+// no script can assign either global (the globals are read-only), so the
+// lookups become loads of a constant slot that holds the run's table: set
+// before a run whenever the engine's tables are not the ones the slots
+// hold (a new table, another engine).
+
+// argTables are the slots of a script's functions that hold KEYS and ARGV.
+type argTables struct {
+	sites      []argSite
+	keys, argv *lua.LTable // what the slots hold now
+}
+
+// argSite is a function's slots for KEYS and ARGV (-1: it reads neither).
+type argSite struct {
+	p          *lua.FunctionProto
+	keys, argv int
+}
+
+// set makes the slots hold keys and argv.
+func (a *argTables) set(keys, argv *lua.LTable) {
+	a.keys, a.argv = keys, argv
+	for _, s := range a.sites {
+		if s.keys >= 0 {
+			s.p.Constants[s.keys] = keys
+		}
+		if s.argv >= 0 {
+			s.p.Constants[s.argv] = argv
+		}
+	}
+}
+
+// patchArgGlobals rewrites, in p and the functions defined in it, each
+// GETGLOBAL of "KEYS" or "ARGV" into a load of a constant slot added for
+// it (which holds nil until argTables.set fills it), and returns the
+// slots.
+func patchArgGlobals(p *lua.FunctionProto, sites []argSite) []argSite {
+	site := argSite{p: p, keys: -1, argv: -1}
+	for pc, inst := range p.Code {
+		if int(inst>>26) != lua.OP_GETGLOBAL {
+			continue
+		}
+		bx := int(inst & 0x3ffff)
+		if bx >= len(p.Constants) {
+			continue
+		}
+		var slot *int
+		switch p.Constants[bx] {
+		case lua.LString("KEYS"):
+			slot = &site.keys
+		case lua.LString("ARGV"):
+			slot = &site.argv
+		default:
+			continue
+		}
+		if *slot < 0 {
+			if len(p.Constants) >= 1<<18 {
+				continue // no room for a constant: the lookup stays
+			}
+			*slot = len(p.Constants)
+			p.Constants = append(p.Constants, lua.LNil)
+		}
+		a := int(inst>>18) & 0xff
+		p.Code[pc] = uint32(lua.OP_LOADK)<<26 | uint32(a)<<18 | uint32(*slot)
+	}
+	if site.keys >= 0 || site.argv >= 0 {
+		sites = append(sites, site)
+	}
+	for _, c := range p.FunctionPrototypes {
+		sites = patchArgGlobals(c, sites)
+	}
+	return sites
+}

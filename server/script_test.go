@@ -65,6 +65,16 @@ func scriptDiffSteps() [][]string {
 		e("setmetatable(ARGV, {__index=function() return 'm' end}); return ARGV[5]", "0", "x"),
 		e("return {ARGV[5], ARGV[1]}", "0", "y"),
 		e("KEYS[0] = 'z'; KEYS[1.5] = 'w'; return #KEYS", "1", "k"), e("return {KEYS[0], KEYS[1.5], KEYS[1]}", "1", "k"),
+		// a script's loads of KEYS and ARGV find the run's tables (script_callconst.go):
+		// the same script again after another one made the engine take new tables,
+		// with another number of keys, and from a function it defines
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "1", "p1", "q1"),
+		e("setmetatable(KEYS, {}); setmetatable(ARGV, {}); return 1", "1", "x", "y"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "1", "p2", "q2"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "2", "p3", "p4"),
+		e("KEYS.y = 1; return 1", "1", "x"),
+		e("return {#KEYS, KEYS[1], KEYS[2], #ARGV, ARGV[1]}", "1", "p5", "q5"),
+		e("local function f() return KEYS[1] .. ARGV[1] end return {f(), (function() return #ARGV end)()}", "1", "n1", "m1"),
 		// errors and the sandbox
 		e("local function f() y = 2 end f()", "0"), e("return _G.redis ~= nil", "0"), e("_G.z = 1", "0"),
 		e("local function f() return nosuch end return f()", "0"), e("redis.call = nil", "0"), e("KEYS = {}", "0"),
