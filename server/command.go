@@ -266,7 +266,9 @@ func subcommand(c *Client, parent *Command, args [][]byte) *Command {
 // histogram stays empty: its calls are its subcommands', as in Redis.
 func (cmd *Command) record(d time.Duration, track bool) {
 	cmd.calls.Add(1)
-	cmd.usec.Add(int64(d / time.Microsecond))
+	if us := int64(d / time.Microsecond); us != 0 { // most calls take less (a script's INCRs)
+		cmd.usec.Add(us)
+	}
 	if track && cmd.Sub == nil {
 		cmd.histogram().Observe(d)
 	}

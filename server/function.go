@@ -217,6 +217,13 @@ type loadTimeoutCtx struct {
 	eng *luaEngine // (redisCallK)
 }
 
+func (c loadTimeoutCtx) Value(key any) any {
+	if _, ok := key.(engineKey); ok {
+		return c.eng
+	}
+	return c.Context.Value(key)
+}
+
 func (c loadTimeoutCtx) Err() error {
 	if c.Context.Err() != nil {
 		return errLoadTimeout

@@ -9,8 +9,15 @@ package server
 // function the lookups find.
 
 import (
+	"context"
+
 	lua "github.com/yuin/gopher-lua"
 )
+
+// engineKey is the context value (killCtx's, loadTimeoutCtx's) that is
+// their engine: what a coroutine's context, derived from one of them,
+// finds it by.
+type engineKey struct{}
 
 var (
 	luaRedisCallK  = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { return redisCallK(L, true) }}
@@ -30,6 +37,12 @@ func redisCallK(L *lua.LState, raiseErr bool) int {
 	case loadTimeoutCtx:
 		if k.eng != nil {
 			return k.eng.redisCall(L, raiseErr)
+		}
+	case context.Context:
+		// A coroutine's: gopher-lua gives each thread a context derived
+		// from its parent's, which knows the engine.
+		if e, ok := k.Value(engineKey{}).(*luaEngine); ok && e != nil {
+			return e.redisCall(L, raiseErr)
 		}
 	}
 	return raise(L, "redis.call can only be called inside a script invocation") // not reached

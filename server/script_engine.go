@@ -80,7 +80,12 @@ func (k *killCtx) Err() error {
 		return nil
 	}
 }
-func (k *killCtx) Value(any) any { return nil }
+func (k *killCtx) Value(key any) any {
+	if _, ok := key.(engineKey); ok {
+		return k.eng
+	}
+	return nil
+}
 
 var _ context.Context = (*killCtx)(nil)
 

@@ -53,6 +53,12 @@ func scriptDiffSteps() [][]string {
 		e("local r = redis; return {r.call == redis.call, redis.pcall == r.pcall, rawequal(redis.call, redis.call), redis.call ~= redis.pcall, type(redis.call)}", "0"),
 		e("local f, g = redis.call, redis.pcall; return {f('ping'), g('incr', 'nokey3'), select('#', redis.call('ping'))}", "0"),
 		e("local t = {call = redis.call}; return t.call('echo', 'via a table')", "0"),
+		// and from a coroutine (its context leads to the engine)
+		e("local co = coroutine.wrap(function() return redis.call('ping') end) return co()", "0"),
+		e("redis.call('set','cs','a'); local co = coroutine.wrap(function() return redis.call('incr', 'cs') end) return co()", "0"),
+		e("redis.call('set','cs','a'); local co = coroutine.create(function() return redis.call('incr', 'cs') end) local ok, e = coroutine.resume(co) return {tostring(ok), type(e), e.err}", "0"),
+		e("local co = coroutine.create(function() return redis.pcall('incr', 'cs') end) local ok, e = coroutine.resume(co) return {tostring(ok), e.err}", "0"),
+		e("local co = coroutine.wrap(function() coroutine.yield(redis.call('incr','cn')) return redis.call('incr', 'cn') end) return {co(), co()}", "0"),
 		e("return {KEYS[1],ARGV[1],#KEYS,#ARGV}", "1", "k", "a", "b"),
 		// what a script does to KEYS and ARGV does not reach the next one
 		e("KEYS[1] = 'changed'; ARGV[2] = 'x'; return {KEYS[1], ARGV[2]}", "1", "k1", "a1", "b1"),
