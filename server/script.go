@@ -50,6 +50,9 @@ type luaScript struct {
 	eng   *luaEngine
 	flags scriptFlags
 	args  argTables // its loads of KEYS and ARGV (script_callconst.go)
+	// it ends within a few thousand instructions: it runs without the
+	// kill context's check before every instruction (script_bounded.go)
+	bounded bool
 }
 
 // scripting is the server's script state.
@@ -266,6 +269,7 @@ func (s *Server) loadScript(body []byte) (*luaScript, string) {
 	patchRedisCalls(proto)
 	sc = &luaScript{sha: sha, body: string(body), proto: proto, flags: flags}
 	sc.args.sites = patchArgGlobals(proto, nil)
+	sc.bounded = boundedScript(proto)
 	s.scr.mu.Lock()
 	if old := s.scr.scripts[sha]; old != nil {
 		sc = old
@@ -624,6 +628,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		e.kill()
 	}
 	defer func() {
+		if L.Context() == nil { // a bounded script's run that panicked
+			L.SetContext(e.ctx)
+		}
 		e.run = nil
 		cl.scriptRun = nil
 		cl.db, cl.kerr = 0, nil
@@ -668,7 +675,16 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		L.Push(fn)
 	}
 	nargs := L.GetTop() - 1
-	err := L.PCall(nargs, 1, e.errh)
+	var err error
+	if sc := r.call.script; r.call.fn == nil && sc.bounded && !r.killed.Load() {
+		// SCRIPT KILL stops it at its next redis.call (redisCallK).
+		L.RemoveContext()
+		uncheckedEngine.Store(e)
+		err = L.PCall(nargs, 1, e.errh)
+		L.SetContext(e.ctx)
+	} else {
+		err = L.PCall(nargs, 1, e.errh)
+	}
 	if err != nil {
 		if ae, ok := err.(*lua.ApiError); ok && !r.killed.Load() {
 			if t, ok := ae.Object.(*lua.LTable); ok && errStatsCounted(t) {

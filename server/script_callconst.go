@@ -10,6 +10,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -18,6 +19,22 @@ import (
 // their engine: what a coroutine's context, derived from one of them,
 // finds it by.
 type engineKey struct{}
+
+// uncheckedEngine is the engine that last ran a bounded script, which
+// runs without a context: redisCallK finds it here (or, when engines of
+// several servers in one process run at once, in its state's registry).
+var uncheckedEngine atomic.Pointer[luaEngine]
+
+// engineRegistryKey is the engine's entry in its state's registry.
+const engineRegistryKey = "fastcache.engine"
+
+func engineOfState(L *lua.LState) *luaEngine {
+	if ud, ok := L.G.Registry.RawGetString(engineRegistryKey).(*lua.LUserData); ok {
+		e, _ := ud.Value.(*luaEngine)
+		return e
+	}
+	return nil
+}
 
 var (
 	luaRedisCallK  = &lua.LFunction{IsG: true, GFunction: func(L *lua.LState) int { return redisCallK(L, true) }}
@@ -37,6 +54,19 @@ func redisCallK(L *lua.LState, raiseErr bool) int {
 	case loadTimeoutCtx:
 		if k.eng != nil {
 			return k.eng.redisCall(L, raiseErr)
+		}
+	case nil:
+		// A bounded script (script_bounded.go): its engine, and SCRIPT
+		// KILL's check.
+		e := uncheckedEngine.Load()
+		if e == nil || e.L != L {
+			e = engineOfState(L)
+		}
+		if e != nil {
+			if r := e.run; r != nil && r.killed.Load() {
+				L.RaiseError("%s", errScriptKilled.Error())
+			}
+			return e.redisCall(L, raiseErr)
 		}
 	case context.Context:
 		// A coroutine's: gopher-lua gives each thread a context derived

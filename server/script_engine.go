@@ -233,6 +233,7 @@ func newLuaEngine(s *Server) *luaEngine {
 	e.errh = L.NewFunction(luaErrorHandler)
 	e.ctx = &killCtx{ch: make(chan struct{}), eng: e}
 	L.SetContext(e.ctx)
+	L.G.Registry.RawSetString(engineRegistryKey, &lua.LUserData{Value: e, Metatable: lua.LNil})
 	return e
 }
 
