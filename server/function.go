@@ -70,6 +70,8 @@ type luaFunction struct {
 	// function never lets them out (paramsStayLocal; runMu held)
 	reuse      bool
 	keys, args *lua.LTable
+	// it ends within a few thousand instructions (script_bounded.go)
+	bounded bool
 }
 
 // libraryLoad collects what a library registers while it loads.
@@ -289,6 +291,9 @@ func (s *Server) compileLibrary(code string, timeout time.Duration) (*luaLibrary
 	// library (while it loaded, redis.call did not exist): the lookups of
 	// redis.call become constants (script_callconst.go).
 	patchRedisCalls(proto)
+	for _, f := range lib.funcs {
+		f.bounded = !f.fn.IsG && boundedScript(f.fn.Proto)
+	}
 	return lib, ""
 }
 

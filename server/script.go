@@ -676,11 +676,12 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	}
 	nargs := L.GetTop() - 1
 	var err error
-	if sc := r.call.script; r.call.fn == nil && sc.bounded && !r.killed.Load() {
+	if r.bounded() && !r.killed.Load() {
 		// SCRIPT KILL stops it at its next redis.call (redisCallK).
 		L.RemoveContext()
 		uncheckedEngine.Store(e)
 		err = L.PCall(nargs, 1, e.errh)
+		uncheckedEngine.CompareAndSwap(e, nil) // (SCRIPT FLUSH drops the engine)
 		L.SetContext(e.ctx)
 	} else {
 		err = L.PCall(nargs, 1, e.errh)
@@ -696,6 +697,14 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 		return
 	}
 	luaToReply(&c.reply, L.Get(-1), e.resp)
+}
+
+// bounded: r's script or function surely ends soon (script_bounded.go).
+func (r *scriptRun) bounded() bool {
+	if f := r.call.fn; f != nil {
+		return f.bounded
+	}
+	return r.call.script != nil && r.call.script.bounded
 }
 
 // scriptErrorText is the reply to a script that raised: "<err> script:

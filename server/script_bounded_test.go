@@ -96,6 +96,33 @@ func TestBoundedScriptKill(t *testing.T) {
 	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with SCRIPT KILL...") {
 		t.Fatalf("killed script replied %v", err)
 	}
+	// A function as well, with FUNCTION KILL.
+	lib := "#!lua name=bl\nredis.register_function('slow', function(keys) for i = 1, 1000 do redis.call('LRANGE', keys[1], 0, -1) end return 1 end)\n" +
+		"redis.register_function('spin', function() while true do end end)"
+	if err := other.FunctionLoad(ctx(), lib).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ts.srv.scr.runMu.Lock()
+	slow, spin := ts.srv.scr.fn.funcs["slow"].bounded, ts.srv.scr.fn.funcs["spin"].bounded
+	ts.srv.scr.runMu.Unlock()
+	if !slow || spin {
+		t.Fatalf("bounded: slow %v, spin %v", slow, spin)
+	}
+	go func() { done <- long.FCall(ctx(), "slow", []string{"big"}).Err() }()
+	for {
+		err := other.Do(ctx(), "FUNCTION", "KILL").Err()
+		if err == nil {
+			break
+		}
+		if !strings.HasPrefix(err.Error(), "NOTBUSY") || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := <-done; err == nil || !strings.HasPrefix(err.Error(), "ERR Script killed by user with FUNCTION KILL...") {
+		t.Fatalf("killed function replied %v", err)
+	}
+
 	// The engine checks again: a loop with no redis.call is killable.
 	go func() { done <- long.Eval(ctx(), "while true do end", nil).Err() }()
 	for {
