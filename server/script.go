@@ -679,9 +679,10 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	if r.bounded() && !r.killed.Load() {
 		// SCRIPT KILL stops it at its next redis.call (redisCallK).
 		L.RemoveContext()
-		uncheckedEngine.Store(e)
+		if uncheckedEngine.Load() != e { // (a store costs more than a load)
+			uncheckedEngine.Store(e)
+		}
 		err = L.PCall(nargs, 1, e.errh)
-		uncheckedEngine.CompareAndSwap(e, nil) // (SCRIPT FLUSH drops the engine)
 		L.SetContext(e.ctx)
 	} else {
 		err = L.PCall(nargs, 1, e.errh)

@@ -23,6 +23,8 @@ type engineKey struct{}
 // uncheckedEngine is the engine that last ran a bounded script, which
 // runs without a context: redisCallK finds it here (or, when engines of
 // several servers in one process run at once, in its state's registry).
+// It keeps at most one engine that SCRIPT FLUSH dropped from the collector,
+// until the next bounded script.
 var uncheckedEngine atomic.Pointer[luaEngine]
 
 // engineRegistryKey is the engine's entry in its state's registry.
