@@ -13,7 +13,8 @@ package server
 // start, limit and step are constants loaded just before the loop (and no
 // instruction of the body writes the loop's registers), and calls only of
 // redis.call and redis.pcall (the constants patchRedisCalls loads), which
-// never run Lua (`return redis.call(...)` is a tail call of it). Metamethods cannot run Lua code either: the script cannot
+// never run Lua (`return redis.call(...)` is a tail call of it), and of the
+// function `..` became (boundedCallee). Metamethods cannot run Lua code either: the script cannot
 // call setmetatable, its tables (KEYS, ARGV, replies, its own) have none,
 // and the read-only proxies' and the globals' handlers are Go functions
 // that raise.
@@ -45,6 +46,15 @@ func instWrites(inst uint32) (lo, hi int, known bool) {
 		return 1, 0, true
 	}
 	return 1, 0, false // closures, upvalues, generic for, CONCAT
+}
+
+// boundedCallee: the functions a bounded script may call, which run no
+// Lua code there: redis.call and redis.pcall, and `..` (script_concat.go:
+// only a __concat metamethod would run Lua, and no value such a script
+// can reach has one).
+func boundedCallee(v lua.LValue) bool {
+	return v == lua.LValue(luaRedisCallK) || v == lua.LValue(luaRedisPcallK) ||
+		v == lua.LValue(luaConcatFn) || v == lua.LValue(luaConcatNamedFn)
 }
 
 // boundedScript reports whether the main chunk p surely ends within
@@ -173,8 +183,7 @@ func boundedScript(p *lua.FunctionProto) bool {
 		if w < 0 || int(code[w]>>26) != lua.OP_LOADK {
 			return false
 		}
-		if bx := int(code[w] & 0x3ffff); bx >= len(p.Constants) ||
-			(p.Constants[bx] != lua.LValue(luaRedisCallK) && p.Constants[bx] != lua.LValue(luaRedisPcallK)) {
+		if bx := int(code[w] & 0x3ffff); bx >= len(p.Constants) || !boundedCallee(p.Constants[bx]) {
 			return false
 		}
 		for _, j := range jumps {

@@ -33,7 +33,10 @@ func TestBoundedScript(t *testing.T) {
 		{"return loadstring('while true do end')()", false},
 		{"return pcall(redis.call, 'PING')", false},
 		{"local r = redis return r.call('PING')", false},
-		{"return redis.call('PING') .. 'x'", false},
+		{"return redis.call('PING') .. 'x'", true},
+		{"local k = KEYS[1] .. ':' .. ARGV[1] redis.call('INCR', k) return redis.call('EXPIRE', k, 10)", true},
+		{"local t = {} return t .. 'x'", true},
+		{"for i = 1, 10 do local s = i .. 'x' end return tostring(1) .. 'x'", false},
 	} {
 		p, err := compileLua(c.src, "user_script")
 		if err != nil {
