@@ -103,22 +103,35 @@ func TestOutputLimitSoftWithoutTraffic(t *testing.T) {
 		return c.PubSubNumSub(ctx(), "foo").Val()["foo"] == 1
 	})
 	omem := regexp.MustCompile(`name=slowsub .*omem=(\d+)`)
+	pending := func() int {
+		m := omem.FindStringSubmatch(c.ClientList(ctx()).Val())
+		if m == nil {
+			t.Fatal("the subscriber was closed while messages were still published to it")
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
 	msg := strings.Repeat("x", 1000)
 	over := false
-	for i := 0; i < 20000 && !over; i++ { // at most 20 MB
+	// Publish until the pending output stays above the soft limit: until
+	// the socket's buffers are full, a write in progress may still hand it
+	// to the kernel (goroutine network layer). At most 20 MB.
+	for i := 0; i < 20000 && !over; i++ {
 		c.Publish(ctx(), "foo", msg)
-		if i%10 == 0 {
-			if m := omem.FindStringSubmatch(c.ClientList(ctx()).Val()); m != nil {
-				n, _ := strconv.Atoi(m[1])
-				over = n > 100000
-			}
+		if i%10 == 0 && pending() > 100000 {
+			time.Sleep(100 * time.Millisecond)
+			over = pending() > 100000
 		}
 	}
 	if !over {
-		t.Fatal("the subscriber's pending output never passed 100000 bytes")
+		t.Fatal("the subscriber's pending output never stayed above 100000 bytes")
 	}
 	// No more traffic: the cron closes it after its second.
-	waitFor(t, 10*time.Second, "the subscriber closed over its soft limit", func() bool {
-		return !strings.Contains(c.ClientList(ctx()).Val(), "name=slowsub")
-	})
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(c.ClientList(ctx()).Val(), "name=slowsub") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the subscriber over its soft limit is still connected:\n%s", c.ClientList(ctx()).Val())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
