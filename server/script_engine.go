@@ -60,6 +60,9 @@ type luaEngine struct {
 	lastName     string
 	lastNoScript bool
 	nums         numBox // integer replies of redis.call as Lua values
+	// the time the running script's keyspace judges expiry by: frozen at
+	// its start, as Redis's (a key cannot expire in the middle of a script)
+	startMs int64
 }
 
 // killCtx is the context gopher-lua checks before every instruction: SCRIPT

@@ -105,6 +105,7 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
+	scriptDenyOff                atomic.Bool  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands
 	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
 	pendingMu       sync.Mutex
 	pendingShutdown func()
