@@ -174,6 +174,7 @@ func newLuaEngine(s *Server) *luaEngine {
 	g.RawSetString(concatFnName, luaConcatFn)
 	g.RawSetString(concatNamedFnName, luaConcatNamedFn)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("error", L.NewFunction(luaErrorFn))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
 	// Strings' metatable is read-only too, as in Redis: its __index is the
@@ -302,7 +303,7 @@ func luaPcall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
 		return 2
 	}
-	err := L.PCall(L.GetTop()-1, lua.MultRet, nil)
+	err := L.PCall(L.GetTop()-1, lua.MultRet, pcallHandler())
 	if err == nil {
 		L.Insert(lua.LTrue, 1)
 		return L.GetTop()
@@ -359,7 +360,7 @@ func luaErrorHandler(L *lua.LState) int {
 		s := "nil"
 		switch x := v.(type) {
 		case lua.LString:
-			s = quoteArgErrorName(string(x))
+			s = quoteArgErrorName(lua51ErrorText(L, 1, string(x)))
 		case lua.LNumber:
 			s = luaNumberString(float64(x))
 		default:

@@ -49,3 +49,155 @@ func TestRedisDiffScriptSuiteHooks(t *testing.T) {
 		}},
 	}))
 }
+
+// Lua 5.1's runtime error texts (script_lua51err.go), in the error reply
+// and in pcall's message: the variable named as Redis's Lua names it, the
+// for-loop and compare texts, error()'s values and levels, "got no value",
+// method calls' argument numbers; a closure made in a call pcall caught
+// keeps seeing its caller's locals change.
+func TestRedisDiffScriptRuntimeErrors(t *testing.T) {
+	cases := []string{
+		"local t = {} ; t.x()",
+		"local a; a()",
+		"local a; return a.b",
+		"local a; a.b = 1",
+		"return 1 + {}",
+		"local t = {}; return t.x + 1",
+		"local t = {}; return -t",
+		"return #nil",
+		"local t = {}; return #t.x",
+		"return 'a' .. {}",
+		"local t = {}; return 'a' .. t.y",
+		"return 1 < 'x'",
+		"return {} < {}",
+		"local s = 'x'; return s:foo()",
+		"local t = {}; t:foo()",
+		"local t = {a={}}; return t.a.b.c",
+		"local x = 5; x()",
+		"return (nil)()",
+		"return loadstring(string.dump(function() return 1 end))()",
+		"local u = {} ; return function() return u.q.w end",
+		"for i=1,'x' do end",
+		"for i='a',2 do end",
+		"local f = function() local z; return z.y end; return f()",
+		"return redis.call()",
+		"return redis.call('nosuch')",
+		"return redis.call('get')",
+		"return redis.pcall('get')",
+		"return redis.call('incr','a','b')",
+		"redis.call('set','s','x'); return redis.call('incr','s')",
+		"error('boom')",
+		"error({err='X custom'})",
+		"error()",
+		"error(nil)",
+		"error(12)",
+		"return string.rep()",
+		"return tostring()",
+		"return redis.error_reply('My Error')",
+		"return redis.error_reply('-My Error')",
+		"return {err='My Error'}",
+		"local t = setmetatable({}, {__index=function(t,k) return k.z end}); return t.q",
+		"return math.floor('x')",
+		"return table.concat({{}})",
+		"return unpack(nil)",
+		"return select(-5, 1)",
+		"x = 5",
+		"return bit.band('a')",
+		"return cjson.decode('{')",
+		"return cjson.encode(function() end)",
+		"return cmsgpack.unpack('\\xc1')",
+		"return struct.pack('i')",
+		"local a = {}; a[nil] = 1",
+		"local a = {}; a[0/0] = 1",
+		"return string.format('%d', 'x')",
+		"return (\"x\"):bad()",
+		"return pcall(function() local a; a() end)",
+		"return {pcall(function() local t={}; return t.x.y end)}",
+		"error(12, 0)",
+		"error('x', 0)",
+		"error('x', 2)",
+		"local function f() error('x', 2) end f()",
+		"local function f() error('x', 2) end",
+		"f()",
+		"local function f() error('x', 3) end local function g() f() end g()",
+		"return {pcall(error, 'x')}",
+		"return {pcall(error)}",
+		"return {pcall(error, 12)}",
+		"return {pcall(function() error('y') end)}",
+		"return {pcall(function() error() end)}",
+		"error(true)",
+		"error('x', 'y')",
+		"error('x', '2')",
+		"return struct.pack('iii', 1)",
+		"return ('x'):rep()",
+		"return string.sub()",
+		"return table.insert()",
+		"return setmetatable()",
+		"return unpack()",
+		"return rawget()",
+		"return ipairs()",
+		"return type()",
+		"return next()",
+		"return string.format()",
+		"return string.byte()",
+		"return table.concat()",
+		"return table.sort()",
+		"return math.sin()",
+		"return ('x'):rep('a')",
+		"return string.rep(nil, 1)",
+		"return (5):rep(1)",
+		"local s = 'x'; return s:sub({})",
+		"return {pcall(function() return 1 + {} end)}",
+		"return {pcall(function() local s = 'x'; return s:foo() end)}",
+		"return {pcall(function() return ('x'):rep() end)}",
+		"return {pcall(function() for i=1,'x' do end end)}",
+		"local fs = {}; for i = 1, 3 do local ok = pcall(function() local v = i * 10; fs[i] = function() return v end; error('x') end) end; return {fs[1](), fs[2](), fs[3]()}",
+		"local x = 1; local f = function() return x end; pcall(error, 'e'); x = 2; return f()",
+		"local x = 1; local f = function() return x end; pcall(function() local y; y() end); x = 2; return f()",
+		"local ok, e = pcall(function() local function f() return f() + 1 end return f() end); return {tostring(ok), type(e)}",
+		"local up = nil; local f = function() return up.x end; return {pcall(f)}",
+		"local up = nil; local f = function() return up() end; return {pcall(f)}",
+		"local t = {}; t.a = {}; return {pcall(function() return t.a.b.c end)}",
+		"local t = {n=5}; return {pcall(function() return t.n() end)}",
+		"local t = {1,2}; return {pcall(function() return #t[3] end)}",
+		"return {pcall(function() local a = 'abc' + 1 end)}",
+		"return {pcall(function() local a = '10' + {} end)}",
+		"return {pcall(function() local a = {} .. 'x' end)}",
+		"return {pcall(function() return {} < 1 end)}",
+		"return {pcall(function() return nil > nil end)}",
+		"return {pcall(function() return KEYS.x.y end)}",
+		"return {pcall(function() return redis.nosuch() end)}",
+		"return {pcall(function() return cjson.nosuch() end)}",
+		"return {pcall(function() return math.floor.x end)}",
+		"return {pcall(function() local a, b; return a + b end)}",
+		"return {pcall(function() local a = {}; return a.b + a.c end)}",
+		"return {pcall(function() local a = {}; local b = a.x; return b.y end)}",
+		"return {pcall(function(...) local t = ...; return t.x end)}",
+		"return {pcall(function() for k, v in nil do end end)}",
+		"return {pcall(function() for k, v in pairs(nil) do end end)}",
+		"return {pcall(function() local t = setmetatable({}, {__index = 5}); return t.x end)}",
+	}
+	var steps []diffStep
+	for _, body := range cases {
+		steps = append(steps, diffStep{args: []string{"EVAL", body, "0"}})
+	}
+	lib := `#!lua name=errlib
+local function call_nil(keys, args)
+  local t = {}
+  t.x()
+end
+redis.register_function('call_nil', call_nil)
+redis.register_function('idx', function(keys, args) local a; return a.b end)
+redis.register_function('arith', function() local t = {}; return t.x + 1 end)
+redis.register_function('err', function() error('boom') end)
+redis.register_function('errnil', function() error() end)
+redis.register_function('pc', function() return {pcall(function() local t = {}; return t.a.b end)} end)
+redis.register_function('reg', function() redis.register_function('f2', function() end) end)
+redis.register_function('rep', function() return ('x'):rep() end)`
+	steps = append(steps, diffStep{args: []string{"FUNCTION", "LOAD", lib}})
+	for _, f := range []string{"call_nil", "idx", "arith", "err", "errnil", "pc", "reg", "rep"} {
+		steps = append(steps, diffStep{args: []string{"FCALL", f, "0"}})
+	}
+	steps = append(steps, diffStep{args: []string{"FUNCTION", "FLUSH"}})
+	runDiffScripts(t, []diffScript{{"runtime-errors", steps}})
+}
