@@ -1,6 +1,11 @@
 package server
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // What Redis's own scripting and functions units check of scripts, byte for
 // byte with redis-server: DEBUG SET-DISABLE-DENY-SCRIPTS, the clock that
@@ -200,4 +205,50 @@ redis.register_function('rep', function() return ('x'):rep() end)`
 	}
 	steps = append(steps, diffStep{args: []string{"FUNCTION", "FLUSH"}})
 	runDiffScripts(t, []diffScript{{"runtime-errors", steps}})
+}
+
+// cmsgpack and cjson walk a table in lua_next's order (the order its keys
+// were added), not Go's random map order: the same table encodes the same
+// way every time, and a table that refers to itself is cut at depth 16 as
+// in Redis's. (Redis's order is that of Lua 5.1's hash nodes, which
+// gopher-lua's tables do not have: the tables here are ones where the two
+// orders agree.)
+func TestRedisDiffScriptTableEncodingOrder(t *testing.T) {
+	const hex = "local h = ''; for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end; "
+	var steps []diffStep
+	for _, body := range []string{
+		"local a = {x=nil,y=5}; local b = {x=a}; a['x'] = b; local e = cmsgpack.pack(a); " + hex +
+			"local re = cmsgpack.unpack(e); return {h, re.x.x.x.x.x.x.x.x.y == re.y, re.y == 5, re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x == nil}",
+		"local e = cmsgpack.pack({y=1,x=2}); " + hex + "return h",
+		"local t = {}; t.name='n'; t.id=5; return cjson.encode(t)",
+		"local t = {}; t.id=5; t.name='n'; return cjson.encode(t)",
+		"return cjson.encode({y=1,x=2})",
+	} {
+		steps = append(steps, diffStep{args: []string{"EVAL", body, "0"}})
+	}
+	runDiffScripts(t, []diffScript{{"table-order", steps}})
+}
+
+// The same table encodes to the same bytes on every call.
+func TestScriptTableEncodingStable(t *testing.T) {
+	s := startServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
+	defer rdb.Close()
+	ctx := context.Background()
+	body := `local t = {}
+for i = 1, 40 do t['k' .. i] = i end
+return {cjson.encode(t), cmsgpack.pack(t)}`
+	first, err := rdb.Eval(ctx, body, nil).StringSlice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		got, err := rdb.Eval(ctx, body, nil).StringSlice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != first[0] || got[1] != first[1] {
+			t.Fatalf("run %d encoded differently:\n%q\n%q", i, got, first)
+		}
+	}
 }
