@@ -597,6 +597,7 @@ func (s *Server) cron() {
 			go run()
 		}
 		s.adminCron()
+		s.refreshGoodReplicas()
 		// a tracking table still over its limit (Redis's serverCron)
 		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
 			s.trackingLimit(nil, max)
