@@ -175,6 +175,7 @@ func newLuaEngine(s *Server) *luaEngine {
 	g.RawSetString(concatNamedFnName, luaConcatNamedFn)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("error", L.NewFunction(luaErrorFn))
+	g.RawSetString("xpcall", L.NewFunction(luaXpcall))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
 	// Strings' metatable is read-only too, as in Redis: its __index is the

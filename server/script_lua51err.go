@@ -46,7 +46,8 @@ type gluaRegistry struct {
 }
 
 var (
-	pcallPC       uintptr // luaPcall's code (pcallBase)
+	pcallPC       uintptr // luaPcall's and luaXpcall's code (pcallBase)
+	xpcallPC      uintptr
 	frameAccessOK bool
 	regOffset     uintptr // of LState.reg
 	uvOffset      uintptr // of LState.uvcache
@@ -56,6 +57,7 @@ var (
 func init() {
 	frameAccessOK = checkFrameLayout()
 	pcallPC = reflect.ValueOf(luaPcall).Pointer()
+	xpcallPC = reflect.ValueOf(luaXpcall).Pointer()
 }
 
 // checkFrameLayout reports whether the mirrors match gopher-lua's types:
@@ -118,8 +120,8 @@ func closeUpvalues(L *lua.LState, idx int) {
 	}
 }
 
-// pcallBase is the first register of the calls the innermost pcall
-// protects (0 when there is none: all of them).
+// pcallBase is the first register of the calls the innermost pcall or
+// xpcall protects (0 when there is none: all of them).
 func pcallBase(L *lua.LState) int {
 	for level := 1; ; level++ {
 		dbg, ok := L.GetStack(level)
@@ -127,7 +129,7 @@ func pcallBase(L *lua.LState) int {
 			return 0
 		}
 		if cf := debugFrame(dbg); cf != nil && cf.Fn != nil && cf.Fn.IsG && cf.Fn.GFunction != nil &&
-			reflect.ValueOf(cf.Fn.GFunction).Pointer() == pcallPC {
+			(reflect.ValueOf(cf.Fn.GFunction).Pointer() == pcallPC || reflect.ValueOf(cf.Fn.GFunction).Pointer() == xpcallPC) {
 			return cf.LocalBase
 		}
 	}
@@ -558,4 +560,48 @@ func methodArg(L *lua.LState, level int, body string) string {
 		return body
 	}
 	return "calling '" + strings.Trim(name, "'") + "' on bad self (" + extra
+}
+
+// luaXpcall is Lua 5.1's xpcall(f, handler): f is called with no
+// arguments, and the handler gets the error in Lua 5.1's words, where it
+// happened (the failed call's frames still there); any value may be f
+// (calling one that is not a function is the error the handler gets).
+func luaXpcall(L *lua.LState) int {
+	if L.GetTop() < 2 {
+		luaArgError(L, 2, "xpcall", "value expected")
+	}
+	L.SetTop(2)
+	fn, h := L.Get(1), L.Get(2)
+	handler := L.NewFunction(func(L *lua.LState) int {
+		v := L.Get(1)
+		if s, ok := v.(lua.LString); ok {
+			v = lua.LString(lua51ErrorText(L, 1, string(s)))
+		}
+		L.Push(h)
+		L.Push(v)
+		L.Call(1, 1)
+		if frameAccessOK {
+			closeUpvalues(L, pcallBase(L))
+		}
+		return 1
+	})
+	if fn.Type() != lua.LTFunction && L.GetMetaField(fn, "__call").Type() != lua.LTFunction {
+		L.Push(lua.LFalse)
+		L.Push(h)
+		L.Push(lua.LString("attempt to call a " + fn.Type().String() + " value"))
+		L.Call(1, 1)
+		return 2
+	}
+	L.Push(fn)
+	if err := L.PCall(0, lua.MultRet, handler); err != nil {
+		L.Push(lua.LFalse)
+		if ae, ok := err.(*lua.ApiError); ok {
+			L.Push(ae.Object)
+		} else {
+			L.Push(lua.LString(err.Error()))
+		}
+		return 2
+	}
+	L.Insert(lua.LTrue, 3)
+	return L.GetTop() - 2
 }

@@ -58,8 +58,8 @@ func TestRedisDiffScriptSuiteHooks(t *testing.T) {
 // Lua 5.1's runtime error texts (script_lua51err.go), in the error reply
 // and in pcall's message: the variable named as Redis's Lua names it, the
 // for-loop and compare texts, error()'s values and levels, "got no value",
-// method calls' argument numbers; a closure made in a call pcall caught
-// keeps seeing its caller's locals change.
+// method calls' argument numbers, xpcall's handler; a closure made in a
+// call pcall caught keeps seeing its caller's locals change.
 func TestRedisDiffScriptRuntimeErrors(t *testing.T) {
 	cases := []string{
 		"local t = {} ; t.x()",
@@ -181,6 +181,18 @@ func TestRedisDiffScriptRuntimeErrors(t *testing.T) {
 		"return {pcall(function() for k, v in nil do end end)}",
 		"return {pcall(function() for k, v in pairs(nil) do end end)}",
 		"return {pcall(function() local t = setmetatable({}, {__index = 5}); return t.x end)}",
+		"return {xpcall(function() local a; a() end, function(e) return e end)}",
+		"return {xpcall(function() return 1, 2 end, function(e) return e end)}",
+		"return {xpcall(function() error('x') end, function(e) return 'H:' .. e end)}",
+		"return {xpcall(function() error({err='T'}) end, function(e) return type(e) end)}",
+		"return {xpcall(nil, function(e) return e end)}",
+		"return {xpcall(42, function(e) return e end)}",
+		"return {xpcall(function() local t = {}; return t.x.y end, function(e) return e end)}",
+		"return xpcall()",
+		"return xpcall(function() end)",
+		"local x = 1; local f = function() return x end; xpcall(function() error('e') end, function(e) return e end); x = 2; return f()",
+		"return {xpcall(function() return redis.call('nosuch') end, function(e) return e.err end)}",
+		"return {pcall(xpcall, function() error('in') end, function(e) return 'h ' .. e end)}",
 	}
 	var steps []diffStep
 	for _, body := range cases {
