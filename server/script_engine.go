@@ -395,7 +395,7 @@ func luaErrorHandler(L *lua.LState) int {
 func compileLua(body, name string) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(strings.NewReader(body), name)
 	if err != nil {
-		return nil, err
+		return nil, &luaSourceError{err, body}
 	}
 	// `..` as Lua 5.1's (script_concat.go), and no nesting deep enough to
 	// overflow the compiler's stack
@@ -407,7 +407,7 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, err
+		return nil, &luaSourceError{err, body}
 	}
 	patchConcatCalls(proto)
 	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
@@ -550,6 +550,13 @@ func (e *luaEngine) envFor(p *lua.FunctionProto) *lua.LTable {
 // compileError formats a gopher-lua compile error the way Redis's Lua
 // reports them: "user_script:<line>: <message>".
 func compileError(err error, name string, lastLine int) string {
+	if se, ok := err.(*luaSourceError); ok {
+		// Lua 5.1's own words, when its reading finds the error
+		if msg := lua51SyntaxCheck(se.src, name); msg != "" {
+			return msg
+		}
+		err = se.err
+	}
 	msg := err.Error()
 	if pe, ok := err.(*parse.Error); ok {
 		tok := pe.Token

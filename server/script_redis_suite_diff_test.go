@@ -264,3 +264,73 @@ return {cjson.encode(t), cmsgpack.pack(t)}`
 		}
 	}
 }
+
+// Lua 5.1's compile error texts (script_lua51parse.go): EVAL, FUNCTION LOAD
+// and loadstring of scripts gopher-lua refuses get the message Redis's Lua
+// gives, with its line and token.
+func TestRedisDiffScriptCompileErrors(t *testing.T) {
+	var steps []diffStep
+	for _, body := range []string{
+		"return",
+		"return 1 +",
+		"local x = ",
+		"if true then",
+		"x = = 1",
+		"return 'abc",
+		"return \"abc",
+		"return [[abc",
+		"local function f( return 1 end",
+		"for i=1 do end",
+		"return 1 2",
+		"local 1 = 2",
+		"goto x",
+		"return ...",
+		"return 0x",
+		"return 1..2",
+		"a.b:c = 1",
+		"return function() end end",
+		"break",
+		"local t = {} t[1",
+		"return #",
+		"return not",
+		"local x = 1\nif x then\n  return 1",
+		"local function f()\n  return 1\n\nreturn f()",
+		"local t = {\n  1, 2,\n  3\nreturn t",
+		"return (1\n+ 2",
+		"local s = \"abc\n\"",
+		"return \"a\\q\"",
+		"return [==[abc]=]",
+		"return [=x",
+		"return [[a [[b]] c]]",
+		"--[[ unfinished\ncomment",
+		"local function g() return ... end",
+		"return function(...) return ... end",
+		"return {a=1, [2]=3; 4, b}",
+		"return {a 1}",
+		"x, y() = 1, 2",
+		"(x) = 1",
+		"x.y, z = 1",
+		"for k, v in pairs({}) do\nbreak\nend\nreturn 1",
+		"repeat\nlocal x = 1\nuntil",
+		"while true do end end",
+		"if x then elseif y then else end end",
+		"return a and or b",
+		"return 1 ~ 2",
+		"return @",
+		"return 'x' .. 'y' ..",
+		"return loadstring('return 1 +')",
+		"return {loadstring('x = = 1', 'mychunk')}",
+		"return {loadstring('return \"abc')}",
+		"return {loadstring('if x then', '=named')}",
+		"return {loadstring('if x then', '@file.lua')}",
+	} {
+		steps = append(steps, diffStep{args: []string{"EVAL", body, "0"}})
+	}
+	for _, lib := range []string{
+		"#!lua name=badlib\nredis.register_function('f', function()\n  return 1 +\nend)",
+		"#!lua name=badlib2\nlocal x = \"unfinished",
+	} {
+		steps = append(steps, diffStep{args: []string{"FUNCTION", "LOAD", lib}})
+	}
+	runDiffScripts(t, []diffScript{{"compile-errors", steps}})
+}
