@@ -41,6 +41,11 @@ func TestRedisDiffScriptSuiteHooks(t *testing.T) {
 			eval(spin+"return redis.call('EXISTS', KEYS[1])", "1", "k"),
 			c("EXISTS", "k"),
 			eval("redis.call('SET', KEYS[1], 'v', 'PX', '1'); "+spin+"return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1]) >= 0}", "1", "k2"),
+			// EXPIRE 0 deletes the key at once, also in a script
+			c("SET", "mykey", "myval"),
+			eval("redis.call('set', KEYS[1], 0); redis.call('expire', KEYS[1], 0); return redis.call('geoadd', KEYS[1], 0, 0, 'bar')", "1", "mykey"),
+			c("TYPE", "mykey"),
+			eval(spin+"redis.call('set', KEYS[1], 0); local e = redis.call('pexpireat', KEYS[1], 1); return {e, redis.call('exists', KEYS[1])}", "1", "mykey"),
 		}},
 		{"debug-object-of-an-expired-key", []diffStep{
 			c("DEBUG", "SET-ACTIVE-EXPIRE", "0"),
