@@ -71,6 +71,8 @@ type Cache struct {
 	policy    atomic.Pointer[string]
 	samples   atomic.Int64
 	readOnly  atomic.Bool
+	// noReplicas: writes are refused with ErrNoReplicas (SetNoReplicas)
+	noReplicas atomic.Bool
 
 	ready     readiness              // keys clients block on (blocking.go)
 	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
@@ -309,11 +311,18 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	if err := c.wal.Load().Err(); err != nil {
 		return err
 	}
+	if c.noReplicas.Load() {
+		return ErrNoReplicas
+	}
 	if max := c.maxMemory.Load(); denyOOM && max > 0 && c.UsedMemory() > max {
 		return c.evict(max)
 	}
 	return nil
 }
+
+// SetNoReplicas makes CheckWrite refuse writes with ErrNoReplicas (a
+// primary with fewer good replicas than min-replicas-to-write).
+func (c *Cache) SetNoReplicas(refuse bool) { c.noReplicas.Store(refuse) }
 
 // EvictIfNeeded evicts down to maxmemory, as Redis does before every
 // command (CheckWrite does it for writes); ErrOOM: it could not.

@@ -15,6 +15,7 @@ var (
 	ErrSameObject   = errors.New("ERR source and destination objects are the same")
 	ErrOOM          = errors.New("OOM command not allowed when used memory > 'maxmemory'.")
 	ErrReadOnly     = errors.New("READONLY You can't write against a read only replica.")
+	ErrNoReplicas   = errors.New("NOREPLICAS Not enough good replicas to write.")
 	ErrLoading      = errors.New("LOADING fastcache is loading the dataset in memory")
 	ErrExecAborted  = errors.New("EXECABORT Transaction discarded because of previous errors.")
 	ErrWrongTypeOps = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")

@@ -348,8 +348,8 @@ func (m *Manager) Role() server.RoleInfo {
 	for _, s := range m.o.Hub.Subs() {
 		if s.Replica {
 			host, _, _ := net.SplitHostPort(s.Addr)
-			off, _ := s.Acked()
-			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off})
+			off, at := s.Acked()
+			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off, LastAck: at})
 		}
 	}
 	return ri

@@ -122,6 +122,7 @@ func (s *Server) registerConfigHooks() {
 	if s.cfg == nil || s.cache == nil {
 		return
 	}
+	s.registerMinReplicasHooks()
 	s.cfg.OnChange("maxmemory", func(cfg *config.Config) error {
 		s.cache.SetMaxMemory(cfg.MaxMemory())
 		return nil

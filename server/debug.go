@@ -15,7 +15,8 @@ import (
 // DEBUG: refused unless enable-debug-command is yes, or local and the
 // client connects from loopback (as Redis 7.0's protected command). Of
 // Redis's subcommands, those that make sense here are served: HELP, SLEEP,
-// SET-ACTIVE-EXPIRE (the real active expiry cycle), PROTOCOL (the test
+// SET-ACTIVE-EXPIRE (the real active expiry cycle), SET-DISABLE-DENY-SCRIPTS
+// (scripts may call noscript commands), PROTOCOL (the test
 // values clients check their RESP2 and RESP3 parsers with), OBJECT, ERROR,
 // LOG, RELOAD and LOADAOF (through the snapshot and replay code: see
 // cache/reload.go), DIGEST and DIGEST-VALUE (cache/digest.go). The others
@@ -66,6 +67,7 @@ var debugSubs = map[string]func(n int) bool{
 	"sleep":                    func(n int) bool { return n == 3 },
 	"set-active-expire":        func(n int) bool { return n == 3 },
 	"pause-cron":               func(n int) bool { return n == 3 },
+	"set-disable-deny-scripts": func(n int) bool { return n == 3 },
 	"config-rewrite-force-all": func(n int) bool { return n == 2 },
 	"protocol":                 func(n int) bool { return n == 3 },
 	"object":                   func(n int) bool { return n == 3 },
@@ -104,6 +106,11 @@ func cmdDebug(c *Client, args [][]byte) {
 		// As Redis's: any value but 0 pauses the once-a-second work
 		// (idle-client timeouts, the tracking table's limit).
 		c.srv.cronPaused.Store(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "set-disable-deny-scripts":
+		// As Redis's (a test hook, absent from its DEBUG HELP): scripts
+		// may call the commands flagged noscript.
+		c.srv.scriptDenyOff.Store(atoi(args[2]) != 0)
 		c.reply.OK()
 	case "config-rewrite-force-all":
 		// CONFIG REWRITE that writes every parameter, also those at
@@ -291,7 +298,11 @@ func debugProtocol(c *Client, name string) {
 // its type, version and checksum, as Redis's. The quicklist fields Redis
 // adds for lists (ql_nodes ...) are left out.
 func debugObject(c *Client, key []byte) {
-	info, ok := c.ks.Inspect(key)
+	// As Redis's, a key whose time has passed but that is not deleted yet
+	// is still shown (clock 0: nothing has expired).
+	var never int64
+	ks := c.ks.WithClock(&never)
+	info, ok := ks.Inspect(key)
 	if !ok {
 		c.reply.Error("ERR no such key")
 		return
@@ -305,7 +316,7 @@ func debugObject(c *Client, key []byte) {
 		}
 	}
 	serLen := 0
-	if p, _, ok, err := c.ks.Dump(key); err == nil && ok && len(p) >= 11 {
+	if p, _, ok, err := ks.Dump(key); err == nil && ok && len(p) >= 11 {
 		serLen = len(p) - 11
 	}
 	idle := shard.IdleSeconds(info.Meta)

@@ -324,16 +324,19 @@ func expireGeneric(c *Client, args [][]byte, name string, unit int64, relative b
 		return
 	}
 	v *= unit
+	now := nowMillis()
 	if relative {
-		now := nowMillis()
 		if v > math.MaxInt64-now {
 			c.reply.Error(errInvalidExpire(name))
 			return
 		}
 		v += now
 	}
-	if v <= 0 {
-		v = 1 // in the past: the key is deleted
+	if v <= now {
+		// in the past by the wall clock (Redis's checkAlreadyExpired),
+		// also in a script, whose keyspace clock stands still: the key
+		// is deleted
+		v = 1
 	}
 	c.reply.Int(b2i(c.ks.Expire(args[1], v, cond)))
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Replication is the owner's replication role (package replication).
@@ -37,9 +38,10 @@ type RoleInfo struct {
 
 // ReplicaInfo is one replica as its primary sees it.
 type ReplicaInfo struct {
-	IP     string
-	Port   int
-	Offset int64
+	IP      string
+	Port    int
+	Offset  int64
+	LastAck time.Time // its last acknowledgement (min-replicas-max-lag)
 }
 
 func init() {

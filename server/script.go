@@ -506,7 +506,7 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 	if !arityOK(cmd.Arity, len(args)) {
 		return "Wrong number of args calling Redis command from script", cmd
 	}
-	if e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)]) {
+	if (e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)])) && !cl.srv.scriptDenyOff.Load() {
 		return "This Redis command is not allowed from script", cmd
 	}
 	if msg := r.aclScriptCheck(cmd, args); msg != "" {
@@ -610,10 +610,9 @@ func (s *Server) execScript(r *scriptRun, ks cache.Keyspace, keys, argv [][]byte
 	cl.db = c.db
 	// Its keyspace events are the caller's (CLIENT TRACKING NOLOOP, the
 	// order of the caller's own invalidations), as in Redis.
-	// Its clock is read once per command, as the caller's (Client.tick),
-	// not by every lookup.
-	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c).WithClock(&cl.nowMs)
-	cl.nowMs, cl.clock = c.nowMs, c.clock
+	// Its expiry clock stands still while the script runs, as Redis's.
+	cl.ks = ks.WithDB(c.db).WithErr(&cl.kerr).WithOrigin(c).WithClock(&e.startMs)
+	cl.nowMs, cl.clock, e.startMs = c.nowMs, c.clock, c.nowMs
 	cl.scriptRun = r
 	cl.reply.proto = 2
 	e.resp = 2

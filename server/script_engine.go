@@ -60,6 +60,9 @@ type luaEngine struct {
 	lastName     string
 	lastNoScript bool
 	nums         numBox // integer replies of redis.call as Lua values
+	// the time the running script's keyspace judges expiry by: frozen at
+	// its start, as Redis's (a key cannot expire in the middle of a script)
+	startMs int64
 }
 
 // killCtx is the context gopher-lua checks before every instruction: SCRIPT
@@ -176,6 +179,8 @@ func newLuaEngine(s *Server) *luaEngine {
 	g.RawSetString(concatFnName, luaConcatFn)
 	g.RawSetString(concatNamedFnName, luaConcatNamedFn)
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("error", L.NewFunction(luaErrorFn))
+	g.RawSetString("xpcall", L.NewFunction(luaXpcall))
 	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
 	g.RawSetString("rawset", L.NewFunction(luaRawSet))
 	// Strings' metatable is read-only too, as in Redis: its __index is the
@@ -305,7 +310,7 @@ func luaPcall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
 		return 2
 	}
-	err := L.PCall(L.GetTop()-1, lua.MultRet, nil)
+	err := L.PCall(L.GetTop()-1, lua.MultRet, pcallHandler())
 	if err == nil {
 		L.Insert(lua.LTrue, 1)
 		return L.GetTop()
@@ -362,7 +367,7 @@ func luaErrorHandler(L *lua.LState) int {
 		s := "nil"
 		switch x := v.(type) {
 		case lua.LString:
-			s = quoteArgErrorName(string(x))
+			s = quoteArgErrorName(lua51ErrorText(L, 1, string(x)))
 		case lua.LNumber:
 			s = luaNumberString(float64(x))
 		default:
@@ -396,7 +401,7 @@ func luaErrorHandler(L *lua.LState) int {
 func compileLua(body, name string) (*lua.FunctionProto, error) {
 	chunk, err := parse.Parse(strings.NewReader(body), name)
 	if err != nil {
-		return nil, err
+		return nil, &luaSourceError{err, body}
 	}
 	// `..` as Lua 5.1's (script_concat.go), and no nesting deep enough to
 	// overflow the compiler's stack
@@ -408,7 +413,7 @@ func compileLua(body, name string) (*lua.FunctionProto, error) {
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, err
+		return nil, &luaSourceError{err, body}
 	}
 	patchConcatCalls(proto)
 	// gopher-lua marks a main chunk as needing Lua 5.0's implicit `arg`
@@ -551,6 +556,13 @@ func (e *luaEngine) envFor(p *lua.FunctionProto) *lua.LTable {
 // compileError formats a gopher-lua compile error the way Redis's Lua
 // reports them: "user_script:<line>: <message>".
 func compileError(err error, name string, lastLine int) string {
+	if se, ok := err.(*luaSourceError); ok {
+		// Lua 5.1's own words, when its reading finds the error
+		if msg := lua51SyntaxCheck(se.src, name); msg != "" {
+			return msg
+		}
+		err = se.err
+	}
 	msg := err.Error()
 	if pe, ok := err.(*parse.Error); ok {
 		tok := pe.Token

@@ -331,7 +331,7 @@ func (cfg *cjsonConfig) encode(sb *strings.Builder, v lua.LValue, depth int) str
 		sb.WriteByte('{')
 		first := true
 		var msg string
-		x.ForEach(func(k, val lua.LValue) {
+		forEachInOrder(x, func(k, val lua.LValue) {
 			if msg != "" {
 				return
 			}
@@ -1037,13 +1037,18 @@ func msgpackEncode(b []byte, v lua.LValue, depth int) []byte {
 			}
 			return b
 		}
-		type kv struct{ k, v lua.LValue }
-		var pairs []kv
-		x.ForEach(func(k, v lua.LValue) { pairs = append(pairs, kv{k, v}) })
-		b = msgpackHeader(b, len(pairs), 0x80, 0xde, 0xdf)
-		for _, p := range pairs {
-			b = msgpackEncode(b, p.k, depth+1)
-			b = msgpackEncode(b, p.v, depth+1)
+		// in lua_next's order (gopher-lua's: the order keys were
+		// added), as Redis's cmsgpack walks a table; Go's map order
+		// would make the same table encode differently each time
+		n = 0
+		for k, _ := x.Next(lua.LNil); k != lua.LNil; k, _ = x.Next(k) {
+			n++
+		}
+		b = msgpackHeader(b, n, 0x80, 0xde, 0xdf)
+		for k, v := x.Next(lua.LNil); k != lua.LNil && n > 0; k, v = x.Next(k) {
+			b = msgpackEncode(b, k, depth+1)
+			b = msgpackEncode(b, v, depth+1)
+			n--
 		}
 		return b
 	}
@@ -1249,4 +1254,13 @@ func msgpackUnpack(L *lua.LState, s string, limit, offset int, withOffset bool) 
 		L.Push(v)
 	}
 	return n + len(vals)
+}
+
+// forEachInOrder is t.ForEach in lua_next's order (gopher-lua's: the
+// array part, then the keys in the order they were added), not Go's
+// random map order: a table encodes the same way every time.
+func forEachInOrder(t *lua.LTable, cb func(k, v lua.LValue)) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		cb(k, v)
+	}
 }

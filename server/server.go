@@ -105,6 +105,7 @@ type Server struct {
 	protoErrors                  atomic.Int64
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
+	scriptDenyOff                atomic.Bool  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands
 	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
 	pendingMu       sync.Mutex
 	pendingShutdown func()
@@ -596,6 +597,7 @@ func (s *Server) cron() {
 			go run()
 		}
 		s.adminCron()
+		s.refreshGoodReplicas()
 		// a tracking table still over its limit (Redis's serverCron)
 		if max := s.cfg.TrackingTableMaxKeys(); max > 0 && s.psrv.trk.nkeys.Load() > max {
 			s.trackingLimit(nil, max)

@@ -33,7 +33,7 @@ var redisSuiteLanes = []struct {
 	units []string
 }{
 	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi"}},
-	{units: []string{"dump", "expire", "type/string", "scan", "sort"}},
+	{units: []string{"dump", "expire", "type/string", "scan", "sort", "scripting", "functions"}},
 	{units: []string{"type/stream", "type/stream-cgroups", "pubsub", "protocol",
 		"introspection-2", "latency-monitor", "tracking"}},
 	{units: []string{"type/list", "type/list-2", "type/set"}},
