@@ -338,7 +338,7 @@ func TestReplicaSurvivesKills(t *testing.T) {
 func TestReplicaBindSourceAddr(t *testing.T) {
 	primary := startReady(t, t.TempDir())
 	prdb := primary.client()
-	for _, c := range []struct{ src, want string }{{"127.0.0.2", "127.0.0.2"}, {"192.0.2.1", "127.0.0.1"}} {
+	for _, c := range []struct{ src, want string }{{"127.0.0.2", "127.0.0.2"}, {"203.0.113.77", "127.0.0.1"}} {
 		replica := startReady(t, t.TempDir())
 		rrdb := replica.client()
 		if err := rrdb.ConfigSet(ctx(), "bind-source-addr", c.src).Err(); err != nil {
