@@ -1204,13 +1204,29 @@ func gcd(a, b uint64) uint64 {
 // Bytes is the memory held by the table: index, chunks (including the spare
 // one and unused tails), big values, the volatile list and bookkeeping.
 func (t *ArenaTable) Bytes() int64 {
-	n := int64(unsafe.Sizeof(*t))
-	n += int64(len(t.slots)+len(t.old)) * 8
 	chunks := int64(t.nchunks)
 	if t.spare != nil {
 		chunks++
 	}
-	n += chunks * chunkSize
+	return t.otherBytes() + chunks*chunkSize
+}
+
+// LiveBytes is the memory the table's data uses: Bytes without the chunks'
+// dead records, their unwritten tails and the spare chunk. It is what
+// used_memory and maxmemory count, as Redis counts the allocations of its
+// live data: a deleted or evicted key's record stops counting at once (its
+// chunk is freed later, by compaction), as Redis's allocator's free space
+// is not in used_memory (it shows in RSS). Counting whole chunks, a
+// CONFIG SET maxmemory just under the memory in use evicted every key: a
+// chunk is freed only once a quarter of the sealed chunks is dead.
+func (t *ArenaTable) LiveBytes() int64 {
+	return t.otherBytes() + t.usedSum - t.deadSum
+}
+
+// otherBytes is Bytes but the chunks.
+func (t *ArenaTable) otherBytes() int64 {
+	n := int64(unsafe.Sizeof(*t))
+	n += int64(len(t.slots)+len(t.old)) * 8
 	n += t.bigBytes + int64(cap(t.bigs))*24 + int64(cap(t.bigFree))*4
 	n += int64(cap(t.vols)) * 8
 	n += t.objBytes + int64(cap(t.objs))*24 + int64(cap(t.objFree))*4
