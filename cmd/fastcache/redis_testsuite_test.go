@@ -44,7 +44,7 @@ var redisSuiteLanes = []struct {
 	// config turns off; other.tcl's DEBUG LOADAOF needs the WAL too.
 	{spawn: true, extra: "--appendonly yes",
 		units: []string{"info", "acl", "acl-v2", "auth", "slowlog", "pause", "info-command", "wait"}},
-	{spawn: true, extra: "--appendonly yes", units: []string{"pubsubshard", "networking", "other", "limits"}},
+	{spawn: true, extra: "--appendonly yes", units: []string{"pubsubshard", "networking", "other", "limits", "maxmemory"}},
 	// introspection with its own servers: config files, CONFIG REWRITE and
 	// restarts, rename-command, command-line parsing (whose tests an
 	// appended "--appendonly yes" would change)
