@@ -1211,16 +1211,23 @@ func (t *ArenaTable) Bytes() int64 {
 	return t.otherBytes() + chunks*chunkSize
 }
 
-// LiveBytes is the memory the table's data uses: Bytes without the chunks'
-// dead records, their unwritten tails and the spare chunk. It is what
-// used_memory and maxmemory count, as Redis counts the allocations of its
-// live data: a deleted or evicted key's record stops counting at once (its
-// chunk is freed later, by compaction), as Redis's allocator's free space
-// is not in used_memory (it shows in RSS). Counting whole chunks, a
-// CONFIG SET maxmemory just under the memory in use evicted every key: a
-// chunk is freed only once a quarter of the sealed chunks is dead.
+// LiveBytes is what used_memory and maxmemory count: Bytes, but of the
+// head chunk (the one being appended to) only its live records, not its
+// unwritten tail or its dead records. A small table lives in its head
+// chunk, so a key deleted or evicted there stops counting at once, as
+// Redis's allocations (its allocator's free space is not in used_memory);
+// counting the whole chunk, which is freed only when all of it is dead, a
+// CONFIG SET maxmemory 40 KB under the memory in use evicted every key of a
+// small dataset, and its first key counted 64 KiB. The sealed chunks count
+// whole: their dead bytes are freed by compaction (at 1/4 dead), and the
+// Go heap's soft limit is set from maxmemory on that assumption (tuneGC).
 func (t *ArenaTable) LiveBytes() int64 {
-	return t.otherBytes() + t.usedSum - t.deadSum
+	n := t.Bytes()
+	if t.head != 0 {
+		h := t.info[t.head]
+		n -= chunkSize - int64(h.used-h.dead)
+	}
+	return n
 }
 
 // otherBytes is Bytes but the chunks.

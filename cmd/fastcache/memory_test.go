@@ -250,9 +250,10 @@ func TestMemoryNoevictionAndConfigSet(t *testing.T) {
 
 // TestMemoryLimitJustBelowUsage: a maxmemory set 40 KB under the memory in
 // use evicts about 40 KB of keys, as Redis's (its maxmemory.tcl "client
-// tracking don't cause eviction feedback loop"), not the whole dataset: a
-// key's record stops counting in used_memory when it is deleted, not when
-// the arena compacts its chunk. And a key deleted lowers used_memory at once.
+// tracking don't cause eviction feedback loop"), not the whole dataset: in
+// a small table (its records in the chunk being appended to) a key's record
+// stops counting in used_memory when it is deleted, not when its whole
+// chunk is dead. And a key deleted lowers used_memory at once.
 func TestMemoryLimitJustBelowUsage(t *testing.T) {
 	p := startReady(t, t.TempDir(), "--appendonly", "no", "--maxmemory-policy", "allkeys-lru")
 	rdb := p.client()
