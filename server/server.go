@@ -122,6 +122,8 @@ type Server struct {
 	blk      blocker    // clients blocked on keys (blocking.go)
 	mon      monitorSet // MONITOR (monitor.go)
 	acl      aclState   // ACL users and ACL LOG (acl_registry.go)
+
+	migrate migrateSockets // MIGRATE's cached connections (migrate_sockets.go)
 }
 
 // New returns a server; call Listen then Serve.
