@@ -53,7 +53,7 @@ func TestProtectedModeDiff(t *testing.T) {
 	p := startReady(t, t.TempDir(), "--bind", bind)
 
 	// remote sends cmds from the non-loopback address and reads until the
-	// server closes the connection or 300 ms pass without a byte.
+	// server closes the connection or 1.5 s pass without a byte.
 	remote := func(port int, cmds string) string {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, strconv.Itoa(port)), 5*time.Second)
 		if err != nil {
@@ -64,7 +64,7 @@ func TestProtectedModeDiff(t *testing.T) {
 		var out strings.Builder
 		r := bufio.NewReader(c)
 		for {
-			c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			c.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
 			b, err := r.ReadByte()
 			if err == io.EOF {
 				out.WriteString("<closed>")

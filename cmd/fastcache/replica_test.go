@@ -336,7 +336,8 @@ func TestReplicaSurvivesKills(t *testing.T) {
 // address this host does not have is given up, as Redis's best-effort
 // binding, and the link comes up from the system's choice.
 func TestReplicaBindSourceAddr(t *testing.T) {
-	primary := startReady(t, t.TempDir())
+	// 127.0.0.2 is not the loopback address protected mode admits
+	primary := startReady(t, t.TempDir(), "--protected-mode", "no")
 	prdb := primary.client()
 	for _, c := range []struct{ src, want string }{{"127.0.0.2", "127.0.0.2"}, {"203.0.113.77", "127.0.0.1"}} {
 		replica := startReady(t, t.TempDir())
