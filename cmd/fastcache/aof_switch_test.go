@@ -184,6 +184,10 @@ func TestAppendOnlyToggleLive(t *testing.T) {
 			t.Fatalf("aof_enabled:%s after EXEC of CONFIG SET appendonly %s", v, c.on)
 		}
 	}
+	// f is acknowledged once durable: none lost to the kill -9
+	if err := rdb2.ConfigSet(ctx(), "appendfsync", "always").Err(); err != nil {
+		t.Fatal(err)
+	}
 	rdb2.Set(ctx(), "f", "logged", 0)
 	p2.kill()
 	p3 := startReady(t, dir, "--appendonly", "yes")
