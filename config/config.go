@@ -428,7 +428,7 @@ func init() {
 			func(v *values) *bool { return &v.lazyfree[i] })
 	}
 	enumD("enable-debug-command", "no", []string{"no", "yes", "local"}, false, "DEBUG allowed from any connection (yes), from loopback ones (local) or none (no)", func(v *values) *string { return &v.enableDebugCommand })
-	boolD("protected-mode", true, true, "accepted for compatibility; fastcache binds to loopback by default", func(v *values) *bool { return &v.protectedMode })
+	boolD("protected-mode", true, true, "refuse clients from other addresses than the loopback interface while the default user has no password (Redis's protected mode)", func(v *values) *bool { return &v.protectedMode })
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
 	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
 	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
@@ -1154,3 +1154,7 @@ func (c *Config) LatencyMonitorThreshold() int64 { return c.v.Load().latencyThre
 
 // LatencyPercentiles is latency-tracking-info-percentiles (do not modify).
 func (c *Config) LatencyPercentiles() []float64 { return c.v.Load().latencyPercentiles }
+
+// ProtectedMode is protected-mode: while the default user has no password,
+// only clients on the loopback interface or the unix socket are served.
+func (c *Config) ProtectedMode() bool { return c.v.Load().protectedMode }

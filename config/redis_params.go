@@ -133,7 +133,10 @@ func init() {
 	strs("", false, "bgsave_cpulist")
 	strs("", true, "ignore-warnings")
 	strs("{title} {listen-addr} {server-mode}", true, "proc-title-template")
-	strs("", true, "bind-source-addr")
+	bindSourceIdx = ns
+	ns++
+	strD("bind-source-addr", "", true, "the local address a replica's connection to its primary binds to (empty = the system's choice)",
+		func(v *values) *string { return &v.compat.s[bindSourceIdx] })
 
 	enums("no", []string{"upstart", "systemd", "auto", "no"}, false, "supervised")
 	enums("local0", []string{"user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}, false, "syslog-facility")
@@ -466,7 +469,7 @@ func init() {
 	}
 }
 
-var unixSocketPermIdx, protectedIdx int
+var unixSocketPermIdx, protectedIdx, bindSourceIdx int
 
 // hidden are parameters CONFIG GET lists only when asked by name (no glob).
 var hidden = map[string]bool{}
@@ -490,6 +493,10 @@ func (c *Config) PidFile() string { return c.v.Load().pidfile }
 
 // UnixSocket is the unix socket path to listen on ("" = none).
 func (c *Config) UnixSocket() string { return c.v.Load().unixsocket }
+
+// BindSourceAddr is bind-source-addr: the local address a replica's
+// connection to its primary binds to ("" = the system's choice).
+func (c *Config) BindSourceAddr() string { return c.v.Load().compat.s[bindSourceIdx] }
 
 // UnixSocketPerm is unixsocketperm (0 = leave the umask's permissions).
 func (c *Config) UnixSocketPerm() uint32 { return uint32(c.v.Load().compat.i[unixSocketPermIdx]) }

@@ -50,8 +50,11 @@ type ManagerOptions struct {
 	Serving    func() bool
 	Dir        string        // data directory (a replica's incoming snapshot)
 	MasterAuth func() string // masterauth
-	Port       int           // our port, reported to the primary
-	SetLoading func(bool)    // -LOADING while a full resync loads
+	// BindSource is bind-source-addr: the local address to connect to the
+	// primary from (nil or "": the system's choice).
+	BindSource func() string
+	Port       int        // our port, reported to the primary
+	SetLoading func(bool) // -LOADING while a full resync loads
 	// Publish delivers a PUBLISH (shard: SPUBLISH) of the primary to this
 	// server's subscribers (nil: the replica does not ask for messages).
 	Publish func(shard bool, channel, message []byte)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"fastcache/cache"
@@ -116,9 +117,36 @@ func (r *Replica) run() {
 	}
 }
 
+// dial connects to the primary, from bind-source-addr when it is set. As
+// Redis's best-effort binding: a source address that cannot be used (not
+// this host's, not resolvable) is logged and the connection is made
+// without it (the address not this host's: EADDRNOTAVAIL).
+func (r *Replica) dial() (net.Conn, error) {
+	addr := net.JoinHostPort(r.host, r.port)
+	d := net.Dialer{Timeout: 5 * time.Second}
+	src := ""
+	if r.m.o.BindSource != nil {
+		src = r.m.o.BindSource()
+	}
+	if src == "" {
+		return d.Dial("tcp", addr)
+	}
+	local, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(src, "0"))
+	if err == nil {
+		d.LocalAddr = local
+		conn, err := d.Dial("tcp", addr)
+		if !errors.Is(err, syscall.EADDRNOTAVAIL) { // not a failure to bind
+			return conn, err
+		}
+		d.LocalAddr = nil
+	}
+	r.m.o.Log.Warn().Err(err).Str("bind-source-addr", src).Msg("replica: connecting to the primary without the source address")
+	return d.Dial("tcp", addr)
+}
+
 // session is one connection to the primary.
 func (r *Replica) session() error {
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(r.host, r.port), 5*time.Second)
+	conn, err := r.dial()
 	if err != nil {
 		return err
 	}

@@ -216,8 +216,10 @@ func configSet(c *Client, args [][]byte) {
 	pairs := make([]string, 0, len(args)-2)
 	for i, a := range args[2:] {
 		if i%2 == 0 && c.ks.InTx() && eqFold(a, "appendonly") {
-			// Starting or stopping the log locks every shard, which EXEC holds.
-			c.reply.Error("ERR CONFIG SET appendonly is not allowed inside a transaction")
+			// Starting or stopping the log locks every shard, which EXEC
+			// holds: the CONFIG SET runs once EXEC has unlocked them, its
+			// reply in its place (Redis allows it in a transaction).
+			c.afterExec(func() { configSet(c, args) })
 			return
 		}
 		pairs = append(pairs, string(a))

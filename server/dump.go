@@ -1,10 +1,10 @@
 package server
 
 import (
-	"bufio"
 	"errors"
 	"math"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -211,12 +211,7 @@ func cmdMigrate(c *Client, args [][]byte) {
 		return
 	}
 	d := time.Duration(min(timeout, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(string(args[1]), string(args[2])), d)
-	if err != nil {
-		c.reply.Error("IOERR error or timeout connecting to the client")
-		return
-	}
-	defer conn.Close()
+	addr := net.JoinHostPort(string(args[1]), string(args[2]))
 	var out []byte
 	cmd := func(parts ...[]byte) {
 		out = append(out, '*')
@@ -230,72 +225,122 @@ func cmdMigrate(c *Client, args [][]byte) {
 			out = append(out, '\r', '\n')
 		}
 	}
-	if auth {
-		if user != nil {
-			cmd([]byte("AUTH"), user, pass)
-		} else {
-			cmd([]byte("AUTH"), pass)
-		}
-	}
-	cmd([]byte("SELECT"), strconv.AppendInt(nil, dbid, 10))
-	for _, it := range items {
-		ttl := strconv.AppendInt(nil, it.ttl, 10)
-		if replace {
-			cmd([]byte("RESTORE"), it.key, ttl, it.payload, []byte("REPLACE"))
-		} else {
-			cmd([]byte("RESTORE"), it.key, ttl, it.payload)
-		}
-	}
-	_ = conn.SetDeadline(time.Now().Add(d))
-	if _, err := conn.Write(out); err != nil {
-		c.reply.Error("IOERR error or timeout writing to target instance")
-		return
-	}
-	br := bufio.NewReader(conn)
-	readLine := func() (string, bool) {
-		_ = conn.SetReadDeadline(time.Now().Add(d))
-		line, err := br.ReadString('\n')
-		if err != nil || len(line) < 3 {
-			return "", false
-		}
-		return line[:len(line)-2], true
-	}
-	var authReply, selReply string
-	if auth {
-		if authReply, ok = readLine(); !ok {
-			c.reply.Error("IOERR error or timeout reading to target instance")
-			return
-		}
-	}
-	if selReply, ok = readLine(); !ok {
-		c.reply.Error("IOERR error or timeout reading to target instance")
-		return
-	}
 	var targetErr string
 	var del [][]byte
-	for _, it := range items {
-		r, ok := readLine()
-		if !ok {
-			if targetErr == "" {
-				targetErr = "IOERR error or timeout reading to target instance"
-			}
-			break
+	// As Redis's: the socket to the target is cached (migrate_sockets.go);
+	// a socket error before any RESTORE reply that is not a timeout (the
+	// target closed the cached connection) closes it and tries once more
+	// on a new one.
+	for retry := true; ; {
+		cs, _, err := c.srv.migrateSocket(addr, d)
+		if err != nil {
+			c.reply.Error("IOERR error or timeout connecting to the client")
+			return
 		}
-		if authReply != "" && authReply[0] == '-' || selReply[0] == '-' || r[0] == '-' {
-			if targetErr == "" {
-				e := r
-				if authReply != "" && authReply[0] == '-' {
-					e = authReply
-				} else if selReply[0] == '-' {
-					e = selReply
-				}
-				targetErr = "ERR Target instance replied with error: " + e[1:]
+		conn := cs.conn
+		sockErr := func(what string, err error) bool {
+			c.srv.releaseMigrateSocket(cs, true)
+			if retry && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return true
 			}
+			c.reply.Error("IOERR error or timeout " + what + " to target instance")
+			return false
+		}
+		out = out[:0]
+		if auth {
+			if user != nil {
+				cmd([]byte("AUTH"), user, pass)
+			} else {
+				cmd([]byte("AUTH"), pass)
+			}
+		}
+		sel := cs.lastDB != dbid // SELECT only when the database changes
+		if sel {
+			cmd([]byte("SELECT"), strconv.AppendInt(nil, dbid, 10))
+		}
+		for _, it := range items {
+			ttl := strconv.AppendInt(nil, it.ttl, 10)
+			if replace {
+				cmd([]byte("RESTORE"), it.key, ttl, it.payload, []byte("REPLACE"))
+			} else {
+				cmd([]byte("RESTORE"), it.key, ttl, it.payload)
+			}
+		}
+		_ = conn.SetDeadline(time.Now().Add(d))
+		if _, err := conn.Write(out); err != nil {
+			if sockErr("writing", err) {
+				retry = false
+				continue
+			}
+			return
+		}
+		var rerr error
+		readLine := func() (string, bool) {
+			_ = conn.SetReadDeadline(time.Now().Add(d))
+			line, err := cs.br.ReadString('\n')
+			if err != nil || len(line) < 3 {
+				rerr = err
+				if rerr == nil {
+					rerr = errors.New("short reply")
+				}
+				return "", false
+			}
+			return line[:len(line)-2], true
+		}
+		var authReply, selReply string
+		ok := true
+		if auth {
+			authReply, ok = readLine()
+		}
+		if ok && sel {
+			selReply, ok = readLine()
+		}
+		if !ok {
+			if sockErr("reading", rerr) {
+				retry = false
+				continue
+			}
+			return
+		}
+		fromTarget, broken, acked := false, false, 0
+		for _, it := range items {
+			r, ok := readLine()
+			if !ok {
+				broken = true
+				break
+			}
+			acked++
+			if authReply != "" && authReply[0] == '-' || selReply != "" && selReply[0] == '-' || r[0] == '-' {
+				if !fromTarget {
+					fromTarget = true
+					cs.lastDB = -1 // the target's database is unknown now
+					e := r
+					if authReply != "" && authReply[0] == '-' {
+						e = authReply
+					} else if selReply != "" && selReply[0] == '-' {
+						e = selReply
+					}
+					targetErr = "ERR Target instance replied with error: " + e[1:]
+				}
+				continue
+			}
+			if !copyOpt {
+				del = append(del, it.key)
+			}
+		}
+		if broken && !fromTarget && acked == 0 && retry && !errors.Is(rerr, os.ErrDeadlineExceeded) {
+			c.srv.releaseMigrateSocket(cs, true)
+			retry = false
 			continue
 		}
-		if !copyOpt {
-			del = append(del, it.key)
+		if broken && !fromTarget {
+			targetErr = "IOERR error or timeout reading to target instance"
 		}
+		if !fromTarget && !broken {
+			cs.lastDB = dbid
+		}
+		c.srv.releaseMigrateSocket(cs, broken)
+		break
 	}
 	if len(del) > 0 {
 		c.ks.Del(del)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,5 +185,77 @@ func TestRestoreIdleTime(t *testing.T) {
 		if s := int64(got.Seconds()); s < idle || s > idle+10 {
 			t.Errorf("IDLETIME %d: OBJECT IDLETIME %d", idle, s)
 		}
+	}
+}
+
+// TestMigrateCachedSocketsDiff: MIGRATE keeps its connection to a target,
+// as Redis's: INFO migrate_cached_sockets counts it, MIGRATEs to the same
+// target connect once and send SELECT only when the database changes, a
+// connection the target closed is replaced without an error (one retry),
+// and the socket is closed 10 s after its last use. Compared with a
+// redis-server migrating to a redis-server.
+func TestMigrateCachedSocketsDiff(t *testing.T) {
+	run := func(src, dst string) []string {
+		s := redis.NewClient(&redis.Options{Addr: src})
+		defer s.Close()
+		d := redis.NewClient(&redis.Options{Addr: dst, PoolSize: 1})
+		defer d.Close()
+		port := dst[strings.LastIndexByte(dst, ':')+1:]
+		field := func(c *redis.Client, section, name string) string {
+			for _, l := range strings.Split(c.Info(ctx(), section).Val(), "\r\n") {
+				if v, ok := strings.CutPrefix(l, name+":"); ok {
+					return v
+				}
+			}
+			return "(none)"
+		}
+		selects := func() string {
+			v := field(d, "commandstats", "cmdstat_select")
+			if calls, _, ok := strings.Cut(v, ","); ok {
+				return calls
+			}
+			return v
+		}
+		var out []string
+		conns0 := 0
+		note := func(step string) {
+			n, _ := strconv.Atoi(field(d, "stats", "total_connections_received"))
+			out = append(out, fmt.Sprintf("%s: cached %s, target connections +%d, SELECT %s", step,
+				field(s, "stats", "migrate_cached_sockets"), n-conns0, selects()))
+		}
+		if err := d.ConfigResetStat(ctx()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		conns0, _ = strconv.Atoi(field(d, "stats", "total_connections_received"))
+		for _, k := range []string{"k1", "k2", "k3", "k4"} {
+			s.Set(ctx(), k, "v", 0)
+		}
+		mig := func(key string, db int) {
+			if r, err := s.Do(ctx(), "MIGRATE", "127.0.0.1", port, key, db, 5000).Text(); r != "OK" || err != nil {
+				t.Fatalf("MIGRATE %s %d: %q %v", key, db, r, err)
+			}
+		}
+		mig("k1", 0)
+		note("first")
+		mig("k2", 0)
+		note("same db")
+		mig("k3", 1)
+		note("other db")
+		if err := d.Do(ctx(), "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+			t.Fatal(err)
+		}
+		mig("k4", 1)
+		note("after the target closed it")
+		deadline := time.Now().Add(30 * time.Second)
+		for field(s, "stats", "migrate_cached_sockets") != "0" && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		out = append(out, "idle: cached "+field(s, "stats", "migrate_cached_sockets"))
+		return out
+	}
+	want := run(diffRedisServer(t), diffRedisServer(t))
+	got := run(startServer(t).addr, startServer(t).addr)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("fastcache:\n%s\nredis-server:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

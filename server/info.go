@@ -366,7 +366,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "pubsubshard_channels", s.psrv.reg.Count(pubsub.Shard))
 	infoKV(b, "latest_fork_usec", 0)
 	infoKV(b, "total_forks", 0)
-	infoKV(b, "migrate_cached_sockets", 0)
+	infoKV(b, "migrate_cached_sockets", s.migrate.count())
 	infoKV(b, "slave_expires_tracked_keys", 0)
 	infoKV(b, "active_defrag_hits", 0)
 	infoKV(b, "active_defrag_misses", 0)

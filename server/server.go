@@ -123,6 +123,8 @@ type Server struct {
 	blk      blocker    // clients blocked on keys (blocking.go)
 	mon      monitorSet // MONITOR (monitor.go)
 	acl      aclState   // ACL users and ACL LOG (acl_registry.go)
+
+	migrate migrateSockets // MIGRATE's cached connections (migrate_sockets.go)
 }
 
 // New returns a server; call Listen then Serve.
@@ -271,7 +273,28 @@ func (s *Server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-// accept admits a new connection (maxclients) and hands it to the least
+// errProtectedMode is Redis 7.0's reply to a client refused by protected-mode.
+const errProtectedMode = "-DENIED Redis is running in protected mode because protected " +
+	"mode is enabled and no password is set for the default user. " +
+	"In this mode connections are only accepted from the loopback interface. " +
+	"If you want to connect from external computers to Redis you " +
+	"may adopt one of the following solutions: " +
+	"1) Just disable protected mode sending the command " +
+	"'CONFIG SET protected-mode no' from the loopback interface " +
+	"by connecting to Redis from the same host the server is " +
+	"running, however MAKE SURE Redis is not publicly accessible " +
+	"from internet if you do so. Use CONFIG REWRITE to make this " +
+	"change permanent. " +
+	"2) Alternatively you can just disable the protected mode by " +
+	"editing the Redis configuration file, and setting the protected " +
+	"mode option to 'no', and then restarting the server. " +
+	"3) If you started the server manually just for testing, restart " +
+	"it with the '--protected-mode no' option. " +
+	"4) Setup a an authentication password for the default user. " +
+	"NOTE: You only need to do one of the above things in order for " +
+	"the server to start accepting connections from the outside.\r\n"
+
+// accept admits a new connection (maxclients, protected-mode) and hands it to the least
 // loaded event loop, or to a goroutine of its own.
 func (s *Server) accept(nc net.Conn) {
 	s.connsReceived.Add(1)
@@ -302,6 +325,15 @@ func (s *Server) accept(nc net.Conn) {
 		c.unixSock = true
 		c.Addr = s.cfg.UnixSocket() + ":0"
 		c.Laddr = c.Addr
+	}
+	if s.cfg.ProtectedMode() && s.acl.def.perms().flags&userNopass != 0 && !c.isLocal() {
+		// Redis's protected mode: the client is told why and disconnected
+		s.connsRejected.Add(1)
+		s.mu.Unlock()
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte(errProtectedMode))
+		nc.Close()
+		return
 	}
 	c.setDefaultAuth()
 	c.reply.proto = 2

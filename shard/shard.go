@@ -80,7 +80,7 @@ type DB struct {
 
 	keys     atomic.Int64 // len(t), readable without the lock
 	volatile atomic.Int64 // keys with an expiry, readable without the lock
-	bytes    atomic.Int64 // t.Bytes(), readable without the lock
+	bytes    atomic.Int64 // t.LiveBytes(), readable without the lock
 
 	// elemTTL holds the keys of collections with expiring elements (hash
 	// fields with a TTL), for the active expiry cycle; a key that no longer
@@ -207,7 +207,7 @@ func (d *DB) w() *table {
 func (d *DB) account() {
 	storeIfChanged(&d.keys, int64(d.t.Len()))
 	storeIfChanged(&d.volatile, int64(d.t.Volatile()))
-	storeIfChanged(&d.bytes, d.t.Bytes())
+	storeIfChanged(&d.bytes, d.t.LiveBytes())
 }
 
 // storeIfChanged sets a to v, skipping the atomic store (a locked

@@ -350,9 +350,9 @@ func TestDBSlotWritesMatchTwoLookups(t *testing.T) {
 				}
 				wa.Dirty.Store(false)
 				wb.Dirty.Store(false)
-				if da.Keys() != db.Keys() || da.VolatileKeys() != db.VolatileKeys() || da.bytes.Load() != da.t.Bytes() {
+				if da.Keys() != db.Keys() || da.VolatileKeys() != db.VolatileKeys() || da.bytes.Load() != da.t.LiveBytes() {
 					t.Fatalf("op %d: keys %d/%d volatile %d/%d, bytes %d accounted %d", i,
-						da.Keys(), db.Keys(), da.VolatileKeys(), db.VolatileKeys(), da.t.Bytes(), da.bytes.Load())
+						da.Keys(), db.Keys(), da.VolatileKeys(), db.VolatileKeys(), da.t.LiveBytes(), da.bytes.Load())
 				}
 				if dbn == 0 && da.bytes.Load() != db.bytes.Load() {
 					t.Fatalf("op %d: bytes %d, want %d", i, da.bytes.Load(), db.bytes.Load())

@@ -1204,13 +1204,36 @@ func gcd(a, b uint64) uint64 {
 // Bytes is the memory held by the table: index, chunks (including the spare
 // one and unused tails), big values, the volatile list and bookkeeping.
 func (t *ArenaTable) Bytes() int64 {
-	n := int64(unsafe.Sizeof(*t))
-	n += int64(len(t.slots)+len(t.old)) * 8
 	chunks := int64(t.nchunks)
 	if t.spare != nil {
 		chunks++
 	}
-	n += chunks * chunkSize
+	return t.otherBytes() + chunks*chunkSize
+}
+
+// LiveBytes is what used_memory and maxmemory count: Bytes, but of the
+// head chunk (the one being appended to) only its live records, not its
+// unwritten tail or its dead records. A small table lives in its head
+// chunk, so a key deleted or evicted there stops counting at once, as
+// Redis's allocations (its allocator's free space is not in used_memory);
+// counting the whole chunk, which is freed only when all of it is dead, a
+// CONFIG SET maxmemory 40 KB under the memory in use evicted every key of a
+// small dataset, and its first key counted 64 KiB. The sealed chunks count
+// whole: their dead bytes are freed by compaction (at 1/4 dead), and the
+// Go heap's soft limit is set from maxmemory on that assumption (tuneGC).
+func (t *ArenaTable) LiveBytes() int64 {
+	n := t.Bytes()
+	if t.head != 0 {
+		h := t.info[t.head]
+		n -= chunkSize - int64(h.used-h.dead)
+	}
+	return n
+}
+
+// otherBytes is Bytes but the chunks.
+func (t *ArenaTable) otherBytes() int64 {
+	n := int64(unsafe.Sizeof(*t))
+	n += int64(len(t.slots)+len(t.old)) * 8
 	n += t.bigBytes + int64(cap(t.bigs))*24 + int64(cap(t.bigFree))*4
 	n += int64(cap(t.vols)) * 8
 	n += t.objBytes + int64(cap(t.objs))*24 + int64(cap(t.objFree))*4

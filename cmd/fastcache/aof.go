@@ -108,7 +108,7 @@ func (a *aof) open(lastLSN uint64) error {
 		Dir: a.snapDir, Codec: a.cfg.WALCompression(), Keep: a.cfg.SnapshotKeep(), Source: a.c, Log: w, Logger: a.log,
 		Latency: a.lat, OnSaved: func(int64) { a.savedLSN.Store(a.c.LastLSN()) },
 	})
-	a.srv.SetSnapshots(sn)
+	a.srv.SetSnapshots(walSnapshots{sn, a.cfg, a.log})
 	a.srv.SetLogLoader(a.loadLog) // DEBUG LOADAOF
 	stop, done := make(chan struct{}), make(chan struct{})
 	a.mu.Lock()

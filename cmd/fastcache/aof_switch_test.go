@@ -166,19 +166,39 @@ func TestAppendOnlyToggleLive(t *testing.T) {
 	if rdb2.Get(ctx(), "b").Val() != "unlogged" || rdb2.Get(ctx(), "c").Val() != "logged" {
 		t.Fatalf("b, c = %v", rdb2.MGet(ctx(), "b", "c").Val())
 	}
-	// inside MULTI the switch is refused (EXEC holds every shard)
-	pipe := rdb2.TxPipeline()
-	pipe.ConfigSet(ctx(), "appendonly", "no")
-	pipe.Set(ctx(), "d", "1", 0)
-	cmds, _ := pipe.Exec(ctx())
-	if len(cmds) != 2 || cmds[0].Err() == nil || cmds[1].Err() != nil {
-		t.Fatalf("MULTI CONFIG SET appendonly: %v", cmds)
+	// inside MULTI the switch is allowed, as in Redis: it takes effect
+	// when EXEC runs (after the transaction's writes, which EXEC applies
+	// with every shard held), and each command gets its own reply
+	for _, c := range []struct{ on, want string }{{"no", "0"}, {"yes", "1"}} {
+		pipe := rdb2.TxPipeline()
+		pipe.Set(ctx(), "d:"+c.on, "1", 0)
+		pipe.ConfigSet(ctx(), "appendonly", c.on)
+		pipe.ConfigSet(ctx(), "appendonly", "maybe")
+		pipe.Set(ctx(), "e:"+c.on, "1", 0)
+		cmds, _ := pipe.Exec(ctx())
+		if len(cmds) != 4 || cmds[0].Err() != nil || cmds[1].Err() != nil || cmds[3].Err() != nil ||
+			cmds[2].Err() == nil || !strings.Contains(cmds[2].Err().Error(), "argument must be 'yes' or 'no'") {
+			t.Fatalf("MULTI CONFIG SET appendonly %s: %v", c.on, cmds)
+		}
+		if v := infoField(t, rdb2, "persistence", "aof_enabled"); v != c.want {
+			t.Fatalf("aof_enabled:%s after EXEC of CONFIG SET appendonly %s", v, c.on)
+		}
 	}
-	if v := infoField(t, rdb2, "persistence", "aof_enabled"); v != "1" {
-		t.Fatalf("aof_enabled:%s", v)
+	// f is acknowledged once durable: none lost to the kill -9
+	if err := rdb2.ConfigSet(ctx(), "appendfsync", "always").Err(); err != nil {
+		t.Fatal(err)
 	}
-	p2.stop()
-	if out := p2.out.String(); contains(out, "panic") {
+	rdb2.Set(ctx(), "f", "logged", 0)
+	p2.kill()
+	p3 := startReady(t, dir, "--appendonly", "yes")
+	rdb3 := p3.client()
+	for _, k := range []string{"d:no", "e:no", "d:yes", "e:yes", "f", "c"} {
+		if n := rdb3.Exists(ctx(), k).Val(); n != 1 {
+			t.Fatalf("%s lost after the switches inside MULTI and a kill -9: %v", k, rdb3.Keys(ctx(), "*").Val())
+		}
+	}
+	p3.stop()
+	if out := p2.out.String() + p3.out.String(); contains(out, "panic") {
 		t.Fatalf("server panicked:\n%s", out)
 	}
 }

@@ -247,3 +247,35 @@ func TestMemoryNoevictionAndConfigSet(t *testing.T) {
 		t.Fatalf("SET under volatile-lru with only persistent keys: %v", err)
 	}
 }
+
+// TestMemoryLimitJustBelowUsage: a maxmemory set 40 KB under the memory in
+// use evicts about 40 KB of keys, as Redis's (its maxmemory.tcl "client
+// tracking don't cause eviction feedback loop"), not the whole dataset: in
+// a small table (its records in the chunk being appended to) a key's record
+// stops counting in used_memory when it is deleted, not when its whole
+// chunk is dead. And a key deleted lowers used_memory at once.
+func TestMemoryLimitJustBelowUsage(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "no", "--maxmemory-policy", "allkeys-lru")
+	rdb := p.client()
+	pad := strings.Repeat("x", 1000)
+	for j := 0; j < 300; j++ {
+		rdb.Set(ctx(), fmt.Sprint(j, pad), "x", 0)
+	}
+	used := memInfoInt(t, rdb, "memory", "used_memory")
+	rdb.Del(ctx(), fmt.Sprint(0, pad))
+	if after := memInfoInt(t, rdb, "memory", "used_memory"); after >= used-1000 {
+		t.Fatalf("used_memory %d after deleting a 1 KB key, %d before", after, used)
+	}
+	used = memInfoInt(t, rdb, "memory", "used_memory")
+	if err := rdb.ConfigSet(ctx(), "maxmemory", fmt.Sprint(used-40000)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	evicted := memInfoInt(t, rdb, "stats", "evicted_keys")
+	n := rdb.DBSize(ctx()).Val()
+	if n < 200 || evicted < 10 || evicted > 60 {
+		t.Fatalf("maxmemory 40 KB under used_memory %d: %d keys left of 299, evicted_keys %d", used, n, evicted)
+	}
+	if now := memInfoInt(t, rdb, "memory", "used_memory"); now > used-40000 {
+		t.Fatalf("used_memory %d over maxmemory %d", now, used-40000)
+	}
+}

@@ -72,6 +72,26 @@ func (r rdbCommands) FlushedAll() {
 	}
 }
 
+// walSnapshots serves SAVE, BGSAVE and LASTSAVE with appendonly yes.
+type walSnapshots struct {
+	*persistence.Snapshotter
+	cfg *config.Config
+	log zerolog.Logger
+}
+
+// FlushedAll is FLUSHALL's with the WAL: with save points set Redis also
+// saves the emptied dataset (its RDB file, next to the AOF), which resets
+// rdb_changes_since_last_save; here the snapshot of the empty dataset does,
+// and the log's segments before it can go.
+func (r walSnapshots) FlushedAll() {
+	if len(r.cfg.SavePoints()) == 0 {
+		return
+	}
+	if err := r.Snapshotter.Save(); err != nil {
+		r.log.Error().Err(err).Msg("FLUSHALL: saving the empty dataset failed")
+	}
+}
+
 // unlogged hands the cache and the hub a WAL that logs nothing, numbering
 // changes after lsn.
 func (a *aof) unlogged(lsn uint64) {

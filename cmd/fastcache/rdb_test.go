@@ -446,6 +446,60 @@ func TestRDBFlushAllSaves(t *testing.T) {
 	}
 }
 
+// TestFlushAllChangesDiff: FLUSHALL resets rdb_changes_since_last_save to 0
+// when save points are set (Redis saves the emptied dataset) and leaves it
+// counting without them, with appendonly no and yes, as redis-server's
+// with the same settings (the counts of the steps compared as deltas; a
+// FLUSHALL that does not reset it only has to add to it: Redis adds a
+// change per key removed, fastcache one).
+func TestFlushAllChangesDiff(t *testing.T) {
+	steps := []string{"SET a 1", "SET b 2", "FLUSHALL", "CONFIG|SET|save|3600 1", "SET a 1", "FLUSHALL",
+		"SET c 3", "FLUSHALL ASYNC", "CONFIG|SET|save|", "SET d 4", "FLUSHALL"}
+	run := func(addr string) []string {
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		defer c.Close()
+		changes := func() int {
+			n, _ := strconv.Atoi(infoField(t, c, "persistence", "rdb_changes_since_last_save"))
+			return n
+		}
+		var out []string
+		prev := changes()
+		for _, s := range steps {
+			f := strings.Fields(s)
+			if strings.Contains(s, "|") {
+				f = strings.Split(s, "|")
+			}
+			args := make([]any, len(f))
+			for i, a := range f {
+				args[i] = a
+			}
+			if err := c.Do(ctx(), args...).Err(); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			n := changes()
+			switch {
+			case n == 0:
+				out = append(out, s+": 0")
+			case strings.HasPrefix(s, "FLUSHALL"):
+				// Redis counts each key removed, fastcache one change
+				out = append(out, s+": more")
+			default:
+				out = append(out, fmt.Sprintf("%s: +%d", s, n-prev))
+			}
+			prev = n
+		}
+		return out
+	}
+	for _, aof := range []string{"no", "yes"} {
+		raddr := startRedisServer(t, "--save", "", "--appendonly", aof, "--dir", t.TempDir())
+		p := startReady(t, t.TempDir(), "--appendonly", aof, "--save", "")
+		want, got := run(raddr), run(p.addr())
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("appendonly %s: fastcache:\n%s\nredis-server:\n%s", aof, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
 // TestBGSaveInMulti: BGSAVE and BGREWRITEAOF inside MULTI answer that they
 // are scheduled, as Redis's (it forks after the transaction), and run once
 // EXEC is over.

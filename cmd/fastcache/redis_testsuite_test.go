@@ -32,15 +32,19 @@ var redisSuiteLanes = []struct {
 	extra string // FCEXTRA: flags for every server of the lane
 	units []string
 }{
-	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi"}},
-	{units: []string{"dump", "expire", "type/string", "scan", "sort", "scripting", "functions"}},
+	// The fuzzers geo, hyperloglog and type/list-3 take about a minute each
+	// (most of it in the Tcl client: redis-server takes as long), one per lane.
+	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi", "geo"}},
+	{units: []string{"dump", "expire", "type/string", "scan", "sort", "hyperloglog"}},
 	{units: []string{"type/stream", "type/stream-cgroups", "pubsub", "protocol",
-		"introspection-2", "latency-monitor", "tracking"}},
-	{units: []string{"type/list", "type/list-2", "type/set"}},
-	// auth.tcl makes a replica: fastcache's primaries serve replicas from
-	// the WAL, which the suite's config turns off.
+		"introspection-2", "latency-monitor", "tracking", "lazyfree", "functions"}},
+	{units: []string{"type/list", "type/list-2", "type/set", "type/list-3", "scripting"}},
+	// auth.tcl, pubsubshard.tcl and networking.tcl make replicas:
+	// fastcache's primaries serve replicas from the WAL, which the suite's
+	// config turns off; other.tcl's DEBUG LOADAOF needs the WAL too.
 	{spawn: true, extra: "--appendonly yes",
 		units: []string{"info", "acl", "acl-v2", "auth", "slowlog", "pause", "info-command", "wait"}},
+	{spawn: true, extra: "--appendonly yes", units: []string{"pubsubshard", "networking", "other", "limits", "maxmemory"}},
 	// introspection with its own servers: config files, CONFIG REWRITE and
 	// restarts, rename-command, command-line parsing (whose tests an
 	// appended "--appendonly yes" would change)
@@ -91,7 +95,7 @@ func TestRedisTestSuite(t *testing.T) {
 	// also checks port+10000 is free). They are taken under the range that
 	// freePort hands out to the servers of the other tests.
 	low, _ := portRange()
-	base := low - 2000 + 250*rand.IntN(3)
+	base := low - 250*(len(redisSuiteLanes)+2) + 250*rand.IntN(3) // a lane's 250 ports each
 
 	type result struct {
 		out    string

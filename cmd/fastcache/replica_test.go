@@ -330,3 +330,36 @@ func TestReplicaSurvivesKills(t *testing.T) {
 		t.Fatalf("promoted replica lost its own write after a restart: %q", got)
 	}
 }
+
+// TestReplicaBindSourceAddr: with bind-source-addr a replica connects to its
+// primary from that address (the primary's INFO and ROLE show it); an
+// address this host does not have is given up, as Redis's best-effort
+// binding, and the link comes up from the system's choice.
+func TestReplicaBindSourceAddr(t *testing.T) {
+	// 127.0.0.2 is not the loopback address protected mode admits
+	primary := startReady(t, t.TempDir(), "--protected-mode", "no")
+	prdb := primary.client()
+	for _, c := range []struct{ src, want string }{{"127.0.0.2", "127.0.0.2"}, {"203.0.113.77", "127.0.0.1"}} {
+		replica := startReady(t, t.TempDir())
+		rrdb := replica.client()
+		if err := rrdb.ConfigSet(ctx(), "bind-source-addr", c.src).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := rrdb.ConfigGet(ctx(), "bind-source-addr").Val()["bind-source-addr"]; got != c.src {
+			t.Fatalf("CONFIG GET bind-source-addr: %q", got)
+		}
+		if err := rrdb.SlaveOf(ctx(), "127.0.0.1", strconv.Itoa(primary.port)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the link", func() bool { return infoField(t, rrdb, "replication", "master_link_status") == "up" })
+		waitFor(t, "the primary's replica", func() bool {
+			return strings.HasPrefix(infoField(t, prdb, "replication", "slave0"), "ip="+c.want+",")
+		})
+		role := prdb.Do(ctx(), "ROLE").Val().([]any)
+		if reps := role[2].([]any); len(reps) != 1 || reps[0].([]any)[0] != c.want {
+			t.Fatalf("bind-source-addr %s: ROLE on the primary: %v", c.src, role)
+		}
+		replica.stop()
+		waitFor(t, "the replica gone", func() bool { return infoField(t, prdb, "replication", "connected_slaves") == "0" })
+	}
+}
