@@ -101,7 +101,8 @@ async function delayed() {
   const ran = [];
   const w = new Worker('delayed', async (job) => { ran.push({ i: job.data.i, at: Date.now(), added: job.timestamp, delay: job.opts.delay }); }, o());
   closers.push(() => w.close());
-  for (let i = 0; i < 5; i++) await q.add('d', { i }, { delay: 300 + 100 * i });
+  // (the first delay is long enough for the five adds and the count on a busy machine)
+  for (let i = 0; i < 5; i++) await q.add('d', { i }, { delay: 1500 + 100 * i });
   const countsBefore = await q.getJobCounts('delayed');
   await waitFor(20000, 'delayed jobs completed', async () => (await q.getJobCounts('completed')).completed === 5);
   out.delayed = {
