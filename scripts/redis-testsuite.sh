@@ -89,7 +89,9 @@ exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2> >(sed -u 's/ready to accept c
 WRAP
 	chmod +x "$work/src/redis-server"
 	ln -s "$(command -v redis-cli)" "$work/src/redis-cli"
-	ln -s "$(command -v redis-benchmark)" "$work/src/redis-benchmark"
+	if command -v redis-benchmark >/dev/null; then
+		ln -s "$(command -v redis-benchmark)" "$work/src/redis-benchmark" # integration/redis-benchmark
+	fi
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
