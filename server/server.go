@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"strings"
@@ -294,6 +295,27 @@ const errProtectedMode = "-DENIED Redis is running in protected mode because pro
 	"NOTE: You only need to do one of the above things in order for " +
 	"the server to start accepting connections from the outside.\r\n"
 
+// refuse tells a connection why it is refused and closes it. The close is
+// graceful: the write side is shut first and what the client had already
+// sent is read and dropped for up to a second, so that its commands in
+// flight do not make the kernel reset the connection (which could drop the
+// reason before the client reads it).
+func refuse(nc net.Conn, msg string) {
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	nc.Write([]byte(msg))
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		nc.Close()
+		return
+	}
+	tc.CloseWrite()
+	go func() {
+		tc.SetReadDeadline(time.Now().Add(time.Second))
+		io.Copy(io.Discard, io.LimitReader(tc, 1<<20))
+		tc.Close()
+	}()
+}
+
 // accept admits a new connection (maxclients, protected-mode) and hands it to the least
 // loaded event loop, or to a goroutine of its own.
 func (s *Server) accept(nc net.Conn) {
@@ -307,9 +329,7 @@ func (s *Server) accept(nc net.Conn) {
 	if len(s.clients) >= s.cfg.MaxClients() {
 		s.connsRejected.Add(1)
 		s.mu.Unlock()
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write([]byte("-ERR max number of clients reached\r\n"))
-		nc.Close()
+		refuse(nc, "-ERR max number of clients reached\r\n")
 		s.warnf("max number of clients reached, connection from %s refused", nc.RemoteAddr())
 		return
 	}
@@ -330,9 +350,7 @@ func (s *Server) accept(nc net.Conn) {
 		// Redis's protected mode: the client is told why and disconnected
 		s.connsRejected.Add(1)
 		s.mu.Unlock()
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		nc.Write([]byte(errProtectedMode))
-		nc.Close()
+		refuse(nc, errProtectedMode)
 		return
 	}
 	c.setDefaultAuth()
