@@ -82,21 +82,28 @@ func (o *Outbox) overLimit() (int64, bool) {
 		return 0, false
 	}
 	used := int64(len(o.buf)) + o.unsent.Load()
+	return used, l.Exceeded(used, &o.softSince)
+}
+
+// Exceeded applies l to used bytes of pending output, as Redis's
+// checkClientOutputBufferLimits: past Hard, or at or above Soft for more
+// than SoftSeconds. *softSince (unix ms, 0: below the soft limit) keeps the
+// soft limit's clock between checks: the first check above it only starts
+// the clock.
+func (l Limit) Exceeded(used int64, softSince *int64) bool {
 	if l.Hard > 0 && used >= l.Hard {
-		return used, true
+		return true
 	}
-	if l.Soft > 0 && used >= l.Soft {
-		// The first time only starts the clock (as Redis).
-		now := time.Now().UnixMilli()
-		if o.softSince == 0 {
-			o.softSince = now
-		} else if now-o.softSince > l.SoftSeconds*1000 {
-			return used, true
-		}
-	} else {
-		o.softSince = 0
+	if l.Soft <= 0 || used < l.Soft {
+		*softSince = 0
+		return false
 	}
-	return used, false
+	now := time.Now().UnixMilli()
+	if *softSince == 0 {
+		*softSince = now
+		return false
+	}
+	return now-*softSince > l.SoftSeconds*1000
 }
 
 // Check applies the limit without a push: a client over its soft limit is

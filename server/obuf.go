@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"fastcache/config"
 	"fastcache/pubsub"
 )
@@ -62,22 +60,11 @@ func (cl *Client) overOutputLimit() bool {
 		return false
 	}
 	used := cl.pendingOutput()
-	if l.Hard > 0 && used >= l.Hard {
-		cl.closeOverOutputLimit(used)
-		return true
-	}
-	if l.Soft > 0 && used >= l.Soft {
-		now := time.Now().UnixMilli()
-		if cl.obufSoftSince == 0 {
-			cl.obufSoftSince = now // the first time starts the clock
-		} else if now-cl.obufSoftSince > l.SoftSeconds*1000 {
-			cl.closeOverOutputLimit(used)
-			return true
-		}
+	if !l.Exceeded(used, &cl.obufSoftSince) {
 		return false
 	}
-	cl.obufSoftSince = 0
-	return false
+	cl.closeOverOutputLimit(used)
+	return true
 }
 
 // replyWouldPassLimit reports whether a reply of at least n bytes would
@@ -86,11 +73,11 @@ func (cl *Client) overOutputLimit() bool {
 // fields with a limit set).
 func (cl *Client) replyWouldPassLimit(n int64) bool {
 	l := cl.outputLimit()
-	if l.Hard <= 0 || cl.pendingOutput()+n < l.Hard {
+	used := cl.pendingOutput() + n // n is a lower bound of the reply's bytes
+	if l.Hard <= 0 || used < l.Hard {
 		return false
 	}
-	// (n is a lower bound of the reply's bytes: as memory it is more)
-	cl.closeOverOutputLimit(cl.pendingOutput() + n)
+	cl.closeOverOutputLimit(used)
 	return true
 }
 

@@ -247,11 +247,9 @@ func ctx() context.Context { return context.Background() }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// startRedisServer starts a redis-server on a free loopback port with the
-// given arguments (a config file first, if any) and returns its address once
-// it answers PING; without redis-server the test is skipped, or fails with
-// FASTCACHE_REQUIRE_REDIS=1. For the tests that compare fastcache with it.
-func startRedisServer(t *testing.T, args ...string) string {
+// redisServerBin is redis-server's path; without it the test is skipped, or
+// fails with FASTCACHE_REQUIRE_REDIS=1.
+func redisServerBin(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -260,6 +258,16 @@ func startRedisServer(t *testing.T, args ...string) string {
 		}
 		t.Skipf("redis-server not found: %v", err)
 	}
+	return bin
+}
+
+// startRedisServer starts a redis-server on a free loopback port with the
+// given arguments (a config file first, if any) and returns its address once
+// it answers PING; without redis-server the test is skipped, or fails with
+// FASTCACHE_REQUIRE_REDIS=1. For the tests that compare fastcache with it.
+func startRedisServer(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := redisServerBin(t)
 	port := freePort(t)
 	rs := exec.Command(bin, append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")...)
 	if err := rs.Start(); err != nil {

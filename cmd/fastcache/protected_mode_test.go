@@ -39,10 +39,7 @@ func TestProtectedModeDiff(t *testing.T) {
 	if ip == "" {
 		t.Skip("no non-loopback IPv4 address on this host")
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("redis-server not found: %v", err)
-	}
+	bin := redisServerBin(t)
 	bind := "127.0.0.1 " + ip
 	rport := freePort(t)
 	rs := exec.Command(bin, "--port", strconv.Itoa(rport), "--bind", bind, "--save", "", "--appendonly", "no")
