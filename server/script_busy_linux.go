@@ -102,10 +102,11 @@ func (lp *loop) standIn(r *scriptRun, own *conn) {
 	defer close(r.busy.stopped)
 	own.inScript = true
 	own.ctl(0) // its input waits for the loop (level-triggered: no spinning)
-	saved := lp.rbuf
+	saved, deferred := lp.rbuf, lp.deferWrites
 	lp.rbuf = make([]byte, readChunk)
+	lp.deferWrites = false // its replies go out at once: the batch's end waits for the script
 	defer func() {
-		lp.rbuf = saved
+		lp.rbuf, lp.deferWrites = saved, deferred
 		own.inScript = false
 		if !own.closed {
 			ev := uint32(unix.EPOLLIN)
