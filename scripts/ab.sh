@@ -2,9 +2,11 @@
 # One redis-benchmark load against redis-server and fastcache side by side:
 # both servers run at once (idle while the other is loaded), each round
 # loads each server once in an order that rotates, and every run prints
-# requests/s and the server's CPU time per request (user + system from
-# /proc, all threads: it moves much less with the neighbours' load than
-# requests/s). Then medians and fastcache/redis ratios.
+# requests/s, the server's CPU time per request (user + system from /proc,
+# all threads: it moves much less with the neighbours' load than
+# requests/s) and the load generator's (with the share of a core it used:
+# near 100% the client, not the server, sets the rate). Then medians and
+# fastcache/redis ratios.
 #
 # usage: scripts/ab.sh [redis-benchmark args...]
 #   e.g. scripts/ab.sh -P 16 -t lpush,rpush
@@ -15,6 +17,7 @@
 #        PRE="redis-benchmark args" (run once against each server first)
 #        FCARGS="..." / BASEARGS="..." (extra flags for fastcache / baseline)
 set -euo pipefail
+set -f # loads name * (XADD): no globbing of the word-split arguments
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}; N=${N:-200000}; C=${C:-50}; FSYNC=${FSYNC:-none}
 FC=${FC:-}
@@ -47,25 +50,30 @@ fi
 median() { grep . | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # clock ticks (1/100 s)
 NS=${#PORTS[@]}
-declare -a RPS CPU
+declare -a RPS CPU CCPU
 echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) FSYNC=$FSYNC N=$N C=$C: $*; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$ROUNDS"); do
   line="round $i:"
   for k in $(seq 0 $((NS - 1))); do
     s=$(((k + i) % NS))
     t0=$(cpu "${PIDS[$s]}")
-    r=$(redis-benchmark -p "${PORTS[$s]}" -n "$N" -c "$C" -q "$@" 2>/dev/null | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1 || true)
+    r=$(/usr/bin/time -f '%U %S %e' -o "$D/time" redis-benchmark -p "${PORTS[$s]}" -n "$N" -c "$C" -q "$@" 2>/dev/null | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1 || true)
     t1=$(cpu "${PIDS[$s]}")
     u=$(echo "($t1 - $t0) * 10000 / $N" | bc -l | xargs printf '%.2f')
-    RPS[$s]+="${r:-0} "; CPU[$s]+="$u "
-    line+=$(printf "  %s %s/s %sus" "${NAMES[$s]}" "${r:-0}" "$u")
+    read -r cu cs ce < <(tail -1 "$D/time")
+    cc=$(echo "($cu + $cs) * 1000000 / $N" | bc -l | xargs printf '%.2f')
+    busy=$(echo "($cu + $cs) * 100 / $ce" | bc -l | xargs printf '%.0f')
+    RPS[$s]+="${r:-0} "; CPU[$s]+="$u "; CCPU[$s]+="$busy "
+    line+=$(printf "  %s %s/s %sus (client %sus, %s%%)" "${NAMES[$s]}" "${r:-0}" "$u" "$cc" "$busy")
   done
   echo "$line"
 done
 r0=$(echo "${RPS[0]}" | tr ' ' '\n' | median); u0=$(echo "${CPU[0]}" | tr ' ' '\n' | median)
-out="medians: redis $r0/s ${u0}us"
+c0=$(echo "${CCPU[0]}" | tr ' ' '\n' | median)
+out="medians: redis $r0/s ${u0}us client ${c0}%"
 for s in $(seq 1 $((NS - 1))); do
   m=$(echo "${RPS[$s]}" | tr ' ' '\n' | median); u=$(echo "${CPU[$s]}" | tr ' ' '\n' | median)
-  out+=$(printf "  %s %s/s %sus (%.2fx, cpu %.2fx)" "${NAMES[$s]}" "$m" "$u" "$(echo "$m / $r0" | bc -l)" "$(echo "$u / $u0" | bc -l)")
+  cc=$(echo "${CCPU[$s]}" | tr ' ' '\n' | median)
+  out+=$(printf "  %s %s/s %sus client %s%% (%.2fx, cpu %.2fx)" "${NAMES[$s]}" "$m" "$u" "$cc" "$(echo "$m / $r0" | bc -l)" "$(echo "$u / $u0" | bc -l)")
 done
 echo "$out"
