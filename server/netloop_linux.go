@@ -311,14 +311,26 @@ func (lp *loop) run() {
 // ends the deferral: what runs after the batch writes at once again.
 func (lp *loop) flushQueued() {
 	lp.deferWrites = false
-	for i, c := range lp.flushes {
-		lp.flushes[i] = nil
+	lp.writeQueued(nil)
+}
+
+// writeQueued writes the queued replies of every connection but keep (a
+// busy script's own, which stays queued: script_busy_linux.go).
+func (lp *loop) writeQueued(keep *conn) {
+	n := 0
+	for _, c := range lp.flushes {
+		if c == keep {
+			lp.flushes[n] = c
+			n++
+			continue
+		}
 		c.queued = false
 		if !c.closed && !c.waiting && !c.wantOut {
 			c.flush()
 		}
 	}
-	lp.flushes = lp.flushes[:0]
+	clear(lp.flushes[n:])
+	lp.flushes = lp.flushes[:n]
 }
 
 // runUnblocks continues, at the end of a batch, the connections unblocked

@@ -104,7 +104,10 @@ func (lp *loop) standIn(r *scriptRun, own *conn) {
 	own.ctl(0) // its input waits for the loop (level-triggered: no spinning)
 	saved, deferred := lp.rbuf, lp.deferWrites
 	lp.rbuf = make([]byte, readChunk)
-	lp.deferWrites = false // its replies go out at once: the batch's end waits for the script
+	// Replies go out at once while the script runs, and those the batch
+	// queued before the script began go now: the batch's end waits for it.
+	lp.deferWrites = false
+	lp.writeQueued(own)
 	defer func() {
 		lp.rbuf, lp.deferWrites = saved, deferred
 		own.inScript = false
