@@ -25,7 +25,7 @@ F10="f1 v1 f2 v2 f3 v3 f4 v4 f5 v5 f6 v6 f7 v7 f8 v8 f9 v9 f10 v10"
 ROWS=(
   "hset|1000000|200000||-t hset"
   "hget|1000000|200000|-n 300000 -r 100000 HSET h:__rand_int__ $F10|-r 100000 HGET h:__rand_int__ f5"
-  "hincrby|1000000|200000|-n 300000 -r 100000 HSET h:__rand_int__ $F10|-r 100000 HINCRBY h:__rand_int__ f5 1"
+  "hincrby|1000000|200000|-n 300000 -r 100000 HSET h:__rand_int__ $F10|-r 100000 HINCRBY h:__rand_int__ n 1"
   "hgetall|300000|200000|-n 300000 -r 100000 HSET h:__rand_int__ $F10|-r 100000 HGETALL h:__rand_int__"
   "sadd|1000000|200000||-r 1000000 -t sadd"
   "spop|1000000|200000|-n 3500000 -r 100000000 -P 16 -t sadd|-t spop"
