@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fastcache/internal/lowprio"
 	"fastcache/persistence"
 	"fastcache/shard"
 )
@@ -12,16 +13,34 @@ import (
 // the copy is then serialized and compressed outside the lock. Keys already
 // expired are left out. The shard's cut is the LSN of the last record it had
 // applied when copied, so replay applies exactly the WAL records after it.
+//
+// The copies are serialized on a thread of the lowest scheduling priority
+// (internal/lowprio) while the next shard is copied: on a machine with few
+// cores the event loops and their clients keep the cores, and the
+// snapshot takes what they leave (BENCHMARKS.md, p99 during a snapshot).
+// Copying stays at normal priority, so a shard is never held locked by a
+// thread the kernel leaves waiting. At most three copies are alive at once.
 func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
+	copies := make(chan shardCopy, 1)
+	done := make(chan error, 1)
+	go func() {
+		lowprio.Thread()
+		var err error
+		for cp := range copies {
+			if err == nil {
+				err = c.writeShardCopy(w, cp)
+			}
+		}
+		done <- err
+	}()
 	for i, s := range c.shards {
 		s.Lock()
 		cp := c.copyShard(i, s)
 		s.Unlock()
-		if err := c.writeShardCopy(w, cp); err != nil {
-			return err
-		}
+		copies <- cp
 	}
-	return nil
+	close(copies)
+	return <-done
 }
 
 // shardCopy is one shard's part of a snapshot, copied under its lock.
