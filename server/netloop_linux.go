@@ -91,8 +91,8 @@ type loop struct {
 	// (deferWrites is set while the batch's events run): see endPipeline.
 	deferWrites bool
 	flushes     []*conn
-	// hot: the last wait ended within busyPoll, so the next one polls
-	// before it sleeps (wait).
+	// hot: the last wait ended within busyPoll with two or more events,
+	// so the next one polls before it sleeps (wait).
 	hot bool
 }
 
