@@ -387,6 +387,9 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "reply_buffer_shrinks", 0)
 	infoKV(b, "reply_buffer_expands", 0)
 	infoKV(b, "protocol_errors", s.protoErrors.Load())
+	cycles, polls := s.loopStats()
+	infoKV(b, "eventloop_cycles", cycles)
+	infoKV(b, "eventloop_busy_polls", polls)
 }
 
 func (s *Server) infoReplication(b *strings.Builder) {

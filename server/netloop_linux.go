@@ -97,6 +97,9 @@ type loop struct {
 	// goroutine is wired to its OS thread, as it is while hot.
 	hot    bool
 	locked bool
+	// cycles: waits (each starts a batch); polls: the waits that polled
+	// first (hot). INFO stats reports their sums.
+	cycles, polls atomic.Int64
 }
 
 // busyPoll is how long a loop whose events come close together keeps
@@ -332,7 +335,9 @@ func (lp *loop) run() {
 func (lp *loop) wait(events []unix.EpollEvent, timeout int) (int, error) {
 	start := monotonic()
 	n, err := 0, error(nil)
+	lp.cycles.Add(1)
 	if lp.hot {
+		lp.polls.Add(1)
 		for {
 			n, err = unix.EpollWait(lp.epfd, events, 0)
 			if n != 0 || err != nil || monotonic()-start >= busyPoll {
@@ -859,6 +864,18 @@ func (c *conn) detach(buf []byte) {
 }
 
 // ---- accepting ----
+
+// loopStats sums the event loops' cycles and busy polls (INFO stats).
+func (s *Server) loopStats() (cycles, polls int64) {
+	s.mu.Lock()
+	loops := s.loops
+	s.mu.Unlock()
+	for _, lp := range loops {
+		cycles += lp.cycles.Load()
+		polls += lp.polls.Load()
+	}
+	return cycles, polls
+}
 
 // eventLoops: Linux has the epoll layer (Server.Serve uses it unless
 // Options.Goroutines is set).

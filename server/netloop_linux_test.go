@@ -195,3 +195,83 @@ func signalThreads(t *testing.T, sig unix.Signal) {
 		}
 	}
 }
+
+// TestBusyPollOnlyWhenSeveralReady: a loop polls before it sleeps only
+// after a wait that found several connections ready (loop.wait). A lone
+// connection making one request at a time never makes it poll (that would
+// spend a core on one client); connections sending at once do.
+func TestBusyPollOnlyWhenSeveralReady(t *testing.T) {
+	if testGoroutines {
+		t.Skip("a goroutine per connection: no event loop")
+	}
+	ts := startServer(t)
+	rc := ts.rawConn(t)
+	stats := func() (cycles, polls int64) {
+		r := rc.do("INFO", "stats")
+		for _, line := range strings.Split(r, "\r\n") {
+			k, v, _ := strings.Cut(line, ":")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch k {
+			case "eventloop_cycles":
+				cycles = n
+			case "eventloop_busy_polls":
+				polls = n
+			}
+		}
+		return cycles, polls
+	}
+	c0, p0 := stats()
+	const pings = 500
+	for i := 0; i < pings; i++ {
+		if got := rc.do("PING"); got != "+PONG\r\n" {
+			t.Fatalf("PING: %q", got)
+		}
+	}
+	c1, p1 := stats()
+	if c1-c0 < pings {
+		t.Fatalf("eventloop_cycles grew by %d over %d requests made one at a time", c1-c0, pings)
+	}
+	// A wake-up of the loop landing with a request can make one wait hot;
+	// a loop that polled after single events would have polled ~500 times.
+	if p1-p0 > 20 {
+		t.Fatalf("a lone connection made the loop poll before %d of %d waits", p1-p0, c1-c0)
+	}
+
+	var conns []*rawConn
+	for i := 0; i < 8; i++ {
+		conns = append(conns, ts.rawConn(t))
+	}
+	batch := strings.Repeat(encodeCmd("PING"), 16)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var wg sync.WaitGroup
+		errs := make(chan error, len(conns))
+		for _, c := range conns {
+			wg.Add(1)
+			go func(c *rawConn) {
+				defer wg.Done()
+				for r := 0; r < 50; r++ {
+					if _, err := c.conn.Write([]byte(batch)); err != nil {
+						errs <- err
+						return
+					}
+					for j := 0; j < 16; j++ {
+						if line, err := c.br.ReadString('\n'); err != nil || line != "+PONG\r\n" {
+							errs <- fmt.Errorf("reply %q, %v", line, err)
+							return
+						}
+					}
+				}
+			}(c)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if _, p := stats(); p > p1 {
+			return
+		}
+	}
+	t.Fatal("8 connections pipelining at once never made the loop poll before sleeping")
+}

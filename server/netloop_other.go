@@ -18,6 +18,8 @@ func (lp *loop) run()                {}
 func (lp *loop) shutdown()           {}
 func (lp *loop) wakeIfRunning()      {}
 
+func (s *Server) loopStats() (cycles, polls int64) { return 0, 0 }
+
 func (s *Server) loopSocket(*Client, net.Conn) (socket, error) {
 	return nil, errors.New("event loops need Linux (epoll)")
 }
