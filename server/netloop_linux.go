@@ -339,7 +339,7 @@ func (lp *loop) wait(events []unix.EpollEvent, timeout int) (int, error) {
 	if lp.hot {
 		lp.polls.Add(1)
 		for {
-			n, err = unix.EpollWait(lp.epfd, events, 0)
+			n, err = rawPoll(lp.epfd, events)
 			if n != 0 || err != nil || monotonic()-start >= busyPoll {
 				break
 			}
@@ -569,7 +569,7 @@ func (c *conn) readable() {
 	if len(c.in) == 0 {
 		// The common case: no partial command. Read into the loop's buffer;
 		// only a leftover is copied into the connection's own.
-		n, err := unix.Read(c.fd, lp.rbuf)
+		n, err := rawRead(c.fd, lp.rbuf)
 		if n <= 0 {
 			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
 				return
@@ -584,7 +584,7 @@ func (c *conn) readable() {
 			copy(nb, c.in)
 			c.in = nb
 		}
-		n, err := unix.Read(c.fd, c.in[len(c.in):cap(c.in)])
+		n, err := rawRead(c.fd, c.in[len(c.in):cap(c.in)])
 		if n <= 0 {
 			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
 				return
@@ -731,7 +731,7 @@ func (c *conn) flush() {
 		cl.reply.b = p.ob.Take(cl.reply.b)
 	}
 	for c.out < len(cl.reply.b) {
-		n, err := unix.Write(c.fd, cl.reply.b[c.out:])
+		n, err := rawWrite(c.fd, cl.reply.b[c.out:])
 		if n > 0 {
 			c.out += n
 			continue
