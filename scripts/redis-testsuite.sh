@@ -95,6 +95,32 @@ WRAP
 	export FASTCACHE_BIN=$(cd "$(dirname "$fc")" && pwd)/$(basename "$fc") FASTCACHE_EXTRA=${FCEXTRA:-}
 fi
 
+# The suite freezes servers with `exec kill -SIGSTOP <pid>` and assumes they
+# are frozen when kill returns, as a single-threaded redis-server practically
+# is. Linux stops the other threads of a process only once the thread that
+# took the signal runs: on a busy machine fastcache's other threads went on
+# for a while (wait.tcl saw a "stopped" replica acknowledge writes sent
+# after the signal). This kill returns after a SIGSTOP once every thread of
+# the process is stopped.
+realkill=$(type -P kill)
+mkdir -p "$work/bin"
+cat >"$work/bin/kill" <<KILL
+#!/usr/bin/env bash
+$realkill "\$@" || exit
+case "\$1" in -SIGSTOP | -STOP | -19) ;; *) exit 0 ;; esac
+for _ in \$(seq 1000); do
+	running=0
+	for f in /proc/\$2/task/*/stat; do
+		st=\$(sed 's/.*) //' "\$f" 2>/dev/null | cut -c1)
+		[ -z "\$st" ] || [ "\$st" = T ] || { running=1; break; }
+	done
+	[ \$running = 0 ] && exit 0
+	sleep 0.01
+done
+KILL
+chmod +x "$work/bin/kill"
+export PATH="$work/bin:$PATH"
+
 eval "extra=(${EXTRA:-})" # words as the shell splits them, quotes kept
 failed=0
 printf '%-22s %5s %5s %5s %5s %5s\n' unit ok err exc skip secs

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -16,12 +19,46 @@ import (
 // link is not, and WAIT counts the calling client's own last write.
 
 // pause stops p (SIGSTOP) until resume; the test's end resumes it anyway.
+// It returns once every thread of p has stopped: the kernel stops the
+// other threads of a process only when the one that took the signal runs,
+// and on a busy machine they went on meanwhile (a "stopped" replica
+// acknowledged writes sent after the signal; seen with Redis's wait.tcl).
 func (p *proc) pause() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		p.t.Fatal(err)
 	}
 	p.t.Cleanup(func() { p.cmd.Process.Signal(syscall.SIGCONT) })
+	waitStopped(p.t, p.cmd.Process.Pid)
+}
+
+// waitStopped waits until every thread of process pid is stopped (state T
+// in /proc/pid/task/*/stat).
+func waitStopped(t testing.TB, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		stopped := len(tasks) > 0
+		for _, f := range tasks {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue // the thread exited
+			}
+			// pid (comm) state ...: the state follows the last ')'
+			if i := bytes.LastIndexByte(b, ')'); i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+				stopped = false
+				break
+			}
+		}
+		if stopped {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d: not every thread stopped 10 s after SIGSTOP", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (p *proc) resume() {
