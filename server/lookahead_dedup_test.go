@@ -2,33 +2,61 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
 // TestDedupAdjacent: a pipeline's look-ahead names a key once per run of
-// commands on it (a pipeline on one key prefetches nothing).
+// commands on it (a pipeline on one key prefetches nothing), and a key with
+// its member once per run of commands on both (HSET h f v x16); commands on
+// one key with other members keep each member.
 func TestDedupAdjacent(t *testing.T) {
-	for _, tc := range []struct{ in, want []string }{
-		{nil, nil},
-		{[]string{"q"}, []string{"q"}},
-		{[]string{"q", "q", "q"}, []string{"q"}},
-		{[]string{"a", "a", "b", "a", "b", "b"}, []string{"a", "b", "a", "b"}},
-		{[]string{"a", "b", "c"}, []string{"a", "b", "c"}},
-	} {
-		var keys [][]byte
-		for _, k := range tc.in {
+	split := func(s []string) (keys, members [][]byte) {
+		for _, x := range s {
+			k, m, ok := strings.Cut(x, "/")
 			keys = append(keys, []byte(k))
+			if ok {
+				members = append(members, []byte(m))
+			} else {
+				members = append(members, nil)
+			}
 		}
-		got := dedupAdjacent(keys)
+		return keys, members
+	}
+	for _, tc := range []struct {
+		in, want    []string
+		withMembers bool
+	}{
+		{nil, nil, false},
+		{[]string{"q"}, []string{"q"}, false},
+		{[]string{"q", "q", "q"}, []string{"q"}, false},
+		{[]string{"a", "a", "b", "a", "b", "b"}, []string{"a", "b", "a", "b"}, false},
+		{[]string{"a", "b", "c"}, []string{"a", "b", "c"}, false},
+		{[]string{"h/f", "h/f", "h/f"}, []string{"h/f"}, true},
+		{[]string{"h/f", "h/g", "h/g", "h/f", "k/f"}, []string{"h/f", "h/g", "h/f", "k/f"}, true},
+		{[]string{"h/f", "h", "h", "h/f"}, []string{"h/f", "h", "h/f"}, true},
+	} {
+		keys, members := split(tc.in)
+		if !tc.withMembers {
+			members = nil
+		}
+		gotK, gotM := dedupAdjacent(keys, members)
 		var s []string
-		for _, k := range got {
-			s = append(s, string(k))
+		for i, k := range gotK {
+			x := string(k)
+			if gotM != nil && gotM[i] != nil {
+				x += "/" + string(gotM[i])
+			}
+			s = append(s, x)
 		}
 		if fmt.Sprint(s) != fmt.Sprint(tc.want) {
 			t.Errorf("dedupAdjacent(%q) = %q, want %q", tc.in, s, tc.want)
 		}
-		for _, k := range keys[len(got):] {
-			if k != nil {
+		if tc.withMembers && len(gotM) != len(gotK) {
+			t.Errorf("dedupAdjacent(%q): %d members for %d keys", tc.in, len(gotM), len(gotK))
+		}
+		for i, k := range keys[len(gotK):] {
+			if k != nil || (members != nil && members[len(gotK)+i] != nil) {
 				t.Errorf("dedupAdjacent(%q) left %q past the end", tc.in, k)
 			}
 		}

@@ -160,43 +160,52 @@ func (cl *Client) lookAhead(p *reqParser, buf []byte) int {
 		cl.aheadMembers = make([][]byte, 0, lookAheadKeys)
 	}
 	keys, members, nmember, cmds := cl.peekKeys(buf, p.pos, lookAheadMax, lookAheadKeys, cl.aheadKeys[:0], cl.aheadMembers[:0])
-	if nmember == 0 {
-		// a key named again by the next command is prefetched once: a
-		// pipeline on one key (LPUSH q ... x16) has nothing to prefetch
-		keys = dedupAdjacent(keys)
+	if members != nil {
+		cl.aheadMembers = members[:0]
 	}
+	if nmember == 0 {
+		members = nil
+	}
+	// a key (and member) named again by the next command is prefetched
+	// once: a pipeline on one key (LPUSH q ... x16, HSET h f v x16) has
+	// nothing to prefetch
+	keys, members = dedupAdjacent(keys, members)
 	if len(keys) >= 2 {
-		if nmember == 0 {
-			members = nil
-		}
 		cl.srv.cache.Prefetch(keys, members, cl.aheadHashes[:len(keys)])
 	}
 	clear(keys[:cap(keys)]) // do not keep the input buffer reachable
 	cl.aheadKeys = keys[:0]
-	if members != nil {
-		clear(members[:cap(members)])
-		cl.aheadMembers = members[:0]
-	}
+	clear(cl.aheadMembers[:cap(cl.aheadMembers)])
 	if cmds == 0 {
 		return lookAheadMax
 	}
 	return cmds
 }
 
-// dedupAdjacent drops each key equal to the one before it, in place.
-func dedupAdjacent(keys [][]byte) [][]byte {
+// dedupAdjacent drops each key equal to the one before it, with its
+// member when members (parallel to keys) is not nil and the members are
+// equal too, in place.
+func dedupAdjacent(keys, members [][]byte) ([][]byte, [][]byte) {
 	if len(keys) < 2 {
-		return keys
+		return keys, members
 	}
 	n := 1
-	for _, k := range keys[1:] {
-		if string(k) != string(keys[n-1]) {
-			keys[n] = k
-			n++
+	for i := 1; i < len(keys); i++ {
+		if string(keys[i]) == string(keys[n-1]) && (members == nil || string(members[i]) == string(members[n-1])) {
+			continue
 		}
+		keys[n] = keys[i]
+		if members != nil {
+			members[n] = members[i]
+		}
+		n++
 	}
 	clear(keys[n:])
-	return keys[:n]
+	if members != nil {
+		clear(members[n:len(keys)])
+		members = members[:n]
+	}
+	return keys[:n], members
 }
 
 // finishPipeline ends a batch of commands. With appendfsync always and
