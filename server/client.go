@@ -96,6 +96,7 @@ type Client struct {
 	aheadKeys    [][]byte
 	aheadMembers [][]byte
 	aheadHashes  [lookAheadKeys]uint64
+	aheadSkip    int            // look-aheads to skip: the last one had nothing to prefetch
 	prevCmd      *Command       // the previous command looked up (exec's fast path)
 	buf          []byte         // per-client scratch for values
 	zents        []object.Entry // ZPOPMIN's scratch (entries aliasing buf)

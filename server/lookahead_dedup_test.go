@@ -62,3 +62,32 @@ func TestDedupAdjacent(t *testing.T) {
 		}
 	}
 }
+
+// TestLookAheadRestsOnOneKey: a pipeline whose commands all name one key
+// (nothing to prefetch) makes the next lookAheadRest look-aheads skip their
+// parse; then the look-ahead looks again. One naming several keys, or a
+// single command, does not make it rest.
+func TestLookAheadRestsOnOneKey(t *testing.T) {
+	c := benchClient(t)
+	hot := []byte(strings.Repeat(encodeCmd("XADD", "s", "*", "f", "v"), 16))
+	var spread []byte
+	for i := 0; i < 16; i++ {
+		spread = append(spread, encodeCmd("GET", fmt.Sprint("k", i))...)
+	}
+	one := []byte(encodeCmd("GET", "k"))
+	var p reqParser
+	if n := c.lookAhead(&p, hot); n != 16 || c.aheadSkip != lookAheadRest {
+		t.Fatalf("after 16 commands on one key: ahead %d, skip %d; want 16, %d", n, c.aheadSkip, lookAheadRest)
+	}
+	for i := lookAheadRest; i > 0; i-- {
+		if n := c.lookAhead(&p, spread); n != lookAheadMax || c.aheadSkip != i-1 {
+			t.Fatalf("resting look-ahead: ahead %d, skip %d; want %d, %d", n, c.aheadSkip, lookAheadMax, i-1)
+		}
+	}
+	if n := c.lookAhead(&p, spread); n != 16 || c.aheadSkip != 0 {
+		t.Fatalf("after 16 commands on 16 keys: ahead %d, skip %d; want 16, 0", n, c.aheadSkip)
+	}
+	if n := c.lookAhead(&p, one); n != 1 || c.aheadSkip != 0 {
+		t.Fatalf("after one command: ahead %d, skip %d; want 1, 0", n, c.aheadSkip)
+	}
+}
