@@ -63,20 +63,21 @@ func debugAllowed(c *Client) bool {
 // debugSubs are the subcommands served, with their argument counts (the
 // whole call's, as Redis checks them).
 var debugSubs = map[string]func(n int) bool{
-	"help":                     func(n int) bool { return n == 2 },
-	"sleep":                    func(n int) bool { return n == 3 },
-	"set-active-expire":        func(n int) bool { return n == 3 },
-	"pause-cron":               func(n int) bool { return n == 3 },
-	"set-disable-deny-scripts": func(n int) bool { return n == 3 },
-	"config-rewrite-force-all": func(n int) bool { return n == 2 },
-	"protocol":                 func(n int) bool { return n == 3 },
-	"object":                   func(n int) bool { return n == 3 },
-	"error":                    func(n int) bool { return n == 3 },
-	"log":                      func(n int) bool { return n == 3 },
-	"reload":                   func(n int) bool { return n >= 2 },
-	"loadaof":                  func(n int) bool { return n >= 2 },
-	"digest":                   func(n int) bool { return n == 2 },
-	"digest-value":             func(n int) bool { return n >= 2 },
+	"help":                         func(n int) bool { return n == 2 },
+	"sleep":                        func(n int) bool { return n == 3 },
+	"set-active-expire":            func(n int) bool { return n == 3 },
+	"pause-cron":                   func(n int) bool { return n == 3 },
+	"set-disable-deny-scripts":     func(n int) bool { return n == 3 },
+	"set-skip-checksum-validation": func(n int) bool { return n == 3 },
+	"config-rewrite-force-all":     func(n int) bool { return n == 2 },
+	"protocol":                     func(n int) bool { return n == 3 },
+	"object":                       func(n int) bool { return n == 3 },
+	"error":                        func(n int) bool { return n == 3 },
+	"log":                          func(n int) bool { return n == 3 },
+	"reload":                       func(n int) bool { return n >= 2 },
+	"loadaof":                      func(n int) bool { return n >= 2 },
+	"digest":                       func(n int) bool { return n == 2 },
+	"digest-value":                 func(n int) bool { return n >= 2 },
 }
 
 func cmdDebug(c *Client, args [][]byte) {
@@ -111,6 +112,11 @@ func cmdDebug(c *Client, args [][]byte) {
 		// As Redis's (a test hook, absent from its DEBUG HELP): scripts
 		// may call the commands flagged noscript.
 		c.srv.scriptDenyOff.Store(atoi(args[2]) != 0)
+		c.reply.OK()
+	case "set-skip-checksum-validation":
+		// As Redis's (a test hook): RESTORE skips the payload's CRC64, so
+		// that hand-corrupted payloads reach the decoder.
+		c.srv.skipChecksum.Store(atoi(args[2]) != 0)
 		c.reply.OK()
 	case "config-rewrite-force-all":
 		// CONFIG REWRITE that writes every parameter, also those at

@@ -107,6 +107,7 @@ type Server struct {
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
 	scriptDenyOff                atomic.Bool  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands
+	skipChecksum                 atomic.Bool  // DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC64
 	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
 	pendingMu       sync.Mutex
 	pendingShutdown func()

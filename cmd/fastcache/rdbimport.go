@@ -57,7 +57,15 @@ func importRedisRDB(cfg *config.Config, c *cache.Cache, srv *server.Server, log 
 		// what was imported is in the keyspace (and the log): clear it, so
 		// that a corrected file imports cleanly on the next start
 		c.Keyspace().Flush(true)
+		// Redis's words for the same end (its corrupt-dump tests look for them)
+		log.Error().Err(err).Str("file", path).Msg("Terminating server after rdb file reading failure.")
 		return fmt.Errorf("import the Redis RDB file %s: %w (nothing imported; move the file away to start without it)", path, err)
+	}
+	for _, k := range info.EmptyKeys {
+		log.Warn().Msg("skipping empty key: " + k)
+	}
+	if info.Empty > 0 {
+		log.Warn().Int64("keys", info.Empty).Msg(fmt.Sprintf("empty keys skipped: %d", info.Empty))
 	}
 	log.Info().Str("file", path).Int("rdb_version", info.Version).Str("redis_version", info.Aux["redis-ver"]).
 		Int64("keys", info.Keys-expired).Int64("expired_skipped", expired).

@@ -57,6 +57,10 @@ var redisSuiteLanes = []struct {
 	{spawn: true, units: []string{"introspection", "obuf-limits", "oom-score-adj", "quit", "memefficiency", "violations",
 		"integration/redis-cli", "integration/redis-benchmark", "integration/convert-zipmap-hash-on-load",
 		"integration/convert-ziplist-hash-on-load", "integration/convert-ziplist-zset-on-load"}},
+	// corrupt DUMP payloads (those Redis's fuzzer found, then 20 s of the
+	// fuzzer itself: RESTOREs of randomly corrupted payloads, each accepted
+	// one followed by a second of random commands on its key)
+	{spawn: true, units: []string{"integration/corrupt-dump", "integration/corrupt-dump-fuzzer"}},
 }
 
 func TestRedisTestSuite(t *testing.T) {

@@ -36,10 +36,29 @@ func Decode(p []byte) (*Value, error) {
 	if err := Verify(p); err != nil {
 		return nil, err
 	}
+	return decode(p)
+}
+
+// DecodeUnchecked is Decode without the CRC64 check (the version is still
+// checked): RESTORE under DEBUG SET-SKIP-CHECKSUM-VALIDATION 1, as Redis's
+// test hook for payloads corrupted on purpose. The decoding checks every
+// length and count as Decode's does.
+func DecodeUnchecked(p []byte) (*Value, error) {
+	if len(p) < 10 || binary.LittleEndian.Uint16(p[len(p)-10:]) > Version {
+		return nil, ErrChecksum
+	}
+	return decode(p)
+}
+
+func decode(p []byte) (*Value, error) {
 	r := &reader{b: p}
 	v, err := r.object()
 	if err != nil {
-		return nil, err
+		var fe *formatError
+		if errors.As(err, &fe) {
+			return nil, badf(integrityMsg(p[0]) + " (" + fe.msg + ")")
+		}
+		return nil, badf(integrityMsg(p[0]))
 	}
 	return v, nil
 }
@@ -50,6 +69,50 @@ type reader struct {
 }
 
 var errBad = ErrBadFormat
+
+// formatError is ErrBadFormat with what was wrong, in the words Redis logs
+// when it refuses a payload (its corrupt-dump tests look for them in the
+// log): errors.Is(err, ErrBadFormat) holds.
+type formatError struct{ msg string }
+
+func (e *formatError) Error() string        { return e.msg }
+func (e *formatError) Is(target error) bool { return target == ErrBadFormat }
+
+func badf(msg string) error { return &formatError{msg} }
+
+// ErrEmpty: a collection without elements, which RESTORE refuses (as Bad
+// data format) and a file's load skips, as Redis 7.0 does (older Redis
+// versions could write such keys).
+var ErrEmpty error = &formatError{"empty key"}
+
+// integrityMsg is Redis's log line for a refused value of RDB type t.
+func integrityMsg(t byte) string {
+	switch t {
+	case TypeSetIntset:
+		return "Intset integrity check failed."
+	case TypeListZiplist:
+		return "List ziplist integrity check failed."
+	case TypeListQuicklist:
+		return "Ziplist integrity check failed."
+	case TypeListQuicklist2:
+		return "Listpack integrity check failed."
+	case TypeSetListpack:
+		return "Set listpack integrity check failed."
+	case TypeHashZipmap:
+		return "Zipmap integrity check failed."
+	case TypeHashZiplist:
+		return "Hash ziplist integrity check failed."
+	case TypeHashListpack:
+		return "Hash listpack integrity check failed."
+	case TypeZSetZiplist:
+		return "Zset ziplist integrity check failed."
+	case TypeZSetListpack:
+		return "Zset listpack integrity check failed."
+	case TypeStreamListpack, TypeStreamListpack2, TypeStreamListpack3:
+		return "Stream listpack integrity check failed."
+	}
+	return "Value integrity check failed."
+}
 
 func (r *reader) left() int { return len(r.b) - r.p }
 
@@ -112,7 +175,10 @@ func (r *reader) count(min int) (int, error) {
 	if err != nil || enc {
 		return 0, errBad
 	}
-	if n == 0 || n > uint64(r.left()/min) {
+	if n == 0 {
+		return 0, ErrEmpty
+	}
+	if n > uint64(r.left()/min) {
 		return 0, errBad
 	}
 	return int(n), nil
@@ -238,7 +304,7 @@ func (r *reader) value(t byte) (*Value, error) {
 			}
 			v.Items = append(v.Items, s)
 		}
-		return v, checkUnique(v)
+		return v, checkUnique(v, "")
 	case TypeHash:
 		n, err := r.count(2)
 		if err != nil {
@@ -252,7 +318,7 @@ func (r *reader) value(t byte) (*Value, error) {
 			}
 			v.Items = append(v.Items, s)
 		}
-		return v, checkUnique(v)
+		return v, checkUnique(v, "")
 	case TypeZSet, TypeZSet2:
 		n, err := r.count(2)
 		if err != nil {
@@ -279,7 +345,7 @@ func (r *reader) value(t byte) (*Value, error) {
 			v.Items = append(v.Items, m)
 			v.Scores = append(v.Scores, s)
 		}
-		return v, checkUnique(v)
+		return v, checkUnique(v, "")
 	case TypeSetIntset:
 		blob, err := r.str()
 		if err != nil {
@@ -307,18 +373,18 @@ func (r *reader) value(t byte) (*Value, error) {
 			return nil, err
 		}
 		if len(items) == 0 {
-			return nil, errBad
+			return nil, ErrEmpty
 		}
 		switch t {
 		case TypeSetListpack:
 			v := &Value{Kind: KindSet, Items: items}
-			return v, checkUnique(v)
+			return v, checkUnique(v, "listpack ")
 		case TypeHashListpack, TypeHashZiplist:
 			if len(items)%2 != 0 {
 				return nil, errBad
 			}
 			v := &Value{Kind: KindHash, Items: items}
-			return v, checkUnique(v)
+			return v, checkUnique(v, "listpack ")
 		}
 		if len(items)%2 != 0 {
 			return nil, errBad
@@ -332,7 +398,7 @@ func (r *reader) value(t byte) (*Value, error) {
 			v.Items = append(v.Items, items[i])
 			v.Scores = append(v.Scores, f)
 		}
-		return v, checkUnique(v)
+		return v, checkUnique(v, "listpack ")
 	case TypeStreamListpack, TypeStreamListpack2, TypeStreamListpack3:
 		return r.stream(t)
 	case TypeHashZipmap:
@@ -345,7 +411,7 @@ func (r *reader) value(t byte) (*Value, error) {
 			return nil, errBad
 		}
 		v := &Value{Kind: KindHash, Items: items}
-		return v, checkUnique(v)
+		return v, checkUnique(v, "zipmap ")
 	}
 	return nil, errBad
 }
@@ -419,7 +485,7 @@ func (r *reader) list(t byte) (*Value, error) {
 			return nil, err
 		}
 		if len(v.Items) == 0 {
-			return nil, errBad
+			return nil, ErrEmpty
 		}
 		return v, nil
 	}
@@ -440,7 +506,10 @@ func (r *reader) list(t byte) (*Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if container == 1 { // a plain node: one element
+		if container == 1 { // a plain node: one element (longer than any packed node holds)
+			if len(blob) == 0 {
+				return nil, badf("quicklist encoded_len is 0")
+			}
 			v.Items = append(v.Items, blob)
 			v.Nodes = append(v.Nodes, 1)
 			continue
@@ -461,14 +530,16 @@ func (r *reader) list(t byte) (*Value, error) {
 		v.Nodes = append(v.Nodes, len(items))
 	}
 	if len(v.Items) == 0 {
-		return nil, errBad
+		return nil, ErrEmpty
 	}
 	return v, nil
 }
 
 // checkUnique refuses a set with a repeated member, a hash with a
-// repeated field or a sorted set with a repeated member.
-func checkUnique(v *Value) error {
+// repeated field or a sorted set with a repeated member; enc names the
+// packed encoding the value came in, for the error ("listpack with dup
+// elements", as Redis logs it).
+func checkUnique(v *Value, enc string) error {
 	step := 1
 	if v.Kind == KindHash {
 		step = 2
@@ -480,7 +551,7 @@ func checkUnique(v *Value) error {
 	for i := 0; i < len(v.Items); i += step {
 		k := string(v.Items[i])
 		if _, dup := seen[k]; dup {
-			return errBad
+			return badf(enc + "with dup elements")
 		}
 		seen[k] = struct{}{}
 	}
@@ -494,6 +565,9 @@ func intsetItems(b []byte) ([][]byte, error) {
 	}
 	w := binary.LittleEndian.Uint32(b)
 	n := binary.LittleEndian.Uint32(b[4:])
+	if n == 0 && (w == 2 || w == 4 || w == 8) && len(b) == 8 {
+		return nil, ErrEmpty
+	}
 	if w != 2 && w != 4 && w != 8 || n == 0 || uint64(len(b)-8) != uint64(n)*uint64(w) {
 		return nil, errBad
 	}
@@ -649,9 +723,10 @@ func ziplistItems(b []byte) ([][]byte, error) {
 	want := int(binary.LittleEndian.Uint16(b[8:]))
 	var items [][]byte
 	p, end := 10, len(b)-1
-	prev := 0
+	prev, last := 0, 10
 	for p < end {
 		start := p
+		last = start
 		// previous entry length
 		if b[p] < 254 {
 			if int(b[p]) != prev {
@@ -736,6 +811,9 @@ func ziplistItems(b []byte) ([][]byte, error) {
 	}
 	if want != 65535 && want != len(items) {
 		return nil, errBad
+	}
+	if int(binary.LittleEndian.Uint32(b[4:])) != last {
+		return nil, badf("ziplist tail offset is not its last entry's")
 	}
 	return items, nil
 }

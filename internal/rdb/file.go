@@ -40,6 +40,11 @@ type FileInfo struct {
 	Aux       map[string]string // redis-ver, ctime, used-mem, ...
 	Functions [][]byte          // library codes (FUNCTION LOAD's argument)
 	Keys      int64
+	// Empty counts the keys skipped because they held an empty collection
+	// (as Redis 7.0 skips them when it loads a file); EmptyKeys names the
+	// first 100 of them.
+	Empty     int64
+	EmptyKeys []string
 }
 
 // ErrNotRDB: the file does not start with Redis's signature.
@@ -154,8 +159,16 @@ func ReadFile(b []byte, fn func(FileEntry) error) (FileInfo, error) {
 			return bad("key", err)
 		}
 		v, err := r.value(t)
+		if errors.Is(err, ErrEmpty) {
+			info.Empty++
+			if len(info.EmptyKeys) < 100 {
+				info.EmptyKeys = append(info.EmptyKeys, truncKey(key))
+			}
+			expireAt = 0
+			continue
+		}
 		if err != nil {
-			return bad(fmt.Sprintf("value of type %d of key %q", t, truncKey(key)), err)
+			return bad(fmt.Sprintf("value of type %d of key %q", t, truncKey(key)), fmt.Errorf("%s: %w", integrityMsg(t), err))
 		}
 		if err := fn(FileEntry{DB: db, Key: key, Value: v, ExpireAt: expireAt}); err != nil {
 			return info, err

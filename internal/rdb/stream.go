@@ -262,7 +262,7 @@ func (r *reader) streamGroup(t byte) (StreamGroup, error) {
 			return g, err
 		}
 		if i > 0 && string(g.Consumers[i-1].Name) >= string(c.Name) {
-			return g, errBad
+			return g, badf("Duplicate stream consumer detected.")
 		}
 		if c.Seen, err = r.millis(); err != nil {
 			return g, err
