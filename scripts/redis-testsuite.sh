@@ -82,11 +82,13 @@ mkdir -p "$work/tests/tmp" "$work/src"
 if [ -n "${SPAWN:-}" ]; then
 	# The suite starts src/redis-server <config file> [flags] and waits for
 	# " PID: <pid>" and "Ready to accept" in its output: the wrapper runs
-	# the binary named by FASTCACHE_BIN (each run's own) with that output.
+	# the binary named by FASTCACHE_BIN (each run's own) with its log in
+	# that output. Straight into the file, not through a pipe: the tests
+	# read the log right after the reply of the command that wrote it.
 	cat >"$work/src/redis-server" <<'WRAP'
 #!/usr/bin/env bash
 echo " PID: $$"
-exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2> >(sed -u 's/ready to accept connections/Ready to accept connections/')
+exec "${FASTCACHE_BIN:?}" "$@" $FASTCACHE_EXTRA 2>&1
 WRAP
 	chmod +x "$work/src/redis-server"
 	ln -s "$(command -v redis-cli)" "$work/src/redis-cli"

@@ -383,7 +383,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			log.Error().Err(err).Msg("replicaof")
 		}
 	}
-	log.Info().Msg("ready to accept connections")
+	log.Info().Msg("Ready to accept connections")
 
 	select {
 	case <-stopCh:
