@@ -18,7 +18,9 @@ import (
 // SET-ACTIVE-EXPIRE (the real active expiry cycle), SET-DISABLE-DENY-SCRIPTS
 // (scripts may call noscript commands), PROTOCOL (the test
 // values clients check their RESP2 and RESP3 parsers with), OBJECT, ERROR,
-// LOG, RELOAD and LOADAOF (through the snapshot and replay code: see
+// LOG, PANIC and SEGFAULT (the server crashes: its stack traces go to the
+// logfile too), SET-SKIP-CHECKSUM-VALIDATION (RESTORE skips the CRC64),
+// RELOAD and LOADAOF (through the snapshot and replay code: see
 // cache/reload.go), DIGEST and DIGEST-VALUE (cache/digest.go). The others
 // answer Redis's unknown-subcommand error.
 
@@ -69,6 +71,8 @@ var debugSubs = map[string]func(n int) bool{
 	"pause-cron":                   func(n int) bool { return n == 3 },
 	"set-disable-deny-scripts":     func(n int) bool { return n == 3 },
 	"set-skip-checksum-validation": func(n int) bool { return n == 3 },
+	"panic":                        func(n int) bool { return n == 2 },
+	"segfault":                     func(n int) bool { return n == 2 },
 	"config-rewrite-force-all":     func(n int) bool { return n == 2 },
 	"protocol":                     func(n int) bool { return n == 3 },
 	"object":                       func(n int) bool { return n == 3 },
@@ -113,6 +117,16 @@ func cmdDebug(c *Client, args [][]byte) {
 		// may call the commands flagged noscript.
 		c.srv.scriptDenyOff.Store(atoi(args[2]) != 0)
 		c.reply.OK()
+	case "panic":
+		// Crash the server, as Redis's does: what a crash leaves behind
+		// (the stack traces in the logfile, the data a restart replays)
+		// can be checked on purpose.
+		c.srv.log.Error().Msg("DEBUG PANIC: crashing the server on request")
+		panic("DEBUG PANIC")
+	case "segfault":
+		c.srv.log.Error().Msg("DEBUG SEGFAULT: crashing the server on request")
+		var p *int
+		*nilPtr(p) = 0 // a real invalid memory access: the runtime's SIGSEGV crash
 	case "set-skip-checksum-validation":
 		// As Redis's (a test hook): RESTORE skips the payload's CRC64, so
 		// that hand-corrupted payloads reach the decoder.
@@ -239,6 +253,8 @@ var debugHelpLines = []string{
 	"    Flush the AOF buffers on disk and reload the AOF in memory.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
+	"PANIC",
+	"    Crash the server simulating a panic.",
 	"PROTOCOL <type>",
 	"    Reply with a test value of the specified type. <type> can be: string,",
 	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -256,6 +272,8 @@ var debugHelpLines = []string{
 	"      existing RDB file.",
 	"    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
 	"      file to the database.",
+	"SEGFAULT",
+	"    Crash the server with sigsegv.",
 	"SET-ACTIVE-EXPIRE <0|1>",
 	"    Setting it to 0 disables expiring keys in background when they are not",
 	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -265,6 +283,11 @@ var debugHelpLines = []string{
 	"PAUSE-CRON <0|1>",
 	"    Stop periodic cron job processing.",
 }
+
+// nilPtr hides from vet that DEBUG SEGFAULT writes through nil on purpose.
+//
+//go:noinline
+func nilPtr(p *int) *int { return p }
 
 // debugProtocolReplies are Redis 7.0's DEBUG PROTOCOL values, in RESP2 and RESP3.
 var debugProtocolReplies = map[string][2]string{

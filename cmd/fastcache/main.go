@@ -112,6 +112,14 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 		}
 		out = fh
 		closeFn = func() { fh.Close() }
+		// A crash (a panic nothing recovers, a fatal runtime error, SIGABRT
+		// or SIGQUIT) prints its stack traces to stderr, which a server
+		// started with a logfile may not keep: the runtime writes them to the
+		// logfile too, where whoever looks into the crash reads first.
+		if err := debug.SetCrashOutput(fh, debug.CrashOptions{}); err != nil {
+			fh.Close()
+			return zerolog.Logger{}, nil, fmt.Errorf("logfile as crash output: %w", err)
+		}
 	}
 	// zerolog's defaults drop sub-second precision (RFC 3339) and print a
 	// duration as a bare float of milliseconds ("took":5.926852); set once,
