@@ -254,7 +254,8 @@ func init() {
 	{
 		k := ni
 		ni++
-		add(&directive{name: "maxmemory-clients", doc: compatDoc + " (clients are not evicted)", def: []string{"0"}, mutable: true,
+		maxmemoryClientsIdx = k
+		add(&directive{name: "maxmemory-clients", doc: "client eviction: once the clients' memory (query and output buffers, queued MULTI commands, watched keys, subscriptions) reaches this, the largest are closed (a memory value, or a percent of maxmemory; 0 = off)", def: []string{"0"}, mutable: true,
 			set: func(v *values, a []string) error {
 				s, err := one(a)
 				if err != nil {
@@ -469,7 +470,7 @@ func init() {
 	}
 }
 
-var unixSocketPermIdx, protectedIdx, bindSourceIdx int
+var unixSocketPermIdx, protectedIdx, bindSourceIdx, maxmemoryClientsIdx int
 
 // hidden are parameters CONFIG GET lists only when asked by name (no glob).
 var hidden = map[string]bool{}
@@ -497,6 +498,17 @@ func (c *Config) UnixSocket() string { return c.v.Load().unixsocket }
 // BindSourceAddr is bind-source-addr: the local address a replica's
 // connection to its primary binds to ("" = the system's choice).
 func (c *Config) BindSourceAddr() string { return c.v.Load().compat.s[bindSourceIdx] }
+
+// MaxMemoryClients is maxmemory-clients in bytes (0 = client eviction
+// off): a percent is of maxmemory (and 0 while maxmemory is 0, as Redis's).
+func (c *Config) MaxMemoryClients() int64 {
+	v := c.v.Load()
+	n := v.compat.i[maxmemoryClientsIdx]
+	if n >= 0 {
+		return n
+	}
+	return int64(float64(v.maxmemory) * float64(-n) / 100)
+}
 
 // UnixSocketPerm is unixsocketperm (0 = leave the umask's permissions).
 func (c *Config) UnixSocketPerm() uint32 { return uint32(c.v.Load().compat.i[unixSocketPermIdx]) }

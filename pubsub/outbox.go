@@ -154,6 +154,9 @@ func (o *Outbox) SetUnsent(n int64) { o.unsent.Store(n) }
 // Used is the pending output in bytes (CLIENT LIST omem).
 func (o *Outbox) Used() int64 { return o.size.Load() + o.unsent.Load() }
 
+// Queued is the size of the frames waiting to be taken (any goroutine).
+func (o *Outbox) Queued() int64 { return o.size.Load() }
+
 // Close drops the waiting frames; later pushes are refused.
 func (o *Outbox) Close() {
 	o.mu.Lock()

@@ -39,7 +39,7 @@ acl-v2 auth protocol other latency-monitor slowlog querybuf limits maxmemory
 lazyfree networking pause obuf-limits oom-score-adj shutdown quit memefficiency violations wait
 integration/redis-cli integration/redis-benchmark integration/convert-zipmap-hash-on-load
 integration/convert-ziplist-hash-on-load integration/convert-ziplist-zset-on-load
-integration/corrupt-dump integration/corrupt-dump-fuzzer"
+integration/corrupt-dump integration/corrupt-dump-fuzzer client-eviction"
 fetch_only=
 if [ "${1:-}" = --fetch ]; then
 	fetch_only=1

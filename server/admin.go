@@ -98,6 +98,7 @@ func (s *Server) resetStats() {
 	s.connsReceived.Store(0)
 	s.connsRejected.Store(0)
 	s.protoErrors.Store(0)
+	s.evictedClients.Store(0)
 	s.admin.peakMem.Store(0)
 	s.admin.mu.Lock()
 	s.admin.lastCount, s.admin.lastTime, s.admin.nsamples = 0, time.Now(), 0
@@ -125,6 +126,12 @@ func (s *Server) registerConfigHooks() {
 	s.registerMinReplicasHooks()
 	s.cfg.OnChange("maxmemory", func(cfg *config.Config) error {
 		s.cache.SetMaxMemory(cfg.MaxMemory())
+		s.setClientMemLimit(cfg) // maxmemory-clients may be a percent of it
+		return nil
+	})
+	s.setClientMemLimit(s.cfg)
+	s.cfg.OnChange("maxmemory-clients", func(cfg *config.Config) error {
+		s.setClientMemLimit(cfg)
 		return nil
 	})
 	s.cfg.OnChange("maxmemory-policy", func(cfg *config.Config) error {

@@ -23,6 +23,8 @@ type Client struct {
 	// input read and not processed (pipeline.go)
 	curArgs [][]byte
 	qbuf    atomic.Int64
+	qargs   atomic.Int64 // the parsed part of a command still arriving (argv-mem)
+	qleft   int64        // the input not processed yet, as client eviction counts it (evict_clients.go)
 	// errMark, flagMark: reply.nerr, reply.nflag when the last command
 	// started or ended (call)
 	errMark, flagMark int64
@@ -43,6 +45,7 @@ type Client struct {
 	multi        bool
 	multiDirty   bool // a queued command was rejected: EXEC answers EXECABORT
 	queued       []queuedCmd
+	multiMem     int64         // the queued commands' memory (CLIENT LIST multi-mem, client eviction)
 	deferred     []deferredCmd // EXEC: commands run after the shards are unlocked
 	fwd          []txPublish   // EXEC, script: PUBLISHes for replicas, sent at its end
 	watch        *shard.Watch
@@ -78,6 +81,7 @@ type Client struct {
 	pausePostponed atomic.Bool
 	pub            atomic.Uint64 // state for other clients' CLIENT LIST (Client.publish)
 	killed         atomic.Bool
+	memPub         atomic.Int64             // the client's memory as its goroutine last published it (evict_clients.go)
 	obufSoftSince  int64                    // unix ms its output went above the soft limit (obuf.go); 0: below
 	obufClosed     bool                     // closed over client-output-buffer-limit (obuf.go)
 	closeAfter     bool                     // QUIT: close once the reply is flushed
@@ -150,6 +154,7 @@ func (c *Client) resetState() {
 func (c *Client) discardMulti() {
 	c.multi, c.multiDirty = false, false
 	c.queued = c.queued[:0]
+	c.multiMem = 0
 }
 
 func (c *Client) unwatchAll() {

@@ -570,24 +570,31 @@ func (c *Client) appendInfo(sb *strings.Builder, self *Client, now time.Time) {
 	i("psub", npsub)
 	i("ssub", nssub)
 	i("multi", int64(multiN))
-	var argvMem, rbs int64
+	// tot-mem: the memory client eviction counts (evict_clients.go), as
+	// the client's goroutine last published it (the caller's own, now)
+	var rbs, multiMem int64
+	argvMem := c.qargs.Load()
+	totMem := c.memPub.Load()
 	if c == self {
 		for _, a := range c.curArgs {
 			argvMem += int64(len(a))
 		}
 		rbs = int64(cap(c.reply.b))
+		multiMem = c.multiMem
+		totMem = c.ownMem()
 	}
+	totMem += c.queuedMem()
 	qbuf := c.qbuf.Load()
 	i("qbuf", qbuf)
 	i("qbuf-free", 0)
 	i("argv-mem", argvMem)
-	i("multi-mem", 0)
+	i("multi-mem", multiMem)
 	i("rbs", rbs)
 	i("rbp", rbs)
 	i("obl", 0)
 	i("oll", 0)
 	i("omem", omem)
-	i("tot-mem", qbuf+argvMem+rbs+omem)
+	i("tot-mem", totMem)
 	w("events", "r")
 	w("cmd", cmd)
 	w("user", c.userName())

@@ -71,6 +71,7 @@ var debugSubs = map[string]func(n int) bool{
 	"pause-cron":                   func(n int) bool { return n == 3 },
 	"set-disable-deny-scripts":     func(n int) bool { return n == 3 },
 	"set-skip-checksum-validation": func(n int) bool { return n == 3 },
+	"replybuffer":                  func(n int) bool { return n == 4 },
 	"panic":                        func(n int) bool { return n == 2 },
 	"segfault":                     func(n int) bool { return n == 2 },
 	"config-rewrite-force-all":     func(n int) bool { return n == 2 },
@@ -127,6 +128,18 @@ func cmdDebug(c *Client, args [][]byte) {
 		c.srv.log.Error().Msg("DEBUG SEGFAULT: crashing the server on request")
 		var p *int
 		*nilPtr(p) = 0 // a real invalid memory access: the runtime's SIGSEGV crash
+	case "replybuffer":
+		// Redis's knobs of its reply buffer's resizing cron (which grows
+		// and shrinks a client's 16 KB buffer by its peak use). fastcache
+		// has no such cron: a reply buffer grows as a pipeline's replies
+		// need and one above 64 KB is dropped once sent. Accepted, so that
+		// tests that turn the cron off for stable numbers run here.
+		switch strings.ToLower(string(args[2])) {
+		case "resizing", "peak-reset-time":
+			c.reply.OK()
+		default:
+			c.reply.Error("ERR unknown subcommand or wrong number of arguments for '" + sanitizeAll(args[2]) + "'. Try DEBUG HELP.")
+		}
 	case "set-skip-checksum-validation":
 		// As Redis's (a test hook): RESTORE skips the payload's CRC64, so
 		// that hand-corrupted payloads reach the decoder.

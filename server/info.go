@@ -356,7 +356,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	infoKV(b, "expired_time_cap_reached_count", 0)
 	infoKV(b, "expire_cycle_cpu_milliseconds", 0)
 	infoKV(b, "evicted_keys", st.Evicted)
-	infoKV(b, "evicted_clients", 0)
+	infoKV(b, "evicted_clients", s.evictedClients.Load())
 	infoKV(b, "total_eviction_exceeded_time", 0)
 	infoKV(b, "current_eviction_exceeded_time", 0)
 	infoKV(b, "keyspace_hits", st.Hits)

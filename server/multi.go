@@ -28,6 +28,7 @@ func cmdMulti(c *Client, args [][]byte) {
 	c.multi = true
 	c.multiDirty = false
 	c.queued = c.queued[:0]
+	c.multiMem = 0
 	c.reply.OK()
 }
 

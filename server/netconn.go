@@ -234,6 +234,7 @@ func (g *gconn) reply() bool {
 	if cap(cl.reply.b) > keepReplyCap {
 		cl.reply.b = nil
 	}
+	cl.noteMem() // the replies are out
 	if p := cl.ps; p != nil && p.ob.Pending() {
 		g.pushWake()
 	}

@@ -564,6 +564,19 @@ func (lp *loop) failWaiting(err error) {
 
 // readable reads what the socket has and runs the complete commands.
 func (c *conn) readable() {
+	for c.readOnce() {
+	}
+}
+
+// bigArg is the bulk length from which the rest of an argument is read at
+// once (Redis's PROTO_MBULK_BIG_ARG): its bytes go on being read while the
+// socket has more, not one read per event, so that the command runs, and
+// the query buffer shows what arrived, as soon as the bytes are here.
+const bigArg = 32 << 10
+
+// readOnce reads and runs what arrived; true if a big argument is still
+// arriving and the socket may have more of it.
+func (c *conn) readOnce() bool {
 	lp := c.lp
 	var buf []byte
 	if len(c.in) == 0 {
@@ -572,10 +585,10 @@ func (c *conn) readable() {
 		n, err := rawRead(c.fd, lp.rbuf)
 		if n <= 0 {
 			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-				return
+				return false
 			}
 			c.close()
-			return
+			return false
 		}
 		buf = lp.rbuf[:n]
 	} else {
@@ -587,10 +600,10 @@ func (c *conn) readable() {
 		n, err := rawRead(c.fd, c.in[len(c.in):cap(c.in)])
 		if n <= 0 {
 			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-				return
+				return false
 			}
 			c.close()
-			return
+			return false
 		}
 		c.in = c.in[:len(c.in)+n]
 		buf = c.in
@@ -599,13 +612,15 @@ func (c *conn) readable() {
 		c.run(buf)
 	}
 	if c.closed {
-		return
+		return false
 	}
 	c.keep(buf)
 	if c.p.pending(len(c.in)) > int(c.lp.s.cfg.ClientQueryBufferLimit()) {
 		lp.s.warnf("closing client %s that reached max query buffer length", c.cl.Addr)
 		c.close()
+		return false
 	}
+	return c.p.left > 0 && c.p.bulkLen >= bigArg && !c.blocked()
 }
 
 // keep moves what buf holds beyond the parsed commands into c.in.
@@ -743,6 +758,7 @@ func (c *conn) flush() {
 			if p := cl.ps; p != nil {
 				p.ob.SetUnsent(int64(len(cl.reply.b) - c.out)) // counts against client-output-buffer-limit
 			}
+			cl.noteMem()
 			if !c.wantOut {
 				c.wantOut = true
 				c.ctl(unix.EPOLLIN | unix.EPOLLOUT)
@@ -757,6 +773,7 @@ func (c *conn) flush() {
 	if p := cl.ps; p != nil {
 		p.ob.SetUnsent(0)
 	}
+	cl.noteMem() // the replies are out
 	if c.lent {
 		c.lp.keepSpare(cl.reply.b)
 		cl.reply.b, c.own, c.lent = c.own, nil, false

@@ -60,7 +60,25 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 	// Redis's query buffer, trimmed once it is processed); then the part
 	// of a command still incomplete.
 	cl.qbuf.Store(int64(len(buf)))
-	defer func() { cl.qbuf.Store(int64(len(buf) - p.start)) }()
+	cl.qleft = int64(len(buf) - p.start)
+	defer func() {
+		cl.qleft = int64(len(buf) - p.start)
+		if p.left > 0 && p.bulkLen >= bigArg {
+			// A big argument arriving counts whole from its header on, as
+			// Redis allocates it (here the buffer grows only with the bytes
+			// that come); what is parsed before it shows as the command's
+			// arguments and the query buffer holds the big argument alone,
+			// as Redis moves the arguments out of it for a big one.
+			cl.qleft = max(cl.qleft, int64(p.pos-p.start+p.bulkLen+2))
+			cl.qargs.Store(int64(p.pos - p.start))
+			cl.qbuf.Store(int64(len(buf) - p.pos))
+			return
+		}
+		if cl.qargs.Load() != 0 {
+			cl.qargs.Store(0)
+		}
+		cl.qbuf.Store(int64(len(buf) - p.start))
+	}()
 	cl.tick()
 	ahead := 0 // commands to run before looking ahead again
 	for {
@@ -98,6 +116,9 @@ func (cl *Client) runPipeline(p *reqParser, buf []byte) pipelineEnd {
 		cl.replyRules(mark)
 		if cl.overOutputLimit() {
 			return pipelineKilled // client-output-buffer-limit (obuf.go)
+		}
+		if cl.srv.clientMemLimit.Load() > 0 && cl.checkMemAt(int64(len(buf)-p.pos)) {
+			return pipelineKilled // maxmemory-clients (evict_clients.go)
 		}
 		if cl.detach != nil {
 			return pipelineDetach
@@ -226,6 +247,7 @@ func dedupAdjacent(keys, members [][]byte) ([][]byte, [][]byte) {
 func (cl *Client) finishPipeline() (lsn uint64, wait bool) {
 	cl.lastActive.Store(cl.nowMs) // the clock read after the pipeline's last command
 	cl.publish()
+	cl.checkMem()
 	if !cl.wrote {
 		return 0, false
 	}

@@ -117,6 +117,7 @@ func (c *Client) psState() *psClient {
 // Deliver implements pubsub.Subscriber: the frame goes to the outbox.
 func (c *Client) Deliver(m *pubsub.Message) {
 	c.ps.ob.Push(m.Frame(c.ps.resp3.Load()))
+	c.srv.checkClientMemPushed(c)
 }
 
 // takePushes moves the frames waiting in c's outbox to its reply buffer at

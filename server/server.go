@@ -108,6 +108,12 @@ type Server struct {
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
 	scriptDenyOff                atomic.Bool  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands
 	skipChecksum                 atomic.Bool  // DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE skips the payload's CRC64
+	// client eviction (evict_clients.go)
+	clientMemLimit atomic.Int64 // maxmemory-clients in bytes (0: off)
+	clientMem      atomic.Int64 // the sum of the clients' published memory
+	queuedMem      atomic.Int64 // the frames queued to clients, at the last count
+	evictedClients atomic.Int64 // INFO evicted_clients
+	evictMu        sync.Mutex   // one eviction round at a time
 	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
 	pendingMu       sync.Mutex
 	pendingShutdown func()
@@ -388,6 +394,7 @@ func (s *Server) closedConn(c *Client) {
 	c.pubsubReset(true)
 	s.mu.Lock()
 	delete(s.clients, c.ID)
+	s.clientMem.Add(-c.memPub.Swap(0))
 	s.mu.Unlock()
 }
 
@@ -494,7 +501,9 @@ func (c *Client) exec(args [][]byte) {
 		q := queuedCmd{cmd: cmd, args: make([][]byte, len(args))}
 		for i, a := range args {
 			q.args[i] = append([]byte(nil), a...)
+			c.multiMem += int64(len(a)) + perArg
 		}
+		c.multiMem += perQueued
 		c.queued = append(c.queued, q)
 		c.reply.Simple("QUEUED")
 		return
@@ -654,6 +663,9 @@ func (s *Server) cron() {
 			s.trackingLimit(nil, max)
 		}
 		s.checkOutboxes()
+		if lim := s.clientMemLimit.Load(); lim > 0 {
+			s.evictClients(lim) // frames pushed to clients since, clients left idle over the limit
+		}
 		idle := s.cfg.Timeout()
 		if idle <= 0 {
 			continue

@@ -767,6 +767,7 @@ func (s *Server) pushTo(origin, dst *Client, head, value []byte) {
 	}
 	if p := dst.psPub.Load(); p != nil {
 		p.ob.PushN(head, value)
+		s.checkClientMemPushed(dst)
 	}
 }
 

@@ -60,7 +60,7 @@ var redisSuiteLanes = []struct {
 	// corrupt DUMP payloads (those Redis's fuzzer found, then 20 s of the
 	// fuzzer itself: RESTOREs of randomly corrupted payloads, each accepted
 	// one followed by a second of random commands on its key)
-	{spawn: true, units: []string{"integration/corrupt-dump", "integration/corrupt-dump-fuzzer"}},
+	{spawn: true, units: []string{"integration/corrupt-dump", "integration/corrupt-dump-fuzzer", "client-eviction"}},
 }
 
 func TestRedisTestSuite(t *testing.T) {
