@@ -167,6 +167,18 @@ func (s *Server) evictClients(lim int64) {
 	}
 }
 
+// clientsMemory is the clients' memory as client eviction counts it (INFO
+// mem_clients_normal).
+func (s *Server) clientsMemory() int64 {
+	n := s.clientMem.Load()
+	s.mu.Lock()
+	for _, c := range s.clients {
+		n += c.queuedMem()
+	}
+	s.mu.Unlock()
+	return n
+}
+
 // checkClientMemPushed is the check after a frame was pushed to cl by
 // another client's goroutine (a redirected invalidation, a message): the
 // frames queued count from then on.

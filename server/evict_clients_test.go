@@ -188,6 +188,10 @@ func TestMaxMemoryClientsPercent(t *testing.T) {
 	if n := evictedClients(ctl); n != 0 {
 		t.Fatalf("%d evicted with maxmemory 0 (a percent of nothing: off)", n)
 	}
+	m := regexp.MustCompile(`mem_clients_normal:(\d+)`).FindStringSubmatch(ctl.val("INFO", "memory").str)
+	if n, _ := strconv.Atoi(m[1]); n < 300<<10 || n > 400<<10 {
+		t.Fatalf("mem_clients_normal %d with a 300 KB query buffer", n)
+	}
 	ctl.do("CONFIG", "SET", "maxmemory", strconv.Itoa(2<<20)) // 10% = 200 KB: the 300 KB client goes
 	expectEvicted(t, rc)
 	ctl.do("CONFIG", "SET", "maxmemory", "0")

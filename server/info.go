@@ -295,9 +295,12 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	infoKV(b, "mem_fragmentation_ratio", frag)
 	infoKV(b, "mem_fragmentation_bytes", rss-used)
 	for _, k := range []string{"mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers",
-		"mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"} {
+		"mem_clients_slaves"} {
 		infoKV(b, k, 0)
 	}
+	infoKV(b, "mem_clients_normal", s.clientsMemory()) // what maxmemory-clients limits
+	infoKV(b, "mem_cluster_links", 0)
+	infoKV(b, "mem_aof_buffer", 0)
 	infoKV(b, "mem_allocator", "go")
 	infoKV(b, "active_defrag_running", 0)
 	infoKV(b, "lazyfree_pending_objects", 0)
