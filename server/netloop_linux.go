@@ -568,14 +568,11 @@ func (c *conn) readable() {
 	}
 }
 
-// bigArg is the bulk length from which the rest of an argument is read at
-// once (Redis's PROTO_MBULK_BIG_ARG): its bytes go on being read while the
-// socket has more, not one read per event, so that the command runs, and
-// the query buffer shows what arrived, as soon as the bytes are here.
-const bigArg = 32 << 10
-
-// readOnce reads and runs what arrived; true if a big argument is still
-// arriving and the socket may have more of it.
+// readOnce reads and runs what arrived; true if a big argument (bigArg) is
+// still arriving and the socket may have more of it: its bytes go on being
+// read while the socket has more, not one read per event, so that the
+// command runs, and the query buffer shows what arrived, as soon as the
+// bytes are here.
 func (c *conn) readOnce() bool {
 	lp := c.lp
 	var buf []byte

@@ -17,6 +17,10 @@ const (
 	readChunk    = 64 << 10 // an event loop's shared read buffer
 	minConnBuf   = 16 << 10 // free space kept in a connection's own buffer while a command is incomplete
 	keepReplyCap = 64 << 10 // reply buffers above this are dropped once sent
+	// bigArg is the bulk length from which an argument counts whole once
+	// its header is read (client eviction), and the event loops read the
+	// rest of it at once (Redis's PROTO_MBULK_BIG_ARG).
+	bigArg = 32 << 10
 )
 
 // socket is a client connection as its network layer serves it.

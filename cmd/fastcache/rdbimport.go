@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -32,13 +31,14 @@ func importRedisRDB(cfg *config.Config, c *cache.Cache, srv *server.Server, log 
 		name = kv[1]
 	}
 	path := filepath.Join(cfg.Dir(), name)
-	b, err := os.ReadFile(path)
+	b, release, err := mapFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
+	defer release()
 	start := time.Now()
 	now := start.UnixMilli()
 	dbs := cfg.Databases()
