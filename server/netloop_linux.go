@@ -564,9 +564,13 @@ func (lp *loop) failWaiting(err error) {
 
 // readable reads what the socket has and runs the complete commands.
 func (c *conn) readable() {
-	for c.readOnce() {
+	// at most bigArgReads reads per event, so that a client streaming a
+	// huge argument does not hold the loop's other clients up
+	for i := 0; i < bigArgReads && c.readOnce(); i++ {
 	}
 }
+
+const bigArgReads = 16
 
 // readOnce reads and runs what arrived; true if a big argument (bigArg) is
 // still arriving and the socket may have more of it: its bytes go on being
