@@ -28,6 +28,7 @@ type Queue struct {
 	mhead    int
 	pend     int64 // this queue's share of the bytes of pending transactions
 	lastLSN  uint64
+	offLSN   atomic.Uint64 // with the log off: the LSN of the last record numbered (Record takes no lock then)
 	bytes    atomic.Int64 // size(): for WaitRoom and stats
 	recs     atomic.Int64
 	room     *sync.Cond
@@ -58,13 +59,15 @@ func (q *Queue) empty() bool { return q.head == len(q.buf) && q.mhead == len(q.m
 
 // Record implements Recorder: it assigns the record's LSN and queues it.
 func (q *Queue) Record(op Op, db int, key, value []byte, num int64) {
+	if q.w.disabled {
+		// the log is off: the record only takes its number (the shard's
+		// snapshot cut, WAIT's offset); the shard lock orders the calls
+		q.offLSN.Store(q.w.lsn.Add(1))
+		return
+	}
 	q.mu.Lock()
 	lsn := q.w.lsn.Add(1)
 	q.lastLSN = lsn
-	if q.w.disabled {
-		q.mu.Unlock()
-		return
-	}
 	wasEmpty := q.empty()
 	q.buf = appendRecord(q.buf, op, lsn, db, key, value, num)
 	if q.min == 0 {
@@ -85,7 +88,7 @@ func (q *Queue) Record(op Op, db int, key, value []byte, num int64) {
 func (q *Queue) LastLSN() uint64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.lastLSN
+	return max(q.lastLSN, q.offLSN.Load())
 }
 
 // WaitRoom blocks while the queue holds more than its bound (backpressure:
