@@ -29,7 +29,7 @@ type Queue struct {
 	pend     int64 // this queue's share of the bytes of pending transactions
 	lastLSN  uint64
 	offLSN   atomic.Uint64 // with the log off: the LSN of the last record numbered (Record takes no lock then)
-	bytes    atomic.Int64 // size(): for WaitRoom and stats
+	bytes    atomic.Int64  // size(): for WaitRoom and stats
 	recs     atomic.Int64
 	room     *sync.Cond
 }
