@@ -42,6 +42,7 @@ type values struct {
 	tcpBacklog, tcpKeepalive     int64
 	databases                    int64
 	hashMaxListpackEntries       int64
+	lfuLogFactor, lfuDecayTime   int64
 	hashMaxListpackValue         int64
 	hllSparseMaxBytes            int64
 	setMaxIntsetEntries          int64
@@ -1062,6 +1063,8 @@ func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) EnableDebugCommand() string    { return c.v.Load().enableDebugCommand }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
+func (c *Config) LFULogFactor() int64           { return c.v.Load().lfuLogFactor }
+func (c *Config) LFUDecayTime() int64           { return c.v.Load().lfuDecayTime }
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }
 func (c *Config) HLLSparseMaxBytes() int64      { return c.v.Load().hllSparseMaxBytes }
 func (c *Config) SetMaxIntsetEntries() int64    { return c.v.Load().setMaxIntsetEntries }

@@ -153,8 +153,10 @@ func init() {
 	ints(100, 0, 1000, true, "active-defrag-threshold-upper")
 	ints(1000, 1, longMax, true, "active-defrag-max-scan-fields")
 	sizes("100mb", 1, "active-defrag-ignore-bytes")
-	ints(10, 0, intMax, true, "lfu-log-factor")
-	ints(1, 0, intMax, true, "lfu-decay-time")
+	intD("lfu-log-factor", 10, 0, intMax, true, "LFU: how slowly the access counter grows (Redis's factor: 0 counts every access, 10 reaches 255 after about a million)",
+		func(v *values) *int64 { return &v.lfuLogFactor })
+	intD("lfu-decay-time", 1, 0, intMax, true, "LFU: minutes of idleness that take one from the access counter (0 = never)",
+		func(v *values) *int64 { return &v.lfuDecayTime })
 	ints(100, 0, intMax, true, "replica-priority", "slave-priority")
 	ints(5, 0, intMax, true, "repl-diskless-sync-delay")
 	ints(0, 0, intMax, true, "repl-diskless-sync-max-replicas")

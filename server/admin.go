@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fastcache/object"
+	"fastcache/shard"
 	"os"
 	"strconv"
 	"strings"
@@ -156,6 +157,14 @@ func (s *Server) registerConfigHooks() {
 		return nil
 	}
 	encodings(s.cfg)
+	lfu := func(cfg *config.Config) error {
+		shard.LFULogFactor.Store(cfg.LFULogFactor())
+		shard.LFUDecayTime.Store(cfg.LFUDecayTime())
+		return nil
+	}
+	lfu(s.cfg)
+	s.cfg.OnChange("lfu-log-factor", lfu)
+	s.cfg.OnChange("lfu-decay-time", lfu)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",
 		"set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
 		"list-max-listpack-size", "list-compress-depth", "stream-node-max-bytes", "stream-node-max-entries",

@@ -245,8 +245,20 @@ func anchorWall() {
 // ---- access metadata: LRU clock and LFU counter, packed in Entry.Meta ----
 //
 // bits 8..31: last access, seconds since clockBase (wraps after ~194 days)
-// bits 0..7:  LFU logarithmic counter (Redis's algorithm, lfu-log-factor 10,
-//             lfu-decay-time 1 minute)
+// bits 0..7:  LFU logarithmic counter (Redis's algorithm, with its
+//             lfu-log-factor and lfu-decay-time: LFULogFactor, LFUDecayTime)
+
+// LFULogFactor and LFUDecayTime are lfu-log-factor and lfu-decay-time
+// (minutes; 0: no decay), set from the config.
+var (
+	LFULogFactor atomic.Int64
+	LFUDecayTime atomic.Int64
+)
+
+func init() {
+	LFULogFactor.Store(10)
+	LFUDecayTime.Store(1)
+}
 
 var (
 	clockBase = time.Now().Unix()
@@ -278,7 +290,11 @@ func IdleSeconds(meta uint32) int64 {
 // LFUCount is the decayed logarithmic access counter.
 func LFUCount(meta uint32) uint8 {
 	c := uint8(meta)
-	decay := IdleSeconds(meta) / 60
+	period := LFUDecayTime.Load()
+	if period <= 0 {
+		return c
+	}
+	decay := IdleSeconds(meta) / (60 * period)
 	if int64(c) <= decay {
 		return 0
 	}
@@ -292,7 +308,7 @@ func touchMeta(meta uint32) uint32 {
 		if base < 0 {
 			base = 0
 		}
-		if rand.Float64() < 1.0/(base*10+1) {
+		if rand.Float64() < 1.0/(base*float64(LFULogFactor.Load())+1) {
 			c++
 		}
 	}
