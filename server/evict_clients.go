@@ -142,6 +142,12 @@ func (s *Server) evictClients(lim int64) {
 		q := c.queuedMem()
 		queued += q
 		m := c.memPub.Load() + q
+		if m > 0 && c.sock != nil && c.sock.hungUp() {
+			// Its peer is gone and its loop is about to close it:
+			// what it holds is as good as freed (Redis would have read
+			// the end of file before this command).
+			continue
+		}
 		total += m
 		if c.pub.Load()&pubNoEvict == 0 {
 			cands = append(cands, cand{c, m})
@@ -158,6 +164,7 @@ func (s *Server) evictClients(lim int64) {
 			break
 		}
 		s.evictedClients.Add(1)
+
 		s.log.Info().Int64("id", k.cl.ID).Str("addr", k.cl.Addr).Str("name", k.cl.Name()).
 			Int64("tot_mem", k.mem).Int64("maxmemory_clients", lim).
 			Msg("Evicting client: id=" + strconv.FormatInt(k.cl.ID, 10) + " addr=" + k.cl.Addr)

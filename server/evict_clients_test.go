@@ -205,3 +205,42 @@ func TestMaxMemoryClientsPercent(t *testing.T) {
 	fill(ts.rawConn(t), 200<<10)
 	waitFor(t, 5*time.Second, "the 200 KB client's eviction", func() bool { return evictedClients(ctl) == 2 })
 }
+
+// TestClientEvictionClosedPeer: a client that closed its connection holds
+// nothing, even before its event loop has read the end of file. A client
+// exempt from eviction that held most of maxmemory-clients and hung up
+// must not get the next client evicted in its place (Redis reads the end
+// of file first; fastcache's event loops run in parallel, and the one
+// serving the closed client may not have run yet).
+func TestClientEvictionClosedPeer(t *testing.T) {
+	ts := startServer(t)
+	ctl := ts.rawConn(t)
+	ctl.do("CLIENT", "SETNAME", "control")
+	ctl.do("CLIENT", "NO-EVICT", "on")
+	ctl.do("CONFIG", "SET", "maxmemory-clients", "1mb")
+	const n = 1<<20 + 1
+	for i := range 30 {
+		big := ts.rawConn(t)
+		big.do("CLIENT", "SETNAME", "big")
+		big.do("CLIENT", "NO-EVICT", "on")
+		fill(big, n)
+		waitFor(t, 5*time.Second, "big's query buffer", func() bool {
+			return clientField(ctl, "big", "qbuf") == strconv.Itoa(n)
+		})
+		big.conn.Close()
+		next := ts.rawConn(t)
+		if got := next.do("CLIENT", "SETNAME", "next"); got != "+OK\r\n" {
+			t.Fatalf("round %d: the client after the closed one got %q", i, got)
+		}
+		if got := next.do("PING"); got != "+PONG\r\n" {
+			t.Fatalf("round %d: PING got %q", i, got)
+		}
+		next.conn.Close()
+		waitFor(t, 5*time.Second, "the clients gone", func() bool {
+			return clientField(ctl, "big", "qbuf") == "" && clientField(ctl, "next", "qbuf") == ""
+		})
+	}
+	if n := evictedClients(ctl); n != 0 {
+		t.Fatalf("evicted_clients %d, want 0", n)
+	}
+}

@@ -234,6 +234,7 @@ func fuzzShow(calls [][]string) string {
 type fuzzSocket struct{}
 
 func (fuzzSocket) descriptor() int { return -1 }
+func (fuzzSocket) hungUp() bool    { return false }
 func (fuzzSocket) shutdown()       {}
 func (fuzzSocket) start() bool     { return true }
 func (fuzzSocket) abort()          {}

@@ -12,17 +12,19 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // gconn is one client connection served by its own goroutine.
 type gconn struct {
-	s  *Server
-	nc net.Conn
-	cl *Client
-	fd int
-	in []byte // bytes read and not yet consumed
-	p  reqParser
+	s   *Server
+	nc  net.Conn
+	cl  *Client
+	fd  int
+	raw syscall.RawConn // nil if the connection has no descriptor
+	in  []byte          // bytes read and not yet consumed
+	p   reqParser
 
 	// Pushed frames (pub/sub messages) are written by a writer goroutine
 	// started on the first push, unless a pipeline runs (busy): its replies
@@ -40,8 +42,9 @@ func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
 	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	c.gate = &execGate{}
 	s.addGate(c.gate)
-	if tc, ok := nc.(*net.TCPConn); ok {
-		if raw, err := tc.SyscallConn(); err == nil {
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			g.raw = raw
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
 		}
 	}
@@ -52,6 +55,19 @@ func (g *gconn) descriptor() int { return g.fd }
 
 // shutdown closes the socket; the goroutine's blocked read or write returns.
 func (g *gconn) shutdown() { g.nc.Close() }
+
+func (g *gconn) hungUp() bool {
+	if g.raw == nil {
+		return false
+	}
+	gone := false
+	// Control keeps the descriptor open while it runs; it fails once the
+	// connection is closed (the goroutine is on its way out).
+	if err := g.raw.Control(func(fd uintptr) { gone = peerHungUp(int(fd)) }); err != nil {
+		return true
+	}
+	return gone
+}
 
 // abort resets the connection: unsent data is dropped.
 func (g *gconn) abort() {

@@ -840,6 +840,12 @@ func (c *conn) shutdown() {
 	c.mu.Unlock()
 }
 
+func (c *conn) hungUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && peerHungUp(c.fd)
+}
+
 // abort resets the connection (any goroutine): SO_LINGER 0 makes the
 // close that follows drop unsent data and send a reset.
 func (c *conn) abort() {

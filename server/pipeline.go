@@ -42,6 +42,10 @@ type socket interface {
 	// unblocked tells the serving side that the client's blocked command
 	// has its reply (any goroutine; see Client.takeUnblocked).
 	unblocked()
+	// hungUp reports whether the peer has closed the connection and the
+	// serving side has not closed it yet (any goroutine; false when it
+	// cannot tell).
+	hungUp() bool
 }
 
 // pipelineEnd says how runPipeline stopped.

@@ -5,6 +5,8 @@ package server
 import (
 	"runtime"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // multiplexingAPI is INFO's multiplexing_api: the event loops' and Go's
@@ -35,4 +37,13 @@ func totalSystemMemory() int64 {
 		return 0
 	}
 	return int64(si.Totalram) * int64(si.Unit)
+}
+
+// peerHungUp reports whether the peer of the socket fd has closed (or
+// reset) the connection, without waiting; input not read yet does not hide
+// it.
+func peerHungUp(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	n, err := unix.Poll(pfd, 0)
+	return err == nil && n > 0 && pfd[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
 }

@@ -31,3 +31,20 @@ func totalSystemMemory() int64 {
 	}
 	return 0
 }
+
+// peerHungUp reports whether the peer of the socket fd has closed (or
+// reset) the connection, without waiting: a hang-up, or an end of file
+// next in its input (input not read yet hides a close).
+func peerHungUp(fd int) bool {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd, 0)
+	if err != nil || n == 0 {
+		return false
+	}
+	if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+		return true
+	}
+	var b [1]byte
+	m, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return err == nil && m == 0
+}
