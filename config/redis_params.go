@@ -33,6 +33,26 @@ type compatValues struct {
 
 const compatDoc = "accepted for compatibility with Redis 7.0 (no effect)"
 
+// compatUsed documents the Redis parameters of this file that do take
+// effect: the server reads them by name.
+var compatUsed = map[string]string{
+	"min-replicas-to-write": "writes are refused (-NOREPLICAS) with fewer replicas acknowledging within min-replicas-max-lag seconds (0: off)",
+	"min-slaves-to-write":   "alias of min-replicas-to-write",
+	"min-replicas-max-lag":  "seconds since a replica's last acknowledgement for min-replicas-to-write",
+	"min-slaves-max-lag":    "alias of min-replicas-max-lag",
+	"shutdown-timeout":      "seconds a shutdown waits for lagging replicas, writes paused (0: no wait)",
+	"shutdown-on-sigint":    "SHUTDOWN's flags for SIGINT (default|save|nosave|now|force)",
+	"shutdown-on-sigterm":   "SHUTDOWN's flags for SIGTERM (default|save|nosave|now|force)",
+}
+
+// compatDocFor is the doc of a parameter of this file.
+func compatDocFor(name string) string {
+	if d, ok := compatUsed[name]; ok {
+		return d
+	}
+	return compatDoc
+}
+
 // redisImmutable names the parameters Redis 7.0 refuses to change at run
 // time. A parameter fastcache cannot change at run time but Redis can (port,
 // appendonly, ...) accepts CONFIG SET to the value it already has.
@@ -57,7 +77,7 @@ func init() {
 		k := ni
 		ni++
 		for _, n := range names {
-			intD(n, def, lo, hi, mutable, compatDoc, func(v *values) *int64 { return &v.compat.i[k] })
+			intD(n, def, lo, hi, mutable, compatDocFor(n), func(v *values) *int64 { return &v.compat.i[k] })
 			if !mutable {
 				redisImmutable[n] = true
 			}
@@ -174,7 +194,7 @@ func init() {
 	for _, name := range []string{"shutdown-on-sigint", "shutdown-on-sigterm"} {
 		k := ns
 		ns++
-		add(&directive{name: name, doc: compatDoc + " (default|save|nosave|now|force)", def: []string{"default"}, mutable: true,
+		add(&directive{name: name, doc: compatDocFor(name), def: []string{"default"}, mutable: true,
 			set: func(v *values, a []string) error {
 				f := strings.Fields(strings.Join(a, " "))
 				seen := map[string]bool{}

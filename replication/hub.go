@@ -576,6 +576,14 @@ func (s *Sub) Acked() (int64, time.Time) {
 	return s.acked.Load(), time.UnixMilli(s.lastAck.Load())
 }
 
+// Online reports whether the peer streams: not closed, and (a replica) its
+// snapshot is sent.
+func (s *Sub) Online() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.paused && !s.closed
+}
+
 // Sent is the stream offset after the last byte sent to the peer.
 func (s *Sub) Sent() int64 { return s.sent.Load() }
 

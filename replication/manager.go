@@ -352,7 +352,7 @@ func (m *Manager) Role() server.RoleInfo {
 		if s.Replica {
 			host, _, _ := net.SplitHostPort(s.Addr)
 			off, at := s.Acked()
-			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off, LastAck: at})
+			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off, LastAck: at, Online: s.Online()})
 		}
 	}
 	return ri

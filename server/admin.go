@@ -357,7 +357,7 @@ func cmdShutdown(c *Client, args [][]byte) {
 		return
 	}
 	var save *bool
-	abort, flagsSet, force := false, false, false
+	abort, flagsSet, force, now := false, false, false, false
 	for _, a := range args[1:] {
 		switch {
 		case eqFold(a, "nosave"):
@@ -375,7 +375,7 @@ func cmdShutdown(c *Client, args [][]byte) {
 			v := true
 			save, flagsSet = &v, true
 		case eqFold(a, "now"):
-			flagsSet = true
+			flagsSet, now = true, true
 		case eqFold(a, "force"):
 			flagsSet, force = true, true
 		case eqFold(a, "abort"):
@@ -390,7 +390,7 @@ func cmdShutdown(c *Client, args [][]byte) {
 			c.reply.Error(msgSyntaxErr)
 			return
 		}
-		if !c.srv.abortShutdown() {
+		if !c.srv.abortShutdown() && !c.srv.abortShutdownWait() {
 			c.reply.Error("ERR No shutdown in progress.")
 			return
 		}
@@ -398,16 +398,17 @@ func cmdShutdown(c *Client, args [][]byte) {
 		c.reply.OK()
 		return
 	}
-	f := c.srv.opts.Shutdown
-	if f == nil {
-		c.srv.log.Warn().Msg("SHUTDOWN refused: no shutdown handler")
-		c.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+	if !now && !c.mayBlock() {
+		c.reply.Error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client")
 		return
 	}
-	c.srv.log.Warn().Str("client", c.Addr).Msg("user requested shutdown")
-	if err := f(save, force); err != nil {
-		c.srv.log.Error().Err(err).Msg("SHUTDOWN failed")
-		c.reply.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+	c.srv.log.Warn().Str("client", c.Addr).Msg("User requested shutdown...")
+	if waiting, gen := c.srv.beginShutdown(save, force, now); waiting {
+		c.shutdownBlock(gen) // until the replicas are in sync (shutdown.go)
+		return
+	}
+	if !c.srv.finishShutdown(save, force) {
+		c.reply.Error(msgShutdownErr)
 		return
 	}
 	// Success: like Redis, the client gets no reply; the connection closes.

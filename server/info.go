@@ -191,6 +191,9 @@ func (s *Server) infoServer(b *strings.Builder) {
 	infoKV(b, "executable", exe)
 	infoKV(b, "config_file", s.configFile())
 	infoKV(b, "io_threads_active", 0)
+	if ms, ok := s.shutdownInMs(); ok {
+		infoKV(b, "shutdown_in_milliseconds", ms)
+	}
 	infoKV(b, "fastcache_version", FastcacheVersion)
 	infoKV(b, "go_version", runtime.Version())
 	infoKV(b, "gomaxprocs", runtime.GOMAXPROCS(0))

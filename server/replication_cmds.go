@@ -42,6 +42,7 @@ type ReplicaInfo struct {
 	Port    int
 	Offset  int64
 	LastAck time.Time // its last acknowledgement (min-replicas-max-lag)
+	Online  bool      // it streams (its snapshot is sent)
 }
 
 func init() {

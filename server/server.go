@@ -115,6 +115,7 @@ type Server struct {
 	evictedClients atomic.Int64 // INFO evicted_clients
 	evictMu        sync.Mutex   // one eviction round at a time
 	// a signal's shutdown deferred while the cron is paused (DeferShutdown)
+	shut            shutdownState // a shutdown waiting for replicas (shutdown.go)
 	pendingMu       sync.Mutex
 	pendingShutdown func()
 

@@ -294,16 +294,17 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 					log.Info().Msg("the shutdown waits for the cron (DEBUG PAUSE-CRON)")
 					continue
 				}
-				if err := persist.prepareShutdown(nil, false); err != nil {
+				// With lagging replicas it waits for them first (up to
+				// shutdown-timeout) and returns at once; a second SIGINT
+				// cuts the wait short.
+				if !srv.SignalShutdown(s == syscall.SIGINT) {
 					// as Redis: the server keeps running (SIGKILL, or
 					// SHUTDOWN NOSAVE / FORCE, stops it regardless)
-					log.Error().Err(err).Msg("errors trying to shut down the server: still running")
-					continue
+					log.Error().Msg("errors trying to shut down the server: still running")
 				}
-				requestStop()
 			case <-stopCh:
+				return
 			}
-			return
 		}
 	}()
 
