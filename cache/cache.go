@@ -77,9 +77,10 @@ type Cache struct {
 	ready     readiness              // keys clients block on (blocking.go)
 	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
 
-	evictMu   sync.Mutex
-	stalePerc atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
-	noActive  atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
+	evictMu      sync.Mutex
+	stalePerc    atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
+	noActive     atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
+	expireEffort atomic.Int64  // active-expire-effort less 1 (0-9)
 	// expiryPaused: no key expires, actively or on access (PauseExpiry)
 	expiryPaused atomic.Bool
 
@@ -581,6 +582,10 @@ func rangeAll(d *shard.DB, fn func(k []byte, e shard.Entry)) {
 
 // ---- active expiry ----
 
+// SetActiveExpireEffort is active-expire-effort (1-10): how much work the
+// active expiry cycle may do per tick to keep expired keys few.
+func (c *Cache) SetActiveExpireEffort(n int64) { c.expireEffort.Store(min(max(n, 1), 10) - 1) }
+
 // SetActiveExpire turns the active expiry cycle on or off (DEBUG
 // SET-ACTIVE-EXPIRE); keys still expire when they are accessed.
 func (c *Cache) SetActiveExpire(on bool) { c.noActive.Store(!on) }
@@ -606,9 +611,11 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 		if c.noActive.Load() || c.expiryPaused.Load() {
 			continue
 		}
-		// Like Redis's slow cycle: at most 25% of one core per tick.
+		// Like Redis's slow cycle: at most 25% of one core per tick, 2%
+		// more per step of active-expire-effort.
+		effort := int(c.expireEffort.Load())
 		start := time.Now()
-		deadline := start.Add(every / 4)
+		deadline := start.Add(every * time.Duration(25+2*effort) / 100)
 		sampled, found := 0, 0
 		for i := 0; i < len(c.shards) && time.Now().Before(deadline); i++ {
 			s := c.shards[(next+i)&int(c.mask)]
@@ -617,7 +624,7 @@ func (c *Cache) activeExpireLoop(every time.Duration) {
 			for d := 0; d < s.Databases(); d++ {
 				db := s.DB(d)
 				if db.VolatileKeys() > 0 {
-					n, f := db.ActiveExpire(shard.Now(), deadline, s.Queue())
+					n, f := db.ActiveExpire(shard.Now(), deadline, effort, s.Queue())
 					sampled += n
 					found += f
 				}

@@ -41,6 +41,7 @@ var compatUsed = map[string]string{
 	"min-replicas-max-lag":  "seconds since a replica's last acknowledgement for min-replicas-to-write",
 	"min-slaves-max-lag":    "alias of min-replicas-max-lag",
 	"shutdown-timeout":      "seconds a shutdown waits for lagging replicas, writes paused (0: no wait)",
+	"active-expire-effort":  "work of the active expiry cycle per tick, 1-10: larger samples, more CPU, fewer expired keys left in memory",
 	"shutdown-on-sigint":    "SHUTDOWN's flags for SIGINT (default|save|nosave|now|force)",
 	"shutdown-on-sigterm":   "SHUTDOWN's flags for SIGTERM (default|save|nosave|now|force)",
 }

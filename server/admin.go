@@ -163,6 +163,12 @@ func (s *Server) registerConfigHooks() {
 		return nil
 	}
 	lfu(s.cfg)
+	effort := func(cfg *config.Config) error {
+		s.cache.SetActiveExpireEffort(configInt(cfg, "active-expire-effort"))
+		return nil
+	}
+	effort(s.cfg)
+	s.cfg.OnChange("active-expire-effort", effort)
 	s.cfg.OnChange("lfu-log-factor", lfu)
 	s.cfg.OnChange("lfu-decay-time", lfu)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",

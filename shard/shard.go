@@ -577,12 +577,17 @@ func (d *DB) Sample(n int, volatileOnly bool, fn func(key []byte, e Entry)) {
 func (d *DB) Volatile() int { return d.t.Volatile() }
 
 // ActiveExpire samples keys with an expiry and deletes the expired ones, as
-// Redis's active expire cycle does: it repeats while more than a quarter of a
-// sample was expired, within the given time budget. It returns the number of
-// keys sampled and expired.
-func (d *DB) ActiveExpire(now int64, deadline time.Time, rec persistence.Recorder) (sampled, expired int) {
-	const perRound = 20
-	var keys [perRound][]byte
+// Redis 7.0's active expire cycle does: samples of 20 keys, repeated while
+// more than 10% of a sample was expired, within the given time budget;
+// effort (active-expire-effort less 1, 0-9) adds a quarter of the sample
+// per step and lowers the stale share it accepts by a point. It returns
+// the number of keys sampled and expired.
+func (d *DB) ActiveExpire(now int64, deadline time.Time, effort int, rec persistence.Recorder) (sampled, expired int) {
+	effort = min(max(effort, 0), 9)
+	perRound := 20 + 20/4*effort
+	stale := 10 - effort // acceptable stale keys, percent
+	var buf [20 + 20/4*9][]byte
+	keys := buf[:perRound]
 	for {
 		if d.t.Volatile() == 0 {
 			return
@@ -602,7 +607,7 @@ func (d *DB) ActiveExpire(now int64, deadline time.Time, rec persistence.Recorde
 		}
 		sampled += n
 		expired += found
-		if n == 0 || found*4 <= n || time.Now().After(deadline) {
+		if n == 0 || found*100 <= n*stale || time.Now().After(deadline) {
 			return
 		}
 	}
