@@ -78,6 +78,8 @@ type Cache struct {
 	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
 
 	evictMu      sync.Mutex
+	tenacity     atomic.Int64 // maxmemory-eviction-tenacity (0-100)
+	evictBg      atomic.Bool  // an eviction goes on in the background (evictLater)
 	stalePerc    atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 	noActive     atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
 	expireEffort atomic.Int64  // active-expire-effort less 1 (0-9)
@@ -146,6 +148,7 @@ func New(o Options) *Cache {
 		o.Samples = 5
 	}
 	c.samples.Store(int64(o.Samples))
+	c.tenacity.Store(10) // Redis's default (maxmemory-eviction-tenacity)
 	return c
 }
 
@@ -316,7 +319,7 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 		return ErrNoReplicas
 	}
 	if max := c.maxMemory.Load(); denyOOM && max > 0 && c.UsedMemory() > max {
-		return c.evict(max)
+		return c.evictSome(max)
 	}
 	return nil
 }
@@ -329,9 +332,20 @@ func (c *Cache) SetNoReplicas(refuse bool) { c.noReplicas.Store(refuse) }
 // command (CheckWrite does it for writes); ErrOOM: it could not.
 func (c *Cache) EvictIfNeeded() error {
 	if max := c.maxMemory.Load(); max > 0 && !c.readOnly.Load() && c.UsedMemory() > max {
-		return c.evict(max)
+		return c.evictSome(max)
 	}
 	return nil
+}
+
+// evictSome evicts toward max for the time maxmemory-eviction-tenacity
+// gives a command, and leaves the rest to the background (Redis's
+// performEvictions); ErrOOM only when nothing can be evicted.
+func (c *Cache) evictSome(max int64) error {
+	done, err := c.evict(max)
+	if err == nil && !done {
+		c.evictLater()
+	}
+	return err
 }
 
 // LastLSN is the sequence number of the last record assigned.
@@ -423,6 +437,10 @@ func (c *Cache) Policy() string { return *c.policy.Load() }
 
 // SetSamples changes maxmemory-samples.
 func (c *Cache) SetSamples(n int) { c.samples.Store(int64(n)) }
+
+// SetEvictionTenacity is maxmemory-eviction-tenacity (0-100): how long one
+// command may evict before the rest is left to the background.
+func (c *Cache) SetEvictionTenacity(n int64) { c.tenacity.Store(min(max(n, 0), 100)) }
 
 // Stats are the keyspace counters for INFO.
 type Stats struct {

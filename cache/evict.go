@@ -3,6 +3,7 @@ package cache
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"fastcache/internal/latency"
@@ -66,16 +67,62 @@ func (c *Cache) score(policy string, e shard.Entry) (uint64, bool) {
 	return rand.Uint64(), true // *-random
 }
 
-// evict frees memory down to max, or returns ErrOOM.
-func (c *Cache) evict(max int64) error {
+// evictionTimeLimit is the time one eviction round may take at tenacity t
+// (maxmemory-eviction-tenacity, Redis's evictionTimeLimitUs): 50 us a step
+// up to 10 (the default: 500 us), then 15% more a step (about 2 minutes
+// at 99); none at 100 (-1).
+func evictionTimeLimit(t int64) time.Duration {
+	switch {
+	case t <= 10:
+		return time.Duration(50*t) * time.Microsecond
+	case t < 100:
+		return time.Duration(500*math.Pow(1.15, float64(t-10))) * time.Microsecond
+	}
+	return -1
+}
+
+// evictLater goes on evicting in the background, a round of the
+// tenacity's time at a time, until memory is under maxmemory (Redis's
+// evictionTimeProc); one such goroutine at a time.
+func (c *Cache) evictLater() {
+	if !c.evictBg.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer c.evictBg.Store(false)
+		for {
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+			max := c.maxMemory.Load()
+			if max <= 0 || c.readOnly.Load() || c.UsedMemory() <= max {
+				return
+			}
+			if done, err := c.evict(max); done || err != nil {
+				return
+			}
+			runtime.Gosched() // commands run between rounds, as between Redis's timer events
+		}
+	}()
+}
+
+// evict frees memory down to max (done), or stops when the round has
+// taken the time maxmemory-eviction-tenacity gives it (not done, the
+// memory still over: Redis's EVICT_RUNNING, the command goes on), or
+// returns ErrOOM when nothing can be evicted.
+func (c *Cache) evict(max int64) (done bool, err error) {
 	policy := c.Policy()
 	if policy == "noeviction" || len(policy) < 8 {
-		return ErrOOM
+		return false, ErrOOM
 	}
 	c.evictMu.Lock()
 	defer c.evictMu.Unlock()
 	start := time.Now()
 	defer func() { c.lat.Note(latency.EventEviction, time.Since(start)) }()
+	limit := evictionTimeLimit(c.tenacity.Load())
+	freed := 0
 	volatileOnly := policy[:8] == "volatile"
 	samples := int(c.samples.Load())
 	var pool evictPool
@@ -87,9 +134,9 @@ func (c *Cache) evict(max int64) error {
 		// miss the few candidates of a small dataset among many shards,
 		// and the write failed with OOM; with volatile policies a shard
 		// of keys without a TTL was no better)
-		start, sampled := rand.IntN(len(c.shards)), 0
+		first, sampled := rand.IntN(len(c.shards)), 0
 		for i := 0; i < len(c.shards) && sampled < 4; i++ {
-			si := (start + i) % len(c.shards)
+			si := (first + i) % len(c.shards)
 			s := c.shards[si]
 			if s.Keys() == 0 || volatileOnly && s.VolatileKeys() == 0 {
 				continue
@@ -125,9 +172,14 @@ func (c *Cache) evict(max int64) error {
 		if !evicted {
 			failures++
 			if failures > 8 {
-				return ErrOOM
+				return false, ErrOOM
 			}
+			continue
+		}
+		// the clock read every 16 keys, as Redis's
+		if freed++; freed%16 == 0 && limit >= 0 && time.Since(start) > limit && c.UsedMemory() > max {
+			return false, nil
 		}
 	}
-	return nil
+	return true, nil
 }

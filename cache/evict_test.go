@@ -507,3 +507,41 @@ func TestEvictFindsLoneVolatileKey(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestEvictionTenacity: maxmemory-eviction-tenacity bounds the time one
+// eviction round takes, as Redis's: at 0 a round evicts 16 keys and stops
+// (the command goes on), and the rest is evicted in the background until
+// memory is under the limit; at 100 one round evicts all that is needed.
+func TestEvictionTenacity(t *testing.T) {
+	for _, tenacity := range []int64{0, 100} {
+		c := evNew(t, "allkeys-random")
+		c.SetEvictionTenacity(tenacity)
+		for i := 0; i < 2000; i++ {
+			evPut(c, fmt.Sprintf("k%d", i), 0)
+		}
+		limit := c.UsedMemory() / 4 // ~1500 keys to evict
+		c.SetMaxMemory(limit)
+		done, err := c.evict(limit)
+		left := evSurvivors(c, "k", 2000)
+		if tenacity == 100 {
+			if !done || err != nil || c.UsedMemory() > limit {
+				t.Fatalf("tenacity 100: done %v err %v, %d keys left, memory %d over a limit of %d", done, err, left, c.UsedMemory(), limit)
+			}
+			continue
+		}
+		if done || err != nil || left != 2000-16 {
+			t.Fatalf("tenacity 0: done %v err %v, %d keys evicted in the round, want 16", done, err, 2000-left)
+		}
+		// a write over the limit is served, and the background finishes
+		if err := evWrite(c, "new", 0); err != nil {
+			t.Fatalf("tenacity 0: a write over the limit: %v", err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for c.UsedMemory() > limit || c.evictBg.Load() {
+			if time.Now().After(deadline) {
+				t.Fatalf("tenacity 0: memory %d still over %d after 30 s (%d keys left)", c.UsedMemory(), limit, evSurvivors(c, "k", 2000))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}

@@ -36,14 +36,15 @@ const compatDoc = "accepted for compatibility with Redis 7.0 (no effect)"
 // compatUsed documents the Redis parameters of this file that do take
 // effect: the server reads them by name.
 var compatUsed = map[string]string{
-	"min-replicas-to-write": "writes are refused (-NOREPLICAS) with fewer replicas acknowledging within min-replicas-max-lag seconds (0: off)",
-	"min-slaves-to-write":   "alias of min-replicas-to-write",
-	"min-replicas-max-lag":  "seconds since a replica's last acknowledgement for min-replicas-to-write",
-	"min-slaves-max-lag":    "alias of min-replicas-max-lag",
-	"shutdown-timeout":      "seconds a shutdown waits for lagging replicas, writes paused (0: no wait)",
-	"active-expire-effort":  "work of the active expiry cycle per tick, 1-10: larger samples, more CPU, fewer expired keys left in memory",
-	"shutdown-on-sigint":    "SHUTDOWN's flags for SIGINT (default|save|nosave|now|force)",
-	"shutdown-on-sigterm":   "SHUTDOWN's flags for SIGTERM (default|save|nosave|now|force)",
+	"min-replicas-to-write":       "writes are refused (-NOREPLICAS) with fewer replicas acknowledging within min-replicas-max-lag seconds (0: off)",
+	"min-slaves-to-write":         "alias of min-replicas-to-write",
+	"min-replicas-max-lag":        "seconds since a replica's last acknowledgement for min-replicas-to-write",
+	"min-slaves-max-lag":          "alias of min-replicas-max-lag",
+	"shutdown-timeout":            "seconds a shutdown waits for lagging replicas, writes paused (0: no wait)",
+	"maxmemory-eviction-tenacity": "how long a command may evict keys (0-100: 50 us a step to 10, then 15% more a step, no limit at 100); the rest goes on in the background",
+	"active-expire-effort":        "work of the active expiry cycle per tick, 1-10: larger samples, more CPU, fewer expired keys left in memory",
+	"shutdown-on-sigint":          "SHUTDOWN's flags for SIGINT (default|save|nosave|now|force)",
+	"shutdown-on-sigterm":         "SHUTDOWN's flags for SIGTERM (default|save|nosave|now|force)",
 }
 
 // compatDocFor is the doc of a parameter of this file.
