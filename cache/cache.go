@@ -78,8 +78,9 @@ type Cache struct {
 	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
 
 	evictMu      sync.Mutex
-	tenacity     atomic.Int64 // maxmemory-eviction-tenacity (0-100)
-	evictBg      atomic.Bool  // an eviction goes on in the background (evictLater)
+	stopMu       sync.Mutex    // Close against goBackground
+	tenacity     atomic.Int64  // maxmemory-eviction-tenacity (0-100)
+	evictBg      atomic.Bool   // an eviction goes on in the background (evictLater)
 	stalePerc    atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 	noActive     atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
 	expireEffort atomic.Int64  // active-expire-effort less 1 (0-9)
@@ -163,12 +164,32 @@ func (c *Cache) Start(hz int) {
 
 // Close stops the background work.
 func (c *Cache) Close() {
+	c.stopMu.Lock() // no background work starts after this (goBackground)
 	select {
 	case <-c.stop:
 	default:
 		close(c.stop)
 	}
+	c.stopMu.Unlock()
 	c.wg.Wait()
+}
+
+// goBackground runs fn on a goroutine that Close waits for, unless the
+// cache is closing (false).
+func (c *Cache) goBackground(fn func()) bool {
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
+	select {
+	case <-c.stop:
+		return false
+	default:
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
 }
 
 // Databases is the number of databases.

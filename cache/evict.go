@@ -88,7 +88,7 @@ func (c *Cache) evictLater() {
 	if !c.evictBg.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
+	if !c.goBackground(func() {
 		defer c.evictBg.Store(false)
 		for {
 			select {
@@ -105,7 +105,9 @@ func (c *Cache) evictLater() {
 			}
 			runtime.Gosched() // commands run between rounds, as between Redis's timer events
 		}
-	}()
+	}) {
+		c.evictBg.Store(false)
+	}
 }
 
 // evict frees memory down to max (done), or stops when the round has
