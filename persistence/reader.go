@@ -149,6 +149,19 @@ func ReadDir(dir string, opts ReadOptions, fn func(r *Record) error) (ReadResult
 		if reason == "" {
 			continue
 		}
+		if off >= segHeaderSize && allZero(data[off:]) {
+			// the unused end of a preallocated segment (prealloc.go): the
+			// clean end of its frames, cut off when the file may change
+			res.Bytes -= int64(len(data) - off)
+			opts.Log.Info().Str("segment", name).Int("offset", off).Int("preallocated_bytes", len(data)-off).
+				Msg("WAL segment ends in preallocated space: trimmed")
+			if !opts.ReadOnly {
+				if err := truncateSync(s.path, int64(off)); err != nil {
+					return res, err
+				}
+			}
+			continue
+		}
 		if last && (off == 0 && len(data) < segHeaderSize || tornTail(data, off)) {
 			res.TornBytes = int64(len(data) - off)
 			opts.Log.Warn().Str("segment", name).Int("offset", off).Int64("dropped_bytes", res.TornBytes).
@@ -194,6 +207,22 @@ func ReadDir(dir string, opts ReadOptions, fn func(r *Record) error) (ReadResult
 		return res, nil
 	}
 	return res, nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func truncateSync(path string, size int64) error {

@@ -105,6 +105,8 @@ type WAL struct {
 	f          *os.File
 	segID      uint64
 	segSize    int64 // bytes in the current segment
+	fileSize   int64 // the current segment file's size (over segSize: preallocated zeros)
+	plain      bool  // the current segment was not preallocated (prealloc.go)
 	syncedSize int64 // size at the last successful fsync
 	undurable  []byte
 	undurG     uint64 // watermark covered by undurable bytes once synced
@@ -121,6 +123,8 @@ type WAL struct {
 	errp atomic.Pointer[error]
 
 	bgRunning atomic.Bool   // bg != nil, for INFO (aof_pending_bio_fsync)
+	prep      preparer      // the next segment, made in the background (prealloc.go)
+	slack     atomic.Int64  // zeros after the current segment's frames
 	bgDone    chan struct{} // a background fsync finished: the writer collects it
 
 	stats walStats
@@ -193,6 +197,7 @@ func Open(o Options) (*WAL, error) {
 		return nil, err
 	}
 	removeLeftovers(o.Dir)
+	removePrepLeftovers(o.Dir)
 	segs, err := listSegments(o.Dir)
 	if err != nil {
 		return nil, err
@@ -501,6 +506,7 @@ func (w *WAL) Close() error {
 	}
 	close(w.closing)
 	<-w.done
+	w.stopPrep()
 	for _, q := range w.queues {
 		q.mu.Lock()
 		q.room.Broadcast()
@@ -577,6 +583,10 @@ func (w *WAL) run() {
 			}
 			w.collectSync(true) // (already done by the round's fsync; never close under it)
 			if w.f != nil {
+				if w.fileSize > w.segSize {
+					w.trimSegment() // its zeros go: only a crash leaves them
+					w.datasync(w.f)
+				}
 				w.f.Close()
 			}
 			w.writing.Unlock()
@@ -733,7 +743,10 @@ func (w *WAL) write(frames []byte, g uint64) {
 	// While a background fsync runs, the segment grows past its size: the
 	// rotation (which must wait for it, then fsync the rest) comes in the
 	// first round after it, so the writer never waits for two fsyncs.
-	if w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize && w.bg == nil {
+	// A plain segment gives way to the prepared one as soon as it is ready
+	// (the first segment after a start is plain: prealloc.go).
+	if w.bg == nil && (w.segSize > segHeaderSize && w.segSize+int64(len(frames)) > w.o.SegmentSize ||
+		w.plain && w.segSize > segHeaderSize && w.prepReady(w.segID+1)) {
 		if _, err := w.rotate(); err != nil {
 			w.fail(err)
 			w.undurable = append(w.undurable, frames...)
@@ -751,12 +764,16 @@ func (w *WAL) write(frames []byte, g uint64) {
 		// never leave a half frame: cut back to the last complete one
 		w.f.Truncate(w.segSize)
 		w.f.Seek(w.segSize, 0)
+		w.fileSize = w.segSize
+		w.slack.Store(0)
 		w.fail(err)
 		w.undurable = append(w.undurable, frames...)
 		w.undurG = g
 		return
 	}
 	w.segSize += int64(n)
+	w.fileSize = max(w.fileSize, w.segSize)
+	w.slack.Store(w.fileSize - w.segSize)
 	w.undurG = g
 	if w.Policy() != "no" {
 		// kept until the fsync that covers them, to rewrite them elsewhere
@@ -848,6 +865,7 @@ func (w *WAL) recover() {
 		w.datasync(w.f)
 		w.f.Close()
 		w.f = nil
+		w.slack.Store(0)
 	}
 	id := w.segID + 1
 	if err := w.openSegment(id); err != nil {
@@ -906,6 +924,7 @@ func (w *WAL) rotate() (uint64, error) {
 		return 0, w.failing
 	}
 	if w.f != nil {
+		w.trimSegment() // a preallocated segment keeps its frames only
 		start := time.Now()
 		if err := w.datasync(w.f); err != nil {
 			w.fail(fmt.Errorf("fsync: %w", err))
@@ -917,7 +936,7 @@ func (w *WAL) rotate() (uint64, error) {
 		w.clearUndurable()
 		w.publish(w.undurG)
 	}
-	if err := w.openSegment(w.segID + 1); err != nil {
+	if err := w.openNext(w.segID + 1); err != nil {
 		w.fail(err)
 		return 0, err
 	}
@@ -932,13 +951,7 @@ func (w *WAL) openSegment(id uint64) error {
 	if err != nil {
 		return err
 	}
-	var h [segHeaderSize]byte
-	binary.LittleEndian.PutUint32(h[0:], segMagic)
-	h[4] = segVersion
-	binary.LittleEndian.PutUint64(h[8:], id)
-	binary.LittleEndian.PutUint64(h[16:], uint64(time.Now().UnixMilli()))
-	binary.LittleEndian.PutUint32(h[24:], uint32(w.o.Shards))
-	binary.LittleEndian.PutUint32(h[28:], crc32.Checksum(h[:28], crcTable))
+	h := segHeader(id, w.o.Shards)
 	if _, err := f.Write(h[:]); err != nil {
 		f.Close()
 		os.Remove(path)
@@ -955,9 +968,41 @@ func (w *WAL) openSegment(id uint64) error {
 		return err
 	}
 	w.f, w.segID, w.segSize, w.syncedSize = f, id, segHeaderSize, segHeaderSize
+	w.fileSize, w.plain = segHeaderSize, true
+	w.slack.Store(0)
 	w.stats.segID.Store(id)
 	w.stats.segments.Add(1)
+	if w.Policy() == "always" {
+		w.startPrep(id + 1)
+	}
 	return nil
+}
+
+// openNext makes segment id the current one: the prepared one if it is
+// ready (prealloc.go), else a plain one.
+func (w *WAL) openNext(id uint64) error {
+	f, size := w.takePrep(id)
+	if f == nil {
+		return w.openSegment(id)
+	}
+	w.f, w.segID, w.segSize, w.syncedSize = f, id, segHeaderSize, segHeaderSize
+	w.fileSize, w.plain = size, false
+	w.slack.Store(size - segHeaderSize)
+	w.stats.segID.Store(id)
+	w.stats.segments.Add(1)
+	if w.Policy() == "always" {
+		w.startPrep(id + 1)
+	}
+	return nil
+}
+
+// Slack is the unused preallocated space at the end of the current
+// segment (INFO's aof_current_size leaves it out).
+func (w *WAL) Slack() int64 {
+	if w == nil || w.disabled {
+		return 0
+	}
+	return w.slack.Load()
 }
 
 // NextSegment is the id the next segment in dir would get (Open starts

@@ -545,7 +545,7 @@ func aofInfo(w *persistence.WAL, sn *persistence.Snapshotter, walDir string, cha
 	b.WriteString("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n")
 	if w != nil {
 		fmt.Fprintf(&b, "aof_current_size:%d\r\naof_base_size:%d\r\naof_pending_rewrite:0\r\naof_buffer_length:%d\r\n",
-			persistence.TotalBytes(walDir, 0), sst.LastSize, wst.QueueBytes)
+			persistence.TotalBytes(walDir, 0)-w.Slack(), sst.LastSize, wst.QueueBytes)
 		fmt.Fprintf(&b, "aof_pending_bio_fsync:%d\r\naof_delayed_fsync:%d\r\n", boolInt(wst.PendingFsync), wst.DelayedFsyncs)
 	}
 	return b.String()
