@@ -26,7 +26,9 @@ import (
 // only the segment being written when the process died ends in zeros, and
 // replay trims those as the clean end of the log (reader.go). The first
 // segment after a start is a plain one (a start does not wait for 64 MiB of
-// zeros); the log moves to the prepared segment as soon as it is ready.
+// zeros): the next is prepared at once and the log moves to it as soon as
+// it is ready; after that, the next segment is prepared when the current
+// one is half full.
 //
 // When the preparation fails (a full disk), the log goes on appending to
 // plain segments as before.

@@ -774,6 +774,11 @@ func (w *WAL) write(frames []byte, g uint64) {
 	w.segSize += int64(n)
 	w.fileSize = max(w.fileSize, w.segSize)
 	w.slack.Store(w.fileSize - w.segSize)
+	if !w.plain && w.segSize-int64(n) <= w.o.SegmentSize/2 && w.segSize > w.o.SegmentSize/2 && w.Policy() == "always" {
+		// half full: the next segment is prepared meanwhile (not at once, so
+		// a log that grows slowly does not hold 64 MiB of zeros for nothing)
+		w.startPrep(w.segID + 1)
+	}
 	w.undurG = g
 	if w.Policy() != "no" {
 		// kept until the fsync that covers them, to rewrite them elsewhere
@@ -990,10 +995,7 @@ func (w *WAL) openNext(id uint64) error {
 	w.slack.Store(size - segHeaderSize)
 	w.stats.segID.Store(id)
 	w.stats.segments.Add(1)
-	if w.Policy() == "always" {
-		w.startPrep(id + 1)
-	}
-	return nil
+	return nil // the next is prepared once this one is half full
 }
 
 // Slack is the unused preallocated space at the end of the current
