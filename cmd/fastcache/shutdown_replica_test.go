@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,10 +33,23 @@ func replicaPair(t *testing.T, primaryArgs ...string) (primary, replica *proc, p
 	}
 	replica.cmd.Process.Signal(syscall.SIGSTOP)
 	t.Cleanup(func() { replica.cmd.Process.Signal(syscall.SIGCONT) })
+	waitFor(t, "the replica stopped", func() bool { return procState(replica.cmd.Process.Pid) == "T" })
 	if err := prdb.Incr(ctx(), "k").Err(); err != nil {
 		t.Fatal(err)
 	}
 	return primary, replica, prdb, rrdb
+}
+
+// procState is the state letter of process pid in /proc (T: stopped).
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		return string(b[i+2])
+	}
+	return ""
 }
 
 // shutdownIn is INFO server's shutdown_in_milliseconds ("" when absent).
@@ -55,11 +69,15 @@ func shutdownIn(t *testing.T, rdb *redis.Client) string {
 
 // waitShutdownPending waits until the primary reports a shutdown waiting
 // for its replicas.
-func waitShutdownPending(t *testing.T, rdb *redis.Client) {
+func waitShutdownPending(t *testing.T, p *proc) {
 	t.Helper()
+	rdb := p.client()
 	waitFor(t, "shutdown_in_milliseconds in INFO", func() bool {
-		ms, _ := strconv.Atoi(shutdownIn(t, rdb))
-		return ms > 0
+		info, err := rdb.Info(ctx(), "server").Result()
+		if err != nil {
+			t.Fatalf("INFO: %v; the primary's log:\n%s", err, p.out.String())
+		}
+		return strings.Contains(info, "shutdown_in_milliseconds:")
 	})
 }
 
@@ -91,7 +109,7 @@ func TestShutdownWaitsForReplica(t *testing.T) {
 			} else {
 				_, shutConn = rawCmd(t, primary.addr(), "SHUTDOWN")
 			}
-			waitShutdownPending(t, prdb)
+			waitShutdownPending(t, primary)
 			// reads are served, writes wait for the end
 			if v, err := prdb.Get(ctx(), "k").Result(); err != nil || v != "2" {
 				t.Fatalf("GET k during the wait = %q %v", v, err)
@@ -131,9 +149,8 @@ func TestShutdownWaitsForReplica(t *testing.T) {
 // second SIGINT ends the wait at once; SHUTDOWN NOW does not wait.
 func TestShutdownReplicaTimeout(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
-		primary, _, prdb, _ := replicaPair(t, "--shutdown-timeout", "1")
+		primary, _, _, _ := replicaPair(t, "--shutdown-timeout", "1")
 		primary.cmd.Process.Signal(syscall.SIGTERM)
-		waitShutdownPending(t, prdb)
 		out, err := primary.wait(60 * time.Second)
 		if err != nil {
 			t.Fatalf("the primary exited with %v\n%s", err, out)
@@ -143,9 +160,9 @@ func TestShutdownReplicaTimeout(t *testing.T) {
 		}
 	})
 	t.Run("second SIGINT", func(t *testing.T) {
-		primary, _, prdb, _ := replicaPair(t, "--shutdown-timeout", "300")
+		primary, _, _, _ := replicaPair(t, "--shutdown-timeout", "300")
 		primary.cmd.Process.Signal(syscall.SIGINT)
-		waitShutdownPending(t, prdb)
+		waitShutdownPending(t, primary)
 		primary.cmd.Process.Signal(syscall.SIGINT)
 		out, err := primary.wait(60 * time.Second)
 		if err != nil {
@@ -178,7 +195,7 @@ func TestShutdownAbortWhileWaiting(t *testing.T) {
 	primary, replica, prdb, rrdb := replicaPair(t, "--shutdown-timeout", "300")
 	_, b1 := rawCmd(t, primary.addr(), "SHUTDOWN")
 	_, b2 := rawCmd(t, primary.addr(), "SHUTDOWN")
-	waitShutdownPending(t, prdb)
+	waitShutdownPending(t, primary)
 	waitFor(t, "two blocked SHUTDOWN clients", func() bool {
 		return infoField(t, prdb, "clients", "blocked_clients") == "2"
 	})
