@@ -1,6 +1,7 @@
 package persistence
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -103,4 +104,34 @@ func allZeroTail(t *testing.T, path string) bool {
 		t.Fatal(err)
 	}
 	return len(data) >= 8 && allZero(data[len(data)-8:])
+}
+
+// TestZeroTailOnlyAtTheEnd: zeros after the frames are the clean end of
+// the last segment only; at the end of an earlier segment (which is cut to
+// its frames before the next one exists) they are damage, reported with
+// the segment and offset.
+func TestZeroTailOnlyAtTheEnd(t *testing.T) {
+	dir := t.TempDir()
+	w := openTest(t, dir, "everysec", "none", 4096, 1)
+	for i := 0; i < 200; i++ {
+		w.Queue(0).Record(OpSet, 0, []byte(fmt.Sprintf("key%06d", i)), []byte(strings.Repeat("v", 100)), 0)
+		if i%20 == 19 {
+			w.Flush()
+		}
+	}
+	w.Close()
+	first := filepath.Join(dir, segName(1))
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, segName(2))); err != nil {
+		t.Fatalf("no second segment: %v", err)
+	}
+	os.WriteFile(first, append(data, make([]byte, 4096)...), 0o644)
+	_, _, err = readAll(t, dir, ReadOptions{ReadOnly: true})
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Segment != segName(1) || ce.Offset != int64(len(data)) {
+		t.Fatalf("zeros at the end of segment 1 of several: %v", err)
+	}
 }

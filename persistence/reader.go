@@ -149,9 +149,14 @@ func ReadDir(dir string, opts ReadOptions, fn func(r *Record) error) (ReadResult
 		if reason == "" {
 			continue
 		}
-		if off >= segHeaderSize && allZero(data[off:]) {
+		if last && off >= segHeaderSize && allZero(data[off:]) {
 			// the unused end of a preallocated segment (prealloc.go): the
-			// clean end of its frames, cut off when the file may change
+			// clean end of its frames, cut off when the file may change.
+			// Only the last segment may have one (a segment is cut to its
+			// frames and fsynced before the next one is renamed in): zeros
+			// at the end of an earlier one are damage, as before.
+			// (A replay that may not change files leaves them; a later
+			// start trims them.)
 			res.Bytes -= int64(len(data) - off)
 			opts.Log.Info().Str("segment", name).Int("offset", off).Int("preallocated_bytes", len(data)-off).
 				Msg("WAL segment ends in preallocated space: trimmed")
