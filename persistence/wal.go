@@ -873,7 +873,9 @@ func (w *WAL) recover() {
 		w.slack.Store(0)
 	}
 	id := w.segID + 1
-	if err := w.openSegment(id); err != nil {
+	// the prepared segment if there is one: its space is taken already,
+	// so a disk that filled up can still hold what is rewritten there
+	if err := w.openNext(id); err != nil {
 		w.failing = err
 		w.stats.writeErrors.Add(1)
 		msg := err.Error()
