@@ -163,14 +163,15 @@ func (s *Server) registerConfigHooks() {
 		return nil
 	}
 	lfu(s.cfg)
-	effort := func(cfg *config.Config) error {
+	// the background work's Redis knobs: expiry effort, eviction time
+	background := func(cfg *config.Config) error {
 		s.cache.SetActiveExpireEffort(configInt(cfg, "active-expire-effort"))
 		s.cache.SetEvictionTenacity(configInt(cfg, "maxmemory-eviction-tenacity"))
 		return nil
 	}
-	effort(s.cfg)
-	s.cfg.OnChange("active-expire-effort", effort)
-	s.cfg.OnChange("maxmemory-eviction-tenacity", effort)
+	background(s.cfg)
+	s.cfg.OnChange("active-expire-effort", background)
+	s.cfg.OnChange("maxmemory-eviction-tenacity", background)
 	s.cfg.OnChange("lfu-log-factor", lfu)
 	s.cfg.OnChange("lfu-decay-time", lfu)
 	for _, name := range []string{"hash-max-listpack-entries", "hash-max-listpack-value",

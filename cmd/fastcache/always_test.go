@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,5 +150,37 @@ func TestAlwaysSeveralLoopsKill(t *testing.T) {
 	t.Logf("acknowledged %d, sent %d, counter after kill -9 and restart %d", lo, hi, got)
 	if got < lo || got > hi {
 		t.Fatalf("counter %d after restart; acknowledged %d, sent %d", got, lo, hi)
+	}
+}
+
+// TestAOFSizeLeavesOutPreallocation: under appendfsync always the log
+// moves to a preallocated segment (its file as long as wal-segment-size,
+// mostly zeros); INFO's aof_current_size counts the frames, not the zeros.
+func TestAOFSizeLeavesOutPreallocation(t *testing.T) {
+	dir := t.TempDir()
+	p := startReady(t, dir, "--appendfsync", "always", "--wal-segment-size", "8mb")
+	rdb := p.client()
+	walDir := filepath.Join(dir, "wal")
+	preallocated := func() bool {
+		ents, _ := os.ReadDir(walDir)
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".wal") && info.Size() == 8<<20 {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; !preallocated(); i++ {
+		if i > 3000 {
+			t.Fatal("the log never moved to a preallocated segment")
+		}
+		if err := rdb.Set(ctx(), fmt.Sprint("k", i), "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	size, _ := strconv.ParseInt(infoField(t, rdb, "persistence", "aof_current_size"), 10, 64)
+	if size <= 0 || size >= 1<<20 {
+		t.Fatalf("aof_current_size %d with a few thousand small writes", size)
 	}
 }

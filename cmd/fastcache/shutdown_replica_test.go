@@ -172,6 +172,17 @@ func TestShutdownReplicaTimeout(t *testing.T) {
 			t.Fatalf("the primary's log:\n%s", out)
 		}
 	})
+	t.Run("shutdown-on-sigterm now", func(t *testing.T) {
+		primary, _, _, _ := replicaPair(t, "--shutdown-timeout", "300", "--shutdown-on-sigterm", "now")
+		primary.cmd.Process.Signal(syscall.SIGTERM)
+		out, err := primary.wait(60 * time.Second)
+		if err != nil {
+			t.Fatalf("the primary exited with %v\n%s", err, out)
+		}
+		if strings.Contains(out, "Waiting for replicas") || !strings.Contains(out, "0 of 1 replicas are in sync") {
+			t.Fatalf("the primary's log:\n%s", out)
+		}
+	})
 	t.Run("now", func(t *testing.T) {
 		primary, _, _, _ := replicaPair(t, "--shutdown-timeout", "300")
 		_, br := rawCmd(t, primary.addr(), "SHUTDOWN NOW")
