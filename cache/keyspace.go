@@ -69,7 +69,8 @@ type txState struct {
 	c       *Cache
 	txn     *persistence.Txn
 	touched []bool
-	idx     []int // Commit's scratch
+	by      []shardRec // Recorder of each shard: what read and write return
+	idx     []int      // Commit's scratch
 	any     bool
 	ev      eventBuf // keyspace events (notify.go)
 }
@@ -88,6 +89,27 @@ func (t *txState) Record(op persistence.Op, db int, key, value []byte, num int64
 		return
 	}
 	t.touched[t.c.ShardIndex(key)] = true
+}
+
+// shardRec is txState's Recorder for the records of one shard, known
+// already: no hashing of the key again to find it.
+type shardRec struct {
+	t   *txState
+	idx int
+}
+
+func (r *shardRec) Record(op persistence.Op, db int, key, value []byte, num int64) {
+	t := r.t
+	if op == persistence.OpFlush || op == persistence.OpSwapDB {
+		t.Record(op, db, key, value, num)
+		return
+	}
+	if t.txn == nil {
+		t.txn = t.c.wal.Load().NewTxn()
+	}
+	t.txn.Record(op, db, key, value, num)
+	t.any = true
+	t.touched[r.idx] = true
 }
 
 // Atomic runs fn with every shard locked, as one transaction. abort is
@@ -154,7 +176,11 @@ func (c *Cache) newTx() *txState {
 	if t := c.txFree.Swap(nil); t != nil {
 		return t
 	}
-	return &txState{c: c, touched: make([]bool, len(c.shards))}
+	t := &txState{c: c, touched: make([]bool, len(c.shards)), by: make([]shardRec, len(c.shards))}
+	for i := range t.by {
+		t.by[i] = shardRec{t: t, idx: i}
+	}
+	return t
 }
 
 // freeTx keeps t for the next transaction once its events are out.
@@ -193,7 +219,7 @@ func (k Keyspace) WithDB(n int) Keyspace { k.db = n; return k }
 func (k Keyspace) read(key []byte) (*shard.DB, persistence.Recorder) {
 	s := k.shardOf(key)
 	if k.tx != nil {
-		return s, k.tx
+		return s, &k.tx.by[s.Index]
 	}
 	s.Lock()
 	return s, s.Queue()
@@ -203,7 +229,7 @@ func (k Keyspace) read(key []byte) (*shard.DB, persistence.Recorder) {
 func (k Keyspace) write(key []byte) (*shard.DB, persistence.Recorder) {
 	s := k.shardOf(key)
 	if k.tx != nil {
-		return s, k.tx
+		return s, &k.tx.by[s.Index]
 	}
 	s.Queue().WaitRoom()
 	s.Lock()

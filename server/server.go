@@ -431,7 +431,9 @@ func (c *Client) exec(args [][]byte) {
 		c.reply.Error(errUnknownCommand(args))
 		return
 	}
-	c.lastCmd.Store(&cmd.Name)
+	if c.lastCmd.Load() != &cmd.Name { // a pipeline of one command: one store
+		c.lastCmd.Store(&cmd.Name)
+	}
 	if !arityOK(cmd.Arity, len(args)) {
 		c.reject(cmd, errWrongArgs(cmd.Name))
 		return

@@ -294,7 +294,11 @@ func LFUCount(meta uint32) uint8 {
 	if period <= 0 {
 		return c
 	}
-	decay := IdleSeconds(meta) / (60 * period)
+	idle := IdleSeconds(meta)
+	if idle < 60*period {
+		return c // the common case, touched within the period: no division
+	}
+	decay := idle / (60 * period)
 	if int64(c) <= decay {
 		return 0
 	}
