@@ -463,6 +463,9 @@ func (c *Cache) SetSamples(n int) { c.samples.Store(int64(n)) }
 // command may evict before the rest is left to the background.
 func (c *Cache) SetEvictionTenacity(n int64) { c.tenacity.Store(min(max(n, 0), 100)) }
 
+// EvictionTenacity is the maxmemory-eviction-tenacity in effect.
+func (c *Cache) EvictionTenacity() int64 { return c.tenacity.Load() }
+
 // Stats are the keyspace counters for INFO.
 type Stats struct {
 	Keys, Expires                  int64
@@ -624,6 +627,9 @@ func rangeAll(d *shard.DB, fn func(k []byte, e shard.Entry)) {
 // SetActiveExpireEffort is active-expire-effort (1-10): how much work the
 // active expiry cycle may do per tick to keep expired keys few.
 func (c *Cache) SetActiveExpireEffort(n int64) { c.expireEffort.Store(min(max(n, 1), 10) - 1) }
+
+// ActiveExpireEffort is the active-expire-effort in effect (1-10).
+func (c *Cache) ActiveExpireEffort() int64 { return c.expireEffort.Load() + 1 }
 
 // SetActiveExpire turns the active expiry cycle on or off (DEBUG
 // SET-ACTIVE-EXPIRE); keys still expire when they are accessed.

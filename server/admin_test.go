@@ -112,6 +112,44 @@ func TestConfigSet(t *testing.T) {
 	}
 }
 
+// TestConfigSetBackgroundKnobs: active-expire-effort and
+// maxmemory-eviction-tenacity reach the cache, from the command line and
+// from CONFIG SET (what they do there: cache's TestEvictionTenacity and
+// shard's TestActiveExpireEffort).
+func TestConfigSetBackgroundKnobs(t *testing.T) {
+	ts := startServer(t, "active-expire-effort", "3", "maxmemory-eviction-tenacity", "40")
+	if e, n := ts.cache.ActiveExpireEffort(), ts.cache.EvictionTenacity(); e != 3 || n != 40 {
+		t.Fatalf("from the command line: effort %d, tenacity %d; want 3 and 40", e, n)
+	}
+	rc := ts.rawConn(t)
+	// each alone (one hook sets both)
+	if got := rc.do("CONFIG", "SET", "maxmemory-eviction-tenacity", "100"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", got)
+	}
+	if n := ts.cache.EvictionTenacity(); n != 100 {
+		t.Fatalf("after CONFIG SET: tenacity %d; want 100", n)
+	}
+	if got := rc.do("CONFIG", "SET", "active-expire-effort", "10"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", got)
+	}
+	if e := ts.cache.ActiveExpireEffort(); e != 10 {
+		t.Fatalf("after CONFIG SET: effort %d; want 10", e)
+	}
+	if got := rc.do("CONFIG", "SET", "maxmemory-eviction-tenacity", "0", "active-expire-effort", "1"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", got)
+	}
+	if e, n := ts.cache.ActiveExpireEffort(), ts.cache.EvictionTenacity(); e != 1 || n != 0 {
+		t.Fatalf("after CONFIG SET: effort %d, tenacity %d; want 1 and 0", e, n)
+	}
+	// a refused value changes nothing
+	if got := rc.do("CONFIG", "SET", "active-expire-effort", "11"); !strings.HasPrefix(got, "-ERR ") {
+		t.Fatalf("CONFIG SET active-expire-effort 11: %q", got)
+	}
+	if e := ts.cache.ActiveExpireEffort(); e != 1 {
+		t.Fatalf("effort %d after a refused CONFIG SET, want 1", e)
+	}
+}
+
 func TestConfigOtherSubcommands(t *testing.T) {
 	ts := startServer(t)
 	rc := ts.rawConn(t)
