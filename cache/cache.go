@@ -70,7 +70,10 @@ type Cache struct {
 	maxString atomic.Int64 // largest string APPEND/SETRANGE/SETBIT may build (0 = MaxStringLen); strings.go
 	policy    atomic.Pointer[string]
 	samples   atomic.Int64
-	readOnly  atomic.Bool
+	readOnly  atomic.Bool // client writes are refused: a read-only replica
+	// ignoreMax: maxmemory is not enforced (a replica with
+	// replica-ignore-maxmemory): no eviction, no OOM refusals
+	ignoreMax atomic.Bool
 	// noReplicas: writes are refused with ErrNoReplicas (SetNoReplicas)
 	noReplicas atomic.Bool
 
@@ -321,8 +324,15 @@ func (c *Cache) KeyspaceAt(clock *int64) Keyspace { return Keyspace{c: c, clock:
 
 // ---- writes: admission ----
 
-// SetReadOnly makes CheckWrite refuse writes (a replica).
+// SetReadOnly makes CheckWrite refuse writes (a replica with
+// replica-read-only).
 func (c *Cache) SetReadOnly(v bool) { c.readOnly.Store(v) }
+
+// SetIgnoreMaxMemory turns maxmemory off while v (a replica with
+// replica-ignore-maxmemory, as Redis's: the primary's writes are applied
+// whatever the memory, and nothing is evicted, lest the replica's data
+// differ from the primary's).
+func (c *Cache) SetIgnoreMaxMemory(v bool) { c.ignoreMax.Store(v) }
 
 // CheckWrite is called before a write command runs, as Redis's
 // processCommand does: it refuses writes on a replica (READONLY) and while
@@ -339,7 +349,7 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	if c.noReplicas.Load() {
 		return ErrNoReplicas
 	}
-	if max := c.maxMemory.Load(); denyOOM && max > 0 && c.UsedMemory() > max {
+	if max := c.maxMemory.Load(); denyOOM && max > 0 && !c.ignoreMax.Load() && c.UsedMemory() > max {
 		return c.evictSome(max)
 	}
 	return nil
@@ -352,7 +362,7 @@ func (c *Cache) SetNoReplicas(refuse bool) { c.noReplicas.Store(refuse) }
 // EvictIfNeeded evicts down to maxmemory, as Redis does before every
 // command (CheckWrite does it for writes); ErrOOM: it could not.
 func (c *Cache) EvictIfNeeded() error {
-	if max := c.maxMemory.Load(); max > 0 && !c.readOnly.Load() && c.UsedMemory() > max {
+	if max := c.maxMemory.Load(); max > 0 && !c.ignoreMax.Load() && c.UsedMemory() > max {
 		return c.evictSome(max)
 	}
 	return nil

@@ -97,7 +97,7 @@ func (c *Cache) evictLater() {
 			default:
 			}
 			max := c.maxMemory.Load()
-			if max <= 0 || c.readOnly.Load() || c.UsedMemory() <= max {
+			if max <= 0 || c.ignoreMax.Load() || c.UsedMemory() <= max {
 				return
 			}
 			if done, err := c.evict(max); done || err != nil {

@@ -45,6 +45,10 @@ var compatUsed = map[string]string{
 	"active-expire-effort":        "work of the active expiry cycle per tick, 1-10: larger samples, more CPU, fewer expired keys left in memory",
 	"shutdown-on-sigint":          "SHUTDOWN's flags for SIGINT (default|save|nosave|now|force)",
 	"shutdown-on-sigterm":         "SHUTDOWN's flags for SIGTERM (default|save|nosave|now|force)",
+	"replica-read-only":           "a replica refuses its clients' writes (-READONLY); no: it takes them, kept locally until the next full resync",
+	"slave-read-only":             "alias of replica-read-only",
+	"replica-ignore-maxmemory":    "a replica applies its primary's writes whatever maxmemory says and evicts nothing; no: it enforces maxmemory as a primary does",
+	"slave-ignore-maxmemory":      "alias of replica-ignore-maxmemory",
 }
 
 // compatDocFor is the doc of a parameter of this file.

@@ -61,7 +61,11 @@ type ManagerOptions struct {
 	// PingPeriod (repl-ping-replica-period) and Timeout (repl-timeout);
 	// nil: 10 s and 60 s.
 	PingPeriod, Timeout func() time.Duration
-	Log                 zerolog.Logger
+	// ReadOnly is replica-read-only and IgnoreMaxMemory
+	// replica-ignore-maxmemory, what a replica applies to its own clients'
+	// writes (nil: yes, as Redis's defaults).
+	ReadOnly, IgnoreMaxMemory func() bool
+	Log                       zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -122,7 +126,7 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 		m.replica.Stop()
 		m.replica = nil
 		m.following.Store(false)
-		m.o.Cache.SetReadOnly(false)
+		m.applyRole()
 		m.o.Log.Info().Msg("REPLICAOF NO ONE: this server is a primary now and accepts writes")
 		return true, nil
 	}
@@ -135,11 +139,31 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 		}
 		r.Stop()
 	}
-	m.o.Cache.SetReadOnly(true)
-	m.replica = startReplica(m, host, port, m.resume)
 	m.following.Store(true)
+	m.applyRole()
+	m.replica = startReplica(m, host, port, m.resume)
 	m.resume = nil
 	return true, nil
+}
+
+// applyRole sets what the cache enforces on its clients' writes for this
+// server's role: a primary takes them (within maxmemory); a replica
+// refuses them under replica-read-only, and ignores maxmemory under
+// replica-ignore-maxmemory.
+func (m *Manager) applyRole() {
+	replica := m.following.Load()
+	m.o.Cache.SetReadOnly(replica && m.replicaReadOnly())
+	m.o.Cache.SetIgnoreMaxMemory(replica && (m.o.IgnoreMaxMemory == nil || m.o.IgnoreMaxMemory()))
+}
+
+func (m *Manager) replicaReadOnly() bool { return m.o.ReadOnly == nil || m.o.ReadOnly() }
+
+// ConfigChanged applies replica-read-only and replica-ignore-maxmemory
+// again (CONFIG SET).
+func (m *Manager) ConfigChanged() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.applyRole()
 }
 
 // Close stops following a primary and disconnects replicas.

@@ -214,6 +214,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		// the primary's PUBLISHes, to this server's subscribers
 		Publish:    func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
 		PingPeriod: cfg.ReplPingReplicaPeriod, Timeout: cfg.ReplTimeout,
+		ReadOnly:        func() bool { return configYes(cfg, "replica-read-only") },
+		IgnoreMaxMemory: func() bool { return configYes(cfg, "replica-ignore-maxmemory") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -225,6 +227,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	repl := replication.NewManager(replOpts)
+	for _, name := range []string{"replica-read-only", "slave-read-only", "replica-ignore-maxmemory", "slave-ignore-maxmemory"} {
+		cfg.OnChange(name, func(*config.Config) error { repl.ConfigChanged(); return nil })
+	}
 
 	srv := server.New(server.Options{
 		Config: cfg,
@@ -624,4 +629,13 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("data directory %s is in use by another fastcache process: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// configYes is a yes/no parameter read by name (Redis's compatibility
+// parameters have no getter of their own).
+func configYes(cfg *config.Config, name string) bool {
+	for _, kv := range cfg.Get(name) {
+		return kv[1] == "yes"
+	}
+	return false
 }
