@@ -328,6 +328,9 @@ func (c *Cache) KeyspaceAt(clock *int64) Keyspace { return Keyspace{c: c, clock:
 // replica-read-only).
 func (c *Cache) SetReadOnly(v bool) { c.readOnly.Store(v) }
 
+// ReadOnly reports whether CheckWrite refuses writes with ErrReadOnly.
+func (c *Cache) ReadOnly() bool { return c.readOnly.Load() }
+
 // SetIgnoreMaxMemory turns maxmemory off while v (a replica with
 // replica-ignore-maxmemory, as Redis's: the primary's writes are applied
 // whatever the memory, and nothing is evicted, lest the replica's data

@@ -65,7 +65,9 @@ type ManagerOptions struct {
 	// replica-ignore-maxmemory, what a replica applies to its own clients'
 	// writes (nil: yes, as Redis's defaults).
 	ReadOnly, IgnoreMaxMemory func() bool
-	Log                       zerolog.Logger
+	// ServeStale is replica-serve-stale-data (nil: yes, Redis's default).
+	ServeStale func() bool
+	Log        zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -75,8 +77,10 @@ type Manager struct {
 
 	mu        sync.Mutex
 	replica   *Replica
-	resume    *cache.ReplPos // where the first replica session starts (Resume)
-	following atomic.Bool    // replica != nil, read without the lock
+	resume    *cache.ReplPos          // where the first replica session starts (Resume)
+	following atomic.Bool             // replica != nil, read without the lock
+	cur       atomic.Pointer[Replica] // replica, read without the lock (DenyStale)
+	denyStale atomic.Bool             // replica-serve-stale-data no (applyRole)
 
 	// INFO stats: full resyncs served, resumes granted and refused
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
@@ -125,6 +129,7 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 		}
 		m.replica.Stop()
 		m.replica = nil
+		m.cur.Store(nil)
 		m.following.Store(false)
 		m.applyRole()
 		m.o.Log.Info().Msg("REPLICAOF NO ONE: this server is a primary now and accepts writes")
@@ -142,6 +147,7 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 	m.following.Store(true)
 	m.applyRole()
 	m.replica = startReplica(m, host, port, m.resume)
+	m.cur.Store(m.replica)
 	m.resume = nil
 	return true, nil
 }
@@ -154,6 +160,18 @@ func (m *Manager) applyRole() {
 	replica := m.following.Load()
 	m.o.Cache.SetReadOnly(replica && m.replicaReadOnly())
 	m.o.Cache.SetIgnoreMaxMemory(replica && (m.o.IgnoreMaxMemory == nil || m.o.IgnoreMaxMemory()))
+	m.denyStale.Store(m.o.ServeStale != nil && !m.o.ServeStale())
+}
+
+// DenyStale reports whether this replica's data is stale (its link to the
+// primary down, or a full resync in progress) and replica-serve-stale-data
+// is no: clients then get -MASTERDOWN (the server package's StaleData).
+func (m *Manager) DenyStale() bool {
+	if !m.denyStale.Load() || !m.following.Load() {
+		return false
+	}
+	r := m.cur.Load()
+	return r == nil || !r.linkUp.Load() || r.syncing.Load()
 }
 
 func (m *Manager) replicaReadOnly() bool { return m.o.ReadOnly == nil || m.o.ReadOnly() }
@@ -171,6 +189,7 @@ func (m *Manager) Close() {
 	m.mu.Lock()
 	r := m.replica
 	m.replica = nil
+	m.cur.Store(nil)
 	m.following.Store(false)
 	m.mu.Unlock()
 	if r != nil {

@@ -70,6 +70,7 @@ type Options struct {
 
 // Server serves RESP clients.
 type Server struct {
+	stale StaleData // Options.Replication's, when it has it (stale.go)
 	opts  Options
 	cfg   *config.Config
 	cache *cache.Cache
@@ -161,6 +162,7 @@ func New(o Options) *Server {
 	s.registerOOMScoreHooks()
 	s.initLatency()
 	s.initWait()
+	s.stale, _ = s.opts.Replication.(StaleData)
 	return s
 }
 
@@ -451,6 +453,10 @@ func (c *Client) exec(args [][]byte) {
 	}
 	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd, args) {
 		c.reject(cmd, errSubscribedMode(cmd, args))
+		return
+	}
+	if s.stale != nil && c.deniedStale(cmd) {
+		c.reject(cmd, errMasterDown)
 		return
 	}
 	if s.loading.Load() && cmd.Flags&flagLoading == 0 {

@@ -195,8 +195,9 @@ func (p *proc) waitReady(timeout time.Duration) {
 			p.t.Fatalf("fastcache exited before it was ready: %v\n%s", p.err, p.out.String())
 		default:
 		}
-		// NOAUTH also means the dataset is loaded (LOADING is checked first)
-		if err := rdb.DBSize(context.Background()).Err(); err == nil || strings.HasPrefix(err.Error(), "NOAUTH") {
+		// NOAUTH also means the dataset is loaded (LOADING is checked
+		// first); MASTERDOWN, a replica refusing stale data, that it serves
+		if err := rdb.DBSize(context.Background()).Err(); err == nil || strings.HasPrefix(err.Error(), "NOAUTH") || strings.HasPrefix(err.Error(), "MASTERDOWN") {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -216,6 +216,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		PingPeriod: cfg.ReplPingReplicaPeriod, Timeout: cfg.ReplTimeout,
 		ReadOnly:        func() bool { return configYes(cfg, "replica-read-only") },
 		IgnoreMaxMemory: func() bool { return configYes(cfg, "replica-ignore-maxmemory") },
+		ServeStale:      func() bool { return configYes(cfg, "replica-serve-stale-data") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -227,7 +228,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	repl := replication.NewManager(replOpts)
-	for _, name := range []string{"replica-read-only", "slave-read-only", "replica-ignore-maxmemory", "slave-ignore-maxmemory"} {
+	for _, name := range []string{"replica-read-only", "slave-read-only", "replica-ignore-maxmemory", "slave-ignore-maxmemory",
+		"replica-serve-stale-data", "slave-serve-stale-data"} {
 		cfg.OnChange(name, func(*config.Config) error { repl.ConfigChanged(); return nil })
 	}
 
