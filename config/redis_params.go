@@ -51,6 +51,9 @@ var compatUsed = map[string]string{
 	"slave-ignore-maxmemory":      "alias of replica-ignore-maxmemory",
 	"replica-serve-stale-data":    "a replica whose link to its primary is down serves its data; no: it answers -MASTERDOWN to all but INFO, REPLICAOF, CONFIG, PING and the like",
 	"slave-serve-stale-data":      "alias of replica-serve-stale-data",
+	"replica-priority":            "a replica's priority for Sentinel's choice of a new primary (INFO slave_priority; 0: never promoted)",
+	"slave-priority":              "alias of replica-priority",
+	"replica-announced":           "whether Sentinel lists this replica (INFO replica_announced)",
 }
 
 // compatDocFor is the doc of a parameter of this file.

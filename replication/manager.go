@@ -67,7 +67,11 @@ type ManagerOptions struct {
 	ReadOnly, IgnoreMaxMemory func() bool
 	// ServeStale is replica-serve-stale-data (nil: yes, Redis's default).
 	ServeStale func() bool
-	Log        zerolog.Logger
+	// Priority is replica-priority and Announced replica-announced, which
+	// a replica's INFO shows for Sentinel (nil: 100 and yes).
+	Priority  func() int64
+	Announced func() bool
+	Log       zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving

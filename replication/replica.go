@@ -432,7 +432,14 @@ func (r *Replica) info(b *strings.Builder) {
 	if !r.linkUp.Load() {
 		fmt.Fprintf(b, "master_link_down_since_seconds:%d\r\n", (time.Now().UnixMilli()-r.downSince.Load())/1000)
 	}
-	fmt.Fprintf(b, "slave_priority:100\r\nslave_read_only:%d\r\nreplica_announced:1\r\n", b2i(r.m.replicaReadOnly()))
+	prio, announced := int64(100), true
+	if f := r.m.o.Priority; f != nil {
+		prio = f()
+	}
+	if f := r.m.o.Announced; f != nil {
+		announced = f()
+	}
+	fmt.Fprintf(b, "slave_priority:%d\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n", prio, b2i(r.m.replicaReadOnly()), b2i(announced))
 	fmt.Fprintf(b, "replica_records_applied:%d\r\nreplica_full_syncs:%d\r\n", r.applied.Load(), r.fullSyncs.Load())
 	if p := r.lastErr.Load(); p != nil {
 		fmt.Fprintf(b, "replica_last_error:%s\r\n", strings.ReplaceAll(*p, "\n", " "))

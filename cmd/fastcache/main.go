@@ -217,6 +217,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		ReadOnly:        func() bool { return configYes(cfg, "replica-read-only") },
 		IgnoreMaxMemory: func() bool { return configYes(cfg, "replica-ignore-maxmemory") },
 		ServeStale:      func() bool { return configYes(cfg, "replica-serve-stale-data") },
+		Priority:        func() int64 { return configNum(cfg, "replica-priority") },
+		Announced:       func() bool { return configYes(cfg, "replica-announced") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -640,4 +642,13 @@ func configYes(cfg *config.Config, name string) bool {
 		return kv[1] == "yes"
 	}
 	return false
+}
+
+// configNum is an integer parameter read by name.
+func configNum(cfg *config.Config, name string) int64 {
+	for _, kv := range cfg.Get(name) {
+		n, _ := strconv.ParseInt(kv[1], 10, 64)
+		return n
+	}
+	return 0
 }
