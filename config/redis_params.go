@@ -54,6 +54,10 @@ var compatUsed = map[string]string{
 	"replica-priority":            "a replica's priority for Sentinel's choice of a new primary (INFO slave_priority; 0: never promoted)",
 	"slave-priority":              "alias of replica-priority",
 	"replica-announced":           "whether Sentinel lists this replica (INFO replica_announced)",
+	"replica-announce-ip":         "the address a replica gives its primary, which shows it in INFO and ROLE (Sentinel finds replicas there) instead of the one it sees; from the next connection",
+	"slave-announce-ip":           "alias of replica-announce-ip",
+	"replica-announce-port":       "the port a replica gives its primary (0: its own); from the next connection",
+	"slave-announce-port":         "alias of replica-announce-port",
 }
 
 // compatDocFor is the doc of a parameter of this file.

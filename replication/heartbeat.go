@@ -125,3 +125,8 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// capaAnnounceIP prefixes the address a replica announces in FCSYNC's
+// capability words (replica-announce-ip); a primary that does not know it
+// ignores it, as any unknown word.
+const capaAnnounceIP = "announce-ip="

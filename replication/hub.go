@@ -199,14 +199,25 @@ func (h *Hub) Publish(frames []byte) {
 	}
 }
 
+// host is the replica's address for INFO and ROLE: the one it announced,
+// else the one its connection comes from.
+func (s *Sub) host() string {
+	if s.IP != "" {
+		return s.IP
+	}
+	h, _, _ := net.SplitHostPort(s.Addr)
+	return h
+}
+
 // Sub is one peer of the stream.
 type Sub struct {
 	h       *Hub
 	conn    net.Conn
 	Addr    string
 	Replica bool
-	Port    int  // a replica's listening port (INFO)
-	PubSub  bool // a replica that takes pub/sub message frames (pubsub.go)
+	Port    int    // a replica's listening port (INFO)
+	IP      string // the address a replica announced (replica-announce-ip), if any
+	PubSub  bool   // a replica that takes pub/sub message frames (pubsub.go)
 
 	mu      sync.Mutex
 	q       [][]byte

@@ -71,7 +71,13 @@ type ManagerOptions struct {
 	// a replica's INFO shows for Sentinel (nil: 100 and yes).
 	Priority  func() int64
 	Announced func() bool
-	Log       zerolog.Logger
+	// AnnounceIP and AnnouncePort are replica-announce-ip and
+	// replica-announce-port: the address a replica gives its primary
+	// for INFO and ROLE (Sentinel finds replicas there) instead of the
+	// one the primary sees (NAT, containers). nil, "" or 0: not set.
+	AnnounceIP   func() string
+	AnnouncePort func() int64
+	Log          zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -224,13 +230,17 @@ func (m *Manager) ForwardPublish(shard bool, channel, message []byte) {
 // CapaHeartbeat: heartbeats).
 func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port int, caps []string) {
 	conn.SetDeadline(time.Time{})
-	pubsub, heartbeat := false, false
+	pubsub, heartbeat, ip := false, false, ""
 	for _, c := range caps {
 		switch strings.ToLower(c) {
 		case CapaPubSub:
 			pubsub = true
 		case CapaHeartbeat:
 			heartbeat = true
+		default:
+			if v, ok := strings.CutPrefix(c, capaAnnounceIP); ok {
+				ip = v
+			}
 		}
 	}
 	confirm := ""
@@ -255,7 +265,7 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 		conn.Close()
 		return
 	}
-	sub.Port = port
+	sub.Port, sub.IP = port, ip
 	if resume {
 		m.syncPartialOK.Add(1)
 	} else {
@@ -397,7 +407,7 @@ func (m *Manager) Role() server.RoleInfo {
 	ri := server.RoleInfo{Master: true, Offset: m.o.Hub.Offset()}
 	for _, s := range m.o.Hub.Subs() {
 		if s.Replica {
-			host, _, _ := net.SplitHostPort(s.Addr)
+			host := s.host()
 			off, at := s.Acked()
 			ri.Replicas = append(ri.Replicas, server.ReplicaInfo{IP: host, Port: s.Port, Offset: off, LastAck: at, Online: s.Online()})
 		}
@@ -427,7 +437,7 @@ func (m *Manager) Info() string {
 	off := hub.Offset()
 	for i, s := range reps {
 		acked, at := s.Acked()
-		host, _, _ := net.SplitHostPort(s.Addr)
+		host := s.host()
 		state := "online"
 		s.mu.Lock()
 		if s.paused {

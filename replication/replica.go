@@ -181,12 +181,19 @@ func (r *Replica) session() error {
 	if p := r.runID.Load(); p != nil {
 		runID = *p
 	}
-	fcsync := []string{"FCSYNC", runID, strconv.FormatInt(r.offset.Load(), 10), strconv.Itoa(r.m.o.Port)}
+	port := int64(r.m.o.Port)
+	if f := r.m.o.AnnouncePort; f != nil && f() > 0 {
+		port = f()
+	}
+	fcsync := []string{"FCSYNC", runID, strconv.FormatInt(r.offset.Load(), 10), strconv.FormatInt(port, 10)}
 	pubsub := r.m.o.Publish != nil
 	if pubsub {
 		fcsync = append(fcsync, CapaPubSub)
 	}
 	fcsync = append(fcsync, CapaHeartbeat)
+	if f := r.m.o.AnnounceIP; f != nil && f() != "" {
+		fcsync = append(fcsync, capaAnnounceIP+f())
+	}
 	if _, err := conn.Write(respCommand(fcsync...)); err != nil {
 		return err
 	}

@@ -219,6 +219,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		ServeStale:      func() bool { return configYes(cfg, "replica-serve-stale-data") },
 		Priority:        func() int64 { return configNum(cfg, "replica-priority") },
 		Announced:       func() bool { return configYes(cfg, "replica-announced") },
+		AnnounceIP:      func() string { return configStr(cfg, "replica-announce-ip") },
+		AnnouncePort:    func() int64 { return configNum(cfg, "replica-announce-port") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -651,4 +653,12 @@ func configNum(cfg *config.Config, name string) int64 {
 		return n
 	}
 	return 0
+}
+
+// configStr is a parameter's value read by name.
+func configStr(cfg *config.Config, name string) string {
+	for _, kv := range cfg.Get(name) {
+		return kv[1]
+	}
+	return ""
 }
