@@ -58,6 +58,7 @@ var compatUsed = map[string]string{
 	"slave-announce-ip":           "alias of replica-announce-ip",
 	"replica-announce-port":       "the port a replica gives its primary (0: its own); from the next connection",
 	"slave-announce-port":         "alias of replica-announce-port",
+	"repl-backlog-size":           "bytes of the primary's stream kept for replicas to continue from after a break, at least 64 MiB (Redis's 1 MB default gives 64 MiB)",
 }
 
 // compatDocFor is the doc of a parameter of this file.
@@ -82,7 +83,7 @@ func init() {
 		k := nb
 		nb++
 		for _, n := range names {
-			boolD(n, def, mutable, compatDoc, func(v *values) *bool { return &v.compat.b[k] })
+			boolD(n, def, mutable, compatDocFor(n), func(v *values) *bool { return &v.compat.b[k] })
 			if !mutable {
 				redisImmutable[n] = true
 			}
@@ -102,14 +103,14 @@ func init() {
 		k := ni
 		ni++
 		for _, n := range names {
-			sizeD(n, def, lo, true, compatDoc, func(v *values) *int64 { return &v.compat.i[k] })
+			sizeD(n, def, lo, true, compatDocFor(n), func(v *values) *int64 { return &v.compat.i[k] })
 		}
 	}
 	strs := func(def string, mutable bool, names ...string) {
 		k := ns
 		ns++
 		for _, n := range names {
-			strD(n, def, mutable, compatDoc, func(v *values) *string { return &v.compat.s[k] })
+			strD(n, def, mutable, compatDocFor(n), func(v *values) *string { return &v.compat.s[k] })
 			if !mutable {
 				redisImmutable[n] = true
 			}

@@ -52,9 +52,10 @@ type Hub struct {
 	runID string
 
 	mu      sync.Mutex
-	offset  int64    // stream bytes published so far
-	backlog [][]byte // recent chunks, oldest first
-	blStart int64    // stream offset of backlog[0]
+	offset  int64        // stream bytes published so far
+	backlog [][]byte     // recent chunks, oldest first
+	blMax   atomic.Int64 // the backlog's size limit (SetBacklog)
+	blStart int64        // stream offset of backlog[0]
 	blBytes int64
 	// backlogOn: a replica attached once, so recent bytes are kept for it
 	// to resume (like Redis, which creates its backlog with the first replica)
@@ -105,16 +106,28 @@ func NewHub(o HubOptions) *Hub {
 	if o.QueueBytes <= 0 {
 		o.QueueBytes = 32 << 20
 	}
-	if o.Backlog <= 0 {
-		o.Backlog = 64 << 20
+	if o.Backlog < MinBacklog {
+		o.Backlog = MinBacklog
 	}
 	var id [20]byte
 	rand.Read(id[:])
 	h := &Hub{o: o, runID: hex.EncodeToString(id[:]), subs: make(map[*Sub]struct{})}
+	h.blMax.Store(o.Backlog)
 	h.SetOnFull(o.OnFull)
 	h.SetWriteTimeout(o.WriteTimeout)
 	return h
 }
+
+// MinBacklog is the smallest backlog a hub keeps: repl-backlog-size
+// below it (Redis's default is 1 MB, in many a redis.conf) gives this.
+const MinBacklog = 64 << 20
+
+// SetBacklog changes the backlog's size (repl-backlog-size, at least
+// MinBacklog); a smaller one is trimmed at the next publish.
+func (h *Hub) SetBacklog(n int64) { h.blMax.Store(max(n, MinBacklog)) }
+
+// BacklogSize is the backlog's size limit.
+func (h *Hub) BacklogSize() int64 { return h.blMax.Load() }
 
 // RunID names this process's stream.
 func (h *Hub) RunID() string { return h.runID }
@@ -172,7 +185,7 @@ func (h *Hub) Publish(frames []byte) {
 	} else {
 		h.blStart = h.offset
 	}
-	for len(h.backlog) > 1 && h.blBytes-int64(len(h.backlog[0])) >= h.o.Backlog {
+	for max := h.blMax.Load(); len(h.backlog) > 1 && h.blBytes-int64(len(h.backlog[0])) >= max; {
 		h.blBytes -= int64(len(h.backlog[0]))
 		h.blStart += int64(len(h.backlog[0]))
 		h.backlog[0] = nil

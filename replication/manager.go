@@ -455,6 +455,6 @@ func (m *Manager) Info() string {
 		active = 1
 	}
 	fmt.Fprintf(&b, "repl_backlog_active:%d\r\nrepl_backlog_size:%d\r\nrepl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
-		active, hub.o.Backlog, first, length)
+		active, hub.BacklogSize(), first, length)
 	return b.String()
 }

@@ -184,8 +184,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	// The WAL stream: export peers and replicas (package replication).
 	hub := replication.NewHub(replication.HubOptions{
 		OnFull: cfg.WALExportOnFull(), WriteTimeout: cfg.WALExportWriteTimeout(),
-		MaxSubs: cfg.WALExportMaxSubscribers(), Log: log,
+		MaxSubs: cfg.WALExportMaxSubscribers(), Log: log, Backlog: configNum(cfg, "repl-backlog-size"),
 	})
+	cfg.OnChange("repl-backlog-size", func(cfg *config.Config) error { hub.SetBacklog(configNum(cfg, "repl-backlog-size")); return nil })
 	cfg.OnChange("wal-export-on-full", func(cfg *config.Config) error { hub.SetOnFull(cfg.WALExportOnFull()); return nil })
 	cfg.OnChange("wal-export-write-timeout", func(cfg *config.Config) error {
 		hub.SetWriteTimeout(cfg.WALExportWriteTimeout())
