@@ -58,6 +58,7 @@ var compatUsed = map[string]string{
 	"slave-announce-ip":           "alias of replica-announce-ip",
 	"replica-announce-port":       "the port a replica gives its primary (0: its own); from the next connection",
 	"slave-announce-port":         "alias of replica-announce-port",
+	"masteruser":                  "the ACL user of the primary a replica authenticates as, with masterauth as its password (empty: the default user)",
 	"repl-backlog-size":           "bytes of the primary's stream kept for replicas to continue from after a break, at least 64 MiB (Redis's 1 MB default gives 64 MiB)",
 }
 

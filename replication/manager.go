@@ -50,6 +50,7 @@ type ManagerOptions struct {
 	Serving    func() bool
 	Dir        string        // data directory (a replica's incoming snapshot)
 	MasterAuth func() string // masterauth
+	MasterUser func() string // masteruser: the ACL user masterauth is the password of ("": default)
 	// BindSource is bind-source-addr: the local address to connect to the
 	// primary from (nil or "": the system's choice).
 	BindSource func() string

@@ -166,7 +166,11 @@ func (r *Replica) session() error {
 	br := bufio.NewReaderSize(tr, 1<<20)
 	conn.SetWriteDeadline(time.Now().Add(r.m.timeout()))
 	if pass := r.m.o.MasterAuth(); pass != "" {
-		if _, err := conn.Write(respCommand("AUTH", pass)); err != nil {
+		auth := []string{"AUTH", pass}
+		if f := r.m.o.MasterUser; f != nil && f() != "" {
+			auth = []string{"AUTH", f(), pass} // an ACL user of the primary (masteruser)
+		}
+		if _, err := conn.Write(respCommand(auth...)); err != nil {
 			return err
 		}
 		line, err := readLine(br, 4096)

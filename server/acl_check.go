@@ -252,6 +252,16 @@ func (c *Client) aclAllowed(p *aclPerms, cmd *Command, args [][]byte) bool {
 	if res == aclOK {
 		return true
 	}
+	if target.Name == "fcsync" {
+		// FCSYNC is fastcache's PSYNC: a user Redis's replication rules
+		// let replicate (+psync, as Redis's docs give a replica's user)
+		// may run it
+		if ps := aclTable().phantom["psync"]; ps != nil {
+			if r, _ := p.check(ps, nil); r == aclOK {
+				return true
+			}
+		}
+	}
 	ctx := aclCtxToplevel
 	if c.multi {
 		ctx = aclCtxMulti

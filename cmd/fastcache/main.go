@@ -222,6 +222,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		Announced:       func() bool { return configYes(cfg, "replica-announced") },
 		AnnounceIP:      func() string { return configStr(cfg, "replica-announce-ip") },
 		AnnouncePort:    func() int64 { return configNum(cfg, "replica-announce-port") },
+		MasterUser:      func() string { return configStr(cfg, "masteruser") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
