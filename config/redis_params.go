@@ -58,6 +58,7 @@ var compatUsed = map[string]string{
 	"slave-announce-ip":           "alias of replica-announce-ip",
 	"replica-announce-port":       "the port a replica gives its primary (0: its own); from the next connection",
 	"slave-announce-port":         "alias of replica-announce-port",
+	"supervised":                  "how the server tells a service manager it is ready: systemd (READY=1 to $NOTIFY_SOCKET, for Type=notify), upstart (stops itself, for expect stop), auto (by the environment), no",
 	"masteruser":                  "the ACL user of the primary a replica authenticates as, with masterauth as its password (empty: the default user)",
 	"repl-backlog-size":           "bytes of the primary's stream kept for replicas to continue from after a break, at least 64 MiB (Redis's 1 MB default gives 64 MiB)",
 }
@@ -121,7 +122,7 @@ func init() {
 		k := ns
 		ns++
 		for _, n := range names {
-			enumD(n, def, allowed, mutable, compatDoc, func(v *values) *string { return &v.compat.s[k] })
+			enumD(n, def, allowed, mutable, compatDocFor(n), func(v *values) *string { return &v.compat.s[k] })
 			if !mutable {
 				redisImmutable[n] = true
 			}

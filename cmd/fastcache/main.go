@@ -406,6 +406,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		}
 	}
 	log.Info().Msg("Ready to accept connections")
+	sup := newSupervisor(cfg, log)
+	sup.ready()
 
 	select {
 	case <-stopCh:
@@ -414,6 +416,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 			log.Error().Err(err).Msg("server stopped")
 		}
 	}
+	sup.stopping()
 	start := time.Now()
 	srv.Close()
 	repl.Close()
