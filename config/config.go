@@ -431,7 +431,7 @@ func init() {
 	enumD("enable-debug-command", "no", []string{"no", "yes", "local"}, false, "DEBUG allowed from any connection (yes), from loopback ones (local) or none (no)", func(v *values) *string { return &v.enableDebugCommand })
 	boolD("protected-mode", true, true, "refuse clients from other addresses than the loopback interface while the default user has no password (Redis's protected mode)", func(v *values) *bool { return &v.protectedMode })
 	intD("tcp-backlog", 511, 0, 1<<20, false, "accepted for compatibility", func(v *values) *int64 { return &v.tcpBacklog })
-	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "accepted for compatibility", func(v *values) *int64 { return &v.tcpKeepalive })
+	intD("tcp-keepalive", 300, 0, 1<<31-1, true, "seconds of a client connection's silence before TCP keepalive probes (then 3 probes a third of that apart; a dead peer is dropped); 0 = off", func(v *values) *int64 { return &v.tcpKeepalive })
 	intD("databases", 16, 1, 1<<16, false, "number of databases (SELECT 0 .. databases-1)", func(v *values) *int64 { return &v.databases })
 	intD("hash-max-listpack-entries", 512, 0, 1<<63-1, true, "a hash with more fields moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackEntries })
 	sizeD("hash-max-listpack-value", "64", 0, true, "a hash with a longer field or value moves from the packed to the table encoding", func(v *values) *int64 { return &v.hashMaxListpackValue })
@@ -1063,6 +1063,10 @@ func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) EnableDebugCommand() string    { return c.v.Load().enableDebugCommand }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
+
+// TCPKeepalive is tcp-keepalive in seconds (0: off).
+func (c *Config) TCPKeepalive() int64 { return c.v.Load().tcpKeepalive }
+
 func (c *Config) LFULogFactor() int64           { return c.v.Load().lfuLogFactor }
 func (c *Config) LFUDecayTime() int64           { return c.v.Load().lfuDecayTime }
 func (c *Config) HashMaxListpackValue() int64   { return c.v.Load().hashMaxListpackValue }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -67,7 +68,9 @@ func (s *Server) listenTCP(port int, binds []string) ([]net.Listener, error) {
 	for _, addr := range binds {
 		optional := strings.HasPrefix(addr, "-")
 		addr = strings.TrimPrefix(addr, "-")
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
+		// keepalive is set per connection from tcp-keepalive (accept)
+		lc := net.ListenConfig{KeepAlive: -1}
+		ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
 		if err != nil {
 			if optional {
 				s.log.Warn().Str("addr", addr).Err(err).Msg("optional bind address skipped")

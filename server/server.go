@@ -350,6 +350,9 @@ func (s *Server) accept(nc net.Conn) {
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		setKeepAlive(tc, s.cfg.TCPKeepalive())
+	}
 	if _, ok := nc.(*net.UnixConn); ok {
 		// as Redis: the socket's path, port 0, for both ends
 		c.unixSock = true
@@ -724,4 +727,18 @@ func (s *Server) warnf(format string, args ...any) {
 		return
 	}
 	s.log.Warn().Msgf(format, args...)
+}
+
+// setKeepAlive applies tcp-keepalive to a client connection as Redis's
+// anetKeepAlive does: probes after secs seconds of silence, then every
+// third of that, and the peer is dead after 3 unanswered (0: no keepalive).
+// A client gone without a word (a host powered off, a NAT that forgot the
+// connection) is so closed within about twice secs.
+func setKeepAlive(tc *net.TCPConn, secs int64) {
+	if secs <= 0 {
+		tc.SetKeepAlive(false)
+		return
+	}
+	idle := time.Duration(secs) * time.Second
+	tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: idle, Interval: max(idle/3, time.Second), Count: 3})
 }
