@@ -76,6 +76,7 @@ type Cache struct {
 	ignoreMax atomic.Bool
 	// noReplicas: writes are refused with ErrNoReplicas (SetNoReplicas)
 	noReplicas atomic.Bool
+	snapFailed atomic.Bool // SetSnapshotFailed
 
 	ready     readiness              // keys clients block on (blocking.go)
 	readyHook atomic.Pointer[func()] // serves blocked clients after a replicated write (OnReady)
@@ -346,7 +347,7 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	if c.readOnly.Load() {
 		return ErrReadOnly
 	}
-	if err := c.wal.Load().Err(); err != nil {
+	if err := c.DiskError(); err != nil {
 		return err
 	}
 	if c.noReplicas.Load() {
@@ -357,6 +358,24 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	}
 	return nil
 }
+
+// DiskError is why writes are refused for the disk's sake (MISCONF), nil
+// when they are not: the WAL cannot be written, or snapshots, the only
+// persistence with appendonly no, fail (SetSnapshotFailed).
+func (c *Cache) DiskError() error {
+	if err := c.wal.Load().Err(); err != nil {
+		return err
+	}
+	if c.snapFailed.Load() {
+		return ErrSnapshotFailed
+	}
+	return nil
+}
+
+// SetSnapshotFailed makes CheckWrite refuse writes with ErrSnapshotFailed
+// (Redis's stop-writes-on-bgsave-error: the last snapshot failed, save
+// points are set, and they are the only persistence).
+func (c *Cache) SetSnapshotFailed(v bool) { c.snapFailed.Store(v) }
 
 // SetNoReplicas makes CheckWrite refuse writes with ErrNoReplicas (a
 // primary with fewer good replicas than min-replicas-to-write).

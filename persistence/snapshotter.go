@@ -32,14 +32,15 @@ var ErrSaveInProgress = errors.New("ERR Background save already in progress")
 
 // SnapshotterOptions configure a Snapshotter.
 type SnapshotterOptions struct {
-	Dir     string // <datadir>/snapshot
-	Codec   string // none | s2 | zstd
-	Keep    int    // snapshots to keep (>= 1)
-	Source  SnapshotSource
-	Log     SegmentLog // nil: no WAL (appendonly no), nothing to prune
-	Logger  zerolog.Logger
-	OnSaved func(size int64) // called after each successful snapshot
-	Latency *latency.Monitor // notes each snapshot's duration (nil: none)
+	Dir      string // <datadir>/snapshot
+	Codec    string // none | s2 | zstd
+	Keep     int    // snapshots to keep (>= 1)
+	Source   SnapshotSource
+	Log      SegmentLog // nil: no WAL (appendonly no), nothing to prune
+	Logger   zerolog.Logger
+	OnSaved  func(size int64) // called after each successful snapshot
+	OnFailed func(err error)  // called after each failed one
+	Latency  *latency.Monitor // notes each snapshot's duration (nil: none)
 }
 
 // Snapshotter takes snapshots (SAVE, BGSAVE, BGREWRITEAOF, automatic
@@ -164,6 +165,9 @@ func (s *Snapshotter) save() (err error) {
 			s.failures.Add(1)
 			msg := err.Error()
 			s.lastErr.Store(&msg)
+			if s.o.OnFailed != nil {
+				s.o.OnFailed(err)
+			}
 		}
 	}()
 	var seg uint64

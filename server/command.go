@@ -57,6 +57,8 @@ type Command struct {
 	// aclID is the command's bit in ACL selectors' command bitmaps
 	// (acl_table.go).
 	aclID int
+	// isPing: PING, which a disk error refuses too (exec)
+	isPing bool
 
 	calls, usec, failed, rejected atomic.Int64
 	// hist is the latency histogram (latency-tracking), allocated on the

@@ -24,7 +24,7 @@ const (
 
 func init() {
 	register(
-		&Command{Name: "ping", Arity: -1, Flags: flagFast, Group: "connection", Since: "1.0.0",
+		&Command{Name: "ping", Arity: -1, Flags: flagFast, Group: "connection", Since: "1.0.0", isPing: true,
 			Summary: "Ping the server", Handler: cmdPing},
 		&Command{Name: "echo", Arity: 2, Flags: flagFast | flagLoading, Group: "connection", Since: "1.0.0",
 			Summary: "Echo the given string", Handler: cmdEcho},

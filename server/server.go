@@ -454,6 +454,15 @@ func (c *Client) exec(args [][]byte) {
 	if p := c.aclPerms(); !p.all && !c.aclAllowed(p, cmd, args) {
 		return // -NOPERM (acl_check.go)
 	}
+	if cmd.isPing {
+		// PING is refused while the disk is (MISCONF), as Redis refuses
+		// it: a health check sees the trouble (writes get it from
+		// CheckWrite)
+		if err := s.cache.DiskError(); err != nil {
+			c.reject(cmd, err.Error())
+			return
+		}
+	}
 	if c.ps.pubsubMode() && c.reply.proto == 2 && !allowedSubscribed(cmd, args) {
 		c.reject(cmd, errSubscribedMode(cmd, args))
 		return

@@ -39,6 +39,7 @@ import (
 // the cache an unlogged WAL and closes the log: its files stay on disk, as
 // Redis leaves its AOF, and a restart with appendonly yes replays them.
 type aof struct {
+	snapFailed      atomic.Bool // the snapshot-only mode's last snapshot failed (rdb.go)
 	cfg             *config.Config
 	c               *cache.Cache
 	hub             *replication.Hub

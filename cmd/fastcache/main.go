@@ -203,6 +203,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	persist := &aof{cfg: cfg, c: c, hub: hub, log: log, lat: lat, walDir: walDir, snapDir: snapDir,
 		shards: shards, stop: stopCh}
 	cfg.OnChange("appendonly", func(cfg *config.Config) error { return persist.set(cfg.AppendOnly()) })
+	for _, name := range []string{"save", "stop-writes-on-bgsave-error"} {
+		cfg.OnChange(name, func(*config.Config) error { persist.applyStopWrites(); return nil })
+	}
 	cfg.OnChange("appendfsync", func(cfg *config.Config) error {
 		if w, _ := persist.current(); w != nil {
 			return w.SetPolicy(cfg.AppendFsync())

@@ -108,7 +108,8 @@ func (a *aof) startRDB() {
 	sn := persistence.NewSnapshotter(persistence.SnapshotterOptions{
 		Dir: a.snapDir, Codec: a.cfg.WALCompression(), Keep: a.cfg.SnapshotKeep(), Source: src,
 		Log: staleLog{a.walDir}, Logger: a.log, Latency: a.lat,
-		OnSaved: func(int64) { a.savedLSN.Store(src.started.Load()) },
+		OnSaved:  func(int64) { a.savedLSN.Store(src.started.Load()); a.snapshotDone(true) },
+		OnFailed: func(error) { a.snapshotDone(false) },
 	})
 	stop, done := make(chan struct{}), make(chan struct{})
 	a.mu.Lock()
@@ -135,7 +136,23 @@ func (a *aof) stopRDB() *persistence.Snapshotter {
 	<-done
 	a.srv.SetSnapshots(nil)
 	sn.Wait()
+	a.snapFailed.Store(false) // the WAL's snapshots do not stop writes
+	a.applyStopWrites()
 	return sn
+}
+
+// snapshotDone notes how the last snapshot of the snapshot-only mode went.
+func (a *aof) snapshotDone(ok bool) {
+	a.snapFailed.Store(!ok)
+	a.applyStopWrites()
+}
+
+// applyStopWrites refuses writes (MISCONF) while the last snapshot failed,
+// save points are set and stop-writes-on-bgsave-error is yes, as Redis's
+// writeCommandsDeniedByDiskError. Only with appendonly no: with the WAL a
+// failed snapshot loses nothing (the log keeps growing until one works).
+func (a *aof) applyStopWrites() {
+	a.c.SetSnapshotFailed(a.snapFailed.Load() && len(a.cfg.SavePoints()) > 0 && configYes(a.cfg, "stop-writes-on-bgsave-error"))
 }
 
 // snapshots is the snapshotter of either mode (nil while none runs).
