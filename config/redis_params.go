@@ -61,6 +61,7 @@ var compatUsed = map[string]string{
 	"supervised":                  "how the server tells a service manager it is ready: systemd (READY=1 to $NOTIFY_SOCKET, for Type=notify), upstart (stops itself, for expect stop), auto (by the environment), no",
 	"stop-writes-on-bgsave-error": "with appendonly no and save points set, writes (and PING) are refused with Redis's MISCONF while the last snapshot failed",
 	"masteruser":                  "the ACL user of the primary a replica authenticates as, with masterauth as its password (empty: the default user)",
+	"repl-backlog-ttl":            "seconds a primary keeps its backlog once its last replica left (0: for good); a replica that comes later gets a full resync",
 	"repl-backlog-size":           "bytes of the primary's stream kept for replicas to continue from after a break, at least 64 MiB (Redis's 1 MB default gives 64 MiB)",
 }
 

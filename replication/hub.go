@@ -55,8 +55,12 @@ type Hub struct {
 	offset  int64        // stream bytes published so far
 	backlog [][]byte     // recent chunks, oldest first
 	blMax   atomic.Int64 // the backlog's size limit (SetBacklog)
-	blStart int64        // stream offset of backlog[0]
-	blBytes int64
+	blTTL   atomic.Int64 // seconds without a replica before the backlog is freed (0: never)
+	// noReplicaSince: unix ms when the last replica left (0: one is
+	// attached, or the backlog is off)
+	noReplicaSince int64
+	blStart        int64 // stream offset of backlog[0]
+	blBytes        int64
 	// backlogOn: a replica attached once, so recent bytes are kept for it
 	// to resume (like Redis, which creates its backlog with the first replica)
 	backlogOn bool
@@ -126,6 +130,23 @@ const MinBacklog = 64 << 20
 // MinBacklog); a smaller one is trimmed at the next publish.
 func (h *Hub) SetBacklog(n int64) { h.blMax.Store(max(n, MinBacklog)) }
 
+// SetBacklogTTL is repl-backlog-ttl: the backlog is freed once no replica
+// has been attached for secs seconds (0: never), as Redis's primary frees
+// it; a replica that comes later gets a full resync.
+func (h *Hub) SetBacklogTTL(secs int64) { h.blTTL.Store(secs) }
+
+// expireBacklog frees the backlog past its TTL. Called with h.mu held.
+func (h *Hub) expireBacklog() {
+	ttl := h.blTTL.Load()
+	if ttl <= 0 || !h.backlogOn || h.noReplicaSince == 0 || time.Now().UnixMilli()-h.noReplicaSince < ttl*1000 {
+		return
+	}
+	clear(h.backlog)
+	h.backlog, h.blBytes, h.blStart = nil, 0, h.offset
+	h.backlogOn, h.noReplicaSince = false, 0
+	h.o.Log.Info().Int64("seconds", ttl).Msg("Replication backlog freed after the repl-backlog-ttl without replicas")
+}
+
 // BacklogSize is the backlog's size limit.
 func (h *Hub) BacklogSize() int64 { return h.blMax.Load() }
 
@@ -167,6 +188,7 @@ func (h *Hub) Publish(frames []byte) {
 		return
 	}
 	h.mu.Lock()
+	h.expireBacklog()
 	if len(h.subs) == 0 && !h.backlogOn {
 		// nobody follows and no replica ever did: no copy at all
 		h.offset += int64(len(frames))
@@ -301,6 +323,7 @@ func (h *Hub) AttachReplica(conn net.Conn, resume bool, offset int64, pubsub boo
 	s := h.newSub(conn, true, replicaQueue)
 	s.PubSub = pubsub
 	h.backlogOn = true
+	h.noReplicaSince = 0
 	if resume {
 		if offset < h.blStart || offset > h.offset {
 			return nil, 0, ErrCannotResume
@@ -350,6 +373,15 @@ func (h *Hub) remove(s *Sub) {
 	h.mu.Lock()
 	delete(h.subs, s)
 	h.nsubs.Store(int32(len(h.subs)))
+	if s.Replica && h.backlogOn {
+		last := true
+		for o := range h.subs {
+			last = last && !o.Replica
+		}
+		if last {
+			h.noReplicaSince = time.Now().UnixMilli()
+		}
+	}
 	h.mu.Unlock()
 	if s.PubSub {
 		h.removeMessageSub(s)
@@ -615,6 +647,7 @@ func (s *Sub) Sent() int64 { return s.sent.Load() }
 func (h *Hub) Backlog() (first, length int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.expireBacklog()
 	return h.blStart, h.blBytes
 }
 

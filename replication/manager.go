@@ -78,7 +78,11 @@ type ManagerOptions struct {
 	// one the primary sees (NAT, containers). nil, "" or 0: not set.
 	AnnounceIP   func() string
 	AnnouncePort func() int64
-	Log          zerolog.Logger
+	// BacklogTTL is repl-backlog-ttl: a primary frees its backlog after
+	// that many seconds without replicas (nil or 0: never); a replica
+	// keeps its own, as Redis's.
+	BacklogTTL func() int64
+	Log        zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -172,6 +176,11 @@ func (m *Manager) applyRole() {
 	m.o.Cache.SetReadOnly(replica && m.replicaReadOnly())
 	m.o.Cache.SetIgnoreMaxMemory(replica && (m.o.IgnoreMaxMemory == nil || m.o.IgnoreMaxMemory()))
 	m.denyStale.Store(m.o.ServeStale != nil && !m.o.ServeStale())
+	ttl := int64(0)
+	if m.o.BacklogTTL != nil && !replica {
+		ttl = m.o.BacklogTTL()
+	}
+	m.o.Hub.SetBacklogTTL(ttl)
 }
 
 // DenyStale reports whether this replica's data is stale (its link to the

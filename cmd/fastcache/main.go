@@ -226,6 +226,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		AnnounceIP:      func() string { return configStr(cfg, "replica-announce-ip") },
 		AnnouncePort:    func() int64 { return configNum(cfg, "replica-announce-port") },
 		MasterUser:      func() string { return configStr(cfg, "masteruser") },
+		BacklogTTL:      func() int64 { return configNum(cfg, "repl-backlog-ttl") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -237,8 +238,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	repl := replication.NewManager(replOpts)
+	repl.ConfigChanged() // the primary's role to begin with (repl-backlog-ttl)
 	for _, name := range []string{"replica-read-only", "slave-read-only", "replica-ignore-maxmemory", "slave-ignore-maxmemory",
-		"replica-serve-stale-data", "slave-serve-stale-data"} {
+		"replica-serve-stale-data", "slave-serve-stale-data", "repl-backlog-ttl"} {
 		cfg.OnChange(name, func(*config.Config) error { repl.ConfigChanged(); return nil })
 	}
 

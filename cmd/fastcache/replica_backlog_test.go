@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestReplBacklogSize: repl-backlog-size sets how much of its stream a
@@ -42,6 +44,7 @@ func TestReplBacklogSize(t *testing.T) {
 				t.Fatal(err)
 			}
 			replicaHasAll(t, prdb)
+			walDurable(t, replica.client())
 			replica.kill()
 			// 80 MB of values that do not compress
 			nkeys := 20_000
@@ -69,8 +72,58 @@ func TestReplBacklogSize(t *testing.T) {
 			}
 			full := infoField(t, rrdb, "replication", "replica_full_syncs")
 			if got := full != "0"; got != c.fullResync {
-				t.Fatalf("repl-backlog-size %s: replica_full_syncs %s after 80 MB behind, want a full resync: %v\n%s", c.backlog, full, c.fullResync, replica.out.String())
+				t.Fatalf("repl-backlog-size %s: replica_full_syncs %s after 80 MB behind, want a full resync: %v\n%s\nprimary:\n%s", c.backlog, full, c.fullResync, replica.out.String(), primary.out.String())
 			}
 		})
 	}
+}
+
+// TestReplBacklogTTL: a primary frees its backlog repl-backlog-ttl seconds
+// after its last replica left (INFO repl_backlog_active:0), as Redis's; a
+// replica that comes back later gets a full resync.
+func TestReplBacklogTTL(t *testing.T) {
+	primary := startReady(t, t.TempDir())
+	prdb := primary.client()
+	if err := prdb.ConfigSet(ctx(), "repl-backlog-ttl", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rport, rdir := freePort(t), t.TempDir()
+	of := []string{"--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port), "--appendfsync", "always"}
+	replica := startOn(t, rport, rdir, of...)
+	replica.waitReady(time.Minute)
+	waitInfo(t, replica.client(), "replication", "master_link_status", "up")
+	if err := prdb.Set(ctx(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replicaHasAll(t, prdb)
+	walDurable(t, replica.client())
+	if v := infoField(t, prdb, "replication", "repl_backlog_active"); v != "1" {
+		t.Fatalf("repl_backlog_active = %s with a replica", v)
+	}
+	replica.kill()
+	waitFor(t, "the primary to free its backlog 1 s after the replica left", func() bool {
+		return infoField(t, prdb, "replication", "repl_backlog_active") == "0"
+	})
+	// a write after it: the replica can no longer continue from its position
+	if err := prdb.Set(ctx(), "k2", "v2", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replica = startOn(t, rport, rdir, of...)
+	replica.waitReady(time.Minute)
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	if v := infoField(t, rrdb, "replication", "replica_full_syncs"); v != "1" {
+		t.Fatalf("replica_full_syncs = %s after the backlog was freed, want 1", v)
+	}
+	if v := rrdb.Get(ctx(), "k2").Val(); v != "v2" {
+		t.Fatalf("k2 on the replica after its full resync: %q", v)
+	}
+}
+
+// walDurable waits until every record in rdb's server's log is on its disk
+// (a replica acknowledges a frame once applied, not once durable: killed
+// before, it restarts from an older position).
+func walDurable(t *testing.T, rdb *redis.Client) {
+	t.Helper()
+	waitFor(t, "the log to be durable", func() bool { return infoField(t, rdb, "persistence", "wal_pending_records") == "0" })
 }
