@@ -743,7 +743,13 @@ func apply(v *values, name string, args []string) error {
 // (settings of Redis 3.0 and older that no longer mean anything).
 var deprecatedFileDirectives = map[string]bool{"list-max-ziplist-entries": true, "list-max-ziplist-value": true, "lua-replicate-commands": true}
 
-func parseFile(v *values, file, data string) error {
+func parseFile(v *values, file, data string) error { return parseFileAt(v, file, data, 0) }
+
+// maxIncludeDepth bounds nested includes (a file that includes itself).
+const maxIncludeDepth = 16
+
+// parseFileAt is parseFile of a file included depth levels deep.
+func parseFileAt(v *values, file, data string, depth int) error {
 	for n, line := range strings.Split(data, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
@@ -761,8 +767,45 @@ func parseFile(v *values, file, data string) error {
 		if deprecatedFileDirectives[name] && len(vals) == 1 {
 			continue
 		}
+		if name == "include" {
+			if err := include(v, vals, depth); err != nil {
+				return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)
+			}
+			continue
+		}
 		if err := apply(v, name, vals); err != nil {
 			return fmt.Errorf("config file %s line %d: '%s': %w", file, n+1, line, err)
+		}
+	}
+	return nil
+}
+
+// include reads the files an include line names, in place, as Redis's:
+// a path with wildcards takes the files it matches in name order (none is
+// fine: an empty conf.d); a plain path must exist.
+func include(v *values, vals []string, depth int) error {
+	if len(vals) != 1 {
+		return errors.New("wrong number of arguments")
+	}
+	if depth >= maxIncludeDepth {
+		return fmt.Errorf("includes nested deeper than %d", maxIncludeDepth)
+	}
+	files := []string{vals[0]}
+	if strings.ContainsAny(vals[0], "*?[") {
+		m, err := filepath.Glob(vals[0])
+		if err != nil {
+			return err
+		}
+		sort.Strings(m)
+		files = m
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := parseFileAt(v, f, string(data), depth+1); err != nil {
+			return err
 		}
 	}
 	return nil

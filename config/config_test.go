@@ -218,3 +218,39 @@ func TestNoDuplicateDirectives(t *testing.T) {
 		seen[d.name] = true
 	}
 }
+
+// TestInclude: a config file's include lines are read in place, as
+// Redis's: later lines override earlier ones, a wildcard takes the files it
+// matches in name order (none: nothing), a plain path must exist, and a
+// file including itself is refused.
+func TestInclude(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	os.Mkdir(filepath.Join(dir, "conf.d"), 0o755)
+	write("conf.d/10-a.conf", "maxmemory 10mb\nmaxmemory-samples 7\n")
+	write("conf.d/20-b.conf", "maxmemory 20mb\n")
+	main := write("main.conf", "maxmemory 1mb\ninclude "+filepath.Join(dir, "conf.d", "*.conf")+"\nmaxmemory-samples 9\n"+
+		"include "+filepath.Join(dir, "empty.d", "*.conf")+"\n")
+	c, err := Load([]string{main})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxMemory() != 20<<20 || c.MaxMemorySamples() != 9 {
+		t.Fatalf("maxmemory %d, samples %d: want 20mb (the last included file) and 9 (the line after the include)", c.MaxMemory(), c.MaxMemorySamples())
+	}
+	missing := write("missing.conf", "include "+filepath.Join(dir, "nope.conf")+"\n")
+	if _, err := Load([]string{missing}); err == nil || !strings.Contains(err.Error(), "nope.conf") {
+		t.Fatalf("include of a missing file: %v", err)
+	}
+	self := filepath.Join(dir, "self.conf")
+	write("self.conf", "include "+self+"\n")
+	if _, err := Load([]string{self}); err == nil || !strings.Contains(err.Error(), "nested") {
+		t.Fatalf("a file including itself: %v", err)
+	}
+}
