@@ -411,18 +411,7 @@ func init() {
 		}
 		return v.dir
 	}
-	add(&directive{name: "daemonize", doc: "only 'no' is supported: run under a supervisor", def: []string{"no"},
-		set: func(v *values, a []string) error {
-			s, err := one(a)
-			if err != nil {
-				return err
-			}
-			if strings.ToLower(s) != "no" {
-				return errors.New("fastcache does not daemonize; run it under a supervisor (only 'no' is accepted)")
-			}
-			return nil
-		},
-		get: func(v *values) string { return "no" }})
+	boolD("daemonize", false, false, "run in the background, as Redis's: the command returns at once, the server goes on detached (its own session, no terminal), writing the pidfile (/var/run/fastcache.pid if none is set); not when supervised by systemd", func(v *values) *bool { return &v.daemonize })
 	for i, name := range []string{"lazyfree-lazy-eviction", "lazyfree-lazy-expire", "lazyfree-lazy-server-del",
 		"lazyfree-lazy-user-del", "lazyfree-lazy-user-flush", "replica-lazy-flush"} {
 		boolD(name, false, true, "accepted for compatibility: deleting a key is always O(1) for the event loop (a dropped collection is reclaimed by Go's garbage collector in the background), as UNLINK in Redis",
@@ -1106,6 +1095,9 @@ func (c *Config) Dir() string                   { return c.v.Load().dir }
 func (c *Config) EnableDebugCommand() string    { return c.v.Load().enableDebugCommand }
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
+
+// Daemonize is daemonize.
+func (c *Config) Daemonize() bool { return c.v.Load().daemonize }
 
 // TCPKeepalive is tcp-keepalive in seconds (0: off).
 func (c *Config) TCPKeepalive() int64 { return c.v.Load().tcpKeepalive }

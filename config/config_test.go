@@ -56,7 +56,7 @@ func TestErrorsNameTheDirective(t *testing.T) {
 		{[]string{"--appendfsync", "sometimes"}, "appendfsync"},
 		{[]string{"--maxmemory", "lots"}, "maxmemory"},
 		{[]string{"--shards", "12"}, "power of two"},
-		{[]string{"--daemonize", "yes"}, "daemonize"},
+		{[]string{"--daemonize", "maybe"}, "daemonize"},
 	}
 	for _, c := range cases {
 		_, err := Load(c.args)

@@ -53,6 +53,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "fastcache: %v\n", err)
 		os.Exit(1)
 	}
+	if shouldDaemonize(cfg) {
+		if err := daemonize(); err != nil {
+			fmt.Fprintf(os.Stderr, "fastcache: daemonize: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	log, closeLog, err := newLogger(cfg)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fastcache: %v\n", err)
@@ -152,7 +159,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		return err
 	}
 	defer unlock()
-	if pf := cfg.InDir(cfg.PidFile()); pf != "" {
+	pidFile := cfg.InDir(cfg.PidFile())
+	if pidFile == "" && daemonized() {
+		pidFile = defaultDaemonPidFile
+	}
+	if pf := pidFile; pf != "" {
 		// as Redis: a pid file that cannot be written is only a warning
 		if err := os.WriteFile(pf, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
 			log.Warn().Err(err).Str("pidfile", pf).Msg("failed to write the pid file")

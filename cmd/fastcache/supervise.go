@@ -81,3 +81,53 @@ func (s *supervisor) notify(msg string) {
 		s.log.Warn().Err(err).Msg("cannot notify systemd")
 	}
 }
+
+// daemonEnv marks the process daemonize started: it does not start another.
+const daemonEnv = "FASTCACHE_DAEMONIZED"
+
+// defaultDaemonPidFile is the pid file of a daemon whose config names none
+// (Redis's is /var/run/redis.pid).
+const defaultDaemonPidFile = "/var/run/fastcache.pid"
+
+// daemonized reports whether this process is the one daemonize started.
+func daemonized() bool { return os.Getenv(daemonEnv) != "" }
+
+// shouldDaemonize is Redis's `background = daemonize && !supervised`:
+// a server that systemd supervises stays in the foreground.
+func shouldDaemonize(cfg *config.Config) bool {
+	if !cfg.Daemonize() || daemonized() {
+		return false
+	}
+	switch configStr(cfg, "supervised") {
+	case "systemd":
+		return false
+	case "auto":
+		return os.Getenv("NOTIFY_SOCKET") == "" && os.Getenv("UPSTART_JOB") == ""
+	}
+	return true
+}
+
+// daemonize starts this program again, detached: in a session of its own,
+// with no terminal, its standard files on /dev/null (logs go to logfile),
+// in the same directory with the same arguments. The caller exits then, as
+// Redis's parent does after its fork.
+func daemonize() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	p, err := os.StartProcess(exe, os.Args, &os.ProcAttr{
+		Env:   append(os.Environ(), daemonEnv+"=1"),
+		Files: []*os.File{null, null, null},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return err
+	}
+	return p.Release()
+}
