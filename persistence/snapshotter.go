@@ -39,7 +39,7 @@ type SnapshotterOptions struct {
 	Log      SegmentLog // nil: no WAL (appendonly no), nothing to prune
 	Logger   zerolog.Logger
 	OnSaved  func(size int64) // called after each successful snapshot
-	OnFailed func(err error)  // called after each failed one
+	OnFailed func(err error)  // called after each failed background one (BGSave), as only those set Redis's lastbgsave_status
 	Latency  *latency.Monitor // notes each snapshot's duration (nil: none)
 }
 
@@ -112,6 +112,9 @@ func (s *Snapshotter) BGSave() error {
 		defer s.mu.Unlock()
 		if err := s.save(); err != nil {
 			s.o.Logger.Error().Err(err).Msg("background snapshot failed")
+			if s.o.OnFailed != nil {
+				s.o.OnFailed(err)
+			}
 		}
 	}()
 	return nil
@@ -165,9 +168,6 @@ func (s *Snapshotter) save() (err error) {
 			s.failures.Add(1)
 			msg := err.Error()
 			s.lastErr.Store(&msg)
-			if s.o.OnFailed != nil {
-				s.o.OnFailed(err)
-			}
 		}
 	}()
 	var seg uint64
