@@ -142,7 +142,24 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 		"debug": zerolog.DebugLevel, "verbose": zerolog.DebugLevel, "notice": zerolog.InfoLevel,
 		"warning": zerolog.WarnLevel, "nothing": zerolog.Disabled,
 	}[cfg.LogLevel()]
-	return zerolog.New(out).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger(), closeFn, nil
+	var syslogErr error
+	if configYes(cfg, "syslog-enabled") {
+		// to syslog too, as Redis's (which logs to both); a syslog that
+		// cannot be reached is said in the log, not fatal
+		sw, closeSys, err := openSyslog(configStr(cfg, "syslog-facility"), configStr(cfg, "syslog-ident"))
+		if err != nil {
+			syslogErr = err
+		} else {
+			out = zerolog.MultiLevelWriter(out, sw)
+			closeFile := closeFn
+			closeFn = func() { closeSys(); closeFile() }
+		}
+	}
+	log := zerolog.New(out).Level(level).With().Timestamp().Int("pid", os.Getpid()).Logger()
+	if syslogErr != nil {
+		log.Warn().Err(syslogErr).Msg("syslog-enabled: cannot reach syslog; logging without it")
+	}
+	return log, closeFn, nil
 }
 
 // run starts the server, replays the data, serves until a signal or
