@@ -358,13 +358,20 @@ func evalGeneric(c *Client, args [][]byte, bySHA, ro bool) {
 // flags (a shebang): such a script may write unless it says no-writes, so
 // it is refused up front as a write command would be.
 func (s *Server) scriptAdmission(flags scriptFlags, ro bool) string {
-	if flags&sfCompat != 0 || flags&sfNoWrites != 0 {
+	if flags&sfCompat != 0 {
+		return ""
+	}
+	if flags&sfNoWrites == 0 && s.cache.ReadOnly() {
+		// Redis's processCommand refuses it first, as a write command
+		return cache.ErrReadOnly.Error()
+	}
+	if flags&sfAllowStale == 0 && s.staleNow() {
+		return errScriptStale // (exec refuses it before, with its own text, but inside EXEC)
+	}
+	if flags&sfNoWrites != 0 {
 		return ""
 	}
 	if err := s.cache.CheckWrite(flags&sfAllowOOM == 0); err != nil {
-		if errors.Is(err, cache.ErrReadOnly) {
-			return "READONLY Can not run script with write flag on readonly replica"
-		}
 		return err.Error()
 	}
 	if ro {
@@ -508,6 +515,9 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 	}
 	if (e.lastNoScript || (cmd.Sub != nil && len(args) > 1 && noScript[commandKey(cmd, args)])) && !cl.srv.scriptDenyOff.Load() {
 		return "This Redis command is not allowed from script", cmd
+	}
+	if cl.srv.stale != nil && cl.srv.staleNow() && !cmdStale(cmd) {
+		return errScriptCallStale, cmd
 	}
 	if msg := r.aclScriptCheck(cmd, args); msg != "" {
 		return msg, cmd

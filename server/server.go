@@ -467,7 +467,7 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, errSubscribedMode(cmd, args))
 		return
 	}
-	if s.stale != nil && c.deniedStale(cmd) {
+	if s.stale != nil && c.deniedStale(cmd, args) {
 		c.reject(cmd, errMasterDown)
 		return
 	}

@@ -37,6 +37,19 @@ func TestReplicaServeStaleData(t *testing.T) {
 		{"PING"},
 		{"ECHO", "hi"},
 		{"EXISTS", "k"},
+		// scripts: EVAL is allowed stale, the commands it calls are checked
+		// one by one; a script with flags needs allow-stale
+		{"EVAL", "return 1", "0"},
+		{"EVAL", "return redis.call('GET', 'k')", "0"},
+		{"EVAL", "return redis.call('ECHO', 'x')", "0"},
+		{"EVAL", "#!lua\nreturn 1", "0"},
+		{"EVAL", "#!lua flags=no-writes\nreturn 1", "0"},
+		{"EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('ECHO', 'y')", "0"},
+		{"EVAL", "#!lua flags=allow-stale,no-writes\nreturn redis.call('GET', 'k')", "0"},
+		{"FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)"},
+		{"FCALL", "f", "0"},
+		// REPLICAOF is allowed stale: how a stale replica is repointed or promoted
+		{"REPLICAOF", "127.0.0.1", dead},
 		{"CONFIG", "SET", "replica-read-only", "no"},
 		{"SET", "k", "v"}, // writable now: MASTERDOWN
 		{"DBSIZE"},
