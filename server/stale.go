@@ -29,11 +29,7 @@ func (c *Client) deniedStale(cmd *Command, args [][]byte) bool {
 	if sd == nil || !sd.DenyStale() {
 		return false
 	}
-	if cmd.Sub != nil && len(args) > 1 {
-		if sub := cmd.Sub[strings.ToLower(string(args[1]))]; sub != nil {
-			cmd = sub
-		}
-	}
+	cmd = effectiveCmd(cmd, args)
 	stale, write := cmdStale(cmd), cmd.Flags&flagWrite != 0
 	if f, ok := c.srv.scriptCmdFlags(cmd, args); ok {
 		stale = f&sfCompat == 0 && f&sfAllowStale != 0
@@ -44,13 +40,24 @@ func (c *Client) deniedStale(cmd *Command, args [][]byte) bool {
 			return false
 		}
 		for _, q := range c.queued {
-			if !cmdStale(q.cmd) {
+			if !cmdStale(effectiveCmd(q.cmd, q.args)) {
 				return true
 			}
 		}
 		return false
 	}
 	return !write || !c.srv.cache.ReadOnly()
+}
+
+// effectiveCmd is the subcommand a container's call names (CONFIG
+// REWRITE, CLIENT KILL), or cmd.
+func effectiveCmd(cmd *Command, args [][]byte) *Command {
+	if cmd.Sub != nil && len(args) > 1 {
+		if sub := cmd.Sub[strings.ToLower(string(args[1]))]; sub != nil {
+			return sub
+		}
+	}
+	return cmd
 }
 
 // scriptCmdFlags is the flags of the script an EVAL, EVALSHA or FCALL (or

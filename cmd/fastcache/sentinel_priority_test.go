@@ -18,14 +18,18 @@ import (
 // (slave_priority) and never promotes. When the primary is killed (kill -9)
 // Sentinel promotes the other replica, which has the primary's data, points
 // the priority-0 replica at it, and the new primary's writes reach that
-// replica. (TestSentinelFailover: one replica, a failover client, and the
-// old primary rejoining.)
+// replica, both replicas refusing stale data meanwhile.
+// (TestSentinelFailover: one replica, a failover client, and the old
+// primary rejoining.)
 func TestSentinelReplicaPriority(t *testing.T) {
 	bin := redisServerBin(t)
 	primary := startReady(t, t.TempDir())
 	of := fmt.Sprintf("127.0.0.1 %d", primary.port)
-	low := startReady(t, t.TempDir(), "--replicaof", of, "--replica-priority", "0")
-	high := startReady(t, t.TempDir(), "--replicaof", of)
+	// (replica-serve-stale-data no: once the primary is gone the replicas
+	// are stale, and Sentinel's MULTI, REPLICAOF, CONFIG REWRITE, CLIENT
+	// KILL, EXEC must still pass)
+	low := startReady(t, t.TempDir(), "--replicaof", of, "--replica-priority", "0", "--replica-serve-stale-data", "no")
+	high := startReady(t, t.TempDir(), "--replicaof", of, "--replica-serve-stale-data", "no")
 	prdb, lrdb, hrdb := primary.client(), low.client(), high.client()
 	waitInfo(t, lrdb, "replication", "master_link_status", "up")
 	waitInfo(t, hrdb, "replication", "master_link_status", "up")
