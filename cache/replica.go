@@ -150,6 +150,19 @@ func (c *Cache) ApplyGroupLogged(recs []persistence.Record, pos *ReplPos) {
 	}
 }
 
+// LogReplPos logs pos as a record of its own: a replica that stops cleanly
+// logs where it stands after its shutdown snapshot, so that its restart
+// finds a position newer than the snapshot and continues from it instead
+// of a full resync (every frame up to pos is applied, and none after it:
+// the replica stopped applying).
+func (c *Cache) LogReplPos(pos ReplPos) {
+	key := []byte(pos.RunID)
+	s := c.shardOf(key)
+	s.Lock()
+	s.Queue().Record(persistence.OpReplPos, 0, key, nil, pos.Offset)
+	s.Unlock()
+}
+
 // ReplPos is a replica's position in its primary's stream.
 type ReplPos struct {
 	RunID  string

@@ -92,10 +92,11 @@ type Manager struct {
 
 	mu        sync.Mutex
 	replica   *Replica
-	resume    *cache.ReplPos          // where the first replica session starts (Resume)
-	following atomic.Bool             // replica != nil, read without the lock
-	cur       atomic.Pointer[Replica] // replica, read without the lock (DenyStale)
-	denyStale atomic.Bool             // replica-serve-stale-data no (applyRole)
+	resume    *cache.ReplPos                // where the first replica session starts (Resume)
+	following atomic.Bool                   // replica != nil, read without the lock
+	cur       atomic.Pointer[Replica]       // replica, read without the lock (DenyStale)
+	denyStale atomic.Bool                   // replica-serve-stale-data no (applyRole)
+	closedPos atomic.Pointer[cache.ReplPos] // where Close left the replica (ClosedPosition)
 
 	// INFO stats: full resyncs served, resumes granted and refused
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
@@ -167,6 +168,15 @@ func (m *Manager) ReplicaOf(host, port string) (changed bool, err error) {
 	return true, nil
 }
 
+// ClosedPosition is the position in its primary's stream a replica stood
+// at when Close stopped it (false: it was no replica, or had no position).
+func (m *Manager) ClosedPosition() (cache.ReplPos, bool) {
+	if p := m.closedPos.Load(); p != nil {
+		return *p, true
+	}
+	return cache.ReplPos{}, false
+}
+
 // applyRole sets what the cache enforces on its clients' writes for this
 // server's role: a primary takes them (within maxmemory); a replica
 // refuses them under replica-read-only, and ignores maxmemory under
@@ -214,6 +224,11 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	if r != nil {
 		r.Stop()
+		// the apply loop has ended: the position is final, and the data's
+		// unless a full resync was cut short
+		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() {
+			m.closedPos.Store(&cache.ReplPos{RunID: *p, Offset: r.offset.Load()})
+		}
 	}
 	for _, s := range m.o.Hub.Subs() {
 		if s.Replica {

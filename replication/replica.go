@@ -37,10 +37,13 @@ type Replica struct {
 	conn   net.Conn
 
 	// guarded by the run goroutine; read atomically for INFO
-	runID     atomic.Pointer[string]
-	offset    atomic.Int64
-	linkUp    atomic.Bool
-	syncing   atomic.Bool
+	runID   atomic.Pointer[string]
+	offset  atomic.Int64
+	linkUp  atomic.Bool
+	syncing atomic.Bool
+	// replacing: a full resync began and has not finished (the dataset
+	// may be partly the new one): its position is not the data's
+	replacing atomic.Bool
 	lastIO    atomic.Int64 // unix ms of the last byte from the primary
 	downSince atomic.Int64 // unix ms
 	lastErr   atomic.Pointer[string]
@@ -235,12 +238,14 @@ func (r *Replica) session() error {
 		if err != nil {
 			return fmt.Errorf("bad FULLRESYNC line %q", line)
 		}
+		r.replacing.Store(true) // until the new dataset and its position are in place
 		if err := r.fullSync(conn, br); err != nil {
 			return err
 		}
 		id := f[1]
 		r.runID.Store(&id)
 		r.offset.Store(off)
+		r.replacing.Store(false)
 	case strings.HasPrefix(line, "-"):
 		return errors.New(strings.TrimPrefix(line, "-"))
 	default:

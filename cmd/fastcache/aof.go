@@ -39,7 +39,8 @@ import (
 // the cache an unlogged WAL and closes the log: its files stay on disk, as
 // Redis leaves its AOF, and a restart with appendonly yes replays them.
 type aof struct {
-	snapFailed      atomic.Bool // the snapshot-only mode's last snapshot failed (rdb.go)
+	replPos         func() (cache.ReplPos, bool) // where a replica stood when it stopped (replication's ClosedPosition)
+	snapFailed      atomic.Bool                  // the snapshot-only mode's last snapshot failed (rdb.go)
 	cfg             *config.Config
 	c               *cache.Cache
 	hub             *replication.Hub
@@ -309,6 +310,13 @@ func (a *aof) shutdown(save *bool) error {
 		snap = *save
 	}
 	a.close(snap)
+	if a.replPos != nil {
+		if pos, ok := a.replPos(); ok {
+			// after the shutdown snapshot: the restart finds a position
+			// newer than it and continues from it (cache.LogReplPos)
+			a.c.LogReplPos(pos)
+		}
+	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("closing the WAL: %w", err)
 	}

@@ -266,6 +266,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	repl := replication.NewManager(replOpts)
+	persist.replPos = repl.ClosedPosition
 	repl.ConfigChanged() // the primary's role to begin with (repl-backlog-ttl)
 	for _, name := range []string{"replica-read-only", "slave-read-only", "replica-ignore-maxmemory", "slave-ignore-maxmemory",
 		"replica-serve-stale-data", "slave-serve-stale-data", "repl-backlog-ttl"} {

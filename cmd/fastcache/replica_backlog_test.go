@@ -127,3 +127,34 @@ func walDurable(t *testing.T, rdb *redis.Client) {
 	t.Helper()
 	waitFor(t, "the log to be durable", func() bool { return infoField(t, rdb, "persistence", "wal_pending_records") == "0" })
 }
+
+// TestReplicaCleanRestartResumes: a replica stopped cleanly (SIGTERM, its
+// shutdown snapshot taken) continues from its position at the restart,
+// from the primary's backlog, without a full resync, as Redis's replica
+// does from the replication id and offset in its RDB file; the writes made
+// while it was down reach it.
+func TestReplicaCleanRestartResumes(t *testing.T) {
+	primary := startReady(t, t.TempDir())
+	prdb := primary.client()
+	rport, rdir := freePort(t), t.TempDir()
+	of := []string{"--replicaof", fmt.Sprintf("127.0.0.1 %d", primary.port)}
+	replica := startOn(t, rport, rdir, of...)
+	replica.waitReady(time.Minute)
+	waitInfo(t, replica.client(), "replication", "master_link_status", "up")
+	load(t, prdb, 20_000)
+	replicaHasAll(t, prdb)
+	replica.stop() // SIGTERM: the shutdown snapshot, then the position after it
+	if err := prdb.Set(ctx(), "while-down", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	replica = startOn(t, rport, rdir, of...)
+	replica.waitReady(time.Minute)
+	rrdb := replica.client()
+	waitInfo(t, rrdb, "replication", "master_link_status", "up")
+	if v := infoField(t, rrdb, "replication", "replica_full_syncs"); v != "0" {
+		t.Fatalf("replica_full_syncs = %s after a clean restart, want 0 (continued from the backlog)\n%s", v, replica.out.String())
+	}
+	if n := converge(t, prdb, rrdb); n < 20_001 {
+		t.Fatalf("only %d keys converged", n)
+	}
+}
