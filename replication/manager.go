@@ -225,8 +225,9 @@ func (m *Manager) Close() {
 	if r != nil {
 		r.Stop()
 		// the apply loop has ended: the position is final, and the data's
-		// unless a full resync was cut short
-		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() {
+		// unless a full resync was cut short, or the frames after it may
+		// still hold what its snapshot held
+		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() && !r.withinCut.Load() {
 			m.closedPos.Store(&cache.ReplPos{RunID: *p, Offset: r.offset.Load()})
 		}
 	}

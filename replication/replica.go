@@ -44,6 +44,10 @@ type Replica struct {
 	// replacing: a full resync began and has not finished (the dataset
 	// may be partly the new one): its position is not the data's
 	replacing atomic.Bool
+	// withinCut: frames since the last full resync may still be ones its
+	// snapshot holds (skipped by cut, which a restart does not have): a
+	// position there is not one to continue from
+	withinCut atomic.Bool
 	lastIO    atomic.Int64 // unix ms of the last byte from the primary
 	downSince atomic.Int64 // unix ms
 	lastErr   atomic.Pointer[string]
@@ -355,6 +359,9 @@ func (r *Replica) applyFrame(recs []persistence.Record, offset int64) {
 		pos.RunID = *id
 	}
 	r.m.o.Cache.ApplyGroupLogged(keep, pos)
+	if n := len(recs); n > 0 && r.withinCut.Load() && !r.cut.CoversAny(recs[n-1].LSN) {
+		r.withinCut.Store(false) // LSNs only grow: nothing after this is covered
+	}
 }
 
 // fullSync receives the primary's snapshot into a file, then replaces the
@@ -415,6 +422,7 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 		return fmt.Errorf("loading the snapshot from the primary: %w", err)
 	}
 	r.cut = replay.NewCut(meta)
+	r.withinCut.Store(true)
 	r.fullSyncs.Add(1)
 	r.m.o.Log.Info().Int64("bytes", size).Uint64("keys", meta.Keys).Dur("took", time.Since(start).Round(time.Microsecond)).
 		Msg("full resynchronization with the primary done")
