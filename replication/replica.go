@@ -354,14 +354,17 @@ func (r *Replica) applyFrame(recs []persistence.Record, offset int64) {
 		}
 		keep = append(keep, *rec)
 	}
-	pos := &cache.ReplPos{Offset: offset}
-	if id := r.runID.Load(); id != nil {
-		pos.RunID = *id
-	}
-	r.m.o.Cache.ApplyGroupLogged(keep, pos)
 	if n := len(recs); n > 0 && r.withinCut.Load() && !r.cut.CoversAny(recs[n-1].LSN) {
 		r.withinCut.Store(false) // LSNs only grow: nothing after this is covered
 	}
+	pos := &cache.ReplPos{Offset: offset}
+	if id := r.runID.Load(); id != nil && !r.withinCut.Load() {
+		// (within the cut the position logged has no run id: a restart
+		// from there would apply again what the snapshot holds, so it
+		// takes a full resync)
+		pos.RunID = *id
+	}
+	r.m.o.Cache.ApplyGroupLogged(keep, pos)
 }
 
 // fullSync receives the primary's snapshot into a file, then replaces the
