@@ -49,7 +49,7 @@ var compatUsed = map[string]string{
 	"slave-read-only":             "alias of replica-read-only",
 	"replica-ignore-maxmemory":    "a replica applies its primary's writes whatever maxmemory says and evicts nothing; no: it enforces maxmemory as a primary does",
 	"slave-ignore-maxmemory":      "alias of replica-ignore-maxmemory",
-	"replica-serve-stale-data":    "a replica whose link to its primary is down serves its data; no: it answers -MASTERDOWN to all but INFO, REPLICAOF, CONFIG, PING and the like",
+	"replica-serve-stale-data":    "a replica whose link to its primary is down serves its data; no: it answers -MASTERDOWN to all but INFO, REPLICAOF, CONFIG, ROLE and the like",
 	"slave-serve-stale-data":      "alias of replica-serve-stale-data",
 	"replica-priority":            "a replica's priority for Sentinel's choice of a new primary (INFO slave_priority; 0: never promoted)",
 	"slave-priority":              "alias of replica-priority",

@@ -4,7 +4,8 @@ import "strings"
 
 // replica-serve-stale-data no: a replica whose link to its primary is down
 // (or still syncing) refuses every command but those Redis flags "stale"
-// (INFO, REPLICAOF, CONFIG, PING, ...: the ones allowed while loading),
+// (INFO, REPLICAOF, CONFIG, ROLE, ...: mostly the ones allowed while
+// loading; not PING),
 // as Redis 7.0's processCommand does.
 
 // StaleData is what replica-serve-stale-data needs of Options.Replication
