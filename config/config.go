@@ -1096,6 +1096,25 @@ func (c *Config) EnableDebugCommand() string    { return c.v.Load().enableDebugC
 func (c *Config) Databases() int                { return int(c.v.Load().databases) }
 func (c *Config) HashMaxListpackEntries() int64 { return c.v.Load().hashMaxListpackEntries }
 
+// Param is a parameter's value by name as CONFIG GET shows it ("" for an
+// unknown name): for Redis's compatibility parameters, which have no
+// getter of their own.
+func (c *Config) Param(name string) string {
+	for _, kv := range c.Get(name) {
+		return kv[1]
+	}
+	return ""
+}
+
+// ParamInt is Param of an integer parameter (0 if not one).
+func (c *Config) ParamInt(name string) int64 {
+	n, _ := strconv.ParseInt(c.Param(name), 10, 64)
+	return n
+}
+
+// ParamYes is Param of a yes/no parameter.
+func (c *Config) ParamYes(name string) bool { return c.Param(name) == "yes" }
+
 // Daemonize is daemonize.
 func (c *Config) Daemonize() bool { return c.v.Load().daemonize }
 

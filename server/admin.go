@@ -165,8 +165,8 @@ func (s *Server) registerConfigHooks() {
 	lfu(s.cfg)
 	// the background work's Redis knobs: expiry effort, eviction time
 	background := func(cfg *config.Config) error {
-		s.cache.SetActiveExpireEffort(configInt(cfg, "active-expire-effort"))
-		s.cache.SetEvictionTenacity(configInt(cfg, "maxmemory-eviction-tenacity"))
+		s.cache.SetActiveExpireEffort(cfg.ParamInt("active-expire-effort"))
+		s.cache.SetEvictionTenacity(cfg.ParamInt("maxmemory-eviction-tenacity"))
 		return nil
 	}
 	background(s.cfg)

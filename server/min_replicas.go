@@ -10,7 +10,6 @@ package server
 // changes, as Redis's replicationCron and its CONFIG SET do.
 
 import (
-	"strconv"
 	"time"
 
 	"fastcache/config"
@@ -29,7 +28,7 @@ func (s *Server) registerMinReplicasHooks() {
 // refreshGoodReplicas recounts the good replicas and tells the cache
 // whether writes are refused.
 func (s *Server) refreshGoodReplicas() {
-	need, lag := configInt(s.cfg, "min-replicas-to-write"), configInt(s.cfg, "min-replicas-max-lag")
+	need, lag := s.cfg.ParamInt("min-replicas-to-write"), s.cfg.ParamInt("min-replicas-max-lag")
 	refuse := false
 	if need > 0 && lag > 0 {
 		good, primary := int64(0), true
@@ -46,15 +45,4 @@ func (s *Server) refreshGoodReplicas() {
 		refuse = primary && good < need
 	}
 	s.cache.SetNoReplicas(refuse)
-}
-
-// configInt is an integer directive's value, 0 when it has none.
-func configInt(cfg *config.Config, name string) int64 {
-	for _, kv := range cfg.Get(name) {
-		if kv[0] == name {
-			n, _ := strconv.ParseInt(kv[1], 10, 64)
-			return n
-		}
-	}
-	return 0
 }

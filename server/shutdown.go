@@ -99,7 +99,7 @@ func (s *Server) beginShutdown(save *bool, force, now bool) (waiting bool, gen u
 	if st.wait != nil {
 		return true, st.gen
 	}
-	timeout := configInt(s.cfg, "shutdown-timeout")
+	timeout := s.cfg.ParamInt("shutdown-timeout")
 	if now || timeout <= 0 {
 		return false, 0
 	}

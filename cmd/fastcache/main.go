@@ -143,10 +143,10 @@ func newLogger(cfg *config.Config) (zerolog.Logger, func(), error) {
 		"warning": zerolog.WarnLevel, "nothing": zerolog.Disabled,
 	}[cfg.LogLevel()]
 	var syslogErr error
-	if configYes(cfg, "syslog-enabled") {
+	if cfg.ParamYes("syslog-enabled") {
 		// to syslog too, as Redis's (which logs to both); a syslog that
 		// cannot be reached is said in the log, not fatal
-		sw, closeSys, err := openSyslog(configStr(cfg, "syslog-facility"), configStr(cfg, "syslog-ident"))
+		sw, closeSys, err := openSyslog(cfg.Param("syslog-facility"), cfg.Param("syslog-ident"))
 		if err != nil {
 			syslogErr = err
 		} else {
@@ -212,9 +212,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	// The WAL stream: export peers and replicas (package replication).
 	hub := replication.NewHub(replication.HubOptions{
 		OnFull: cfg.WALExportOnFull(), WriteTimeout: cfg.WALExportWriteTimeout(),
-		MaxSubs: cfg.WALExportMaxSubscribers(), Log: log, Backlog: configNum(cfg, "repl-backlog-size"),
+		MaxSubs: cfg.WALExportMaxSubscribers(), Log: log, Backlog: cfg.ParamInt("repl-backlog-size"),
 	})
-	cfg.OnChange("repl-backlog-size", func(cfg *config.Config) error { hub.SetBacklog(configNum(cfg, "repl-backlog-size")); return nil })
+	cfg.OnChange("repl-backlog-size", func(cfg *config.Config) error { hub.SetBacklog(cfg.ParamInt("repl-backlog-size")); return nil })
 	cfg.OnChange("wal-export-on-full", func(cfg *config.Config) error { hub.SetOnFull(cfg.WALExportOnFull()); return nil })
 	cfg.OnChange("wal-export-write-timeout", func(cfg *config.Config) error {
 		hub.SetWriteTimeout(cfg.WALExportWriteTimeout())
@@ -246,15 +246,15 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		// the primary's PUBLISHes, to this server's subscribers
 		Publish:    func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
 		PingPeriod: cfg.ReplPingReplicaPeriod, Timeout: cfg.ReplTimeout,
-		ReadOnly:        func() bool { return configYes(cfg, "replica-read-only") },
-		IgnoreMaxMemory: func() bool { return configYes(cfg, "replica-ignore-maxmemory") },
-		ServeStale:      func() bool { return configYes(cfg, "replica-serve-stale-data") },
-		Priority:        func() int64 { return configNum(cfg, "replica-priority") },
-		Announced:       func() bool { return configYes(cfg, "replica-announced") },
-		AnnounceIP:      func() string { return configStr(cfg, "replica-announce-ip") },
-		AnnouncePort:    func() int64 { return configNum(cfg, "replica-announce-port") },
-		MasterUser:      func() string { return configStr(cfg, "masteruser") },
-		BacklogTTL:      func() int64 { return configNum(cfg, "repl-backlog-ttl") },
+		ReadOnly:        func() bool { return cfg.ParamYes("replica-read-only") },
+		IgnoreMaxMemory: func() bool { return cfg.ParamYes("replica-ignore-maxmemory") },
+		ServeStale:      func() bool { return cfg.ParamYes("replica-serve-stale-data") },
+		Priority:        func() int64 { return cfg.ParamInt("replica-priority") },
+		Announced:       func() bool { return cfg.ParamYes("replica-announced") },
+		AnnounceIP:      func() string { return cfg.Param("replica-announce-ip") },
+		AnnouncePort:    func() int64 { return cfg.ParamInt("replica-announce-port") },
+		MasterUser:      func() string { return cfg.Param("masteruser") },
+		BacklogTTL:      func() int64 { return cfg.ParamInt("repl-backlog-ttl") },
 	}
 	// A replica's full resync gets a fresh snapshot (appendonly no has none).
 	replOpts.Snapshot = func() (*os.File, int64, error) {
@@ -674,30 +674,4 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("data directory %s is in use by another fastcache process: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
-}
-
-// configYes is a yes/no parameter read by name (Redis's compatibility
-// parameters have no getter of their own).
-func configYes(cfg *config.Config, name string) bool {
-	for _, kv := range cfg.Get(name) {
-		return kv[1] == "yes"
-	}
-	return false
-}
-
-// configNum is an integer parameter read by name.
-func configNum(cfg *config.Config, name string) int64 {
-	for _, kv := range cfg.Get(name) {
-		n, _ := strconv.ParseInt(kv[1], 10, 64)
-		return n
-	}
-	return 0
-}
-
-// configStr is a parameter's value read by name.
-func configStr(cfg *config.Config, name string) string {
-	for _, kv := range cfg.Get(name) {
-		return kv[1]
-	}
-	return ""
 }

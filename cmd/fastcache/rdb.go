@@ -152,7 +152,7 @@ func (a *aof) snapshotDone(ok bool) {
 // writeCommandsDeniedByDiskError. Only with appendonly no: with the WAL a
 // failed snapshot loses nothing (the log keeps growing until one works).
 func (a *aof) applyStopWrites() {
-	a.c.SetSnapshotFailed(a.snapFailed.Load() && len(a.cfg.SavePoints()) > 0 && configYes(a.cfg, "stop-writes-on-bgsave-error"))
+	a.c.SetSnapshotFailed(a.snapFailed.Load() && len(a.cfg.SavePoints()) > 0 && a.cfg.ParamYes("stop-writes-on-bgsave-error"))
 }
 
 // snapshots is the snapshotter of either mode (nil while none runs).

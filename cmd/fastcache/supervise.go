@@ -23,26 +23,35 @@ type supervisor struct {
 	log  zerolog.Logger
 }
 
-func newSupervisor(cfg *config.Config, log zerolog.Logger) *supervisor {
-	s := &supervisor{log: log, sock: os.Getenv("NOTIFY_SOCKET")}
-	switch mode := configStr(cfg, "supervised"); mode {
+// supervisedMode is the supervision in effect, as Redis's
+// redisIsSupervised: "systemd" (with $NOTIFY_SOCKET), "upstart", or "".
+func supervisedMode(cfg *config.Config) string {
+	sock := os.Getenv("NOTIFY_SOCKET")
+	switch cfg.Param("supervised") {
 	case "systemd":
-		s.mode = mode
+		if sock != "" {
+			return "systemd"
+		}
 	case "upstart":
-		s.mode = mode
+		return "upstart"
 	case "auto":
-		if s.sock != "" {
-			s.mode = "systemd"
-		} else if os.Getenv("UPSTART_JOB") != "" {
-			s.mode = "upstart"
+		if sock != "" {
+			return "systemd"
+		}
+		if os.Getenv("UPSTART_JOB") != "" {
+			return "upstart"
 		}
 	}
-	if s.mode == "systemd" && s.sock == "" {
-		log.Warn().Msg("systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment variable not found!")
-		s.mode = ""
-	}
-	if s.mode == "systemd" {
+	return ""
+}
+
+func newSupervisor(cfg *config.Config, log zerolog.Logger) *supervisor {
+	s := &supervisor{log: log, sock: os.Getenv("NOTIFY_SOCKET"), mode: supervisedMode(cfg)}
+	switch {
+	case s.mode == "systemd":
 		log.Info().Msg("supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.")
+	case cfg.Param("supervised") == "systemd":
+		log.Warn().Msg("systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment variable not found!")
 	}
 	return s
 }
@@ -93,18 +102,9 @@ const defaultDaemonPidFile = "/var/run/fastcache.pid"
 func daemonized() bool { return os.Getenv(daemonEnv) != "" }
 
 // shouldDaemonize is Redis's `background = daemonize && !supervised`:
-// a server that systemd supervises stays in the foreground.
+// a server that systemd or upstart supervises stays in the foreground.
 func shouldDaemonize(cfg *config.Config) bool {
-	if !cfg.Daemonize() || daemonized() {
-		return false
-	}
-	switch configStr(cfg, "supervised") {
-	case "systemd":
-		return false
-	case "auto":
-		return os.Getenv("NOTIFY_SOCKET") == "" && os.Getenv("UPSTART_JOB") == ""
-	}
-	return true
+	return cfg.Daemonize() && !daemonized() && supervisedMode(cfg) == ""
 }
 
 // daemonize starts this program again, detached: in a session of its own,
