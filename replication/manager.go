@@ -206,8 +206,9 @@ func (m *Manager) DenyStale() bool {
 
 func (m *Manager) replicaReadOnly() bool { return m.o.ReadOnly == nil || m.o.ReadOnly() }
 
-// ConfigChanged applies replica-read-only and replica-ignore-maxmemory
-// again (CONFIG SET).
+// ConfigChanged applies the role's settings again (CONFIG SET of
+// replica-read-only, replica-ignore-maxmemory, replica-serve-stale-data,
+// repl-backlog-ttl).
 func (m *Manager) ConfigChanged() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

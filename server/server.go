@@ -745,8 +745,7 @@ func (s *Server) warnf(format string, args ...any) {
 // connection) is so closed within about twice secs.
 func setKeepAlive(tc *net.TCPConn, secs int64) {
 	if secs <= 0 {
-		tc.SetKeepAlive(false)
-		return
+		return // the listeners leave it off (listenTCP)
 	}
 	idle := time.Duration(secs) * time.Second
 	tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: idle, Interval: max(idle/3, time.Second), Count: 3})
