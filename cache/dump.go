@@ -41,6 +41,16 @@ func (k Keyspace) Dump(key []byte) (payload []byte, expireAt int64, ok bool, err
 			return nil, 0, false, nil
 		}
 	}
+	if err := appendRDBValue(&w, o, now); err != nil {
+		return nil, 0, true, err
+	}
+	return w.Finish(), e.ExpireAt, true, nil
+}
+
+// appendRDBValue writes collection o's type and value as Redis 7.0
+// serializes them (DUMP, an RDB file), in the encoding OBJECT ENCODING
+// reports; fields of a hash past their TTL at now are left out.
+func appendRDBValue(w *rdb.Writer, o shard.Object, now int64) error {
 	switch o := o.(type) {
 	case *object.Hash:
 		if o.Encoding() == "listpack" {
@@ -54,8 +64,13 @@ func (k Keyspace) Dump(key []byte) (payload []byte, expireAt int64, ok bool, err
 			w.String(lp.Bytes())
 			break
 		}
+		n := o.Len()
+		if o.Volatile() > 0 { // fields past their TTL are left out
+			n = 0
+			o.Range(now, func(_, _ []byte) bool { n++; return true })
+		}
 		w.Type(rdb.TypeHash)
-		w.Len(uint64(o.Len()))
+		w.Len(uint64(n))
 		o.Range(now, func(f, v []byte) bool {
 			w.String(f)
 			w.String(v)
@@ -109,11 +124,11 @@ func (k Keyspace) Dump(key []byte) (payload []byte, expireAt int64, ok bool, err
 			return true
 		})
 	case *object.Stream:
-		dumpStream(&w, o)
+		dumpStream(w, o)
 	default:
-		return nil, 0, true, errors.New("ERR DUMP of this type is not supported")
+		return errors.New("ERR DUMP of this type is not supported")
 	}
-	return w.Finish(), e.ExpireAt, true, nil
+	return nil
 }
 
 // RestoreOptions are RESTORE's: REPLACE, and the access data of IDLETIME

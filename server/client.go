@@ -92,10 +92,11 @@ type Client struct {
 	monBuf         []byte                   // the monitor line being built
 	// detach, set by FCSYNC, takes the connection over from the event loop
 	// once the pipeline's replies are flushed (a replica's stream).
-	detach  func(net.Conn)
-	clock   time.Duration // monotonic() after the previous command of this pipeline
-	nowMs   int64         // the same reading in unix ms: the time c.ks judges expiry by
-	scratch []byte
+	detach   func(net.Conn)
+	replConf *replConf     // REPLCONF's options for a SYNC (sync.go); nil: none given
+	clock    time.Duration // monotonic() after the previous command of this pipeline
+	nowMs    int64         // the same reading in unix ms: the time c.ks judges expiry by
+	scratch  []byte
 	// the pipeline's look-ahead (lookAhead): keys and their hashes
 	aheadKeys    [][]byte
 	aheadMembers [][]byte

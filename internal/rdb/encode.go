@@ -86,6 +86,14 @@ func (w *Writer) Finish() []byte {
 	return w.b
 }
 
+// Value returns what was written so far (the type byte and the value,
+// without Finish's footer: an RDB file's record of a key, FileWriter.Key);
+// it stays valid until the next write after Reset.
+func (w *Writer) Value() []byte { return w.b }
+
+// Reset empties w, keeping its buffer.
+func (w *Writer) Reset() { w.b = w.b[:0] }
+
 // parseCanonical is Redis's string2ll: a decimal int64 with no sign but
 // '-', no leading zeros, no "-0", no spaces.
 func parseCanonical(s []byte) (int64, bool) {
