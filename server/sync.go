@@ -79,7 +79,7 @@ func cmdReplconf(c *Client, args [][]byte) {
 				return
 			}
 		case "ip-address":
-			if len(val) >= 46 { // NET_HOST_STR_LEN
+			if len(val) >= 256 { // NET_HOST_STR_LEN
 				c.reply.Error(fmt.Sprintf("ERR REPLCONF ip-address provided by replica instance is too long: %d bytes", len(val)))
 				return
 			}
