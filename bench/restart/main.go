@@ -52,6 +52,9 @@ type config struct {
 	timeCap, restartTimeout           time.Duration
 	fcBin, fc2Bin, redisBin, workDir  string
 	keep                              bool
+	// during is what runs under the second loop: "bgsave" (snapshots) or
+	// "sync" (RDB transfers to a client, as redis-cli --rdb takes them)
+	during string
 }
 
 type roundResult struct {
@@ -64,6 +67,8 @@ type roundResult struct {
 	snap       loadResult
 	snapStarts int
 	snapCover  float64 // fraction of the loaded window with a snapshot in progress
+	syncMs     float64 // -during sync: median duration of one transfer
+	syncBytes  int64   // -during sync: size of the last file
 }
 
 func main() {
@@ -86,7 +91,12 @@ func main() {
 	flag.BoolVar(&cfg.skipSnapLoad, "skip-snapload", false, "skip the loops without and with a snapshot")
 	flag.StringVar(&cfg.servers, "servers", "fastcache,redis", "servers to run each round, in order (e.g. fastcache alone with -keep to keep a data dir for profiling; fastcache2 = the -fastcache2 build)")
 	flag.StringVar(&cfg.fc2Bin, "fastcache2", "", "a second fastcache build, run as server \"fastcache2\" (A/B of two versions in the same rounds)")
+	flag.StringVar(&cfg.during, "during", "bgsave", "what runs under the second loop: bgsave (snapshots, re-issued) or sync (RDB transfers as redis-cli --rdb takes them, back to back)")
 	flag.Parse()
+	if cfg.during != "bgsave" && cfg.during != "sync" {
+		fmt.Fprintln(os.Stderr, "restart: -during is bgsave or sync")
+		os.Exit(2)
+	}
 	for _, k := range reported(cfg) {
 		if k != "redis" && k != "fastcache" && !(k == "fastcache2" && cfg.fc2Bin != "") {
 			fmt.Fprintf(os.Stderr, "restart: unknown server %q in -servers (fastcache, redis, or fastcache2 with -fastcache2)\n", k)
@@ -152,8 +162,10 @@ func persistArgs(kind string) []string {
 	if isFastcache(kind) {
 		return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-percentage", "0"}
 	}
+	// repl-diskless-sync-delay 0: Redis starts a transfer at once (its
+	// default waits 5 s for more replicas to share it)
 	return []string{"--appendonly", "yes", "--appendfsync", "everysec", "--aof-use-rdb-preamble", "yes",
-		"--save", "", "--auto-aof-rewrite-percentage", "0"}
+		"--save", "", "--auto-aof-rewrite-percentage", "0", "--repl-diskless-sync-delay", "0"}
 }
 
 // isFastcache: "fastcache", or "fastcache2" (a second build, -fastcache2,
@@ -295,7 +307,7 @@ func snapLoad(ctx context.Context, cfg config, s *server, res roundResult) (roun
 	var err error
 	res.normal = runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, loopOp(cfg))
 	logf("  %s normal:   %.0f ops/s p99 %v", loopName(cfg), res.normal.opsPerSec(), res.normal.p99)
-	res.snap, res.snapStarts, res.snapCover, err = loadUnderSnapshot(ctx, cfg, s)
+	res.snap, res.snapStarts, res.snapCover, err = loadUnderSnapshot(ctx, cfg, s, &res)
 	if err != nil {
 		return res, err
 	}
@@ -352,7 +364,10 @@ func setGetOp(keys int) func(ctx context.Context, c *redis.Client, w, i int) err
 
 // loadUnderSnapshot runs the SET/GET loop while a background goroutine keeps
 // a BGSAVE in progress (re-issued as soon as the previous one finished).
-func loadUnderSnapshot(ctx context.Context, cfg config, s *server) (loadResult, int, float64, error) {
+func loadUnderSnapshot(ctx context.Context, cfg config, s *server, res *roundResult) (loadResult, int, float64, error) {
+	if cfg.during == "sync" {
+		return loadUnderSync(ctx, cfg, s, res)
+	}
 	c := newClient(s.addr(), 2)
 	defer c.Close()
 	if err := c.Do(ctx, "BGSAVE").Err(); err != nil {
@@ -396,6 +411,82 @@ func loadUnderSnapshot(ctx context.Context, cfg config, s *server) (loadResult, 
 		cover = float64(busy.Load()) / float64(p)
 	}
 	return r, int(starts.Load()), cover, nil
+}
+
+// loadUnderSync runs the loop while a background goroutine takes RDB
+// files back to back as redis-cli --rdb does (REPLCONF capa eof, REPLCONF
+// rdb-only 1, SYNC, the file read to the server's close and dropped).
+func loadUnderSync(ctx context.Context, cfg config, s *server, res *roundResult) (loadResult, int, float64, error) {
+	if _, _, err := syncOnce(s.addr()); err != nil { // one before the loop: the file's size, and a check
+		return loadResult{}, 0, 0, fmt.Errorf("SYNC: %w", err)
+	}
+	var starts atomic.Int64
+	var mu sync.Mutex
+	var times []float64
+	var busy atomic.Int64 // ns with a transfer running
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		deadline := time.Now().Add(cfg.timeCap + time.Minute)
+		for time.Now().Before(deadline) {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			starts.Add(1)
+			n, d, err := syncOnce(s.addr())
+			busy.Add(int64(d))
+			if err == nil {
+				mu.Lock()
+				times = append(times, float64(d)/1e6)
+				res.syncBytes = n
+				mu.Unlock()
+			}
+		}
+	}()
+	t := time.Now()
+	r := runLoad(ctx, s.addr(), cfg.conns, cfg.ops, cfg.timeCap, loopOp(cfg))
+	close(stop)
+	wg.Wait()
+	res.syncMs = median(times)
+	return r, int(starts.Load()), min(1, float64(busy.Load())/float64(time.Since(t))), nil
+}
+
+// syncOnce takes one RDB file from addr as redis-cli --rdb does and
+// returns its size and how long the transfer took.
+func syncOnce(addr string) (int64, time.Duration, error) {
+	t := time.Now()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Minute))
+	rd := bufio.NewReaderSize(conn, 1<<20)
+	for _, c := range []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"} { // one at a time: Redis refuses SYNC with replies pending
+		io.WriteString(conn, c)
+		if l, err := rd.ReadString('\n'); err != nil || l != "+OK\r\n" {
+			return 0, 0, fmt.Errorf("REPLCONF: %q %v", l, err)
+		}
+	}
+	io.WriteString(conn, "SYNC\r\n")
+	line := "\n"
+	for line == "\n" {
+		if line, err = rd.ReadString('\n'); err != nil {
+			return 0, 0, err
+		}
+	}
+	if !strings.HasPrefix(line, "$") {
+		return 0, 0, fmt.Errorf("SYNC: %q", line)
+	}
+	n, err := io.Copy(io.Discard, rd)
+	if err != nil {
+		return n, time.Since(t), err
+	}
+	return n, time.Since(t), nil
 }
 
 // waitDBSize polls DBSIZE every 5 ms on one raw connection (redialled on
@@ -533,8 +624,15 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 	if cfg.bigHash > 0 {
 		title += fmt.Sprintf(", with a %d-field hash in the keyspace", cfg.bigHash)
 	}
+	if cfg.during == "sync" {
+		title = strings.Replace(title, "during a snapshot", "during RDB transfers (redis-cli --rdb)", 1)
+	}
 	fmt.Fprintf(w, "## %s\n\n", title)
-	fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
+	if cfg.during == "sync" {
+		fmt.Fprintf(w, "\"snapshot\" = RDB files taken back to back over the whole loop as `redis-cli --rdb` takes them (REPLCONF capa eof, rdb-only 1, SYNC; the file read and dropped): redis forks and streams (diskless, `repl-diskless-sync-delay 0`); fastcache locks every shard, copies each and unlocks it, and streams the copies. \"snapshots\" = transfers started, \"covered\" = share of the loop's time with a transfer running.\n\n")
+	} else {
+		fmt.Fprintf(w, "Snapshot = BGSAVE on both (redis forks), re-issued whenever the previous one finished so a snapshot runs for the whole loop; \"covered\" = share of 10 ms polls that saw rdb_bgsave_in_progress:1.\n\n")
+	}
 	fmt.Fprintf(w, "| server | mode | ops/s | p50 | p99 | p99 snapshot/normal | ops/s snapshot/normal | snapshots | covered |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	dms := func(d time.Duration) float64 { return float64(d) / 1e6 }
 	for _, k := range reported(cfg) {
@@ -565,6 +663,16 @@ func reportSnapLoad(w io.Writer, cfg config, results map[string][]roundResult, m
 		fmt.Fprintf(w, "%s %s", k, strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, ".\n")
+	if cfg.during == "sync" {
+		fmt.Fprintf(w, "\nOne transfer (median while the loop ran): ")
+		for i, k := range reported(cfg) {
+			if i > 0 {
+				fmt.Fprintf(w, "; ")
+			}
+			fmt.Fprintf(w, "%s %s for %s", k, ms(med(k, func(r roundResult) float64 { return r.syncMs })), mib(med(k, func(r roundResult) float64 { return float64(r.syncBytes) })))
+		}
+		fmt.Fprintf(w, "; fastcache/redis time **%s**.\n", ratio(med("fastcache", func(r roundResult) float64 { return r.syncMs }), med("redis", func(r roundResult) float64 { return r.syncMs })))
+	}
 	fmt.Fprintf(w, "\np99 during snapshot, fastcache/redis: **%s**; ops/s during snapshot, fastcache/redis: %s.\n",
 		ratio(fcP99, rdP99), ratio(med("fastcache", func(r roundResult) float64 { return r.snap.opsPerSec() }),
 			med("redis", func(r roundResult) float64 { return r.snap.opsPerSec() })))
