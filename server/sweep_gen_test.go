@@ -43,6 +43,7 @@ var sweepSkip = map[string]string{
 	"monitor":   "takes the connection over",
 	"sync":      "takes the connection over (replication)",
 	"psync":     "takes the connection over (replication)",
+	"replconf":  "ACK and GETACK answer nothing, as Redis's (its options and errors: sync_diff_test.go)",
 	"fcsync":    "takes the connection over (fastcache's replication stream; not in Redis)",
 	"replicaof": "makes the server a replica (REPLICAOF NO ONE is swept separately)",
 	"slaveof":   "makes the server a replica (SLAVEOF NO ONE is swept separately)",

@@ -202,3 +202,38 @@ func checkStreamValue(t *testing.T, s *Stream) {
 		}
 	}
 }
+
+// TestCRC64Slicing: the eight-bytes-at-a-time CRC64 equals the bytewise
+// definition for every length and alignment, continued over split input.
+func TestCRC64Slicing(t *testing.T) {
+	bytewise := func(crc uint64, p []byte) uint64 {
+		for _, b := range p {
+			crc = crcTables[0][byte(crc)^b] ^ crc>>8
+		}
+		return crc
+	}
+	buf := make([]byte, 300)
+	for i := range buf {
+		buf[i] = byte(i*131 + i>>3)
+	}
+	for start := 0; start < 9; start++ {
+		for n := 0; start+n <= len(buf); n += 7 {
+			p := buf[start : start+n]
+			want := bytewise(0, p)
+			if got := CRC64(0, p); got != want {
+				t.Fatalf("start %d len %d: %x, want %x", start, n, got, want)
+			}
+			if h := n / 3; CRC64(CRC64(0, p[:h]), p[h:]) != want {
+				t.Fatalf("start %d len %d: split at %d differs", start, n, h)
+			}
+		}
+	}
+}
+
+func BenchmarkCRC64(b *testing.B) {
+	p := make([]byte, 1<<20)
+	b.SetBytes(int64(len(p)))
+	for b.Loop() {
+		CRC64(0, p)
+	}
+}
