@@ -14,6 +14,7 @@ type RDBOptions struct {
 	Keys      bool        // every database's keys
 	Functions bool        // the function libraries
 	Aux       [][2]string // AUX fields after the signature (redis-ver, ...)
+	File      rdb.FileOptions
 }
 
 // WriteRDB writes the keyspace as a Redis 7.0 RDB file (version 10) to w:
@@ -38,7 +39,7 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 		_, codes = fh.Libraries()
 	}
 	copies := make(chan shardCopy, len(c.shards))
-	f := rdb.NewFileWriter(w, opts.Aux) // buffered: nothing is sent yet
+	f := rdb.NewFileWriter(w, opts.Aux, opts.File) // buffered: nothing is sent yet
 	done := make(chan struct{})
 	go func() { // no lock held here: w may be a slow socket
 		defer close(done)
@@ -46,7 +47,7 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 		for _, code := range codes {
 			f.Function([]byte(code))
 		}
-		var v rdb.Writer
+		v := rdb.Writer{NoCompress: opts.File.NoCompress}
 		for cp := range copies {
 			now := shard.Now()
 			for db, t := range cp.tables {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fastcache/cache"
+	"fastcache/internal/rdb"
 )
 
 // SYNC and REPLCONF as `redis-cli --rdb` and `--functions-rdb` use them
@@ -22,15 +23,16 @@ import (
 // reply is an RDB file of the whole dataset at one point in time
 // (cache.WriteRDB), which redis-server loads as dump.rdb:
 //
-//   - with capa eof, streamed as it is serialized, framed as Redis's
-//     diskless sync frames it: "$EOF:<40 random bytes>\r\n", the file, the
-//     same 40 bytes;
-//   - without it, as a bulk of known length ("$<len>\r\n" and the file):
+//   - with capa eof (and repl-diskless-sync yes, the default), streamed as
+//     it is serialized, framed as Redis's diskless sync frames it:
+//     "$EOF:<40 random bytes>\r\n", the file, the same 40 bytes;
+//   - otherwise as a bulk of known length ("$<len>\r\n" and the file):
 //     the file is first written to a temporary file in dir, while a "\n"
 //     goes out each second to keep the link alive, as Redis's master does
 //     during its BGSAVE.
 //
-// Then the connection is closed. Redis would go on with the replication
+// rdbcompression and rdbchecksum apply to the file as to Redis's. Then the
+// connection is closed. Redis would go on with the replication
 // stream of a SYNC without rdb-only; fastcache's replicas use FCSYNC and
 // the WAL stream instead, so a SYNC is always a one-off file transfer.
 // PSYNC is not served: a Redis replica cannot follow fastcache.
@@ -139,7 +141,13 @@ func cmdSync(c *Client, args [][]byte) {
 		c.reply.Error("ERR Filtered replica requires EOF capability")
 		return
 	}
-	opts := cache.RDBOptions{Keys: !rc.filtered, Functions: !rc.filtered || rc.functions, Aux: c.srv.rdbAux()}
+	cfg := c.srv.cfg
+	opts := cache.RDBOptions{Keys: !rc.filtered, Functions: !rc.filtered || rc.functions, Aux: c.srv.rdbAux(),
+		File: rdb.FileOptions{NoCompress: !cfg.ParamYes("rdbcompression"), NoChecksum: !cfg.ParamYes("rdbchecksum")}}
+	// streamed when the client takes the EOF framing, unless
+	// repl-diskless-sync is no (a filtered file is streamed anyway, as
+	// Redis's startBgsaveForReplication decides)
+	stream := rc.capaEOF && (cfg.ParamYes("repl-diskless-sync") || rc.filtered)
 	srv := c.srv
 	c.detach = func(conn net.Conn) {
 		drained := make(chan struct{})
@@ -149,7 +157,7 @@ func cmdSync(c *Client, args [][]byte) {
 		}()
 		defer closeAfterPeer(conn, drained)
 		var err error
-		if rc.capaEOF {
+		if stream {
 			err = srv.syncEOF(conn, opts)
 		} else {
 			err = srv.syncBulk(conn, opts)

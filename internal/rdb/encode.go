@@ -16,7 +16,11 @@ const (
 
 // Writer builds a DUMP payload: the object type, the value, then the
 // footer (Finish).
-type Writer struct{ b []byte }
+type Writer struct {
+	b []byte
+	// NoCompress writes strings without LZF (Redis's rdbcompression no).
+	NoCompress bool
+}
 
 // Type writes the object type byte.
 func (w *Writer) Type(t byte) { w.b = append(w.b, t) }
@@ -42,16 +46,19 @@ func AppendLen(b []byte, n uint64) []byte {
 // of at most 11 bytes that fits 32 bits as an encoded integer, a string
 // over 20 bytes LZF-compressed when that saves more than 4 bytes, else
 // its length and bytes.
-func (w *Writer) String(s []byte) { w.b = AppendString(w.b, s) }
+func (w *Writer) String(s []byte) { w.b = appendString(w.b, s, !w.NoCompress) }
 
 // AppendString appends s as String writes it.
-func AppendString(b []byte, s []byte) []byte {
+func AppendString(b []byte, s []byte) []byte { return appendString(b, s, true) }
+
+// appendString appends s, LZF-compressed only if lzf.
+func appendString(b []byte, s []byte, lzf bool) []byte {
 	if len(s) <= 11 {
 		if v, ok := parseCanonical(s); ok && v >= math.MinInt32 && v <= math.MaxInt32 {
 			return appendEncodedInt(b, v)
 		}
 	}
-	if len(s) > 20 {
+	if lzf && len(s) > 20 {
 		if c := lzfCompress(s, len(s)-4); c != nil {
 			b = append(b, 0xC0|encLZF)
 			b = AppendLen(b, uint64(len(c)))

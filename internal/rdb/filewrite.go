@@ -18,32 +18,41 @@ import (
 // Errors are sticky: after the first write error every call is a no-op
 // and Close returns it.
 type FileWriter struct {
-	w   *bufio.Writer
-	crc uint64
-	err error
-	b   []byte // scratch for one record
+	w    *bufio.Writer
+	opts FileOptions
+	crc  uint64
+	err  error
+	b    []byte // scratch for one record
+}
+
+// FileOptions are Redis's settings for the files it writes.
+type FileOptions struct {
+	NoCompress bool // strings without LZF (rdbcompression no); values: Writer.NoCompress
+	NoChecksum bool // a checksum of 0, which readers skip (rdbchecksum no)
 }
 
 // NewFileWriter starts a file on w with the AUX fields aux (name, value
 // pairs, in order; an integer value is written as an encoded integer, as
 // Redis's rdbSaveAuxFieldStrInt does).
-func NewFileWriter(w io.Writer, aux [][2]string) *FileWriter {
-	f := &FileWriter{w: bufio.NewWriterSize(w, 256<<10)}
+func NewFileWriter(w io.Writer, aux [][2]string, opts FileOptions) *FileWriter {
+	f := &FileWriter{w: bufio.NewWriterSize(w, 256<<10), opts: opts}
 	f.b = append(f.b[:0], "REDIS"...)
 	f.b = append(f.b, []byte(strconv.Itoa(10000 + Version))[1:]...) // four digits
 	for _, a := range aux {
 		f.b = append(f.b, opAux)
-		f.b = AppendString(f.b, []byte(a[0]))
-		f.b = AppendString(f.b, []byte(a[1]))
+		f.b = f.str(f.b, []byte(a[0]))
+		f.b = f.str(f.b, []byte(a[1]))
 	}
 	f.flush()
 	return f
 }
 
+func (f *FileWriter) str(b, s []byte) []byte { return appendString(b, s, !f.opts.NoCompress) }
+
 // Function writes a function library (its code, FUNCTION LOAD's argument).
 func (f *FileWriter) Function(code []byte) {
 	f.b = append(f.b[:0], opFunction2)
-	f.b = AppendString(f.b, code)
+	f.b = f.str(f.b, code)
 	f.flush()
 }
 
@@ -67,7 +76,7 @@ func (f *FileWriter) Key(key []byte, expireAt int64, value []byte) {
 		f.b = binary.LittleEndian.AppendUint64(append(f.b, opExpireMs), uint64(expireAt))
 	}
 	f.b = append(f.b, value[0])
-	f.b = AppendString(f.b, key)
+	f.b = f.str(f.b, key)
 	f.flush()
 	f.write(value[1:])
 }
@@ -78,7 +87,9 @@ func (f *FileWriter) Close() error {
 	f.b = append(f.b[:0], opEOF)
 	f.flush()
 	var sum [8]byte
-	binary.LittleEndian.PutUint64(sum[:], f.crc)
+	if !f.opts.NoChecksum {
+		binary.LittleEndian.PutUint64(sum[:], f.crc)
+	}
 	if f.err == nil {
 		_, f.err = f.w.Write(sum[:])
 	}
@@ -94,6 +105,8 @@ func (f *FileWriter) write(p []byte) {
 	if f.err != nil {
 		return
 	}
-	f.crc = CRC64(f.crc, p)
+	if !f.opts.NoChecksum {
+		f.crc = CRC64(f.crc, p)
+	}
 	_, f.err = f.w.Write(p)
 }

@@ -12,7 +12,7 @@ import (
 // breaks. A failing destination's error comes out of Close.
 func TestFileWriterRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	f := NewFileWriter(&buf, [][2]string{{"redis-ver", "7.0.15"}, {"redis-bits", "64"}})
+	f := NewFileWriter(&buf, [][2]string{{"redis-ver", "7.0.15"}, {"redis-bits", "64"}}, FileOptions{})
 	f.Function([]byte("#!lua name=lib\nredis.register_function('f', function() return 1 end)"))
 	var v Writer
 	put := func(key string, exp int64, s string) {
@@ -64,7 +64,7 @@ func TestFileWriterRoundTrip(t *testing.T) {
 	}
 
 	werr := errors.New("disk full")
-	f = NewFileWriter(failWriter{werr}, nil)
+	f = NewFileWriter(failWriter{werr}, nil, FileOptions{})
 	f.SelectDB(0, 1, 0)
 	put("a", 0, string(bytes.Repeat([]byte("z"), 300<<10))) // past the buffer
 	if err := f.Close(); !errors.Is(err, werr) {
