@@ -25,21 +25,48 @@ type RDBOptions struct {
 // hash's remaining fields are written without them).
 //
 // The file is one point in time, as the child of Redis's BGSAVE sees it:
-// every shard is locked at once, then each is copied (as a snapshot copies
-// it) and unlocked in turn, so no write or transaction lands between two
-// shards' copies. A write to a shard not yet copied waits for its copy:
-// the last shard's writers wait for the whole copy (BENCHMARKS.md). The
-// copies are serialized at the lowest scheduling priority while the
-// copying goes on, and each is freed once written.
+// with every shard locked at once, each is given a copy to make on its
+// next lock (shard.OnNextLock); then they are unlocked. Whoever locks a
+// shard next, a client's command or this loop that visits each in turn,
+// first copies it (as a snapshot copies it), so no write or transaction
+// reaches a shard before its state at that instant is copied. A command
+// waits at most for the copies of the shards it locks (a shard is 1/16 of
+// the dataset by default), not for the whole dataset (BENCHMARKS.md). The
+// copies are serialized at the lowest scheduling priority, and each is
+// freed once written; the shards no command touched are copied as the
+// writer catches up, so memory grows by a few shards' copies, and by more
+// only when commands reach many shards before the writer does (as writes
+// during Redis's BGSAVE copy pages).
 func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 	var codes []string
 	fh := c.fnHooks.Load()
+	copies := make(chan shardCopy, len(c.shards)) // room for every copy: a copy never waits
+	copyShard := func(i int) func(*shard.Shard) {
+		return func(s *shard.Shard) {
+			cp := shardCopy{i: i}
+			if opts.Keys {
+				cp.tables = make([]*shard.ArenaTable, c.dbs)
+				for db := range cp.tables {
+					if d := s.DB(db); d.Keys() > 0 {
+						cp.tables[db] = d.CloneTable()
+					}
+				}
+			}
+			copies <- cp
+		}
+	}
 	c.LockAll()
 	if opts.Functions && fh != nil && fh.Libraries != nil {
 		_, codes = fh.Libraries()
 	}
-	copies := make(chan shardCopy, len(c.shards))
-	f := rdb.NewFileWriter(w, opts.Aux, opts.File) // buffered: nothing is sent yet
+	for i, s := range c.shards {
+		s.OnNextLock(copyShard(i))
+	}
+	for _, s := range c.shards {
+		s.Unlock()
+	}
+	f := rdb.NewFileWriter(w, opts.Aux, opts.File)
+	taken := make(chan struct{}, len(c.shards)) // one per copy the writer took
 	done := make(chan struct{})
 	go func() { // no lock held here: w may be a slow socket
 		defer close(done)
@@ -49,6 +76,7 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 		}
 		v := rdb.Writer{NoCompress: opts.File.NoCompress}
 		for cp := range copies {
+			taken <- struct{}{}
 			now := shard.Now()
 			for db, t := range cp.tables {
 				if t != nil {
@@ -57,18 +85,15 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 			}
 		}
 	}()
-	for i, s := range c.shards {
-		cp := shardCopy{i: i}
-		if opts.Keys {
-			cp.tables = make([]*shard.ArenaTable, c.dbs)
-			for db := range cp.tables {
-				if d := s.DB(db); d.Keys() > 0 {
-					cp.tables[db] = d.CloneTable()
-				}
-			}
+	// Copy what nobody has locked since, a shard whenever fewer than two
+	// copies wait for the writer: the copies alive at once are those and
+	// the ones commands made (all of them only under writes to every shard)
+	for _, s := range c.shards {
+		for len(copies) > 1 {
+			<-taken
 		}
+		s.Lock()
 		s.Unlock()
-		copies <- cp
 	}
 	close(copies)
 	<-done

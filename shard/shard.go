@@ -26,9 +26,10 @@ func newTable() *table { return NewArenaTable() }
 // every database. Each database has its own table (created when first
 // written); a DB is the view through which commands use one of them.
 type Shard struct {
-	mu    sync.Mutex
-	dbs   []DB // dbs[n] is database n; its table is nil until used
-	Index int
+	mu      sync.Mutex
+	pending atomic.Pointer[func(*Shard)] // OnNextLock's task
+	dbs     []DB                         // dbs[n] is database n; its table is nil until used
+	Index   int
 	// queue receives this shard's records outside transactions (Queue).
 	// It changes, under the shard lock, when CONFIG SET appendonly starts
 	// or stops the WAL; writers read it before taking the lock (WaitRoom).
@@ -159,8 +160,25 @@ func (s *Shard) DB(n int) *DB { return &s.dbs[n] }
 // Databases is the number of databases.
 func (s *Shard) Databases() int { return len(s.dbs) }
 
-func (s *Shard) Lock()   { s.mu.Lock() }
+// Lock locks the shard. If a task is pending on it (OnNextLock), the
+// task runs first, under the lock, before the caller gets to the shard.
+func (s *Shard) Lock() {
+	s.mu.Lock()
+	if p := s.pending.Load(); p != nil {
+		s.pending.Store(nil)
+		(*p)(s)
+	}
+}
+
 func (s *Shard) Unlock() { s.mu.Unlock() }
+
+// OnNextLock, called with the lock held, makes fn the first thing the
+// next holder of the lock runs, before it reaches the shard (the lock was
+// taken with Lock, which ran any earlier task): a point-in-time copy of every shard
+// (cache.WriteRDB) sets it on all of them at once and each is copied as
+// it is next used, by whoever uses it. fn runs under the lock, once; it
+// must not block nor lock another shard.
+func (s *Shard) OnNextLock(fn func(*Shard)) { s.pending.Store(&fn) }
 
 // Keys is the number of keys in every database (including expired ones not
 // yet removed), without the lock.
