@@ -29,7 +29,9 @@ import (
 
 	"fastcache/cache"
 	"fastcache/config"
+	"fastcache/internal/affinity"
 	"fastcache/internal/latency"
+	"fastcache/internal/lowprio"
 	"fastcache/metrics"
 	"fastcache/persistence"
 	"fastcache/replay"
@@ -66,6 +68,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer closeLog()
+	pinCPUs(cfg, log)
 	if path := os.Getenv("FASTCACHE_CPUPROFILE"); path != "" {
 		// For profiling under a benchmark: written when the server stops.
 		if f, err := os.Create(path); err == nil {
@@ -674,4 +677,30 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("data directory %s is in use by another fastcache process: %w", dir, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// pinCPUs applies server_cpulist (every thread of the process) and
+// bgsave_cpulist (the threads that serialize snapshots and RDB files) as
+// Redis pins its main thread and its BGSAVE child. A list that does not
+// parse, or a platform without affinity, is logged and changes nothing.
+func pinCPUs(cfg *config.Config, log zerolog.Logger) {
+	if list := cfg.Param("server_cpulist"); list != "" {
+		set, err := affinity.Parse(list)
+		if err == nil {
+			err = affinity.Process(set)
+		}
+		if err != nil {
+			log.Warn().Err(err).Str("server_cpulist", list).Msg("the server's threads are not pinned")
+		} else {
+			log.Info().Str("server_cpulist", list).Msg("the server's threads are pinned")
+		}
+	}
+	if list := cfg.Param("bgsave_cpulist"); list != "" {
+		set, err := affinity.Parse(list)
+		if err != nil {
+			log.Warn().Err(err).Str("bgsave_cpulist", list).Msg("the snapshot threads are not pinned")
+			return
+		}
+		lowprio.SetCPUs(set)
+	}
 }
