@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -76,22 +74,9 @@ func syncOnce(t *testing.T, addr string) []byte {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(time.Minute))
-	r := bufio.NewReader(conn)
-	for _, cmd := range []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"} {
-		io.WriteString(conn, cmd)
-		if l, err := r.ReadString('\n'); err != nil || l != "+OK\r\n" {
-			t.Fatalf("%q: %q %v", cmd, l, err)
-		}
+	var file bytes.Buffer
+	if _, marked, err := rdb.Fetch(conn, &file, true); err != nil || !marked {
+		t.Fatalf("SYNC: %v (EOF-marked: %v)", err, marked)
 	}
-	io.WriteString(conn, "SYNC\r\n")
-	line, err := r.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "$EOF:") || len(line) != 5+40+2 {
-		t.Fatalf("SYNC: %q %v", line, err)
-	}
-	rest, err := io.ReadAll(r)
-	mark := []byte(line[5:45])
-	if err != nil || !bytes.HasSuffix(rest, mark) {
-		t.Fatalf("SYNC: %d bytes, %v, mark at the end: %v", len(rest), err, bytes.HasSuffix(rest, mark))
-	}
-	return rest[:len(rest)-40]
+	return file.Bytes()
 }

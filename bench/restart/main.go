@@ -42,6 +42,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"fastcache/internal/rdb"
 )
 
 type config struct {
@@ -465,28 +467,8 @@ func syncOnce(addr string) (int64, time.Duration, error) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Minute))
-	rd := bufio.NewReaderSize(conn, 1<<20)
-	for _, c := range []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"} { // one at a time: Redis refuses SYNC with replies pending
-		io.WriteString(conn, c)
-		if l, err := rd.ReadString('\n'); err != nil || l != "+OK\r\n" {
-			return 0, 0, fmt.Errorf("REPLCONF: %q %v", l, err)
-		}
-	}
-	io.WriteString(conn, "SYNC\r\n")
-	line := "\n"
-	for line == "\n" {
-		if line, err = rd.ReadString('\n'); err != nil {
-			return 0, 0, err
-		}
-	}
-	if !strings.HasPrefix(line, "$") {
-		return 0, 0, fmt.Errorf("SYNC: %q", line)
-	}
-	n, err := io.Copy(io.Discard, rd)
-	if err != nil {
-		return n, time.Since(t), err
-	}
-	return n, time.Since(t), nil
+	n, _, err := rdb.Fetch(conn, io.Discard, true)
+	return n, time.Since(t), err
 }
 
 // waitDBSize polls DBSIZE every 5 ms on one raw connection (redialled on

@@ -20,6 +20,8 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
+
+	"fastcache/internal/rdb"
 )
 
 func main() {
@@ -79,14 +81,6 @@ func syncOnce(addr string) error {
 	}
 	defer s.Close()
 	s.SetDeadline(time.Now().Add(10 * time.Minute))
-	br := bufio.NewReaderSize(s, 1<<20)
-	for _, cmd := range []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"} {
-		io.WriteString(s, cmd)
-		if l, err := br.ReadString('\n'); err != nil || l != "+OK\r\n" {
-			return fmt.Errorf("%q: %q %v", cmd, l, err)
-		}
-	}
-	io.WriteString(s, "SYNC\r\n")
-	_, err = io.Copy(io.Discard, br)
+	_, _, err = rdb.Fetch(s, io.Discard, true)
 	return err
 }

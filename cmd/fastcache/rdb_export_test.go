@@ -257,38 +257,15 @@ func syncFileAs(t *testing.T, addr string, eof bool) ([]byte, bool) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	r := bufio.NewReader(conn)
-	if eof {
-		io.WriteString(conn, "REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\n")
-		for range 2 {
-			if l, err := r.ReadString('\n'); err != nil || l != "+OK\r\n" {
-				t.Fatalf("REPLCONF: %q %v", l, err)
-			}
-		}
-	}
-	io.WriteString(conn, "SYNC\r\n")
-	var line string
-	for line == "" || line == "\n" { // newlines keep the link alive meanwhile
-		if line, err = r.ReadString('\n'); err != nil {
-			t.Fatalf("SYNC: %q %v", line, err)
-		}
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	rest, err := io.ReadAll(r) // up to the server's close
+	var file bytes.Buffer
+	_, marked, err := rdb.Fetch(conn, &file, eof)
 	if err != nil {
-		t.Fatalf("SYNC: reading the file: %v", err)
+		t.Fatalf("SYNC: %v", err)
 	}
-	if mark, ok := strings.CutPrefix(line, "$EOF:"); ok {
-		if len(mark) != 40 || !bytes.HasSuffix(rest, []byte(mark)) {
-			t.Fatalf("SYNC: EOF-marked transfer with mark %q not at the end", mark)
-		}
-		return rest[:len(rest)-40], true
+	if n, err := conn.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("the connection is still open after the file (%d, %v)", n, err)
 	}
-	n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
-	if err != nil || n != len(rest) {
-		t.Fatalf("SYNC: header %q, then %d bytes before the close", line, len(rest))
-	}
-	return rest, false
+	return file.Bytes(), marked
 }
 
 // TestSyncBulkTransfer: a SYNC without the EOF capability (older tools)
