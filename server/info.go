@@ -354,6 +354,7 @@ func (s *Server) infoStats(b *strings.Builder) {
 	if ss, ok := s.opts.Replication.(interface{ SyncStats() (int64, int64, int64) }); ok {
 		full, pok, perr = ss.SyncStats()
 	}
+	full += s.rdbSyncs.Load() // an RDB file taken with SYNC is a full sync, as Redis counts it
 	infoKV(b, "sync_full", full)
 	infoKV(b, "sync_partial_ok", pok)
 	infoKV(b, "sync_partial_err", perr)

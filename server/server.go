@@ -105,6 +105,7 @@ type Server struct {
 	connsReceived, connsRejected atomic.Int64
 	commandsProcessed            atomic.Int64
 	protoErrors                  atomic.Int64
+	rdbSyncs                     atomic.Int64 // SYNCs served (sync.go), counted in sync_full
 	lastWarn                     atomic.Int64 // rate limit for warnings (unix s)
 	cronPaused                   atomic.Bool  // DEBUG PAUSE-CRON: cron skips its work
 	scriptDenyOff                atomic.Bool  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands

@@ -149,6 +149,7 @@ func cmdSync(c *Client, args [][]byte) {
 	// Redis's startBgsaveForReplication decides)
 	stream := rc.capaEOF && (cfg.ParamYes("repl-diskless-sync") || rc.filtered)
 	srv := c.srv
+	srv.rdbSyncs.Add(1)
 	c.detach = func(conn net.Conn) {
 		drained := make(chan struct{})
 		go func() { // the client sends nothing more that counts

@@ -291,6 +291,9 @@ func TestSyncBulkTransfer(t *testing.T) {
 			t.Fatalf("eof %v: %d keys (want %d), %d libraries, aux %v", eof, keys, want, len(info.Functions), info.Aux)
 		}
 	}
+	if n := infoInt(t, fc, "stats", "sync_full"); n != 2 {
+		t.Errorf("INFO sync_full %d after two SYNCs", n)
+	}
 	if m, _ := filepath.Glob(filepath.Join(p.dir, "temp-sync-*")); len(m) > 0 {
 		t.Errorf("temporary files left in the data folder: %v", m)
 	}
