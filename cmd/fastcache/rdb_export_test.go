@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -447,4 +448,166 @@ func TestSyncFieldTTLsAndReplicaLink(t *testing.T) {
 	if l, _ := bufio.NewReader(conn).ReadString('\n'); l != "-NOMASTERLINK Can't SYNC while not connected with my master\r\n" {
 		t.Fatalf("SYNC on a replica without its primary: %q", l)
 	}
+}
+
+// TestRDBBackupRandomized: thousands of random writes of every type over
+// three databases (sizes that cross the listpack, intset and quicklist
+// thresholds both ways, deletions, trims, absolute expiries) go to
+// fastcache and to a reference redis-server; redis-server loading the file
+// `redis-cli --rdb` took from fastcache then holds what the reference
+// holds, key by key (DEBUG DIGEST-VALUE) and as a whole (DEBUG DIGEST).
+func TestRDBBackupRandomized(t *testing.T) {
+	ref := redis.NewClient(&redis.Options{Addr: startRedisServer(t, "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"), MaxRetries: -1})
+	defer ref.Close()
+	p := startReady(t, t.TempDir())
+	fc := p.client()
+	rng := rand.New(rand.NewPCG(7, uint64(time.Now().UnixNano())))
+	at := time.Now().Add(3*time.Hour).UnixMilli() / 1000 * 1000
+	small := false // the key at hand is one kept small (below)
+	val := func() string {
+		n := 4
+		if small {
+			n = 1 // no long values: packed encodings
+		}
+		switch rng.IntN(4) % n {
+		case 0:
+			return strconv.Itoa(rng.IntN(2000) - 1000)
+		case 1:
+			return strings.Repeat("v", 1+rng.IntN(100)) // crosses the 64-byte listpack value limit
+		default:
+			return fmt.Sprint("m", rng.IntN(700))
+		}
+	}
+	ops := 4000
+	if testing.Short() {
+		ops = 1000
+	}
+	fcPipe, refPipe := fc.Pipeline(), ref.Pipeline()
+	for i := range ops {
+		db := rng.IntN(3)
+		op := rng.IntN(22)
+		// a family of keys per type (so most keys keep their type); the
+		// first few of each kept small (packed encodings: listpacks,
+		// intsets) and the rest let grow
+		kn := rng.IntN(12)
+		key := fmt.Sprintf("%s%d", []string{"str", "hash", "list", "set", "zset", "stream"}[opFamily(op)], kn)
+		small = kn < 4
+		size := func(big int) int {
+			if small {
+				return 1 + rng.IntN(3)
+			}
+			return 1 + rng.IntN(big)
+		}
+		var args []any
+		switch op {
+		case 0:
+			args = []any{"SET", key, val()}
+		case 1:
+			args = []any{"APPEND", key, val()}
+		case 2:
+			args = []any{"INCRBY", key, rng.IntN(100)}
+		case 3, 4:
+			n := size(60)
+			args = []any{"HSET", key}
+			for range n {
+				args = append(args, fmt.Sprint("f", rng.IntN(600)), val())
+			}
+		case 5:
+			args = []any{"HDEL", key, fmt.Sprint("f", rng.IntN(600)), fmt.Sprint("f", rng.IntN(600))}
+		case 6:
+			args = []any{"HINCRBY", key, fmt.Sprint("n", rng.IntN(5)), rng.IntN(50)}
+		case 7, 8:
+			args = []any{[]string{"RPUSH", "LPUSH"}[rng.IntN(2)], key}
+			for range size(80) {
+				args = append(args, val())
+			}
+		case 9:
+			args = []any{[]string{"LPOP", "RPOP"}[rng.IntN(2)], key, 1 + rng.IntN(40)}
+		case 10:
+			args = []any{"LTRIM", key, rng.IntN(5), 50 + rng.IntN(400)}
+		case 11:
+			args = []any{"LSET", key, rng.IntN(20), val()}
+		case 12, 13:
+			args = []any{"SADD", key}
+			for range size(80) {
+				if kn >= 2 && rng.IntN(3) == 0 { // sets 0 and 1 stay intsets
+					args = append(args, val())
+				} else {
+					args = append(args, rng.IntN(800)) // intsets, until a string joins
+				}
+			}
+		case 14:
+			args = []any{"SREM", key, rng.IntN(800), val()}
+		case 15, 16:
+			args = []any{"ZADD", key}
+			for range size(60) {
+				args = append(args, float64(rng.IntN(1000))/7, val())
+			}
+		case 17:
+			args = []any{"ZREMRANGEBYRANK", key, 0, rng.IntN(30)}
+		case 18:
+			args = []any{"XADD", key, "MAXLEN", "~", 50 + rng.IntN(200), fmt.Sprintf("%d-%d", i+1, rng.IntN(3)), "f", val(), "g", val()}
+		case 19:
+			args = []any{"PEXPIREAT", key, at + int64(rng.IntN(100000))}
+		case 20:
+			args = []any{"PERSIST", key}
+		case 21:
+			args = []any{"DEL", key}
+		}
+		if small && op == 9 {
+			args[2] = 1
+		}
+		for _, pipe := range []redis.Pipeliner{fcPipe, refPipe} {
+			pipe.Do(ctx(), "SELECT", db)
+			pipe.Do(ctx(), args...)
+		}
+		if i%200 == 199 || i == ops-1 {
+			fcPipe.Exec(ctx()) // WRONGTYPE and the like answer both alike (the differential tests)
+			refPipe.Exec(ctx())
+		}
+	}
+	file := filepath.Join(t.TempDir(), "backup.rdb")
+	if out, err := redisCLI(t, "-p", strconv.Itoa(p.port), "--rdb", file); err != nil || !strings.Contains(out, "Transfer finished with success") {
+		t.Fatalf("redis-cli --rdb: %v\n%s", err, out)
+	}
+	ldir := t.TempDir()
+	copyFile(t, file, filepath.Join(ldir, "dump.rdb"))
+	loaded := redis.NewClient(&redis.Options{Addr: startRedisServer(t, "--dir", ldir, "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"), MaxRetries: -1})
+	defer loaded.Close()
+	for db := range 3 {
+		want, got := keysOf(t, ref, db), keysOf(t, loaded, db)
+		if strings.Join(want, ",") != strings.Join(got, ",") {
+			t.Fatalf("db %d: the loaded file holds keys %v, the reference %v", db, got, want)
+		}
+		for _, k := range want {
+			if rv, lv := digestValue(t, ref, db, k), digestValue(t, loaded, db, k); rv != lv {
+				t.Errorf("db %d key %q (%s): DEBUG DIGEST-VALUE %s from the file, %s on the reference", db, k, inDB(t, ref, db, "TYPE", k), lv, rv)
+			}
+		}
+	}
+	rd, _ := ref.Do(ctx(), "DEBUG", "DIGEST").Text()
+	ld, _ := loaded.Do(ctx(), "DEBUG", "DIGEST").Text()
+	if rd != ld {
+		t.Errorf("DEBUG DIGEST of the loaded file %s, of the reference %s", ld, rd)
+	}
+}
+
+// opFamily is the key family of TestRDBBackupRandomized's operation op;
+// the expiry and DEL operations (19-21) fall on any family.
+func opFamily(op int) int {
+	switch {
+	case op <= 2:
+		return 0
+	case op <= 6:
+		return 1
+	case op <= 11:
+		return 2
+	case op <= 14:
+		return 3
+	case op <= 17:
+		return 4
+	case op == 18:
+		return 5
+	}
+	return op % 6
 }
