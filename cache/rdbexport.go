@@ -83,6 +83,7 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 					writeRDBTable(f, &v, db, t, now)
 				}
 			}
+			cp.release()
 		}
 	}()
 	// Copy what nobody has locked since, a shard whenever fewer than two

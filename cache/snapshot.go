@@ -30,6 +30,7 @@ func (c *Cache) WriteSnapshot(w *persistence.SnapshotWriter) error {
 			if err == nil {
 				err = c.writeShardCopy(w, cp)
 			}
+			cp.release()
 		}
 		done <- err
 	}()
@@ -50,6 +51,16 @@ type shardCopy struct {
 	tables           []*shard.ArenaTable // per database (nil: empty)
 	fns              bool                // the functions' shard (fnNames, fnCodes hold its libraries)
 	fnNames, fnCodes []string
+}
+
+// release gives up what the copy's collections share with the live ones
+// (shard.ArenaTable.ReleaseObjects), once it is written out.
+func (cp shardCopy) release() {
+	for _, t := range cp.tables {
+		if t != nil {
+			t.ReleaseObjects()
+		}
+	}
 }
 
 // copyShard copies shard i (locked by the caller) for a snapshot.

@@ -107,6 +107,17 @@ func (h *Hash) own() {
 	h.shared = nil
 }
 
+// Release gives up h's share of a table it shares since a Clone, once h
+// is no longer read (a snapshot's or an RDB file's copy, written out): the
+// sharer left, if alone, then changes the table without copying it. h must
+// not be used afterwards.
+func (h *Hash) Release() {
+	if h.shared != nil {
+		h.shared.Add(-1)
+		h.shared, h.big = nil, nil
+	}
+}
+
 func (h *Hash) Encoding() string {
 	if h.big != nil {
 		return "hashtable"

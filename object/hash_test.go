@@ -167,11 +167,15 @@ func BenchmarkHashLoad100(b *testing.B) {
 	})
 }
 
-// bigHash is a table-encoded hash of n fields f0..f(n-1) = v0..
+// bigHash is a table-encoded hash of n fields f0..f(n-1) = v0.., whatever
+// hash-max-listpack-entries says.
 func bigHash(n int) *Hash {
 	h := NewHash()
 	for i := range n {
 		h.Set([]byte(fmt.Sprint("f", i)), []byte(fmt.Sprint("v", i)))
+	}
+	if h.big == nil {
+		h.convert()
 	}
 	return h
 }
@@ -245,5 +249,46 @@ func TestHashCloneConcurrentReader(t *testing.T) {
 		if n := <-done; n != 2*c.Len() {
 			t.Fatalf("round %d: the clone's records held %d items, want %d", round, n, 2*c.Len())
 		}
+	}
+}
+
+// A released clone gives its share back: the live hash's next change takes
+// the table over without copying it (after a snapshot, a write to a big
+// hash no longer copies its whole table); without the release it copies.
+// Two clones: the table is kept until both are released.
+func TestHashCloneRelease(t *testing.T) {
+	h := bigHash(1000)
+	if h.big == nil {
+		t.Fatal("not table-encoded")
+	}
+	c := h.Clone().(*Hash)
+	table := h.big
+	c.Release()
+	h.Set([]byte("f1"), []byte("changed"))
+	if h.big != table {
+		t.Fatal("the change copied a table no clone shares any more")
+	}
+	if v, _ := h.Get([]byte("f1"), 0); string(v) != "changed" || h.Len() != 1000 {
+		t.Fatalf("after the change: f1 = %q, %d fields", v, h.Len())
+	}
+
+	c1, c2 := h.Clone().(*Hash), h.Clone().(*Hash)
+	table = h.big
+	c1.Release()
+	h.Set([]byte("f2"), []byte("x"))
+	if h.big == table {
+		t.Fatal("the change wrote into a table a clone still reads")
+	}
+	if v, _ := c2.Get([]byte("f2"), 0); string(v) != "v2" {
+		t.Fatalf("the unreleased clone saw the change: %q", v)
+	}
+	c2.Release()
+
+	d := h.Clone().(*Hash) // dropped without a release: the change copies
+	_ = d
+	table = h.big
+	h.Set([]byte("f3"), []byte("y"))
+	if h.big == table {
+		t.Fatal("a change wrote into a table an unreleased clone shares")
 	}
 }

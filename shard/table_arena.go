@@ -1303,6 +1303,19 @@ func (t *ArenaTable) Clone() *ArenaTable {
 	return &c
 }
 
+// ReleaseObjects releases the collections of a Clone that is no longer
+// read (a snapshot's copy, written out): those sharing memory with the
+// live ones since the Clone (a big hash's table) give up their share, so
+// the live one's next write need not copy it. The clone must not be used
+// afterwards.
+func (t *ArenaTable) ReleaseObjects() {
+	for _, os := range t.objs {
+		if r, ok := os.o.(interface{ Release() }); ok {
+			r.Release()
+		}
+	}
+}
+
 // ---- compaction ----
 
 // maybeCompact evacuates one sealed chunk when dead bytes exceed 1/4 of the
