@@ -136,7 +136,10 @@ func (c *Cache) saveHeld(dir, codec string) (string, error) {
 		return "", err
 	}
 	for i, s := range c.shards {
-		if err := c.writeShardCopy(w, c.copyShard(i, s)); err != nil {
+		cp := c.copyShard(i, s)
+		err := c.writeShardCopy(w, cp)
+		cp.release()
+		if err != nil {
 			w.Abort()
 			return "", err
 		}
