@@ -79,7 +79,7 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 			taken <- struct{}{}
 			now := shard.Now()
 			for db, t := range cp.tables {
-				if t != nil {
+				if t != nil && f.Err() == nil { // after a failed write, the copies are only dropped
 					writeRDBTable(f, &v, db, t, now)
 				}
 			}

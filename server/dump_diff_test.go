@@ -294,3 +294,34 @@ func TestDumpRestoreAllEncodingsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpDiffLZFEdges: DUMP of strings that LZF compresses to about their
+// own size (random letters, 21 to 1,200 bytes), byte for byte as redis-server
+// writes them. Such a string once crashed the server: LZF wrote past the
+// end of its output when a run of 32 literals filled it just before a
+// back reference (the payload is then the plain string, as Redis's).
+func TestDumpDiffLZFEdges(t *testing.T) {
+	red, fc := dumpDiffClients(t)
+	r := rand.New(rand.NewPCG(3, 4)) // values 838 and 1070 of this sequence crashed it
+	for i := 0; i < 1100; i++ {
+		b := make([]byte, 21+r.IntN(1200))
+		alpha := 2 + r.IntN(40)
+		for j := range b {
+			b[j] = byte('a' + r.IntN(alpha))
+		}
+		var dumps [2]string
+		for s, cl := range []*redis.Client{red, fc} {
+			if err := cl.Set(ctx(), "lzf", b, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			d, err := cl.Dump(ctx(), "lzf").Result()
+			if err != nil {
+				t.Fatalf("value %d (%d bytes): DUMP: %v", i, len(b), err)
+			}
+			dumps[s] = d
+		}
+		if dumps[0] != dumps[1] {
+			t.Fatalf("value %d (%d bytes): DUMP differs:\n redis:     %q\n fastcache: %q", i, len(b), dumpTrunc(dumps[0]), dumpTrunc(dumps[1]))
+		}
+	}
+}

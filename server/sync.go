@@ -158,10 +158,11 @@ func cmdSync(c *Client, args [][]byte) {
 		}()
 		defer closeAfterPeer(conn, drained)
 		var err error
+		out := &deadlineWriter{Conn: conn, timeout: cfg.ReplTimeout()}
 		if stream {
-			err = srv.syncEOF(conn, opts)
+			err = srv.syncEOF(out, opts)
 		} else {
-			err = srv.syncBulk(conn, opts)
+			err = srv.syncBulk(out, opts)
 		}
 		if err != nil {
 			srv.log.Warn().Err(err).Str("addr", conn.RemoteAddr().String()).Msg("SYNC: the RDB transfer failed")
@@ -169,6 +170,19 @@ func cmdSync(c *Client, args [][]byte) {
 		}
 		srv.log.Info().Str("addr", conn.RemoteAddr().String()).Msg("SYNC: RDB file sent")
 	}
+}
+
+// deadlineWriter gives each write repl-timeout to make progress, as Redis
+// drops a replica whose transfer has not moved for that long: a client
+// that stops reading does not hold the transfer (and its copies) forever.
+type deadlineWriter struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.Conn.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.Conn.Write(p)
 }
 
 // closeAfterPeer ends the transfer: it shuts down the sending side, so
@@ -204,7 +218,7 @@ func (s *Server) rdbAux() [][2]string {
 }
 
 // syncEOF streams the file between two EOF marks (capa eof).
-func (s *Server) syncEOF(conn net.Conn, opts cache.RDBOptions) error {
+func (s *Server) syncEOF(conn io.Writer, opts cache.RDBOptions) error {
 	var raw [eofMarkLen / 2]byte
 	rand.Read(raw[:])
 	mark := hex.EncodeToString(raw[:])
@@ -221,7 +235,7 @@ func (s *Server) syncEOF(conn net.Conn, opts cache.RDBOptions) error {
 // syncBulk sends the file as a bulk of known length: written first to a
 // temporary file in dir (removed after), with a newline each second to
 // the client meanwhile.
-func (s *Server) syncBulk(conn net.Conn, opts cache.RDBOptions) error {
+func (s *Server) syncBulk(conn io.Writer, opts cache.RDBOptions) error {
 	dir := s.cfg.Dir()
 	if dir == "" {
 		dir = os.TempDir()

@@ -611,3 +611,43 @@ func opFamily(op int) int {
 	}
 	return op % 6
 }
+
+// TestSyncStalledReader: a client that asks for the file and stops
+// reading is dropped once a write has not moved for repl-timeout, as Redis
+// drops a replica whose transfer stalls; the server goes on serving, and
+// the next file is whole.
+func TestSyncStalledReader(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--repl-timeout", "1")
+	fc := p.client()
+	rng := rand.New(rand.NewPCG(1, 2))
+	val := make([]byte, 1000)
+	for i := 0; i < 30000; i += 1000 { // 30 MB that LZF cannot shrink: more than the socket buffers hold
+		args := []any{"MSET"}
+		for j := i; j < i+1000; j++ {
+			for b := range val {
+				val[b] = byte('a' + rng.IntN(26))
+			}
+			args = append(args, fmt.Sprint("k", j), string(val))
+		}
+		if err := fc.Do(ctx(), args...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := net.Dial("tcp", p.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4096)
+	io.WriteString(conn, "SYNC\r\n") // and never read
+	waitFor(t, "the stalled transfer to be dropped", func() bool {
+		return strings.Contains(p.out.String(), "SYNC: the RDB transfer failed")
+	})
+	if err := fc.Ping(ctx()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var keys int
+	if _, err := rdb.ReadFile(syncFile(t, p.addr(), true), func(rdb.FileEntry) error { keys++; return nil }); err != nil || keys != 30000 {
+		t.Fatalf("the next file: %d keys, %v", keys, err)
+	}
+}

@@ -99,6 +99,9 @@ func (f *FileWriter) Close() error {
 	return f.err
 }
 
+// Err is the first write error (nil: none so far).
+func (f *FileWriter) Err() error { return f.err }
+
 func (f *FileWriter) flush() { f.write(f.b) }
 
 func (f *FileWriter) write(p []byte) {

@@ -99,13 +99,18 @@ func lzfCompress(in []byte, outLen int) []byte {
 			if maxl > lzfMaxRef {
 				maxl = lzfMaxRef
 			}
-			out[op-lit-1] = byte(lit - 1) // stop run
+			// room for the back reference first (liblzf's exact test,
+			// op - !lit + 3 + 1 >= out_end): a run of 32 literals that
+			// filled the output leaves op past its end
+			empty := 0
 			if lit == 0 {
-				op-- // undo an empty run
+				empty = 1
 			}
-			if op+3+1 >= outLen {
+			if op-empty+3+1 >= outLen {
 				return nil
 			}
+			out[op-lit-1] = byte(lit - 1) // stop run
+			op -= empty                   // undo an empty run
 			// liblzf compares 16 bytes unrolled when more than 16 may
 			// match (which can run past maxlen by two), then one by one.
 			more := true

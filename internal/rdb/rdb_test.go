@@ -237,3 +237,49 @@ func BenchmarkCRC64(b *testing.B) {
 		CRC64(0, p)
 	}
 }
+
+// TestLZFOutputFull: inputs that compress to about their own size, so the
+// output fills up in every possible place (a run of 32 literals ending
+// right at the limit, then a back reference, crashed the server with an
+// index out of range on a 1,000-letter random value in an RDB file or a
+// DUMP); each either fits and round-trips or is stored as it is.
+func TestLZFOutputFull(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		n := 21 + r.IntN(1200)
+		b := make([]byte, n)
+		alpha := 2 + r.IntN(40)
+		for j := range b {
+			b[j] = byte('a' + r.IntN(alpha))
+		}
+		for _, limit := range []int{n - 4, n / 2, n - 1} {
+			c := lzfCompress(b, limit)
+			if c == nil {
+				continue
+			}
+			if len(c) > limit {
+				t.Fatalf("compressed %d > %d", len(c), limit)
+			}
+			if out, err := lzfDecompress(c, n); err != nil || !bytes.Equal(out, b) {
+				t.Fatalf("round trip of %d bytes: %v", n, err)
+			}
+		}
+	}
+}
+
+func FuzzLZF(f *testing.F) {
+	f.Add([]byte("hello hello hello hello hello world"), 20)
+	f.Fuzz(func(t *testing.T, in []byte, limit int) {
+		if limit < 0 || limit > 1<<16 {
+			return
+		}
+		if c := lzfCompress(in, limit); c != nil {
+			if len(c) > limit {
+				t.Fatalf("compressed %d > %d", len(c), limit)
+			}
+			if out, err := lzfDecompress(c, len(in)); err != nil || !bytes.Equal(out, in) {
+				t.Fatalf("round trip: %v", err)
+			}
+		}
+	})
+}
