@@ -30,8 +30,9 @@ type RDBOptions struct {
 // shard next, a client's command or this loop that visits each in turn,
 // first copies it (as a snapshot copies it), so no write or transaction
 // reaches a shard before its state at that instant is copied. A command
-// waits at most for the copies of the shards it locks (a shard is 1/16 of
-// the dataset by default), not for the whole dataset (BENCHMARKS.md). The
+// waits at most for the copies of the shards it locks (with the default 8
+// shards per core, a shard is 1/16 of the dataset on 2 cores), not for the
+// whole dataset (BENCHMARKS.md). The
 // copies are serialized at the lowest scheduling priority, and each is
 // freed once written; the shards no command touched are copied as the
 // writer catches up, so memory grows by a few shards' copies, and by more
