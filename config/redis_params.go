@@ -66,6 +66,7 @@ var compatUsed = map[string]string{
 	"masteruser":                  "the ACL user of the primary a replica authenticates as, with masterauth as its password (empty: the default user)",
 	"repl-backlog-ttl":            "seconds a primary keeps its backlog once its last replica left (0: for good); a replica that comes later gets a full resync",
 	"repl-backlog-size":           "bytes of the primary's stream kept for replicas to continue from after a break, at least 64 MiB (Redis's 1 MB default gives 64 MiB)",
+	"socket-mark-id":              "mark the listening sockets, the connections they accept and a replica's connection to its primary with this SO_MARK, for firewall and routing rules (0: none; Linux, needs CAP_NET_ADMIN; a failure is logged)",
 	"server_cpulist":              "pin every thread of the server to these CPUs at start (0,2,4-7:2; Linux)",
 	"bgsave_cpulist":              "pin the threads that serialize snapshots and RDB files to these CPUs (Linux)",
 	"rdbcompression":              "LZF-compress the strings of the RDB files SYNC sends (redis-cli --rdb); fastcache's own snapshots use wal-compression",

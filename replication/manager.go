@@ -54,6 +54,9 @@ type ManagerOptions struct {
 	// BindSource is bind-source-addr: the local address to connect to the
 	// primary from (nil or "": the system's choice).
 	BindSource func() string
+	// SocketMark is socket-mark-id: the mark of the connection to the
+	// primary (0: none; sockopt).
+	SocketMark uint32
 	Port       int        // our port, reported to the primary
 	SetLoading func(bool) // -LOADING while a full resync loads
 	// Publish delivers a PUBLISH (shard: SPUBLISH) of the primary to this

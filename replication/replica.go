@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"fastcache/cache"
+	"fastcache/internal/sockopt"
 	"fastcache/persistence"
 	"fastcache/replay"
 	"fastcache/shard"
@@ -130,7 +131,9 @@ func (r *Replica) run() {
 // without it (the address not this host's: EADDRNOTAVAIL).
 func (r *Replica) dial() (net.Conn, error) {
 	addr := net.JoinHostPort(r.host, r.port)
-	d := net.Dialer{Timeout: 5 * time.Second}
+	d := net.Dialer{Timeout: 5 * time.Second, Control: sockopt.Control(r.m.o.SocketMark, func(err error) {
+		r.m.o.Log.Warn().Err(err).Msg("socket-mark-id: the connection to the primary is not marked")
+	})}
 	src := ""
 	if r.m.o.BindSource != nil {
 		src = r.m.o.BindSource()

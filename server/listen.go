@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"fastcache/config"
+	"fastcache/internal/sockopt"
 )
 
 // The listening sockets: TCP on every address of bind at port, and the
@@ -69,7 +70,9 @@ func (s *Server) listenTCP(port int, binds []string) ([]net.Listener, error) {
 		optional := strings.HasPrefix(addr, "-")
 		addr = strings.TrimPrefix(addr, "-")
 		// keepalive is set per connection from tcp-keepalive (accept)
-		lc := net.ListenConfig{KeepAlive: -1}
+		lc := net.ListenConfig{KeepAlive: -1, Control: sockopt.Control(uint32(s.cfg.ParamInt("socket-mark-id")), func(err error) {
+			s.log.Warn().Err(err).Str("addr", addr).Msg("socket-mark-id: the listening socket is not marked")
+		})}
 		ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort(addr, fmt.Sprint(port)))
 		if err != nil {
 			if optional {

@@ -244,7 +244,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		return nil
 	})
 	replOpts := replication.ManagerOptions{
-		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, BindSource: cfg.BindSourceAddr, Port: cfg.Port(), Log: log,
+		Cache: c, Hub: hub, Dir: dir, MasterAuth: cfg.MasterAuth, BindSource: cfg.BindSourceAddr, SocketMark: uint32(cfg.ParamInt("socket-mark-id")), Port: cfg.Port(), Log: log,
 		SetLoading: func(v bool) { srvRef.SetLoading(v) },
 		// the primary's PUBLISHes, to this server's subscribers
 		Publish:    func(shard bool, ch, msg []byte) { srvRef.PublishReplicated(shard, ch, msg) },
