@@ -44,14 +44,13 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 	copies := make(chan shardCopy, len(c.shards)) // room for every copy: a copy never waits
 	copyShard := func(i int) func(*shard.Shard) {
 		return func(s *shard.Shard) {
+			// the tables alone: the libraries were read with every shard
+			// held; a task runs inside whatever locks the shard next, where
+			// taking the scripting lock (which reading them does) could
+			// invert the order shards -> scripting lock
 			cp := shardCopy{i: i}
 			if opts.Keys {
-				cp.tables = make([]*shard.ArenaTable, c.dbs)
-				for db := range cp.tables {
-					if d := s.DB(db); d.Keys() > 0 {
-						cp.tables[db] = d.CloneTable()
-					}
-				}
+				cp.tables = c.cloneTables(s)
 			}
 			copies <- cp
 		}
@@ -104,20 +103,9 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 
 // writeRDBTable writes database db's keys held in t (a copy).
 func writeRDBTable(f *rdb.FileWriter, v *rdb.Writer, db int, t *shard.ArenaTable, now int64) {
-	keys, expires := 0, 0
-	t.Range(func(_ []byte, e shard.Entry) bool {
-		if e.ExpireAt == 0 {
-			keys++
-		} else if e.ExpireAt > now {
-			keys++
-			expires++
-		}
-		return true
-	})
-	if keys == 0 {
-		return
-	}
-	f.SelectDB(db, keys, expires)
+	// RESIZEDB is a hint: the table's counts, keys past their expiry
+	// included, as Redis gives its dict's sizes
+	f.SelectDB(db, t.Len(), t.Volatile())
 	t.Range(func(k []byte, e shard.Entry) bool {
 		if e.ExpireAt != 0 && e.ExpireAt <= now {
 			return true

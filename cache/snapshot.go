@@ -65,17 +65,24 @@ func (cp shardCopy) release() {
 
 // copyShard copies shard i (locked by the caller) for a snapshot.
 func (c *Cache) copyShard(i int, s *shard.Shard) shardCopy {
-	cp := shardCopy{i: i, cut: s.Queue().LastLSN(), tables: make([]*shard.ArenaTable, c.dbs)}
-	for db := range cp.tables {
-		if d := s.DB(db); d.Keys() > 0 {
-			cp.tables[db] = d.CloneTable()
-		}
-	}
+	cp := shardCopy{i: i, cut: s.Queue().LastLSN(), tables: c.cloneTables(s)}
 	if fh := c.fnHooks.Load(); i == c.ShardIndex(persistence.FunctionsKey) && fh != nil && fh.Libraries != nil {
 		cp.fns = true
 		cp.fnNames, cp.fnCodes = fh.Libraries() // as of this shard's cut (functions.go)
 	}
 	return cp
+}
+
+// cloneTables copies shard s's databases (locked by the caller; nil for
+// an empty one).
+func (c *Cache) cloneTables(s *shard.Shard) []*shard.ArenaTable {
+	tables := make([]*shard.ArenaTable, c.dbs)
+	for db := range tables {
+		if d := s.DB(db); d.Keys() > 0 {
+			tables[db] = d.CloneTable()
+		}
+	}
+	return tables
 }
 
 // writeShardCopy serializes a shard's copy into w (no lock needed).
