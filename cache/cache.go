@@ -88,8 +88,12 @@ type Cache struct {
 	stalePerc    atomic.Uint64 // math.Float64bits of the expired share (0..1), a moving average
 	noActive     atomic.Bool   // DEBUG SET-ACTIVE-EXPIRE 0: the active expiry cycle is off
 	expireEffort atomic.Int64  // active-expire-effort less 1 (0-9)
-	// expiryPaused: no key expires, actively or on access (PauseExpiry)
+	// expiryPaused: no key expires, actively or on access: while a pause
+	// (PauseExpiry) or a Redis primary (ExpireByPrimary) says so
 	expiryPaused atomic.Bool
+	expiryMu     sync.Mutex
+	expiryPause  bool // PauseExpiry's
+	expiryByPrim bool // ExpireByPrimary's
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -347,6 +351,13 @@ func (c *Cache) CheckWrite(denyOOM bool) error {
 	if c.readOnly.Load() {
 		return ErrReadOnly
 	}
+	return c.CheckPrimaryWrite(denyOOM)
+}
+
+// CheckPrimaryWrite is CheckWrite for a write of the primary's stream of
+// commands on a replica (Redis's master client): a read-only replica
+// takes it.
+func (c *Cache) CheckPrimaryWrite(denyOOM bool) error {
 	if err := c.DiskError(); err != nil {
 		return err
 	}
@@ -671,7 +682,25 @@ func (c *Cache) SetActiveExpire(on bool) { c.noActive.Store(!on) }
 // keys are missing to reads but stay in place, neither the active cycle
 // nor an access deletes them (CLIENT PAUSE, as Redis: a pause writes
 // nothing, so a failover's replica catches up with a still log).
-func (c *Cache) PauseExpiry(on bool) { c.expiryPaused.Store(on) }
+func (c *Cache) PauseExpiry(on bool) {
+	c.expiryMu.Lock()
+	c.expiryPause = on
+	c.expiryPaused.Store(c.expiryPause || c.expiryByPrim)
+	c.expiryMu.Unlock()
+}
+
+// ExpireByPrimary makes keys expire only when the primary deletes them
+// (on), as on a replica of redis-server, whose stream of commands says
+// when a key expired (a DEL or UNLINK): an expired key is missing to
+// reads meanwhile, as PauseExpiry keeps it, but neither the active cycle
+// nor an access deletes it, so a command of the primary that ran before
+// the key expired there finds it here too.
+func (c *Cache) ExpireByPrimary(on bool) {
+	c.expiryMu.Lock()
+	c.expiryByPrim = on
+	c.expiryPaused.Store(c.expiryPause || c.expiryByPrim)
+	c.expiryMu.Unlock()
+}
 
 func (c *Cache) activeExpireLoop(every time.Duration) {
 	defer c.wg.Done()

@@ -85,7 +85,10 @@ type ManagerOptions struct {
 	// that many seconds without replicas (nil or 0: never); a replica
 	// keeps its own, as Redis's.
 	BacklogTTL func() int64
-	Log        zerolog.Logger
+	// RedisPrimary lets this server follow a redis-server primary
+	// (redis_primary.go; unset: it follows fastcache primaries only).
+	RedisPrimary RedisPrimaryHooks
+	Log          zerolog.Logger
 }
 
 // Manager is the replication role of one server: a primary serving
@@ -231,7 +234,7 @@ func (m *Manager) Close() {
 		// the apply loop has ended: the position is final, and the data's
 		// unless a full resync was cut short, or the frames after it may
 		// still hold what its snapshot held
-		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() && !r.withinCut.Load() {
+		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() && !r.withinCut.Load() && !r.redis.Load() {
 			m.closedPos.Store(&cache.ReplPos{RunID: *p, Offset: r.offset.Load()})
 		}
 	}

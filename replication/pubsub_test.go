@@ -252,22 +252,15 @@ func TestStreamReaderSkipsMessages(t *testing.T) {
 // readCommand reads one RESP array of bulk strings.
 func readCommand(t *testing.T, br *bufio.Reader) []string {
 	t.Helper()
-	line, err := br.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "*") {
-		t.Fatalf("reading a command: %q %v", line, err)
+	args, _, _, err := readStreamCommand(br, nil)
+	if err != nil || len(args) == 0 {
+		t.Fatalf("reading a command: %q %v", args, err)
 	}
-	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-	var args []string
-	for range n {
-		l, _ := br.ReadString('\n')
-		size, _ := strconv.Atoi(strings.TrimSpace(l[1:]))
-		b := make([]byte, size+2)
-		if _, err := io.ReadFull(br, b); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, string(b[:size]))
+	var out []string
+	for _, a := range args {
+		out = append(out, string(a))
 	}
-	return args
+	return out
 }
 
 // TestReplicaAsksForMessagesAndFallsBack: a replica asks for message frames

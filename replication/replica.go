@@ -56,6 +56,11 @@ type Replica struct {
 	fullSyncs atomic.Int64
 
 	cut *replay.Cut // filter after a full resync (run goroutine only)
+
+	// redis: the primary is a redis-server, followed in Redis's protocol
+	// (redis_primary.go); rl is its position and client (run goroutine)
+	redis atomic.Bool
+	rl    redisLink
 }
 
 func startReplica(m *Manager, host, port string, resume *cache.ReplPos) *Replica {
@@ -97,6 +102,14 @@ func (r *Replica) stopped() bool {
 
 func (r *Replica) run() {
 	defer close(r.done)
+	defer func() {
+		if r.rl.runner != nil {
+			r.rl.runner.Close()
+		}
+		if r.redis.Load() {
+			r.m.o.Cache.ExpireByPrimary(false) // this server's own keys expire again
+		}
+	}()
 	log := r.m.o.Log.With().Str("primary", net.JoinHostPort(r.host, r.port)).Logger()
 	backoff := 100 * time.Millisecond
 	for !r.stopped() {
@@ -214,6 +227,9 @@ func (r *Replica) session() error {
 	line, err := readReplyLine(br)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(line, "-ERR unknown command") {
+		return r.redisSession(conn, br, tr) // a redis-server
 	}
 	if strings.HasPrefix(line, "-ERR wrong number of arguments") {
 		// a primary older than capability words: follow it without them

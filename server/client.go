@@ -19,6 +19,9 @@ type Client struct {
 	Laddr string
 	// unixSock: connected through the unix socket (flag U, local)
 	unixSock bool
+	// master: the client that runs a redis-server primary's stream of
+	// commands on this replica (master.go; Redis's CLIENT_MASTER)
+	master bool
 	// curArgs: the command running (CLIENT LIST argv-mem); qbuf: the
 	// input read and not processed (pipeline.go)
 	curArgs [][]byte

@@ -534,7 +534,7 @@ func functionLoad(c *Client, args [][]byte) {
 		c.reply.Error(msgSyntaxErr)
 		return
 	}
-	if err := c.srv.cache.CheckWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
+	if err := c.checkWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
 		c.reply.Err(err)
 		return
 	}
@@ -562,7 +562,7 @@ func functionLoad(c *Client, args [][]byte) {
 }
 
 func functionDelete(c *Client, args [][]byte) {
-	if err := c.srv.cache.CheckWrite(false); err != nil {
+	if err := c.checkWrite(false); err != nil {
 		c.reply.Err(err)
 		return
 	}
@@ -595,7 +595,7 @@ func functionFlush(c *Client, args [][]byte) {
 		c.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
 		return
 	}
-	if err := c.srv.cache.CheckWrite(false); err != nil {
+	if err := c.checkWrite(false); err != nil {
 		c.reply.Err(err)
 		return
 	}
@@ -789,7 +789,7 @@ func functionRestore(c *Client, args [][]byte) {
 		c.reply.Error(bad)
 		return
 	}
-	if err := c.srv.cache.CheckWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
+	if err := c.checkWrite(!c.ks.InTx()); err != nil { // in EXEC the shards are held: no eviction
 		c.reply.Err(err)
 		return
 	}

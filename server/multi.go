@@ -102,7 +102,7 @@ func cmdExec(c *Client, args [][]byte) {
 		}
 	}
 	if writes {
-		if err := c.srv.cache.CheckWrite(denyOOM); err != nil {
+		if err := c.checkWrite(denyOOM); err != nil {
 			c.reply.Error("EXECABORT Transaction discarded because of: " + err.Error())
 			return
 		}

@@ -529,7 +529,7 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 	}
 	if cmd.Flags&flagWrite != 0 {
 		if !r.dirty.Load() {
-			if err := r.caller.srv.cache.CheckWrite(false); err != nil {
+			if err := r.caller.checkWrite(false); err != nil {
 				return "-" + err.Error(), cmd
 			}
 			if cmd.Flags&flagDenyOOM != 0 && r.oom && r.call.flags&sfAllowOOM == 0 {

@@ -167,6 +167,11 @@ func (c *Client) scriptWait(cmd *Command, args [][]byte) bool {
 			elapsed := monotonic() - r.start
 			eval := r.call.eval
 			r.release()
+			if elapsed >= thr && c.master {
+				// The primary's stream is never refused: it waits for
+				// the script, as Redis holds its master's commands.
+				elapsed = thr - time.Second
+			}
 			if elapsed >= thr {
 				allowed := allowBusy[cmd.Name] || (cmd.Sub != nil && len(args) > 1 && allowBusy[commandKey(cmd, args)])
 				if cmd.Name == "shutdown" {

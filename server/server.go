@@ -468,11 +468,11 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, errSubscribedMode(cmd, args))
 		return
 	}
-	if s.stale != nil && c.deniedStale(cmd, args) {
+	if s.stale != nil && !c.master && c.deniedStale(cmd, args) {
 		c.reject(cmd, errMasterDown)
 		return
 	}
-	if s.loading.Load() && cmd.Flags&flagLoading == 0 {
+	if s.loading.Load() && cmd.Flags&flagLoading == 0 && !c.master {
 		c.reject(cmd, cache.ErrLoading.Error())
 		return
 	}
@@ -483,7 +483,7 @@ func (c *Client) exec(args [][]byte) {
 		c.reject(cmd, errMonitorKeyspace)
 		return
 	}
-	if s.pausedFor(c, cmd, args) {
+	if !c.master && s.pausedFor(c, cmd, args) {
 		// CLIENT PAUSE: runPipeline stops here and runs it once the
 		// pause ends (pause.go).
 		c.postponed = true
@@ -498,7 +498,7 @@ func (c *Client) exec(args [][]byte) {
 		// takes memory too), a write when writes are refused.
 		var err error
 		if cmd.Flags&flagWrite != 0 {
-			err = s.cache.CheckWrite(true)
+			err = c.checkWrite(true)
 		} else if s.cache.MaxMemory() > 0 {
 			err = s.cache.EvictIfNeeded()
 		}
@@ -531,7 +531,7 @@ func (c *Client) exec(args [][]byte) {
 		return
 	}
 	if cmd.Flags&flagWrite != 0 {
-		if err := s.cache.CheckWrite(cmd.Flags&flagDenyOOM != 0); err != nil {
+		if err := c.checkWrite(cmd.Flags&flagDenyOOM != 0); err != nil {
 			cmd.rejected.Add(1)
 			c.reply.Err(err)
 			return

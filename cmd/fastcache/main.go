@@ -268,6 +268,11 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		return sn.SaveOpen()
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
+	// A redis-server primary: its RDB file and its commands (server.MasterClient).
+	replOpts.RedisPrimary = replication.RedisPrimaryHooks{
+		Runner:  func() *server.MasterClient { return srvRef.NewMasterClient() },
+		LoadRDB: func(b []byte) (server.RDBLoad, error) { return srvRef.LoadRDB(b, true) },
+	}
 	repl := replication.NewManager(replOpts)
 	persist.replPos = repl.ClosedPosition
 	repl.ConfigChanged() // the primary's role to begin with (repl-backlog-ttl)
@@ -419,7 +424,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	if !ownData {
 		// a first start next to a Redis dataset: import its dump.rdb
-		if err := importRedisRDB(cfg, c, srv, log); err != nil {
+		if err := importRedisRDB(cfg, srv, log); err != nil {
 			srv.Close()
 			return err
 		}

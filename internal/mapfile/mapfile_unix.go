@@ -1,18 +1,18 @@
 //go:build unix
 
-package main
+package mapfile
 
 import (
 	"os"
 	"syscall"
 )
 
-// mapFile maps the file at path read-only: a Redis RDB file is imported
+// Map maps the file at path read-only: a Redis RDB file is imported
 // from its pages as the kernel reads them in (and may drop them again),
 // not from a copy of the whole file on the heap. release unmaps it; what
 // the import keeps is copied out before (RESTORE's decoding never keeps
 // its payload, which is a connection's buffer there).
-func mapFile(path string) (b []byte, release func(), err error) {
+func Map(path string) (b []byte, release func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
