@@ -176,6 +176,7 @@ func (r *Replica) redisSession(conn net.Conn, br *bufio.Reader, tr *timeoutReade
 		}
 	}()
 	var scratch []byte
+	read := l.offset // the bytes of the stream read, a MULTI's included
 	for {
 		args, n, buf, err := readStreamCommand(br, scratch)
 		scratch = buf
@@ -185,10 +186,11 @@ func (r *Replica) redisSession(conn net.Conn, br *bufio.Reader, tr *timeoutReade
 			}
 			return err
 		}
-		read := l.offset + n
+		if len(args) > 0 { // (an empty line is not part of the stream)
+			read += n
+		}
 		switch {
 		case len(args) == 0:
-			read = l.offset // an empty line: not part of the stream
 		case len(args) >= 2 && strings.EqualFold(string(args[0]), "replconf") && strings.EqualFold(string(args[1]), "getack"):
 			if err := w.ack(l.offset); err != nil {
 				return err
