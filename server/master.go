@@ -29,9 +29,8 @@ import (
 // Its replies are dropped; an error reply is returned to the caller, which
 // logs it, as Redis logs a failed command of its master.
 type MasterClient struct {
-	s     *Server
-	c     *Client
-	never int64 // the clock its keyspace reads: 0, before every expiry
+	s *Server
+	c *Client
 }
 
 // NewMasterClient returns the client that runs a redis-server primary's
@@ -43,8 +42,8 @@ func (s *Server) NewMasterClient() *MasterClient {
 	c.reply.errs = &s.errStats
 	c.tick()
 	// c.nowMs stays the wall clock for what a command computes from the
-	// time (a relative TTL of an older primary); lookups read m.never.
-	c.ks = s.cache.KeyspaceAt(&m.never).WithErr(&c.kerr).WithOrigin(c)
+	// time (a relative TTL of an older primary); lookups read keyClock.
+	c.ks = s.cache.KeyspaceAt(c.keyClock()).WithErr(&c.kerr).WithOrigin(c)
 	c.gate = &execGate{}
 	s.addGate(c.gate)
 	m.c = c
@@ -102,6 +101,19 @@ func (m *MasterClient) Reset(db int) {
 func (m *MasterClient) Close() {
 	m.Reset(-1)
 	m.s.removeGate(m.c.gate)
+}
+
+// neverClock is the master client's clock for expiry: 0, before every
+// expiry time (never written).
+var neverClock int64
+
+// keyClock is the clock c's keyspace reads for expiry: the time of c's
+// command (nowMs), or, for the master client, a time before every expiry.
+func (c *Client) keyClock() *int64 {
+	if c.master {
+		return &neverClock
+	}
+	return &c.nowMs
 }
 
 // checkWrite is the cache's admission of a write command of c: a

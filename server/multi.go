@@ -125,7 +125,7 @@ func cmdExec(c *Client, args [][]byte) {
 	}
 	// Time stands still while EXEC runs, as in Redis (its commands see the
 	// clock of its start): a key does not expire between two of them.
-	now := c.nowMs
+	now := *c.keyClock()
 	ok := c.srv.cache.Atomic(abort, func(ks cache.Keyspace) {
 		c.ks = ks.WithDB(c.db).WithErr(&c.kerr).WithOrigin(c).WithClock(&now)
 		c.reply.Array(len(c.queued))
@@ -134,7 +134,7 @@ func cmdExec(c *Client, args [][]byte) {
 				c.call(q.cmd, q.args)
 			}
 		}
-		c.ks = c.srv.cache.KeyspaceAt(&c.nowMs).WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
+		c.ks = c.srv.cache.KeyspaceAt(c.keyClock()).WithDB(c.db).WithErr(&c.kerr).WithOrigin(c)
 	})
 	if !ok {
 		c.reply.NullArray()
