@@ -20,7 +20,7 @@ for i in $(seq 100); do redis-cli -p $PP ping >/dev/null 2>&1 && break; sleep 0.
 redis-server --port $RP --dir $D/r --save '' --appendonly yes --appendfsync $FSYNC --replicaof "127.0.0.1 $PP" --daemonize no >/dev/null 2>&1 & RPID=$!
 "$FC" --port $FP --dir $D/f --appendonly yes --appendfsync $FSYNC --replicaof "127.0.0.1 $PP" >/dev/null 2>&1 & FPID=$!
 off() { redis-cli -p $1 info replication | grep -E "^(master_repl_offset|slave_repl_offset):" | head -1 | cut -d: -f2 | tr -d '\r'; }
-link() { redis-cli -p $1 info replication | grep -q "master_link_status:up"; }
+link() { redis-cli -p $1 info replication 2>/dev/null | grep -q "master_link_status:up"; }
 for i in $(seq 300); do link $FP && link $RP && break; sleep 0.1; done
 cpu() { awk '{print $14+$15}' /proc/$1/stat; } # clock ticks (1/100 s)
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
