@@ -334,11 +334,11 @@ func (w *ackWriter) ack(off int64) error {
 // arguments). The arguments alias buf's storage (returned for reuse),
 // until the next call.
 func readStreamCommand(br *bufio.Reader, buf []byte) (args [][]byte, n int64, _ []byte, err error) {
-	line, err := readCRLF(br)
+	line, took, err := readCRLF(br)
 	if err != nil {
 		return nil, 0, buf, err
 	}
-	n = int64(len(line)) + 2
+	n = int64(took)
 	if len(line) == 0 {
 		return nil, n, buf, nil
 	}
@@ -352,11 +352,11 @@ func readStreamCommand(br *bufio.Reader, buf []byte) (args [][]byte, n int64, _ 
 	buf = buf[:0]
 	ends := make([]int, 0, count)
 	for range count {
-		line, err := readCRLF(br)
+		line, took, err := readCRLF(br)
 		if err != nil {
 			return nil, n, buf, err
 		}
-		n += int64(len(line)) + 2
+		n += int64(took)
 		if len(line) == 0 || line[0] != '$' {
 			return nil, n, buf, fmt.Errorf("protocol error in the primary's stream: expected a bulk string, got %q", truncLine(line))
 		}
@@ -364,10 +364,16 @@ func readStreamCommand(br *bufio.Reader, buf []byte) (args [][]byte, n int64, _ 
 		if perr != nil || size < 0 || size > maxBulk {
 			return nil, n, buf, fmt.Errorf("protocol error in the primary's stream: bad bulk length %q", truncLine(line))
 		}
-		start := len(buf)
-		buf = slices.Grow(buf, int(size)+2)[:start+int(size)+2]
-		if _, err := io.ReadFull(br, buf[start:]); err != nil {
-			return nil, n, buf, err
+		// Read in steps of at most 1 MiB: memory grows with the bytes
+		// that come, not with what a length claims.
+		for left := int(size) + 2; left > 0; {
+			step := min(left, 1<<20)
+			start := len(buf)
+			buf = slices.Grow(buf, step)[:start+step]
+			if _, err := io.ReadFull(br, buf[start:]); err != nil {
+				return nil, n, buf, err
+			}
+			left -= step
 		}
 		if buf[len(buf)-2] != '\r' || buf[len(buf)-1] != '\n' {
 			return nil, n, buf, errors.New("protocol error in the primary's stream: a bulk string without its CRLF")
@@ -385,20 +391,22 @@ func readStreamCommand(br *bufio.Reader, buf []byte) (args [][]byte, n int64, _ 
 	return args, n, buf, nil
 }
 
-// readCRLF reads a line ending in "\r\n" (or "\n"), without its end.
-func readCRLF(br *bufio.Reader) ([]byte, error) {
+// readCRLF reads a line ending in "\r\n" (or "\n"): the line without its
+// end, and the bytes it took.
+func readCRLF(br *bufio.Reader) ([]byte, int, error) {
 	line, err := br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
-		return nil, errors.New("protocol error in the primary's stream: a line too long")
+		return nil, 0, errors.New("protocol error in the primary's stream: a line too long")
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	took := len(line)
 	line = line[:len(line)-1]
 	if len(line) > 0 && line[len(line)-1] == '\r' {
 		line = line[:len(line)-1]
 	}
-	return line, nil
+	return line, took, nil
 }
 
 func truncLine(b []byte) string {
