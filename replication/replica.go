@@ -241,6 +241,12 @@ func (r *Replica) session() error {
 			return err
 		}
 	}
+	if strings.HasPrefix(line, "+") && r.redis.Swap(false) {
+		// a fastcache primary again where a redis-server was: its
+		// stream deletes the keys that expire there, as this server's
+		// own cycle does
+		r.m.o.Cache.ExpireByPrimary(false)
+	}
 	f := strings.Fields(line)
 	heartbeat := false
 	if len(f) > 3 {

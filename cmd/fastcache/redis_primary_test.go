@@ -49,7 +49,7 @@ func followRedisPrimary(t *testing.T, diskless string) {
 	}
 
 	dir := t.TempDir()
-	p := startReady(t, dir, "--appendonly", "yes", "--replicaof", host, port)
+	p := startReady(t, dir, "--appendonly", "yes", "--enable-debug-command", "yes", "--replicaof", host, port)
 	fc := p.client()
 	// writes go on while the file is made and loaded
 	var wg sync.WaitGroup
@@ -84,6 +84,17 @@ func followRedisPrimary(t *testing.T, diskless string) {
 	}
 	w.run(500)
 	sameDataset(t, prim, p, "after two partial resynchronizations")
+
+	// A fastcache replica of this replica (fastcache's own protocol) gets
+	// what the redis-server primary's commands did here.
+	sub := startReady(t, t.TempDir(), "--appendonly", "yes", "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(p.port))
+	sc := sub.client()
+	want, err := fc.Do(ctx(), "DEBUG", "DIGEST").Text()
+	if err != nil || want == strings.Repeat("0", 40) {
+		t.Fatalf("DEBUG DIGEST of the replica: %q %v", want, err)
+	}
+	waitFor(t, "the replica's replica", func() bool { got, _ := sc.Do(ctx(), "DEBUG", "DIGEST").Text(); return got == want })
+	sub.kill()
 
 	// kill -9 the replica; it restarts on its own data, then resynchronizes.
 	p.kill()
