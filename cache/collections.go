@@ -3,6 +3,7 @@ package cache
 import (
 	"sync"
 
+	"fastcache/object"
 	"fastcache/persistence"
 	"fastcache/pubsub"
 	"fastcache/shard"
@@ -52,12 +53,10 @@ func (k Keyspace) miss(key []byte) {
 
 // fieldExpirer is a collection whose elements can expire (a hash with
 // field TTLs): expired elements are removed, and the removal logged, before
-// any command sees the collection.
-type fieldExpirer interface {
-	Volatile() int
-	Expired(now int64) [][]byte
-	Del(field []byte) bool
-}
+// any command sees the collection. Hashes are the only one: a concrete type,
+// so that the test every collection command makes (o.(fieldExpirer)) is a
+// comparison, not an interface assertion (22 ns a HSET in its profile).
+type fieldExpirer = *object.Hash
 
 func (k Keyspace) expireFields(s *shard.DB, key []byte, e shard.Entry, o shard.Object, x fieldExpirer, now int64, rec persistence.Recorder) shard.Object {
 	dead := x.Expired(now)
