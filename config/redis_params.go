@@ -13,9 +13,9 @@ import (
 // default, type, range, enum values and mutability). Each one is kept and
 // reported but has no effect on fastcache unless its doc says otherwise:
 // they tune parts of Redis (RDB files, jemalloc, active defrag, syslog,
-// Redis's replication protocol, cluster mode, TLS) that fastcache does not
-// have; where a value would ask for one of those (cluster-enabled yes, a
-// tls-port) it is refused rather than ignored.
+// cluster mode) that fastcache does not have; where a value would ask for
+// one of those (cluster-enabled yes, tls-cluster yes) it is refused rather
+// than ignored.
 
 // Storage for the compatibility parameters: arrays, so the values struct's
 // copy-on-write (clone) copies them too.
@@ -417,7 +417,8 @@ func init() {
 			get: func(v *values) string { return strconv.FormatUint(uint64(v.compat.i[k]), 10) }})
 	}
 
-	// tls-*: kept, no TLS (tls-port takes only 0).
+	// tls-*: TLS on tls-port and for replication (server/tls.go); the
+	// server checks the files and applies a change of them.
 	ints(20*1024, 0, intMax, true, "tls-session-cache-size")
 	ints(300, 0, intMax, true, "tls-session-cache-timeout")
 	bools(false, true, "tls-cluster")
@@ -430,25 +431,7 @@ func init() {
 		"tls-ca-cert-dir", "tls-protocols", "tls-ciphers", "tls-ciphersuites"} {
 		strs("", true, n)
 	}
-	add(&directive{name: "tls-port", doc: "only 0: fastcache does not serve TLS", def: []string{"0"}, mutable: true,
-		set: func(v *values, a []string) error {
-			s, err := one(a)
-			if err != nil {
-				return err
-			}
-			n, ok := string2ll(s)
-			if !ok {
-				return errors.New("argument couldn't be parsed into an integer")
-			}
-			if n < 0 || n > 65535 {
-				return errors.New("argument must be between 0 and 65535 inclusive")
-			}
-			if n != 0 {
-				return errors.New("Unable to update TLS configuration. Check server logs.") // fastcache serves no TLS
-			}
-			return nil
-		},
-		get: func(v *values) string { return "0" }})
+	ints(0, 0, 65535, true, "tls-port") // the TLS listeners (server/tls.go)
 
 	// Redis's old names of two fastcache parameters.
 	aliasD("slaveof", "replicaof")
@@ -492,13 +475,12 @@ func init() {
 		return nil
 	})
 	tlsOff := func(s string) error {
-		if strings.EqualFold(s, "yes") { // fastcache serves no TLS
+		if strings.EqualFold(s, "yes") { // fastcache has no cluster bus
 			return errors.New("Unable to update TLS configuration. Check server logs.")
 		}
 		return nil
 	}
-	check("tls-cluster", tlsOff)
-	check("tls-replication", tlsOff)
+	check("tls-cluster", tlsOff) // no cluster
 
 	// Redis's hidden parameters (CONFIG GET lists them only when named).
 	bools(false, true, "use-exit-on-panic")

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -85,6 +86,9 @@ type ManagerOptions struct {
 	// that many seconds without replicas (nil or 0: never); a replica
 	// keeps its own, as Redis's.
 	BacklogTTL func() int64
+	// TLS is the configuration of the connection to the primary (nil, or
+	// returning nil: plain TCP; tls-replication).
+	TLS func() *tls.Config
 	// RedisPrimary lets this server follow a redis-server primary
 	// (redis_primary.go; unset: it follows fastcache primaries only).
 	RedisPrimary RedisPrimaryHooks

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,18 @@ func (r *Replica) session() error {
 	conn, err := r.dial()
 	if err != nil {
 		return err
+	}
+	if f := r.m.o.TLS; f != nil {
+		if cfg := f(); cfg != nil { // tls-replication yes
+			tc := tls.Client(conn, cfg)
+			tc.SetDeadline(time.Now().Add(r.m.timeout()))
+			if err := tc.Handshake(); err != nil {
+				conn.Close()
+				return fmt.Errorf("TLS handshake with the primary: %w", err)
+			}
+			tc.SetDeadline(time.Time{})
+			conn = tc
+		}
 	}
 	r.connMu.Lock()
 	if r.stopped() {

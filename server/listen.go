@@ -46,6 +46,27 @@ func (s *Server) Listen() error {
 		}
 		s.lns = append(s.lns, ln)
 	}
+	if err := s.loadTLS(); err != nil {
+		closeAll(s.lns)
+		return fmt.Errorf("TLS: %w", err)
+	}
+	if tp := int(s.cfg.ParamInt("tls-port")); tp != 0 {
+		tlns, err := s.tlsListeners(tp, binds)
+		if err != nil {
+			closeAll(s.lns)
+			return err
+		}
+		s.tlsLns, s.tlsBound = tlns, boundAddrs{tp, binds}
+	}
+	for _, name := range tlsParams {
+		s.cfg.OnChange(name, func(*config.Config) error { return s.applyTLS() })
+	}
+	s.cfg.OnChange("tls-port", func(cfg *config.Config) error {
+		if err := s.relistenTLS(int(cfg.ParamInt("tls-port")), cfg.Bind()); err != nil {
+			return fmt.Errorf("Unable to listen on this port: %s", strerror(err))
+		}
+		return nil
+	})
 	if s.cfg != nil {
 		s.cfg.OnChange("port", func(cfg *config.Config) error {
 			if err := s.relisten(cfg.Port(), cfg.Bind()); err != nil {
@@ -55,6 +76,9 @@ func (s *Server) Listen() error {
 		})
 		s.cfg.OnChange("bind", func(cfg *config.Config) error {
 			if err := s.relisten(cfg.Port(), cfg.Bind()); err != nil {
+				return errors.New("Failed to bind to specified addresses.")
+			}
+			if err := s.relistenTLS(int(cfg.ParamInt("tls-port")), cfg.Bind()); err != nil {
 				return errors.New("Failed to bind to specified addresses.")
 			}
 			return nil
@@ -121,12 +145,41 @@ func (s *Server) relisten(port int, binds []string) error {
 	return nil
 }
 
+// relistenTLS moves the TLS listeners to port (0: none) and binds
+// (CONFIG SET tls-port or bind), as relisten moves the others.
+func (s *Server) relistenTLS(port int, binds []string) error {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if port == s.tlsBound.port && (port == 0 || slices.Equal(binds, s.tlsBound.binds)) {
+		return nil
+	}
+	var lns []net.Listener
+	if port != 0 {
+		var err error
+		if lns, err = s.tlsListeners(port, binds); err != nil {
+			return err
+		}
+	}
+	old := s.tlsLns
+	s.tlsLns, s.tlsBound = lns, boundAddrs{port, binds}
+	if s.serving {
+		for _, ln := range lns {
+			s.startAccept(ln)
+		}
+	}
+	closeAll(old)
+	return nil
+}
+
 // serveListeners starts accepting on every listener (Serve).
 func (s *Server) serveListeners() {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	s.serving = true
 	for _, ln := range s.lns {
+		s.startAccept(ln)
+	}
+	for _, ln := range s.tlsLns {
 		s.startAccept(ln)
 	}
 }
@@ -167,6 +220,9 @@ func (s *Server) Addrs() []net.Addr {
 	for _, ln := range s.lns {
 		out = append(out, ln.Addr())
 	}
+	for _, ln := range s.tlsLns {
+		out = append(out, ln.Addr())
+	}
 	return out
 }
 
@@ -174,6 +230,7 @@ func (s *Server) closeListeners() {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	closeAll(s.lns)
+	closeAll(s.tlsLns)
 }
 
 func closeAll(lns []net.Listener) {

@@ -42,7 +42,7 @@ func newGConn(s *Server, c *Client, nc net.Conn) *gconn {
 	g := &gconn{s: s, nc: nc, cl: c, fd: -1, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	c.gate = &execGate{}
 	s.addGate(c.gate)
-	if sc, ok := nc.(syscall.Conn); ok {
+	if sc, ok := rawNetConn(nc).(syscall.Conn); ok { // (a TLS connection's socket: CLIENT LIST fd, hang-ups)
 		if raw, err := sc.SyscallConn(); err == nil {
 			g.raw = raw
 			raw.Control(func(fd uintptr) { g.fd = int(fd) })
@@ -71,7 +71,7 @@ func (g *gconn) hungUp() bool {
 
 // abort resets the connection: unsent data is dropped.
 func (g *gconn) abort() {
-	if tc, ok := g.nc.(*net.TCPConn); ok {
+	if tc, ok := rawNetConn(g.nc).(*net.TCPConn); ok {
 		tc.SetLinger(0)
 	}
 	g.nc.Close()

@@ -6,6 +6,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -84,8 +85,11 @@ type Server struct {
 
 	mu        sync.Mutex
 	lns       []net.Listener // listen.go: the TCP ones, then the unix socket's
-	lnMu      sync.Mutex     // lns, bound, serving (CONFIG SET port/bind)
+	lnMu      sync.Mutex     // lns, bound, tlsLns, tlsBound, serving (CONFIG SET port/bind/tls-port)
 	bound     boundAddrs
+	tlsLns    []net.Listener // on tls-port (tls.go)
+	tlsBound  boundAddrs
+	tls       tlsState
 	serving   bool
 	acceptWG  sync.WaitGroup
 	loops     []*loop        // the epoll event loops (none: a goroutine per connection)
@@ -351,7 +355,8 @@ func (s *Server) accept(nc net.Conn) {
 		Laddr:   nc.LocalAddr().String(),
 		created: time.Now(),
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
+	_, isTLS := nc.(*tls.Conn)
+	if tc, ok := rawNetConn(nc).(*net.TCPConn); ok {
 		setKeepAlive(tc, s.cfg.TCPKeepalive())
 	}
 	if _, ok := nc.(*net.UnixConn); ok {
@@ -373,7 +378,7 @@ func (s *Server) accept(nc net.Conn) {
 	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
-	if len(s.loops) > 0 {
+	if len(s.loops) > 0 && !isTLS { // (a TLS connection: its own goroutine, tls.go)
 		sock, err := s.loopSocket(c, nc)
 		if err != nil {
 			s.mu.Unlock()

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -268,6 +269,7 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 		return sn.SaveOpen()
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
+	replOpts.TLS = func() *tls.Config { return srvRef.TLSClientConfig() } // tls-replication
 	// A redis-server primary: its RDB file and its commands (server.MasterClient).
 	replOpts.RedisPrimary = replication.RedisPrimaryHooks{
 		Runner:  func() *server.MasterClient { return srvRef.NewMasterClient() },
