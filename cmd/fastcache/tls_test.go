@@ -1,16 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -19,80 +10,23 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"fastcache/internal/testcert"
 )
 
-// tlsFiles are a test CA and certificates signed by it, as PEM files.
-type tlsFiles struct {
-	dir                                              string
-	ca, serverCert, serverKey, clientCert, clientKey string
-	pool                                             *x509.CertPool
-	client                                           tls.Certificate
-}
-
-// makeTLSFiles writes a CA, a server certificate for 127.0.0.1 and
-// localhost, and a client certificate, all signed by the CA.
-func makeTLSFiles(t *testing.T) *tlsFiles {
+// makeTLSFiles writes a test CA and certificates (internal/testcert).
+func makeTLSFiles(t *testing.T) *testcert.Files {
 	t.Helper()
-	dir := t.TempDir()
-	f := &tlsFiles{dir: dir}
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey := key()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fastcache test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	f, err := testcert.Write(t.TempDir())
 	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	f.ca = write("ca.crt", "CERTIFICATE", caDER)
-	f.pool = x509.NewCertPool()
-	f.pool.AddCert(caCert)
-	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) (string, string) {
-		k := key()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, _ := x509.MarshalECPrivateKey(k)
-		return write(name+".crt", "CERTIFICATE", der), write(name+".key", "EC PRIVATE KEY", kder)
-	}
-	f.serverCert, f.serverKey = leaf("server", 2, x509.ExtKeyUsageServerAuth)
-	f.clientCert, f.clientKey = leaf("client", 3, x509.ExtKeyUsageClientAuth)
-	if f.client, err = tls.LoadX509KeyPair(f.clientCert, f.clientKey); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-// serverArgs are the directives of a server on tlsPort with these files.
-func (f *tlsFiles) serverArgs(tlsPort int) []string {
-	return []string{"--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", f.serverCert, "--tls-key-file", f.serverKey, "--tls-ca-cert-file", f.ca}
-}
-
-func (f *tlsFiles) clientConfig(withCert bool) *tls.Config {
-	c := &tls.Config{RootCAs: f.pool, ServerName: "localhost"}
-	if withCert {
-		c.Certificates = []tls.Certificate{f.client}
-	}
-	return c
+// tlsServerArgs are the directives of a server on tlsPort with f's files.
+func tlsServerArgs(f *testcert.Files, tlsPort int) []string {
+	return []string{"--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", f.ServerCert, "--tls-key-file", f.ServerKey, "--tls-ca-cert-file", f.CA}
 }
 
 // TestTLS: fastcache on tls-port with Redis's parameters: go-redis and
@@ -105,10 +39,10 @@ func (f *tlsFiles) clientConfig(withCert bool) *tls.Config {
 func TestTLS(t *testing.T) {
 	f := makeTLSFiles(t)
 	tp := freePort(t)
-	p := startReady(t, t.TempDir(), f.serverArgs(tp)...)
+	p := startReady(t, t.TempDir(), tlsServerArgs(f, tp)...)
 	plain := p.client()
 	taddr := "127.0.0.1:" + strconv.Itoa(tp)
-	tc := redis.NewClient(&redis.Options{Addr: taddr, TLSConfig: f.clientConfig(true), MaxRetries: -1})
+	tc := redis.NewClient(&redis.Options{Addr: taddr, TLSConfig: f.ClientConfig(true), MaxRetries: -1})
 	defer tc.Close()
 	if err := tc.Set(ctx(), "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET over TLS: %v", err)
@@ -147,7 +81,7 @@ func TestTLS(t *testing.T) {
 	}
 
 	// no client certificate: refused under tls-auth-clients yes
-	nc := redis.NewClient(&redis.Options{Addr: taddr, TLSConfig: f.clientConfig(false), MaxRetries: -1})
+	nc := redis.NewClient(&redis.Options{Addr: taddr, TLSConfig: f.ClientConfig(false), MaxRetries: -1})
 	defer nc.Close()
 	if err := nc.Ping(ctx()).Err(); err == nil {
 		t.Fatal("a client without a certificate was served under tls-auth-clients yes")
@@ -165,7 +99,7 @@ func TestTLS(t *testing.T) {
 	conn.Close()
 
 	// redis-cli --tls
-	if out, err := redisCLI(t, "--tls", "--cacert", f.ca, "--cert", f.clientCert, "--key", f.clientKey, "-p", strconv.Itoa(tp), "GET", "k"); err != nil || strings.TrimSpace(out) != "v" {
+	if out, err := redisCLI(t, "--tls", "--cacert", f.CA, "--cert", f.ClientCert, "--key", f.ClientKey, "-p", strconv.Itoa(tp), "GET", "k"); err != nil || strings.TrimSpace(out) != "v" {
 		t.Fatalf("redis-cli --tls GET k: %v %q", err, out)
 	}
 
@@ -176,11 +110,11 @@ func TestTLS(t *testing.T) {
 	if err := nc.Ping(ctx()).Err(); err != nil {
 		t.Fatalf("a client without a certificate under tls-auth-clients no: %v", err)
 	}
-	err = plain.ConfigSet(ctx(), "tls-cert-file", filepath.Join(f.dir, "nosuch.crt")).Err()
+	err = plain.ConfigSet(ctx(), "tls-cert-file", filepath.Join(f.Dir, "nosuch.crt")).Err()
 	if want := "ERR CONFIG SET failed (possibly related to argument 'tls-cert-file') - Unable to update TLS configuration. Check server logs."; err == nil || err.Error() != want {
 		t.Fatalf("CONFIG SET tls-cert-file of a missing file: %v, want %q", err, want)
 	}
-	if v := plain.ConfigGet(ctx(), "tls-cert-file").Val()["tls-cert-file"]; v != f.serverCert {
+	if v := plain.ConfigGet(ctx(), "tls-cert-file").Val()["tls-cert-file"]; v != f.ServerCert {
 		t.Fatalf("tls-cert-file %q after a refused change", v)
 	}
 	if !strings.Contains(p.out.String(), "nosuch.crt") {
@@ -190,7 +124,7 @@ func TestTLS(t *testing.T) {
 	if err := plain.ConfigSet(ctx(), "tls-port", strconv.Itoa(tp2)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	tc2 := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(tp2), TLSConfig: f.clientConfig(true), MaxRetries: -1})
+	tc2 := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(tp2), TLSConfig: f.ClientConfig(true), MaxRetries: -1})
 	defer tc2.Close()
 	if v := tc2.Get(ctx(), "k").Val(); v != "v" {
 		t.Fatalf("GET on the new tls-port: %q", v)
@@ -226,8 +160,8 @@ func TestTLSStartErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--tls-port", "0", "--tls-replication", "yes"}, "tls-cert-file and tls-key-file must be set"},
-		{[]string{"--tls-port", strconv.Itoa(freePort(t)), "--tls-cert-file", f.serverCert, "--tls-key-file", f.serverKey}, "either tls-ca-cert-file or tls-ca-cert-dir must be set"},
-		{[]string{"--tls-port", strconv.Itoa(freePort(t)), "--tls-cert-file", f.serverCert, "--tls-key-file", f.clientKey, "--tls-ca-cert-file", f.ca}, "private key does not match public key"},
+		{[]string{"--tls-port", strconv.Itoa(freePort(t)), "--tls-cert-file", f.ServerCert, "--tls-key-file", f.ServerKey}, "either tls-ca-cert-file or tls-ca-cert-dir must be set"},
+		{[]string{"--tls-port", strconv.Itoa(freePort(t)), "--tls-cert-file", f.ServerCert, "--tls-key-file", f.ClientKey, "--tls-ca-cert-file", f.CA}, "private key does not match public key"},
 	} {
 		p := start(t, t.TempDir(), tc.args...)
 		out, err := p.wait(30 * time.Second)
@@ -243,11 +177,11 @@ func TestTLSStartErrors(t *testing.T) {
 func TestTLSReplication(t *testing.T) {
 	f := makeTLSFiles(t)
 	ptp := freePort(t)
-	prim := startReady(t, t.TempDir(), append(f.serverArgs(ptp), "--appendonly", "yes")...)
+	prim := startReady(t, t.TempDir(), append(tlsServerArgs(f, ptp), "--appendonly", "yes")...)
 	pc := prim.client()
 	pc.Set(ctx(), "a", "1", 0)
-	rep := startReady(t, t.TempDir(), "--tls-replication", "yes", "--tls-cert-file", f.clientCert, "--tls-key-file", f.clientKey,
-		"--tls-ca-cert-file", f.ca, "--replicaof", "127.0.0.1", strconv.Itoa(ptp))
+	rep := startReady(t, t.TempDir(), "--tls-replication", "yes", "--tls-cert-file", f.ClientCert, "--tls-key-file", f.ClientKey,
+		"--tls-ca-cert-file", f.CA, "--replicaof", "127.0.0.1", strconv.Itoa(ptp))
 	rc := rep.client()
 	waitFor(t, "the replica over TLS", func() bool { return rc.Get(ctx(), "a").Val() == "1" })
 	pc.Set(ctx(), "b", "2", 0)
@@ -262,7 +196,7 @@ func TestTLSReplication(t *testing.T) {
 	}
 	rtp := freePort(t)
 	raddr := startRedisServerTLS(t, rtp, f)
-	redisPrim := redis.NewClient(&redis.Options{Addr: raddr, TLSConfig: f.clientConfig(true), MaxRetries: -1})
+	redisPrim := redis.NewClient(&redis.Options{Addr: raddr, TLSConfig: f.ClientConfig(true), MaxRetries: -1})
 	defer redisPrim.Close()
 	redisPrim.Set(ctx(), "r", "from redis", 0)
 	if err := rc.Do(ctx(), "REPLICAOF", "127.0.0.1", strconv.Itoa(rtp)).Err(); err != nil {
@@ -274,18 +208,18 @@ func TestTLSReplication(t *testing.T) {
 }
 
 // startRedisServerTLS starts a redis-server serving TLS only on tlsPort.
-func startRedisServerTLS(t *testing.T, tlsPort int, f *tlsFiles) string {
+func startRedisServerTLS(t *testing.T, tlsPort int, f *testcert.Files) string {
 	t.Helper()
 	bin := redisServerBin(t)
 	rs := exec.Command(bin, "--port", "0", "--tls-port", strconv.Itoa(tlsPort), "--bind", "127.0.0.1",
-		"--tls-cert-file", f.serverCert, "--tls-key-file", f.serverKey, "--tls-ca-cert-file", f.ca,
+		"--tls-cert-file", f.ServerCert, "--tls-key-file", f.ServerKey, "--tls-ca-cert-file", f.CA,
 		"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--dir", t.TempDir())
 	if err := rs.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rs.Process.Kill(); rs.Wait() })
 	addr := "127.0.0.1:" + strconv.Itoa(tlsPort)
-	rc := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: f.clientConfig(true), MaxRetries: -1})
+	rc := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: f.ClientConfig(true), MaxRetries: -1})
 	defer rc.Close()
 	waitFor(t, "redis-server on TLS", func() bool { return rc.Ping(ctx()).Err() == nil })
 	return addr
