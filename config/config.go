@@ -1055,7 +1055,7 @@ func (c *Config) Summary() map[string]string {
 		if (strings.HasPrefix(d.doc, compatDoc) || hidden[d.name] || d.canon != "") && s == d.get(def) {
 			continue // Redis's parameters without effect (redis_params.go) and aliases: only when set
 		}
-		if d.name == "requirepass" || d.name == "masterauth" || d.name == "wal-export-token" {
+		if d.name == "requirepass" || d.name == "masterauth" || d.name == "wal-export-token" || strings.HasSuffix(d.name, "-key-file-pass") {
 			if s != "" {
 				s = "(set)"
 			}

@@ -72,6 +72,19 @@ var compatUsed = map[string]string{
 	"rdbcompression":              "LZF-compress the strings of the RDB files SYNC sends (redis-cli --rdb); fastcache's own snapshots use wal-compression",
 	"rdbchecksum":                 "end the RDB files SYNC sends with their CRC64 (no: 0, which readers skip)",
 	"repl-diskless-sync":          "stream SYNC's RDB file to a client that takes the EOF framing (redis-cli --rdb); no: write it to a temporary file in dir first and send it with its length",
+	"tls-port":                    "listen for TLS connections on this port too, on every bind address (0: no TLS listener)",
+	"tls-cert-file":               "the server's TLS certificate (PEM)",
+	"tls-key-file":                "the private key of tls-cert-file (PEM, unencrypted)",
+	"tls-client-cert-file":        "the certificate a replica shows its primary under tls-replication (empty: tls-cert-file)",
+	"tls-client-key-file":         "the private key of tls-client-cert-file",
+	"tls-ca-cert-file":            "CA certificates (PEM) that clients' and a primary's certificates must chain to",
+	"tls-ca-cert-dir":             "a directory of CA certificate files, as tls-ca-cert-file",
+	"tls-auth-clients":            "TLS clients must show a certificate (yes), may (optional) or need not (no)",
+	"tls-protocols":               "the TLS versions allowed (e.g. \"TLSv1.2 TLSv1.3\"; empty: those two)",
+	"tls-session-caching":         "TLS session resumption (tickets)",
+	"tls-replication":             "a replica connects to its primary over TLS",
+	"tls-key-file-pass":           "refused when set: give tls-key-file unencrypted",
+	"tls-client-key-file-pass":    "refused when set: give tls-client-key-file unencrypted",
 }
 
 // compatDocFor is the doc of a parameter of this file.
