@@ -29,13 +29,19 @@ type boundAddrs struct {
 
 // Listen binds every address of `bind` on `port`. An address prefixed with
 // '-' is optional: it is skipped if it cannot be bound (as Redis does).
+//
+// Port 0 with a tls-port serves TLS alone, as Redis does (port 0 without
+// one picks a free port).
 func (s *Server) Listen() error {
 	s.lnMu.Lock()
 	defer s.lnMu.Unlock()
 	port, binds := s.cfg.Port(), s.cfg.Bind()
-	lns, err := s.listenTCP(port, binds)
-	if err != nil {
-		return err
+	var lns []net.Listener
+	if port != 0 || s.cfg.ParamInt("tls-port") == 0 {
+		var err error
+		if lns, err = s.listenTCP(port, binds); err != nil {
+			return err
+		}
 	}
 	s.lns, s.bound = lns, boundAddrs{port, binds}
 	if path := s.cfg.UnixSocket(); path != "" {
@@ -123,9 +129,12 @@ func (s *Server) relisten(port int, binds []string) error {
 	if port == s.bound.port && slices.Equal(binds, s.bound.binds) {
 		return nil
 	}
-	lns, err := s.listenTCP(port, binds)
-	if err != nil {
-		return err
+	var lns []net.Listener
+	if port != 0 || s.cfg.ParamInt("tls-port") == 0 { // (port 0 with TLS: none)
+		var err error
+		if lns, err = s.listenTCP(port, binds); err != nil {
+			return err
+		}
 	}
 	var old, unix []net.Listener
 	for _, ln := range s.lns {

@@ -151,6 +151,26 @@ func readAll(c net.Conn) ([]byte, error) {
 	}
 }
 
+// TestTLSOnly: port 0 with a tls-port serves TLS alone, as Redis does.
+func TestTLSOnly(t *testing.T) {
+	f := makeTLSFiles(t)
+	tp := freePort(t)
+	p := start(t, t.TempDir(), append(tlsServerArgs(f, tp), "--port", "0")...)
+	addr := "127.0.0.1:" + strconv.Itoa(tp)
+	c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: f.ClientConfig(true), MaxRetries: -1})
+	defer c.Close()
+	waitFor(t, "the TLS listener", func() bool { return c.Ping(ctx()).Err() == nil })
+	if err := c.Set(ctx(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("ss"); err != nil {
+		t.Skip("ss not installed (iproute2; .ci/run installs it)")
+	}
+	if out, _ := exec.Command("ss", "-ltnp").CombinedOutput(); strings.Count(string(out), "pid="+strconv.Itoa(p.cmd.Process.Pid)+",") != 1 {
+		t.Fatalf("fastcache listens on more than its tls-port:\n%s", out)
+	}
+}
+
 // TestTLSStartErrors: a start that asks for TLS without what it needs
 // stops with the reason, as redis-server does not start either.
 func TestTLSStartErrors(t *testing.T) {
