@@ -73,9 +73,21 @@ func pinger(s *Sub, period func() time.Duration) {
 	}
 }
 
+// startKeepAlive writes "\n" to conn every second (keepAlive) until the
+// function it returns is called; a replica that asked for heartbeats skips
+// these lines while it waits for the snapshot, and a primary skips those
+// of a replica that loads one.
+func startKeepAlive(conn net.Conn) (stop func()) {
+	stopKA, done := make(chan struct{}), make(chan struct{})
+	go keepAlive(conn, stopKA, done)
+	return func() {
+		close(stopKA)
+		<-done
+	}
+}
+
 // keepAlive writes "\n" to conn every second until stop is closed, then
-// closes done; a replica that asked for heartbeats skips these lines while
-// it waits for the snapshot.
+// closes done.
 func keepAlive(conn net.Conn, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	t := time.NewTicker(time.Second)

@@ -322,16 +322,12 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	} else {
 		log.Info().Int64("offset", off).Msg("full resynchronization: taking a snapshot for the replica")
 		start := time.Now()
-		var stopKA, kaDone chan struct{}
+		stopKA := func() {}
 		if heartbeat {
-			stopKA, kaDone = make(chan struct{}), make(chan struct{})
-			go keepAlive(conn, stopKA, kaDone)
+			stopKA = startKeepAlive(conn)
 		}
 		f, size, err := m.o.Snapshot()
-		if heartbeat {
-			close(stopKA)
-			<-kaDone
-		}
+		stopKA()
 		if err != nil {
 			log.Error().Err(err).Msg("snapshot for the replica failed")
 			fmt.Fprintf(conn, "-ERR snapshot for the replica failed: %v\r\n", err)

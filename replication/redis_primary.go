@@ -229,12 +229,7 @@ func (r *Replica) redisFullSync(conn net.Conn, br *bufio.Reader, h RedisPrimaryH
 	start := time.Now()
 	// "\n" to the primary while the file comes and loads, as Redis's
 	// replica sends them: a long load is not a dead replica.
-	stopKA, kaDone := make(chan struct{}), make(chan struct{})
-	go keepAlive(conn, stopKA, kaDone)
-	defer func() {
-		close(stopKA)
-		<-kaDone
-	}()
+	defer startKeepAlive(conn)()
 	path := filepath.Join(r.m.o.Dir, "replica-sync.rdb.tmp")
 	file, err := os.Create(path)
 	if err != nil {

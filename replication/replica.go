@@ -421,12 +421,7 @@ func (r *Replica) fullSync(conn net.Conn, br *bufio.Reader) error {
 	start := time.Now()
 	// "\n" to the primary meanwhile, so it does not take a long load for a
 	// dead replica (its ACK reader skips empty lines; Redis does the same).
-	stopKA, kaDone := make(chan struct{}), make(chan struct{})
-	go keepAlive(conn, stopKA, kaDone)
-	defer func() {
-		close(stopKA)
-		<-kaDone
-	}()
+	defer startKeepAlive(conn)()
 	path := filepath.Join(r.m.o.Dir, "replica-sync.fcs.tmp")
 	f, err := os.Create(path)
 	if err != nil {
