@@ -14,8 +14,7 @@ import (
 // reported but has no effect on fastcache unless its doc says otherwise:
 // they tune parts of Redis (RDB files, jemalloc, active defrag, syslog,
 // cluster mode) that fastcache does not have; where a value would ask for
-// one of those (cluster-enabled yes, tls-cluster yes) it is refused rather
-// than ignored.
+// one of those (cluster-enabled yes) it is refused rather than ignored.
 
 // Storage for the compatibility parameters: arrays, so the values struct's
 // copy-on-write (clone) copies them too.
@@ -83,6 +82,7 @@ var compatUsed = map[string]string{
 	"tls-protocols":               "the TLS versions allowed (e.g. \"TLSv1.2 TLSv1.3\"; empty: those two)",
 	"tls-session-caching":         "TLS session resumption (tickets)",
 	"tls-replication":             "a replica connects to its primary over TLS",
+	"tls-cluster":                 "checked as Redis checks it (the TLS files must load); no cluster bus to act on",
 	"tls-key-file-pass":           "refused when set: give tls-key-file unencrypted",
 	"tls-client-key-file-pass":    "refused when set: give tls-client-key-file unencrypted",
 }
@@ -487,13 +487,7 @@ func init() {
 		}
 		return nil
 	})
-	tlsOff := func(s string) error {
-		if strings.EqualFold(s, "yes") { // fastcache has no cluster bus
-			return errors.New("Unable to update TLS configuration. Check server logs.")
-		}
-		return nil
-	}
-	check("tls-cluster", tlsOff) // no cluster
+
 
 	// Redis's hidden parameters (CONFIG GET lists them only when named).
 	bools(false, true, "use-exit-on-panic")

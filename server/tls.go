@@ -44,7 +44,7 @@ const errTLSConfig = "Unable to update TLS configuration. Check server logs."
 // tlsParams are the settings whose change rebuilds the configuration.
 var tlsParams = []string{"tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
 	"tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
-	"tls-auth-clients", "tls-protocols", "tls-session-caching", "tls-replication", "tls-port"}
+	"tls-auth-clients", "tls-protocols", "tls-session-caching", "tls-replication", "tls-cluster", "tls-port"}
 
 // tlsState is the configuration in effect: the listeners' and the
 // replica's (nil while TLS is off).
@@ -53,9 +53,10 @@ type tlsState struct {
 	client atomic.Pointer[tls.Config]
 }
 
-// tlsEnabled reports whether the settings ask for TLS (Redis's test).
+// tlsEnabled reports whether the settings ask for TLS (Redis's test:
+// tls-cluster too, though there is no cluster bus here).
 func tlsEnabled(cfg *config.Config) bool {
-	return cfg.ParamInt("tls-port") != 0 || cfg.ParamYes("tls-replication")
+	return cfg.ParamInt("tls-port") != 0 || cfg.ParamYes("tls-replication") || cfg.ParamYes("tls-cluster")
 }
 
 // buildTLS makes the server's and the replica's configurations from cfg.

@@ -19,13 +19,17 @@ func TestTLSConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	free := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	ts := startServer(t, "tls-port", strconv.Itoa(port), "tls-cert-file", f.ServerCert, "tls-key-file", f.ServerKey, "tls-ca-cert-file", f.CA)
+	// a plain port too (port 0 with a tls-port would serve TLS alone)
+	port := free()
+	ts := startServer(t, "port", strconv.Itoa(free()), "tls-port", strconv.Itoa(port), "tls-cert-file", f.ServerCert, "tls-key-file", f.ServerKey, "tls-ca-cert-file", f.CA)
 	admin := ts.client(t, 2)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	const clients, n = 6, 200
