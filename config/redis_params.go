@@ -488,7 +488,6 @@ func init() {
 		return nil
 	})
 
-
 	// Redis's hidden parameters (CONFIG GET lists them only when named).
 	bools(false, true, "use-exit-on-panic")
 	ints(0, -1<<31, intMax, true, "rdb-key-save-delay")
