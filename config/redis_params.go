@@ -82,7 +82,7 @@ var compatUsed = map[string]string{
 	"tls-protocols":               "the TLS versions allowed (e.g. \"TLSv1.2 TLSv1.3\"; empty: those two)",
 	"tls-session-caching":         "TLS session resumption (tickets)",
 	"tls-replication":             "a replica connects to its primary over TLS",
-	"tls-cluster":                 "checked as Redis checks it (the TLS files must load); no cluster bus to act on",
+	"tls-cluster":                 "MIGRATE connects to its target over TLS, as Redis's (no cluster bus here); checked as Redis checks it",
 	"tls-key-file-pass":           "refused when set: give tls-key-file unencrypted",
 	"tls-client-key-file-pass":    "refused when set: give tls-client-key-file unencrypted",
 }

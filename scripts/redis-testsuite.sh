@@ -78,6 +78,31 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src/tests" "$src/runtest" "$work/"
 rm -rf "$work/tests/tmp"
+
+# EXTRA=--tls runs the suite over TLS (`apt-get install -y tcl-tls`): the
+# certificates its servers and clients use, as Redis's
+# utils/gen-test-certs.sh makes them (tests/tls/), but the DH parameters,
+# which take long to make and fastcache does not use.
+tlsargs=()
+if [[ " ${EXTRA:-} " == *" --tls "* ]]; then
+	echo 'package require tls' | tclsh >/dev/null 2>&1 || { echo "the Tcl tls package is missing: apt-get install -y tcl-tls" >&2; exit 2; }
+	t=$work/tests/tls
+	mkdir -p "$t"
+	openssl genrsa -out "$t/ca.key" 2048 2>/dev/null
+	openssl req -x509 -new -nodes -sha256 -key "$t/ca.key" -days 3650 -subj '/O=Redis Test/CN=Certificate Authority' -out "$t/ca.crt"
+	printf '[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n[ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n' >"$t/openssl.cnf"
+	for c in "server Server-only -extfile $t/openssl.cnf -extensions server_cert" "client Client-only -extfile $t/openssl.cnf -extensions client_cert" "redis Generic-cert"; do
+		set -- $c
+		name=$1 cn=$2
+		shift 2
+		openssl genrsa -out "$t/$name.key" 2048 2>/dev/null
+		openssl req -new -sha256 -subj "/O=Redis Test/CN=$cn" -key "$t/$name.key" |
+			openssl x509 -req -sha256 -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAserial "$t/ca.txt" -CAcreateserial -days 365 "$@" -out "$t/$name.crt" 2>/dev/null
+	done
+	: >"$t/redis.dh"
+	tlsargs=(--port 0 --tls-port "$port" --tls-cert-file "$t/server.crt" --tls-key-file "$t/server.key"
+		--tls-ca-cert-file "$t/ca.crt" --tls-client-cert-file "$t/client.crt" --tls-client-key-file "$t/client.key")
+fi
 mkdir -p "$work/tests/tmp" "$work/src"
 if [ -n "${SPAWN:-}" ]; then
 	# The suite starts src/redis-server <config file> [flags] and waits for
@@ -140,10 +165,12 @@ for u in "${units[@]}"; do
 	else
 		data=$(mktemp -d)
 		"$fc" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$data" \
-			--loglevel warning --enable-debug-command yes >"$out/$n.server.log" 2>&1 &
+			--loglevel warning --enable-debug-command yes "${tlsargs[@]}" >"$out/$n.server.log" 2>&1 &
 		pid=$!
+		cli=(-p "$port")
+		[ ${#tlsargs[@]} = 0 ] || cli+=(--tls --cacert "$work/tests/tls/ca.crt" --cert "$work/tests/tls/client.crt" --key "$work/tests/tls/client.key")
 		for _ in $(seq 300); do
-			redis-cli -p "$port" ping >/dev/null 2>&1 && break
+			redis-cli "${cli[@]}" ping >/dev/null 2>&1 && break
 			sleep 0.1
 		done
 		(cd "$work" && timeout "${TMO:-600}" ./runtest --host 127.0.0.1 --port "$port" \

@@ -100,9 +100,18 @@ func cmdDebug(c *Client, args [][]byte) {
 		replyHelp(c, "debug", debugHelpLines)
 	case "sleep":
 		// Redis stops the whole server; here the connection's event loop
-		// (and the clients it serves) waits.
+		// (and the clients it serves) waits, holding every shard: no other
+		// executor (event loop, TLS connection, replica link, expiry
+		// cycle) reads or writes a key meanwhile.
 		if d := atof(args[2]); d > 0 {
+			held := c.ks.InTx() || c.heldAll // (in EXEC, or a script turn: the shards are held already)
+			if !held {
+				c.srv.cache.LockAll()
+			}
 			time.Sleep(time.Duration(min(d, 1e9) * float64(time.Second)))
+			if !held {
+				c.srv.cache.UnlockAll()
+			}
 		}
 		c.reply.OK()
 	case "set-active-expire":

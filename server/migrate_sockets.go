@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -57,6 +58,17 @@ func (s *Server) migrateSocket(addr string, timeout time.Duration) (sock *migrat
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
+	}
+	if cfg := s.tls.client.Load(); cfg != nil && s.cfg.ParamYes("tls-cluster") {
+		// Redis's MIGRATE connects over TLS under tls-cluster
+		tc := tls.Client(conn, cfg)
+		tc.SetDeadline(time.Now().Add(timeout))
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return nil, true, err
+		}
+		tc.SetDeadline(time.Time{})
+		conn = tc
 	}
 	cs := &migrateSocket{addr: addr, conn: conn, br: bufio.NewReader(conn), lastDB: -1, lastUse: time.Now(), busy: true}
 	ms.mu.Lock()
