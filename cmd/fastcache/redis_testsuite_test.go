@@ -30,8 +30,13 @@ import (
 var redisSuiteLanes = []struct {
 	spawn bool   // SPAWN=1: the suite starts each test group's own server
 	extra string // FCEXTRA: flags for every server of the lane
+	tls   bool   // the suite's --tls: every server and client over TLS
 	units []string
 }{
+	// Over TLS (the suite's servers on tls-port alone, with client
+	// certificates, tls-replication and tls-cluster: MIGRATE in dump.tcl).
+	{spawn: true, tls: true, units: []string{"type/string", "type/set", "type/stream", "pubsub", "tracking",
+		"acl", "info", "keyspace", "protocol", "dump", "introspection"}},
 	// The fuzzers geo, hyperloglog and type/list-3 take about a minute each
 	// (most of it in the Tcl client: redis-server takes as long), one per lane.
 	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi", "geo"}},
@@ -109,12 +114,27 @@ func TestRedisTestSuite(t *testing.T) {
 	results := make([]result, len(redisSuiteLanes))
 	start := time.Now()
 	var wg sync.WaitGroup
+	tclTLS := exec.Command("tclsh")
+	tclTLS.Stdin = strings.NewReader("package require tls\n")
+	haveTLS := tclTLS.Run() == nil
 	for i, lane := range redisSuiteLanes {
+		if lane.tls && !haveTLS {
+			if os.Getenv("FASTCACHE_REQUIRE_REDIS_SUITE") == "1" {
+				t.Errorf("lane %d runs over TLS: Tcl's tls package is missing (apt-get install -y tcl-tls)", i)
+			} else {
+				t.Logf("lane %d skipped: Tcl's tls package is missing (apt-get install -y tcl-tls)", i)
+			}
+			continue
+		}
 		dir := t.TempDir()
 		// --no-latency: the latency monitor's tests do not check the
 		// measured milliseconds (DEBUG SLEEP 0.3 within 250-450 ms), which a
 		// busy machine stretches.
-		env := append(os.Environ(), "REDIS_SRC_CACHE="+cache, "FC="+bin, "OUT="+dir, "TMO=600", "EXTRA=--no-latency",
+		extra := "--no-latency"
+		if lane.tls {
+			extra += " --tls"
+		}
+		env := append(os.Environ(), "REDIS_SRC_CACHE="+cache, "FC="+bin, "OUT="+dir, "TMO=600", "EXTRA="+extra,
 			fmt.Sprintf("PORT=%d", freePort(t)), fmt.Sprintf("BASEPORT=%d", base+i*250+32))
 		if lane.spawn {
 			env = append(env, "SPAWN=1")
