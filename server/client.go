@@ -78,6 +78,9 @@ type Client struct {
 	// replyPushed: the command's reply is (un)subscribe confirmations,
 	// which CLIENT REPLY OFF and SKIP do not drop (as Redis's pushes)
 	replyPushed bool
+	// pushedEnd: where the pushed frames takePushes put before the
+	// command's reply end (kept when the reply is dropped: replyRules)
+	pushedEnd int
 	// postponed: exec met a CLIENT PAUSE; the command runs when it ends.
 	postponed bool
 	// pausePostponed: counted among the clients a pause holds (pause.go)

@@ -303,8 +303,10 @@ func clientReply(c *Client, args [][]byte) {
 // reply mode (a subscriber waits for them); a SKIP covers the next command.
 func (c *Client) replyRules(mark int) {
 	if (c.replyOff || c.replySkip) && !c.replyPushed {
-		if c.reply.Len() > mark {
-			c.reply.Truncate(mark)
+		// (the messages pushed while the command ran stay: only its
+		// reply goes)
+		if keep := max(mark, c.pushedEnd); c.reply.Len() > keep {
+			c.reply.Truncate(keep)
 		}
 		c.batch-- // no reply to replace if the log fails (failPipeline)
 	}

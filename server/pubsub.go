@@ -123,6 +123,10 @@ func (c *Client) Deliver(m *pubsub.Message) {
 // takePushes moves the frames waiting in c's outbox to its reply buffer at
 // position at (the start of the current command's reply, so that a message
 // published while the command ran comes before its reply, as in Redis).
+//
+// c.pushedEnd is where the frames it put before the command's reply end:
+// they stay when the reply itself is dropped (CLIENT REPLY OFF / SKIP,
+// replyRules).
 func (c *Client) takePushes(at int) {
 	p := c.ps
 	if p == nil || !p.ob.Pending() {
@@ -130,10 +134,12 @@ func (c *Client) takePushes(at int) {
 	}
 	if at == len(c.reply.b) {
 		c.reply.b = p.ob.Take(c.reply.b)
+		c.pushedEnd = len(c.reply.b)
 		return
 	}
 	tail := append([]byte(nil), c.reply.b[at:]...)
 	c.reply.b = p.ob.Take(c.reply.b[:at])
+	c.pushedEnd = len(c.reply.b)
 	c.reply.b = append(c.reply.b, tail...)
 }
 

@@ -432,7 +432,7 @@ func (c *Client) exec(args [][]byte) {
 	s := c.srv
 	s.commandsProcessed.Add(1)
 	c.curArgs = args
-	c.replyPushed = false
+	c.replyPushed, c.pushedEnd = false, 0
 	cmd := c.command(args[0])
 	if c.heldAll && (cmd == nil || !isScriptCommand(cmd)) {
 		c.releaseHeld()
