@@ -330,3 +330,18 @@ func (s *Server) busyShutdown(args [][]byte) bool {
 	exitProcess(0)
 	return true
 }
+
+// keepCmdline copies a function's call (FCALL and its arguments) for
+// FUNCTION STATS' running_script, which another client may read while the
+// function runs: the arguments themselves are the caller's input buffer.
+// Scripts (EVAL) are not shown there.
+func (r *scriptRun) keepCmdline() {
+	if r.call.eval {
+		return
+	}
+	cl := make([]string, len(r.call.args))
+	for i, a := range r.call.args {
+		cl[i] = string(a)
+	}
+	r.cmdline.Store(&cl)
+}

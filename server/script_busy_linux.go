@@ -28,6 +28,7 @@ import (
 func (s *Server) armBusy(r *scriptRun) {
 	sc, ok := r.caller.sock.(*conn)
 	if !ok || sc == nil {
+		r.keepCmdline() // a connection's own goroutine (TLS): no stand-in to copy it
 		return
 	}
 	lp := sc.lp
@@ -70,11 +71,7 @@ func (lp *loop) busyFire() {
 	}
 	// The run cannot end before the stand-in has (disarmBusy waits for
 	// it), so its command's arguments are still there to copy.
-	cl := make([]string, len(r.call.args))
-	for i, a := range r.call.args {
-		cl[i] = string(a)
-	}
-	r.cmdline.Store(&cl)
+	r.keepCmdline()
 	sc := r.caller.sock.(*conn)
 	go lp.standIn(r, sc)
 }

@@ -138,7 +138,7 @@ func TestScriptRunReuse(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		kill([]string{"FCALL", "spin", "0"}, []string{"FUNCTION", "KILL"},
-			" name:spin]", "-ERR Script killed by user with FUNCTION KILL...")
+			"[FCALL spin 0]", "-ERR Script killed by user with FUNCTION KILL...") // the call, under both network layers
 		kill([]string{"EVAL", "while true do end", "0"}, []string{"SCRIPT", "KILL"},
 			"running_script:<nil>", "-ERR Script killed by user with SCRIPT KILL...")
 	}
