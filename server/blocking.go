@@ -287,10 +287,22 @@ func (b *blocker) serveKeyLocked(ks cache.Keyspace, db int, key []byte) {
 	for e := q.Front(); e != nil; {
 		next := e.Next()
 		bc := e.Value.(*blockedClient)
-		switch bc.try(ks, key, &bc.reply) {
+		// What serving it pushes to the client (an invalidation of a key
+		// it tracks) goes after its reply, as in Redis: a connection with
+		// a writer of its own (netconn.go) holds such frames until the
+		// reply is out.
+		bc.c.serving.Store(true)
+		res := bc.try(ks, key, &bc.reply)
+		switch res {
 		case blockServed:
 			b.finishLocked(bc, true)
-		case blockExhausted:
+		default:
+			bc.c.serving.Store(false)
+			if p := bc.c.ps; p != nil && p.ob.Pending() {
+				bc.c.sock.pushWake()
+			}
+		}
+		if res == blockExhausted {
 			return
 		}
 		e = next

@@ -19,6 +19,9 @@ type Client struct {
 	Laddr string
 	// unixSock: connected through the unix socket (flag U, local)
 	unixSock bool
+	// serving: another executor runs this client's blocked command; what
+	// it pushes meanwhile waits for the reply (netconn.go's writer)
+	serving atomic.Bool
 	// master: the client that runs a redis-server primary's stream of
 	// commands on this replica (master.go; Redis's CLIENT_MASTER)
 	master bool

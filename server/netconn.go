@@ -245,6 +245,9 @@ func (g *gconn) reply() bool {
 	}
 	_, err := g.nc.Write(cl.reply.b)
 	g.busy = false
+	if cl.serving.Load() && cl.bc == nil {
+		cl.serving.Store(false) // the unblocked command's reply is out
+	}
 	g.wmu.Unlock()
 	cl.reply.Reset()
 	if cap(cl.reply.b) > keepReplyCap {
@@ -280,7 +283,7 @@ func (g *gconn) pusher() {
 			return
 		}
 		g.wmu.Lock()
-		if p := g.cl.ps; !g.busy && p != nil {
+		if p := g.cl.ps; !g.busy && !g.cl.serving.Load() && p != nil {
 			buf = p.ob.Take(buf[:0])
 			if len(buf) > 0 {
 				p.ob.SetUnsent(int64(len(buf)))

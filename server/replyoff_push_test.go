@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"strings"
 	"testing"
 )
@@ -55,3 +56,47 @@ func TestReplyOffKeepsPushes(t *testing.T) {
 		t.Errorf("PING under CLIENT REPLY OFF with a message pushed meanwhile: %q", got)
 	}
 }
+
+// TestUnblockedReplyBeforeInvalidation: a blocked BLMOVE served by another
+// client's push moves an element into a key its client tracks: the
+// client gets the BLMOVE's reply first, then the invalidation, as Redis
+// orders them (Redis's "Unblocked BLMOVE gets notification after
+// response"), with both network layers (the goroutine one has a writer of
+// its own for pushed frames).
+func TestUnblockedReplyBeforeInvalidation(t *testing.T) {
+	ts := startServer(t)
+	pusher := ts.client(t, 2)
+	conn := ts.raw(t)
+	br := bufio.NewReader(conn)
+	send := func(args ...string) string {
+		t.Helper()
+		conn.Write([]byte(encodeCmd(args...)))
+		r, err := diffReadReply(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	send("HELLO", "3")
+	send("CLIENT", "TRACKING", "on")
+	for i := range 100 {
+		pusher.Del(ctx(), "list1{t}", "list2{t}")
+		pusher.RPush(ctx(), "list2{t}", "a")
+		send("LRANGE", "list2{t}", "0", "-1") // tracked
+		conn.Write([]byte(encodeCmd("BLMOVE", "list1{t}", "list2{t}", "LEFT", "LEFT", "0")))
+		waitBlocked(t, ts, 1)
+		pusher.RPush(ctx(), "list1{t}", "foo")
+		first, err := diffReadReply(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := diffReadReply(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(first, "foo") || !strings.Contains(second, "invalidate") {
+			t.Fatalf("round %d: %q then %q, want the BLMOVE's reply, then the invalidation", i, first, second)
+		}
+	}
+}
+
