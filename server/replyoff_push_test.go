@@ -99,4 +99,3 @@ func TestUnblockedReplyBeforeInvalidation(t *testing.T) {
 		}
 	}
 }
-
