@@ -288,9 +288,9 @@ func (b *blocker) serveKeyLocked(ks cache.Keyspace, db int, key []byte) {
 		next := e.Next()
 		bc := e.Value.(*blockedClient)
 		// What serving it pushes to the client (an invalidation of a key
-		// it tracks) goes after its reply, as in Redis: a connection with
-		// a writer of its own (netconn.go) holds such frames until the
-		// reply is out.
+		// it tracks) goes after its reply, as in Redis: the connection
+		// holds such frames until the reply is out (netconn.go's writer,
+		// the event loop's flush).
 		bc.c.serving.Store(true)
 		res := bc.try(ks, key, &bc.reply)
 		switch res {

@@ -240,7 +240,9 @@ func (g *gconn) reply() bool {
 	}
 	cl.batch = 0
 	g.wmu.Lock()
-	if p := cl.ps; p != nil && p.ob.Pending() {
+	// (frames pushed while another executor serves the blocked command
+	// wait for its reply: takeUnblocked, then the next reply)
+	if p := cl.ps; p != nil && p.ob.Pending() && !(cl.bc != nil && cl.serving.Load()) {
 		cl.reply.b = p.ob.Take(cl.reply.b)
 	}
 	_, err := g.nc.Write(cl.reply.b)

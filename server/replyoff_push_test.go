@@ -95,7 +95,7 @@ func TestUnblockedReplyBeforeInvalidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(first, "foo") || !strings.Contains(second, "invalidate") {
-			t.Fatalf("round %d: %q then %q, want the BLMOVE's reply, then the invalidation", i, first, second)
+			t.Fatalf("round %d (goroutine layer %v): %q then %q, want the BLMOVE's reply, then the invalidation", i, testGoroutines, first, second)
 		}
 	}
 }
