@@ -140,6 +140,10 @@ func sameDataset(t *testing.T, prim *redis.Client, p *proc, when string) {
 		for _, k := range want {
 			if rv, lv := digestValue(t, prim, db, k), digestValue(t, loaded, db, k); rv != lv {
 				t.Errorf("%s: db %d key %q (%s): DEBUG DIGEST-VALUE %s on the replica, %s on the primary", when, db, k, inDB(t, prim, db, "TYPE", k), lv, rv)
+				if typ := inDB(t, prim, db, "TYPE", k); strings.HasPrefix(typ, "string") {
+					t.Logf("primary: %q pttl %s; replica: %q pttl %s", inDB(t, prim, db, "GET", k), inDB(t, prim, db, "PTTL", k),
+						inDB(t, loaded, db, "GET", k), inDB(t, loaded, db, "PTTL", k))
+				}
 			}
 			if typ := inDB(t, prim, db, "TYPE", k); strings.HasPrefix(typ, "stream") {
 				// XINFO GROUPS but entries-read and lag: Redis 7.0
