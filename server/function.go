@@ -504,11 +504,12 @@ func (s *Server) flushFunctions() {
 }
 
 // functionsChange applies a FUNCTION change atomically with the data (a
-// script in progress never sees half of it) and logs it (function_persist.go).
-func (s *Server) functionsChange(c *Client, fn func(ks cache.Keyspace)) {
-	if c.ks.InTx() {
+// script in progress never sees half of it) and logs it (function_persist.go);
+// k is the caller's keyspace (in EXEC: its transaction).
+func (s *Server) functionsChange(k cache.Keyspace, fn func(ks cache.Keyspace)) {
+	if k.InTx() {
 		s.scr.runMu.Lock()
-		fn(c.ks)
+		fn(k)
 		s.scr.runMu.Unlock()
 		return
 	}
@@ -540,7 +541,7 @@ func functionLoad(c *Client, args [][]byte) {
 	}
 	s := c.srv
 	var name, msg string
-	s.functionsChange(c, func(ks cache.Keyspace) {
+	s.functionsChange(c.ks, func(ks cache.Keyspace) {
 		lib, m := s.compileLibrary(string(code), functionLoadTimeout)
 		if lib == nil {
 			msg = m
@@ -568,7 +569,7 @@ func functionDelete(c *Client, args [][]byte) {
 	}
 	s := c.srv
 	found := false
-	s.functionsChange(c, func(ks cache.Keyspace) {
+	s.functionsChange(c.ks, func(ks cache.Keyspace) {
 		if found = s.scr.fn.remove(string(args[2])); found {
 			logFunctionDelete(ks, string(args[2]))
 		}
@@ -600,7 +601,7 @@ func functionFlush(c *Client, args [][]byte) {
 		return
 	}
 	s := c.srv
-	s.functionsChange(c, func(ks cache.Keyspace) {
+	s.functionsChange(c.ks, func(ks cache.Keyspace) {
 		s.flushFunctions()
 		logFunctionFlush(ks)
 	})
@@ -795,7 +796,7 @@ func functionRestore(c *Client, args [][]byte) {
 	}
 	s := c.srv
 	var msg string
-	s.functionsChange(c, func(ks cache.Keyspace) {
+	s.functionsChange(c.ks, func(ks cache.Keyspace) {
 		// Compile everything first: a bad library changes nothing.
 		var libs []*luaLibrary
 		for _, code := range codes {

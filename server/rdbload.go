@@ -28,11 +28,9 @@ func (s *Server) LoadRDB(b []byte, flush bool) (RDBLoad, error) {
 	ks := s.cache.Keyspace()
 	if flush {
 		ks.Flush(true)
-		s.cache.Atomic(nil, func(ks cache.Keyspace) {
-			s.scr.runMu.Lock()
+		s.functionsChange(ks, func(ks cache.Keyspace) {
 			s.flushFunctions()
 			logFunctionFlush(ks)
-			s.scr.runMu.Unlock()
 		})
 	}
 	dbs := s.cache.Databases()
