@@ -115,14 +115,30 @@ func sameDataset(t *testing.T, prim *redis.Client, p *proc, when string) {
 	if n, err := prim.Do(ctx(), "WAIT", 1, 10000).Int(); err != nil || n != 1 {
 		t.Fatalf("%s: WAIT 1 answered %d %v: the replica does not acknowledge", when, n, err)
 	}
-	po := infoField(t, prim, "replication", "master_repl_offset")
+	// The replica's offset reaches the primary's (the primary may send a
+	// PING meanwhile, every repl-ping-replica-period: past it is fine), and
+	// is never ahead of the primary's at the time.
+	offset := func(c *redis.Client, field string) int64 {
+		n, err := strconv.ParseInt(infoField(t, c, "replication", field), 10, 64)
+		if err != nil {
+			t.Fatalf("%s: INFO replication %s: %v", when, field, err)
+		}
+		return n
+	}
+	po := offset(prim, "master_repl_offset")
 	deadline := time.Now().Add(10 * time.Second)
-	for infoField(t, fc, "replication", "slave_repl_offset") != po {
+	for {
+		got := offset(fc, "slave_repl_offset")
+		if now := offset(prim, "master_repl_offset"); got > now {
+			t.Fatalf("%s: the replica's offset %d is ahead of the primary's %d", when, got, now)
+		}
+		if got >= po {
+			break
+		}
 		if time.Now().After(deadline) {
-			got := infoField(t, fc, "replication", "slave_repl_offset")
 			p.cmd.Process.Signal(syscall.SIGQUIT)
 			time.Sleep(time.Second)
-			t.Fatalf("%s: the replica's offset %s, the primary's %s\n%s", when, got, po, p.out.String())
+			t.Fatalf("%s: the replica's offset %d, the primary's %d\n%s", when, got, po, p.out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
