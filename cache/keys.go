@@ -281,6 +281,17 @@ func (k Keyspace) Inspect(key []byte) (KeyInfo, bool) {
 func (k Keyspace) Keys(pattern []byte) [][]byte {
 	var out [][]byte
 	all := len(pattern) == 1 && pattern[0] == '*'
+	k.EachKey(func(key []byte) {
+		if all || glob.Match(pattern, key, false) {
+			out = append(out, append([]byte(nil), key...))
+		}
+	})
+	return out
+}
+
+// EachKey calls fn with every live key, one shard locked at a time; key is
+// valid only during the call.
+func (k Keyspace) EachKey(fn func(key []byte)) {
 	now := k.now()
 	for _, sh := range k.c.shards {
 		s := sh.DB(k.db)
@@ -288,16 +299,13 @@ func (k Keyspace) Keys(pattern []byte) [][]byte {
 			s.Lock()
 		}
 		s.Range(now, func(key []byte, e shard.Entry) bool {
-			if all || glob.Match(pattern, key, false) {
-				out = append(out, append([]byte(nil), key...))
-			}
+			fn(key)
 			return true
 		})
 		if k.tx == nil {
 			s.Unlock()
 		}
 	}
-	return out
 }
 
 // Scan continues the SCAN at cursor: it returns the next cursor (0 when the

@@ -13,8 +13,8 @@ import (
 // default, type, range, enum values and mutability). Each one is kept and
 // reported but has no effect on fastcache unless its doc says otherwise:
 // they tune parts of Redis (RDB files, jemalloc, active defrag, syslog,
-// cluster mode) that fastcache does not have; where a value would ask for
-// one of those (cluster-enabled yes) it is refused rather than ignored.
+// a cluster bus) that fastcache does not have; where a value would ask for
+// one of those it is refused rather than ignored.
 
 // Storage for the compatibility parameters: arrays, so the values struct's
 // copy-on-write (clone) copies them too.
@@ -82,6 +82,13 @@ var compatUsed = map[string]string{
 	"tls-protocols":               "the TLS versions allowed (e.g. \"TLSv1.2 TLSv1.3\"; empty: those two)",
 	"tls-session-caching":         "TLS session resumption (tickets)",
 	"tls-replication":             "a replica connects to its primary over TLS",
+	"cluster-enabled":             "yes: a Redis Cluster of one node serving all 16384 slots, for cluster clients (README \"Cluster mode\"); set at start-up",
+	"cluster-config-file":         "cluster mode: the node's ID and epochs, in the data directory (Redis's nodes.conf format)",
+	"cluster-announce-ip":         "cluster mode: the IP CLUSTER SLOTS/SHARDS/NODES give (default: the address the client connected to)",
+	"cluster-announce-port":       "cluster mode: the port CLUSTER SLOTS/SHARDS/NODES give (default: port)",
+	"cluster-announce-tls-port":   "cluster mode: the port given to TLS clients (default: tls-port)",
+	"cluster-announce-bus-port":   "cluster mode: the bus port CLUSTER NODES gives (no bus runs)",
+	"cluster-announce-hostname":   "cluster mode: the hostname CLUSTER SLOTS/SHARDS/NODES give",
 	"tls-cluster":                 "MIGRATE connects to its target over TLS, as Redis's (no cluster bus here); checked as Redis checks it",
 	"tls-key-file-pass":           "refused when set: give tls-key-file unencrypted",
 	"tls-client-key-file-pass":    "refused when set: give tls-client-key-file unencrypted",
@@ -376,24 +383,13 @@ func init() {
 		redisImmutable["unixsocketperm"] = true
 		unixSocketPermIdx = k
 	}
-	add(&directive{name: "cluster-enabled", doc: "only 'no': fastcache has no cluster mode", def: []string{"no"},
-		set: func(v *values, a []string) error {
-			s, err := one(a)
-			if err != nil {
-				return err
-			}
-			switch strings.ToLower(s) {
-			case "no":
-				return nil
-			case "yes":
-				return errors.New("fastcache has no cluster mode (only 'no' is accepted)")
-			}
-			return errors.New("argument must be 'yes' or 'no'")
-		},
-		get: func(v *values) string { return "no" }})
+	// cluster-enabled yes: a Redis Cluster of one node serving every slot
+	// (server/cluster.go)
+	bools(false, false, "cluster-enabled")
 	redisImmutable["cluster-enabled"] = true
 
-	// cluster-*: kept, no cluster mode (cluster-enabled takes only 'no').
+	// cluster-*: the announced address and the node file are used in
+	// cluster mode; the rest is kept (one node: no bus, no failover).
 	bools(true, true, "cluster-require-full-coverage")
 	bools(false, true, "cluster-replica-no-failover", "cluster-slave-no-failover")
 	bools(false, true, "cluster-allow-reads-when-down")

@@ -19,6 +19,11 @@ type Client struct {
 	Laddr string
 	// unixSock: connected through the unix socket (flag U, local)
 	unixSock bool
+	// overTLS: connected on a tls-port
+	overTLS bool
+	// slot: in cluster mode, the hash slot of the keys of the command
+	// running (-1: none), which its script's commands must stay in
+	slot int
 	// serving: another executor runs this client's blocked command; what
 	// it pushes meanwhile waits for the reply (netconn.go's writer)
 	serving atomic.Bool

@@ -4,9 +4,9 @@ import "strings"
 
 // CLUSTER and READONLY, READWRITE, ASKING: the commands of Redis Cluster
 // that cluster clients send (CLUSTER INFO, CLUSTER SLOTS to detect a
-// cluster). fastcache runs as a standalone server, so they answer as a
-// Redis 7.0 without cluster support does: every CLUSTER subcommand, HELP
-// included, answers that cluster support is disabled.
+// cluster). Without cluster-enabled they answer as a Redis 7.0 without
+// cluster support does: every CLUSTER subcommand, HELP included, answers
+// that cluster support is disabled. With it, cluster.go answers.
 
 func init() {
 	for _, c := range []struct{ name, summary string }{
@@ -19,7 +19,7 @@ func init() {
 			f |= flagLoading
 		}
 		register(&Command{Name: c.name, Arity: 1, Flags: f, Group: "cluster", Since: "3.0.0",
-			Summary: c.summary, Complexity: "O(1)", Handler: cmdClusterDisabled})
+			Summary: c.summary, Complexity: "O(1)", Handler: cmdReadonlyEtc})
 		aclAdjust[c.name] = []string{"+@connection"}
 	}
 
@@ -78,7 +78,7 @@ func init() {
 			}
 		}
 		list = append(list, &Command{Name: name, Arity: s.arity, Flags: f, Group: "cluster", Since: s.since,
-			Summary: s.sum, Complexity: "O(1)", Args: clusterArgs[s.name], Handler: cmdClusterDisabled})
+			Summary: s.sum, Complexity: "O(1)", Args: clusterArgs[s.name], Handler: clusterSubHandler(s.name)})
 	}
 	cluster.Sub = subTable(list...)
 	register(cluster)
@@ -107,6 +107,27 @@ var clusterArgs = map[string]string{
 
 func cmdClusterDisabled(c *Client, args [][]byte) {
 	c.reply.Error("ERR This instance has cluster support disabled")
+}
+
+// cmdReadonlyEtc is READONLY, READWRITE and ASKING: accepted in cluster
+// mode (this node is the primary of every slot: nothing to redirect).
+func cmdReadonlyEtc(c *Client, args [][]byte) {
+	if c.srv.cluster == nil {
+		cmdClusterDisabled(c, args)
+		return
+	}
+	c.reply.OK()
+}
+
+func clusterSubHandler(name string) func(c *Client, args [][]byte) {
+	return func(c *Client, args [][]byte) {
+		cs := c.srv.cluster
+		if cs == nil {
+			cmdClusterDisabled(c, args)
+			return
+		}
+		clusterSubs[name](c, cs, args)
+	}
 }
 
 // clusterSubNames lists the CLUSTER subcommands (tests).

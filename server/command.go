@@ -81,6 +81,13 @@ func (cmd *Command) keyRange(argc int) (first, last, step int) {
 	return cmd.FirstKey, last, step
 }
 
+// mayHaveKeys reports whether a call of cmd may name keys (Redis Cluster's
+// check of them: EXEC for its transaction's, the shard channels).
+func (cmd *Command) mayHaveKeys() bool {
+	return cmd.FirstKey > 0 || cmd.KeyFn != nil || cmd.Name == "exec" || cmd.Name == "spublish" ||
+		cmd.Name == "ssubscribe" || cmd.Name == "sunsubscribe"
+}
+
 // isKey reports whether argument i of a call of cmd with argc arguments is a
 // key.
 func (cmd *Command) isKey(i, argc int) bool {

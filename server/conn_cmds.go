@@ -257,7 +257,7 @@ func cmdHello(c *Client, args [][]byte) {
 	r.BulkString("id")
 	r.Int(c.ID)
 	r.BulkString("mode")
-	r.BulkString("standalone")
+	r.BulkString(c.srv.redisMode())
 	r.BulkString("role")
 	r.BulkString("master")
 	r.BulkString("modules")
@@ -272,6 +272,10 @@ func cmdSelect(c *Client, args [][]byte) {
 	}
 	if id < -1<<31 || id > 1<<31-1 {
 		c.reply.Error(errIntRange)
+		return
+	}
+	if c.srv.cluster != nil && id != 0 {
+		c.reply.Error("ERR SELECT is not allowed in cluster mode")
 		return
 	}
 	if id < 0 || id >= int64(c.srv.cache.Databases()) {

@@ -15,6 +15,10 @@ func init() {
 }
 
 func cmdFailover(c *Client, args [][]byte) {
+	if c.srv.cluster != nil {
+		c.reply.Error("ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.")
+		return
+	}
 	if len(args) == 2 && eqFold(args[1], "abort") {
 		c.reply.Error("ERR No failover in progress.")
 		return

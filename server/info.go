@@ -42,7 +42,7 @@ var builtinSections = []infoSection{
 	{"commandstats", false, (*Server).infoCommandStats},
 	{"errorstats", true, (*Server).infoErrorStats},
 	{"latencystats", false, (*Server).infoLatencyStats},
-	{"cluster", true, func(s *Server, b *strings.Builder) { b.WriteString("cluster_enabled:0\r\n") }},
+	{"cluster", true, func(s *Server, b *strings.Builder) { infoKV(b, "cluster_enabled", b2i(s.cluster != nil)) }},
 	{"keyspace", true, (*Server).infoKeyspace},
 }
 
@@ -171,7 +171,7 @@ func (s *Server) infoServer(b *strings.Builder) {
 	infoKV(b, "redis_git_sha1", "00000000")
 	infoKV(b, "redis_git_dirty", 0)
 	infoKV(b, "redis_build_id", "0")
-	infoKV(b, "redis_mode", "standalone")
+	infoKV(b, "redis_mode", s.redisMode())
 	infoKV(b, "os", strings.TrimSpace(sys+" "+rel+" "+mach))
 	infoKV(b, "arch_bits", strconv.Itoa(strconv.IntSize))
 	infoKV(b, "monotonic_clock", "POSIX clock_gettime")

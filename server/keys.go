@@ -71,6 +71,10 @@ func parseDBIndex(c *Client, arg []byte, notInt, outOfRange string) (int, bool) 
 }
 
 func cmdMove(c *Client, args [][]byte) {
+	if c.srv.cluster != nil {
+		c.reply.Error("ERR MOVE is not allowed in cluster mode")
+		return
+	}
 	db, ok := parseDBIndex(c, args[2], errNotInt, "ERR value is out of range, value must between -2147483648 and 2147483647")
 	if !ok {
 		return
@@ -83,6 +87,10 @@ func cmdMove(c *Client, args [][]byte) {
 }
 
 func cmdSwapDB(c *Client, args [][]byte) {
+	if c.srv.cluster != nil {
+		c.reply.Error("ERR SWAPDB is not allowed in cluster mode")
+		return
+	}
 	// Both indexes are parsed before either is checked against the number
 	// of databases, as Redis does.
 	var ids [2]int64
@@ -156,6 +164,10 @@ func cmdCopy(c *Client, args [][]byte) {
 			c.reply.Error(errSyntax)
 			return
 		}
+	}
+	if c.srv.cluster != nil && db > 0 {
+		c.reply.Error("ERR Copying to another database is not allowed in cluster mode")
+		return
 	}
 	ok, err := c.ks.Copy(args[1], args[2], db, replace)
 	if err != nil {

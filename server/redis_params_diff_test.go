@@ -152,7 +152,7 @@ cluster-enabled no
 		}
 	}
 	// What would ask for a feature fastcache does not have is refused.
-	for _, line := range []string{"cluster-enabled yes"} {
+	for _, line := range []string{"activedefrag yes", "cluster-enabled maybe"} {
 		if err := os.WriteFile(file, []byte(line+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -67,6 +67,10 @@ func cmdReplicaOf(c *Client, args [][]byte) {
 		c.afterExec(func() { cmdReplicaOf(c, args) })
 		return
 	}
+	if c.srv.cluster != nil {
+		c.reply.Error("ERR REPLICAOF not allowed in cluster mode.")
+		return
+	}
 	r := c.srv.opts.Replication
 	host, port := string(args[1]), string(args[2])
 	if r == nil {

@@ -48,6 +48,9 @@ func startServerWAL(t testing.TB, wal *persistence.WAL, mod func(*Options), dire
 		mod(&o)
 	}
 	srv := New(o)
+	if err := srv.LoadClusterConfig(); err != nil {
+		t.Fatalf("cluster config: %v", err)
+	}
 	if err := srv.Listen(); err != nil {
 		t.Fatalf("listen: %v", err)
 	}

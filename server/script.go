@@ -361,6 +361,9 @@ func (s *Server) scriptAdmission(flags scriptFlags, ro bool) string {
 	if flags&sfCompat != 0 {
 		return ""
 	}
+	if flags&sfNoCluster != 0 && s.cluster != nil {
+		return "ERR Can not run script on cluster, 'no-cluster' flag is set."
+	}
 	if flags&sfNoWrites == 0 && s.cache.ReadOnly() {
 		// Redis's processCommand refuses it first, as a write command
 		return cache.ErrReadOnly.Error()
@@ -536,6 +539,11 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 				return "-" + cache.ErrOOM.Error(), cmd
 			}
 			r.dirty.Store(true) // once: an atomic write per command costs
+		}
+	}
+	if cl.srv.cluster != nil && !r.caller.master && cmd.mayHaveKeys() {
+		if msg := r.clusterScriptCheck(cmd, args); msg != "" {
+			return msg, cmd
 		}
 	}
 	return "", cmd

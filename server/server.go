@@ -140,6 +140,7 @@ type Server struct {
 	acl      aclState   // ACL users and ACL LOG (acl_registry.go)
 
 	migrate migrateSockets // MIGRATE's cached connections (migrate_sockets.go)
+	cluster *clusterState  // cluster-enabled yes (cluster.go); nil otherwise
 }
 
 // New returns a server; call Listen then Serve.
@@ -356,6 +357,7 @@ func (s *Server) accept(nc net.Conn) {
 		created: time.Now(),
 	}
 	_, isTLS := nc.(*tls.Conn)
+	c.overTLS = isTLS
 	if tc, ok := rawNetConn(nc).(*net.TCPConn); ok {
 		setKeepAlive(tc, s.cfg.TCPKeepalive())
 	}
@@ -460,6 +462,9 @@ func (c *Client) exec(args [][]byte) {
 	if p := c.aclPerms(); !p.all && !c.aclAllowed(p, cmd, args) {
 		return // -NOPERM (acl_check.go)
 	}
+	if s.cluster != nil && !c.master && cmd.mayHaveKeys() && !c.clusterCheck(cmd, args) {
+		return // -CROSSSLOT (cluster.go)
+	}
 	if cmd.isPing {
 		// PING is refused while the disk is (MISCONF), as Redis refuses
 		// it: a health check sees the trouble (writes get it from
@@ -525,13 +530,18 @@ func (c *Client) exec(args [][]byte) {
 				return
 			}
 		}
-		q := queuedCmd{cmd: cmd, args: make([][]byte, len(args))}
-		for i, a := range args {
-			q.args[i] = append([]byte(nil), a...)
-			c.multiMem += int64(len(a)) + perArg
+		if !c.multiDirty {
+			// (a transaction that will abort keeps nothing more, as
+			// Redis's queueMultiCommand: in cluster mode EXEC checks the
+			// slots of what was queued)
+			q := queuedCmd{cmd: cmd, args: make([][]byte, len(args))}
+			for i, a := range args {
+				q.args[i] = append([]byte(nil), a...)
+				c.multiMem += int64(len(a)) + perArg
+			}
+			c.multiMem += perQueued
+			c.queued = append(c.queued, q)
 		}
-		c.multiMem += perQueued
-		c.queued = append(c.queued, q)
 		c.reply.Simple("QUEUED")
 		return
 	}

@@ -98,12 +98,20 @@ func cmdSort(c *Client, args [][]byte) {
 			a.by = args[j+1]
 			if bytes.IndexByte(cstr(a.by), '*') < 0 {
 				a.dontsort = true
+			} else if c.srv.cluster != nil {
+				// (the keys a pattern names may be in any slot)
+				c.reply.Error("ERR BY option of SORT denied in Cluster mode.")
+				return
 			} else if !mayReadAll() {
 				c.reply.Error("ERR BY option of SORT denied due to insufficient ACL permissions.")
 				return
 			}
 			j++
 		case eqFold(args[j], "get") && left >= 1:
+			if c.srv.cluster != nil {
+				c.reply.Error("ERR GET option of SORT denied in Cluster mode.")
+				return
+			}
 			if !mayReadAll() {
 				c.reply.Error("ERR GET option of SORT denied due to insufficient ACL permissions.")
 				return

@@ -318,6 +318,9 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	if err := srv.LoadACLFile(); err != nil {
 		return err
 	}
+	if err := srv.LoadClusterConfig(); err != nil {
+		return err
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
