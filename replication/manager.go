@@ -253,11 +253,16 @@ func (m *Manager) Close() {
 // replicas: it is a primary and a replica takes message frames. A replica
 // delivers its own clients' PUBLISHes locally only, as Redis does (its
 // replicas get what its primary publishes).
-func (m *Manager) ForwardsPublish() bool { return m.o.Hub.ForwardsMessages() && !m.following.Load() }
+// (A replica passes on only its primary's messages: a fastcache primary's
+// arrive as message frames (Replica.message), a redis-server primary's as
+// PUBLISH commands its master client runs, fromPrimary.)
+func (m *Manager) ForwardsPublish(fromPrimary bool) bool {
+	return m.o.Hub.ForwardsMessages() && (fromPrimary || !m.following.Load())
+}
 
 // ForwardPublish sends a PUBLISH (shard: SPUBLISH) to the replicas.
-func (m *Manager) ForwardPublish(shard bool, channel, message []byte) {
-	if !m.following.Load() {
+func (m *Manager) ForwardPublish(fromPrimary, shard bool, channel, message []byte) {
+	if fromPrimary || !m.following.Load() {
 		m.o.Hub.ForwardMessage(shard, channel, message)
 	}
 }

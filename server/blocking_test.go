@@ -467,8 +467,8 @@ func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, caps []
 	conn.Close()
 }
 func (fakeRepl) Role() RoleInfo                          { return RoleInfo{Master: true} }
-func (fakeRepl) ForwardsPublish() bool                   { return false }
-func (fakeRepl) ForwardPublish(shard bool, ch, m []byte) {}
+func (fakeRepl) ForwardsPublish(bool) bool { return false }
+func (fakeRepl) ForwardPublish(_, _ bool, _, _ []byte) {}
 
 // Becoming a replica disconnects blocked clients with Redis's error (a
 // replica's lists follow its primary: nobody may pop them).

@@ -319,16 +319,16 @@ func cmdSPublish(c *Client, args [][]byte) {
 // sees the writes made before it was published, as it would in Redis.
 func (c *Client) forwardPublish(shard bool, channel, message []byte) {
 	r := c.srv.opts.Replication
-	if r == nil || !r.ForwardsPublish() {
-		return
-	}
-	if !c.ks.InTx() {
-		r.ForwardPublish(shard, channel, message)
-		return
-	}
 	owner := c // the client whose EXEC or script this is
 	if c.scriptRun != nil {
 		owner = c.scriptRun.caller
+	}
+	if r == nil || !r.ForwardsPublish(owner.master) {
+		return
+	}
+	if !c.ks.InTx() {
+		r.ForwardPublish(owner.master, shard, channel, message)
+		return
 	}
 	owner.fwd = append(owner.fwd, txPublish{shard: shard, channel: bytes.Clone(channel), message: bytes.Clone(message)})
 }
@@ -347,7 +347,7 @@ func (c *Client) flushForwards() {
 	}
 	if r := c.srv.opts.Replication; r != nil {
 		for _, p := range c.fwd {
-			r.ForwardPublish(p.shard, p.channel, p.message)
+			r.ForwardPublish(c.master, p.shard, p.channel, p.message)
 		}
 	}
 	clear(c.fwd)

@@ -14,12 +14,14 @@ type Replication interface {
 	// ServeReplica takes over a replica's connection after FCSYNC (caps:
 	// the capability words after its port, e.g. pubsub, heartbeat).
 	ServeReplica(conn net.Conn, runID string, offset int64, port int, caps []string)
-	// ForwardsPublish reports whether PUBLISHes go to replicas (cheap).
-	ForwardsPublish() bool
+	// ForwardsPublish reports whether PUBLISHes go to replicas (cheap):
+	// a primary's, and a replica's when fromPrimary (the master client
+	// runs a redis-server primary's PUBLISH).
+	ForwardsPublish(fromPrimary bool) bool
 	// ForwardPublish sends a PUBLISH (shard: SPUBLISH) to the replicas,
 	// at most once, after the writes made before it; it never blocks and
 	// copies its arguments.
-	ForwardPublish(shard bool, channel, message []byte)
+	ForwardPublish(fromPrimary, shard bool, channel, message []byte)
 	// Role describes the replication role for ROLE.
 	Role() RoleInfo
 }

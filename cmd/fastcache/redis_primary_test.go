@@ -94,6 +94,21 @@ func followRedisPrimary(t *testing.T, diskless string) {
 		t.Fatalf("DEBUG DIGEST of the replica: %q %v", want, err)
 	}
 	waitFor(t, "the replica's replica", func() bool { got, _ := sc.Do(ctx(), "DEBUG", "DIGEST").Text(); return got == want })
+	// The primary's PUBLISH reaches the subscribers of the replica and of
+	// its replica, as it reaches a Redis replica's and their replicas'.
+	for _, c := range []*redis.Client{fc, sc} {
+		ps := c.Subscribe(ctx(), "news")
+		if _, err := ps.Receive(ctx()); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a message of the primary", func() bool {
+			prim.Publish(ctx(), "news", "hello")
+			m, err := ps.ReceiveTimeout(ctx(), 200*time.Millisecond)
+			msg, ok := m.(*redis.Message)
+			return err == nil && ok && msg.Payload == "hello"
+		})
+		ps.Close()
+	}
 	sub.kill()
 
 	// kill -9 the replica; it restarts on its own data, then resynchronizes.
