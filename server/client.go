@@ -21,9 +21,11 @@ type Client struct {
 	unixSock bool
 	// overTLS: connected on a tls-port
 	overTLS bool
-	// slot: in cluster mode, the hash slot of the keys of the command
-	// running (-1: none), which its script's commands must stay in
-	slot int
+	// slotKey, slot: in cluster mode, the first key of the command
+	// running (nil: none) and its hash slot (-1: not computed yet), which
+	// its script's commands must stay in (cluster.go)
+	slotKey []byte
+	slot    int
 	// serving: another executor runs this client's blocked command; what
 	// it pushes meanwhile waits for the reply (netconn.go's writer)
 	serving atomic.Bool

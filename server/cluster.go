@@ -194,42 +194,47 @@ func clusterKeyPositions(cmd *Command, args [][]byte, buf []int) []int {
 	return cmd.keyPositions(args, buf)
 }
 
-// slotOfCall is Redis's getNodeByQuery for one node: the slot of the keys
-// of args (-1 if it has none), or false if they hash to different slots.
-// slot is the slot seen so far (-1: none), first the first key seen.
-func slotOfCall(cmd *Command, args [][]byte, slot int, first []byte) (int, []byte, bool) {
+// keysOneSlot is Redis's getNodeByQuery for one node: whether the keys of
+// args hash to one slot. first is the first key seen (nil: none yet) and
+// slot its slot, computed only once a second, different key comes (-1: not
+// yet): a command of one key costs no hash.
+func keysOneSlot(cmd *Command, args [][]byte, first []byte, slot int) ([]byte, int, bool) {
 	var buf [8]int
 	for _, p := range clusterKeyPositions(cmd, args, buf[:0]) {
 		k := args[p]
-		if first == nil {
-			first, slot = k, keyHashSlot(k)
-			continue
-		}
-		if string(k) != string(first) && keyHashSlot(k) != slot {
-			return slot, first, false
+		switch {
+		case first == nil:
+			first = k
+		case string(k) == string(first):
+		default:
+			if slot < 0 {
+				slot = keyHashSlot(first)
+			}
+			if keyHashSlot(k) != slot {
+				return first, slot, false
+			}
 		}
 	}
-	return slot, first, true
+	return first, slot, true
 }
 
 // clusterCheck is processCommand's cluster step for c's command: false if
-// it was refused (-CROSSSLOT). It sets c.slot, the slot a script's
-// commands must stay in.
+// it was refused (-CROSSSLOT). It keeps the first key (c.slotKey) and its
+// slot if known (c.slot), the slot a script's commands must stay in.
 func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
-	c.slot = -1
-	ok := true
+	c.slotKey, c.slot = nil, -1
 	if cmd.Name == "exec" {
 		if !c.multi {
 			return true
 		}
-		slot, first := -1, []byte(nil)
+		first, slot, ok := []byte(nil), -1, true
 		for _, q := range c.queued {
-			if slot, first, ok = slotOfCall(q.cmd, q.args, slot, first); !ok {
+			if first, slot, ok = keysOneSlot(q.cmd, q.args, first, slot); !ok {
 				break
 			}
 		}
 		if ok {
-			c.slot = slot
+			c.slotKey, c.slot = first, slot
 			return true
 		}
 		cmd.rejected.Add(1)
@@ -238,9 +243,9 @@ func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
 		c.reply.Error(errCrossSlot)
 		return false
 	}
-	slot, _, ok := slotOfCall(cmd, args, -1, nil)
+	first, slot, ok := keysOneSlot(cmd, args, nil, -1)
 	if ok {
-		c.slot = slot
+		c.slotKey, c.slot = first, slot
 		return true
 	}
 	c.reject(cmd, errCrossSlot)
@@ -249,17 +254,24 @@ func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
 
 // clusterScriptCheck is Redis's scriptVerifyClusterState: a script's
 // command whose keys cross slots, or (unless the script may cross slots)
-// that leave the slot of the script's keys.
+// that leave the slot of the script's keys (declared, or the first it
+// touched).
 func (r *scriptRun) clusterScriptCheck(cmd *Command, args [][]byte) string {
-	slot, _, ok := slotOfCall(cmd, args, -1, nil)
+	first, slot, ok := keysOneSlot(cmd, args, nil, -1)
 	if !ok {
 		return "Script attempted to access a non local key in a cluster node"
 	}
-	if slot == -1 || r.call.flags&(sfCompat|sfAllowCrossSlot) != 0 {
+	if first == nil || r.call.flags&(sfCompat|sfAllowCrossSlot) != 0 {
 		return ""
 	}
+	if slot < 0 {
+		slot = keyHashSlot(first)
+	}
 	c := r.caller
-	if c.slot == -1 {
+	if c.slot < 0 && c.slotKey != nil {
+		c.slot = keyHashSlot(c.slotKey)
+	}
+	if c.slot < 0 {
 		c.slot = slot
 	} else if c.slot != slot {
 		return "Script attempted to access keys that do not hash to the same slot"

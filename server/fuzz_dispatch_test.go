@@ -44,13 +44,24 @@ func FuzzPubSub(f *testing.F)      { fuzzFamily(f, "pubsub") }
 func FuzzStreams(f *testing.F)     { fuzzFamily(f, "stream") }
 func FuzzHyperLogLog(f *testing.F) { fuzzFamily(f, "hyperloglog") }
 
+// FuzzClusterMode: cluster-enabled yes, CLUSTER and the families whose
+// keys its CROSSSLOT rule checks (transactions, scripts, multi-key and
+// movable-key commands, shard channels).
+func FuzzClusterMode(f *testing.F) {
+	fuzzFamilyWith(f, []string{"--cluster-enabled", "yes", "--dir", f.TempDir()},
+		"cluster", "transactions", "generic", "scripting", "list", "pubsub", "sorted-set")
+}
+
 // fuzzMaxCommands bounds one input's work (and fuzzMaxMB its 1 MB values).
 const (
 	fuzzMaxCommands = 64
 	fuzzMaxMB       = 4
 )
 
-func fuzzFamily(f *testing.F, groups ...string) {
+func fuzzFamily(f *testing.F, groups ...string) { fuzzFamilyWith(f, nil, groups...) }
+
+// fuzzFamilyWith is fuzzFamily on a server with the config arguments extra.
+func fuzzFamilyWith(f *testing.F, extra []string, groups ...string) {
 	if testGoroutines {
 		f.Skip("in-process: the network layer does not matter; run once")
 	}
@@ -66,7 +77,7 @@ func fuzzFamily(f *testing.F, groups ...string) {
 		if len(calls) == 0 {
 			return
 		}
-		fuzzRun(t, calls)
+		fuzzRun(t, calls, extra...)
 	})
 }
 
@@ -243,8 +254,8 @@ func (fuzzSocket) unblocked()      {}
 
 // fuzzRun runs calls as one pipeline of a fresh in-process server and
 // checks that each got exactly one well-formed reply.
-func fuzzRun(t *testing.T, calls [][]string) {
-	cl, closeAll := fuzzClient(t, 2)
+func fuzzRun(t *testing.T, calls [][]string, extra ...string) {
+	cl, closeAll := fuzzClient(t, 2, extra...)
 	defer closeAll()
 	var in []byte
 	for _, a := range calls {
@@ -278,6 +289,9 @@ func fuzzClient(t *testing.T, proto int, extra ...string) (*Client, func()) {
 	}
 	c := cache.New(cache.Options{Shards: 2})
 	s := New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)})
+	if err := s.LoadClusterConfig(); err != nil {
+		t.Fatal(err)
+	}
 	cl := &Client{srv: s, sock: fuzzSocket{}, ID: 1, Addr: "127.0.0.1:1", Laddr: "127.0.0.1:2", authed: true}
 	cl.reply.proto = proto
 	cl.ks = c.KeyspaceAt(&cl.nowMs)
