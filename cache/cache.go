@@ -471,6 +471,10 @@ func (c *Cache) durableMoved() {
 	}
 }
 
+// FlushLog writes and fsyncs every record queued so far, whatever
+// appendfsync says.
+func (c *Cache) FlushLog() error { return c.wal.Load().Flush() }
+
 // WaitDurable blocks until every record up to lsn is durable (appendfsync always).
 func (c *Cache) WaitDurable(lsn uint64, timeout time.Duration) error {
 	return c.wal.Load().WaitDurable(lsn, timeout)

@@ -64,7 +64,10 @@ const (
 	// OpReplPos is a replica's position in its primary's stream: Key is
 	// the primary's run id, Arg the stream offset after the frame whose
 	// records share this record's group. It changes no key; after a
-	// restart the replica resumes from the last one.
+	// restart the replica resumes from the last one. Following a
+	// redis-server primary, Key is "redis:<replid>:<db>" (the database its
+	// stream was in), logged by a clean stop only, and an empty Key (no
+	// position) is logged and fsynced before the stream changes anything.
 	OpReplPos Op = 114
 )
 

@@ -238,7 +238,13 @@ func (m *Manager) Close() {
 		// the apply loop has ended: the position is final, and the data's
 		// unless a full resync was cut short, or the frames after it may
 		// still hold what its snapshot held
-		if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() && !r.withinCut.Load() && !r.redis.Load() {
+		if r.redis.Load() {
+			// a redis-server primary's: its replication ID, the offset
+			// applied and the stream's database (not during a full resync)
+			if pos, ok := r.rl.position(); ok && !r.replacing.Load() {
+				m.closedPos.Store(&pos)
+			}
+		} else if p := r.runID.Load(); p != nil && *p != "" && *p != "?" && !r.replacing.Load() && !r.withinCut.Load() {
 			m.closedPos.Store(&cache.ReplPos{RunID: *p, Offset: r.offset.Load()})
 		}
 	}

@@ -67,6 +67,40 @@ type redisLink struct {
 	replID string // "": no position (PSYNC ? -1)
 	offset int64  // the stream's offset run (the primary's master_repl_offset)
 	runner *server.MasterClient
+	// resumeDB: the database the stream was in when this server shut
+	// down (with a position from its log: resumeFromLog), selected again
+	// before the stream continues; -1 none
+	resumeDB int
+}
+
+// redisPosPrefix marks a position in a redis-server primary's stream in
+// this server's log (cache.ReplPos.RunID: "redis:<replid>:<db>").
+const redisPosPrefix = "redis:"
+
+// redisPosition is where a clean stop left the link: the primary's
+// replication ID, the offset applied, and the database its stream was in
+// (a +CONTINUE does not select it again); false if there is none to keep.
+func (l *redisLink) position() (cache.ReplPos, bool) {
+	if l.replID == "" || l.runner == nil {
+		return cache.ReplPos{}, false
+	}
+	return cache.ReplPos{RunID: redisPosPrefix + l.replID + ":" + strconv.Itoa(l.runner.DB()), Offset: l.offset}, true
+}
+
+// resumeFromLog takes a position a clean stop logged (redisPosition) for
+// the next PSYNC; false if pos is not one.
+func (l *redisLink) resumeFromLog(pos cache.ReplPos) bool {
+	rest, ok := strings.CutPrefix(pos.RunID, redisPosPrefix)
+	if !ok {
+		return false
+	}
+	id, dbText, ok := strings.Cut(rest, ":")
+	db, err := strconv.Atoi(dbText)
+	if !ok || len(id) != 40 || err != nil || db < 0 {
+		return false
+	}
+	l.replID, l.offset, l.resumeDB = id, pos.Offset, db
+	return true
 }
 
 // maxBulk bounds one argument of the primary's stream, as the default
@@ -87,6 +121,10 @@ func (r *Replica) redisSession(conn net.Conn, br *bufio.Reader, tr *timeoutReade
 	l := &r.rl
 	if l.runner == nil {
 		l.runner = h.Runner()
+	}
+	if l.resumeDB >= 0 {
+		l.runner.Reset(l.resumeDB)
+		l.resumeDB = -1
 	}
 	port := int64(r.m.o.Port)
 	if f := r.m.o.AnnouncePort; f != nil && f() > 0 {
@@ -114,6 +152,13 @@ func (r *Replica) redisSession(conn net.Conn, br *bufio.Reader, tr *timeoutReade
 	psync := []string{"PSYNC", "?", "-1"}
 	if l.replID != "" {
 		psync = []string{"PSYNC", l.replID, strconv.FormatInt(l.offset+1, 10)}
+	}
+	// Whatever comes now changes the data: a position a clean stop logged
+	// no longer describes it. Its end is made durable before, so a crash
+	// from here on finds no position and resynchronizes in full.
+	r.m.o.Cache.LogReplPos(cache.ReplPos{})
+	if err := r.m.o.Cache.FlushLog(); err != nil {
+		return fmt.Errorf("logging the end of the replica's position: %w", err)
 	}
 	if _, err := conn.Write(respCommand(psync...)); err != nil {
 		return err

@@ -66,7 +66,10 @@ type Replica struct {
 
 func startReplica(m *Manager, host, port string, resume *cache.ReplPos) *Replica {
 	r := &Replica{m: m, host: host, port: port, stop: make(chan struct{}), done: make(chan struct{})}
-	if resume != nil && resume.RunID != "" {
+	r.rl.resumeDB = -1
+	if resume != nil && r.rl.resumeFromLog(*resume) {
+		r.offset.Store(resume.Offset) // a redis-server primary's stream
+	} else if resume != nil && resume.RunID != "" {
 		id := resume.RunID
 		r.runID.Store(&id)
 		r.offset.Store(resume.Offset)

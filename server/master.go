@@ -97,6 +97,9 @@ func (m *MasterClient) Reset(db int) {
 	}
 }
 
+// DB is the database the stream's commands run in now.
+func (m *MasterClient) DB() int { return m.c.db }
+
 // Close ends the client.
 func (m *MasterClient) Close() {
 	m.Reset(-1)

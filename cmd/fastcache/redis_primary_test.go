@@ -111,6 +111,29 @@ func followRedisPrimary(t *testing.T, diskless string) {
 	}
 	sub.kill()
 
+	// A clean stop (SIGTERM): the restart continues from the primary's
+	// backlog, as a Redis replica does from its RDB file, in the database
+	// the stream was in (the primary does not select it again).
+	indb2 := redis.NewClient(&redis.Options{Addr: paddr, DB: 2, MaxRetries: -1})
+	defer indb2.Close()
+	w.run(300)
+	indb2.Set(ctx(), "resume:before", "1", 0)
+	if n, _ := prim.Do(ctx(), "WAIT", 1, 10000).Int(); n != 1 {
+		t.Fatal("the replica does not acknowledge")
+	}
+	p.stop()
+	indb2.Set(ctx(), "resume:after", "2", 0) // no SELECT before it in the stream
+	w.run(300)
+	p = startReady(t, dir, "--appendonly", "yes", "--enable-debug-command", "yes", "--replicaof", host, port)
+	waitFor(t, "a partial resynchronization after a clean restart", func() bool {
+		return infoField(t, prim, "stats", "sync_partial_ok") == "3"
+	})
+	if full := infoField(t, prim, "stats", "sync_full"); full != "1" {
+		t.Fatalf("sync_full %s after a clean restart: a full resynchronization instead of a partial one", full)
+	}
+	w.run(300)
+	sameDataset(t, prim, p, "after a clean restart")
+
 	// kill -9 the replica; it restarts on its own data, then resynchronizes.
 	p.kill()
 	w.run(500)
