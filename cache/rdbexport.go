@@ -15,6 +15,9 @@ type RDBOptions struct {
 	Functions bool        // the function libraries
 	Aux       [][2]string // AUX fields after the signature (redis-ver, ...)
 	File      rdb.FileOptions
+	// LSN, when set, receives the LSN of the last record the file holds
+	// (every record up to it, none after: a replica's stream starts there)
+	LSN *uint64
 }
 
 // WriteRDB writes the keyspace as a Redis 7.0 RDB file (version 10) to w:
@@ -56,6 +59,9 @@ func (c *Cache) WriteRDB(w io.Writer, opts RDBOptions) error {
 		}
 	}
 	c.LockAll()
+	if opts.LSN != nil {
+		*opts.LSN = c.LastLSN()
+	}
 	if opts.Functions && fh != nil && fh.Libraries != nil {
 		_, codes = fh.Libraries()
 	}

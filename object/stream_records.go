@@ -259,7 +259,13 @@ func applyXSetID(d *shard.DB, r *persistence.Record) {
 
 func applyXNodes(d *shard.DB, r *persistence.Record) {
 	s, e := streamFor(d, r)
-	it := items(r.Value)
+	s.appendNodes(r.Value)
+	d.Changed(r.Key, e, nil)
+}
+
+// appendNodes appends the nodes of an OpXNodes body.
+func (s *Stream) appendNodes(body []byte) {
+	it := items(body)
 	for i := 0; i+1 < len(it); i += 2 {
 		id, ok := itemID(it[i])
 		lp := it[i+1]
@@ -279,7 +285,6 @@ func applyXNodes(d *shard.DB, r *persistence.Record) {
 		s.length += uint64(v.count)
 	}
 	s.firstID = s.firstValidID()
-	d.Changed(r.Key, e, nil)
 }
 
 func groupOf(d *shard.DB, r *persistence.Record) (*Stream, *Group, [][]byte, shard.Entry) {

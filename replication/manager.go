@@ -46,6 +46,10 @@ type ManagerOptions struct {
 	// Snapshot takes a fresh snapshot and returns it opened (nil: this
 	// server cannot serve replicas, e.g. appendonly no).
 	Snapshot func() (*os.File, int64, error)
+	// RedisRDB writes the dataset as an RDB file for a redis-server
+	// replica (eof: the diskless framing) and returns the LSN it holds
+	// every record up to (redis_replica.go).
+	RedisRDB func(w io.Writer, eof bool) (uint64, error)
 	// Serving, when set, reports whether replicas can be served now (the
 	// log is on: CONFIG SET appendonly starts and stops it).
 	Serving    func() bool
@@ -110,6 +114,10 @@ type Manager struct {
 
 	// INFO stats: full resyncs served, resumes granted and refused
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
+
+	// the replication ID redis-server replicas are given (redisReplID)
+	redisIDOnce sync.Once
+	redisID     string
 }
 
 // SyncStats are INFO stats' sync_full, sync_partial_ok and sync_partial_err.

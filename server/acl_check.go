@@ -256,7 +256,11 @@ func (c *Client) aclAllowed(p *aclPerms, cmd *Command, args [][]byte) bool {
 		// FCSYNC is fastcache's PSYNC: a user Redis's replication rules
 		// let replicate (+psync, as Redis's docs give a replica's user)
 		// may run it
-		if ps := aclTable().phantom["psync"]; ps != nil {
+		ps := aclTable().phantom["psync"]
+		if ps == nil {
+			ps = commands["psync"]
+		}
+		if ps != nil {
 			if r, _ := p.check(ps, nil); r == aclOK {
 				return true
 			}

@@ -466,8 +466,11 @@ func (fakeRepl) ReplicaOf(host, port string) (bool, error) { return true, nil }
 func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, caps []string) {
 	conn.Close()
 }
-func (fakeRepl) Role() RoleInfo                        { return RoleInfo{Master: true} }
-func (fakeRepl) ForwardsPublish(bool) bool             { return false }
+func (fakeRepl) Role() RoleInfo            { return RoleInfo{Master: true} }
+func (fakeRepl) ForwardsPublish(bool) bool { return false }
+func (fakeRepl) ServeRedisReplica(conn net.Conn, _, _ bool, _ int, _ string) {
+	conn.Close()
+}
 func (fakeRepl) ForwardPublish(_, _ bool, _, _ []byte) {}
 
 // Becoming a replica disconnects blocked clients with Redis's error (a

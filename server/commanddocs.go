@@ -100,7 +100,7 @@ func commandFlags(cmd *Command) []string {
 	// flagNoMulti means "runs at once inside MULTI" here; Redis's no_multi
 	// ("not allowed in a transaction") applies to these only.
 	switch cmd.Name {
-	case "shutdown", "save", "sync":
+	case "shutdown", "save", "sync", "psync":
 		has["no_multi"] = true
 	}
 	var out []string
@@ -124,7 +124,7 @@ var extraFlags = map[string][]string{
 	"evalsha_ro": {"stale", "skip_monitor"}, "fcall": {"stale", "skip_monitor"}, "fcall_ro": {"stale", "skip_monitor"},
 	"script|load": {"stale"}, "replicaof": {"stale", "no_async_loading"}, "slaveof": {"stale", "no_async_loading"},
 	"bgsave": {"no_async_loading"}, "bgrewriteaof": {"no_async_loading"}, "save": {"no_async_loading"},
-	"sync": {"no_async_loading"},
+	"sync": {"no_async_loading"}, "psync": {"no_async_loading"},
 }
 
 // aclCategories derives Redis's ACL categories, in Redis's order.

@@ -22,6 +22,10 @@ type Replication interface {
 	// at most once, after the writes made before it; it never blocks and
 	// copies its arguments.
 	ForwardPublish(fromPrimary, shard bool, channel, message []byte)
+	// ServeRedisReplica takes over the connection of a redis-server
+	// replica after its PSYNC (psync) or SYNC: the dataset as an RDB file
+	// (eof: the diskless framing), then the writes as Redis commands.
+	ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip string)
 	// Role describes the replication role for ROLE.
 	Role() RoleInfo
 }

@@ -43,6 +43,8 @@ const eofMarkLen = 40 // RDB_EOF_MARK_SIZE
 type replConf struct {
 	capaEOF bool
 	rdbOnly bool
+	port    int    // listening-port (a redis-server replica's, INFO)
+	ip      string // ip-address
 	// filtered: rdb-filter-only was given; functions: the filter named
 	// "functions" (with filtered and not functions, the file is empty)
 	filtered, functions bool
@@ -52,6 +54,8 @@ func init() {
 	register(
 		&Command{Name: "sync", Arity: 1, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "1.0.0",
 			Summary: "Internal command used for replication", Handler: cmdSync},
+		&Command{Name: "psync", Arity: -3, Flags: flagAdmin | flagNoMulti, Group: "server", Since: "2.8.0",
+			Summary: "Internal command used for replication", Handler: cmdPsync},
 		&Command{Name: "replconf", Arity: -1, Flags: flagAdmin | flagLoading, Group: "server", Since: "3.0.0",
 			Summary: "An internal command for configuring the replication stream", Handler: cmdReplconf},
 	)
@@ -76,15 +80,18 @@ func cmdReplconf(c *Client, args [][]byte) {
 		opt, val := strings.ToLower(string(args[i])), args[i+1]
 		switch opt {
 		case "listening-port":
-			if _, err := strconv.ParseInt(string(val), 10, 64); err != nil {
+			n, err := strconv.ParseInt(string(val), 10, 64)
+			if err != nil {
 				c.reply.Error(errNotInt)
 				return
 			}
+			next.port = int(n)
 		case "ip-address":
 			if len(val) >= 256 { // NET_HOST_STR_LEN
 				c.reply.Error(fmt.Sprintf("ERR REPLCONF ip-address provided by replica instance is too long: %d bytes", len(val)))
 				return
 			}
+			next.ip = string(val)
 		case "capa":
 			if strings.EqualFold(string(val), "eof") {
 				next.capaEOF = true
@@ -139,6 +146,12 @@ func cmdSync(c *Client, args [][]byte) {
 	}
 	if rc.filtered && !rc.capaEOF {
 		c.reply.Error("ERR Filtered replica requires EOF capability")
+		return
+	}
+	if !rc.rdbOnly && !rc.filtered {
+		// a replica's SYNC (redis-cli --replica, an old Redis): the file,
+		// then the stream of commands, without a +FULLRESYNC line
+		serveRedisReplica(c, false, rc)
 		return
 	}
 	cfg := c.srv.cfg
@@ -289,4 +302,53 @@ func (s *Server) syncBulk(conn io.Writer, opts cache.RDBOptions) error {
 	}
 	_, err = io.Copy(conn, tmp)
 	return err
+}
+
+// cmdPsync is PSYNC <replid> <offset> from a redis-server replica: every
+// request is answered with a full resynchronization (+FULLRESYNC, the
+// dataset as an RDB file), then the writes as Redis commands
+// (replication/redis_replica.go). fastcache's own replicas use FCSYNC.
+func cmdPsync(c *Client, args [][]byte) {
+	if c.multi {
+		c.rejectInMulti()
+		c.reply.Error("ERR Command not allowed inside a transaction")
+		return
+	}
+	rc := c.replConf
+	if rc == nil {
+		rc = &replConf{}
+	}
+	serveRedisReplica(c, true, rc)
+}
+
+func serveRedisReplica(c *Client, psync bool, rc *replConf) {
+	r := c.srv.opts.Replication
+	if r == nil {
+		c.reply.Error("ERR replication is not available on this server")
+		return
+	}
+	if ri := r.Role(); !ri.Master {
+		c.reply.Error("ERR fastcache serves redis-server replicas as a primary only")
+		return
+	}
+	eof := rc.capaEOF && c.srv.cfg.ParamYes("repl-diskless-sync")
+	port, ip := rc.port, rc.ip
+	c.detach = func(conn net.Conn) { r.ServeRedisReplica(conn, psync, eof, port, ip) }
+}
+
+// WriteReplicaRDB writes the dataset as an RDB file for a redis-server
+// replica, framed for it (eof: between EOF marks, else as a bulk of known
+// length), and returns the LSN it holds every record up to.
+func (s *Server) WriteReplicaRDB(conn io.Writer, eof bool) (uint64, error) {
+	cfg := s.cfg
+	var lsn uint64
+	opts := cache.RDBOptions{Keys: true, Functions: true, Aux: s.rdbAux(), LSN: &lsn,
+		File: rdb.FileOptions{NoCompress: !cfg.ParamYes("rdbcompression"), NoChecksum: !cfg.ParamYes("rdbchecksum")}}
+	var err error
+	if eof {
+		err = s.syncEOF(conn, opts)
+	} else {
+		err = s.syncBulk(conn, opts)
+	}
+	return lsn, err
 }

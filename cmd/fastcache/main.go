@@ -270,6 +270,8 @@ func run(cfg *config.Config, log zerolog.Logger) error {
 	}
 	replOpts.Serving = func() bool { w, _ := persist.current(); return w != nil }
 	replOpts.TLS = func() *tls.Config { return srvRef.TLSClientConfig() } // tls-replication
+	// A redis-server replica of this server: the dataset as an RDB file.
+	replOpts.RedisRDB = func(w io.Writer, eof bool) (uint64, error) { return srvRef.WriteReplicaRDB(w, eof) }
 	// A redis-server primary: its RDB file and its commands (server.MasterClient).
 	replOpts.RedisPrimary = replication.RedisPrimaryHooks{
 		Runner:  func() *server.MasterClient { return srvRef.NewMasterClient() },

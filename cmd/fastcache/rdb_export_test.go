@@ -639,9 +639,9 @@ func TestSyncStalledReader(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.(*net.TCPConn).SetReadBuffer(4096)
-	io.WriteString(conn, "SYNC\r\n") // and never read
+	io.WriteString(conn, "SYNC\r\n") // and never read (a replica's SYNC: the file, then the stream)
 	waitFor(t, "the stalled transfer to be dropped", func() bool {
-		return strings.Contains(p.out.String(), "SYNC: the RDB transfer failed")
+		return strings.Contains(p.out.String(), "the RDB transfer to the redis-server replica failed")
 	})
 	if err := fc.Ping(ctx()).Err(); err != nil {
 		t.Fatal(err)

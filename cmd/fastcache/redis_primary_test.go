@@ -180,12 +180,29 @@ func sameDataset(t *testing.T, prim *redis.Client, p *proc, when string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	loaded := loadedCopy(t, p)
+	defer loaded.Close()
+	compareDatasets(t, prim, loaded, when)
+}
+
+// loadedCopy is a fresh redis-server that loaded fastcache's dataset (an
+// RDB file taken with SYNC), for comparing it with DEBUG DIGEST.
+func loadedCopy(t *testing.T, p *proc) *redis.Client {
+	t.Helper()
 	ldir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ldir, "dump.rdb"), syncFile(t, p.addr(), true), 0o644); err != nil {
+	file, _ := syncFileAs(t, p.addr(), true) // (repl-diskless-sync no: a bulk of known length)
+	if err := os.WriteFile(filepath.Join(ldir, "dump.rdb"), file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	loaded := redis.NewClient(&redis.Options{Addr: startRedisServer(t, "--dir", ldir, "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"), MaxRetries: -1})
-	defer loaded.Close()
+	return redis.NewClient(&redis.Options{Addr: startRedisServer(t, "--dir", ldir, "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"), MaxRetries: -1})
+}
+
+// compareDatasets compares two redis-servers' datasets (want: the
+// reference) in databases 0-3: the keys, each value (DEBUG DIGEST-VALUE),
+// the whole (DEBUG DIGEST), stream groups and pending entries, and the
+// function library of the loads.
+func compareDatasets(t *testing.T, prim, loaded *redis.Client, when string) {
+	t.Helper()
 	for db := range 4 {
 		want, got := keysOf(t, prim, db), keysOf(t, loaded, db)
 		if strings.Join(want, ",") != strings.Join(got, ",") {

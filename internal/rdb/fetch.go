@@ -10,23 +10,25 @@ import (
 )
 
 // Fetch takes a server's RDB file over conn as `redis-cli --rdb` does and
-// copies it to w: with eof, it first announces the EOF capability and asks
-// for the file alone (REPLCONF capa eof, REPLCONF rdb-only 1, each answer
-// read before the next, as Redis refuses SYNC with replies pending); then
-// SYNC. The reply is read in either framing, "$EOF:<40-byte mark>" ...
+// copies it to w: it asks for the file alone (REPLCONF rdb-only 1, not
+// the replication stream after it), with eof first announcing the EOF
+// capability (REPLCONF capa eof), each answer read before the next, as
+// Redis refuses SYNC with replies pending; then SYNC. The reply is read in either framing, "$EOF:<40-byte mark>" ...
 // mark, or "$<length>" (newlines before it keep the link alive), to the
 // end of the file. It returns the file's size and whether it came
 // EOF-marked.
 func Fetch(conn io.ReadWriter, w io.Writer, eof bool) (n int64, marked bool, err error) {
 	r := bufio.NewReaderSize(conn, 1<<20)
+	cmds := []string{"REPLCONF rdb-only 1\r\n"} // the file alone, not the replication stream after it
 	if eof {
-		for _, cmd := range []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"} {
-			if _, err := io.WriteString(conn, cmd); err != nil {
-				return 0, false, err
-			}
-			if l, err := r.ReadString('\n'); err != nil || l != "+OK\r\n" {
-				return 0, false, fmt.Errorf("%s: %q %v", strings.TrimSpace(cmd), l, err)
-			}
+		cmds = []string{"REPLCONF capa eof\r\n", "REPLCONF rdb-only 1\r\n"}
+	}
+	for _, cmd := range cmds {
+		if _, err := io.WriteString(conn, cmd); err != nil {
+			return 0, false, err
+		}
+		if l, err := r.ReadString('\n'); err != nil || l != "+OK\r\n" {
+			return 0, false, fmt.Errorf("%s: %q %v", strings.TrimSpace(cmd), l, err)
 		}
 	}
 	if _, err := io.WriteString(conn, "SYNC\r\n"); err != nil {

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestRedisReplicaOfFastcache: a real redis-server follows fastcache (the
+// binary) with REPLICAOF, the way back from fastcache to Redis without
+// stopping: the dataset goes over as an RDB file (both framings), then the
+// writes as Redis commands while random writes of every family run on
+// fastcache (pops, INCRBYFLOAT, scripts, consumer groups, MULTI/EXEC,
+// SWAPDB, COPY, MOVE, RENAME of every type, SORT STORE, functions), in four
+// databases. After each phase the Redis replica's dataset equals
+// fastcache's key by key (DEBUG DIGEST-VALUE against fastcache's dataset
+// loaded into another redis-server), WAIT on fastcache counts the Redis
+// replica, and after kill -9 and a restart of fastcache the replica
+// resynchronizes with what fastcache holds.
+func TestRedisReplicaOfFastcache(t *testing.T) {
+	for _, diskless := range []string{"yes", "no"} {
+		t.Run("repl-diskless-sync="+diskless, func(t *testing.T) { redisReplicaOfFastcache(t, diskless) })
+	}
+}
+
+func redisReplicaOfFastcache(t *testing.T, diskless string) {
+	dir := t.TempDir()
+	args := []string{"--appendonly", "yes", "--enable-debug-command", "yes", "--repl-diskless-sync", diskless}
+	p := startReady(t, dir, args...)
+	fc := p.client()
+	w := &primaryLoad{rng: rand.New(rand.NewPCG(21, uint64(time.Now().UnixNano()))), c: fc, t: t}
+	w.run(1500)
+	if err := fc.Do(ctx(), "FUNCTION", "LOAD", "REPLACE", "#!lua name=plib\nredis.register_function('pset', function(keys, args) return redis.call('SET', keys[1], args[1]) end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	raddr := startRedisServer(t, "--save", "", "--appendonly", "no", "--enable-debug-command", "yes", "--dir", t.TempDir(),
+		"--replicaof", "127.0.0.1", strconv.Itoa(p.port))
+	rep := redis.NewClient(&redis.Options{Addr: raddr, MaxRetries: -1})
+	defer rep.Close()
+	// writes go on while the file is made and sent
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w2 := &primaryLoad{rng: rand.New(rand.NewPCG(22, uint64(time.Now().UnixNano()))), c: fc, t: t, prefix: "b:"}
+		w2.run(1500)
+	}()
+	waitFor(t, "the redis-server replica's link", func() bool {
+		return strings.Contains(rep.Info(ctx(), "replication").Val(), "master_link_status:up")
+	})
+	wg.Wait()
+	w.run(1500)
+	sameAsFastcache(t, p, rep, "after the full resynchronization")
+	if v := fc.Do(ctx(), "FCALL", "pset", 1, "viafunction", "v").Err(); v != nil {
+		t.Fatal(v)
+	}
+	if err := rep.Set(ctx(), "x", "1", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "READONLY") {
+		t.Fatalf("a write on the redis-server replica: %v", err)
+	}
+	// The records the load above makes rarely or never, each rendered as
+	// Redis commands: positions in lists, every consumer group change, an
+	// empty stream, a stream rebuilt by RENAME and COPY (its counters after
+	// its entries), infinite scores, functions deleted, FLUSHDB.
+	rareArgs := [][]any{
+		{"RPUSH", "lx", "a", "b", "c", "b", "d"}, {"LINSERT", "lx", "BEFORE", "b", "X"}, {"LINSERT", "lx", "AFTER", "d", "Y"},
+		{"LINSERT", "lx", "BEFORE", "a", "H"}, {"LREM", "lx", 1, "b"}, {"LSET", "lx", 0, "Z"}, {"LSET", "lx", -1, "W"},
+		{"XADD", "sx", "1-1", "f", "v"}, {"XADD", "sx", "2-1", "f", "v"}, {"XADD", "sx", "3-1", "f", "v", "g", "w"},
+		{"XGROUP", "CREATE", "sx", "g", "0"}, {"XREADGROUP", "GROUP", "g", "c1", "COUNT", 2, "STREAMS", "sx", ">"},
+		{"XACK", "sx", "g", "1-1"}, {"XDEL", "sx", "2-1"}, {"XGROUP", "SETID", "sx", "g", "1-1", "ENTRIESREAD", 1},
+		{"XGROUP", "CREATECONSUMER", "sx", "g", "c2"}, {"XCLAIM", "sx", "g", "c2", 0, "3-1"}, {"XGROUP", "DELCONSUMER", "sx", "g", "c1"},
+		{"XSETID", "sx", "10-1", "ENTRIESADDED", 10, "MAXDELETEDID", "2-1"}, {"XGROUP", "CREATE", "sx", "g2", "$"},
+		{"XGROUP", "DESTROY", "sx", "g2"}, {"XGROUP", "CREATE", "sempty", "g", "0", "MKSTREAM"},
+		{"RENAME", "sx", "sy"}, {"COPY", "sy", "sz"}, {"XTRIM", "sz", "MAXLEN", 0},
+		{"SADD", "st", "a", "b", "c"}, {"SREM", "st", "a"}, {"ZADD", "zt", 1, "a", 2, "b", "inf", "c", "-inf", "d", 1.5e300, "e", 0.1, "f"},
+		{"ZREM", "zt", "a"}, {"HSET", "hx", "f", "v", "g", "w"}, {"HDEL", "hx", "f"},
+		{"FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('f2', function() return 1 end)"}, {"FUNCTION", "DELETE", "lib2"},
+		{"SELECT", 3}, {"SET", "gone", "v"}, {"FLUSHDB"}, {"SET", "kept", "v"}, {"SELECT", 0},
+	}
+	pipe := fc.Pipeline() // one connection: SELECT 3 holds for what follows it
+	pipe.Do(ctx(), "SELECT", 0)
+	var cmds []*redis.Cmd
+	for _, q := range rareArgs {
+		cmds = append(cmds, pipe.Do(ctx(), q...))
+	}
+	pipe.Exec(ctx())
+	for i, c := range cmds {
+		if err := c.Err(); err != nil {
+			t.Fatalf("%v: %v", rareArgs[i], err)
+		}
+	}
+	if n, _ := fc.DBSize(ctx()).Result(); n < 20 {
+		t.Fatalf("database 0 holds %d keys: the FLUSHDB meant for database 3 went elsewhere", n)
+	}
+	sameAsFastcache(t, p, rep, "after the rarer records")
+
+	// kill -9 fastcache: the replica reconnects to the restarted server
+	// and takes its dataset (what the log kept) again.
+	p.kill()
+	p = startOn(t, p.port, dir, args...)
+	p.waitReady(60 * time.Second)
+	fc = p.client()
+	w.c = fc
+	waitFor(t, "the replica's link after the restart", func() bool {
+		return strings.Contains(rep.Info(ctx(), "replication").Val(), "master_link_status:up")
+	})
+	w.run(1000)
+	sameAsFastcache(t, p, rep, "after kill -9 of fastcache and a restart")
+}
+
+// sameAsFastcache waits until the redis-server replica has what fastcache
+// wrote (WAIT on fastcache counts it), then compares the datasets.
+func sameAsFastcache(t *testing.T, p *proc, rep *redis.Client, when string) {
+	t.Helper()
+	fc := p.client()
+	if n, err := fc.Do(ctx(), "WAIT", 1, 10000).Int(); err != nil || n != 1 {
+		t.Fatalf("%s: WAIT 1 on fastcache answered %d %v: the redis-server replica does not acknowledge", when, n, err)
+	}
+	want := loadedCopy(t, p)
+	defer want.Close()
+	compareDatasets(t, want, rep, when)
+}

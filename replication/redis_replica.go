@@ -1,0 +1,390 @@
+package replication
+
+// A redis-server replica of this server (REPLICAOF on the redis-server,
+// Redis's replication protocol): the way back from fastcache to Redis
+// without stopping, and the stream tools that follow a primary as a
+// replica (redis-cli --replica, migration and change-capture tools) read.
+//
+//	replica:  PING, REPLCONF listening-port / capa eof psync2, PSYNC <id> <off>
+//	primary:  +FULLRESYNC <replid> <offset>           (always: no partial resync)
+//	          $EOF:<mark> <RDB> <mark>  or  $<len> <RDB>
+//	          then the writes after the file, as Redis commands: each WAL
+//	          record rendered by its kind (persistence.Commands), a group
+//	          (MULTI/EXEC, a script, a multi-key command) in MULTI/EXEC,
+//	          SELECT when the database changes, PING every
+//	          repl-ping-replica-period
+//	replica:  REPLCONF ACK <offset> every second (WAIT counts it)
+//
+// The replica is a Sub of the Hub like a fastcache replica, fed the WAL
+// frames through redisStreamConn, which renders them instead of sending
+// them. The file is the dataset at the moment every shard was held
+// (cache.WriteRDB), so the records up to that moment's LSN are in it and
+// skipped; the Sub attached before it, so nothing after is missing.
+// Offsets in the replica's stream count the rendered bytes; an ACK is
+// mapped back to the WAL stream offset of the frames it covers.
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fastcache/object"
+	"fastcache/persistence"
+)
+
+// ServeRedisReplica takes over the connection of a redis-server replica
+// after its PSYNC (psync) or SYNC.
+func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip string) {
+	conn.SetDeadline(time.Time{})
+	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
+	if m.o.RedisRDB == nil || m.o.Snapshot == nil || (m.o.Serving != nil && !m.o.Serving()) {
+		io.WriteString(conn, "-ERR this server cannot serve replicas: it runs with appendonly no\r\n")
+		conn.Close()
+		return
+	}
+	hub := m.o.Hub
+	t := &redisStreamConn{Conn: conn, db: -1, unknown: map[persistence.Op]bool{}, warn: func(op persistence.Op) {
+		log.Warn().Str("op", op.String()).Msg("a WAL record with no Redis command: not sent to the redis-server replica")
+	}}
+	sub, off, err := hub.AttachReplica(t, false, 0, false)
+	if err != nil {
+		io.WriteString(conn, "-ERR "+err.Error()+"\r\n")
+		conn.Close()
+		return
+	}
+	t.hubOff = off
+	sub.Port, sub.IP = port, ip
+	m.syncFull.Add(1)
+	log.Info().Bool("psync", psync).Msg("a redis-server replica: full resynchronization, the dataset as an RDB file")
+	start := time.Now()
+	if psync {
+		conn.SetWriteDeadline(time.Now().Add(hub.writeTimeout()))
+		if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s 0\r\n", m.redisReplID()); err != nil {
+			sub.Close(err)
+			return
+		}
+	}
+	// (a write that has not moved for repl-timeout drops the replica, as
+	// Redis drops one whose transfer stalls)
+	lsn, err := m.o.RedisRDB(&deadlineConn{Conn: conn, timeout: m.timeout()}, eof)
+	if err != nil {
+		log.Warn().Err(err).Msg("the RDB transfer to the redis-server replica failed")
+		sub.Close(err)
+		conn.Close()
+		return
+	}
+	t.skipTo = lsn
+	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Uint64("lsn", lsn).Msg("RDB file sent to the redis-server replica, streaming the writes as commands")
+	sub.Start()
+	go func() { // PING every repl-ping-replica-period, as Redis's primary
+		for {
+			select {
+			case <-sub.Done():
+				return
+			case <-time.After(m.pingPeriod()):
+			}
+			if t.ping() != nil {
+				sub.Close(errors.New("write: ping"))
+				return
+			}
+		}
+	}()
+	go func() {
+		// REPLCONF ACK <offset>, every second: mapped to the WAL stream
+		br := bufio.NewReaderSize(conn, 4096)
+		for {
+			timeout := m.timeout()
+			conn.SetReadDeadline(time.Now().Add(timeout))
+			args, err := readReplicaCommand(br)
+			if err != nil {
+				if isTimeout(err) {
+					err = fmt.Errorf("timeout: no acknowledgement for %v (repl-timeout)", timeout)
+				} else {
+					err = nil
+				}
+				sub.Close(err)
+				return
+			}
+			if len(args) == 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") {
+				if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
+					if h, ok := t.hubOffsetAt(n); ok {
+						sub.Ack(h)
+					}
+				}
+			}
+		}
+	}()
+	if err := sub.Run(); err == nil {
+		log.Info().Msg("redis-server replica disconnected")
+	}
+	conn.Close()
+}
+
+// redisReplID is the replication ID this server gives redis-server
+// replicas: one per process (every resynchronization is a full one).
+func (m *Manager) redisReplID() string {
+	m.redisIDOnce.Do(func() {
+		var b [20]byte
+		rand.Read(b[:])
+		m.redisID = hex.EncodeToString(b[:])
+	})
+	return m.redisID
+}
+
+// deadlineConn gives each write the timeout to make progress.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineConn) Write(p []byte) (int, error) {
+	d.Conn.SetWriteDeadline(time.Now().Add(d.timeout))
+	return d.Conn.Write(p)
+}
+
+// redisStreamConn is the Sub's connection to a redis-server replica: the
+// WAL frames written to it go out as Redis commands.
+type redisStreamConn struct {
+	net.Conn // the replica's (only the interface's methods are promoted)
+
+	mu      sync.Mutex
+	pending []byte // a frame not complete yet
+	dec     persistence.FrameDecoder
+	skipTo  uint64 // records up to this LSN are in the RDB file
+	db      int    // the database of the last command sent (-1: none)
+	out     []byte
+	sent    int64   // bytes of commands sent: the replica's offset
+	hubOff  int64   // the WAL stream's offset after the frames rendered
+	marks   []mark2 // (sent, hubOff) after each write, oldest first
+	unknown map[persistence.Op]bool
+	warn    func(op persistence.Op) // once per kind of record skipped
+}
+
+type mark2 struct{ sent, hub int64 }
+
+// Write renders whole frames of b (a partial one waits for the rest).
+func (t *redisStreamConn) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	data := b
+	if len(t.pending) > 0 {
+		t.pending = append(t.pending, b...)
+		data = t.pending
+	}
+	t.out = t.out[:0]
+	for len(data) >= persistence.FrameHeaderSize {
+		n, err := persistence.FrameLen(data)
+		if err != nil {
+			return 0, fmt.Errorf("the WAL stream: %w", err)
+		}
+		if len(data) < n {
+			break
+		}
+		recs, used, err := t.dec.Decode(data[:n])
+		if err != nil {
+			return 0, fmt.Errorf("the WAL stream: %w", err)
+		}
+		t.render(recs)
+		data = data[used:]
+		t.hubOff += int64(used)
+	}
+	t.pending = append(t.pending[:0:0], data...)
+	if err := t.flush(); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// render appends recs's commands to t.out: each group in MULTI/EXEC.
+func (t *redisStreamConn) render(recs []persistence.Record) {
+	for i := 0; i < len(recs); {
+		n := max(recs[i].Group, 1)
+		if i+n > len(recs) {
+			n = len(recs) - i
+		}
+		group := recs[i : i+n]
+		i += n
+		var cmds [][][]byte
+		var dbs []int
+		for _, r := range orderForRedis(group) {
+			if r.LSN <= t.skipTo {
+				continue
+			}
+			db := r.DB
+			if persistence.IsFunctionOp(r.Op) {
+				db = -1 // (any database)
+			}
+			ok := persistence.Commands(r, func(args ...[]byte) {
+				cmds = append(cmds, cloneArgs(args))
+				dbs = append(dbs, db)
+			})
+			if !ok && r.Op != persistence.OpReplPos && !t.unknown[r.Op] {
+				t.unknown[r.Op] = true
+				t.warn(r.Op)
+			}
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		multi := len(cmds) > 1
+		if multi {
+			t.out = appendCommand(t.out, [][]byte{[]byte("MULTI")})
+		}
+		for j, c := range cmds {
+			if dbs[j] >= 0 && dbs[j] != t.db {
+				t.out = appendCommand(t.out, [][]byte{[]byte("SELECT"), persistence.Num(int64(dbs[j]))})
+				t.db = dbs[j]
+			}
+			t.out = appendCommand(t.out, c)
+		}
+		if multi {
+			t.out = appendCommand(t.out, [][]byte{[]byte("EXEC")})
+		}
+	}
+}
+
+// orderForRedis puts a stream's XSETID after the entries a group rebuilds
+// it with (RENAME, COPY, RESTORE log the stream's counters first; Redis
+// takes no entry below the last ID).
+func orderForRedis(group []persistence.Record) []*persistence.Record {
+	out := make([]*persistence.Record, 0, len(group))
+	var held []*persistence.Record
+	for i := range group {
+		r := &group[i]
+		if r.Op == object.OpXSetID {
+			later := false
+			for j := i + 1; j < len(group); j++ {
+				if group[j].Op == object.OpXNodes && group[j].DB == r.DB && string(group[j].Key) == string(r.Key) {
+					later = true
+				}
+			}
+			if later {
+				held = append(held, r)
+				continue
+			}
+		}
+		out = append(out, r)
+		if r.Op == object.OpXNodes {
+			// the counters of this stream once its last nodes are in
+			last := true
+			for j := i + 1; j < len(group); j++ {
+				if group[j].Op == object.OpXNodes && group[j].DB == r.DB && string(group[j].Key) == string(r.Key) {
+					last = false
+				}
+			}
+			if last {
+				for k, h := range held {
+					if h != nil && h.DB == r.DB && string(h.Key) == string(r.Key) {
+						out = append(out, h)
+						held[k] = nil
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cloneArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
+}
+
+// appendCommand appends args as a RESP array of bulk strings.
+func appendCommand(dst []byte, args [][]byte) []byte {
+	dst = append(dst, '*')
+	dst = strconv.AppendInt(dst, int64(len(args)), 10)
+	dst = append(dst, '\r', '\n')
+	for _, a := range args {
+		dst = append(dst, '$')
+		dst = strconv.AppendInt(dst, int64(len(a)), 10)
+		dst = append(dst, '\r', '\n')
+		dst = append(dst, a...)
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
+}
+
+// flush sends t.out and notes the offsets (t.mu held).
+func (t *redisStreamConn) flush() error {
+	if len(t.out) > 0 {
+		if _, err := t.Conn.Write(t.out); err != nil {
+			return err
+		}
+		t.sent += int64(len(t.out))
+	}
+	t.marks = append(t.marks, mark2{t.sent, t.hubOff})
+	if len(t.marks) > 4096 {
+		t.marks = append(t.marks[:0], t.marks[len(t.marks)-2048:]...)
+	}
+	return nil
+}
+
+// ping sends a PING in the stream (counted in its offsets).
+func (t *redisStreamConn) ping() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	t.out = appendCommand(t.out[:0], [][]byte{[]byte("PING")})
+	return t.flush()
+}
+
+// hubOffsetAt maps the replica's offset to the WAL stream offset of the
+// frames it has applied: that of the last write it covers.
+func (t *redisStreamConn) hubOffsetAt(acked int64) (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h, ok := int64(0), false
+	for i, m := range t.marks {
+		if m.sent > acked {
+			t.marks = t.marks[max(i-1, 0):] // (the one it covers stays for the next ACK)
+			break
+		}
+		h, ok = m.hub, true
+	}
+	return h, ok
+}
+
+// readReplicaCommand reads one command a replica sends (a RESP array of bulk
+// strings, or an inline line).
+func readReplicaCommand(br *bufio.Reader) ([]string, error) {
+	line, err := readLine(br, 1024)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(line, "*") {
+		return strings.Fields(line), nil
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil || n < 0 || n > 16 {
+		return nil, fmt.Errorf("bad command from the replica: %q", line)
+	}
+	args := make([]string, 0, n)
+	for range n {
+		h, err := readLine(br, 64)
+		if err != nil {
+			return nil, err
+		}
+		l, err := strconv.Atoi(strings.TrimPrefix(h, "$"))
+		if err != nil || !strings.HasPrefix(h, "$") || l < 0 || l > 1024 {
+			return nil, fmt.Errorf("bad command from the replica: %q", h)
+		}
+		b := make([]byte, l+2)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return nil, err
+		}
+		args = append(args, string(b[:l]))
+	}
+	return args, nil
+}
