@@ -30,6 +30,9 @@ type Outbox struct {
 
 	size   atomic.Int64 // len(buf), read without the lock
 	unsent atomic.Int64
+	// held: Take leaves buf[holdAt:], what was pushed since Hold
+	held   bool
+	holdAt int
 
 	// Wake is called (outside the lock, by the pushing goroutine) when the
 	// outbox goes from empty to non-empty.
@@ -132,9 +135,20 @@ func (o *Outbox) Check() {
 func (o *Outbox) Pending() bool { return o.size.Load() != 0 }
 
 // Take appends the waiting frames to dst and empties the outbox; the next
-// Push calls Wake again.
+// Push calls Wake again. While held, it takes only what was pushed before
+// Hold.
 func (o *Outbox) Take(dst []byte) []byte {
 	o.mu.Lock()
+	o.signaled = false
+	if o.held {
+		dst = append(dst, o.buf[:o.holdAt]...)
+		n := copy(o.buf, o.buf[o.holdAt:])
+		o.buf = o.buf[:n]
+		o.holdAt = 0
+		o.size.Store(int64(n))
+		o.mu.Unlock()
+		return dst
+	}
 	dst = append(dst, o.buf...)
 	if cap(o.buf) > 64<<10 {
 		o.buf = nil // a burst is over: do not keep its room
@@ -142,9 +156,29 @@ func (o *Outbox) Take(dst []byte) []byte {
 		o.buf = o.buf[:0]
 	}
 	o.size.Store(0)
-	o.signaled = false
 	o.mu.Unlock()
 	return dst
+}
+
+// Hold makes Take leave the frames pushed from now on until Release: the
+// frames another executor pushes while it serves the client's blocked
+// command (an invalidation of a key the command wrote) follow the
+// command's reply, which the owner takes before it releases them. The
+// check and the take cannot be apart: a push made while held is never
+// taken early, whoever takes.
+func (o *Outbox) Hold() {
+	o.mu.Lock()
+	if !o.held {
+		o.held, o.holdAt = true, len(o.buf)
+	}
+	o.mu.Unlock()
+}
+
+// Release ends Hold: every frame can be taken again.
+func (o *Outbox) Release() {
+	o.mu.Lock()
+	o.held = false
+	o.mu.Unlock()
 }
 
 // SetUnsent tells the outbox how many bytes the network layer holds that

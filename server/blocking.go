@@ -292,14 +292,21 @@ func (b *blocker) serveKeyLocked(ks cache.Keyspace, db int, key []byte) {
 		// holds such frames until the reply is out (netconn.go's writer,
 		// the event loop's flush).
 		bc.c.serving.Store(true)
+		p := bc.c.ps
+		if p != nil {
+			p.ob.Hold() // (released once the reply is taken: releaseServed)
+		}
 		res := bc.try(ks, key, &bc.reply)
 		switch res {
 		case blockServed:
 			b.finishLocked(bc, true)
 		default:
 			bc.c.serving.Store(false)
-			if p := bc.c.ps; p != nil && p.ob.Pending() {
-				bc.c.sock.pushWake()
+			if p != nil {
+				p.ob.Release()
+				if p.ob.Pending() {
+					bc.c.sock.pushWake()
+				}
 			}
 		}
 		if res == blockExhausted {
@@ -407,6 +414,20 @@ func (s *Server) forgetBlocked(c *Client) {
 }
 
 func (b *blocker) srv() *Server { return b.s }
+
+// releaseServed ends the hold another executor put on c's pushed frames
+// while it served c's blocked command (serveKeyLocked), once that
+// command's reply is among c's replies (takeUnblocked, or block() found
+// it served): the frames it pushed go after the reply. The connection's
+// owner calls it before it takes pushed frames.
+func (c *Client) releaseServed() {
+	if c.bc == nil && c.serving.Load() {
+		c.serving.Store(false)
+		if p := c.ps; p != nil {
+			p.ob.Release()
+		}
+	}
+}
 
 // takeUnblocked moves a finished blocked command's reply into the client's
 // replies (connection's goroutine). false if the client is still blocked.

@@ -241,15 +241,13 @@ func (g *gconn) reply() bool {
 	cl.batch = 0
 	g.wmu.Lock()
 	// (frames pushed while another executor serves the blocked command
-	// wait for its reply: takeUnblocked, then the next reply)
-	if p := cl.ps; p != nil && p.ob.Pending() && !(cl.bc != nil && cl.serving.Load()) {
+	// are held for its reply: takeUnblocked, then the next reply)
+	cl.releaseServed()
+	if p := cl.ps; p != nil && p.ob.Pending() {
 		cl.reply.b = p.ob.Take(cl.reply.b)
 	}
 	_, err := g.nc.Write(cl.reply.b)
 	g.busy = false
-	if cl.serving.Load() && cl.bc == nil {
-		cl.serving.Store(false) // the unblocked command's reply is out
-	}
 	g.wmu.Unlock()
 	cl.reply.Reset()
 	if cap(cl.reply.b) > keepReplyCap {
@@ -285,7 +283,7 @@ func (g *gconn) pusher() {
 			return
 		}
 		g.wmu.Lock()
-		if p := g.cl.ps; !g.busy && !g.cl.serving.Load() && p != nil {
+		if p := g.cl.ps; !g.busy && p != nil { // (Take leaves what a serving holds)
 			buf = p.ob.Take(buf[:0])
 			if len(buf) > 0 {
 				p.ob.SetUnsent(int64(len(buf)))

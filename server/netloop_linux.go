@@ -744,13 +744,11 @@ func (c *conn) flush() {
 	cl := c.cl
 	cl.batch = 0
 	// Frames pushed while another executor served the client's blocked
-	// command wait for that command's reply (takeUnblocked), as in Redis:
-	// the flush of the replies before it (endPipeline) leaves them.
-	if p := cl.ps; p != nil && p.ob.Pending() && !(cl.bc != nil && cl.serving.Load()) {
+	// command are held for that command's reply (takeUnblocked), as in
+	// Redis: the flush of the replies before it (endPipeline) leaves them.
+	cl.releaseServed()
+	if p := cl.ps; p != nil && p.ob.Pending() {
 		cl.reply.b = p.ob.Take(cl.reply.b)
-	}
-	if cl.bc == nil && cl.serving.Load() {
-		cl.serving.Store(false) // its reply is in cl.reply, the frames after it
 	}
 	for c.out < len(cl.reply.b) {
 		n, err := rawWrite(c.fd, cl.reply.b[c.out:])
