@@ -32,10 +32,9 @@ import (
 //     during its BGSAVE.
 //
 // rdbcompression and rdbchecksum apply to the file as to Redis's. Then the
-// connection is closed. Redis would go on with the replication
-// stream of a SYNC without rdb-only; fastcache's replicas use FCSYNC and
-// the WAL stream instead, so a SYNC is always a one-off file transfer.
-// PSYNC is not served: a Redis replica cannot follow fastcache.
+// connection is closed. A SYNC without rdb-only, and PSYNC, are a
+// redis-server replica's: the file, then the writes as Redis commands
+// (replication/redis_replica.go; fastcache's own replicas use FCSYNC).
 
 const eofMarkLen = 40 // RDB_EOF_MARK_SIZE
 
