@@ -26,6 +26,7 @@ package replication
 import (
 	"bufio"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,7 +55,7 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 	t := &redisStreamConn{Conn: conn, db: -1, unknown: map[persistence.Op]bool{}, warn: func(op persistence.Op) {
 		log.Warn().Str("op", op.String()).Msg("a WAL record with no Redis command: not sent to the redis-server replica")
 	}}
-	sub, off, err := hub.AttachReplica(t, false, 0, false)
+	sub, off, err := hub.AttachReplica(t, false, 0, true) // (with PUBLISHes)
 	if err != nil {
 		io.WriteString(conn, "-ERR "+err.Error()+"\r\n")
 		conn.Close()
@@ -180,7 +181,32 @@ func (t *redisStreamConn) Write(b []byte) (int, error) {
 		data = t.pending
 	}
 	t.out = t.out[:0]
-	for len(data) >= persistence.FrameHeaderSize {
+	for len(data) >= 2 {
+		if isMessageFrame(data) {
+			// a PUBLISH between the frames: part of a Redis replica's
+			// stream (not of the WAL stream's offsets)
+			if len(data) < msgHeaderSize {
+				break
+			}
+			cl, ml := int(binary.LittleEndian.Uint32(data[4:])), int(binary.LittleEndian.Uint32(data[8:]))
+			n := msgHeaderSize + cl + ml
+			if len(data) < n {
+				break
+			}
+			switch data[2] {
+			case msgKindPublish, msgKindShard:
+				name := "PUBLISH"
+				if data[2] == msgKindShard {
+					name = "SPUBLISH"
+				}
+				t.out = appendCommand(t.out, [][]byte{[]byte(name), data[msgHeaderSize : msgHeaderSize+cl], data[msgHeaderSize+cl : n]})
+			}
+			data = data[n:]
+			continue
+		}
+		if len(data) < persistence.FrameHeaderSize {
+			break
+		}
 		n, err := persistence.FrameLen(data)
 		if err != nil {
 			return 0, fmt.Errorf("the WAL stream: %w", err)

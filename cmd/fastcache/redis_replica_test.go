@@ -99,6 +99,20 @@ func redisReplicaOfFastcache(t *testing.T, diskless string) {
 	}
 	sameAsFastcache(t, p, rep, "after the rarer records")
 
+	// fastcache's PUBLISH reaches the redis-server replica's subscribers,
+	// as a Redis primary's does
+	ps := rep.Subscribe(ctx(), "news")
+	if _, err := ps.Receive(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a message published on fastcache", func() bool {
+		fc.Publish(ctx(), "news", "hello")
+		m, err := ps.ReceiveTimeout(ctx(), 200*time.Millisecond)
+		msg, ok := m.(*redis.Message)
+		return err == nil && ok && msg.Payload == "hello"
+	})
+	ps.Close()
+
 	// kill -9 fastcache: the replica reconnects to the restarted server
 	// and takes its dataset (what the log kept) again.
 	p.kill()
