@@ -114,7 +114,7 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 				sub.Close(err)
 				return
 			}
-			if len(args) == 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") {
+			if len(args) >= 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") { // (7.2+: ACK <off> FACK <off>)
 				if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
 					if h, ok := t.hubOffsetAt(n); ok {
 						sub.Ack(h)
