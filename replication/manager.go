@@ -365,32 +365,45 @@ func (m *Manager) ServeReplica(conn net.Conn, runID string, offset int64, port i
 	if heartbeat {
 		go pinger(sub, m.pingPeriod)
 	}
-	go func() {
-		// Every replica sends ACK every second: one silent for repl-timeout
-		// is gone (a partition, a stopped process) even if its socket is not.
-		br := bufio.NewReaderSize(conn, 4096)
-		for {
-			timeout := m.timeout()
-			conn.SetReadDeadline(time.Now().Add(timeout))
-			line, err := readLine(br, 1024)
-			if err != nil {
-				if isTimeout(err) {
-					err = fmt.Errorf("timeout: no acknowledgement for %v (repl-timeout)", timeout)
-				} else {
-					err = nil
-				}
-				sub.Close(err)
-				return
-			}
-			if f := strings.Fields(line); len(f) == 2 && f[0] == "ACK" {
-				if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-					sub.Ack(n)
-				}
+	go m.readAcks(conn, sub, func(br *bufio.Reader) (int64, bool, error) {
+		line, err := readLine(br, 1024)
+		if err != nil {
+			return 0, false, err
+		}
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "ACK" {
+			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return n, true, nil
 			}
 		}
-	}()
+		return 0, false, nil
+	})
 	if err := sub.Run(); err == nil {
 		log.Info().Msg("replica disconnected")
+	}
+}
+
+// readAcks reads a replica's acknowledgements (ack: one read, false if it
+// was something else) into sub until the replica goes. Every replica
+// sends ACK every second: one silent for repl-timeout is gone (a
+// partition, a stopped process) even if its socket is not.
+func (m *Manager) readAcks(conn net.Conn, sub *Sub, ack func(br *bufio.Reader) (int64, bool, error)) {
+	br := bufio.NewReaderSize(conn, 4096)
+	for {
+		timeout := m.timeout()
+		conn.SetReadDeadline(time.Now().Add(timeout))
+		off, ok, err := ack(br)
+		if err != nil {
+			if isTimeout(err) {
+				err = fmt.Errorf("timeout: no acknowledgement for %v (repl-timeout)", timeout)
+			} else {
+				err = nil
+			}
+			sub.Close(err)
+			return
+		}
+		if ok {
+			sub.Ack(off)
+		}
 	}
 }
 

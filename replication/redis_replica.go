@@ -98,31 +98,21 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 			}
 		}
 	}()
-	go func() {
-		// REPLCONF ACK <offset>, every second: mapped to the WAL stream
-		br := bufio.NewReaderSize(conn, 4096)
-		for {
-			timeout := m.timeout()
-			conn.SetReadDeadline(time.Now().Add(timeout))
-			args, err := readReplicaCommand(br)
-			if err != nil {
-				if isTimeout(err) {
-					err = fmt.Errorf("timeout: no acknowledgement for %v (repl-timeout)", timeout)
-				} else {
-					err = nil
-				}
-				sub.Close(err)
-				return
-			}
-			if len(args) >= 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") { // (7.2+: ACK <off> FACK <off>)
-				if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
-					if h, ok := t.hubOffsetAt(n); ok {
-						sub.Ack(h)
-					}
-				}
+	// REPLCONF ACK <offset> (7.2+: and FACK <offset>), every second: mapped
+	// to the WAL stream's offset
+	go m.readAcks(conn, sub, func(br *bufio.Reader) (int64, bool, error) {
+		args, err := readReplicaCommand(br)
+		if err != nil {
+			return 0, false, err
+		}
+		if len(args) >= 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") {
+			if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
+				h, ok := t.hubOffsetAt(n)
+				return h, ok, nil
 			}
 		}
-	}()
+		return 0, false, nil
+	})
 	if err := sub.Run(); err == nil {
 		log.Info().Msg("redis-server replica disconnected")
 	}

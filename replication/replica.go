@@ -518,13 +518,9 @@ func b2i(v bool) int {
 
 // respCommand encodes a command as a RESP array of bulk strings.
 func respCommand(args ...string) []byte {
-	b := []byte("*" + strconv.Itoa(len(args)) + "\r\n")
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, "\r\n"...)
-		b = append(b, a...)
-		b = append(b, "\r\n"...)
+	bs := make([][]byte, len(args))
+	for i, a := range args {
+		bs[i] = []byte(a)
 	}
-	return b
+	return appendCommand(nil, bs)
 }
