@@ -84,6 +84,36 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 	}
 	t.skipTo = lsn
 	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Uint64("lsn", lsn).Msg("RDB file sent to the redis-server replica, streaming the writes as commands")
+	// REPLCONF ACK <offset> (7.2+: and FACK <offset>), every second: mapped
+	// to the WAL stream's offset
+	firstAck := make(chan struct{})
+	var once sync.Once
+	go m.readAcks(conn, sub, func(br *bufio.Reader) (int64, bool, error) {
+		args, err := readReplicaCommand(br)
+		if err != nil {
+			return 0, false, err
+		}
+		if len(args) >= 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") {
+			once.Do(func() { close(firstAck) })
+			if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
+				h, ok := t.hubOffsetAt(n)
+				return h, ok, nil
+			}
+		}
+		return 0, false, nil
+	})
+	if eof {
+		// The replica finds the end of a diskless file by its last bytes
+		// read being the mark: nothing may follow them until it has
+		// loaded the file and says so with its first ACK, as Redis's
+		// primary waits for it.
+		select {
+		case <-firstAck:
+		case <-sub.Done():
+			conn.Close()
+			return
+		}
+	}
 	sub.Start()
 	go func() { // PING every repl-ping-replica-period, as Redis's primary
 		for {
@@ -98,21 +128,6 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 			}
 		}
 	}()
-	// REPLCONF ACK <offset> (7.2+: and FACK <offset>), every second: mapped
-	// to the WAL stream's offset
-	go m.readAcks(conn, sub, func(br *bufio.Reader) (int64, bool, error) {
-		args, err := readReplicaCommand(br)
-		if err != nil {
-			return 0, false, err
-		}
-		if len(args) >= 3 && strings.EqualFold(args[0], "replconf") && strings.EqualFold(args[1], "ack") {
-			if n, err := strconv.ParseInt(args[2], 10, 64); err == nil {
-				h, ok := t.hubOffsetAt(n)
-				return h, ok, nil
-			}
-		}
-		return 0, false, nil
-	})
 	if err := sub.Run(); err == nil {
 		log.Info().Msg("redis-server replica disconnected")
 	}
@@ -272,38 +287,38 @@ func (t *redisStreamConn) render(recs []persistence.Record) {
 // takes no entry below the last ID).
 func orderForRedis(group []persistence.Record) []*persistence.Record {
 	out := make([]*persistence.Record, 0, len(group))
-	var held []*persistence.Record
+	type dbKey struct {
+		db  int
+		key string
+	}
+	var lastNodes map[dbKey]int // a stream's last OpXNodes in the group
+	for i := range group {
+		if r := &group[i]; r.Op == object.OpXNodes {
+			if lastNodes == nil {
+				lastNodes = map[dbKey]int{}
+			}
+			lastNodes[dbKey{r.DB, string(r.Key)}] = i
+		}
+	}
+	var held map[dbKey][]*persistence.Record
 	for i := range group {
 		r := &group[i]
-		if r.Op == object.OpXSetID {
-			later := false
-			for j := i + 1; j < len(group); j++ {
-				if group[j].Op == object.OpXNodes && group[j].DB == r.DB && string(group[j].Key) == string(r.Key) {
-					later = true
-				}
+		if lastNodes == nil {
+			out = append(out, r)
+			continue
+		}
+		k := dbKey{r.DB, string(r.Key)}
+		if last, ok := lastNodes[k]; ok && r.Op == object.OpXSetID && last > i {
+			if held == nil {
+				held = map[dbKey][]*persistence.Record{}
 			}
-			if later {
-				held = append(held, r)
-				continue
-			}
+			held[k] = append(held[k], r)
+			continue
 		}
 		out = append(out, r)
-		if r.Op == object.OpXNodes {
-			// the counters of this stream once its last nodes are in
-			last := true
-			for j := i + 1; j < len(group); j++ {
-				if group[j].Op == object.OpXNodes && group[j].DB == r.DB && string(group[j].Key) == string(r.Key) {
-					last = false
-				}
-			}
-			if last {
-				for k, h := range held {
-					if h != nil && h.DB == r.DB && string(h.Key) == string(r.Key) {
-						out = append(out, h)
-						held[k] = nil
-					}
-				}
-			}
+		if r.Op == object.OpXNodes && lastNodes[k] == i {
+			out = append(out, held[k]...)
+			delete(held, k)
 		}
 	}
 	return out

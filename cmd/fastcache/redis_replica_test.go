@@ -51,9 +51,13 @@ func redisReplicaOfFastcache(t *testing.T, diskless string) {
 		w2 := &primaryLoad{rng: rand.New(rand.NewPCG(22, uint64(time.Now().UnixNano()))), c: fc, t: t, prefix: "b:"}
 		w2.run(1500)
 	}()
-	waitFor(t, "the redis-server replica's link", func() bool {
-		return strings.Contains(rep.Info(ctx(), "replication").Val(), "master_link_status:up")
-	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(rep.Info(ctx(), "replication").Val(), "master_link_status:up") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the redis-server replica's link is not up: %s\nfastcache's log:\n%s", rep.Info(ctx(), "replication").Val(), p.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	wg.Wait()
 	w.run(1500)
 	sameAsFastcache(t, p, rep, "after the full resynchronization")
