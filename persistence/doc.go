@@ -78,6 +78,12 @@
 // sets 48-63, lists 64-79, streams 80-95; functions own 96-111 (96-98
 // above), strings 128-143 (128 above). Their bodies are documented with each kind in package object.
 //
+// Every kind also registers how its records read as Redis commands
+// (RegisterCommand; commands.go here, object/commands.go): the stream a
+// redis-server replica of this server follows, in effect form as the
+// records are (an auto ID as the ID chosen, a pop as the count popped, an
+// LINSERT as a small script that inserts at the resolved position).
+//
 // Function records (function_ops.go) are not about a key, yet each carries
 // the fixed key "\x00functions": the shard that key maps to owns them, so
 // the snapshot cut of that shard says which of them a snapshot holds (each
