@@ -45,3 +45,19 @@ func TestAppPythonWeb(t *testing.T) {
 	}
 	checkAppJSON(t, r, want)
 }
+
+// TestAppPythonCluster: redis-py's cluster client (RedisCluster) on
+// fastcache in cluster mode: found from one address, a pipeline over many
+// slots, keys of one hash tag together, a script, the server's -CROSSSLOT
+// (as redis-py's ClusterCrossSlotError). The wanted values are what it
+// prints against a redis-server cluster of one node serving every slot.
+func TestAppPythonCluster(t *testing.T) {
+	py := pythonWith(t, "python3-redis", "redis")
+	dir := appDir(t, "pyweb")
+	p := startReady(t, t.TempDir(), "--cluster-enabled", "yes")
+	var r map[string]json.RawMessage
+	runApp(t, dir, 60*time.Second, p.port, &r, py, func(port int) []string { return []string{"cluster.py", strconv.Itoa(port)} })
+	checkAppJSON(t, r, map[string]string{
+		"redisPy": `{"get":"cy","pipeline":"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19","msetOneSlot":[true],"mgetOneSlot":["1","2"],"crossSlot":"ClusterCrossSlotError","keyslot":9678,"nodes":1,"eval":1}`,
+	})
+}
