@@ -28,11 +28,12 @@ func TestFetch(t *testing.T) {
 		ok, marked bool
 	}{
 		{"eof", "+OK\r\n+OK\r\n\n\n$EOF:" + mark + "\r\n", true, mark, true, true},
-		{"bulk", "\n$640000\r\n", false, "", true, false},
+		{"bulk", "+OK\r\n\n$640000\r\n", false, "", true, false},
 		{"bulk to an eof client", "+OK\r\n+OK\r\n$640000\r\n", true, "", true, false},
 		{"no mark", "+OK\r\n+OK\r\n$EOF:" + mark + "\r\n", true, "", false, true},
-		{"refused", "-NOMASTERLINK Can't SYNC while not connected with my master\r\n", false, "", false, false},
-		{"cut short", "$700000\r\n", false, "", false, false},
+		{"refused", "+OK\r\n-NOMASTERLINK Can't SYNC while not connected with my master\r\n", false, "", false, false},
+		{"no rdb-only", "-ERR Unrecognized REPLCONF option: rdb-only\r\n", false, "", false, false},
+		{"cut short", "+OK\r\n$700000\r\n", false, "", false, false},
 	} {
 		c := &pipeConn{Reader: io.MultiReader(strings.NewReader(tc.head), bytes.NewReader(file), strings.NewReader(tc.tail))}
 		var got bytes.Buffer
@@ -47,7 +48,7 @@ func TestFetch(t *testing.T) {
 		if marked != tc.marked || n != int64(len(file)) || !bytes.Equal(got.Bytes(), file) {
 			t.Errorf("%s: %d bytes, marked %v, equal %v", tc.name, n, marked, bytes.Equal(got.Bytes(), file))
 		}
-		want := "SYNC\r\n"
+		want := "REPLCONF rdb-only 1\r\nSYNC\r\n"
 		if tc.eof {
 			want = "REPLCONF capa eof\r\nREPLCONF rdb-only 1\r\nSYNC\r\n"
 		}
