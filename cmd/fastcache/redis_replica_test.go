@@ -117,6 +117,15 @@ func redisReplicaOfFastcache(t *testing.T, diskless string) {
 	})
 	ps.Close()
 
+	// Keys that expire on fastcache go on the replica by the DELs fastcache
+	// logs for them (a Redis replica never expires keys itself).
+	before := rep.DBSize(ctx()).Val()
+	for i := range 50 {
+		fc.Set(ctx(), "short:"+strconv.Itoa(i), "v", 300*time.Millisecond)
+	}
+	waitFor(t, "the short keys on the replica", func() bool { return rep.DBSize(ctx()).Val() == before+50 })
+	waitFor(t, "the expired keys' DELs on the replica", func() bool { return rep.DBSize(ctx()).Val() == before })
+
 	// kill -9 fastcache: the replica reconnects to the restarted server
 	// and takes its dataset (what the log kept) again.
 	p.kill()
