@@ -115,9 +115,10 @@ type Manager struct {
 	// INFO stats: full resyncs served, resumes granted and refused
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
 
-	// the replication ID redis-server replicas are given (redisReplID)
-	redisIDOnce sync.Once
-	redisID     string
+	// the streams of redis-server replicas gone, by replication ID, for
+	// their reconnection (redis_replica.go)
+	redisMu   sync.Mutex
+	redisSess map[string]*redisStreamConn
 }
 
 // SyncStats are INFO stats' sync_full, sync_partial_ok and sync_partial_err.

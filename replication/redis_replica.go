@@ -37,13 +37,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/server"
 )
 
 // ServeRedisReplica takes over the connection of a redis-server replica
-// after its PSYNC (psync) or SYNC.
-func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip string) {
+// after its PSYNC or SYNC.
+func (m *Manager) ServeRedisReplica(conn net.Conn, req server.RedisReplicaRequest) {
 	conn.SetDeadline(time.Time{})
 	log := m.o.Log.With().Str("replica", conn.RemoteAddr().String()).Logger()
 	if m.o.RedisRDB == nil || m.o.Snapshot == nil || (m.o.Serving != nil && !m.o.Serving()) {
@@ -51,10 +54,16 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 		conn.Close()
 		return
 	}
+	if req.PSync && m.resumeRedis(conn, req, log) {
+		return
+	}
 	hub := m.o.Hub
-	t := &redisStreamConn{Conn: conn, db: -1, unknown: map[persistence.Op]bool{}, warn: func(op persistence.Op) {
-		log.Warn().Str("op", op.String()).Msg("a WAL record with no Redis command: not sent to the redis-server replica")
-	}}
+	var b [20]byte
+	rand.Read(b[:])
+	t := &redisStreamConn{Conn: conn, id: hex.EncodeToString(b[:]), db: -1, unknown: map[persistence.Op]bool{},
+		blMax: max(hub.BacklogSize(), 1<<20), warn: func(op persistence.Op) {
+			log.Warn().Str("op", op.String()).Msg("a WAL record with no Redis command: not sent to the redis-server replica")
+		}}
 	sub, off, err := hub.AttachReplica(t, false, 0, true) // (with PUBLISHes)
 	if err != nil {
 		io.WriteString(conn, "-ERR "+err.Error()+"\r\n")
@@ -62,20 +71,23 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 		return
 	}
 	t.hubOff = off
-	sub.Port, sub.IP = port, ip
+	sub.Port, sub.IP = req.Port, req.IP
+	if req.PSync && req.ReplID != "?" {
+		m.syncPartialErr.Add(1)
+	}
 	m.syncFull.Add(1)
-	log.Info().Bool("psync", psync).Msg("a redis-server replica: full resynchronization, the dataset as an RDB file")
+	log.Info().Bool("psync", req.PSync).Msg("a redis-server replica: full resynchronization, the dataset as an RDB file")
 	start := time.Now()
-	if psync {
+	if req.PSync {
 		conn.SetWriteDeadline(time.Now().Add(hub.writeTimeout()))
-		if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s 0\r\n", m.redisReplID()); err != nil {
+		if _, err := fmt.Fprintf(conn, "+FULLRESYNC %s 0\r\n", t.id); err != nil {
 			sub.Close(err)
 			return
 		}
 	}
 	// (a write that has not moved for repl-timeout drops the replica, as
 	// Redis drops one whose transfer stalls)
-	lsn, err := m.o.RedisRDB(&deadlineConn{Conn: conn, timeout: m.timeout()}, eof)
+	lsn, err := m.o.RedisRDB(&deadlineConn{Conn: conn, timeout: m.timeout()}, req.EOF)
 	if err != nil {
 		log.Warn().Err(err).Msg("the RDB transfer to the redis-server replica failed")
 		sub.Close(err)
@@ -84,6 +96,65 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 	}
 	t.skipTo = lsn
 	log.Info().Dur("took", time.Since(start).Round(time.Microsecond)).Uint64("lsn", lsn).Msg("RDB file sent to the redis-server replica, streaming the writes as commands")
+	// The replica finds the end of a diskless file by its last bytes read
+	// being the mark: nothing may follow them until it has loaded the file
+	// and says so with its first ACK, as Redis's primary waits for it.
+	m.streamRedis(conn, sub, t, req.EOF, log)
+}
+
+// resumeRedis continues the stream of a redis-server replica that
+// reconnects (PSYNC <id> <offset>) from where it stopped: the commands it
+// missed are still in its session's backlog and the frames after them in
+// the WAL stream's. It reports whether it did (else a full
+// resynchronization follows).
+func (m *Manager) resumeRedis(conn net.Conn, req server.RedisReplicaRequest, log zerolog.Logger) bool {
+	m.redisMu.Lock()
+	t := m.redisSess[req.ReplID]
+	delete(m.redisSess, req.ReplID)
+	m.redisMu.Unlock()
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	need := req.Offset - 1 // the first byte it lacks (Redis asks for its offset + 1)
+	ok := need >= t.blStart && need <= t.sent
+	var missed []byte
+	if ok {
+		missed = append(missed, t.backlog[need-t.blStart:]...)
+	}
+	t.Conn, t.pending = conn, nil // (a frame cut in two comes again whole from hubOff)
+	hubOff := t.hubOff
+	t.mu.Unlock()
+	if !ok {
+		log.Info().Int64("offset", req.Offset).Msg("a redis-server replica asks for an offset no longer held: full resynchronization")
+		return false
+	}
+	sub, _, err := m.o.Hub.AttachReplica(t, true, hubOff, true)
+	if err != nil {
+		log.Info().Err(err).Msg("a redis-server replica's frames are no longer in the WAL stream's backlog: full resynchronization")
+		return false
+	}
+	sub.Port, sub.IP = req.Port, req.IP
+	conn.SetWriteDeadline(time.Now().Add(m.o.Hub.writeTimeout()))
+	if _, err := io.WriteString(conn, "+CONTINUE "+t.id+"\r\n"); err != nil {
+		sub.Close(err)
+		return true
+	}
+	if _, err := conn.Write(missed); err != nil {
+		sub.Close(err)
+		return true
+	}
+	m.syncPartialOK.Add(1)
+	log.Info().Int64("offset", req.Offset).Int("resent", len(missed)).Msg("a redis-server replica continues its stream (partial resynchronization)")
+	m.streamRedis(conn, sub, t, false, log)
+	return true
+}
+
+// streamRedis runs a redis-server replica's stream until it goes: its
+// ACKs read, PINGs sent, the rendered frames; its session is kept after
+// for a reconnection to continue (resumeRedis). With waitAck, the stream
+// starts at the replica's first ACK.
+func (m *Manager) streamRedis(conn net.Conn, sub *Sub, t *redisStreamConn, waitAck bool, log zerolog.Logger) {
 	// REPLCONF ACK <offset> (7.2+: and FACK <offset>), every second: mapped
 	// to the WAL stream's offset
 	firstAck := make(chan struct{})
@@ -102,11 +173,7 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 		}
 		return 0, false, nil
 	})
-	if eof {
-		// The replica finds the end of a diskless file by its last bytes
-		// read being the mark: nothing may follow them until it has
-		// loaded the file and says so with its first ACK, as Redis's
-		// primary waits for it.
+	if waitAck {
 		select {
 		case <-firstAck:
 		case <-sub.Done():
@@ -132,18 +199,23 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip
 		log.Info().Msg("redis-server replica disconnected")
 	}
 	conn.Close()
+	m.redisMu.Lock()
+	if m.redisSess == nil {
+		m.redisSess = map[string]*redisStreamConn{}
+	}
+	for id := range m.redisSess { // a few sessions at most: the oldest goes
+		if len(m.redisSess) < maxRedisSessions {
+			break
+		}
+		delete(m.redisSess, id)
+	}
+	m.redisSess[t.id] = t
+	m.redisMu.Unlock()
 }
 
-// redisReplID is the replication ID this server gives redis-server
-// replicas: one per process (every resynchronization is a full one).
-func (m *Manager) redisReplID() string {
-	m.redisIDOnce.Do(func() {
-		var b [20]byte
-		rand.Read(b[:])
-		m.redisID = hex.EncodeToString(b[:])
-	})
-	return m.redisID
-}
+// maxRedisSessions bounds the sessions of gone redis-server replicas kept
+// for their reconnection (each holds up to repl-backlog-size of commands).
+const maxRedisSessions = 4
 
 // deadlineConn gives each write the timeout to make progress.
 type deadlineConn struct {
@@ -161,8 +233,15 @@ func (d *deadlineConn) Write(p []byte) (int, error) {
 type redisStreamConn struct {
 	net.Conn // the replica's (only the interface's methods are promoted)
 
+	id string // the replication ID the replica knows this stream by
+
 	mu      sync.Mutex
 	pending []byte // a frame not complete yet
+	// backlog: the last blMax bytes sent, from stream offset blStart (a
+	// reconnection continues from them: resumeRedis)
+	backlog []byte
+	blStart int64
+	blMax   int64
 	dec     persistence.FrameDecoder
 	skipTo  uint64 // records up to this LSN are in the RDB file
 	db      int    // the database of the last command sent (-1: none)
@@ -350,10 +429,16 @@ func appendCommand(dst []byte, args [][]byte) []byte {
 // flush sends t.out and notes the offsets (t.mu held).
 func (t *redisStreamConn) flush() error {
 	if len(t.out) > 0 {
-		if _, err := t.Conn.Write(t.out); err != nil {
+		t.backlog = append(t.backlog, t.out...)
+		if over := int64(len(t.backlog)) - t.blMax; over > t.blMax/4 {
+			t.backlog = append(t.backlog[:0], t.backlog[over:]...)
+			t.blStart += over
+		}
+		_, err := t.Conn.Write(t.out)
+		t.sent += int64(len(t.out)) // (in the backlog: a reconnection gets it again)
+		if err != nil {
 			return err
 		}
-		t.sent += int64(len(t.out))
 	}
 	t.marks = append(t.marks, mark2{t.sent, t.hubOff})
 	if len(t.marks) > 4096 {

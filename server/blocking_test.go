@@ -468,7 +468,7 @@ func (fakeRepl) ServeReplica(conn net.Conn, id string, off int64, p int, caps []
 }
 func (fakeRepl) Role() RoleInfo            { return RoleInfo{Master: true} }
 func (fakeRepl) ForwardsPublish(bool) bool { return false }
-func (fakeRepl) ServeRedisReplica(conn net.Conn, _, _ bool, _ int, _ string) {
+func (fakeRepl) ServeRedisReplica(conn net.Conn, _ RedisReplicaRequest) {
 	conn.Close()
 }
 func (fakeRepl) ForwardPublish(_, _ bool, _, _ []byte) {}

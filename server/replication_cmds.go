@@ -23,11 +23,21 @@ type Replication interface {
 	// copies its arguments.
 	ForwardPublish(fromPrimary, shard bool, channel, message []byte)
 	// ServeRedisReplica takes over the connection of a redis-server
-	// replica after its PSYNC (psync) or SYNC: the dataset as an RDB file
-	// (eof: the diskless framing), then the writes as Redis commands.
-	ServeRedisReplica(conn net.Conn, psync, eof bool, port int, ip string)
+	// replica after its PSYNC or SYNC: the dataset as an RDB file, or the
+	// rest of a stream it followed, then the writes as Redis commands.
+	ServeRedisReplica(conn net.Conn, req RedisReplicaRequest)
 	// Role describes the replication role for ROLE.
 	Role() RoleInfo
+}
+
+// RedisReplicaRequest is what a redis-server replica asked for.
+type RedisReplicaRequest struct {
+	PSync  bool   // PSYNC (else SYNC: no +FULLRESYNC line)
+	ReplID string // PSYNC's replication ID ("?": none)
+	Offset int64  // PSYNC's offset (the replica's offset + 1)
+	EOF    bool   // the diskless framing of the file
+	Port   int    // REPLCONF listening-port
+	IP     string // REPLCONF ip-address
 }
 
 // RoleInfo is what ROLE reports.

@@ -150,7 +150,7 @@ func cmdSync(c *Client, args [][]byte) {
 	if !rc.rdbOnly && !rc.filtered {
 		// a replica's SYNC (redis-cli --replica, an old Redis): the file,
 		// then the stream of commands, without a +FULLRESYNC line
-		serveRedisReplica(c, false, rc)
+		serveRedisReplica(c, RedisReplicaRequest{}, rc)
 		return
 	}
 	cfg := c.srv.cfg
@@ -303,9 +303,10 @@ func (s *Server) syncBulk(conn io.Writer, opts cache.RDBOptions) error {
 	return err
 }
 
-// cmdPsync is PSYNC <replid> <offset> from a redis-server replica: every
-// request is answered with a full resynchronization (+FULLRESYNC, the
-// dataset as an RDB file), then the writes as Redis commands
+// cmdPsync is PSYNC <replid> <offset> from a redis-server replica: the
+// rest of the stream it followed (+CONTINUE), while this server still
+// holds it, else a full resynchronization (+FULLRESYNC, the dataset as an
+// RDB file); then the writes as Redis commands
 // (replication/redis_replica.go). fastcache's own replicas use FCSYNC.
 func cmdPsync(c *Client, args [][]byte) {
 	if c.multi {
@@ -317,10 +318,14 @@ func cmdPsync(c *Client, args [][]byte) {
 	if rc == nil {
 		rc = &replConf{}
 	}
-	serveRedisReplica(c, true, rc)
+	off, err := strconv.ParseInt(string(args[2]), 10, 64)
+	if err != nil {
+		off = -1 // (no offset: a full resynchronization)
+	}
+	serveRedisReplica(c, RedisReplicaRequest{PSync: true, ReplID: string(args[1]), Offset: off}, rc)
 }
 
-func serveRedisReplica(c *Client, psync bool, rc *replConf) {
+func serveRedisReplica(c *Client, req RedisReplicaRequest, rc *replConf) {
 	r := c.srv.opts.Replication
 	if r == nil {
 		c.reply.Error("ERR replication is not available on this server")
@@ -330,9 +335,9 @@ func serveRedisReplica(c *Client, psync bool, rc *replConf) {
 		c.reply.Error("ERR fastcache serves redis-server replicas as a primary only")
 		return
 	}
-	eof := rc.capaEOF && c.srv.cfg.ParamYes("repl-diskless-sync")
-	port, ip := rc.port, rc.ip
-	c.detach = func(conn net.Conn) { r.ServeRedisReplica(conn, psync, eof, port, ip) }
+	req.EOF = rc.capaEOF && c.srv.cfg.ParamYes("repl-diskless-sync")
+	req.Port, req.IP = rc.port, rc.ip
+	c.detach = func(conn net.Conn) { r.ServeRedisReplica(conn, req) }
 }
 
 // WriteReplicaRDB writes the dataset as an RDB file for a redis-server

@@ -117,6 +117,22 @@ func redisReplicaOfFastcache(t *testing.T, diskless string) {
 	})
 	ps.Close()
 
+	// The link cut: the replica reconnects and continues its stream from
+	// where it stopped (+CONTINUE), twice.
+	fullBefore := infoField(t, fc, "stats", "sync_full") // (with the RDB files the comparisons took)
+	for i := range 2 {
+		if err := rep.Do(ctx(), "CLIENT", "KILL", "TYPE", "master").Err(); err != nil {
+			t.Fatal(err)
+		}
+		w.run(500)
+		want := strconv.Itoa(i + 1)
+		waitFor(t, "a partial resynchronization", func() bool { return infoField(t, fc, "stats", "sync_partial_ok") == want })
+	}
+	if full := infoField(t, fc, "stats", "sync_full"); full != fullBefore {
+		t.Fatalf("sync_full %s after the link was cut: a full resynchronization instead of a partial one", full)
+	}
+	sameAsFastcache(t, p, rep, "after two partial resynchronizations")
+
 	// Keys that expire on fastcache go on the replica by the DELs fastcache
 	// logs for them (a Redis replica never expires keys itself).
 	before := rep.DBSize(ctx()).Val()
