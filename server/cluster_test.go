@@ -433,3 +433,12 @@ func loadClusterConfigOnly(t *testing.T, args []string) error {
 	defer c.Close()
 	return New(Options{Config: cfg, Cache: c, Log: zerolog.New(io.Discard)}).LoadClusterConfig()
 }
+
+// BenchmarkKeyHashSlot: the hash slot of a 16-byte key (what cluster mode
+// adds for each key after the first of a multi-key command).
+func BenchmarkKeyHashSlot(b *testing.B) {
+	key := []byte("user:1234567:abc")
+	for b.Loop() {
+		keyHashSlot(key)
+	}
+}
