@@ -203,12 +203,16 @@ func (m *Manager) streamRedis(conn net.Conn, sub *Sub, t *redisStreamConn, waitA
 	if m.redisSess == nil {
 		m.redisSess = map[string]*redisStreamConn{}
 	}
-	for id := range m.redisSess { // a few sessions at most: the oldest goes
-		if len(m.redisSess) < maxRedisSessions {
-			break
+	for len(m.redisSess) >= maxRedisSessions { // a few at most: the one gone longest goes
+		oldest := ""
+		for id, o := range m.redisSess {
+			if oldest == "" || o.goneAt.Before(m.redisSess[oldest].goneAt) {
+				oldest = id
+			}
 		}
-		delete(m.redisSess, id)
+		delete(m.redisSess, oldest)
 	}
+	t.goneAt = time.Now()
 	m.redisSess[t.id] = t
 	m.redisMu.Unlock()
 }
@@ -233,7 +237,8 @@ func (d *deadlineConn) Write(p []byte) (int, error) {
 type redisStreamConn struct {
 	net.Conn // the replica's (only the interface's methods are promoted)
 
-	id string // the replication ID the replica knows this stream by
+	id     string    // the replication ID the replica knows this stream by
+	goneAt time.Time // when its replica went (redisSess, under Manager.redisMu)
 
 	mu      sync.Mutex
 	pending []byte // a frame not complete yet
