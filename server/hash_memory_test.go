@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHashMemoryAndEviction: MEMORY USAGE grows with a hash's fields in both
@@ -13,6 +14,9 @@ import (
 func TestHashMemoryAndEviction(t *testing.T) {
 	ts := startServer(t, "maxmemory", "4mb", "maxmemory-policy", "allkeys-lru")
 	rc := ts.rawConn(t)
+	// (thousands of commands: more than the connection's 10 s under -race
+	// on a loaded machine)
+	rc.conn.SetDeadline(time.Now().Add(2 * time.Minute))
 	usage := func(key string) int64 {
 		r := rc.do("MEMORY", "USAGE", key)
 		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(r, ":")), 10, 64)

@@ -101,10 +101,6 @@ func encodeCmd(args ...string) string {
 
 func (rc *rawConn) write(s string) {
 	rc.t.Helper()
-	// each command (and the read of its reply) has 10 s, not the whole
-	// connection: a test of many commands on a loaded machine (-race, CI)
-	// may take longer than that
-	rc.conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := rc.conn.Write([]byte(s)); err != nil {
 		rc.t.Fatalf("write: %v", err)
 	}
