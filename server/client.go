@@ -26,6 +26,7 @@ type Client struct {
 	// its script's commands must stay in (cluster.go)
 	slotKey []byte
 	slot    int
+	slotChk slotCheck // its scratch
 	// serving: another executor runs this client's blocked command; what
 	// it pushes meanwhile waits for the reply (netconn.go's writer)
 	serving atomic.Bool

@@ -178,44 +178,62 @@ func keyHashSlot(key []byte) int {
 	return int(crc) & (clusterSlots - 1)
 }
 
-// clusterKeyPositions are the positions of the keys of one call as Redis
-// Cluster sees them: the command's keys, and the channels of the shard
-// pub/sub commands.
-func clusterKeyPositions(cmd *Command, args [][]byte, buf []int) []int {
-	switch cmd.Name {
-	case "spublish":
-		return append(buf, 1)
-	case "ssubscribe", "sunsubscribe":
-		for i := 1; i < len(args); i++ {
-			buf = append(buf, i)
-		}
-		return buf
-	}
-	return cmd.keyPositions(args, buf)
+// slotCheck is Redis's getNodeByQuery for one node, over the keys of one
+// or several calls (a transaction's): whether they hash to one slot.
+// first is the first key seen (nil: none yet) and slot its slot, computed
+// only once a second, different key comes (-1: not yet): a command of one
+// key costs no hash. pos is scratch for the key positions of commands
+// whose keys depend on their arguments (kept across calls: no allocation).
+type slotCheck struct {
+	first []byte
+	slot  int
+	pos   []int
 }
 
-// keysOneSlot is Redis's getNodeByQuery for one node: whether the keys of
-// args hash to one slot. first is the first key seen (nil: none yet) and
-// slot its slot, computed only once a second, different key comes (-1: not
-// yet): a command of one key costs no hash.
-func keysOneSlot(cmd *Command, args [][]byte, first []byte, slot int) ([]byte, int, bool) {
-	var buf [8]int
-	for _, p := range clusterKeyPositions(cmd, args, buf[:0]) {
-		k := args[p]
-		switch {
-		case first == nil:
-			first = k
-		case string(k) == string(first):
-		default:
-			if slot < 0 {
-				slot = keyHashSlot(first)
-			}
-			if keyHashSlot(k) != slot {
-				return first, slot, false
+// add takes the keys of one call (and the channels of the shard pub/sub
+// commands, which Redis Cluster routes as keys); false if a key is of
+// another slot than those before.
+func (sc *slotCheck) add(cmd *Command, args [][]byte) bool {
+	switch {
+	case cmd.Name == "spublish":
+		return len(args) < 2 || sc.key(args[1])
+	case cmd.Name == "ssubscribe" || cmd.Name == "sunsubscribe":
+		for _, k := range args[1:] {
+			if !sc.key(k) {
+				return false
 			}
 		}
+		return true
+	case cmd.KeyFn == nil:
+		first, last, step := cmd.keyRange(len(args))
+		for i := first; first > 0 && i <= last && i < len(args); i += step {
+			if !sc.key(args[i]) {
+				return false
+			}
+		}
+		return true
 	}
-	return first, slot, true
+	sc.pos = cmd.KeyFn(args, sc.pos[:0])
+	for _, p := range sc.pos {
+		if !sc.key(args[p]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (sc *slotCheck) key(k []byte) bool {
+	switch {
+	case sc.first == nil:
+		sc.first = k
+	case string(k) == string(sc.first):
+	default:
+		if sc.slot < 0 {
+			sc.slot = keyHashSlot(sc.first)
+		}
+		return keyHashSlot(k) == sc.slot
+	}
+	return true
 }
 
 // clusterCheck is processCommand's cluster step for c's command: false if
@@ -223,18 +241,20 @@ func keysOneSlot(cmd *Command, args [][]byte, first []byte, slot int) ([]byte, i
 // slot if known (c.slot), the slot a script's commands must stay in.
 func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
 	c.slotKey, c.slot = nil, -1
+	sc := &c.slotChk
+	sc.first, sc.slot = nil, -1
 	if cmd.Name == "exec" {
 		if !c.multi {
 			return true
 		}
-		first, slot, ok := []byte(nil), -1, true
+		ok := true
 		for _, q := range c.queued {
-			if first, slot, ok = keysOneSlot(q.cmd, q.args, first, slot); !ok {
+			if ok = sc.add(q.cmd, q.args); !ok {
 				break
 			}
 		}
 		if ok {
-			c.slotKey, c.slot = first, slot
+			c.slotKey, c.slot = sc.first, sc.slot
 			return true
 		}
 		cmd.rejected.Add(1)
@@ -243,9 +263,8 @@ func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
 		c.reply.Error(errCrossSlot)
 		return false
 	}
-	first, slot, ok := keysOneSlot(cmd, args, nil, -1)
-	if ok {
-		c.slotKey, c.slot = first, slot
+	if sc.add(cmd, args) {
+		c.slotKey, c.slot = sc.first, sc.slot
 		return true
 	}
 	c.reject(cmd, errCrossSlot)
@@ -256,16 +275,18 @@ func (c *Client) clusterCheck(cmd *Command, args [][]byte) bool {
 // command whose keys cross slots, or (unless the script may cross slots)
 // that leave the slot of the script's keys (declared, or the first it
 // touched).
-func (r *scriptRun) clusterScriptCheck(cmd *Command, args [][]byte) string {
-	first, slot, ok := keysOneSlot(cmd, args, nil, -1)
-	if !ok {
+func (r *scriptRun) clusterScriptCheck(cl *Client, cmd *Command, args [][]byte) string {
+	sc := &cl.slotChk // (the engine's client: the caller's check is done)
+	sc.first, sc.slot = nil, -1
+	if !sc.add(cmd, args) {
 		return "Script attempted to access a non local key in a cluster node"
 	}
-	if first == nil || r.call.flags&(sfCompat|sfAllowCrossSlot) != 0 {
+	if sc.first == nil || r.call.flags&(sfCompat|sfAllowCrossSlot) != 0 {
 		return ""
 	}
+	slot := sc.slot
 	if slot < 0 {
-		slot = keyHashSlot(first)
+		slot = keyHashSlot(sc.first)
 	}
 	c := r.caller
 	if c.slot < 0 && c.slotKey != nil {

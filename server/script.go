@@ -542,7 +542,7 @@ func (r *scriptRun) check(cl *Client, args [][]byte) (string, *Command) {
 		}
 	}
 	if cl.srv.cluster != nil && !r.caller.master && cmd.mayHaveKeys() {
-		if msg := r.clusterScriptCheck(cmd, args); msg != "" {
+		if msg := r.clusterScriptCheck(cl, cmd, args); msg != "" {
 			return msg, cmd
 		}
 	}
