@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"fastcache/persistence"
 )
 
 type keyState struct {
@@ -229,7 +231,24 @@ func TestCorruptionRefusesStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[len(data)/2] ^= 0xFF
+	// a byte of a frame's payload near the middle (not of the zero padding
+	// between frames, which no checksum covers and no data uses)
+	flipped := false
+	for off := 32; off+persistence.FrameHeaderSize <= len(data); { // (after the segment header)
+		n, err := persistence.FrameLen(data[off:])
+		if err != nil {
+			break
+		}
+		if off+n > len(data)/2 {
+			data[off+persistence.FrameHeaderSize] ^= 0xFF
+			flipped = true
+			break
+		}
+		off += n
+	}
+	if !flipped {
+		t.Fatalf("no frame found in the middle of %s", victim)
+	}
 	if err := os.WriteFile(victim, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
