@@ -276,10 +276,10 @@ func TestCorruptionRefusesStart(t *testing.T) {
 	// Every key that survived is intact, and the survivors are the keys
 	// written before the damage: all of those up to the first one missing,
 	// then at most a writer round's worth of later ones. (The log keeps
-	// each shard's records in order, and a round writes one frame per
-	// shard: cutting at a damaged frame keeps the frames of other shards
-	// written before it in the file, which may hold records a little later
-	// than some in the frame cut.)
+	// each shard's records in order, and a round writes the records it
+	// takes shard after shard, cut into frames: cutting at a damaged frame
+	// keeps the frames before it in the file, which may hold another
+	// shard's records a little later than some in the frame cut.)
 	c := rp.client()
 	firstMissing, present := -1, 0
 	for i := 0; i < 5000; i++ {
