@@ -21,6 +21,10 @@ type Client struct {
 	unixSock bool
 	// overTLS: connected on a tls-port
 	overTLS bool
+	// quitting: QUIT ran; the connection closes after its reply. Other
+	// clients treat it as gone from then on (a tracking redirect to it is
+	// broken), as Redis has freed it before they can send anything more.
+	quitting atomic.Bool
 	// slotKey, slot: in cluster mode, the first key of the command
 	// running (nil: none) and its hash slot (-1: not computed yet), which
 	// its script's commands must stay in (cluster.go)

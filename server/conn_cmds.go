@@ -146,6 +146,7 @@ func cmdPing(c *Client, args [][]byte) {
 func cmdEcho(c *Client, args [][]byte) { c.reply.Bulk(args[1]) }
 
 func cmdQuit(c *Client, args [][]byte) {
+	c.quitting.Store(true)
 	c.reply.OK()
 	c.closeAfter = true
 }

@@ -732,7 +732,7 @@ func (s *Server) sendInvalidation(origin, target *Client, m *trackMode, value []
 		s.mu.Lock()
 		r := s.clients[m.redirect]
 		s.mu.Unlock()
-		if r == nil {
+		if r == nil || r.quitting.Load() {
 			target.trk.broken.Store(true)
 			if p := target.psPub.Load(); p.isRESP3() {
 				b := pubsub.AppendHeader(nil, '>', 2)
