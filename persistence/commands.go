@@ -46,7 +46,7 @@ func ItemList(body []byte) [][]byte {
 }
 
 // Cmd is a command: its name and arguments, for emit.
-func Cmd(name string, args ...[]byte) []([]byte) {
+func Cmd(name string, args ...[]byte) [][]byte {
 	return append([][]byte{[]byte(name)}, args...)
 }
 

@@ -112,6 +112,15 @@ func AppendBulk(b, s []byte) []byte {
 	return append(b, '\r', '\n')
 }
 
+// AppendCommand appends a command: an array of bulk strings.
+func AppendCommand(b []byte, args [][]byte) []byte {
+	b = AppendHeader(b, '*', len(args))
+	for _, a := range args {
+		b = AppendBulk(b, a)
+	}
+	return b
+}
+
 // group is the subscribers of one channel or pattern.
 type group struct {
 	name []byte

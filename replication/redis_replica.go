@@ -41,6 +41,7 @@ import (
 
 	"fastcache/object"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/server"
 )
 
@@ -256,6 +257,13 @@ type redisStreamConn struct {
 	marks   []mark2 // (sent, hubOff) after each write, oldest first
 	unknown map[persistence.Op]bool
 	warn    func(op persistence.Op) // once per kind of record skipped
+	// render's scratch: the group's commands, how many, the database of
+	// the record being rendered, a number's digits
+	grp    []byte
+	ncmds  int
+	recDB  int
+	num    []byte
+	emitFn func(args ...[]byte)
 }
 
 type mark2 struct{ sent, hub int64 }
@@ -288,7 +296,7 @@ func (t *redisStreamConn) Write(b []byte) (int, error) {
 				if data[2] == msgKindShard {
 					name = "SPUBLISH"
 				}
-				t.out = appendCommand(t.out, [][]byte{[]byte(name), data[msgHeaderSize : msgHeaderSize+cl], data[msgHeaderSize+cl : n]})
+				t.out = pubsub.AppendCommand(t.out, [][]byte{[]byte(name), data[msgHeaderSize : msgHeaderSize+cl], data[msgHeaderSize+cl : n]})
 			}
 			data = data[n:]
 			continue
@@ -327,43 +335,64 @@ func (t *redisStreamConn) render(recs []persistence.Record) {
 		}
 		group := recs[i : i+n]
 		i += n
-		var cmds [][][]byte
-		var dbs []int
-		for _, r := range orderForRedis(group) {
-			if r.LSN <= t.skipTo {
-				continue
+		t.grp, t.ncmds = t.grp[:0], 0
+		if hasXNodes(group) {
+			for _, r := range orderForRedis(group) {
+				t.renderRecord(r)
 			}
-			db := r.DB
-			if persistence.IsFunctionOp(r.Op) {
-				db = -1 // (any database)
-			}
-			ok := persistence.Commands(r, func(args ...[]byte) {
-				cmds = append(cmds, cloneArgs(args))
-				dbs = append(dbs, db)
-			})
-			if !ok && r.Op != persistence.OpReplPos && !t.unknown[r.Op] {
-				t.unknown[r.Op] = true
-				t.warn(r.Op)
+		} else {
+			for j := range group {
+				t.renderRecord(&group[j])
 			}
 		}
-		if len(cmds) == 0 {
-			continue
-		}
-		multi := len(cmds) > 1
-		if multi {
-			t.out = appendCommand(t.out, [][]byte{[]byte("MULTI")})
-		}
-		for j, c := range cmds {
-			if dbs[j] >= 0 && dbs[j] != t.db {
-				t.out = appendCommand(t.out, [][]byte{[]byte("SELECT"), persistence.Num(int64(dbs[j]))})
-				t.db = dbs[j]
-			}
-			t.out = appendCommand(t.out, c)
-		}
-		if multi {
-			t.out = appendCommand(t.out, [][]byte{[]byte("EXEC")})
+		switch {
+		case t.ncmds == 1:
+			t.out = append(t.out, t.grp...)
+		case t.ncmds > 1:
+			t.out = pubsub.AppendCommand(t.out, [][]byte{[]byte("MULTI")})
+			t.out = append(t.out, t.grp...)
+			t.out = pubsub.AppendCommand(t.out, [][]byte{[]byte("EXEC")})
 		}
 	}
+}
+
+// renderRecord appends r's commands to t.grp (the group being rendered),
+// after a SELECT if r is of another database than the last command.
+func (t *redisStreamConn) renderRecord(r *persistence.Record) {
+	if r.LSN <= t.skipTo {
+		return
+	}
+	t.recDB = r.DB
+	if persistence.IsFunctionOp(r.Op) {
+		t.recDB = -1 // (any database)
+	}
+	if t.emitFn == nil {
+		t.emitFn = t.emit
+	}
+	if !persistence.Commands(r, t.emitFn) && r.Op != persistence.OpReplPos && !t.unknown[r.Op] {
+		t.unknown[r.Op] = true
+		t.warn(r.Op)
+	}
+}
+
+// emit is renderRecord's receiver of one command.
+func (t *redisStreamConn) emit(args ...[]byte) {
+	if t.recDB >= 0 && t.recDB != t.db {
+		t.num = strconv.AppendInt(t.num[:0], int64(t.recDB), 10)
+		t.grp = pubsub.AppendCommand(t.grp, [][]byte{[]byte("SELECT"), t.num})
+		t.db = t.recDB
+	}
+	t.grp = pubsub.AppendCommand(t.grp, args)
+	t.ncmds++
+}
+
+func hasXNodes(group []persistence.Record) bool {
+	for i := range group {
+		if group[i].Op == object.OpXNodes {
+			return true
+		}
+	}
+	return false
 }
 
 // orderForRedis puts a stream's XSETID after the entries a group rebuilds
@@ -408,29 +437,6 @@ func orderForRedis(group []persistence.Record) []*persistence.Record {
 	return out
 }
 
-func cloneArgs(args [][]byte) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = append([]byte(nil), a...)
-	}
-	return out
-}
-
-// appendCommand appends args as a RESP array of bulk strings.
-func appendCommand(dst []byte, args [][]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
 // flush sends t.out and notes the offsets (t.mu held).
 func (t *redisStreamConn) flush() error {
 	if len(t.out) > 0 {
@@ -457,7 +463,7 @@ func (t *redisStreamConn) ping() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.Conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	t.out = appendCommand(t.out[:0], [][]byte{[]byte("PING")})
+	t.out = pubsub.AppendCommand(t.out[:0], [][]byte{[]byte("PING")})
 	return t.flush()
 }
 

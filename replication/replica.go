@@ -20,6 +20,7 @@ import (
 	"fastcache/cache"
 	"fastcache/internal/sockopt"
 	"fastcache/persistence"
+	"fastcache/pubsub"
 	"fastcache/replay"
 	"fastcache/shard"
 )
@@ -522,5 +523,5 @@ func respCommand(args ...string) []byte {
 	for i, a := range args {
 		bs[i] = []byte(a)
 	}
-	return appendCommand(nil, bs)
+	return pubsub.AppendCommand(nil, bs)
 }

@@ -10,6 +10,7 @@ import (
 
 	"fastcache/cache"
 	"fastcache/internal/rdb"
+	"fastcache/pubsub"
 )
 
 // DUMP, RESTORE and MIGRATE (Redis 7.0): a key's value serialized as
@@ -220,18 +221,7 @@ func cmdMigrate(c *Client, args [][]byte) {
 	d := time.Duration(min(timeout, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
 	addr := net.JoinHostPort(string(args[1]), string(args[2]))
 	var out []byte
-	cmd := func(parts ...[]byte) {
-		out = append(out, '*')
-		out = strconv.AppendInt(out, int64(len(parts)), 10)
-		out = append(out, '\r', '\n')
-		for _, p := range parts {
-			out = append(out, '$')
-			out = strconv.AppendInt(out, int64(len(p)), 10)
-			out = append(out, '\r', '\n')
-			out = append(out, p...)
-			out = append(out, '\r', '\n')
-		}
-	}
+	cmd := func(parts ...[]byte) { out = pubsub.AppendCommand(out, parts) }
 	var targetErr string
 	var del [][]byte
 	// As Redis's: the socket to the target is cached (migrate_sockets.go);

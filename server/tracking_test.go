@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,4 +176,42 @@ func TestTrackingEvictionBeforeReply(t *testing.T) {
 	if got := rc.read(); got != ":0\r\n" {
 		t.Errorf("GETBIT's reply: %q", got)
 	}
+}
+
+// TestTrackingRedirectToQuitting: a client that ran QUIT is gone for a
+// tracking redirect from that moment (Redis frees it before anyone can send
+// more), not only once its connection is closed: an invalidation then
+// reaches the tracking client as tracking-redir-broken. The QUIT is
+// applied to the target's state as the command applies it, with the
+// connection kept, to hold the window open.
+func TestTrackingRedirectToQuitting(t *testing.T) {
+	ts := startServer(t)
+	target := ts.rawConn(t)
+	id := strings.TrimSpace(strings.TrimPrefix(target.do("CLIENT", "ID"), ":"))
+	tracker := ts.rawConn(t)
+	tracker.do("HELLO", "3")
+	if got := tracker.do("CLIENT", "TRACKING", "ON", "REDIRECT", id); got != "+OK\r\n" {
+		t.Fatalf("CLIENT TRACKING ON REDIRECT: %q", got)
+	}
+	tracker.do("GET", "k")
+	n, _ := strconv.ParseInt(id, 10, 64)
+	ts.srv.mu.Lock()
+	tc := ts.srv.clients[n]
+	ts.srv.mu.Unlock()
+	if q := (&Client{}); cmdQuitMarks(q) {
+		tc.quitting.Store(true) // what QUIT does to its client, the connection kept
+	} else {
+		t.Fatal("QUIT does not mark its client as quitting")
+	}
+	ts.client(t, 2).Set(ctx(), "k", "v", 0)
+	if got := tracker.do("PING"); !strings.Contains(got, "tracking-redir-broken") {
+		t.Fatalf("after the redirect target quit, an invalidation: %q, want a tracking-redir-broken push", got)
+	}
+}
+
+// cmdQuitMarks runs QUIT on a client of no connection and reports whether
+// it marked it as quitting.
+func cmdQuitMarks(c *Client) bool {
+	cmdQuit(c, nil)
+	return c.quitting.Load()
 }
