@@ -148,7 +148,7 @@
 //	32  crc       u32  CRC32C of bytes 0..31 followed by the stored payload
 //	36  -         4 bytes, zero
 //	40  payload   stored bytes: records back to back (compressed as a whole)
-//	    padding   zeros up to a multiple of 8 bytes
+//	    padding   zeros up to a multiple of 8 bytes (a reader refuses any other byte there)
 //
 // The writer compresses a payload only if it is at least 256 bytes and the
 // result is under 95% of the raw size; otherwise codec is 0 for that frame.

@@ -362,6 +362,13 @@ func (fr *frameReader) frame(b []byte) (int, []Record, string) {
 	if l > len(b) {
 		l = len(b) // the padding of the very last frame may be missing
 	}
+	// The padding is written as zeros; no checksum covers it, so a flipped
+	// bit there is found here or never.
+	for _, z := range b[frameHdrSize+stored : l] {
+		if z != 0 {
+			return 0, nil, "non-zero frame padding"
+		}
+	}
 	return l, fr.recs, ""
 }
 
