@@ -18,6 +18,7 @@ package server
 // then sees as end of file.
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -39,6 +40,7 @@ type loop struct {
 	wakefd int // eventfd: new connections, durability, stop
 	conns  []*conn
 	rbuf   []byte
+	tbuf   []byte // plaintext of TLS records read (conn.input)
 
 	mu       sync.Mutex // guards adds, unblocks and stop
 	adds     []*conn
@@ -146,6 +148,13 @@ type conn struct {
 	mu       sync.Mutex // guards fd against shutdown from other goroutines after close
 	closed   bool
 	inScript bool // its client runs a busy script (script_busy_linux.go)
+
+	// A TLS connection (netloop_tls_linux.go): tc decrypts what the loop
+	// reads and encrypts its replies, through pipe. handshaking while its
+	// handshake runs, before the loop has it.
+	tc          *tls.Conn
+	pipe        *tlsPipe
+	handshaking atomic.Bool
 }
 
 func newLoop(s *Server) (*loop, error) {
@@ -479,13 +488,7 @@ func (lp *loop) onWake() bool {
 			c.close()
 			continue
 		}
-		for c.fd >= len(lp.conns) {
-			lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+64)...)
-		}
-		lp.conns[c.fd] = c
-		if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}); err != nil {
-			c.close()
-		}
+		lp.register(c)
 	}
 	if stop {
 		lp.flushQueued()
@@ -495,6 +498,23 @@ func (lp *loop) onWake() bool {
 		return true
 	}
 	return false
+}
+
+// register starts watching a new connection's socket. A TLS connection
+// may hold commands its handshake read along: they run now (no event
+// would tell of them).
+func (lp *loop) register(c *conn) {
+	for c.fd >= len(lp.conns) {
+		lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+64)...)
+	}
+	lp.conns[c.fd] = c
+	if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}); err != nil {
+		c.close()
+		return
+	}
+	if c.tc != nil {
+		c.input(nil)
+	}
 }
 
 func (lp *loop) closeAll() {
@@ -580,6 +600,19 @@ const bigArgReads = 16
 func (c *conn) readOnce() bool {
 	lp := c.lp
 	var buf []byte
+	if c.tc != nil {
+		// TLS: read the records into the loop's buffer; their plaintext
+		// goes on as a plain connection's bytes do
+		n, err := rawRead(c.fd, lp.rbuf)
+		if n <= 0 {
+			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
+				return false
+			}
+			c.close()
+			return false
+		}
+		return c.input(lp.rbuf[:n])
+	}
 	if len(c.in) == 0 {
 		// The common case: no partial command. Read into the loop's buffer;
 		// only a leftover is copied into the connection's own.
@@ -609,6 +642,14 @@ func (c *conn) readOnce() bool {
 		c.in = c.in[:len(c.in)+n]
 		buf = c.in
 	}
+	return c.consume(buf)
+}
+
+// consume runs the complete commands of buf (the loop's buffer, or c.in
+// holding what was left before) and keeps the rest in c.in; the result is
+// readOnce's.
+func (c *conn) consume(buf []byte) bool {
+	lp := c.lp
 	if !c.blocked() {
 		c.run(buf)
 	}
@@ -750,27 +791,18 @@ func (c *conn) flush() {
 	if p := cl.ps; p != nil && p.ob.Pending() {
 		cl.reply.b = p.ob.Take(cl.reply.b)
 	}
-	for c.out < len(cl.reply.b) {
-		n, err := rawWrite(c.fd, cl.reply.b[c.out:])
-		if n > 0 {
-			c.out += n
-			continue
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		if err == unix.EAGAIN {
-			if p := cl.ps; p != nil {
-				p.ob.SetUnsent(int64(len(cl.reply.b) - c.out)) // counts against client-output-buffer-limit
-			}
-			cl.noteMem()
-			if !c.wantOut {
-				c.wantOut = true
-				c.ctl(unix.EPOLLIN | unix.EPOLLOUT)
-			}
-			return
-		}
+	if left, ok := c.send(); !ok {
 		c.close()
+		return
+	} else if left > 0 {
+		if p := cl.ps; p != nil {
+			p.ob.SetUnsent(int64(left)) // counts against client-output-buffer-limit
+		}
+		cl.noteMem()
+		if !c.wantOut {
+			c.wantOut = true
+			c.ctl(unix.EPOLLIN | unix.EPOLLOUT)
+		}
 		return
 	}
 	c.out = 0
@@ -797,6 +829,37 @@ func (c *conn) flush() {
 
 // resume continues a connection that was blocked on output or durability:
 // send the replies, then run the commands that arrived meanwhile.
+// send writes the pending replies (a TLS connection's as records): it
+// returns how many bytes the socket did not take, and false if the
+// connection failed.
+func (c *conn) send() (left int, ok bool) {
+	b := c.cl.reply.b
+	if c.tc != nil {
+		if c.out < len(b) {
+			if _, err := c.tc.Write(b[c.out:]); err != nil {
+				return 0, false
+			}
+			c.out = len(b)
+		}
+		return c.sendTLS()
+	}
+	for c.out < len(b) {
+		n, err := rawWrite(c.fd, b[c.out:])
+		if n > 0 {
+			c.out += n
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return len(b) - c.out, true
+		}
+		return 0, false
+	}
+	return 0, true
+}
+
 func (c *conn) resume() {
 	if c.closed || c.waiting {
 		return
@@ -882,12 +945,26 @@ func (c *conn) detach(buf []byte) {
 	if err != nil {
 		return
 	}
+	var sent []byte // TLS: records written and not yet sent
+	if c.tc != nil {
+		sent = append(sent, c.pipe.pending()...)
+		c.pipe.out, c.pipe.off = nil, 0
+		c.pipe.nc = nc // the tls.Conn reads and writes the socket again
+	}
 	go func() {
-		if _, err := nc.Write(reply); err != nil {
+		var w net.Conn = nc
+		if c.tc != nil {
+			if _, err := nc.Write(sent); err != nil {
+				nc.Close()
+				return
+			}
+			w = c.tc
+		}
+		if _, err := w.Write(reply); err != nil {
 			nc.Close()
 			return
 		}
-		fn(&prefixConn{Conn: nc, rest: rest})
+		fn(&prefixConn{Conn: w, rest: rest})
 	}()
 }
 
@@ -912,6 +989,12 @@ const eventLoops = true
 func (c *conn) descriptor() int { return c.fd }
 
 func (c *conn) start() bool {
+	if c.tc != nil {
+		c.handshaking.Store(true)
+		c.lp.s.hsWG.Add(1)
+		go c.handshake()
+		return true
+	}
 	if c.lp.add(c) {
 		return true
 	}
@@ -922,9 +1005,24 @@ func (c *conn) start() bool {
 // loopSocket gives the accepted nc to the least loaded event loop (s.mu
 // held): the loop serves a duplicate of its descriptor and nc is closed.
 func (s *Server) loopSocket(cl *Client, nc net.Conn) (socket, error) {
-	defer nc.Close()
+	tc, _ := nc.(*tls.Conn)
+	var pipe *tlsPipe
+	if tc != nil {
+		// the handshake goes on over the socket (handshake closes it)
+		pipe, _ = tc.NetConn().(*tlsPipe)
+		if pipe == nil || pipe.nc == nil {
+			nc.Close()
+			return nil, errors.New("not a TLS connection of this server")
+		}
+		nc = pipe.nc
+	} else {
+		defer nc.Close()
+	}
 	fd, err := socketFD(nc)
 	if err != nil {
+		if tc != nil {
+			nc.Close()
+		}
 		return nil, err
 	}
 	lp := s.loops[0]
@@ -934,7 +1032,7 @@ func (s *Server) loopSocket(cl *Client, nc net.Conn) (socket, error) {
 		}
 	}
 	cl.gate = &lp.gate
-	return &conn{fd: fd, lp: lp, cl: cl}, nil
+	return &conn{fd: fd, lp: lp, cl: cl, tc: tc, pipe: pipe}, nil
 }
 
 // socketFD duplicates nc's descriptor (non-blocking, like the original);

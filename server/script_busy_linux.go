@@ -99,14 +99,14 @@ func (lp *loop) standIn(r *scriptRun, own *conn) {
 	defer close(r.busy.stopped)
 	own.inScript = true
 	own.ctl(0) // its input waits for the loop (level-triggered: no spinning)
-	saved, deferred := lp.rbuf, lp.deferWrites
-	lp.rbuf = make([]byte, readChunk)
+	saved, savedT, deferred := lp.rbuf, lp.tbuf, lp.deferWrites
+	lp.rbuf, lp.tbuf = make([]byte, readChunk), nil
 	// Replies go out at once while the script runs, and those the batch
 	// queued before the script began go now: the batch's end waits for it.
 	lp.deferWrites = false
 	lp.writeQueued(own)
 	defer func() {
-		lp.rbuf, lp.deferWrites = saved, deferred
+		lp.rbuf, lp.tbuf, lp.deferWrites = saved, savedT, deferred
 		own.inScript = false
 		if !own.closed {
 			ev := uint32(unix.EPOLLIN)
@@ -173,13 +173,7 @@ func (lp *loop) standInWake() bool {
 		return true
 	}
 	for _, c := range adds {
-		for c.fd >= len(lp.conns) {
-			lp.conns = append(lp.conns, make([]*conn, len(lp.conns)+64)...)
-		}
-		lp.conns[c.fd] = c
-		if err := unix.EpollCtl(lp.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(c.fd)}); err != nil {
-			c.close()
-		}
+		lp.register(c)
 	}
 	return false
 }

@@ -94,6 +94,7 @@ type Server struct {
 	acceptWG  sync.WaitGroup
 	loops     []*loop        // the epoll event loops (none: a goroutine per connection)
 	connWG    sync.WaitGroup // goroutine-served connections
+	hsWG      sync.WaitGroup // TLS handshakes of connections for the event loops
 	durable   durableSignal  // wakes them when the durable LSN moves
 	cancelDur func()
 	clients   map[int64]*Client
@@ -251,9 +252,15 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	s.closeListeners()
+	for _, sk := range socks {
+		if h, ok := sk.(interface{ inHandshake() bool }); ok && h.inHandshake() {
+			sk.shutdown()
+		}
+	}
 	for _, lp := range loops {
 		lp.shutdown()
 	}
+	s.hsWG.Wait()
 	if len(loops) == 0 {
 		for _, sk := range socks {
 			sk.shutdown()
@@ -380,7 +387,7 @@ func (s *Server) accept(nc net.Conn) {
 	c.ks = s.cache.KeyspaceAt(&c.nowMs).WithErr(&c.kerr).WithOrigin(c)
 	c.tick()
 	c.lastActive.Store(time.Now().UnixMilli())
-	if len(s.loops) > 0 && !isTLS { // (a TLS connection: its own goroutine, tls.go)
+	if len(s.loops) > 0 { // (a TLS connection after its handshake: tls.go)
 		sock, err := s.loopSocket(c, nc)
 		if err != nil {
 			s.mu.Unlock()

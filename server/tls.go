@@ -13,9 +13,11 @@ package server
 // not load is refused with Redis's words, "Unable to update TLS
 // configuration. Check server logs.", and the reason goes to the log.
 //
-// A TLS connection is served by a goroutine of its own (netconn.go), as on
-// the platforms without event loops: the event loops read sockets
-// directly, and TLS needs its records decrypted first.
+// A TLS connection's handshake runs on a goroutine of its own; then the
+// event loops serve it as they serve the others, reading the socket
+// themselves and decrypting what they read through a tls.Conn over memory
+// (tls_pipe.go, netloop_tls_linux.go). Without event loops (other
+// platforms, Options.Goroutines) its goroutine goes on serving it.
 //
 // Like Redis (OpenSSL's chain check without a host name), a replica
 // verifies that its primary's certificate chains to one of the CAs, not
@@ -233,7 +235,7 @@ func (s *Server) tlsListeners(port int, binds []string) ([]net.Listener, error) 
 		return nil, err
 	}
 	for i, ln := range lns {
-		lns[i] = tls.NewListener(ln, &tls.Config{
+		lns[i] = &tlsListener{Listener: ln, config: &tls.Config{
 			// each handshake takes the configuration in effect
 			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 				if c := s.tls.server.Load(); c != nil {
@@ -241,15 +243,19 @@ func (s *Server) tlsListeners(port int, binds []string) ([]net.Listener, error) 
 				}
 				return nil, errors.New("TLS is off")
 			},
-		})
+		}}
 	}
 	return lns, nil
 }
 
-// rawNetConn is the connection under a TLS one (nc itself otherwise).
+// rawNetConn is the socket under a TLS connection (nc itself otherwise):
+// nil once an event loop serves it (the pipe has let the socket go).
 func rawNetConn(nc net.Conn) net.Conn {
 	if tc, ok := nc.(*tls.Conn); ok {
-		return tc.NetConn()
+		nc = tc.NetConn()
+		if p, ok := nc.(*tlsPipe); ok {
+			return p.nc
+		}
 	}
 	return nc
 }

@@ -35,12 +35,12 @@ var redisSuiteLanes = []struct {
 }{
 	// Over TLS (the suite's servers on tls-port alone, with client
 	// certificates, tls-replication and tls-cluster: MIGRATE in dump.tcl).
-	// Not pubsub: two of its tests PUBLISH from one connection right after
+	// pubsub too: two of its tests PUBLISH from one connection right after
 	// an UNSUBSCRIBE without arguments on another whose reply they do not
 	// wait for, which only a server running both connections on one
-	// thread orders (TLS connections run on goroutines of their own).
+	// thread orders (TLS connections are served by the event loops).
 	{spawn: true, tls: true, units: []string{"type/string", "type/set", "type/stream", "tracking",
-		"acl", "info", "keyspace", "protocol", "dump", "introspection"}},
+		"acl", "info", "keyspace", "protocol", "dump", "introspection", "pubsub"}},
 	// The fuzzers geo, hyperloglog and type/list-3 take about a minute each
 	// (most of it in the Tcl client: redis-server takes as long), one per lane.
 	{units: []string{"type/zset", "type/hash", "type/incr", "bitops", "bitfield", "keyspace", "multi", "geo"}},
