@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"fastcache/pubsub"
@@ -417,21 +416,20 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	infoKV(b, "repl_backlog_histlen", 0)
 }
 
-func tv(t syscall.Timeval) string {
-	return fmt.Sprintf("%d.%06d", t.Sec, t.Usec)
+// tv prints a CPU time as INFO does (seconds, 6 decimals).
+func tv(d time.Duration) string {
+	return fmt.Sprintf("%d.%06d", d/time.Second, d%time.Second/time.Microsecond)
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {
-	var self, children syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
-	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
-	infoKV(b, "used_cpu_sys", tv(self.Stime))
-	infoKV(b, "used_cpu_user", tv(self.Utime))
-	infoKV(b, "used_cpu_sys_children", tv(children.Stime))
-	infoKV(b, "used_cpu_user_children", tv(children.Utime))
+	sys, user, childSys, childUser := cpuTimes()
+	infoKV(b, "used_cpu_sys", tv(sys))
+	infoKV(b, "used_cpu_user", tv(user))
+	infoKV(b, "used_cpu_sys_children", tv(childSys))
+	infoKV(b, "used_cpu_user_children", tv(childUser))
 	// Go has no main thread: the process's figures stand for it.
-	infoKV(b, "used_cpu_sys_main_thread", tv(self.Stime))
-	infoKV(b, "used_cpu_user_main_thread", tv(self.Utime))
+	infoKV(b, "used_cpu_sys_main_thread", tv(sys))
+	infoKV(b, "used_cpu_user_main_thread", tv(user))
 }
 
 // ratio is a/b as INFO prints ratios (0 when b is 0).

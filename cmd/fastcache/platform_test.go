@@ -19,3 +19,15 @@ func TestBuildsForMacOS(t *testing.T) {
 		t.Fatalf("GOOS=darwin GOARCH=arm64 go vet ./...: %v\n%s", err, out)
 	}
 }
+
+// TestBuildsForWindows: the server compiles for Windows, where it runs on
+// its goroutine network layer too (its tests are Linux's and macOS's).
+func TestBuildsForWindows(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("go", "build", "-o", os.DevNull, "./cmd/fastcache")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=windows GOARCH=amd64 go build ./cmd/fastcache: %v\n%s", err, out)
+	}
+}

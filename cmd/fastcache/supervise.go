@@ -4,7 +4,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/rs/zerolog"
 
@@ -64,7 +63,7 @@ func (s *supervisor) ready() {
 	case "upstart":
 		s.log.Info().Msg("supervised by upstart, will stop to signal readiness.")
 		os.Unsetenv("UPSTART_JOB")
-		syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		stopSelf()
 	}
 }
 
@@ -124,7 +123,7 @@ func daemonize() error {
 	p, err := os.StartProcess(exe, os.Args, &os.ProcAttr{
 		Env:   append(os.Environ(), daemonEnv+"=1"),
 		Files: []*os.File{null, null, null},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+		Sys:   newSessionAttr(),
 	})
 	if err != nil {
 		return err
