@@ -63,6 +63,7 @@ type values struct {
 	autoMin                      int64
 	snapshotKeep                 int64
 	snapshotOnShutdown           bool
+	saveRDBCopy                  bool
 	maxmemory                    int64
 	policy                       string
 	samples                      int64
@@ -469,6 +470,7 @@ func init() {
 	sizeD("auto-aof-rewrite-min-size", "64mb", 0, true, "... and by at least this many bytes", func(v *values) *int64 { return &v.autoMin })
 	intD("snapshot-keep", 2, 1, 1000, true, "snapshots kept on disk (older ones and the WAL they cover are deleted)", func(v *values) *int64 { return &v.snapshotKeep })
 	boolD("snapshot-on-shutdown", true, true, "take a snapshot on a clean stop, so the next start is fast", func(v *values) *bool { return &v.snapshotOnShutdown })
+	boolD("save-rdb-copy", false, true, "every snapshot (SAVE, BGSAVE, save points, shutdown) also writes <dir>/<dbfilename> in Redis's RDB format, for tools that copy dump.rdb", func(v *values) *bool { return &v.saveRDBCopy })
 	sizeD("maxmemory", "0", 0, true, "memory limit for keys and values (0 = none)", func(v *values) *int64 { return &v.maxmemory })
 	enumD("maxmemory-policy", "noeviction", []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 		"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}, true, "what to evict at maxmemory", func(v *values) *string { return &v.policy })
@@ -1142,6 +1144,7 @@ func (c *Config) AutoAOFRewritePercentage() int { return int(c.v.Load().autoPct)
 func (c *Config) AutoAOFRewriteMinSize() int64  { return c.v.Load().autoMin }
 func (c *Config) SnapshotKeep() int             { return int(c.v.Load().snapshotKeep) }
 func (c *Config) SnapshotOnShutdown() bool      { return c.v.Load().snapshotOnShutdown }
+func (c *Config) SaveRDBCopy() bool             { return c.v.Load().saveRDBCopy }
 
 // SavePoint is one `save <seconds> <changes>` pair.
 type SavePoint struct{ Seconds, Changes int64 }

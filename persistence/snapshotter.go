@@ -40,7 +40,11 @@ type SnapshotterOptions struct {
 	Logger   zerolog.Logger
 	OnSaved  func(size int64) // called after each successful snapshot
 	OnFailed func(err error)  // called after each failed background one (BGSave), as only those set Redis's lastbgsave_status
-	Latency  *latency.Monitor // notes each snapshot's duration (nil: none)
+	// AfterCommit, when set, runs once the snapshot file is committed and
+	// before the save counts as done (save-rdb-copy: the RDB file); its
+	// error fails the save.
+	AfterCommit func() error
+	Latency     *latency.Monitor // notes each snapshot's duration (nil: none)
 }
 
 // Snapshotter takes snapshots (SAVE, BGSAVE, BGREWRITEAOF, automatic
@@ -189,6 +193,11 @@ func (s *Snapshotter) save() (err error) {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	s.lastPath = path
+	if s.o.AfterCommit != nil {
+		if err := s.o.AfterCommit(); err != nil {
+			return err
+		}
+	}
 	s.lastOK.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	s.lastSize.Store(size)

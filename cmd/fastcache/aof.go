@@ -108,7 +108,7 @@ func (a *aof) open(lastLSN uint64) error {
 	a.c.SetWAL(w)
 	sn := persistence.NewSnapshotter(persistence.SnapshotterOptions{
 		Dir: a.snapDir, Codec: a.cfg.WALCompression(), Keep: a.cfg.SnapshotKeep(), Source: a.c, Log: w, Logger: a.log,
-		Latency: a.lat, OnSaved: func(int64) { a.savedLSN.Store(a.c.LastLSN()) },
+		Latency: a.lat, OnSaved: func(int64) { a.savedLSN.Store(a.c.LastLSN()) }, AfterCommit: a.rdbCopy,
 	})
 	a.srv.SetSnapshots(walSnapshots{sn, a.cfg, a.log})
 	a.srv.SetLogLoader(a.loadLog) // DEBUG LOADAOF

@@ -108,8 +108,9 @@ func (a *aof) startRDB() {
 	sn := persistence.NewSnapshotter(persistence.SnapshotterOptions{
 		Dir: a.snapDir, Codec: a.cfg.WALCompression(), Keep: a.cfg.SnapshotKeep(), Source: src,
 		Log: staleLog{a.walDir}, Logger: a.log, Latency: a.lat,
-		OnSaved:  func(int64) { a.savedLSN.Store(src.started.Load()); a.snapshotDone(true) },
-		OnFailed: func(error) { a.snapshotDone(false) },
+		OnSaved:     func(int64) { a.savedLSN.Store(src.started.Load()); a.snapshotDone(true) },
+		OnFailed:    func(error) { a.snapshotDone(false) },
+		AfterCommit: a.rdbCopy,
 	})
 	stop, done := make(chan struct{}), make(chan struct{})
 	a.mu.Lock()
@@ -139,6 +140,25 @@ func (a *aof) stopRDB() *persistence.Snapshotter {
 	a.snapFailed.Store(false) // the WAL's snapshots do not stop writes
 	a.applyStopWrites()
 	return sn
+}
+
+// rdbCopy writes <dir>/<dbfilename> as Redis's RDB file after each
+// snapshot when save-rdb-copy is yes (for backups that copy dump.rdb after
+// BGSAVE). The file is its own point in time, taken right after the
+// snapshot's; it replaces the previous one whole (written aside, synced,
+// renamed), so a reader never sees half of one. A start that finds no data
+// of fastcache's own imports it (the way back from a backup).
+func (a *aof) rdbCopy() error {
+	if !a.cfg.SaveRDBCopy() {
+		return nil
+	}
+	start := time.Now()
+	path, size, err := a.srv.SaveRDBFile()
+	if err != nil {
+		return fmt.Errorf("save-rdb-copy: %w", err)
+	}
+	a.log.Info().Str("file", path).Int64("bytes", size).Dur("took", time.Since(start).Round(time.Millisecond)).Msg("RDB copy saved")
+	return nil
 }
 
 // snapshotDone notes how the last snapshot of the snapshot-only mode went.
