@@ -600,9 +600,11 @@ const bigArgReads = 16
 func (c *conn) readOnce() bool {
 	lp := c.lp
 	var buf []byte
-	if c.tc != nil {
-		// TLS: read the records into the loop's buffer; their plaintext
-		// goes on as a plain connection's bytes do
+	if len(c.in) == 0 || c.tc != nil {
+		// The common case: no partial command. Read into the loop's buffer;
+		// only a leftover is copied into the connection's own. (A TLS
+		// connection's records always go there: their plaintext goes on
+		// as a plain connection's bytes do, conn.input.)
 		n, err := rawRead(c.fd, lp.rbuf)
 		if n <= 0 {
 			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
@@ -611,18 +613,8 @@ func (c *conn) readOnce() bool {
 			c.close()
 			return false
 		}
-		return c.input(lp.rbuf[:n])
-	}
-	if len(c.in) == 0 {
-		// The common case: no partial command. Read into the loop's buffer;
-		// only a leftover is copied into the connection's own.
-		n, err := rawRead(c.fd, lp.rbuf)
-		if n <= 0 {
-			if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-				return false
-			}
-			c.close()
-			return false
+		if c.tc != nil {
+			return c.input(lp.rbuf[:n])
 		}
 		buf = lp.rbuf[:n]
 	} else {

@@ -5,7 +5,6 @@ package server
 import (
 	"runtime"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,13 +46,4 @@ func peerHungUp(fd int) bool {
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
 	n, err := unix.Poll(pfd, 0)
 	return err == nil && n > 0 && pfd[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
-}
-
-// cpuTimes are INFO's used_cpu_* of the process and its children.
-func cpuTimes() (sys, user, childSys, childUser time.Duration) {
-	var self, children syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
-	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
-	d := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
-	return d(self.Stime), d(self.Utime), d(children.Stime), d(children.Utime)
 }

@@ -4,8 +4,6 @@ package server
 
 import (
 	"runtime"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -49,13 +47,4 @@ func peerHungUp(fd int) bool {
 	var b [1]byte
 	m, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
 	return err == nil && m == 0
-}
-
-// cpuTimes are INFO's used_cpu_* of the process and its children.
-func cpuTimes() (sys, user, childSys, childUser time.Duration) {
-	var self, children syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
-	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
-	d := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
-	return d(self.Stime), d(self.Utime), d(children.Stime), d(children.Utime)
 }

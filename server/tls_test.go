@@ -1,37 +1,19 @@
 package server
 
 import (
-	"net"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
-
-	"fastcache/internal/testcert"
 )
 
-// TestTLSConcurrent: several TLS clients at once (each served by its own
-// goroutine) while CONFIG SET changes the TLS settings under them and a
+// TestTLSConcurrent: several TLS clients at once (on the event loops, or
+// each on its own goroutine) while CONFIG SET changes the TLS settings under them and a
 // TLS client is killed; every INCR is counted once (run under -race).
 func TestTLSConcurrent(t *testing.T) {
-	f, err := testcert.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	free := func() int {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return ln.Addr().(*net.TCPAddr).Port
-	}
-	// a plain port too (port 0 with a tls-port would serve TLS alone)
-	port := free()
-	ts := startServer(t, "port", strconv.Itoa(free()), "tls-port", strconv.Itoa(port), "tls-cert-file", f.ServerCert, "tls-key-file", f.ServerKey, "tls-ca-cert-file", f.CA)
+	ts, addr, clientCfg := tlsTestServer(t)
 	admin := ts.client(t, 2)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	const clients, n = 6, 200
 	var wg sync.WaitGroup
 	errs := make(chan error, clients+1)
@@ -39,7 +21,7 @@ func TestTLSConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: f.ClientConfig(true), Protocol: 2 + i%2})
+			c := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: clientCfg, Protocol: 2 + i%2})
 			defer c.Close()
 			for j := range n {
 				if err := c.Incr(ctx(), "n").Err(); err != nil {
@@ -65,7 +47,7 @@ func TestTLSConcurrent(t *testing.T) {
 		}
 	}()
 	// a TLS client killed while the others run
-	victim := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: f.ClientConfig(true), MaxRetries: -1})
+	victim := redis.NewClient(&redis.Options{Addr: addr, TLSConfig: clientCfg, MaxRetries: -1})
 	defer victim.Close()
 	id, err := victim.ClientID(ctx()).Result()
 	if err != nil {
