@@ -119,6 +119,7 @@ type Manager struct {
 	// their reconnection (redis_replica.go)
 	redisMu   sync.Mutex
 	redisSess map[string]*redisStreamConn
+	redisLive map[string]*redisStreamConn // sessions streaming now, by ID
 }
 
 // SyncStats are INFO stats' sync_full, sync_partial_ok and sync_partial_err.

@@ -111,6 +111,22 @@ func (m *Manager) ServeRedisReplica(conn net.Conn, req server.RedisReplicaReques
 func (m *Manager) resumeRedis(conn net.Conn, req server.RedisReplicaRequest, log zerolog.Logger) bool {
 	m.redisMu.Lock()
 	t := m.redisSess[req.ReplID]
+	if live := m.redisLive[req.ReplID]; t == nil && live != nil {
+		// The replica is back before its old connection was seen to go (a
+		// Redis replica reconnects within a second of cutting its link; a
+		// busy primary can notice the cut later): end that stream and take
+		// its session once it is parked, as Redis's primary continues from
+		// its backlog whatever the state of the old connection.
+		old, kept := live.stream, live.kept
+		m.redisMu.Unlock()
+		old.Close()
+		select {
+		case <-kept:
+		case <-time.After(5 * time.Second):
+		}
+		m.redisMu.Lock()
+		t = m.redisSess[req.ReplID]
+	}
 	delete(m.redisSess, req.ReplID)
 	m.redisMu.Unlock()
 	if t == nil {
@@ -182,6 +198,13 @@ func (m *Manager) streamRedis(conn net.Conn, sub *Sub, t *redisStreamConn, waitA
 			return
 		}
 	}
+	m.redisMu.Lock()
+	if m.redisLive == nil {
+		m.redisLive = map[string]*redisStreamConn{}
+	}
+	m.redisLive[t.id] = t
+	t.stream, t.kept = conn, make(chan struct{})
+	m.redisMu.Unlock()
 	sub.Start()
 	go func() { // PING every repl-ping-replica-period, as Redis's primary
 		for {
@@ -215,6 +238,10 @@ func (m *Manager) streamRedis(conn net.Conn, sub *Sub, t *redisStreamConn, waitA
 	}
 	t.goneAt = time.Now()
 	m.redisSess[t.id] = t
+	if m.redisLive[t.id] == t {
+		delete(m.redisLive, t.id)
+	}
+	close(t.kept)
 	m.redisMu.Unlock()
 }
 
@@ -240,6 +267,11 @@ type redisStreamConn struct {
 
 	id     string    // the replication ID the replica knows this stream by
 	goneAt time.Time // when its replica went (redisSess, under Manager.redisMu)
+	// stream is the connection of its live stream; kept is closed once
+	// that stream ended and the session is parked in redisSess (both
+	// under Manager.redisMu)
+	stream net.Conn
+	kept   chan struct{}
 
 	mu      sync.Mutex
 	pending []byte // a frame not complete yet

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,4 +171,91 @@ func sameAsFastcache(t *testing.T, p *proc, rep *redis.Client, when string) {
 	want := loadedCopy(t, p)
 	defer want.Close()
 	compareDatasets(t, want, rep, when)
+}
+
+// TestRedisReplicaReturnsBeforeCutSeen: a redis-server replica that
+// reconnects (PSYNC with its replication ID and offset) while fastcache
+// has not yet seen its old connection go continues its stream (+CONTINUE),
+// as from a Redis primary, which continues from its backlog whatever the
+// old connection's state; before, it got a full resynchronization whenever
+// the reconnection won that race (seen in CI under load). The replica is
+// played over raw connections here, so that the old one is still open.
+func TestRedisReplicaReturnsBeforeCutSeen(t *testing.T) {
+	p := startReady(t, t.TempDir(), "--appendonly", "yes", "--repl-diskless-sync", "no")
+	fc := p.client()
+	fc.Set(ctx(), "before", "1", 0)
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp", p.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		return c, bufio.NewReader(c)
+	}
+	line := func(br *bufio.Reader) string {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimRight(l, "\r\n")
+	}
+	old, obr := dial()
+	fmt.Fprint(old, "REPLCONF capa psync2\r\n")
+	if l := line(obr); l != "+OK" {
+		t.Fatalf("REPLCONF: %s", l)
+	}
+	fmt.Fprint(old, "PSYNC ? -1\r\n")
+	full := strings.Fields(line(obr))
+	if len(full) != 3 || full[0] != "+FULLRESYNC" {
+		t.Fatalf("PSYNC ? -1: %v", full)
+	}
+	id := full[1]
+	l := line(obr) // (newlines while the file is made, then its length)
+	for l == "" {
+		l = line(obr)
+	}
+	size, err := strconv.Atoi(strings.TrimPrefix(l, "$"))
+	if err != nil {
+		t.Fatalf("file length: %q", l)
+	}
+	if _, err := io.CopyN(io.Discard, obr, int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(old, "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n")
+	// a write streamed to the old connection: the replica's offset moves
+	fc.Set(ctx(), "after", "2", 0)
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "after") {
+		n, err := obr.Read(buf)
+		if err != nil {
+			t.Fatalf("the stream: %v (so far %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	offset := len(got)
+	// back on a new connection, the old one still open
+	nw, nbr := dial()
+	fmt.Fprint(nw, "REPLCONF capa psync2\r\n")
+	line(nbr)
+	fmt.Fprintf(nw, "PSYNC %s %d\r\n", id, offset+1)
+	if l := line(nbr); !strings.HasPrefix(l, "+CONTINUE") {
+		t.Fatalf("PSYNC %s %d with the old connection open: %q, want +CONTINUE", id, offset+1, l)
+	}
+	fc.Set(ctx(), "later", "3", 0)
+	got = got[:0]
+	for !strings.Contains(string(got), "later") {
+		n, err := nbr.Read(buf)
+		if err != nil {
+			t.Fatalf("the continued stream: %v (so far %q)", err, got)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if strings.Contains(string(got), "after") {
+		t.Fatalf("the continued stream sent again what the replica had: %q", got)
+	}
+	if v := infoField(t, fc, "stats", "sync_partial_ok"); v != "1" {
+		t.Fatalf("sync_partial_ok %s", v)
+	}
 }
