@@ -135,7 +135,7 @@ type conn struct {
 	in []byte // bytes read and not yet consumed (an incomplete command, or commands waiting their turn)
 	p  reqParser
 
-	out       int  // bytes of cl.reply already written
+	out       int  // bytes of cl.reply already written (TLS: handed to tc, whose records may still wait in pipe)
 	wantOut   bool // EPOLLOUT registered (a partial write is pending)
 	waiting   bool // replies wait for durability (appendfsync always)
 	waitLSN   uint64
