@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"fastcache/cache"
-	"fastcache/internal/rdb"
 )
 
 // SaveRDBFile writes the dataset (every database, the function libraries)
@@ -34,7 +33,7 @@ func (s *Server) SaveRDBFile() (string, int64, error) {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	opts := cache.RDBOptions{Keys: true, Functions: true, Aux: s.rdbAux(),
-		File: rdb.FileOptions{NoCompress: !s.cfg.ParamYes("rdbcompression"), NoChecksum: !s.cfg.ParamYes("rdbchecksum")}}
+		File: s.rdbFileOptions()}
 	if err := s.cache.WriteRDB(bw, opts); err != nil {
 		return fail(err)
 	}

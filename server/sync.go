@@ -155,7 +155,7 @@ func cmdSync(c *Client, args [][]byte) {
 	}
 	cfg := c.srv.cfg
 	opts := cache.RDBOptions{Keys: !rc.filtered, Functions: !rc.filtered || rc.functions, Aux: c.srv.rdbAux(),
-		File: rdb.FileOptions{NoCompress: !cfg.ParamYes("rdbcompression"), NoChecksum: !cfg.ParamYes("rdbchecksum")}}
+		File: c.srv.rdbFileOptions()}
 	// streamed when the client takes the EOF framing, unless
 	// repl-diskless-sync is no (a filtered file is streamed anyway, as
 	// Redis's startBgsaveForReplication decides)
@@ -214,6 +214,12 @@ func closeAfterPeer(conn net.Conn, drained <-chan struct{}) {
 		}
 	}
 	conn.Close()
+}
+
+// rdbFileOptions are rdbcompression and rdbchecksum for an RDB file this
+// server writes.
+func (s *Server) rdbFileOptions() rdb.FileOptions {
+	return rdb.FileOptions{NoCompress: !s.cfg.ParamYes("rdbcompression"), NoChecksum: !s.cfg.ParamYes("rdbchecksum")}
 }
 
 // rdbAux are the AUX fields of an RDB file this server writes, Redis
@@ -344,10 +350,8 @@ func serveRedisReplica(c *Client, req RedisReplicaRequest, rc *replConf) {
 // replica, framed for it (eof: between EOF marks, else as a bulk of known
 // length), and returns the LSN it holds every record up to.
 func (s *Server) WriteReplicaRDB(conn io.Writer, eof bool) (uint64, error) {
-	cfg := s.cfg
 	var lsn uint64
-	opts := cache.RDBOptions{Keys: true, Functions: true, Aux: s.rdbAux(), LSN: &lsn,
-		File: rdb.FileOptions{NoCompress: !cfg.ParamYes("rdbcompression"), NoChecksum: !cfg.ParamYes("rdbchecksum")}}
+	opts := cache.RDBOptions{Keys: true, Functions: true, Aux: s.rdbAux(), LSN: &lsn, File: s.rdbFileOptions()}
 	var err error
 	if eof {
 		err = s.syncEOF(conn, opts)
